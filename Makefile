@@ -1,0 +1,57 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Both work on a fresh Debian machine, as root or as a user with sudo.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8888
+
+.PHONY: demo test install js chromium lint unit jstest e2e bench clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -U pip
+
+node_modules/.bin/esbuild: package.json
+	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+	touch $@
+
+js: node_modules/.bin/esbuild
+	npm run --silent build
+
+install: $(VENV)/bin/activate js
+	$(PIP) install -q -e '.[test]'
+
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+demo: install
+	@echo "nblabel demo: open the URL printed below (JupyterLab on $(HOST):$(PORT))"
+	$(VENV)/bin/jupyter lab --no-browser --ip=$(HOST) --port=$(PORT) \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) example_notebooks/01_quickstart.ipynb
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+unit: install
+	$(PY) -m pytest -q tests -m "not browser"
+
+jstest: node_modules/.bin/esbuild
+	node --test js/lib/
+
+e2e: install chromium
+	$(PY) -m pytest -q tests -m browser
+
+test: install chromium lint jstest
+	$(PY) -m pytest -q tests
+
+bench: install chromium
+	$(PY) benchmarks/ui_latency.py
+
+clean:
+	rm -rf $(VENV) node_modules src/nblabel/static

@@ -1,0 +1,364 @@
+// nblabel classification widget (images and texts, single- and multi-label).
+//
+// The kernel sends items ahead of the cursor; a keypress records the answer, draws the next
+// prefetched item at once and sends the answer as a custom message (not a trait: ipywidgets
+// merges quick trait changes). The kernel stores it and acknowledges; unacknowledged answers
+// are shown as unsaved and re-sent, across reconnects and kernel restarts (see lib/outbox.js).
+import { h, setText } from "./lib/dom.js";
+import { uid } from "./lib/ids.js";
+import { classKey, intentForKey } from "./lib/keys.js";
+import { Outbox } from "./lib/outbox.js";
+import { LabelSession } from "./lib/session.js";
+
+const RESEND_AFTER_MS = 4000;
+const KEEP_BEHIND = 30; // decoded images kept for going back
+
+function storage() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function render({ model, el }) {
+  const labels = model.get("labels");
+  const multi = model.get("multi_label");
+  const media = model.get("media");
+  const windowSize = model.get("window");
+  const session = new LabelSession();
+  const outbox = new Outbox(model.get("job_id"), storage());
+  const answerTimes = [];
+  let requesting = false;
+  let toggled = new Set(); // multi-label choice on screen
+  let shownKey = undefined;
+
+  // -- DOM ------------------------------------------------------------------------------------
+  const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
+  const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
+  const status = h("span", { class: "nbl-status", "data-testid": "nbl-status", role: "status" });
+  const header = h("div", { class: "nbl-header" }, [
+    h("span", { class: "nbl-title", text: model.get("title") }),
+    position,
+    progress,
+    status,
+  ]);
+  const canvas = h("canvas", { class: "nbl-image", "data-testid": "nbl-image", hidden: true });
+  const text = h("div", { class: "nbl-text", "data-testid": "nbl-text", hidden: true });
+  const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
+  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const stage = h("div", { class: "nbl-stage" }, [canvas, text, problem, message]);
+
+  const classButtons = labels.map((label, index) =>
+    h(
+      "button",
+      {
+        class: "nbl-class",
+        type: "button",
+        "data-testid": `nbl-class-${index}`,
+        title: classKey(index) ? `${label} (key ${classKey(index)})` : label,
+        onclick: () => act({ type: "class", index }),
+      },
+      [h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
+    ),
+  );
+  const button = (name, label, hint, intent) =>
+    h("button", {
+      class: `nbl-action nbl-${name}`,
+      type: "button",
+      "data-testid": `nbl-${name}`,
+      title: hint,
+      text: label,
+      onclick: () => act(intent),
+    });
+  const actions = h("div", { class: "nbl-actions" }, [
+    button("back", "← Back", "Previous item (←)", { type: "back" }),
+    button("forward", "Forward →", "Next item (→)", { type: "forward" }),
+    button("undo", "Undo", "Undo the last answer (z or Backspace)", { type: "undo" }),
+    button("skip", "Skip", "Skip this item (s)", { type: "skip" }),
+    multi ? button("submit", "Submit ⏎", "Submit the selected classes (Enter)", { type: "submit" }) : null,
+  ]);
+  const help = h("div", {
+    class: "nbl-help",
+    text: multi
+      ? "Keys: 1–9, 0 toggle a class · Enter submit · s skip · z undo · ← → revisit"
+      : "Keys: 1–9, 0 label · s skip · z undo · ← → revisit",
+  });
+  const root = h(
+    "div",
+    {
+      class: "nblabel nbl-classify",
+      tabindex: "0",
+      "data-testid": "nbl-root",
+      "data-lm-suppress-shortcuts": "true",
+      "data-media": media,
+    },
+    [header, stage, h("div", { class: "nbl-classes" }, classButtons), actions, help],
+  );
+  el.append(root);
+
+  // -- talking to the kernel ------------------------------------------------------------------
+  function send(msg) {
+    outbox.add(msg, performance.now());
+    model.send(msg);
+    showStatus();
+  }
+
+  function requestMore() {
+    if (requesting || session.exhausted || session.ahead >= windowSize) return;
+    requesting = true;
+    model.send({
+      type: "more",
+      count: windowSize - session.ahead,
+      exclude: session.exclude(outbox.keys()),
+    });
+  }
+
+  async function receive(msg, buffers) {
+    if (msg.type === "items") {
+      await decode(msg.items, buffers);
+      if (msg.reply) requesting = false;
+      session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
+      if (msg.progress) model.set("progress", msg.progress);
+      show();
+      requestMore();
+    } else if (msg.type === "ack") {
+      outbox.ack(msg.uids);
+      if (msg.progress) model.set("progress", msg.progress);
+      showStatus();
+      showProgress();
+    } else if (msg.type === "store-error") {
+      // The kernel could not write the answer (disk full, read-only store): it stays unsaved
+      // here and is re-sent until it is stored.
+      flash(`Could not save answers yet: ${msg.reason}. They are kept and retried.`);
+    } else if (msg.type === "rejected") {
+      outbox.ack([msg.uid]);
+      flash(`Not saved: ${msg.reason}`);
+      showStatus();
+    } else if (msg.type === "goto") {
+      // The kernel undid an answer from an earlier session: show that item again.
+      await decode(msg.items, buffers);
+      session.add(msg.items);
+      const index = session.trail.indexOf(msg.key);
+      if (index === -1) {
+        session.queue = session.queue.filter((k) => k !== msg.key);
+        session.trail.splice(Math.min(session.pos, session.trail.length), 0, msg.key);
+      } else {
+        session.pos = index;
+      }
+      session.values.set(msg.key, null);
+      show();
+    }
+  }
+
+  async function decode(items, buffers) {
+    await Promise.all(
+      items.map(async (item) => {
+        if (item.buffer === undefined || item.buffer === null) return;
+        const view = buffers[item.buffer];
+        const blob = new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)], {
+          type: item.mime,
+        });
+        try {
+          item.bitmap = await createImageBitmap(blob);
+        } catch (err) {
+          item.error = `the browser could not decode this image (${err?.message ?? err})`;
+        }
+      }),
+    );
+  }
+
+  // -- drawing --------------------------------------------------------------------------------
+  function show() {
+    const key = session.current;
+    const item = session.currentItem;
+    if (key !== shownKey) {
+      shownKey = key;
+      toggled = new Set(multi ? session.values.get(key) ?? [] : []);
+      release();
+    }
+    canvas.hidden = true;
+    text.hidden = true;
+    problem.hidden = true;
+    message.hidden = true;
+    if (!item) {
+      message.hidden = false;
+      setText(message, session.exhausted ? doneText() : "Loading the next items…");
+      root.dataset.itemKey = "";
+      root.dataset.state = session.exhausted ? "done" : "loading";
+    } else if (item.error) {
+      problem.hidden = false;
+      setText(problem, `Cannot show this item: ${item.error}. Press s to skip it.`);
+      root.dataset.state = "error";
+    } else if (item.kind === "text") {
+      text.hidden = false;
+      setText(text, item.text);
+      text.scrollTop = 0;
+      root.dataset.state = "item";
+    } else if (item.bitmap) {
+      canvas.hidden = false;
+      if (canvas.width !== item.bitmap.width) canvas.width = item.bitmap.width;
+      if (canvas.height !== item.bitmap.height) canvas.height = item.bitmap.height;
+      canvas.getContext("2d").drawImage(item.bitmap, 0, 0);
+      canvas.setAttribute("aria-label", `image ${item.position + 1}`);
+      root.dataset.state = "item";
+    } else {
+      message.hidden = false;
+      setText(message, "Loading image…");
+      root.dataset.state = "loading";
+    }
+    if (item) {
+      root.dataset.itemKey = item.key;
+      setText(position, `Item ${item.position + 1} of ${item.total}${session.revisiting ? " (revisiting)" : ""}`);
+    } else {
+      setText(position, "");
+    }
+    const value = key === null ? null : session.values.get(key);
+    classButtons.forEach((b, index) => {
+      const chosen = multi ? toggled.has(labels[index]) : value === labels[index];
+      b.classList.toggle("nbl-chosen", chosen);
+      b.setAttribute("aria-pressed", chosen ? "true" : "false");
+      b.disabled = !item || Boolean(item.error);
+    });
+    showProgress();
+    showStatus();
+  }
+
+  function doneText() {
+    const p = model.get("progress");
+    return `All done: ${p.labeled} labeled, ${p.skipped} skipped of ${p.total}.`;
+  }
+
+  function showProgress() {
+    const p = model.get("progress");
+    let rate = "";
+    if (answerTimes.length >= 2) {
+      const span = answerTimes[answerTimes.length - 1] - answerTimes[0];
+      if (span > 0) rate = ` · ${(((answerTimes.length - 1) * 60000) / span).toFixed(1)} items/min`;
+    }
+    setText(progress, `${p.labeled} labeled · ${p.skipped} skipped · ${p.remaining} left${rate}`);
+    root.dataset.labeled = String(p.labeled);
+  }
+
+  function showStatus() {
+    const n = outbox.size;
+    setText(status, n ? `${n} unsaved` : "saved");
+    status.classList.toggle("nbl-unsaved", n > 0);
+    root.dataset.unacked = String(n);
+  }
+
+  function flash(textValue) {
+    problem.hidden = false;
+    setText(problem, textValue);
+  }
+
+  // Release decoded pixels far behind the cursor; going back re-fetches them.
+  function release() {
+    for (const key of session.behind(KEEP_BEHIND)) {
+      const item = session.items.get(key);
+      if (item?.bitmap) {
+        item.bitmap.close();
+        item.bitmap = null;
+        model.send({ type: "get", keys: [key] });
+      }
+    }
+  }
+
+  // -- acting ---------------------------------------------------------------------------------
+  function act(intent) {
+    const item = session.currentItem;
+    switch (intent.type) {
+      case "class": {
+        if (!item || item.error) return;
+        const label = labels[intent.index];
+        if (multi) {
+          if (toggled.has(label)) toggled.delete(label);
+          else toggled.add(label);
+          show();
+          return;
+        }
+        record(session.answer(label, uid()));
+        return;
+      }
+      case "submit":
+        if (!item || item.error) return;
+        if (multi) record(session.answer(labels.filter((l) => toggled.has(l)), uid()));
+        else if (session.forward()) show(); // Enter on a revisited item keeps its answer
+
+        return;
+      case "skip":
+        if (item) record(session.skip(uid()));
+        return;
+      case "undo": {
+        session.exhausted = false; // the undone item is open again
+        const msg = session.undo(uid());
+        if (msg) {
+          send(msg);
+          show();
+        } else if (!session.answers.length) {
+          // Nothing from this widget to undo: ask the kernel to take back the latest stored answer.
+          send({ type: "undo", uid: uid(), key: null, target: null });
+        }
+        requestMore();
+        return;
+      }
+      case "back":
+        if (session.back()) show();
+        return;
+      case "forward":
+        if (session.forward()) show();
+        return;
+      default:
+    }
+  }
+
+  function record(msg) {
+    if (!msg) return;
+    show(); // paint the next item first: the kernel round trip is not on the critical path
+    answerTimes.push(performance.now());
+    if (answerTimes.length > 20) answerTimes.shift();
+    send(msg);
+    requestMore();
+  }
+
+  function onKeydown(event) {
+    const intent = intentForKey(event, labels.length);
+    if (!intent) return;
+    event.preventDefault();
+    event.stopPropagation();
+    act(intent);
+  }
+
+  function onPointerDown(event) {
+    if (!(event.target instanceof HTMLButtonElement)) root.focus({ preventScroll: true });
+  }
+
+  root.addEventListener("keydown", onKeydown);
+  root.addEventListener("pointerdown", onPointerDown);
+  const onMsg = (msg, buffers) => {
+    receive(msg, buffers);
+  };
+  model.on("msg:custom", onMsg);
+  const onProgress = () => showProgress();
+  model.on("change:progress", onProgress);
+  const timer = setInterval(() => {
+    const due = outbox.due(performance.now(), RESEND_AFTER_MS);
+    for (const msg of due) model.send(msg);
+  }, 1000);
+
+  // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
+  const leftover = outbox.due(performance.now(), -1);
+  const width = Math.max(320, Math.round((el.clientWidth || 800) * (globalThis.devicePixelRatio || 1)));
+  model.send({ type: "hello", width: Math.min(width, 1600), resend: leftover });
+  requesting = true;
+  show();
+
+  return () => {
+    clearInterval(timer);
+    model.off("msg:custom", onMsg);
+    model.off("change:progress", onProgress);
+    for (const item of session.items.values()) item.bitmap?.close();
+  };
+}
+
+export default { render };

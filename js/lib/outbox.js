@@ -1,0 +1,73 @@
+// Answers sent to the kernel and not yet acknowledged. They are kept in the page's storage
+// (localStorage) under the job's id, so that answers given while the kernel was dead or the
+// connection was down are sent again by the next widget of the same job, after a reconnect or a
+// kernel restart. The kernel stores each answer once per uid, so re-sending is harmless.
+
+export class Outbox {
+  /**
+   * @param {string} jobId   identifies the job's store; one outbox per job
+   * @param {Storage|null} storage  localStorage, or null when the page has none
+   */
+  constructor(jobId, storage) {
+    this.key = `nblabel:outbox:${jobId}`;
+    this.storage = storage;
+    this.messages = new Map(); // uid -> {message, sentAt}
+    for (const message of this._load()) this.messages.set(message.uid, { message, sentAt: 0 });
+  }
+
+  _load() {
+    if (!this.storage) return [];
+    try {
+      const saved = JSON.parse(this.storage.getItem(this.key) ?? "[]");
+      return Array.isArray(saved) ? saved.filter((m) => m && typeof m.uid === "string") : [];
+    } catch {
+      return [];
+    }
+  }
+
+  _save() {
+    if (!this.storage) return;
+    const all = [...this.messages.values()].map((entry) => entry.message);
+    try {
+      if (all.length) this.storage.setItem(this.key, JSON.stringify(all));
+      else this.storage.removeItem(this.key);
+    } catch {
+      // Storage full or disabled: the answers are still held in memory and re-sent from there.
+    }
+  }
+
+  /** Remember a message as sent at `now` (ms). */
+  add(message, now) {
+    this.messages.set(message.uid, { message, sentAt: now });
+    this._save();
+  }
+
+  /** Forget acknowledged messages. Returns how many were pending. */
+  ack(uids) {
+    let hit = 0;
+    for (const uid of uids) if (this.messages.delete(uid)) hit += 1;
+    if (hit) this._save();
+    return hit;
+  }
+
+  /** Messages sent before `olderThan` (ms), in the order they were given; marks them re-sent. */
+  due(now, olderThan) {
+    const out = [];
+    for (const entry of this.messages.values()) {
+      if (entry.sentAt <= now - olderThan) {
+        entry.sentAt = now;
+        out.push(entry.message);
+      }
+    }
+    return out;
+  }
+
+  /** Item keys with an unacknowledged message. */
+  keys() {
+    return [...this.messages.values()].map((entry) => entry.message.key).filter(Boolean);
+  }
+
+  get size() {
+    return this.messages.size;
+  }
+}

@@ -1,0 +1,164 @@
+"""What the labeling widgets are sent: item payloads and the answers they send back.
+
+This is the widget protocol's Python half, kept free of widget code so it runs and is tested
+headless. Images are downscaled and encoded here, in worker threads, so a slow or huge image
+never blocks the kernel from acknowledging answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from nblabel.media import MediaError, Preview, preview_image
+from nblabel.store import Annotation
+
+if TYPE_CHECKING:
+    from nblabel.job import Job
+
+__all__ = ["Feed"]
+
+log = logging.getLogger(__name__)
+
+
+class Feed:
+    """Serves one job's items to a widget and applies the widget's answers to the job.
+
+    Parameters
+    ----------
+    job
+        The job whose items are shown.
+    max_width, max_height
+        The display size images are downscaled to (original sizes travel with them).
+    """
+
+    def __init__(self, job: Job, max_width: int = 1024, max_height: int = 768) -> None:
+        self.job = job
+        self.max_width = max_width
+        self.max_height = max_height
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nblabel-media")
+        self._preview = lru_cache(maxsize=64)(self._load_preview)
+
+    def close(self) -> None:
+        """Stop the image workers."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def progress(self) -> dict[str, int]:
+        """The job's progress as the widget shows it."""
+        return self.job.progress._asdict()
+
+    # -- items ----------------------------------------------------------------------------
+
+    def next_positions(self, count: int, exclude: Collection[str] = ()) -> tuple[list[int], bool]:
+        """Up to ``count`` open positions not in ``exclude``, and whether the queue ran dry."""
+        self.job.refresh()
+        positions: list[int] = []
+        for position in self.job.open_positions(exclude=set(exclude)):
+            positions.append(position)
+            if len(positions) >= count:
+                return positions, False
+        return positions, True
+
+    def payloads(self, positions: list[int]) -> tuple[list[dict[str, Any]], list[bytes]]:
+        """Item payloads and their binary buffers (images) for some positions.
+
+        Images are prepared in parallel in worker threads; the call returns when all are ready.
+        """
+        media = self.job.task.media
+        futures = [
+            self._pool.submit(self._preview, self.job.source(p)) if media == "image" else None
+            for p in positions
+        ]
+        items: list[dict[str, Any]] = []
+        buffers: list[bytes] = []
+        total = len(self.job.keys)
+        for position, future in zip(positions, futures, strict=True):
+            key = self.job.keys[position]
+            current = self.job.current(key)
+            item: dict[str, Any] = {
+                "key": key,
+                "position": position,
+                "total": total,
+                "kind": media,
+                "value": None if current is None else current.value,
+            }
+            if future is None:
+                text = self.job.source(position)
+                item["text"] = text if isinstance(text, str) else ""
+            else:
+                result = future.result()
+                if isinstance(result, MediaError):
+                    item["error"] = result.reason
+                else:
+                    item.update(
+                        buffer=len(buffers),
+                        mime=result.mime,
+                        width=result.width,
+                        height=result.height,
+                        original_width=result.original_width,
+                        original_height=result.original_height,
+                    )
+                    buffers.append(result.data)
+            items.append(item)
+        return items, buffers
+
+    def _load_preview(self, ref: Any) -> Preview | MediaError:
+        if not isinstance(ref, str):
+            return MediaError(str(ref), "the item has no source-ref")
+        try:
+            return preview_image(ref, self.max_width, self.max_height)
+        except MediaError as exc:
+            log.info("cannot show %s: %s", ref, exc.reason)
+            return exc
+
+    # -- answers --------------------------------------------------------------------------
+
+    def apply(self, message: dict[str, Any]) -> Annotation | None:
+        """Apply one answer message from the widget to the job.
+
+        Messages: ``answer`` (``key``, ``value``), ``skip`` (``key``), ``undo`` (``target``, or
+        none to take back the annotator's latest). Every message carries the browser-made
+        ``uid``, so a re-sent message is stored once.
+
+        Returns the annotation that an ``undo`` without target took back (the widget shows its
+        item again), else None.
+
+        Raises
+        ------
+        ValueError, KeyError
+            The message is not a valid answer for this job; nothing was stored.
+        """
+        kind = message.get("type")
+        uid = str(message.get("uid") or "")
+        if not uid:
+            raise ValueError("the message has no uid")
+        job = self.job
+        if job.has_annotation(uid):  # a re-sent answer that is already stored
+            return None
+        if kind == "answer":
+            job.record(
+                Annotation(
+                    job.key(message["key"]),
+                    job.attribute,
+                    job.annotator,
+                    "human",
+                    job.task.validate(message.get("value"), message["key"]),
+                    uid=uid,
+                )
+            )
+        elif kind == "skip":
+            job.record(Annotation(job.key(message["key"]), job.attribute, job.annotator, "skip", uid=uid))
+        elif kind == "undo":
+            target = message.get("target")
+            if target:
+                if not job.has_annotation(target):
+                    raise ValueError(f"cannot undo {target}: that answer was never stored")
+                job.retract(target, retract_uid=uid)
+            else:
+                return job.undo(uid=uid)
+        else:
+            raise ValueError(f"unknown message type {kind!r}")
+        return None

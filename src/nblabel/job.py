@@ -1,0 +1,340 @@
+"""A labeling job: a dataset, a task, and the durable store of every answer.
+
+A :class:`Job` is what the user holds in the notebook. Displaying it shows the task's widget;
+its methods record answers programmatically and build Ground Truth's augmented manifest from the
+store. Re-creating the same job after a kernel restart resumes where the person stopped, because
+the store, not the Python object, is the source of truth.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+from collections.abc import Collection, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pandas as pd
+
+from nblabel.items import item_keys
+from nblabel.ledger import HUMAN_KINDS, Ledger
+from nblabel.manifest import read_manifest
+from nblabel.store import Annotation, Store, open_store
+from nblabel.tasks.base import Task
+
+if TYPE_CHECKING:
+    from nblabel.widgets.classify import ClassifyWidget
+
+__all__ = ["Job", "Progress"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class Progress(NamedTuple):
+    """How far a job has come."""
+
+    total: int
+    labeled: int
+    skipped: int
+    remaining: int
+
+
+def default_annotator() -> str:
+    """``NBLABEL_ANNOTATOR``, else the operating-system user."""
+    name = os.environ.get("NBLABEL_ANNOTATOR", "").strip()
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, e.g. in some containers
+        return "anonymous"
+
+
+class Job:
+    """A labeling job over a manifest.
+
+    Parameters
+    ----------
+    name
+        The job's name: letters, digits, ``.``, ``_`` and ``-``. GT's ``job-name`` becomes
+        ``labeling-job/<name>``; the default store is ``.nblabel/<name>.sqlite``.
+    data
+        A manifest DataFrame with a ``source-ref`` (images) or ``source`` (texts) column, or the
+        path of a manifest file.
+    task
+        What to do with each item, e.g. ``ImageClassification(["cat", "dog"])``.
+    attribute
+        The label attribute written to the manifest; defaults to ``name``.
+    store
+        The store's file path; defaults to ``.nblabel/<name>.sqlite`` in the working directory.
+    annotator
+        Who answers in this session; defaults to ``NBLABEL_ANNOTATOR`` or the OS user.
+
+    Examples
+    --------
+    >>> job = Job("pets", df, ImageClassification(["cat", "dog"]))  # doctest: +SKIP
+    >>> job                                                          # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        name: str,
+        data: pd.DataFrame | str | os.PathLike[str],
+        task: Task,
+        *,
+        attribute: str | None = None,
+        store: str | os.PathLike[str] | None = None,
+        annotator: str | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError(
+                f"job name {name!r} must be 1-128 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+        if not isinstance(task, Task):
+            raise TypeError(f"task must be an nblabel task such as ImageClassification, got {task!r}")
+        self.name = name
+        self.task = task
+        self.attribute = attribute or name
+        _check_attribute(self.attribute)
+        self.annotator = annotator or default_annotator()
+        if isinstance(data, (str, os.PathLike)):
+            data = read_manifest(data)
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(f"data must be a DataFrame or a manifest path, got {type(data).__name__}")
+        self.data = data.reset_index(drop=True)
+        wanted = "source-ref" if task.media == "image" else "source"
+        if wanted not in self.data.columns:
+            raise ValueError(
+                f"{type(task).__name__} labels the {task.media} in each line's {wanted!r}, but the "
+                f"manifest's columns are {list(map(str, self.data.columns))}"
+            )
+        self.keys = item_keys(self.data)
+        self._position = {key: i for i, key in enumerate(self.keys)}
+        self._sources = self.data[wanted].tolist()
+        self.store: Store = open_store(None if store is None else os.fspath(store), name)
+        self._check_task()
+        self._ledger = Ledger()
+        self._first_open = 0
+        self.refresh()
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def _check_task(self) -> None:
+        spec = json.dumps(self.task.spec(), sort_keys=True)
+        stored = self.store.get_meta(f"task:{self.attribute}")
+        if stored is None:
+            self.store.set_meta(f"task:{self.attribute}", spec)
+        elif stored != spec:
+            raise ValueError(
+                f"the store {self.store.path} already holds attribute {self.attribute!r} for the "
+                f"task {stored}, not {spec}; give this job another attribute, name or store"
+            )
+
+    def refresh(self) -> None:
+        """Read answers other kernels have appended to the store since the last look."""
+        self._ledger.apply(self.store.annotations(self.attribute, after=self._ledger.last_seq))
+
+    def __repr__(self) -> str:
+        p = self.progress
+        return (
+            f"Job({self.name!r}, {p.total} items, {self.task!r}, labeled={p.labeled}, "
+            f"skipped={p.skipped}, store={str(self.store.path)!r})"
+        )
+
+    # -- items ----------------------------------------------------------------------------
+
+    def key(self, item: int | str) -> str:
+        """The item key of a row position or an item key.
+
+        Raises
+        ------
+        KeyError
+            No such item.
+        """
+        if isinstance(item, (int,)) and not isinstance(item, bool):
+            if not 0 <= item < len(self.keys):
+                raise KeyError(f"row {item} is outside the job's {len(self.keys)} items")
+            return self.keys[item]
+        if isinstance(item, str) and item in self._position:
+            return item
+        raise KeyError(f"no item {item!r} in job {self.name!r}")
+
+    def has_item(self, key: str) -> bool:
+        """True when ``key`` is one of the job's item keys."""
+        return key in self._position
+
+    def position(self, item: int | str) -> int:
+        """The row position of an item."""
+        return self._position[self.key(item)]
+
+    def source(self, position: int) -> Any:
+        """The ``source-ref`` or ``source`` of a row."""
+        return self._sources[position]
+
+    def open_positions(self, exclude: Collection[str] = (), start: int = 0) -> Iterator[int]:
+        """Row positions waiting for a person, in the job's order, skipping ``exclude`` keys."""
+        ledger = self._ledger
+        first = max(start, self._first_open)
+        advancing = first == self._first_open
+        for position in range(first, len(self.keys)):
+            key = self.keys[position]
+            if not ledger.is_open(key):
+                if advancing:
+                    self._first_open = position + 1
+                continue
+            advancing = False
+            if key not in exclude:
+                yield position
+
+    def pending(self, n: int = 10) -> pd.DataFrame:
+        """The next ``n`` items waiting for a person, as rows of the input manifest."""
+        self.refresh()
+        positions = []
+        for position in self.open_positions():
+            if len(positions) >= n:
+                break
+            positions.append(position)
+        return self.data.iloc[positions]
+
+    @property
+    def progress(self) -> Progress:
+        """Counts of items: total, labeled (by anyone), skipped, remaining."""
+        total = len(self.keys)
+        labeled, skipped = self._ledger.labeled, self._ledger.skipped
+        return Progress(total, labeled, skipped, total - labeled - skipped)
+
+    def current(self, item: int | str) -> Annotation | None:
+        """The annotation behind an item's current label, if it has one."""
+        return self._ledger.label(self.key(item))
+
+    # -- answers --------------------------------------------------------------------------
+
+    def label(self, item: int | str, value: Any, annotator: str | None = None) -> Annotation:
+        """Record a person's answer for an item.
+
+        Parameters
+        ----------
+        item
+            Row position or item key.
+        value
+            A class name; for multi-label tasks, a list of class names.
+        annotator
+            Who answered; defaults to the job's annotator.
+
+        Raises
+        ------
+        KeyError
+            No such item.
+        ValueError
+            The value is not a valid answer for the task.
+        """
+        key = self.key(item)
+        value = self.task.validate(value, key)
+        return self._append(Annotation(key, self.attribute, annotator or self.annotator, "human", value))
+
+    def skip(self, item: int | str, annotator: str | None = None) -> Annotation:
+        """Record that a person passed on an item; it stays unlabeled and leaves the queue."""
+        key = self.key(item)
+        return self._append(Annotation(key, self.attribute, annotator or self.annotator, "skip"))
+
+    def undo(self, annotator: str | None = None, *, uid: str | None = None) -> Annotation | None:
+        """Take back the annotator's latest live answer or skip by appending a retraction.
+
+        ``uid`` names the retraction itself (the widget's, so a re-sent undo is stored once).
+        Returns the annotation taken back, or None when there is nothing to undo.
+        """
+        who = annotator or self.annotator
+        target = self._ledger.last_live(who)
+        if target is None:
+            return None
+        self.retract(target.uid, annotator=who, retract_uid=uid)
+        return target
+
+    def has_annotation(self, uid: str) -> bool:
+        """True when an annotation with this uid is in the store."""
+        return uid in self._ledger.by_uid
+
+    def retract(self, uid: str, annotator: str | None = None, retract_uid: str | None = None) -> None:
+        """Append a retraction of the annotation ``uid``."""
+        target = self._ledger.by_uid.get(uid)
+        if target is None:
+            raise KeyError(f"no annotation {uid!r} in job {self.name!r}")
+        kwargs = {"uid": retract_uid} if retract_uid else {}
+        self._append(
+            Annotation(
+                target.item,
+                self.attribute,
+                annotator or self.annotator,
+                "retract",
+                target=uid,
+                **kwargs,
+            )
+        )
+
+    def record(self, annotation: Annotation) -> Annotation:
+        """Append a prepared annotation (validated) and update the job's state."""
+        if annotation.kind in HUMAN_KINDS or annotation.kind == "auto":
+            self.task.validate(annotation.value, annotation.item)
+        if annotation.item not in self._position:
+            raise KeyError(f"no item {annotation.item!r} in job {self.name!r}")
+        return self._append(annotation)
+
+    def _append(self, annotation: Annotation) -> Annotation:
+        stored = self.store.append([annotation])
+        self.refresh()
+        position = self._position.get(annotation.item)
+        if position is not None and position < self._first_open:
+            self._first_open = position  # a retraction can reopen an earlier item
+        return stored[0] if stored else self._ledger.by_uid.get(annotation.uid, annotation)
+
+    # -- output ---------------------------------------------------------------------------
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The augmented manifest: the input columns plus ``<attribute>`` and its metadata.
+
+        Labeled rows get the label and metadata exactly as Ground Truth writes them for the
+        task; unlabeled rows keep whatever the input had in those columns (``pd.NA`` if none).
+        """
+        self.refresh()
+        attr, meta = self.attribute, f"{self.attribute}-metadata"
+        out = self.data.copy()
+        labels = list(out[attr]) if attr in out else [pd.NA] * len(out)
+        metas = list(out[meta]) if meta in out else [pd.NA] * len(out)
+        for position, key in enumerate(self.keys):
+            a = self._ledger.label(key)
+            if a is None:
+                continue
+            labels[position], metas[position] = self.task.to_gt(
+                a.value,
+                confidence=a.confidence,
+                human=a.kind in HUMAN_KINDS,
+                job_name=self.name,
+                created=a.created,
+            )
+        out[attr] = pd.Series(labels, dtype=object, index=out.index)
+        out[meta] = pd.Series(metas, dtype=object, index=out.index)
+        return out
+
+    # -- widget ---------------------------------------------------------------------------
+
+    def annotate(self) -> ClassifyWidget:
+        """The labeling widget for this job (what displaying the job shows)."""
+        from nblabel.widgets import widget_for
+
+        return widget_for(self)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.annotate()._repr_mimebundle_(**kwargs)
+
+
+def _check_attribute(attribute: str) -> None:
+    if not isinstance(attribute, str) or not attribute:
+        raise ValueError(f"attribute must be a non-empty string, got {attribute!r}")
+    if attribute in ("source", "source-ref"):
+        raise ValueError(f"attribute {attribute!r} is reserved by Ground Truth")
+    if attribute.endswith("-metadata"):
+        raise ValueError(f"attribute {attribute!r} cannot end with '-metadata' (GT's rule)")
+    if attribute.startswith("$"):
+        raise ValueError(f"attribute {attribute!r} cannot start with '$' (GT's rule)")

@@ -1,0 +1,114 @@
+"""The current state of a job, derived from its append-only annotation log.
+
+The ledger folds annotations in log order. An item's label is its latest live (not retracted)
+human answer (``human``, ``verified`` or ``consolidated``); failing that, its latest live
+``auto`` label: a person always outranks the auto-labeler, whatever the order. An item is
+skipped when it has no label and a live ``skip``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from nblabel.store.base import LABEL_KINDS, Annotation
+
+__all__ = ["HUMAN_KINDS", "ItemState", "Ledger"]
+
+HUMAN_KINDS = frozenset({"human", "verified", "consolidated"})
+
+
+@dataclass
+class ItemState:
+    """Live annotations of one item, oldest first."""
+
+    live: list[Annotation] = field(default_factory=list)
+
+    def label(self) -> Annotation | None:
+        """The annotation that gives the item its current label, if any."""
+        auto = None
+        for a in reversed(self.live):
+            if a.kind in HUMAN_KINDS:
+                return a
+            if a.kind == "auto" and auto is None:
+                auto = a
+        return auto
+
+    def skipped(self) -> bool:
+        """True when the item has no label and a person skipped it."""
+        return self.label() is None and any(a.kind == "skip" for a in self.live)
+
+
+class Ledger:
+    """Current labels, skips and per-annotator history, kept up to date as annotations arrive."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, ItemState] = {}
+        self.by_uid: dict[str, Annotation] = {}
+        self.retracted: set[str] = set()
+        self.labeled = 0
+        self.skipped = 0
+        self.last_seq = 0
+        self._history: dict[str, list[Annotation]] = {}
+
+    def apply(self, annotations: Iterable[Annotation]) -> None:
+        """Fold annotations (in log order) into the state."""
+        for a in annotations:
+            self.last_seq = max(self.last_seq, a.seq)
+            if a.uid in self.by_uid:
+                continue
+            self.by_uid[a.uid] = a
+            if a.kind == "retract":
+                self._retract(a)
+                continue
+            if a.uid in self.retracted:  # retraction logged before its target (merged logs)
+                continue
+            state = self.items.setdefault(a.item, ItemState())
+            before = self._counts(state)
+            state.live.append(a)
+            self._recount(before, state)
+            if a.kind in LABEL_KINDS or a.kind == "skip":
+                self._history.setdefault(a.annotator, []).append(a)
+
+    def _retract(self, r: Annotation) -> None:
+        self.retracted.add(r.target or "")
+        target = self.by_uid.get(r.target or "")
+        if target is None:
+            return
+        state = self.items.get(target.item)
+        if state is None or target not in state.live:
+            return
+        before = self._counts(state)
+        state.live.remove(target)
+        self._recount(before, state)
+
+    @staticmethod
+    def _counts(state: ItemState) -> tuple[int, int]:
+        return int(state.label() is not None), int(state.skipped())
+
+    def _recount(self, before: tuple[int, int], state: ItemState) -> None:
+        labeled, skipped = self._counts(state)
+        self.labeled += labeled - before[0]
+        self.skipped += skipped - before[1]
+
+    def label(self, item: str) -> Annotation | None:
+        """The annotation behind an item's current label, or None."""
+        state = self.items.get(item)
+        return None if state is None else state.label()
+
+    def is_open(self, item: str) -> bool:
+        """True when the item waits for a person: no label and not skipped."""
+        state = self.items.get(item)
+        return state is None or (state.label() is None and not state.skipped())
+
+    def is_skipped(self, item: str) -> bool:
+        """True when the item has no label and was skipped."""
+        state = self.items.get(item)
+        return state is not None and state.skipped()
+
+    def last_live(self, annotator: str) -> Annotation | None:
+        """The newest live answer or skip by one annotator (what undo takes back)."""
+        history = self._history.get(annotator, [])
+        while history and history[-1].uid in self.retracted:
+            history.pop()
+        return history[-1] if history else None

@@ -1,0 +1,205 @@
+"""Ground Truth manifests (JSON Lines) as pandas DataFrames, and back.
+
+A manifest line is one JSON object. Every top-level key becomes a column; nested values stay
+Python objects (dicts and lists), so an unknown key written by some other tool passes through a
+read/write round trip untouched. A key missing from a line is ``pd.NA`` in its column and is left
+out again on writing; an explicit JSON ``null`` is ``None`` and is written back as ``null``.
+
+Columns are kept with ``object`` dtype so that integers stay integers (GT writes class indices as
+ints; a float column would turn ``9`` into ``9.0``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import secrets
+import shutil
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from nblabel.checks import check_line
+
+__all__ = ["ManifestError", "ManifestWarning", "dumps_line", "read_manifest", "write_manifest"]
+
+_MISSING = pd.NA
+
+
+class ManifestError(ValueError):
+    """A manifest line that is not a JSON object; names the file and the line."""
+
+    def __init__(self, source: str, line: int, reason: str) -> None:
+        self.source = source
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{source}, line {line}: {reason}")
+
+
+class ManifestWarning(UserWarning):
+    """Something odd but readable in a manifest (for example NER offsets that miss their text)."""
+
+
+def _open_text(path_or_file: str | os.PathLike[str] | IO[Any]) -> tuple[IO[str], str, bool]:
+    if hasattr(path_or_file, "read"):
+        fh = path_or_file
+        name = getattr(fh, "name", "<stream>")
+        if isinstance(fh, io.TextIOBase):
+            return fh, str(name), False
+        return io.TextIOWrapper(fh, encoding="utf-8", newline=""), str(name), False
+    path = Path(os.fspath(path_or_file))
+    return path.open("r", encoding="utf-8", newline=""), str(path), True
+
+
+def iter_manifest(path_or_file: str | os.PathLike[str] | IO[Any]) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line_number, object)`` for each non-blank line of a manifest.
+
+    Raises
+    ------
+    ManifestError
+        For a line that is not valid JSON or not a JSON object.
+    """
+    fh, name, owned = _open_text(path_or_file)
+    try:
+        for number, raw in enumerate(fh, start=1):
+            # GT allows "\n" or "\r\n"; a UTF-8 BOM on the first line is a common editor artefact.
+            text = raw.rstrip("\r\n")
+            if number == 1:
+                text = text.lstrip("\ufeff")
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ManifestError(name, number, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+            if not isinstance(obj, dict):
+                raise ManifestError(name, number, f"expected a JSON object, found {type(obj).__name__}")
+            yield number, obj
+    finally:
+        if owned:
+            fh.close()
+        elif fh is not path_or_file:
+            # Our TextIOWrapper around the caller's binary file: detach it, or its finaliser
+            # would close the caller's file.
+            fh.detach()
+
+
+def read_manifest(path_or_file: str | os.PathLike[str] | IO[Any]) -> pd.DataFrame:
+    """Read a Ground Truth manifest (JSON Lines) into a DataFrame, one row per line.
+
+    Parameters
+    ----------
+    path_or_file
+        A path, or an open text or binary file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per top-level key, in order of first appearance, ``object`` dtype. Keys absent
+        from a line are ``pd.NA``. Row order is the file's.
+
+    Raises
+    ------
+    ManifestError
+        A line is not a JSON object; the message names the file, the line number and the cause.
+    """
+    columns: dict[str, list[Any]] = {}
+    rows = 0
+    name = _source_name(path_or_file)
+    for number, obj in iter_manifest(path_or_file):
+        for message in check_line(obj):
+            warnings.warn(f"{name}, line {number}: {message}", ManifestWarning, stacklevel=2)
+        for key, value in obj.items():
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = [_MISSING] * rows
+            column.append(value)
+        rows += 1
+        for column in columns.values():
+            if len(column) < rows:
+                column.append(_MISSING)
+    return pd.DataFrame(
+        {key: pd.Series(values, dtype=object) for key, values in columns.items()},
+        index=pd.RangeIndex(rows),
+    )
+
+
+def _source_name(path_or_file: Any) -> str:
+    if hasattr(path_or_file, "read"):
+        return str(getattr(path_or_file, "name", "<stream>"))
+    return os.fspath(path_or_file)
+
+
+def is_missing(value: Any) -> bool:
+    """True for the cell values that mean "this line has no such key" (``pd.NA`` or NaN)."""
+    return value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _plain(value: Any) -> Any:
+    """Turn numpy scalars that pandas may have introduced back into JSON-able Python values."""
+    item = getattr(value, "item", None)
+    if item is not None and not isinstance(value, (list, dict, str)):
+        return item()
+    return value
+
+
+def row_objects(df: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """Yield each row of a manifest DataFrame as the JSON object it stands for."""
+    columns = [str(c) for c in df.columns]
+    for values in df.itertuples(index=False, name=None):
+        yield {c: _plain(v) for c, v in zip(columns, values, strict=True) if not is_missing(v)}
+
+
+def dumps_line(obj: dict[str, Any]) -> str:
+    """One manifest line, in Ground Truth's compact spelling (no spaces, UTF-8 kept as is)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def write_manifest(
+    df: pd.DataFrame | Iterable[dict[str, Any]], path_or_file: str | os.PathLike[str] | IO[Any]
+) -> None:
+    """Write a DataFrame (or an iterable of dicts) as a Ground Truth manifest.
+
+    A path is written aside and renamed into place, so a failure never leaves a half-written
+    manifest behind. Missing cells (``pd.NA``/NaN) are left out of their line.
+
+    Raises
+    ------
+    ValueError
+        A value cannot be written as JSON; the message names the row.
+    """
+    rows = row_objects(df) if isinstance(df, pd.DataFrame) else iter(df)
+    if hasattr(path_or_file, "write"):
+        _write_lines(rows, path_or_file)
+        return
+    path = Path(os.fspath(path_or_file))
+    # Not tempfile.mkstemp: its 0600 mode would replace the file's usual (umask) permissions.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666)
+    try:
+        if path.exists():
+            shutil.copymode(path, tmp)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            _write_lines(rows, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_lines(rows: Iterable[dict[str, Any]], fh: IO[Any]) -> None:
+    binary = isinstance(fh, (io.RawIOBase, io.BufferedIOBase)) or "b" in str(getattr(fh, "mode", ""))
+    for number, obj in enumerate(rows):
+        try:
+            line = dumps_line(obj) + "\n"
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"row {number}: cannot be written as JSON: {exc}") from None
+        fh.write(line.encode("utf-8") if binary else line)

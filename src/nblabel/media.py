@@ -1,0 +1,111 @@
+"""Loading the things people label: images from paths or ``file://`` URIs, texts inline.
+
+Images are downscaled to the size they are shown at before they reach the browser; the original
+width and height travel with them so coordinates can stay in original pixels. JPEG decoding
+uses Pillow's draft mode, which decodes straight to a smaller scale: an 8000x6000 photo is
+previewed without decoding 48 million pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = ["MediaError", "Preview", "local_path", "preview_image"]
+
+
+class MediaError(Exception):
+    """An item whose media cannot be shown; ``reason`` says why in a person's words."""
+
+    def __init__(self, ref: str, reason: str) -> None:
+        self.ref = ref
+        self.reason = reason
+        super().__init__(f"{ref}: {reason}")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """An image ready for the browser."""
+
+    data: bytes
+    mime: str
+    width: int
+    height: int
+    original_width: int
+    original_height: int
+
+
+def local_path(ref: str) -> Path:
+    """The local file a ``source-ref`` names (a path or a ``file://`` URI).
+
+    Raises
+    ------
+    MediaError
+        The reference is a scheme nblabel cannot read yet.
+    """
+    parsed = urlparse(ref)
+    if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and os.name == "nt"):
+        return Path(unquote(parsed.path) if parsed.scheme == "file" else ref)
+    raise MediaError(ref, f"cannot read {parsed.scheme}:// sources yet")
+
+
+def preview_image(ref: str, max_width: int = 1024, max_height: int = 768, quality: int = 85) -> Preview:
+    """Load an image and downscale it to fit ``max_width`` x ``max_height`` as JPEG.
+
+    Images with transparency are flattened onto white. EXIF orientation is applied, as browsers do.
+
+    Raises
+    ------
+    MediaError
+        Missing file, unreadable or corrupt bytes, unsupported format; the reason says which.
+    """
+    path = local_path(ref)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                original = img.size
+                if img.format == "JPEG":
+                    img.draft("RGB", (max_width, max_height))
+                img = ImageOps.exif_transpose(img)
+                oriented = _oriented_size(img, original)
+                img.thumbnail((max_width, max_height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+                img = _flatten(img)
+                buffer = io.BytesIO()
+                img.save(buffer, format="JPEG", quality=quality)
+    except FileNotFoundError:
+        raise MediaError(ref, f"file not found: {path}") from None
+    except IsADirectoryError:
+        raise MediaError(ref, f"is a folder, not an image: {path}") from None
+    except PermissionError:
+        raise MediaError(ref, f"permission denied: {path}") from None
+    except UnidentifiedImageError:
+        raise MediaError(ref, "not an image Pillow can read (unknown or corrupt format)") from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise MediaError(ref, f"image too large to open safely: {exc}") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise MediaError(ref, f"corrupt or truncated image: {exc}") from None
+    return Preview(buffer.getvalue(), "image/jpeg", img.width, img.height, *oriented)
+
+
+def _oriented_size(img: Image.Image, original: tuple[int, int]) -> tuple[int, int]:
+    # exif_transpose swaps width and height for rotated photos; draft() may have shrunk the
+    # decoded image, so scale the original size rather than reading img.size.
+    if (img.width > img.height) == (original[0] > original[1]) or original[0] == original[1]:
+        return original
+    return original[1], original[0]
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB") if img.mode != "RGB" else img

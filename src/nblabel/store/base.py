@@ -1,0 +1,99 @@
+"""The annotation record and the interface every store implements."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+__all__ = ["KINDS", "LABEL_KINDS", "Annotation", "Store", "new_uid", "utc_now"]
+
+#: Kinds of annotation. ``human``/``auto``/``consolidated``/``verified`` carry a label value;
+#: ``skip`` records that a person passed on the item; ``retract`` takes back the annotation whose
+#: uid is in ``target``.
+KINDS = ("human", "auto", "consolidated", "verified", "skip", "retract")
+LABEL_KINDS = frozenset({"human", "auto", "consolidated", "verified"})
+
+
+def utc_now() -> str:
+    """The current UTC time in Ground Truth's ``creation-date`` spelling (microseconds, no zone)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def new_uid() -> str:
+    """A fresh unique annotation id."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One entry of the append-only log.
+
+    Parameters
+    ----------
+    item
+        The item key (see :func:`nblabel.items.item_keys`).
+    attribute
+        The label attribute the answer is for.
+    annotator
+        A person's name, or ``auto:<model>`` for the auto-labeler.
+    kind
+        One of :data:`KINDS`.
+    value
+        The answer in the task's own form (a class name, a list of names, ...), JSON-able.
+    confidence
+        The answer's confidence in [0, 1], if any.
+    uid
+        Unique id; appending the same uid twice stores it once, so re-sent answers are harmless.
+    created
+        UTC timestamp, GT spelling.
+    target
+        For ``retract``: the uid taken back.
+    seq
+        Position in the log, set by the store.
+    """
+
+    item: str
+    attribute: str
+    annotator: str
+    kind: str
+    value: Any = None
+    confidence: float | None = None
+    uid: str = field(default_factory=new_uid)
+    created: str = field(default_factory=utc_now)
+    target: str | None = None
+    seq: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown annotation kind {self.kind!r}; expected one of {KINDS}")
+        if self.kind == "retract" and not self.target:
+            raise ValueError("a retraction must name the annotation it takes back (target)")
+
+
+class Store(Protocol):
+    """What a Job needs from a store."""
+
+    path: Any
+
+    def append(self, annotations: Iterable[Annotation]) -> list[Annotation]:
+        """Durably append annotations; return those newly stored (with ``seq``), in order."""
+        ...
+
+    def annotations(self, attribute: str | None = None, after: int = 0) -> Iterator[Annotation]:
+        """Yield stored annotations in log order, optionally for one attribute, after a seq."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A job-level setting, or None."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a job-level setting."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources."""
+        ...

@@ -1,0 +1,129 @@
+"""Image and text classification, single- and multi-label.
+
+Ground Truth writes a single-label answer as the class index with ``class-name`` and
+``confidence`` in the metadata, and a multi-label answer as a list of indices with ``class-map``
+and ``confidence-map`` (gt-formats §2.2–2.4). Key order follows GT's real output files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from nblabel.tasks.base import Task
+
+__all__ = ["Classification", "ImageClassification", "TextClassification"]
+
+
+class Classification(Task):
+    family: ClassVar[str] = "classify"
+
+    def __init__(self, labels: Sequence[str], multi_label: bool = False) -> None:
+        labels = list(labels)
+        if not labels:
+            raise ValueError("a classification task needs at least one label")
+        for label in labels:
+            if not isinstance(label, str) or not label.strip():
+                raise ValueError(f"labels must be non-empty strings, got {label!r}")
+            if len(label) > 256:
+                raise ValueError(f"label {label[:40]!r}... is longer than GT's 256 characters")
+        duplicates = sorted({x for x in labels if labels.count(x) > 1})
+        if duplicates:
+            raise ValueError(f"labels must be unique; repeated: {duplicates}")
+        self.labels = labels
+        self.multi_label = bool(multi_label)
+        self._index = {name: i for i, name in enumerate(labels)}
+
+    def __repr__(self) -> str:
+        extra = ", multi_label=True" if self.multi_label else ""
+        return f"{type(self).__name__}({self.labels!r}{extra})"
+
+    @property
+    def gt_type(self) -> str:
+        base = f"groundtruth/{self.media}-classification"
+        return base + "-multilabel" if self.multi_label else base
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": self.gt_type, "labels": self.labels}
+
+    def validate(self, value: Any, item: str = "") -> Any:
+        """A class name (single-label) or a list of class names (multi-label), checked.
+
+        Multi-label answers are returned in label order without repeats; an empty list is a
+        valid answer ("none of these").
+        """
+        where = f"item {item}: " if item else ""
+        if self.multi_label:
+            if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+                raise ValueError(f"{where}a multi-label answer is a list of class names, got {value!r}")
+            names = list(value)
+            for name in names:
+                self._check(name, where)
+            return [name for name in self.labels if name in set(names)]
+        self._check(value, where)
+        return value
+
+    def _check(self, name: Any, where: str) -> None:
+        if name not in self._index:
+            raise ValueError(f"{where}{name!r} is not one of the labels {self.labels}")
+
+    def to_gt(
+        self,
+        value: Any,
+        *,
+        confidence: float | None,
+        human: bool,
+        job_name: str,
+        created: str,
+    ) -> tuple[Any, dict[str, Any]]:
+        # A single person's answer has confidence 0.00 in GT's output (sms-data-output.md).
+        conf = round(float(confidence), 2) if confidence is not None else 0.0
+        job = job_name if job_name.startswith("labeling-job/") else f"labeling-job/{job_name}"
+        annotated = "yes" if human else "no"
+        if not self.multi_label:
+            return self._index[value], {
+                "confidence": conf,
+                "job-name": job,
+                "class-name": value,
+                "human-annotated": annotated,
+                "creation-date": created,
+                "type": self.gt_type,
+            }
+        indices = [self._index[name] for name in value]
+        return indices, {
+            "job-name": job,
+            "class-map": {str(i): self.labels[i] for i in indices},
+            "human-annotated": annotated,
+            "creation-date": created,
+            "confidence-map": {str(i): conf for i in indices},
+            "type": self.gt_type,
+        }
+
+
+class ImageClassification(Classification):
+    """Label each image with one class, or several with ``multi_label=True``.
+
+    Parameters
+    ----------
+    labels
+        Class names, in the order their keys (1-9, 0) are assigned. GT writes the index into this
+        list as the label.
+    multi_label
+        Allow several classes per image (GT's ``image-classification-multilabel``).
+    """
+
+    media: ClassVar[str] = "image"
+
+
+class TextClassification(Classification):
+    """Label each text with one class, or several with ``multi_label=True``.
+
+    Parameters
+    ----------
+    labels
+        Class names, in the order their keys (1-9, 0) are assigned.
+    multi_label
+        Allow several classes per text (GT's ``text-classification-multilabel``).
+    """
+
+    media: ClassVar[str] = "text"

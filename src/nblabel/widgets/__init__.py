@@ -1,0 +1,32 @@
+"""The notebook widgets: the only part of nblabel that imports anywidget or ipywidgets.
+
+Widget classes are imported lazily, so ``import nblabel`` works headless and before the
+JavaScript bundles are built.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nblabel.job import Job
+
+__all__ = ["ClassifyWidget", "widget_for"]
+
+
+def widget_for(job: Job) -> Any:
+    """The widget that draws a job's task."""
+    family = job.task.family
+    if family == "classify":
+        from nblabel.widgets.classify import ClassifyWidget
+
+        return ClassifyWidget(job)
+    raise NotImplementedError(f"no widget for task family {family!r}")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ClassifyWidget":
+        from nblabel.widgets.classify import ClassifyWidget
+
+        return ClassifyWidget
+    raise AttributeError(name)

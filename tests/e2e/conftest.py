@@ -1,0 +1,80 @@
+"""Fixtures for the browser tests: Debian chromium, one Jupyter server per UI, notebook pages.
+
+Every test under tests/e2e is marked ``browser`` automatically.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+_HERE = Path(__file__).resolve().parent
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
+
+from harness import JupyterServer, NotebookPage, chromium_launch_args  # noqa: E402
+
+REPO_ROOT = _HERE.parents[1]
+SRC = REPO_ROOT / "src"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselection runs
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """pytest-playwright: use Debian's /usr/bin/chromium, never a downloaded build (G8)."""
+    return {**browser_type_launch_args, **chromium_launch_args()}
+
+
+@pytest.fixture(scope="session", params=["lab", "notebook"])
+def jupyter(request: pytest.FixtureRequest) -> Iterator[JupyterServer]:
+    """One server per UI (G6): `jupyter lab` for Lab tests, `jupyter notebook` for NB7 tests."""
+    with tempfile.TemporaryDirectory(prefix=f"nblabel-e2e-{request.param}-") as tmp:
+        root, home = Path(tmp) / "root", Path(tmp) / "home"
+        root.mkdir()
+        home.mkdir()
+        pythonpath = [str(SRC)]
+        if os.environ.get("PYTHONPATH"):
+            pythonpath.append(os.environ["PYTHONPATH"])
+        env = {"PYTHONPATH": os.pathsep.join(pythonpath), "HOME": str(home)}
+        with JupyterServer(request.param, root, env_extra=env) as server:
+            yield server
+
+
+@pytest.fixture
+def notebook(
+    page, jupyter: JupyterServer, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., NotebookPage]]:
+    """Factory: ``nb = notebook(["code", ...], name=None)`` writes and opens a notebook.
+
+    The first call uses pytest-playwright's ``page``; later calls open new pages in the same
+    context. Teardown deletes the kernel sessions (G14) and fails on unexpected page errors.
+    """
+    opened: list[NotebookPage] = []
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
+
+    def open_notebook(cells: list[str], name: str | None = None) -> NotebookPage:
+        pg = page if not opened else page.context.new_page()
+        nb = NotebookPage(pg, jupyter)
+        opened.append(nb)
+        return nb.open(name or f"{stem}-{len(opened)}.ipynb", cells)
+
+    yield open_notebook
+
+    errors: list[str] = []
+    for nb in opened:
+        nb.close()
+        errors += nb.page_errors
+    if errors:
+        pytest.fail("unexpected page errors:\n" + "\n".join(errors), pytrace=False)
