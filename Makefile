@@ -9,13 +9,19 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: demo test install js chromium lint unit jstest e2e bench clean
+.PHONY: demo test install prereqs js chromium lint unit jstest e2e bench clean
 
-$(VENV)/bin/activate:
+# A fresh Debian lacks venv and Node.js; bring them from Debian's packages when missing.
+prereqs:
+	@command -v npm >/dev/null && $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	  python3 python3-venv python3-pip nodejs npm >/dev/null; }
+
+$(VENV)/bin/activate: | prereqs
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -U pip
 
-node_modules/.bin/esbuild: package.json
+node_modules/.bin/esbuild: package.json | prereqs
 	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 	touch $@
 

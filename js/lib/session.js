@@ -29,7 +29,7 @@ export class LabelSession {
 
   /** True when the item on screen has already been answered in this session or before. */
   get revisiting() {
-    return this.pos < this.trail.length - 1;
+    return this.pos < this.trail.length - 1 || (this.current !== null && this._answered(this.current));
   }
 
   /** Add items sent by the kernel; keys already fetched are ignored. Returns the new keys. */
@@ -121,9 +121,16 @@ export class LabelSession {
 
   /** Go forward one item in the trail, up to the first unanswered one. */
   forward() {
-    if (this.pos >= this.trail.length - 1) return false;
-    this.pos += 1;
-    return true;
+    if (this.pos < this.trail.length - 1) {
+      this.pos += 1;
+      return true;
+    }
+    // At the end of the trail on an answered item (after an undo): go on to the next fetched one.
+    if (this.current !== null && this._answered(this.current) && this.queue.length) {
+      this._advance();
+      return true;
+    }
+    return false;
   }
 
   /** Keys the kernel must not send again: fetched and not yet answered, or answered but unacked. */

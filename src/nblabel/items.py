@@ -49,6 +49,7 @@ def item_keys(df: pd.DataFrame) -> list[str]:
     refs = df["source-ref"].tolist() if has_ref else [pd.NA] * len(df)
     texts = df["source"].tolist() if has_text else [pd.NA] * len(df)
     seen: Counter[str] = Counter()
+    used: set[str] = set()
     keys = []
     for row, (ref, text) in enumerate(zip(refs, texts, strict=True)):
         if isinstance(ref, str):
@@ -59,5 +60,10 @@ def item_keys(df: pd.DataFrame) -> list[str]:
             bad = "missing" if is_missing(ref) and is_missing(text) else "not a string"
             raise ValueError(f"row {row}: 'source-ref'/'source' is {bad}")
         seen[base] += 1
-        keys.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+        key = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        while key in used:  # a real source spelled like a repeat, e.g. "a.jpg#2"
+            seen[base] += 1
+            key = f"{base}#{seen[base]}"
+        used.add(key)
+        keys.append(key)
     return keys

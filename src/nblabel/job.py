@@ -8,6 +8,7 @@ the store, not the Python object, is the source of truth.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import os
@@ -134,7 +135,12 @@ class Job:
 
     def refresh(self) -> None:
         """Read answers other kernels have appended to the store since the last look."""
-        self._ledger.apply(self.store.annotations(self.attribute, after=self._ledger.last_seq))
+        new = list(self.store.annotations(self.attribute, after=self._ledger.last_seq))
+        self._ledger.apply(new)
+        for a in new:  # a retraction, from this kernel or another, can reopen an earlier item
+            position = self._position.get(a.item)
+            if position is not None and position < self._first_open:
+                self._first_open = position
 
     def __repr__(self) -> str:
         p = self.progress
@@ -275,8 +281,14 @@ class Job:
 
     def record(self, annotation: Annotation) -> Annotation:
         """Append a prepared annotation (validated) and update the job's state."""
+        if annotation.attribute != self.attribute:
+            raise ValueError(
+                f"annotation for attribute {annotation.attribute!r} recorded in job {self.name!r}, "
+                f"whose attribute is {self.attribute!r}"
+            )
         if annotation.kind in HUMAN_KINDS or annotation.kind == "auto":
-            self.task.validate(annotation.value, annotation.item)
+            value = self.task.validate(annotation.value, annotation.item)
+            annotation = dataclasses.replace(annotation, value=value)  # canonical (multi-label order)
         if annotation.item not in self._position:
             raise KeyError(f"no item {annotation.item!r} in job {self.name!r}")
         return self._append(annotation)
@@ -319,11 +331,14 @@ class Job:
 
     # -- widget ---------------------------------------------------------------------------
 
-    def annotate(self) -> ClassifyWidget:
-        """The labeling widget for this job (what displaying the job shows)."""
+    def annotate(self, *, window: int | None = None) -> ClassifyWidget:
+        """The labeling widget for this job (what displaying the job shows).
+
+        ``window`` is how many items the browser holds ahead of the one on screen.
+        """
         from nblabel.widgets import widget_for
 
-        return widget_for(self)
+        return widget_for(self, window=window)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.annotate()._repr_mimebundle_(**kwargs)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 
 from nblabel.checks import check_line
@@ -45,15 +46,16 @@ class ManifestWarning(UserWarning):
     """Something odd but readable in a manifest (for example NER offsets that miss their text)."""
 
 
-def _open_text(path_or_file: str | os.PathLike[str] | IO[Any]) -> tuple[IO[str], str, bool]:
-    if hasattr(path_or_file, "read"):
-        fh = path_or_file
-        name = getattr(fh, "name", "<stream>")
-        if isinstance(fh, io.TextIOBase):
-            return fh, str(name), False
-        return io.TextIOWrapper(fh, encoding="utf-8", newline=""), str(name), False
-    path = Path(os.fspath(path_or_file))
-    return path.open("r", encoding="utf-8", newline=""), str(path), True
+def _raw_lines(path_or_file: str | os.PathLike[str] | IO[Any]) -> Iterator[str | bytes]:
+    if not hasattr(path_or_file, "read"):
+        with Path(os.fspath(path_or_file)).open("rb") as fh:
+            yield from fh
+        return
+    yield from path_or_file  # a text or binary file object; the caller keeps it open
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def iter_manifest(path_or_file: str | os.PathLike[str] | IO[Any]) -> Iterator[tuple[int, dict]]:
@@ -62,31 +64,33 @@ def iter_manifest(path_or_file: str | os.PathLike[str] | IO[Any]) -> Iterator[tu
     Raises
     ------
     ManifestError
-        For a line that is not valid JSON or not a JSON object.
+        For a line that is not UTF-8, not valid JSON (``NaN`` and ``Infinity`` included), or not
+        a JSON object.
     """
-    fh, name, owned = _open_text(path_or_file)
-    try:
-        for number, raw in enumerate(fh, start=1):
-            # GT allows "\n" or "\r\n"; a UTF-8 BOM on the first line is a common editor artefact.
-            text = raw.rstrip("\r\n")
-            if number == 1:
-                text = text.lstrip("\ufeff")
-            if not text.strip():
-                continue
+    name = _source_name(path_or_file)
+    for number, raw in enumerate(_raw_lines(path_or_file), start=1):
+        if isinstance(raw, bytes):
             try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ManifestError(name, number, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
-            if not isinstance(obj, dict):
-                raise ManifestError(name, number, f"expected a JSON object, found {type(obj).__name__}")
-            yield number, obj
-    finally:
-        if owned:
-            fh.close()
-        elif fh is not path_or_file:
-            # Our TextIOWrapper around the caller's binary file: detach it, or its finaliser
-            # would close the caller's file.
-            fh.detach()
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ManifestError(name, number, f"not valid UTF-8 (byte {exc.start + 1})") from None
+        else:
+            text = raw
+        # GT allows "\n" or "\r\n"; a UTF-8 BOM on the first line is a common editor artefact.
+        text = text.rstrip("\r\n")
+        if number == 1:
+            text = text.lstrip("\ufeff")
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            raise ManifestError(name, number, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+        except ValueError as exc:
+            raise ManifestError(name, number, f"invalid JSON: {exc}") from None
+        if not isinstance(obj, dict):
+            raise ManifestError(name, number, f"expected a JSON object, found {type(obj).__name__}")
+        yield number, obj
 
 
 def read_manifest(path_or_file: str | os.PathLike[str] | IO[Any]) -> pd.DataFrame:
@@ -142,9 +146,8 @@ def is_missing(value: Any) -> bool:
 
 def _plain(value: Any) -> Any:
     """Turn numpy scalars that pandas may have introduced back into JSON-able Python values."""
-    item = getattr(value, "item", None)
-    if item is not None and not isinstance(value, (list, dict, str)):
-        return item()
+    if isinstance(value, np.generic):
+        return value.item()
     return value
 
 
@@ -183,12 +186,12 @@ def write_manifest(
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp, flags, 0o666)
     try:
-        if path.exists():
-            shutil.copymode(path, tmp)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             _write_lines(rows, fh)
             fh.flush()
             os.fsync(fh.fileno())
+        if path.exists():
+            shutil.copymode(path, tmp)  # replacing a file keeps its permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

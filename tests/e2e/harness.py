@@ -107,7 +107,7 @@ _orig_open = _H.open
 
 async def _open_nodelay(self, *args, **kwargs):
     self.set_nodelay(True)
-    self.log.debug("nblabel harness: TCP_NODELAY on kernel websocket")
+    self.log.info("nblabel harness: TCP_NODELAY on kernel websocket")
     return await _orig_open(self, *args, **kwargs)
 
 

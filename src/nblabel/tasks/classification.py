@@ -64,7 +64,7 @@ class Classification(Task):
         return value
 
     def _check(self, name: Any, where: str) -> None:
-        if name not in self._index:
+        if not isinstance(name, str) or name not in self._index:  # a list is unhashable: ValueError
             raise ValueError(f"{where}{name!r} is not one of the labels {self.labels}")
 
     def to_gt(

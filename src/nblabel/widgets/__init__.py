@@ -14,13 +14,13 @@ if TYPE_CHECKING:
 __all__ = ["ClassifyWidget", "widget_for"]
 
 
-def widget_for(job: Job) -> Any:
+def widget_for(job: Job, **options: Any) -> Any:
     """The widget that draws a job's task."""
     family = job.task.family
     if family == "classify":
         from nblabel.widgets.classify import ClassifyWidget
 
-        return ClassifyWidget(job)
+        return ClassifyWidget(job, **options)
     raise NotImplementedError(f"no widget for task family {family!r}")
 
 

@@ -35,7 +35,9 @@ class ClassifyWidget(anywidget.AnyWidget):
     job
         The job to label; its task must be a classification task.
     window
-        How many items the browser holds ahead of the one on screen.
+        How many items the browser holds ahead of the one on screen; defaults to 10 images or
+        50 texts. Keys pressed while the next item is still loading are ignored, never applied
+        to an item the person has not seen.
     """
 
     _esm = STATIC / "classify.js"
@@ -52,7 +54,7 @@ class ClassifyWidget(anywidget.AnyWidget):
     # -- state --------------------------------------------------------------------------------
     progress = traitlets.Dict(help="total, labeled, skipped, remaining").tag(sync=True)
 
-    def __init__(self, job: Job, *, window: int = 6, **kwargs: Any) -> None:
+    def __init__(self, job: Job, *, window: int | None = None, **kwargs: Any) -> None:
         if not isinstance(job.task, Classification):
             raise TypeError(f"ClassifyWidget draws classification tasks, not {job.task!r}")
         super().__init__(
@@ -61,7 +63,7 @@ class ClassifyWidget(anywidget.AnyWidget):
             media=job.task.media,
             title=f"{job.name} · {job.attribute}",
             job_id=f"{Path(job.store.path).resolve()}::{job.attribute}",
-            window=window,
+            window=window or (10 if job.task.media == "image" else 50),
             progress=job.progress._asdict(),
             **kwargs,
         )

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Outbox } from "./outbox.js";
+
+class MemoryStorage {
+  constructor() {
+    this.map = new Map();
+  }
+  getItem(k) {
+    return this.map.has(k) ? this.map.get(k) : null;
+  }
+  setItem(k, v) {
+    this.map.set(k, String(v));
+  }
+  removeItem(k) {
+    this.map.delete(k);
+  }
+}
+
+test("unacked messages survive a new outbox of the same job", () => {
+  const storage = new MemoryStorage();
+  const a = new Outbox("job1", storage);
+  a.add({ type: "answer", uid: "u1", key: "k1", value: "cat" }, 0);
+  a.add({ type: "answer", uid: "u2", key: "k2", value: "dog" }, 0);
+  a.ack(["u1"]);
+  const b = new Outbox("job1", storage);
+  assert.equal(b.size, 1);
+  assert.deepEqual(b.due(10, -1).map((m) => m.uid), ["u2"]);
+  assert.equal(new Outbox("job2", storage).size, 0);
+});
+
+test("storage is cleared when everything is acked", () => {
+  const storage = new MemoryStorage();
+  const a = new Outbox("j", storage);
+  a.add({ type: "skip", uid: "u1", key: "k" }, 0);
+  a.ack(["u1", "unknown"]);
+  assert.equal(storage.getItem("nblabel:outbox:j"), null);
+});
+
+test("due returns only messages older than the limit and marks them re-sent", () => {
+  const a = new Outbox("j", null);
+  a.add({ type: "answer", uid: "u1", key: "k1" }, 0);
+  a.add({ type: "answer", uid: "u2", key: "k2" }, 900);
+  assert.deepEqual(a.due(1000, 500).map((m) => m.uid), ["u1"]);
+  assert.deepEqual(a.due(1100, 500), []);
+  assert.deepEqual(a.keys().sort(), ["k1", "k2"]);
+});
+
+test("corrupt storage is ignored", () => {
+  const storage = new MemoryStorage();
+  storage.setItem("nblabel:outbox:j", "{not json");
+  assert.equal(new Outbox("j", storage).size, 0);
+});

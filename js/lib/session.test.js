@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { LabelSession } from "./session.js";
+
+const items = (...keys) => keys.map((key, position) => ({ key, position, total: 10, kind: "text", text: key }));
+
+test("shows the first fetched item and advances on answers", () => {
+  const s = new LabelSession();
+  assert.equal(s.current, null);
+  s.add(items("a", "b", "c"));
+  assert.equal(s.current, "a");
+  assert.deepEqual(s.answer("x", "u1"), { type: "answer", uid: "u1", key: "a", value: "x" });
+  assert.equal(s.current, "b");
+  assert.equal(s.ahead, 1);
+});
+
+test("past the end waits, then shows items as they arrive", () => {
+  const s = new LabelSession();
+  s.add(items("a"));
+  s.answer("x", "u1");
+  assert.equal(s.current, null);
+  s.add(items("b"));
+  assert.equal(s.current, "b");
+});
+
+test("duplicate keys from the kernel are ignored", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b"));
+  assert.deepEqual(s.add(items("b", "c")), ["c"]);
+  assert.deepEqual(s.queue, ["b", "c"]);
+});
+
+test("undo takes back the last answer and shows its item again", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b", "c"));
+  s.answer("x", "u1");
+  s.answer("y", "u2");
+  assert.equal(s.current, "c");
+  assert.deepEqual(s.undo("u3"), { type: "undo", uid: "u3", target: "u2", key: "b" });
+  assert.equal(s.current, "b");
+  assert.equal(s.values.get("b"), null);
+  // the unanswered item that was on screen comes next again
+  assert.equal(s.queue[0], "c");
+  s.answer("z", "u4");
+  assert.equal(s.current, "c");
+});
+
+test("undo of a relabel restores the earlier answer", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b"));
+  s.answer("x", "u1");
+  s.back();
+  s.answer("y", "u2");
+  assert.equal(s.values.get("a"), "y");
+  s.undo("u3");
+  assert.equal(s.current, "a");
+  assert.equal(s.values.get("a"), "x");
+});
+
+test("undo with nothing answered returns null", () => {
+  const s = new LabelSession();
+  s.add(items("a"));
+  assert.equal(s.undo("u1"), null);
+  assert.equal(s.current, "a");
+});
+
+test("back and forward move through the trail but not past the frontier", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b", "c"));
+  s.answer("x", "u1");
+  s.answer("y", "u2");
+  assert.equal(s.back(), true);
+  assert.equal(s.current, "b");
+  assert.equal(s.revisiting, true);
+  assert.equal(s.back(), true);
+  assert.equal(s.current, "a");
+  assert.equal(s.back(), false);
+  assert.equal(s.forward(), true);
+  assert.equal(s.forward(), true);
+  assert.equal(s.current, "c");
+  assert.equal(s.forward(), false);
+});
+
+test("relabeling a revisited item moves forward along the trail", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b", "c"));
+  s.answer("x", "u1");
+  s.answer("y", "u2");
+  s.back();
+  s.back();
+  s.answer("z", "u3");
+  assert.equal(s.current, "b");
+  assert.equal(s.values.get("a"), "z");
+});
+
+test("skip moves on and records no value", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b"));
+  assert.deepEqual(s.skip("u1"), { type: "skip", uid: "u1", key: "a" });
+  assert.equal(s.current, "b");
+  assert.equal(s.values.has("a"), false);
+});
+
+test("exclude lists what the browser holds and unacked keys", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b", "c"));
+  s.answer("x", "u1");
+  assert.deepEqual(s.exclude(["a"]).sort(), ["a", "b", "c"]);
+});
+
+test("values sent by the kernel are shown for items labeled earlier", () => {
+  const s = new LabelSession();
+  s.add([{ key: "a", position: 0, total: 1, kind: "text", text: "t", value: "cat" }]);
+  assert.equal(s.values.get("a"), "cat");
+});
+
+test("behind lists keys far behind the cursor", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b", "c", "d"));
+  for (const uid of ["1", "2", "3"]) s.answer("x", uid);
+  assert.deepEqual(s.behind(1), ["a", "b"]);
+});
+
+test("after undoing a relabel, forward reaches the unanswered item again", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b", "c"));
+  s.answer("x", "u1");
+  s.answer("y", "u2");
+  s.back();
+  s.answer("z", "u3"); // relabel b, cursor on c
+  s.undo("u4"); // c goes back to the queue, b is shown with its earlier answer
+  assert.equal(s.current, "b");
+  assert.equal(s.values.get("b"), "y");
+  assert.equal(s.revisiting, true);
+  assert.equal(s.forward(), true);
+  assert.equal(s.current, "c");
+  assert.equal(s.revisiting, false);
+});

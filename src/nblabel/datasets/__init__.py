@@ -1,0 +1,154 @@
+"""Small real data samples, with gold labels, for demos, docs and tests.
+
+Each loader returns a Ground Truth *input* manifest as a :class:`pandas.DataFrame`, ready to hand
+to a labeling job, plus a ``gold`` column with the true class to score answers against:
+
+========================  ======================================================================
+:func:`images`            60 clip-art drawings (openclipart, public domain), 5 classes x 12;
+                          ``source-ref`` is the absolute path of a JPEG inside this package.
+:func:`texts`             150 dictionary definitions (WordNet 3.0 license), 5 classes x 30;
+                          ``source`` is the text.
+:func:`image_labels`      the image classes, in a fixed order.
+:func:`text_labels`       the text classes, in a fixed order.
+========================  ======================================================================
+
+Rows come in a fixed order with the classes interleaved, so the first rows of a sample show every
+class. Every call reads the files afresh and returns a new DataFrame that the caller may change.
+``data/LICENSES.md`` next to this file gives the source package, version, license and changes of
+each sample; ``tools/make_datasets.py`` in the repository regenerates the files.
+
+Examples
+--------
+>>> from nblabel import datasets
+>>> df = datasets.images()
+>>> list(df.columns)
+['source-ref', 'gold', 'origin', 'license']
+>>> datasets.text_labels()
+['animal', 'food', 'person', 'place', 'plant']
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["DATA_DIR", "image_labels", "images", "text_labels", "texts"]
+
+#: Folder holding the sample files (``images/``, ``images.jsonl``, ``texts.jsonl``,
+#: ``LICENSES.md``), resolved from the installed package.
+DATA_DIR: Path = Path(__file__).resolve().parent / "data"
+
+_IMAGE_LABELS = ("bird", "flower", "fruit", "insect", "vehicle")
+_TEXT_LABELS = ("animal", "food", "person", "place", "plant")
+
+
+def _read_jsonl(name: str) -> list[dict[str, Any]]:
+    path = DATA_DIR / name
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
+    # ``object`` columns and a RangeIndex, like :func:`nblabel.manifest.read_manifest` returns.
+    n = len(next(iter(columns.values())))
+    return pd.DataFrame(
+        {key: pd.Series(values, dtype=object) for key, values in columns.items()},
+        index=pd.RangeIndex(n),
+    )
+
+
+def image_labels() -> list[str]:
+    """Return the class names of the :func:`images` sample.
+
+    Returns
+    -------
+    list of str
+        ``['bird', 'flower', 'fruit', 'insect', 'vehicle']``, always in this order (a new list on
+        each call).
+    """
+    return list(_IMAGE_LABELS)
+
+
+def text_labels() -> list[str]:
+    """Return the class names of the :func:`texts` sample.
+
+    Returns
+    -------
+    list of str
+        ``['animal', 'food', 'person', 'place', 'plant']``, always in this order (a new list on
+        each call).
+    """
+    return list(_TEXT_LABELS)
+
+
+def images() -> pd.DataFrame:
+    """Return a Ground Truth input manifest of 60 labeled clip-art drawings.
+
+    The drawings come from the Debian package ``openclipart-png`` (Public Domain Dedication):
+    12 for each class of :func:`image_labels`, cropped, flattened on white, and downscaled so the
+    longest side is at most 400 px (sizes vary), stored as JPEG inside this package (about 1 MB).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per image, a ``RangeIndex``, ``object`` columns:
+
+        ``source-ref``
+            Absolute local path (str) of the JPEG file, inside the installed package.
+        ``gold``
+            The true class, one of :func:`image_labels`.
+        ``origin``
+            Source package, version and original file, for example
+            ``"openclipart-png 1:0.18+dfsg-19: animals/birds/puffin-md.png"``.
+        ``license``
+            ``"Public Domain Dedication"``.
+
+    Notes
+    -----
+    The row order is fixed, and each run of 5 rows holds every class once (in varying order).
+    File names are neutral (``img_000.jpg`` ...) so they do not give the class away.
+    """
+    rows = _read_jsonl("images.jsonl")
+    return _frame(
+        {
+            "source-ref": [str(DATA_DIR / row["file"]) for row in rows],
+            "gold": [row["gold"] for row in rows],
+            "origin": [row["origin"] for row in rows],
+            "license": [row["license"] for row in rows],
+        }
+    )
+
+
+def texts() -> pd.DataFrame:
+    """Return a Ground Truth input manifest of 150 labeled short texts.
+
+    Each text is a noun and its definition from Princeton WordNet 3.0 (Debian package
+    ``wordnet-base``, WordNet 3.0 license), for example ``"owl: nocturnal bird of prey with
+    hawk-like beak and claws and large head with front-facing eyes"``. The gold class is the
+    WordNet lexicographer file of the noun, 30 texts for each class of :func:`text_labels`.
+    Texts are at most 240 characters long.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per text, a ``RangeIndex``, ``object`` columns:
+
+        ``source``
+            The text (str).
+        ``gold``
+            The true class, one of :func:`text_labels`.
+        ``origin``
+            Source package, version and WordNet synset, for example
+            ``"wordnet-base 1:3.0-37: data.noun 01621127 (noun.animal)"``.
+        ``license``
+            ``"WordNet 3.0 license"``.
+
+    Notes
+    -----
+    The row order is fixed, and each run of 5 rows holds every class once (in varying order).
+    """
+    rows = _read_jsonl("texts.jsonl")
+    return _frame({key: [row[key] for row in rows] for key in ("source", "gold", "origin", "license")})

@@ -1,0 +1,336 @@
+"""The classification widget in real JupyterLab 4 and Notebook 7, driven by keyboard and mouse."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+LABELS = ["cat", "dog", "bird"]
+
+
+def make_images(folder: Path, n: int, size: tuple[int, int] = (1024, 768)) -> list[str]:
+    """n distinct JPEGs, each with its number drawn on it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = folder / f"img{i:03d}.jpg"
+        if not path.exists():
+            img = Image.new("RGB", size, ((i * 47) % 256, (i * 91) % 256, (i * 13) % 256))
+            ImageDraw.Draw(img).text((20, 20), f"image {i}", fill=(255, 255, 255))
+            img.save(path, quality=85)
+        paths.append(str(path))
+    return paths
+
+
+def job_cells(job: str, data: str, task: str) -> list[str]:
+    return [
+        f"import json\nimport pandas as pd\nimport nblabel as nl\ndf = {data}\n"
+        f"job = nl.Job({job!r}, df, {task})",
+        "job",
+    ]
+
+
+def state_of(nb, job_var: str = "job") -> dict:
+    """Labels and skips as the kernel sees them (run only after every answer is acknowledged)."""
+    code = (
+        f"_out = {job_var}.to_dataframe()\n"
+        f"_attr = {job_var}.attribute\n"
+        "print('STATE' + json.dumps({\n"
+        "    'labels': {str(i): m['class-name'] for i, m in enumerate(_out[_attr + '-metadata'])"
+        " if isinstance(m, dict) and 'class-name' in m},\n"
+        "    'multi': {str(i): sorted(m['class-map'].values()) for i, m in"
+        " enumerate(_out[_attr + '-metadata']) if isinstance(m, dict) and 'class-map' in m},\n"
+        f"    'progress': {job_var}.progress._asdict(),\n"
+        "}))"
+    )
+    i = nb.add_cell(code)
+    nb.run_cell(i)
+    text = nb.cell_output_text(i)
+    match = re.search(r"STATE(\{.*\})", text)
+    assert match, f"no state printed: {text!r}"
+    return json.loads(match.group(1))
+
+
+def widget(nb, cell: int = 1):
+    root = nb.cell(cell).get_by_test_id("nbl-root")
+    expect(root).to_be_visible()
+    return root
+
+
+def all_saved(root) -> None:
+    expect(root).to_have_attribute("data-unacked", "0")
+
+
+def press(nb, key: str) -> None:
+    nb.page.keyboard.press(key)
+
+
+def test_label_by_keyboard_with_undo_skip_back_then_resume_after_restart(notebook, jupyter):
+    paths = make_images(jupyter.root_dir / "imgs", 30)
+    nb = notebook(
+        job_cells(
+            f"keys-{jupyter.app}",
+            f"pd.DataFrame({{'source-ref': {paths!r}}})",
+            f"nl.ImageClassification({LABELS!r})",
+        )
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    position = root.get_by_test_id("nbl-position")
+    expect(position).to_have_text("Item 1 of 30")
+    expect(root.get_by_test_id("nbl-image")).to_be_visible()
+    root.click()
+
+    expected: dict[int, str] = {}
+    skipped: set[int] = set()
+    item = 0
+
+    def label(key: str) -> None:
+        nonlocal item
+        press(nb, key)
+        expected[item] = LABELS[int(key) - 1]
+        item += 1
+        expect(position).to_have_text(re.compile(rf"^Item {item + 1} of 30"))
+
+    for n in range(6):
+        label(str(n % 3 + 1))  # items 0-5
+    press(nb, "z")  # undo item 5
+    item -= 1
+    del expected[item]
+    expect(position).to_have_text("Item 6 of 30")
+    label("3")  # item 5 again, another answer
+    press(nb, "s")  # skip item 6
+    skipped.add(item)
+    item += 1
+    expect(position).to_have_text("Item 8 of 30")
+    for n in range(8):
+        label(str(n % 3 + 1))  # items 7-14
+    press(nb, "ArrowLeft")
+    press(nb, "ArrowLeft")
+    expect(position).to_have_text("Item 14 of 30 (revisiting)")
+    press(nb, "2")  # relabel item 13 (was cat), moves forward along the trail
+    expect(position).to_have_text("Item 15 of 30 (revisiting)")
+    press(nb, "ArrowRight")
+    expect(position).to_have_text("Item 16 of 30")
+    press(nb, "Backspace")  # Backspace undoes too: the relabel of item 13 is taken back
+    expect(position).to_have_text("Item 14 of 30 (revisiting)")
+    assert expected[13] == "cat"
+    press(nb, "ArrowRight")
+    press(nb, "ArrowRight")
+    expect(position).to_have_text("Item 16 of 30")
+    while len(expected) < 20:
+        label(str(item % 3 + 1))  # items 15-20
+    all_saved(root)
+    expect(root.get_by_test_id("nbl-status")).to_have_text("saved")
+
+    state = state_of(nb)
+    assert state["labels"] == {str(k): v for k, v in sorted(expected.items())}
+    assert state["progress"] == {"total": 30, "labeled": 20, "skipped": 1, "remaining": 9}
+
+    nb.restart_kernel()
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    first_open = min(set(range(30)) - set(expected) - skipped)
+    expect(root.get_by_test_id("nbl-position")).to_have_text(f"Item {first_open + 1} of 30")
+    expect(root.get_by_test_id("nbl-progress")).to_contain_text("20 labeled · 1 skipped · 9 left")
+    state = state_of(nb)
+    assert state["labels"] == {str(k): v for k, v in sorted(expected.items())}
+
+
+def test_thirty_fast_keys_are_all_stored(notebook, jupyter):
+    texts = [f"text number {i}" for i in range(120)]
+    nb = notebook(
+        job_cells(
+            f"fast-{jupyter.app}",
+            f"pd.DataFrame({{'source': {texts!r}}})",
+            f"nl.TextClassification({LABELS!r})",
+        )
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    expect(root.get_by_test_id("nbl-text")).to_have_text("text number 0")
+    root.click()
+    keys = [str(i % 3 + 1) for i in range(30)]
+    for key in keys:  # no waiting between presses
+        nb.page.keyboard.press(key)
+    expect(root.get_by_test_id("nbl-text")).to_have_text("text number 30")
+    all_saved(root)
+    state = state_of(nb)
+    assert state["labels"] == {str(i): LABELS[int(k) - 1] for i, k in enumerate(keys)}
+    assert state["progress"]["labeled"] == 30
+
+
+def test_text_with_html_is_shown_as_text_and_runs_nothing(notebook, jupyter):
+    evil = '<img src=x onerror="window.__nblabel_pwned = 1"><b>bold</b><script>window.__s=1</script>'
+    nb = notebook(
+        job_cells(
+            f"html-{jupyter.app}",
+            f"pd.DataFrame({{'source': [{evil!r}, 'second']}})",
+            "nl.TextClassification(['ok', 'spam'])",
+        )
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    text = root.get_by_test_id("nbl-text")
+    expect(text).to_have_text(evil)
+    assert text.locator("img, b, script").count() == 0
+    assert nb.page.evaluate("() => window.__nblabel_pwned === undefined && window.__s === undefined")
+
+
+def test_unreadable_image_shows_reason_and_can_be_skipped(notebook, jupyter):
+    good = make_images(jupyter.root_dir / "imgs", 2)
+    corrupt = jupyter.root_dir / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    refs = [str(jupyter.root_dir / "missing.jpg"), str(corrupt), *good]
+    nb = notebook(
+        job_cells(
+            f"broken-{jupyter.app}",
+            f"pd.DataFrame({{'source-ref': {refs!r}}})",
+            f"nl.ImageClassification({LABELS!r})",
+        )
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    error = root.get_by_test_id("nbl-error")
+    expect(error).to_contain_text("file not found")
+    expect(root.get_by_test_id("nbl-class-0")).to_be_disabled()
+    root.click()
+    press(nb, "1")  # class keys do nothing on an error tile
+    expect(error).to_contain_text("file not found")
+    press(nb, "s")
+    expect(error).to_contain_text("corrupt")
+    root.get_by_test_id("nbl-skip").click()
+    expect(root.get_by_test_id("nbl-image")).to_be_visible()
+    expect(root.get_by_test_id("nbl-position")).to_have_text("Item 3 of 4")
+    all_saved(root)
+    assert state_of(nb)["progress"]["skipped"] == 2
+
+
+def test_multi_label_toggles_and_submits_with_enter(notebook, jupyter):
+    texts = ["a pet bird and a cat", "just a dog", "nothing here"]
+    nb = notebook(
+        job_cells(
+            f"multi-{jupyter.app}",
+            f"pd.DataFrame({{'source': {texts!r}}})",
+            f"nl.TextClassification({LABELS!r}, multi_label=True)",
+        )
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    root.click()
+    press(nb, "1")
+    press(nb, "3")
+    expect(root.get_by_test_id("nbl-class-0")).to_have_attribute("aria-pressed", "true")
+    press(nb, "Enter")
+    expect(root.get_by_test_id("nbl-text")).to_have_text("just a dog")
+    root.get_by_test_id("nbl-class-1").click()
+    root.get_by_test_id("nbl-submit").click()
+    expect(root.get_by_test_id("nbl-text")).to_have_text("nothing here")
+    press(nb, "Enter")  # nothing chosen: an explicit empty answer
+    all_saved(root)
+    state = state_of(nb)
+    assert state["multi"] == {"0": ["bird", "cat"], "1": ["dog"], "2": []}
+    assert state["progress"]["labeled"] == 3
+
+
+def test_keys_outside_the_widget_are_not_taken(notebook, jupyter):
+    nb = notebook(
+        job_cells(
+            f"focus-{jupyter.app}",
+            "pd.DataFrame({'source': ['one', 'two']})",
+            f"nl.TextClassification({LABELS!r})",
+        )
+        + ["x = 1"]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    nb.cell(2).locator(".jp-InputPrompt").click()  # focus elsewhere in the notebook
+    nb.page.keyboard.press("Escape")
+    nb.page.keyboard.press("2")  # a notebook shortcut context: must not label
+    expect(root.get_by_test_id("nbl-text")).to_have_text("one")
+    root.click()
+    nb.page.keyboard.press("2")
+    expect(root.get_by_test_id("nbl-text")).to_have_text("two")
+    # In Notebook 7, "x" in command mode would cut a cell; in the widget it must do nothing.
+    nb.page.keyboard.press("x")
+    assert nb.cell_count() == 3
+
+
+def test_huge_image_and_long_text_display(notebook, jupyter):
+    big = jupyter.root_dir / "huge.jpg"
+    if not big.exists():
+        Image.new("RGB", (8000, 6000), (30, 120, 200)).save(big, quality=80)
+    nb = notebook(
+        job_cells(
+            f"huge-{jupyter.app}",
+            f"pd.DataFrame({{'source-ref': [{str(big)!r}]}})",
+            f"nl.ImageClassification({LABELS!r})",
+        )
+        + [
+            "long = nl.Job('long-" + jupyter.app + "', pd.DataFrame({'source': ['word ' * 20000]}),"
+            f" nl.TextClassification({LABELS!r}))\nlong"
+        ]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    canvas = root.get_by_test_id("nbl-image")
+    expect(canvas).to_be_visible()
+    width = canvas.evaluate("c => c.width")
+    assert 0 < width <= 1600
+    nb.run_cell(2)
+    text = widget(nb, 2).get_by_test_id("nbl-text")
+    expect(text).to_be_visible()
+    assert text.evaluate("t => t.textContent.length") == 100_000
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_screenshots_for_the_docs(notebook, jupyter, theme):
+    """Label one item of each shipped sample and save the widgets' pictures for the README."""
+    from nblabel import datasets
+
+    nb = notebook(
+        [
+            "import nblabel as nl\nfrom nblabel import datasets\n"
+            f"job = nl.Job('shots-{theme}', datasets.images(), nl.ImageClassification(datasets.image_labels()))\n"
+            f"texts = nl.Job('shots-text-{theme}', datasets.texts(), nl.TextClassification(datasets.text_labels()))",
+            "job",
+            "texts",
+        ]
+    )
+    if theme == "dark":
+        nb.page.evaluate(
+            "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+        )
+        nb.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+    for i in range(3):
+        nb.run_cell(i)
+    image_root = widget(nb, 1)
+    expect(image_root.get_by_test_id("nbl-image")).to_be_visible()
+    image_root.click()
+    nb.page.keyboard.press("2")
+    expect(image_root.get_by_test_id("nbl-position")).to_have_text(f"Item 2 of {len(datasets.images())}")
+    all_saved(image_root)
+    text_root = widget(nb, 2)
+    expect(text_root.get_by_test_id("nbl-text")).to_be_visible()
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    suffix = ("" if jupyter.app == "lab" else "-nb7") + ("-dark" if theme == "dark" else "")
+    shots = [DOCS_IMG / f"classify-image{suffix}.png", DOCS_IMG / f"classify-text{suffix}.png"]
+    image_root.screenshot(path=str(shots[0]))
+    text_root.screenshot(path=str(shots[1]))
+    for shot in shots:
+        with Image.open(shot) as img:
+            assert img.width > 300 and img.height > 200

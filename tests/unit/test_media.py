@@ -1,0 +1,145 @@
+"""Image previews: downscaling, EXIF orientation, transparency, and readable errors."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from nblabel.media import MediaError, local_path, preview_image
+
+ORIENTATION = 0x0112
+
+
+def _decode(data: bytes) -> Image.Image:
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    return img
+
+
+def test_small_jpeg_is_kept_at_its_size(tmp_path: Path) -> None:
+    path = tmp_path / "small.jpg"
+    Image.new("RGB", (300, 200), (10, 120, 200)).save(path)
+    p = preview_image(str(path))
+    assert (p.width, p.height, p.original_width, p.original_height) == (300, 200, 300, 200)
+    assert p.mime == "image/jpeg"
+    img = _decode(p.data)
+    assert (img.format, img.mode, img.size) == ("JPEG", "RGB", (300, 200))
+
+
+def test_large_png_is_downscaled_keeping_aspect(tmp_path: Path) -> None:
+    path = tmp_path / "wide.png"
+    Image.new("RGB", (2000, 500), (0, 255, 0)).save(path)
+    p = preview_image(str(path), max_width=400, max_height=400)
+    assert (p.width, p.height) == (400, 100)
+    assert (p.original_width, p.original_height) == (2000, 500)
+    assert _decode(p.data).size == (400, 100)
+
+
+@pytest.mark.parametrize(("orientation", "rotated"), [(1, False), (3, False), (6, True), (8, True)])
+def test_exif_orientation_gives_the_oriented_original_size(
+    tmp_path: Path, orientation: int, rotated: bool
+) -> None:
+    path = tmp_path / f"exif{orientation}.jpg"
+    img = Image.new("RGB", (1600, 1200), (200, 30, 30))
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    img.save(path, exif=exif)
+    p = preview_image(str(path), max_width=400, max_height=400)
+    if rotated:
+        assert (p.original_width, p.original_height) == (1200, 1600)
+        assert (p.width, p.height) == (300, 400)
+    else:
+        assert (p.original_width, p.original_height) == (1600, 1200)
+        assert (p.width, p.height) == (400, 300)
+    assert _decode(p.data).size == (p.width, p.height)
+
+
+def test_exif_rotation_is_applied_to_the_pixels(tmp_path: Path) -> None:
+    # left half red, right half blue; orientation 6 means "rotate 90° clockwise to display"
+    img = Image.new("RGB", (200, 100), (255, 0, 0))
+    img.paste((0, 0, 255), (100, 0, 200, 100))
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    path = tmp_path / "rot.jpg"
+    img.save(path, exif=exif, quality=95)
+    shown = _decode(preview_image(str(path)).data)
+    assert shown.size == (100, 200)
+    top, bottom = shown.getpixel((50, 20)), shown.getpixel((50, 180))
+    assert top[0] > 200 and top[2] < 60  # red on top
+    assert bottom[2] > 200 and bottom[0] < 60  # blue at the bottom
+
+
+def test_rgba_png_flattens_onto_white_rgb_jpeg(tmp_path: Path) -> None:
+    img = Image.new("RGBA", (100, 100), (0, 0, 0, 0))  # fully transparent black
+    img.paste((255, 0, 0, 255), (50, 0, 100, 100))  # opaque red right half
+    path = tmp_path / "alpha.png"
+    img.save(path)
+    p = preview_image(str(path))
+    assert p.mime == "image/jpeg"
+    out = _decode(p.data)
+    assert (out.format, out.mode) == ("JPEG", "RGB")
+    left, right = out.getpixel((10, 50)), out.getpixel((90, 50))
+    assert min(left) > 240  # transparent became white, not black
+    assert right[0] > 230 and right[1] < 30 and right[2] < 30
+
+
+def test_palette_png_with_transparency_and_grayscale(tmp_path: Path) -> None:
+    pal = Image.new("P", (40, 40), 0)
+    pal.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    pal.info["transparency"] = 0
+    pal_path = tmp_path / "pal.png"
+    pal.save(pal_path, transparency=0)
+    out = _decode(preview_image(str(pal_path)).data)
+    assert out.mode == "RGB"
+    assert min(out.getpixel((5, 5))) > 240
+
+    gray_path = tmp_path / "gray.jpg"
+    Image.new("L", (50, 30), 128).save(gray_path)
+    out = _decode(preview_image(str(gray_path)).data)
+    assert (out.mode, out.size) == ("RGB", (50, 30))
+
+
+def test_file_uri_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "with space.png"
+    Image.new("RGB", (10, 20)).save(path)
+    assert local_path(path.as_uri()) == path
+    p = preview_image(path.as_uri())
+    assert (p.original_width, p.original_height) == (10, 20)
+
+
+def test_remote_schemes_are_a_media_error() -> None:
+    with pytest.raises(MediaError, match=r"cannot read s3:// sources yet") as info:
+        preview_image("s3://bucket/a.jpg")
+    assert info.value.ref == "s3://bucket/a.jpg"
+    assert info.value.reason == "cannot read s3:// sources yet"
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda p: None, "file not found"),
+        (lambda p: p.mkdir(), "is a folder"),
+        (lambda p: p.write_text("definitely not a JPEG"), "not an image Pillow can read"),
+        (lambda p: p.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 10 + b"garbage" * 50), "corrupt"),
+    ],
+    ids=["missing", "folder", "text", "corrupt"],
+)
+def test_unreadable_images_raise_media_error_with_a_reason(tmp_path: Path, make, reason: str) -> None:
+    path = tmp_path / "bad.jpg"
+    make(path)
+    with pytest.raises(MediaError) as info:
+        preview_image(str(path))
+    assert reason in info.value.reason
+    assert info.value.ref == str(path)
+
+
+def test_truncated_jpeg_is_a_media_error(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    Image.effect_noise((400, 300), 64).convert("RGB").save(buf, format="JPEG")
+    path = tmp_path / "truncated.jpg"
+    path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 3])
+    with pytest.raises(MediaError, match="corrupt or truncated"):
+        preview_image(str(path))

@@ -1,0 +1,352 @@
+"""The classification widget's Python side, driven without a browser.
+
+anywidget works without a front end (the comm is a dummy); ``send`` is replaced by a recorder and
+messages are fed to the handler the comm would call. Image replies come from a worker thread, so
+the tests wait on an event the recorder sets, never on time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from nblabel import ImageClassification, Job, TextClassification
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+BUNDLE = SRC / "nblabel" / "static" / "classify.js"
+LABELS = ["cat", "dog", "bird"]
+WAIT = 20  # seconds: a ceiling for a hung worker, not a pause
+
+
+class Recorder:
+    """Stands in for ``widget.send``; thread-safe; sets an event on every message."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+
+    def __call__(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        with self._lock:
+            self.sent.append((content, list(buffers or [])))
+        self._event.set()
+
+    def of(self, kind: str) -> list[tuple[dict[str, Any], list[bytes]]]:
+        with self._lock:
+            return [(m, b) for m, b in self.sent if m.get("type") == kind]
+
+    def wait_for(self, kind: str, count: int = 1) -> list[tuple[dict[str, Any], list[bytes]]]:
+        """Block until at least ``count`` messages of ``kind`` were sent; return them all."""
+        while True:
+            found = self.of(kind)
+            if len(found) >= count:
+                return found
+            assert self._event.wait(WAIT), f"no {kind!r} message within {WAIT}s; sent: {self.sent}"
+            self._event.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.sent.clear()
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NBLABEL_ANNOTATOR", "ana")
+
+
+@pytest.fixture
+def make_widget() -> Iterator[Callable[..., tuple[Any, Recorder]]]:
+    assert BUNDLE.is_file(), f"{BUNDLE} is missing: build it with `npm run build` (or `make js`)"
+    made = []
+
+    def make(job: Job, window: int = 6) -> tuple[Any, Recorder]:
+        w = job.annotate(window=window)
+        recorder = Recorder()
+        w.send = recorder
+        made.append(w)
+        return w, recorder
+
+    yield make
+    for w in made:
+        w.feed.close()
+        w.close()
+
+
+def text_job(n: int = 4, **kwargs: Any) -> Job:
+    df = pd.DataFrame({"source": [f"sentence {i}" for i in range(n)]})
+    return Job("texts", df, TextClassification(LABELS, **kwargs))
+
+
+def image_job(tmp_path: Path, n: int = 4) -> Job:
+    refs = []
+    for i in range(n):
+        path = tmp_path / f"img{i}.jpg"
+        Image.new("RGB", (400 + 100 * i, 300), (20 * i, 100, 200)).save(path)
+        refs.append(str(path))
+    return Job("images", pd.DataFrame({"source-ref": refs}), ImageClassification(LABELS))
+
+
+def answer(uid: str, key: str, value: Any) -> dict[str, Any]:
+    return {"type": "answer", "uid": uid, "key": key, "value": value}
+
+
+# -- construction -------------------------------------------------------------------------------
+
+
+def test_widget_state_describes_the_job(make_widget) -> None:
+    job = text_job(multi_label=True)
+    job.label(0, ["dog"])
+    w, _ = make_widget(job)
+    assert type(w).__name__ == "ClassifyWidget"
+    assert w.labels == LABELS
+    assert w.multi_label is True
+    assert w.media == "text"
+    assert w.title == "texts · texts"
+    assert w.job_id == f"{Path(job.store.path).resolve()}::texts"
+    assert w.window == 6
+    assert w.progress == {"total": 4, "labeled": 1, "skipped": 0, "remaining": 3}
+    assert w.comm is not None
+    bundle = job._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data
+
+
+# -- text items (replies are sent synchronously) ----------------------------------------------
+
+
+def test_hello_sends_the_first_window_as_a_reply(make_widget) -> None:
+    job = text_job(8)
+    job.label(1, "cat")
+    w, rec = make_widget(job)
+    w._on_custom(w, {"type": "hello", "width": 900}, [])
+    [(message, buffers)] = rec.wait_for("items")
+    assert message["reply"] is True
+    assert message["exhausted"] is False
+    assert [i["position"] for i in message["items"]] == [0, 2, 3, 4, 5, 6]  # window=6
+    assert message["items"][0]["text"] == "sentence 0"
+    assert message["progress"] == {"total": 8, "labeled": 1, "skipped": 0, "remaining": 7}
+    assert buffers == []
+
+
+def test_more_excludes_what_the_browser_holds_and_reports_exhaustion(make_widget) -> None:
+    job = text_job(5)
+    w, rec = make_widget(job)
+    w._on_custom(w, {"type": "more", "count": 2, "exclude": job.keys[:2]}, [])
+    w._on_custom(w, {"type": "more", "count": 10, "exclude": job.keys[:2]}, [])
+    first, second = (m for m, _ in rec.wait_for("items", 2))
+    assert [i["position"] for i in first["items"]] == [2, 3]
+    assert first["exhausted"] is False
+    assert first["reply"] is True
+    assert [i["position"] for i in second["items"]] == [2, 3, 4]
+    assert second["exhausted"] is True
+
+
+def test_answer_is_acked_with_progress(make_widget) -> None:
+    job = text_job(4)
+    w, rec = make_widget(job)
+    w._on_custom(w, answer("u1", job.keys[0], "dog"), [])
+    w._on_custom(w, {"type": "skip", "uid": "u2", "key": job.keys[1]}, [])
+    acks = [m for m, _ in rec.wait_for("ack", 2)]
+    assert acks[0] == {
+        "type": "ack",
+        "uids": ["u1"],
+        "progress": {"total": 4, "labeled": 1, "skipped": 0, "remaining": 3},
+    }
+    assert acks[1]["uids"] == ["u2"]
+    assert acks[1]["progress"] == {"total": 4, "labeled": 1, "skipped": 1, "remaining": 2}
+    assert w.progress == acks[1]["progress"]
+    assert job.current(0).uid == "u1"
+    assert rec.of("rejected") == []
+
+
+def test_resent_answer_is_acked_again_and_stored_once(make_widget) -> None:
+    job = text_job(3)
+    w, rec = make_widget(job)
+    for _ in range(2):
+        w._on_custom(w, answer("same", job.keys[0], "cat"), [])
+    acks = rec.wait_for("ack", 2)
+    assert [m["uids"] for m, _ in acks] == [["same"], ["same"]]  # the browser may drop it from its outbox
+    assert len(list(job.store.annotations())) == 1
+
+
+def test_bad_label_is_rejected_with_a_reason(make_widget) -> None:
+    job = text_job(3)
+    w, rec = make_widget(job)
+    w._on_custom(w, answer("bad", job.keys[0], "cow"), [])
+    w._on_custom(w, answer("bad2", "no-such-key", "cat"), [])
+    w._on_custom(w, {"type": "answer", "key": job.keys[0], "value": "cat"}, [])  # no uid
+    rejected = [m for m, _ in rec.wait_for("rejected", 3)]
+    assert rejected[0]["uid"] == "bad"
+    assert "'cow' is not one of the labels ['cat', 'dog', 'bird']" in rejected[0]["reason"]
+    assert job.keys[0] in rejected[0]["reason"]
+    assert rejected[1]["uid"] == "bad2"
+    assert "no-such-key" in rejected[1]["reason"]
+    assert "no uid" in rejected[2]["reason"]
+    assert rec.of("ack") == []
+    assert list(job.store.annotations()) == []
+
+
+def test_undo_without_target_acks_and_sends_goto(make_widget) -> None:
+    job = text_job(4)
+    w, rec = make_widget(job)
+    w._on_custom(w, answer("a0", job.keys[0], "cat"), [])
+    w._on_custom(w, answer("a1", job.keys[1], "bird"), [])
+    rec.clear()
+    w._on_custom(w, {"type": "undo", "uid": "z1"}, [])
+    [(ack, _)] = rec.wait_for("ack")
+    assert ack["uids"] == ["z1"]
+    assert ack["progress"]["labeled"] == 1
+    [(goto, buffers)] = rec.wait_for("goto")
+    assert goto["key"] == job.keys[1]
+    assert [i["key"] for i in goto["items"]] == [job.keys[1]]
+    assert goto["items"][0]["value"] is None  # the answer was taken back
+    assert goto["items"][0]["text"] == "sentence 1"
+    assert buffers == []
+    assert [m["type"] for m, _ in rec.sent] == ["ack", "goto"]
+
+
+def test_undo_with_target_acks_without_goto(make_widget) -> None:
+    job = text_job(3)
+    w, rec = make_widget(job)
+    w._on_custom(w, answer("a0", job.keys[0], "cat"), [])
+    w._on_custom(w, answer("a1", job.keys[1], "dog"), [])
+    rec.clear()
+    w._on_custom(w, {"type": "undo", "uid": "z0", "target": "a0"}, [])
+    [(ack, _)] = rec.wait_for("ack")
+    assert ack["uids"] == ["z0"]
+    assert rec.of("goto") == []
+    assert job.current(0) is None
+    assert job.current(1).uid == "a1"
+    w._on_custom(w, {"type": "undo", "uid": "z9", "target": "never-sent"}, [])
+    [(rejected, _)] = rec.wait_for("rejected")
+    assert rejected["uid"] == "z9"
+    assert "never stored" in rejected["reason"]
+
+
+def test_get_sends_known_items_without_reply_flag(make_widget) -> None:
+    job = text_job(4)
+    job.label(2, "dog")
+    w, rec = make_widget(job)
+    w._on_custom(w, {"type": "get", "keys": [job.keys[2], "unknown", job.keys[0]]}, [])
+    [(message, _)] = rec.wait_for("items")
+    assert message["reply"] is False
+    assert message["exhausted"] is False
+    assert [(i["position"], i["value"]) for i in message["items"]] == [(2, "dog"), (0, None)]
+
+
+def test_hello_stores_resent_answers_before_sending_items(make_widget) -> None:
+    job = text_job(4)
+    w, rec = make_widget(job)
+    resend = [answer("r0", job.keys[0], "cat"), {"type": "skip", "uid": "r1", "key": job.keys[1]}]
+    w._on_custom(w, {"type": "hello", "width": 800, "resend": resend}, [])
+    assert [m["uids"] for m, _ in rec.wait_for("ack", 2)] == [["r0"], ["r1"]]
+    [(items, _)] = rec.wait_for("items")
+    assert [i["position"] for i in items["items"]] == [2, 3]
+    assert items["exhausted"] is True
+    assert items["progress"] == {"total": 4, "labeled": 1, "skipped": 1, "remaining": 2}
+
+
+def test_bad_and_unknown_messages_are_logged_not_raised(make_widget, caplog: pytest.LogCaptureFixture) -> None:
+    job = text_job(2)
+    w, rec = make_widget(job)
+    with caplog.at_level(logging.WARNING, logger="nblabel.widgets.classify"):
+        w._on_custom(w, {"type": "more", "count": "many"}, [])
+        w._on_custom(w, {"type": "teleport"}, [])
+        w._on_custom(w, ["not", "a", "dict"], [])
+    text = caplog.text
+    assert "cannot handle 'more'" in text
+    assert "unknown message 'teleport'" in text
+    assert "unknown message None" in text
+    assert rec.sent == []
+    # and the widget still works afterwards
+    w._on_custom(w, answer("ok", job.keys[0], "cat"), [])
+    assert rec.wait_for("ack")[0][0]["uids"] == ["ok"]
+
+
+# -- image items (replies come from a worker thread) -------------------------------------------
+
+
+def test_image_hello_replies_from_a_worker_with_buffers(make_widget, tmp_path: Path) -> None:
+    job = image_job(tmp_path, 3)
+    w, rec = make_widget(job)
+    w._on_custom(w, {"type": "hello", "width": 450}, [])
+    [(message, buffers)] = rec.wait_for("items")
+    assert w.feed.max_width == 450
+    assert message["reply"] is True
+    assert message["exhausted"] is True
+    assert len(buffers) == 3
+    for n, item in enumerate(message["items"]):
+        assert item["buffer"] == n
+        assert item["mime"] == "image/jpeg"
+        assert item["width"] <= 450
+        assert (item["original_width"], item["original_height"]) == (400 + 100 * n, 300)
+        assert bytes(buffers[n][:2]) == b"\xff\xd8"  # JPEG
+
+
+@pytest.mark.parametrize(("width", "clamped"), [(0, 1024), (100, 320), (5000, 1600)])
+def test_hello_width_is_clamped(make_widget, tmp_path: Path, width: int, clamped: int) -> None:
+    job = image_job(tmp_path, 1)
+    w, rec = make_widget(job)
+    w._on_custom(w, {"type": "hello", "width": width}, [])
+    rec.wait_for("items")
+    assert w.feed.max_width == clamped
+
+
+def test_image_undo_goto_carries_the_image(make_widget, tmp_path: Path) -> None:
+    job = image_job(tmp_path, 2)
+    w, rec = make_widget(job)
+    w._on_custom(w, answer("a0", job.keys[0], "bird"), [])
+    w._on_custom(w, {"type": "undo", "uid": "z"}, [])
+    [(goto, buffers)] = rec.wait_for("goto")
+    assert goto["key"] == job.keys[0]
+    assert goto["items"][0]["buffer"] == 0
+    assert len(buffers) == 1
+    assert [m["uids"] for m, _ in rec.of("ack")] == [["a0"], ["z"]]
+
+
+def test_image_more_and_get(make_widget, tmp_path: Path) -> None:
+    job = image_job(tmp_path, 4)
+    missing = tmp_path / "img1.jpg"
+    missing.unlink()
+    w, rec = make_widget(job)
+    w._on_custom(w, {"type": "more", "count": 3, "exclude": [job.keys[0]]}, [])
+    [(more, buffers)] = rec.wait_for("items")
+    assert [i["position"] for i in more["items"]] == [1, 2, 3]
+    assert "file not found" in more["items"][0]["error"]
+    assert [i.get("buffer") for i in more["items"]] == [None, 0, 1]
+    assert len(buffers) == 2
+    w._on_custom(w, {"type": "get", "keys": [job.keys[0]]}, [])
+    got = rec.wait_for("items", 2)[1][0]
+    assert got["reply"] is False
+    assert [i["position"] for i in got["items"]] == [0]
+
+
+# -- import hygiene -----------------------------------------------------------------------------
+
+
+def test_import_nblabel_does_not_import_widget_libraries() -> None:
+    code = (
+        "import json, sys\n"
+        "import nblabel\n"
+        "from nblabel import Job, ImageClassification, read_manifest\n"
+        "heavy = ('anywidget', 'ipywidgets', 'IPython', 'traitlets', 'comm', 'nblabel.widgets')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
