@@ -22,7 +22,10 @@ QUICKSTART = [
         "you go: restart the kernel and re-run the cells, and you continue where you stopped.",
     ),
     ("code", "import nblabel as nl\nfrom nblabel import datasets"),
-    ("markdown", "## Images\n\nA small sample of public-domain clip art, with gold labels to check yourself against."),
+    (
+        "markdown",
+        "## Images\n\nA small sample of public-domain clip art, with gold labels to check yourself against.",
+    ),
     (
         "code",
         "images = datasets.images()\n"
@@ -30,7 +33,10 @@ QUICKSTART = [
         "job",
     ),
     ("code", "job.progress"),
-    ("markdown", "The result is Ground Truth's augmented manifest: `<attribute>` and `<attribute>-metadata`."),
+    (
+        "markdown",
+        "The result is Ground Truth's augmented manifest: `<attribute>` and `<attribute>-metadata`.",
+    ),
     ("code", "job.to_dataframe().head()"),
     ("markdown", "## Texts\n\nThe same widget labels texts. Texts are shown as text, never as HTML."),
     (

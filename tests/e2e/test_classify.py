@@ -247,12 +247,14 @@ def test_multi_label_toggles_and_submits_with_enter(notebook, jupyter):
 
 def test_keys_outside_the_widget_are_not_taken(notebook, jupyter):
     nb = notebook(
-        job_cells(
-            f"focus-{jupyter.app}",
-            "pd.DataFrame({'source': ['one', 'two']})",
-            f"nl.TextClassification({LABELS!r})",
-        )
-        + ["x = 1"]
+        [
+            *job_cells(
+                f"focus-{jupyter.app}",
+                "pd.DataFrame({'source': ['one', 'two']})",
+                f"nl.TextClassification({LABELS!r})",
+            ),
+            "x = 1",
+        ]
     )
     nb.run_cell(0)
     nb.run_cell(1)
@@ -274,14 +276,14 @@ def test_huge_image_and_long_text_display(notebook, jupyter):
     if not big.exists():
         Image.new("RGB", (8000, 6000), (30, 120, 200)).save(big, quality=80)
     nb = notebook(
-        job_cells(
-            f"huge-{jupyter.app}",
-            f"pd.DataFrame({{'source-ref': [{str(big)!r}]}})",
-            f"nl.ImageClassification({LABELS!r})",
-        )
-        + [
+        [
+            *job_cells(
+                f"huge-{jupyter.app}",
+                f"pd.DataFrame({{'source-ref': [{str(big)!r}]}})",
+                f"nl.ImageClassification({LABELS!r})",
+            ),
             "long = nl.Job('long-" + jupyter.app + "', pd.DataFrame({'source': ['word ' * 20000]}),"
-            f" nl.TextClassification({LABELS!r}))\nlong"
+            f" nl.TextClassification({LABELS!r}))\nlong",
         ]
     )
     nb.run_cell(0)

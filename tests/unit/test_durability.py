@@ -97,7 +97,9 @@ def _job(cwd: Path, name: str, n: int) -> Job:
 
 
 @pytest.mark.parametrize("k", [1, 9, 40])
-def test_acknowledged_answers_survive_sigkill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, k: int) -> None:
+def test_acknowledged_answers_survive_sigkill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, k: int
+) -> None:
     monkeypatch.chdir(tmp_path)
     n = 100_000  # more than the child can answer before it is killed
     proc = _spawn(LABEL_FOREVER, str(n), cwd=tmp_path)
@@ -167,14 +169,16 @@ def test_two_kernels_append_to_one_store_concurrently(tmp_path: Path) -> None:
                 p.kill()
                 p.wait()
 
-    for p, (out, err) in zip(procs, outputs, strict=True):
+    for p, (_out, err) in zip(procs, outputs, strict=True):
         assert "locked" not in err.lower(), err
         assert p.returncode == 0, err
     uids = [line for out, _ in outputs for line in out.splitlines() if line and not line.startswith("seen")]
     assert len(uids) == n
     assert len(set(uids)) == n
     # the kernel that finished last saw every answer
-    seen = [int(line.split()[1]) for out, _ in outputs for line in out.splitlines() if line.startswith("seen")]
+    seen = [
+        int(line.split()[1]) for out, _ in outputs for line in out.splitlines() if line.startswith("seen")
+    ]
     assert len(seen) == 2
     assert max(seen) == n
 

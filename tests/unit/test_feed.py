@@ -83,7 +83,14 @@ def test_text_payloads() -> None:
     assert buffers == []
     assert items == [
         {"key": feed.job.keys[0], "position": 0, "total": 3, "kind": "text", "value": None, "text": "text 0"},
-        {"key": feed.job.keys[1], "position": 1, "total": 3, "kind": "text", "value": "dog", "text": "text 1"},
+        {
+            "key": feed.job.keys[1],
+            "position": 1,
+            "total": 3,
+            "kind": "text",
+            "value": "dog",
+            "text": "text 1",
+        },
     ]
     feed.close()
 
@@ -274,7 +281,11 @@ def test_undo_without_target_returns_what_it_took_back() -> None:
 @pytest.mark.parametrize(
     ("message", "error", "match"),
     [
-        ({"type": "answer", "uid": "x", "key": "K0", "value": "cow"}, ValueError, r"'cow' is not one of the labels"),
+        (
+            {"type": "answer", "uid": "x", "key": "K0", "value": "cow"},
+            ValueError,
+            r"'cow' is not one of the labels",
+        ),
         ({"type": "answer", "uid": "x", "key": "K0", "value": ["cat"]}, ValueError, "not one of the labels"),
         ({"type": "answer", "uid": "x", "key": "K0"}, ValueError, "None is not one of the labels"),
         ({"type": "answer", "key": "K0", "value": "cat"}, ValueError, "no uid"),

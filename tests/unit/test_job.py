@@ -133,7 +133,9 @@ def test_data_as_a_manifest_path(tmp_path: Path) -> None:
 
 
 def test_text_task_on_image_manifest_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match=r"TextClassification labels the text in each line's 'source'.*source-ref"):
+    with pytest.raises(
+        ValueError, match=r"TextClassification labels the text in each line's 'source'.*source-ref"
+    ):
         Job("t", images(), TextClassification(["pos", "neg"]))
 
 
@@ -191,7 +193,10 @@ def test_unknown_item_is_a_keyerror_naming_it(item: object, message: str) -> Non
 
 def test_invalid_value_is_a_valueerror_naming_item_and_labels() -> None:
     job = image_job()
-    with pytest.raises(ValueError, match=r"item s3://bucket/img1\.jpg: 'cow' is not one of the labels \['cat', 'dog', 'bird'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"item s3://bucket/img1\.jpg: 'cow' is not one of the labels \['cat', 'dog', 'bird'\]",
+    ):
         job.label(1, "cow")
     with pytest.raises(ValueError, match=r"item s3://bucket/img1\.jpg: .*not one of the labels"):
         job.label(1, ["cat"])
@@ -242,7 +247,10 @@ def test_source_ref_wins_over_source_for_keys() -> None:
         (pd.DataFrame({"source": ["a", None, "c"]}), "row 1: 'source-ref'/'source' is missing"),
         (pd.DataFrame({"source": ["a", "b", float("nan")]}), "row 2: 'source-ref'/'source' is missing"),
         (pd.DataFrame({"source-ref": ["a.jpg", 7]}), "row 1: 'source-ref'/'source' is not a string"),
-        (pd.DataFrame({"other": ["a"]}), r"neither a 'source-ref' nor a 'source' column; its columns are \['other'\]"),
+        (
+            pd.DataFrame({"other": ["a"]}),
+            r"neither a 'source-ref' nor a 'source' column; its columns are \['other'\]",
+        ),
     ],
 )
 def test_missing_source_names_the_row(df: pd.DataFrame, message: str) -> None:
@@ -439,9 +447,16 @@ def test_multi_label_values_are_canonical() -> None:
     assert job.label(0, ["bird", "cat", "bird"]).value == ["cat", "bird"]
     assert job.label(1, []).value == []
     assert job.label(2, ("dog",)).value == ["dog"]
-    auto = job.record(Annotation(job.keys[3], "multi", "auto:m", "auto", ["bird", "dog", "dog"], confidence=0.5))
+    auto = job.record(
+        Annotation(job.keys[3], "multi", "auto:m", "auto", ["bird", "dog", "dog"], confidence=0.5)
+    )
     assert auto.value == ["dog", "bird"]
-    assert [a.value for a in job.store.annotations("multi")] == [["cat", "bird"], [], ["dog"], ["dog", "bird"]]
+    assert [a.value for a in job.store.annotations("multi")] == [
+        ["cat", "bird"],
+        [],
+        ["dog"],
+        ["dog", "bird"],
+    ]
     assert job.progress == Progress(4, 4, 0, 0)  # "none of these" is an answer
     with pytest.raises(ValueError, match="a multi-label answer is a list of class names, got 'cat'"):
         job.label(0, "cat")
@@ -457,7 +472,11 @@ def test_pending_order_limit_and_exclusion() -> None:
     pending = job.pending(3)
     assert list(pending.index) == [0, 1, 2]
     assert list(pending.columns) == ["source-ref", "split"]
-    assert list(pending["source-ref"]) == ["s3://bucket/img0.jpg", "s3://bucket/img1.jpg", "s3://bucket/img2.jpg"]
+    assert list(pending["source-ref"]) == [
+        "s3://bucket/img0.jpg",
+        "s3://bucket/img1.jpg",
+        "s3://bucket/img2.jpg",
+    ]
     job.label(0, "cat")
     job.skip(2)
     job.label(5, "dog")
@@ -508,7 +527,9 @@ def test_resume_sees_every_answer() -> None:
 
 def test_changing_the_labels_of_an_existing_store_is_a_clear_error() -> None:
     image_job().store.close()
-    with pytest.raises(ValueError, match=r"already holds attribute 'pets'.*cat.*dog.*bird.*another attribute"):
+    with pytest.raises(
+        ValueError, match=r"already holds attribute 'pets'.*cat.*dog.*bird.*another attribute"
+    ):
         Job("pets", images(), ImageClassification(["cat", "dog"]))
     with pytest.raises(ValueError, match="already holds attribute 'pets'"):
         Job("pets", images(), ImageClassification(LABELS, multi_label=True))
@@ -594,7 +615,9 @@ def test_single_label_text_output_matches_gt() -> None:
     assert out.loc[1, "mood"] is pd.NA
 
 
-@pytest.mark.parametrize(("task_cls", "media"), [(ImageClassification, "image"), (TextClassification, "text")])
+@pytest.mark.parametrize(
+    ("task_cls", "media"), [(ImageClassification, "image"), (TextClassification, "text")]
+)
 def test_multi_label_output_matches_gt(task_cls: type, media: str) -> None:
     data = images(3) if media == "image" else texts(3)
     job = Job("tags", data, task_cls(["person", "bicycle", "car", "clothing"], multi_label=True))
@@ -604,7 +627,14 @@ def test_multi_label_output_matches_gt(task_cls: type, media: str) -> None:
     assert out.loc[0, "tags"] == [0, 1, 3]
     assert all(type(i) is int for i in out.loc[0, "tags"])
     meta = out.loc[0, "tags-metadata"]
-    assert list(meta) == ["job-name", "class-map", "human-annotated", "creation-date", "confidence-map", "type"]
+    assert list(meta) == [
+        "job-name",
+        "class-map",
+        "human-annotated",
+        "creation-date",
+        "confidence-map",
+        "type",
+    ]
     assert meta["class-map"] == {"0": "person", "1": "bicycle", "3": "clothing"}
     assert meta["confidence-map"] == {"0": 0.0, "1": 0.0, "3": 0.0}
     assert meta["type"] == f"groundtruth/{media}-classification-multilabel"
@@ -652,7 +682,9 @@ def test_custom_attribute_and_extra_columns_pass_through() -> None:
     assert out["split"].tolist() == extra["split"]
     assert out["meta"].tolist() == extra["meta"]
     assert out.loc[2, "species"] == 1
-    assert out.loc[2, "species-metadata"]["job-name"] == "labeling-job/pets"  # the job's name, not the attribute
+    assert (
+        out.loc[2, "species-metadata"]["job-name"] == "labeling-job/pets"
+    )  # the job's name, not the attribute
 
 
 def test_to_dataframe_does_not_touch_the_input() -> None:

@@ -35,7 +35,11 @@ def test_the_reference_manifest_is_there() -> None:
     ("task", "gt_type", "media"),
     [
         (ImageClassification(["a"]), "groundtruth/image-classification", "image"),
-        (ImageClassification(["a"], multi_label=True), "groundtruth/image-classification-multilabel", "image"),
+        (
+            ImageClassification(["a"], multi_label=True),
+            "groundtruth/image-classification-multilabel",
+            "image",
+        ),
         (TextClassification(["a"]), "groundtruth/text-classification", "text"),
         (TextClassification(["a"], multi_label=True), "groundtruth/text-classification-multilabel", "text"),
     ],
@@ -71,7 +75,9 @@ def test_256_character_label_is_allowed() -> None:
 
 def test_repr_names_labels_and_multi_label() -> None:
     assert repr(TextClassification(["a", "b"])) == "TextClassification(['a', 'b'])"
-    assert repr(ImageClassification(["a"], multi_label=True)) == "ImageClassification(['a'], multi_label=True)"
+    assert (
+        repr(ImageClassification(["a"], multi_label=True)) == "ImageClassification(['a'], multi_label=True)"
+    )
 
 
 def test_single_label_validate() -> None:
@@ -99,7 +105,9 @@ def test_multi_label_validate_is_canonical() -> None:
         task.validate(None)
     with pytest.raises(ValueError, match=r"\['red'\] is not one of the labels"):
         task.validate([["red"]])
-    with pytest.raises(ValueError, match=r"item t: 'pink' is not one of the labels \['red', 'green', 'blue'\]"):
+    with pytest.raises(
+        ValueError, match=r"item t: 'pink' is not one of the labels \['red', 'green', 'blue'\]"
+    ):
         task.validate(["red", "pink"], "t")
 
 
@@ -146,12 +154,23 @@ def test_job_name_prefix_is_not_doubled() -> None:
 def test_multi_label_to_gt(cls: type) -> None:
     task = cls(["person", "bicycle", "car", "clothing"], multi_label=True)
     label, meta = task.to_gt(
-        task.validate(["person", "clothing", "bicycle"]), confidence=0.777, human=False, job_name="j", created=CREATED
+        task.validate(["person", "clothing", "bicycle"]),
+        confidence=0.777,
+        human=False,
+        job_name="j",
+        created=CREATED,
     )
     assert label == [0, 1, 3]
     assert all(type(i) is int for i in label)
     # key order of GT's own multi-label sample (gt-formats §2.4)
-    assert list(meta) == ["job-name", "class-map", "human-annotated", "creation-date", "confidence-map", "type"]
+    assert list(meta) == [
+        "job-name",
+        "class-map",
+        "human-annotated",
+        "creation-date",
+        "confidence-map",
+        "type",
+    ]
     assert meta["class-map"] == {"0": "person", "1": "bicycle", "3": "clothing"}
     assert meta["confidence-map"] == {"0": 0.78, "1": 0.78, "3": 0.78}
     assert meta["human-annotated"] == "no"

@@ -258,7 +258,9 @@ def test_hello_stores_resent_answers_before_sending_items(make_widget) -> None:
     assert items["progress"] == {"total": 4, "labeled": 1, "skipped": 1, "remaining": 2}
 
 
-def test_bad_and_unknown_messages_are_logged_not_raised(make_widget, caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_and_unknown_messages_are_logged_not_raised(
+    make_widget, caplog: pytest.LogCaptureFixture
+) -> None:
     job = text_job(2)
     w, rec = make_widget(job)
     with caplog.at_level(logging.WARNING, logger="nblabel.widgets.classify"):
