@@ -98,16 +98,25 @@ function render({ model, el }) {
   el.append(root);
 
   // -- talking to the kernel ------------------------------------------------------------------
+  // A dead kernel's comm may refuse messages; they stay in the outbox and go out again later.
+  function trySend(msg) {
+    try {
+      model.send(msg);
+    } catch (err) {
+      console.warn("nblabel: could not send, will retry", err);
+    }
+  }
+
   function send(msg) {
     outbox.add(msg, performance.now());
-    model.send(msg);
+    trySend(msg);
     showStatus();
   }
 
   function requestMore() {
     if (requesting || session.exhausted || session.ahead >= windowSize) return;
     requesting = true;
-    model.send({
+    trySend({
       type: "more",
       count: windowSize - session.ahead,
       exclude: session.exclude(outbox.keys()),
@@ -259,7 +268,7 @@ function render({ model, el }) {
       if (item?.bitmap) {
         item.bitmap.close();
         item.bitmap = null;
-        model.send({ type: "get", keys: [key] });
+        trySend({ type: "get", keys: [key] });
       }
     }
   }
@@ -343,7 +352,7 @@ function render({ model, el }) {
   model.on("change:progress", onProgress);
   const timer = setInterval(() => {
     const due = outbox.due(performance.now(), RESEND_AFTER_MS);
-    for (const msg of due) model.send(msg);
+    for (const msg of due) trySend(msg);
   }, 1000);
 
   // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.

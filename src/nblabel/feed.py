@@ -56,6 +56,8 @@ class Feed:
         """Up to ``count`` open positions not in ``exclude``, and whether the queue ran dry."""
         self.job.refresh()
         positions: list[int] = []
+        if count <= 0:
+            return positions, False
         for position in self.job.open_positions(exclude=set(exclude)):
             positions.append(position)
             if len(positions) >= count:
@@ -69,7 +71,9 @@ class Feed:
         """
         media = self.job.task.media
         futures = [
-            self._pool.submit(self._preview, self.job.source(p)) if media == "image" else None
+            self._pool.submit(self._preview, self.job.source(p), self.max_width, self.max_height)
+            if media == "image"
+            else None
             for p in positions
         ]
         items: list[dict[str, Any]] = []
@@ -105,11 +109,12 @@ class Feed:
             items.append(item)
         return items, buffers
 
-    def _load_preview(self, ref: Any) -> Preview | MediaError:
+    @staticmethod
+    def _load_preview(ref: Any, max_width: int, max_height: int) -> Preview | MediaError:
         if not isinstance(ref, str):
             return MediaError(str(ref), "the item has no source-ref")
         try:
-            return preview_image(ref, self.max_width, self.max_height)
+            return preview_image(ref, max_width, max_height)
         except MediaError as exc:
             log.info("cannot show %s: %s", ref, exc.reason)
             return exc
@@ -136,6 +141,7 @@ class Feed:
         if not uid:
             raise ValueError("the message has no uid")
         job = self.job
+        job.refresh()  # another kernel may have stored this uid, or moved the undo target
         if job.has_annotation(uid):  # a re-sent answer that is already stored
             return None
         if kind == "answer":

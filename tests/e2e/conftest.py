@@ -22,6 +22,7 @@ from harness import JupyterServer, NotebookPage, chromium_launch_args  # noqa: E
 
 REPO_ROOT = _HERE.parents[1]
 SRC = REPO_ROOT / "src"
+_CALL_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselection runs
@@ -29,6 +30,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +81,8 @@ def notebook(
 
     yield open_notebook
 
+    if request.node.stash.get(_CALL_FAILED, False):
+        print(f"--- jupyter {jupyter.app} server log (tail) ---\n{jupyter.log_tail(80)}")
     errors: list[str] = []
     for nb in opened:
         nb.close()

@@ -2,6 +2,7 @@
 
 Plain module (no pytest import) so benchmark scripts can use it too::
 
+    sys.path.insert(0, str(REPO / "tests" / "e2e"))
     from playwright.sync_api import sync_playwright
     from harness import JupyterServer, NotebookPage, launch_browser
 
@@ -14,7 +15,8 @@ Plain module (no pytest import) so benchmark scripts can use it too::
         nb.close()
         browser.close()
 
-The G-numbers refer to docs in /work/shared/reference/browser-testing.md (the measured recipe).
+The G-numbers are the gotchas of the measured recipe, shared/reference/browser-testing.md.
+Chromium: Debian's /usr/bin/chromium (override with NBLABEL_CHROMIUM); never `playwright install`.
 """
 
 from __future__ import annotations
@@ -53,7 +55,11 @@ __all__ = [
 
 # --------------------------------------------------------------------------- browser
 
-CHROMIUM_PATH = os.environ.get("NBLABEL_CHROMIUM") or "/usr/bin/chromium"
+CHROMIUM_PATH = os.environ.get("NBLABEL_CHROMIUM") or (
+    "/usr/bin/chromium"
+    if Path("/usr/bin/chromium").exists()
+    else shutil.which("chromium") or "/usr/bin/chromium"
+)
 # G4 (--no-sandbox: we run as root), plus quiet/offline flags. Never `playwright install` (G8).
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -157,7 +163,8 @@ class JupyterServer:
         if self.log_path is None or not self.log_path.exists():
             return ""
         lines = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(lines[-n:])
+        # long lines (e.g. a minified JS stack from a failing `node yarn.js`) are cut
+        return "\n".join(ln if len(ln) <= 400 else ln[:400] + " …" for ln in lines[-n:])
 
     # -- REST ---------------------------------------------------------------------------
     def api(self, method: str, path: str, body: Any = None, timeout: float = 10.0) -> Any:
@@ -532,10 +539,19 @@ class NotebookPage:
         t = self.timeout_ms if timeout is None else int(timeout * 1000)
         # Clear the execution count first so a stale `[N]:` (e.g. `[1]:` again after a kernel
         # restart) cannot satisfy the wait below.
-        self.page.evaluate(
-            _js("panel.content.widgets[args.i].model.executionCount = null;"),
+        kind = self.page.evaluate(
+            _js(
+                """
+                const c = panel.content.widgets[args.i];
+                if (!c) return null;
+                if (c.model.type === 'code') c.model.executionCount = null;
+                return c.model.type;
+                """
+            ),
             {"path": self.path, "i": i},
         )
+        if kind != "code":
+            raise ValueError(f"cell {i} of {self.path} is {kind or 'missing'}, not a code cell")
         cell = self.cell(i)
         prompt = cell.locator(".jp-InputPrompt").first
         prompt.scroll_into_view_if_needed(timeout=t)

@@ -336,3 +336,41 @@ def test_screenshots_for_the_docs(notebook, jupyter, theme):
     for shot in shots:
         with Image.open(shot) as img:
             assert img.width > 300 and img.height > 200
+
+
+def test_answers_the_kernel_cannot_store_are_kept_and_resent_after_a_restart(notebook, jupyter):
+    """A store that fails (disk full) leaves answers unsaved in the browser, never dropped; the
+    next widget of the job, after a kernel restart, sends them again."""
+    texts = [f"full disk text {i}" for i in range(20)]
+    nb = notebook(
+        [
+            *job_cells(
+                f"diskfull-{jupyter.app}",
+                f"pd.DataFrame({{'source': {texts!r}}})",
+                f"nl.TextClassification({LABELS!r})",
+            ),
+            "def _full(*args, **kwargs):\n    raise OSError('No space left on device (simulated)')\n"
+            "job.store.append = _full",
+        ]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    root.click()
+    press(nb, "1")
+    all_saved(root)
+    nb.run_cell(2)
+    root.click()
+    for key in ["2", "3", "1", "2"]:
+        press(nb, key)
+    expect(root.get_by_test_id("nbl-text")).to_have_text("full disk text 5")
+    expect(root.get_by_test_id("nbl-status")).to_have_text("4 unsaved")
+    expect(root.get_by_test_id("nbl-error")).to_contain_text("No space left on device")
+    nb.restart_kernel()
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    all_saved(root)
+    state = state_of(nb)
+    assert state["labels"] == {"0": "cat", "1": "dog", "2": "bird", "3": "cat", "4": "dog"}
+    expect(root.get_by_test_id("nbl-position")).to_have_text("Item 6 of 20")

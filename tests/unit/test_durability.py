@@ -15,6 +15,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from nblabel import ImageClassification, Job
@@ -88,10 +89,8 @@ def _watchdog(proc: subprocess.Popen[str]) -> threading.Timer:
     return timer
 
 
-def _job(cwd: Path, name: str, n: int) -> Job:
-    import pandas as pd
-
-    os.chdir(cwd)
+def _job(name: str, n: int) -> Job:
+    """The children's job, opened in this process (its store is found from the working directory)."""
     df = pd.DataFrame({"source-ref": [f"img{i}.jpg" for i in range(n)]})
     return Job(name, df, ImageClassification(LABELS))
 
@@ -135,7 +134,7 @@ def test_acknowledged_answers_survive_sigkill(
     assert missing == [], f"{len(missing)} of {len(acknowledged)} acknowledged answers were lost"
 
     # a new kernel resumes: it sees every acknowledged answer, and pending continues after them
-    job = _job(tmp_path, "durable", n)
+    job = _job("durable", n)
     assert job.progress.labeled == len(stored) >= len(acknowledged)
     for uid in acknowledged:
         assert job.has_annotation(uid)
@@ -144,7 +143,10 @@ def test_acknowledged_answers_survive_sigkill(
     assert job.progress.labeled == len(stored) + 1
 
 
-def test_two_kernels_append_to_one_store_concurrently(tmp_path: Path) -> None:
+def test_two_kernels_append_to_one_store_concurrently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     n = 240
     procs = [
         _spawn(LABEL_SHARE, str(n), str(parity), who, cwd=tmp_path, stdin=subprocess.PIPE)
@@ -182,7 +184,7 @@ def test_two_kernels_append_to_one_store_concurrently(tmp_path: Path) -> None:
     assert len(seen) == 2
     assert max(seen) == n
 
-    job = _job(tmp_path, "shared", n)
+    job = _job("shared", n)
     assert job.progress.labeled == n
     assert job.pending().empty
     stored = list(job.store.annotations("shared"))

@@ -464,6 +464,25 @@ def test_multi_label_values_are_canonical() -> None:
         job.label(0, ["cat", "cow"])
 
 
+def test_ledger_handles_merged_logs() -> None:
+    from nblabel.ledger import Ledger
+
+    answer = Annotation("a", "x", "ana", "human", "cat", uid="ans", seq=5)
+    retraction = Annotation("a", "x", "ana", "retract", target="ans", uid="ret", seq=4)
+    ledger = Ledger()
+    ledger.apply([retraction, answer])  # the retraction arrives first
+    assert ledger.label("a") is None
+    assert ledger.is_open("a")
+    assert ledger.labeled == 0
+    assert ledger.last_live("ana") is None
+    assert ledger.last_seq == 5
+    ledger.apply([answer, Annotation("b", "x", "ana", "skip", uid="s", seq=6)])  # a repeat is ignored
+    assert (ledger.labeled, ledger.skipped) == (0, 1)
+    assert ledger.is_skipped("b")
+    assert not ledger.is_open("b")
+    assert ledger.last_live("ana").uid == "s"
+
+
 # -- pending ----------------------------------------------------------------------------------
 
 

@@ -235,6 +235,21 @@ def test_undo_with_target_acks_without_goto(make_widget) -> None:
     assert "never stored" in rejected["reason"]
 
 
+def test_store_failure_is_reported_and_not_acked(make_widget) -> None:
+    job = text_job(3)
+    w, rec = make_widget(job)
+    job.store._db.execute("PRAGMA query_only = ON")  # the disk refuses writes
+    w._on_custom(w, answer("u1", job.keys[0], "cat"), [])
+    [(error, _)] = rec.wait_for("store-error")
+    assert error["uid"] == "u1"
+    assert str(job.store.path) in error["reason"]
+    assert rec.of("ack") == []
+    job.store._db.execute("PRAGMA query_only = OFF")
+    w._on_custom(w, answer("u1", job.keys[0], "cat"), [])  # the browser re-sends it
+    assert rec.wait_for("ack")[0][0]["uids"] == ["u1"]
+    assert job.current(0).uid == "u1"
+
+
 def test_get_sends_known_items_without_reply_flag(make_widget) -> None:
     job = text_job(4)
     job.label(2, "dog")

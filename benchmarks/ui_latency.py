@@ -1,0 +1,1000 @@
+"""Keypress → next item painted, for nblabel's classification widget in a real JupyterLab.
+
+Starts a stock JupyterLab (and, with ``--nodelay``, one with TCP_NODELAY on the kernel
+websocket, see browser-testing.md G1), opens a notebook that displays
+``nl.Job(..., nl.ImageClassification([...]))`` (or ``TextClassification``) in headless Debian
+chromium, focuses the widget and labels items with real key presses sent through the Chrome
+DevTools protocol, at a human-like pace that lets the prefetch window refill.
+
+Measured in the page, per key press (all times from ``performance.now()``'s clock):
+
+* ``t_key``: the keydown event's ``timeStamp`` (when the browser received the key), recorded
+  by a capture-phase listener on the widget root that runs before the widget's own handler.
+* ``t_dom``: a MutationObserver sees the root's ``data-item-key`` change to the next item
+  (the widget draws the item synchronously inside its keydown handler, so this is when the
+  handler has finished).
+* ``t_frame``: ``performance.now()`` in the first ``requestAnimationFrame`` callback after
+  that, i.e. the start of the frame that renders the new item.
+* ``t_paint`` (**"painted"**): ``performance.now()`` in a ``setTimeout(0)`` posted from that
+  rAF callback. Chromium runs style, layout, paint and the commit to the compositor in the
+  same task as the rAF callbacks, so this timer runs right after the frame containing the
+  new item has been painted on the main thread. It does not include the compositor's
+  raster/draw/present, which happens off the main thread.
+* ``t_next``: the following rAF (double rAF): the start of the next frame. An upper bound,
+  about one frame later than ``t_paint``; reported for readers comparing with double-rAF
+  methods.
+* ``t_ack``: the root's ``data-unacked`` count dropping back: the kernel stored the answer
+  and its acknowledgement reached the widget.
+
+Each press is made only after the previous one was painted and a gap (``--gap-ms``, with
+±``--jitter``) has passed: the gap is pacing (a fast human), not synchronisation. Presses that
+find no prefetched item (the widget shows "Loading…" or ignores the key) are counted and
+excluded from the latency figures. The same hook is also run on a bare control element in
+the same page (a keydown handler that only changes a text), which gives the browser's own
+floor: the wait for the next vsync plus rendering the JupyterLab page.
+
+Usage::
+
+    python benchmarks/ui_latency.py [--items 220] [--runs 2] [--gap-ms 200] \
+        [--nodelay both|on|off] [--out BENCHMARKS.md]
+
+The results replace the section between ``<!-- ui_latency:start -->`` and
+``<!-- ui_latency:end -->`` in ``--out`` (created if missing; other sections are kept).
+Servers, kernels and the browser are stopped on exit, also on Ctrl+C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+from PIL import Image, ImageDraw
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+
+from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
+
+START_MARK = "<!-- ui_latency:start -->"
+END_MARK = "<!-- ui_latency:end -->"
+LABELS = ["cat", "dog", "bird"]
+KEYS = ["1", "2", "3"]
+FRAME_MS = 1000 / 60
+VIEWPORT = {"width": 1600, "height": 1000}  # wide enough that the widget asks for 1024-px images
+
+# Median / p95 in ms, stock JupyterLab 4.6 (/work/shared/reference/peer-latency.md).
+PEERS = [
+    ("jupyter-bbox-widget", "images", 39.0, 59.0),
+    ("ipyannotations ClassLabeller", "images", 217.0, 270.0),
+    ("superintendent", "images", 228.0, 274.0),
+    ("ipyannotations (text)", "texts", 25.0, 34.0),
+    ("pigeonXT", "texts", 35.0, 42.0),
+]
+
+# --------------------------------------------------------------------------- page-side hook
+
+# Installed on a root element; records one entry per keydown. The capture listener on the root
+# runs before the widget's own (bubble-phase) listener on the same element.
+HOOK_JS = r"""
+(root) => {
+  const B = {
+    records: [], loaf: [], events: [], decodes: 0, decodeMs: 0,
+    pending: null, awaitingAck: [], lastUnacked: Number(root.dataset.unacked || 0),
+  };
+  window.__nblBench = B;
+  root.addEventListener('keydown', (e) => {
+    if (e.repeat) return;
+    const r = {
+      i: B.records.length, key: e.key, t_key: e.timeStamp, t_listener: performance.now(),
+      from: root.dataset.itemKey || '', miss: false, done: false,
+    };
+    B.records.push(r);
+    B.pending = r;
+  }, {capture: true});
+
+  function painted(r) {
+    requestAnimationFrame((ts) => {
+      r.t_frame = performance.now();
+      r.t_frame_ts = ts;
+      setTimeout(() => { r.t_paint = performance.now(); }, 0);
+      requestAnimationFrame((ts2) => {
+        r.t_next = performance.now();
+        r.t_next_ts = ts2;
+        // t_paint's timer always runs before the next frame's rAF callbacks
+        r.done = true;
+      });
+    });
+  }
+
+  new MutationObserver((mutations) => {
+    const now = performance.now();
+    for (const m of mutations) {
+      if (m.attributeName === 'data-item-key') {
+        const r = B.pending;
+        if (!r || r.t_dom !== undefined) continue;
+        const key = root.dataset.itemKey || '';
+        if (key === r.from) continue;
+        if (key === '' || root.dataset.state !== 'item') {
+          r.miss = true;  // nothing prefetched: "Loading…" is on screen
+          continue;
+        }
+        r.t_dom = now;
+        r.to = key;
+        const canvas = root.querySelector('[data-testid=nbl-image]');
+        if (canvas && !canvas.hidden) r.canvas = [canvas.width, canvas.height];
+        painted(r);
+      } else if (m.attributeName === 'data-unacked') {
+        const n = Number(root.dataset.unacked || 0);
+        if (n > B.lastUnacked) {
+          for (let k = B.lastUnacked; k < n; k += 1) B.awaitingAck.push(B.pending);
+        } else {
+          for (let k = n; k < B.lastUnacked; k += 1) {
+            const r = B.awaitingAck.shift();
+            if (r && r.t_ack === undefined) r.t_ack = now;
+          }
+        }
+        B.lastUnacked = n;
+      }
+    }
+  }).observe(root, {attributes: true, attributeFilter: ['data-item-key', 'data-unacked']});
+
+  // Context: frames of 50 ms or more, and keydowns whose next presented frame came >= 16 ms
+  // after the key (Event Timing reports nothing shorter; its duration is rounded to 8 ms).
+  const observe = (type, opts, fn) => {
+    try { new PerformanceObserver((list) => list.getEntries().forEach(fn)).observe({type, ...opts}); }
+    catch (err) { /* entry type not supported */ }
+  };
+  observe('long-animation-frame', {}, (e) => B.loaf.push({
+    start: e.startTime, duration: e.duration, renderStart: e.renderStart,
+    styleAndLayoutStart: e.styleAndLayoutStart, blocking: e.blockingDuration,
+    scripts: (e.scripts || []).map((s) => ({
+      invoker: s.invoker, duration: s.duration, source: (s.sourceURL || '').slice(-60),
+      fn: s.sourceFunctionName,
+    })),
+  }));
+  observe('event', {durationThreshold: 16}, (e) => {
+    if (e.name === 'keydown') B.events.push({
+      start: e.startTime, duration: e.duration,
+      processingStart: e.processingStart, processingEnd: e.processingEnd,
+    });
+  });
+
+  // Count image decodes (createImageBitmap) while the bench runs: each is a payload received.
+  if (!window.__nblOrigCIB) {
+    window.__nblOrigCIB = window.createImageBitmap;
+    window.createImageBitmap = function (...args) {
+      const w = window.__nblBench;
+      const t0 = performance.now();
+      const p = window.__nblOrigCIB.apply(this, args);
+      if (w) {
+        w.decodes += 1;
+        p.then(() => { w.decodeMs += performance.now() - t0; }, () => {});
+      }
+      return p;
+    };
+  }
+  return true;
+}
+"""
+
+# A bare focusable element for the control series: its keydown handler only changes a text
+# and the same data-item-key attribute the hook watches.
+CONTROL_JS = r"""
+() => {
+  const el = document.createElement('div');
+  el.tabIndex = 0;
+  el.dataset.testid = 'bench-control';
+  el.dataset.state = 'item';
+  el.dataset.itemKey = 'c0';
+  el.dataset.unacked = '0';
+  el.setAttribute('data-lm-suppress-shortcuts', 'true');
+  el.style.cssText = 'position:fixed;right:8px;bottom:8px;z-index:10000;padding:6px 10px;' +
+    'background:#fff;border:1px solid #888;font:14px sans-serif';
+  el.textContent = 'control 0';
+  let n = 0;
+  el.addEventListener('keydown', (e) => {
+    e.preventDefault();
+    e.stopPropagation();
+    n += 1;
+    el.textContent = 'control ' + n;
+    el.dataset.itemKey = 'c' + n;
+  });
+  document.body.append(el);
+  el.focus();
+  return true;
+}
+"""
+
+# --------------------------------------------------------------------------- data
+
+
+def make_images(folder: Path, n: int, seed: int = 20261127) -> list[Path]:
+    """n distinct photo-like 1024×768 JPEGs (q85): smooth colour fields, mid-frequency
+    structure and sensor-like grain, which compress like real photos (~140 kB each)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    width, height = 1024, 768
+    paths = []
+    for i in range(n):
+        rng = np.random.default_rng(seed + i)
+        low = Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8))
+        mid = Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))
+        a = np.asarray(low.resize((width, height), Image.Resampling.BICUBIC), dtype=np.float32) * 0.7
+        a += np.asarray(mid.resize((width, height), Image.Resampling.BICUBIC), dtype=np.float32) * 0.3
+        a += rng.normal(0.0, 4.0, (height, width, 1)).astype(np.float32)
+        img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+        draw = ImageDraw.Draw(img)
+        draw.text((32, 32), f"bench image {i}", fill=(255, 255, 255), font_size=64)
+        path = folder / f"bench{i:04d}.jpg"
+        img.save(path, format="JPEG", quality=85)
+        paths.append(path)
+    return paths
+
+
+_WORDS_TEXT = (
+    "the a delivery order customer package arrived late early damaged fine support team refund "
+    "replaced quickly slowly service product quality price box label store online courier "
+    "weekend morning tracking number email phone never always again happy unhappy friendly "
+    "rude helpful manager return policy warranty battery screen colour size fit material"
+)
+_WORDS = _WORDS_TEXT.split()
+
+
+def make_texts(n: int, seed: int = 20261127) -> list[str]:
+    """n distinct review-like texts of a few sentences (~300-600 characters)."""
+    rng = random.Random(seed)
+    texts = []
+    for i in range(n):
+        sentences = [f"Review {i}."]
+        for _ in range(rng.randint(4, 7)):
+            words = [rng.choice(_WORDS) for _ in range(rng.randint(8, 16))]
+            sentences.append(" ".join(words).capitalize() + ".")
+        texts.append(" ".join(sentences))
+    return texts
+
+
+def job_cells(media: str, name: str) -> list[str]:
+    column, task = (
+        ("source-ref", "ImageClassification") if media == "images" else ("source", "TextClassification")
+    )
+    return [
+        "import json\nfrom pathlib import Path\nimport pandas as pd\nimport nblabel as nl\n"
+        f"df = pd.DataFrame({{{column!r}: json.loads(Path({media + '.json'!r}).read_text())}})\n"
+        f"job = nl.Job({name!r}, df, nl.{task}({LABELS!r}))",
+        "job",
+    ]
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default method)."""
+    if not values:
+        return math.nan
+    s = sorted(values)
+    pos = (len(s) - 1) * q / 100
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "max": max(values) if values else math.nan,
+        "mean": sum(values) / len(values) if values else math.nan,
+    }
+
+
+def fmt(x: float, digits: int = 1) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _tree_cpu(procs: Iterable[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def chromium_procs() -> list[psutil.Process]:
+    me = psutil.Process()
+    procs = []
+    for p in me.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "chrom" in p.name():
+                procs.append(p)
+    return procs
+
+
+def kernel_procs(server: JupyterServer) -> list[psutil.Process]:
+    if server.proc is None:
+        return []
+    with contextlib.suppress(psutil.Error):
+        return psutil.Process(server.proc.pid).children(recursive=True)
+    return []
+
+
+# --------------------------------------------------------------------------- one series
+
+
+class Series:
+    """One batch of key presses on one widget (or the control element)."""
+
+    def __init__(self, mode: str, media: str, run: int) -> None:
+        self.mode = mode
+        self.media = media
+        self.run = run
+        self.records: list[dict[str, Any]] = []
+        self.loaf: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.warmup = 0
+        self.dropped = 0
+        self.decodes = 0
+        self.decode_ms = 0.0
+        self.wall_s = 0.0
+        self.kernel_cpu_s = math.nan
+        self.browser_cpu_s = math.nan
+        self.payload_kb: float = math.nan
+
+    @property
+    def measured(self) -> list[dict[str, Any]]:
+        return [r for r in self.records[self.warmup :] if r.get("done")]
+
+    @property
+    def hits(self) -> list[dict[str, Any]]:
+        return [r for r in self.measured if not r["miss"]]
+
+    @property
+    def misses(self) -> int:
+        return sum(1 for r in self.records[self.warmup :] if r.get("miss")) + self.dropped
+
+    def values(self, end: str, start: str = "t_key") -> list[float]:
+        return [r[end] - r[start] for r in self.hits if end in r and start in r]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            k: getattr(self, k)
+            for k in (
+                "mode",
+                "media",
+                "run",
+                "warmup",
+                "dropped",
+                "decodes",
+                "decode_ms",
+                "wall_s",
+                "kernel_cpu_s",
+                "browser_cpu_s",
+                "records",
+                "loaf",
+                "events",
+            )
+        }
+
+
+def press_series(
+    page: Any,
+    root: Any,
+    series: Series,
+    *,
+    presses: int,
+    warmup: int,
+    gap_ms: float,
+    jitter: float,
+    rng: random.Random,
+    is_ready: str,
+) -> None:
+    """Install the hook on ``root`` and press ``presses`` keys, paced by ``gap_ms``."""
+    root.evaluate(HOOK_JS)
+    series.warmup = warmup
+    t0 = time.monotonic()
+    for i in range(presses):
+        key = KEYS[i % len(KEYS)]
+        page.keyboard.down(key)
+        time.sleep(gap_ms * (1 + rng.uniform(-jitter, jitter)) / 1000)
+        done = page.evaluate(
+            "n => { const r = window.__nblBench.records[n]; return r ? (r.done ? 'done' : 'wait') : 'none'; }",
+            i,
+        )
+        if done == "wait":
+            try:
+                page.wait_for_function(
+                    "n => window.__nblBench.records[n].done", arg=i, polling=20, timeout=30_000
+                )
+            except Exception:  # the key was ignored: no item on screen
+                series.dropped += 1
+        elif done == "none":  # the keydown never reached the root (focus lost?)
+            raise RuntimeError(f"key press {i} did not reach the widget; focus: {focused(page)}")
+        page.keyboard.up(key)
+        if done != "done":  # give the widget a moment to show an item before the next press
+            page.wait_for_function(is_ready, timeout=30_000, polling=50)
+    series.wall_s = time.monotonic() - t0
+    data = page.evaluate(
+        "() => { const B = window.__nblBench; return {records: B.records, loaf: B.loaf,"
+        " events: B.events, decodes: B.decodes, decodeMs: B.decodeMs}; }"
+    )
+    series.records = data["records"]
+    series.loaf = data["loaf"]
+    series.events = data["events"]
+    series.decodes = data["decodes"]
+    series.decode_ms = data["decodeMs"]
+
+
+def focused(page: Any) -> str:
+    return page.evaluate(
+        "() => { const a = document.activeElement; return a ? a.tagName + '.' + a.className : 'none'; }"
+    )
+
+
+def run_widget_series(
+    browser: Any,
+    server: JupyterServer,
+    *,
+    mode: str,
+    media: str,
+    run: int,
+    items: int,
+    args: argparse.Namespace,
+    rng: random.Random,
+) -> tuple[Series, Series | None]:
+    """Open a notebook with a fresh job, label ``items - 1`` items. Also runs the control series
+    on the same page when asked (``args.control`` and media == images)."""
+    name = f"bench-{media}-{mode}-r{run}"
+    page = browser.new_page(viewport=VIEWPORT)
+    nb = NotebookPage(page, server, timeout=120)
+    control: Series | None = None
+    try:
+        nb.open(name, job_cells(media, name))
+        nb.run_cell(0)
+        nb.run_cell(1)
+        root = nb.cell(1).get_by_test_id("nbl-root")
+        root.wait_for(state="visible", timeout=60_000)
+        page.wait_for_function(
+            "() => { const r = document.querySelector('[data-testid=nbl-root]');"
+            " return r && r.dataset.state === 'item' && r.dataset.itemKey; }",
+            timeout=60_000,
+        )
+        root.scroll_into_view_if_needed()
+        root.get_by_test_id("nbl-position").click()  # not a button: focuses the root
+        if not root.evaluate("r => document.activeElement === r"):
+            raise RuntimeError(f"the widget root did not take focus ({focused(page)})")
+        # let the first prefetch window arrive
+        time.sleep(1.0)
+        series = Series(mode, media, run)
+        kernels = kernel_procs(server)
+        kcpu0, bcpu0 = _tree_cpu(kernels), _tree_cpu(chromium_procs())
+        press_series(
+            page,
+            root,
+            series,
+            presses=items - 1,  # the last press shows "All done"
+            warmup=args.warmup,
+            gap_ms=args.gap_ms,
+            jitter=args.jitter,
+            rng=rng,
+            is_ready="() => { const r = document.querySelector('[data-testid=nbl-root]');"
+            " return r.dataset.state !== 'loading'; }",
+        )
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=nbl-root]').dataset.unacked === '0'",
+            timeout=60_000,
+        )
+        series.kernel_cpu_s = _tree_cpu(kernels) - kcpu0
+        series.browser_cpu_s = _tree_cpu(chromium_procs()) - bcpu0
+        if args.control and media == "images":
+            control = Series("control", "control", run)
+            page.evaluate(CONTROL_JS)
+            ctl = page.get_by_test_id("bench-control")
+            press_series(
+                page,
+                ctl,
+                control,
+                presses=args.control_presses + args.warmup,
+                warmup=args.warmup,
+                gap_ms=args.gap_ms,
+                jitter=args.jitter,
+                rng=rng,
+                is_ready="() => true",
+            )
+        if nb.page_errors:
+            print(f"  page errors: {nb.page_errors[:3]}", flush=True)
+    finally:
+        nb.close()
+        page.close()
+    return series, control
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine_info() -> dict[str, str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = psutil.virtual_memory().total / 2**30
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "mem": f"{mem:.0f} GiB",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def versions(browser_version: str) -> dict[str, str]:
+    out = {}
+    for pkg in (
+        "jupyterlab",
+        "jupyter_server",
+        "ipykernel",
+        "ipywidgets",
+        "anywidget",
+        "playwright",
+        "nblabel",
+    ):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "n/a"
+    out["chromium"] = browser_version
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        rev = subprocess.run(
+            ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        out["nblabel"] += f" (git {rev})"
+    return out
+
+
+def pooled(series: list[Series], mode: str, media: str) -> Series:
+    out = Series(mode, media, 0)
+    for s in series:
+        if s.mode == mode and s.media == media:
+            out.records.extend(s.hits)
+            out.loaf.extend(s.loaf)
+            out.events.extend(s.events)
+            out.dropped += s.misses
+    return out
+
+
+def event_timing_share(s: Series) -> tuple[int, int]:
+    """Keydowns (measured, with a prefetched item) that Event Timing reported as >= 16 ms."""
+    starts = {round(e["start"], 1) for e in s.events}
+    hits = s.hits
+    return sum(1 for r in hits if round(r["t_key"], 1) in starts), len(hits)
+
+
+def loaf_in(s: Series) -> int:
+    """Long animation frames (>= 50 ms) that overlap a measured press's key→painted window."""
+    count = 0
+    for r in s.hits:
+        if "t_paint" not in r:
+            continue
+        if any(f["start"] < r["t_paint"] and f["start"] + f["duration"] > r["t_key"] for f in s.loaf):
+            count += 1
+    return count
+
+
+def render_section(
+    all_series: list[Series],
+    controls: list[Series],
+    *,
+    args: argparse.Namespace,
+    info: dict[str, str],
+    vers: dict[str, str],
+    load_start: tuple[float, float, float],
+    load_end: tuple[float, float, float],
+    started: dt.datetime,
+    runtime_s: float,
+    image_kb: tuple[float, float],
+    text_chars: tuple[int, int],
+    command: str,
+) -> str:
+    modes = [m for m in ("stock", "nodelay") if any(s.mode == m for s in all_series)]
+    medias = [m for m in ("images", "texts") if any(s.media == m for s in all_series)]
+    lines: list[str] = []
+    add = lines.append
+    add("## UI latency: keypress → next item painted (classification widget)")
+    add("")
+    add(
+        f"Measured {started:%Y-%m-%d %H:%M} UTC by `{command}` "
+        f"(run time {runtime_s / 60:.1f} min). Produced by `benchmarks/ui_latency.py`; "
+        "rerun it to refresh this section."
+    )
+    add("")
+
+    # headline
+    pool: dict[tuple[str, str], Series] = {(m, x): pooled(all_series, m, x) for m in modes for x in medias}
+    head = []
+    for (m, x), s in pool.items():
+        st = summary(s.values("t_paint"))
+        head.append(f"{x} ({m}) {fmt(st['p50'])} / {fmt(st['p95'])} ms")
+    add(f"**Key → next item painted, median / p95, pooled:** {'; '.join(head)}.")
+    if controls:
+        cs = summary(pooled(controls, "control", "control").values("t_paint"))
+        add(
+            f"The browser's own floor (a bare element whose key handler only changes a text, same page, "
+            f"same method) is {fmt(cs['p50'])} / {fmt(cs['p95'])} ms: the wait for the next 60 Hz frame "
+            "(0–16.7 ms, uniformly distributed for keys pressed at random moments) plus rendering "
+            "JupyterLab's page."
+        )
+    add("")
+
+    add("### Key → next item painted (prefetched items), ms")
+    add("")
+    add("| server | media | run | n | p50 | p95 | max | mean | presses without a prefetched item |")
+    add("|---|---|---|---|---|---|---|---|---|")
+    for m in modes:
+        for x in medias:
+            for s in [s for s in all_series if s.mode == m and s.media == x]:
+                st = summary(s.values("t_paint"))
+                add(
+                    f"| {m} | {x} | {s.run} | {st['n']} | {fmt(st['p50'])} | {fmt(st['p95'])} | "
+                    f"{fmt(st['max'])} | {fmt(st['mean'])} | {s.misses} |"
+                )
+            st = summary(pool[(m, x)].values("t_paint"))
+            add(
+                f"| **{m}** | **{x}** | **pooled** | **{st['n']}** | **{fmt(st['p50'])}** | "
+                f"**{fmt(st['p95'])}** | **{fmt(st['max'])}** | {fmt(st['mean'])} | {pool[(m, x)].dropped} |"
+            )
+    for s in controls:
+        st = summary(s.values("t_paint"))
+        add(
+            f"| control | bare element | {s.run} | {st['n']} | {fmt(st['p50'])} | {fmt(st['p95'])} | "
+            f"{fmt(st['max'])} | {fmt(st['mean'])} | {s.misses} |"
+        )
+    if len(controls) > 1:
+        st = summary(pooled(controls, "control", "control").values("t_paint"))
+        add(
+            f"| **control** | **bare element** | **pooled** | **{st['n']}** | **{fmt(st['p50'])}** | "
+            f"**{fmt(st['p95'])}** | **{fmt(st['max'])}** | {fmt(st['mean'])} | – |"
+        )
+    add("")
+
+    add("### Where the time goes (pooled), ms, median / p95")
+    add("")
+    add(
+        "| server | media | key → widget handler done (`t_dom`) | handler done → frame start | "
+        "frame start → painted | key → painted | key → next frame (double rAF) | "
+        "key → painted ≤ 16.7 ms | keydowns Event Timing saw ≥ 16 ms to presentation | "
+        "presses overlapping a ≥ 50 ms frame |"
+    )
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    rows = [(m, x, pool[(m, x)]) for m in modes for x in medias]
+    if controls:
+        rows.append(("control", "bare element", pooled(controls, "control", "control")))
+    for m, x, s in rows:
+
+        def pair(end: str, start: str = "t_key", s: Series = s) -> str:
+            st = summary(s.values(end, start))
+            return f"{fmt(st['p50'])} / {fmt(st['p95'])}"
+
+        paint = s.values("t_paint")
+        within = sum(1 for v in paint if v <= FRAME_MS)
+        et, n = event_timing_share(s)
+        add(
+            f"| {m} | {x} | {pair('t_dom')} | {pair('t_frame', 't_dom')} | {pair('t_paint', 't_frame')} | "
+            f"{pair('t_paint')} | {pair('t_next')} | {100 * within / max(1, len(paint)):.0f} % | "
+            f"{et} of {n} | {loaf_in(s)} |"
+        )
+    add("")
+
+    add("### Key → answer acknowledged by the kernel, ms (for context; not on the painting path)")
+    add("")
+    add("| server | media | n | p50 | p95 | max |")
+    add("|---|---|---|---|---|---|")
+    for m in modes:
+        for x in medias:
+            st = summary(pool[(m, x)].values("t_ack"))
+            add(f"| {m} | {x} | {st['n']} | {fmt(st['p50'])} | {fmt(st['p95'])} | {fmt(st['max'])} |")
+    add("")
+
+    add("### Compared with the peers (stock JupyterLab 4.6, same kind of items)")
+    add("")
+    add(
+        "Peer figures are action → next item painted as measured in `peer-latency.md` (2 runs × 200 "
+        "items, same machine type). nblabel's figures are the pooled stock-server rows above. "
+        "Ratio = peer ÷ nblabel (how many times longer the peer takes)."
+    )
+    add("")
+    add("| widget | media | peer p50 | peer p95 | nblabel p50 | nblabel p95 | ratio p50 | ratio p95 |")
+    add("|---|---|---|---|---|---|---|---|")
+    for peer, x, p50, p95 in PEERS:
+        key = ("stock", x) if ("stock", x) in pool else next(((m, x) for m in modes if (m, x) in pool), None)
+        if key is None:
+            continue
+        st = summary(pool[key].values("t_paint"))
+        add(
+            f"| {peer} | {x} | {p50:.0f} | {p95:.0f} | {fmt(st['p50'])} | {fmt(st['p95'])} | "
+            f"{p50 / st['p50']:.1f}× | {p95 / st['p95']:.1f}× |"
+        )
+    add("")
+
+    add("### Context per series")
+    add("")
+    add(
+        "| server | media | run | presses (warm-up) | image decodes | decode ms total | "
+        "canvas px | kernel CPU s | browser CPU s | wall s |"
+    )
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for s in all_series:
+        canvases = {tuple(r["canvas"]) for r in s.hits if r.get("canvas")}
+        canvas = ", ".join(f"{w}×{h}" for w, h in sorted(canvases)) or "–"
+        add(
+            f"| {s.mode} | {s.media} | {s.run} | {len(s.records)} ({s.warmup}) | {s.decodes} | "
+            f"{s.decode_ms:.0f} | {canvas} | {fmt(s.kernel_cpu_s)} | {fmt(s.browser_cpu_s)} | "
+            f"{s.wall_s:.0f} |"
+        )
+    add("")
+
+    add("### Method")
+    add("")
+    add(
+        f"- Data: {args.items} distinct photo-like 1024×768 JPEGs (q85, {image_kb[0]:.0f}–{image_kb[1]:.0f} kB, "
+        f"random colour fields + grain + the image's number) and {args.items} distinct texts "
+        f"({text_chars[0]}–{text_chars[1]} characters, a few sentences each), written to the server root."
+    )
+    add(
+        "- Each series: a fresh job (new store) in a fresh notebook and browser page "
+        f"(viewport {VIEWPORT['width']}×{VIEWPORT['height']}, so the widget asks for 1024-px images), "
+        "cell 1 creates `nl.Job(..., nl.ImageClassification([...]))` (or `TextClassification`), cell 2 "
+        "displays it; a click on the widget's header focuses it."
+    )
+    add(
+        f"- Keys `1`/`2`/`3` in turn through CDP (`keyboard.down`), one every {args.gap_ms:g} ms "
+        f"±{args.jitter * 100:.0f} % (uniform), each only after the previous item was painted; "
+        f"`keyboard.up` follows after the gap, outside the measured window. The first {args.warmup} "
+        'presses of every series are warm-up and not counted; the last item\'s press ("All done") is not '
+        "made."
+    )
+    add(
+        "- In the page: a capture-phase keydown listener on the widget root records `event.timeStamp`; a "
+        "MutationObserver on the root's `data-item-key` marks the widget's handler as done; a "
+        "`requestAnimationFrame` from there marks the start of the frame that renders the new item; "
+        "**painted = `performance.now()` in a `setTimeout(0)` posted from that rAF callback**. Chromium "
+        "runs style, layout, paint and the commit in the same task as the rAF callbacks, so that timer "
+        "fires as soon as the frame with the new item is painted on the main thread. A double rAF would "
+        "add the wait for one more vsync (≈ 16.7 ms) that is not the widget's doing; it is shown as "
+        '"next frame" for comparison. Compositor raster and presentation (other threads) are not in '
+        '"painted"; Event Timing\'s presentation-based durations (≥ 16 ms only, 8 ms granularity) are '
+        "counted as a cross-check."
+    )
+    add(
+        '- A press "without a prefetched item" is one after which the widget showed "Loading…" or '
+        "ignored the key; such presses are excluded from the latency figures and counted."
+    )
+    add(
+        "- Ack: the root's `data-unacked` count (answers sent, not yet acknowledged by the kernel) "
+        "dropping back, attributed to presses in order."
+    )
+    add(
+        "- Control: after the image series, a bare focusable `<div>` is added to the same JupyterLab page; "
+        "its keydown handler changes its text and `data-item-key`; measured identically "
+        f"({args.control_presses} presses per run)."
+    )
+    add(
+        "- Servers: `stock` = `jupyter lab` as users run it; `nodelay` = the same with TCP_NODELAY on the "
+        "kernel websocket (browser-testing.md G1). Run order interleaves: for each run, stock then nodelay, "
+        "images then texts; pooled rows combine the runs. Percentiles interpolate linearly between ranks."
+    )
+    add("- Long frames: `long-animation-frame` entries (≥ 50 ms) overlapping a press's key → painted window.")
+    add("")
+
+    add("### Machine")
+    add("")
+    add(
+        f"- CPU: {info['cpu']}, {info['cores']} cores, {info['mem']} RAM; {info['os']}, Python {info['python']}."
+    )
+    add(
+        f"- Load average (1/5/15 min) at start {load_start[0]:.2f} / {load_start[1]:.2f} / {load_start[2]:.2f}, "
+        f"at end {load_end[0]:.2f} / {load_end[1]:.2f} / {load_end[2]:.2f}. **The machine is shared and noisy** "
+        "(2 cores; other jobs' servers and browsers ran at the same time), so expect ±20–30 % between runs; "
+        "the tail (p95, max) suffers most."
+    )
+    add("- Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + ".")
+    add("- Headless Debian chromium (`--disable-gpu`, software compositing), 60 Hz frames.")
+    return "\n".join(lines)
+
+
+def write_section(out: Path, section: str) -> None:
+    block = f"{START_MARK}\n{section.rstrip()}\n{END_MARK}\n"
+    if out.exists():
+        text = out.read_text()
+        pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK) + r"\n?", re.S)
+        if pattern.search(text):
+            text = pattern.sub(lambda _m: block, text, count=1)
+        else:
+            text = text.rstrip("\n") + "\n\n" + block
+    else:
+        text = "# Benchmarks\n\n" + block
+    out.write_text(text)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--items", type=int, default=220, help="items per job (default 220)")
+    p.add_argument("--runs", type=int, default=2, help="runs per server mode, interleaved (default 2)")
+    p.add_argument("--gap-ms", type=float, default=200.0, help="pause between presses (default 200)")
+    p.add_argument("--jitter", type=float, default=0.2, help="± fraction of the gap, uniform (default 0.2)")
+    p.add_argument("--warmup", type=int, default=10, help="uncounted presses per series (default 10)")
+    p.add_argument(
+        "--nodelay", choices=["both", "on", "off"], default="both", help="server modes (default both)"
+    )
+    p.add_argument("--media", choices=["both", "images", "texts"], default="both")
+    p.add_argument("--control-presses", type=int, default=200, help="control presses per run (0: none)")
+    p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown file to update")
+    p.add_argument("--json", type=Path, help="also write every raw record here")
+    p.add_argument("--trace", type=Path, help="write a Chrome trace of the first image series here")
+    p.add_argument("--seed", type=int, default=1, help="seed of the gap jitter")
+    args = p.parse_args(argv)
+    args.control = args.control_presses > 0
+    if args.items - 1 - args.warmup < 200:
+        print(
+            f"warning: {args.items} items give {args.items - 1 - args.warmup} measured presses per series "
+            "(fewer than 200)",
+            file=sys.stderr,
+        )
+    return args
+
+
+def _sigterm(_signum: int, _frame: Any) -> None:
+    raise SystemExit(143)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _sigterm)
+    from playwright.sync_api import sync_playwright
+
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.monotonic()
+    load_start = os.getloadavg()
+    modes = {"both": ["stock", "nodelay"], "on": ["nodelay"], "off": ["stock"]}[args.nodelay]
+    medias = {"both": ["images", "texts"], "images": ["images"], "texts": ["texts"]}[args.media]
+    rng = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="nblabel-ui-latency-"))
+    all_series: list[Series] = []
+    controls: list[Series] = []
+    try:
+        root = work / "root"
+        print(f"generating {args.items} images and texts in {root}", flush=True)
+        images = make_images(root / "images", args.items)
+        sizes = [p.stat().st_size / 1000 for p in images]
+        texts = make_texts(args.items)
+        (root / "images.json").write_text(json.dumps([str(p) for p in images]))
+        (root / "texts.json").write_text(json.dumps(texts))
+        with sync_playwright() as pw:
+            browser = launch_browser(pw)
+            try:
+                browser_version = browser.version
+                traced = False
+                for run in range(1, args.runs + 1):
+                    for mode in modes:
+                        with JupyterServer("lab", root, nodelay=(mode == "nodelay")) as server:
+                            for media in medias:
+                                trace = args.trace is not None and not traced and media == "images"
+                                if trace:
+                                    browser.start_tracing(
+                                        path=str(args.trace),
+                                        screenshots=False,
+                                        categories=[
+                                            "devtools.timeline",
+                                            "disabled-by-default-devtools.timeline",
+                                            "disabled-by-default-devtools.timeline.frame",
+                                            "blink",
+                                            "cc",
+                                            "gpu",
+                                            "v8",
+                                            "v8.gc",
+                                            "toplevel",
+                                            "benchmark",
+                                            "input",
+                                            "latencyInfo",
+                                        ],
+                                    )
+                                print(f"run {run} · {mode} · {media} ...", flush=True)
+                                try:
+                                    series, control = run_widget_series(
+                                        browser,
+                                        server,
+                                        mode=mode,
+                                        media=media,
+                                        run=run,
+                                        items=args.items,
+                                        args=args if mode == "stock" else _no_control(args),
+                                        rng=rng,
+                                    )
+                                finally:
+                                    if trace:
+                                        browser.stop_tracing()
+                                        traced = True
+                                all_series.append(series)
+                                st = summary(series.values("t_paint"))
+                                print(
+                                    f"  painted p50 {fmt(st['p50'])} p95 {fmt(st['p95'])} max {fmt(st['max'])} "
+                                    f"n {st['n']} misses {series.misses} decodes {series.decodes} "
+                                    f"({series.wall_s:.0f} s)",
+                                    flush=True,
+                                )
+                                if control is not None:
+                                    controls.append(control)
+                                    cs = summary(control.values("t_paint"))
+                                    print(
+                                        f"  control p50 {fmt(cs['p50'])} p95 {fmt(cs['p95'])} n {cs['n']}",
+                                        flush=True,
+                                    )
+            finally:
+                browser.close()
+        runtime = time.monotonic() - t0
+        command = "python benchmarks/ui_latency.py " + " ".join(
+            a if not a.startswith("/") else os.path.relpath(a, REPO)
+            for a in (argv if argv is not None else sys.argv[1:])
+        )
+        section = render_section(
+            all_series,
+            controls,
+            args=args,
+            info=machine_info(),
+            vers=versions(browser_version),
+            load_start=load_start,
+            load_end=os.getloadavg(),
+            started=started,
+            runtime_s=runtime,
+            image_kb=(min(sizes), max(sizes)),
+            text_chars=(min(map(len, texts)), max(map(len, texts))),
+            command=command.strip(),
+        )
+        write_section(args.out, section)
+        print(f"wrote {args.out} ({runtime / 60:.1f} min)", flush=True)
+        if args.json:
+            args.json.write_text(json.dumps([s.to_json() for s in all_series + controls]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _no_control(args: argparse.Namespace) -> argparse.Namespace:
+    ns = argparse.Namespace(**vars(args))
+    ns.control = False
+    return ns
+
+
+if __name__ == "__main__":
+    sys.exit(main())
