@@ -15,7 +15,7 @@ from nblabel.items import item_keys, source_column
 from nblabel.job import Progress, default_annotator
 from nblabel.store import Annotation
 
-BIRD_MANIFEST = Path("/work/shared/data/gt-bird-job/output.manifest")
+BIRD_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "gt-bird-job" / "output.manifest"
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
 LABELS = ["cat", "dog", "bird"]
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from nblabel.manifest import ManifestError, ManifestWarning, read_manifest, write_manifest
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "manifests"
-BIRD_JOB = Path("/work/shared/data/gt-bird-job/output.manifest")
+BIRD_JOB = Path(__file__).resolve().parents[1] / "data" / "gt-bird-job" / "output.manifest"
 
 # Every fixture file with its number of (non-blank) lines and the lines that must warn.
 FIXTURES: dict[str, tuple[int, set[int]]] = {
