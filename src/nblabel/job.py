@@ -13,7 +13,7 @@ import getpass
 import json
 import os
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
@@ -33,12 +33,14 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 class Progress(NamedTuple):
-    """How far a job has come."""
+    """How far a job has come. ``labeled`` counts every labeled item, ``auto`` the part of them
+    labeled by the auto-labeler and not (yet) by a person."""
 
     total: int
     labeled: int
     skipped: int
     remaining: int
+    auto: int = 0
 
 
 def default_annotator() -> str:
@@ -208,8 +210,10 @@ class Job:
     def progress(self) -> Progress:
         """Counts of items: total, labeled (by anyone), skipped, remaining."""
         total = len(self.keys)
-        labeled, skipped = self._ledger.labeled, self._ledger.skipped
-        return Progress(total, labeled, skipped, total - labeled - skipped)
+        ledger = self._ledger
+        return Progress(
+            total, ledger.labeled, ledger.skipped, total - ledger.labeled - ledger.skipped, ledger.auto
+        )
 
     def current(self, item: int | str) -> Annotation | None:
         """The annotation behind an item's current label, if it has one."""
@@ -300,6 +304,60 @@ class Job:
         if position is not None and position < self._first_open:
             self._first_open = position  # a retraction can reopen an earlier item
         return stored[0] if stored else self._ledger.by_uid.get(annotation.uid, annotation)
+
+    # -- auto-labels and their review ---------------------------------------------------------
+
+    def auto_labeled(self) -> pd.DataFrame:
+        """Items whose current label comes from the auto-labeler, least confident first.
+
+        Columns: ``position`` (row), ``key``, ``value`` (the proposed answer), ``confidence``,
+        ``uid`` (the auto annotation).
+        """
+        self.refresh()
+        rows = []
+        for position, key in enumerate(self.keys):
+            a = self._ledger.auto_label(key)
+            if a is not None:
+                rows.append((position, key, a.value, a.confidence, a.uid))
+        df = pd.DataFrame(rows, columns=["position", "key", "value", "confidence", "uid"])
+        return df.sort_values(["confidence", "position"], kind="stable").reset_index(drop=True)
+
+    def accept(self, items: Iterable[int | str], annotator: str | None = None) -> int:
+        """Confirm the auto-labels of some items: each gets a ``verified`` answer by a person.
+
+        Items without an auto-label are left alone. Returns how many were confirmed.
+        """
+        who = annotator or self.annotator
+        batch = []
+        for item in items:
+            a = self._ledger.auto_label(self.key(item))
+            if a is not None:
+                batch.append(Annotation(a.item, self.attribute, who, "verified", a.value, a.confidence))
+        return len(self._append_many(batch))
+
+    def accept_above(self, confidence: float, annotator: str | None = None) -> int:
+        """Confirm every auto-label whose confidence is at least ``confidence``; returns how many."""
+        auto = self.auto_labeled()
+        return self.accept(auto.loc[auto["confidence"] >= confidence, "key"], annotator)
+
+    def reject(self, items: Iterable[int | str], annotator: str | None = None) -> int:
+        """Refuse the auto-labels of some items: they go back to the people's queue, and the
+        auto-labeler does not label them again. Returns how many were rejected."""
+        who = annotator or self.annotator
+        batch = []
+        for item in items:
+            a = self._ledger.auto_label(self.key(item))
+            if a is not None:
+                batch.append(Annotation(a.item, self.attribute, who, "retract", target=a.uid))
+        return len(self._append_many(batch))
+
+    def _append_many(self, batch: list[Annotation]) -> list[Annotation]:
+        if not batch:
+            return []
+        stored = self.store.append(batch)
+        self.refresh()
+        self._first_open = min([self._first_open, *(self._position[a.item] for a in batch)])
+        return stored
 
     # -- output ---------------------------------------------------------------------------
 

@@ -48,8 +48,10 @@ class Ledger:
         self.retracted: set[str] = set()
         self.labeled = 0
         self.skipped = 0
+        self.auto = 0
         self.last_seq = 0
         self._history: dict[str, list[Annotation]] = {}
+        self._retractions: dict[str, list[Annotation]] = {}
 
     def apply(self, annotations: Iterable[Annotation]) -> None:
         """Fold annotations (in log order) into the state."""
@@ -59,6 +61,7 @@ class Ledger:
                 continue
             self.by_uid[a.uid] = a
             if a.kind == "retract":
+                self._retractions.setdefault(a.item, []).append(a)
                 self._retract(a)
                 continue
             if a.uid in self.retracted:  # retraction logged before its target (merged logs)
@@ -83,13 +86,16 @@ class Ledger:
         self._recount(before, state)
 
     @staticmethod
-    def _counts(state: ItemState) -> tuple[int, int]:
-        return int(state.label() is not None), int(state.skipped())
+    def _counts(state: ItemState) -> tuple[int, int, int]:
+        label = state.label()
+        auto = label is not None and label.kind == "auto"
+        return int(label is not None), int(state.skipped()), int(auto)
 
-    def _recount(self, before: tuple[int, int], state: ItemState) -> None:
-        labeled, skipped = self._counts(state)
+    def _recount(self, before: tuple[int, int, int], state: ItemState) -> None:
+        labeled, skipped, auto = self._counts(state)
         self.labeled += labeled - before[0]
         self.skipped += skipped - before[1]
+        self.auto += auto - before[2]
 
     def label(self, item: str) -> Annotation | None:
         """The annotation behind an item's current label, or None."""
@@ -105,6 +111,21 @@ class Ledger:
         """True when the item has no label and was skipped."""
         state = self.items.get(item)
         return state is not None and state.skipped()
+
+    def auto_label(self, item: str) -> Annotation | None:
+        """The item's current label when it comes from the auto-labeler, else None."""
+        label = self.label(item)
+        return label if label is not None and label.kind == "auto" else None
+
+    def human_rejected(self, item: str) -> bool:
+        """True when a person took back an auto-label of this item (it stays with people)."""
+        return any(
+            r.kind == "retract"
+            and not r.annotator.startswith("auto:")
+            and self.by_uid.get(r.target or "") is not None
+            and self.by_uid[r.target or ""].kind == "auto"
+            for r in self._retractions.get(item, ())
+        )
 
     def last_live(self, annotator: str) -> Annotation | None:
         """The newest live answer or skip by one annotator (what undo takes back)."""

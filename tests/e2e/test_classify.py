@@ -132,7 +132,7 @@ def test_label_by_keyboard_with_undo_skip_back_then_resume_after_restart(noteboo
 
     state = state_of(nb)
     assert state["labels"] == {str(k): v for k, v in sorted(expected.items())}
-    assert state["progress"] == {"total": 30, "labeled": 20, "skipped": 1, "remaining": 9}
+    assert state["progress"] == {"total": 30, "labeled": 20, "skipped": 1, "remaining": 9, "auto": 0}
 
     nb.restart_kernel()
     nb.run_cell(0)

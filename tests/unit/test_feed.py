@@ -70,7 +70,7 @@ def test_next_positions_sees_other_kernels() -> None:
     other.label(0, "cat")
     other.label(1, "dog")
     assert feed.next_positions(5) == ([2], True)
-    assert feed.progress() == {"total": 3, "labeled": 2, "skipped": 0, "remaining": 1}
+    assert feed.progress() == {"total": 3, "labeled": 2, "skipped": 0, "remaining": 1, "auto": 0}
 
 
 # -- payloads ---------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def test_apply_answer_and_skip() -> None:
     a = job.current(0)
     assert (a.uid, a.value, a.kind, a.annotator) == ("a1", "dog", "human", "ana")
     assert job.has_annotation("s1")
-    assert job.progress._asdict() == {"total": 3, "labeled": 1, "skipped": 1, "remaining": 1}
+    assert job.progress._asdict() == {"total": 3, "labeled": 1, "skipped": 1, "remaining": 1, "auto": 0}
     assert rows(job) == 2
 
 

@@ -416,7 +416,7 @@ def test_auto_labeled_items_leave_the_queue() -> None:
     job = image_job(3)
     job.record(Annotation(job.keys[1], "pets", "auto:m", "auto", "dog", confidence=0.5))
     assert list(job.pending().index) == [0, 2]
-    assert job.progress == Progress(3, 1, 0, 2)
+    assert job.progress == Progress(3, 1, 0, 2, auto=1)
 
 
 def test_record_validates_value_item_and_attribute() -> None:
@@ -457,7 +457,7 @@ def test_multi_label_values_are_canonical() -> None:
         ["dog"],
         ["dog", "bird"],
     ]
-    assert job.progress == Progress(4, 4, 0, 0)  # "none of these" is an answer
+    assert job.progress == Progress(4, 4, 0, 0, auto=1)  # "none of these" is an answer
     with pytest.raises(ValueError, match="a multi-label answer is a list of class names, got 'cat'"):
         job.label(0, "cat")
     with pytest.raises(ValueError, match=r"'cow' is not one of the labels"):

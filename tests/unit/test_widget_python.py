@@ -116,7 +116,7 @@ def test_widget_state_describes_the_job(make_widget) -> None:
     assert w.title == "texts · texts"
     assert w.job_id == f"{Path(job.store.path).resolve()}::texts"
     assert w.window == 6
-    assert w.progress == {"total": 4, "labeled": 1, "skipped": 0, "remaining": 3}
+    assert w.progress == {"total": 4, "labeled": 1, "skipped": 0, "remaining": 3, "auto": 0}
     assert w.comm is not None
     bundle = job._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
@@ -136,7 +136,7 @@ def test_hello_sends_the_first_window_as_a_reply(make_widget) -> None:
     assert message["exhausted"] is False
     assert [i["position"] for i in message["items"]] == [0, 2, 3, 4, 5, 6]  # window=6
     assert message["items"][0]["text"] == "sentence 0"
-    assert message["progress"] == {"total": 8, "labeled": 1, "skipped": 0, "remaining": 7}
+    assert message["progress"] == {"total": 8, "labeled": 1, "skipped": 0, "remaining": 7, "auto": 0}
     assert buffers == []
 
 
@@ -162,10 +162,10 @@ def test_answer_is_acked_with_progress(make_widget) -> None:
     assert acks[0] == {
         "type": "ack",
         "uids": ["u1"],
-        "progress": {"total": 4, "labeled": 1, "skipped": 0, "remaining": 3},
+        "progress": {"total": 4, "labeled": 1, "skipped": 0, "remaining": 3, "auto": 0},
     }
     assert acks[1]["uids"] == ["u2"]
-    assert acks[1]["progress"] == {"total": 4, "labeled": 1, "skipped": 1, "remaining": 2}
+    assert acks[1]["progress"] == {"total": 4, "labeled": 1, "skipped": 1, "remaining": 2, "auto": 0}
     assert w.progress == acks[1]["progress"]
     assert job.current(0).uid == "u1"
     assert rec.of("rejected") == []
@@ -270,7 +270,7 @@ def test_hello_stores_resent_answers_before_sending_items(make_widget) -> None:
     [(items, _)] = rec.wait_for("items")
     assert [i["position"] for i in items["items"]] == [2, 3]
     assert items["exhausted"] is True
-    assert items["progress"] == {"total": 4, "labeled": 1, "skipped": 1, "remaining": 2}
+    assert items["progress"] == {"total": 4, "labeled": 1, "skipped": 1, "remaining": 2, "auto": 0}
 
 
 def test_bad_and_unknown_messages_are_logged_not_raised(
