@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import itertools
 import json
 import math
@@ -271,13 +272,22 @@ def make_texts(n: int, seed: int = 20261127) -> list[str]:
     return texts
 
 
-def job_cells(media: str, name: str) -> list[str]:
+def job_cells(media: str, name: str, esm: Path | None = None) -> list[str]:
+    """The notebook: cell 0 makes the job, cell 1 displays it. ``esm`` swaps in another build of
+    the widget's JavaScript (to measure a patch without touching src/)."""
     column, task = (
         ("source-ref", "ImageClassification") if media == "images" else ("source", "TextClassification")
     )
+    swap = ""
+    if esm is not None:
+        swap = (
+            "from nblabel.widgets.classify import ClassifyWidget\n"
+            f"ClassifyWidget._esm = Path({str(esm)!r}).read_text()\n"
+        )
     return [
         "import json\nfrom pathlib import Path\nimport pandas as pd\nimport nblabel as nl\n"
-        f"df = pd.DataFrame({{{column!r}: json.loads(Path({media + '.json'!r}).read_text())}})\n"
+        + swap
+        + f"df = pd.DataFrame({{{column!r}: json.loads(Path({media + '.json'!r}).read_text())}})\n"
         f"job = nl.Job({name!r}, df, nl.{task}({LABELS!r}))",
         "job",
     ]
@@ -471,7 +481,7 @@ def run_widget_series(
     nb = NotebookPage(page, server, timeout=120)
     control: Series | None = None
     try:
-        nb.open(name, job_cells(media, name))
+        nb.open(name, job_cells(media, name, args.esm))
         nb.run_cell(0)
         nb.run_cell(1)
         root = nb.cell(1).get_by_test_id("nbl-root")
@@ -554,7 +564,7 @@ def machine_info() -> dict[str, str]:
     }
 
 
-def versions(browser_version: str) -> dict[str, str]:
+def versions(browser_version: str, esm: Path | None = None) -> dict[str, str]:
     out = {}
     for pkg in (
         "jupyterlab",
@@ -578,6 +588,11 @@ def versions(browser_version: str) -> dict[str, str]:
             check=True,
         ).stdout.strip()
         out["nblabel"] += f" (git {rev})"
+    bundle = esm or REPO / "src" / "nblabel" / "static" / "classify.js"
+    with contextlib.suppress(OSError):
+        digest = hashlib.sha256(bundle.read_bytes()).hexdigest()[:12]
+        name = str(esm) if esm else "src/nblabel/static/classify.js"
+        out["widget JS"] = f"{name} (sha256 {digest})"
     return out
 
 
@@ -636,6 +651,9 @@ def render_section(
         f"(run time {runtime_s / 60:.1f} min). Produced by `benchmarks/ui_latency.py`; "
         "rerun it to refresh this section."
     )
+    if args.esm:
+        add("")
+        add(f"**Widget JavaScript: the build at `{args.esm}`, not the repository's bundle.**")
     add("")
 
     # headline
@@ -880,6 +898,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="also write every raw record here")
     p.add_argument("--trace", type=Path, help="write a Chrome trace of the first image series here")
     p.add_argument("--seed", type=int, default=1, help="seed of the gap jitter")
+    p.add_argument(
+        "--esm",
+        type=Path,
+        help="measure this build of the widget's JavaScript instead of src/nblabel/static/classify.js",
+    )
     args = p.parse_args(argv)
     args.control = args.control_presses > 0
     if args.items - 1 - args.warmup < 200:
@@ -921,6 +944,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             browser = launch_browser(pw)
             try:
                 browser_version = browser.version
+                vers = versions(browser_version, args.esm)  # before the runs: the files may change
                 traced = False
                 for run in range(1, args.runs + 1):
                     for mode in modes:
@@ -989,7 +1013,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             controls,
             args=args,
             info=machine_info(),
-            vers=versions(browser_version),
+            vers=vers,
             load_start=load_start,
             load_end=os.getloadavg(),
             started=started,

@@ -47,6 +47,7 @@ function render({ model, el }) {
   const text = h("div", { class: "nbl-text", "data-testid": "nbl-text", hidden: true });
   const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
   const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const suggestion = h("div", { class: "nbl-proposal", "data-testid": "nbl-proposal", hidden: true });
   const stage = h("div", { class: "nbl-stage" }, [canvas, text, problem, message]);
 
   const classButtons = labels.map((label, index) =>
@@ -82,7 +83,7 @@ function render({ model, el }) {
     class: "nbl-help",
     text: multi
       ? "Keys: 1–9, 0 toggle a class · Enter submit · s skip · z undo · ← → revisit"
-      : "Keys: 1–9, 0 label · s skip · z undo · ← → revisit",
+      : "Keys: 1–9, 0 label · Enter accept the suggestion · s skip · z undo · ← → revisit",
   });
   const root = h(
     "div",
@@ -93,7 +94,7 @@ function render({ model, el }) {
       "data-lm-suppress-shortcuts": "true",
       "data-media": media,
     },
-    [header, stage, h("div", { class: "nbl-classes" }, classButtons), actions, help],
+    [header, stage, suggestion, h("div", { class: "nbl-classes" }, classButtons), actions, help],
   );
   el.append(root);
 
@@ -136,6 +137,17 @@ function render({ model, el }) {
       if (msg.progress) model.set("progress", msg.progress);
       showStatus();
       showProgress();
+    } else if (msg.type === "proposals") {
+      // A new auto-labeling round: fresh proposals, and items the model may now label itself.
+      for (const [key, proposal] of Object.entries(msg.proposals)) {
+        const item = session.items.get(key);
+        if (item) item.proposal = proposal;
+      }
+      const auto = new Set(msg.auto);
+      session.queue = session.queue.filter((key) => !auto.has(key));
+      if (msg.progress) model.set("progress", msg.progress);
+      show();
+      requestMore();
     } else if (msg.type === "store-error") {
       // The kernel could not write the answer (disk full, read-only store): it stays unsaved
       // here and is re-sent until it is stored.
@@ -183,7 +195,8 @@ function render({ model, el }) {
     const item = session.currentItem;
     if (key !== shownKey) {
       shownKey = key;
-      toggled = new Set(multi ? session.values.get(key) ?? [] : []);
+      // Multi-label: start from the answer given before, else from the model's proposal.
+      toggled = new Set(multi ? session.values.get(key) ?? item?.proposal?.value ?? [] : []);
       release();
     }
     canvas.hidden = true;
@@ -223,7 +236,15 @@ function render({ model, el }) {
       setText(position, "");
     }
     const value = key === null ? null : session.values.get(key);
+    const proposal = item && !item.error && (value === null || value === undefined) ? item.proposal : null;
+    suggestion.hidden = !proposal;
+    if (proposal) {
+      const names = multi ? proposal.value.join(", ") || "none" : proposal.value;
+      setText(suggestion, `Model suggests: ${names} (${Math.round(proposal.confidence * 100)}%) · Enter accepts`);
+    }
+    const proposed = new Set(proposal ? (multi ? proposal.value : [proposal.value]) : []);
     classButtons.forEach((b, index) => {
+      b.classList.toggle("nbl-proposed", proposed.has(labels[index]));
       const chosen = multi ? toggled.has(labels[index]) : value === labels[index];
       b.classList.toggle("nbl-chosen", chosen);
       b.setAttribute("aria-pressed", chosen ? "true" : "false");
@@ -292,7 +313,9 @@ function render({ model, el }) {
       case "submit":
         if (!item || item.error) return;
         if (multi) record(session.answer(labels.filter((l) => toggled.has(l)), uid()));
-        else if (session.forward()) show(); // Enter on a revisited item keeps its answer
+        else if (session.revisiting) {
+          if (session.forward()) show(); // Enter on a revisited item keeps its answer
+        } else if (item.proposal) record(session.answer(item.proposal.value, uid())); // accept
 
         return;
       case "skip":

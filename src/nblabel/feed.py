@@ -87,8 +87,11 @@ class Feed:
                 "position": position,
                 "total": total,
                 "kind": media,
-                "value": None if current is None else current.value,
+                "value": None if current is None or current.kind == "auto" else current.value,
             }
+            proposal = self.job.proposal(key)
+            if proposal is not None:
+                item["proposal"] = {"value": proposal[0], "confidence": proposal[1]}
             if future is None:
                 text = self.job.source(position)
                 item["text"] = text if isinstance(text, str) else ""
@@ -118,6 +121,22 @@ class Feed:
         except MediaError as exc:
             log.info("cannot show %s: %s", ref, exc.reason)
             return exc
+
+    def round_news(self, keys: Collection[str]) -> dict[str, Any]:
+        """For keys the widget holds: their latest proposals, and which were auto-labeled."""
+        self.job.refresh()
+        proposals = {}
+        auto = []
+        for key in keys:
+            if not self.job.has_item(key):
+                continue
+            proposal = self.job.proposal(key)
+            if proposal is not None:
+                proposals[key] = {"value": proposal[0], "confidence": proposal[1]}
+            current = self.job.current(key)
+            if current is not None and current.kind == "auto":
+                auto.append(key)
+        return {"type": "proposals", "proposals": proposals, "auto": auto, "progress": self.progress()}
 
     # -- answers --------------------------------------------------------------------------
 

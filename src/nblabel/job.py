@@ -13,7 +13,9 @@ import getpass
 import json
 import os
 import re
+import threading
 from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
@@ -25,6 +27,9 @@ from nblabel.store import Annotation, Store, open_store
 from nblabel.tasks.base import Task
 
 if TYPE_CHECKING:
+    from nblabel.autolabel.features import Featurizer
+    from nblabel.autolabel.loop import RoundReport
+    from nblabel.autolabel.worker import Worker
     from nblabel.widgets.classify import ClassifyWidget
 
 __all__ = ["Job", "Progress"]
@@ -119,7 +124,12 @@ class Job:
         self.store: Store = open_store(None if store is None else os.fspath(store), name)
         self._check_task()
         self._ledger = Ledger()
+        self._lock = threading.RLock()  # the widget refreshes from a watcher thread too
         self._first_open = 0
+        self._round = 0
+        self._order: list[int] = []
+        self._proposals: dict[str, tuple[Any, float]] = {}
+        self._worker: Worker | None = None
         self.refresh()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -136,13 +146,21 @@ class Job:
             )
 
     def refresh(self) -> None:
-        """Read answers other kernels have appended to the store since the last look."""
-        new = list(self.store.annotations(self.attribute, after=self._ledger.last_seq))
-        self._ledger.apply(new)
-        for a in new:  # a retraction, from this kernel or another, can reopen an earlier item
-            position = self._position.get(a.item)
-            if position is not None and position < self._first_open:
-                self._first_open = position
+        """Read what other kernels and the auto-labeler appended to the store since the last look."""
+        with self._lock:
+            new = list(self.store.annotations(self.attribute, after=self._ledger.last_seq))
+            self._ledger.apply(new)
+            for a in new:  # a retraction, from this kernel or another, can reopen an earlier item
+                position = self._position.get(a.item)
+                if position is not None and position < self._first_open:
+                    self._first_open = position
+            latest = self.store.latest_round(self.attribute)
+            if latest is not None and latest[0] != self._round:
+                self._round = latest[0]
+                self._order = [
+                    self._position[k] for k in self.store.queue(self.attribute) if k in self._position
+                ]
+                self._proposals = self.store.proposals(self.attribute)
 
     def __repr__(self) -> str:
         p = self.progress
@@ -182,7 +200,27 @@ class Job:
         return self._sources[position]
 
     def open_positions(self, exclude: Collection[str] = (), start: int = 0) -> Iterator[int]:
-        """Row positions waiting for a person, in the job's order, skipping ``exclude`` keys."""
+        """Row positions waiting for a person, skipping ``exclude`` keys.
+
+        Once the auto-labeler has run, its queue comes first (least certain items, with random
+        draws for the held-out sample); then any other open item, in row order.
+        """
+        ledger = self._ledger
+        ordered: set[int] = set()
+        for position in self._order:
+            ordered.add(position)
+            key = self.keys[position]
+            if ledger.is_open(key) and key not in exclude:
+                yield position
+        for position in self._row_order(exclude, start):
+            if position not in ordered:
+                yield position
+
+    def proposal(self, item: int | str) -> tuple[Any, float] | None:
+        """The auto-labeler's latest proposal for an item: (value, confidence), or None."""
+        return self._proposals.get(self.key(item))
+
+    def _row_order(self, exclude: Collection[str], start: int) -> Iterator[int]:
         ledger = self._ledger
         first = max(start, self._first_open)
         advancing = first == self._first_open
@@ -304,6 +342,113 @@ class Job:
         if position is not None and position < self._first_open:
             self._first_open = position  # a retraction can reopen an earlier item
         return stored[0] if stored else self._ledger.by_uid.get(annotation.uid, annotation)
+
+    # -- auto-labeling ----------------------------------------------------------------------
+
+    def autolabel(
+        self,
+        target_accuracy: float = 0.95,
+        estimator: Any = None,
+        featurizer: Featurizer | None = None,
+        background: bool = True,
+        *,
+        every: int = 20,
+        interval: float = 30.0,
+        random_fraction: float | None = None,
+        folds: int = 5,
+        z: float = 1.96,
+        seed: int = 0,
+    ) -> RoundReport | None:
+        """Start Ground Truth's active-learning loop, with an honest accuracy guarantee.
+
+        Each round fits ``estimator`` on the people's answers, predicts every other item, and
+        auto-labels the items whose confidence reaches a threshold. The threshold is the lowest
+        confidence at which the *lower bound* (Wilson score, ``z=1.96``: two-sided 95%) of the
+        accuracy of held-out answers reaches ``target_accuracy``. Held-out answers are
+        cross-fitted: every answer is predicted by a model trained without it; answers to items
+        the loop picked as uncertain are harder than average, which only makes the bound more
+        cautious. While the evidence cannot support the target, nothing is auto-labeled and the
+        report says about how many more answers would. The people's queue is reordered: least
+        certain first (smallest margin between the two likeliest answers), interleaved with
+        random draws (``random_fraction`` of the queue: 0.5 below 5,000 items, 0.25 above) so the
+        held-out answers keep covering the whole dataset. Every open item gets a proposal,
+        which the widget shows and Enter accepts. Auto-labels are stored with
+        ``human-annotated: "no"`` and their confidence; a person's answer always wins.
+
+        Parameters
+        ----------
+        target_accuracy
+            The accuracy the auto-labels must reach (with the bound, not on average).
+        estimator
+            Any scikit-learn classifier with ``predict_proba``; default logistic regression.
+        featurizer
+            A callable mapping a list of sources (texts or image paths) to a feature matrix;
+            default TF-IDF for texts and gradient + colour histograms for images. Features are
+            cached in ``.nblabel/features`` next to the store.
+        background
+            Run rounds in a worker process, each time ``every`` new answers arrived or
+            ``interval`` seconds passed with new answers, until :meth:`stop_autolabel`. With
+            ``False``, run one round now and return its report.
+
+        Returns
+        -------
+        RoundReport or None
+            The round's report when ``background=False``.
+        """
+        from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
+
+        if not 0.5 <= target_accuracy < 1:
+            raise ValueError(f"target_accuracy must be in [0.5, 1), got {target_accuracy}")
+        if estimator is not None and not hasattr(estimator, "predict_proba"):
+            raise TypeError(
+                f"the estimator must have predict_proba (a scikit-learn classifier), got {estimator!r}"
+            )
+        labels = getattr(self.task, "labels", None)
+        if labels is None:
+            raise TypeError(f"auto-labeling works on classification tasks, not {self.task!r}")
+        if random_fraction is None:
+            random_fraction = 0.5 if len(self.keys) < 5000 else 0.25
+        settings = Settings(
+            store_path=str(self.store.path),
+            attribute=self.attribute,
+            media=self.task.media,
+            labels=list(labels),
+            multi_label=bool(getattr(self.task, "multi_label", False)),
+            keys=list(self.keys),
+            sources=list(self._sources),
+            estimator=estimator,
+            featurizer=featurizer,
+            target=target_accuracy,
+            z=z,
+            folds=folds,
+            random_fraction=random_fraction,
+            every=every,
+            interval=interval,
+            seed=seed,
+            cache_dir=str(Path(self.store.path).parent / "features"),
+        )
+        if not background:
+            report = run_round(settings, settings.features(), self.store, Ledger())
+            self.refresh()
+            return report
+        check_picklable(estimator, featurizer)
+        self.stop_autolabel()
+        self._worker = Worker(settings)
+        return None
+
+    @property
+    def autolabel_status(self) -> dict[str, Any]:
+        """Where the auto-labeler is: ``state``, ``running``, and the latest round's report."""
+        from nblabel.autolabel.worker import status
+
+        self.refresh()
+        return status(self.store, self.attribute, self._worker)
+
+    def stop_autolabel(self) -> None:
+        """Stop the background auto-labeler (it finishes the round it is computing)."""
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
 
     # -- auto-labels and their review ---------------------------------------------------------
 

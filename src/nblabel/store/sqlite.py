@@ -11,9 +11,11 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from nblabel.store.base import Annotation
+from nblabel.store.base import Annotation, utc_now
 
 __all__ = ["SQLiteStore"]
 
@@ -34,6 +36,20 @@ CREATE TABLE IF NOT EXISTS annotations (
 );
 CREATE INDEX IF NOT EXISTS annotations_attribute ON annotations (attribute, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- What the auto-labeler derived in its latest round: a cache, replaced each round. Only the
+-- annotations table is the record of what happened.
+CREATE TABLE IF NOT EXISTS rounds (
+    attribute TEXT NOT NULL, round INTEGER NOT NULL, report TEXT NOT NULL, created TEXT NOT NULL,
+    PRIMARY KEY (attribute, round)
+);
+CREATE TABLE IF NOT EXISTS proposals (
+    attribute TEXT NOT NULL, item TEXT NOT NULL, value TEXT NOT NULL, confidence REAL NOT NULL,
+    PRIMARY KEY (attribute, item)
+);
+CREATE TABLE IF NOT EXISTS queue (
+    attribute TEXT NOT NULL, rank INTEGER NOT NULL, item TEXT NOT NULL,
+    PRIMARY KEY (attribute, rank)
+);
 -- The log is append-only: refuse updates and deletes at the database level too.
 CREATE TRIGGER IF NOT EXISTS annotations_no_update BEFORE UPDATE ON annotations
 BEGIN SELECT RAISE(ABORT, 'nblabel annotations are append-only'); END;
@@ -88,30 +104,35 @@ class SQLiteStore:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 for a in batch:
-                    cursor = self._db.execute(
-                        "INSERT OR IGNORE INTO annotations "
-                        "(uid, item, attribute, annotator, kind, value, confidence, created, target)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            a.uid,
-                            a.item,
-                            a.attribute,
-                            a.annotator,
-                            a.kind,
-                            None if a.value is None else json.dumps(a.value, ensure_ascii=False),
-                            a.confidence,
-                            a.created,
-                            a.target,
-                        ),
-                    )
-                    if cursor.rowcount:
-                        stored.append(_with_seq(a, cursor.lastrowid))
+                    seq = self._insert(a)
+                    if seq is not None:
+                        stored.append(replace(a, seq=seq))
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise OSError(f"cannot write to the nblabel store {self.path}: {exc}") from exc
         return stored
+
+    def _insert(self, a: Annotation) -> int | None:
+        """Insert one annotation inside the caller's transaction; its seq, or None if a duplicate."""
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO annotations "
+            "(uid, item, attribute, annotator, kind, value, confidence, created, target)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                a.uid,
+                a.item,
+                a.attribute,
+                a.annotator,
+                a.kind,
+                None if a.value is None else json.dumps(a.value, ensure_ascii=False),
+                a.confidence,
+                a.created,
+                a.target,
+            ),
+        )
+        return int(cursor.lastrowid or 0) if cursor.rowcount else None
 
     def annotations(self, attribute: str | None = None, after: int = 0) -> Iterator[Annotation]:
         """Yield stored annotations in log order."""
@@ -136,6 +157,73 @@ class SQLiteStore:
                 seq=seq,
             )
 
+    def save_round(
+        self,
+        attribute: str,
+        report: dict[str, Any],
+        proposals: Iterable[tuple[str, Any, float]],
+        queue: Iterable[str],
+        annotations: Iterable[Annotation],
+    ) -> int:
+        """Store an auto-labeling round in one transaction: its report, the proposals and the
+        people's queue that replace the previous round's, and its annotations (auto-labels and
+        retractions of stale ones). Returns the round's number. All or nothing.
+        """
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute(
+                    "SELECT COALESCE(MAX(round), 0) + 1 FROM rounds WHERE attribute = ?", (attribute,)
+                ).fetchone()
+                number = int(row[0])
+                self._db.execute(
+                    "INSERT INTO rounds (attribute, round, report, created) VALUES (?, ?, ?, ?)",
+                    (attribute, number, json.dumps({**report, "round": number}), utc_now()),
+                )
+                self._db.execute("DELETE FROM proposals WHERE attribute = ?", (attribute,))
+                self._db.executemany(
+                    "INSERT INTO proposals (attribute, item, value, confidence) VALUES (?, ?, ?, ?)",
+                    ((attribute, item, json.dumps(value), conf) for item, value, conf in proposals),
+                )
+                self._db.execute("DELETE FROM queue WHERE attribute = ?", (attribute,))
+                self._db.executemany(
+                    "INSERT INTO queue (attribute, rank, item) VALUES (?, ?, ?)",
+                    ((attribute, rank, item) for rank, item in enumerate(queue)),
+                )
+                for a in annotations:
+                    self._insert(a)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise OSError(f"cannot write to the nblabel store {self.path}: {exc}") from exc
+        return number
+
+    def latest_round(self, attribute: str) -> tuple[int, dict[str, Any]] | None:
+        """The newest round's number and report, or None before the first round."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT round, report FROM rounds WHERE attribute = ? ORDER BY round DESC LIMIT 1",
+                (attribute,),
+            ).fetchone()
+        return None if row is None else (int(row[0]), json.loads(row[1]))
+
+    def proposals(self, attribute: str) -> dict[str, tuple[Any, float]]:
+        """The latest round's proposal (value, confidence) for every item it proposed for."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT item, value, confidence FROM proposals WHERE attribute = ?", (attribute,)
+            ).fetchall()
+        return {item: (json.loads(value), conf) for item, value, conf in rows}
+
+    def queue(self, attribute: str) -> list[str]:
+        """The latest round's order of items for people."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT item FROM queue WHERE attribute = ? ORDER BY rank", (attribute,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def get_meta(self, key: str) -> str | None:
         """A job-level setting, or None."""
         with self._lock:
@@ -158,9 +246,3 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
-
-
-def _with_seq(a: Annotation, seq: int | None) -> Annotation:
-    from dataclasses import replace
-
-    return replace(a, seq=int(seq or 0))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nblabel.job import Job
 
-__all__ = ["ClassifyWidget", "widget_for"]
+__all__ = ["ClassifyWidget", "ReviewWidget", "review_widget", "widget_for"]
 
 
 def widget_for(job: Job, **options: Any) -> Any:
@@ -24,9 +24,23 @@ def widget_for(job: Job, **options: Any) -> Any:
     raise NotImplementedError(f"no widget for task family {family!r}")
 
 
+def review_widget(job: Job, **options: Any) -> Any:
+    """The widget that reviews a job's auto-labels (see :class:`ReviewWidget` for ``options``)."""
+    family = job.task.family
+    if family == "classify":
+        from nblabel.widgets.review import ReviewWidget
+
+        return ReviewWidget(job, **options)
+    raise NotImplementedError(f"no review widget for task family {family!r}")
+
+
 def __getattr__(name: str) -> Any:
     if name == "ClassifyWidget":
         from nblabel.widgets.classify import ClassifyWidget
 
         return ClassifyWidget
+    if name == "ReviewWidget":
+        from nblabel.widgets.review import ReviewWidget
+
+        return ReviewWidget
     raise AttributeError(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +72,32 @@ class ClassifyWidget(anywidget.AnyWidget):
         self.feed = Feed(job)
         # Handlers run on the kernel's main thread; image replies are sent from worker threads.
         self._lock = threading.Lock()
+        self._recent: deque[str] = deque(maxlen=500)  # keys the browser may hold
+        self._closed = threading.Event()
         self.on_msg(self._on_custom)
+        threading.Thread(target=self._watch_rounds, name="nblabel-rounds", daemon=True).start()
+
+    def close(self) -> None:
+        """Close the widget and stop watching the auto-labeler."""
+        self._closed.set()
+        self.feed.close()
+        super().close()
+
+    def _watch_rounds(self) -> None:
+        """Stream each new auto-labeling round's proposals to the browser as it lands."""
+        seen = self.job.store.latest_round(self.job.attribute)
+        while not self._closed.wait(1.0):
+            try:
+                latest = self.job.store.latest_round(self.job.attribute)
+                if latest is None or (seen is not None and latest[0] == seen[0]):
+                    continue
+                seen = latest
+                news = self.feed.round_news(list(self._recent))
+                self.progress = news["progress"]
+                with self._lock:
+                    self.send(news)
+            except Exception:  # the store may be closing with the kernel; keep the widget alive
+                log.exception("nblabel widget: cannot stream proposals")
 
     def _on_custom(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -117,6 +143,8 @@ class ClassifyWidget(anywidget.AnyWidget):
     def _send_items(self, found: tuple[list[int], bool], *, reply: bool) -> None:
         positions, exhausted = found
         progress = self.job.progress._asdict()
+
+        self._recent.extend(self.job.keys[p] for p in positions)
 
         def work() -> None:
             try:

@@ -1,0 +1,335 @@
+"""One round of the auto-labeling loop, as a pure function of features and people's answers.
+
+A round:
+
+1. fits the estimator on every answer people gave (auto-labels are never trained on);
+2. cross-fits: splits the answers in ``folds`` parts and predicts each part with a model that
+   did not see it, so every answer yields one held-out (confidence, correct) pair. Answers to
+   randomly drawn items are an unbiased sample; answers to items the loop ranked as uncertain
+   are harder than average, so including them makes the estimate pessimistic, never optimistic;
+3. picks the confidence threshold with :func:`~nblabel.autolabel.calibrate.choose_threshold`
+   (a lower confidence bound on held-out accuracy, not a point estimate);
+4. auto-labels the open items whose confidence reaches the threshold, proposes a label for every
+   other item, and orders the people's queue: least certain first (smallest margin between the
+   two likeliest answers), interleaved with randomly drawn items so the held-out sample keeps
+   covering the whole dataset.
+
+Multi-label tasks use one binary model per class; an answer is correct when the whole set of
+classes matches, and its confidence is the probability of the whole set under the per-class
+probabilities.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nblabel.autolabel.calibrate import answers_needed, choose_threshold
+
+__all__ = ["Round", "RoundReport", "compute_round", "default_estimator"]
+
+
+def default_estimator(media: str) -> Any:
+    """Logistic regression, tuned per kind of default features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if media == "text":
+        return LogisticRegression(C=20.0, max_iter=2000)
+    return make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=2000))
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    """What a round of the loop found. ``threshold`` is ``inf`` when nothing may be auto-labeled."""
+
+    round: int
+    human_answers: int
+    held_out: int
+    threshold: float
+    held_out_above: int
+    estimated_accuracy: float
+    lower_bound: float
+    target: float
+    auto_labeled: int
+    queued: int
+    more_answers_needed: int | None
+    seconds: float
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (``inf`` threshold as None)."""
+        d = asdict(self)
+        if not math.isfinite(self.threshold):
+            d["threshold"] = None
+        for key in ("estimated_accuracy", "lower_bound"):
+            if isinstance(d[key], float) and not math.isfinite(d[key]):
+                d[key] = None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RoundReport:
+        """Inverse of :meth:`to_dict`."""
+        d = dict(d)
+        d["threshold"] = math.inf if d.get("threshold") is None else d["threshold"]
+        d["estimated_accuracy"] = math.nan if d.get("estimated_accuracy") is None else d["estimated_accuracy"]
+        d["lower_bound"] = 0.0 if d.get("lower_bound") is None else d["lower_bound"]
+        return cls(**d)
+
+    def __str__(self) -> str:
+        if math.isfinite(self.threshold):
+            claim = (
+                f"threshold {self.threshold:.3f}: {self.held_out_above} held-out answers above it, "
+                f"{self.estimated_accuracy:.1%} right (lower bound {self.lower_bound:.1%} >= "
+                f"{self.target:.0%}); {self.auto_labeled} items auto-labeled"
+            )
+        else:
+            need = (
+                f"about {self.more_answers_needed} more answers"
+                if self.more_answers_needed
+                else "more answers"
+            )
+            claim = f"no auto-labels yet: the evidence cannot support {self.target:.0%} ({need} needed)"
+        return (
+            f"round {self.round}: {self.human_answers} human answers, {self.held_out} held out; "
+            f"{claim}; {self.queued} queued for people ({self.seconds:.1f} s)"
+            + (f". {self.message}" if self.message else "")
+        )
+
+
+@dataclass
+class Round:
+    """A round's report and its results, by row position."""
+
+    report: RoundReport
+    auto: list[tuple[int, Any, float]] = field(default_factory=list)
+    proposals: dict[int, tuple[Any, float]] = field(default_factory=dict)
+    queue: list[int] = field(default_factory=list)
+
+
+def _rows(X: Any, index: Sequence[int]) -> Any:
+    return X[np.asarray(index, dtype=int)]
+
+
+class _Model:
+    """Fits an estimator on class indices (single-label) or a 0/1 matrix (multi-label) and
+    returns probabilities over all classes, whatever classes the training part happened to hold."""
+
+    def __init__(self, estimator: Any, n_classes: int, multi_label: bool) -> None:
+        self.estimator = estimator
+        self.k = n_classes
+        self.multi = multi_label
+
+    def fit_predict(self, X_train: Any, y_train: np.ndarray, X_test: Any) -> np.ndarray:
+        from sklearn.base import clone
+
+        n = X_test.shape[0]
+        if self.multi:
+            out = np.empty((n, self.k))
+            for j in range(self.k):
+                column = y_train[:, j]
+                if column.min() == column.max():  # every training answer agrees on this class
+                    out[:, j] = 0.01 if column[0] == 0 else 0.99
+                    continue
+                model = clone(self.estimator).fit(X_train, column)
+                proba = model.predict_proba(X_test)
+                out[:, j] = proba[:, list(model.classes_).index(1)]
+            return out
+        present = np.unique(y_train)
+        out = np.zeros((n, self.k))
+        if present.size == 1:
+            out[:, present[0]] = 1.0
+            return out
+        model = clone(self.estimator).fit(X_train, y_train)
+        out[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X_test)
+        return out
+
+
+def _decide(proba: np.ndarray, multi: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predicted answer, its confidence, and the margin used to rank uncertainty."""
+    if multi:
+        chosen = proba >= 0.5
+        confidence = np.prod(np.where(chosen, proba, 1 - proba), axis=1)
+        margin = np.min(np.abs(proba - 0.5), axis=1) * 2
+        return chosen, confidence, margin
+    top2 = np.sort(proba, axis=1)[:, -2:] if proba.shape[1] > 1 else np.c_[np.zeros(len(proba)), proba]
+    return proba.argmax(axis=1), proba.max(axis=1), top2[:, 1] - top2[:, 0]
+
+
+def _folds(y: np.ndarray, folds: int, seed: int, multi: bool) -> list[np.ndarray]:
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    n = len(y)
+    k = max(2, min(folds, n))
+    if not multi:
+        counts = np.bincount(y)
+        if counts[counts > 0].min() >= k:
+            splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+            return [test for _, test in splitter.split(np.zeros(n), y)]
+    return [test for _, test in KFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(n))]
+
+
+def compute_round(
+    X: Any,
+    n_classes: int,
+    human: dict[int, Any],
+    open_positions: Sequence[int],
+    *,
+    multi_label: bool = False,
+    estimator: Any,
+    target: float = 0.95,
+    z: float = 1.96,
+    folds: int = 5,
+    random_fraction: float = 0.5,
+    no_auto: frozenset[int] = frozenset(),
+    seed: int = 0,
+    round_number: int = 1,
+) -> Round:
+    """Run one round of the loop.
+
+    Parameters
+    ----------
+    X
+        Features, one row per item (row position).
+    n_classes
+        Number of classes.
+    human
+        People's answers by position: a class index, or for multi-label a tuple of indices.
+    open_positions
+        Items that may be auto-labeled or queued (no human answer, not skipped).
+    estimator
+        An unfitted scikit-learn classifier with ``predict_proba``.
+    target, z
+        Required accuracy and the bound's normal quantile.
+    folds
+        Cross-fitting folds.
+    random_fraction
+        Share of the people's queue drawn at random rather than ranked by uncertainty.
+    no_auto
+        Positions that must stay with people (their auto-label was rejected).
+    seed
+        Seeds the folds and the random draws, so rounds are reproducible.
+    """
+    start = time.perf_counter()
+    positions = np.fromiter(human, dtype=int, count=len(human))
+    open_arr = np.asarray(list(open_positions), dtype=int)
+    rng = np.random.default_rng(seed)
+    random_order = open_arr[rng.permutation(len(open_arr))]
+    if multi_label:
+        y = np.zeros((len(positions), n_classes), dtype=int)
+        for row, p in enumerate(positions):
+            y[row, list(human[int(p)])] = 1
+        distinct = len({tuple(r) for r in y})
+    else:
+        y = np.asarray([human[int(p)] for p in positions], dtype=int)
+        distinct = len(np.unique(y))
+
+    def report(**kw: Any) -> RoundReport:
+        base: dict[str, Any] = dict(
+            round=round_number,
+            human_answers=len(positions),
+            held_out=0,
+            threshold=math.inf,
+            held_out_above=0,
+            estimated_accuracy=math.nan,
+            lower_bound=0.0,
+            target=target,
+            auto_labeled=0,
+            queued=len(open_arr),
+            more_answers_needed=None,
+            seconds=time.perf_counter() - start,
+        )
+        base.update(kw)
+        return RoundReport(**base)
+
+    if len(positions) < 8 or distinct < 2:
+        return Round(
+            report(message="waiting for at least 8 answers with 2 different classes before training"),
+            queue=[int(p) for p in random_order],
+        )
+
+    model = _Model(estimator, n_classes, multi_label)
+    X_human = _rows(X, positions)
+    held_conf = np.empty(len(positions))
+    held_correct = np.empty(len(positions), dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter from tiny folds
+        for test in _folds(y if not multi_label else np.zeros(len(y), dtype=int), folds, seed, multi_label):
+            train = np.setdiff1d(np.arange(len(positions)), test)
+            proba = model.fit_predict(X_human[train], y[train], X_human[test])
+            answer, confidence, _ = _decide(proba, multi_label)
+            held_conf[test] = confidence
+            held_correct[test] = (answer == y[test]).all(axis=1) if multi_label else answer == y[test]
+        proba_open = (
+            model.fit_predict(X_human, y, _rows(X, open_arr)) if len(open_arr) else np.zeros((0, n_classes))
+        )
+    cut = choose_threshold(held_conf, held_correct, target, z)
+    answer, confidence, margin = _decide(proba_open, multi_label)
+
+    def value(i: int) -> Any:
+        if multi_label:
+            return tuple(int(j) for j in np.flatnonzero(answer[i]))
+        return int(answer[i])
+
+    proposals = {int(p): (value(i), float(confidence[i])) for i, p in enumerate(open_arr)}
+    blocked = np.isin(open_arr, np.fromiter(no_auto, dtype=int, count=len(no_auto)))
+    auto_mask = (confidence >= cut.threshold) & ~blocked
+    auto = [(int(open_arr[i]), value(i), float(confidence[i])) for i in np.flatnonzero(auto_mask)]
+
+    remaining = open_arr[~auto_mask]
+    by_margin = remaining[np.argsort(margin[~auto_mask], kind="stable")]
+    randoms = random_order[np.isin(random_order, remaining)]
+    queue = _interleave(by_margin, randoms, random_fraction)
+
+    needed = None
+    if not math.isfinite(cut.threshold):
+        count = answers_needed(cut.accuracy, target, z) if cut.n_above else None
+        if count is not None and cut.n_held_out:
+            share_above = cut.n_above / cut.n_held_out  # answers that land above the best cut
+            needed = max(1, math.ceil(count / max(share_above, 1e-9)) - len(positions))
+    return Round(
+        report(
+            held_out=len(positions),
+            threshold=cut.threshold,
+            held_out_above=cut.n_above,
+            estimated_accuracy=cut.accuracy,
+            lower_bound=cut.lower_bound,
+            auto_labeled=len(auto),
+            queued=len(queue),
+            more_answers_needed=needed,
+        ),
+        auto=auto,
+        proposals=proposals,
+        queue=queue,
+    )
+
+
+def _interleave(ranked: np.ndarray, randoms: np.ndarray, random_fraction: float) -> list[int]:
+    """Merge the uncertainty ranking with random draws, ``random_fraction`` of picks random."""
+    out: list[int] = []
+    seen: set[int] = set()
+    i = j = 0
+    credit = 0.0
+    while len(out) < len(ranked):
+        credit += random_fraction
+        if credit >= 1 and j < len(randoms):
+            credit -= 1
+            pick = int(randoms[j])
+            j += 1
+        elif i < len(ranked):
+            pick = int(ranked[i])
+            i += 1
+        else:
+            pick = int(randoms[j])
+            j += 1
+        if pick not in seen:
+            seen.add(pick)
+            out.append(pick)
+    return out

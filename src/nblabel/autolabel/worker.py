@@ -1,0 +1,306 @@
+"""Running the loop: one round in the kernel, or round after round in a worker process.
+
+The worker process reads people's answers from the store, so it needs nothing from the kernel
+but its settings; a kernel restart loses no work, and a new kernel sees the worker's rounds.
+Each round is written in one store transaction (report, proposals, queue, auto-labels and the
+retraction of stale auto-labels), so a killed worker never leaves half a round behind. The
+worker runs at a lower priority with one BLAS thread, leaving the other core to the person.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nblabel.autolabel.features import Featurizer, cached_features, image_features, text_features
+from nblabel.autolabel.loop import Round, RoundReport, compute_round, default_estimator
+from nblabel.ledger import HUMAN_KINDS, Ledger
+from nblabel.store import Annotation, SQLiteStore
+
+__all__ = ["Settings", "Worker", "check_picklable", "run_round", "status"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settings:
+    """Everything a round needs, picklable so a worker process can be started with it."""
+
+    store_path: str
+    attribute: str
+    media: str
+    labels: list[str]
+    multi_label: bool
+    keys: list[str]
+    sources: list[Any]
+    estimator: Any = None
+    featurizer: Featurizer | None = None
+    target: float = 0.95
+    z: float = 1.96
+    folds: int = 5
+    random_fraction: float = 0.5
+    every: int = 20
+    interval: float = 30.0
+    seed: int = 0
+    cache_dir: str = ".nblabel/features"
+    model_name: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if self.estimator is None:
+            self.estimator = default_estimator(self.media)
+        if self.featurizer is None:
+            self.featurizer = text_features if self.media == "text" else image_features
+        if not self.model_name:
+            self.model_name = type(self.estimator).__name__
+
+    def features(self) -> Any:
+        """The job's features, from the cache next to the store when they were computed before."""
+        return cached_features(self.sources, self.featurizer, Path(self.cache_dir))
+
+
+def _encode(value: Any, labels: list[str], multi: bool) -> Any:
+    return tuple(labels.index(v) for v in value) if multi else labels.index(value)
+
+
+def _decode(value: Any, labels: list[str], multi: bool) -> Any:
+    return [labels[j] for j in value] if multi else labels[value]
+
+
+def run_round(settings: Settings, X: Any, store: SQLiteStore, ledger: Ledger) -> RoundReport:
+    """Compute one round from the store's answers and save it (all or nothing)."""
+    ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
+    labels, multi = settings.labels, settings.multi_label
+    human: dict[int, Any] = {}
+    open_positions: list[int] = []
+    no_auto: set[int] = set()
+    for position, key in enumerate(settings.keys):
+        label = ledger.label(key)
+        if label is not None and label.kind in HUMAN_KINDS:
+            try:
+                human[position] = _encode(label.value, labels, multi)
+            except ValueError:
+                log.warning("ignoring an answer that is not one of the labels: %r", label.value)
+            continue
+        open_positions.append(position)
+        if ledger.human_rejected(key):
+            no_auto.add(position)
+    previous = store.latest_round(settings.attribute)
+    result: Round = compute_round(
+        X,
+        len(labels),
+        human,
+        open_positions,
+        multi_label=multi,
+        estimator=settings.estimator,
+        target=settings.target,
+        z=settings.z,
+        folds=settings.folds,
+        random_fraction=settings.random_fraction,
+        no_auto=frozenset(no_auto),
+        seed=settings.seed,
+        round_number=(previous[0] + 1) if previous else 1,
+    )
+    annotator = f"auto:{settings.model_name}"
+    keys = settings.keys
+    fresh = {keys[p]: (_decode(v, labels, multi), c) for p, v, c in result.auto}
+    changes: list[Annotation] = []
+    for position in open_positions:
+        key = keys[position]
+        current = ledger.auto_label(key)
+        new = fresh.get(key)
+        if current is not None and (new is None or new[0] != current.value):
+            changes.append(Annotation(key, settings.attribute, annotator, "retract", target=current.uid))
+        if new is not None and (current is None or new[0] != current.value):
+            changes.append(Annotation(key, settings.attribute, annotator, "auto", new[0], round(new[1], 4)))
+    proposals = [(keys[p], _decode(v, labels, multi), round(c, 4)) for p, (v, c) in result.proposals.items()]
+    store.save_round(
+        settings.attribute,
+        result.report.to_dict(),
+        proposals,
+        [keys[p] for p in result.queue],
+        changes,
+    )
+    ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
+    log.info("%s", result.report)
+    return result.report
+
+
+def _status_key(attribute: str) -> str:
+    return f"autolabel:{attribute}:status"
+
+
+def _main(settings: Settings, stop: Any) -> None:
+    """The worker process: a round whenever enough new answers arrived, until told to stop."""
+    store = SQLiteStore(settings.store_path)
+    status = _status_key(settings.attribute)
+
+    def say(state: str, **extra: Any) -> None:
+        store.set_meta(status, json.dumps({"state": state, "pid": os.getpid(), "time": time.time(), **extra}))
+
+    try:
+        with _quiet_process():
+            say("computing features")
+            X = settings.features()
+            ledger = Ledger()
+            counted, last_time = -1, 0.0
+            parent = os.getppid()
+            say("waiting for answers")
+            while not stop.is_set() and os.getppid() == parent:  # the kernel died: so do we
+                ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
+                answered = sum(
+                    1
+                    for key in settings.keys
+                    if (a := ledger.label(key)) is not None and a.kind in HUMAN_KINDS
+                )
+                new = answered - counted
+                due = new > 0 and (
+                    counted < 0 or new >= settings.every or time.monotonic() - last_time >= settings.interval
+                )
+                if due:
+                    say("training", answers=answered)
+                    report = run_round(settings, X, store, ledger)
+                    counted, last_time = answered, time.monotonic()
+                    say("waiting for answers", round=report.round)
+                stop.wait(0.5)
+            say("stopped")
+    except Exception as exc:  # report, don't die silently: the kernel shows this in the status
+        say("error", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        raise
+    finally:
+        store.close()
+
+
+class _quiet_process:
+    """One BLAS thread and a lower priority for the worker, so the widget keeps a core."""
+
+    def __enter__(self) -> None:
+        with contextlib.suppress(OSError):
+            os.nice(10)
+        from threadpoolctl import threadpool_limits
+
+        self._limits = threadpool_limits(limits=1)
+
+    def __exit__(self, *exc: object) -> None:
+        self._limits.unregister()
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec (Linux only)
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class Worker:
+    """Handle on a background auto-labeling process.
+
+    The process is ``python -m nblabel.autolabel.worker SETTINGS``: a fresh interpreter, so it
+    neither forks the kernel (whose threads and sockets do not survive a fork) nor re-imports the
+    notebook. It gets SIGTERM when the kernel dies, and stops after its current round.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        folder = Path(settings.store_path).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix="autolabel-", suffix=".pkl", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(settings, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.log_path = folder / f"{Path(settings.store_path).stem}.autolabel.log"
+        with self.log_path.open("ab") as log_file:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "nblabel.autolabel.worker", path],
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+
+    @property
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self._process.poll() is None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the process to finish its round and stop; kill it if it does not."""
+        if self.alive:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+
+def check_picklable(*objects: Any) -> None:
+    """Refuse estimators and featurizers a worker process could not load.
+
+    Raises
+    ------
+    TypeError
+        Something is a lambda, a local function, or defined in the notebook itself.
+    """
+    for obj in objects:
+        if obj is None:
+            continue
+        owner = obj if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "fit")) else type(obj)
+        module = getattr(owner, "__module__", None)
+        name = getattr(owner, "__qualname__", "")
+        if module == "__main__" or "<lambda>" in name or "<locals>" in name:
+            raise TypeError(
+                f"{name or obj!r} is defined in the notebook (or is a lambda), so the background "
+                "auto-labeler's process cannot load it: move it to a module, or use "
+                "background=False"
+            )
+        try:
+            pickle.dumps(obj)
+        except Exception as exc:
+            raise TypeError(
+                f"the background auto-labeler cannot send {obj!r} to its process: {exc}"
+            ) from None
+
+
+def _run_from_file(path: str) -> None:
+    import signal
+    import threading
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    with open(path, "rb") as fh:
+        settings = pickle.load(fh)
+    os.unlink(path)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    _main(settings, stop)
+
+
+def status(store: SQLiteStore, attribute: str, worker: Worker | None) -> dict[str, Any]:
+    """Where the loop is: the worker's state, and the latest round's report."""
+    raw = store.get_meta(_status_key(attribute))
+    state = json.loads(raw) if raw else {"state": "not started"}
+    state["running"] = worker is not None and worker.alive
+    if not state["running"] and state["state"] not in ("error", "not started"):
+        state["state"] = "stopped"
+    latest = store.latest_round(attribute)
+    if latest is not None:
+        report = RoundReport.from_dict(latest[1])
+        state["round"] = report.round
+        state["report"] = str(report)
+        state["threshold"] = report.threshold if math.isfinite(report.threshold) else None
+    return state
+
+
+if __name__ == "__main__":
+    _run_from_file(sys.argv[1])
