@@ -333,6 +333,18 @@ def _tree_cpu(procs: Iterable[psutil.Process]) -> float:
     return total
 
 
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine spent busy (all cores)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process and everything it started (driver, browser, servers, kernels)."""
+    me = psutil.Process()
+    return _tree_cpu([me, *me.children(recursive=True)])
+
+
 def chromium_procs() -> list[psutil.Process]:
     me = psutil.Process()
     procs = []
@@ -371,6 +383,7 @@ class Series:
         self.wall_s = 0.0
         self.kernel_cpu_s = math.nan
         self.browser_cpu_s = math.nan
+        self.foreign_cpu_pct = math.nan
         self.payload_kb: float = math.nan
 
     @property
@@ -402,6 +415,7 @@ class Series:
                 "wall_s",
                 "kernel_cpu_s",
                 "browser_cpu_s",
+                "foreign_cpu_pct",
                 "records",
                 "loaf",
                 "events",
@@ -500,6 +514,7 @@ def run_widget_series(
         series = Series(mode, media, run)
         kernels = kernel_procs(server)
         kcpu0, bcpu0 = _tree_cpu(kernels), _tree_cpu(chromium_procs())
+        busy0, own0, wall0 = busy_cpu_s(), own_cpu_s(), time.monotonic()
         press_series(
             page,
             root,
@@ -521,6 +536,10 @@ def run_widget_series(
             print("  warning: answers still unacknowledged after 5 min", flush=True)
         series.kernel_cpu_s = _tree_cpu(kernels) - kcpu0
         series.browser_cpu_s = _tree_cpu(chromium_procs()) - bcpu0
+        foreign = (busy_cpu_s() - busy0) - (own_cpu_s() - own0)
+        series.foreign_cpu_pct = (
+            100 * max(0.0, foreign) / ((time.monotonic() - wall0) * (os.cpu_count() or 1))
+        )
         if args.control and media == "images":
             control = Series("control", "control", run)
             page.evaluate(CONTROL_JS)
@@ -781,15 +800,16 @@ def render_section(
     add("")
     add(
         "| server | media | run | presses (warm-up) | image payloads decoded | decode ms total | "
-        "canvas px | kernel CPU s | browser CPU s | wall s |"
+        "canvas px | kernel CPU s | browser CPU s | other processes' CPU | wall s |"
     )
-    add("|---|---|---|---|---|---|---|---|---|---|")
+    add("|---|---|---|---|---|---|---|---|---|---|---|")
     for s in all_series:
         canvases = {tuple(r["canvas"]) for r in s.hits if r.get("canvas")}
         canvas = ", ".join(f"{w}×{h}" for w, h in sorted(canvases)) or "–"
         add(
             f"| {s.mode} | {s.media} | {s.run} | {len(s.records)} ({s.warmup}) | {s.decodes} | "
             f"{s.decode_ms:.0f} | {canvas} | {fmt(s.kernel_cpu_s)} | {fmt(s.browser_cpu_s)} | "
+            f"{fmt(s.foreign_cpu_pct, 0)} % | "
             f"{s.wall_s:.0f} |"
         )
     add("")

@@ -143,8 +143,11 @@ function render({ model, el }) {
         const item = session.items.get(key);
         if (item) item.proposal = proposal;
       }
-      const auto = new Set(msg.auto);
-      session.queue = session.queue.filter((key) => !auto.has(key));
+      // The loop reordered the people's queue: keep the prefetched items that are still among
+      // the first, in the new order, and fetch the rest.
+      const held = new Set(session.queue);
+      session.queue = msg.order.filter((key) => held.has(key));
+      session.exhausted = false;
       if (msg.progress) model.set("progress", msg.progress);
       show();
       requestMore();

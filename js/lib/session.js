@@ -35,8 +35,9 @@ export class LabelSession {
   /** Add items sent by the kernel; keys already fetched are ignored. Returns the new keys. */
   add(items, { exhausted = false } = {}) {
     const added = [];
+    const queued = new Set(this.queue);
     for (const item of items) {
-      if (this.items.has(item.key)) {
+      if (this.items.has(item.key) && (queued.has(item.key) || this.trail.includes(item.key))) {
         // A refreshed payload (e.g. re-fetched pixels) replaces the old one in place.
         this.items.set(item.key, { ...this.items.get(item.key), ...item });
         continue;

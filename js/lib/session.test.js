@@ -136,3 +136,11 @@ test("after undoing a relabel, forward reaches the unanswered item again", () =>
   assert.equal(s.current, "c");
   assert.equal(s.revisiting, false);
 });
+
+test("an item dropped from the queue can be fetched again", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b", "c"));
+  s.queue = ["c"]; // a new round kept only c
+  assert.deepEqual(s.add(items("b")), ["b"]);
+  assert.deepEqual(s.queue, ["c", "b"]);
+});

@@ -122,9 +122,15 @@ class Feed:
             log.info("cannot show %s: %s", ref, exc.reason)
             return exc
 
-    def round_news(self, keys: Collection[str]) -> dict[str, Any]:
-        """For keys the widget holds: their latest proposals, and which were auto-labeled."""
+    def round_news(self, keys: Collection[str], window: int) -> dict[str, Any]:
+        """After a new round: proposals for keys the widget holds, which of them were
+        auto-labeled, and the first ``window`` keys of the new queue for people."""
         self.job.refresh()
+        order = []
+        for position in self.job.open_positions():
+            order.append(self.job.keys[position])
+            if len(order) >= window:
+                break
         proposals = {}
         auto = []
         for key in keys:
@@ -136,7 +142,13 @@ class Feed:
             current = self.job.current(key)
             if current is not None and current.kind == "auto":
                 auto.append(key)
-        return {"type": "proposals", "proposals": proposals, "auto": auto, "progress": self.progress()}
+        return {
+            "type": "proposals",
+            "proposals": proposals,
+            "auto": auto,
+            "order": order,
+            "progress": self.progress(),
+        }
 
     # -- answers --------------------------------------------------------------------------
 

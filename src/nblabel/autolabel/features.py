@@ -13,8 +13,10 @@ Features are computed once per job and cached next to the store (see :func:`cach
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -96,10 +98,32 @@ def image_features(refs: Sequence[Any]) -> np.ndarray:
     return np.vstack([_one_image(ref) for ref in refs]) if len(refs) else np.zeros((0, 1))
 
 
-def _fingerprint(sources: Sequence[Any], featurizer: Featurizer) -> str:
-    digest = hashlib.sha1()
+def _identify(featurizer: Any, digest: Any) -> None:
+    # The name alone is not enough: every lambda of a module, every functools.partial, and a
+    # function redefined in a notebook would share one cache entry and get stale features.
+    if isinstance(featurizer, functools.partial):
+        digest.update(b"partial:" + repr((featurizer.args, sorted(featurizer.keywords.items()))).encode())
+        featurizer = featurizer.func
     name = getattr(featurizer, "__qualname__", type(featurizer).__name__)
     digest.update(f"{getattr(featurizer, '__module__', '')}.{name}".encode())
+    code = getattr(featurizer, "__code__", None)
+    if isinstance(code, types.CodeType):
+        _code_digest(code, digest)
+
+
+def _code_digest(code: types.CodeType, digest: Any) -> None:
+    digest.update(code.co_code)
+    digest.update(repr(code.co_names).encode())
+    for const in code.co_consts:  # nested code objects by content: their repr holds an address
+        if isinstance(const, types.CodeType):
+            _code_digest(const, digest)
+        else:
+            digest.update(repr(const).encode())
+
+
+def _fingerprint(sources: Sequence[Any], featurizer: Featurizer) -> str:
+    digest = hashlib.sha1()
+    _identify(featurizer, digest)
     for source in sources:
         digest.update(str(source).encode("utf-8", "surrogatepass"))
         digest.update(b"\0")

@@ -93,6 +93,8 @@ def run_round(settings: Settings, X: Any, store: SQLiteStore, ledger: Ledger) ->
             except ValueError:
                 log.warning("ignoring an answer that is not one of the labels: %r", label.value)
             continue
+        if ledger.is_skipped(key):  # a person passed on it (e.g. unreadable): not for the model
+            continue
         open_positions.append(position)
         if ledger.human_rejected(key):
             no_auto.add(position)

@@ -25,7 +25,10 @@ def widget_for(job: Job, **options: Any) -> Any:
 
 
 def review_widget(job: Job, **options: Any) -> Any:
-    """The widget that reviews a job's auto-labels (see :class:`ReviewWidget` for ``options``)."""
+    """The widget that reviews a job's auto-labels.
+
+    ``options`` go to :class:`~nblabel.widgets.review.ReviewWidget` (``page_size``, ``thumb``).
+    """
     family = job.task.family
     if family == "classify":
         from nblabel.widgets.review import ReviewWidget

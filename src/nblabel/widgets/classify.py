@@ -92,7 +92,7 @@ class ClassifyWidget(anywidget.AnyWidget):
                 if latest is None or (seen is not None and latest[0] == seen[0]):
                     continue
                 seen = latest
-                news = self.feed.round_news(list(self._recent))
+                news = self.feed.round_news(list(self._recent), self.window)
                 self.progress = news["progress"]
                 with self._lock:
                     self.send(news)

@@ -43,8 +43,8 @@ class ReviewWidget(anywidget.AnyWidget):
     rejects it, ``1``-``9``, ``0`` relabel it. In multi-label tasks a class key opens a small
     panel where keys toggle classes and ``Enter`` saves. Every action also has a button.
 
-    Accepting or rejecting an item whose proposal changed after it was drawn (the auto-labeler
-    ran again) leaves it alone and says so. The widget does not undo reviews, and it only shows
+    When the auto-labeler finishes a round, the grid fetches its page again. Accepting or
+    rejecting an item whose proposal changed after it was drawn leaves it alone and says so. The widget does not undo reviews, and it only shows
     items whose current label comes from the auto-labeler: labels by people are not reviewed
     here.
 
@@ -86,16 +86,33 @@ class ReviewWidget(anywidget.AnyWidget):
             **kwargs,
         )
         self.job = job
-        # Thumbnails at twice their CSS size stay sharp on high-density screens.
-        self.feed = Feed(job, max_width=2 * thumb, max_height=2 * thumb)
         # Handlers run on the kernel's main thread; image pages are sent from worker threads.
         self._lock = threading.Lock()
+        self._closed = threading.Event()
+        # Thumbnails at twice their CSS size stay sharp on high-density screens.
+        self.feed = Feed(job, max_width=2 * thumb, max_height=2 * thumb)
         self.on_msg(self._on_custom)
+        threading.Thread(target=self._watch_rounds, name="nblabel-review-rounds", daemon=True).start()
 
     def close(self) -> None:
-        """Close the widget and stop its image workers."""
-        self.feed.close()
+        """Close the widget, stop watching the auto-labeler and stop the image workers."""
+        if hasattr(self, "feed"):  # ipywidgets also closes widgets whose __init__ raised
+            self._closed.set()
+            self.feed.close()
         super().close()
+
+    def _watch_rounds(self) -> None:
+        """Tell the browser when a new auto-labeling round lands: it fetches its page again."""
+        seen = self.job.store.latest_round(self.job.attribute)
+        while not self._closed.wait(1.0):
+            try:
+                latest = self.job.store.latest_round(self.job.attribute)
+                if latest is None or (seen is not None and latest[0] == seen[0]):
+                    continue
+                seen = latest
+                self._reply({"type": "stale"})
+            except Exception:  # the store may be closing with the kernel; keep the widget alive
+                log.exception("nblabel review widget: cannot watch the auto-labeler")
 
     # -- messages ------------------------------------------------------------------------------
 
@@ -124,15 +141,15 @@ class ReviewWidget(anywidget.AnyWidget):
             else:
                 notice = self._accept_above(content)
         except (ValueError, KeyError, TypeError) as exc:
-            self._send({"type": "error", **view, "reason": str(exc)})
+            self._reply({"type": "error", **view, "reason": str(exc)})
             return
         except OSError as exc:  # disk full, read-only store
             log.error("nblabel: cannot store a review: %s", exc)
-            self._send({"type": "error", **view, "reason": f"could not save: {exc}"})
+            self._reply({"type": "error", **view, "reason": f"could not save: {exc}"})
             return
-        self._send({"type": "ack", **view, "notice": notice})
+        self._reply({"type": "ack", **view, "notice": notice})
 
-    def _send(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+    def _reply(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         with self._lock:
             self.send(message, buffers or [])
 
@@ -172,7 +189,7 @@ class ReviewWidget(anywidget.AnyWidget):
         confidence = float(content["confidence"])
         if not 0.0 <= confidence <= 1.0:
             raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
-        label = self._label_filter(content.get("filter"))
+        label = self._label_filter(content.get("scope"))  # the class the count was made for
         auto = self.job.auto_labeled()
         auto = auto[self._matches(auto, label)]
         keys = auto.loc[_confidences(auto) >= confidence, "key"].tolist()
@@ -249,7 +266,7 @@ class ReviewWidget(anywidget.AnyWidget):
                         proposal["error"] = tile["error"]
                     else:
                         proposal.update(buffer=first + tile["buffer"], mime=tile["mime"])
-                self._send({**message, "items": proposals}, [*buffers, *images])
+                self._reply({**message, "items": proposals}, [*buffers, *images])
             except Exception:
                 log.exception("nblabel review widget: cannot prepare a page")
 
