@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from nblabel.autolabel.loop import RoundReport
     from nblabel.autolabel.worker import Worker
     from nblabel.widgets.classify import ClassifyWidget
+    from nblabel.widgets.review import ReviewWidget
 
 __all__ = ["Job", "Progress"]
 
@@ -542,6 +543,16 @@ class Job:
         from nblabel.widgets import widget_for
 
         return widget_for(self, window=window)
+
+    def review(self, *, page_size: int = 24, thumb: int = 160) -> ReviewWidget:
+        """A grid of the auto-labels, least confident first, to accept, reject or relabel.
+
+        ``page_size`` is the number of tiles per page (1-200), ``thumb`` their size in CSS
+        pixels (48-512). A slider accepts every auto-label above a confidence in one step.
+        """
+        from nblabel.widgets import review_widget
+
+        return review_widget(self, page_size=page_size, thumb=thumb)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.annotate()._repr_mimebundle_(**kwargs)

@@ -34,7 +34,6 @@ import json
 import pandas as pd
 import nblabel as nl
 from nblabel.store import Annotation
-from nblabel.widgets.review import ReviewWidget
 texts = {texts!r}
 job = nl.Job({name!r}, pd.DataFrame({{'source': texts}}), nl.TextClassification({labels!r}, multi_label={multi}))
 for row, (value, confidence) in {proposals!r}.items():
@@ -58,7 +57,7 @@ def setup_cells(
     name: str, texts: list[str], proposals: dict, *, multi: bool = False, options: str = ""
 ) -> list[str]:
     code = SETUP.format(texts=texts, name=name, labels=LABELS, multi=multi, proposals=proposals)
-    return [code, f"ReviewWidget(job{options})"]
+    return [code, f"job.review({options.lstrip(', ')})"]
 
 
 def review(nb, cell: int = 1):
@@ -266,7 +265,6 @@ def test_image_thumbnails_and_the_docs_screenshot(notebook, jupyter):
     confidences and a few wrong proposals; save the grid's picture for the README (Lab)."""
     setup = (
         "import nblabel as nl\nfrom nblabel import datasets\nfrom nblabel.store import Annotation\n"
-        "from nblabel.widgets.review import ReviewWidget\n"
         "df = datasets.images()\nlabels = datasets.image_labels()\n"
         f"job = nl.Job('review-shots-{jupyter.app}', df, nl.ImageClassification(labels))\n"
         "for row in range(40):\n"
@@ -276,7 +274,7 @@ def test_image_thumbnails_and_the_docs_screenshot(notebook, jupyter):
         "        value = labels[(labels.index(value) + 1) % len(labels)]\n"
         "    job.record(Annotation(job.keys[row], job.attribute, 'auto:demo', 'auto', value, confidence=confidence))"
     )
-    nb = notebook([setup, "ReviewWidget(job, page_size=12, thumb=120)"])
+    nb = notebook([setup, "job.review(page_size=12, thumb=120)"])
     nb.run_cell(0)
     nb.run_cell(1)
     root = review(nb)

@@ -3,6 +3,7 @@ holding on simulated held-out data whose accuracy is known."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -125,7 +126,7 @@ def test_answers_needed_values_and_monotonic() -> None:
     grid = np.linspace(0.955, 1.0, 46)
     needed = [answers_needed(float(a)) for a in grid]
     assert all(isinstance(n, int) for n in needed)
-    assert all(a >= b for a, b in zip(needed, needed[1:], strict=False))  # better model, fewer
+    assert all(a >= b for a, b in itertools.pairwise(needed))  # better model, fewer
     for accuracy, n in zip(grid, needed, strict=True):  # the smallest count that reaches the target
         assert wilson_lower(accuracy * n, n) >= 0.95 > wilson_lower(accuracy * (n - 1), n - 1)
     assert answers_needed(0.99, 0.95, z=2.58) > answers_needed(0.99, 0.95, z=1.96)

@@ -86,6 +86,29 @@ class Store(Protocol):
         """Yield stored annotations in log order, optionally for one attribute, after a seq."""
         ...
 
+    def save_round(
+        self,
+        attribute: str,
+        report: dict[str, Any],
+        proposals: Iterable[tuple[str, Any, float]],
+        queue: Iterable[str],
+        annotations: Iterable[Annotation],
+    ) -> int:
+        """Store an auto-labeling round (report, proposals, queue, annotations) atomically."""
+        ...
+
+    def latest_round(self, attribute: str) -> tuple[int, dict[str, Any]] | None:
+        """The newest auto-labeling round's number and report."""
+        ...
+
+    def proposals(self, attribute: str) -> dict[str, tuple[Any, float]]:
+        """The latest round's proposal per item."""
+        ...
+
+    def queue(self, attribute: str) -> list[str]:
+        """The latest round's order of items for people."""
+        ...
+
     def get_meta(self, key: str) -> str | None:
         """A job-level setting, or None."""
         ...

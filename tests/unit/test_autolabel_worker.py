@@ -1,0 +1,230 @@
+"""The background auto-labeler: rounds as answers arrive, stop, errors, SIGKILL mid-round (only
+whole rounds in the store, and a new worker picks up every answer), and death with its parent."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psutil
+import pytest
+from autolabel_helpers import LABELS, FailingEstimator, GatedLogistic, synthetic_texts
+
+from nblabel import Job, TextClassification
+from nblabel.ledger import Ledger
+from nblabel.store import SQLiteStore
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NBLABEL_ANNOTATOR", "ana")
+    # The worker is a fresh interpreter: it must find the estimators in autolabel_helpers.
+    path = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", str(HERE) + (os.pathsep + path if path else ""))
+
+
+@pytest.fixture
+def jobs() -> Iterator[list[Job]]:
+    """Jobs whose workers are stopped after the test, whatever happened."""
+    started: list[Job] = []
+    yield started
+    for job in started:
+        job.stop_autolabel()
+
+
+def make_job(jobs: list[Job], n: int = 200, name: str = "topics") -> tuple[Job, pd.DataFrame]:
+    df = synthetic_texts(n)
+    job = Job(name, df, TextClassification(LABELS))
+    jobs.append(job)
+    return job, df
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    """Poll ``condition`` until it is truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def gone(pid: int) -> bool:
+    """True when the process has exited (a zombie nobody reaped yet counts as exited)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def latest(job: Job) -> dict[str, Any]:
+    found = job.store.latest_round(job.attribute)
+    return {} if found is None else found[1]
+
+
+def worker_meta(job: Job) -> dict[str, Any]:
+    raw = job.store.get_meta(f"autolabel:{job.attribute}:status")
+    return json.loads(raw) if raw else {}
+
+
+def assert_whole_rounds(store_path: str | Path, attribute: str, total: int) -> int:
+    """The store holds only whole rounds: numbered 1..n, and the latest one's proposals, queue
+    and auto-labels agree with its report. Returns the latest round's number."""
+    with sqlite3.connect(store_path) as db:
+        numbers = [r[0] for r in db.execute("SELECT round FROM rounds WHERE attribute = ?", (attribute,))]
+    store = SQLiteStore(store_path)  # a connection of its own, as a new kernel would open
+    try:
+        number, report = store.latest_round(attribute)
+        assert sorted(numbers) == list(range(1, number + 1))
+        proposals, queue = store.proposals(attribute), store.queue(attribute)
+        assert len(proposals) == total - report["human_answers"]  # one for every open item
+        assert len(queue) == len(set(queue)) == report["queued"]
+        assert set(queue) <= set(proposals)
+        ledger = Ledger()
+        ledger.apply(store.annotations(attribute))
+        live_auto = {
+            key: a.value for key in proposals for a in ledger.items.get(key, _Empty).live if a.kind == "auto"
+        }
+        assert set(live_auto) == set(proposals) - set(queue)
+        assert len(live_auto) == report["auto_labeled"]
+        assert all(value == proposals[key][0] for key, value in live_auto.items())
+        return number
+    finally:
+        store.close()
+
+
+class _Empty:
+    live: tuple = ()
+
+
+# -- rounds in the background ---------------------------------------------------------------
+
+
+def test_rounds_follow_answers_then_stop(jobs: list[Job]) -> None:
+    job, df = make_job(jobs)
+    assert job.autolabel(every=5, interval=1) is None
+    for i in range(12):
+        job.label(i, df.gold[i])
+    wait_for(lambda: job.autolabel_status.get("round", 0) >= 1, "a first round")
+    status = job.autolabel_status
+    assert status["running"] and status["state"] in ("waiting for answers", "training")
+    # Another kernel answers: the worker reads the store, not this kernel.
+    other = Job("topics", df, TextClassification(LABELS))
+    for i in range(12, 120):
+        other.label(i, df.gold[i])
+    wait_for(lambda: latest(job).get("human_answers") == 120, "a round with every answer")
+    assert job.autolabel_status["round"] >= 2
+    report = latest(job)
+    assert report["auto_labeled"] > 0 and job.progress.auto == report["auto_labeled"]
+    queue = job.store.queue(job.attribute)
+    assert list(job.pending(10).index) == [job.position(k) for k in queue[:10]]
+    assert_whole_rounds(job.store.path, job.attribute, len(df))
+
+    pid = job.autolabel_status["pid"]
+    job.stop_autolabel()
+    status = job.autolabel_status
+    assert (status["state"], status["running"]) == ("stopped", False)
+    assert worker_meta(job)["state"] == "stopped"  # it stopped itself, not killed
+    assert gone(pid)
+
+
+def test_estimator_error_is_reported(jobs: list[Job]) -> None:
+    job, df = make_job(jobs, n=40)
+    for i in range(12):
+        job.label(i, df.gold[i])
+    job.autolabel(estimator=FailingEstimator(), every=1, interval=1)
+    status = wait_for(
+        lambda: (s := job.autolabel_status)["state"] == "error" and not s["running"] and s,
+        "the worker to report its error and exit",
+    )
+    assert status["error"] == "RuntimeError: fit failed on purpose"
+    assert "Traceback" in status["traceback"]
+    assert job.store.latest_round(job.attribute) is None  # no round, not half of one
+    assert job.progress.auto == 0
+
+
+def test_sigkill_mid_round_leaves_whole_rounds_and_loses_no_answers(jobs: list[Job], tmp_path: Path) -> None:
+    job, df = make_job(jobs)
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    for i in range(120):
+        job.label(i, df.gold[i])
+    job.autolabel(estimator=GatedLogistic(str(gate)), every=5, interval=1)
+    wait_for(lambda: latest(job).get("human_answers") == 120, "round 1")
+    assert assert_whole_rounds(job.store.path, job.attribute, len(df)) == 1
+    assert latest(job)["auto_labeled"] > 0
+
+    # Hold the next round inside the estimator's fit, and kill the worker there.
+    (gate / "hold").touch()
+    for i in range(120, 130):
+        job.label(i, df.gold[i])
+    wait_for((gate / "held").exists, "the worker to be held mid-round")
+    pid = job.autolabel_status["pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not job.autolabel_status["running"], "the worker to die")
+    assert job.autolabel_status["state"] == "stopped"
+    assert assert_whole_rounds(job.store.path, job.attribute, len(df)) == 1
+
+    # A new worker gets every answer from the store; kill it again as soon as it trains.
+    (gate / "hold").unlink()
+    job.autolabel(estimator=GatedLogistic(str(gate)), every=5, interval=1)
+    wait_for(lambda: latest(job).get("human_answers") == 130, "a round with the answers given meanwhile")
+    for i in range(130, 140):
+        job.label(i, df.gold[i])
+    wait_for(
+        lambda: worker_meta(job).get("answers") == 140 or latest(job).get("human_answers") == 140,
+        "the worker to train on the new answers",
+    )
+    os.kill(job.autolabel_status["pid"], signal.SIGKILL)
+    wait_for(lambda: not job.autolabel_status["running"], "the worker to die")
+    number = assert_whole_rounds(job.store.path, job.attribute, len(df))
+    assert number in (2, 3)
+
+    # The kernel's view after a restart agrees with the store.
+    again = Job("topics", df, TextClassification(LABELS))
+    assert again.progress.auto == job.progress.auto
+    assert again.autolabel_status["round"] == number
+
+
+PARENT = """
+import sys, threading
+from autolabel_helpers import LABELS, synthetic_texts
+from nblabel import Job, TextClassification
+df = synthetic_texts(60)
+job = Job("orphan", df, TextClassification(LABELS))
+for i in range(12):
+    job.label(i, df.gold[i])
+job.autolabel(every=5, interval=1)
+print("started", flush=True)
+threading.Event().wait()  # until killed
+"""
+
+
+def test_worker_exits_when_its_parent_dies(tmp_path: Path) -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline() == "started\n"
+        watcher = Job("orphan", synthetic_texts(60), TextClassification(LABELS))
+        wait_for(lambda: watcher.store.latest_round("orphan"), "the worker's first round")
+        worker = worker_meta(watcher)["pid"]
+        assert psutil.Process(worker).ppid() == parent.pid
+        assert not gone(worker)
+    finally:
+        parent.kill()
+        parent.wait()
+    wait_for(lambda: gone(worker), "the orphaned worker to exit", timeout=30)
+    assert worker_meta(watcher)["state"] == "stopped"  # it noticed and stopped cleanly
