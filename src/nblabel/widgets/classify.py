@@ -13,6 +13,7 @@ import traitlets
 
 from nblabel.feed import Feed
 from nblabel.tasks.classification import Classification
+from nblabel.widgets.rounds import watch_rounds
 
 if TYPE_CHECKING:
     from nblabel.job import Job
@@ -75,7 +76,7 @@ class ClassifyWidget(anywidget.AnyWidget):
         self._recent: deque[str] = deque(maxlen=500)  # keys the browser may hold
         self._closed = threading.Event()
         self.on_msg(self._on_custom)
-        threading.Thread(target=self._watch_rounds, name="nblabel-rounds", daemon=True).start()
+        watch_rounds(job, self._closed, self._push_round, "nblabel-rounds")
 
     def close(self) -> None:
         """Close the widget and stop watching the auto-labeler."""
@@ -83,21 +84,12 @@ class ClassifyWidget(anywidget.AnyWidget):
         self.feed.close()
         super().close()
 
-    def _watch_rounds(self) -> None:
-        """Stream each new auto-labeling round's proposals to the browser as it lands."""
-        seen = self.job.store.latest_round(self.job.attribute)
-        while not self._closed.wait(1.0):
-            try:
-                latest = self.job.store.latest_round(self.job.attribute)
-                if latest is None or (seen is not None and latest[0] == seen[0]):
-                    continue
-                seen = latest
-                news = self.feed.round_news(list(self._recent), self.window)
-                self.progress = news["progress"]
-                with self._lock:
-                    self.send(news)
-            except Exception:  # the store may be closing with the kernel; keep the widget alive
-                log.exception("nblabel widget: cannot stream proposals")
+    def _push_round(self) -> None:
+        """Stream a new auto-labeling round's proposals and queue order to the browser."""
+        news = self.feed.round_news(list(self._recent), self.window)
+        self.progress = news["progress"]
+        with self._lock:
+            self.send(news)
 
     def _on_custom(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

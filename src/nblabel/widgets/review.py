@@ -16,6 +16,7 @@ import traitlets
 
 from nblabel.feed import Feed
 from nblabel.tasks.classification import Classification
+from nblabel.widgets.rounds import watch_rounds
 
 if TYPE_CHECKING:
     from nblabel.job import Job
@@ -92,7 +93,7 @@ class ReviewWidget(anywidget.AnyWidget):
         # Thumbnails at twice their CSS size stay sharp on high-density screens.
         self.feed = Feed(job, max_width=2 * thumb, max_height=2 * thumb)
         self.on_msg(self._on_custom)
-        threading.Thread(target=self._watch_rounds, name="nblabel-review-rounds", daemon=True).start()
+        watch_rounds(job, self._closed, lambda: self._reply({"type": "stale"}), "nblabel-review-rounds")
 
     def close(self) -> None:
         """Close the widget, stop watching the auto-labeler and stop the image workers."""
@@ -100,19 +101,6 @@ class ReviewWidget(anywidget.AnyWidget):
             self._closed.set()
             self.feed.close()
         super().close()
-
-    def _watch_rounds(self) -> None:
-        """Tell the browser when a new auto-labeling round lands: it fetches its page again."""
-        seen = self.job.store.latest_round(self.job.attribute)
-        while not self._closed.wait(1.0):
-            try:
-                latest = self.job.store.latest_round(self.job.attribute)
-                if latest is None or (seen is not None and latest[0] == seen[0]):
-                    continue
-                seen = latest
-                self._reply({"type": "stale"})
-            except Exception:  # the store may be closing with the kernel; keep the widget alive
-                log.exception("nblabel review widget: cannot watch the auto-labeler")
 
     # -- messages ------------------------------------------------------------------------------
 
