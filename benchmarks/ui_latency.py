@@ -32,6 +32,12 @@ excluded from the latency figures. The same hook is also run on a bare control e
 the same page (a keydown handler that only changes a text), which gives the browser's own
 floor: input delivery plus one frame of the JupyterLab page.
 
+One more image series runs with Chrome tracing on (``--attribution-items``); it is not pooled
+with the others but explains the slow presses: for each press, the key → painted window on the
+renderer's main thread is split into thread CPU per kind of task (key handler, frame rendering,
+incoming messages), GC, time inside tasks without CPU (preempted, or the commit waiting for the
+compositor) and time outside tasks.
+
 Usage::
 
     python benchmarks/ui_latency.py [--items 220] [--runs 2] [--gap-ms 200] \
@@ -45,6 +51,8 @@ Servers, kernels and the browser are stopped on exit, also on Ctrl+C or SIGTERM.
 from __future__ import annotations
 
 import argparse
+import bisect
+import collections
 import contextlib
 import datetime as dt
 import hashlib
@@ -57,6 +65,7 @@ import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -563,6 +572,158 @@ def run_widget_series(
     return series, control
 
 
+# --------------------------------------------------------------------------- trace attribution
+
+TRACE_CATEGORIES = [
+    "toplevel",
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "blink",
+    "cc",
+    "v8",
+    "v8.gc",
+    "input",
+    "mojom",
+]
+# Non-nested GC slices (each of the others nests inside one of these).
+GC_EVENTS = {"MinorGC", "MajorGC", "V8.GCIncrementalMarking"}
+TASK_KINDS = ["key handler", "frame rendering", "incoming messages", "other"]
+
+
+def _task_kind(names: set[str]) -> str:
+    if "ProxyMain::BeginMainFrame" in names:
+        return "frame rendering"
+    if "EventDispatch" in names or "WidgetBaseInputHandler::OnHandleInputEvent" in names:
+        return "key handler"
+    if names & {"Receive mojo message", "SimpleWatcher::OnHandleReady", "ResponseBodyLoader::OnStateChange"}:
+        return "incoming messages"
+    return "other"
+
+
+def analyze_trace(path: Path, series: Series) -> dict[str, Any]:
+    """Split each press's key → painted time on the renderer's main thread into thread CPU per
+    kind of task, time inside tasks but off the CPU, and time outside any task."""
+    data = json.loads(path.read_text())
+    events = data["traceEvents"] if isinstance(data, dict) else data
+    keydowns = [
+        e
+        for e in events
+        if e.get("name") == "EventDispatch" and e.get("args", {}).get("data", {}).get("type") == "keydown"
+    ]
+    if not keydowns:
+        return {"error": "no keydown events in the trace"}
+    thread = collections.Counter((e["pid"], e["tid"]) for e in keydowns).most_common(1)[0][0]
+    keydowns = sorted((e for e in keydowns if (e["pid"], e["tid"]) == thread), key=lambda e: e["ts"])
+    records = series.records
+    if len(keydowns) < len(records):
+        return {"error": f"{len(keydowns)} keydowns in the trace for {len(records)} presses"}
+    keydowns = keydowns[len(keydowns) - len(records) :]  # run_cell's Control+Enter come first
+    offsets = [k["ts"] / 1000 - r["t_listener"] for k, r in zip(keydowns, records, strict=True)]
+    offset = statistics.median(offsets)
+    main = sorted(
+        (e for e in events if (e.get("pid"), e.get("tid")) == thread and e.get("ph") == "X"),
+        key=lambda e: e["ts"],
+    )
+    del events, data
+    tasks: list[dict[str, Any]] = []
+    gc: list[tuple[float, float]] = []
+    current: dict[str, Any] | None = None
+    for e in main:
+        start, dur = e["ts"], e.get("dur", 0)
+        if e["name"] in GC_EVENTS:
+            gc.append((start, e.get("tdur", dur)))
+        if e["name"] == "ThreadControllerImpl::RunTask" and (current is None or start >= current["end"]):
+            current = {
+                "start": start,
+                "end": start + dur,
+                "dur": dur,
+                "cpu": e.get("tdur", dur),
+                "names": set(),
+            }
+            current["commit_wait"] = 0.0
+            tasks.append(current)
+        elif current is not None and start < current["end"]:
+            current["names"].add(e["name"])
+            if e["name"] == "ProxyMain::BeginMainFrame::commit":
+                current["commit_wait"] += max(0, dur - e.get("tdur", dur))
+    for t in tasks:
+        t["kind"] = _task_kind(t.pop("names"))
+    starts = [t["start"] for t in tasks]
+    gc_starts = [g[0] for g in gc]
+    groups: dict[str, dict[str, Any]] = {}
+    for r in series.hits:
+        if "t_paint" not in r:
+            continue
+        latency = r["t_paint"] - r["t_key"]
+        g = groups.setdefault(
+            "over" if latency > FRAME_MS else "within",
+            {"n": 0, "latency": 0.0, "wall": 0.0, "cpu": 0.0, "commit_wait": 0.0, "gc": 0.0}
+            | {k: 0.0 for k in TASK_KINDS},
+        )
+        g["n"] += 1
+        g["latency"] += latency
+        t0, t1 = (r["t_key"] + offset) * 1000, (r["t_paint"] + offset) * 1000
+        i = max(0, bisect.bisect_left(starts, t0) - 1)
+        while i < len(tasks) and tasks[i]["start"] <= t1:
+            t = tasks[i]
+            overlap = min(t1, t["end"]) - max(t0, t["start"])
+            if overlap > 0:
+                frac = overlap / t["dur"] if t["dur"] else 0.0
+                g["wall"] += overlap / 1000
+                g["cpu"] += t["cpu"] * frac / 1000
+                g[t["kind"]] += t["cpu"] * frac / 1000
+                g["commit_wait"] += t["commit_wait"] * frac / 1000
+            i += 1
+        j = bisect.bisect_left(gc_starts, t0)
+        while j < len(gc) and gc[j][0] <= t1:
+            g["gc"] += gc[j][1] / 1000
+            j += 1
+    for g in groups.values():
+        for k in g:
+            if k != "n":
+                g[k] /= max(1, g["n"])
+    return {"groups": groups, "alignment_ms": max(offsets) - min(offsets)}
+
+
+def traced_series(
+    browser: Any, root: Path, work: Path, args: argparse.Namespace, rng: random.Random
+) -> dict[str, Any]:
+    """One more image series, stock server, with Chrome tracing on; returns the attribution."""
+    path = args.keep_trace or work / "trace.json"
+    print(f"attribution · stock · images, {args.attribution_items} items, Chrome tracing on ...", flush=True)
+    with JupyterServer("lab", root) as server:
+        browser.start_tracing(path=str(path), screenshots=False, categories=TRACE_CATEGORIES)
+        try:
+            series, _ = run_widget_series(
+                browser,
+                server,
+                mode="traced",
+                media="images",
+                run=0,
+                items=args.attribution_items,
+                args=_no_control(args),
+                rng=rng,
+            )
+        finally:
+            browser.stop_tracing()
+    report_series(series)
+    result = analyze_trace(path, series)
+    result["series"] = series
+    if args.keep_trace is None:
+        path.unlink(missing_ok=True)
+    return result
+
+
+def report_series(series: Series) -> None:
+    st = summary(series.values("t_paint"))
+    print(
+        f"  painted p50 {fmt(st['p50'])} p95 {fmt(st['p95'])} max {fmt(st['max'])} n {st['n']} "
+        f"misses {series.misses} decodes {series.decodes} other CPU {fmt(series.foreign_cpu_pct, 0)} % "
+        f"({series.wall_s:.0f} s)",
+        flush=True,
+    )
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -658,6 +819,7 @@ def render_section(
     image_kb: tuple[float, float],
     text_chars: tuple[int, int],
     command: str,
+    attribution: dict[str, Any] | None = None,
 ) -> str:
     modes = [m for m in ("stock", "nodelay") if any(s.mode == m for s in all_series)]
     medias = [m for m in ("images", "texts") if any(s.media == m for s in all_series)]
@@ -680,8 +842,17 @@ def render_section(
     head = []
     for (m, x), s in pool.items():
         st = summary(s.values("t_paint"))
-        head.append(f"{x} ({m}) {fmt(st['p50'])} / {fmt(st['p95'])} ms")
+        verdict = "within" if st["p95"] <= FRAME_MS else "over"
+        head.append(f"{x} ({m}) {fmt(st['p50'])} / {fmt(st['p95'])} ms (p95 {verdict} one frame)")
     add(f"**Key → next item painted, median / p95, pooled:** {'; '.join(head)}.")
+    for s in all_series:
+        if s.media == "images" and s.decodes > 1.5 * len(s.records):
+            add(
+                f"**Warning:** in {s.mode} run {s.run} the widget decoded {s.decodes} image payloads for "
+                f"{len(s.records)} presses (about one per item is expected): images are being sent again "
+                'and again; see "Context per series".'
+            )
+            break
     if controls:
         cs = summary(pooled(controls, "control", "control").values("t_paint"))
         add(
@@ -764,6 +935,9 @@ def render_section(
             cells.append(f"{fmt(st['p50'])} / {fmt(st['p95'])} ({st['n']})")
         add(f"| {m} | {x} | " + " | ".join(cells) + " |")
     add("")
+
+    if attribution is not None:
+        add_attribution(add, attribution)
 
     add("### Key → answer acknowledged by the kernel, ms (for context; not on the painting path)")
     add("")
@@ -865,6 +1039,13 @@ def render_section(
         "images then texts; pooled rows combine the runs. Percentiles interpolate linearly between ranks."
     )
     add("- Long frames: `long-animation-frame` entries (≥ 50 ms) overlapping a press's key → painted window.")
+    if attribution is not None:
+        add(
+            f"- Attribution: after the runs, one more stock-server image series of {args.attribution_items} items "
+            "runs with Chrome tracing (categories toplevel, devtools.timeline, blink, cc, v8, input, mojom); "
+            "the trace's keydown `EventDispatch` slices align it with the page's clock (to within "
+            f"{attribution.get('alignment_ms', math.nan):.1f} ms)."
+        )
     add("")
 
     add("### Machine")
@@ -881,6 +1062,51 @@ def render_section(
     add("- Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + ".")
     add("- Headless Debian chromium (`--disable-gpu`, software compositing), 60 Hz frames.")
     return "\n".join(lines)
+
+
+def add_attribution(add: Any, attribution: dict[str, Any]) -> None:
+    """The table explaining slow presses from the traced series."""
+    series: Series = attribution["series"]
+    st = summary(series.values("t_paint"))
+    add("### Why some presses take longer than a frame (one extra, Chrome-traced image series)")
+    add("")
+    if "error" in attribution:
+        add(f"Trace analysis failed: {attribution['error']}.")
+        add("")
+        return
+    add(
+        f"A separate stock-server image series of {st['n']} measured presses ran with Chrome tracing on "
+        f"(tracing slows Chromium, so it is not pooled above: p50 {fmt(st['p50'])}, p95 {fmt(st['p95'])} ms; "
+        f"other processes used {fmt(series.foreign_cpu_pct, 0)} % of the machine meanwhile). For each press, "
+        "the key → painted window on the renderer's main thread is split using the trace's wall and "
+        "thread-CPU durations (ms, mean per press):"
+    )
+    add("")
+    add(
+        "| presses | n | key → painted | main thread in tasks (wall) | main thread on CPU | "
+        + " | ".join(f"CPU: {k}" for k in TASK_KINDS)
+        + " | GC (CPU, any task) | commit waiting for the compositor thread | in tasks but off the CPU | "
+        "outside tasks |"
+    )
+    add("|---|---|---|---|---|" + "---|" * len(TASK_KINDS) + "---|---|---|---|")
+    for name, label in (("within", "≤ 16.7 ms"), ("over", "> 16.7 ms")):
+        g = attribution["groups"].get(name)
+        if not g:
+            continue
+        add(
+            f"| {label} | {g['n']} | {fmt(g['latency'])} | {fmt(g['wall'])} | {fmt(g['cpu'])} | "
+            + " | ".join(fmt(g[k]) for k in TASK_KINDS)
+            + f" | {fmt(g['gc'])} | {fmt(g['commit_wait'])} | {fmt(g['wall'] - g['cpu'])} | "
+            f"{fmt(g['latency'] - g['wall'])} |"
+        )
+    add("")
+    add(
+        '"In tasks but off the CPU" is time the main thread was running a task without getting CPU time: '
+        "preempted by other processes on the 2 cores, or blocked (e.g. the commit waiting for the "
+        'compositor thread, which rasterizes in software here). "Outside tasks" is the wait for the '
+        "frame to start plus scheduling gaps."
+    )
+    add("")
 
 
 def write_section(out: Path, section: str) -> None:
@@ -916,7 +1142,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--control-presses", type=int, default=200, help="control presses per run (0: none)")
     p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown file to update")
     p.add_argument("--json", type=Path, help="also write every raw record here")
-    p.add_argument("--trace", type=Path, help="write a Chrome trace of the first image series here")
+    p.add_argument(
+        "--attribution-items",
+        type=int,
+        default=100,
+        help="items of one extra, Chrome-traced image series (stock server) whose trace explains the "
+        "slow presses; not pooled with the others (default 100, 0: skip)",
+    )
+    p.add_argument("--keep-trace", type=Path, help="keep that Chrome trace here (JSON, ~150 MB)")
     p.add_argument("--seed", type=int, default=1, help="seed of the gap jitter")
     p.add_argument(
         "--esm",
@@ -960,67 +1193,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         texts = make_texts(args.items)
         (root / "images.json").write_text(json.dumps([str(p) for p in images]))
         (root / "texts.json").write_text(json.dumps(texts))
+        attribution: dict[str, Any] | None = None
         with sync_playwright() as pw:
             browser = launch_browser(pw)
             try:
-                browser_version = browser.version
-                vers = versions(browser_version, args.esm)  # before the runs: the files may change
-                traced = False
+                vers = versions(browser.version, args.esm)  # before the runs: the files may change
                 for run in range(1, args.runs + 1):
                     for mode in modes:
                         with JupyterServer("lab", root, nodelay=(mode == "nodelay")) as server:
                             for media in medias:
-                                trace = args.trace is not None and not traced and media == "images"
-                                if trace:
-                                    browser.start_tracing(
-                                        path=str(args.trace),
-                                        screenshots=False,
-                                        categories=[
-                                            "devtools.timeline",
-                                            "disabled-by-default-devtools.timeline",
-                                            "disabled-by-default-devtools.timeline.frame",
-                                            "blink",
-                                            "cc",
-                                            "gpu",
-                                            "v8",
-                                            "v8.gc",
-                                            "toplevel",
-                                            "benchmark",
-                                            "input",
-                                            "latencyInfo",
-                                        ],
-                                    )
                                 print(f"run {run} · {mode} · {media} ...", flush=True)
-                                try:
-                                    series, control = run_widget_series(
-                                        browser,
-                                        server,
-                                        mode=mode,
-                                        media=media,
-                                        run=run,
-                                        items=args.items,
-                                        args=args if mode == "stock" else _no_control(args),
-                                        rng=rng,
-                                    )
-                                finally:
-                                    if trace:
-                                        browser.stop_tracing()
-                                        traced = True
-                                all_series.append(series)
-                                st = summary(series.values("t_paint"))
-                                print(
-                                    f"  painted p50 {fmt(st['p50'])} p95 {fmt(st['p95'])} max {fmt(st['max'])} "
-                                    f"n {st['n']} misses {series.misses} decodes {series.decodes} "
-                                    f"({series.wall_s:.0f} s)",
-                                    flush=True,
+                                series, control = run_widget_series(
+                                    browser,
+                                    server,
+                                    mode=mode,
+                                    media=media,
+                                    run=run,
+                                    items=args.items,
+                                    args=args if mode == "stock" else _no_control(args),
+                                    rng=rng,
                                 )
+                                all_series.append(series)
+                                report_series(series)
                                 if control is not None:
                                     controls.append(control)
-                                    cs = summary(control.values("t_paint"))
-                                    print(
-                                        f"  control p50 {fmt(cs['p50'])} p95 {fmt(cs['p95'])} n {cs['n']}",
-                                        flush=True,
-                                    )
+                                    report_series(control)
+                if args.attribution_items > 0 and "images" in medias:
+                    attribution = traced_series(browser, root, work, args, rng)
             finally:
                 browser.close()
         runtime = time.monotonic() - t0
@@ -1041,6 +1240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             image_kb=(min(sizes), max(sizes)),
             text_chars=(min(map(len, texts)), max(map(len, texts))),
             command=command.strip(),
+            attribution=attribution,
         )
         write_section(args.out, section)
         print(f"wrote {args.out} ({runtime / 60:.1f} min)", flush=True)

@@ -227,11 +227,11 @@ class LocalEstimator(MultinomialNB):
     pass
 
 
-def test_background_refuses_what_a_worker_cannot_load() -> None:
+def test_background_refuses_what_a_worker_cannot_load(monkeypatch: pytest.MonkeyPatch) -> None:
     job, _ = text_job(n=30, answered=0)
     with pytest.raises(TypeError, match=r"lambda.*background=False"):
         job.autolabel(featurizer=lambda texts: hashed_words(texts))
-    LocalEstimator.__module__ = "__main__"  # as if defined in the notebook
+    monkeypatch.setattr(LocalEstimator, "__module__", "__main__")  # as if defined in the notebook
     with pytest.raises(TypeError, match="defined in the notebook"):
         job.autolabel(estimator=LocalEstimator())
     assert job.autolabel_status["running"] is False and job.autolabel_status["state"] == "not started"

@@ -285,10 +285,15 @@ def test_class_missing_from_a_training_fold() -> None:
 
 def test_report_round_trip() -> None:
     X, y = blobs(100)
-    result = run(X, 3, {p: int(y[p]) for p in range(10)}, list(range(10, 100)), round_number=4)
+    result = run(X, 3, {p: int(y[p]) for p in range(7)}, list(range(7, 100)), round_number=4)
     d = result.report.to_dict()
     assert d["round"] == 4 and d["threshold"] is None
     back = RoundReport.from_dict(d)
     assert back.threshold == math.inf and math.isnan(back.estimated_accuracy)
     assert back.to_dict() == d
     assert "no auto-labels yet" in str(result.report)
+    X, y = blobs()
+    human, open_ = answer(y, 150)
+    report = run(X, 3, human, open_).report
+    assert math.isfinite(report.threshold)
+    assert RoundReport.from_dict(report.to_dict()) == report

@@ -20,7 +20,7 @@ import pytest
 from autolabel_helpers import LABELS, FailingEstimator, GatedLogistic, synthetic_texts
 
 from nblabel import Job, TextClassification
-from nblabel.ledger import Ledger
+from nblabel.ledger import ItemState, Ledger
 from nblabel.store import SQLiteStore
 
 HERE = Path(__file__).resolve().parent
@@ -97,7 +97,10 @@ def assert_whole_rounds(store_path: str | Path, attribute: str, total: int) -> i
         ledger = Ledger()
         ledger.apply(store.annotations(attribute))
         live_auto = {
-            key: a.value for key in proposals for a in ledger.items.get(key, _Empty).live if a.kind == "auto"
+            key: a.value
+            for key in proposals
+            for a in ledger.items.get(key, ItemState()).live
+            if a.kind == "auto"
         }
         assert set(live_auto) == set(proposals) - set(queue)
         assert len(live_auto) == report["auto_labeled"]
@@ -105,10 +108,6 @@ def assert_whole_rounds(store_path: str | Path, attribute: str, total: int) -> i
         return number
     finally:
         store.close()
-
-
-class _Empty:
-    live: tuple = ()
 
 
 # -- rounds in the background ---------------------------------------------------------------
