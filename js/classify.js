@@ -32,6 +32,8 @@ function render({ model, el }) {
   let requesting = false;
   let toggled = new Set(); // multi-label choice on screen
   let shownKey = undefined;
+  let releasedUpTo = 0; // trail index below which pixels were released
+  const fetching = new Set(); // keys whose pixels were asked for again
 
   // -- DOM ------------------------------------------------------------------------------------
   const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
@@ -127,6 +129,7 @@ function render({ model, el }) {
   async function receive(msg, buffers) {
     if (msg.type === "items") {
       await decode(msg.items, buffers);
+      for (const item of msg.items) fetching.delete(item.key);
       if (msg.reply) requesting = false;
       session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
       if (msg.progress) model.set("progress", msg.progress);
@@ -231,6 +234,7 @@ function render({ model, el }) {
       message.hidden = false;
       setText(message, "Loading image…");
       root.dataset.state = "loading";
+      refetch(item);
     }
     if (item) {
       root.dataset.itemKey = item.key;
@@ -285,16 +289,22 @@ function render({ model, el }) {
     setText(problem, textValue);
   }
 
-  // Release decoded pixels far behind the cursor; going back re-fetches them.
+  // Release decoded pixels far behind the cursor; going back fetches them again (see show).
   function release() {
-    for (const key of session.behind(KEEP_BEHIND)) {
-      const item = session.items.get(key);
+    const end = session.pos - KEEP_BEHIND;
+    for (; releasedUpTo < end; releasedUpTo += 1) {
+      const item = session.items.get(session.trail[releasedUpTo]);
       if (item?.bitmap) {
         item.bitmap.close();
         item.bitmap = null;
-        trySend({ type: "get", keys: [key] });
       }
     }
+  }
+
+  function refetch(item) {
+    if (fetching.has(item.key)) return;
+    fetching.add(item.key);
+    trySend({ type: "get", keys: [item.key] });
   }
 
   // -- acting ---------------------------------------------------------------------------------
@@ -383,8 +393,11 @@ function render({ model, el }) {
 
   // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
   const leftover = outbox.due(performance.now(), -1);
-  const width = Math.max(320, Math.round((el.clientWidth || 800) * (globalThis.devicePixelRatio || 1)));
-  model.send({ type: "hello", width: Math.min(width, 1600), resend: leftover });
+  // Images are sent at the size they are shown at: the stage's width, 60% of the window's height.
+  const scale = globalThis.devicePixelRatio || 1;
+  const width = Math.max(320, Math.round((root.clientWidth || el.clientWidth || 800) * scale));
+  const height = Math.max(240, Math.round((globalThis.innerHeight || 800) * 0.6 * scale));
+  model.send({ type: "hello", width: Math.min(width, 1600), height: Math.min(height, 1200), resend: leftover });
   requesting = true;
   show();
 

@@ -146,9 +146,4 @@ export class LabelSession {
   get ahead() {
     return this.queue.length;
   }
-
-  /** Keys in the trail far behind the cursor, whose pixels may be released. */
-  behind(keep) {
-    return this.trail.slice(0, Math.max(0, this.pos - keep));
-  }
 }

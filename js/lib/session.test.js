@@ -114,13 +114,6 @@ test("values sent by the kernel are shown for items labeled earlier", () => {
   assert.equal(s.values.get("a"), "cat");
 });
 
-test("behind lists keys far behind the cursor", () => {
-  const s = new LabelSession();
-  s.add(items("a", "b", "c", "d"));
-  for (const uid of ["1", "2", "3"]) s.answer("x", uid);
-  assert.deepEqual(s.behind(1), ["a", "b"]);
-});
-
 test("after undoing a relabel, forward reaches the unanswered item again", () => {
   const s = new LabelSession();
   s.add(items("a", "b", "c"));

@@ -98,7 +98,9 @@ class ClassifyWidget(anywidget.AnyWidget):
                 for message in content.get("resend") or []:
                     self._answer(message)
                 width = int(content.get("width") or 1024)
+                height = int(content.get("height") or 768)
                 self.feed.max_width = max(320, min(width, 1600))
+                self.feed.max_height = max(240, min(height, 1200))
                 self._send_items(self.feed.next_positions(self.window), reply=True)
             elif kind == "more":
                 count = max(1, min(int(content.get("count") or self.window), 50))
