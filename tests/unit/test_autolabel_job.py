@@ -23,9 +23,7 @@ from nblabel.store import Annotation
 
 
 @pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NBLABEL_ANNOTATOR", "ana")
+def _one_blas_thread() -> Iterator[None]:
     with threadpool_limits(limits=1):  # tiny fits: BLAS threads only add overhead
         yield
 

@@ -27,9 +27,7 @@ HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NBLABEL_ANNOTATOR", "ana")
+def _worker_finds_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
     # The worker is a fresh interpreter: it must find the estimators in autolabel_helpers.
     path = os.environ.get("PYTHONPATH")
     monkeypatch.setenv("PYTHONPATH", str(HERE) + (os.pathsep + path if path else ""))

@@ -20,12 +20,6 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
 LABELS = ["cat", "dog", "bird"]
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NBLABEL_ANNOTATOR", "ana")
-
-
 def images(n: int = 5, **extra: list) -> pd.DataFrame:
     return pd.DataFrame({"source-ref": [f"s3://bucket/img{i}.jpg" for i in range(n)], **extra})
 

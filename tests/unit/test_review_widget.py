@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from test_widget_python import Recorder
+from recorder import Recorder
 
 from nblabel import ImageClassification, Job, TextClassification
 from nblabel.store import Annotation
@@ -26,12 +26,6 @@ from nblabel.widgets import review_widget
 SRC = Path(__file__).resolve().parents[2] / "src"
 BUNDLE = SRC / "nblabel" / "static" / "review.js"
 LABELS = ["cat", "dog", "bird"]
-
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NBLABEL_ANNOTATOR", "ana")
 
 
 @pytest.fixture
