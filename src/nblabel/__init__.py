@@ -2,16 +2,21 @@
 
 Labeling widgets that run in JupyterLab, Ground Truth augmented manifests as pandas DataFrames,
 and a durable store that keeps every answer. ``import nblabel`` works headless and before the
-JavaScript is built: widget classes are only imported when a job is displayed.
+JavaScript is built: widget classes are only imported when a job is displayed, boto3 when an
+``s3://`` location is first used. Importing nblabel registers the ``df.nblabel`` accessor.
 """
 
 from __future__ import annotations
 
+import nblabel.accessor  # noqa: F401  (registers the df.nblabel accessor)
+from nblabel.export import ExportError, ExportResult
 from nblabel.job import Job
 from nblabel.manifest import ManifestError, ManifestWarning, read_manifest, write_manifest
 from nblabel.tasks import ImageClassification, TextClassification
 
 __all__ = [
+    "ExportError",
+    "ExportResult",
     "ImageClassification",
     "Job",
     "ManifestError",

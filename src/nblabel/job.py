@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from nblabel.autolabel.features import Featurizer
     from nblabel.autolabel.loop import RoundReport
     from nblabel.autolabel.worker import Worker
+    from nblabel.export import ExportResult
     from nblabel.widgets.classify import ClassifyWidget
     from nblabel.widgets.review import ReviewWidget
 
@@ -532,6 +533,56 @@ class Job:
         out[attr] = pd.Series(labels, dtype=object, index=out.index)
         out[meta] = pd.Series(metas, dtype=object, index=out.index)
         return out
+
+    # -- export ---------------------------------------------------------------------------
+
+    def export(
+        self,
+        destination: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        labeled_only: bool = False,
+        client: Any = None,
+        progress: bool | None = None,
+    ) -> ExportResult:
+        """Write the job's result in Ground Truth's output layout, locally or to S3.
+
+        Under ``<destination>/<name>/``: ``manifests/output/output.manifest`` (the augmented
+        manifest), ``annotations/worker-response/iteration-1/<row>/<time>.json`` (each person's
+        answer, GT's worker-response format) and the consolidation response. See
+        :mod:`nblabel.export`.
+
+        Parameters
+        ----------
+        destination
+            A local folder or ``s3://bucket/prefix/``.
+        overwrite
+            Replace an earlier export; without it an existing export is refused.
+        labeled_only
+            Only labeled items in the output manifest (every line then has the attribute, as a
+            SageMaker ``AugmentedManifestFile`` training input needs).
+        client
+            A boto3 S3 client; default from the standard AWS settings.
+        progress
+            Progress bar: None for large exports, True always, False never.
+
+        Raises
+        ------
+        FileExistsError
+            An export is already there and ``overwrite`` is False.
+        nblabel.export.ExportError
+            A file could not be written; what this export had written was removed again.
+        """
+        from nblabel.export import export_job
+
+        return export_job(
+            self,
+            destination,
+            overwrite=overwrite,
+            labeled_only=labeled_only,
+            client=client,
+            progress=progress,
+        )
 
     # -- widget ---------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from nblabel.checks import check_line
+from nblabel.io import is_s3_uri
 
 __all__ = ["ManifestError", "ManifestWarning", "dumps_line", "read_manifest", "write_manifest"]
 
@@ -46,7 +47,13 @@ class ManifestWarning(UserWarning):
     """Something odd but readable in a manifest (for example NER offsets that miss their text)."""
 
 
-def _raw_lines(path_or_file: str | os.PathLike[str] | IO[Any]) -> Iterator[str | bytes]:
+def _raw_lines(path_or_file: str | os.PathLike[str] | IO[Any], client: Any = None) -> Iterator[str | bytes]:
+    if is_s3_uri(path_or_file):
+        from nblabel.io.s3 import open_reader  # boto3 is imported on first S3 use only
+
+        with open_reader(str(path_or_file), client=client) as fh:
+            yield from fh
+        return
     if not hasattr(path_or_file, "read"):
         with Path(os.fspath(path_or_file)).open("rb") as fh:
             yield from fh
@@ -58,17 +65,24 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def iter_manifest(path_or_file: str | os.PathLike[str] | IO[Any]) -> Iterator[tuple[int, dict]]:
+def iter_manifest(
+    path_or_file: str | os.PathLike[str] | IO[Any], *, client: Any = None
+) -> Iterator[tuple[int, dict]]:
     """Yield ``(line_number, object)`` for each non-blank line of a manifest.
+
+    ``path_or_file`` may be an ``s3://`` URI, read as a stream (``client``: a boto3 S3 client;
+    default from the standard AWS settings).
 
     Raises
     ------
+    nblabel.io.s3.S3Error
+        An ``s3://`` manifest cannot be read; the message names the URI and the cause.
     ManifestError
         For a line that is not UTF-8, not valid JSON (``NaN`` and ``Infinity`` included), or not
         a JSON object.
     """
     name = _source_name(path_or_file)
-    for number, raw in enumerate(_raw_lines(path_or_file), start=1):
+    for number, raw in enumerate(_raw_lines(path_or_file, client), start=1):
         if isinstance(raw, bytes):
             try:
                 text = raw.decode("utf-8")
@@ -93,13 +107,17 @@ def iter_manifest(path_or_file: str | os.PathLike[str] | IO[Any]) -> Iterator[tu
         yield number, obj
 
 
-def read_manifest(path_or_file: str | os.PathLike[str] | IO[Any]) -> pd.DataFrame:
+def read_manifest(path_or_file: str | os.PathLike[str] | IO[Any], *, client: Any = None) -> pd.DataFrame:
     """Read a Ground Truth manifest (JSON Lines) into a DataFrame, one row per line.
 
     Parameters
     ----------
     path_or_file
-        A path, or an open text or binary file.
+        A path, an ``s3://bucket/key`` URI, or an open text or binary file. An S3 manifest is
+        streamed (never held whole in memory as bytes) and resumed if the connection is cut.
+    client
+        For ``s3://`` URIs: a boto3 S3 client; default from the standard AWS settings
+        (``AWS_ENDPOINT_URL_S3`` selects an S3-compatible server).
 
     Returns
     -------
@@ -111,11 +129,13 @@ def read_manifest(path_or_file: str | os.PathLike[str] | IO[Any]) -> pd.DataFram
     ------
     ManifestError
         A line is not a JSON object; the message names the file, the line number and the cause.
+    nblabel.io.s3.S3Error
+        An ``s3://`` manifest cannot be read; the message names the URI and the cause.
     """
     columns: dict[str, list[Any]] = {}
     rows = 0
     name = _source_name(path_or_file)
-    for number, obj in iter_manifest(path_or_file):
+    for number, obj in iter_manifest(path_or_file, client=client):
         for message in check_line(obj):
             warnings.warn(f"{name}, line {number}: {message}", ManifestWarning, stacklevel=2)
         for key, value in obj.items():
@@ -164,19 +184,37 @@ def dumps_line(obj: dict[str, Any]) -> str:
 
 
 def write_manifest(
-    df: pd.DataFrame | Iterable[dict[str, Any]], path_or_file: str | os.PathLike[str] | IO[Any]
+    df: pd.DataFrame | Iterable[dict[str, Any]],
+    path_or_file: str | os.PathLike[str] | IO[Any],
+    *,
+    client: Any = None,
 ) -> None:
     """Write a DataFrame (or an iterable of dicts) as a Ground Truth manifest.
 
     A path is written aside and renamed into place, so a failure never leaves a half-written
-    manifest behind. Missing cells (``pd.NA``/NaN) are left out of their line.
+    manifest behind. An ``s3://bucket/key`` URI is streamed to S3 in parts (memory stays
+    below two 8 MiB parts) and appears only when complete: on any failure the multipart upload
+    is aborted. Missing cells (``pd.NA``/NaN) are left out of their line.
+
+    Parameters
+    ----------
+    client
+        For ``s3://`` URIs: a boto3 S3 client; default from the standard AWS settings.
 
     Raises
     ------
     ValueError
         A value cannot be written as JSON; the message names the row.
+    nblabel.io.s3.S3Error
+        The S3 upload failed; the message names the URI and the cause.
     """
     rows = row_objects(df) if isinstance(df, pd.DataFrame) else iter(df)
+    if is_s3_uri(path_or_file):
+        from nblabel.io.s3 import S3Writer
+
+        with S3Writer(str(path_or_file), client=client) as out:
+            _write_lines(rows, out)
+        return
     if hasattr(path_or_file, "write"):
         _write_lines(rows, path_or_file)
         return

@@ -1,4 +1,9 @@
-"""Loading the things people label: images from paths or ``file://`` URIs, texts inline.
+"""Loading the things people label: images from paths, ``file://`` or ``s3://`` URIs, texts inline.
+
+``s3://`` images are fetched into a size-bounded local cache (:class:`nblabel.io.s3.MediaCache`)
+by the caller's thread: the widget's feed prepares images in worker threads ahead of the
+item on screen, so fetching never blocks the kernel. Fetches resume after cut connections and
+botocore retries throttling.
 
 Images are downscaled to the size they are shown at before they reach the browser; the original
 width and height travel with them so coordinates can stay in original pixels. JPEG decoding
@@ -42,16 +47,28 @@ class Preview:
 
 
 def local_path(ref: str) -> Path:
-    """The local file a ``source-ref`` names (a path or a ``file://`` URI).
+    """The local file a ``source-ref`` names (a path, a ``file://`` or an ``s3://`` URI).
+
+    An ``s3://`` object is fetched into the media cache first (network I/O on a miss).
 
     Raises
     ------
     MediaError
-        The reference is a scheme nblabel cannot read yet.
+        The reference is a scheme nblabel cannot read, or the S3 object cannot be fetched (the
+        reason says why: no such object, access denied, throttled, connection cut, ...).
     """
     parsed = urlparse(ref)
     if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and os.name == "nt"):
         return Path(unquote(parsed.path) if parsed.scheme == "file" else ref)
+    if parsed.scheme.lower() == "s3":
+        from nblabel.io.s3 import S3Error, default_media_cache
+
+        try:
+            return default_media_cache().path(ref)
+        except (S3Error, ValueError) as exc:
+            raise MediaError(ref, f"cannot fetch from S3: {getattr(exc, 'reason', exc)}") from exc
+        except OSError as exc:  # the cache folder: disk full, permissions
+            raise MediaError(ref, f"cannot store the image in the media cache: {exc}") from exc
     raise MediaError(ref, f"cannot read {parsed.scheme}:// sources yet")
 
 
