@@ -39,7 +39,7 @@ class Feed:
         self.job = job
         self.max_width = max_width
         self.max_height = max_height
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nblabel-media")
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nblabel-media")
         self._preview = lru_cache(maxsize=64)(self._load_preview)
 
     def close(self) -> None:
