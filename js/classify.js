@@ -32,6 +32,7 @@ function render({ model, el }) {
   let requesting = false;
   let toggled = new Set(); // multi-label choice on screen
   let shownKey = undefined;
+  let textScrolled = false;
   let releasedUpTo = 0; // trail index below which pixels were released
   const fetching = new Set(); // keys whose pixels were asked for again
 
@@ -221,7 +222,11 @@ function render({ model, el }) {
     } else if (item.kind === "text") {
       text.hidden = false;
       setText(text, item.text);
-      text.scrollTop = 0;
+      // Resetting scrollTop forces a layout inside the key handler: only do it when scrolled.
+      if (textScrolled) {
+        text.scrollTop = 0;
+        textScrolled = false;
+      }
       root.dataset.state = "item";
     } else if (item.bitmap) {
       canvas.hidden = false;
@@ -378,6 +383,13 @@ function render({ model, el }) {
     if (!(event.target instanceof HTMLButtonElement)) root.focus({ preventScroll: true });
   }
 
+  text.addEventListener(
+    "scroll",
+    () => {
+      textScrolled = text.scrollTop > 0;
+    },
+    { passive: true },
+  );
   root.addEventListener("keydown", onKeydown);
   root.addEventListener("pointerdown", onPointerDown);
   const onMsg = (msg, buffers) => {
@@ -393,13 +405,21 @@ function render({ model, el }) {
 
   // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
   const leftover = outbox.due(performance.now(), -1);
-  // Images are sent at the size they are shown at: the stage's width, 60% of the window's height.
-  const scale = globalThis.devicePixelRatio || 1;
-  const width = Math.max(320, Math.round((root.clientWidth || el.clientWidth || 800) * scale));
-  const height = Math.max(240, Math.round((globalThis.innerHeight || 800) * 0.6 * scale));
-  model.send({ type: "hello", width: Math.min(width, 1600), height: Math.min(height, 1200), resend: leftover });
+  // Images are sent at the size they are shown at: the stage's width, 60% of the window's
+  // height. The width is read once the widget is laid out (the next frame), not at render.
   requesting = true;
   show();
+  let helloSent = false;
+  const hello = () => {
+    if (helloSent) return;
+    helloSent = true;
+    const scale = globalThis.devicePixelRatio || 1;
+    const width = Math.max(320, Math.round((root.clientWidth || 800) * scale));
+    const height = Math.max(240, Math.round((globalThis.innerHeight || 800) * 0.6 * scale));
+    trySend({ type: "hello", width: Math.min(width, 1600), height: Math.min(height, 1200), resend: leftover });
+  };
+  requestAnimationFrame(hello);
+  setTimeout(hello, 200); // a hidden tab runs no animation frames
 
   return () => {
     clearInterval(timer);
