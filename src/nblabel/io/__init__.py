@@ -28,7 +28,32 @@ def is_s3_uri(location: Any) -> bool:
     return isinstance(location, str) and location[:5].lower() == "s3://"
 
 
-class AtomicFile(io.BufferedIOBase):
+class AllOrNothing(io.BufferedIOBase):
+    """A writer that publishes its output only when closed without error.
+
+    Subclasses implement ``close`` (commit) and ``abort`` (drop everything, idempotent). Used as
+    a context manager it commits when the block succeeds and aborts when it raises; a writer
+    dropped without being closed is aborted too (io.IOBase's ``__del__`` would commit it).
+    """
+
+    def abort(self) -> None:
+        """Drop everything written; the destination is left as it was."""
+        raise NotImplementedError
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.abort()
+
+
+class AtomicFile(AllOrNothing):
     """A local file written aside and moved into place when closed without error.
 
     Used as a context manager it commits when the block succeeds and removes the partial file
@@ -110,19 +135,6 @@ class AtomicFile(io.BufferedIOBase):
             self._tmp.unlink(missing_ok=True)
         if not self.closed:
             super().close()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def __del__(self) -> None:
-        # io.IOBase's __del__ would close(), i.e. commit, a file abandoned after an error.
-        with contextlib.suppress(Exception):
-            self.abort()
 
 
 def open_writer(

@@ -36,9 +36,9 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from types import TracebackType
 from typing import Any
 
+from nblabel.io import AllOrNothing
 from nblabel.io.progress import Progress
 
 __all__ = [
@@ -406,7 +406,7 @@ def download(
 # -- writing -----------------------------------------------------------------------------------
 
 
-class S3Writer(io.BufferedIOBase):
+class S3Writer(AllOrNothing):
     """A writable binary stream that becomes one S3 object, whole or not at all.
 
     Bytes are buffered up to ``part_size``; the first full part starts a multipart upload. The
@@ -592,23 +592,6 @@ class S3Writer(io.BufferedIOBase):
                 )
         if not self.closed:
             super().close()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def __del__(self) -> None:
-        # Never complete an upload nobody closed: a writer dropped after an error must not
-        # publish half an object (io.IOBase's __del__ would call close()).
-        try:
-            if not self._finished:
-                self.abort()
-        except Exception:
-            pass
 
 
 def put_bytes(
