@@ -12,6 +12,7 @@ import { LabelSession } from "./lib/session.js";
 
 const RESEND_AFTER_MS = 4000;
 const KEEP_BEHIND = 30; // decoded images kept for going back
+const KEEP_AHEAD = 3; // prefetched items kept in place when a new round reorders the queue
 
 function storage() {
   try {
@@ -147,10 +148,16 @@ function render({ model, el }) {
         const item = session.items.get(key);
         if (item) item.proposal = proposal;
       }
-      // The loop reordered the people's queue: keep the prefetched items that are still among
-      // the first, in the new order, and fetch the rest.
+      // The loop reordered the people's queue. The next few prefetched items stay (their pixels
+      // are ready: the next keypresses must not wait); behind them come the held items that are
+      // among the new first ones, in the new order; the rest is fetched in the new order.
+      const next = session.queue.slice(0, KEEP_AHEAD);
       const held = new Set(session.queue);
-      session.queue = msg.order.filter((key) => held.has(key));
+      const auto = new Set(msg.auto);
+      session.queue = [
+        ...next.filter((key) => !auto.has(key)),
+        ...msg.order.filter((key) => held.has(key) && !next.includes(key)),
+      ];
       session.exhausted = false;
       if (msg.progress) model.set("progress", msg.progress);
       show();
