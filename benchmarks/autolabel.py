@@ -430,7 +430,7 @@ def parse_budgets(spec: list[str], n: int) -> list[int]:
 
 
 def parse_seeds(spec: str) -> list[int]:
-    if re.fullmatch(r"\d+", spec):
+    if re.fullmatch(r"\d+", spec):  # a count; single seeds are "0-0" or "3,"
         return list(range(int(spec)))
     if m := re.fullmatch(r"(\d+)-(\d+)", spec):
         return list(range(int(m[1]), int(m[2]) + 1))
@@ -504,8 +504,9 @@ def plot(key: str, runs: list[dict[str, Any]], budgets: list[int], n: int, path:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import warnings
+
+    import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     styles = {
@@ -718,6 +719,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for k in [name] if name else keys:
             spec[k] = values.split(",")
     seeds = parse_seeds(args.seeds)
+    if not seeds:
+        raise SystemExit("no seeds: --seeds N runs seeds 0..N-1; use 0-0 or 3, for single seeds")
     ensure_pip("matplotlib", "matplotlib")
     t_start = time.perf_counter()
     results: dict[str, Any] = {"datasets": {}}
@@ -730,7 +733,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f"{NAMES[key]}: {data.n:,} items, budgets {budgets}, seeds {seeds}; {data.note}")
         runs: list[dict[str, Any]] = []
 
-        def done(run: dict[str, Any], key: str = key, budgets: list[int] = budgets) -> None:
+        def done(
+            run: dict[str, Any], key: str = key, budgets: list[int] = budgets, runs: list = runs
+        ) -> None:
             runs.append(run)
             w = run["wall"]
             last = {b: at_budget(run["nblabel"], b) for b in budgets}
