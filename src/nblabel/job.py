@@ -212,7 +212,8 @@ class Job:
         for position in self._order:
             ordered.add(position)
             key = self.keys[position]
-            if ledger.is_open(key) and key not in exclude:
+            # The loop's random draws may name auto-labeled items: a person checks those too.
+            if ledger.awaits_person(key) and key not in exclude:
                 yield position
         for position in self._row_order(exclude, start):
             if position not in ordered:

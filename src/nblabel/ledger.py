@@ -107,6 +107,16 @@ class Ledger:
         state = self.items.get(item)
         return state is None or (state.label() is None and not state.skipped())
 
+    def awaits_person(self, item: str) -> bool:
+        """True when no person has answered or skipped the item (an auto-label may exist)."""
+        state = self.items.get(item)
+        if state is None:
+            return True
+        label = state.label()
+        if label is not None:
+            return label.kind == "auto"
+        return not state.skipped()
+
     def is_skipped(self, item: str) -> bool:
         """True when the item has no label and was skipped."""
         state = self.items.get(item)

@@ -90,7 +90,7 @@ def assert_whole_rounds(store_path: str | Path, attribute: str, total: int) -> i
         assert sorted(numbers) == list(range(1, number + 1))
         proposals, queue = store.proposals(attribute), store.queue(attribute)
         assert len(proposals) == total - report["human_answers"]  # one for every open item
-        assert len(queue) == len(set(queue)) == report["queued"]
+        assert len(queue) == len(set(queue))
         assert set(queue) <= set(proposals)
         ledger = Ledger()
         ledger.apply(store.annotations(attribute))
@@ -100,7 +100,9 @@ def assert_whole_rounds(store_path: str | Path, attribute: str, total: int) -> i
             for a in ledger.items.get(key, ItemState()).live
             if a.kind == "auto"
         }
-        assert set(live_auto) == set(proposals) - set(queue)
+        # Items left for people are queued; the queue may add random checks of auto-labels.
+        assert set(proposals) - set(live_auto) <= set(queue)
+        assert len(set(queue) - set(live_auto)) == report["queued"]
         assert len(live_auto) == report["auto_labeled"]
         assert all(value == proposals[key][0] for key, value in live_auto.items())
         return number

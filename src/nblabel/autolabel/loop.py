@@ -59,7 +59,7 @@ class RoundReport:
     lower_bound: float
     target: float
     auto_labeled: int
-    queued: int
+    queued: int  # items without a label left for people (the queue adds random checks of auto-labels)
     more_answers_needed: int | None
     seconds: float
     message: str = ""
@@ -285,7 +285,11 @@ def compute_round(
 
     remaining = open_arr[~auto_mask]
     by_margin = remaining[np.argsort(margin[~auto_mask], kind="stable")]
-    randoms = random_order[np.isin(random_order, remaining)]
+    # Random draws come from every open item, auto-labeled ones included: a person's answer to a
+    # random auto-labeled item is the unbiased check of the region the threshold governs (and
+    # it then outranks the auto-label). Drawing only from the rest would starve the held-out
+    # sample of exactly the confident items the bound needs.
+    randoms = random_order[~np.isin(random_order, open_arr[blocked])]
     queue = _interleave(by_margin, randoms, random_fraction)
 
     needed = None
@@ -302,7 +306,7 @@ def compute_round(
             estimated_accuracy=cut.accuracy,
             lower_bound=cut.lower_bound,
             auto_labeled=len(auto),
-            queued=len(queue),
+            queued=len(remaining),
             more_answers_needed=needed,
         ),
         auto=auto,
@@ -312,23 +316,24 @@ def compute_round(
 
 
 def _interleave(ranked: np.ndarray, randoms: np.ndarray, random_fraction: float) -> list[int]:
-    """Merge the uncertainty ranking with random draws, ``random_fraction`` of picks random."""
+    """Merge the uncertainty ranking with random draws, ``random_fraction`` of picks random.
+
+    Every ranked item appears once; random draws (which may include auto-labeled items) are
+    interleaved until the ranking is used up.
+    """
     out: list[int] = []
     seen: set[int] = set()
     i = j = 0
     credit = 0.0
-    while len(out) < len(ranked):
+    while i < len(ranked):
         credit += random_fraction
         if credit >= 1 and j < len(randoms):
             credit -= 1
             pick = int(randoms[j])
             j += 1
-        elif i < len(ranked):
+        else:
             pick = int(ranked[i])
             i += 1
-        else:
-            pick = int(randoms[j])
-            j += 1
         if pick not in seen:
             seen.add(pick)
             out.append(pick)
