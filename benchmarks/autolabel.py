@@ -222,6 +222,7 @@ def run_nblabel(
     estimator: Callable[[], Any] | None = None,
     first: int = 10,
     growth: float = 0.05,
+    progress: bool = False,
 ) -> list[dict[str, Any]]:
     """nblabel's loop with a simulated person; one record per round."""
     from nblabel.autolabel.loop import compute_round, default_estimator
@@ -239,7 +240,7 @@ def run_nblabel(
             human,
             np.flatnonzero(is_open),
             estimator=make(),
-            seed=seed * 100_003 + r,
+            seed=seed,  # the worker passes its one seed to every round
             round_number=r,
             **(loop_kwargs or {}),
         )
@@ -268,6 +269,11 @@ def run_nblabel(
             rec["model_acc"] = float(np.mean(y[pos] == val))
             rec["oracle_coverage"] = _oracle_coverage(conf, y[pos] == val) * len(pos) / max(remaining, 1)
         records.append(rec)
+        if progress and len(human) in budgets:
+            log(
+                f"{data.key} seed {seed}: {len(human):,} answers, round {r} took {rep.seconds:.1f} s, "
+                f"coverage {_pct(rec['coverage'])}, accuracy {_fmt(rec['auto_acc'])}"
+            )
         batch = _next_batch(len(human), budgets, first, growth)
         take = rd.queue[:batch]
         if not take:  # budget spent, or nothing left for people
@@ -395,7 +401,7 @@ def run_seed(key: str, budgets: list[int], seed: int, threads: int) -> dict[str,
     data = _DATA[key]
     with _limit_threads(threads):
         t0 = time.perf_counter()
-        nb = run_nblabel(data, budgets, seed)
+        nb = run_nblabel(data, budgets, seed, progress=True)
         t1 = time.perf_counter()
         gt = run_gt_style(data, gt_points(budgets, data.n), seed)
         t2 = time.perf_counter()
