@@ -6,6 +6,7 @@ each uid only after that, so every uid the test has read must be in the store af
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -14,6 +15,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -194,3 +196,31 @@ def test_two_kernels_append_to_one_store_concurrently(
     by_item = {a.item: a for a in stored}
     assert {by_item[f"img{i}.jpg"].annotator for i in range(0, n, 2)} == {"ana"}
     assert {by_item[f"img{i}.jpg"].annotator for i in range(1, n, 2)} == {"bo"}
+
+
+def _open_when_released(path: str, release: Any, results: Any) -> None:
+    """Child process: wait for the release, open the fresh store, report the outcome."""
+    release.wait()
+    try:
+        SQLiteStore(path).close()
+        results.put("ok")
+    except OSError as exc:
+        results.put(str(exc))
+
+
+def test_many_kernels_open_one_fresh_store_at_once(tmp_path: Path) -> None:
+    # Switching a new file to WAL does not wait on SQLite's busy handler; opening must retry instead.
+    ctx = multiprocessing.get_context("fork")
+    outcomes: list[str] = []
+    for trial in range(15):
+        release, results = ctx.Event(), ctx.Queue()
+        path = str(tmp_path / f"fresh{trial}.sqlite")
+        procs = [ctx.Process(target=_open_when_released, args=(path, release, results)) for _ in range(6)]
+        for p in procs:
+            p.start()
+        release.set()
+        outcomes += [results.get(timeout=TIMEOUT) for _ in procs]
+        for p in procs:
+            p.join(TIMEOUT)
+    assert [o for o in outcomes if o != "ok"] == []
+    assert len(outcomes) == 90

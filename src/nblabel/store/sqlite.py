@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -57,6 +58,34 @@ CREATE TRIGGER IF NOT EXISTS annotations_no_delete BEFORE DELETE ON annotations
 BEGIN SELECT RAISE(ABORT, 'nblabel annotations are append-only'); END;
 """
 
+# How long opening waits for other kernels that are opening or writing the same store.
+OPEN_TIMEOUT = 30.0
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open ``path`` in WAL mode with the schema in place, waiting out other kernels doing the same.
+
+    SQLite does not call its busy handler while another connection is switching a new file to WAL
+    or recovering its WAL index, so two kernels opening one fresh store at once can get "database
+    is locked" immediately. Those steps are short; retry them with backoff until OPEN_TIMEOUT.
+    """
+    deadline = time.monotonic() + OPEN_TIMEOUT
+    delay = 0.005
+    while True:
+        db = sqlite3.connect(path, timeout=OPEN_TIMEOUT, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+            return db
+        except sqlite3.OperationalError as exc:
+            db.close()
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
 _COLUMNS = "seq, uid, item, attribute, annotator, kind, value, confidence, created, target"
 
 
@@ -73,10 +102,7 @@ class SQLiteStore:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db = _connect(self.path)
         except (OSError, sqlite3.Error) as exc:
             raise OSError(f"cannot open the nblabel store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
