@@ -51,6 +51,7 @@ from nblabel.io.s3 import (
 from nblabel.ledger import HUMAN_KINDS
 from nblabel.manifest import is_missing, write_manifest
 from nblabel.tasks.classification import Classification
+from nblabel.tasks.custom import CustomTask
 
 if TYPE_CHECKING:
     from nblabel.job import Job
@@ -121,14 +122,18 @@ class ExportResult:
 # -- GT's worker-response and consolidation files ---------------------------------------------------
 
 
-def _element(task: Any) -> tuple[str, str]:
-    """GT's crowd HTML element for a task and the key its answer goes under."""
+def _answer_content(task: Any) -> Callable[[Any], dict[str, Any]]:
+    """A task's answer as GT's ``answerContent``: the form output of its crowd HTML element."""
+    if isinstance(task, CustomTask):
+        return lambda value: value  # a custom task's answer is its template's form output
     if not isinstance(task, Classification):
         raise TypeError(f"exporting worker responses of {task!r} is not supported yet")
     element = "crowd-image-classifier" if task.media == "image" else "crowd-classifier"
     if task.multi_label:
-        return element + "-multi-select", "labels"
-    return element, "label"
+        element, field = element + "-multi-select", "labels"
+    else:
+        field = "label"
+    return lambda value: {element: {field: value}}
 
 
 def _submission_time(created: str) -> str:
@@ -160,7 +165,7 @@ def worker_responses(job: Job) -> dict[int, list[dict[str, Any]]]:
         Row position (GT's ``datasetObjectId``) to its ``answers`` list; items nobody answered
         are absent.
     """
-    element, field = _element(job.task)
+    content = _answer_content(job.task)
     retracted: set[str] = set()
     given: dict[tuple[str, str], list[Any]] = {}
     for a in job.store.annotations(job.attribute):
@@ -180,7 +185,7 @@ def worker_responses(job: Job) -> dict[int, list[dict[str, Any]]]:
             continue
         out.setdefault(job.position(a.item), []).append(
             {
-                "answerContent": {element: {field: a.value}},
+                "answerContent": content(a.value),
                 "submissionTime": _submission_time(a.created),
                 "workerId": a.annotator,
             }
@@ -436,8 +441,8 @@ def _consolidation(job: Job, output: Any) -> list[tuple[str, dict[str, Any]]]:
     entries = []
     for position, key in enumerate(job.keys):
         label = job.current(key)
-        if label is None or label.kind not in HUMAN_KINDS:
-            continue
+        if label is None or label.kind not in HUMAN_KINDS or is_missing(output.at[position, attr]):
+            continue  # missing: a custom task's post-annotation function gave no label
         content = {attr: output.at[position, attr], meta: output.at[position, meta]}
         entries.append(
             (

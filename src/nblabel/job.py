@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
-from nblabel.items import item_keys
+from nblabel.items import item_keys, source_column
 from nblabel.ledger import HUMAN_KINDS, Ledger
 from nblabel.manifest import read_manifest
 from nblabel.store import Annotation, Store, open_store
@@ -115,6 +115,8 @@ class Job:
             raise TypeError(f"data must be a DataFrame or a manifest path, got {type(data).__name__}")
         self.data = data.reset_index(drop=True)
         wanted = "source-ref" if task.media == "image" else "source"
+        if task.media == "any":  # a custom task shows whatever its template makes of a line
+            wanted = source_column(self.data)
         if wanted not in self.data.columns:
             raise ValueError(
                 f"{type(task).__name__} labels the {task.media} in each line's {wanted!r}, but the "
@@ -520,9 +522,18 @@ class Job:
         out = self.data.copy()
         labels = list(out[attr]) if attr in out else [pd.NA] * len(out)
         metas = list(out[meta]) if meta in out else [pd.NA] * len(out)
+        # A task-level consolidation (a custom task's post-annotation function) decides the
+        # labels of the items people answered; None from it means "no label".
+        consolidate = getattr(self.task, "consolidate", None)
+        consolidated = consolidate(self) if consolidate is not None else None
         for position, key in enumerate(self.keys):
             a = self._ledger.label(key)
             if a is None:
+                continue
+            if consolidated is not None and key in consolidated:
+                result = consolidated[key]
+                if result is not None:
+                    labels[position], metas[position] = result
                 continue
             labels[position], metas[position] = self.task.to_gt(
                 a.value,

@@ -1,0 +1,235 @@
+"""Ground Truth worker templates: Liquid with GT's filters, rendered in the kernel.
+
+A GT worker task template is HTML with Liquid in it and GT's ``crowd-*`` elements
+(gt-formats.md §6). The template is rendered once per item against ``{"task": {"input":
+taskInput}}``, where ``taskInput`` is what the pre-annotation function returned. Rendering uses
+python-liquid with autoescape on, as GT does: every value from the data is HTML-escaped unless
+the template opts out with ``skip_autoescape``. GT's extra filters behave as GT documents them:
+
+- ``grant_read_access``: an ``s3://`` URI becomes a SigV4 presigned HTTPS URL (one hour); a
+  local path or ``file://`` URI becomes a ``data:`` URL holding the file's bytes, so the
+  notebook's browser can show it without a file server; ``http(s)://`` and ``data:`` URLs pass
+  unchanged.
+- ``to_json``: the value as JSON. As in GT it is not HTML-escaped (GT's docs write
+  ``{{ x | to_json | escape }}`` inside attributes), but ``<``, ``>``, ``&`` and ``'`` are
+  written as ``\\u003c`` etc., so a data value can never close a tag or a single-quoted
+  attribute; the JSON means the same.
+- ``escape`` / ``escape_once``: Liquid's, HTML-escaping (``escape_once`` leaves entities alone).
+- ``skip_autoescape``: the value unescaped. Only for HTML you control.
+
+The template itself is the user's own code: its markup and scripts run in the notebook page.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from liquid import Environment
+from liquid.exceptions import LiquidError
+from markupsafe import Markup
+
+__all__ = [
+    "GT_ELEMENTS",
+    "SUPPORTED_ELEMENTS",
+    "TemplateError",
+    "WorkerTemplate",
+]
+
+#: The crowd HTML elements nblabel draws (js/crowd/), each producing GT's documented output.
+SUPPORTED_ELEMENTS: tuple[str, ...] = (
+    "crowd-alert",
+    "crowd-bounding-box",
+    "crowd-button",
+    "crowd-card",
+    "crowd-checkbox",
+    "crowd-classifier",
+    "crowd-classifier-multi-select",
+    "crowd-entity-annotation",
+    "crowd-form",
+    "crowd-image-classifier",
+    "crowd-image-classifier-multi-select",
+    "crowd-input",
+    "crowd-instructions",
+    "crowd-keypoint",
+    "crowd-polygon",
+    "crowd-radio-button",
+    "crowd-radio-group",
+    "crowd-slider",
+    "crowd-text-area",
+    "crowd-toggle-button",
+)
+
+#: Every element of GT's crowd HTML element reference (SMDG sms-ui-template-reference.md).
+GT_ELEMENTS: frozenset[str] = frozenset(
+    {
+        *SUPPORTED_ELEMENTS,
+        "crowd-badge",
+        "crowd-fab",
+        "crowd-icon-button",
+        "crowd-instance-segmentation",
+        "crowd-line",
+        "crowd-modal",
+        "crowd-polyline",
+        "crowd-semantic-segmentation",
+        "crowd-tab",
+        "crowd-tabs",
+        "crowd-toast",
+    }
+)
+
+_TAG = re.compile(r"<\s*(crowd-[A-Za-z0-9-]+)")
+# GT templates load GT's own element definitions from its CDN; nblabel defines the elements
+# itself, and a second definition of the same custom element would throw in the browser.
+_GT_SCRIPT = re.compile(
+    r"<script\b[^>]*\bsrc\s*=\s*[\"']?https?://assets\.crowd\.aws/[^>]*>\s*</script\s*>", re.IGNORECASE
+)
+_SAFE_JSON = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"})
+
+
+class TemplateError(ValueError):
+    """A worker template that cannot be used; the message names the template and the cause."""
+
+
+def _json(value: Any) -> Markup:
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TemplateError(f"to_json: {exc}") from exc
+    return Markup(text.translate(_SAFE_JSON))
+
+
+def data_url(path: Path) -> str:
+    """A ``data:`` URL holding a local file's bytes, typed from its name."""
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+class WorkerTemplate:
+    """A GT worker template, parsed once and rendered per item.
+
+    Parameters
+    ----------
+    template
+        The template's HTML, or the path of a file holding it (``.html``/``.liquid`` or any
+        existing file).
+    s3_client
+        The boto3 S3 client that signs ``grant_read_access`` URLs; default from the standard
+        AWS settings.
+
+    Raises
+    ------
+    TemplateError
+        The file cannot be read, the Liquid does not parse (line and column named), or the
+        template uses ``crowd-*`` elements nblabel does not draw (each named).
+    """
+
+    def __init__(self, template: str | os.PathLike[str], *, s3_client: Any = None) -> None:
+        self.origin, source = _load(template)
+        self.s3_client = s3_client
+        self.elements = frozenset(m.group(1).lower() for m in _TAG.finditer(source))
+        unsupported = sorted(self.elements - set(SUPPORTED_ELEMENTS))
+        if unsupported:
+            known = [e for e in unsupported if e in GT_ELEMENTS]
+            unknown = [e for e in unsupported if e not in GT_ELEMENTS]
+            parts = []
+            if known:
+                parts.append(f"nblabel does not support {', '.join(f'<{e}>' for e in known)} yet")
+            if unknown:
+                verb = "is not a Ground Truth crowd element" if len(unknown) == 1 else "are not Ground Truth crowd elements"
+                parts.append(f"{', '.join(f'<{e}>' for e in unknown)} {verb}")
+            raise TemplateError(
+                f"{self.origin}: {'; '.join(parts)}. Supported: {', '.join(SUPPORTED_ELEMENTS)}"
+            )
+        env = Environment(autoescape=True)
+        env.filters["grant_read_access"] = self._grant_read_access
+        env.filters["to_json"] = _json
+        env.filters["skip_autoescape"] = lambda value: Markup("" if value is None else str(value))
+        try:
+            self._template = env.from_string(_GT_SCRIPT.sub("", source))
+        except LiquidError as exc:
+            raise TemplateError(f"{self.origin}: the Liquid does not parse: {exc}") from None
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"WorkerTemplate({self.origin!r})"
+
+    def render(self, task_input: Any) -> str:
+        """The template's HTML for one item, with ``task.input`` bound to ``task_input``.
+
+        Raises
+        ------
+        TemplateError
+            A filter failed (a file to grant access to is missing, an unknown filter, a value
+            ``to_json`` cannot encode); the message says which.
+        """
+        try:
+            return self._template.render(task={"input": task_input})
+        except TemplateError:
+            raise
+        except LiquidError as exc:
+            raise TemplateError(f"{self.origin}: {exc}") from None
+
+    def _grant_read_access(self, value: Any) -> str:
+        ref = "" if value is None else str(value).strip()
+        scheme = urlparse(ref).scheme.lower()
+        if scheme == "s3":
+            from nblabel.io.s3 import presigned_url
+
+            try:
+                return presigned_url(ref, client=self.s3_client)
+            except Exception as exc:  # bad URI, no credentials: say which object
+                raise TemplateError(f"grant_read_access: cannot sign {ref}: {exc}") from exc
+        if scheme in ("http", "https", "data"):
+            return ref
+        if not ref:
+            raise TemplateError("grant_read_access: the value is empty")
+        from nblabel.media import MediaError, local_path
+
+        try:
+            return data_url(local_path(ref))
+        except MediaError as exc:
+            raise TemplateError(f"grant_read_access: {exc}") from None
+        except OSError as exc:
+            raise TemplateError(f"grant_read_access: cannot read {ref}: {exc.strerror or exc}") from None
+
+
+def _load(template: str | os.PathLike[str]) -> tuple[str, str]:
+    """(name for messages, source) of a template given as text or as a file path."""
+    if isinstance(template, os.PathLike) or (
+        isinstance(template, str) and "<" not in template and "\n" not in template
+    ):
+        path = Path(template)
+        try:
+            return str(path), path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise TemplateError(f"template file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(f"cannot read the template {path}: {exc}") from None
+    if not isinstance(template, str):
+        raise TypeError(f"template must be HTML text or a file path, got {type(template).__name__}")
+    return "the template", template
+
+
+def task_input_of(result: Any, where: str) -> tuple[Any, bool]:
+    """Check a pre-annotation result (GT's shape) and return (taskInput, human required).
+
+    ``isHumanAnnotationRequired`` defaults to true; GT's own samples spell it as a string.
+    """
+    if not isinstance(result, Mapping) or "taskInput" not in result:
+        raise ValueError(
+            f"{where}: the pre-annotation function must return "
+            '{"taskInput": {...}, "isHumanAnnotationRequired": "true"}, '
+            f"got {str(result)[:200]}"
+        )
+    required = result.get("isHumanAnnotationRequired", result.get("humanAnnotationRequired", True))
+    if isinstance(required, str):
+        required = required.strip().lower() != "false"
+    return result["taskInput"], bool(required)
