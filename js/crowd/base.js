@@ -1,0 +1,97 @@
+// What every nblabel crowd element shares. The elements live in the light DOM (no shadow root)
+// so that a template's own scripts and styles reach them as they reach GT's elements. Text
+// from attributes is inserted as text, never parsed as HTML.
+//
+// The answer protocol, read by collect() in form.js:
+//   el.crowdEntry()        -> [name, value] to put into the form output, or null
+//   el.crowdCheck()        -> "" or a sentence saying what is missing
+//   el.crowdRestore(value) -> show an earlier answer's value for this element's name
+//   el.crowdKey(event)     -> true when the element used a key press (digits, Delete, ...)
+import { h } from "../lib/dom.js";
+import { parseRelaxed } from "./relaxed-json.js";
+
+export { h };
+
+/** Register a custom element once (several widgets share one page's registry). */
+export function define(name, cls) {
+  if (!customElements.get(name)) customElements.define(name, cls);
+}
+
+/** A JSON-like attribute (GT writes `['a', 'b']`), or `fallback` when absent or unreadable. */
+export function jsonAttr(el, name, fallback) {
+  const raw = el.getAttribute(name);
+  if (raw === null || raw.trim() === "") return fallback;
+  try {
+    return parseRelaxed(raw);
+  } catch (err) {
+    el.dataset.crowdError = `${name}: ${err.message}`;
+    console.warn(`nblabel: <${el.localName}> ${name}:`, err.message);
+    return fallback;
+  }
+}
+
+/** Detach the element's children that are region tags (`short-instructions`, ...). */
+export function takeRegions(el, names) {
+  const out = {};
+  for (const child of [...el.children]) {
+    const name = child.localName;
+    if (names.includes(name) && !(name in out)) {
+      out[name] = child;
+      child.remove();
+    }
+  }
+  return out;
+}
+
+/** Move all of a node's children into `target`. */
+export function moveChildren(from, target) {
+  while (from.firstChild) target.append(from.firstChild);
+  return target;
+}
+
+/** The digit key's index (1 -> 0, ..., 9 -> 8, 0 -> 9), or -1. */
+export function digitIndex(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey) return -1;
+  const index = "1234567890".indexOf(event.key);
+  return event.key.length === 1 ? index : -1;
+}
+
+/** The key label of the choice at `index` (1-9, 0), or "" past the tenth. */
+export function keyLabel(index) {
+  return index < 10 ? "1234567890"[index] : "";
+}
+
+/** GT's instructions regions of a task element, as a side panel. */
+export function instructionsPanel(regions) {
+  const parts = [];
+  const short = regions["short-instructions"];
+  if (short) parts.push(moveChildren(short, h("div", { class: "crowd-short-instructions" })));
+  const full = regions["full-instructions"];
+  if (full) {
+    const summary = h("summary", { text: full.getAttribute("header") || "View full instructions" });
+    parts.push(h("details", { class: "crowd-full-instructions" }, [summary, moveChildren(full, h("div"))]));
+  }
+  return parts.length ? h("div", { class: "crowd-instructions-panel" }, parts) : null;
+}
+
+/**
+ * Base class: builds once on first connection (moving an element re-connects it), and gives
+ * the element's `name`.
+ */
+export class CrowdElement extends HTMLElement {
+  connectedCallback() {
+    if (this._built) return;
+    this._built = true;
+    this.build();
+  }
+
+  build() {}
+
+  get crowdName() {
+    return this.getAttribute("name") || this.localName;
+  }
+
+  crowdCheck() {
+    return "";
+  }
+}

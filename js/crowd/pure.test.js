@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { mergeEntries } from "./answer.js";
+import { boxFrom, near, toImage } from "./geometry.js";
+import { codePointOffset, overlaps, segments, utf16Offset } from "./spans.js";
+
+test("checkboxes sharing a name merge into one object, as GT documents", () => {
+  const answer = mergeEntries([
+    ["image_attributes", { blurry: true }],
+    ["image_attributes", { dim: true }],
+    ["image_attributes", { exposed: false }],
+    ["tag", "a"],
+    ["tag", "b"],
+  ]);
+  assert.deepEqual(answer, { image_attributes: { blurry: true, dim: true, exposed: false }, tag: "b" });
+});
+
+test("pointer positions map to natural image pixels, clamped", () => {
+  const rect = { left: 10, top: 20, width: 400, height: 300 };
+  assert.deepEqual(toImage(210, 170, rect, 800, 600), { x: 400, y: 300 });
+  assert.deepEqual(toImage(0, 1000, rect, 800, 600), { x: 0, y: 600 });
+});
+
+test("a box from two corners in any order, whole pixels", () => {
+  assert.deepEqual(boxFrom({ x: 300.4, y: 20.6 }, { x: 100.2, y: 220 }), { left: 100, top: 21, width: 200, height: 199 });
+  assert.ok(near({ x: 0, y: 0 }, { x: 3, y: 4 }, 5));
+  assert.ok(!near({ x: 0, y: 0 }, { x: 3, y: 4 }, 4.9));
+});
+
+test("entity offsets count code points, like Python", () => {
+  const text = "a😀b café";
+  // "b" is UTF-16 index 3 but code point 2
+  assert.equal(codePointOffset(text, 3), 2);
+  assert.equal(utf16Offset(text, 2), 3);
+  assert.equal(codePointOffset(text, text.length), [...text].length);
+  for (let n = 0; n <= [...text].length; n += 1) assert.equal(codePointOffset(text, utf16Offset(text, n)), n);
+});
+
+test("segments cover the text; overlaps are found", () => {
+  const entities = [
+    { label: "b", startOffset: 6, endOffset: 8 },
+    { label: "a", startOffset: 0, endOffset: 2 },
+  ];
+  assert.deepEqual(
+    segments(10, entities).map((s) => [s.start, s.end, s.entity?.label ?? null]),
+    [
+      [0, 2, "a"],
+      [2, 6, null],
+      [6, 8, "b"],
+      [8, 10, null],
+    ],
+  );
+  assert.ok(overlaps(entities, 1, 3));
+  assert.ok(!overlaps(entities, 2, 6));
+});

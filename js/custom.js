@@ -1,0 +1,357 @@
+// nblabel custom-task widget: each item is the user's Ground Truth worker template, rendered in
+// the kernel (Liquid, autoescaped) and shown with nblabel's crowd-* elements (js/crowd/).
+//
+// The template is the user's own code: its markup is inserted as HTML and its scripts run in
+// the page, as in GT's worker page; values from the data were HTML-escaped by Liquid. Its
+// <style> rules are wrapped in @scope so they style the item, not the notebook.
+//
+// Answers follow the classification widget's protocol (lib/session.js, lib/outbox.js): Submit
+// (or Ctrl+Enter) records the form output, shows the next prefetched item and sends the answer;
+// the kernel stores it and acknowledges; unacknowledged answers are re-sent.
+import { ELEMENTS, collect, restore } from "./crowd/index.js";
+import { h, setText } from "./lib/dom.js";
+import { uid } from "./lib/ids.js";
+import { Outbox } from "./lib/outbox.js";
+import { LabelSession } from "./lib/session.js";
+
+const RESEND_AFTER_MS = 4000;
+const loadedScripts = new Set(); // external template scripts load once per page
+
+function storage() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when a key press belongs to a text field, a select or a slider, not to the widget. */
+function typing(target) {
+  if (!(target instanceof Element)) return false;
+  if (target.isContentEditable) return true;
+  if (target.tagName === "TEXTAREA" || target.tagName === "SELECT") return true;
+  return target.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(target.type);
+}
+
+/** Insert a rendered template: scoped styles, then its scripts, run in order. */
+function insertTemplate(host, html) {
+  host.innerHTML = html;
+  for (const style of host.querySelectorAll("style")) {
+    style.textContent = `@scope (.nbl-template) {\n${style.textContent}\n}`;
+  }
+  for (const old of host.querySelectorAll("script")) {
+    const script = document.createElement("script");
+    for (const attr of old.attributes) script.setAttribute(attr.name, attr.value);
+    const src = old.getAttribute("src");
+    if (src) {
+      if (loadedScripts.has(src)) {
+        old.remove();
+        continue;
+      }
+      loadedScripts.add(src);
+    } else if (old.type === "module") {
+      script.textContent = old.textContent;
+    } else {
+      // Each item runs its script again: a block keeps its let/const from clashing with the
+      // previous item's, while its functions stay global (for onclick="..." handlers).
+      script.textContent = `{\n${old.textContent}\n}`;
+    }
+    old.replaceWith(script);
+  }
+  document.dispatchEvent(new Event("all-crowd-elements-ready"));
+}
+
+function render({ model, el }) {
+  const windowSize = model.get("window");
+  const session = new LabelSession();
+  const outbox = new Outbox(model.get("job_id"), storage());
+  const answerTimes = [];
+  let requesting = false;
+  let shownKey = undefined;
+  let shownFor = undefined; // the answer the item on screen was restored from
+
+  // -- DOM ------------------------------------------------------------------------------------
+  const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
+  const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
+  const status = h("span", { class: "nbl-status", "data-testid": "nbl-status", role: "status" });
+  const header = h("div", { class: "nbl-header" }, [
+    h("span", { class: "nbl-title", text: model.get("title") }),
+    position,
+    progress,
+    status,
+  ]);
+  const host = h("div", { class: "nbl-template", "data-testid": "nbl-template" });
+  const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
+  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const stage = h("div", { class: "nbl-stage nbl-custom-stage" }, [host, message]);
+  const button = (name, label, hint, intent) =>
+    h("button", {
+      class: `nbl-action nbl-${name}`,
+      type: "button",
+      "data-testid": `nbl-${name}`,
+      title: hint,
+      text: label,
+      onclick: () => act(intent),
+    });
+  const submitButton = button("submit", "Submit ⌃⏎", "Submit the answer (Ctrl+Enter)", { type: "submit" });
+  const actions = h("div", { class: "nbl-actions" }, [
+    button("back", "← Back", "Previous item (←)", { type: "back" }),
+    button("forward", "Forward →", "Next item (→)", { type: "forward" }),
+    button("undo", "Undo", "Undo the last answer (z or Backspace)", { type: "undo" }),
+    button("skip", "Skip", "Skip this item (s)", { type: "skip" }),
+    submitButton,
+  ]);
+  const help = h("div", {
+    class: "nbl-help",
+    text: "Keys: Ctrl+Enter submit · s skip · z undo · ← → revisit (outside text fields) · 1–9 pick a category or label",
+  });
+  const root = h(
+    "div",
+    {
+      class: "nblabel nbl-custom",
+      tabindex: "0",
+      "data-testid": "nbl-root",
+      "data-lm-suppress-shortcuts": "true",
+      "data-elements": ELEMENTS.length,
+    },
+    [header, stage, problem, actions, help],
+  );
+  el.append(root);
+
+  // -- talking to the kernel ------------------------------------------------------------------
+  function trySend(msg) {
+    try {
+      model.send(msg);
+    } catch (err) {
+      console.warn("nblabel: could not send, will retry", err);
+    }
+  }
+
+  function send(msg) {
+    outbox.add(msg, performance.now());
+    trySend(msg);
+    showStatus();
+  }
+
+  function requestMore() {
+    if (requesting || session.exhausted || session.ahead >= windowSize) return;
+    requesting = true;
+    trySend({ type: "more", count: windowSize - session.ahead, exclude: session.exclude(outbox.keys()) });
+  }
+
+  function receive(msg) {
+    if (msg.type === "items") {
+      if (msg.reply) requesting = false;
+      session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
+      if (msg.progress) model.set("progress", msg.progress);
+      show();
+      requestMore();
+    } else if (msg.type === "ack") {
+      outbox.ack(msg.uids);
+      if (msg.progress) model.set("progress", msg.progress);
+      showStatus();
+      showProgress();
+    } else if (msg.type === "store-error") {
+      flash(`Could not save answers yet: ${msg.reason}. They are kept and retried.`);
+    } else if (msg.type === "rejected") {
+      outbox.ack([msg.uid]);
+      flash(`Not saved: ${msg.reason}`);
+      showStatus();
+    } else if (msg.type === "goto") {
+      // The kernel undid an answer from an earlier session: show that item again.
+      session.add(msg.items);
+      const index = session.trail.indexOf(msg.key);
+      if (index === -1) {
+        session.queue = session.queue.filter((k) => k !== msg.key);
+        session.trail.splice(Math.min(session.pos, session.trail.length), 0, msg.key);
+      } else {
+        session.pos = index;
+      }
+      session.values.set(msg.key, null);
+      shownKey = undefined;
+      show();
+    }
+  }
+
+  // -- drawing --------------------------------------------------------------------------------
+  function show() {
+    const key = session.current;
+    const item = session.currentItem;
+    const value = key === null ? null : session.values.get(key) ?? null;
+    message.hidden = true;
+    if (key !== shownKey || value !== shownFor) {
+      shownKey = key;
+      shownFor = value;
+      problem.hidden = true;
+      host.replaceChildren();
+      if (item && !item.error) {
+        insertTemplate(host, item.html);
+        if (value) restore(host, value);
+      }
+      // Templates without a crowd-form (an entity template) submit with the widget's button.
+      submitButton.hidden = Boolean(host.querySelector("crowd-form"));
+    }
+    if (!item) {
+      message.hidden = false;
+      setText(message, session.exhausted ? doneText() : "Loading the next items…");
+      root.dataset.itemKey = "";
+      root.dataset.state = session.exhausted ? "done" : "loading";
+      setText(position, "");
+    } else {
+      if (item.error) {
+        problem.hidden = false;
+        setText(problem, `Cannot show this item: ${item.error}. Press s to skip it.`);
+      }
+      root.dataset.state = item.error ? "error" : "item";
+      root.dataset.itemKey = item.key;
+      setText(position, `Item ${item.position + 1} of ${item.total}${session.revisiting ? " (revisiting)" : ""}`);
+    }
+    showProgress();
+    showStatus();
+  }
+
+  function doneText() {
+    const p = model.get("progress");
+    return `All done: ${p.labeled} labeled, ${p.skipped} skipped of ${p.total}.`;
+  }
+
+  function showProgress() {
+    const p = model.get("progress");
+    let rate = "";
+    if (answerTimes.length >= 2) {
+      const span = answerTimes[answerTimes.length - 1] - answerTimes[0];
+      if (span > 0) rate = ` · ${(((answerTimes.length - 1) * 60000) / span).toFixed(1)} items/min`;
+    }
+    setText(progress, `${p.labeled} labeled · ${p.skipped} skipped · ${p.remaining} left${rate}`);
+    root.dataset.labeled = String(p.labeled);
+  }
+
+  function showStatus() {
+    const n = outbox.size;
+    setText(status, n ? `${n} unsaved` : "saved");
+    status.classList.toggle("nbl-unsaved", n > 0);
+    root.dataset.unacked = String(n);
+  }
+
+  function flash(textValue) {
+    problem.hidden = false;
+    setText(problem, textValue);
+  }
+
+  // -- acting ---------------------------------------------------------------------------------
+  function submit() {
+    const item = session.currentItem;
+    if (!item || item.error) return;
+    // GT's crowd-form inherits a form's events: a template may veto the submission.
+    const form = host.querySelector("crowd-form");
+    if (form && !form.dispatchEvent(new Event("submit", { cancelable: true }))) return;
+    const { answer, problems } = collect(host);
+    if (problems.length) {
+      flash(problems.join(" "));
+      return;
+    }
+    record(session.answer(answer, uid()));
+  }
+
+  function act(intent) {
+    const item = session.currentItem;
+    switch (intent.type) {
+      case "submit":
+        submit();
+        return;
+      case "reset":
+        shownKey = undefined;
+        session.values.set(session.current, null);
+        show();
+        return;
+      case "skip":
+        if (item) record(session.skip(uid()));
+        return;
+      case "undo": {
+        session.exhausted = false;
+        const msg = session.undo(uid());
+        if (msg) {
+          send(msg);
+          show();
+        } else if (!session.answers.length) {
+          send({ type: "undo", uid: uid(), key: null, target: null });
+        }
+        requestMore();
+        return;
+      }
+      case "back":
+        if (session.back()) show();
+        return;
+      case "forward":
+        if (session.forward()) show();
+        return;
+      default:
+    }
+  }
+
+  function record(msg) {
+    if (!msg) return;
+    show(); // paint the next item first: the kernel round trip is not on the critical path
+    answerTimes.push(performance.now());
+    if (answerTimes.length > 20) answerTimes.shift();
+    send(msg);
+    requestMore();
+  }
+
+  function onKeydown(event) {
+    if (event.defaultPrevented) return;
+    let intent = null;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) intent = { type: "submit" };
+    else if (typing(event.target) || event.altKey || event.ctrlKey || event.metaKey) return;
+    else {
+      // The focused crowd element, else the first one that takes keys, gets the key first.
+      let tool = event.target instanceof Element ? event.target : null;
+      while (tool && tool !== root && typeof tool.crowdKey !== "function") tool = tool.parentElement;
+      if (!tool || tool === root) tool = [...host.querySelectorAll("*")].find((e) => typeof e.crowdKey === "function");
+      if (tool?.crowdKey(event)) {
+        event.preventDefault();
+        event.stopPropagation();
+        return;
+      }
+      intent =
+        {
+          s: { type: "skip" },
+          S: { type: "skip" },
+          z: { type: "undo" },
+          Z: { type: "undo" },
+          Backspace: { type: "undo" },
+          ArrowLeft: { type: "back" },
+          ArrowRight: { type: "forward" },
+        }[event.key] ?? null;
+    }
+    if (!intent) return;
+    event.preventDefault();
+    event.stopPropagation();
+    act(intent);
+  }
+
+  root.addEventListener("keydown", onKeydown);
+  host.addEventListener("crowd-submit", () => act({ type: "submit" }));
+  host.addEventListener("crowd-reset", () => act({ type: "reset" }));
+  const onMsg = (msg) => receive(msg);
+  model.on("msg:custom", onMsg);
+  const onProgress = () => showProgress();
+  model.on("change:progress", onProgress);
+  const timer = setInterval(() => {
+    for (const msg of outbox.due(performance.now(), RESEND_AFTER_MS)) trySend(msg);
+  }, 1000);
+
+  // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
+  const leftover = outbox.due(performance.now(), -1);
+  requesting = true;
+  show();
+  trySend({ type: "hello", resend: leftover });
+
+  return () => {
+    clearInterval(timer);
+    model.off("msg:custom", onMsg);
+    model.off("change:progress", onProgress);
+  };
+}
+
+export default { render };
