@@ -302,7 +302,12 @@ function render({ model, el }) {
     if (event.defaultPrevented) return;
     let intent = null;
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) intent = { type: "submit" };
-    else if (typing(event.target) || event.altKey || event.ctrlKey || event.metaKey) return;
+    else if (typing(event.target)) {
+      // The key belongs to the field (a letter, an arrow on a slider): the notebook around the
+      // widget must not act on it (JupyterLab's handlers would take arrows and letters).
+      event.stopPropagation();
+      return;
+    } else if (event.altKey || event.ctrlKey || event.metaKey) return;
     else {
       // The focused crowd element, else the first one that takes keys, gets the key first.
       let tool = event.target instanceof Element ? event.target : null;

@@ -11,6 +11,14 @@ function nativeEntry(el) {
   return el.value === "" ? null : [el.name, el.value];
 }
 
+// A control that is part of one of nblabel's crowd elements (a radio button's <input>).
+function insideElement(el, scope) {
+  for (let node = el.parentElement; node && node !== scope; node = node.parentElement) {
+    if (typeof node.crowdEntry === "function") return true;
+  }
+  return false;
+}
+
 /**
  * The form output of everything under `scope`, and the problems that block submitting it.
  * @returns {{answer: object, problems: string[]}}
@@ -24,7 +32,7 @@ export function collect(scope) {
       if (problem) problems.push(problem);
       const entry = el.crowdEntry();
       if (entry) entries.push(entry);
-    } else if (/^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName) && el.hasAttribute("name")) {
+    } else if (/^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName) && el.hasAttribute("name") && !insideElement(el, scope)) {
       const entry = nativeEntry(el);
       if (entry) entries.push(entry);
     }

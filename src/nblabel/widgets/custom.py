@@ -71,7 +71,9 @@ class CustomWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget."""
-        self.feed.close()
+        feed = getattr(self, "feed", None)  # absent when __init__ failed half way
+        if feed is not None:
+            feed.close()
         super().close()
 
     def _on_custom(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
@@ -91,7 +93,7 @@ class CustomWidget(anywidget.AnyWidget):
         except Exception:  # a bad message must not kill the comm; say so in the log
             log.exception("nblabel custom widget: cannot handle %r", kind)
 
-    def _send(self, message: dict[str, Any]) -> None:
+    def _reply(self, message: dict[str, Any]) -> None:
         with self._lock:
             self.send(message)
 
@@ -100,18 +102,18 @@ class CustomWidget(anywidget.AnyWidget):
         try:
             undone = self.feed.apply(message)
         except (ValueError, KeyError, TypeError) as exc:
-            self._send({"type": "rejected", "uid": uid, "reason": str(exc)})
+            self._reply({"type": "rejected", "uid": uid, "reason": str(exc)})
             return
         except OSError as exc:  # disk full, read-only store: keep it unacked so it is re-sent
             log.error("nblabel: cannot store an answer: %s", exc)
-            self._send({"type": "store-error", "uid": uid, "reason": str(exc)})
+            self._reply({"type": "store-error", "uid": uid, "reason": str(exc)})
             return
         progress = self.job.progress._asdict()
         self.progress = progress
-        self._send({"type": "ack", "uids": [uid], "progress": progress})
+        self._reply({"type": "ack", "uids": [uid], "progress": progress})
         if undone is not None:
             items = self._payloads([self.job.position(undone.item)])
-            self._send({"type": "goto", "key": undone.item, "items": items})
+            self._reply({"type": "goto", "key": undone.item, "items": items})
 
     def _send_next(self, count: int, exclude: Collection[str]) -> None:
         """Render the next open items in a worker thread (S3 signing, local files) and send them."""
@@ -134,7 +136,7 @@ class CustomWidget(anywidget.AnyWidget):
                     "reply": True,
                     "progress": self.job.progress._asdict(),
                 }
-                self._send(message)
+                self._reply(message)
             except Exception:
                 log.exception("nblabel custom widget: cannot prepare items")
 
