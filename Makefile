@@ -48,7 +48,7 @@ unit: install
 	$(PY) -m pytest -q tests -m "not browser"
 
 jstest: node_modules/.bin/esbuild
-	node --test js/lib/
+	node --test js/lib/ js/crowd/
 
 e2e: install chromium
 	$(PY) -m pytest -q tests -m browser

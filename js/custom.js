@@ -58,6 +58,11 @@ function insertTemplate(host, html) {
     }
     old.replaceWith(script);
   }
+  // Notebook 7 reads its shortcuts in the capture phase and only spares an event whose target
+  // itself carries this mark (G7): every control the person can focus gets it.
+  for (const control of host.querySelectorAll("input, textarea, select, button, a[href], [tabindex], [contenteditable]")) {
+    control.setAttribute("data-lm-suppress-shortcuts", "true");
+  }
   document.dispatchEvent(new Event("all-crowd-elements-ready"));
 }
 

@@ -134,7 +134,9 @@ class CustomTask(Task):
         try:
             result = (self.pre or default_pre)(dict(data_object))
         except Exception as exc:
-            raise ValueError(f"{where}: the pre-annotation function failed: {type(exc).__name__}: {exc}") from exc
+            raise ValueError(
+                f"{where}: the pre-annotation function failed: {type(exc).__name__}: {exc}"
+            ) from exc
         return task_input_of(result, where)
 
     def render(self, task_input: Any, item: str = "") -> str:

@@ -143,7 +143,11 @@ class WorkerTemplate:
             if known:
                 parts.append(f"nblabel does not support {', '.join(f'<{e}>' for e in known)} yet")
             if unknown:
-                verb = "is not a Ground Truth crowd element" if len(unknown) == 1 else "are not Ground Truth crowd elements"
+                verb = (
+                    "is not a Ground Truth crowd element"
+                    if len(unknown) == 1
+                    else "are not Ground Truth crowd elements"
+                )
                 parts.append(f"{', '.join(f'<{e}>' for e in unknown)} {verb}")
             raise TemplateError(
                 f"{self.origin}: {'; '.join(parts)}. Supported: {', '.join(SUPPORTED_ELEMENTS)}"
@@ -197,6 +201,8 @@ class WorkerTemplate:
             return data_url(local_path(ref))
         except MediaError as exc:
             raise TemplateError(f"grant_read_access: {exc}") from None
+        except FileNotFoundError:
+            raise TemplateError(f"grant_read_access: file not found: {ref}") from None
         except OSError as exc:
             raise TemplateError(f"grant_read_access: cannot read {ref}: {exc.strerror or exc}") from None
 
@@ -204,7 +210,7 @@ class WorkerTemplate:
 def _load(template: str | os.PathLike[str]) -> tuple[str, str]:
     """(name for messages, source) of a template given as text or as a file path."""
     if isinstance(template, os.PathLike) or (
-        isinstance(template, str) and "<" not in template and "\n" not in template
+        isinstance(template, str) and not any(c in template for c in "<{\n")
     ):
         path = Path(template)
         try:
