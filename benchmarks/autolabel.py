@@ -28,7 +28,7 @@ minutes) and ``digits`` (scikit-learn's 1,797 8x8 digits, written as PNG files).
 Usage::
 
     python benchmarks/autolabel.py [--datasets bbc,fashion] [--seeds 10] \
-        [--budgets bbc=100,150,200,300] [--budgets fashion=1%,2%,5%,10%] [--jobs 1] \
+        [--seeds fashion=3] [--budgets bbc=100,150,200,300] [--budgets fashion=1%,2%,5%,10%] [--jobs 1] \
         [--threads 1] [--cache ~/.cache/nblabel-bench] [--out BENCHMARKS.md] [--json raw.json]
 
 Writes ``docs/img/autolabel-<dataset>.png`` and replaces the section between
@@ -776,7 +776,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="bbc,fashion",
         help="comma list of bbc, fashion (the issue's two; the default), fashion10k, digits",
     )
-    p.add_argument("--seeds", default="10", help="N (seeds 0..N-1), a-b, or a comma list (default 10)")
+    p.add_argument(
+        "--seeds",
+        action="append",
+        default=[],
+        help="N (seeds 0..N-1), a-b, or a comma list (default 10); DATASET=... for one dataset (repeatable)",
+    )
     p.add_argument(
         "--budgets",
         action="append",
@@ -816,9 +821,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             name, values = "", item
         for k in [name] if name else keys:
             spec[k] = values.split(",")
-    seeds = parse_seeds(args.seeds)
-    if not seeds:
-        raise SystemExit("no seeds: --seeds N runs seeds 0..N-1; use 0-0 or 3, for single seeds")
+    seed_spec = dict.fromkeys(keys, "10")
+    for item in args.seeds:
+        name, _, values = item.rpartition("=")
+        for k in [name] if name else keys:
+            seed_spec[k] = values
+    for k, v in seed_spec.items():
+        if not parse_seeds(v):
+            raise SystemExit(f"no seeds for {k}: --seeds N runs seeds 0..N-1; use 0-0 or 3, for single seeds")
     ensure_pip("matplotlib", "matplotlib")
     t_start = time.perf_counter()
     results: dict[str, Any] = {"datasets": {}}
@@ -828,6 +838,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             data = LOADERS[key](args.cache, args.jobs)
         _DATA[key] = data
         budgets = parse_budgets(spec[key], data.n)
+        seeds = parse_seeds(seed_spec[key])
         log(f"{NAMES[key]}: {data.n:,} items, budgets {budgets}, seeds {seeds}; {data.note}")
         runs: list[dict[str, Any]] = []
 

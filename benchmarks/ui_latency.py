@@ -1,7 +1,8 @@
 """Keypress → next item painted, for nblabel's classification widget in a real JupyterLab.
 
-Starts a stock JupyterLab (and, with ``--nodelay``, one with TCP_NODELAY on the kernel
-websocket, see browser-testing.md G1), opens a notebook that displays
+Starts JupyterLab as Jupyter Server ships it (``stock``: nblabel's server extension turned off
+with ``NBLABEL_TCP_NODELAY=0``) and, with ``--nodelay``, as nblabel users get it (``nodelay``: the
+extension sets TCP_NODELAY on the kernel websocket, see ``nblabel.server_extension``), opens a notebook that displays
 ``nl.Job(..., nl.ImageClassification([...]))`` (or ``TextClassification``) in headless Debian
 chromium, focuses the widget and labels items with real key presses sent through the Chrome
 DevTools protocol, at a human-like pace that lets the prefetch window refill.
@@ -1161,8 +1162,9 @@ def render_section(
         f"({args.control_presses} presses per run)."
     )
     add(
-        "- Servers: `stock` = `jupyter lab` as users run it; `nodelay` = the same with TCP_NODELAY on the "
-        "kernel websocket (browser-testing.md G1). Run order interleaves: for each run, stock then nodelay, "
+        "- Servers: `stock` = `jupyter lab` as Jupyter Server ships it (nblabel's server extension off, "
+        "`NBLABEL_TCP_NODELAY=0`); `nodelay` = with the extension, as installed: TCP_NODELAY on the "
+        "kernel websocket (`nblabel.server_extension`). Run order interleaves: for each run, stock then nodelay, "
         "images then texts; pooled rows combine the runs. Percentiles interpolate linearly between ranks."
     )
     add("- Long frames: `long-animation-frame` entries (≥ 50 ms) overlapping a press's key → painted window.")

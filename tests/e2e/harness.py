@@ -103,24 +103,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-# G1: jupyter_server never sets TCP_NODELAY on the kernel websocket -> 40 ms Nagle stalls.
-_NODELAY_CONFIG = """\
-# Written by tests/e2e/harness.py (nodelay=True): TCP_NODELAY on kernel websockets (G1).
-from jupyter_server.services.kernels.websocket import KernelWebsocketHandler as _H
-
-_orig_open = _H.open
-
-
-async def _open_nodelay(self, *args, **kwargs):
-    self.set_nodelay(True)
-    self.log.info("nblabel harness: TCP_NODELAY on kernel websocket")
-    return await _orig_open(self, *args, **kwargs)
-
-
-_H.open = _open_nodelay
-"""
-
-
 class JupyterServer:
     """``jupyter lab|notebook`` on 127.0.0.1 with isolated config/data/runtime dirs.
 
@@ -134,7 +116,7 @@ class JupyterServer:
         app: str = "lab",
         root_dir: str | os.PathLike[str] | None = None,
         env_extra: dict[str, str] | None = None,
-        nodelay: bool = False,
+        nodelay: bool = True,
         *,
         startup_timeout: float = 90.0,
     ) -> None:
@@ -237,8 +219,6 @@ class JupyterServer:
                 indent=1,
             )
         )
-        if self.nodelay:
-            (cfg / "jupyter_server_config.py").write_text(_NODELAY_CONFIG)
         return {
             "JUPYTER_CONFIG_DIR": str(cfg),
             "JUPYTER_DATA_DIR": str(data),
@@ -268,6 +248,9 @@ class JupyterServer:
         # the venv's kernelspec `python3` (argv "python") would shadow ours. Temp dirs first.
         env["JUPYTER_PREFER_ENV_PATH"] = "0"
         env["PYTHONUNBUFFERED"] = "1"
+        # nblabel's server extension (TCP_NODELAY on kernel websockets, G1) is on wherever nblabel
+        # is installed; nodelay=False turns it off to measure what a stock server does.
+        env["NBLABEL_TCP_NODELAY"] = "1" if self.nodelay else "0"
         env.update(self.env_extra)
         self.log_path = self._state / "server.log"
 
