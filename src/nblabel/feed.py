@@ -168,9 +168,9 @@ class Feed:
             The message is not a valid answer for this job; nothing was stored.
         """
         kind = message.get("type")
-        uid = str(message.get("uid") or "")
-        if not uid:
-            raise ValueError("the message has no uid")
+        uid = message.get("uid")
+        if not isinstance(uid, str) or not uid:
+            raise ValueError(f"the message has no uid (a non-empty string), got {uid!r}")
         job = self.job
         job.refresh()  # another kernel may have stored this uid, or moved the undo target
         if job.has_annotation(uid):  # a re-sent answer that is already stored
@@ -190,6 +190,8 @@ class Feed:
             job.record(Annotation(job.key(message["key"]), job.attribute, job.annotator, "skip", uid=uid))
         elif kind == "undo":
             target = message.get("target")
+            if target is not None and not isinstance(target, str):
+                raise ValueError(f"an undo target is an answer's uid, got {target!r}")
             if target:
                 if not job.has_annotation(target):
                     raise ValueError(f"cannot undo {target}: that answer was never stored")
