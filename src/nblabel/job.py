@@ -23,6 +23,7 @@ import pandas as pd
 from nblabel.items import item_keys
 from nblabel.ledger import HUMAN_KINDS, Ledger
 from nblabel.manifest import read_manifest
+from nblabel.media import check_local_refs
 from nblabel.store import Annotation, Store, open_store
 from nblabel.tasks.base import Task
 
@@ -80,6 +81,11 @@ class Job:
         The store's file path; defaults to ``.nblabel/<name>.sqlite`` in the working directory.
     annotator
         Who answers in this session; defaults to ``NBLABEL_ANNOTATOR`` or the OS user.
+    media_root
+        The folder local images must come from. Without it, a ``source-ref`` path with a ``..``
+        part is refused (a manifest could otherwise point the widget at any file); with it,
+        every local ``source-ref`` must lie inside this folder. See
+        :func:`nblabel.media.check_local_refs`.
 
     Examples
     --------
@@ -96,6 +102,7 @@ class Job:
         attribute: str | None = None,
         store: str | os.PathLike[str] | None = None,
         annotator: str | None = None,
+        media_root: str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(
@@ -123,6 +130,8 @@ class Job:
         self.keys = item_keys(self.data)
         self._position = {key: i for i, key in enumerate(self.keys)}
         self._sources = self.data[wanted].tolist()
+        if wanted == "source-ref":
+            check_local_refs(self._sources, media_root)
         self.store: Store = open_store(None if store is None else os.fspath(store), name)
         self._check_task()
         self._ledger = Ledger()

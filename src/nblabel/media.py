@@ -17,12 +17,14 @@ import io
 import os
 import warnings
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["MediaError", "Preview", "local_path", "preview_image"]
+__all__ = ["MediaError", "Preview", "check_local_refs", "local_path", "preview_image"]
 
 
 class MediaError(Exception):
@@ -70,6 +72,38 @@ def local_path(ref: str) -> Path:
         except OSError as exc:  # the cache folder: disk full, permissions
             raise MediaError(ref, f"cannot store the image in the media cache: {exc}") from exc
     raise MediaError(ref, f"cannot read {parsed.scheme}:// sources yet")
+
+
+def check_local_refs(refs: Sequence[Any], media_root: str | os.PathLike[str] | None = None) -> None:
+    """Refuse ``source-ref`` paths that climb out of where the user allowed images to come from.
+
+    A manifest from someone else could name ``../../home/you/.ssh/id_rsa`` and have the widget
+    show it. Without ``media_root``, a local path with a ``..`` part is refused. With
+    ``media_root``, every local path (relative ones taken from the working folder, symlinks
+    followed) must lie inside that folder, ``..`` or not. ``s3://`` and other URIs are not paths
+    and pass.
+
+    Raises
+    ------
+    ValueError
+        Naming the first offending row, its reference and how to allow it.
+    """
+    root = None if media_root is None else os.path.realpath(os.fspath(media_root))
+    for row, ref in enumerate(refs):
+        if not isinstance(ref, str):
+            continue  # the job's own type check names these
+        parsed = urlparse(ref)
+        if parsed.scheme not in ("", "file"):
+            continue
+        path = unquote(parsed.path) if parsed.scheme == "file" else ref
+        if root is None:
+            if ".." in Path(path).parts:
+                raise ValueError(
+                    f"row {row}: source-ref {ref!r} climbs out of its folder with '..'; nblabel refuses "
+                    "such paths unless you name the folder images may come from: Job(..., media_root=FOLDER)"
+                )
+        elif os.path.commonpath([root, os.path.realpath(path)]) != root:
+            raise ValueError(f"row {row}: source-ref {ref!r} is outside media_root {os.fspath(media_root)!r}")
 
 
 def preview_image(ref: str, max_width: int = 1024, max_height: int = 768, quality: int = 85) -> Preview:
