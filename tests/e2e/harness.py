@@ -590,6 +590,32 @@ class NotebookPage:
         after = self.kernel_id()
         assert after == before, f"restart replaced the kernel ({before} -> {after})"
 
+    def kill_kernel(self, pid: int, timeout: float | None = None) -> None:
+        """SIGKILL the kernel process ``pid``; wait until the server has restarted it and the page
+        knows, then close the "kernel died" notice Lab and Notebook 7 show."""
+        self.page.evaluate(
+            _js(
+                """
+                window.__nblKernelRestarts = 0;
+                const count = (_, status) => {
+                  if (status === 'autorestarting' || status === 'restarting') window.__nblKernelRestarts++;
+                };
+                panel.sessionContext.statusChanged.connect(count);
+                window.__nblStopCounting = () => panel.sessionContext.statusChanged.disconnect(count);
+                """
+            ),
+            {"path": self.path},
+        )
+        os.kill(pid, signal.SIGKILL)
+        t = self.timeout_ms if timeout is None else int(timeout * 1000)
+        self.page.wait_for_function("() => window.__nblKernelRestarts > 0", timeout=t, polling=50)
+        self.page.evaluate("() => window.__nblStopCounting()")
+        self.wait_kernel_idle(timeout)
+        dialog = self.page.locator(".jp-Dialog")
+        if dialog.count():
+            dialog.locator(".jp-Dialog-button").last.click(timeout=t)
+            dialog.wait_for(state="detached", timeout=t)
+
     # -- teardown ----------------------------------------------------------------------------
     def close(self) -> None:
         """Delete this notebook's kernel session (G14); the page itself belongs to the caller."""
