@@ -38,6 +38,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,7 @@ class JupyterServer:
         env_extra: dict[str, str] | None = None,
         nodelay: bool = True,
         *,
+        extra_args: Sequence[str] = (),
         startup_timeout: float = 90.0,
     ) -> None:
         if app not in ("lab", "notebook"):
@@ -126,6 +128,7 @@ class JupyterServer:
         self._root_arg = root_dir
         self.env_extra = dict(env_extra or {})
         self.nodelay = nodelay
+        self.extra_args = list(extra_args)
         self.startup_timeout = startup_timeout
         self.token = secrets.token_hex(24)
         self.port = 0
@@ -268,6 +271,7 @@ class JupyterServer:
                 "--LabApp.expose_app_in_browser=True",  # G15: explicit traits for both apps
                 "--JupyterNotebookApp.expose_app_in_browser=True",
                 "--ServerApp.shutdown_no_activity_timeout=0",
+                *self.extra_args,
             ]
             if os.geteuid() == 0:
                 cmd.append("--allow-root")  # G4
