@@ -116,7 +116,7 @@ def fit(
         )
         confusion /= confusion.sum(axis=2, keepdims=True)
         crowd_accuracy = float(accuracy.mean())
-        if previous is not None and abs((log_likelihood - previous) / previous) < tol:
+        if previous is not None and abs(log_likelihood - previous) <= tol * abs(previous):
             break
         previous = log_likelihood
     return posterior, accuracy, confusion
