@@ -33,7 +33,7 @@ def test_dawid_skene_beats_majority_vote_and_ranks_annotators(seed: int) -> None
     assert ds_acc > 0.8
     ranking = sorted(ds.quality, key=ds.quality.get, reverse=True)
     assert ranking == list(CROWD)
-    assert ds.quality["adversary"] < 0.25 and ds.quality["a95"] > 0.8
+    assert ds.quality["adversary"] < 0.3 and ds.quality["a95"] > 0.8
     # GT's smoothing pulls every matrix towards the crowd's average, but the adversary's still
     # shows its shift: of the wrong answers, the "next" class is the likeliest.
     adversary = ds.confusion["adversary"]

@@ -73,7 +73,9 @@ def fit(
     posterior
         ``(n_items, k)``: each item's probability of each true class.
     accuracy
-        ``(n_annotators,)``: each annotator's estimated share of right answers.
+        ``(n_annotators,)``: each annotator's estimated share of right answers (GT's worker
+        accuracy: the expected right answers of the last M-step over their answers; with few
+        answers it says little: one answer gives about 0 or 1).
     confusion
         ``(n_annotators, k, k)``: each annotator's smoothed confusion matrix (rows: true class).
     """
@@ -200,7 +202,7 @@ def dawid_skene(
     if not items:
         return result
     i, j, ell = (np.fromiter((t[n] for t in triples), dtype=np.int64, count=len(triples)) for n in range(3))
-    posterior, accuracy, confusion = fit(
+    posterior, quality, confusion = fit(
         i,
         j,
         ell,
@@ -218,7 +220,7 @@ def dawid_skene(
         key: Consolidated(classes[best[n]], float(confidence[n]), None, int(given[n]))
         for n, key in enumerate(items)
     }
-    result.quality = {who: float(accuracy[n]) for n, who in enumerate(annotators)}
+    result.quality = {who: float(quality[n]) for n, who in enumerate(annotators)}
     result.confusion = {who: confusion[n] for n, who in enumerate(annotators)}
     return result
 
@@ -265,7 +267,7 @@ def dawid_skene_multilabel(
     right = np.zeros(len(annotators))
     for c in range(len(classes)):
         chosen = np.fromiter((c in t[2] for t in triples), dtype=np.int64, count=len(triples))
-        posterior, accuracy, _ = fit(
+        posterior, quality, _ = fit(
             i,
             j,
             chosen,
@@ -277,7 +279,7 @@ def dawid_skene_multilabel(
             prior_accuracy=prior_accuracy,
         )
         present[:, c] = posterior[:, 1]
-        right += accuracy
+        right += quality
     decided = np.where(present >= 0.5, present, 1.0 - present)
     whole = np.minimum(decided.prod(axis=1), cap)
     given = np.bincount(i, minlength=len(items))
