@@ -57,6 +57,108 @@ QUICKSTART = [
     ),
 ]
 
+CONSOLIDATION = [
+    (
+        "markdown",
+        "# Several annotators per item\n\n"
+        "Ground Truth sends each item to several workers and consolidates their answers. nblabel does "
+        "the same from the store of any job: `job.consolidate()` (GT's modified Dawid-Skene for "
+        "classification, with per-annotator quality and per-item confidence), `job.agreement()` "
+        "(kappas and Krippendorff's alpha) and `job.disagreements()`.\n\n"
+        "First, a real GT job: 302 bird photos, each classified by 5 Mechanical Turk workers, with "
+        "GT's own consolidated labels and the photos' true labels. (The photos are in a private "
+        "bucket, so this part works on the answers only.)",
+    ),
+    ("code", "import pandas as pd\n\nimport nblabel as nl\nfrom nblabel import datasets"),
+    (
+        "code",
+        "birds = datasets.gt_birds()\n"
+        'job = nl.Job("birds", birds, nl.ImageClassification(datasets.gt_bird_labels()))\n'
+        "job.import_answers(datasets.gt_bird_responses())  # GT's worker-response files",
+    ),
+    (
+        "markdown",
+        "Consolidate. The consolidated label is what `to_dataframe()` and `export()` write, with "
+        "GT's confidence field.",
+    ),
+    (
+        "code",
+        "result = job.consolidate()\n"
+        "out = job.to_dataframe()\n"
+        'out[["source-ref", "birds", "birds-metadata"]].head()',
+    ),
+    (
+        "code",
+        'ours = out["birds-metadata"].map(lambda m: m["class-name"])\n'
+        "pd.Series(\n"
+        "    {\n"
+        '        "same label as GT": (ours == out["gt-label"]).sum(),\n'
+        '        "right (nblabel)": (ours == out["gold"]).sum(),\n'
+        '        "right (GT)": (out["gt-label"] == out["gold"]).sum(),\n'
+        "    }\n"
+        ")",
+    ),
+    (
+        "markdown",
+        "Dawid-Skene estimates how often each worker is right. The least reliable of those who "
+        "gave at least 10 answers:",
+    ),
+    (
+        "code",
+        "figures = job.agreement()\n"
+        'quality = figures[figures["measure"] == "quality"].set_index("annotator")[["value", "items"]]\n'
+        'quality[quality["items"] >= 10].sort_values("value").head()',
+    ),
+    ("code", 'figures[figures["measure"].isin(["fleiss_kappa", "krippendorff_alpha"])]'),
+    ("markdown", "The items the workers disagreed on most:"),
+    ("code", "job.disagreements(5)"),
+    (
+        "markdown",
+        "## Why not a majority vote?\n\n"
+        "On a simulated crowd with known error rates (a good annotator, careless ones, and one "
+        "who answers wrongly on purpose), Dawid-Skene learns whom to trust:",
+    ),
+    (
+        "code",
+        "from nblabel.consolidate import dawid_skene, majority_vote\n"
+        "from nblabel.consolidate.crowd import simulate_crowd\n\n"
+        'accuracy = {"ana": 0.95, "bo": 0.8, "cy": 0.6, "dee": 0.5, "troll": 0.2}\n'
+        'crowd = simulate_crowd(5000, 4, accuracy, 3, adversarial=["troll"], seed=0)\n'
+        "pd.DataFrame(\n"
+        "    {\n"
+        "        method.__name__: {\n"
+        '            "accuracy": crowd.accuracy({k: c.value for k, c in r.items.items()}),\n'
+        '            **{f"quality {who}": q for who, q in r.quality.items()},\n'
+        "        }\n"
+        "        for method in (dawid_skene, majority_vote)\n"
+        "        for r in [method(crowd.answers, crowd.classes)]\n"
+        "    }\n"
+        ").round(3)",
+    ),
+    (
+        "markdown",
+        "## A team job\n\n"
+        "In a team each person labels under their own name (`annotator=`, or `NBLABEL_ANNOTATOR`). "
+        "Here three colleagues labeled the first 30 clip-art drawings; their answers are recorded "
+        "directly, then consolidated. The widget below holds the other 30 for you.",
+    ),
+    (
+        "code",
+        "images = datasets.images()\n"
+        'team = nl.Job("clipart-team", images, nl.ImageClassification(datasets.image_labels()))\n'
+        'mistakes = {"ana": {3: "fruit"}, "bo": {3: "fruit", 7: "insect"}, "cy": {11: "flower"}}\n'
+        "for who, wrong in mistakes.items():\n"
+        "    for row in range(30):\n"
+        '        team.label(row, wrong.get(row, images.loc[row, "gold"]), annotator=who)\n'
+        "team.consolidate()\n"
+        "team.disagreements()",
+    ),
+    ("code", "team"),
+]
+
+#: Each example notebook and its cells.
+NOTEBOOKS = {"01_quickstart.ipynb": QUICKSTART, "07_consolidation.ipynb": CONSOLIDATION}
+
 
 def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
@@ -71,7 +173,8 @@ def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
 
 def main() -> None:
     ROOT.mkdir(exist_ok=True)
-    nbformat.write(build(QUICKSTART), ROOT / "01_quickstart.ipynb")
+    for name, cells in NOTEBOOKS.items():
+        nbformat.write(build(cells), ROOT / name)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,6 @@ WORKER_RESPONSES = "annotations/worker-response"
 CONSOLIDATION = "annotations/consolidated-annotation/consolidation-response"
 #: The sub-folders an export owns: replaced by ``overwrite=True``; anything else is left alone.
 OWNED = ("annotations/worker-response/", "annotations/consolidated-annotation/", "manifests/output/")
-_WORKER_KINDS = frozenset({"human", "verified"})  # a person's own answer (verified: an accepted auto-label)
 _PARALLEL = 8  # concurrent S3 uploads of small objects
 
 
@@ -161,30 +160,19 @@ def worker_responses(job: Job) -> dict[int, list[dict[str, Any]]]:
         are absent.
     """
     element, field = _element(job.task)
-    retracted: set[str] = set()
-    given: dict[tuple[str, str], list[Any]] = {}
-    for a in job.store.annotations(job.attribute):
-        if a.kind == "retract":
-            retracted.add(a.target or "")
-        elif a.kind in _WORKER_KINDS:
-            given.setdefault((a.item, a.annotator), []).append(a)
-    current = []
-    for history in given.values():
-        live = [a for a in history if a.uid not in retracted]
-        if live:
-            current.append(live[-1])
-    current.sort(key=lambda a: a.seq)
+    job.refresh()
     out: dict[int, list[dict[str, Any]]] = {}
-    for a in current:
-        if not job.has_item(a.item):
-            continue
-        out.setdefault(job.position(a.item), []).append(
-            {
-                "answerContent": {element: {field: a.value}},
-                "submissionTime": _submission_time(a.created),
-                "workerId": a.annotator,
-            }
-        )
+    for position, key in enumerate(job.keys):
+        given = job.answers(key)
+        if given:
+            out[position] = [
+                {
+                    "answerContent": {element: {field: a.value}},
+                    "submissionTime": _submission_time(a.created),
+                    "workerId": a.annotator,
+                }
+                for a in given
+            ]
     return out
 
 

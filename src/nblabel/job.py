@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from nblabel.autolabel.features import Featurizer
     from nblabel.autolabel.loop import RoundReport
     from nblabel.autolabel.worker import Worker
+    from nblabel.consolidate import Consolidation
     from nblabel.export import ExportResult
     from nblabel.widgets.classify import ClassifyWidget
     from nblabel.widgets.review import ReviewWidget
@@ -268,6 +269,11 @@ class Job:
     def current(self, item: int | str) -> Annotation | None:
         """The annotation behind an item's current label, if it has one."""
         return self._ledger.label(self.key(item))
+
+    def answers(self, item: int | str) -> list[Annotation]:
+        """Each person's current answer for an item (their latest live ``human`` or ``verified``
+        answer), in the order they were given: what consolidation and worker responses read."""
+        return self._ledger.answers(self.key(item))
 
     # -- answers --------------------------------------------------------------------------
 
@@ -516,6 +522,71 @@ class Job:
         self._first_open = min([self._first_open, *(self._position[a.item] for a in batch)])
         return stored
 
+    # -- several annotators per item ----------------------------------------------------------
+
+    def import_answers(self, path: str | os.PathLike[str]) -> int:
+        """Store the answers of a folder of Ground Truth worker-response files in this job.
+
+        ``path`` is a ``worker-response`` folder (``iteration-<n>/<line>/<time>.json``) or a GT or
+        nblabel export holding one. Each answer becomes a person's answer by its ``workerId``;
+        importing again stores nothing twice. Returns how many answers were new. See
+        :func:`nblabel.consolidate.import_worker_responses`.
+        """
+        from nblabel.consolidate.worker_responses import import_worker_responses
+
+        return import_worker_responses(self, path)
+
+    def consolidate(self, method: str | None = None, *, min_answers: int = 2) -> Consolidation:
+        """Draw one label per item from several people's answers, as Ground Truth does.
+
+        ``method=None`` uses GT's algorithm for the task: modified Dawid-Skene for single- and
+        multi-label classification (per-annotator quality, per-item confidence), IoU matching
+        and averaging for boxes, span clustering for entities. ``"majority"`` votes instead
+        (classification). Items with at least ``min_answers`` answers get a ``consolidated``
+        label, which is then what :meth:`to_dataframe` and :meth:`export` write, with GT's
+        confidence fields; items whose consolidated label is unchanged, and items a person
+        decided (:meth:`decide`), are left alone. Run it again after more answers arrive.
+
+        Returns
+        -------
+        nblabel.consolidate.Consolidation
+            Per item its consolidated answer and confidence, per annotator a quality estimate.
+        """
+        from nblabel.consolidate.jobs import consolidate_job
+
+        return consolidate_job(self, method, min_answers=min_answers)
+
+    def decide(self, item: int | str, value: Any, annotator: str | None = None) -> Annotation:
+        """Record a person's final decision for an item people disagree on.
+
+        It becomes the item's label (a ``consolidated`` answer by that person), and later
+        :meth:`consolidate` runs leave it alone; :meth:`undo` takes it back.
+        """
+        key = self.key(item)
+        value = self.task.validate(value, key)
+        return self._append(
+            Annotation(key, self.attribute, annotator or self.annotator, "consolidated", value)
+        )
+
+    def agreement(self) -> pd.DataFrame:
+        """How much the annotators agree: Cohen's kappa per pair, Fleiss' kappa, Krippendorff's
+        alpha, and each annotator's agreement with the consolidated label.
+
+        One row per figure: ``measure``, ``annotator``, ``other`` (the pair's second annotator),
+        ``value`` and ``items`` (how many items it rests on). See :mod:`nblabel.consolidate.agreement`.
+        """
+        from nblabel.consolidate.jobs import job_agreement
+
+        return job_agreement(self)
+
+    def disagreements(self, n: int | None = None) -> pd.DataFrame:
+        """The items people disagree on most: smallest share of the most common answer first,
+        then lowest consolidated confidence. Columns: ``position``, ``key``, ``answers``
+        (annotator to answer), ``share``, ``label`` and ``confidence`` (the current label)."""
+        from nblabel.consolidate.jobs import job_disagreements
+
+        return job_disagreements(self, n)
+
     # -- output ---------------------------------------------------------------------------
 
     def to_dataframe(self) -> pd.DataFrame:
@@ -529,6 +600,9 @@ class Job:
         out = self.data.copy()
         labels = list(out[attr]) if attr in out else [pd.NA] * len(out)
         metas = list(out[meta]) if meta in out else [pd.NA] * len(out)
+        from nblabel.consolidate.gt import consolidated_parts, with_parts
+
+        parts = consolidated_parts(self.store, self.attribute)
         for position, key in enumerate(self.keys):
             a = self._ledger.label(key)
             if a is None:
@@ -540,6 +614,8 @@ class Job:
                 job_name=self.name,
                 created=a.created,
             )
+            if a.uid in parts:  # GT's per-label / per-box / per-entity confidences of a consolidation
+                metas[position] = with_parts(metas[position], parts[a.uid])
         out[attr] = pd.Series(labels, dtype=object, index=out.index)
         out[meta] = pd.Series(metas, dtype=object, index=out.index)
         return out
