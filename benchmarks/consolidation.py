@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import statistics
 import time
 import tracemalloc
@@ -38,10 +37,9 @@ import numpy as np
 from nblabel import datasets
 from nblabel.consolidate import dawid_skene, majority_vote, read_worker_responses
 from nblabel.consolidate.crowd import simulate_crowd
+from report import write_section
 
 REPO = Path(__file__).resolve().parents[1]
-START_MARK = "<!-- consolidation:start -->"
-END_MARK = "<!-- consolidation:end -->"
 CROWD = {
     "a95": 0.95,
     "b90": 0.90,
@@ -149,21 +147,6 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def write_section(out: Path, text: str) -> None:
-    block = f"{START_MARK}\n{text.rstrip()}\n{END_MARK}\n"
-    if out.exists():
-        current = out.read_text()
-        pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK) + r"\n?", re.S)
-        current = (
-            pattern.sub(lambda _m: block, current, count=1)
-            if pattern.search(current)
-            else current.rstrip("\n") + "\n\n" + block
-        )
-    else:
-        current = "# Benchmarks\n\n" + block
-    out.write_text(current)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--items", type=int, default=100_000)
@@ -175,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = measure(args.items, args.repeats, args.seeds)
     birds = bird_job()
     text = section(results, birds, args, time.perf_counter() - start)
-    write_section(args.out, text)
+    write_section(args.out, "consolidation", text)
     print(text)
 
 
