@@ -4,7 +4,8 @@
 // edited entirely in the browser in original image pixels (lib/box_editor.js) on the zoomable
 // stage (lib/viewport.js); Enter sends the image's boxes as GT's label object through the same
 // outbox as every widget (lib/channel.js), and the next image shows at once.
-import { BoxEditor, boxIntentForKey, handlePoints } from "./lib/box_editor.js";
+import { BoxEditor, boxIntentForKey } from "./lib/box_editor.js";
+import { colorOf, paintBoxes } from "./lib/box_paint.js";
 import { Channel, decodeBuffer, decodeItems } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
 import { uid } from "./lib/ids.js";
@@ -12,23 +13,9 @@ import { classKey } from "./lib/keys.js";
 import { LabelSession } from "./lib/session.js";
 import { Stage } from "./lib/viewport.js";
 
-export const COLORS = [
-  "#e6194b",
-  "#3cb44b",
-  "#4363d8",
-  "#f58231",
-  "#911eb4",
-  "#42d4f4",
-  "#f032e6",
-  "#bfef45",
-  "#9a6324",
-  "#469990",
-];
 const GRAB_PX = 6; // how close (CSS pixels) a handle or edge must be to grab it
 const MIN_BOX_PX = 3; // a drag shorter than this (CSS pixels) is a click, not a box
 const KEEP_BEHIND = 10; // decoded images kept for going back
-const LABELLED_UP_TO = 60; // class names are drawn on boxes up to this many boxes
-
 const CURSORS = {
   nw: "nwse-resize",
   se: "nwse-resize",
@@ -40,59 +27,6 @@ const CURSORS = {
   w: "ew-resize",
   move: "move",
 };
-
-export function colorOf(classId) {
-  return COLORS[classId % COLORS.length];
-}
-
-/** Paint boxes on a stage overlay, one path per class colour (hundreds of boxes per frame). */
-export function paintBoxes(ctx, vp, boxes, labels, { selected = -1, dashed = false } = {}) {
-  const byColor = new Map();
-  boxes.forEach((b, i) => {
-    const c = colorOf(b.class_id);
-    if (!byColor.has(c)) byColor.set(c, []);
-    byColor.get(c).push(i);
-  });
-  ctx.lineWidth = 2;
-  ctx.setLineDash(dashed ? [6, 4] : []);
-  for (const [color, indices] of byColor) {
-    ctx.strokeStyle = color;
-    ctx.beginPath();
-    for (const i of indices) {
-      const b = boxes[i];
-      ctx.rect(vp.x + b.left * vp.scale, vp.y + b.top * vp.scale, b.width * vp.scale, b.height * vp.scale);
-    }
-    ctx.stroke();
-  }
-  ctx.setLineDash([]);
-  if (boxes.length <= LABELLED_UP_TO) {
-    ctx.font = "11px sans-serif";
-    ctx.textBaseline = "top";
-    for (const b of boxes) {
-      const name = labels[b.class_id] ?? String(b.class_id);
-      const x = vp.x + b.left * vp.scale;
-      const y = vp.y + b.top * vp.scale;
-      const w = ctx.measureText(name).width + 6;
-      ctx.fillStyle = colorOf(b.class_id);
-      ctx.fillRect(x, y - 14 < 0 ? y : y - 14, w, 14);
-      ctx.fillStyle = "#fff";
-      ctx.fillText(name, x + 3, (y - 14 < 0 ? y : y - 14) + 1);
-    }
-  }
-  const s = boxes[selected];
-  if (s) {
-    const toScreen = (ix, iy) => vp.toScreen(ix, iy);
-    ctx.fillStyle = `${colorOf(s.class_id)}33`;
-    ctx.fillRect(vp.x + s.left * vp.scale, vp.y + s.top * vp.scale, s.width * vp.scale, s.height * vp.scale);
-    ctx.fillStyle = "#fff";
-    ctx.strokeStyle = colorOf(s.class_id);
-    ctx.lineWidth = 1.5;
-    for (const [x, y] of handlePoints(s, toScreen)) {
-      ctx.fillRect(x - 4, y - 4, 8, 8);
-      ctx.strokeRect(x - 4, y - 4, 8, 8);
-    }
-  }
-}
 
 function render({ model, el }) {
   const labels = model.get("labels");
@@ -132,7 +66,7 @@ function render({ model, el }) {
   const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
   const notice = h("div", { class: "nbl-notice", "data-testid": "nbl-notice", hidden: true });
   const info = h("div", { class: "nbl-box-info", "data-testid": "nbl-box-info" });
-  const stageWrap = h("div", { class: "nbl-stage nbl-box-stage" }, [stage.el, problem, message]);
+  const stageWrap = h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]);
 
   const classButtons = labels.map((label, index) =>
     h(
