@@ -422,9 +422,11 @@ class Job:
             raise TypeError(
                 f"the estimator must have predict_proba (a scikit-learn classifier), got {estimator!r}"
             )
-        labels = getattr(self.task, "labels", None)
-        if labels is None:
+        from nblabel.tasks.classification import Classification
+
+        if not isinstance(self.task, Classification):
             raise TypeError(f"auto-labeling works on classification tasks, not {self.task!r}")
+        labels = self.task.labels
         if random_fraction is None:
             random_fraction = 0.5 if len(self.keys) < 5000 else 0.25
         settings = Settings(

@@ -219,7 +219,7 @@ class BoundingBox(Task):
         if self.adjust or isinstance(self.pre, str):
             attribute = self.adjust or str(self.pre)
             label = row.get(attribute)
-            if is_missing(label):
+            if label is None or is_missing(label):
                 return {}
             return {"initial": read_boxes(label, row.get(f"{attribute}-metadata"), self.labels, attribute)}
         if self.pre is not None:
@@ -236,7 +236,7 @@ class BoundingBox(Task):
         if not self.adjust:
             return {}
         label = row.get(self.adjust)
-        if is_missing(label):
+        if label is None or is_missing(label):
             before: list[tuple[int, ...]] = []
         else:
             before = _box_set(read_boxes(label, row.get(f"{self.adjust}-metadata"), self.labels, self.adjust))

@@ -122,7 +122,7 @@ class LabelVerification(Task):
         if isinstance(meta, str):
             meta = json.loads(meta)
         meta = meta if isinstance(meta, Mapping) else {}
-        if is_missing(label):
+        if label is None or is_missing(label):
             return {"shown": {"missing": True}}
         if isinstance(label, str) and label.lstrip().startswith("{"):
             label = json.loads(label)
