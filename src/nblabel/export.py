@@ -128,8 +128,13 @@ def _answer_content(task: Any, value: Any) -> dict[str, Any]:
     if isinstance(task, BoundingBox):  # crowd-bounding-box, named "boundingBox" in GT's templates
         size = value["image_size"][0]
         boxes = [
-            {"height": b["height"], "label": task.labels[b["class_id"]], "left": b["left"], "top": b["top"],
-             "width": b["width"]}
+            {
+                "height": b["height"],
+                "label": task.labels[b["class_id"]],
+                "left": b["left"],
+                "top": b["top"],
+                "width": b["width"],
+            }
             for b in value["annotations"]
         ]
         return {

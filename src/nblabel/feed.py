@@ -119,9 +119,15 @@ class Feed:
         """Add what the task shows with the item (boxes to start from, a label to verify)."""
         size = {}
         if "original_width" in item:
-            size = {"width": item["original_width"], "height": item["original_height"], "depth": item["depth"]}
+            size = {
+                "width": item["original_width"],
+                "height": item["original_height"],
+                "depth": item["depth"],
+            }
         try:
-            item.update(self.job.task.item_extras(self.job.row_inputs(position), self.job.source(position), size))
+            item.update(
+                self.job.task.item_extras(self.job.row_inputs(position), self.job.source(position), size)
+            )
         except Exception as exc:  # a user's detector or a malformed input label: say so, show the item
             log.warning("nblabel: item %s: cannot read its starting labels: %s", item["key"], exc)
             item["notice"] = f"could not load the starting labels: {exc}"

@@ -281,7 +281,9 @@ def test_adjust_writes_adjustment_status_and_screenshot(notebook, jupyter):
     }
     meta = {"class-map": {"5": "car"}, "type": "groundtruth/object-detection"}
     setup = f"df['vehicles'] = [{earlier!r}] * 2\ndf['vehicles-metadata'] = [{meta!r}] * 2\n"
-    nb = notebook(cells(f"boxadj-{jupyter.app}", refs, f"nl.BoundingBox({LABELS!r}, adjust='vehicles')", setup))
+    nb = notebook(
+        cells(f"boxadj-{jupyter.app}", refs, f"nl.BoundingBox({LABELS!r}, adjust='vehicles')", setup)
+    )
     nb.run_cell(0)
     nb.run_cell(1)
     root = widget(nb)

@@ -107,7 +107,12 @@ def test_voc_files(tmp_path: Path) -> None:
     assert root.findtext("size/width") == "640" and root.findtext("size/depth") == "3"
     first = root.findall("object")[0]
     assert first.findtext("name") == "car"
-    assert [first.findtext(f"bndbox/{t}") for t in ("xmin", "ymin", "xmax", "ymax")] == ["11", "21", "40", "60"]
+    assert [first.findtext(f"bndbox/{t}") for t in ("xmin", "ymin", "xmax", "ymax")] == [
+        "11",
+        "21",
+        "40",
+        "60",
+    ]
     assert len(root.findall("object")) == 3
 
 
@@ -117,7 +122,10 @@ def test_names_come_from_class_maps_and_clashing_stems_are_refused(tmp_path: Pat
         {
             "source-ref": ["s3://b/x/img.jpg", "s3://b/y/img.jpg", "s3://b/z/none.jpg"],
             "l": [
-                {"image_size": size, "annotations": [{"class_id": 2, "left": 0, "top": 0, "width": 1, "height": 1}]},
+                {
+                    "image_size": size,
+                    "annotations": [{"class_id": 2, "left": 0, "top": 0, "width": 1, "height": 1}],
+                },
                 json.dumps({"image_size": size, "annotations": []}),
                 None,
             ],

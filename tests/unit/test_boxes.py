@@ -3,6 +3,7 @@ and the widget protocol's box-specific parts (starting boxes, sharper crops), he
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -59,11 +60,29 @@ def test_validate_rounds_and_clamps_to_the_image() -> None:
     [
         (answer((3, 0, 0, 10, 10)), "class_id 3 is not an index"),
         (answer((-1, 0, 0, 10, 10)), "class_id -1"),
-        ({"image_size": SIZE, "annotations": [{"class_id": True, "left": 0, "top": 0, "width": 1, "height": 1}]}, "integer"),
-        ({"image_size": SIZE, "annotations": [{"label": "cat", "left": 0, "top": 0, "width": 1, "height": 1}]}, "'cat'"),
+        (
+            {
+                "image_size": SIZE,
+                "annotations": [{"class_id": True, "left": 0, "top": 0, "width": 1, "height": 1}],
+            },
+            "integer",
+        ),
+        (
+            {
+                "image_size": SIZE,
+                "annotations": [{"label": "cat", "left": 0, "top": 0, "width": 1, "height": 1}],
+            },
+            "'cat'",
+        ),
         (answer((0, 600, 0, 10, 10)), "no area inside the 500 x 400 image"),
         (answer((0, 0, 0, -3, 10)), "cannot be negative"),
-        ({"image_size": SIZE, "annotations": [{"class_id": 0, "left": 0, "top": "1", "width": 1, "height": 1}]}, "top"),
+        (
+            {
+                "image_size": SIZE,
+                "annotations": [{"class_id": 0, "left": 0, "top": "1", "width": 1, "height": 1}],
+            },
+            "top",
+        ),
         ({"annotations": []}, "image_size"),
         ({"image_size": [{"width": 0, "height": 3}], "annotations": []}, "width"),
         ({"image_size": SIZE, "annotations": {}}, "list of boxes"),
@@ -96,7 +115,11 @@ def test_to_gt_matches_gts_documented_line() -> None:
     task = nl.BoundingBox(["dog", "x", "x2", "x3", "x4", "bone"])
     value = answer((0, 111, 134, 61, 128), (5, 161, 250, 30, 30), (5, 20, 20, 30, 30))
     label, meta = task.to_gt(
-        value, confidence=0.9, human=True, job_name="identify-dogs-and-toys", created="2018-10-18T22:18:13.527256"
+        value,
+        confidence=0.9,
+        human=True,
+        job_name="identify-dogs-and-toys",
+        created="2018-10-18T22:18:13.527256",
     )
     assert label == value and label is not value
     assert list(label["annotations"][0]) == ["class_id", "left", "top", "width", "height"]
@@ -144,13 +167,19 @@ def test_export_writes_gts_bounding_box_worker_responses(tmp_path: Path) -> None
 
 
 def earlier_df(refs: list[str]) -> pd.DataFrame:
-    label = {"image_size": SIZE, "annotations": [{"class_id": 7, "left": 10.5, "top": 20, "width": 30, "height": 40}]}
+    label = {
+        "image_size": SIZE,
+        "annotations": [{"class_id": 7, "left": 10.5, "top": 20, "width": 30, "height": 40}],
+    }
     meta = {"class-map": {"7": "bone"}, "type": "groundtruth/object-detection"}
     return pd.DataFrame({"source-ref": refs, "old": [label, json.dumps(label)], "old-metadata": [meta, meta]})
 
 
 def test_read_boxes_maps_classes_by_name_and_rounds() -> None:
-    label = {"image_size": SIZE, "annotations": [{"class_id": 7, "left": 10.5, "top": 20, "width": 30, "height": 40}]}
+    label = {
+        "image_size": SIZE,
+        "annotations": [{"class_id": 7, "left": 10.5, "top": 20, "width": 30, "height": 40}],
+    }
     value = read_boxes(label, {"class-map": {"7": "bone"}}, LABELS)
     assert value["annotations"] == [{"class_id": 1, "left": 10, "top": 20, "width": 30, "height": 40}]
     with pytest.raises(ValueError, match="'cat', which is not among the labels"):
@@ -184,7 +213,9 @@ def test_items_carry_their_starting_boxes(tmp_path: Path) -> None:
     refs = images(tmp_path)
     adjust = nl.Job("adjfeed", earlier_df(refs), nl.BoundingBox(LABELS, adjust="old"), attribute="new")
     items = payloads(adjust, [0, 1])
-    assert items[0]["initial"]["annotations"] == [{"class_id": 1, "left": 10, "top": 20, "width": 30, "height": 40}]
+    assert items[0]["initial"]["annotations"] == [
+        {"class_id": 1, "left": 10, "top": 20, "width": 30, "height": 40}
+    ]
     assert items[1]["initial"] == items[0]["initial"], "a JSON string label reads the same"
     assert items[0]["depth"] == 3 and items[0]["original_width"] == 500
 
@@ -215,17 +246,19 @@ def test_sharper_crop_of_a_region(tmp_path: Path) -> None:
     img.save(path)
     crop = crop_image(str(path), (2000, 1000, 2200, 1200), 400, 400)
     assert (crop.width, crop.height, crop.original_width, crop.original_height) == (400, 400, 4000, 3000)
-    with Image.open(__import__("io").BytesIO(crop.data)) as got:
+    with Image.open(io.BytesIO(crop.data)) as got:
         assert got.size == (400, 400)
-        r, g, b = got.convert("RGB").getpixel((50, 50))
+        r, _, b = got.convert("RGB").getpixel((50, 50))
         assert r > 200 and b < 60, "the red square is in the crop's top-left quarter"
-        r, g, b = got.convert("RGB").getpixel((350, 350))
+        r, _, b = got.convert("RGB").getpixel((350, 350))
         assert b > 200 and r < 60
 
 
 def test_widget_serves_detail_crops(tmp_path: Path) -> None:
     pytest.importorskip("anywidget")
-    job = nl.Job("detail", pd.DataFrame({"source-ref": images(tmp_path, 1, (2000, 1500))}), nl.BoundingBox(LABELS))
+    job = nl.Job(
+        "detail", pd.DataFrame({"source-ref": images(tmp_path, 1, (2000, 1500))}), nl.BoundingBox(LABELS)
+    )
     widget = job.annotate()
     assert type(widget).__name__ == "BoxesWidget"
     recorder = Recorder()
@@ -233,15 +266,21 @@ def test_widget_serves_detail_crops(tmp_path: Path) -> None:
     try:
         key = job.keys[0]
         rect = {"left": 100, "top": 200, "width": 300, "height": 150}
-        widget._on_custom(widget, {"type": "detail", "key": key, "rect": rect, "width": 600, "height": 300}, [])
+        widget._on_custom(
+            widget, {"type": "detail", "key": key, "rect": rect, "width": 600, "height": 300}, []
+        )
         [(message, buffers)] = recorder.wait_for("detail")
         assert message == {"type": "detail", "key": key, "rect": rect, "mime": "image/jpeg"}
-        with Image.open(__import__("io").BytesIO(buffers[0])) as got:
+        with Image.open(io.BytesIO(buffers[0])) as got:
             assert got.size == (600, 300)
-        widget._on_custom(widget, {"type": "answer", "uid": "u1", "key": key, "value": answer((0, 1, 1, 5, 5))}, [])
+        widget._on_custom(
+            widget, {"type": "answer", "uid": "u1", "key": key, "value": answer((0, 1, 1, 5, 5))}, []
+        )
         recorder.wait_for("ack")
         assert job.current(0).value["annotations"][0]["left"] == 1
-        widget._on_custom(widget, {"type": "answer", "uid": "u2", "key": key, "value": answer((9, 1, 1, 5, 5))}, [])
+        widget._on_custom(
+            widget, {"type": "answer", "uid": "u2", "key": key, "value": answer((9, 1, 1, 5, 5))}, []
+        )
         [(rejected, _)] = recorder.wait_for("rejected")
         assert "class_id 9" in rejected["reason"]
     finally:

@@ -35,7 +35,11 @@ def test_validate() -> None:
         task.validate({"verdict": "correct", "comment": "x" * 2001})
     with pytest.raises(ValueError, match="must be text"):
         task.validate({"verdict": "correct", "comment": 3})
-    assert task.spec() == {"type": "groundtruth/label-verification", "labels": ["correct", "incorrect"], "source": "old"}
+    assert task.spec() == {
+        "type": "groundtruth/label-verification",
+        "labels": ["correct", "incorrect"],
+        "source": "old",
+    }
 
 
 def test_gt_output_has_class_index_as_string_and_worker_feedback(tmp_path: Path) -> None:

@@ -182,7 +182,13 @@ def from_coco(
             raise ValueError(f"{where}: bbox must be [x, y, width, height], got {bbox!r}")
         x, y, w, h = bbox
         boxes[image_id].append(
-            {"class_id": class_of[category], "left": _num(x), "top": _num(y), "width": _num(w), "height": _num(h)}
+            {
+                "class_id": class_of[category],
+                "left": _num(x),
+                "top": _num(y),
+                "width": _num(w),
+                "height": _num(h),
+            }
         )
     refs, values, metas = [], [], []
     for img in coco.get("images", []):
@@ -282,7 +288,9 @@ def to_yolo(
         for b in label["annotations"]:
             cx = (b["left"] + b["width"] / 2) / width
             cy = (b["top"] + b["height"] / 2) / height
-            lines.append(f"{int(b['class_id'])} {cx:.6f} {cy:.6f} {b['width'] / width:.6f} {b['height'] / height:.6f}\n")
+            lines.append(
+                f"{int(b['class_id'])} {cx:.6f} {cy:.6f} {b['width'] / width:.6f} {b['height'] / height:.6f}\n"
+            )
         files[f"{stem}.txt"] = "".join(lines).encode("utf-8")
     return _write_folder(folder, files, overwrite)
 

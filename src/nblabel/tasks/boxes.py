@@ -270,7 +270,9 @@ def read_boxes(label: Any, metadata: Any, labels: Sequence[str], attribute: str 
         name = class_map.get(str(box.get("class_id"))) if isinstance(class_map, Mapping) else None
         if name is not None:
             if name not in index:
-                raise ValueError(f"{where}box {n} has class {name!r}, which is not among the labels {list(labels)}")
+                raise ValueError(
+                    f"{where}box {n} has class {name!r}, which is not among the labels {list(labels)}"
+                )
             box["class_id"] = index[name]
         boxes.append(box)
     task = BoundingBox(labels)
@@ -280,7 +282,9 @@ def read_boxes(label: Any, metadata: Any, labels: Sequence[str], attribute: str 
 def _image_size(sizes: Any, where: str) -> tuple[int, int, int]:
     size = sizes[0] if isinstance(sizes, (list, tuple)) and sizes else sizes
     if not isinstance(size, Mapping):
-        raise ValueError(f"{where}image_size must be [{{'width': W, 'height': H, 'depth': D}}], got {sizes!r}")
+        raise ValueError(
+            f"{where}image_size must be [{{'width': W, 'height': H, 'depth': D}}], got {sizes!r}"
+        )
     out = []
     for name, default in (("width", None), ("height", None), ("depth", 3)):
         v = size.get(name, default)

@@ -47,7 +47,9 @@ class LabelVerification(Task):
 
     def __init__(self, source_attribute: str, labels: Sequence[str] = ("correct", "incorrect")) -> None:
         if not isinstance(source_attribute, str) or not source_attribute:
-            raise ValueError(f"source_attribute names the manifest attribute to verify, got {source_attribute!r}")
+            raise ValueError(
+                f"source_attribute names the manifest attribute to verify, got {source_attribute!r}"
+            )
         self.source_attribute = source_attribute
         self.labels = check_labels(labels)
 
@@ -77,7 +79,9 @@ class LabelVerification(Task):
         if isinstance(value, str):
             value = {"verdict": value}
         if not isinstance(value, Mapping):
-            raise ValueError(f"{where}a verification answer is {{'verdict': ..., 'comment': ...}}, got {value!r}")
+            raise ValueError(
+                f"{where}a verification answer is {{'verdict': ..., 'comment': ...}}, got {value!r}"
+            )
         verdict = value.get("verdict")
         if not isinstance(verdict, str) or verdict not in self.labels:
             raise ValueError(f"{where}verdict {verdict!r} is not one of {self.labels}")
