@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
+
 from sections import write_section  # noqa: E402
 
 N_BOXES = 200
@@ -96,7 +97,9 @@ def run(moves: int) -> dict[str, list[float]]:
         with JupyterServer("lab", root, nodelay=True) as server, sync_playwright() as pw:
             browser = launch_browser(pw)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            nb = NotebookPage(page, server).open("bench.ipynb", [SETUP.format(n=N_BOXES, ref=str(ref)), "job"])
+            nb = NotebookPage(page, server).open(
+                "bench.ipynb", [SETUP.format(n=N_BOXES, ref=str(ref)), "job"]
+            )
             nb.run_cell(0)
             nb.run_cell(1)
             widget = nb.cell(1).get_by_test_id("nbl-root")
@@ -124,7 +127,9 @@ def run(moves: int) -> dict[str, list[float]]:
                 page.keyboard.press("+")  # 1.25^6 ~ 3.8x the fitted zoom
             page.wait_for_timeout(300)  # let the sharper crop arrive; it is part of what is drawn
             mid = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            results["draw, zoomed"] = drag(page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves)
+            results["draw, zoomed"] = drag(
+                page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves
+            )
             results["zoom"] = [float(widget.get_attribute("data-zoom"))]
             nb.close()
             browser.close()
