@@ -156,8 +156,82 @@ CONSOLIDATION = [
     ("code", "team"),
 ]
 
-#: Each example notebook and its cells.
-NOTEBOOKS = {"01_quickstart.ipynb": QUICKSTART, "07_consolidation.ipynb": CONSOLIDATION}
+BOXES = [
+    (
+        "markdown",
+        "# Bounding boxes, verification and detection exports\n\n"
+        "Draw boxes on images and get Ground Truth's `groundtruth/object-detection` label back, "
+        "in original image pixels whatever the zoom.\n\n"
+        "Click the widget, then: **drag** to draw a box, click to select it, drag it or its handles "
+        "to move or resize it. **1–9, 0** set the class of the selected box (or of the next one), "
+        "**Tab** cycles boxes, **arrows** nudge (Shift ×10), **Delete** removes, **d** duplicates, "
+        "**Enter** submits the image, **s** skips, **z** undoes and **Shift+Z** redoes. Zoom with "
+        "the wheel or **+/-** around the pointer, pan with **space-drag** or the middle button, "
+        "**f** fits the image.",
+    ),
+    ("code", "import nblabel as nl\nfrom nblabel import datasets\n\nimages = datasets.images().head(12)"),
+    ("code", 'job = nl.Job("clipart-boxes", images, nl.BoundingBox(datasets.image_labels()))\njob'),
+    (
+        "markdown",
+        "Answers can also be given from code, in the same shape the widget sends: GT's label object, "
+        "with the image size and one entry per box (`class_id` indexes the labels).",
+    ),
+    (
+        "code",
+        "from PIL import Image\n\n"
+        'with Image.open(images.at[0, "source-ref"]) as img:\n'
+        "    width, height = img.size\n"
+        "job.label(0, {\n"
+        '    "image_size": [{"width": width, "height": height, "depth": 3}],\n'
+        '    "annotations": [{"class_id": 1, "left": 10, "top": 10, "width": width // 2, "height": height // 2}],\n'
+        "})\n"
+        "out = job.to_dataframe()\n"
+        'out[["source-ref", "clipart-boxes", "clipart-boxes-metadata"]].head(2)',
+    ),
+    (
+        "markdown",
+        "## Pre-annotations\n\n`pre=` takes a detector (any callable from a `source-ref` to boxes) or a "
+        "manifest attribute; its boxes appear for the person to accept with Enter, adjust or delete.",
+    ),
+    (
+        "code",
+        "def detector(ref):\n"
+        '    return [{"label": "flower", "left": 5, "top": 5, "width": 60, "height": 60}]\n\n'
+        'assisted = nl.Job("clipart-assisted", images, nl.BoundingBox(datasets.image_labels(), pre=detector))\n'
+        "assisted",
+    ),
+    (
+        "markdown",
+        "## Verify or adjust earlier boxes\n\n`LabelVerification` shows an earlier job's boxes over the "
+        "image; keys **1**/**2** record correct/incorrect, **c** types a comment. "
+        "`BoundingBox(..., adjust=attribute)` starts from them instead, and the output says whether "
+        "the person changed them (`adjustment-status`).",
+    ),
+    ("code", 'check = nl.Job("clipart-verify", out, nl.LabelVerification("clipart-boxes"))\ncheck'),
+    (
+        "code",
+        'fix = nl.Job("clipart-adjust", out, nl.BoundingBox(datasets.image_labels(), adjust="clipart-boxes"))\nfix',
+    ),
+    (
+        "markdown",
+        "## COCO, YOLO and Pascal VOC\n\nThe `df.nblabel` accessor writes the boxes in the formats "
+        "detection tools train on; `nblabel.exports.from_coco` reads COCO back for adjustment.",
+    ),
+    (
+        "code",
+        "labels = datasets.image_labels()\n"
+        'coco = out.nblabel.to_coco("clipart-boxes", "boxes.coco.json", labels=labels)\n'
+        'out.nblabel.to_yolo("clipart-boxes", "yolo", labels=labels, overwrite=True)\n'
+        'out.nblabel.to_voc("clipart-boxes", "voc", labels=labels, overwrite=True)\n'
+        'coco["annotations"]',
+    ),
+]
+
+NOTEBOOKS = {
+    "01_quickstart.ipynb": QUICKSTART,
+    "02_boxes.ipynb": BOXES,
+    "07_consolidation.ipynb": CONSOLIDATION,
+}
 
 
 def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:

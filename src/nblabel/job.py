@@ -128,6 +128,12 @@ class Job:
                 f"{type(task).__name__} labels the {task.media} in each line's {wanted!r}, but the "
                 f"manifest's columns are {list(map(str, self.data.columns))}"
             )
+        missing = [c for c in task.columns if c not in self.data.columns]
+        if missing:
+            raise ValueError(
+                f"{task!r} reads the manifest attribute(s) {missing}, which the manifest lacks; its "
+                f"columns are {list(map(str, self.data.columns))}"
+            )
         self.keys = item_keys(self.data)
         self._position = {key: i for i, key in enumerate(self.keys)}
         self._sources = self.data[wanted].tolist()
@@ -228,6 +234,16 @@ class Job:
         for position in self._row_order(exclude, start):
             if position not in ordered:
                 yield position
+
+    def row_inputs(self, position: int) -> dict[str, Any]:
+        """The input attributes the task reads for a row (see ``Task.columns``), with their
+        ``-metadata`` when the manifest has it."""
+        row: dict[str, Any] = {}
+        for column in self.task.columns:
+            for name in (column, f"{column}-metadata"):
+                if name in self.data.columns:
+                    row[name] = self.data.at[position, name]
+        return row
 
     def proposal(self, item: int | str) -> tuple[Any, float] | None:
         """The auto-labeler's latest proposal for an item: (value, confidence), or None."""
@@ -421,9 +437,11 @@ class Job:
             raise TypeError(
                 f"the estimator must have predict_proba (a scikit-learn classifier), got {estimator!r}"
             )
-        labels = getattr(self.task, "labels", None)
-        if labels is None:
+        from nblabel.tasks.classification import Classification
+
+        if not isinstance(self.task, Classification):
             raise TypeError(f"auto-labeling works on classification tasks, not {self.task!r}")
+        labels = self.task.labels
         if random_fraction is None:
             random_fraction = 0.5 if len(self.keys) < 5000 else 0.25
         settings = Settings(
@@ -616,6 +634,8 @@ class Job:
             )
             if a.uid in parts:  # GT's per-label / per-box / per-entity confidences of a consolidation
                 metas[position] = with_parts(metas[position], parts[a.uid])
+            if self.task.columns:  # e.g. adjustment-status, against the label being adjusted
+                metas[position].update(self.task.row_metadata(a.value, self.row_inputs(position)))
         out[attr] = pd.Series(labels, dtype=object, index=out.index)
         out[meta] = pd.Series(metas, dtype=object, index=out.index)
         return out
