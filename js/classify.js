@@ -4,23 +4,14 @@
 // prefetched item at once and sends the answer as a custom message (not a trait: ipywidgets
 // merges quick trait changes). The kernel stores it and acknowledges; unacknowledged answers
 // are shown as unsaved and re-sent, across reconnects and kernel restarts (see lib/outbox.js).
+import { Channel, decodeItems } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
 import { uid } from "./lib/ids.js";
 import { classKey, intentForKey } from "./lib/keys.js";
-import { Outbox } from "./lib/outbox.js";
 import { LabelSession } from "./lib/session.js";
 
-const RESEND_AFTER_MS = 4000;
 const KEEP_BEHIND = 30; // decoded images kept for going back
 const KEEP_AHEAD = 3; // prefetched items kept in place when a new round reorders the queue
-
-function storage() {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null;
-  }
-}
 
 function render({ model, el }) {
   const labels = model.get("labels");
@@ -28,7 +19,8 @@ function render({ model, el }) {
   const media = model.get("media");
   const windowSize = model.get("window");
   const session = new LabelSession();
-  const outbox = new Outbox(model.get("job_id"), storage());
+  const channel = new Channel(model, () => showStatus());
+  const outbox = channel.outbox;
   const answerTimes = [];
   let requesting = false;
   let toggled = new Set(); // multi-label choice on screen
@@ -103,20 +95,8 @@ function render({ model, el }) {
   el.append(root);
 
   // -- talking to the kernel ------------------------------------------------------------------
-  // A dead kernel's comm may refuse messages; they stay in the outbox and go out again later.
-  function trySend(msg) {
-    try {
-      model.send(msg);
-    } catch (err) {
-      console.warn("nblabel: could not send, will retry", err);
-    }
-  }
-
-  function send(msg) {
-    outbox.add(msg, performance.now());
-    trySend(msg);
-    showStatus();
-  }
+  const trySend = (msg) => channel.trySend(msg);
+  const send = (msg) => channel.send(msg);
 
   function requestMore() {
     if (requesting || session.exhausted || session.ahead >= windowSize) return;
@@ -130,7 +110,7 @@ function render({ model, el }) {
 
   async function receive(msg, buffers) {
     if (msg.type === "items") {
-      await decode(msg.items, buffers);
+      await decodeItems(msg.items, buffers);
       for (const item of msg.items) fetching.delete(item.key);
       if (msg.reply) requesting = false;
       session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
@@ -172,7 +152,7 @@ function render({ model, el }) {
       showStatus();
     } else if (msg.type === "goto") {
       // The kernel undid an answer from an earlier session: show that item again.
-      await decode(msg.items, buffers);
+      await decodeItems(msg.items, buffers);
       session.add(msg.items);
       const index = session.trail.indexOf(msg.key);
       if (index === -1) {
@@ -184,23 +164,6 @@ function render({ model, el }) {
       session.values.set(msg.key, null);
       show();
     }
-  }
-
-  async function decode(items, buffers) {
-    await Promise.all(
-      items.map(async (item) => {
-        if (item.buffer === undefined || item.buffer === null) return;
-        const view = buffers[item.buffer];
-        const blob = new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)], {
-          type: item.mime,
-        });
-        try {
-          item.bitmap = await createImageBitmap(blob);
-        } catch (err) {
-          item.error = `the browser could not decode this image (${err?.message ?? err})`;
-        }
-      }),
-    );
   }
 
   // -- drawing --------------------------------------------------------------------------------
@@ -405,31 +368,14 @@ function render({ model, el }) {
   model.on("msg:custom", onMsg);
   const onProgress = () => showProgress();
   model.on("change:progress", onProgress);
-  const timer = setInterval(() => {
-    const due = outbox.due(performance.now(), RESEND_AFTER_MS);
-    for (const msg of due) trySend(msg);
-  }, 1000);
-
-  // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
-  const leftover = outbox.due(performance.now(), -1);
   // Images are sent at the size they are shown at: the stage's width, 60% of the window's
   // height. The width is read once the widget is laid out (the next frame), not at render.
   requesting = true;
   show();
-  let helloSent = false;
-  const hello = () => {
-    if (helloSent) return;
-    helloSent = true;
-    const scale = globalThis.devicePixelRatio || 1;
-    const width = Math.max(320, Math.round((root.clientWidth || 800) * scale));
-    const height = Math.max(240, Math.round((globalThis.innerHeight || 800) * 0.6 * scale));
-    trySend({ type: "hello", width: Math.min(width, 1600), height: Math.min(height, 1200), resend: leftover });
-  };
-  requestAnimationFrame(hello);
-  setTimeout(hello, 200); // a hidden tab runs no animation frames
+  channel.hello(() => root.clientWidth);
 
   return () => {
-    clearInterval(timer);
+    channel.destroy();
     model.off("msg:custom", onMsg);
     model.off("change:progress", onProgress);
     for (const item of session.items.values()) item.bitmap?.close();

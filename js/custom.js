@@ -5,25 +5,18 @@
 // the page, as in GT's worker page; values from the data were HTML-escaped by Liquid. Its
 // <style> rules are wrapped in @scope so they style the item, not the notebook.
 //
-// Answers follow the classification widget's protocol (lib/session.js, lib/outbox.js): Submit
-// (or Ctrl+Enter) records the form output, shows the next prefetched item and sends the answer;
-// the kernel stores it and acknowledges; unacknowledged answers are re-sent.
+// Answers follow the protocol every item widget shares (lib/channel.js, lib/session.js, and
+// src/nblabel/widgets/item_widget.py in the kernel): Submit (or Ctrl+Enter) records the form
+// output, shows the next prefetched item and sends the answer; the kernel stores it and
+// acknowledges; unacknowledged answers are re-sent.
 import { ELEMENTS, collect, restore } from "./crowd/index.js";
+import { Channel } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
 import { uid } from "./lib/ids.js";
-import { Outbox } from "./lib/outbox.js";
+import { intentForKey } from "./lib/keys.js";
 import { LabelSession } from "./lib/session.js";
 
-const RESEND_AFTER_MS = 4000;
 const loadedScripts = new Set(); // external template scripts load once per page
-
-function storage() {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /** True when a key press belongs to a text field, a select or a slider, not to the widget. */
 function typing(target) {
@@ -69,7 +62,7 @@ function insertTemplate(host, html) {
 function render({ model, el }) {
   const windowSize = model.get("window");
   const session = new LabelSession();
-  const outbox = new Outbox(model.get("job_id"), storage());
+  const channel = new Channel(model, () => showStatus());
   const answerTimes = [];
   let requesting = false;
   let shownKey = undefined;
@@ -124,24 +117,10 @@ function render({ model, el }) {
   el.append(root);
 
   // -- talking to the kernel ------------------------------------------------------------------
-  function trySend(msg) {
-    try {
-      model.send(msg);
-    } catch (err) {
-      console.warn("nblabel: could not send, will retry", err);
-    }
-  }
-
-  function send(msg) {
-    outbox.add(msg, performance.now());
-    trySend(msg);
-    showStatus();
-  }
-
   function requestMore() {
     if (requesting || session.exhausted || session.ahead >= windowSize) return;
     requesting = true;
-    trySend({ type: "more", count: windowSize - session.ahead, exclude: session.exclude(outbox.keys()) });
+    channel.trySend({ type: "more", count: windowSize - session.ahead, exclude: session.exclude(channel.outbox.keys()) });
   }
 
   function receive(msg) {
@@ -152,16 +131,14 @@ function render({ model, el }) {
       show();
       requestMore();
     } else if (msg.type === "ack") {
-      outbox.ack(msg.uids);
+      channel.ack(msg.uids);
       if (msg.progress) model.set("progress", msg.progress);
-      showStatus();
       showProgress();
     } else if (msg.type === "store-error") {
       flash(`Could not save answers yet: ${msg.reason}. They are kept and retried.`);
     } else if (msg.type === "rejected") {
-      outbox.ack([msg.uid]);
+      channel.ack([msg.uid]);
       flash(`Not saved: ${msg.reason}`);
-      showStatus();
     } else if (msg.type === "goto") {
       // The kernel undid an answer from an earlier session: show that item again.
       session.add(msg.items);
@@ -232,7 +209,7 @@ function render({ model, el }) {
   }
 
   function showStatus() {
-    const n = outbox.size;
+    const n = channel.unsaved;
     setText(status, n ? `${n} unsaved` : "saved");
     status.classList.toggle("nbl-unsaved", n > 0);
     root.dataset.unacked = String(n);
@@ -276,10 +253,10 @@ function render({ model, el }) {
         session.exhausted = false;
         const msg = session.undo(uid());
         if (msg) {
-          send(msg);
+          channel.send(msg);
           show();
         } else if (!session.answers.length) {
-          send({ type: "undo", uid: uid(), key: null, target: null });
+          channel.send({ type: "undo", uid: uid(), key: null, target: null });
         }
         requestMore();
         return;
@@ -299,7 +276,7 @@ function render({ model, el }) {
     show(); // paint the next item first: the kernel round trip is not on the critical path
     answerTimes.push(performance.now());
     if (answerTimes.length > 20) answerTimes.shift();
-    send(msg);
+    channel.send(msg);
     requestMore();
   }
 
@@ -323,16 +300,9 @@ function render({ model, el }) {
         event.stopPropagation();
         return;
       }
-      intent =
-        {
-          s: { type: "skip" },
-          S: { type: "skip" },
-          z: { type: "undo" },
-          Z: { type: "undo" },
-          Backspace: { type: "undo" },
-          ArrowLeft: { type: "back" },
-          ArrowRight: { type: "forward" },
-        }[event.key] ?? null;
+      // The action keys every widget shares (lib/keys.js); digits and Enter are the elements'.
+      intent = intentForKey(event, 0);
+      if (intent && !["skip", "undo", "back", "forward"].includes(intent.type)) intent = null;
     }
     if (!intent) return;
     event.preventDefault();
@@ -347,18 +317,12 @@ function render({ model, el }) {
   model.on("msg:custom", onMsg);
   const onProgress = () => showProgress();
   model.on("change:progress", onProgress);
-  const timer = setInterval(() => {
-    for (const msg of outbox.due(performance.now(), RESEND_AFTER_MS)) trySend(msg);
-  }, 1000);
-
-  // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
-  const leftover = outbox.due(performance.now(), -1);
   requesting = true;
   show();
-  trySend({ type: "hello", resend: leftover });
+  channel.hello(() => root.clientWidth);
 
   return () => {
-    clearInterval(timer);
+    channel.destroy();
     model.off("msg:custom", onMsg);
     model.off("change:progress", onProgress);
   };

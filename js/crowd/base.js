@@ -8,9 +8,10 @@
 //   el.crowdRestore(value) -> show an earlier answer's value for this element's name
 //   el.crowdKey(event)     -> true when the element used a key press (digits, Delete, ...)
 import { h } from "../lib/dom.js";
+import { CLASS_KEYS, classKey } from "../lib/keys.js";
 import { parseRelaxed } from "./relaxed-json.js";
 
-export { h };
+export { classKey, h };
 
 /** Register a custom element once (several widgets share one page's registry). */
 export function define(name, cls) {
@@ -49,16 +50,10 @@ export function moveChildren(from, target) {
   return target;
 }
 
-/** The digit key's index (1 -> 0, ..., 9 -> 8, 0 -> 9), or -1. */
+/** The digit key's index (1 -> 0, ..., 9 -> 8, 0 -> 9), or -1: the other widgets' class keys. */
 export function digitIndex(event) {
   if (event.ctrlKey || event.metaKey || event.altKey) return -1;
-  const index = "1234567890".indexOf(event.key);
-  return event.key.length === 1 ? index : -1;
-}
-
-/** The key label of the choice at `index` (1-9, 0), or "" past the tenth. */
-export function keyLabel(index) {
-  return index < 10 ? "1234567890"[index] : "";
+  return CLASS_KEYS.indexOf(event.key);
 }
 
 /** GT's instructions regions of a task element, as a side panel. */

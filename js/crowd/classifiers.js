@@ -4,13 +4,13 @@
 //   multi   {"<name>": {"labels": ["<category>", ...]}}
 // Keys: 1-9, 0 pick (single) or toggle (multi) a category.
 import {
+  classKey,
   CrowdElement,
   define,
   digitIndex,
   h,
   instructionsPanel,
   jsonAttr,
-  keyLabel,
   moveChildren,
   takeRegions,
 } from "./base.js";
@@ -53,10 +53,10 @@ class Classifier extends CrowdElement {
           class: "crowd-category",
           "data-testid": `crowd-category-${index}`,
           "aria-pressed": "false",
-          title: keyLabel(index) ? `${category} (key ${keyLabel(index)})` : category,
+          title: classKey(index) ? `${category} (key ${classKey(index)})` : category,
           onclick: () => this.pick(index),
         },
-        [h("kbd", { text: keyLabel(index) || "·" }), h("span", { text: category })],
+        [h("kbd", { text: classKey(index) || "·" }), h("span", { text: category })],
       ),
     );
     const comment = regions["worker-comment"];

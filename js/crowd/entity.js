@@ -5,13 +5,13 @@
 // selection is labeled at once. Click a highlight to select it; Delete removes it. Spans may
 // not overlap in nblabel (GT allows it).
 import {
+  classKey,
   CrowdElement,
   define,
   digitIndex,
   h,
   instructionsPanel,
   jsonAttr,
-  keyLabel,
   takeRegions,
 } from "./base.js";
 import { codePointOffset, overlaps, segments, utf16Offset } from "./spans.js";
@@ -44,7 +44,7 @@ class CrowdEntityAnnotation extends CrowdElement {
           title: l.full,
           onclick: () => this.useLabel(index),
         },
-        [h("kbd", { text: keyLabel(index) || "·" }), h("span", { text: l.full })],
+        [h("kbd", { text: classKey(index) || "·" }), h("span", { text: l.full })],
       ),
     );
     this.textBox = h("div", { class: "crowd-entity-text", "data-testid": "crowd-entity-text", tabindex: "0" });

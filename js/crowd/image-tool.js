@@ -2,11 +2,11 @@
 // the image at its displayed size with an SVG overlay whose viewBox is the image's natural
 // size, so every shape is kept in natural pixels, as GT outputs them. A label picker (keys
 // 1-9, 0), selection, and Delete/Backspace to remove the selected shape.
-import { CrowdElement, digitIndex, h, instructionsPanel, jsonAttr, keyLabel, takeRegions } from "./base.js";
+import { colorOf } from "../lib/box_paint.js";
+import { classKey, CrowdElement, digitIndex, h, instructionsPanel, jsonAttr, takeRegions } from "./base.js";
 import { toImage } from "./geometry.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#469990", "#808000"];
 
 /** Create an SVG element. */
 export function s(tag, attrs = {}) {
@@ -45,10 +45,10 @@ export class ImageTool extends CrowdElement {
           type: "button",
           class: "crowd-label",
           "aria-pressed": "false",
-          style: { borderLeftColor: COLORS[index % COLORS.length] },
+          style: { borderLeftColor: colorOf(index) },
           onclick: () => this.chooseLabel(index),
         },
-        [h("kbd", { text: keyLabel(index) || "·" }), h("span", { text: label })],
+        [h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
       ),
     );
     this.status = h("div", { class: "crowd-tool-hint", text: this.hint });
@@ -112,7 +112,7 @@ export class ImageTool extends CrowdElement {
 
   color(label) {
     const index = this.labels.indexOf(label);
-    return COLORS[(index < 0 ? 0 : index) % COLORS.length];
+    return colorOf(Math.max(index, 0));
   }
 
   chooseLabel(index) {

@@ -12,14 +12,22 @@ import nblabel.accessor  # noqa: F401  (registers the df.nblabel accessor)
 from nblabel.export import ExportError, ExportResult
 from nblabel.job import Job
 from nblabel.manifest import ManifestError, ManifestWarning, read_manifest, write_manifest
-from nblabel.tasks import CustomTask, ImageClassification, TextClassification
+from nblabel.tasks import (
+    BoundingBox,
+    CustomTask,
+    ImageClassification,
+    LabelVerification,
+    TextClassification,
+)
 
 __all__ = [
+    "BoundingBox",
     "CustomTask",
     "ExportError",
     "ExportResult",
     "ImageClassification",
     "Job",
+    "LabelVerification",
     "ManifestError",
     "ManifestWarning",
     "TextClassification",

@@ -19,6 +19,7 @@ import pytest
 from recorder import Recorder
 
 import nblabel as nl
+from nblabel.consolidate import WorkerResponseError
 from nblabel.export import worker_responses
 from nblabel.tasks.custom import default_pre
 from nblabel.tasks.templating import SUPPORTED_ELEMENTS, TemplateError, WorkerTemplate
@@ -111,6 +112,42 @@ def test_grant_read_access_local_files_become_data_urls(tmp_path: Path) -> None:
     assert "https://example.com/a.jpg" in template.render({"ref": "https://example.com/a.jpg"})
     with pytest.raises(TemplateError, match=r"grant_read_access: file not found: .*missing\.jpg"):
         template.render({"ref": str(tmp_path / "missing.jpg")})
+
+
+def test_grant_read_access_follows_the_jobs_media_root_rule(tmp_path: Path) -> None:
+    images, secret = tmp_path / "images", tmp_path / "secret.png"
+    images.mkdir()
+    (images / "a.png").write_bytes(b"\x89PNG\r\n\x1a\nimage")
+    secret.write_bytes(b"\x89PNG\r\n\x1a\nsecret")
+    climbing = str(images / ".." / "secret.png")
+    template = WorkerTemplate('<img src="{{ task.input.ref | grant_read_access }}">')
+    with pytest.raises(TemplateError, match=r"grant_read_access: '.*secret\.png' climbs out .*media_root"):
+        template.render({"ref": climbing})
+    assert "data:image/png" in template.render({"ref": str(images / "a.png")}, media_root=images)
+    with pytest.raises(TemplateError, match=r"grant_read_access: '.*secret\.png' is outside media_root"):
+        template.render({"ref": str(secret)}, media_root=images)
+    assert "data:image/png" in template.render({"ref": climbing}, media_root=tmp_path)
+
+
+def test_a_manifest_cannot_point_the_widget_at_files_outside_media_root(tmp_path: Path) -> None:
+    # The default pre-annotation function keeps a line's own taskObject: the job's source-ref
+    # check does not see it, the widget's rendering does.
+    (tmp_path / "images").mkdir()
+    (tmp_path / "secret.txt").write_text("not for the browser")
+    df = pd.DataFrame(
+        {"source": ["a", "b"], "taskObject": [str(tmp_path / "images" / ".." / "secret.txt"), "https://x/y"]}
+    )
+    task = nl.CustomTask(
+        '<crowd-form><img src="{{ task.input.taskObject | grant_read_access }}"></crowd-form>'
+    )
+    job = nl.Job("rooted-custom", df, task, media_root=tmp_path / "images")
+    widget = job.annotate()
+    try:
+        (refused, shown), _ = widget._payloads([0, 1])
+        assert "html" not in refused and "is outside media_root" in refused["error"]
+        assert 'src="https://x/y"' in shown["html"]
+    finally:
+        widget.close()
 
 
 def test_grant_read_access_presigns_s3(s3_env, bucket: str, s3_direct) -> None:
@@ -310,6 +347,26 @@ def test_export_writes_gt_layout_for_custom_answers(tmp_path: Path) -> None:
     assert result.worker_responses == 1
 
 
+def test_exported_worker_responses_import_back_whole(tmp_path: Path) -> None:
+    # Several people's custom answers travel as GT's worker-response files and come back as the
+    # same form outputs, for the post-annotation function to consolidate.
+    job = nl.Job("custom-out", texts("a", "b"), nl.CustomTask(FORM), annotator="ana")
+    job.label(1, ANSWER)
+    job.label(1, {"c": "other"}, annotator="bob")
+    job.export(tmp_path / "out")
+    again = nl.Job("custom-in", texts("a", "b"), nl.CustomTask(FORM), store=tmp_path / "in.sqlite")
+    assert again.import_answers(tmp_path / "out" / "custom-out") == 2
+    assert again.import_answers(tmp_path / "out" / "custom-out") == 0
+    assert [(a.annotator, a.value) for a in again.answers(1)] == [("ana", ANSWER), ("bob", {"c": "other"})]
+    bad = tmp_path / "bad" / "iteration-1" / "0"
+    bad.mkdir(parents=True)
+    (bad / "x.json").write_text(
+        '{"answers": [{"workerId": "w", "answerContent": [1], "submissionTime": "t"}]}'
+    )
+    with pytest.raises(WorkerResponseError, match=r"x\.json, answer 0: answerContent must be an object"):
+        again.import_answers(tmp_path / "bad")
+
+
 # -- the widget's Python side ---------------------------------------------------------------------
 
 
@@ -352,7 +409,8 @@ def test_a_broken_item_is_reported_on_the_item() -> None:
     )
     widget = job.annotate()
     try:
-        (item,) = widget._payloads([0])
+        (item,), buffers = widget._payloads([0])
+        assert buffers == []
         assert "html" not in item
         assert (
             item["error"].startswith("item /nowhere/x.jpg: grant_read_access: ")

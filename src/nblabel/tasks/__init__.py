@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from nblabel.tasks.base import Task
+from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import ImageClassification, TextClassification
 from nblabel.tasks.custom import CustomTask
+from nblabel.tasks.verification import LabelVerification
 
-__all__ = ["CustomTask", "ImageClassification", "Task", "TextClassification"]
+__all__ = [
+    "BoundingBox",
+    "CustomTask",
+    "ImageClassification",
+    "LabelVerification",
+    "Task",
+    "TextClassification",
+]

@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from nblabel.tasks.base import Task
+from nblabel.tasks.base import Task, gt_job_name
 from nblabel.tasks.templating import SUPPORTED_ELEMENTS, TemplateError, WorkerTemplate, task_input_of
 
 if TYPE_CHECKING:
@@ -139,8 +139,11 @@ class CustomTask(Task):
             ) from exc
         return task_input_of(result, where)
 
-    def render(self, task_input: Any, item: str = "") -> str:
-        """The template's HTML for an item's ``taskInput``.
+    def render(
+        self, task_input: Any, item: str = "", *, media_root: str | os.PathLike[str] | None = None
+    ) -> str:
+        """The template's HTML for an item's ``taskInput``; ``grant_read_access`` reads local
+        files under the job's ``media_root`` rule (see :class:`nblabel.Job`).
 
         Raises
         ------
@@ -148,7 +151,7 @@ class CustomTask(Task):
             Rendering failed; the message names the item and the cause.
         """
         try:
-            return self.template.render(task_input)
+            return self.template.render(task_input, media_root=media_root)
         except TemplateError as exc:
             raise TemplateError(f"item {item}: {exc}" if item else str(exc)) from None
 
@@ -180,7 +183,7 @@ class CustomTask(Task):
         """``<attr>-metadata`` as GT adds it to a custom job's label (spelled as in real outputs)."""
         return {
             "type": GT_TYPE,
-            "job-name": job_name if job_name.startswith("labeling-job/") else f"labeling-job/{job_name}",
+            "job-name": gt_job_name(job_name),
             "human-annotated": "yes" if human else "no",
             "creation-date": created,
         }

@@ -8,8 +8,9 @@ the template opts out with ``skip_autoescape``. GT's extra filters behave as GT 
 
 - ``grant_read_access``: an ``s3://`` URI becomes a SigV4 presigned HTTPS URL (one hour); a
   local path or ``file://`` URI becomes a ``data:`` URL holding the file's bytes, so the
-  notebook's browser can show it without a file server; ``http(s)://`` and ``data:`` URLs pass
-  unchanged.
+  notebook's browser can show it without a file server (under the job's ``media_root`` rule:
+  a path with ``..`` is refused unless it lies inside ``media_root``; a value in the data could
+  otherwise name any file); ``http(s)://`` and ``data:`` URLs pass unchanged.
 - ``to_json``: the value as JSON. As in GT it is not HTML-escaped (GT's docs write
   ``{{ x | to_json | escape }}`` inside attributes), but ``<``, ``>``, ``&`` and ``'`` are
   written as ``\\u003c`` etc., so a data value can never close a tag or a single-quoted
@@ -28,6 +29,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -106,6 +108,10 @@ def _json(value: Any) -> Markup:
     return Markup(text.translate(_SAFE_JSON))
 
 
+# The media_root of the job whose item is being rendered (see WorkerTemplate.render).
+_MEDIA_ROOT: ContextVar[str | os.PathLike[str] | None] = ContextVar("nblabel_media_root", default=None)
+
+
 def data_url(path: Path) -> str:
     """A ``data:`` URL holding a local file's bytes, typed from its name."""
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -165,8 +171,11 @@ class WorkerTemplate:
     def __repr__(self) -> str:
         return f"WorkerTemplate({self.origin!r})"
 
-    def render(self, task_input: Any) -> str:
+    def render(self, task_input: Any, *, media_root: str | os.PathLike[str] | None = None) -> str:
         """The template's HTML for one item, with ``task.input`` bound to ``task_input``.
+
+        ``media_root`` is the job's: the folder ``grant_read_access`` may read local files from
+        (see :class:`nblabel.Job`).
 
         Raises
         ------
@@ -174,12 +183,16 @@ class WorkerTemplate:
             A filter failed (a file to grant access to is missing, an unknown filter, a value
             ``to_json`` cannot encode); the message says which.
         """
+        # Items render in several worker threads at once; each sees its own job's root.
+        token = _MEDIA_ROOT.set(media_root)
         try:
             return self._template.render(task={"input": task_input})
         except TemplateError:
             raise
         except LiquidError as exc:
             raise TemplateError(f"{self.origin}: {exc}") from None
+        finally:
+            _MEDIA_ROOT.reset(token)
 
     def _grant_read_access(self, value: Any) -> str:
         ref = "" if value is None else str(value).strip()
@@ -195,8 +208,11 @@ class WorkerTemplate:
             return ref
         if not ref:
             raise TemplateError("grant_read_access: the value is empty")
-        from nblabel.media import MediaError, local_path
+        from nblabel.media import MediaError, local_path, refused_local_ref
 
+        refusal = refused_local_ref(ref, _MEDIA_ROOT.get())
+        if refusal:
+            raise TemplateError(f"grant_read_access: {refusal}")
         try:
             return data_url(local_path(ref))
         except MediaError as exc:
