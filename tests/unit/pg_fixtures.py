@@ -9,6 +9,9 @@ waits for the server to accept connections: readiness without a sleep. PostgreSQ
 Outside CI, missing binaries or psycopg skip the PostgreSQL tests with a message saying how to
 get them; in CI (``CI=true``) they fail instead, so a broken install never passes as a skip.
 
+Also here: ``backend``, which runs a store contract test against SQLite and against a fresh
+PostgreSQL database (see store_helpers.py), and ``pg_database``, a fresh database.
+
 Test modules use this module with ``pytest_plugins = ["pg_fixtures"]``.
 """
 
@@ -28,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from store_helpers import Backend
 
 __all__ = ["PostgresServer", "pg_bindir"]
 
@@ -134,6 +138,14 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.database_url(name)
 
+    def drop_database(self, url: str) -> None:
+        """Drop a database made by :meth:`create_database` (its files would slow the shutdown)."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def stop(self) -> None:
         """Fast shutdown; kill the postmaster if it has not gone after 10 s."""
         if not self.running:
@@ -183,10 +195,21 @@ def pg_url(pg_server: PostgresServer) -> str:
     return pg_server.url
 
 
-@contextlib.contextmanager
-def raw_connection(url: str) -> Iterator[object]:
-    """A plain psycopg connection that sees nblabel's tables unqualified (``annotations``)."""
-    import psycopg
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A store back end: a SQLite file, or a fresh database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", str(tmp_path / "db" / "job.sqlite"))
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.create_database()
+    yield Backend("postgres", url)
+    server.drop_database(url)
 
-    with psycopg.connect(url, autocommit=True, options="-c search_path=nblabel") as conn:
-        yield conn
+
+@pytest.fixture
+def pg_database(pg_server: PostgresServer) -> Iterator[str]:
+    """The URL of a fresh database, dropped after the test."""
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(url)
