@@ -53,9 +53,9 @@ def pg_bindir() -> Path | None:
     found = []
     for bindir in Path("/usr/lib/postgresql").glob("*/bin"):
         version = bindir.parent.name
-        if re.fullmatch(r"\d+(\.\d+)?", version) and (bindir / "initdb").is_file():
-            if (bindir / "postgres").is_file():
-                found.append((float(version), bindir))
+        tools = (bindir / "initdb", bindir / "pg_ctl", bindir / "postgres")
+        if re.fullmatch(r"\d+(\.\d+)?", version) and all(t.is_file() for t in tools):
+            found.append((float(version), bindir))
     return max(found)[1] if found else None
 
 
@@ -77,7 +77,13 @@ class PostgresServer:
         if os.geteuid() == 0:  # PostgreSQL refuses root: run as the package's system user
             user = pwd.getpwnam("postgres")
             os.chown(self.folder, user.pw_uid, user.pw_gid)
-            self.prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--"]
+            self.prefix = [
+                "setpriv",
+                f"--reuid={user.pw_uid}",
+                f"--regid={user.pw_gid}",
+                "--init-groups",
+                "--",
+            ]
         subprocess.run(
             [
                 *self.prefix,
@@ -107,7 +113,17 @@ class PostgresServer:
             self.port = _free_port()
             options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=60"
             started = subprocess.run(
-                [*self._pg_ctl, "-l", str(self.log), "-o", options, "-w", "-t", str(STARTUP_TIMEOUT), "start"],
+                [
+                    *self._pg_ctl,
+                    "-l",
+                    str(self.log),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    str(STARTUP_TIMEOUT),
+                    "start",
+                ],
                 capture_output=True,
                 cwd=self.folder,
             )

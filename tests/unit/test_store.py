@@ -327,6 +327,8 @@ def test_a_broken_connection_is_an_oserror_then_reconnects(pg_url: str) -> None:
     with pytest.raises(OSError, match="cannot write to the nblabel store"):
         store.append([Annotation("a", "x", "ana", "human", "cat", uid="lost")])
     # the next call reconnects; the re-sent answer is stored once
-    assert [a.uid for a in store.append([Annotation("a", "x", "ana", "human", "cat", uid="lost")])] == ["lost"]
+    assert [a.uid for a in store.append([Annotation("a", "x", "ana", "human", "cat", uid="lost")])] == [
+        "lost"
+    ]
     assert [a.uid for a in store.annotations()] == ["lost"]
     store.close()

@@ -110,9 +110,21 @@ def grant(
     held = list(renew)
     fresh = [c for c in candidates if c not in set(held)]
     kept = choose(
-        held, want=len(held), slots=slots, annotator=annotator, session=session, claims=live, answers=answers(held)
+        held,
+        want=len(held),
+        slots=slots,
+        annotator=annotator,
+        session=session,
+        claims=live,
+        answers=answers(held),
     )
     new = choose(
-        fresh, want=want, slots=slots, annotator=annotator, session=session, claims=live, answers=answers(fresh)
+        fresh,
+        want=want,
+        slots=slots,
+        annotator=annotator,
+        session=session,
+        claims=live,
+        answers=answers(fresh),
     )
     return kept, new

@@ -131,9 +131,7 @@ def _psycopg() -> Any:
     try:
         import psycopg
     except ImportError as exc:
-        raise ImportError(
-            "a postgresql:// store needs psycopg: pip install 'nblabel[postgres]'"
-        ) from exc
+        raise ImportError("a postgresql:// store needs psycopg: pip install 'nblabel[postgres]'") from exc
     return psycopg
 
 
