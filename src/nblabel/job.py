@@ -307,21 +307,20 @@ class Job:
         renew = [k for k in held if k in self._position]
         candidates = self.open_positions(exclude=set(renew))
         size = max(2 * count, 16)
-        while len(granted) < count:
-            batch = [self.keys[p] for p in islice(candidates, size)]
-            if not batch and not renew:
-                break
-            granted += self.store.claim(
-                self.attribute,
-                self.annotator,
-                self.session,
-                batch,
-                want=count - len(granted),
-                slots=self.answers_per_item,
-                ttl=ttl,
-                renew=renew,
-            )
-            if not batch:
+        while True:
+            batch = [self.keys[p] for p in islice(candidates, size)] if len(granted) < count else []
+            if batch or renew:
+                granted += self.store.claim(
+                    self.attribute,
+                    self.annotator,
+                    self.session,
+                    batch,
+                    want=count - len(granted),
+                    slots=self.answers_per_item,
+                    ttl=ttl,
+                    renew=renew,
+                )
+            if not batch or len(granted) >= count:
                 break
             renew, size = [], size * 2  # others hold the first candidates: look further, faster
         return [self._position[k] for k in granted]
