@@ -236,15 +236,13 @@ class Job:
         answers per item, the items the annotator answered or skipped are left out. Items other
         people have claimed are not (see :meth:`claim`).
         """
-        if self.answers_per_item > 1:
-            exclude = _Excluded(exclude, self._ledger, self.annotator)
         ledger = self._ledger
         ordered: set[int] = set()
         for position in self._order:
             ordered.add(position)
             key = self.keys[position]
             # The loop's random draws may name auto-labeled items: a person checks those too.
-            if ledger.awaits_person(key) and key not in exclude:
+            if ledger.awaits_person(key) and key not in exclude and not self._answered(key):
                 yield position
         for position in self._row_order(exclude, start):
             if position not in ordered:
@@ -254,13 +252,19 @@ class Job:
         """The auto-labeler's latest proposal for an item: (value, confidence), or None."""
         return self._proposals.get(self.key(item))
 
+    def _answered(self, key: str) -> bool:
+        """True when the job's annotator took a slot of the item, with several answers per item
+        (with one, an answered item is not open anyway)."""
+        return self.answers_per_item > 1 and self._ledger.answered_by(key, self.annotator)
+
     def _row_order(self, exclude: Collection[str], start: int) -> Iterator[int]:
+        # The job's items before _first_open wait for nobody, or not for this job's annotator.
         ledger = self._ledger
         first = max(start, self._first_open)
         advancing = first == self._first_open
         for position in range(first, len(self.keys)):
             key = self.keys[position]
-            if not ledger.is_open(key):
+            if not ledger.is_open(key) or self._answered(key):
                 if advancing:
                     self._first_open = position + 1
                 continue
@@ -713,19 +717,3 @@ def _check_attribute(attribute: str) -> None:
         raise ValueError(f"attribute {attribute!r} cannot end with '-metadata' (GT's rule)")
     if attribute.startswith("$"):
         raise ValueError(f"attribute {attribute!r} cannot start with '$' (GT's rule)")
-
-
-class _Excluded(Collection[str]):
-    """Keys to leave out of a person's queue: some given keys, and the items they answered."""
-
-    def __init__(self, keys: Collection[str], ledger: Ledger, annotator: str) -> None:
-        self._keys, self._ledger, self._annotator = keys, ledger, annotator
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys or (isinstance(key, str) and self._ledger.answered_by(key, self._annotator))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)

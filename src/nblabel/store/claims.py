@@ -14,7 +14,7 @@ shared by every store; each store only fetches the rows and writes the claims at
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["CLAIM_TTL", "SLOT_KINDS", "Claim", "choose", "grant"]
@@ -62,7 +62,7 @@ def choose(
         Who asks. Items this session already holds are granted again (a renewal); items the
         same person holds in another session, or has answered, are not.
     claims
-        Every live claim on the attribute.
+        The live claims on the candidates (others are ignored).
     answers
         ``(item, annotator, kind)`` of the live annotations of :data:`SLOT_KINDS` on the
         candidates.
@@ -100,31 +100,15 @@ def grant(
     annotator: str,
     session: str,
     claims: Iterable[Claim],
-    answers: Callable[[Sequence[str]], Iterable[tuple[str, str, str]]],
+    answers: Iterable[tuple[str, str, str]],
 ) -> tuple[list[str], list[str]]:
     """What one claim request gets: the items of ``renew`` the session may keep holding, and up
-    to ``want`` new candidates. ``answers`` fetches the slot-taking answers of some items.
+    to ``want`` new candidates. ``answers`` are the slot-taking answers of both lists' items.
     A store calls this inside the transaction that then writes both lists as claims.
     """
-    live = list(claims)
+    live, rows = list(claims), list(answers)
     held = list(renew)
-    fresh = [c for c in candidates if c not in set(held)]
-    kept = choose(
-        held,
-        want=len(held),
-        slots=slots,
-        annotator=annotator,
-        session=session,
-        claims=live,
-        answers=answers(held),
-    )
-    new = choose(
-        fresh,
-        want=want,
-        slots=slots,
-        annotator=annotator,
-        session=session,
-        claims=live,
-        answers=answers(fresh),
-    )
-    return kept, new
+    holding = set(held)
+    fresh = [c for c in candidates if c not in holding]
+    ask = {"slots": slots, "annotator": annotator, "session": session, "claims": live, "answers": rows}
+    return choose(held, want=len(held), **ask), choose(fresh, want=want, **ask)

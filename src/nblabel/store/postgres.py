@@ -17,6 +17,7 @@ Needs the ``postgres`` extra: ``pip install 'nblabel[postgres]'`` (psycopg 3).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -178,27 +179,38 @@ class PostgresStore:
     def _connect(self) -> None:
         self._conn = self._psycopg.connect(self.spec, autocommit=True, application_name="nblabel")
 
-    def _run(self, action: str, work: Callable[[Any], T]) -> T:
-        """Run ``work(connection)`` in one transaction, reconnecting first if the link broke.
+    def _run(self, action: str, work: Callable[[Any], T], *, write: bool, pipeline: bool = False) -> T:
+        """Run ``work(connection)``, reconnecting first if the link broke.
 
-        Raises OSError naming the store when the database refuses or cannot be reached; the
-        transaction then stored nothing.
+        A write runs in one transaction; with ``pipeline``, its statements are sent without
+        waiting for each answer (fewer round trips; no COPY then). A read is one statement.
+        Raises OSError naming the store when the database refuses or cannot be reached; a
+        failed write stored nothing.
         """
         with self._lock:
             try:
                 if self._conn is None or self._conn.closed or self._conn.broken:
                     self._connect()
-                with self._conn.transaction():
+                if not write:
+                    return work(self._conn)
+                with contextlib.ExitStack() as stack:
+                    if pipeline:
+                        stack.enter_context(self._conn.pipeline())
+                    stack.enter_context(self._conn.transaction())
                     return work(self._conn)
             except self._psycopg.Error as exc:
                 raise OSError(f"cannot {action} the nblabel store {self.path}: {exc}") from exc
+
+    def _read(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return self._run("read", lambda conn: conn.execute(sql, args).fetchall(), write=False)
 
     def _lock_log(self, conn: Any) -> None:
         """Serialize this job's appends, so seq order is commit order (see the module doc)."""
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"nblabel:log:{self.job}",))
 
-    def _insert(self, conn: Any, a: Annotation) -> int | None:
-        row = conn.execute(
+    def _insert(self, conn: Any, a: Annotation) -> Any:
+        """Send one insert; its cursor gives the new seq, or no row for a duplicate uid."""
+        return conn.execute(
             _INSERT,
             (
                 self.job,
@@ -212,8 +224,7 @@ class PostgresStore:
                 a.created,
                 a.target,
             ),
-        ).fetchone()
-        return None if row is None else int(row[0])
+        )
 
     def append(self, annotations: Iterable[Annotation]) -> list[Annotation]:
         """Append annotations in one transaction; duplicates (same uid) are ignored.
@@ -227,16 +238,18 @@ class PostgresStore:
         """
         batch = list(annotations)
 
-        def work(conn: Any) -> list[Annotation]:
+        def work(conn: Any) -> list[Any]:
             self._lock_log(conn)
-            stored = []
-            for a in batch:
-                seq = self._insert(conn, a)
-                if seq is not None:
-                    stored.append(replace(a, seq=seq))
-            return stored
+            return [self._insert(conn, a) for a in batch]
 
-        return self._run("write to", work)
+        # The inserts and the commit go in one round trip; the cursors hold the results after.
+        cursors = self._run("write to", work, write=True, pipeline=True)
+        stored = []
+        for a, cursor in zip(batch, cursors, strict=True):
+            row = cursor.fetchone()
+            if row is not None:
+                stored.append(replace(a, seq=int(row[0])))
+        return stored
 
     def annotations(self, attribute: str | None = None, after: int = 0) -> Iterator[Annotation]:
         """Yield stored annotations in log order."""
@@ -245,7 +258,7 @@ class PostgresStore:
         if attribute is not None:
             sql += " AND attribute = %s"
             args += (attribute,)
-        rows = self._run("read", lambda conn: conn.execute(sql + " ORDER BY seq", args).fetchall())
+        rows = self._read(sql + " ORDER BY seq", args)
         for seq, uid, item, attr, annotator, kind, value, confidence, created, target in rows:
             yield Annotation(
                 item=item,
@@ -300,51 +313,37 @@ class PostgresStore:
                 self._insert(conn, a)
             return number
 
-        return self._run("write to", work)
+        return self._run("write to", work, write=True)
 
     def latest_round(self, attribute: str) -> tuple[int, dict[str, Any]] | None:
         """The newest round's number and report, or None before the first round."""
-        row = self._run(
-            "read",
-            lambda conn: conn.execute(
-                "SELECT round, report FROM nblabel.rounds WHERE job = %s AND attribute = %s"
-                " ORDER BY round DESC LIMIT 1",
-                (self.job, attribute),
-            ).fetchone(),
+        rows = self._read(
+            "SELECT round, report FROM nblabel.rounds WHERE job = %s AND attribute = %s"
+            " ORDER BY round DESC LIMIT 1",
+            (self.job, attribute),
         )
-        return None if row is None else (int(row[0]), json.loads(row[1]))
+        return None if not rows else (int(rows[0][0]), json.loads(rows[0][1]))
 
     def proposals(self, attribute: str) -> dict[str, tuple[Any, float]]:
         """The latest round's proposal (value, confidence) for every item it proposed for."""
-        rows = self._run(
-            "read",
-            lambda conn: conn.execute(
-                "SELECT item, value, confidence FROM nblabel.proposals WHERE job = %s AND attribute = %s",
-                (self.job, attribute),
-            ).fetchall(),
+        rows = self._read(
+            "SELECT item, value, confidence FROM nblabel.proposals WHERE job = %s AND attribute = %s",
+            (self.job, attribute),
         )
         return {item: (json.loads(value), conf) for item, value, conf in rows}
 
     def queue(self, attribute: str) -> list[str]:
         """The latest round's order of items for people."""
-        rows = self._run(
-            "read",
-            lambda conn: conn.execute(
-                "SELECT item FROM nblabel.queue WHERE job = %s AND attribute = %s ORDER BY rank",
-                (self.job, attribute),
-            ).fetchall(),
+        rows = self._read(
+            "SELECT item FROM nblabel.queue WHERE job = %s AND attribute = %s ORDER BY rank",
+            (self.job, attribute),
         )
         return [r[0] for r in rows]
 
     def get_meta(self, key: str) -> str | None:
         """A job-level setting, or None."""
-        row = self._run(
-            "read",
-            lambda conn: conn.execute(
-                "SELECT value FROM nblabel.meta WHERE job = %s AND key = %s", (self.job, key)
-            ).fetchone(),
-        )
-        return None if row is None else row[0]
+        rows = self._read("SELECT value FROM nblabel.meta WHERE job = %s AND key = %s", (self.job, key))
+        return None if not rows else rows[0][0]
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a job-level setting."""
@@ -355,6 +354,7 @@ class PostgresStore:
                 " ON CONFLICT (job, key) DO UPDATE SET value = EXCLUDED.value",
                 (self.job, key, value),
             ),
+            write=True,
         )
 
     def claim(
@@ -386,22 +386,13 @@ class PostgresStore:
                 "DELETE FROM nblabel.claims WHERE job = %s AND attribute = %s AND expires <= now()",
                 (self.job, attribute),
             )
-            live = [
-                Claim(item, who, sess, expires.timestamp())
-                for item, who, sess, expires in conn.execute(
-                    "SELECT item, annotator, session, expires FROM nblabel.claims"
-                    " WHERE job = %s AND attribute = %s",
-                    (self.job, attribute),
-                )
-            ]
-
-            def answers(items: Sequence[str]) -> list[tuple[str, str, str]]:
-                if not items:
-                    return []
-                return conn.execute(
-                    _SLOT_ANSWERS, (self.job, attribute, list(items), list(SLOT_KINDS))
-                ).fetchall()
-
+            items = [*renew, *candidates]
+            live = conn.execute(
+                "SELECT item, annotator, session, expires FROM nblabel.claims"
+                " WHERE job = %s AND attribute = %s AND item = ANY(%s)",
+                (self.job, attribute, items),
+            )
+            answers = conn.execute(_SLOT_ANSWERS, (self.job, attribute, items, list(SLOT_KINDS)))
             held, granted = grant(
                 candidates,
                 renew,
@@ -409,8 +400,8 @@ class PostgresStore:
                 slots=slots,
                 annotator=annotator,
                 session=session,
-                claims=live,
-                answers=answers,
+                claims=[Claim(i, who, sess, exp.timestamp()) for i, who, sess, exp in live.fetchall()],
+                answers=answers.fetchall(),
             )
             mine = [*held, *granted]
             if mine:
@@ -422,17 +413,14 @@ class PostgresStore:
                 )
             return granted
 
-        return self._run("write to", work)
+        return self._run("write to", work, write=True, pipeline=True)
 
     def claims(self, attribute: str) -> list[Claim]:
         """Every live claim on an attribute."""
-        rows = self._run(
-            "read",
-            lambda conn: conn.execute(
-                "SELECT item, annotator, session, expires FROM nblabel.claims"
-                " WHERE job = %s AND attribute = %s AND expires > now()",
-                (self.job, attribute),
-            ).fetchall(),
+        rows = self._read(
+            "SELECT item, annotator, session, expires FROM nblabel.claims"
+            " WHERE job = %s AND attribute = %s AND expires > now()",
+            (self.job, attribute),
         )
         return [Claim(item, who, sess, expires.timestamp()) for item, who, sess, expires in rows]
 

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,8 @@ _SLOT_ANSWERS = (
     f" AND a.kind IN ({', '.join(repr(k) for k in SLOT_KINDS)})"
     " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.target = a.uid AND r.kind = 'retract')"
 )
+# The claims on a batch of items.
+_ITEM_CLAIMS = "SELECT item, annotator, session, expires FROM claims WHERE attribute = ? AND item IN ({})"
 _BATCH = 500  # items per IN (...) list, well under SQLite's variable limit
 
 
@@ -310,13 +312,8 @@ class SQLiteStore:
                 self._db.execute("BEGIN IMMEDIATE")
                 now = time.time()
                 self._db.execute("DELETE FROM claims WHERE attribute = ? AND expires <= ?", (attribute, now))
-                live = [
-                    Claim(*row)
-                    for row in self._db.execute(
-                        "SELECT item, annotator, session, expires FROM claims WHERE attribute = ?",
-                        (attribute,),
-                    )
-                ]
+                items = [*renew, *candidates]
+                live = [Claim(*row) for row in self._batched(_ITEM_CLAIMS, attribute, items)]
                 held, granted = grant(
                     candidates,
                     renew,
@@ -325,7 +322,7 @@ class SQLiteStore:
                     annotator=annotator,
                     session=session,
                     claims=live,
-                    answers=self._slot_answers_for(attribute),
+                    answers=self._batched(_SLOT_ANSWERS, attribute, items),
                 )
                 self._db.executemany(
                     "INSERT INTO claims (attribute, item, session, annotator, expires)"
@@ -342,16 +339,13 @@ class SQLiteStore:
                 self._db.execute("PRAGMA synchronous=FULL")
         return granted
 
-    def _slot_answers_for(self, attribute: str) -> Callable[[Sequence[str]], list[tuple[str, str, str]]]:
-        def fetch(items: Sequence[str]) -> list[tuple[str, str, str]]:
-            rows: list[tuple[str, str, str]] = []
-            for start in range(0, len(items), _BATCH):
-                batch = items[start : start + _BATCH]
-                sql = _SLOT_ANSWERS.format(", ".join("?" * len(batch)))
-                rows += self._db.execute(sql, (attribute, *batch)).fetchall()
-            return rows
-
-        return fetch
+    def _batched(self, sql: str, attribute: str, items: Sequence[str]) -> list[Any]:
+        """The rows of ``sql`` (with ``IN ({})`` for the items) over batches of items."""
+        rows: list[Any] = []
+        for start in range(0, len(items), _BATCH):
+            batch = items[start : start + _BATCH]
+            rows += self._db.execute(sql.format(", ".join("?" * len(batch))), (attribute, *batch)).fetchall()
+        return rows
 
     def claims(self, attribute: str) -> list[Claim]:
         """Every live claim on an attribute."""
