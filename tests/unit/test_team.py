@@ -7,11 +7,16 @@ with real processes is test_team_load.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+from autolabel_helpers import LABELS as TOPICS
+from autolabel_helpers import synthetic_texts
 from store_helpers import Backend
+from test_autolabel_worker import wait_for
 
-from nblabel import ImageClassification, Job
+from nblabel import ImageClassification, Job, TextClassification
 from nblabel.feed import Feed
 from nblabel.store import Annotation, Claim
 from nblabel.store.claims import choose
@@ -38,16 +43,19 @@ def test_choose_counts_answers_skips_and_other_peoples_claims() -> None:
         Claim("b", "bo", "s-bo", 0.0),
         Claim("b", "cy", "s-cy", 0.0),
         Claim("c", "ana", "s-ana", 0.0),  # ana's own session: a renewal
-        Claim("d", "ana", "s-other", 0.0),  # ana's other kernel holds it
+        Claim("d", "ana", "s-old", 0.0),  # ana's kernel before a restart: hers all the same
     ]
     answers = [("e", "ana", "human"), ("f", "bo", "skip"), ("f", "cy", "human"), ("g", "dd", "consolidated")]
     kwargs = {"annotator": "ana", "session": "s-ana", "claims": claims, "answers": answers}
     everything = list("abcdefgh")
-    assert choose(everything, want=10, slots=1, **kwargs) == ["c", "h"]
-    assert choose(everything, want=10, slots=2, **kwargs) == ["a", "c", "h"]
-    assert choose(everything, want=10, slots=3, **kwargs) == ["a", "b", "c", "f", "h"]
+    assert choose(everything, want=10, slots=1, **kwargs) == ["c", "d", "h"]
+    assert choose(everything, want=10, slots=2, **kwargs) == ["a", "c", "d", "h"]
+    assert choose(everything, want=10, slots=3, **kwargs) == ["a", "b", "c", "d", "f", "h"]
     assert choose(everything, want=2, slots=3, **kwargs) == ["a", "b"]
     assert choose(["h", "h", "c"], want=10, slots=1, **kwargs) == ["h", "c"]
+    # claims by bo and cy fill b's two slots; ana's claim on c does not count against her
+    crowded = [*claims, Claim("c", "bo", "s-bo", 0.0)]
+    assert choose(["b", "c"], want=2, slots=2, **{**kwargs, "claims": crowded}) == ["c"]
 
 
 # -- the store contract -----------------------------------------------------------------------
@@ -62,11 +70,13 @@ def test_claimed_items_go_to_one_person_per_slot(backend: Backend) -> None:
     assert bo == ["i2", "i3"]
     # asking again renews what the session holds, in candidate order
     assert store.claim("x", "ana", "s1", items, want=2, slots=1, ttl=60) == ["i0", "i1"]
-    # the same person in another kernel gets other items than their first kernel
-    assert store.claim("x", "ana", "s3", items, want=1, slots=1, ttl=60) == ["i4"]
+    # the same person in a new kernel (a restart) gets their items back, not bo's
+    assert store.claim("x", "ana", "s3", items, want=3, slots=1, ttl=60) == ["i0", "i1", "i4"]
     assert sorted((c.item, c.annotator, c.session) for c in store.claims("x")) == [
         ("i0", "ana", "s1"),
+        ("i0", "ana", "s3"),
         ("i1", "ana", "s1"),
+        ("i1", "ana", "s3"),
         ("i2", "bo", "s2"),
         ("i3", "bo", "s2"),
         ("i4", "ana", "s3"),
@@ -218,3 +228,41 @@ def test_two_slots_hand_each_item_to_two_people(backend: Backend) -> None:
     for claim in jobs[0].store.claims("job"):
         counts[claim.item] = counts.get(claim.item, 0) + 1
     assert max(counts.values()) == 2
+
+
+# -- the auto-labeler on the team store ---------------------------------------------------------
+
+
+def test_the_auto_labeler_works_on_the_team_store(pg_database: str) -> None:
+    df = synthetic_texts(200)
+    job = Job("topics", df, TextClassification(TOPICS), store=pg_database)
+    for i in range(120):
+        job.label(i, df.gold[i])
+    report = job.autolabel(background=False)  # a round in the kernel, saved in one transaction
+    assert report is not None and report.round == 1 and report.auto_labeled > 0
+    queue = job.store.queue("topics")
+    assert len(queue) >= report.queued
+    # another kernel sees the round: auto-labels, proposals and the people's queue
+    other = Job("topics", df, TextClassification(TOPICS), store=pg_database, annotator="bo")
+    assert other.progress == job.progress
+    assert other.proposal(queue[0]) == job.proposal(queue[0])
+    assert list(other.pending(5).index) == [job.position(k) for k in queue[:5]]
+    # the background worker opens the store from its URL in its own process
+    try:
+        assert job.autolabel(every=1, interval=1) is None
+        job.label(120, df.gold[120])
+        wait_for(lambda: job.autolabel_status.get("round", 0) >= 2, "a round by the worker")
+        assert job.autolabel_status["running"]
+        assert job.store.latest_round("topics")[1]["human_answers"] == 121  # type: ignore[index]
+        assert (Path(".nblabel") / "topics" / "topics.autolabel.log").is_file()
+    finally:
+        job.stop_autolabel()
+
+
+def test_a_rerun_notebook_gets_its_items_back(backend: Backend) -> None:
+    first = _job(backend, "ana", n=20)
+    assert Feed(first).next_positions(10) == (list(range(10)), False)
+    again = _job(backend, "ana", n=20)  # the cell re-run, or the kernel restarted
+    assert Feed(again).next_positions(10) == (list(range(10)), False)
+    assert list(again.pending(3).index) == [0, 1, 2]
+    assert Feed(_job(backend, "bo", n=20)).next_positions(10) == (list(range(10, 20)), False)

@@ -59,8 +59,9 @@ def choose(
     slots
         Answers wanted per item.
     annotator, session
-        Who asks. Items this session already holds are granted again (a renewal); items the
-        same person holds in another session, or has answered, are not.
+        Who asks, from which kernel. Items the person holds already are granted again (a
+        renewal), from any of their sessions: a notebook re-run or a restarted kernel gets its
+        items back at once. Items the person has answered or skipped are not.
     claims
         The live claims on the candidates (others are ignored).
     answers
@@ -75,7 +76,7 @@ def choose(
         people.setdefault(item, set()).add(who)
     mine: set[str] = set()
     for c in claims:
-        if c.annotator == annotator and c.session == session:
+        if c.annotator == annotator:
             mine.add(c.item)
         else:
             people.setdefault(c.item, set()).add(c.annotator)
