@@ -332,3 +332,15 @@ def test_a_broken_connection_is_an_oserror_then_reconnects(pg_url: str) -> None:
     ]
     assert [a.uid for a in store.annotations()] == ["lost"]
     store.close()
+
+
+def test_without_postgres_the_tests_skip_but_fail_in_ci(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin = request.config.pluginmanager.get_plugin("pg_fixtures")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="PostgreSQL tests cannot run in CI: no binaries"):
+        plugin._unavailable("no binaries")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="PostgreSQL tests skipped: no binaries"):
+        plugin._unavailable("no binaries")
