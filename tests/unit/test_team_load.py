@@ -33,7 +33,7 @@ ANSWERS = 1000  # per kernel
 ITEMS = 2500  # 5,000 slots for 4,000 answers: nobody runs dry before their share
 PER_ITEM = 2
 KILL_AFTER = 300  # the last kernel is SIGKILLed once this many of its answers were acknowledged
-TIMEOUT = 150  # seconds: a watchdog for a hung kernel, not a synchronisation
+TIMEOUT = 600  # seconds: a watchdog for a hung kernel (generous: CI machines are slow), not a synchronisation
 
 KERNEL = textwrap.dedent(
     """
