@@ -397,6 +397,14 @@ def test_widget_renders_items_and_leaves_out_items_pre_keeps_from_people() -> No
         widget._on_custom(widget, {"type": "answer", "uid": "u2", "key": key, "value": [1]}, [])
         assert "JSON object" in recorder.wait_for("rejected")[0][0]["reason"]
         assert job.to_dataframe().at[0, "w"] == ANSWER
+        # Asked again, the widget neither renews its claim on the item kept from people (it
+        # expires) nor sends it.
+        expires = {c.item: c.expires for c in job.store.claims("w")}
+        widget._on_custom(widget, {"type": "more", "count": 5, "exclude": []}, [])
+        message = recorder.wait_for("items", 2)[1][0]
+        assert [i["position"] for i in message["items"]] == [2]
+        renewed = {c.item: c.expires for c in job.store.claims("w")}
+        assert renewed[job.keys[1]] == expires[job.keys[1]] and renewed[job.keys[2]] > expires[job.keys[2]]
     finally:
         widget.close()
 

@@ -51,8 +51,8 @@ class CustomWidget(ItemWidget):
 
     def _next_positions(self, count: int, exclude: Collection[str]) -> tuple[list[int], bool]:
         with self._not_required_lock:
-            hidden = [*exclude, *self._not_required]
-        return self.feed.next_positions(count, exclude=hidden)
+            hidden = list(self._not_required)
+        return self.feed.next_positions(count, exclude=exclude, skip=hidden)
 
     def _payloads(self, positions: list[int]) -> tuple[list[dict[str, Any]], list[bytes]]:
         """Rendered templates; items the pre-annotation function keeps from people are left
