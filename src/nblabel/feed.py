@@ -129,6 +129,22 @@ class Feed:
             log.warning("nblabel: item %s: cannot read its starting labels: %s", item["key"], exc)
             item["notice"] = f"could not load the starting labels: {exc}"
 
+    def _check_image_size(self, key: str, value: Any) -> None:
+        """Refuse an answer drawn for another size than its image's (the widget sends the size it
+        drew on; a confused or hostile one could claim any, and boxes are clamped to it)."""
+        claimed = value.get("image_size") if isinstance(value, dict) else None
+        if not claimed or self.job.task.media != "image":
+            return
+        result = self._preview(self.job.source(self.job.position(key)), self.max_width, self.max_height)
+        if isinstance(result, MediaError):
+            raise ValueError(f"item {key}: the answer cannot be checked against its image: {result.reason}")
+        size = (claimed[0]["width"], claimed[0]["height"])
+        if size != (result.original_width, result.original_height):
+            raise ValueError(
+                f"item {key}: the answer is for a {size[0]}x{size[1]} image, but the image is "
+                f"{result.original_width}x{result.original_height}"
+            )
+
     def detail(self, key: str, rect: dict[str, int], width: int, height: int) -> tuple[dict[str, Any], bytes]:
         """A sharper crop of an image region for a zoomed-in widget: the message and its buffer.
 
@@ -211,16 +227,10 @@ class Feed:
         if job.has_annotation(uid):  # a re-sent answer that is already stored
             return None
         if kind == "answer":
-            job.record(
-                Annotation(
-                    job.key(message["key"]),
-                    job.attribute,
-                    job.annotator,
-                    "human",
-                    job.task.validate(message.get("value"), message["key"]),
-                    uid=uid,
-                )
-            )
+            key = job.key(message["key"])
+            value = job.task.validate(message.get("value"), key)
+            self._check_image_size(key, value)
+            job.record(Annotation(key, job.attribute, job.annotator, "human", value, uid=uid))
         elif kind == "skip":
             job.record(Annotation(job.key(message["key"]), job.attribute, job.annotator, "skip", uid=uid))
         elif kind == "undo":
