@@ -8,7 +8,7 @@ never blocks the kernel from acknowledging answers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -89,6 +89,12 @@ class Feed:
                 "kind": media,
                 "value": None if current is None or current.kind == "auto" else current.value,
             }
+            if item["value"] is not None:
+                try:
+                    item["value"] = self.job.task.widget_value(item["value"])
+                except (OSError, ValueError) as exc:  # e.g. a mask file removed since
+                    log.warning("nblabel: item %s: cannot show its answer again: %s", key, exc)
+                    item["notice"] = f"could not load the earlier answer: {exc}"
             proposal = self.job.proposal(key)
             if proposal is not None:
                 item["proposal"] = {"value": proposal[0], "confidence": proposal[1]}
@@ -112,7 +118,7 @@ class Feed:
                     buffers.append(result.data)
             if "error" not in item:
                 self._extras(item, position)
-            items.append(item)
+            items.append(_lift_bytes(item, buffers))
         return items, buffers
 
     def _extras(self, item: dict[str, Any], position: int) -> None:
@@ -190,12 +196,13 @@ class Feed:
 
     # -- answers --------------------------------------------------------------------------
 
-    def apply(self, message: dict[str, Any]) -> Annotation | None:
+    def apply(self, message: dict[str, Any], buffers: Sequence[Any] = ()) -> Annotation | None:
         """Apply one answer message from the widget to the job.
 
         Messages: ``answer`` (``key``, ``value``), ``skip`` (``key``), ``undo`` (``target``, or
         none to take back the annotator's latest). Every message carries the browser-made
-        ``uid``, so a re-sent message is stored once.
+        ``uid``, so a re-sent message is stored once. An answer's binary buffer (a mask's
+        pixels) reaches the task as the value's ``data``.
 
         Returns the annotation that an ``undo`` without target took back (the widget shows its
         item again), else None.
@@ -214,13 +221,16 @@ class Feed:
         if job.has_annotation(uid):  # a re-sent answer that is already stored
             return None
         if kind == "answer":
+            value = message.get("value")
+            if buffers and isinstance(value, dict):
+                value = {**value, "data": bytes(buffers[0])}
             job.record(
                 Annotation(
                     job.key(message["key"]),
                     job.attribute,
                     job.annotator,
                     "human",
-                    job.task.validate(message.get("value"), message["key"]),
+                    job.answer_value(message["key"], value, uid),
                     uid=uid,
                 )
             )
@@ -239,3 +249,16 @@ class Feed:
         else:
             raise ValueError(f"unknown message type {kind!r}")
         return None
+
+
+def _lift_bytes(obj: Any, buffers: list[bytes]) -> Any:
+    """Replace bytes inside a payload (a mask's pixels) by ``{"buffer": i}``, appending them to
+    ``buffers``: binary data travels as websocket buffers, never inside the JSON."""
+    if isinstance(obj, (bytes, bytearray)):
+        buffers.append(bytes(obj))
+        return {"buffer": len(buffers) - 1}
+    if isinstance(obj, dict):
+        return {k: _lift_bytes(v, buffers) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_lift_bytes(v, buffers) for v in obj]
+    return obj
