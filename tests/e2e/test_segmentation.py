@@ -96,7 +96,9 @@ class Painter(Stage):
 
     def pixel_floor(self, px: float, py: float) -> tuple[int, int]:
         v, r = self.view(), self.rect()
-        return math.floor((px - r["x"] - v["x"]) / v["scale"]), math.floor((py - r["y"] - v["y"]) / v["scale"])
+        return math.floor((px - r["x"] - v["x"]) / v["scale"]), math.floor(
+            (py - r["y"] - v["y"]) / v["scale"]
+        )
 
     def stroke(self, points: list[tuple[float, float]]) -> dict:
         """Drag through image points; returns the widget's stroke after checking its pixels."""
@@ -251,7 +253,11 @@ def test_brush_polygon_zoom_flood_and_undo_store_the_exact_mask(notebook, jupyte
         assert diff == 0, f"image {row}: {diff} pixels differ from the expected mask"
     meta = out["0"][1]
     assert meta["type"] == "groundtruth/semantic-segmentation"
-    assert meta["internal-color-map"]["0"] == {"class-name": "BACKGROUND", "confidence": 0.0, "hex-color": "#ffffff"}
+    assert meta["internal-color-map"]["0"] == {
+        "class-name": "BACKGROUND",
+        "confidence": 0.0,
+        "hex-color": "#ffffff",
+    }
     assert [meta["internal-color-map"][str(i)]["class-name"] for i in (1, 2, 3)] == LABELS
     assert meta["human-annotated"] == "yes"
     assert meta["job-name"] == f"labeling-job/seg-{jupyter.app}"
@@ -315,8 +321,11 @@ def test_adjust_writes_adjustment_status_and_verification_shows_the_mask(noteboo
     assert out["0"][1]["type"] == "groundtruth/semantic-segmentation"
 
     # Verify the adjusted masks: the widget overlays them in their colours.
-    code = "verify = nl.Job('segverify-" + jupyter.app + "', job.to_dataframe(), nl.LabelVerification('segadj-" + (
-        jupyter.app + "-ref'))\nverify"
+    code = (
+        "verify = nl.Job('segverify-"
+        + jupyter.app
+        + "', job.to_dataframe(), nl.LabelVerification('segadj-"
+        + (jupyter.app + "-ref'))\nverify")
     )
     i = nb.add_cell(code)
     nb.run_cell(i)

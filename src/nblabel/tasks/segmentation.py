@@ -143,10 +143,8 @@ def decode_indices(data: bytes, width: int, height: int, where: str = "") -> np.
     except zlib.error as exc:
         raise ValueError(f"{where}the mask data is not zlib-compressed bytes: {exc}") from None
     if len(raw) != expected or inflater.unconsumed_tail:
-        raise ValueError(
-            f"{where}the mask data holds {len(raw)}{'+' if inflater.unconsumed_tail else ''} pixels, "
-            f"not {width} x {height} = {expected}"
-        )
+        held = f"more than {expected}" if len(raw) > expected or inflater.unconsumed_tail else str(len(raw))
+        raise ValueError(f"{where}the mask data holds {held} pixels, not {width} x {height} = {expected}")
     return np.frombuffer(raw, dtype=np.uint8).reshape(height, width)
 
 
@@ -216,7 +214,9 @@ def read_gt_mask(
             raise ValueError(f"{where}internal-color-map entry {key!r} is not an index with a class")
         entries[int(key)] = entry
     size = max(entries) + 1
-    names = [str(entries[i].get("class-name", f"class_{i}")) if i in entries else f"class_{i}" for i in range(size)]
+    names = [
+        str(entries[i].get("class-name", f"class_{i}")) if i in entries else f"class_{i}" for i in range(size)
+    ]
     try:
         path = local_path(ref)
         with Image.open(path) as img:
@@ -262,7 +262,9 @@ def read_gt_mask(
     for i in np.unique(out):
         name = names[i] if i < len(names) else f"class_{i}"
         if name not in target:
-            raise ValueError(f"{where}the mask {ref} has class {name!r}, which is not among the labels {list(labels)}")
+            raise ValueError(
+                f"{where}the mask {ref} has class {name!r}, which is not among the labels {list(labels)}"
+            )
         lookup[i] = target[name]
     return lookup[out], [BACKGROUND, *labels]
 
@@ -298,7 +300,9 @@ class SemanticSegmentation(Task):
     def __init__(self, labels: Sequence[str], adjust: str | None = None) -> None:
         self.labels = check_labels(labels)
         if len(self.labels) > MAX_CLASSES:
-            raise ValueError(f"an indexed PNG mask holds at most {MAX_CLASSES} classes, got {len(self.labels)}")
+            raise ValueError(
+                f"an indexed PNG mask holds at most {MAX_CLASSES} classes, got {len(self.labels)}"
+            )
         if BACKGROUND in self.labels:
             raise ValueError(f"{BACKGROUND!r} is index 0 of every mask; it cannot be one of the labels")
         if adjust is not None and (not isinstance(adjust, str) or not adjust):
@@ -348,7 +352,9 @@ class SemanticSegmentation(Task):
             if not isinstance(data, (bytes, bytearray, memoryview)):
                 raise ValueError(f"{where}the mask data must be bytes, got {type(data).__name__}")
             indices = decode_indices(data, width, height, where)
-        elif isinstance(value, np.ndarray) or (isinstance(value, list) and value and isinstance(value[0], list)):
+        elif isinstance(value, np.ndarray) or (
+            isinstance(value, list) and value and isinstance(value[0], list)
+        ):
             indices = np.asarray(value)
             if indices.ndim != 2 or indices.size == 0 or not np.issubdtype(indices.dtype, np.integer):
                 raise ValueError(
@@ -403,7 +409,9 @@ class SemanticSegmentation(Task):
             raise ValueError(f"{where}the mask file {path} changed: its sha1 is {sha1}, not {value['sha1']}")
         present = value.get("labels_present")
         if present is None:
-            present = [self.labels[i - 1] for i in np.unique(decode_mask(path, where)) if 0 < i <= len(self.labels)]
+            present = [
+                self.labels[i - 1] for i in np.unique(decode_mask(path, where)) if 0 < i <= len(self.labels)
+            ]
         if not isinstance(present, list) or any(name not in self.labels for name in present):
             raise ValueError(f"{where}labels_present {present!r} must list class names among {self.labels}")
         return {"mask": path, "sha1": sha1, "labels_present": list(present)}
@@ -439,7 +447,12 @@ class SemanticSegmentation(Task):
         if not isinstance(value, Mapping) or "mask" not in value:
             return value
         indices = decode_mask(value["mask"])
-        return {**value, "width": indices.shape[1], "height": indices.shape[0], "data": encode_indices(indices)}
+        return {
+            **value,
+            "width": indices.shape[1],
+            "height": indices.shape[0],
+            "data": encode_indices(indices),
+        }
 
     def item_extras(
         self, row: Mapping[str, Any], source: Any, image_size: Mapping[str, int]
@@ -479,5 +492,5 @@ class SemanticSegmentation(Task):
             return {}
         before = self._before(row)
         after = self.indices(value)
-        same = before is None and not after.any() or before is not None and np.array_equal(before, after)
+        same = (before is None and not after.any()) or (before is not None and np.array_equal(before, after))
         return {"adjustment-status": "unadjusted" if same else "adjusted"}

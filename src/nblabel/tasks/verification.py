@@ -14,10 +14,10 @@ out, as GT does)::
 from __future__ import annotations
 
 import json
-
-import numpy as np
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+
+import numpy as np
 
 from nblabel.manifest import is_missing
 from nblabel.tasks.base import Task, gt_job_name
