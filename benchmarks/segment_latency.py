@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from boxes_latency import PROBE, SIZE, drag, make_image, pct  # noqa: E402
 from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
 
+from boxes_latency import PROBE, SIZE, drag, make_image, pct  # noqa: E402
 from report import write_section  # noqa: E402
 
 SETUP = """
@@ -57,7 +57,9 @@ def run(moves: int) -> dict[str, list[float]]:
             widget = nb.cell(1).get_by_test_id("nbl-root")
             overlay = widget.get_by_test_id("nbl-vp-overlay")
             overlay.wait_for(state="visible")
-            page.wait_for_function("() => document.querySelector('[data-testid=nbl-root]').dataset.painted === '0'")
+            page.wait_for_function(
+                "() => document.querySelector('[data-testid=nbl-root]').dataset.painted === '0'"
+            )
             overlay.evaluate(PROBE)
             widget.click(position={"x": 5, "y": 5})
             box = overlay.bounding_box()

@@ -317,7 +317,8 @@ class Job:
         item
             Row position or item key.
         value
-            A class name; for multi-label tasks, a list of class names.
+            A class name; for multi-label tasks, a list of class names; for segmentation, a 2-D
+            array of class indices (written as the mask PNG first).
         annotator
             Who answered; defaults to the job's annotator.
 

@@ -33,8 +33,8 @@ MAX_COMMENT = 2000
 class LabelVerification(Task):
     """Judge an earlier job's label on each image: correct or not, with an optional comment.
 
-    The widget shows the label held in ``source_attribute``: bounding boxes are drawn over the
-    image (zoom and pan as in the box widget), a class is shown by name. Keys ``1``, ``2``, ...
+    The widget shows the label held in ``source_attribute``: bounding boxes or a segmentation
+    mask are drawn over the image (zoom and pan as in the box widget), a class is shown by name. Keys ``1``, ``2``, ...
     pick a verdict; the comment box takes keys only while it has focus.
 
     Parameters
