@@ -14,7 +14,8 @@ import { MaskLayer } from "./lib/mask_layer.js";
 import { LabelSession } from "./lib/session.js";
 import { Stage } from "./lib/viewport.js";
 
-const KEEP_BEHIND = 6; // images (and their masks) kept for going back
+const KEEP_BEHIND = 6; // decoded images kept for going back
+const KEEP_MASK_BYTES = 256 * 1024 * 1024; // answered masks kept to show again (and undo), newest first
 const CLOSE_PX = 8; // a polygon click this close (CSS pixels) to its first corner closes it
 const OPACITIES = [0.25, 0.5, 0.75, 1];
 const TOOLS = { b: "brush", e: "eraser", p: "polygon", g: "flood" };
@@ -39,6 +40,7 @@ function render({ model, el }) {
   let stroke = null; // the brush stroke in progress: {size, value, points}
   let releasedUpTo = 0;
   let outgoing = Promise.resolve(); // answers leave in order, each after its mask is compressed
+  let compressing = 0; // answers given whose mask is still being compressed: unsaved too
   const fetching = new Set();
   const masks = new Map(); // key -> indices of an answer given (or taken back) here, to show again
 
@@ -269,9 +271,32 @@ function render({ model, el }) {
 
   /** Answers, skips and undos go out in order; an answer's mask is compressed on the way. */
   function post(msg, pixels = null) {
+    compressing += 1;
+    showStatus();
     outgoing = outgoing
-      .then(async () => channel.send(msg, pixels ? [await deflate(pixels)] : null))
-      .catch((err) => flash(`Could not send the answer: ${err?.message ?? err}`));
+      .then(async () => {
+        const buffers = pixels ? [await deflate(pixels)] : null;
+        compressing -= 1;
+        channel.send(msg, buffers);
+      })
+      .catch((err) => {
+        compressing -= 1;
+        flash(`Could not send the answer: ${err?.message ?? err}`);
+        showStatus();
+      });
+  }
+
+  /** Keep an answered mask to show again, dropping the oldest past the memory budget. */
+  function keepMask(key, pixels) {
+    masks.delete(key);
+    masks.set(key, pixels);
+    let total = 0;
+    for (const m of masks.values()) total += m.length;
+    for (const [k, m] of masks) {
+      if (total <= KEEP_MASK_BYTES || masks.size <= 1) break;
+      masks.delete(k);
+      total -= m.length;
+    }
   }
 
   // The masks that came with items (an earlier answer, or the label being adjusted), unpacked.
@@ -332,7 +357,7 @@ function render({ model, el }) {
         session.pos = index;
       }
       const item = session.items.get(msg.key);
-      if (item?.valueMask) masks.set(msg.key, item.valueMask);
+      if (item?.valueMask) keepMask(msg.key, item.valueMask);
       session.values.set(msg.key, null);
       shownKey = undefined;
       show();
@@ -470,7 +495,7 @@ function render({ model, el }) {
   }
 
   function showStatus() {
-    const n = channel.unsaved;
+    const n = channel.unsaved + compressing;
     setText(status, n ? `${n} unsaved` : "saved");
     status.classList.toggle("nbl-unsaved", n > 0);
     root.dataset.unacked = String(n);
@@ -494,7 +519,6 @@ function render({ model, el }) {
         item.valueMask = null;
         item.initialMask = null;
       }
-      masks.delete(key);
     }
   }
 
@@ -552,7 +576,7 @@ function render({ model, el }) {
         if (!usable) return;
         const key = session.current;
         const pixels = editor.data.slice();
-        masks.set(key, pixels);
+        keepMask(key, pixels);
         const msg = session.answer({ width: item.original_width, height: item.original_height }, uid());
         if (!msg) return;
         show(); // the next image first: compressing and the kernel round trip are off the critical path
