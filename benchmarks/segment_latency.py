@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -83,6 +84,7 @@ def run(moves: int) -> dict[str, list[float]]:
             results[CASES[2]] = drag(page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves)
             results["zoom"] = [float(widget.get_attribute("data-zoom"))]
             results["painted"] = [float(widget.get_attribute("data-painted"))]
+            results["load"] = [os.getloadavg()[0]]
             nb.close()
             browser.close()
     return results
@@ -108,11 +110,14 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
             f"| {name} | {len(xs)} | {statistics.median(xs):.1f} | {p95:.1f} | {max(xs):.1f} | "
             f"{'yes' if p95 <= 16.7 else 'no'} |"
         )
+    loads = ", ".join(f"{r['load'][0]:.1f}" for r in all_runs)
     lines += [
         "",
         f"Zoomed: {all_runs[0]['zoom'][0]:.0f}%; pixels painted by the three strokes: "
         f"{all_runs[0]['painted'][0]:,.0f}. Machine: {platform.machine()}, Python {platform.python_version()}; "
-        "2 cores shared with other jobs, so the tail includes preemption.",
+        "2 cores shared with other jobs (1-minute load average at the end of each run: "
+        f"{loads}), so the tail includes preemption; the median "
+        "includes the wait for the next animation frame.",
     ]
     return "\n".join(lines)
 
