@@ -12,7 +12,13 @@ import nblabel.accessor  # noqa: F401  (registers the df.nblabel accessor)
 from nblabel.export import ExportError, ExportResult
 from nblabel.job import Job
 from nblabel.manifest import ManifestError, ManifestWarning, read_manifest, write_manifest
-from nblabel.tasks import BoundingBox, ImageClassification, LabelVerification, TextClassification
+from nblabel.tasks import (
+    BoundingBox,
+    ImageClassification,
+    LabelVerification,
+    SemanticSegmentation,
+    TextClassification,
+)
 
 __all__ = [
     "BoundingBox",
@@ -23,6 +29,7 @@ __all__ = [
     "LabelVerification",
     "ManifestError",
     "ManifestWarning",
+    "SemanticSegmentation",
     "TextClassification",
     "read_manifest",
     "write_manifest",

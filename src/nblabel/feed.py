@@ -8,7 +8,7 @@ never blocks the kernel from acknowledging answers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -86,6 +86,12 @@ class Feed:
                 "kind": media,
                 "value": None if current is None or current.kind == "auto" else current.value,
             }
+            if item["value"] is not None:
+                try:
+                    item["value"] = self.job.task.widget_value(item["value"])
+                except (OSError, ValueError) as exc:  # e.g. a mask file removed since
+                    log.warning("nblabel: item %s: cannot show its answer again: %s", key, exc)
+                    item["notice"] = f"could not load the earlier answer: {exc}"
             proposal = self.job.proposal(key)
             if proposal is not None:
                 item["proposal"] = {"value": proposal[0], "confidence": proposal[1]}
@@ -109,7 +115,7 @@ class Feed:
                     buffers.append(result.data)
             if "error" not in item:
                 self._extras(item, position)
-            items.append(item)
+            items.append(_lift_bytes(item, buffers))
         return items, buffers
 
     def _extras(self, item: dict[str, Any], position: int) -> None:
@@ -130,18 +136,29 @@ class Feed:
             item["notice"] = f"could not load the starting labels: {exc}"
 
     def _check_image_size(self, key: str, value: Any) -> None:
-        """Refuse an answer drawn for another size than its image's (the widget sends the size it
-        drew on; a confused or hostile one could claim any, and boxes are clamped to it)."""
-        claimed = value.get("image_size") if isinstance(value, dict) else None
-        if not claimed or self.job.task.media != "image":
+        """Refuse an answer drawn for another size than its image's, before anything is written.
+
+        Box answers name the ``image_size`` they were drawn on, masks their ``width`` and
+        ``height``; a confused or hostile widget could claim any size (and boxes are clamped to
+        it). Malformed sizes are left to the task's own validation, which names them.
+        """
+        if self.job.task.media != "image" or not isinstance(value, dict):
+            return
+        sizes = value.get("image_size")
+        if isinstance(sizes, list) and sizes and isinstance(sizes[0], dict):
+            claimed = (sizes[0].get("width"), sizes[0].get("height"))
+        elif "data" in value:
+            claimed = (value.get("width"), value.get("height"))
+        else:
+            return
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in claimed):
             return
         result = self._preview(self.job.source(self.job.position(key)), self.max_width, self.max_height)
         if isinstance(result, MediaError):
             raise ValueError(f"item {key}: the answer cannot be checked against its image: {result.reason}")
-        size = (claimed[0]["width"], claimed[0]["height"])
-        if size != (result.original_width, result.original_height):
+        if tuple(claimed) != (result.original_width, result.original_height):
             raise ValueError(
-                f"item {key}: the answer is for a {size[0]}x{size[1]} image, but the image is "
+                f"item {key}: the answer is for a {claimed[0]:g}x{claimed[1]:g} image, but the image is "
                 f"{result.original_width}x{result.original_height}"
             )
 
@@ -203,12 +220,13 @@ class Feed:
 
     # -- answers --------------------------------------------------------------------------
 
-    def apply(self, message: dict[str, Any]) -> Annotation | None:
+    def apply(self, message: dict[str, Any], buffers: Sequence[Any] = ()) -> Annotation | None:
         """Apply one answer message from the widget to the job.
 
         Messages: ``answer`` (``key``, ``value``), ``skip`` (``key``), ``undo`` (``target``, or
         none to take back the annotator's latest). Every message carries the browser-made
-        ``uid``, so a re-sent message is stored once.
+        ``uid``, so a re-sent message is stored once. An answer's binary buffer (a mask's
+        pixels) reaches the task as the value's ``data``.
 
         Returns the annotation that an ``undo`` without target took back (the widget shows its
         item again), else None.
@@ -228,8 +246,11 @@ class Feed:
             return None
         if kind == "answer":
             key = job.key(message["key"])
-            value = job.task.validate(message.get("value"), key)
+            value = message.get("value")
+            if buffers and isinstance(value, dict):
+                value = {**value, "data": bytes(buffers[0])}
             self._check_image_size(key, value)
+            value = job.answer_value(key, value, uid)
             job.record(Annotation(key, job.attribute, job.annotator, "human", value, uid=uid))
         elif kind == "skip":
             job.record(Annotation(job.key(message["key"]), job.attribute, job.annotator, "skip", uid=uid))
@@ -246,3 +267,16 @@ class Feed:
         else:
             raise ValueError(f"unknown message type {kind!r}")
         return None
+
+
+def _lift_bytes(obj: Any, buffers: list[bytes]) -> Any:
+    """Replace bytes inside a payload (a mask's pixels) by ``{"buffer": i}``, appending them to
+    ``buffers``: binary data travels as websocket buffers, never inside the JSON."""
+    if isinstance(obj, (bytes, bytearray)):
+        buffers.append(bytes(obj))
+        return {"buffer": len(buffers) - 1}
+    if isinstance(obj, dict):
+        return {k: _lift_bytes(v, buffers) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_lift_bytes(v, buffers) for v in obj]
+    return obj

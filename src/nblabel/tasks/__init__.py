@@ -5,6 +5,14 @@ from __future__ import annotations
 from nblabel.tasks.base import Task
 from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import ImageClassification, TextClassification
+from nblabel.tasks.segmentation import SemanticSegmentation
 from nblabel.tasks.verification import LabelVerification
 
-__all__ = ["BoundingBox", "ImageClassification", "LabelVerification", "Task", "TextClassification"]
+__all__ = [
+    "BoundingBox",
+    "ImageClassification",
+    "LabelVerification",
+    "SemanticSegmentation",
+    "Task",
+    "TextClassification",
+]

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nblabel.job import Job
 
-__all__ = ["BoxesWidget", "ClassifyWidget", "ReviewWidget", "VerifyWidget", "review_widget", "widget_for"]
+__all__ = [
+    "BoxesWidget",
+    "ClassifyWidget",
+    "ReviewWidget",
+    "SegmentWidget",
+    "VerifyWidget",
+    "review_widget",
+    "widget_for",
+]
 
 
 def widget_for(job: Job, **options: Any) -> Any:
@@ -29,6 +37,10 @@ def widget_for(job: Job, **options: Any) -> Any:
         from nblabel.widgets.verify import VerifyWidget
 
         return VerifyWidget(job, **options)
+    if family == "segment":
+        from nblabel.widgets.segment import SegmentWidget
+
+        return SegmentWidget(job, **options)
     raise NotImplementedError(f"no widget for task family {family!r}")
 
 
@@ -58,6 +70,10 @@ def __getattr__(name: str) -> Any:
         from nblabel.widgets.verify import VerifyWidget
 
         return VerifyWidget
+    if name == "SegmentWidget":
+        from nblabel.widgets.segment import SegmentWidget
+
+        return SegmentWidget
     if name == "ReviewWidget":
         from nblabel.widgets.review import ReviewWidget
 
