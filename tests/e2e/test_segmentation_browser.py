@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import expect
 from scipy import ndimage
-from test_boxes import Stage, cells, make_images
+from test_boxes_browser import Stage, cells, make_images
 from test_classify import all_saved, widget
 
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
