@@ -1,13 +1,15 @@
 // nblabel label-verification widget: an earlier label shown over its image, a verdict per key.
 //
-// Boxes under review are drawn on the zoomable stage (lib/viewport.js, lib/box_paint.js); a
-// class label is shown by name. Keys 1, 2, ... record a verdict with the comment typed so far and
+// Boxes under review are drawn on the zoomable stage (lib/viewport.js, lib/box_paint.js), a mask
+// as a coloured overlay (lib/mask_layer.js); a class label is shown by name. Keys 1, 2, ... record a verdict with the comment typed so far and
 // show the next image at once; the comment box keeps its keys to itself while it has focus.
 import { paintBoxes } from "./lib/box_paint.js";
 import { Channel, decodeBuffer, decodeItems } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
 import { uid } from "./lib/ids.js";
 import { classKey, intentForKey } from "./lib/keys.js";
+import { inflate } from "./lib/mask.js";
+import { MaskLayer } from "./lib/mask_layer.js";
 import { LabelSession } from "./lib/session.js";
 import { Stage } from "./lib/viewport.js";
 
@@ -18,6 +20,7 @@ function render({ model, el }) {
   const channel = new Channel(model, () => showStatus());
   let requesting = false;
   let shownKey;
+  let layer = null; // the mask under review, coloured
 
   const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
   const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
@@ -33,7 +36,9 @@ function render({ model, el }) {
       if (shownKey) channel.trySend({ type: "detail", key: shownKey, rect, width: size.width, height: size.height });
     },
     onChange: () => {
-      root.dataset.zoom = String(stage.viewport.percent);
+      const vp = stage.viewport;
+      root.dataset.view = JSON.stringify({ scale: vp.scale, x: vp.x, y: vp.y });
+      root.dataset.zoom = String(vp.percent);
     },
   });
   stage.tool = {
@@ -41,6 +46,7 @@ function render({ model, el }) {
     draw(ctx, st) {
       const shown = session.currentItem?.shown;
       if (shown?.boxes) paintBoxes(ctx, st.viewport, shown.boxes, shown.classes ?? {});
+      layer?.draw(ctx, st.viewport, 0.5);
     },
   };
   const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
@@ -100,7 +106,7 @@ function render({ model, el }) {
 
   async function receive(msg, buffers) {
     if (msg.type === "items") {
-      await decodeItems(msg.items, buffers);
+      await Promise.all([decodeItems(msg.items, buffers), unpackMasks(msg.items, buffers)]);
       if (msg.reply) requesting = false;
       session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
       if (msg.progress) model.set("progress", msg.progress);
@@ -117,7 +123,7 @@ function render({ model, el }) {
       problem.hidden = false;
       setText(problem, `Not saved: ${msg.reason}`);
     } else if (msg.type === "goto") {
-      await decodeItems(msg.items, buffers);
+      await Promise.all([decodeItems(msg.items, buffers), unpackMasks(msg.items, buffers)]);
       session.add(msg.items);
       const index = session.trail.indexOf(msg.key);
       if (index === -1) {
@@ -129,6 +135,22 @@ function render({ model, el }) {
     }
   }
 
+  // A mask under review arrives zlib-compressed in a binary buffer.
+  async function unpackMasks(items, buffers) {
+    await Promise.all(
+      items.map(async (item) => {
+        const m = item.shown?.mask;
+        if (m?.data?.buffer === undefined) return;
+        try {
+          item.shownMask = await inflate(buffers[m.data.buffer], m.width, m.height);
+        } catch (err) {
+          item.notice = `could not read the mask: ${err?.message ?? err}`;
+        }
+        delete m.data;
+      }),
+    );
+  }
+
   function show() {
     const key = session.current;
     const item = session.currentItem;
@@ -136,6 +158,12 @@ function render({ model, el }) {
     if (key !== shownKey) {
       shownKey = key;
       comment.value = value?.comment ?? "";
+      layer?.destroy();
+      layer = null;
+      if (item?.shownMask && !item.error) {
+        layer = new MaskLayer(item.shown.mask.width, item.shown.mask.height, item.shown.colors);
+        layer.update(item.shownMask);
+      }
       stage.setImage(item && !item.error && item.bitmap ? { bitmap: item.bitmap, width: item.original_width, height: item.original_height } : null);
     }
     stage.el.hidden = true;
@@ -158,6 +186,7 @@ function render({ model, el }) {
     let text = "";
     if (shown?.missing) text = "This image has no label to verify.";
     else if (shown?.boxes) text = `${shown.boxes.length} box${shown.boxes.length === 1 ? "" : "es"} to verify`;
+    else if (shown?.mask) text = `Mask to verify: ${shown.present.length ? shown.present.join(", ") : "all background"}`;
     else if (shown?.class_name !== undefined) text = `Label: ${shown.class_name}`;
     if (item?.notice) text = `${text} ${item.notice}`.trim();
     setText(under, text);
@@ -272,6 +301,7 @@ function render({ model, el }) {
   return () => {
     channel.destroy();
     stage.destroy();
+    layer?.destroy();
     model.off("msg:custom", onMsg);
     model.off("change:progress", onProgress);
     for (const item of session.items.values()) item.bitmap?.close();

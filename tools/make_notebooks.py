@@ -326,9 +326,69 @@ BOXES = [
     ),
 ]
 
+SEGMENTATION = [
+    (
+        "markdown",
+        "# Semantic segmentation\n\n"
+        "Paint a class on every pixel and get Ground Truth's `groundtruth/semantic-segmentation` label back: "
+        "an indexed PNG per image (pixel value = class index, 0 = `BACKGROUND`, palette = GT's colours) "
+        "at the original resolution, named in `<attribute>-ref` with GT's `internal-color-map`.\n\n"
+        "Click the widget, then: **b** brush and **e** eraser (drag to paint), **[ / ]** brush size, "
+        "**p** polygon (click the corners, **Enter** fills), **g** fills the clicked region, **r** fills "
+        "every unpainted pixel, **1–9, 0** pick the class, **o** opacity, **m** hides the mask, "
+        "**z** / **Shift+Z** undo and redo, **Enter** submits, **s** skips. Zoom with the wheel or "
+        "**+/-**, pan with **space-drag**, **f** fits.",
+    ),
+    ("code", "import nblabel as nl\nfrom nblabel import datasets\n\nimages = datasets.images().head(8)"),
+    (
+        "code",
+        'job = nl.Job("clipart-masks", images, nl.SemanticSegmentation(["plant", "animal", "thing"]))\njob',
+    ),
+    (
+        "markdown",
+        "The label attribute ends in `-ref`, as GT requires for this task. A mask can also be given "
+        "from code, as an array of class indices the size of the image:",
+    ),
+    (
+        "code",
+        "import numpy as np\nfrom PIL import Image\n\n"
+        'with Image.open(images.at[0, "source-ref"]) as img:\n'
+        "    width, height = img.size\n"
+        "mask = np.zeros((height, width), np.uint8)\n"
+        "mask[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4] = 1  # a plant in the middle\n"
+        "job.label(0, mask)\n"
+        "out = job.to_dataframe()\n"
+        'out[["source-ref", job.attribute, job.attribute + "-metadata"]].head(2)',
+    ),
+    (
+        "markdown",
+        "## Verify or adjust earlier masks\n\n`LabelVerification` overlays an earlier job's masks on "
+        "the image; `SemanticSegmentation(..., adjust=attribute)` starts from them, and the output "
+        "says whether the person changed any pixel (`adjustment-status`).",
+    ),
+    ("code", 'check = nl.Job("clipart-mask-verify", out, nl.LabelVerification("clipart-masks-ref"))\ncheck'),
+    (
+        "code",
+        'fix = nl.Job("clipart-mask-adjust", out, nl.SemanticSegmentation(["plant", "animal", "thing"], '
+        'adjust="clipart-masks-ref"))\nfix',
+    ),
+    (
+        "markdown",
+        "## A folder of masks\n\n`df.nblabel.to_masks` writes one index PNG per image plus "
+        "`color_map.json`, the layout segmentation training code reads; `job.export(...)` writes GT's "
+        "own layout, masks under `annotations/consolidated-annotation/output/`.",
+    ),
+    (
+        "code",
+        'folder = out.nblabel.to_masks("clipart-masks-ref", "masks", overwrite=True)\n'
+        "sorted(p.name for p in folder.iterdir())",
+    ),
+]
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_boxes.ipynb": BOXES,
+    "04_segmentation.ipynb": SEGMENTATION,
     "05_custom_tasks.ipynb": CUSTOM_TASKS,
     "07_consolidation.ipynb": CONSOLIDATION,
 }

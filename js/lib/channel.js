@@ -48,23 +48,27 @@ export class Channel {
     this.leftover = this.outbox.due(performance.now(), -1);
     this._helloSent = false;
     this._timer = setInterval(() => {
-      for (const msg of this.outbox.due(performance.now(), RESEND_AFTER_MS)) this.trySend(msg);
+      for (const msg of this.outbox.due(performance.now(), RESEND_AFTER_MS)) this.trySend(msg, this.outbox.buffersOf(msg.uid));
     }, 1000);
   }
 
   /** Send without keeping: a dead kernel's comm may refuse; the caller does not need it back. */
-  trySend(msg) {
+  trySend(msg, buffers = null) {
     try {
-      this.model.send(msg);
+      if (buffers) this.model.send(msg, undefined, buffers);
+      else this.model.send(msg);
     } catch (err) {
       console.warn("nblabel: could not send, will retry", err);
     }
   }
 
-  /** Send an answer and keep it until the kernel acknowledges it. */
-  send(msg) {
-    this.outbox.add(msg, performance.now());
-    this.trySend(msg);
+  /**
+   * Send an answer and keep it until the kernel acknowledges it. Binary `buffers` (a mask) are
+   * re-sent with it while the page lives; only text answers survive a reload.
+   */
+  send(msg, buffers = null) {
+    this.outbox.add(msg, performance.now(), buffers);
+    this.trySend(msg, buffers);
     this.onChange();
   }
 

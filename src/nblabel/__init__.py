@@ -17,6 +17,7 @@ from nblabel.tasks import (
     CustomTask,
     ImageClassification,
     LabelVerification,
+    SemanticSegmentation,
     TextClassification,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "LabelVerification",
     "ManifestError",
     "ManifestWarning",
+    "SemanticSegmentation",
     "TextClassification",
     "read_manifest",
     "write_manifest",

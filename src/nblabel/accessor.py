@@ -219,6 +219,19 @@ class NblabelAccessor:
 
         return to_voc(self._df, attribute, folder, labels=labels, overwrite=overwrite)
 
+    def to_masks(
+        self,
+        attribute: str,
+        folder: str | os.PathLike[str],
+        *,
+        labels: Sequence[str] | None = None,
+        overwrite: bool = False,
+    ) -> Path:
+        """Segmentation masks as index PNGs plus a colour map (see :func:`nblabel.exports.to_masks`)."""
+        from nblabel.exports import to_masks
+
+        return to_masks(self._df, attribute, folder, labels=labels, overwrite=overwrite)
+
     def to_s3(
         self,
         uri: str,

@@ -8,7 +8,7 @@ never blocks the kernel from acknowledging answers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -78,18 +78,10 @@ class Feed:
         ]
         items: list[dict[str, Any]] = []
         buffers: list[bytes] = []
-        total = len(self.job.keys)
         for position, future in zip(positions, futures, strict=True):
-            key = self.job.keys[position]
-            current = self.job.current(key)
-            item: dict[str, Any] = {
-                "key": key,
-                "position": position,
-                "total": total,
-                "kind": media,
-                "value": None if current is None or current.kind == "auto" else current.value,
-            }
-            proposal = self.job.proposal(key)
+            item = self.item(position)
+            item["kind"] = media
+            proposal = self.job.proposal(item["key"])
             if proposal is not None:
                 item["proposal"] = {"value": proposal[0], "confidence": proposal[1]}
             if future is None:
@@ -112,8 +104,28 @@ class Feed:
                     buffers.append(result.data)
             if "error" not in item:
                 self._extras(item, position)
-            items.append(item)
+            items.append(_lift_bytes(item, buffers))
         return items, buffers
+
+    def item(self, position: int) -> dict[str, Any]:
+        """What every widget is told about an item: its ``key``, ``position``, the ``total``,
+        and the person's earlier answer as ``value``, in the form the widget shows it (None
+        when there is none; a ``notice`` when it cannot be shown again)."""
+        key = self.job.keys[position]
+        current = self.job.current(key)
+        item: dict[str, Any] = {
+            "key": key,
+            "position": position,
+            "total": len(self.job.keys),
+            "value": None if current is None or current.kind == "auto" else current.value,
+        }
+        if item["value"] is not None:
+            try:
+                item["value"] = self.job.task.widget_value(item["value"])
+            except (OSError, ValueError) as exc:  # e.g. a mask file removed since
+                log.warning("nblabel: item %s: cannot show its answer again: %s", key, exc)
+                item["notice"] = f"could not load the earlier answer: {exc}"
+        return item
 
     def _extras(self, item: dict[str, Any], position: int) -> None:
         """Add what the task shows with the item (boxes to start from, a label to verify)."""
@@ -131,6 +143,33 @@ class Feed:
         except Exception as exc:  # a user's detector or a malformed input label: say so, show the item
             log.warning("nblabel: item %s: cannot read its starting labels: %s", item["key"], exc)
             item["notice"] = f"could not load the starting labels: {exc}"
+
+    def _check_image_size(self, key: str, value: Any) -> None:
+        """Refuse an answer drawn for another size than its image's, before anything is written.
+
+        Box answers name the ``image_size`` they were drawn on, masks their ``width`` and
+        ``height``; a confused or hostile widget could claim any size (and boxes are clamped to
+        it). Malformed sizes are left to the task's own validation, which names them.
+        """
+        if self.job.task.media != "image" or not isinstance(value, dict):
+            return
+        sizes = value.get("image_size")
+        if isinstance(sizes, list) and sizes and isinstance(sizes[0], dict):
+            claimed = (sizes[0].get("width"), sizes[0].get("height"))
+        elif "data" in value:
+            claimed = (value.get("width"), value.get("height"))
+        else:
+            return
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in claimed):
+            return
+        result = self._preview(self.job.source(self.job.position(key)), self.max_width, self.max_height)
+        if isinstance(result, MediaError):
+            raise ValueError(f"item {key}: the answer cannot be checked against its image: {result.reason}")
+        if tuple(claimed) != (result.original_width, result.original_height):
+            raise ValueError(
+                f"item {key}: the answer is for a {claimed[0]:g}x{claimed[1]:g} image, but the image is "
+                f"{result.original_width}x{result.original_height}"
+            )
 
     def detail(self, key: str, rect: dict[str, int], width: int, height: int) -> tuple[dict[str, Any], bytes]:
         """A sharper crop of an image region for a zoomed-in widget: the message and its buffer.
@@ -190,12 +229,13 @@ class Feed:
 
     # -- answers --------------------------------------------------------------------------
 
-    def apply(self, message: dict[str, Any]) -> Annotation | None:
+    def apply(self, message: dict[str, Any], buffers: Sequence[Any] = ()) -> Annotation | None:
         """Apply one answer message from the widget to the job.
 
         Messages: ``answer`` (``key``, ``value``), ``skip`` (``key``), ``undo`` (``target``, or
         none to take back the annotator's latest). Every message carries the browser-made
-        ``uid``, so a re-sent message is stored once.
+        ``uid``, so a re-sent message is stored once. An answer's binary buffer (a mask's
+        pixels) reaches the task as the value's ``data``.
 
         Returns the annotation that an ``undo`` without target took back (the widget shows its
         item again), else None.
@@ -214,16 +254,13 @@ class Feed:
         if job.has_annotation(uid):  # a re-sent answer that is already stored
             return None
         if kind == "answer":
-            job.record(
-                Annotation(
-                    job.key(message["key"]),
-                    job.attribute,
-                    job.annotator,
-                    "human",
-                    job.task.validate(message.get("value"), message["key"]),
-                    uid=uid,
-                )
-            )
+            key = job.key(message["key"])
+            value = message.get("value")
+            if buffers and isinstance(value, dict):
+                value = {**value, "data": bytes(buffers[0])}
+            self._check_image_size(key, value)
+            value = job.answer_value(key, value, uid)
+            job.record(Annotation(key, job.attribute, job.annotator, "human", value, uid=uid))
         elif kind == "skip":
             job.record(Annotation(job.key(message["key"]), job.attribute, job.annotator, "skip", uid=uid))
         elif kind == "undo":
@@ -239,3 +276,16 @@ class Feed:
         else:
             raise ValueError(f"unknown message type {kind!r}")
         return None
+
+
+def _lift_bytes(obj: Any, buffers: list[bytes]) -> Any:
+    """Replace bytes inside a payload (a mask's pixels) by ``{"buffer": i}``, appending them to
+    ``buffers``: binary data travels as websocket buffers, never inside the JSON."""
+    if isinstance(obj, (bytes, bytearray)):
+        buffers.append(bytes(obj))
+        return {"buffer": len(buffers) - 1}
+    if isinstance(obj, dict):
+        return {k: _lift_bytes(v, buffers) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_lift_bytes(v, buffers) for v in obj]
+    return obj

@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
@@ -124,6 +125,9 @@ class Job:
         self.name = name
         self.task = task
         self.attribute = attribute or name
+        suffix = getattr(task, "attribute_suffix", "")  # GT: semantic-segmentation attributes end in -ref
+        if suffix and not self.attribute.endswith(suffix):
+            self.attribute += suffix
         _check_attribute(self.attribute)
         self.annotator = annotator or default_annotator()
         if isinstance(data, (str, os.PathLike)):
@@ -235,6 +239,19 @@ class Job:
         if isinstance(item, str) and item in self._position:
             return item
         raise KeyError(f"no item {item!r} in job {self.name!r}")
+
+    @property
+    def folder(self) -> Path:
+        """The job's own folder next to its store (``.nblabel/<name>/``): files answers refer to,
+        such as segmentation masks."""
+        return self.store.local_dir.resolve() / self.name
+
+    def answer_value(self, item: int | str, value: Any, name: str | None = None) -> Any:
+        """A person's answer made storable and checked: files it needs are written first (see
+        ``Task.prepare``), then ``Task.validate``. ``name`` keeps such files unique per answer."""
+        key = self.key(item)
+        prepared = self.task.prepare(value, key, self.folder / "masks" / self.attribute, name)
+        return self.task.validate(prepared, key)
 
     def has_item(self, key: str) -> bool:
         """True when ``key`` is one of the job's item keys."""
@@ -410,7 +427,8 @@ class Job:
         item
             Row position or item key.
         value
-            A class name; for multi-label tasks, a list of class names.
+            A class name; for multi-label tasks, a list of class names; for segmentation, a 2-D
+            array of class indices (written as the mask PNG first).
         annotator
             Who answered; defaults to the job's annotator.
 
@@ -422,7 +440,7 @@ class Job:
             The value is not a valid answer for the task.
         """
         key = self.key(item)
-        value = self.task.validate(value, key)
+        value = self.answer_value(key, value)
         return self._append(Annotation(key, self.attribute, annotator or self.annotator, "human", value))
 
     def skip(self, item: int | str, annotator: str | None = None) -> Annotation:
@@ -692,7 +710,7 @@ class Job:
         :meth:`consolidate` runs leave it alone; :meth:`undo` takes it back.
         """
         key = self.key(item)
-        value = self.task.validate(value, key)
+        value = self.answer_value(key, value)
         return self._append(
             Annotation(key, self.attribute, annotator or self.annotator, "consolidated", value)
         )

@@ -273,15 +273,26 @@ def test_widget_serves_detail_crops(tmp_path: Path) -> None:
         assert message == {"type": "detail", "key": key, "rect": rect, "mime": "image/jpeg"}
         with Image.open(io.BytesIO(buffers[0])) as got:
             assert got.size == (600, 300)
+        big = [{"width": 2000, "height": 1500, "depth": 3}]
         widget._on_custom(
-            widget, {"type": "answer", "uid": "u1", "key": key, "value": answer((0, 1, 1, 5, 5))}, []
+            widget,
+            {"type": "answer", "uid": "u1", "key": key, "value": answer((0, 1, 1, 5, 5), size=big)},
+            [],
         )
         recorder.wait_for("ack")
         assert job.current(0).value["annotations"][0]["left"] == 1
         widget._on_custom(
-            widget, {"type": "answer", "uid": "u2", "key": key, "value": answer((9, 1, 1, 5, 5))}, []
+            widget,
+            {"type": "answer", "uid": "u2", "key": key, "value": answer((9, 1, 1, 5, 5), size=big)},
+            [],
         )
         [(rejected, _)] = recorder.wait_for("rejected")
         assert "class_id 9" in rejected["reason"]
+        widget._on_custom(  # drawn for another size than the image's: refused, not clamped to it
+            widget, {"type": "answer", "uid": "u3", "key": key, "value": answer((0, 1, 1, 5, 5))}, []
+        )
+        rejected = recorder.wait_for("rejected", count=2)[-1][0]
+        assert "is for a 500x400 image, but the image is 2000x1500" in rejected["reason"]
+        assert not job.has_annotation("u3")
     finally:
         widget.close()

@@ -225,17 +225,17 @@ def test_a_lambda_style_pre_function_runs_unchanged() -> None:
         "<crowd-form><p>{{ task.input.taskObject }} x{{ task.input.n }}</p></crowd-form>",
         pre=lambda d: lambda_handler({"version": "2018-10-16", "dataObject": d}, None),
     )
-    task_input, required = task.prepare({"source": "a & b"}, "k1")
+    task_input, required = task.pre_annotate({"source": "a & b"}, "k1")
     assert required and task.render(task_input) == "<crowd-form><p>a &amp; b x2</p></crowd-form>"
     for flag, want in (("false", False), (False, False), ("true", True), (True, True)):
         t = nl.CustomTask(FORM, pre=lambda d, f=flag: {"taskInput": d, "isHumanAnnotationRequired": f})
-        assert t.prepare({"source": "x"})[1] is want
+        assert t.pre_annotate({"source": "x"})[1] is want
     broken = nl.CustomTask(FORM, pre=lambda d: {"input": d})
     with pytest.raises(ValueError, match=r"item k9: the pre-annotation function must return .*taskInput"):
-        broken.prepare({"source": "x"}, "k9")
+        broken.pre_annotate({"source": "x"}, "k9")
     failing = nl.CustomTask(FORM, pre=lambda d: 1 / 0)
     with pytest.raises(ValueError, match=r"item k9: the pre-annotation function failed: ZeroDivisionError"):
-        failing.prepare({"source": "x"}, "k9")
+        failing.pre_annotate({"source": "x"}, "k9")
 
 
 # -- answers, post-annotation, output --------------------------------------------------------------

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
@@ -32,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from nblabel.exports.folder import image_stem, write_folder
 from nblabel.io import open_writer
 from nblabel.manifest import is_missing
 
@@ -225,41 +224,9 @@ def _num(v: Any) -> int | float:
 
 
 def _stems(df: pd.DataFrame, attribute: str) -> list[tuple[str, str, dict[str, Any]]]:
-    out, seen = [], {}
-    for row, ref, label in _rows(df, attribute):
-        stem = PurePosixPath(ref.split("?")[0]).stem or f"row{row}"
-        if stem in seen:
-            raise ValueError(
-                f"rows {seen[stem]} and {row} both name an image {stem!r}; YOLO and VOC files are named "
-                "after the image, so image names must be unique"
-            )
-        seen[stem] = row
-        out.append((stem, ref, label))
-    return out
-
-
-def _write_folder(folder: str | os.PathLike[str], files: dict[str, bytes], overwrite: bool) -> Path:
-    """Write files into a new folder all at once: staged aside, then renamed into place."""
-    target = Path(folder)
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} already exists; pass overwrite=True to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.nblabel-{secrets.token_hex(4)}"
-    try:
-        staging.mkdir()
-        for name, data in files.items():
-            (staging / name).write_bytes(data)
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+    rows = list(_rows(df, attribute))
+    stems = image_stem((row, ref) for row, ref, _ in rows)
+    return [(stems[row], ref, label) for row, ref, label in rows]
 
 
 def to_yolo(
@@ -292,7 +259,7 @@ def to_yolo(
                 f"{int(b['class_id'])} {cx:.6f} {cy:.6f} {b['width'] / width:.6f} {b['height'] / height:.6f}\n"
             )
         files[f"{stem}.txt"] = "".join(lines).encode("utf-8")
-    return _write_folder(folder, files, overwrite)
+    return write_folder(folder, files, overwrite)
 
 
 def to_voc(
@@ -341,4 +308,4 @@ def to_voc(
                 ET.SubElement(box, tag).text = str(_num(v))
         ET.indent(root)
         files[f"{stem}.xml"] = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return _write_folder(folder, files, overwrite)
+    return write_folder(folder, files, overwrite)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 __all__ = ["Task", "gt_job_name"]
@@ -39,6 +40,17 @@ class Task:
     def validate(self, value: Any, item: str = "") -> Any:
         """Return the answer in canonical form, or raise ``ValueError`` naming the item."""
         raise NotImplementedError
+
+    def prepare(self, value: Any, item: str, folder: Path, name: str | None = None) -> Any:
+        """Turn an answer given as data into what :meth:`validate` takes, writing any file it
+        needs under ``folder`` first (a segmentation mask); ``name`` makes the file name unique
+        (the answer's uid). By default the value passes through unchanged."""
+        return value
+
+    def widget_value(self, value: Any) -> Any:
+        """A stored answer as the widget needs it to show it again (bytes travel as binary
+        buffers); by default the value itself."""
+        return value
 
     def to_gt(
         self,

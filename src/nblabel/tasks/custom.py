@@ -121,7 +121,7 @@ class CustomTask(Task):
 
     # -- items ----------------------------------------------------------------------------
 
-    def prepare(self, data_object: Mapping[str, Any], item: str = "") -> tuple[Any, bool]:
+    def pre_annotate(self, data_object: Mapping[str, Any], item: str = "") -> tuple[Any, bool]:
         """Run the pre-annotation function: (``taskInput``, whether a person must answer).
 
         Raises

@@ -17,9 +17,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+import numpy as np
+
 from nblabel.manifest import is_missing
 from nblabel.tasks.base import Task, gt_job_name
 from nblabel.tasks.classification import check_labels
+from nblabel.tasks.segmentation import encode_indices, palette_colors, read_gt_mask
 
 __all__ = ["LabelVerification"]
 
@@ -30,8 +33,8 @@ MAX_COMMENT = 2000
 class LabelVerification(Task):
     """Judge an earlier job's label on each image: correct or not, with an optional comment.
 
-    The widget shows the label held in ``source_attribute``: bounding boxes are drawn over the
-    image (zoom and pan as in the box widget), a class is shown by name. Keys ``1``, ``2``, ...
+    The widget shows the label held in ``source_attribute``: bounding boxes or a segmentation
+    mask are drawn over the image (zoom and pan as in the box widget), a class is shown by name. Keys ``1``, ``2``, ...
     pick a verdict; the comment box takes keys only while it has focus.
 
     Parameters
@@ -118,8 +121,10 @@ class LabelVerification(Task):
     ) -> dict[str, Any]:
         """The label under review as the widget draws it: ``{"shown": {...}}``.
 
-        Boxes become ``{"boxes": [...], "classes": {id: name}, "image_size": ...}``; a class
-        label ``{"class_name": ...}``; an item without the label ``{"missing": True}``.
+        Boxes become ``{"boxes": [...], "classes": {id: name}, "image_size": ...}``; a mask
+        ``{"mask": {"width", "height", "data"}, "colors": [hex by index], "classes": {...}}`` (the
+        pixels zlib-compressed, sent as a binary buffer); a class label ``{"class_name": ...}``;
+        an item without the label ``{"missing": True}``.
         """
         label = row.get(self.source_attribute)
         meta = row.get(f"{self.source_attribute}-metadata")
@@ -128,6 +133,8 @@ class LabelVerification(Task):
         meta = meta if isinstance(meta, Mapping) else {}
         if label is None or is_missing(label):
             return {"shown": {"missing": True}}
+        if isinstance(meta.get("internal-color-map"), Mapping):  # a segmentation mask
+            return {"shown": _mask_shown(str(label), meta, self.source_attribute)}
         if isinstance(label, str) and label.lstrip().startswith("{"):
             label = json.loads(label)
         if isinstance(label, Mapping) and "annotations" in label:
@@ -148,3 +155,18 @@ class LabelVerification(Task):
         if name is None and isinstance(meta.get("class-map"), Mapping):
             name = ", ".join(str(v) for v in meta["class-map"].values())
         return {"shown": {"class_name": str(name if name is not None else label)}}
+
+
+def _mask_shown(ref: str, meta: Mapping[str, Any], attribute: str) -> dict[str, Any]:
+    """A GT mask as the verification widget overlays it: pixels, colours and names by index."""
+    indices, names = read_gt_mask(ref, meta, None, attribute)
+    cmap = meta["internal-color-map"]
+    fallback = palette_colors(len(names) - 1)
+    colors = [str((cmap.get(str(i)) or {}).get("hex-color") or fallback[i]) for i in range(len(names))]
+    present = [int(i) for i in np.unique(indices) if i > 0]
+    return {
+        "mask": {"width": indices.shape[1], "height": indices.shape[0], "data": encode_indices(indices)},
+        "colors": colors,
+        "classes": {str(i): names[i] for i in range(len(names))},
+        "present": [names[i] for i in present],
+    }

@@ -16,6 +16,7 @@ __all__ = [
     "ClassifyWidget",
     "CustomWidget",
     "ReviewWidget",
+    "SegmentWidget",
     "VerifyWidget",
     "review_widget",
     "widget_for",
@@ -37,6 +38,10 @@ def widget_for(job: Job, **options: Any) -> Any:
         from nblabel.widgets.verify import VerifyWidget
 
         return VerifyWidget(job, **options)
+    if family == "segment":
+        from nblabel.widgets.segment import SegmentWidget
+
+        return SegmentWidget(job, **options)
     if family == "custom":
         from nblabel.widgets.custom import CustomWidget
 
@@ -70,6 +75,10 @@ def __getattr__(name: str) -> Any:
         from nblabel.widgets.verify import VerifyWidget
 
         return VerifyWidget
+    if name == "SegmentWidget":
+        from nblabel.widgets.segment import SegmentWidget
+
+        return SegmentWidget
     if name == "CustomWidget":
         from nblabel.widgets.custom import CustomWidget
 

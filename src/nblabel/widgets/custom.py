@@ -58,19 +58,12 @@ class CustomWidget(ItemWidget):
         """Rendered templates; items the pre-annotation function keeps from people are left
         out (the browser asks for more when it gets fewer than it wanted)."""
         items = []
-        total = len(self.job.keys)
         for position in positions:
-            key = self.job.keys[position]
-            current = self.job.current(key)
-            item: dict[str, Any] = {
-                "key": key,
-                "position": position,
-                "total": total,
-                "value": None if current is None or current.kind == "auto" else current.value,
-            }
+            item = self.feed.item(position)
+            key = item["key"]
             try:
                 data_object = next(row_objects(self.job.data.iloc[[position]]))
-                task_input, required = self.task.prepare(data_object, key)
+                task_input, required = self.task.pre_annotate(data_object, key)
                 if not required:
                     with self._not_required_lock:
                         self._not_required.add(key)

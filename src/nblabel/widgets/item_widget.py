@@ -105,7 +105,7 @@ class ItemWidget(anywidget.AnyWidget):
                 positions = [self.job.position(k) for k in content.get("keys") or [] if self.job.has_item(k)]
                 self._send_items((positions, False), reply=False)
             elif kind in ("answer", "skip", "undo"):
-                self._answer(content)
+                self._answer(content, buffers)
             elif kind == "detail":
                 self._send_detail(content)
             else:
@@ -113,10 +113,10 @@ class ItemWidget(anywidget.AnyWidget):
         except Exception:  # a bad message must not kill the comm; say so in the log
             log.exception("nblabel widget: cannot handle %r", kind)
 
-    def _answer(self, message: dict[str, Any]) -> None:
+    def _answer(self, message: dict[str, Any], buffers: list[Any] | None = None) -> None:
         uid = str(message.get("uid") or "")
         try:
-            undone = self.feed.apply(message)
+            undone = self.feed.apply(message, buffers or ())
         except (ValueError, KeyError, TypeError) as exc:
             self.send({"type": "rejected", "uid": uid, "reason": str(exc)})
             return

@@ -18,8 +18,9 @@ __all__ = ["VerifyWidget"]
 class VerifyWidget(ItemWidget):
     """Verify an earlier job's labels, one image at a time.
 
-    The label under review is drawn over the image (boxes) or shown by name (classes), on the
-    same zoomable stage as the box widget. Keys (on the focused widget only, and not while typing
+    The label under review is drawn over the image (boxes, or a segmentation mask in its
+    colours at half opacity) or shown by name (classes), on the same zoomable stage as the box
+    widget. Keys (on the focused widget only, and not while typing
     a comment): ``1``, ``2``, ... record a verdict and move on; ``c`` puts the cursor in the
     comment box (``Escape`` leaves it; ``Enter`` in it records nothing); ``s`` skips; ``z`` or
     ``Backspace`` undoes; ``←``/``→`` revisit; ``+``/``-``, wheel, space-drag and ``f`` zoom and

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import expect
-from test_boxes import cells, make_images, stored
+from test_boxes_browser import cells, make_images, stored
 from test_classify import all_saved, widget
 
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
