@@ -13,6 +13,7 @@ from nblabel.export import ExportError, ExportResult
 from nblabel.job import Job
 from nblabel.manifest import ManifestError, ManifestWarning, read_manifest, write_manifest
 from nblabel.tasks import ImageClassification, TextClassification
+from nblabel.tasks.entities import NamedEntities
 
 __all__ = [
     "ExportError",
@@ -21,6 +22,7 @@ __all__ = [
     "Job",
     "ManifestError",
     "ManifestWarning",
+    "NamedEntities",
     "TextClassification",
     "read_manifest",
     "write_manifest",

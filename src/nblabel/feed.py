@@ -182,7 +182,11 @@ class Feed:
                     job.attribute,
                     job.annotator,
                     "human",
-                    job.task.validate(message.get("value"), message["key"]),
+                    job.task.validate(
+                        message.get("value"),
+                        message["key"],
+                        source=job.source(job.position(message["key"])),
+                    ),
                     uid=uid,
                 )
             )

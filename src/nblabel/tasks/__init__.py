@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from nblabel.tasks.base import Task
 from nblabel.tasks.classification import ImageClassification, TextClassification
+from nblabel.tasks.entities import NamedEntities
 
-__all__ = ["ImageClassification", "Task", "TextClassification"]
+__all__ = ["ImageClassification", "NamedEntities", "Task", "TextClassification"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = ["Task"]
@@ -23,9 +24,17 @@ class Task:
         """Ground Truth's ``type`` for this task's metadata."""
         raise NotImplementedError
 
-    def validate(self, value: Any, item: str = "") -> Any:
-        """Return the answer in canonical form, or raise ``ValueError`` naming the item."""
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> Any:
+        """Return the answer in canonical form, or raise ``ValueError`` naming the item.
+
+        ``source`` is the item's ``source`` / ``source-ref``, for checks that need it (a span
+        inside its text).
+        """
         raise NotImplementedError
+
+    def pre_annotation(self, source: Any, line: Mapping[str, Any], item: str = "") -> tuple[Any, float] | None:
+        """A proposal (value, confidence) for an item before any model has one; None by default."""
+        return None
 
     def to_gt(
         self,
