@@ -39,11 +39,11 @@ __all__ = [
     "read_conll",
     "read_spacy_jsonl",
     "tag_names",
-    "tokenize",
-    "tokens_and_tags",
     "to_conll",
     "to_hf_table",
     "to_spacy_jsonl",
+    "tokenize",
+    "tokens_and_tags",
 ]
 
 Document = tuple[str, str, list[dict[str, Any]]]
@@ -169,7 +169,9 @@ def entities_from_tags(text: str, tokens: Sequence[str], tags: Sequence[str]) ->
         while cursor < len(text) and text[cursor].isspace():
             cursor += 1
         if text[cursor : cursor + len(token)] != token:
-            raise ValueError(f"token {token!r} is not the text at offset {cursor}: {text[cursor : cursor + 20]!r}")
+            raise ValueError(
+                f"token {token!r} is not the text at offset {cursor}: {text[cursor : cursor + 20]!r}"
+            )
         start, cursor = cursor, cursor + len(token)
         kind, _, label = tag.partition("-")
         if kind == "O" or not label:
@@ -228,7 +230,9 @@ def to_spacy_jsonl(source: Job | Iterable[Document], location: str | os.PathLike
         for doc_id, text, entities in documents(source):
             line = {
                 "text": text,
-                "spans": [{"start": e["startOffset"], "end": e["endOffset"], "label": e["label"]} for e in entities],
+                "spans": [
+                    {"start": e["startOffset"], "end": e["endOffset"], "label": e["label"]} for e in entities
+                ],
                 "meta": {"id": doc_id},
             }
             out.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -352,6 +356,10 @@ def from_hf_table(df: pd.DataFrame, names: Sequence[str] | None = None) -> list[
     makes it; ``names`` default to ``df.attrs["tag_names"]``."""
     names = list(names if names is not None else df.attrs["tag_names"])
     return [
-        (str(row.id), row.text, entities_from_tags(row.text, list(row.tokens), [names[int(t)] for t in row.ner_tags]))
+        (
+            str(row.id),
+            row.text,
+            entities_from_tags(row.text, list(row.tokens), [names[int(t)] for t in row.ner_tags]),
+        )
         for row in df.itertuples(index=False)
     ]

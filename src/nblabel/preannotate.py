@@ -29,7 +29,9 @@ _BEFORE = r"(?<![\w\u0300-\u036f])"
 _AFTER = r"(?![\w\u0300-\u036f])"
 
 
-def from_attribute(attribute: str, *, confidence: float = 1.0) -> Callable[[str, Mapping[str, Any]], Entities]:
+def from_attribute(
+    attribute: str, *, confidence: float = 1.0
+) -> Callable[[str, Mapping[str, Any]], Entities]:
     """Propose the entities stored under ``attribute`` in each manifest line.
 
     The attribute holds a GT text-span label (``{"annotations": {"entities": [...]}}``), a
@@ -132,7 +134,9 @@ def from_patterns(
                 group = "entity" if "entity" in pattern.groupindex else 0
                 start, end = m.span(group)
                 if start < end:
-                    out.append({"label": label, "startOffset": start, "endOffset": end, "confidence": confidence})
+                    out.append(
+                        {"label": label, "startOffset": start, "endOffset": end, "confidence": confidence}
+                    )
         return out
 
     return annotate

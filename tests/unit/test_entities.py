@@ -89,7 +89,9 @@ def test_labels_are_checked_and_take_gt_label_category_dicts() -> None:
 def test_to_gt_matches_the_shape_gt_writes() -> None:
     reference = gt_lines()[0]
     task = NamedEntities(reference["ner"]["annotations"]["labels"])
-    ours = task.validate([ent("Date", 33, 46), ent("Org", 50, 56), ent("Verb", 21, 29)], source=reference["source"])
+    ours = task.validate(
+        [ent("Date", 33, 46), ent("Org", 50, 56), ent("Verb", 21, 29)], source=reference["source"]
+    )
     label, meta = task.to_gt(ours, confidence=None, human=True, job_name="ner", created=CREATED)
     assert list(label) == ["annotations"]
     assert list(label["annotations"]) == list(reference["ner"]["annotations"])  # labels, entities
@@ -107,7 +109,11 @@ def test_to_gt_matches_the_shape_gt_writes() -> None:
     assert auto_meta["entities"] == [{"confidence": 0.88}] * 3
     assert auto_meta["human-annotated"] == "no"
     for e in label["annotations"]["entities"]:
-        assert reference["source"][e["startOffset"] : e["endOffset"]] in ("November 2017", "Amazon", "launched")
+        assert reference["source"][e["startOffset"] : e["endOffset"]] in (
+            "November 2017",
+            "Amazon",
+            "launched",
+        )
 
 
 def test_gt_output_reads_back_overlaps_dropped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
@@ -125,7 +131,9 @@ def test_gt_output_reads_back_overlaps_dropped_with_a_warning(caplog: pytest.Log
     answer = {"entities": [{"endOffset": 6, "label": "Org", "startOffset": 0}]}
     assert task.from_gt(answer, source=first["source"]) == [ent("Org", 0, 6)]
     unicode_line = lines[1]
-    people = NamedEntities(["Person", "Place", "Date"]).from_gt(unicode_line["ner"], source=unicode_line["source"])
+    people = NamedEntities(["Person", "Place", "Date"]).from_gt(
+        unicode_line["ner"], source=unicode_line["source"]
+    )
     assert [unicode_line["source"][e["startOffset"] : e["endOffset"]] for e in people] == [
         "Zoë",
         "李雷",
@@ -196,7 +204,9 @@ def test_reading_offsets_that_miss_their_text_warns_and_keeps_the_line(tmp_path:
         "ner-metadata": {"type": "groundtruth/text-span", "entities": [{"confidence": 0}]},
     }
     (problem,) = check_line(line)
-    assert "entity 0 offsets 3:6 fall outside the text (5 characters); they fit its length in UTF-16" in problem
+    assert (
+        "entity 0 offsets 3:6 fall outside the text (5 characters); they fit its length in UTF-16" in problem
+    )
     path = tmp_path / "utf16.manifest"
     path.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
     with pytest.warns(ManifestWarning, match=re.escape(f"{path}, line 1: ner: entity 0 offsets 3:6")):

@@ -41,8 +41,20 @@ def doc(doc_id: str, text: str, *marked: tuple[str, str]) -> tuple[str, str, lis
 
 # The tests' documents: emoji, CJK, combining marks, CRLF, TABs, entities inside words, adjacent ones.
 DOCS = [
-    doc("ascii", "Amazon SageMaker was launched in November 2017 by Amazon.", ("Org", "Amazon"), ("Date", "November 2017")),
-    doc("emoji", "Olá 👋 — Zoë met 李雷 in Zürich 🇨🇭 on 2024-02-29.", ("Person", "Zoë"), ("Person", "李雷"), ("Place", "Zürich"), ("Date", "2024-02-29")),
+    doc(
+        "ascii",
+        "Amazon SageMaker was launched in November 2017 by Amazon.",
+        ("Org", "Amazon"),
+        ("Date", "November 2017"),
+    ),
+    doc(
+        "emoji",
+        "Olá 👋 — Zoë met 李雷 in Zürich 🇨🇭 on 2024-02-29.",
+        ("Person", "Zoë"),
+        ("Person", "李雷"),
+        ("Place", "Zürich"),
+        ("Date", "2024-02-29"),
+    ),
     doc("crlf", "Line one: Ann\r\nLine two:\tBern\r\n", ("Person", "Ann"), ("Place", "Bern")),
     doc("marks", "Zu\u0308rich-based e\u0301tude", ("Place", "Zu\u0308rich")),
     doc("adjacent", "NewYork", ("Place", "New"), ("Place", "York")),

@@ -32,7 +32,9 @@ class Task:
         """
         raise NotImplementedError
 
-    def pre_annotation(self, source: Any, line: Mapping[str, Any], item: str = "") -> tuple[Any, float] | None:
+    def pre_annotation(
+        self, source: Any, line: Mapping[str, Any], item: str = ""
+    ) -> tuple[Any, float] | None:
         """A proposal (value, confidence) for an item before any model has one; None by default."""
         return None
 

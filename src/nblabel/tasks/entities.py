@@ -12,6 +12,7 @@ adjacent entities are fine. Reading GT output that has overlaps keeps the line a
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -141,7 +142,7 @@ class NamedEntities(Task):
                 )
             entities.append({"label": label, "startOffset": start, "endOffset": end})
         entities.sort(key=lambda e: (e["startOffset"], e["endOffset"]))
-        for a, b in zip(entities, entities[1:]):
+        for a, b in itertools.pairwise(entities):
             if b["startOffset"] < a["endOffset"]:
                 raise ValueError(f"{where}entities overlap: {describe(a, text)} and {describe(b, text)}")
         return entities
@@ -220,7 +221,9 @@ class NamedEntities(Task):
 
     # -- proposals ----------------------------------------------------------------------------
 
-    def pre_annotation(self, source: Any, line: Mapping[str, Any], item: str = "") -> tuple[Any, float] | None:
+    def pre_annotation(
+        self, source: Any, line: Mapping[str, Any], item: str = ""
+    ) -> tuple[Any, float] | None:
         """Proposals from the task's pre-annotators for one text: (entities, confidence) or None.
 
         Each entity keeps its own ``confidence`` (1.0 when the pre-annotator gave none); the
