@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nblabel.job import Job
 
-__all__ = ["ClassifyWidget", "ReviewWidget", "review_widget", "widget_for"]
+__all__ = ["ClassifyWidget", "EntitiesWidget", "ReviewWidget", "review_widget", "widget_for"]
 
 
 def widget_for(job: Job, **options: Any) -> Any:
@@ -21,6 +21,10 @@ def widget_for(job: Job, **options: Any) -> Any:
         from nblabel.widgets.classify import ClassifyWidget
 
         return ClassifyWidget(job, **options)
+    if family == "entities":
+        from nblabel.widgets.entities import EntitiesWidget
+
+        return EntitiesWidget(job, **options)
     raise NotImplementedError(f"no widget for task family {family!r}")
 
 
@@ -42,6 +46,10 @@ def __getattr__(name: str) -> Any:
         from nblabel.widgets.classify import ClassifyWidget
 
         return ClassifyWidget
+    if name == "EntitiesWidget":
+        from nblabel.widgets.entities import EntitiesWidget
+
+        return EntitiesWidget
     if name == "ReviewWidget":
         from nblabel.widgets.review import ReviewWidget
 
