@@ -1314,11 +1314,12 @@ def add_attribution(add: Any, attribution: dict[str, Any]) -> None:
     add("")
 
 
-def write_section(out: Path, section: str) -> None:
-    block = f"{START_MARK}\n{section.rstrip()}\n{END_MARK}\n"
+def write_section(out: Path, section: str, start: str = START_MARK, end: str = END_MARK) -> None:
+    """Replace the section between ``start`` and ``end`` in ``out`` (other sections are kept)."""
+    block = f"{start}\n{section.rstrip()}\n{end}\n"
     if out.exists():
         text = out.read_text()
-        pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK) + r"\n?", re.S)
+        pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
         if pattern.search(text):
             text = pattern.sub(lambda _m: block, text, count=1)
         else:

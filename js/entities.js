@@ -16,6 +16,7 @@ import { SpanDoc } from "./lib/spans.js";
 import { snapToWords, tokenize, trimSpaces } from "./lib/tokens.js";
 
 const COLOURS = 10; // entities.css has this many label colours
+const BLOCK = 2000; // characters per block of text (see paintAll)
 
 function render({ model, el }) {
   const labels = model.get("labels");
@@ -101,8 +102,11 @@ function render({ model, el }) {
   el.append(root);
 
   // -- the document on screen -------------------------------------------------------------------
-  // `pieces` cover the text in order: plain text nodes and entity marks, each {start, end, node,
-  // mark, entity}; `byNode` finds the piece of a text node or mark.
+  // The text is cut into blocks of about BLOCK characters, each ending after a line break (never
+  // inside an entity), so an edit re-lays out one block, and blocks off screen are not laid out
+  // at all (content-visibility). Each block holds `pieces`: plain text nodes and entity marks,
+  // {start, end, node, mark, entity, block}; `byNode` finds the piece of a text node or mark and
+  // the block of a block element. A text without line breaks is one block.
 
   function openView(item) {
     const index = new OffsetIndex(item.text ?? "");
@@ -127,31 +131,62 @@ function render({ model, el }) {
   }
 
   function paintAll() {
-    const { spans, text: content } = view;
-    const nodes = [];
     view.pieces = [];
     view.byNode = new Map();
-    let at = 0;
-    for (const entity of spans.ents) {
-      if (entity.start > at) nodes.push(plainPiece(at, entity.start));
-      nodes.push(markPiece(entity));
-      at = entity.end;
+    const blocks = [];
+    let start = 0;
+    for (const end of blockEnds()) {
+      blocks.push(buildBlock(start, end));
+      start = end;
     }
-    if (at < content.length || !nodes.length) nodes.push(plainPiece(at, content.length));
-    text.replaceChildren(...nodes);
+    text.replaceChildren(...blocks);
   }
 
-  function plainPiece(start, end, node = document.createTextNode(view.text.slice(start, end))) {
-    const piece = { start, end, node, mark: null, entity: null };
+  function blockEnds() {
+    const { text: content, spans } = view;
+    const ends = [];
+    let from = 0;
+    while (from < content.length) {
+      let cut = content.indexOf("\n", from + BLOCK);
+      // Never inside an entity: move on to the first line break after it.
+      for (let inside = cut === -1 ? null : spans.around(cut, cut + 1); inside; inside = spans.around(cut, cut + 1)) {
+        cut = content.indexOf("\n", inside.end);
+        if (cut === -1) break;
+      }
+      if (cut === -1 || cut + 1 >= content.length) break;
+      ends.push(cut + 1);
+      from = cut + 1;
+    }
+    ends.push(content.length);
+    return ends;
+  }
+
+  /** A block element for [start, end) with its plain text and entities. */
+  function buildBlock(start, end) {
+    const el = h("div", { class: "nbl-block" });
+    const block = { start, end, el };
+    view.byNode.set(el, block);
+    let at = start;
+    for (const entity of view.spans.overlapping(start, end)) {
+      if (entity.start > at) el.append(plainPiece(at, entity.start, block));
+      el.append(markPiece(entity, block));
+      at = entity.end;
+    }
+    if (at < end || !el.childNodes.length) el.append(plainPiece(at, end, block));
+    return el;
+  }
+
+  function plainPiece(start, end, block, node = document.createTextNode(view.text.slice(start, end))) {
+    const piece = { start, end, node, mark: null, entity: null, block };
     view.pieces.push(piece);
     view.byNode.set(node, piece);
     return node;
   }
 
-  function markPiece(entity, node = document.createTextNode(view.text.slice(entity.start, entity.end))) {
+  function markPiece(entity, block, node = document.createTextNode(view.text.slice(entity.start, entity.end))) {
     const mark = h("mark", { class: "nbl-ent", "data-testid": "nbl-entity" });
     mark.append(node);
-    const piece = { start: entity.start, end: entity.end, node, mark, entity };
+    const piece = { start: entity.start, end: entity.end, node, mark, entity, block };
     dressMark(piece);
     view.pieces.push(piece);
     view.byNode.set(node, piece);
@@ -167,7 +202,8 @@ function render({ model, el }) {
     mark.dataset.end = String(view.index.toCodePoint(entity.end, "up"));
     mark.classList.toggle("nbl-proposed", Boolean(entity.proposed));
     mark.classList.toggle("nbl-selected", entity === selected);
-    const conf = entity.proposed && entity.confidence !== undefined ? ` · proposed, ${Math.round(entity.confidence * 100)}%` : "";
+    const conf =
+      entity.proposed && entity.confidence !== undefined ? ` · proposed, ${Math.round(entity.confidence * 100)}%` : "";
     mark.title = `${entity.label}${conf} · click to relabel or remove`;
   }
 
@@ -175,11 +211,11 @@ function render({ model, el }) {
     view.pieces.sort((a, b) => a.start - b.start);
   }
 
-  /** Paint a new entity: split the plain text node it lies in (only that node changes). */
+  /** Paint a new entity: split the plain text node it lies in (only that block changes). */
   function paintAdd(entity) {
     const piece = view.pieces.find((p) => !p.entity && p.start <= entity.start && entity.end <= p.end);
-    if (!piece) return paintAll();
-    const { node } = piece;
+    if (!piece) return mergeBlocks(entity.start, entity.end);
+    const { node, block } = piece;
     let middle = node;
     if (entity.start > piece.start) middle = node.splitText(entity.start - piece.start);
     const after = entity.end < piece.end ? middle.splitText(entity.end - entity.start) : null;
@@ -187,19 +223,33 @@ function render({ model, el }) {
     middle.replaceWith(marker);
     view.byNode.delete(node);
     view.pieces.splice(view.pieces.indexOf(piece), 1);
-    if (middle !== node) plainPiece(piece.start, entity.start, node);
-    marker.replaceWith(markPiece(entity, middle));
-    if (after) plainPiece(entity.end, piece.end, after);
+    if (middle !== node) plainPiece(piece.start, entity.start, block, node);
+    marker.replaceWith(markPiece(entity, block, middle));
+    if (after) plainPiece(entity.end, piece.end, block, after);
     sortPieces();
   }
 
-  /** Unpaint an entity: its text joins the plain text around it. */
+  /** An entity across a block boundary (a selection over several lines): one block for both. */
+  function mergeBlocks(start, end) {
+    const blocks = [...text.children].map((el) => view.byNode.get(el)).filter((b) => b.end > start && b.start < end);
+    const first = blocks[0];
+    const last = blocks[blocks.length - 1];
+    view.pieces = view.pieces.filter((p) => !blocks.includes(p.block));
+    for (const b of blocks) view.byNode.delete(b.el);
+    const merged = buildBlock(first.start, last.end);
+    first.el.replaceWith(merged);
+    for (const b of blocks.slice(1)) b.el.remove();
+    sortPieces();
+  }
+
+  /** Unpaint an entity: its text joins the plain text around it in its block. */
   function paintRemove(entity) {
     const i = view.pieces.findIndex((p) => p.entity === entity);
     if (i === -1) return paintAll();
     const piece = view.pieces[i];
-    const before = i > 0 && !view.pieces[i - 1].entity ? view.pieces[i - 1] : null;
-    const after = i + 1 < view.pieces.length && !view.pieces[i + 1].entity ? view.pieces[i + 1] : null;
+    const plain = (p) => p && !p.entity && p.block === piece.block;
+    const before = plain(view.pieces[i - 1]) ? view.pieces[i - 1] : null;
+    const after = plain(view.pieces[i + 1]) ? view.pieces[i + 1] : null;
     const { node, mark } = piece;
     view.byNode.delete(mark);
     view.byNode.delete(node);
@@ -215,7 +265,7 @@ function render({ model, el }) {
       mark.remove();
     } else {
       mark.replaceWith(node);
-      plainPiece(piece.start, piece.end, node);
+      plainPiece(piece.start, piece.end, piece.block, node);
       sortPieces();
     }
   }
@@ -248,17 +298,15 @@ function render({ model, el }) {
       range.selectNodeContents(text);
       return range.comparePoint(node, offset) < 0 ? 0 : view.text.length;
     }
-    if (node === text) {
-      const child = text.childNodes[offset];
-      return child ? view.byNode.get(child)?.start ?? 0 : view.text.length;
-    }
+    if (node.nodeType === Node.TEXT_NODE) return (view.byNode.get(node)?.start ?? 0) + offset;
     const piece = view.byNode.get(node);
-    if (!piece) return 0;
-    if (node.nodeType === Node.TEXT_NODE) return piece.start + offset;
-    return offset === 0 ? piece.start : piece.end; // the mark element itself
+    if (piece?.mark === node) return offset === 0 ? piece.start : piece.end;
+    // The document or a block element: the point is before its child number `offset`.
+    const child = node.childNodes[offset];
+    if (child) return view.byNode.get(child)?.start ?? 0;
+    return node === text ? view.text.length : piece?.end ?? view.text.length;
   }
 
-  /** Show [start, end) as the page's selection (the snapped mouse selection, the cursor). */
   function selectRange(start, end) {
     const a = locate(start);
     const b = locate(end);
