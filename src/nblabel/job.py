@@ -416,7 +416,7 @@ class Job:
                 f"the estimator must have predict_proba (a scikit-learn classifier), got {estimator!r}"
             )
         labels = getattr(self.task, "labels", None)
-        if labels is None:
+        if labels is None or self.task.family != "classify":
             raise TypeError(f"auto-labeling works on classification tasks, not {self.task!r}")
         if random_fraction is None:
             random_fraction = 0.5 if len(self.keys) < 5000 else 0.25
