@@ -17,6 +17,7 @@ import { snapToWords, tokenize, trimSpaces } from "./lib/tokens.js";
 
 const COLOURS = 10; // entities.css has this many label colours
 const BLOCK = 2000; // characters per block of text (see paintAll)
+const FIRST_BLOCKS = 3; // blocks painted with the text, before the rest
 
 function render({ model, el }) {
   const labels = model.get("labels");
@@ -30,6 +31,7 @@ function render({ model, el }) {
   let selected = null; // the entity clicked (to relabel or remove)
   let pointer = null; // {alt} while a mouse selection is being made
   let textScrolled = false;
+  const deferred = []; // answers waiting for the next paint to be sent
 
   // -- DOM ------------------------------------------------------------------------------------
   const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
@@ -139,7 +141,21 @@ function render({ model, el }) {
       blocks.push(buildBlock(start, end));
       start = end;
     }
-    text.replaceChildren(...blocks);
+    // The first blocks fill the visible part; the rest join the page right after it is painted,
+    // so a long text appears in the frame after the key press.
+    text.replaceChildren(...blocks.slice(0, FIRST_BLOCKS));
+    if (blocks.length > FIRST_BLOCKS) {
+      const shown = view;
+      const rest = blocks.slice(FIRST_BLOCKS);
+      let done = false;
+      const append = () => {
+        if (done || view !== shown) return;
+        done = true;
+        text.append(...rest);
+      };
+      requestAnimationFrame(() => setTimeout(append, 0));
+      setTimeout(append, 100); // a hidden tab paints nothing
+    }
   }
 
   function blockEnds() {
@@ -526,6 +542,7 @@ function render({ model, el }) {
           return;
         }
         session.exhausted = false; // the undone item is open again
+        flush(); // the answer being undone goes out first
         const msg = session.undo(uid());
         if (msg) {
           channel.send(msg);
@@ -566,7 +583,16 @@ function render({ model, el }) {
   function record(msg) {
     if (!msg) return;
     show(); // paint the next text first: the kernel round trip is not on the critical path
-    channel.send(msg);
+    // A long text's answer takes a few milliseconds to save and send: do it once the next text
+    // is painted (or soon, in a hidden tab, which paints nothing). Sent in order (see flush).
+    deferred.push(msg);
+    requestAnimationFrame(() => setTimeout(flush, 0));
+    setTimeout(flush, 100);
+  }
+
+  function flush() {
+    if (!deferred.length) return;
+    for (const msg of deferred.splice(0)) channel.send(msg);
     channel.requestMore();
   }
 
