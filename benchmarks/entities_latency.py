@@ -172,6 +172,8 @@ def words_to_drag(text: str, n: int, names: set[str]) -> list[tuple[int, int]]:
 
 
 def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Namespace) -> dict[str, Any]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     rng = random.Random(size)
     docs = [make_document(size, rng, i) for i in range(args.docs)]
     data = server.root_dir / f"docs-{size}.json"
@@ -203,7 +205,7 @@ def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Name
         root.evaluate(HOOK_JS)
         handle = root.element_handle()
         page.keyboard.press("1")  # label first: every drag paints an entity at once
-        skipped = 0
+        skipped = unpainted = 0
         for number, text in enumerate(docs):
             page.wait_for_function(
                 "(n) => document.querySelector('[data-testid=nbl-position]').textContent.startsWith(`Text ${n} `)",
@@ -221,11 +223,16 @@ def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Name
                 page.mouse.down()
                 page.mouse.move(b["x"] + 1, b["y"], steps=3)
                 page.mouse.up()
-                page.wait_for_function(
-                    "(n) => { const u = window.__nblEnt.up; return u.length > n && u[n].t_paint !== undefined; }",
-                    arg=count,
-                    timeout=10_000,
-                )
+                try:
+                    page.wait_for_function(
+                        "(n) => { const u = window.__nblEnt.up; return u.length > n && u[n].t_paint !== undefined; }",
+                        arg=count,
+                        timeout=10_000,
+                    )
+                except PlaywrightTimeout:  # nothing painted (e.g. the drag missed): counted, not timed
+                    unpainted += 1
+                    page.keyboard.press("Escape")
+                    page.keyboard.press("1")
                 time.sleep(args.gap_ms / 1000)  # pacing like a person, not synchronisation
             if number == len(docs) - 1:
                 break  # the last Enter shows "all done", not a document
@@ -259,6 +266,7 @@ def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Name
         "enter_dom": enter_dom,
         "misses": misses,
         "skipped": skipped,
+        "unpainted": unpainted,
     }
 
 
@@ -297,7 +305,7 @@ def render(
         f"{args.drags} words of the first lines are dragged over per document, label chosen first. "
         + "; ".join(
             f"{r['size'] / 1000:.0f} KB: {r['misses']} Enter presses found no prefetched document, "
-            f"{r['skipped']} drags skipped (word not visible)"
+            f"{r['skipped']} drags skipped (word not visible), {r['unpainted']} drags painted nothing"
             for r in results
         )
         + ".",
