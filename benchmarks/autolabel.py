@@ -28,7 +28,7 @@ minutes) and ``digits`` (scikit-learn's 1,797 8x8 digits, written as PNG files).
 Usage::
 
     python benchmarks/autolabel.py [--datasets bbc,fashion] [--seeds 10] \
-        [--budgets bbc=100,150,200,300] [--budgets fashion=1%,2%,5%,10%] [--jobs 1] \
+        [--seeds fashion=3] [--budgets bbc=100,150,200,300] [--budgets fashion=1%,2%,5%,10%] [--jobs 1] \
         [--threads 1] [--cache ~/.cache/nblabel-bench] [--out BENCHMARKS.md] [--json raw.json]
 
 Writes ``docs/img/autolabel-<dataset>.png`` and replaces the section between
@@ -57,9 +57,9 @@ from typing import Any
 
 import numpy as np
 
+from report import write_section
+
 REPO = Path(__file__).resolve().parent.parent
-START_MARK = "<!-- autolabel:start -->"
-END_MARK = "<!-- autolabel:end -->"
 TARGET = 0.95
 HONESTY_SHARE = 0.95
 FMNIST_DIR = Path(os.environ.get("FMNIST_DIR", "/usr/share/datasets/fashion-mnist"))
@@ -750,20 +750,6 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(out: Path, section: str) -> None:
-    block = f"{START_MARK}\n{section.rstrip()}\n{END_MARK}\n"
-    if out.exists():
-        text = out.read_text()
-        pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK) + r"\n?", re.S)
-        if pattern.search(text):
-            text = pattern.sub(lambda _m: block, text, count=1)
-        else:
-            text = text.rstrip("\n") + "\n\n" + block
-    else:
-        text = "# Benchmarks\n\n" + block
-    out.write_text(text)
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -776,7 +762,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="bbc,fashion",
         help="comma list of bbc, fashion (the issue's two; the default), fashion10k, digits",
     )
-    p.add_argument("--seeds", default="10", help="N (seeds 0..N-1), a-b, or a comma list (default 10)")
+    p.add_argument(
+        "--seeds",
+        action="append",
+        default=[],
+        help="N (seeds 0..N-1), a-b, or a comma list (default 10); DATASET=... for one dataset (repeatable)",
+    )
     p.add_argument(
         "--budgets",
         action="append",
@@ -816,9 +807,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             name, values = "", item
         for k in [name] if name else keys:
             spec[k] = values.split(",")
-    seeds = parse_seeds(args.seeds)
-    if not seeds:
-        raise SystemExit("no seeds: --seeds N runs seeds 0..N-1; use 0-0 or 3, for single seeds")
+    seed_spec = dict.fromkeys(keys, "10")
+    for item in args.seeds:
+        name, _, values = item.rpartition("=")
+        for k in [name] if name else keys:
+            seed_spec[k] = values
+    for k, v in seed_spec.items():
+        if not parse_seeds(v):
+            raise SystemExit(f"no seeds for {k}: --seeds N runs seeds 0..N-1; use 0-0 or 3, for single seeds")
     ensure_pip("matplotlib", "matplotlib")
     t_start = time.perf_counter()
     results: dict[str, Any] = {"datasets": {}}
@@ -828,6 +824,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             data = LOADERS[key](args.cache, args.jobs)
         _DATA[key] = data
         budgets = parse_budgets(spec[key], data.n)
+        seeds = parse_seeds(seed_spec[key])
         log(f"{NAMES[key]}: {data.n:,} items, budgets {budgets}, seeds {seeds}; {data.note}")
         runs: list[dict[str, Any]] = []
 
@@ -901,7 +898,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_write:
         print(section)
     else:
-        write_section(args.out, section)
+        write_section(args.out, "autolabel", section)
         log(f"wrote the autolabel section of {args.out}")
     return 0
 

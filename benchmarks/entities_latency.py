@@ -51,10 +51,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
 
-from ui_latency import fmt, machine_info, percentile, write_section  # noqa: E402
+from report import write_section  # noqa: E402
+from ui_latency import fmt, machine_info, percentile  # noqa: E402
 
-START_MARK = "<!-- entities_latency:start -->"
-END_MARK = "<!-- entities_latency:end -->"
 FRAME_MS = 1000 / 60
 LABELS = ["Person", "Place", "Org"]
 NAMES = {"Person": ["Ada", "Zoe", "Ravi"], "Place": ["Geneva", "Lima", "Oslo"], "Org": ["Acme", "Initech"]}
@@ -336,7 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = Path(tmp) / "root"
         root.mkdir()
         env = {"PYTHONPATH": str(REPO / "src")}
-        with JupyterServer("lab", root, env_extra=env) as server, sync_playwright() as pw:
+        # Stock server settings (no TCP_NODELAY extension): the measured spans are in the browser.
+        with JupyterServer("lab", root, env_extra=env, nodelay=False) as server, sync_playwright() as pw:
             browser = launch_browser(pw)
             try:
                 for size in args.sizes:
@@ -354,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 browser.close()
     if args.json:
         args.json.write_text(json.dumps(results))
-    write_section(args.out, render(results, args, started, version), START_MARK, END_MARK)
+    write_section(args.out, "entities_latency", render(results, args, started, version))
     return 0
 
 

@@ -1,7 +1,8 @@
 """Keypress → next item painted, for nblabel's classification widget in a real JupyterLab.
 
-Starts a stock JupyterLab (and, with ``--nodelay``, one with TCP_NODELAY on the kernel
-websocket, see browser-testing.md G1), opens a notebook that displays
+Starts JupyterLab as Jupyter Server ships it (``stock``: nblabel's server extension turned off
+with ``NBLABEL_TCP_NODELAY=0``) and, with ``--nodelay``, as nblabel users get it (``nodelay``: the
+extension sets TCP_NODELAY on the kernel websocket, see ``nblabel.server_extension``), opens a notebook that displays
 ``nl.Job(..., nl.ImageClassification([...]))`` (or ``TextClassification``) in headless Debian
 chromium, focuses the widget and labels items with real key presses sent through the Chrome
 DevTools protocol, at a human-like pace that lets the prefetch window refill.
@@ -72,7 +73,6 @@ import math
 import os
 import platform
 import random
-import re
 import shutil
 import signal
 import statistics
@@ -94,8 +94,8 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
 
-START_MARK = "<!-- ui_latency:start -->"
-END_MARK = "<!-- ui_latency:end -->"
+from report import write_section  # noqa: E402
+
 LABELS = ["cat", "dog", "bird"]
 KEYS = ["1", "2", "3"]
 FRAME_MS = 1000 / 60
@@ -1161,8 +1161,9 @@ def render_section(
         f"({args.control_presses} presses per run)."
     )
     add(
-        "- Servers: `stock` = `jupyter lab` as users run it; `nodelay` = the same with TCP_NODELAY on the "
-        "kernel websocket (browser-testing.md G1). Run order interleaves: for each run, stock then nodelay, "
+        "- Servers: `stock` = `jupyter lab` as Jupyter Server ships it (nblabel's server extension off, "
+        "`NBLABEL_TCP_NODELAY=0`); `nodelay` = with the extension, as installed: TCP_NODELAY on the "
+        "kernel websocket (`nblabel.server_extension`). Run order interleaves: for each run, stock then nodelay, "
         "images then texts; pooled rows combine the runs. Percentiles interpolate linearly between ranks."
     )
     add("- Long frames: `long-animation-frame` entries (≥ 50 ms) overlapping a press's key → painted window.")
@@ -1312,21 +1313,6 @@ def add_attribution(add: Any, attribution: dict[str, Any]) -> None:
         "frame to start plus scheduling gaps."
     )
     add("")
-
-
-def write_section(out: Path, section: str, start: str = START_MARK, end: str = END_MARK) -> None:
-    """Replace the section between ``start`` and ``end`` in ``out`` (other sections are kept)."""
-    block = f"{start}\n{section.rstrip()}\n{end}\n"
-    if out.exists():
-        text = out.read_text()
-        pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
-        if pattern.search(text):
-            text = pattern.sub(lambda _m: block, text, count=1)
-        else:
-            text = text.rstrip("\n") + "\n\n" + block
-    else:
-        text = "# Benchmarks\n\n" + block
-    out.write_text(text)
 
 
 # --------------------------------------------------------------------------- main
@@ -1503,7 +1489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             command=command.strip(),
             attribution=attribution,
         )
-        write_section(args.out, section)
+        write_section(args.out, "ui_latency", section)
         print(f"wrote {args.out} ({runtime / 60:.1f} min)", flush=True)
         if args.json:
             args.json.write_text(json.dumps([s.to_json() for s in all_series + trained + controls]))

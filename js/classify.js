@@ -1,8 +1,10 @@
 // nblabel classification widget (images and texts, single- and multi-label).
 //
-// A keypress records the answer, draws the next prefetched item at once and sends the answer;
-// talking to the kernel (prefetch, acknowledgements, re-sending) is lib/channel.js.
-import { connect } from "./lib/channel.js";
+// The kernel sends items ahead of the cursor; a keypress records the answer, draws the next
+// prefetched item at once and sends the answer as a custom message (not a trait: ipywidgets
+// merges quick trait changes). Prefetching, acknowledgements and re-sending unsaved answers
+// across reconnects and kernel restarts are lib/channel.js.
+import { Channel } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
 import { uid } from "./lib/ids.js";
 import { classKey, intentForKey } from "./lib/keys.js";
@@ -15,6 +17,7 @@ function render({ model, el }) {
   const multi = model.get("multi_label");
   const media = model.get("media");
   const session = new LabelSession();
+  const channel = new Channel(model, () => showStatus());
   const answerTimes = [];
   let toggled = new Set(); // multi-label choice on screen
   let shownKey = undefined;
@@ -86,24 +89,6 @@ function render({ model, el }) {
     [header, stage, suggestion, h("div", { class: "nbl-classes" }, classButtons), actions, help],
   );
   el.append(root);
-
-  // -- talking to the kernel ------------------------------------------------------------------
-  async function decode(items, buffers) {
-    await Promise.all(
-      items.map(async (item) => {
-        if (item.buffer === undefined || item.buffer === null) return;
-        const view = buffers[item.buffer];
-        const blob = new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)], {
-          type: item.mime,
-        });
-        try {
-          item.bitmap = await createImageBitmap(blob);
-        } catch (err) {
-          item.error = `the browser could not decode this image (${err?.message ?? err})`;
-        }
-      }),
-    );
-  }
 
   // -- drawing --------------------------------------------------------------------------------
   function show() {
@@ -192,7 +177,7 @@ function render({ model, el }) {
   }
 
   function showStatus() {
-    const n = channel.outbox.size;
+    const n = channel.unsaved;
     setText(status, n ? `${n} unsaved` : "saved");
     status.classList.toggle("nbl-unsaved", n > 0);
     root.dataset.unacked = String(n);
@@ -301,30 +286,22 @@ function render({ model, el }) {
   );
   root.addEventListener("keydown", onKeydown);
   root.addEventListener("pointerdown", onPointerDown);
-  const onProgress = () => showProgress();
-  model.on("change:progress", onProgress);
-  // Images are sent at the size they are shown at: the stage's width, 60% of the window's height.
-  const channel = connect({
-    model,
-    session,
+  channel.follow(session, {
     show,
-    showStatus,
     flash,
-    decode,
     received: (items) => {
       for (const item of items) fetching.delete(item.key);
     },
-    size: () => {
-      const scale = globalThis.devicePixelRatio || 1;
-      const width = Math.max(320, Math.round((root.clientWidth || 800) * scale));
-      const height = Math.max(240, Math.round((globalThis.innerHeight || 800) * 0.6 * scale));
-      return { width: Math.min(width, 1600), height: Math.min(height, 1200) };
-    },
   });
+  const onProgress = () => showProgress();
+  model.on("change:progress", onProgress);
+  // Images are sent at the size they are shown at: the stage's width, 60% of the window's
+  // height. The width is read once the widget is laid out (the next frame), not at render.
   show();
+  channel.hello(() => root.clientWidth);
 
   return () => {
-    channel.dispose();
+    channel.destroy();
     model.off("change:progress", onProgress);
     for (const item of session.items.values()) item.bitmap?.close();
   };

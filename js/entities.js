@@ -5,7 +5,7 @@
 // adding, removing or relabeling one touches only the text node it lives in, so a 100 KB
 // document stays responsive. The browser counts UTF-16 units; answers are converted to code
 // points (lib/offsets.js) before they leave. Talking to the kernel is lib/channel.js.
-import { connect } from "./lib/channel.js";
+import { Channel } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
 import { uid } from "./lib/ids.js";
 import { classKey } from "./lib/keys.js";
@@ -23,6 +23,7 @@ function render({ model, el }) {
   const labels = model.get("labels");
   const colourOf = new Map(labels.map((label, i) => [label, i % COLOURS]));
   const session = new LabelSession();
+  const channel = new Channel(model, () => showStatus());
   let view = null; // the document on screen: {key, text, index, spans, pieces, byNode, tokens}
   let armed = null; // label index chosen before selecting
   let lastLabel = null; // for double clicks without a chosen label
@@ -686,7 +687,7 @@ function render({ model, el }) {
   }
 
   function showStatus() {
-    const n = channel.outbox.size;
+    const n = channel.unsaved;
     setText(status, n ? `${n} unsaved` : "saved");
     status.classList.toggle("nbl-unsaved", n > 0);
     root.dataset.unacked = String(n);
@@ -712,11 +713,12 @@ function render({ model, el }) {
   text.addEventListener("dblclick", onDoubleClick);
   const onProgress = () => showProgress();
   model.on("change:progress", onProgress);
-  const channel = connect({ model, session, show, showStatus, flash: refuse });
+  channel.follow(session, { show, flash: refuse });
   show();
+  channel.hello(() => root.clientWidth);
 
   return () => {
-    channel.dispose();
+    channel.destroy();
     model.off("change:progress", onProgress);
     document.removeEventListener("pointerup", onPointerUp);
   };

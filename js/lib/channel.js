@@ -1,16 +1,16 @@
-// The browser half of the labeling widgets' protocol, shared by every task's widget.
-//
-// The kernel sends items ahead of the cursor; an answer is recorded at once in the session and
-// sent as a custom message (not a trait: ipywidgets merges quick trait changes). The kernel
-// stores it and acknowledges; unacknowledged answers are shown as unsaved and re-sent, across
-// reconnects and kernel restarts (see outbox.js). A widget supplies how to draw (`show`,
-// `showStatus`, `flash`) and, for images, how to decode payloads (`decode`).
+// The browser half of the widget protocol shared by the one-item-at-a-time widgets (see
+// src/nblabel/widgets/item_widget.py): answers go out through the outbox and are re-sent until
+// acknowledged, images arrive as binary buffers and are decoded off the main thread, and the
+// first `hello` tells the kernel the display size and the answers an earlier widget left unsaved.
+// `follow` keeps a widget's LabelSession fed: prefetch, acknowledgements, new auto-labeling
+// rounds, refusals and items the kernel reopens; the widget only draws.
 import { Outbox } from "./outbox.js";
 
 const RESEND_AFTER_MS = 4000;
 const KEEP_AHEAD = 3; // prefetched items kept in place when a new round reorders the queue
 
-function storage() {
+/** The page's localStorage, or null where it is unavailable (sandboxed frames). */
+export function storage() {
   try {
     return globalThis.localStorage ?? null;
   } catch {
@@ -18,132 +18,162 @@ function storage() {
   }
 }
 
-/**
- * Connect a widget's session to the kernel.
- * @param {object} o
- * @param {object} o.model          the anywidget model
- * @param {import("./session.js").LabelSession} o.session
- * @param {() => void} o.show        redraw the item on screen (and status, progress)
- * @param {() => void} o.showStatus  redraw the unsaved count
- * @param {(text: string) => void} o.flash   show a problem to the person
- * @param {(items: object[], buffers: DataView[]) => Promise<void>} [o.decode]  prepare payloads
- * @param {(items: object[]) => void} [o.received]  items arrived (after decode)
- * @param {() => {width: number, height: number}} [o.size]  display size sent with hello
- */
-export function connect({ model, session, show, showStatus, flash, decode, received, size }) {
-  const windowSize = model.get("window");
-  const outbox = new Outbox(model.get("job_id"), storage());
-  let requesting = true; // the hello below asks for the first items
+/** Decode one binary buffer into an ImageBitmap. */
+export function decodeBuffer(view, mime) {
+  const blob = new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)], { type: mime });
+  return createImageBitmap(blob);
+}
 
-  // A dead kernel's comm may refuse messages; they stay in the outbox and go out again later.
-  function trySend(msg) {
+/** Decode the images of item payloads in place: `item.bitmap`, or `item.error` when the browser cannot. */
+export async function decodeItems(items, buffers) {
+  await Promise.all(
+    items.map(async (item) => {
+      if (item.buffer === undefined || item.buffer === null) return;
+      try {
+        item.bitmap = await decodeBuffer(buffers[item.buffer], item.mime);
+      } catch (err) {
+        item.error = `the browser could not decode this image (${err?.message ?? err})`;
+      }
+    }),
+  );
+}
+
+export class Channel {
+  /**
+   * @param {object} model  the anywidget model
+   * @param {() => void} onChange  called when the number of unsaved answers may have changed
+   */
+  constructor(model, onChange = () => {}) {
+    this.model = model;
+    this.outbox = new Outbox(model.get("job_id"), storage());
+    this.onChange = onChange;
+    this.windowSize = model.get("window");
+    this.session = null;
+    this.hooks = {};
+    this._requesting = false; // a `hello` or `more` is waiting for its items
+    this._onMsg = null;
+    // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
+    this.leftover = this.outbox.due(performance.now(), -1);
+    this._helloSent = false;
+    this._timer = setInterval(() => {
+      for (const msg of this.outbox.due(performance.now(), RESEND_AFTER_MS)) this.trySend(msg);
+    }, 1000);
+  }
+
+  /** Send without keeping: a dead kernel's comm may refuse; the caller does not need it back. */
+  trySend(msg) {
     try {
-      model.send(msg);
+      this.model.send(msg);
     } catch (err) {
       console.warn("nblabel: could not send, will retry", err);
     }
   }
 
-  /** Send an answer, skip or undo: kept until the kernel acknowledges it. */
-  function send(msg) {
-    outbox.add(msg, performance.now());
-    trySend(msg);
-    showStatus();
+  /** Send an answer and keep it until the kernel acknowledges it. */
+  send(msg) {
+    this.outbox.add(msg, performance.now());
+    this.trySend(msg);
+    this.onChange();
   }
 
-  function requestMore() {
-    if (requesting || session.exhausted || session.ahead >= windowSize) return;
-    requesting = true;
-    trySend({ type: "more", count: windowSize - session.ahead, exclude: session.exclude(outbox.keys()) });
+  ack(uids) {
+    const hit = this.outbox.ack(uids);
+    this.onChange();
+    return hit;
   }
 
-  async function receive(msg, buffers) {
+  get unsaved() {
+    return this.outbox.size;
+  }
+
+  /**
+   * Feed `session` from the kernel's messages and call the widget back to draw.
+   * @param {import("./session.js").LabelSession} session
+   * @param {object} hooks
+   * @param {() => void} hooks.show  redraw: items arrived, a new round, an item reopened
+   * @param {(text: string) => void} hooks.flash  show a problem to the person
+   * @param {(items: object[]) => void} [hooks.received]  items arrived, decoded, not yet in the session
+   * @param {(key: string) => void} [hooks.reopened]  the kernel took back an earlier answer of `key`
+   * @param {(msg: object, buffers: DataView[]) => void} [hooks.other]  the widget's own messages
+   */
+  follow(session, hooks) {
+    this.session = session;
+    this.hooks = hooks;
+    this._onMsg = (msg, buffers) => {
+      this._receive(msg, buffers);
+    };
+    this.model.on("msg:custom", this._onMsg);
+  }
+
+  /** Ask for items up to the prefetch window, unless a request is out or nothing is left. */
+  requestMore() {
+    const session = this.session;
+    if (this._requesting || session.exhausted || session.ahead >= this.windowSize) return;
+    this._requesting = true;
+    this.trySend({
+      type: "more",
+      count: this.windowSize - session.ahead,
+      exclude: session.exclude(this.outbox.keys()),
+    });
+  }
+
+  async _receive(msg, buffers) {
+    const { session, hooks, model } = this;
     if (msg.type === "items") {
-      if (decode) await decode(msg.items, buffers);
-      received?.(msg.items);
-      if (msg.reply) requesting = false;
+      await decodeItems(msg.items, buffers);
+      hooks.received?.(msg.items);
+      if (msg.reply) this._requesting = false;
       session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
       if (msg.progress) model.set("progress", msg.progress);
-      show();
-      requestMore();
+      hooks.show();
+      this.requestMore();
     } else if (msg.type === "ack") {
-      outbox.ack(msg.uids);
       if (msg.progress) model.set("progress", msg.progress);
-      showStatus();
+      this.ack(msg.uids);
     } else if (msg.type === "proposals") {
-      // A new auto-labeling round: fresh proposals, and items the model may now label itself.
-      for (const [key, proposal] of Object.entries(msg.proposals)) {
-        const item = session.items.get(key);
-        if (item) item.proposal = proposal;
-      }
-      // The loop reordered the people's queue. The next few prefetched items stay (they are
-      // ready: the next keypresses must not wait); behind them come the held items that are
-      // among the new first ones, in the new order; the rest is fetched in the new order.
-      const next = session.queue.slice(0, KEEP_AHEAD);
-      const held = new Set(session.queue);
-      const auto = new Set(msg.auto);
-      session.queue = [
-        ...next.filter((key) => !auto.has(key)),
-        ...msg.order.filter((key) => held.has(key) && !next.includes(key)),
-      ];
-      session.exhausted = false;
+      session.newRound(msg, KEEP_AHEAD);
       if (msg.progress) model.set("progress", msg.progress);
-      show();
-      requestMore();
+      hooks.show();
+      this.requestMore();
     } else if (msg.type === "store-error") {
       // The kernel could not write the answer (disk full, read-only store): it stays unsaved
       // here and is re-sent until it is stored.
-      flash(`Could not save answers yet: ${msg.reason}. They are kept and retried.`);
+      hooks.flash(`Could not save answers yet: ${msg.reason}. They are kept and retried.`);
     } else if (msg.type === "rejected") {
-      outbox.ack([msg.uid]);
-      flash(`Not saved: ${msg.reason}`);
-      showStatus();
+      this.ack([msg.uid]);
+      hooks.flash(`Not saved: ${msg.reason}`);
     } else if (msg.type === "goto") {
       // The kernel undid an answer from an earlier session: show that item again.
-      if (decode) await decode(msg.items, buffers);
-      received?.(msg.items);
-      session.add(msg.items);
-      const index = session.trail.indexOf(msg.key);
-      if (index === -1) {
-        session.queue = session.queue.filter((k) => k !== msg.key);
-        session.trail.splice(Math.min(session.pos, session.trail.length), 0, msg.key);
-      } else {
-        session.pos = index;
-      }
-      session.values.set(msg.key, null);
-      show();
+      await decodeItems(msg.items, buffers);
+      hooks.received?.(msg.items);
+      session.reopen(msg.key, msg.items);
+      hooks.reopened?.(msg.key);
+      hooks.show();
+    } else {
+      hooks.other?.(msg, buffers);
     }
   }
 
-  const onMsg = (msg, buffers) => {
-    receive(msg, buffers);
-  };
-  model.on("msg:custom", onMsg);
-  const timer = setInterval(() => {
-    for (const msg of outbox.due(performance.now(), RESEND_AFTER_MS)) trySend(msg);
-  }, 1000);
+  /**
+   * Say hello once the widget is laid out (the next frame), with images wanted at `width()` CSS
+   * pixels wide and 60% of the window high, in device pixels. The reply is the first items.
+   */
+  hello(width) {
+    this._requesting = true;
+    const go = () => {
+      if (this._helloSent) return;
+      this._helloSent = true;
+      const scale = globalThis.devicePixelRatio || 1;
+      const w = Math.max(320, Math.round((width() || 800) * scale));
+      const hgt = Math.max(240, Math.round((globalThis.innerHeight || 800) * 0.6 * scale));
+      this.trySend({ type: "hello", width: Math.min(w, 1600), height: Math.min(hgt, 1200), resend: this.leftover });
+    };
+    requestAnimationFrame(go);
+    setTimeout(go, 200); // a hidden tab runs no animation frames
+  }
 
-  // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
-  // The display size is read once the widget is laid out (the next frame), not at render.
-  const leftover = outbox.due(performance.now(), -1);
-  let helloSent = false;
-  const hello = () => {
-    if (helloSent) return;
-    helloSent = true;
-    const { width, height } = size ? size() : { width: 1024, height: 768 };
-    trySend({ type: "hello", width, height, resend: leftover });
-  };
-  requestAnimationFrame(hello);
-  setTimeout(hello, 200); // a hidden tab runs no animation frames
-
-  return {
-    outbox,
-    send,
-    trySend,
-    requestMore,
-    dispose() {
-      clearInterval(timer);
-      model.off("msg:custom", onMsg);
-    },
-  };
+  destroy() {
+    clearInterval(this._timer);
+    if (this._onMsg) this.model.off("msg:custom", this._onMsg);
+  }
 }

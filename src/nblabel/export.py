@@ -50,7 +50,9 @@ from nblabel.io.s3 import (
 )
 from nblabel.ledger import HUMAN_KINDS
 from nblabel.manifest import is_missing, write_manifest
+from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import Classification
+from nblabel.tasks.verification import LabelVerification
 
 if TYPE_CHECKING:
     from nblabel.job import Job
@@ -64,7 +66,6 @@ WORKER_RESPONSES = "annotations/worker-response"
 CONSOLIDATION = "annotations/consolidated-annotation/consolidation-response"
 #: The sub-folders an export owns: replaced by ``overwrite=True``; anything else is left alone.
 OWNED = ("annotations/worker-response/", "annotations/consolidated-annotation/", "manifests/output/")
-_WORKER_KINDS = frozenset({"human", "verified"})  # a person's own answer (verified: an accepted auto-label)
 _PARALLEL = 8  # concurrent S3 uploads of small objects
 
 
@@ -121,8 +122,37 @@ class ExportResult:
 # -- GT's worker-response and consolidation files ---------------------------------------------------
 
 
+def _answer_content(task: Any, value: Any) -> dict[str, Any]:
+    """GT's worker ``answerContent`` for one answer (gt-formats §2.5, §2.6, §5.5)."""
+    if isinstance(task, BoundingBox):  # crowd-bounding-box, named "boundingBox" in GT's templates
+        size = value["image_size"][0]
+        boxes = [
+            {
+                "height": b["height"],
+                "label": task.labels[b["class_id"]],
+                "left": b["left"],
+                "top": b["top"],
+                "width": b["width"],
+            }
+            for b in value["annotations"]
+        ]
+        return {
+            "boundingBox": {
+                "boundingBoxes": boxes,
+                "inputImageProperties": {"height": size["height"], "width": size["width"]},
+            }
+        }
+    if isinstance(task, LabelVerification):  # GT verifies with crowd-image-classifier and an overlay
+        answer: dict[str, Any] = {"crowd-image-classifier": {"label": value["verdict"]}}
+        if value.get("comment"):
+            answer["workerComment"] = value["comment"]
+        return answer
+    element, field = _element(task)
+    return {element: {field: value}}
+
+
 def _element(task: Any) -> tuple[str, str]:
-    """GT's crowd HTML element for a task and the key its answer goes under."""
+    """GT's crowd HTML element for a classification task and the key its answer goes under."""
     if not isinstance(task, Classification):
         raise TypeError(f"exporting worker responses of {task!r} is not supported yet")
     element = "crowd-image-classifier" if task.media == "image" else "crowd-classifier"
@@ -160,31 +190,19 @@ def worker_responses(job: Job) -> dict[int, list[dict[str, Any]]]:
         Row position (GT's ``datasetObjectId``) to its ``answers`` list; items nobody answered
         are absent.
     """
-    element, field = _element(job.task)
-    retracted: set[str] = set()
-    given: dict[tuple[str, str], list[Any]] = {}
-    for a in job.store.annotations(job.attribute):
-        if a.kind == "retract":
-            retracted.add(a.target or "")
-        elif a.kind in _WORKER_KINDS:
-            given.setdefault((a.item, a.annotator), []).append(a)
-    current = []
-    for history in given.values():
-        live = [a for a in history if a.uid not in retracted]
-        if live:
-            current.append(live[-1])
-    current.sort(key=lambda a: a.seq)
+    job.refresh()
     out: dict[int, list[dict[str, Any]]] = {}
-    for a in current:
-        if not job.has_item(a.item):
-            continue
-        out.setdefault(job.position(a.item), []).append(
-            {
-                "answerContent": {element: {field: a.value}},
-                "submissionTime": _submission_time(a.created),
-                "workerId": a.annotator,
-            }
-        )
+    for position, key in enumerate(job.keys):
+        given = job.answers(key)
+        if given:
+            out[position] = [
+                {
+                    "answerContent": _answer_content(job.task, a.value),
+                    "submissionTime": _submission_time(a.created),
+                    "workerId": a.annotator,
+                }
+                for a in given
+            ]
     return out
 
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from nblabel.media import MediaError, Preview, preview_image
+from nblabel.media import MediaError, Preview, crop_image, preview_image
 from nblabel.store import Annotation
 
 if TYPE_CHECKING:
@@ -107,10 +107,48 @@ class Feed:
                         height=result.height,
                         original_width=result.original_width,
                         original_height=result.original_height,
+                        depth=result.depth,
                     )
                     buffers.append(result.data)
+            if "error" not in item:
+                self._extras(item, position)
             items.append(item)
         return items, buffers
+
+    def _extras(self, item: dict[str, Any], position: int) -> None:
+        """Add what the task shows with the item (boxes to start from, a label to verify)."""
+        size = {}
+        if "original_width" in item:
+            size = {
+                "width": item["original_width"],
+                "height": item["original_height"],
+                "depth": item["depth"],
+            }
+        try:
+            item.update(
+                self.job.task.item_extras(self.job.row_inputs(position), self.job.source(position), size)
+            )
+        except Exception as exc:  # a user's detector or a malformed input label: say so, show the item
+            log.warning("nblabel: item %s: cannot read its starting labels: %s", item["key"], exc)
+            item["notice"] = f"could not load the starting labels: {exc}"
+
+    def detail(self, key: str, rect: dict[str, int], width: int, height: int) -> tuple[dict[str, Any], bytes]:
+        """A sharper crop of an image region for a zoomed-in widget: the message and its buffer.
+
+        ``rect`` is ``left``, ``top``, ``width``, ``height`` in original pixels; the crop is at most
+        2048 pixels a side (the screen's size is asked for, so this only bounds a bad request).
+
+        Raises
+        ------
+        MediaError
+            The image cannot be read.
+        """
+        left, top = int(rect["left"]), int(rect["top"])
+        box = (left, top, left + int(rect["width"]), top + int(rect["height"]))
+        width, height = max(1, min(int(width), 2048)), max(1, min(int(height), 2048))
+        crop = crop_image(str(self.job.source(self.job.position(key))), box, width, height)
+        message = {"type": "detail", "key": key, "rect": dict(rect), "mime": crop.mime}
+        return message, crop.data
 
     @staticmethod
     def _load_preview(ref: Any, max_width: int, max_height: int) -> Preview | MediaError:
@@ -168,9 +206,9 @@ class Feed:
             The message is not a valid answer for this job; nothing was stored.
         """
         kind = message.get("type")
-        uid = str(message.get("uid") or "")
-        if not uid:
-            raise ValueError("the message has no uid")
+        uid = message.get("uid")
+        if not isinstance(uid, str) or not uid:
+            raise ValueError(f"the message has no uid (a non-empty string), got {uid!r}")
         job = self.job
         job.refresh()  # another kernel may have stored this uid, or moved the undo target
         if job.has_annotation(uid):  # a re-sent answer that is already stored
@@ -194,6 +232,8 @@ class Feed:
             job.record(Annotation(job.key(message["key"]), job.attribute, job.annotator, "skip", uid=uid))
         elif kind == "undo":
             target = message.get("target")
+            if target is not None and not isinstance(target, str):
+                raise ValueError(f"an undo target is an answer's uid, got {target!r}")
             if target:
                 if not job.has_annotation(target):
                     raise ValueError(f"cannot undo {target}: that answer was never stored")

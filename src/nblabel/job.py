@@ -23,6 +23,7 @@ import pandas as pd
 from nblabel.items import item_keys
 from nblabel.ledger import HUMAN_KINDS, Ledger
 from nblabel.manifest import read_manifest
+from nblabel.media import check_local_refs
 from nblabel.store import Annotation, Store, open_store
 from nblabel.tasks.base import Task
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from nblabel.autolabel.features import Featurizer
     from nblabel.autolabel.loop import RoundReport
     from nblabel.autolabel.worker import Worker
+    from nblabel.consolidate import Consolidation
     from nblabel.export import ExportResult
     from nblabel.widgets.classify import ClassifyWidget
     from nblabel.widgets.review import ReviewWidget
@@ -80,6 +82,11 @@ class Job:
         The store's file path; defaults to ``.nblabel/<name>.sqlite`` in the working directory.
     annotator
         Who answers in this session; defaults to ``NBLABEL_ANNOTATOR`` or the OS user.
+    media_root
+        The folder local images must come from. Without it, a ``source-ref`` path with a ``..``
+        part is refused (a manifest could otherwise point the widget at any file); with it,
+        every local ``source-ref`` must lie inside this folder. See
+        :func:`nblabel.media.check_local_refs`.
 
     Examples
     --------
@@ -96,6 +103,7 @@ class Job:
         attribute: str | None = None,
         store: str | os.PathLike[str] | None = None,
         annotator: str | None = None,
+        media_root: str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(
@@ -120,9 +128,17 @@ class Job:
                 f"{type(task).__name__} labels the {task.media} in each line's {wanted!r}, but the "
                 f"manifest's columns are {list(map(str, self.data.columns))}"
             )
+        missing = [c for c in task.columns if c not in self.data.columns]
+        if missing:
+            raise ValueError(
+                f"{task!r} reads the manifest attribute(s) {missing}, which the manifest lacks; its "
+                f"columns are {list(map(str, self.data.columns))}"
+            )
         self.keys = item_keys(self.data)
         self._position = {key: i for i, key in enumerate(self.keys)}
         self._sources = self.data[wanted].tolist()
+        if wanted == "source-ref":
+            check_local_refs(self._sources, media_root)
         self.store: Store = open_store(None if store is None else os.fspath(store), name)
         self._check_task()
         self._ledger = Ledger()
@@ -219,6 +235,16 @@ class Job:
             if position not in ordered:
                 yield position
 
+    def row_inputs(self, position: int) -> dict[str, Any]:
+        """The input attributes the task reads for a row (see ``Task.columns``), with their
+        ``-metadata`` when the manifest has it."""
+        row: dict[str, Any] = {}
+        for column in self.task.columns:
+            for name in (column, f"{column}-metadata"):
+                if name in self.data.columns:
+                    row[name] = self.data.at[position, name]
+        return row
+
     def proposal(self, item: int | str) -> tuple[Any, float] | None:
         """The auto-labeler's latest proposal for an item: (value, confidence), or None.
 
@@ -267,6 +293,11 @@ class Job:
     def current(self, item: int | str) -> Annotation | None:
         """The annotation behind an item's current label, if it has one."""
         return self._ledger.label(self.key(item))
+
+    def answers(self, item: int | str) -> list[Annotation]:
+        """Each person's current answer for an item (their latest live ``human`` or ``verified``
+        answer), in the order they were given: what consolidation and worker responses read."""
+        return self._ledger.answers(self.key(item))
 
     # -- answers --------------------------------------------------------------------------
 
@@ -415,9 +446,11 @@ class Job:
             raise TypeError(
                 f"the estimator must have predict_proba (a scikit-learn classifier), got {estimator!r}"
             )
-        labels = getattr(self.task, "labels", None)
-        if labels is None or self.task.family != "classify":
+        from nblabel.tasks.classification import Classification
+
+        if not isinstance(self.task, Classification):
             raise TypeError(f"auto-labeling works on classification tasks, not {self.task!r}")
+        labels = self.task.labels
         if random_fraction is None:
             random_fraction = 0.5 if len(self.keys) < 5000 else 0.25
         settings = Settings(
@@ -516,6 +549,71 @@ class Job:
         self._first_open = min([self._first_open, *(self._position[a.item] for a in batch)])
         return stored
 
+    # -- several annotators per item ----------------------------------------------------------
+
+    def import_answers(self, path: str | os.PathLike[str]) -> int:
+        """Store the answers of a folder of Ground Truth worker-response files in this job.
+
+        ``path`` is a ``worker-response`` folder (``iteration-<n>/<line>/<time>.json``) or a GT or
+        nblabel export holding one. Each answer becomes a person's answer by its ``workerId``;
+        importing again stores nothing twice. Returns how many answers were new. See
+        :func:`nblabel.consolidate.import_worker_responses`.
+        """
+        from nblabel.consolidate.worker_responses import import_worker_responses
+
+        return import_worker_responses(self, path)
+
+    def consolidate(self, method: str | None = None, *, min_answers: int = 2) -> Consolidation:
+        """Draw one label per item from several people's answers, as Ground Truth does.
+
+        ``method=None`` uses GT's algorithm for the task: modified Dawid-Skene for single- and
+        multi-label classification (per-annotator quality, per-item confidence), IoU matching
+        and averaging for boxes, span clustering for entities. ``"majority"`` votes instead
+        (classification). Items with at least ``min_answers`` answers get a ``consolidated``
+        label, which is then what :meth:`to_dataframe` and :meth:`export` write, with GT's
+        confidence fields; items whose consolidated label is unchanged, and items a person
+        decided (:meth:`decide`), are left alone. Run it again after more answers arrive.
+
+        Returns
+        -------
+        nblabel.consolidate.Consolidation
+            Per item its consolidated answer and confidence, per annotator a quality estimate.
+        """
+        from nblabel.consolidate.jobs import consolidate_job
+
+        return consolidate_job(self, method, min_answers=min_answers)
+
+    def decide(self, item: int | str, value: Any, annotator: str | None = None) -> Annotation:
+        """Record a person's final decision for an item people disagree on.
+
+        It becomes the item's label (a ``consolidated`` answer by that person), and later
+        :meth:`consolidate` runs leave it alone; :meth:`undo` takes it back.
+        """
+        key = self.key(item)
+        value = self.task.validate(value, key, source=self._sources[self._position[key]])
+        return self._append(
+            Annotation(key, self.attribute, annotator or self.annotator, "consolidated", value)
+        )
+
+    def agreement(self) -> pd.DataFrame:
+        """How much the annotators agree: Cohen's kappa per pair, Fleiss' kappa, Krippendorff's
+        alpha, and each annotator's agreement with the consolidated label.
+
+        One row per figure: ``measure``, ``annotator``, ``other`` (the pair's second annotator),
+        ``value`` and ``items`` (how many items it rests on). See :mod:`nblabel.consolidate.agreement`.
+        """
+        from nblabel.consolidate.jobs import job_agreement
+
+        return job_agreement(self)
+
+    def disagreements(self, n: int | None = None) -> pd.DataFrame:
+        """The items people disagree on most: smallest share of the most common answer first,
+        then lowest consolidated confidence. Columns: ``position``, ``key``, ``answers``
+        (annotator to answer), ``share``, ``label`` and ``confidence`` (the current label)."""
+        from nblabel.consolidate.jobs import job_disagreements
+
+        return job_disagreements(self, n)
+
     # -- output ---------------------------------------------------------------------------
 
     def to_dataframe(self) -> pd.DataFrame:
@@ -529,6 +627,9 @@ class Job:
         out = self.data.copy()
         labels = list(out[attr]) if attr in out else [pd.NA] * len(out)
         metas = list(out[meta]) if meta in out else [pd.NA] * len(out)
+        from nblabel.consolidate.gt import consolidated_parts, with_parts
+
+        parts = consolidated_parts(self.store, self.attribute)
         for position, key in enumerate(self.keys):
             a = self._ledger.label(key)
             if a is None:
@@ -540,6 +641,10 @@ class Job:
                 job_name=self.name,
                 created=a.created,
             )
+            if a.uid in parts:  # GT's per-label / per-box / per-entity confidences of a consolidation
+                metas[position] = with_parts(metas[position], parts[a.uid])
+            if self.task.columns:  # e.g. adjustment-status, against the label being adjusted
+                metas[position].update(self.task.row_metadata(a.value, self.row_inputs(position)))
         out[attr] = pd.Series(labels, dtype=object, index=out.index)
         out[meta] = pd.Series(metas, dtype=object, index=out.index)
         return out

@@ -1,9 +1,10 @@
 """The current state of a job, derived from its append-only annotation log.
 
 The ledger folds annotations in log order. An item's label is its latest live (not retracted)
-human answer (``human``, ``verified`` or ``consolidated``); failing that, its latest live
-``auto`` label: a person always outranks the auto-labeler, whatever the order. An item is
-skipped when it has no label and a live ``skip``.
+``consolidated`` label, the one answer drawn from several people's; failing that, its latest live
+person's answer (``human`` or ``verified``); failing that, its latest live ``auto`` label: a
+person always outranks the auto-labeler, whatever the order. An item is skipped when it has no
+label and a live ``skip``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from dataclasses import dataclass, field
 
 from nblabel.store.base import LABEL_KINDS, Annotation
 
-__all__ = ["HUMAN_KINDS", "ItemState", "Ledger"]
+__all__ = ["HUMAN_KINDS", "PERSON_KINDS", "ItemState", "Ledger"]
 
 HUMAN_KINDS = frozenset({"human", "verified", "consolidated"})
+#: One person's own answer (``verified``: an auto-label a person accepted); what consolidation reads.
+PERSON_KINDS = frozenset({"human", "verified"})
 
 
 @dataclass
@@ -26,13 +29,23 @@ class ItemState:
 
     def label(self) -> Annotation | None:
         """The annotation that gives the item its current label, if any."""
-        auto = None
+        person = auto = None
         for a in reversed(self.live):
-            if a.kind in HUMAN_KINDS:
+            if a.kind == "consolidated":
                 return a
+            if a.kind in PERSON_KINDS and person is None:
+                person = a
             if a.kind == "auto" and auto is None:
                 auto = a
-        return auto
+        return person or auto
+
+    def answers(self) -> list[Annotation]:
+        """Each person's current answer (their latest live one), in the order they were given."""
+        latest: dict[str, Annotation] = {}
+        for a in self.live:
+            if a.kind in PERSON_KINDS:
+                latest[a.annotator] = a
+        return sorted(latest.values(), key=lambda a: a.seq)
 
     def skipped(self) -> bool:
         """True when the item has no label and a person skipped it."""
@@ -101,6 +114,11 @@ class Ledger:
         """The annotation behind an item's current label, or None."""
         state = self.items.get(item)
         return None if state is None else state.label()
+
+    def answers(self, item: str) -> list[Annotation]:
+        """Each person's current answer for an item, in the order they were given."""
+        state = self.items.get(item)
+        return [] if state is None else state.answers()
 
     def is_open(self, item: str) -> bool:
         """True when the item waits for a person: no label and not skipped."""

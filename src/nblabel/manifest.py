@@ -78,8 +78,8 @@ def iter_manifest(
     nblabel.io.s3.S3Error
         An ``s3://`` manifest cannot be read; the message names the URI and the cause.
     ManifestError
-        For a line that is not UTF-8, not valid JSON (``NaN`` and ``Infinity`` included), or not
-        a JSON object.
+        For a line that is not UTF-8, not valid JSON (``NaN`` and ``Infinity`` included), nested
+        deeper than Python's recursion limit, or not a JSON object.
     """
     name = _source_name(path_or_file)
     for number, raw in enumerate(_raw_lines(path_or_file, client), start=1):
@@ -102,6 +102,8 @@ def iter_manifest(
             raise ManifestError(name, number, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
         except ValueError as exc:
             raise ManifestError(name, number, f"invalid JSON: {exc}") from None
+        except RecursionError:
+            raise ManifestError(name, number, "JSON nested too deeply to read") from None
         if not isinstance(obj, dict):
             raise ManifestError(name, number, f"expected a JSON object, found {type(obj).__name__}")
         yield number, obj

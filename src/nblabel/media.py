@@ -16,13 +16,15 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["MediaError", "Preview", "local_path", "preview_image"]
+__all__ = ["MediaError", "Preview", "check_local_refs", "crop_image", "local_path", "preview_image"]
 
 
 class MediaError(Exception):
@@ -44,6 +46,7 @@ class Preview:
     height: int
     original_width: int
     original_height: int
+    depth: int = 3  # channels of the original (GT's image_size depth)
 
 
 def local_path(ref: str) -> Path:
@@ -72,6 +75,38 @@ def local_path(ref: str) -> Path:
     raise MediaError(ref, f"cannot read {parsed.scheme}:// sources yet")
 
 
+def check_local_refs(refs: Sequence[Any], media_root: str | os.PathLike[str] | None = None) -> None:
+    """Refuse ``source-ref`` paths that climb out of where the user allowed images to come from.
+
+    A manifest from someone else could name ``../../home/you/.ssh/id_rsa`` and have the widget
+    show it. Without ``media_root``, a local path with a ``..`` part is refused. With
+    ``media_root``, every local path (relative ones taken from the working folder, symlinks
+    followed) must lie inside that folder, ``..`` or not. ``s3://`` and other URIs are not paths
+    and pass.
+
+    Raises
+    ------
+    ValueError
+        Naming the first offending row, its reference and how to allow it.
+    """
+    root = None if media_root is None else os.path.realpath(os.fspath(media_root))
+    for row, ref in enumerate(refs):
+        if not isinstance(ref, str):
+            continue  # the job's own type check names these
+        parsed = urlparse(ref)
+        if parsed.scheme not in ("", "file"):
+            continue
+        path = unquote(parsed.path) if parsed.scheme == "file" else ref
+        if root is None:
+            if ".." in Path(path).parts:
+                raise ValueError(
+                    f"row {row}: source-ref {ref!r} climbs out of its folder with '..'; nblabel refuses "
+                    "such paths unless you name the folder images may come from: Job(..., media_root=FOLDER)"
+                )
+        elif os.path.commonpath([root, os.path.realpath(path)]) != root:
+            raise ValueError(f"row {row}: source-ref {ref!r} is outside media_root {os.fspath(media_root)!r}")
+
+
 def preview_image(ref: str, max_width: int = 1024, max_height: int = 768, quality: int = 85) -> Preview:
     """Load an image and downscale it to fit ``max_width`` x ``max_height`` as JPEG.
 
@@ -88,6 +123,7 @@ def preview_image(ref: str, max_width: int = 1024, max_height: int = 768, qualit
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 original = img.size
+                depth = len(img.getbands())
                 if img.format == "JPEG":
                     img.draft("RGB", (max_width, max_height))
                 img = ImageOps.exif_transpose(img)
@@ -108,7 +144,55 @@ def preview_image(ref: str, max_width: int = 1024, max_height: int = 768, qualit
         raise MediaError(ref, f"image too large to open safely: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise MediaError(ref, f"corrupt or truncated image: {exc}") from None
-    return Preview(buffer.getvalue(), "image/jpeg", img.width, img.height, *oriented)
+    return Preview(buffer.getvalue(), "image/jpeg", img.width, img.height, *oriented, depth=depth)
+
+
+def crop_image(
+    ref: str, box: tuple[int, int, int, int], width: int, height: int, quality: int = 85
+) -> Preview:
+    """A region of an image, in original (EXIF-oriented) pixels, scaled to ``width`` x ``height``.
+
+    ``box`` is ``(left, top, right, bottom)``. This is the sharper view a zoomed-in widget asks
+    for; JPEGs are decoded at the smallest scale that still gives the requested detail.
+
+    Raises
+    ------
+    MediaError
+        As :func:`preview_image`, or the region lies outside the image.
+    """
+    path = local_path(ref)
+    left, top, right, bottom = box
+    if right <= left or bottom <= top or width < 1 or height < 1:
+        raise MediaError(ref, f"empty crop {box} at {width} x {height}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                original = img.size
+                if img.format == "JPEG":
+                    # draft() keeps a scale at least the requested one: decode just enough pixels.
+                    factor = min(width / (right - left), height / (bottom - top), 1.0)
+                    img.draft("RGB", (max(1, int(original[0] * factor)), max(1, int(original[1] * factor))))
+                img = ImageOps.exif_transpose(img)
+                oriented = _oriented_size(img, original)
+                sx, sy = img.width / oriented[0], img.height / oriented[1]
+                img = img.resize(
+                    (width, height),
+                    Image.Resampling.BILINEAR,
+                    box=(left * sx, top * sy, right * sx, bottom * sy),
+                )
+                img = _flatten(img)
+                buffer = io.BytesIO()
+                img.save(buffer, format="JPEG", quality=quality)
+    except FileNotFoundError:
+        raise MediaError(ref, f"file not found: {path}") from None
+    except UnidentifiedImageError:
+        raise MediaError(ref, "not an image Pillow can read (unknown or corrupt format)") from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise MediaError(ref, f"image too large to open safely: {exc}") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise MediaError(ref, f"corrupt or truncated image: {exc}") from None
+    return Preview(buffer.getvalue(), "image/jpeg", width, height, *oriented)
 
 
 def _oriented_size(img: Image.Image, original: tuple[int, int]) -> tuple[int, int]:

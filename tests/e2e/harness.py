@@ -38,6 +38,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,24 +104,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-# G1: jupyter_server never sets TCP_NODELAY on the kernel websocket -> 40 ms Nagle stalls.
-_NODELAY_CONFIG = """\
-# Written by tests/e2e/harness.py (nodelay=True): TCP_NODELAY on kernel websockets (G1).
-from jupyter_server.services.kernels.websocket import KernelWebsocketHandler as _H
-
-_orig_open = _H.open
-
-
-async def _open_nodelay(self, *args, **kwargs):
-    self.set_nodelay(True)
-    self.log.info("nblabel harness: TCP_NODELAY on kernel websocket")
-    return await _orig_open(self, *args, **kwargs)
-
-
-_H.open = _open_nodelay
-"""
-
-
 class JupyterServer:
     """``jupyter lab|notebook`` on 127.0.0.1 with isolated config/data/runtime dirs.
 
@@ -134,8 +117,9 @@ class JupyterServer:
         app: str = "lab",
         root_dir: str | os.PathLike[str] | None = None,
         env_extra: dict[str, str] | None = None,
-        nodelay: bool = False,
+        nodelay: bool = True,
         *,
+        extra_args: Sequence[str] = (),
         startup_timeout: float = 90.0,
     ) -> None:
         if app not in ("lab", "notebook"):
@@ -144,6 +128,7 @@ class JupyterServer:
         self._root_arg = root_dir
         self.env_extra = dict(env_extra or {})
         self.nodelay = nodelay
+        self.extra_args = list(extra_args)
         self.startup_timeout = startup_timeout
         self.token = secrets.token_hex(24)
         self.port = 0
@@ -237,8 +222,6 @@ class JupyterServer:
                 indent=1,
             )
         )
-        if self.nodelay:
-            (cfg / "jupyter_server_config.py").write_text(_NODELAY_CONFIG)
         return {
             "JUPYTER_CONFIG_DIR": str(cfg),
             "JUPYTER_DATA_DIR": str(data),
@@ -268,6 +251,9 @@ class JupyterServer:
         # the venv's kernelspec `python3` (argv "python") would shadow ours. Temp dirs first.
         env["JUPYTER_PREFER_ENV_PATH"] = "0"
         env["PYTHONUNBUFFERED"] = "1"
+        # nblabel's server extension (TCP_NODELAY on kernel websockets, G1) is on wherever nblabel
+        # is installed; nodelay=False turns it off to measure what a stock server does.
+        env["NBLABEL_TCP_NODELAY"] = "1" if self.nodelay else "0"
         env.update(self.env_extra)
         self.log_path = self._state / "server.log"
 
@@ -285,6 +271,7 @@ class JupyterServer:
                 "--LabApp.expose_app_in_browser=True",  # G15: explicit traits for both apps
                 "--JupyterNotebookApp.expose_app_in_browser=True",
                 "--ServerApp.shutdown_no_activity_timeout=0",
+                *self.extra_args,
             ]
             if os.geteuid() == 0:
                 cmd.append("--allow-root")  # G4
@@ -606,6 +593,32 @@ class NotebookPage:
         self.wait_kernel_idle(timeout)
         after = self.kernel_id()
         assert after == before, f"restart replaced the kernel ({before} -> {after})"
+
+    def kill_kernel(self, pid: int, timeout: float | None = None) -> None:
+        """SIGKILL the kernel process ``pid``; wait until the server has restarted it and the page
+        knows, then close the "kernel died" notice Lab and Notebook 7 show."""
+        self.page.evaluate(
+            _js(
+                """
+                window.__nblKernelRestarts = 0;
+                const count = (_, status) => {
+                  if (status === 'autorestarting' || status === 'restarting') window.__nblKernelRestarts++;
+                };
+                panel.sessionContext.statusChanged.connect(count);
+                window.__nblStopCounting = () => panel.sessionContext.statusChanged.disconnect(count);
+                """
+            ),
+            {"path": self.path},
+        )
+        os.kill(pid, signal.SIGKILL)
+        t = self.timeout_ms if timeout is None else int(timeout * 1000)
+        self.page.wait_for_function("() => window.__nblKernelRestarts > 0", timeout=t, polling=50)
+        self.page.evaluate("() => window.__nblStopCounting()")
+        self.wait_kernel_idle(timeout)
+        dialog = self.page.locator(".jp-Dialog")
+        if dialog.count():
+            dialog.locator(".jp-Dialog-button").last.click(timeout=t)
+            dialog.wait_for(state="detached", timeout=t)
 
     # -- teardown ----------------------------------------------------------------------------
     def close(self) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from PIL import Image
 
+from nblabel import ImageClassification, Job
 from nblabel.media import MediaError, local_path, preview_image
 
 ORIENTATION = 0x0112
@@ -144,3 +146,49 @@ def test_truncated_jpeg_is_a_media_error(tmp_path: Path) -> None:
     path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 3])
     with pytest.raises(MediaError, match="corrupt or truncated"):
         preview_image(str(path))
+
+
+# -- where local images may come from ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ref", ["../secret.jpg", "img/../../secret.jpg", "file:///data/../etc/passwd", "/data/../etc/passwd"]
+)
+def test_dot_dot_paths_are_refused_by_default(ref: str) -> None:
+    df = pd.DataFrame({"source-ref": ["ok.jpg", ref]})
+    with pytest.raises(ValueError, match=r"row 1: source-ref .* climbs out of its folder.*media_root"):
+        Job("traversal", df, ImageClassification(["a", "b"]))
+
+
+def test_plain_paths_and_uris_pass_by_default() -> None:
+    refs = ["img/a.jpg", "/srv/images/b.jpg", "file:///srv/c.jpg", "s3://bucket/x/../y.jpg", "a..b.jpg"]
+    job = Job("plain", pd.DataFrame({"source-ref": refs}), ImageClassification(["a", "b"]))
+    assert job.progress.total == 5
+
+
+def test_media_root_allows_paths_inside_and_refuses_the_rest(tmp_path: Path) -> None:
+    root = tmp_path / "images"
+    (root / "sub").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "sub" / "link").symlink_to(outside)
+    inside = [str(root / "a.jpg"), str(root / "sub" / ".." / "b.jpg"), f"file://{root}/c.jpg"]
+    job = Job("rooted", pd.DataFrame({"source-ref": inside}), ImageClassification(["a"]), media_root=root)
+    assert job.progress.total == 3
+    for bad in [str(root / ".." / "outside" / "x.jpg"), str(outside / "x.jpg"), str(root / "sub/link/x.jpg")]:
+        df = pd.DataFrame({"source-ref": [*inside, bad]})
+        with pytest.raises(ValueError, match=r"row 3: source-ref .* is outside media_root"):
+            Job("rooted2", df, ImageClassification(["a"]), media_root=root)
+
+
+def test_relative_paths_are_checked_against_media_root_from_the_working_folder(tmp_path: Path) -> None:
+    (tmp_path / "images").mkdir()
+    df = pd.DataFrame({"source-ref": ["images/a.jpg", "images/../images/b.jpg"]})
+    assert Job("rel", df, ImageClassification(["a"]), media_root=tmp_path / "images").progress.total == 2
+    with pytest.raises(ValueError, match="row 0"):
+        Job(
+            "rel2",
+            pd.DataFrame({"source-ref": ["other/a.jpg"]}),
+            ImageClassification(["a"]),
+            media_root="images",
+        )

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-__all__ = ["Task"]
+__all__ = ["Task", "gt_job_name"]
+
+
+def gt_job_name(name: str) -> str:
+    """GT's ``job-name`` spelling, ``labeling-job/<name>``, as in its real output files."""
+    return name if name.startswith("labeling-job/") else f"labeling-job/{name}"
 
 
 class Task:
@@ -23,6 +28,13 @@ class Task:
     def gt_type(self) -> str:
         """Ground Truth's ``type`` for this task's metadata."""
         raise NotImplementedError
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Input manifest attributes the task reads per item (an earlier label to adjust or
+        verify); the job checks they exist and hands them, with their ``-metadata``, to
+        :meth:`item_extras` and :meth:`row_metadata`."""
+        return ()
 
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> Any:
         """Return the answer in canonical form, or raise ``ValueError`` naming the item.
@@ -49,6 +61,19 @@ class Task:
     ) -> tuple[Any, dict[str, Any]]:
         """The ``<attr>`` value and ``<attr>-metadata`` dict GT writes for an answer."""
         raise NotImplementedError
+
+    def item_extras(
+        self, row: Mapping[str, Any], source: Any, image_size: Mapping[str, int]
+    ) -> dict[str, Any]:
+        """What the widget shows with an item besides its media (boxes to start from, a label
+        to verify). ``row`` holds the :attr:`columns`; ``image_size`` is GT's ``width``,
+        ``height``, ``depth`` of an image (empty for texts). Raises ``ValueError`` with the cause
+        when the input cannot be read."""
+        return {}
+
+    def row_metadata(self, value: Any, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Metadata keys that depend on the input row (GT's ``adjustment-status``)."""
+        return {}
 
     def spec(self) -> dict[str, Any]:
         """A JSON-able description, stored with the job so a changed task is noticed."""

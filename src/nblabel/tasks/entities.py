@@ -17,7 +17,8 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from nblabel.tasks.base import Task
+from nblabel.tasks.base import Task, gt_job_name
+from nblabel.tasks.classification import check_labels
 
 __all__ = ["Entity", "NamedEntities", "PreAnnotator"]
 
@@ -72,17 +73,8 @@ class NamedEntities(Task):
                     self.short_names[str(name)] = short
             else:
                 name = entry
-            if not isinstance(name, str) or not name.strip():
-                raise ValueError(f"labels must be non-empty strings, got {entry!r}")
-            if len(name) > 256:
-                raise ValueError(f"label {name[:40]!r}... is longer than GT's 256 characters")
             names.append(name)
-        if not names:
-            raise ValueError("a named-entity task needs at least one label")
-        duplicates = sorted({x for x in names if names.count(x) > 1})
-        if duplicates:
-            raise ValueError(f"labels must be unique; repeated: {duplicates}")
-        self.labels = names
+        self.labels = check_labels(names)
         if pre_annotate is None:
             self.pre_annotators: list[PreAnnotator] = []
         elif callable(pre_annotate):
@@ -172,11 +164,10 @@ class NamedEntities(Task):
         entities = [
             {"label": e["label"], "startOffset": e["startOffset"], "endOffset": e["endOffset"]} for e in value
         ]
-        job = job_name if job_name.startswith("labeling-job/") else f"labeling-job/{job_name}"
         label = {"annotations": {"labels": labels, "entities": entities}}
         return label, {
             "entities": [{"confidence": conf} for _ in entities],
-            "job-name": job,
+            "job-name": gt_job_name(job_name),
             "type": self.gt_type,
             "creation-date": created,
             "human-annotated": "yes" if human else "no",

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nblabel.job import Job
 
-__all__ = ["ClassifyWidget", "EntitiesWidget", "ReviewWidget", "review_widget", "widget_for"]
+__all__ = [
+    "BoxesWidget",
+    "ClassifyWidget",
+    "EntitiesWidget",
+    "ReviewWidget",
+    "VerifyWidget",
+    "review_widget",
+    "widget_for",
+]
 
 
 def widget_for(job: Job, **options: Any) -> Any:
@@ -21,6 +29,14 @@ def widget_for(job: Job, **options: Any) -> Any:
         from nblabel.widgets.classify import ClassifyWidget
 
         return ClassifyWidget(job, **options)
+    if family == "boxes":
+        from nblabel.widgets.boxes import BoxesWidget
+
+        return BoxesWidget(job, **options)
+    if family == "verify":
+        from nblabel.widgets.verify import VerifyWidget
+
+        return VerifyWidget(job, **options)
     if family == "entities":
         from nblabel.widgets.entities import EntitiesWidget
 
@@ -46,6 +62,14 @@ def __getattr__(name: str) -> Any:
         from nblabel.widgets.classify import ClassifyWidget
 
         return ClassifyWidget
+    if name == "BoxesWidget":
+        from nblabel.widgets.boxes import BoxesWidget
+
+        return BoxesWidget
+    if name == "VerifyWidget":
+        from nblabel.widgets.verify import VerifyWidget
+
+        return VerifyWidget
     if name == "EntitiesWidget":
         from nblabel.widgets.entities import EntitiesWidget
 

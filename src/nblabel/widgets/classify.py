@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import traitlets
 
 from nblabel.tasks.classification import Classification
-from nblabel.widgets.labeling import STATIC, LabelingWidget
+from nblabel.widgets.item_widget import STATIC, ItemWidget
 
 if TYPE_CHECKING:
     from nblabel.job import Job
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["ClassifyWidget"]
 
 
-class ClassifyWidget(LabelingWidget):
+class ClassifyWidget(ItemWidget):
     """Label a job's images or texts one at a time.
 
     Keys (on the focused widget only): ``1``-``9``, ``0`` pick a class (multi-label: toggle,
@@ -36,10 +36,7 @@ class ClassifyWidget(LabelingWidget):
     _esm = STATIC / "classify.js"
     _css = STATIC / "classify.css"
 
-    # -- configuration ----------------------------------------------------------------------
-    labels = traitlets.List(traitlets.Unicode(), help="Class names, in key order.").tag(sync=True)
     multi_label = traitlets.Bool(False, help="Several classes per item.").tag(sync=True)
-    media = traitlets.Unicode("image", help="'image' or 'text'.").tag(sync=True)
 
     def __init__(self, job: Job, *, window: int | None = None, **kwargs: Any) -> None:
         if not isinstance(job.task, Classification):
@@ -47,8 +44,6 @@ class ClassifyWidget(LabelingWidget):
         super().__init__(
             job,
             window=window or (10 if job.task.media == "image" else 50),
-            labels=list(job.task.labels),
             multi_label=job.task.multi_label,
-            media=job.task.media,
             **kwargs,
         )

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import traitlets
-
 from nblabel.tasks.entities import NamedEntities
-from nblabel.widgets.labeling import STATIC, LabelingWidget
+from nblabel.widgets.item_widget import STATIC, ItemWidget
 
 if TYPE_CHECKING:
     from nblabel.job import Job
@@ -15,7 +13,7 @@ if TYPE_CHECKING:
 __all__ = ["EntitiesWidget"]
 
 
-class EntitiesWidget(LabelingWidget):
+class EntitiesWidget(ItemWidget):
     """Mark named entities in a job's texts, one text at a time.
 
     Select text with the mouse (it snaps to whole words; hold Alt for exact characters) or
@@ -38,9 +36,7 @@ class EntitiesWidget(LabelingWidget):
     _esm = STATIC / "entities.js"
     _css = STATIC / "entities.css"
 
-    labels = traitlets.List(traitlets.Unicode(), help="Entity labels, in key order.").tag(sync=True)
-
     def __init__(self, job: Job, *, window: int | None = None, **kwargs: Any) -> None:
         if not isinstance(job.task, NamedEntities):
             raise TypeError(f"EntitiesWidget draws NamedEntities tasks, not {job.task!r}")
-        super().__init__(job, window=window or 20, labels=list(job.task.labels), **kwargs)
+        super().__init__(job, window=window or 20, **kwargs)

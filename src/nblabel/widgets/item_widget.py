@@ -1,9 +1,11 @@
-"""The kernel half of the labeling widgets' protocol, shared by every task's widget.
+"""The widget protocol's kernel half, shared by every one-item-at-a-time labeling widget.
 
-The browser holds a window of items ahead of the one on screen and answers optimistically; this
-class serves items (``hello``, ``more``, ``get``), stores answers (``answer``, ``skip``,
-``undo``) through :class:`~nblabel.feed.Feed`, acknowledges them, and streams the auto-labeler's
-new rounds. A task's widget subclasses it with its own ``_esm`` and configuration traits.
+The browser says ``hello`` (with its display size and answers left unsaved by an earlier
+widget), asks for ``more`` items or ``get`` s items again, sends ``answer`` / ``skip`` / ``undo``
+and, for zoomed-in images, asks for a sharper ``detail`` crop. The kernel replies with ``items``,
+``ack``, ``rejected``, ``store-error``, ``goto``, ``detail`` and, when the auto-labeler finishes a
+round, ``proposals``. Answers travel as custom messages, not traits: ipywidgets merges quick
+trait changes. Task widgets subclass :class:`ItemWidget` and add their configuration traits.
 """
 
 from __future__ import annotations
@@ -18,19 +20,20 @@ import anywidget
 import traitlets
 
 from nblabel.feed import Feed
+from nblabel.media import MediaError
 from nblabel.widgets.rounds import watch_rounds
 
 if TYPE_CHECKING:
     from nblabel.job import Job
 
-__all__ = ["STATIC", "LabelingWidget"]
+__all__ = ["STATIC", "ItemWidget"]
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 log = logging.getLogger(__name__)
 
 
-class LabelingWidget(anywidget.AnyWidget):
-    """One item at a time from a job, answers never lost (base of the task widgets).
+class ItemWidget(anywidget.AnyWidget):
+    """Base of the labeling widgets: serves a job's items and stores the answers sent back.
 
     Parameters
     ----------
@@ -40,16 +43,17 @@ class LabelingWidget(anywidget.AnyWidget):
         How many items the browser holds ahead of the one on screen.
     """
 
-    # -- configuration ----------------------------------------------------------------------
+    labels = traitlets.List(traitlets.Unicode(), help="Class names, in key order.").tag(sync=True)
+    media = traitlets.Unicode("image", help="'image' or 'text'.").tag(sync=True)
     title = traitlets.Unicode("", help="Shown in the widget's header.").tag(sync=True)
     job_id = traitlets.Unicode("", help="Identifies the job's store, for re-sending answers.").tag(sync=True)
     window = traitlets.Int(6, help="Items prefetched ahead of the cursor.").tag(sync=True)
-
-    # -- state --------------------------------------------------------------------------------
     progress = traitlets.Dict(help="total, labeled, skipped, remaining").tag(sync=True)
 
     def __init__(self, job: Job, *, window: int, **kwargs: Any) -> None:
         super().__init__(
+            labels=list(getattr(job.task, "labels", [])),
+            media=job.task.media,
             title=f"{job.name} · {job.attribute}",
             job_id=f"{Path(job.store.path).resolve()}::{job.attribute}",
             window=window,
@@ -67,8 +71,9 @@ class LabelingWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget and stop watching the auto-labeler."""
-        self._closed.set()
-        self.feed.close()
+        if hasattr(self, "feed"):  # not when __init__ refused the job (close runs from __del__)
+            self._closed.set()
+            self.feed.close()
         super().close()
 
     def _push_round(self) -> None:
@@ -98,6 +103,8 @@ class LabelingWidget(anywidget.AnyWidget):
                 self._send_items((positions, False), reply=False)
             elif kind in ("answer", "skip", "undo"):
                 self._answer(content)
+            elif kind == "detail":
+                self._send_detail(content)
             else:
                 log.warning("nblabel widget: unknown message %r", kind)
         except Exception:  # a bad message must not kill the comm; say so in the log
@@ -146,3 +153,22 @@ class LabelingWidget(anywidget.AnyWidget):
             work()
         else:
             threading.Thread(target=work, name="nblabel-items", daemon=True).start()
+
+    def _send_detail(self, content: dict[str, Any]) -> None:
+        """A sharper crop of the visible region of a zoomed-in image, made in a worker thread."""
+        key = str(content.get("key") or "")
+        if not self.job.has_item(key):
+            return
+
+        def work() -> None:
+            try:
+                message, data = self.feed.detail(
+                    key, content["rect"], int(content["width"]), int(content["height"])
+                )
+            except (MediaError, KeyError, TypeError, ValueError) as exc:
+                log.info("nblabel widget: no sharper view of %s: %s", key, exc)
+                return
+            with self._lock:
+                self.send(message, [data])
+
+        threading.Thread(target=work, name="nblabel-detail", daemon=True).start()
