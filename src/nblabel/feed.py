@@ -53,16 +53,13 @@ class Feed:
     # -- items ----------------------------------------------------------------------------
 
     def next_positions(self, count: int, exclude: Collection[str] = ()) -> tuple[list[int], bool]:
-        """Up to ``count`` open positions not in ``exclude``, and whether the queue ran dry."""
+        """Claim up to ``count`` open positions not in ``exclude`` (the items the widget holds,
+        whose claims are renewed), and say whether the queue ran dry."""
         self.job.refresh()
-        positions: list[int] = []
         if count <= 0:
-            return positions, False
-        for position in self.job.open_positions(exclude=set(exclude)):
-            positions.append(position)
-            if len(positions) >= count:
-                return positions, False
-        return positions, True
+            return [], False
+        positions = self.job.claim(count, held=exclude)
+        return positions, len(positions) < count
 
     def payloads(self, positions: list[int]) -> tuple[list[dict[str, Any]], list[bytes]]:
         """Item payloads and their binary buffers (images) for some positions.

@@ -15,7 +15,7 @@ import os
 import re
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from pathlib import Path
+from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
@@ -24,7 +24,8 @@ from nblabel.items import item_keys
 from nblabel.ledger import HUMAN_KINDS, Ledger
 from nblabel.manifest import read_manifest
 from nblabel.media import check_local_refs
-from nblabel.store import Annotation, Store, open_store
+from nblabel.store import CLAIM_TTL, Annotation, Store, new_uid, open_store
+from nblabel.store.claims import SLOT_KINDS, choose
 from nblabel.tasks.base import Task
 
 if TYPE_CHECKING:
@@ -79,7 +80,8 @@ class Job:
     attribute
         The label attribute written to the manifest; defaults to ``name``.
     store
-        The store's file path; defaults to ``.nblabel/<name>.sqlite`` in the working directory.
+        The store's file path, defaulting to ``.nblabel/<name>.sqlite`` in the working directory;
+        or ``postgresql://user@host:port/db`` for a team's shared store.
     annotator
         Who answers in this session; defaults to ``NBLABEL_ANNOTATOR`` or the OS user.
     media_root
@@ -87,6 +89,11 @@ class Job:
         part is refused (a manifest could otherwise point the widget at any file); with it,
         every local ``source-ref`` must lie inside this folder. See
         :func:`nblabel.media.check_local_refs`.
+    answers_per_item
+        How many different people answer each item (Ground Truth's workers per object). Each
+        person's queue skips the items they answered and those whose answers are taken; the
+        job remembers the number, so teammates need not repeat it. Default: the job's number,
+        1 for a new job.
 
     Examples
     --------
@@ -104,6 +111,7 @@ class Job:
         store: str | os.PathLike[str] | None = None,
         annotator: str | None = None,
         media_root: str | os.PathLike[str] | None = None,
+        answers_per_item: int | None = None,
     ) -> None:
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(
@@ -141,7 +149,10 @@ class Job:
             check_local_refs(self._sources, media_root)
         self.store: Store = open_store(None if store is None else os.fspath(store), name)
         self._check_task()
-        self._ledger = Ledger()
+        self.answers_per_item = self._check_answers_per_item(answers_per_item)
+        #: Identifies this kernel's claims on items (see :meth:`claim`).
+        self.session = new_uid()
+        self._ledger = Ledger(self.answers_per_item)
         self._lock = threading.RLock()  # the widget refreshes from a watcher thread too
         self._first_open = 0
         self._round = 0
@@ -162,6 +173,22 @@ class Job:
                 f"the store {self.store.path} already holds attribute {self.attribute!r} for the "
                 f"task {stored}, not {spec}; give this job another attribute, name or store"
             )
+
+    def _check_answers_per_item(self, wanted: int | None) -> int:
+        if wanted is not None and (isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1):
+            raise ValueError(f"answers_per_item must be a whole number of at least 1, got {wanted!r}")
+        key = f"answers_per_item:{self.attribute}"
+        stored = self.store.get_meta(key)
+        if stored is None:
+            self.store.set_meta(key, str(wanted or 1))
+            return wanted or 1
+        if wanted is not None and wanted != int(stored):
+            raise ValueError(
+                f"the store {self.store.path} wants {stored} answers per item for attribute "
+                f"{self.attribute!r}, not {wanted}: every kernel of a job must want the same number "
+                "(leave answers_per_item out to use the job's)"
+            )
+        return int(stored)
 
     def refresh(self) -> None:
         """Read what other kernels and the auto-labeler appended to the store since the last look."""
@@ -218,10 +245,12 @@ class Job:
         return self._sources[position]
 
     def open_positions(self, exclude: Collection[str] = (), start: int = 0) -> Iterator[int]:
-        """Row positions waiting for a person, skipping ``exclude`` keys.
+        """Row positions waiting for this job's annotator, skipping ``exclude`` keys.
 
         Once the auto-labeler has run, its queue comes first (least certain items, with random
-        draws for the held-out sample); then any other open item, in row order.
+        draws for the held-out sample); then any other open item, in row order. With several
+        answers per item, the items the annotator answered or skipped are left out. Items other
+        people have claimed are not (see :meth:`claim`).
         """
         ledger = self._ledger
         ordered: set[int] = set()
@@ -229,7 +258,7 @@ class Job:
             ordered.add(position)
             key = self.keys[position]
             # The loop's random draws may name auto-labeled items: a person checks those too.
-            if ledger.awaits_person(key) and key not in exclude:
+            if ledger.awaits_person(key) and key not in exclude and not self._answered(key):
                 yield position
         for position in self._row_order(exclude, start):
             if position not in ordered:
@@ -257,13 +286,19 @@ class Job:
             found = self.task.pre_annotation(self._sources[position], _Line(self.data, position), key)
         return found
 
+    def _answered(self, key: str) -> bool:
+        """True when the job's annotator took a slot of the item, with several answers per item
+        (with one, an answered item is not open anyway)."""
+        return self.answers_per_item > 1 and self._ledger.answered_by(key, self.annotator)
+
     def _row_order(self, exclude: Collection[str], start: int) -> Iterator[int]:
+        # The job's items before _first_open wait for nobody, or not for this job's annotator.
         ledger = self._ledger
         first = max(start, self._first_open)
         advancing = first == self._first_open
         for position in range(first, len(self.keys)):
             key = self.keys[position]
-            if not ledger.is_open(key):
+            if not ledger.is_open(key) or self._answered(key):
                 if advancing:
                     self._first_open = position + 1
                 continue
@@ -272,18 +307,79 @@ class Job:
                 yield position
 
     def pending(self, n: int = 10) -> pd.DataFrame:
-        """The next ``n`` items waiting for a person, as rows of the input manifest."""
+        """The next ``n`` items waiting for this job's annotator, as rows of the input manifest.
+
+        Items whose free answers other people's kernels have claimed are left out; nothing is
+        claimed.
+        """
         self.refresh()
-        positions = []
-        for position in self.open_positions():
-            if len(positions) >= n:
+        claims = self.store.claims(self.attribute)
+        # Claims hide at most one candidate each, so this many candidates always suffice.
+        candidates = [self.keys[p] for p in islice(self.open_positions(), n + len(claims))]
+        keys = choose(
+            candidates,
+            want=n,
+            slots=self.answers_per_item,
+            annotator=self.annotator,
+            session=self.session,
+            claims=claims,
+            answers=self._slot_answers(candidates),
+        )
+        return self.data.iloc[[self._position[k] for k in keys]]
+
+    def claim(self, count: int, held: Collection[str] = (), *, ttl: float = CLAIM_TTL) -> list[int]:
+        """Claim the next ``count`` items for this kernel's annotator: their row positions.
+
+        The store hands each item to at most ``answers_per_item`` people at once, counting
+        their answers, skips and unexpired claims, so kernels asking at the same time get
+        different items once an item's slots are taken. A claim lasts ``ttl`` seconds; the
+        claims on ``held`` (the items the widget holds) are renewed, and they are not handed
+        out again. Fewer than ``count`` positions means nothing more is free for this person.
+
+        Raises
+        ------
+        OSError
+            The store could not be written.
+        """
+        granted: list[str] = []
+        renew = [k for k in held if k in self._position]
+        candidates = self.open_positions(exclude=set(renew))
+        size = max(2 * count, 16)
+        while True:
+            batch = [self.keys[p] for p in islice(candidates, size)] if len(granted) < count else []
+            if batch or renew:
+                granted += self.store.claim(
+                    self.attribute,
+                    self.annotator,
+                    self.session,
+                    batch,
+                    want=count - len(granted),
+                    slots=self.answers_per_item,
+                    ttl=ttl,
+                    renew=renew,
+                )
+            if not batch or len(granted) >= count:
                 break
-            positions.append(position)
-        return self.data.iloc[positions]
+            renew, size = [], size * 2  # others hold the first candidates: look further, faster
+        return [self._position[k] for k in granted]
+
+    def _slot_answers(self, keys: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(item, annotator, kind) of the live annotations that take a slot on these items."""
+        items = self._ledger.items
+        return [
+            (key, a.annotator, a.kind)
+            for key in keys
+            if key in items
+            for a in items[key].live
+            if a.kind in SLOT_KINDS
+        ]
 
     @property
     def progress(self) -> Progress:
-        """Counts of items: total, labeled (by anyone), skipped, remaining."""
+        """Counts of items: total, labeled (by anyone), skipped, remaining.
+
+        With several answers per item, an item counts as labeled once it has all its answers.
+        """
         total = len(self.keys)
         ledger = self._ledger
         return Progress(
@@ -454,7 +550,9 @@ class Job:
         if random_fraction is None:
             random_fraction = 0.5 if len(self.keys) < 5000 else 0.25
         settings = Settings(
-            store_path=str(self.store.path),
+            store_path=self.store.spec,
+            job_name=self.name,
+            answers_per_item=self.answers_per_item,
             attribute=self.attribute,
             media=self.task.media,
             labels=list(labels),
@@ -470,10 +568,10 @@ class Job:
             every=every,
             interval=interval,
             seed=seed,
-            cache_dir=str(Path(self.store.path).parent / "features"),
+            cache_dir=str(self.store.local_dir / "features"),
         )
         if not background:
-            report = run_round(settings, settings.features(), self.store, Ledger())
+            report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))
             self.refresh()
             return report
         check_picklable(estimator, featurizer)
