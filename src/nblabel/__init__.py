@@ -16,6 +16,7 @@ from nblabel.tasks import (
     BoundingBox,
     ImageClassification,
     LabelVerification,
+    NamedEntities,
     SemanticSegmentation,
     TextClassification,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "LabelVerification",
     "ManifestError",
     "ManifestWarning",
+    "NamedEntities",
     "SemanticSegmentation",
     "TextClassification",
     "read_manifest",

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BoxesWidget",
     "ClassifyWidget",
+    "EntitiesWidget",
     "ReviewWidget",
     "SegmentWidget",
     "VerifyWidget",
@@ -41,6 +42,10 @@ def widget_for(job: Job, **options: Any) -> Any:
         from nblabel.widgets.segment import SegmentWidget
 
         return SegmentWidget(job, **options)
+    if family == "entities":
+        from nblabel.widgets.entities import EntitiesWidget
+
+        return EntitiesWidget(job, **options)
     raise NotImplementedError(f"no widget for task family {family!r}")
 
 
@@ -74,6 +79,10 @@ def __getattr__(name: str) -> Any:
         from nblabel.widgets.segment import SegmentWidget
 
         return SegmentWidget
+    if name == "EntitiesWidget":
+        from nblabel.widgets.entities import EntitiesWidget
+
+        return EntitiesWidget
     if name == "ReviewWidget":
         from nblabel.widgets.review import ReviewWidget
 

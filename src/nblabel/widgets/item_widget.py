@@ -71,8 +71,9 @@ class ItemWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget and stop watching the auto-labeler."""
-        self._closed.set()
-        self.feed.close()
+        if hasattr(self, "feed"):  # not when __init__ refused the job (close runs from __del__)
+            self._closed.set()
+            self.feed.close()
         super().close()
 
     def _push_round(self) -> None:
