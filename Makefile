@@ -29,7 +29,7 @@ js: node_modules/.bin/esbuild
 	npm run --silent build
 
 install: $(VENV)/bin/activate js
-	$(PIP) install -q -e '.[test,embeddings,postgres]'
+	$(PIP) install -q -e '.[test,embeddings,spacy,postgres]'
 
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \

@@ -6,7 +6,7 @@
 // outbox as every widget (lib/channel.js), and the next image shows at once.
 import { BoxEditor, boxIntentForKey } from "./lib/box_editor.js";
 import { colorOf, paintBoxes } from "./lib/box_paint.js";
-import { Channel, decodeBuffer, decodeItems } from "./lib/channel.js";
+import { Channel, decodeBuffer } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
 import { uid } from "./lib/ids.js";
 import { classKey } from "./lib/keys.js";
@@ -30,11 +30,9 @@ const CURSORS = {
 
 function render({ model, el }) {
   const labels = model.get("labels");
-  const windowSize = model.get("window");
   const adjusting = model.get("adjusting");
   const session = new LabelSession();
   const channel = new Channel(model, () => showStatus());
-  let requesting = false;
   let shownKey;
   let editor = null; // the boxes of the image on screen
   let currentClass = 0; // class of the next box drawn
@@ -179,51 +177,12 @@ function render({ model, el }) {
   stage.tool = tool;
 
   // -- talking to the kernel ------------------------------------------------------------------
-  function requestMore() {
-    if (requesting || session.exhausted || session.ahead >= windowSize) return;
-    requesting = true;
-    channel.trySend({ type: "more", count: windowSize - session.ahead, exclude: session.exclude(channel.outbox.keys()) });
-  }
-
-  async function receive(msg, buffers) {
-    if (msg.type === "items") {
-      await decodeItems(msg.items, buffers);
-      for (const item of msg.items) fetching.delete(item.key);
-      if (msg.reply) requesting = false;
-      session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
-      if (msg.progress) model.set("progress", msg.progress);
-      show();
-      requestMore();
-    } else if (msg.type === "ack") {
-      channel.ack(msg.uids);
-      if (msg.progress) model.set("progress", msg.progress);
-      showProgress();
-    } else if (msg.type === "detail") {
-      if (msg.key !== shownKey) return;
-      try {
-        stage.setDetail(msg.rect, await decodeBuffer(buffers[0], msg.mime));
-      } catch (err) {
-        console.warn("nblabel: could not decode a sharper view", err);
-      }
-    } else if (msg.type === "store-error") {
-      flash(`Could not save answers yet: ${msg.reason}. They are kept and retried.`);
-    } else if (msg.type === "rejected") {
-      channel.ack([msg.uid]);
-      flash(`Not saved: ${msg.reason}`);
-    } else if (msg.type === "goto") {
-      // The kernel undid an answer from an earlier session: show that image again.
-      await decodeItems(msg.items, buffers);
-      session.add(msg.items);
-      const index = session.trail.indexOf(msg.key);
-      if (index === -1) {
-        session.queue = session.queue.filter((k) => k !== msg.key);
-        session.trail.splice(Math.min(session.pos, session.trail.length), 0, msg.key);
-      } else {
-        session.pos = index;
-      }
-      session.values.set(msg.key, null);
-      shownKey = undefined;
-      show();
+  async function onDetail(msg, buffers) {
+    if (msg.type !== "detail" || msg.key !== shownKey) return;
+    try {
+      stage.setDetail(msg.rect, await decodeBuffer(buffers[0], msg.mime));
+    } catch (err) {
+      console.warn("nblabel: could not decode a sharper view", err);
     }
   }
 
@@ -397,7 +356,7 @@ function render({ model, el }) {
         } else if (!session.answers.length) {
           channel.send({ type: "undo", uid: uid(), key: null, target: null });
         }
-        requestMore();
+        channel.requestMore();
         return;
       }
       case "redo":
@@ -440,7 +399,7 @@ function render({ model, el }) {
     if (!msg) return;
     show(); // the next image first: the kernel round trip is not on the critical path
     channel.send(msg);
-    requestMore();
+    channel.requestMore();
   }
 
   function onKeydown(event) {
@@ -471,21 +430,26 @@ function render({ model, el }) {
   root.addEventListener("keydown", onKeydown);
   root.addEventListener("keyup", onKeyup);
   root.addEventListener("pointerdown", onPointerDown);
-  const onMsg = (msg, buffers) => {
-    receive(msg, buffers);
-  };
-  model.on("msg:custom", onMsg);
+  channel.follow(session, {
+    show,
+    flash,
+    received: (items) => {
+      for (const item of items) fetching.delete(item.key);
+    },
+    reopened: () => {
+      shownKey = undefined; // its boxes start again from the reopened answer
+    },
+    other: onDetail,
+  });
   const onProgress = () => showProgress();
   model.on("change:progress", onProgress);
 
-  requesting = true;
   show();
   channel.hello(() => root.clientWidth);
 
   return () => {
     channel.destroy();
     stage.destroy();
-    model.off("msg:custom", onMsg);
     model.off("change:progress", onProgress);
     for (const item of session.items.values()) item.bitmap?.close();
   };

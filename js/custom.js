@@ -60,11 +60,9 @@ function insertTemplate(host, html) {
 }
 
 function render({ model, el }) {
-  const windowSize = model.get("window");
   const session = new LabelSession();
   const channel = new Channel(model, () => showStatus());
   const answerTimes = [];
-  let requesting = false;
   let shownKey = undefined;
   let shownFor = undefined; // the answer the item on screen was restored from
 
@@ -115,45 +113,6 @@ function render({ model, el }) {
     [header, stage, problem, actions, help],
   );
   el.append(root);
-
-  // -- talking to the kernel ------------------------------------------------------------------
-  function requestMore() {
-    if (requesting || session.exhausted || session.ahead >= windowSize) return;
-    requesting = true;
-    channel.trySend({ type: "more", count: windowSize - session.ahead, exclude: session.exclude(channel.outbox.keys()) });
-  }
-
-  function receive(msg) {
-    if (msg.type === "items") {
-      if (msg.reply) requesting = false;
-      session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
-      if (msg.progress) model.set("progress", msg.progress);
-      show();
-      requestMore();
-    } else if (msg.type === "ack") {
-      channel.ack(msg.uids);
-      if (msg.progress) model.set("progress", msg.progress);
-      showProgress();
-    } else if (msg.type === "store-error") {
-      flash(`Could not save answers yet: ${msg.reason}. They are kept and retried.`);
-    } else if (msg.type === "rejected") {
-      channel.ack([msg.uid]);
-      flash(`Not saved: ${msg.reason}`);
-    } else if (msg.type === "goto") {
-      // The kernel undid an answer from an earlier session: show that item again.
-      session.add(msg.items);
-      const index = session.trail.indexOf(msg.key);
-      if (index === -1) {
-        session.queue = session.queue.filter((k) => k !== msg.key);
-        session.trail.splice(Math.min(session.pos, session.trail.length), 0, msg.key);
-      } else {
-        session.pos = index;
-      }
-      session.values.set(msg.key, null);
-      shownKey = undefined;
-      show();
-    }
-  }
 
   // -- drawing --------------------------------------------------------------------------------
   function show() {
@@ -258,7 +217,7 @@ function render({ model, el }) {
         } else if (!session.answers.length) {
           channel.send({ type: "undo", uid: uid(), key: null, target: null });
         }
-        requestMore();
+        channel.requestMore();
         return;
       }
       case "back":
@@ -277,7 +236,7 @@ function render({ model, el }) {
     answerTimes.push(performance.now());
     if (answerTimes.length > 20) answerTimes.shift();
     channel.send(msg);
-    requestMore();
+    channel.requestMore();
   }
 
   function onKeydown(event) {
@@ -313,17 +272,15 @@ function render({ model, el }) {
   root.addEventListener("keydown", onKeydown);
   host.addEventListener("crowd-submit", () => act({ type: "submit" }));
   host.addEventListener("crowd-reset", () => act({ type: "reset" }));
-  const onMsg = (msg) => receive(msg);
-  model.on("msg:custom", onMsg);
+  // The kernel reopened an item (an undo from an earlier session): draw its form afresh.
+  channel.follow(session, { show, flash, reopened: () => (shownKey = undefined) });
   const onProgress = () => showProgress();
   model.on("change:progress", onProgress);
-  requesting = true;
   show();
   channel.hello(() => root.clientWidth);
 
   return () => {
     channel.destroy();
-    model.off("msg:custom", onMsg);
     model.off("change:progress", onProgress);
   };
 }

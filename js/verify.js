@@ -1,10 +1,11 @@
 // nblabel label-verification widget: an earlier label shown over its image, a verdict per key.
 //
 // Boxes under review are drawn on the zoomable stage (lib/viewport.js, lib/box_paint.js), a mask
-// as a coloured overlay (lib/mask_layer.js); a class label is shown by name. Keys 1, 2, ... record a verdict with the comment typed so far and
+// as a coloured overlay (lib/mask_layer.js); a class label is shown by name. Keys 1, 2, ... record
+// a verdict with the comment typed so far and
 // show the next image at once; the comment box keeps its keys to itself while it has focus.
 import { paintBoxes } from "./lib/box_paint.js";
-import { Channel, decodeBuffer, decodeItems } from "./lib/channel.js";
+import { Channel, decodeBuffer } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
 import { uid } from "./lib/ids.js";
 import { classKey, intentForKey } from "./lib/keys.js";
@@ -15,10 +16,8 @@ import { Stage } from "./lib/viewport.js";
 
 function render({ model, el }) {
   const verdicts = model.get("labels");
-  const windowSize = model.get("window");
   const session = new LabelSession();
   const channel = new Channel(model, () => showStatus());
-  let requesting = false;
   let shownKey;
   let layer = null; // the mask under review, coloured
 
@@ -98,41 +97,8 @@ function render({ model, el }) {
   );
   el.append(root);
 
-  function requestMore() {
-    if (requesting || session.exhausted || session.ahead >= windowSize) return;
-    requesting = true;
-    channel.trySend({ type: "more", count: windowSize - session.ahead, exclude: session.exclude(channel.outbox.keys()) });
-  }
-
-  async function receive(msg, buffers) {
-    if (msg.type === "items") {
-      await Promise.all([decodeItems(msg.items, buffers), unpackMasks(msg.items, buffers)]);
-      if (msg.reply) requesting = false;
-      session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
-      if (msg.progress) model.set("progress", msg.progress);
-      show();
-      requestMore();
-    } else if (msg.type === "ack") {
-      channel.ack(msg.uids);
-      if (msg.progress) model.set("progress", msg.progress);
-      showProgress();
-    } else if (msg.type === "detail") {
-      if (msg.key === shownKey) stage.setDetail(msg.rect, await decodeBuffer(buffers[0], msg.mime));
-    } else if (msg.type === "rejected" || msg.type === "store-error") {
-      if (msg.type === "rejected") channel.ack([msg.uid]);
-      problem.hidden = false;
-      setText(problem, `Not saved: ${msg.reason}`);
-    } else if (msg.type === "goto") {
-      await Promise.all([decodeItems(msg.items, buffers), unpackMasks(msg.items, buffers)]);
-      session.add(msg.items);
-      const index = session.trail.indexOf(msg.key);
-      if (index === -1) {
-        session.queue = session.queue.filter((k) => k !== msg.key);
-        session.trail.splice(Math.min(session.pos, session.trail.length), 0, msg.key);
-      } else session.pos = index;
-      session.values.set(msg.key, null);
-      show();
-    }
+  async function onDetail(msg, buffers) {
+    if (msg.type === "detail" && msg.key === shownKey) stage.setDetail(msg.rect, await decodeBuffer(buffers[0], msg.mime));
   }
 
   // A mask under review arrives zlib-compressed in a binary buffer.
@@ -149,6 +115,11 @@ function render({ model, el }) {
         delete m.data;
       }),
     );
+  }
+
+  function flash(text) {
+    problem.hidden = false;
+    setText(problem, text);
   }
 
   function show() {
@@ -186,8 +157,8 @@ function render({ model, el }) {
     let text = "";
     if (shown?.missing) text = "This image has no label to verify.";
     else if (shown?.boxes) text = `${shown.boxes.length} box${shown.boxes.length === 1 ? "" : "es"} to verify`;
-    else if (shown?.mask) text = `Mask to verify: ${shown.present.length ? shown.present.join(", ") : "all background"}`;
     else if (shown?.class_name !== undefined) text = `Label: ${shown.class_name}`;
+    else if (shown?.mask) text = `Mask to verify: ${shown.present.length ? shown.present.join(", ") : "all background"}`;
     if (item?.notice) text = `${text} ${item.notice}`.trim();
     setText(under, text);
     root.dataset.itemKey = item ? item.key : "";
@@ -232,7 +203,7 @@ function render({ model, el }) {
           channel.send(msg);
           show();
         } else if (!session.answers.length) channel.send({ type: "undo", uid: uid(), key: null, target: null });
-        requestMore();
+        channel.requestMore();
         return;
       }
       case "back":
@@ -249,7 +220,7 @@ function render({ model, el }) {
     if (!msg) return;
     show();
     channel.send(msg);
-    requestMore();
+    channel.requestMore();
   }
 
   function onKeydown(event) {
@@ -288,13 +259,9 @@ function render({ model, el }) {
   root.addEventListener("keydown", onKeydown);
   root.addEventListener("keyup", (event) => stage.handleKeyUp(event));
   root.addEventListener("pointerdown", onPointerDown);
-  const onMsg = (msg, buffers) => {
-    receive(msg, buffers);
-  };
-  model.on("msg:custom", onMsg);
+  channel.follow(session, { show, flash, received: unpackMasks, other: onDetail });
   const onProgress = () => showProgress();
   model.on("change:progress", onProgress);
-  requesting = true;
   show();
   channel.hello(() => root.clientWidth);
 
@@ -302,7 +269,6 @@ function render({ model, el }) {
     channel.destroy();
     stage.destroy();
     layer?.destroy();
-    model.off("msg:custom", onMsg);
     model.off("change:progress", onProgress);
     for (const item of session.items.values()) item.bitmap?.close();
   };

@@ -4,6 +4,7 @@
 // mouse, then press a label's key (1-9, 0) or click the label; with a label chosen first, a
 // selection is labeled at once. Click a highlight to select it; Delete removes it. Spans may
 // not overlap in nblabel (GT allows it).
+import { OffsetIndex } from "../lib/offsets.js";
 import {
   classKey,
   CrowdElement,
@@ -14,7 +15,7 @@ import {
   jsonAttr,
   takeRegions,
 } from "./base.js";
-import { codePointOffset, overlaps, segments, utf16Offset } from "./spans.js";
+import { overlaps, segments } from "./spans.js";
 
 class CrowdEntityAnnotation extends CrowdElement {
   build() {
@@ -28,7 +29,8 @@ class CrowdEntityAnnotation extends CrowdElement {
         : { label: String(l), short: String(l), full: String(l) },
     );
     this.text = this.getAttribute("text") ?? "";
-    this.length = [...this.text].length;
+    this.offsets = new OffsetIndex(this.text);
+    this.length = this.offsets.length;
     this.entities = jsonAttr(this, "initial-value", [])
       .filter((e) => e && this.labels.some((l) => l.label === e.label))
       .map((e) => ({ label: e.label, startOffset: +e.startOffset, endOffset: +e.endOffset }));
@@ -75,15 +77,16 @@ class CrowdEntityAnnotation extends CrowdElement {
     const sel = globalThis.getSelection?.();
     if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return null;
     const range = sel.getRangeAt(0);
-    const at = (node, offset) => {
+    // A selection edge inside a surrogate pair takes the whole character.
+    const at = (node, offset, round) => {
       const span = (node.nodeType === Node.TEXT_NODE ? node.parentElement : node)?.closest?.("[data-start]");
       if (!span || !this.textBox.contains(span)) return null;
-      const base = utf16Offset(this.text, Number(span.dataset.start));
+      const base = this.offsets.toUtf16(Number(span.dataset.start));
       const inner = node.nodeType === Node.TEXT_NODE ? offset : offset ? span.textContent.length : 0;
-      return codePointOffset(this.text, base + inner);
+      return this.offsets.toCodePoint(Math.min(base + inner, this.text.length), round);
     };
-    const start = at(range.startContainer, range.startOffset);
-    const end = at(range.endContainer, range.endOffset);
+    const start = at(range.startContainer, range.startOffset, "down");
+    const end = at(range.endContainer, range.endOffset, "up");
     if (start === null || end === null || end <= start) return null;
     return { start, end };
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { mergeEntries } from "./answer.js";
 import { boxFrom, near, toImage } from "./geometry.js";
-import { codePointOffset, overlaps, segments, utf16Offset } from "./spans.js";
+import { overlaps, segments } from "./spans.js";
 
 test("checkboxes sharing a name merge into one object, as GT documents", () => {
   const answer = mergeEntries([
@@ -25,15 +25,6 @@ test("a box from two corners in any order, whole pixels", () => {
   assert.deepEqual(boxFrom({ x: 300.4, y: 20.6 }, { x: 100.2, y: 220 }), { left: 100, top: 21, width: 200, height: 199 });
   assert.ok(near({ x: 0, y: 0 }, { x: 3, y: 4 }, 5));
   assert.ok(!near({ x: 0, y: 0 }, { x: 3, y: 4 }, 4.9));
-});
-
-test("entity offsets count code points, like Python", () => {
-  const text = "a😀b café";
-  // "b" is UTF-16 index 3 but code point 2
-  assert.equal(codePointOffset(text, 3), 2);
-  assert.equal(utf16Offset(text, 2), 3);
-  assert.equal(codePointOffset(text, text.length), [...text].length);
-  for (let n = 0; n <= [...text].length; n += 1) assert.equal(codePointOffset(text, utf16Offset(text, n)), n);
 });
 
 test("segments cover the text; overlaps are found", () => {

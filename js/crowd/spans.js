@@ -1,27 +1,6 @@
-// Pure text-offset helpers of crowd-entity-annotation (no DOM), tested with node --test.
-// GT's entity offsets are "Unicode offsets"; nblabel counts code points, as Python does, so a
-// span means the same characters in the browser and in `text[start:end]` in the kernel.
-
-/** The code-point offset of a UTF-16 offset into `text` (a split surrogate pair counts whole). */
-export function codePointOffset(text, utf16) {
-  let count = 0;
-  for (let i = 0; i < utf16 && i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) i += 1; // a pair is one code point
-    count += 1;
-  }
-  return count;
-}
-
-/** The UTF-16 offset of a code-point offset into `text`. */
-export function utf16Offset(text, codePoints) {
-  let i = 0;
-  for (let n = 0; n < codePoints && i < text.length; n += 1) {
-    const c = text.charCodeAt(i);
-    i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
-  }
-  return i;
-}
+// Pure span helpers of crowd-entity-annotation (no DOM), tested with node --test. Offsets are
+// code points, as GT's "Unicode offsets" and Python's `text[start:end]`; the element converts
+// the browser's UTF-16 selections with lib/offsets.js.
 
 /** True when [start, end) overlaps any entity. */
 export function overlaps(entities, start, end) {

@@ -17,6 +17,7 @@ from nblabel.tasks import (
     CustomTask,
     ImageClassification,
     LabelVerification,
+    NamedEntities,
     SemanticSegmentation,
     TextClassification,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "LabelVerification",
     "ManifestError",
     "ManifestWarning",
+    "NamedEntities",
     "SemanticSegmentation",
     "TextClassification",
     "read_manifest",

@@ -14,7 +14,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -251,7 +251,7 @@ class Job:
         ``Task.prepare``), then ``Task.validate``. ``name`` keeps such files unique per answer."""
         key = self.key(item)
         prepared = self.task.prepare(value, key, self.folder / "masks" / self.attribute, name)
-        return self.task.validate(prepared, key)
+        return self.task.validate(prepared, key, source=self._sources[self._position[key]])
 
     def has_item(self, key: str) -> bool:
         """True when ``key`` is one of the job's item keys."""
@@ -296,8 +296,16 @@ class Job:
         return row
 
     def proposal(self, item: int | str) -> tuple[Any, float] | None:
-        """The auto-labeler's latest proposal for an item: (value, confidence), or None."""
-        return self._proposals.get(self.key(item))
+        """The auto-labeler's latest proposal for an item: (value, confidence), or None.
+
+        Before the auto-labeler has one, the task's pre-annotation (if it makes any).
+        """
+        key = self.key(item)
+        found = self._proposals.get(key)
+        if found is None:
+            position = self._position[key]
+            found = self.task.pre_annotation(self._sources[position], _Line(self.data, position), key)
+        return found
 
     def _answered(self, key: str) -> bool:
         """True when the job's annotator took a slot of the item, with several answers per item
@@ -489,11 +497,12 @@ class Job:
                 f"annotation for attribute {annotation.attribute!r} recorded in job {self.name!r}, "
                 f"whose attribute is {self.attribute!r}"
             )
-        if annotation.kind in HUMAN_KINDS or annotation.kind == "auto":
-            value = self.task.validate(annotation.value, annotation.item)
-            annotation = dataclasses.replace(annotation, value=value)  # canonical (multi-label order)
         if annotation.item not in self._position:
             raise KeyError(f"no item {annotation.item!r} in job {self.name!r}")
+        if annotation.kind in HUMAN_KINDS or annotation.kind == "auto":
+            source = self._sources[self._position[annotation.item]]
+            value = self.task.validate(annotation.value, annotation.item, source=source)
+            annotation = dataclasses.replace(annotation, value=value)  # canonical (multi-label order)
         return self._append(annotation)
 
     def _append(self, annotation: Annotation) -> Annotation:
@@ -851,6 +860,25 @@ class Job:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.annotate()._repr_mimebundle_(**kwargs)
+
+
+class _Line(Mapping[str, Any]):
+    """One manifest line of the job's DataFrame, read lazily (pre-annotators rarely need it)."""
+
+    def __init__(self, data: pd.DataFrame, position: int) -> None:
+        self._data = data
+        self._position = position
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._data.columns:
+            raise KeyError(key)
+        return self._data[key].iat[self._position]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(map(str, self._data.columns))
+
+    def __len__(self) -> int:
+        return len(self._data.columns)
 
 
 def _check_attribute(attribute: str) -> None:

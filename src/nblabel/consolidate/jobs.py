@@ -110,7 +110,7 @@ def consolidate_job(job: Job, method: str | None = None, *, min_answers: int = 2
     for key, c in result.items.items():
         if c.answers < min_answers:
             continue
-        value = job.task.validate(c.value, str(key))
+        value = job.task.validate(c.value, str(key), source=job.source(job.position(str(key))))
         current = job.current(str(key))
         if current is not None and current.kind == "consolidated":
             if not current.annotator.startswith(AUTOMATIC):

@@ -268,7 +268,7 @@ def import_worker_responses(job: Job, path: str | os.PathLike[str]) -> int:
             )
         key = job.keys[row.dataset_object_id]
         try:
-            value = job.task.validate(row.value, key)
+            value = job.task.validate(row.value, key, source=job.source(row.dataset_object_id))
         except ValueError as exc:
             raise WorkerResponseError(f"{where}: {exc}") from None
         digest = hashlib.sha1(

@@ -6,6 +6,7 @@ from nblabel.tasks.base import Task
 from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import ImageClassification, TextClassification
 from nblabel.tasks.custom import CustomTask
+from nblabel.tasks.entities import NamedEntities
 from nblabel.tasks.segmentation import SemanticSegmentation
 from nblabel.tasks.verification import LabelVerification
 
@@ -14,6 +15,7 @@ __all__ = [
     "CustomTask",
     "ImageClassification",
     "LabelVerification",
+    "NamedEntities",
     "SemanticSegmentation",
     "Task",
     "TextClassification",

@@ -37,8 +37,12 @@ class Task:
         :meth:`item_extras` and :meth:`row_metadata`."""
         return ()
 
-    def validate(self, value: Any, item: str = "") -> Any:
-        """Return the answer in canonical form, or raise ``ValueError`` naming the item."""
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> Any:
+        """Return the answer in canonical form, or raise ``ValueError`` naming the item.
+
+        ``source`` is the item's ``source`` / ``source-ref``, for checks that need it (a span
+        inside its text).
+        """
         raise NotImplementedError
 
     def prepare(self, value: Any, item: str, folder: Path, name: str | None = None) -> Any:
@@ -51,6 +55,12 @@ class Task:
         """A stored answer as the widget needs it to show it again (bytes travel as binary
         buffers); by default the value itself."""
         return value
+
+    def pre_annotation(
+        self, source: Any, line: Mapping[str, Any], item: str = ""
+    ) -> tuple[Any, float] | None:
+        """A proposal (value, confidence) for an item before any model has one; None by default."""
+        return None
 
     def to_gt(
         self,

@@ -107,7 +107,7 @@ class BoundingBox(Task):
 
     # -- answers ----------------------------------------------------------------------------
 
-    def validate(self, value: Any, item: str = "") -> dict[str, Any]:
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, Any]:
         """GT's box label object, checked and made canonical.
 
         Coordinates are rounded to whole pixels and clamped to the image; a box that has no

@@ -57,7 +57,7 @@ class Classification(Task):
     def spec(self) -> dict[str, Any]:
         return {"type": self.gt_type, "labels": self.labels}
 
-    def validate(self, value: Any, item: str = "") -> Any:
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> Any:
         """A class name (single-label) or a list of class names (multi-label), checked.
 
         Multi-label answers are returned in label order without repeats; an empty list is a

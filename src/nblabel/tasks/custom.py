@@ -157,7 +157,7 @@ class CustomTask(Task):
 
     # -- answers ------------------------------------------------------------------------------
 
-    def validate(self, value: Any, item: str = "") -> Any:
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> Any:
         """A form output: a JSON object keyed by element names, returned as plain JSON data."""
         where = f"item {item}: " if item else ""
         if not isinstance(value, Mapping):

@@ -70,7 +70,7 @@ class LabelVerification(Task):
     def spec(self) -> dict[str, Any]:
         return {"type": GT_TYPE, "labels": self.labels, "source": self.source_attribute}
 
-    def validate(self, value: Any, item: str = "") -> dict[str, str]:
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, str]:
         """``{"verdict": one of the labels, "comment": str}``; a bare verdict string is accepted.
 
         Raises

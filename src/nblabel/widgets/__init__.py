@@ -15,6 +15,7 @@ __all__ = [
     "BoxesWidget",
     "ClassifyWidget",
     "CustomWidget",
+    "EntitiesWidget",
     "ReviewWidget",
     "SegmentWidget",
     "VerifyWidget",
@@ -42,6 +43,10 @@ def widget_for(job: Job, **options: Any) -> Any:
         from nblabel.widgets.segment import SegmentWidget
 
         return SegmentWidget(job, **options)
+    if family == "entities":
+        from nblabel.widgets.entities import EntitiesWidget
+
+        return EntitiesWidget(job, **options)
     if family == "custom":
         from nblabel.widgets.custom import CustomWidget
 
@@ -79,6 +84,10 @@ def __getattr__(name: str) -> Any:
         from nblabel.widgets.segment import SegmentWidget
 
         return SegmentWidget
+    if name == "EntitiesWidget":
+        from nblabel.widgets.entities import EntitiesWidget
+
+        return EntitiesWidget
     if name == "CustomWidget":
         from nblabel.widgets.custom import CustomWidget
 

@@ -75,7 +75,7 @@ class ItemWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget and stop watching the auto-labeler."""
-        if hasattr(self, "feed"):  # absent when a subclass refused the job before set-up
+        if hasattr(self, "feed"):  # not when __init__ refused the job (close runs from __del__)
             self._closed.set()
             self.feed.close()
         super().close()
