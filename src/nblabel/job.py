@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
-from nblabel.items import item_keys
+from nblabel.items import KeyPositions, item_keys
 from nblabel.ledger import HUMAN_KINDS, Ledger
 from nblabel.manifest import read_manifest
 from nblabel.media import check_local_refs
@@ -128,7 +128,7 @@ class Job:
                 f"manifest's columns are {list(map(str, self.data.columns))}"
             )
         self.keys = item_keys(self.data)
-        self._position = {key: i for i, key in enumerate(self.keys)}
+        self._position = KeyPositions(self.keys)
         self._sources = self.data[wanted].tolist()
         if wanted == "source-ref":
             check_local_refs(self._sources, media_root)
