@@ -529,9 +529,10 @@ class Job:
         out = self.data.copy()
         labels = list(out[attr]) if attr in out else [pd.NA] * len(out)
         metas = list(out[meta]) if meta in out else [pd.NA] * len(out)
-        for position, key in enumerate(self.keys):
+        for key in self._ledger.items:  # the items with answers: a few, in a million-item job
             a = self._ledger.label(key)
-            if a is None:
+            position = self._position.get(key)
+            if a is None or position is None:
                 continue
             labels[position], metas[position] = self.task.to_gt(
                 a.value,

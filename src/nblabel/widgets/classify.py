@@ -103,7 +103,8 @@ class ClassifyWidget(anywidget.AnyWidget):
                 self.feed.max_height = max(240, min(height, 1200))
                 self._send_items(self.feed.next_positions(self.window), reply=True)
             elif kind == "more":
-                count = max(1, min(int(content.get("count") or self.window), 50))
+                # Never more than the window: the browser holds a window, not the dataset.
+                count = max(1, min(int(content.get("count") or self.window), self.window))
                 positions = self.feed.next_positions(count, exclude=content.get("exclude") or [])
                 self._send_items(positions, reply=True)
             elif kind == "get":
