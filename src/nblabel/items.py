@@ -83,8 +83,8 @@ class KeyPositions:
     """The row position of each item key, looked up like a dict.
 
     A dict of a million keys also holds a million int objects (about 60 MB in all); a pandas
-    Index holds the keys in one array plus its hash table (about 45 MB), and needs no table at
-    all when the keys are sorted, as manifests often are (it then searches by bisection).
+    Index holds the keys in one array plus its hash table (about 45 MB). From a million keys up,
+    pandas needs no table at all when the keys are sorted, as manifests often are: it bisects.
     """
 
     def __init__(self, keys: list[str]) -> None:
