@@ -281,10 +281,10 @@ def _column_cells(column: pd.Series, start: int, stop: int) -> tuple[list[Any], 
     The values are those iterating the column yields (what ``itertuples`` gives): Python
     scalars for numpy dtypes, the extension array's own scalars otherwise.
     """
-    if isinstance(column.dtype, np.dtype):
-        values = column.to_numpy()[start:stop].tolist()  # like iterating: ndarray.item per cell
-    else:
-        values = list(column.array[start:stop])
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biufO":
+        values = column.to_numpy()[start:stop].tolist()  # as iterating gives: ndarray.item per cell
+    else:  # datetimes (Timestamps, not ints), extension arrays: their own iteration
+        values = list(column.iloc[start:stop])
     if set(map(type, values)) <= _PLAIN_TYPES:
         return values, False
     values = [_SKIP if v is _MISSING else v if type(v) in _PLAIN_TYPES else _cell(v) for v in values]

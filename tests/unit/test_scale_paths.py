@@ -315,6 +315,30 @@ def test_any_frame_gives_the_rows_and_lines_the_plain_writer_gave(
     assert out.getvalue() == expected
 
 
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(pd.to_datetime(["2024-01-01", "2024-01-02"])),
+        pd.Series(pd.to_timedelta([1, 2], unit="s")),
+        pd.Series(pd.Categorical(["dict", "x"])),
+        pd.Series([1.5, None], dtype="Float64"),
+        pd.Series([np.float32(0.5), np.datetime64("2024-01-01")], dtype=object),
+    ],
+    ids=["datetime64", "timedelta64", "categorical", "Float64", "numpy-scalars"],
+)
+def test_other_dtypes_write_or_fail_as_before(column: pd.Series, tmp_path: Path) -> None:
+    df = pd.DataFrame({"source": ["a", "b"], "x": column})
+    assert [typed(r) for r in row_objects(df)] == [typed(r) for r in reference_rows(df)]
+    try:
+        expected = "".join(reference_line(o) + "\n" for o in reference_rows(df))
+    except (TypeError, ValueError):
+        with pytest.raises(ValueError, match=r"^row \d: cannot be written as JSON"):
+            write_manifest(df, tmp_path / "out.manifest")
+        return
+    write_manifest(df, tmp_path / "out.manifest")
+    assert (tmp_path / "out.manifest").read_text(encoding="utf-8") == expected
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.text(max_size=6), VALUES, max_size=5))
 def test_the_writers_encoder_spells_lines_as_json_dumps(obj: dict[str, Any]) -> None:
