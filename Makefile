@@ -58,6 +58,7 @@ test: install chromium lint jstest
 
 bench: install chromium
 	$(PY) benchmarks/ui_latency.py
+	$(PY) benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) node_modules src/nblabel/static

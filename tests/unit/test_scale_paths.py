@@ -14,6 +14,8 @@ import io
 import json
 import math
 import random
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -464,3 +466,32 @@ def test_to_dataframe_ignores_answers_for_items_this_job_does_not_have(tmp_path:
     out = job.to_dataframe()
     assert [v is pd.NA for v in out["j"]] == [True, False, True]
     assert out.at[1, "j-metadata"]["class-name"] == "x"
+
+
+# -- the benchmark script itself ---------------------------------------------------------------
+
+
+def test_scale_benchmark_runs_small_and_writes_only_its_section(tmp_path: Path) -> None:
+    """benchmarks/scale.py end to end at a toy size (its figures mean nothing here)."""
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "scale.py"
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text("# Benchmarks\n\n<!-- other:start -->\nkept\n<!-- other:end -->\n")
+    args = ["--lines", "300", "--repeats", "1", "--label-count", "3", "--window", "2"]
+    subprocess.run(
+        [sys.executable, str(script), *args, "--cache", str(tmp_path / "cache"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    text = out.read_text()
+    assert "<!-- other:start -->\nkept\n<!-- other:end -->" in text
+    section = text.split("<!-- scale:start -->")[1].split("<!-- scale:end -->")[0]
+    assert "a 300-line manifest" in section
+    assert "The first reply carried 2 items (the window) of 300" in section
+    for row in (
+        "**open → first item**",
+        "widget answer → ack",
+        "`write_manifest(out, path)`",
+        "shuffled keys",
+    ):
+        assert row in section
