@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> None:
         label_count=args.label_count,
         manifest_mb=paths["big"].stat().st_size / 1e6,
         date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        command="python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        command=" ".join(["python benchmarks/scale.py", *(argv if argv is not None else sys.argv[1:])]),
         minutes=(time.perf_counter() - started) / 60,
         machine=(
             f"{os.cpu_count()} CPU(s) shared with other work (load average {load[0]:.1f} at the end), "
