@@ -267,6 +267,7 @@ def _plain(value: Any) -> Any:
 # Rows are converted and written a block at a time: one list comprehension per column and one
 # write per block, instead of a Python call per cell and a write per line.
 _BLOCK_ROWS = 1 << 14
+_BLOCK_CHARS = 1 << 18  # and at most about this much text held before it is written
 _SKIP = object()  # a missing cell: its key is left out of the line
 # Types a cell can have that need neither the missing test nor a numpy conversion.
 _PLAIN_TYPES = frozenset({str, int, bool, dict, list, type(None)})
@@ -398,17 +399,19 @@ def write_manifest(
 def _write_lines(rows: Iterable[dict[str, Any]], fh: IO[Any]) -> None:
     binary = isinstance(fh, (io.RawIOBase, io.BufferedIOBase)) or "b" in str(getattr(fh, "mode", ""))
     block: list[str] = []
-    first = 0
+    size = first = 0
     encode = _line_encoder()
     for number, obj in enumerate(rows):
         try:
-            block.append(encode(obj))
+            line = encode(obj)
         except (TypeError, ValueError, RecursionError) as exc:
             reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
             raise ValueError(f"row {number}: cannot be written as JSON: {reason}") from None
-        if len(block) == _BLOCK_ROWS:
+        block.append(line)
+        size += len(line)
+        if size >= _BLOCK_CHARS or len(block) == _BLOCK_ROWS:  # long lines: memory stays small
             _write_block(fh, block, first, binary)
-            first, block = number + 1, []
+            first, block, size = number + 1, [], 0
     if block:
         _write_block(fh, block, first, binary)
 

@@ -115,6 +115,7 @@ def batch_bytes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     if request.param is not None:
         monkeypatch.setattr(manifest_module, "_BATCH_BYTES", request.param)
         monkeypatch.setattr(manifest_module, "_BLOCK_ROWS", 3)
+        monkeypatch.setattr(manifest_module, "_BLOCK_CHARS", 40)
     return request.param
 
 
