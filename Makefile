@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: demo test install prereqs js chromium lint unit jstest e2e bench clean
+.PHONY: demo test install prereqs js chromium postgresql lint unit jstest e2e bench clean
 
 # A fresh Debian lacks venv and Node.js; bring them from Debian's packages when missing.
 prereqs:
@@ -29,11 +29,16 @@ js: node_modules/.bin/esbuild
 	npm run --silent build
 
 install: $(VENV)/bin/activate js
-	$(PIP) install -q -e '.[test,embeddings]'
+	$(PIP) install -q -e '.[test,embeddings,spacy,postgres]'
 
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# The PostgreSQL store's tests start their own server from Debian's binaries (not a service).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 demo: install
 	@echo "nblabel demo: open the URL printed below (JupyterLab on $(HOST):$(PORT))"
@@ -44,7 +49,7 @@ lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
-unit: install
+unit: install postgresql
 	$(PY) -m pytest -q tests -m "not browser"
 
 jstest: node_modules/.bin/esbuild
@@ -53,7 +58,7 @@ jstest: node_modules/.bin/esbuild
 e2e: install chromium
 	$(PY) -m pytest -q tests -m browser
 
-test: install chromium lint jstest
+test: install chromium postgresql lint jstest
 	$(PY) -m pytest -q tests
 
 bench: install chromium

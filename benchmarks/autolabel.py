@@ -57,9 +57,9 @@ from typing import Any
 
 import numpy as np
 
+from report import write_section
+
 REPO = Path(__file__).resolve().parent.parent
-START_MARK = "<!-- autolabel:start -->"
-END_MARK = "<!-- autolabel:end -->"
 TARGET = 0.95
 HONESTY_SHARE = 0.95
 FMNIST_DIR = Path(os.environ.get("FMNIST_DIR", "/usr/share/datasets/fashion-mnist"))
@@ -750,20 +750,6 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(out: Path, section: str) -> None:
-    block = f"{START_MARK}\n{section.rstrip()}\n{END_MARK}\n"
-    if out.exists():
-        text = out.read_text()
-        pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK) + r"\n?", re.S)
-        if pattern.search(text):
-            text = pattern.sub(lambda _m: block, text, count=1)
-        else:
-            text = text.rstrip("\n") + "\n\n" + block
-    else:
-        text = "# Benchmarks\n\n" + block
-    out.write_text(text)
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -912,7 +898,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_write:
         print(section)
     else:
-        write_section(args.out, section)
+        write_section(args.out, "autolabel", section)
         log(f"wrote the autolabel section of {args.out}")
     return 0
 

@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from sections import write_section  # benchmarks/sections.py (this script's folder is on sys.path)
+from report import write_section  # benchmarks/report.py (this script's folder is on sys.path)
 
 HERE = Path(__file__).resolve().parent
 LABELS = ["cat", "dog", "bird"]

@@ -73,7 +73,6 @@ import math
 import os
 import platform
 import random
-import re
 import shutil
 import signal
 import statistics
@@ -95,8 +94,8 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
 
-START_MARK = "<!-- ui_latency:start -->"
-END_MARK = "<!-- ui_latency:end -->"
+from report import write_section  # noqa: E402
+
 LABELS = ["cat", "dog", "bird"]
 KEYS = ["1", "2", "3"]
 FRAME_MS = 1000 / 60
@@ -1316,20 +1315,6 @@ def add_attribution(add: Any, attribution: dict[str, Any]) -> None:
     add("")
 
 
-def write_section(out: Path, section: str) -> None:
-    block = f"{START_MARK}\n{section.rstrip()}\n{END_MARK}\n"
-    if out.exists():
-        text = out.read_text()
-        pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK) + r"\n?", re.S)
-        if pattern.search(text):
-            text = pattern.sub(lambda _m: block, text, count=1)
-        else:
-            text = text.rstrip("\n") + "\n\n" + block
-    else:
-        text = "# Benchmarks\n\n" + block
-    out.write_text(text)
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -1504,7 +1489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             command=command.strip(),
             attribution=attribution,
         )
-        write_section(args.out, section)
+        write_section(args.out, "ui_latency", section)
         print(f"wrote {args.out} ({runtime / 60:.1f} min)", flush=True)
         if args.json:
             args.json.write_text(json.dumps([s.to_json() for s in all_series + trained + controls]))

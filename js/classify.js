@@ -2,35 +2,23 @@
 //
 // The kernel sends items ahead of the cursor; a keypress records the answer, draws the next
 // prefetched item at once and sends the answer as a custom message (not a trait: ipywidgets
-// merges quick trait changes). The kernel stores it and acknowledges; unacknowledged answers
-// are shown as unsaved and re-sent, across reconnects and kernel restarts (see lib/outbox.js).
+// merges quick trait changes). Prefetching, acknowledgements and re-sending unsaved answers
+// across reconnects and kernel restarts are lib/channel.js.
+import { Channel } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
 import { uid } from "./lib/ids.js";
 import { classKey, intentForKey } from "./lib/keys.js";
-import { Outbox } from "./lib/outbox.js";
 import { LabelSession } from "./lib/session.js";
 
-const RESEND_AFTER_MS = 4000;
 const KEEP_BEHIND = 30; // decoded images kept for going back
-const KEEP_AHEAD = 3; // prefetched items kept in place when a new round reorders the queue
-
-function storage() {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null;
-  }
-}
 
 function render({ model, el }) {
   const labels = model.get("labels");
   const multi = model.get("multi_label");
   const media = model.get("media");
-  const windowSize = model.get("window");
   const session = new LabelSession();
-  const outbox = new Outbox(model.get("job_id"), storage());
+  const channel = new Channel(model, () => showStatus());
   const answerTimes = [];
-  let requesting = false;
   let toggled = new Set(); // multi-label choice on screen
   let shownKey = undefined;
   let textScrolled = false;
@@ -101,107 +89,6 @@ function render({ model, el }) {
     [header, stage, suggestion, h("div", { class: "nbl-classes" }, classButtons), actions, help],
   );
   el.append(root);
-
-  // -- talking to the kernel ------------------------------------------------------------------
-  // A dead kernel's comm may refuse messages; they stay in the outbox and go out again later.
-  function trySend(msg) {
-    try {
-      model.send(msg);
-    } catch (err) {
-      console.warn("nblabel: could not send, will retry", err);
-    }
-  }
-
-  function send(msg) {
-    outbox.add(msg, performance.now());
-    trySend(msg);
-    showStatus();
-  }
-
-  function requestMore() {
-    if (requesting || session.exhausted || session.ahead >= windowSize) return;
-    requesting = true;
-    trySend({
-      type: "more",
-      count: windowSize - session.ahead,
-      exclude: session.exclude(outbox.keys()),
-    });
-  }
-
-  async function receive(msg, buffers) {
-    if (msg.type === "items") {
-      await decode(msg.items, buffers);
-      for (const item of msg.items) fetching.delete(item.key);
-      if (msg.reply) requesting = false;
-      session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
-      if (msg.progress) model.set("progress", msg.progress);
-      show();
-      requestMore();
-    } else if (msg.type === "ack") {
-      outbox.ack(msg.uids);
-      if (msg.progress) model.set("progress", msg.progress);
-      showStatus();
-      showProgress();
-    } else if (msg.type === "proposals") {
-      // A new auto-labeling round: fresh proposals, and items the model may now label itself.
-      for (const [key, proposal] of Object.entries(msg.proposals)) {
-        const item = session.items.get(key);
-        if (item) item.proposal = proposal;
-      }
-      // The loop reordered the people's queue. The next few prefetched items stay (their pixels
-      // are ready: the next keypresses must not wait); behind them come the held items that are
-      // among the new first ones, in the new order; the rest is fetched in the new order.
-      const next = session.queue.slice(0, KEEP_AHEAD);
-      const held = new Set(session.queue);
-      const auto = new Set(msg.auto);
-      session.queue = [
-        ...next.filter((key) => !auto.has(key)),
-        ...msg.order.filter((key) => held.has(key) && !next.includes(key)),
-      ];
-      session.exhausted = false;
-      if (msg.progress) model.set("progress", msg.progress);
-      show();
-      requestMore();
-    } else if (msg.type === "store-error") {
-      // The kernel could not write the answer (disk full, read-only store): it stays unsaved
-      // here and is re-sent until it is stored.
-      flash(`Could not save answers yet: ${msg.reason}. They are kept and retried.`);
-    } else if (msg.type === "rejected") {
-      outbox.ack([msg.uid]);
-      flash(`Not saved: ${msg.reason}`);
-      showStatus();
-    } else if (msg.type === "goto") {
-      // The kernel undid an answer from an earlier session: show that item again.
-      await decode(msg.items, buffers);
-      session.add(msg.items);
-      const index = session.trail.indexOf(msg.key);
-      if (index === -1) {
-        session.queue = session.queue.filter((k) => k !== msg.key);
-        session.trail.splice(Math.min(session.pos, session.trail.length), 0, msg.key);
-      } else {
-        session.pos = index;
-      }
-      session.values.set(msg.key, null);
-      show();
-    }
-  }
-
-  async function decode(items, buffers) {
-    await Promise.all(
-      items.map(async (item) => {
-        if (item.buffer === undefined || item.buffer === null) return;
-        const view = buffers[item.buffer];
-        const blob = new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)], {
-          type: item.mime,
-        });
-        try {
-          item.bitmap = await createImageBitmap(blob);
-        } catch (err) {
-          item.error = `the browser could not decode this image (${err?.message ?? err})`;
-        }
-      }),
-    );
-  }
 
   // -- drawing --------------------------------------------------------------------------------
   function show() {
@@ -290,7 +177,7 @@ function render({ model, el }) {
   }
 
   function showStatus() {
-    const n = outbox.size;
+    const n = channel.unsaved;
     setText(status, n ? `${n} unsaved` : "saved");
     status.classList.toggle("nbl-unsaved", n > 0);
     root.dataset.unacked = String(n);
@@ -316,7 +203,7 @@ function render({ model, el }) {
   function refetch(item) {
     if (fetching.has(item.key)) return;
     fetching.add(item.key);
-    trySend({ type: "get", keys: [item.key] });
+    channel.trySend({ type: "get", keys: [item.key] });
   }
 
   // -- acting ---------------------------------------------------------------------------------
@@ -350,13 +237,13 @@ function render({ model, el }) {
         session.exhausted = false; // the undone item is open again
         const msg = session.undo(uid());
         if (msg) {
-          send(msg);
+          channel.send(msg);
           show();
         } else if (!session.answers.length) {
           // Nothing from this widget to undo: ask the kernel to take back the latest stored answer.
-          send({ type: "undo", uid: uid(), key: null, target: null });
+          channel.send({ type: "undo", uid: uid(), key: null, target: null });
         }
-        requestMore();
+        channel.requestMore();
         return;
       }
       case "back":
@@ -374,8 +261,8 @@ function render({ model, el }) {
     show(); // paint the next item first: the kernel round trip is not on the critical path
     answerTimes.push(performance.now());
     if (answerTimes.length > 20) answerTimes.shift();
-    send(msg);
-    requestMore();
+    channel.send(msg);
+    channel.requestMore();
   }
 
   function onKeydown(event) {
@@ -399,38 +286,22 @@ function render({ model, el }) {
   );
   root.addEventListener("keydown", onKeydown);
   root.addEventListener("pointerdown", onPointerDown);
-  const onMsg = (msg, buffers) => {
-    receive(msg, buffers);
-  };
-  model.on("msg:custom", onMsg);
+  channel.follow(session, {
+    show,
+    flash,
+    received: (items) => {
+      for (const item of items) fetching.delete(item.key);
+    },
+  });
   const onProgress = () => showProgress();
   model.on("change:progress", onProgress);
-  const timer = setInterval(() => {
-    const due = outbox.due(performance.now(), RESEND_AFTER_MS);
-    for (const msg of due) trySend(msg);
-  }, 1000);
-
-  // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
-  const leftover = outbox.due(performance.now(), -1);
   // Images are sent at the size they are shown at: the stage's width, 60% of the window's
   // height. The width is read once the widget is laid out (the next frame), not at render.
-  requesting = true;
   show();
-  let helloSent = false;
-  const hello = () => {
-    if (helloSent) return;
-    helloSent = true;
-    const scale = globalThis.devicePixelRatio || 1;
-    const width = Math.max(320, Math.round((root.clientWidth || 800) * scale));
-    const height = Math.max(240, Math.round((globalThis.innerHeight || 800) * 0.6 * scale));
-    trySend({ type: "hello", width: Math.min(width, 1600), height: Math.min(height, 1200), resend: leftover });
-  };
-  requestAnimationFrame(hello);
-  setTimeout(hello, 200); // a hidden tab runs no animation frames
+  channel.hello(() => root.clientWidth);
 
   return () => {
-    clearInterval(timer);
-    model.off("msg:custom", onMsg);
+    channel.destroy();
     model.off("change:progress", onProgress);
     for (const item of session.items.values()) item.bitmap?.close();
   };

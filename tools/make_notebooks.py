@@ -57,6 +57,307 @@ QUICKSTART = [
     ),
 ]
 
+CONSOLIDATION = [
+    (
+        "markdown",
+        "# Several annotators per item\n\n"
+        "Ground Truth sends each item to several workers and consolidates their answers. nblabel does "
+        "the same from the store of any job: `job.consolidate()` (GT's modified Dawid-Skene for "
+        "classification, with per-annotator quality and per-item confidence), `job.agreement()` "
+        "(kappas and Krippendorff's alpha) and `job.disagreements()`.\n\n"
+        "First, a real GT job: 302 bird photos, each classified by 5 Mechanical Turk workers, with "
+        "GT's own consolidated labels and the photos' true labels. (The photos are in a private "
+        "bucket, so this part works on the answers only.)",
+    ),
+    ("code", "import pandas as pd\n\nimport nblabel as nl\nfrom nblabel import datasets"),
+    (
+        "code",
+        "birds = datasets.gt_birds()\n"
+        'job = nl.Job("birds", birds, nl.ImageClassification(datasets.gt_bird_labels()))\n'
+        "job.import_answers(datasets.gt_bird_responses())  # GT's worker-response files",
+    ),
+    (
+        "markdown",
+        "Consolidate. The consolidated label is what `to_dataframe()` and `export()` write, with "
+        "GT's confidence field.",
+    ),
+    (
+        "code",
+        "result = job.consolidate()\n"
+        "out = job.to_dataframe()\n"
+        'out[["source-ref", "birds", "birds-metadata"]].head()',
+    ),
+    (
+        "code",
+        'ours = out["birds-metadata"].map(lambda m: m["class-name"])\n'
+        "pd.Series(\n"
+        "    {\n"
+        '        "same label as GT": (ours == out["gt-label"]).sum(),\n'
+        '        "right (nblabel)": (ours == out["gold"]).sum(),\n'
+        '        "right (GT)": (out["gt-label"] == out["gold"]).sum(),\n'
+        "    }\n"
+        ")",
+    ),
+    (
+        "markdown",
+        "Dawid-Skene estimates how often each worker is right. The least reliable of those who "
+        "gave at least 10 answers:",
+    ),
+    (
+        "code",
+        "figures = job.agreement()\n"
+        'quality = figures[figures["measure"] == "quality"].set_index("annotator")[["value", "items"]]\n'
+        'quality[quality["items"] >= 10].sort_values("value").head()',
+    ),
+    ("code", 'figures[figures["measure"].isin(["fleiss_kappa", "krippendorff_alpha"])]'),
+    ("markdown", "The items the workers disagreed on most:"),
+    ("code", "job.disagreements(5)"),
+    (
+        "markdown",
+        "## Why not a majority vote?\n\n"
+        "On a simulated crowd with known error rates (a good annotator, careless ones, and one "
+        "who answers wrongly on purpose), Dawid-Skene learns whom to trust:",
+    ),
+    (
+        "code",
+        "from nblabel.consolidate import dawid_skene, majority_vote\n"
+        "from nblabel.consolidate.crowd import simulate_crowd\n\n"
+        'accuracy = {"ana": 0.95, "bo": 0.8, "cy": 0.6, "dee": 0.5, "troll": 0.2}\n'
+        'crowd = simulate_crowd(5000, 4, accuracy, 3, adversarial=["troll"], seed=0)\n'
+        "pd.DataFrame(\n"
+        "    {\n"
+        "        method.__name__: {\n"
+        '            "accuracy": crowd.accuracy({k: c.value for k, c in r.items.items()}),\n'
+        '            **{f"quality {who}": q for who, q in r.quality.items()},\n'
+        "        }\n"
+        "        for method in (dawid_skene, majority_vote)\n"
+        "        for r in [method(crowd.answers, crowd.classes)]\n"
+        "    }\n"
+        ").round(3)",
+    ),
+    (
+        "markdown",
+        "## A team job\n\n"
+        "In a team each person labels under their own name (`annotator=`, or `NBLABEL_ANNOTATOR`). "
+        "Here three colleagues labeled the first 30 clip-art drawings; their answers are recorded "
+        "directly, then consolidated. The widget below holds the other 30 for you.",
+    ),
+    (
+        "code",
+        "images = datasets.images()\n"
+        'team = nl.Job("clipart-team", images, nl.ImageClassification(datasets.image_labels()))\n'
+        'mistakes = {"ana": {3: "fruit"}, "bo": {3: "fruit", 7: "insect"}, "cy": {11: "flower"}}\n'
+        "for who, wrong in mistakes.items():\n"
+        "    for row in range(30):\n"
+        '        team.label(row, wrong.get(row, images.loc[row, "gold"]), annotator=who)\n'
+        "team.consolidate()\n"
+        "team.disagreements()",
+    ),
+    ("code", "team"),
+]
+
+BOXES = [
+    (
+        "markdown",
+        "# Bounding boxes, verification and detection exports\n\n"
+        "Draw boxes on images and get Ground Truth's `groundtruth/object-detection` label back, "
+        "in original image pixels whatever the zoom.\n\n"
+        "Click the widget, then: **drag** to draw a box, click to select it, drag it or its handles "
+        "to move or resize it. **1–9, 0** set the class of the selected box (or of the next one), "
+        "**Tab** cycles boxes, **arrows** nudge (Shift ×10), **Delete** removes, **d** duplicates, "
+        "**Enter** submits the image, **s** skips, **z** undoes and **Shift+Z** redoes. Zoom with "
+        "the wheel or **+/-** around the pointer, pan with **space-drag** or the middle button, "
+        "**f** fits the image.",
+    ),
+    ("code", "import nblabel as nl\nfrom nblabel import datasets\n\nimages = datasets.images().head(12)"),
+    ("code", 'job = nl.Job("clipart-boxes", images, nl.BoundingBox(datasets.image_labels()))\njob'),
+    (
+        "markdown",
+        "Answers can also be given from code, in the same shape the widget sends: GT's label object, "
+        "with the image size and one entry per box (`class_id` indexes the labels).",
+    ),
+    (
+        "code",
+        "from PIL import Image\n\n"
+        'with Image.open(images.at[0, "source-ref"]) as img:\n'
+        "    width, height = img.size\n"
+        "job.label(0, {\n"
+        '    "image_size": [{"width": width, "height": height, "depth": 3}],\n'
+        '    "annotations": [{"class_id": 1, "left": 10, "top": 10, "width": width // 2, "height": height // 2}],\n'
+        "})\n"
+        "out = job.to_dataframe()\n"
+        'out[["source-ref", "clipart-boxes", "clipart-boxes-metadata"]].head(2)',
+    ),
+    (
+        "markdown",
+        "## Pre-annotations\n\n`pre=` takes a detector (any callable from a `source-ref` to boxes) or a "
+        "manifest attribute; its boxes appear for the person to accept with Enter, adjust or delete.",
+    ),
+    (
+        "code",
+        "def detector(ref):\n"
+        '    return [{"label": "flower", "left": 5, "top": 5, "width": 60, "height": 60}]\n\n'
+        'assisted = nl.Job("clipart-assisted", images, nl.BoundingBox(datasets.image_labels(), pre=detector))\n'
+        "assisted",
+    ),
+    (
+        "markdown",
+        "## Verify or adjust earlier boxes\n\n`LabelVerification` shows an earlier job's boxes over the "
+        "image; keys **1**/**2** record correct/incorrect, **c** types a comment. "
+        "`BoundingBox(..., adjust=attribute)` starts from them instead, and the output says whether "
+        "the person changed them (`adjustment-status`).",
+    ),
+    ("code", 'check = nl.Job("clipart-verify", out, nl.LabelVerification("clipart-boxes"))\ncheck'),
+    (
+        "code",
+        'fix = nl.Job("clipart-adjust", out, nl.BoundingBox(datasets.image_labels(), adjust="clipart-boxes"))\nfix',
+    ),
+    (
+        "markdown",
+        "## COCO, YOLO and Pascal VOC\n\nThe `df.nblabel` accessor writes the boxes in the formats "
+        "detection tools train on; `nblabel.exports.from_coco` reads COCO back for adjustment.",
+    ),
+    (
+        "code",
+        "labels = datasets.image_labels()\n"
+        'coco = out.nblabel.to_coco("clipart-boxes", "boxes.coco.json", labels=labels)\n'
+        'out.nblabel.to_yolo("clipart-boxes", "yolo", labels=labels, overwrite=True)\n'
+        'out.nblabel.to_voc("clipart-boxes", "voc", labels=labels, overwrite=True)\n'
+        'coco["annotations"]',
+    ),
+]
+
+SEGMENTATION = [
+    (
+        "markdown",
+        "# Semantic segmentation\n\n"
+        "Paint a class on every pixel and get Ground Truth's `groundtruth/semantic-segmentation` label back: "
+        "an indexed PNG per image (pixel value = class index, 0 = `BACKGROUND`, palette = GT's colours) "
+        "at the original resolution, named in `<attribute>-ref` with GT's `internal-color-map`.\n\n"
+        "Click the widget, then: **b** brush and **e** eraser (drag to paint), **[ / ]** brush size, "
+        "**p** polygon (click the corners, **Enter** fills), **g** fills the clicked region, **r** fills "
+        "every unpainted pixel, **1–9, 0** pick the class, **o** opacity, **m** hides the mask, "
+        "**z** / **Shift+Z** undo and redo, **Enter** submits, **s** skips. Zoom with the wheel or "
+        "**+/-**, pan with **space-drag**, **f** fits.",
+    ),
+    ("code", "import nblabel as nl\nfrom nblabel import datasets\n\nimages = datasets.images().head(8)"),
+    (
+        "code",
+        'job = nl.Job("clipart-masks", images, nl.SemanticSegmentation(["plant", "animal", "thing"]))\njob',
+    ),
+    (
+        "markdown",
+        "The label attribute ends in `-ref`, as GT requires for this task. A mask can also be given "
+        "from code, as an array of class indices the size of the image:",
+    ),
+    (
+        "code",
+        "import numpy as np\nfrom PIL import Image\n\n"
+        'with Image.open(images.at[0, "source-ref"]) as img:\n'
+        "    width, height = img.size\n"
+        "mask = np.zeros((height, width), np.uint8)\n"
+        "mask[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4] = 1  # a plant in the middle\n"
+        "job.label(0, mask)\n"
+        "out = job.to_dataframe()\n"
+        'out[["source-ref", job.attribute, job.attribute + "-metadata"]].head(2)',
+    ),
+    (
+        "markdown",
+        "## Verify or adjust earlier masks\n\n`LabelVerification` overlays an earlier job's masks on "
+        "the image; `SemanticSegmentation(..., adjust=attribute)` starts from them, and the output "
+        "says whether the person changed any pixel (`adjustment-status`).",
+    ),
+    ("code", 'check = nl.Job("clipart-mask-verify", out, nl.LabelVerification("clipart-masks-ref"))\ncheck'),
+    (
+        "code",
+        'fix = nl.Job("clipart-mask-adjust", out, nl.SemanticSegmentation(["plant", "animal", "thing"], '
+        'adjust="clipart-masks-ref"))\nfix',
+    ),
+    (
+        "markdown",
+        "## A folder of masks\n\n`df.nblabel.to_masks` writes one index PNG per image plus "
+        "`color_map.json`, the layout segmentation training code reads; `job.export(...)` writes GT's "
+        "own layout, masks under `annotations/consolidated-annotation/output/`.",
+    ),
+    (
+        "code",
+        'folder = out.nblabel.to_masks("clipart-masks-ref", "masks", overwrite=True)\n'
+        "sorted(p.name for p in folder.iterdir())",
+    ),
+]
+
+ENTITIES = [
+    (
+        "markdown",
+        "# Named entities\n\n"
+        "Mark people, places and dates in texts; get Ground Truth's `groundtruth/text-span` output "
+        "and the formats NLP training reads.\n\n"
+        "Select text with the mouse (it snaps to whole words; hold **Alt** for exact characters) or "
+        "double-click a word, then press a label key **1–9**; or press the key first. Without a mouse: "
+        "**←/→** move a token cursor, **Shift** extends it. Click an entity to relabel it or **Delete** "
+        "it. **Enter** submits the text (accepting the proposals shown), **s** skips, **z/y** undo and redo. "
+        "Offsets are stored as Python string indices (code points), so emoji and accents count as one.",
+    ),
+    (
+        "code",
+        "import pandas as pd\n"
+        "import nblabel as nl\n"
+        "from nblabel.preannotate import from_dictionary, from_patterns, from_spacy\n\n"
+        "texts = pd.DataFrame({'source': [\n"
+        "    'Zoë flew from Zürich to Geneva on 2024-02-29 👋',\n"
+        "    'Ann Lee joined Acme Corp in Lima.\\r\\nShe starts on 2024-03-04.',\n"
+        "    'Tim Cook said in London on Monday that Apple will open a store in Oslo.',\n"
+        "]})",
+    ),
+    (
+        "markdown",
+        "## Pre-annotations\n\nProposals from a dictionary of known names, regular expressions, an "
+        "earlier job's attribute (`from_attribute`) or a spaCy pipeline (`pip install 'nblabel[spacy]'`). "
+        "The widget shows them dashed; Enter accepts them, or edit them first.",
+    ),
+    (
+        "code",
+        "task = nl.NamedEntities(\n"
+        "    ['Person', 'Place', 'Date', 'Org'],\n"
+        "    pre_annotate=[\n"
+        "        from_dictionary({'Place': ['Zürich', 'Geneva', 'Lima'], 'Org': ['Acme Corp']}),\n"
+        "        from_patterns({'Date': r'\\d{4}-\\d{2}-\\d{2}'}),\n"
+        "        from_spacy(labels={'PERSON': 'Person', 'GPE': 'Place', 'DATE': 'Date', 'ORG': 'Org'}),\n"
+        "    ],\n"
+        ")\n"
+        "job = nl.Job('entities', texts, task)\n"
+        "job",
+    ),
+    ("markdown", "Answers can also be given in code; offsets are Python string indices."),
+    (
+        "code",
+        "text = texts.source[0]\n"
+        "job.label(0, [{'label': 'Person', 'startOffset': 0, 'endOffset': 3}])\n"
+        "job.to_dataframe().head(1)",
+    ),
+    (
+        "markdown",
+        "## Exports\n\nspaCy JSONL (`text` + `spans`), CoNLL with IOB2 tags, and a table for Hugging Face "
+        "`datasets` (`tokens` + `ner_tags`). The tokenizer is stated in `nblabel.entity_export`.",
+    ),
+    (
+        "code",
+        "from nblabel.entity_export import to_conll, to_hf_table, to_spacy_jsonl\n\n"
+        "to_spacy_jsonl(job, 'entities.jsonl')\n"
+        "to_conll(job, 'entities.conll')\n"
+        "table = to_hf_table(job)\n"
+        "table, table.attrs['tag_names']",
+    ),
+]
+
+NOTEBOOKS = {
+    "01_quickstart.ipynb": QUICKSTART,
+    "02_boxes.ipynb": BOXES,
+    "03_entities.ipynb": ENTITIES,
+    "04_segmentation.ipynb": SEGMENTATION,
+    "07_consolidation.ipynb": CONSOLIDATION,
+}
+
 
 def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
@@ -71,7 +372,8 @@ def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
 
 def main() -> None:
     ROOT.mkdir(exist_ok=True)
-    nbformat.write(build(QUICKSTART), ROOT / "01_quickstart.ipynb")
+    for name, cells in NOTEBOOKS.items():
+        nbformat.write(build(cells), ROOT / name)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ export class Outbox {
 
   _save() {
     if (!this.storage) return;
-    const all = [...this.messages.values()].map((entry) => entry.message);
+    // Messages with binary buffers (a mask's pixels) stay in memory only: storage holds text.
+    const all = [...this.messages.values()].filter((entry) => !entry.buffers).map((entry) => entry.message);
     try {
       if (all.length) this.storage.setItem(this.key, JSON.stringify(all));
       else this.storage.removeItem(this.key);
@@ -36,10 +37,15 @@ export class Outbox {
     }
   }
 
-  /** Remember a message as sent at `now` (ms). */
-  add(message, now) {
-    this.messages.set(message.uid, { message, sentAt: now });
+  /** Remember a message as sent at `now` (ms), with its binary `buffers` if any. */
+  add(message, now, buffers = null) {
+    this.messages.set(message.uid, { message, sentAt: now, buffers });
     this._save();
+  }
+
+  /** The binary buffers sent with a message (null when it had none). */
+  buffersOf(uid) {
+    return this.messages.get(uid)?.buffers ?? null;
   }
 
   /** Forget acknowledged messages. Returns how many were pending. */

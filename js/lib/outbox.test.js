@@ -51,3 +51,16 @@ test("corrupt storage is ignored", () => {
   storage.setItem("nblabel:outbox:j", "{not json");
   assert.equal(new Outbox("j", storage).size, 0);
 });
+
+test("messages with binary buffers are re-sent from memory but never put in storage", () => {
+  const storage = new MemoryStorage();
+  const box = new Outbox("job", storage);
+  const pixels = new Uint8Array([1, 2, 3]);
+  box.add({ uid: "m", key: "a", type: "answer" }, 0, [pixels]);
+  box.add({ uid: "t", key: "b", type: "answer" }, 0);
+  assert.deepEqual(box.buffersOf("m"), [pixels]);
+  assert.equal(box.buffersOf("t"), null);
+  assert.deepEqual(box.due(10_000, 1000).map((m) => m.uid), ["m", "t"]);
+  const again = new Outbox("job", storage);
+  assert.deepEqual([...again.messages.keys()], ["t"]);
+});

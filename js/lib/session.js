@@ -134,6 +134,43 @@ export class LabelSession {
     return false;
   }
 
+  /**
+   * A new auto-labeling round: fresh proposals, and the people's queue in a new order. The first
+   * `keepAhead` prefetched items stay (they are ready: the next keypresses must not wait), less
+   * those the model now labels itself (`auto`); behind them come the held items that are among
+   * the new first ones (`order`), in that order; the rest is fetched again in the new order.
+   */
+  newRound({ proposals = {}, order = [], auto = [] }, keepAhead = 3) {
+    for (const [key, proposal] of Object.entries(proposals)) {
+      const item = this.items.get(key);
+      if (item) item.proposal = proposal;
+    }
+    const next = this.queue.slice(0, keepAhead);
+    const held = new Set(this.queue);
+    const automatic = new Set(auto);
+    this.queue = [
+      ...next.filter((key) => !automatic.has(key)),
+      ...order.filter((key) => held.has(key) && !next.includes(key)),
+    ];
+    this.exhausted = false;
+  }
+
+  /**
+   * The kernel took back an answer given before this session (`items` holds its payload): show
+   * that item again, unanswered, at the cursor.
+   */
+  reopen(key, items) {
+    this.add(items);
+    const index = this.trail.indexOf(key);
+    if (index === -1) {
+      this.queue = this.queue.filter((k) => k !== key);
+      this.trail.splice(Math.min(this.pos, this.trail.length), 0, key);
+    } else {
+      this.pos = index;
+    }
+    this.values.set(key, null);
+  }
+
   /** Keys the kernel must not send again: fetched and not yet answered, or answered but unacked. */
   exclude(unackedKeys = []) {
     const keys = new Set(this.queue);

@@ -137,3 +137,27 @@ test("an item dropped from the queue can be fetched again", () => {
   assert.deepEqual(s.add(items("b")), ["b"]);
   assert.deepEqual(s.queue, ["c", "b"]);
 });
+
+test("a new round keeps the next prefetched items, drops auto-labeled ones and reorders the rest", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b", "c", "d", "e", "f", "g"), { exhausted: true });
+  assert.equal(s.current, "a");
+  s.newRound({ proposals: { b: { value: "x", confidence: 0.9 } }, order: ["g", "z", "e"], auto: ["c"] }, 3);
+  assert.deepEqual(s.queue, ["b", "d", "g", "e"]); // f is fetched again later, z was never held
+  assert.deepEqual(s.items.get("b").proposal, { value: "x", confidence: 0.9 });
+  assert.equal(s.exhausted, false);
+});
+
+test("reopen shows an item answered in an earlier session again, unanswered", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b"));
+  s.answer("x", "u1");
+  assert.equal(s.current, "b");
+  s.reopen("old", [{ key: "old", position: 7, total: 10, kind: "text", text: "old", value: "y" }]);
+  assert.equal(s.current, "old");
+  assert.equal(s.values.get("old"), null);
+  assert.deepEqual(s.trail, ["a", "old", "b"]);
+  s.reopen("a", items("a"));
+  assert.equal(s.current, "a");
+  assert.equal(s.values.get("a"), null);
+});

@@ -12,15 +12,26 @@ import nblabel.accessor  # noqa: F401  (registers the df.nblabel accessor)
 from nblabel.export import ExportError, ExportResult
 from nblabel.job import Job
 from nblabel.manifest import ManifestError, ManifestWarning, read_manifest, write_manifest
-from nblabel.tasks import ImageClassification, TextClassification
+from nblabel.tasks import (
+    BoundingBox,
+    ImageClassification,
+    LabelVerification,
+    NamedEntities,
+    SemanticSegmentation,
+    TextClassification,
+)
 
 __all__ = [
+    "BoundingBox",
     "ExportError",
     "ExportResult",
     "ImageClassification",
     "Job",
+    "LabelVerification",
     "ManifestError",
     "ManifestWarning",
+    "NamedEntities",
+    "SemanticSegmentation",
     "TextClassification",
     "read_manifest",
     "write_manifest",

@@ -20,6 +20,8 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -177,6 +179,58 @@ class NblabelAccessor:
             flat.to_csv(text, index=False, **kwargs)
             text.flush()
             text.detach()  # the writer, not the wrapper, decides when the object is complete
+
+    def to_coco(
+        self,
+        attribute: str,
+        location: str | os.PathLike[str] | None = None,
+        *,
+        labels: Sequence[str] | None = None,
+        client: Any = None,
+    ) -> dict[str, Any]:
+        """Bounding boxes as COCO JSON (see :func:`nblabel.exports.to_coco`)."""
+        from nblabel.exports import to_coco
+
+        return to_coco(self._df, attribute, location, labels=labels, client=client)
+
+    def to_yolo(
+        self,
+        attribute: str,
+        folder: str | os.PathLike[str],
+        *,
+        labels: Sequence[str] | None = None,
+        overwrite: bool = False,
+    ) -> Path:
+        """Bounding boxes as YOLO text files (see :func:`nblabel.exports.to_yolo`)."""
+        from nblabel.exports import to_yolo
+
+        return to_yolo(self._df, attribute, folder, labels=labels, overwrite=overwrite)
+
+    def to_voc(
+        self,
+        attribute: str,
+        folder: str | os.PathLike[str],
+        *,
+        labels: Sequence[str] | None = None,
+        overwrite: bool = False,
+    ) -> Path:
+        """Bounding boxes as Pascal VOC XML files (see :func:`nblabel.exports.to_voc`)."""
+        from nblabel.exports import to_voc
+
+        return to_voc(self._df, attribute, folder, labels=labels, overwrite=overwrite)
+
+    def to_masks(
+        self,
+        attribute: str,
+        folder: str | os.PathLike[str],
+        *,
+        labels: Sequence[str] | None = None,
+        overwrite: bool = False,
+    ) -> Path:
+        """Segmentation masks as index PNGs plus a colour map (see :func:`nblabel.exports.to_masks`)."""
+        from nblabel.exports import to_masks
+
+        return to_masks(self._df, attribute, folder, labels=labels, overwrite=overwrite)
 
     def to_s3(
         self,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nblabel.offsets import utf16_length
+
 __all__ = ["check_line"]
 
 
@@ -59,8 +61,14 @@ def _check_spans(attribute: str, text: Any, label: Any) -> list[str]:
             problems.append(f"{attribute}: entity {n} has no usable startOffset/endOffset")
             continue
         if not 0 <= start <= end <= len(text):
+            hint = ""
+            if 0 <= start <= end <= utf16_length(text) != len(text):
+                hint = (
+                    "; they fit its length in UTF-16 units: were they counted in JavaScript? "
+                    "nblabel.offsets.utf16_to_codepoint converts them"
+                )
             problems.append(
                 f"{attribute}: entity {n} offsets {start}:{end} fall outside the text "
-                f"({len(text)} characters)"
+                f"({len(text)} characters){hint}"
             )
     return problems

@@ -14,7 +14,9 @@
   GT's consolidation response, ``[{"datasetObjectId":"0","consolidatedAnnotation":{"content":
   {"<attr>":…,"<attr>-metadata":{…}}}}, …]``, for the items labeled by people.
 
-No current nblabel task draws masks, so no ``consolidated-annotation/output/`` files are written.
+- ``annotations/consolidated-annotation/output/<datasetObjectId>_<creation-date>.png``: for
+  semantic segmentation, each labeled item's mask (an indexed PNG); the output manifest's
+  ``<attr>`` then names that file (its ``s3://`` URI on S3, its path locally), as GT's does.
 
 An export is all or nothing as far as storage allows. The output manifest, which is what
 SageMaker and GT's tools read, is written last. Locally the files are written in a hidden
@@ -25,6 +27,7 @@ are deleted again; the error names the object that failed and the cause.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -50,7 +53,10 @@ from nblabel.io.s3 import (
 )
 from nblabel.ledger import HUMAN_KINDS
 from nblabel.manifest import is_missing, write_manifest
+from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import Classification
+from nblabel.tasks.segmentation import SemanticSegmentation
+from nblabel.tasks.verification import LabelVerification
 
 if TYPE_CHECKING:
     from nblabel.job import Job
@@ -62,9 +68,9 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifests/output/output.manifest"
 WORKER_RESPONSES = "annotations/worker-response"
 CONSOLIDATION = "annotations/consolidated-annotation/consolidation-response"
+MASKS = "annotations/consolidated-annotation/output"
 #: The sub-folders an export owns: replaced by ``overwrite=True``; anything else is left alone.
 OWNED = ("annotations/worker-response/", "annotations/consolidated-annotation/", "manifests/output/")
-_WORKER_KINDS = frozenset({"human", "verified"})  # a person's own answer (verified: an accepted auto-label)
 _PARALLEL = 8  # concurrent S3 uploads of small objects
 
 
@@ -121,8 +127,46 @@ class ExportResult:
 # -- GT's worker-response and consolidation files ---------------------------------------------------
 
 
+def _answer_content(task: Any, value: Any) -> dict[str, Any]:
+    """GT's worker ``answerContent`` for one answer (gt-formats §2.5, §2.6, §5.5)."""
+    if isinstance(task, BoundingBox):  # crowd-bounding-box, named "boundingBox" in GT's templates
+        size = value["image_size"][0]
+        boxes = [
+            {
+                "height": b["height"],
+                "label": task.labels[b["class_id"]],
+                "left": b["left"],
+                "top": b["top"],
+                "width": b["width"],
+            }
+            for b in value["annotations"]
+        ]
+        return {
+            "boundingBox": {
+                "boundingBoxes": boxes,
+                "inputImageProperties": {"height": size["height"], "width": size["width"]},
+            }
+        }
+    if isinstance(task, SemanticSegmentation):  # crowd-semantic-segmentation: a base64 PNG and colours
+        indices = task.indices(value)
+        return {
+            "crowd-semantic-segmentation": {
+                "inputImageProperties": {"height": int(indices.shape[0]), "width": int(indices.shape[1])},
+                "labelMappings": {name: {"color": task.colors[i + 1]} for i, name in enumerate(task.labels)},
+                "labeledImage": {"pngImageData": base64.b64encode(Path(value["mask"]).read_bytes()).decode()},
+            }
+        }
+    if isinstance(task, LabelVerification):  # GT verifies with crowd-image-classifier and an overlay
+        answer: dict[str, Any] = {"crowd-image-classifier": {"label": value["verdict"]}}
+        if value.get("comment"):
+            answer["workerComment"] = value["comment"]
+        return answer
+    element, field = _element(task)
+    return {element: {field: value}}
+
+
 def _element(task: Any) -> tuple[str, str]:
-    """GT's crowd HTML element for a task and the key its answer goes under."""
+    """GT's crowd HTML element for a classification task and the key its answer goes under."""
     if not isinstance(task, Classification):
         raise TypeError(f"exporting worker responses of {task!r} is not supported yet")
     element = "crowd-image-classifier" if task.media == "image" else "crowd-classifier"
@@ -160,31 +204,19 @@ def worker_responses(job: Job) -> dict[int, list[dict[str, Any]]]:
         Row position (GT's ``datasetObjectId``) to its ``answers`` list; items nobody answered
         are absent.
     """
-    element, field = _element(job.task)
-    retracted: set[str] = set()
-    given: dict[tuple[str, str], list[Any]] = {}
-    for a in job.store.annotations(job.attribute):
-        if a.kind == "retract":
-            retracted.add(a.target or "")
-        elif a.kind in _WORKER_KINDS:
-            given.setdefault((a.item, a.annotator), []).append(a)
-    current = []
-    for history in given.values():
-        live = [a for a in history if a.uid not in retracted]
-        if live:
-            current.append(live[-1])
-    current.sort(key=lambda a: a.seq)
+    job.refresh()
     out: dict[int, list[dict[str, Any]]] = {}
-    for a in current:
-        if not job.has_item(a.item):
-            continue
-        out.setdefault(job.position(a.item), []).append(
-            {
-                "answerContent": {element: {field: a.value}},
-                "submissionTime": _submission_time(a.created),
-                "workerId": a.annotator,
-            }
-        )
+    for position, key in enumerate(job.keys):
+        given = job.answers(key)
+        if given:
+            out[position] = [
+                {
+                    "answerContent": _answer_content(job.task, a.value),
+                    "submissionTime": _submission_time(a.created),
+                    "workerId": a.annotator,
+                }
+                for a in given
+            ]
     return out
 
 
@@ -257,6 +289,10 @@ class _LocalTarget:
     def manifest(self) -> str:
         return str(self.root / MANIFEST)
 
+    def location(self, key: str) -> str:
+        """Where a file of the export will be once it is in place."""
+        return str(self.root / key)
+
 
 class _S3Target:
     """Objects under ``s3://bucket/prefix/<job>/``; the manifest last; deleted again on failure."""
@@ -296,9 +332,8 @@ class _S3Target:
         self.written.append(self.prefix + key)
 
     def put(self, key: str, data: bytes) -> None:
-        with S3Writer(
-            self._uri(key), client=self.client, content_type="application/json", progress=False
-        ) as out:
+        content_type = "image/png" if key.endswith(".png") else "application/json"
+        with S3Writer(self._uri(key), client=self.client, content_type=content_type, progress=False) as out:
             out.write(data)
         self.written.append(self.prefix + key)
 
@@ -322,6 +357,10 @@ class _S3Target:
 
     def manifest(self) -> str:
         return self._uri(MANIFEST)
+
+    def location(self, key: str) -> str:
+        """Where a file of the export will be once it is in place."""
+        return self._uri(key)
 
 
 # -- the export ------------------------------------------------------------------------------
@@ -371,12 +410,13 @@ def export_job(
     else:
         target = _LocalTarget(destination, job.name, overwrite)
     output = job.to_dataframe()
+    masks = _mask_files(job, output, target.location)
     manifest = output
     if labeled_only:
         manifest = output[[not is_missing(v) for v in output[job.attribute]]]
     answers = worker_responses(job)
     consolidated = _consolidation(job, output)
-    small: list[tuple[str, bytes]] = [
+    small: list[tuple[str, bytes]] = masks + [
         (
             f"{WORKER_RESPONSES}/iteration-1/{position}/{_file_time(max(a['submissionTime'] for a in items))}.json",
             _dumps({"answers": items}),
@@ -428,6 +468,27 @@ def export_job(
         worker_responses=len(answers),
         files=len(small) + 1,
     )
+
+
+def _mask_files(job: Job, output: Any, location: Callable[[str], str]) -> list[tuple[str, bytes]]:
+    """GT's mask files of a segmentation job, ``<datasetObjectId>_<creation-date>.png``; the
+    output's ``<attr>`` is changed to name each file where the export puts it."""
+    if not isinstance(job.task, SemanticSegmentation):
+        return []
+    files = []
+    attr = job.attribute
+    for position, key in enumerate(job.keys):
+        label = job.current(key)
+        if label is None:
+            continue
+        name = f"{MASKS}/{position}_{label.created}.png"
+        try:
+            data = Path(label.value["mask"]).read_bytes()
+        except OSError as exc:
+            raise ExportError(location(""), name, f"cannot read the mask of row {position}: {exc}") from exc
+        files.append((name, data))
+        output.at[position, attr] = location(name)
+    return files
 
 
 def _consolidation(job: Job, output: Any) -> list[tuple[str, dict[str, Any]]]:

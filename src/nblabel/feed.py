@@ -8,12 +8,12 @@ never blocks the kernel from acknowledging answers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from nblabel.media import MediaError, Preview, preview_image
+from nblabel.media import MediaError, Preview, crop_image, preview_image
 from nblabel.store import Annotation
 
 if TYPE_CHECKING:
@@ -53,16 +53,13 @@ class Feed:
     # -- items ----------------------------------------------------------------------------
 
     def next_positions(self, count: int, exclude: Collection[str] = ()) -> tuple[list[int], bool]:
-        """Up to ``count`` open positions not in ``exclude``, and whether the queue ran dry."""
+        """Claim up to ``count`` open positions not in ``exclude`` (the items the widget holds,
+        whose claims are renewed), and say whether the queue ran dry."""
         self.job.refresh()
-        positions: list[int] = []
         if count <= 0:
-            return positions, False
-        for position in self.job.open_positions(exclude=set(exclude)):
-            positions.append(position)
-            if len(positions) >= count:
-                return positions, False
-        return positions, True
+            return [], False
+        positions = self.job.claim(count, held=exclude)
+        return positions, len(positions) < count
 
     def payloads(self, positions: list[int]) -> tuple[list[dict[str, Any]], list[bytes]]:
         """Item payloads and their binary buffers (images) for some positions.
@@ -89,6 +86,12 @@ class Feed:
                 "kind": media,
                 "value": None if current is None or current.kind == "auto" else current.value,
             }
+            if item["value"] is not None:
+                try:
+                    item["value"] = self.job.task.widget_value(item["value"])
+                except (OSError, ValueError) as exc:  # e.g. a mask file removed since
+                    log.warning("nblabel: item %s: cannot show its answer again: %s", key, exc)
+                    item["notice"] = f"could not load the earlier answer: {exc}"
             proposal = self.job.proposal(key)
             if proposal is not None:
                 item["proposal"] = {"value": proposal[0], "confidence": proposal[1]}
@@ -107,10 +110,75 @@ class Feed:
                         height=result.height,
                         original_width=result.original_width,
                         original_height=result.original_height,
+                        depth=result.depth,
                     )
                     buffers.append(result.data)
-            items.append(item)
+            if "error" not in item:
+                self._extras(item, position)
+            items.append(_lift_bytes(item, buffers))
         return items, buffers
+
+    def _extras(self, item: dict[str, Any], position: int) -> None:
+        """Add what the task shows with the item (boxes to start from, a label to verify)."""
+        size = {}
+        if "original_width" in item:
+            size = {
+                "width": item["original_width"],
+                "height": item["original_height"],
+                "depth": item["depth"],
+            }
+        try:
+            item.update(
+                self.job.task.item_extras(self.job.row_inputs(position), self.job.source(position), size)
+            )
+        except Exception as exc:  # a user's detector or a malformed input label: say so, show the item
+            log.warning("nblabel: item %s: cannot read its starting labels: %s", item["key"], exc)
+            item["notice"] = f"could not load the starting labels: {exc}"
+
+    def _check_image_size(self, key: str, value: Any) -> None:
+        """Refuse an answer drawn for another size than its image's, before anything is written.
+
+        Box answers name the ``image_size`` they were drawn on, masks their ``width`` and
+        ``height``; a confused or hostile widget could claim any size (and boxes are clamped to
+        it). Malformed sizes are left to the task's own validation, which names them.
+        """
+        if self.job.task.media != "image" or not isinstance(value, dict):
+            return
+        sizes = value.get("image_size")
+        if isinstance(sizes, list) and sizes and isinstance(sizes[0], dict):
+            claimed = (sizes[0].get("width"), sizes[0].get("height"))
+        elif "data" in value:
+            claimed = (value.get("width"), value.get("height"))
+        else:
+            return
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in claimed):
+            return
+        result = self._preview(self.job.source(self.job.position(key)), self.max_width, self.max_height)
+        if isinstance(result, MediaError):
+            raise ValueError(f"item {key}: the answer cannot be checked against its image: {result.reason}")
+        if tuple(claimed) != (result.original_width, result.original_height):
+            raise ValueError(
+                f"item {key}: the answer is for a {claimed[0]:g}x{claimed[1]:g} image, but the image is "
+                f"{result.original_width}x{result.original_height}"
+            )
+
+    def detail(self, key: str, rect: dict[str, int], width: int, height: int) -> tuple[dict[str, Any], bytes]:
+        """A sharper crop of an image region for a zoomed-in widget: the message and its buffer.
+
+        ``rect`` is ``left``, ``top``, ``width``, ``height`` in original pixels; the crop is at most
+        2048 pixels a side (the screen's size is asked for, so this only bounds a bad request).
+
+        Raises
+        ------
+        MediaError
+            The image cannot be read.
+        """
+        left, top = int(rect["left"]), int(rect["top"])
+        box = (left, top, left + int(rect["width"]), top + int(rect["height"]))
+        width, height = max(1, min(int(width), 2048)), max(1, min(int(height), 2048))
+        crop = crop_image(str(self.job.source(self.job.position(key))), box, width, height)
+        message = {"type": "detail", "key": key, "rect": dict(rect), "mime": crop.mime}
+        return message, crop.data
 
     @staticmethod
     def _load_preview(ref: Any, max_width: int, max_height: int) -> Preview | MediaError:
@@ -152,12 +220,13 @@ class Feed:
 
     # -- answers --------------------------------------------------------------------------
 
-    def apply(self, message: dict[str, Any]) -> Annotation | None:
+    def apply(self, message: dict[str, Any], buffers: Sequence[Any] = ()) -> Annotation | None:
         """Apply one answer message from the widget to the job.
 
         Messages: ``answer`` (``key``, ``value``), ``skip`` (``key``), ``undo`` (``target``, or
         none to take back the annotator's latest). Every message carries the browser-made
-        ``uid``, so a re-sent message is stored once.
+        ``uid``, so a re-sent message is stored once. An answer's binary buffer (a mask's
+        pixels) reaches the task as the value's ``data``.
 
         Returns the annotation that an ``undo`` without target took back (the widget shows its
         item again), else None.
@@ -176,16 +245,13 @@ class Feed:
         if job.has_annotation(uid):  # a re-sent answer that is already stored
             return None
         if kind == "answer":
-            job.record(
-                Annotation(
-                    job.key(message["key"]),
-                    job.attribute,
-                    job.annotator,
-                    "human",
-                    job.task.validate(message.get("value"), message["key"]),
-                    uid=uid,
-                )
-            )
+            key = job.key(message["key"])
+            value = message.get("value")
+            if buffers and isinstance(value, dict):
+                value = {**value, "data": bytes(buffers[0])}
+            self._check_image_size(key, value)
+            value = job.answer_value(key, value, uid)
+            job.record(Annotation(key, job.attribute, job.annotator, "human", value, uid=uid))
         elif kind == "skip":
             job.record(Annotation(job.key(message["key"]), job.attribute, job.annotator, "skip", uid=uid))
         elif kind == "undo":
@@ -201,3 +267,16 @@ class Feed:
         else:
             raise ValueError(f"unknown message type {kind!r}")
         return None
+
+
+def _lift_bytes(obj: Any, buffers: list[bytes]) -> Any:
+    """Replace bytes inside a payload (a mask's pixels) by ``{"buffer": i}``, appending them to
+    ``buffers``: binary data travels as websocket buffers, never inside the JSON."""
+    if isinstance(obj, (bytes, bytearray)):
+        buffers.append(bytes(obj))
+        return {"buffer": len(buffers) - 1}
+    if isinstance(obj, dict):
+        return {k: _lift_bytes(v, buffers) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_lift_bytes(v, buffers) for v in obj]
+    return obj

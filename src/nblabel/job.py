@@ -14,7 +14,8 @@ import json
 import os
 import re
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -24,13 +25,15 @@ from nblabel.items import KeyPositions, item_keys
 from nblabel.ledger import HUMAN_KINDS, Ledger
 from nblabel.manifest import read_manifest
 from nblabel.media import check_local_refs
-from nblabel.store import Annotation, Store, open_store
+from nblabel.store import CLAIM_TTL, Annotation, Store, new_uid, open_store
+from nblabel.store.claims import SLOT_KINDS, choose
 from nblabel.tasks.base import Task
 
 if TYPE_CHECKING:
     from nblabel.autolabel.features import Featurizer
     from nblabel.autolabel.loop import RoundReport
     from nblabel.autolabel.worker import Worker
+    from nblabel.consolidate import Consolidation
     from nblabel.export import ExportResult
     from nblabel.widgets.classify import ClassifyWidget
     from nblabel.widgets.review import ReviewWidget
@@ -78,7 +81,8 @@ class Job:
     attribute
         The label attribute written to the manifest; defaults to ``name``.
     store
-        The store's file path; defaults to ``.nblabel/<name>.sqlite`` in the working directory.
+        The store's file path, defaulting to ``.nblabel/<name>.sqlite`` in the working directory;
+        or ``postgresql://user@host:port/db`` for a team's shared store.
     annotator
         Who answers in this session; defaults to ``NBLABEL_ANNOTATOR`` or the OS user.
     media_root
@@ -86,6 +90,11 @@ class Job:
         part is refused (a manifest could otherwise point the widget at any file); with it,
         every local ``source-ref`` must lie inside this folder. See
         :func:`nblabel.media.check_local_refs`.
+    answers_per_item
+        How many different people answer each item (Ground Truth's workers per object). Each
+        person's queue skips the items they answered and those whose answers are taken; the
+        job remembers the number, so teammates need not repeat it. Default: the job's number,
+        1 for a new job.
 
     Examples
     --------
@@ -103,6 +112,7 @@ class Job:
         store: str | os.PathLike[str] | None = None,
         annotator: str | None = None,
         media_root: str | os.PathLike[str] | None = None,
+        answers_per_item: int | None = None,
     ) -> None:
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(
@@ -114,6 +124,9 @@ class Job:
         self.name = name
         self.task = task
         self.attribute = attribute or name
+        suffix = getattr(task, "attribute_suffix", "")  # GT: semantic-segmentation attributes end in -ref
+        if suffix and not self.attribute.endswith(suffix):
+            self.attribute += suffix
         _check_attribute(self.attribute)
         self.annotator = annotator or default_annotator()
         if isinstance(data, (str, os.PathLike)):
@@ -127,6 +140,12 @@ class Job:
                 f"{type(task).__name__} labels the {task.media} in each line's {wanted!r}, but the "
                 f"manifest's columns are {list(map(str, self.data.columns))}"
             )
+        missing = [c for c in task.columns if c not in self.data.columns]
+        if missing:
+            raise ValueError(
+                f"{task!r} reads the manifest attribute(s) {missing}, which the manifest lacks; its "
+                f"columns are {list(map(str, self.data.columns))}"
+            )
         self.keys = item_keys(self.data)
         self._position = KeyPositions(self.keys)
         self._sources = self.data[wanted].tolist()
@@ -134,7 +153,10 @@ class Job:
             check_local_refs(self._sources, media_root)
         self.store: Store = open_store(None if store is None else os.fspath(store), name)
         self._check_task()
-        self._ledger = Ledger()
+        self.answers_per_item = self._check_answers_per_item(answers_per_item)
+        #: Identifies this kernel's claims on items (see :meth:`claim`).
+        self.session = new_uid()
+        self._ledger = Ledger(self.answers_per_item)
         self._lock = threading.RLock()  # the widget refreshes from a watcher thread too
         self._first_open = 0
         self._round = 0
@@ -155,6 +177,22 @@ class Job:
                 f"the store {self.store.path} already holds attribute {self.attribute!r} for the "
                 f"task {stored}, not {spec}; give this job another attribute, name or store"
             )
+
+    def _check_answers_per_item(self, wanted: int | None) -> int:
+        if wanted is not None and (isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1):
+            raise ValueError(f"answers_per_item must be a whole number of at least 1, got {wanted!r}")
+        key = f"answers_per_item:{self.attribute}"
+        stored = self.store.get_meta(key)
+        if stored is None:
+            self.store.set_meta(key, str(wanted or 1))
+            return wanted or 1
+        if wanted is not None and wanted != int(stored):
+            raise ValueError(
+                f"the store {self.store.path} wants {stored} answers per item for attribute "
+                f"{self.attribute!r}, not {wanted}: every kernel of a job must want the same number "
+                "(leave answers_per_item out to use the job's)"
+            )
+        return int(stored)
 
     def refresh(self) -> None:
         """Read what other kernels and the auto-labeler appended to the store since the last look."""
@@ -198,6 +236,19 @@ class Job:
             return item
         raise KeyError(f"no item {item!r} in job {self.name!r}")
 
+    @property
+    def folder(self) -> Path:
+        """The job's own folder next to its store (``.nblabel/<name>/``): files answers refer to,
+        such as segmentation masks."""
+        return self.store.local_dir.resolve() / self.name
+
+    def answer_value(self, item: int | str, value: Any, name: str | None = None) -> Any:
+        """A person's answer made storable and checked: files it needs are written first (see
+        ``Task.prepare``), then ``Task.validate``. ``name`` keeps such files unique per answer."""
+        key = self.key(item)
+        prepared = self.task.prepare(value, key, self.folder / "masks" / self.attribute, name)
+        return self.task.validate(prepared, key, source=self._sources[self._position[key]])
+
     def has_item(self, key: str) -> bool:
         """True when ``key`` is one of the job's item keys."""
         return key in self._position
@@ -211,10 +262,12 @@ class Job:
         return self._sources[position]
 
     def open_positions(self, exclude: Collection[str] = (), start: int = 0) -> Iterator[int]:
-        """Row positions waiting for a person, skipping ``exclude`` keys.
+        """Row positions waiting for this job's annotator, skipping ``exclude`` keys.
 
         Once the auto-labeler has run, its queue comes first (least certain items, with random
-        draws for the held-out sample); then any other open item, in row order.
+        draws for the held-out sample); then any other open item, in row order. With several
+        answers per item, the items the annotator answered or skipped are left out. Items other
+        people have claimed are not (see :meth:`claim`).
         """
         ledger = self._ledger
         ordered: set[int] = set()
@@ -222,23 +275,47 @@ class Job:
             ordered.add(position)
             key = self.keys[position]
             # The loop's random draws may name auto-labeled items: a person checks those too.
-            if ledger.awaits_person(key) and key not in exclude:
+            if ledger.awaits_person(key) and key not in exclude and not self._answered(key):
                 yield position
         for position in self._row_order(exclude, start):
             if position not in ordered:
                 yield position
 
+    def row_inputs(self, position: int) -> dict[str, Any]:
+        """The input attributes the task reads for a row (see ``Task.columns``), with their
+        ``-metadata`` when the manifest has it."""
+        row: dict[str, Any] = {}
+        for column in self.task.columns:
+            for name in (column, f"{column}-metadata"):
+                if name in self.data.columns:
+                    row[name] = self.data.at[position, name]
+        return row
+
     def proposal(self, item: int | str) -> tuple[Any, float] | None:
-        """The auto-labeler's latest proposal for an item: (value, confidence), or None."""
-        return self._proposals.get(self.key(item))
+        """The auto-labeler's latest proposal for an item: (value, confidence), or None.
+
+        Before the auto-labeler has one, the task's pre-annotation (if it makes any).
+        """
+        key = self.key(item)
+        found = self._proposals.get(key)
+        if found is None:
+            position = self._position[key]
+            found = self.task.pre_annotation(self._sources[position], _Line(self.data, position), key)
+        return found
+
+    def _answered(self, key: str) -> bool:
+        """True when the job's annotator took a slot of the item, with several answers per item
+        (with one, an answered item is not open anyway)."""
+        return self.answers_per_item > 1 and self._ledger.answered_by(key, self.annotator)
 
     def _row_order(self, exclude: Collection[str], start: int) -> Iterator[int]:
+        # The job's items before _first_open wait for nobody, or not for this job's annotator.
         ledger = self._ledger
         first = max(start, self._first_open)
         advancing = first == self._first_open
         for position in range(first, len(self.keys)):
             key = self.keys[position]
-            if not ledger.is_open(key):
+            if not ledger.is_open(key) or self._answered(key):
                 if advancing:
                     self._first_open = position + 1
                 continue
@@ -247,18 +324,79 @@ class Job:
                 yield position
 
     def pending(self, n: int = 10) -> pd.DataFrame:
-        """The next ``n`` items waiting for a person, as rows of the input manifest."""
+        """The next ``n`` items waiting for this job's annotator, as rows of the input manifest.
+
+        Items whose free answers other people's kernels have claimed are left out; nothing is
+        claimed.
+        """
         self.refresh()
-        positions = []
-        for position in self.open_positions():
-            if len(positions) >= n:
+        claims = self.store.claims(self.attribute)
+        # Claims hide at most one candidate each, so this many candidates always suffice.
+        candidates = [self.keys[p] for p in islice(self.open_positions(), n + len(claims))]
+        keys = choose(
+            candidates,
+            want=n,
+            slots=self.answers_per_item,
+            annotator=self.annotator,
+            session=self.session,
+            claims=claims,
+            answers=self._slot_answers(candidates),
+        )
+        return self.data.iloc[[self._position[k] for k in keys]]
+
+    def claim(self, count: int, held: Collection[str] = (), *, ttl: float = CLAIM_TTL) -> list[int]:
+        """Claim the next ``count`` items for this kernel's annotator: their row positions.
+
+        The store hands each item to at most ``answers_per_item`` people at once, counting
+        their answers, skips and unexpired claims, so kernels asking at the same time get
+        different items once an item's slots are taken. A claim lasts ``ttl`` seconds; the
+        claims on ``held`` (the items the widget holds) are renewed, and they are not handed
+        out again. Fewer than ``count`` positions means nothing more is free for this person.
+
+        Raises
+        ------
+        OSError
+            The store could not be written.
+        """
+        granted: list[str] = []
+        renew = [k for k in held if k in self._position]
+        candidates = self.open_positions(exclude=set(renew))
+        size = max(2 * count, 16)
+        while True:
+            batch = [self.keys[p] for p in islice(candidates, size)] if len(granted) < count else []
+            if batch or renew:
+                granted += self.store.claim(
+                    self.attribute,
+                    self.annotator,
+                    self.session,
+                    batch,
+                    want=count - len(granted),
+                    slots=self.answers_per_item,
+                    ttl=ttl,
+                    renew=renew,
+                )
+            if not batch or len(granted) >= count:
                 break
-            positions.append(position)
-        return self.data.iloc[positions]
+            renew, size = [], size * 2  # others hold the first candidates: look further, faster
+        return [self._position[k] for k in granted]
+
+    def _slot_answers(self, keys: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(item, annotator, kind) of the live annotations that take a slot on these items."""
+        items = self._ledger.items
+        return [
+            (key, a.annotator, a.kind)
+            for key in keys
+            if key in items
+            for a in items[key].live
+            if a.kind in SLOT_KINDS
+        ]
 
     @property
     def progress(self) -> Progress:
-        """Counts of items: total, labeled (by anyone), skipped, remaining."""
+        """Counts of items: total, labeled (by anyone), skipped, remaining.
+
+        With several answers per item, an item counts as labeled once it has all its answers.
+        """
         total = len(self.keys)
         ledger = self._ledger
         return Progress(
@@ -268,6 +406,11 @@ class Job:
     def current(self, item: int | str) -> Annotation | None:
         """The annotation behind an item's current label, if it has one."""
         return self._ledger.label(self.key(item))
+
+    def answers(self, item: int | str) -> list[Annotation]:
+        """Each person's current answer for an item (their latest live ``human`` or ``verified``
+        answer), in the order they were given: what consolidation and worker responses read."""
+        return self._ledger.answers(self.key(item))
 
     # -- answers --------------------------------------------------------------------------
 
@@ -279,7 +422,8 @@ class Job:
         item
             Row position or item key.
         value
-            A class name; for multi-label tasks, a list of class names.
+            A class name; for multi-label tasks, a list of class names; for segmentation, a 2-D
+            array of class indices (written as the mask PNG first).
         annotator
             Who answered; defaults to the job's annotator.
 
@@ -291,7 +435,7 @@ class Job:
             The value is not a valid answer for the task.
         """
         key = self.key(item)
-        value = self.task.validate(value, key)
+        value = self.answer_value(key, value)
         return self._append(Annotation(key, self.attribute, annotator or self.annotator, "human", value))
 
     def skip(self, item: int | str, annotator: str | None = None) -> Annotation:
@@ -340,11 +484,12 @@ class Job:
                 f"annotation for attribute {annotation.attribute!r} recorded in job {self.name!r}, "
                 f"whose attribute is {self.attribute!r}"
             )
-        if annotation.kind in HUMAN_KINDS or annotation.kind == "auto":
-            value = self.task.validate(annotation.value, annotation.item)
-            annotation = dataclasses.replace(annotation, value=value)  # canonical (multi-label order)
         if annotation.item not in self._position:
             raise KeyError(f"no item {annotation.item!r} in job {self.name!r}")
+        if annotation.kind in HUMAN_KINDS or annotation.kind == "auto":
+            source = self._sources[self._position[annotation.item]]
+            value = self.task.validate(annotation.value, annotation.item, source=source)
+            annotation = dataclasses.replace(annotation, value=value)  # canonical (multi-label order)
         return self._append(annotation)
 
     def _append(self, annotation: Annotation) -> Annotation:
@@ -415,13 +560,17 @@ class Job:
             raise TypeError(
                 f"the estimator must have predict_proba (a scikit-learn classifier), got {estimator!r}"
             )
-        labels = getattr(self.task, "labels", None)
-        if labels is None:
+        from nblabel.tasks.classification import Classification
+
+        if not isinstance(self.task, Classification):
             raise TypeError(f"auto-labeling works on classification tasks, not {self.task!r}")
+        labels = self.task.labels
         if random_fraction is None:
             random_fraction = 0.5 if len(self.keys) < 5000 else 0.25
         settings = Settings(
-            store_path=str(self.store.path),
+            store_path=self.store.spec,
+            job_name=self.name,
+            answers_per_item=self.answers_per_item,
             attribute=self.attribute,
             media=self.task.media,
             labels=list(labels),
@@ -437,10 +586,10 @@ class Job:
             every=every,
             interval=interval,
             seed=seed,
-            cache_dir=str(Path(self.store.path).parent / "features"),
+            cache_dir=str(self.store.local_dir / "features"),
         )
         if not background:
-            report = run_round(settings, settings.features(), self.store, Ledger())
+            report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))
             self.refresh()
             return report
         check_picklable(estimator, featurizer)
@@ -516,6 +665,71 @@ class Job:
         self._first_open = min([self._first_open, *(self._position[a.item] for a in batch)])
         return stored
 
+    # -- several annotators per item ----------------------------------------------------------
+
+    def import_answers(self, path: str | os.PathLike[str]) -> int:
+        """Store the answers of a folder of Ground Truth worker-response files in this job.
+
+        ``path`` is a ``worker-response`` folder (``iteration-<n>/<line>/<time>.json``) or a GT or
+        nblabel export holding one. Each answer becomes a person's answer by its ``workerId``;
+        importing again stores nothing twice. Returns how many answers were new. See
+        :func:`nblabel.consolidate.import_worker_responses`.
+        """
+        from nblabel.consolidate.worker_responses import import_worker_responses
+
+        return import_worker_responses(self, path)
+
+    def consolidate(self, method: str | None = None, *, min_answers: int = 2) -> Consolidation:
+        """Draw one label per item from several people's answers, as Ground Truth does.
+
+        ``method=None`` uses GT's algorithm for the task: modified Dawid-Skene for single- and
+        multi-label classification (per-annotator quality, per-item confidence), IoU matching
+        and averaging for boxes, span clustering for entities. ``"majority"`` votes instead
+        (classification). Items with at least ``min_answers`` answers get a ``consolidated``
+        label, which is then what :meth:`to_dataframe` and :meth:`export` write, with GT's
+        confidence fields; items whose consolidated label is unchanged, and items a person
+        decided (:meth:`decide`), are left alone. Run it again after more answers arrive.
+
+        Returns
+        -------
+        nblabel.consolidate.Consolidation
+            Per item its consolidated answer and confidence, per annotator a quality estimate.
+        """
+        from nblabel.consolidate.jobs import consolidate_job
+
+        return consolidate_job(self, method, min_answers=min_answers)
+
+    def decide(self, item: int | str, value: Any, annotator: str | None = None) -> Annotation:
+        """Record a person's final decision for an item people disagree on.
+
+        It becomes the item's label (a ``consolidated`` answer by that person), and later
+        :meth:`consolidate` runs leave it alone; :meth:`undo` takes it back.
+        """
+        key = self.key(item)
+        value = self.answer_value(key, value)
+        return self._append(
+            Annotation(key, self.attribute, annotator or self.annotator, "consolidated", value)
+        )
+
+    def agreement(self) -> pd.DataFrame:
+        """How much the annotators agree: Cohen's kappa per pair, Fleiss' kappa, Krippendorff's
+        alpha, and each annotator's agreement with the consolidated label.
+
+        One row per figure: ``measure``, ``annotator``, ``other`` (the pair's second annotator),
+        ``value`` and ``items`` (how many items it rests on). See :mod:`nblabel.consolidate.agreement`.
+        """
+        from nblabel.consolidate.jobs import job_agreement
+
+        return job_agreement(self)
+
+    def disagreements(self, n: int | None = None) -> pd.DataFrame:
+        """The items people disagree on most: smallest share of the most common answer first,
+        then lowest consolidated confidence. Columns: ``position``, ``key``, ``answers``
+        (annotator to answer), ``share``, ``label`` and ``confidence`` (the current label)."""
+        from nblabel.consolidate.jobs import job_disagreements
+
+        return job_disagreements(self, n)
+
     # -- output ---------------------------------------------------------------------------
 
     def to_dataframe(self) -> pd.DataFrame:
@@ -529,6 +743,9 @@ class Job:
         out = self.data.copy()
         labels = list(out[attr]) if attr in out else [pd.NA] * len(out)
         metas = list(out[meta]) if meta in out else [pd.NA] * len(out)
+        from nblabel.consolidate.gt import consolidated_parts, with_parts
+
+        parts = consolidated_parts(self.store, self.attribute)
         for key in self._ledger.items:  # the items with answers: a few, in a million-item job
             a = self._ledger.label(key)
             position = self._position.get(key)
@@ -541,6 +758,10 @@ class Job:
                 job_name=self.name,
                 created=a.created,
             )
+            if a.uid in parts:  # GT's per-label / per-box / per-entity confidences of a consolidation
+                metas[position] = with_parts(metas[position], parts[a.uid])
+            if self.task.columns:  # e.g. adjustment-status, against the label being adjusted
+                metas[position].update(self.task.row_metadata(a.value, self.row_inputs(position)))
         out[attr] = pd.Series(labels, dtype=object, index=out.index)
         out[meta] = pd.Series(metas, dtype=object, index=out.index)
         return out
@@ -618,6 +839,25 @@ class Job:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.annotate()._repr_mimebundle_(**kwargs)
+
+
+class _Line(Mapping[str, Any]):
+    """One manifest line of the job's DataFrame, read lazily (pre-annotators rarely need it)."""
+
+    def __init__(self, data: pd.DataFrame, position: int) -> None:
+        self._data = data
+        self._position = position
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._data.columns:
+            raise KeyError(key)
+        return self._data[key].iat[self._position]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(map(str, self._data.columns))
+
+    def __len__(self) -> int:
+        return len(self._data.columns)
 
 
 def _check_attribute(attribute: str) -> None:

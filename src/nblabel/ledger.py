@@ -1,21 +1,32 @@
 """The current state of a job, derived from its append-only annotation log.
 
 The ledger folds annotations in log order. An item's label is its latest live (not retracted)
-human answer (``human``, ``verified`` or ``consolidated``); failing that, its latest live
-``auto`` label: a person always outranks the auto-labeler, whatever the order. An item is
-skipped when it has no label and a live ``skip``.
+``consolidated`` label, the one answer drawn from several people's; failing that, its latest live
+person's answer (``human`` or ``verified``); failing that, its latest live ``auto`` label: a
+person always outranks the auto-labeler, whatever the order.
+
+A job may want ``answers_per_item`` answers from different people. Each person who answered
+or skipped an item takes one of its slots (answering again changes their answer, not the
+count). An item is *complete* with that many answers, or a ``consolidated`` label; it is
+*labeled* when complete or labeled by the auto-labeler alone; it is *settled* once its slots are
+taken; a settled item that is not labeled is *skipped*. With one answer per item this is: an
+item is labeled by any answer, and skipped when it has no label and a live ``skip``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from nblabel.store.base import LABEL_KINDS, Annotation
+from nblabel.store.claims import SLOT_KINDS
 
-__all__ = ["HUMAN_KINDS", "ItemState", "Ledger"]
+__all__ = ["HUMAN_KINDS", "PERSON_KINDS", "ItemState", "Ledger"]
 
 HUMAN_KINDS = frozenset({"human", "verified", "consolidated"})
+#: One person's own answer (``verified``: an auto-label a person accepted): what consolidation
+#: reads, and what counts towards an item's ``answers_per_item``.
+PERSON_KINDS = frozenset({"human", "verified"})
 
 
 @dataclass
@@ -24,25 +35,61 @@ class ItemState:
 
     live: list[Annotation] = field(default_factory=list)
 
+    def people(self, kinds: Collection[str] = SLOT_KINDS) -> set[str]:
+        """The people with a live annotation of one of ``kinds`` on the item."""
+        return {a.annotator for a in self.live if a.kind in kinds}
+
+    def complete(self, slots: int) -> bool:
+        """True with a consolidated label, or answers from ``slots`` different people."""
+        return any(a.kind == "consolidated" for a in self.live) or len(self.people(PERSON_KINDS)) >= slots
+
+    def labeled(self, slots: int) -> bool:
+        """True when complete, or labeled by the auto-labeler and not answered by anyone."""
+        if self.complete(slots):
+            return True
+        label = self.label()
+        return label is not None and label.kind == "auto"
+
+    def settled(self, slots: int) -> bool:
+        """True when complete or every slot is taken by an answer or a skip."""
+        return self.complete(slots) or len(self.people()) >= slots
+
     def label(self) -> Annotation | None:
         """The annotation that gives the item its current label, if any."""
-        auto = None
+        person = auto = None
         for a in reversed(self.live):
-            if a.kind in HUMAN_KINDS:
+            if a.kind == "consolidated":
                 return a
+            if a.kind in PERSON_KINDS and person is None:
+                person = a
             if a.kind == "auto" and auto is None:
                 auto = a
-        return auto
+        return person or auto
 
-    def skipped(self) -> bool:
-        """True when the item has no label and a person skipped it."""
-        return self.label() is None and any(a.kind == "skip" for a in self.live)
+    def answers(self) -> list[Annotation]:
+        """Each person's current answer (their latest live one), in the order they were given."""
+        latest: dict[str, Annotation] = {}
+        for a in self.live:
+            if a.kind in PERSON_KINDS:
+                latest[a.annotator] = a
+        return sorted(latest.values(), key=lambda a: a.seq)
+
+    def skipped(self, slots: int = 1) -> bool:
+        """True when the item's slots are taken but it is not labeled (someone skipped it)."""
+        return self.settled(slots) and not self.labeled(slots)
 
 
 class Ledger:
-    """Current labels, skips and per-annotator history, kept up to date as annotations arrive."""
+    """Current labels, skips and per-annotator history, kept up to date as annotations arrive.
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    answers_per_item
+        How many people's answers make an item complete.
+    """
+
+    def __init__(self, answers_per_item: int = 1) -> None:
+        self.slots = answers_per_item
         self.items: dict[str, ItemState] = {}
         self.by_uid: dict[str, Annotation] = {}
         self.retracted: set[str] = set()
@@ -85,11 +132,10 @@ class Ledger:
         state.live.remove(target)
         self._recount(before, state)
 
-    @staticmethod
-    def _counts(state: ItemState) -> tuple[int, int, int]:
+    def _counts(self, state: ItemState) -> tuple[int, int, int]:
         label = state.label()
         auto = label is not None and label.kind == "auto"
-        return int(label is not None), int(state.skipped()), int(auto)
+        return int(state.labeled(self.slots)), int(state.skipped(self.slots)), int(auto)
 
     def _recount(self, before: tuple[int, int, int], state: ItemState) -> None:
         labeled, skipped, auto = self._counts(state)
@@ -102,25 +148,37 @@ class Ledger:
         state = self.items.get(item)
         return None if state is None else state.label()
 
-    def is_open(self, item: str) -> bool:
-        """True when the item waits for a person: no label and not skipped."""
+    def answers(self, item: str) -> list[Annotation]:
+        """Each person's current answer for an item, in the order they were given."""
         state = self.items.get(item)
-        return state is None or (state.label() is None and not state.skipped())
+        return [] if state is None else state.answers()
+
+    def is_open(self, item: str) -> bool:
+        """True when the item waits for people: not labeled and a slot is free."""
+        state = self.items.get(item)
+        return state is None or not (state.labeled(self.slots) or state.settled(self.slots))
 
     def awaits_person(self, item: str) -> bool:
-        """True when no person has answered or skipped the item (an auto-label may exist)."""
+        """True when the item waits for people, counting an auto-labeled one as waiting."""
         state = self.items.get(item)
         if state is None:
             return True
+        if state.complete(self.slots):
+            return False
         label = state.label()
-        if label is not None:
-            return label.kind == "auto"
-        return not state.skipped()
+        return (label is not None and label.kind == "auto") or not state.settled(self.slots)
 
     def is_skipped(self, item: str) -> bool:
-        """True when the item has no label and was skipped."""
+        """True when the item's slots are taken and it is not labeled."""
         state = self.items.get(item)
-        return state is not None and state.skipped()
+        return state is not None and state.skipped(self.slots)
+
+    def answered_by(self, item: str, annotator: str) -> bool:
+        """True when the person holds one of the item's slots (a live answer or skip)."""
+        state = self.items.get(item)
+        return state is not None and any(
+            a.annotator == annotator and a.kind in SLOT_KINDS for a in state.live
+        )
 
     def auto_label(self, item: str) -> Annotation | None:
         """The item's current label when it comes from the auto-labeler, else None."""

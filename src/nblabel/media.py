@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["MediaError", "Preview", "check_local_refs", "local_path", "preview_image"]
+__all__ = ["MediaError", "Preview", "check_local_refs", "crop_image", "local_path", "preview_image"]
 
 
 class MediaError(Exception):
@@ -46,6 +46,7 @@ class Preview:
     height: int
     original_width: int
     original_height: int
+    depth: int = 3  # channels of the original (GT's image_size depth)
 
 
 def local_path(ref: str) -> Path:
@@ -137,6 +138,7 @@ def preview_image(ref: str, max_width: int = 1024, max_height: int = 768, qualit
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 original = img.size
+                depth = len(img.getbands())
                 if img.format == "JPEG":
                     img.draft("RGB", (max_width, max_height))
                 img = ImageOps.exif_transpose(img)
@@ -157,7 +159,55 @@ def preview_image(ref: str, max_width: int = 1024, max_height: int = 768, qualit
         raise MediaError(ref, f"image too large to open safely: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise MediaError(ref, f"corrupt or truncated image: {exc}") from None
-    return Preview(buffer.getvalue(), "image/jpeg", img.width, img.height, *oriented)
+    return Preview(buffer.getvalue(), "image/jpeg", img.width, img.height, *oriented, depth=depth)
+
+
+def crop_image(
+    ref: str, box: tuple[int, int, int, int], width: int, height: int, quality: int = 85
+) -> Preview:
+    """A region of an image, in original (EXIF-oriented) pixels, scaled to ``width`` x ``height``.
+
+    ``box`` is ``(left, top, right, bottom)``. This is the sharper view a zoomed-in widget asks
+    for; JPEGs are decoded at the smallest scale that still gives the requested detail.
+
+    Raises
+    ------
+    MediaError
+        As :func:`preview_image`, or the region lies outside the image.
+    """
+    path = local_path(ref)
+    left, top, right, bottom = box
+    if right <= left or bottom <= top or width < 1 or height < 1:
+        raise MediaError(ref, f"empty crop {box} at {width} x {height}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                original = img.size
+                if img.format == "JPEG":
+                    # draft() keeps a scale at least the requested one: decode just enough pixels.
+                    factor = min(width / (right - left), height / (bottom - top), 1.0)
+                    img.draft("RGB", (max(1, int(original[0] * factor)), max(1, int(original[1] * factor))))
+                img = ImageOps.exif_transpose(img)
+                oriented = _oriented_size(img, original)
+                sx, sy = img.width / oriented[0], img.height / oriented[1]
+                img = img.resize(
+                    (width, height),
+                    Image.Resampling.BILINEAR,
+                    box=(left * sx, top * sy, right * sx, bottom * sy),
+                )
+                img = _flatten(img)
+                buffer = io.BytesIO()
+                img.save(buffer, format="JPEG", quality=quality)
+    except FileNotFoundError:
+        raise MediaError(ref, f"file not found: {path}") from None
+    except UnidentifiedImageError:
+        raise MediaError(ref, "not an image Pillow can read (unknown or corrupt format)") from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise MediaError(ref, f"image too large to open safely: {exc}") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise MediaError(ref, f"corrupt or truncated image: {exc}") from None
+    return Preview(buffer.getvalue(), "image/jpeg", width, height, *oriented)
 
 
 def _oriented_size(img: Image.Image, original: tuple[int, int]) -> tuple[int, int]:

@@ -57,7 +57,9 @@ def jupyter(request: pytest.FixtureRequest) -> Iterator[JupyterServer]:
         if os.environ.get("PYTHONPATH"):
             pythonpath.append(os.environ["PYTHONPATH"])
         env = {"PYTHONPATH": os.pathsep.join(pythonpath), "HOME": str(home)}
-        with JupyterServer(request.param, root, env_extra=env) as server:
+        # The crash loop kills kernels faster than Jupyter's default of 5 restarts in a row allows.
+        args = ["--KernelRestarter.restart_limit=1000"]
+        with JupyterServer(request.param, root, env_extra=env, extra_args=args) as server:
             yield server
 
 

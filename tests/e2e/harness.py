@@ -38,6 +38,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,7 @@ class JupyterServer:
         env_extra: dict[str, str] | None = None,
         nodelay: bool = True,
         *,
+        extra_args: Sequence[str] = (),
         startup_timeout: float = 90.0,
     ) -> None:
         if app not in ("lab", "notebook"):
@@ -126,6 +128,7 @@ class JupyterServer:
         self._root_arg = root_dir
         self.env_extra = dict(env_extra or {})
         self.nodelay = nodelay
+        self.extra_args = list(extra_args)
         self.startup_timeout = startup_timeout
         self.token = secrets.token_hex(24)
         self.port = 0
@@ -268,6 +271,7 @@ class JupyterServer:
                 "--LabApp.expose_app_in_browser=True",  # G15: explicit traits for both apps
                 "--JupyterNotebookApp.expose_app_in_browser=True",
                 "--ServerApp.shutdown_no_activity_timeout=0",
+                *self.extra_args,
             ]
             if os.geteuid() == 0:
                 cmd.append("--allow-root")  # G4
@@ -589,6 +593,32 @@ class NotebookPage:
         self.wait_kernel_idle(timeout)
         after = self.kernel_id()
         assert after == before, f"restart replaced the kernel ({before} -> {after})"
+
+    def kill_kernel(self, pid: int, timeout: float | None = None) -> None:
+        """SIGKILL the kernel process ``pid``; wait until the server has restarted it and the page
+        knows, then close the "kernel died" notice Lab and Notebook 7 show."""
+        self.page.evaluate(
+            _js(
+                """
+                window.__nblKernelRestarts = 0;
+                const count = (_, status) => {
+                  if (status === 'autorestarting' || status === 'restarting') window.__nblKernelRestarts++;
+                };
+                panel.sessionContext.statusChanged.connect(count);
+                window.__nblStopCounting = () => panel.sessionContext.statusChanged.disconnect(count);
+                """
+            ),
+            {"path": self.path},
+        )
+        os.kill(pid, signal.SIGKILL)
+        t = self.timeout_ms if timeout is None else int(timeout * 1000)
+        self.page.wait_for_function("() => window.__nblKernelRestarts > 0", timeout=t, polling=50)
+        self.page.evaluate("() => window.__nblStopCounting()")
+        self.wait_kernel_idle(timeout)
+        dialog = self.page.locator(".jp-Dialog")
+        if dialog.count():
+            dialog.locator(".jp-Dialog-button").last.click(timeout=t)
+            dialog.wait_for(state="detached", timeout=t)
 
     # -- teardown ----------------------------------------------------------------------------
     def close(self) -> None:

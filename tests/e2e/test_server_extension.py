@@ -11,6 +11,7 @@ import asyncio
 import json
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,9 @@ def _kernel_info_round_trip(server: JupyterServer) -> str:
                 conn.close()
                 return str(msg["content"]["status"])
 
-    return asyncio.run(talk())
+    # Playwright's sync API may already run an event loop in this thread: talk in a fresh one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, talk()).result()
 
 
 @pytest.mark.parametrize("nodelay", [True, False], ids=["on", "off"])

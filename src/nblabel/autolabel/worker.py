@@ -27,7 +27,7 @@ from typing import Any
 from nblabel.autolabel.features import Featurizer, cached_features, image_features, text_features
 from nblabel.autolabel.loop import Round, RoundReport, compute_round, default_estimator
 from nblabel.ledger import HUMAN_KINDS, Ledger
-from nblabel.store import Annotation, SQLiteStore
+from nblabel.store import Annotation, Store, open_store
 
 __all__ = ["Settings", "Worker", "check_picklable", "run_round", "status"]
 
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 class Settings:
     """Everything a round needs, picklable so a worker process can be started with it."""
 
-    store_path: str
+    store_path: str  # the store's spec: a file path or a postgresql:// URL
     attribute: str
     media: str
     labels: list[str]
@@ -56,6 +56,8 @@ class Settings:
     seed: int = 0
     cache_dir: str = ".nblabel/features"
     model_name: str = field(default="")
+    job_name: str = ""
+    answers_per_item: int = 1
 
     def __post_init__(self) -> None:
         if self.estimator is None:
@@ -78,7 +80,7 @@ def _decode(value: Any, labels: list[str], multi: bool) -> Any:
     return [labels[j] for j in value] if multi else labels[value]
 
 
-def run_round(settings: Settings, X: Any, store: SQLiteStore, ledger: Ledger) -> RoundReport:
+def run_round(settings: Settings, X: Any, store: Store, ledger: Ledger) -> RoundReport:
     """Compute one round from the store's answers and save it (all or nothing)."""
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
     labels, multi = settings.labels, settings.multi_label
@@ -145,7 +147,7 @@ def _status_key(attribute: str) -> str:
 
 def _main(settings: Settings, stop: Any) -> None:
     """The worker process: a round whenever enough new answers arrived, until told to stop."""
-    store = SQLiteStore(settings.store_path)
+    store = open_store(settings.store_path, settings.job_name)
     status = _status_key(settings.attribute)
 
     def say(state: str, **extra: Any) -> None:
@@ -155,7 +157,7 @@ def _main(settings: Settings, stop: Any) -> None:
         with _quiet_process():
             say("computing features")
             X = settings.features()
-            ledger = Ledger()
+            ledger = Ledger(settings.answers_per_item)
             counted, last_time = -1, 0.0
             parent = os.getppid()
             say("waiting for answers")
@@ -215,12 +217,12 @@ class Worker:
     """
 
     def __init__(self, settings: Settings) -> None:
-        folder = Path(settings.store_path).parent
+        folder = Path(settings.cache_dir).parent  # next to the store, or .nblabel/<job> for a database
         folder.mkdir(parents=True, exist_ok=True)
         fd, path = tempfile.mkstemp(prefix="autolabel-", suffix=".pkl", dir=folder)
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(settings, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        self.log_path = folder / f"{Path(settings.store_path).stem}.autolabel.log"
+        self.log_path = folder / f"{settings.job_name or Path(settings.store_path).stem}.autolabel.log"
         with self.log_path.open("ab") as log_file:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "nblabel.autolabel.worker", path],
@@ -288,7 +290,7 @@ def _run_from_file(path: str) -> None:
     _main(settings, stop)
 
 
-def status(store: SQLiteStore, attribute: str, worker: Worker | None) -> dict[str, Any]:
+def status(store: Store, attribute: str, worker: Worker | None) -> dict[str, Any]:
     """Where the loop is: the worker's state, and the latest round's report."""
     raw = store.get_meta(_status_key(attribute))
     state = json.loads(raw) if raw else {"state": "not started"}

@@ -10,6 +10,10 @@ to a labeling job, plus a ``gold`` column with the true class to score answers a
                           ``source`` is the text.
 :func:`image_labels`      the image classes, in a fixed order.
 :func:`text_labels`       the text classes, in a fixed order.
+:func:`gt_birds`          a real Ground Truth job: 302 bird photos answered by 5 workers each,
+                          with GT's consolidated labels and the true labels (no images).
+:func:`gt_bird_labels`    its classes, in GT's order.
+:func:`gt_bird_responses` the folder of its 1,510 answers in GT's worker-response files.
 ========================  ======================================================================
 
 Rows come in a fixed order with the classes interleaved, so the first rows of a sample show every
@@ -35,7 +39,16 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["DATA_DIR", "image_labels", "images", "text_labels", "texts"]
+__all__ = [
+    "DATA_DIR",
+    "gt_bird_labels",
+    "gt_bird_responses",
+    "gt_birds",
+    "image_labels",
+    "images",
+    "text_labels",
+    "texts",
+]
 
 #: Folder holding the sample files (``images/``, ``images.jsonl``, ``texts.jsonl``,
 #: ``LICENSES.md``), resolved from the installed package.
@@ -43,6 +56,19 @@ DATA_DIR: Path = Path(__file__).resolve().parent / "data"
 
 _IMAGE_LABELS = ("bird", "flower", "fruit", "insect", "vehicle")
 _TEXT_LABELS = ("animal", "food", "person", "place", "plant")
+# The class order of the GT bird job (the label index its output manifest writes).
+_BIRD_LABELS = (
+    "Duck",
+    "Sparrow",
+    "Woodpecker",
+    "Owl",
+    "Parrot",
+    "Turkey",
+    "Falcon",
+    "Swan",
+    "Goose",
+    "Canary",
+)
 
 
 def _read_jsonl(name: str) -> list[dict[str, Any]]:
@@ -152,3 +178,54 @@ def texts() -> pd.DataFrame:
     """
     rows = _read_jsonl("texts.jsonl")
     return _frame({key: [row[key] for row in rows] for key in ("source", "gold", "origin", "license")})
+
+
+def gt_bird_labels() -> list[str]:
+    """Return the classes of the :func:`gt_birds` job, in GT's order (its label indices).
+
+    Returns
+    -------
+    list of str
+        ``['Duck', 'Sparrow', 'Woodpecker', 'Owl', 'Parrot', 'Turkey', 'Falcon', 'Swan',
+        'Goose', 'Canary']`` (a new list on each call).
+    """
+    return list(_BIRD_LABELS)
+
+
+def gt_birds() -> pd.DataFrame:
+    """Return the input manifest of a real Ground Truth job with five workers per image.
+
+    AWS published this job as its example of GT's annotation consolidation (April 2019,
+    Apache License 2.0): 302 Open Images bird photos, each classified by 5 Mechanical Turk
+    workers (97 workers in all, 1 to 80 answers each). The photos themselves are not included:
+    their ``s3://`` URIs point to a bucket that is not public. The workers' answers are in
+    :func:`gt_bird_responses`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per image, in the line order of GT's output manifest (the ``datasetObjectId``
+        of the worker responses), ``object`` columns:
+
+        ``source-ref``
+            The image's S3 URI in the original job.
+        ``gold``
+            The image's Open Images label, one of :func:`gt_bird_labels`.
+        ``gt-label``
+            The class GT's consolidation chose.
+        ``gt-confidence``
+            GT's confidence (float).
+    """
+    rows = _read_jsonl("gt-birds/gt-birds.jsonl")
+    return _frame(
+        {key: [row[key] for row in rows] for key in ("source-ref", "gold", "gt-label", "gt-confidence")}
+    )
+
+
+def gt_bird_responses() -> Path:
+    """Return the folder of the :func:`gt_birds` job's worker-response files, in GT's layout.
+
+    ``iteration-<n>/<datasetObjectId>/<time>.json``, GT's own bytes; read it with
+    :func:`nblabel.consolidate.read_worker_responses` or :meth:`nblabel.Job.import_answers`.
+    """
+    return DATA_DIR / "gt-birds" / "worker-response"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from nblabel.store.claims import Claim
 
 __all__ = ["KINDS", "LABEL_KINDS", "Annotation", "Store", "new_uid", "utc_now"]
 
@@ -76,7 +80,12 @@ class Annotation:
 class Store(Protocol):
     """What a Job needs from a store."""
 
+    #: Where the store is, for messages (a file path, or a URL without its password).
     path: Any
+    #: What :func:`nblabel.store.open_store` takes to open this store again, in another process.
+    spec: str
+    #: A folder on this machine for what goes with the store: feature caches, worker logs.
+    local_dir: Path
 
     def append(self, annotations: Iterable[Annotation]) -> list[Annotation]:
         """Durably append annotations; return those newly stored (with ``seq``), in order."""
@@ -115,6 +124,26 @@ class Store(Protocol):
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a job-level setting."""
+        ...
+
+    def claim(
+        self,
+        attribute: str,
+        annotator: str,
+        session: str,
+        candidates: Sequence[str],
+        *,
+        want: int,
+        slots: int,
+        ttl: float,
+        renew: Collection[str] = (),
+    ) -> list[str]:
+        """Atomically claim up to ``want`` of the candidates for a person's session (see
+        :func:`nblabel.store.claims.choose`), and renew the session's claims on ``renew``."""
+        ...
+
+    def claims(self, attribute: str) -> list[Claim]:
+        """Every live (unexpired) claim on an attribute."""
         ...
 
     def close(self) -> None:

@@ -11,12 +11,13 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from nblabel.store.base import Annotation, utc_now
+from nblabel.store.claims import SLOT_KINDS, Claim, grant
 
 __all__ = ["SQLiteStore"]
 
@@ -36,6 +37,9 @@ CREATE TABLE IF NOT EXISTS annotations (
     target     TEXT
 );
 CREATE INDEX IF NOT EXISTS annotations_attribute ON annotations (attribute, seq);
+-- Claims look up the answers of a few items, and whether they were taken back.
+CREATE INDEX IF NOT EXISTS annotations_item ON annotations (attribute, item);
+CREATE INDEX IF NOT EXISTS annotations_target ON annotations (target) WHERE target IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- What the auto-labeler derived in its latest round: a cache, replaced each round. Only the
 -- annotations table is the record of what happened.
@@ -51,6 +55,13 @@ CREATE TABLE IF NOT EXISTS queue (
     attribute TEXT NOT NULL, rank INTEGER NOT NULL, item TEXT NOT NULL,
     PRIMARY KEY (attribute, rank)
 );
+-- Which session holds which item until when (UNIX time): leases, dropped once expired.
+CREATE TABLE IF NOT EXISTS claims (
+    attribute TEXT NOT NULL, item TEXT NOT NULL, session TEXT NOT NULL, annotator TEXT NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (attribute, item, session)
+);
+CREATE INDEX IF NOT EXISTS claims_expires ON claims (attribute, expires);
 -- The log is append-only: refuse updates and deletes at the database level too.
 CREATE TRIGGER IF NOT EXISTS annotations_no_update BEFORE UPDATE ON annotations
 BEGIN SELECT RAISE(ABORT, 'nblabel annotations are append-only'); END;
@@ -88,6 +99,16 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 _COLUMNS = "seq, uid, item, attribute, annotator, kind, value, confidence, created, target"
 
+# Live annotations that take a slot, for a batch of items (placeholders filled in per batch).
+_SLOT_ANSWERS = (
+    "SELECT a.item, a.annotator, a.kind FROM annotations a WHERE a.attribute = ? AND a.item IN ({})"
+    f" AND a.kind IN ({', '.join(repr(k) for k in SLOT_KINDS)})"
+    " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.target = a.uid AND r.kind = 'retract')"
+)
+# The claims on a batch of items.
+_ITEM_CLAIMS = "SELECT item, annotator, session, expires FROM claims WHERE attribute = ? AND item IN ({})"
+_BATCH = 500  # items per IN (...) list, well under SQLite's variable limit
+
 
 class SQLiteStore:
     """An append-only annotation log in a SQLite file.
@@ -100,6 +121,8 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.spec = str(self.path)
+        self.local_dir = self.path.parent
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = _connect(self.path)
@@ -264,6 +287,74 @@ class SQLiteStore:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    def claim(
+        self,
+        attribute: str,
+        annotator: str,
+        session: str,
+        candidates: Sequence[str],
+        *,
+        want: int,
+        slots: int,
+        ttl: float,
+        renew: Collection[str] = (),
+    ) -> list[str]:
+        """Claim up to ``want`` candidates for a session in one write transaction, which SQLite
+        serializes with every other kernel's; renew the session's claims on ``renew`` first.
+
+        Claims are leases, so their commits skip the fsync (``synchronous=NORMAL``): a power
+        cut may forget a claim, never an answer.
+        """
+        with self._lock:
+            try:
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("BEGIN IMMEDIATE")
+                now = time.time()
+                self._db.execute("DELETE FROM claims WHERE attribute = ? AND expires <= ?", (attribute, now))
+                items = [*renew, *candidates]
+                live = [Claim(*row) for row in self._batched(_ITEM_CLAIMS, attribute, items)]
+                held, granted = grant(
+                    candidates,
+                    renew,
+                    want=want,
+                    slots=slots,
+                    annotator=annotator,
+                    session=session,
+                    claims=live,
+                    answers=self._batched(_SLOT_ANSWERS, attribute, items),
+                )
+                self._db.executemany(
+                    "INSERT INTO claims (attribute, item, session, annotator, expires)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (attribute, item, session)"
+                    " DO UPDATE SET expires = excluded.expires",
+                    ((attribute, item, session, annotator, now + ttl) for item in [*held, *granted]),
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise OSError(f"cannot write to the nblabel store {self.path}: {exc}") from exc
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
+        return granted
+
+    def _batched(self, sql: str, attribute: str, items: Sequence[str]) -> list[Any]:
+        """The rows of ``sql`` (with ``IN ({})`` for the items) over batches of items."""
+        rows: list[Any] = []
+        for start in range(0, len(items), _BATCH):
+            batch = items[start : start + _BATCH]
+            rows += self._db.execute(sql.format(", ".join("?" * len(batch))), (attribute, *batch)).fetchall()
+        return rows
+
+    def claims(self, attribute: str) -> list[Claim]:
+        """Every live claim on an attribute."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT item, annotator, session, expires FROM claims WHERE attribute = ? AND expires > ?",
+                (attribute, time.time()),
+            ).fetchall()
+        return [Claim(*row) for row in rows]
 
     def close(self) -> None:
         """Close the database connection."""

@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 from nblabel.tasks.base import Task
+from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import ImageClassification, TextClassification
+from nblabel.tasks.entities import NamedEntities
+from nblabel.tasks.segmentation import SemanticSegmentation
+from nblabel.tasks.verification import LabelVerification
 
-__all__ = ["ImageClassification", "Task", "TextClassification"]
+__all__ = [
+    "BoundingBox",
+    "ImageClassification",
+    "LabelVerification",
+    "NamedEntities",
+    "SemanticSegmentation",
+    "Task",
+    "TextClassification",
+]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
-__all__ = ["Task"]
+__all__ = ["Task", "gt_job_name"]
+
+
+def gt_job_name(name: str) -> str:
+    """GT's ``job-name`` spelling, ``labeling-job/<name>``, as in its real output files."""
+    return name if name.startswith("labeling-job/") else f"labeling-job/{name}"
 
 
 class Task:
@@ -23,9 +30,37 @@ class Task:
         """Ground Truth's ``type`` for this task's metadata."""
         raise NotImplementedError
 
-    def validate(self, value: Any, item: str = "") -> Any:
-        """Return the answer in canonical form, or raise ``ValueError`` naming the item."""
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Input manifest attributes the task reads per item (an earlier label to adjust or
+        verify); the job checks they exist and hands them, with their ``-metadata``, to
+        :meth:`item_extras` and :meth:`row_metadata`."""
+        return ()
+
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> Any:
+        """Return the answer in canonical form, or raise ``ValueError`` naming the item.
+
+        ``source`` is the item's ``source`` / ``source-ref``, for checks that need it (a span
+        inside its text).
+        """
         raise NotImplementedError
+
+    def prepare(self, value: Any, item: str, folder: Path, name: str | None = None) -> Any:
+        """Turn an answer given as data into what :meth:`validate` takes, writing any file it
+        needs under ``folder`` first (a segmentation mask); ``name`` makes the file name unique
+        (the answer's uid). By default the value passes through unchanged."""
+        return value
+
+    def widget_value(self, value: Any) -> Any:
+        """A stored answer as the widget needs it to show it again (bytes travel as binary
+        buffers); by default the value itself."""
+        return value
+
+    def pre_annotation(
+        self, source: Any, line: Mapping[str, Any], item: str = ""
+    ) -> tuple[Any, float] | None:
+        """A proposal (value, confidence) for an item before any model has one; None by default."""
+        return None
 
     def to_gt(
         self,
@@ -38,6 +73,19 @@ class Task:
     ) -> tuple[Any, dict[str, Any]]:
         """The ``<attr>`` value and ``<attr>-metadata`` dict GT writes for an answer."""
         raise NotImplementedError
+
+    def item_extras(
+        self, row: Mapping[str, Any], source: Any, image_size: Mapping[str, int]
+    ) -> dict[str, Any]:
+        """What the widget shows with an item besides its media (boxes to start from, a label
+        to verify). ``row`` holds the :attr:`columns`; ``image_size`` is GT's ``width``,
+        ``height``, ``depth`` of an image (empty for texts). Raises ``ValueError`` with the cause
+        when the input cannot be read."""
+        return {}
+
+    def row_metadata(self, value: Any, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Metadata keys that depend on the input row (GT's ``adjustment-status``)."""
+        return {}
 
     def spec(self) -> dict[str, Any]:
         """A JSON-able description, stored with the job so a changed task is noticed."""

@@ -10,27 +10,38 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from nblabel.tasks.base import Task
+from nblabel.tasks.base import Task, gt_job_name
 
-__all__ = ["Classification", "ImageClassification", "TextClassification"]
+__all__ = ["Classification", "ImageClassification", "TextClassification", "check_labels"]
+
+
+def check_labels(labels: Sequence[str]) -> list[str]:
+    """Class names as a list: at least one, non-empty strings of at most 256 characters, unique.
+
+    Raises
+    ------
+    ValueError
+        Says which label breaks which rule.
+    """
+    labels = list(labels)
+    if not labels:
+        raise ValueError("a task needs at least one label")
+    for label in labels:
+        if not isinstance(label, str) or not label.strip():
+            raise ValueError(f"labels must be non-empty strings, got {label!r}")
+        if len(label) > 256:
+            raise ValueError(f"label {label[:40]!r}... is longer than GT's 256 characters")
+    duplicates = sorted({x for x in labels if labels.count(x) > 1})
+    if duplicates:
+        raise ValueError(f"labels must be unique; repeated: {duplicates}")
+    return labels
 
 
 class Classification(Task):
     family: ClassVar[str] = "classify"
 
     def __init__(self, labels: Sequence[str], multi_label: bool = False) -> None:
-        labels = list(labels)
-        if not labels:
-            raise ValueError("a classification task needs at least one label")
-        for label in labels:
-            if not isinstance(label, str) or not label.strip():
-                raise ValueError(f"labels must be non-empty strings, got {label!r}")
-            if len(label) > 256:
-                raise ValueError(f"label {label[:40]!r}... is longer than GT's 256 characters")
-        duplicates = sorted({x for x in labels if labels.count(x) > 1})
-        if duplicates:
-            raise ValueError(f"labels must be unique; repeated: {duplicates}")
-        self.labels = labels
+        self.labels = check_labels(labels)
         self.multi_label = bool(multi_label)
         self._index = {name: i for i, name in enumerate(labels)}
 
@@ -46,7 +57,7 @@ class Classification(Task):
     def spec(self) -> dict[str, Any]:
         return {"type": self.gt_type, "labels": self.labels}
 
-    def validate(self, value: Any, item: str = "") -> Any:
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> Any:
         """A class name (single-label) or a list of class names (multi-label), checked.
 
         Multi-label answers are returned in label order without repeats; an empty list is a
@@ -78,7 +89,7 @@ class Classification(Task):
     ) -> tuple[Any, dict[str, Any]]:
         # A single person's answer has confidence 0.00 in GT's output (sms-data-output.md).
         conf = round(float(confidence), 2) if confidence is not None else 0.0
-        job = job_name if job_name.startswith("labeling-job/") else f"labeling-job/{job_name}"
+        job = gt_job_name(job_name)
         annotated = "yes" if human else "no"
         if not self.multi_label:
             return self._index[value], {

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nblabel.job import Job
 
-__all__ = ["ClassifyWidget", "ReviewWidget", "review_widget", "widget_for"]
+__all__ = [
+    "BoxesWidget",
+    "ClassifyWidget",
+    "EntitiesWidget",
+    "ReviewWidget",
+    "SegmentWidget",
+    "VerifyWidget",
+    "review_widget",
+    "widget_for",
+]
 
 
 def widget_for(job: Job, **options: Any) -> Any:
@@ -21,6 +30,22 @@ def widget_for(job: Job, **options: Any) -> Any:
         from nblabel.widgets.classify import ClassifyWidget
 
         return ClassifyWidget(job, **options)
+    if family == "boxes":
+        from nblabel.widgets.boxes import BoxesWidget
+
+        return BoxesWidget(job, **options)
+    if family == "verify":
+        from nblabel.widgets.verify import VerifyWidget
+
+        return VerifyWidget(job, **options)
+    if family == "segment":
+        from nblabel.widgets.segment import SegmentWidget
+
+        return SegmentWidget(job, **options)
+    if family == "entities":
+        from nblabel.widgets.entities import EntitiesWidget
+
+        return EntitiesWidget(job, **options)
     raise NotImplementedError(f"no widget for task family {family!r}")
 
 
@@ -42,6 +67,22 @@ def __getattr__(name: str) -> Any:
         from nblabel.widgets.classify import ClassifyWidget
 
         return ClassifyWidget
+    if name == "BoxesWidget":
+        from nblabel.widgets.boxes import BoxesWidget
+
+        return BoxesWidget
+    if name == "VerifyWidget":
+        from nblabel.widgets.verify import VerifyWidget
+
+        return VerifyWidget
+    if name == "SegmentWidget":
+        from nblabel.widgets.segment import SegmentWidget
+
+        return SegmentWidget
+    if name == "EntitiesWidget":
+        from nblabel.widgets.entities import EntitiesWidget
+
+        return EntitiesWidget
     if name == "ReviewWidget":
         from nblabel.widgets.review import ReviewWidget
 

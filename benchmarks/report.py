@@ -1,4 +1,4 @@
-"""Writing one benchmark's section of BENCHMARKS.md, keeping the other sections as they are."""
+"""Shared by the benchmark scripts: each owns one section of BENCHMARKS.md and rewrites only it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ __all__ = ["write_section"]
 
 
 def write_section(out: Path, name: str, section: str) -> None:
-    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` in ``out``
-    (appended when the marks are missing; the file is created if needed)."""
+    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` in ``out``.
+
+    The section is appended when the marks are missing, and the file created when it is; the
+    other scripts' sections are left as they are.
+    """
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{section.rstrip()}\n{end}\n"
     if out.exists():

@@ -1,0 +1,458 @@
+// nblabel bounding-box widget: draw, select, move, resize and classify boxes on a zoomable image.
+//
+// The kernel sends images ahead of the cursor (downscaled, with their original size); boxes are
+// edited entirely in the browser in original image pixels (lib/box_editor.js) on the zoomable
+// stage (lib/viewport.js); Enter sends the image's boxes as GT's label object through the same
+// outbox as every widget (lib/channel.js), and the next image shows at once.
+import { BoxEditor, boxIntentForKey } from "./lib/box_editor.js";
+import { colorOf, paintBoxes } from "./lib/box_paint.js";
+import { Channel, decodeBuffer } from "./lib/channel.js";
+import { h, setText } from "./lib/dom.js";
+import { uid } from "./lib/ids.js";
+import { classKey } from "./lib/keys.js";
+import { LabelSession } from "./lib/session.js";
+import { Stage } from "./lib/viewport.js";
+
+const GRAB_PX = 6; // how close (CSS pixels) a handle or edge must be to grab it
+const MIN_BOX_PX = 3; // a drag shorter than this (CSS pixels) is a click, not a box
+const KEEP_BEHIND = 10; // decoded images kept for going back
+const CURSORS = {
+  nw: "nwse-resize",
+  se: "nwse-resize",
+  ne: "nesw-resize",
+  sw: "nesw-resize",
+  n: "ns-resize",
+  s: "ns-resize",
+  e: "ew-resize",
+  w: "ew-resize",
+  move: "move",
+};
+
+function render({ model, el }) {
+  const labels = model.get("labels");
+  const adjusting = model.get("adjusting");
+  const session = new LabelSession();
+  const channel = new Channel(model, () => showStatus());
+  let shownKey;
+  let editor = null; // the boxes of the image on screen
+  let currentClass = 0; // class of the next box drawn
+  let releasedUpTo = 0;
+  const fetching = new Set();
+  const drafts = new Map(); // key -> boxes of an answer taken back, to edit again
+
+  // -- DOM ------------------------------------------------------------------------------------
+  const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
+  const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
+  const status = h("span", { class: "nbl-status", "data-testid": "nbl-status", role: "status" });
+  const header = h("div", { class: "nbl-header" }, [
+    h("span", { class: "nbl-title", text: model.get("title") }),
+    position,
+    progress,
+    status,
+  ]);
+  const stage = new Stage({
+    onDetail: (rect, size) => {
+      if (shownKey) channel.trySend({ type: "detail", key: shownKey, rect, width: size.width, height: size.height });
+    },
+    onChange: () => {
+      const vp = stage.viewport;
+      root.dataset.view = JSON.stringify({ scale: vp.scale, x: vp.x, y: vp.y });
+      root.dataset.zoom = String(vp.percent);
+    },
+  });
+  const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
+  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const notice = h("div", { class: "nbl-notice", "data-testid": "nbl-notice", hidden: true });
+  const info = h("div", { class: "nbl-box-info", "data-testid": "nbl-box-info" });
+  const stageWrap = h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]);
+
+  const classButtons = labels.map((label, index) =>
+    h(
+      "button",
+      {
+        class: "nbl-class",
+        type: "button",
+        "data-testid": `nbl-class-${index}`,
+        title: classKey(index) ? `${label} (key ${classKey(index)})` : label,
+        onclick: () => act({ type: "class", index }),
+      },
+      [h("span", { class: "nbl-swatch", style: { background: colorOf(index) } }), h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
+    ),
+  );
+  const button = (name, label, hint, intent) =>
+    h("button", {
+      class: `nbl-action nbl-${name}`,
+      type: "button",
+      "data-testid": `nbl-${name}`,
+      title: hint,
+      text: label,
+      onclick: () => act(intent),
+    });
+  const actions = h("div", { class: "nbl-actions" }, [
+    button("submit", "Submit ⏎", "Submit this image's boxes (Enter)", { type: "submit" }),
+    button("skip", "Skip", "Skip this image (s)", { type: "skip" }),
+    button("undo", "Undo", "Undo the last edit (z or Backspace)", { type: "undo" }),
+    button("redo", "Redo", "Redo (Shift+Z)", { type: "redo" }),
+    button("duplicate", "Duplicate", "Duplicate the selected box (d)", { type: "duplicate" }),
+    button("delete", "Delete", "Delete the selected box (Delete)", { type: "delete" }),
+    button("fit", "Fit", "Fit the image (f)", { type: "fit" }),
+    button("back", "← Back", "Previous image (← with no box selected)", { type: "back" }),
+    button("forward", "Forward →", "Next image (→ with no box selected)", { type: "forward" }),
+  ]);
+  const help = h("div", {
+    class: "nbl-help",
+    text:
+      "Drag to draw · click to select · drag a box or its handles · 1–9, 0 class · Tab next box · " +
+      "arrows nudge (Shift ×10) · Delete · d duplicate · Enter submit · s skip · z undo · Shift+Z redo · " +
+      "wheel or +/- zoom · space-drag pan · f fit",
+  });
+  const root = h(
+    "div",
+    {
+      class: "nblabel nbl-boxes",
+      tabindex: "0",
+      "data-testid": "nbl-root",
+      "data-lm-suppress-shortcuts": "true",
+    },
+    [header, stageWrap, notice, info, h("div", { class: "nbl-classes" }, classButtons), actions, help],
+  );
+  el.append(root);
+
+  // -- the drawing tool -----------------------------------------------------------------------
+  const tool = {
+    cursor: "crosshair",
+    down(p) {
+      if (!editor) return false;
+      const hit = editor.hit(p, GRAB_PX / stage.viewport.scale);
+      if (hit) editor.beginEdit(hit.index, hit.handle, p);
+      else {
+        editor.select(-1);
+        editor.beginDraw(p, currentClass);
+      }
+      return true;
+    },
+    move(p) {
+      editor?.dragTo(p);
+    },
+    up(p) {
+      if (!editor) return;
+      editor.dragTo(p);
+      const changed = editor.endDrag(Math.max(1, MIN_BOX_PX / stage.viewport.scale));
+      if (changed && editor.boxes[editor.selected]) currentClass = editor.boxes[editor.selected].class_id;
+      edited();
+    },
+    hover(p) {
+      if (!editor || stage.spaceDown) return;
+      const hit = editor.hit(p, GRAB_PX / stage.viewport.scale);
+      stage.overlay.style.cursor = hit ? CURSORS[hit.handle] : "crosshair";
+    },
+    draw(ctx, st) {
+      if (!editor) return;
+      const vp = st.viewport;
+      paintBoxes(ctx, vp, editor.boxes, labels, { selected: editor.selected });
+      const pending = editor.pending;
+      if (pending) paintBoxes(ctx, vp, [pending], labels, { dashed: true });
+      // Crosshair guides while drawing or about to draw.
+      const p = st.pointer;
+      const moving = editor.drag && editor.drag.kind !== "draw";
+      if (p && !moving && !st.panning) {
+        const s = vp.toScreen(p.x, p.y);
+        ctx.strokeStyle = "rgba(255,255,255,0.9)";
+        ctx.lineWidth = 1;
+        ctx.setLineDash([4, 4]);
+        ctx.beginPath();
+        ctx.moveTo(0, Math.round(s.y) + 0.5);
+        ctx.lineTo(vp.viewWidth, Math.round(s.y) + 0.5);
+        ctx.moveTo(Math.round(s.x) + 0.5, 0);
+        ctx.lineTo(Math.round(s.x) + 0.5, vp.viewHeight);
+        ctx.stroke();
+        ctx.strokeStyle = "rgba(0,0,0,0.6)";
+        ctx.lineDashOffset = 4;
+        ctx.stroke();
+        ctx.lineDashOffset = 0;
+        ctx.setLineDash([]);
+      }
+    },
+  };
+  stage.tool = tool;
+
+  // -- talking to the kernel ------------------------------------------------------------------
+  async function onDetail(msg, buffers) {
+    if (msg.type !== "detail" || msg.key !== shownKey) return;
+    try {
+      stage.setDetail(msg.rect, await decodeBuffer(buffers[0], msg.mime));
+    } catch (err) {
+      console.warn("nblabel: could not decode a sharper view", err);
+    }
+  }
+
+  // -- drawing --------------------------------------------------------------------------------
+  function startingBoxes(key, item) {
+    const value = drafts.get(key) ?? session.values.get(key) ?? item.initial ?? null;
+    return value?.annotations ?? [];
+  }
+
+  function show() {
+    const key = session.current;
+    const item = session.currentItem;
+    if (key !== shownKey || (item?.bitmap && !stage.image?.bitmap)) {
+      const fresh = key !== shownKey;
+      shownKey = key;
+      if (item && !item.error && item.bitmap) {
+        if (fresh || !editor) editor = new BoxEditor(item.original_width, item.original_height, startingBoxes(key, item));
+        stage.setImage({ bitmap: item.bitmap, width: item.original_width, height: item.original_height });
+      } else {
+        editor = null;
+        stage.setImage(null);
+        if (item && !item.error) shownKey = undefined; // pixels still to come: rebuild when they do
+      }
+      release();
+    }
+    stage.el.hidden = true;
+    problem.hidden = true;
+    message.hidden = true;
+    if (!item) {
+      message.hidden = false;
+      setText(message, session.exhausted ? doneText() : "Loading the next images…");
+      root.dataset.itemKey = "";
+      root.dataset.state = session.exhausted ? "done" : "loading";
+    } else if (item.error) {
+      problem.hidden = false;
+      setText(problem, `Cannot show this image: ${item.error}. Press s to skip it.`);
+      root.dataset.state = "error";
+    } else if (item.bitmap) {
+      stage.el.hidden = false;
+      stage.layout();
+      root.dataset.state = "item";
+    } else {
+      message.hidden = false;
+      setText(message, "Loading image…");
+      root.dataset.state = "loading";
+      refetch(item);
+    }
+    if (item) {
+      root.dataset.itemKey = item.key;
+      setText(position, `Image ${item.position + 1} of ${item.total}${session.revisiting ? " (revisiting)" : ""}`);
+    } else {
+      setText(position, "");
+    }
+    const answered = key !== null && session.values.get(key) != null;
+    const started = item && !item.error && !answered && item.initial?.annotations?.length;
+    const notes = [];
+    if (item?.notice) notes.push(item.notice);
+    if (started) {
+      const n = item.initial.annotations.length;
+      const what = adjusting ? "from the label being adjusted" : "pre-annotated";
+      notes.push(`${n} box${n === 1 ? "" : "es"} ${what}: Enter accepts; edit, Delete or draw to change.`);
+    }
+    notice.hidden = notes.length === 0;
+    setText(notice, notes.join(" "));
+    for (const b of classButtons) b.disabled = !item || Boolean(item.error);
+    edited();
+    showProgress();
+    showStatus();
+  }
+
+  // After any edit or selection change: redraw, and say what is selected.
+  function edited() {
+    stage.requestDraw();
+    classButtons.forEach((b, index) => {
+      const sel = editor?.boxes[editor.selected];
+      const chosen = sel ? sel.class_id === index : currentClass === index;
+      b.classList.toggle("nbl-chosen", chosen);
+      b.setAttribute("aria-pressed", chosen ? "true" : "false");
+    });
+    if (!editor) {
+      setText(info, "");
+      root.dataset.boxes = "[]";
+      return;
+    }
+    const n = editor.boxes.length;
+    const sel = editor.boxes[editor.selected];
+    const what = sel
+      ? ` · selected: ${labels[sel.class_id]} at ${sel.left}, ${sel.top}, ${sel.width} × ${sel.height} px`
+      : ` · next box: ${labels[currentClass]}`;
+    setText(info, `${n} box${n === 1 ? "" : "es"}${what}`);
+    root.dataset.boxes = JSON.stringify(editor.boxes);
+    root.dataset.selected = String(editor.selected);
+  }
+
+  function doneText() {
+    const p = model.get("progress");
+    return `All done: ${p.labeled} labeled, ${p.skipped} skipped of ${p.total}.`;
+  }
+
+  function showProgress() {
+    const p = model.get("progress");
+    setText(progress, `${p.labeled} labeled · ${p.skipped} skipped · ${p.remaining} left`);
+    root.dataset.labeled = String(p.labeled);
+  }
+
+  function showStatus() {
+    const n = channel.unsaved;
+    setText(status, n ? `${n} unsaved` : "saved");
+    status.classList.toggle("nbl-unsaved", n > 0);
+    root.dataset.unacked = String(n);
+  }
+
+  function flash(text) {
+    notice.hidden = false;
+    setText(notice, text);
+  }
+
+  function release() {
+    const end = session.pos - KEEP_BEHIND;
+    for (; releasedUpTo < end; releasedUpTo += 1) {
+      const item = session.items.get(session.trail[releasedUpTo]);
+      if (item?.bitmap) {
+        item.bitmap.close();
+        item.bitmap = null;
+      }
+    }
+  }
+
+  function refetch(item) {
+    if (fetching.has(item.key)) return;
+    fetching.add(item.key);
+    channel.trySend({ type: "get", keys: [item.key] });
+  }
+
+  // -- acting ---------------------------------------------------------------------------------
+  function act(intent) {
+    const item = session.currentItem;
+    const usable = item && !item.error && editor;
+    switch (intent.type) {
+      case "class":
+        currentClass = intent.index;
+        if (usable) editor.setClass(intent.index);
+        edited();
+        return;
+      case "submit": {
+        if (!usable) return;
+        editor.cancelDrag();
+        const value = {
+          image_size: [{ width: item.original_width, height: item.original_height, depth: item.depth ?? 3 }],
+          annotations: editor.boxes.map((b) => ({ ...b })),
+        };
+        drafts.delete(session.current);
+        record(session.answer(value, uid()));
+        return;
+      }
+      case "skip":
+        if (item) record(session.skip(uid()));
+        return;
+      case "undo": {
+        if (editor?.undo()) {
+          edited();
+          return;
+        }
+        session.exhausted = false;
+        const last = session.answers[session.answers.length - 1];
+        if (last?.kind === "label") drafts.set(last.key, last.value);
+        const msg = session.undo(uid());
+        if (msg) {
+          channel.send(msg);
+          show();
+        } else if (!session.answers.length) {
+          channel.send({ type: "undo", uid: uid(), key: null, target: null });
+        }
+        channel.requestMore();
+        return;
+      }
+      case "redo":
+        if (editor?.redo()) edited();
+        return;
+      case "cycle":
+        if (editor?.cycle(intent.step)) edited();
+        return;
+      case "delete":
+        if (editor?.remove()) edited();
+        return;
+      case "duplicate":
+        if (editor?.duplicate()) edited();
+        return;
+      case "deselect":
+        if (editor) editor.select(-1);
+        edited();
+        return;
+      case "arrow":
+        if (editor && editor.selected >= 0) {
+          editor.nudge(intent.dx, intent.dy);
+          edited();
+        } else if (intent.dx < 0 && intent.dy === 0) act({ type: "back" });
+        else if (intent.dx > 0 && intent.dy === 0) act({ type: "forward" });
+        return;
+      case "fit":
+        stage.fit();
+        return;
+      case "back":
+        if (session.back()) show();
+        return;
+      case "forward":
+        if (session.forward()) show();
+        return;
+      default:
+    }
+  }
+
+  function record(msg) {
+    if (!msg) return;
+    show(); // the next image first: the kernel round trip is not on the critical path
+    channel.send(msg);
+    channel.requestMore();
+  }
+
+  function onKeydown(event) {
+    // A focused button keeps Enter and space for itself; every other key is the widget's.
+    if (event.target !== root && (event.key === "Enter" || event.key === " ")) return;
+    if (stage.handleKey(event)) {
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
+    const intent = boxIntentForKey(event, labels.length);
+    if (!intent) return;
+    // Tab moves between boxes only when there are boxes; otherwise it leaves the widget.
+    if (intent.type === "cycle" && !editor?.boxes.length) return;
+    event.preventDefault();
+    event.stopPropagation();
+    act(intent);
+  }
+
+  function onKeyup(event) {
+    if (stage.handleKeyUp(event)) event.preventDefault();
+  }
+
+  function onPointerDown(event) {
+    if (!(event.target instanceof HTMLButtonElement)) root.focus({ preventScroll: true });
+  }
+
+  root.addEventListener("keydown", onKeydown);
+  root.addEventListener("keyup", onKeyup);
+  root.addEventListener("pointerdown", onPointerDown);
+  channel.follow(session, {
+    show,
+    flash,
+    received: (items) => {
+      for (const item of items) fetching.delete(item.key);
+    },
+    reopened: () => {
+      shownKey = undefined; // its boxes start again from the reopened answer
+    },
+    other: onDetail,
+  });
+  const onProgress = () => showProgress();
+  model.on("change:progress", onProgress);
+
+  show();
+  channel.hello(() => root.clientWidth);
+
+  return () => {
+    channel.destroy();
+    stage.destroy();
+    model.off("change:progress", onProgress);
+    for (const item of session.items.values()) item.bitmap?.close();
+  };
+}
+
+export default { render };

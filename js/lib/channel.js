@@ -1,0 +1,181 @@
+// The browser half of the widget protocol shared by the one-item-at-a-time widgets (see
+// src/nblabel/widgets/item_widget.py): answers go out through the outbox and are re-sent until
+// acknowledged, images arrive as binary buffers and are decoded off the main thread, and the
+// first `hello` tells the kernel the display size and the answers an earlier widget left unsaved.
+// `follow` keeps a widget's LabelSession fed: prefetch, acknowledgements, new auto-labeling
+// rounds, refusals and items the kernel reopens; the widget only draws.
+import { Outbox } from "./outbox.js";
+
+const RESEND_AFTER_MS = 4000;
+const KEEP_AHEAD = 3; // prefetched items kept in place when a new round reorders the queue
+
+/** The page's localStorage, or null where it is unavailable (sandboxed frames). */
+export function storage() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Decode one binary buffer into an ImageBitmap. */
+export function decodeBuffer(view, mime) {
+  const blob = new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)], { type: mime });
+  return createImageBitmap(blob);
+}
+
+/** Decode the images of item payloads in place: `item.bitmap`, or `item.error` when the browser cannot. */
+export async function decodeItems(items, buffers) {
+  await Promise.all(
+    items.map(async (item) => {
+      if (item.buffer === undefined || item.buffer === null) return;
+      try {
+        item.bitmap = await decodeBuffer(buffers[item.buffer], item.mime);
+      } catch (err) {
+        item.error = `the browser could not decode this image (${err?.message ?? err})`;
+      }
+    }),
+  );
+}
+
+export class Channel {
+  /**
+   * @param {object} model  the anywidget model
+   * @param {() => void} onChange  called when the number of unsaved answers may have changed
+   */
+  constructor(model, onChange = () => {}) {
+    this.model = model;
+    this.outbox = new Outbox(model.get("job_id"), storage());
+    this.onChange = onChange;
+    this.windowSize = model.get("window");
+    this.session = null;
+    this.hooks = {};
+    this._requesting = false; // a `hello` or `more` is waiting for its items
+    this._onMsg = null;
+    // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
+    this.leftover = this.outbox.due(performance.now(), -1);
+    this._helloSent = false;
+    this._timer = setInterval(() => {
+      for (const msg of this.outbox.due(performance.now(), RESEND_AFTER_MS)) this.trySend(msg, this.outbox.buffersOf(msg.uid));
+    }, 1000);
+  }
+
+  /** Send without keeping: a dead kernel's comm may refuse; the caller does not need it back. */
+  trySend(msg, buffers = null) {
+    try {
+      if (buffers) this.model.send(msg, undefined, buffers);
+      else this.model.send(msg);
+    } catch (err) {
+      console.warn("nblabel: could not send, will retry", err);
+    }
+  }
+
+  /**
+   * Send an answer and keep it until the kernel acknowledges it. Binary `buffers` (a mask) are
+   * re-sent with it while the page lives; only text answers survive a reload.
+   */
+  send(msg, buffers = null) {
+    this.outbox.add(msg, performance.now(), buffers);
+    this.trySend(msg, buffers);
+    this.onChange();
+  }
+
+  ack(uids) {
+    const hit = this.outbox.ack(uids);
+    this.onChange();
+    return hit;
+  }
+
+  get unsaved() {
+    return this.outbox.size;
+  }
+
+  /**
+   * Feed `session` from the kernel's messages and call the widget back to draw.
+   * @param {import("./session.js").LabelSession} session
+   * @param {object} hooks
+   * @param {() => void} hooks.show  redraw: items arrived, a new round, an item reopened
+   * @param {(text: string) => void} hooks.flash  show a problem to the person
+   * @param {(items: object[]) => void} [hooks.received]  items arrived, decoded, not yet in the session
+   * @param {(key: string) => void} [hooks.reopened]  the kernel took back an earlier answer of `key`
+   * @param {(msg: object, buffers: DataView[]) => void} [hooks.other]  the widget's own messages
+   */
+  follow(session, hooks) {
+    this.session = session;
+    this.hooks = hooks;
+    this._onMsg = (msg, buffers) => {
+      this._receive(msg, buffers);
+    };
+    this.model.on("msg:custom", this._onMsg);
+  }
+
+  /** Ask for items up to the prefetch window, unless a request is out or nothing is left. */
+  requestMore() {
+    const session = this.session;
+    if (this._requesting || session.exhausted || session.ahead >= this.windowSize) return;
+    this._requesting = true;
+    this.trySend({
+      type: "more",
+      count: this.windowSize - session.ahead,
+      exclude: session.exclude(this.outbox.keys()),
+    });
+  }
+
+  async _receive(msg, buffers) {
+    const { session, hooks, model } = this;
+    if (msg.type === "items") {
+      await Promise.all([decodeItems(msg.items, buffers), hooks.received?.(msg.items, buffers)]);
+      if (msg.reply) this._requesting = false;
+      session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
+      if (msg.progress) model.set("progress", msg.progress);
+      hooks.show();
+      this.requestMore();
+    } else if (msg.type === "ack") {
+      if (msg.progress) model.set("progress", msg.progress);
+      this.ack(msg.uids);
+    } else if (msg.type === "proposals") {
+      session.newRound(msg, KEEP_AHEAD);
+      if (msg.progress) model.set("progress", msg.progress);
+      hooks.show();
+      this.requestMore();
+    } else if (msg.type === "store-error") {
+      // The kernel could not write the answer (disk full, read-only store): it stays unsaved
+      // here and is re-sent until it is stored.
+      hooks.flash(`Could not save answers yet: ${msg.reason}. They are kept and retried.`);
+    } else if (msg.type === "rejected") {
+      this.ack([msg.uid]);
+      hooks.flash(`Not saved: ${msg.reason}`);
+    } else if (msg.type === "goto") {
+      // The kernel undid an answer from an earlier session: show that item again.
+      await Promise.all([decodeItems(msg.items, buffers), hooks.received?.(msg.items, buffers)]);
+      session.reopen(msg.key, msg.items);
+      hooks.reopened?.(msg.key);
+      hooks.show();
+    } else {
+      hooks.other?.(msg, buffers);
+    }
+  }
+
+  /**
+   * Say hello once the widget is laid out (the next frame), with images wanted at `width()` CSS
+   * pixels wide and 60% of the window high, in device pixels. The reply is the first items.
+   */
+  hello(width) {
+    this._requesting = true;
+    const go = () => {
+      if (this._helloSent) return;
+      this._helloSent = true;
+      const scale = globalThis.devicePixelRatio || 1;
+      const w = Math.max(320, Math.round((width() || 800) * scale));
+      const hgt = Math.max(240, Math.round((globalThis.innerHeight || 800) * 0.6 * scale));
+      this.trySend({ type: "hello", width: Math.min(w, 1600), height: Math.min(hgt, 1200), resend: this.leftover });
+    };
+    requestAnimationFrame(go);
+    setTimeout(go, 200); // a hidden tab runs no animation frames
+  }
+
+  destroy() {
+    clearInterval(this._timer);
+    if (this._onMsg) this.model.off("msg:custom", this._onMsg);
+  }
+}

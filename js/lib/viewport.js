@@ -1,0 +1,463 @@
+// A zoomable, pannable image stage that any drawing tool (boxes, masks, overlays) sits on.
+//
+// `Viewport` is the pure geometry: where the original image lies on the screen, and the
+// transforms between screen (CSS pixels of the stage) and original image pixels. It has no DOM,
+// so it is tested with `node --test`. `Stage` is the DOM half: two canvases (the image, and an
+// overlay the tool draws on), a zoom indicator, wheel and key zoom around the pointer, pan with
+// space-drag or the middle button, `f` to fit. Tools only ever see original image pixels.
+//
+// Large images: the stage first draws the downscaled preview the kernel sent, then, when the
+// zoom shows more screen pixels than the preview has, asks for a sharper crop of the visible
+// region (`onDetail`) and draws it over the preview once it arrives.
+import { h, setText } from "./dom.js";
+
+const MAX_ZOOM = 32; // original pixels are at most this many CSS pixels wide
+const DETAIL_MARGIN = 1.25; // ask for detail when the preview is this much coarser than the screen
+const DETAIL_DELAY_MS = 120; // wait for wheel/pan to settle before asking for detail
+const WHEEL_STEP = 1.0015; // zoom factor per wheel delta pixel
+
+export class Viewport {
+  /**
+   * @param {number} imageWidth   original image width (pixels)
+   * @param {number} imageHeight  original image height
+   * @param {number} viewWidth    stage width (CSS pixels)
+   * @param {number} viewHeight   stage height
+   */
+  constructor(imageWidth, imageHeight, viewWidth, viewHeight) {
+    this.imageWidth = Math.max(1, imageWidth);
+    this.imageHeight = Math.max(1, imageHeight);
+    this.viewWidth = Math.max(1, viewWidth);
+    this.viewHeight = Math.max(1, viewHeight);
+    this.scale = 1; // CSS pixels per original pixel
+    this.x = 0; // screen position of the image's top-left corner
+    this.y = 0;
+    this.fitted = true;
+    this.fit();
+  }
+
+  /** The scale at which the whole image fits the stage. */
+  get fitScale() {
+    return Math.min(this.viewWidth / this.imageWidth, this.viewHeight / this.imageHeight);
+  }
+
+  get minScale() {
+    return Math.min(this.fitScale * 0.5, 1);
+  }
+
+  get maxScale() {
+    return Math.max(MAX_ZOOM, this.fitScale);
+  }
+
+  /** Show the whole image, centred. */
+  fit() {
+    this.scale = this.fitScale;
+    this.x = (this.viewWidth - this.imageWidth * this.scale) / 2;
+    this.y = (this.viewHeight - this.imageHeight * this.scale) / 2;
+    this.fitted = true;
+  }
+
+  /** The stage changed size: a fitted view stays fitted, otherwise the centre stays put. */
+  resize(viewWidth, viewHeight) {
+    const centre = this.toImage(this.viewWidth / 2, this.viewHeight / 2);
+    this.viewWidth = Math.max(1, viewWidth);
+    this.viewHeight = Math.max(1, viewHeight);
+    if (this.fitted) {
+      this.fit();
+      return;
+    }
+    this.x = this.viewWidth / 2 - centre.x * this.scale;
+    this.y = this.viewHeight / 2 - centre.y * this.scale;
+    this._constrain();
+  }
+
+  /** Multiply the zoom by `factor`, keeping the image point under screen (sx, sy) in place. */
+  zoomAt(factor, sx, sy) {
+    const scale = Math.min(this.maxScale, Math.max(this.minScale, this.scale * factor));
+    if (scale === this.scale) return false;
+    const point = this.toImage(sx, sy);
+    this.scale = scale;
+    this.x = sx - point.x * scale;
+    this.y = sy - point.y * scale;
+    this.fitted = false;
+    this._constrain();
+    return true;
+  }
+
+  /** Zoom to an absolute scale around the stage centre. */
+  zoomTo(scale) {
+    return this.zoomAt(scale / this.scale, this.viewWidth / 2, this.viewHeight / 2);
+  }
+
+  /** Move the image by (dx, dy) CSS pixels. */
+  panBy(dx, dy) {
+    const before = [this.x, this.y];
+    this.x += dx;
+    this.y += dy;
+    this._constrain();
+    if (this.x === before[0] && this.y === before[1]) return false;
+    this.fitted = false;
+    return true;
+  }
+
+  // Keep the image on the stage: a larger-than-stage image cannot be pulled away from an edge,
+  // a smaller one can move around inside the stage but not leave it.
+  _constrain() {
+    const w = this.imageWidth * this.scale;
+    const hgt = this.imageHeight * this.scale;
+    this.x = clamp(this.x, Math.min(0, this.viewWidth - w), Math.max(0, this.viewWidth - w));
+    this.y = clamp(this.y, Math.min(0, this.viewHeight - hgt), Math.max(0, this.viewHeight - hgt));
+  }
+
+  /** Screen (CSS pixels, stage-relative) to original image pixels (fractional, unclamped). */
+  toImage(sx, sy) {
+    return { x: (sx - this.x) / this.scale, y: (sy - this.y) / this.scale };
+  }
+
+  /** Original image pixels to screen. */
+  toScreen(ix, iy) {
+    return { x: ix * this.scale + this.x, y: iy * this.scale + this.y };
+  }
+
+  /** A point clamped to the image, in original pixels. */
+  clampToImage(p) {
+    return { x: clamp(p.x, 0, this.imageWidth), y: clamp(p.y, 0, this.imageHeight) };
+  }
+
+  /** The part of the image on screen, in original pixels (integers, inside the image). */
+  visibleRect() {
+    const a = this.clampToImage(this.toImage(0, 0));
+    const b = this.clampToImage(this.toImage(this.viewWidth, this.viewHeight));
+    const left = Math.floor(a.x);
+    const top = Math.floor(a.y);
+    return { left, top, width: Math.ceil(b.x) - left, height: Math.ceil(b.y) - top };
+  }
+
+  /** Zoom in percent of original pixels (100: one image pixel per CSS pixel). */
+  get percent() {
+    return Math.round(this.scale * 100);
+  }
+
+  /**
+   * True when a preview `previewWidth` pixels wide is visibly coarser than the screen at this
+   * zoom (with `dpr` device pixels per CSS pixel), so a sharper crop is worth fetching.
+   */
+  wantsDetail(previewWidth, dpr = 1) {
+    const screenPerImage = this.scale * dpr;
+    const previewPerImage = previewWidth / this.imageWidth;
+    return previewPerImage < 1 && screenPerImage > previewPerImage * DETAIL_MARGIN;
+  }
+
+  /** The size (device pixels) to fetch a crop `rect` at: the screen's, never above original. */
+  detailSize(rect, dpr = 1) {
+    const f = Math.min(1, this.scale * dpr);
+    return { width: Math.max(1, Math.round(rect.width * f)), height: Math.max(1, Math.round(rect.height * f)) };
+  }
+}
+
+export function clamp(v, lo, hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * The DOM stage. A tool is an object with any of:
+ *   cursor: CSS cursor over the image;
+ *   down(point, event) -> true when the tool takes the drag; move(point, event); up(point, event);
+ *   draw(ctx, stage): paint the overlay (ctx is in CSS pixels of the stage; use stage.viewport).
+ * `point` is in original image pixels (fractional, not clamped).
+ */
+export class Stage {
+  /**
+   * @param {{onDetail?: (rect, size) => void, onChange?: () => void, maxHeight?: () => number}} options
+   *   onDetail: asked for a sharper crop of `rect` (original pixels) at `size` (output pixels);
+   *   onChange: the view moved (zoom or pan).
+   */
+  constructor({ onDetail = null, onChange = null, maxHeight = null } = {}) {
+    this.onDetail = onDetail;
+    this.onChange = onChange;
+    this.maxHeight = maxHeight ?? (() => Math.max(240, (globalThis.innerHeight || 800) * 0.6));
+    this.tool = null;
+    this.viewport = null;
+    this.image = null; // {bitmap, width, height}: preview bitmap + original size
+    this.detail = null; // {bitmap, rect}
+    this.pointer = null; // last pointer position over the stage, original pixels
+    this.spaceDown = false;
+    this.panning = null; // {x, y, id} during a pan drag
+    this.dragging = false; // the tool holds a drag
+    this._frame = 0;
+    this._imageDirty = true;
+    this._detailTimer = 0;
+    this._detailAsked = "";
+
+    this.imageCanvas = h("canvas", { class: "nbl-vp-image", "data-testid": "nbl-vp-image" });
+    this.overlay = h("canvas", { class: "nbl-vp-overlay", "data-testid": "nbl-vp-overlay" });
+    this.indicator = h("div", { class: "nbl-vp-zoom", "data-testid": "nbl-zoom", "aria-live": "polite" });
+    this.el = h("div", { class: "nbl-viewport", "data-testid": "nbl-viewport" }, [
+      this.imageCanvas,
+      this.overlay,
+      this.indicator,
+    ]);
+
+    this._onPointerDown = (e) => this._pointerDown(e);
+    this._onPointerMove = (e) => this._pointerMove(e);
+    this._onPointerUp = (e) => this._pointerUp(e);
+    this._onWheel = (e) => this._wheel(e);
+    this._onLeave = () => {
+      if (!this.dragging) {
+        this.pointer = null;
+        this.requestDraw();
+      }
+    };
+    this.overlay.addEventListener("pointerdown", this._onPointerDown);
+    this.overlay.addEventListener("pointermove", this._onPointerMove);
+    this.overlay.addEventListener("pointerup", this._onPointerUp);
+    this.overlay.addEventListener("pointercancel", this._onPointerUp);
+    this.overlay.addEventListener("pointerleave", this._onLeave);
+    this.overlay.addEventListener("wheel", this._onWheel, { passive: false });
+    this.overlay.addEventListener("auxclick", (e) => e.preventDefault());
+    this._resizeObserver = globalThis.ResizeObserver ? new ResizeObserver(() => this.layout()) : null;
+    this._resizeObserver?.observe(this.el);
+  }
+
+  /** Show an image: `bitmap` is the preview, `width`/`height` the original size. Fits it. */
+  setImage(image) {
+    this.image = image;
+    this.detail = null;
+    this._detailAsked = "";
+    this.viewport = null;
+    this.layout();
+  }
+
+  /** A sharper crop arrived: `rect` in original pixels. Ignored if it is not the last one asked. */
+  setDetail(rect, bitmap) {
+    if (!this.image || rectKey(rect) !== this._detailAsked) {
+      bitmap?.close?.();
+      return;
+    }
+    this.detail?.bitmap?.close?.();
+    this.detail = { rect, bitmap };
+    this._imageDirty = true;
+    this._schedule();
+  }
+
+  /** Size the stage to its container width and the image's aspect ratio, and redraw. */
+  layout() {
+    if (!this.image) return;
+    const width = Math.max(1, this.el.clientWidth || 800);
+    const height = Math.round(
+      Math.max(200, Math.min(this.maxHeight(), (width * this.image.height) / this.image.width)),
+    );
+    if (this.el.style.height !== `${height}px`) this.el.style.height = `${height}px`;
+    const dpr = globalThis.devicePixelRatio || 1;
+    for (const canvas of [this.imageCanvas, this.overlay]) {
+      const w = Math.round(width * dpr);
+      const hh = Math.round(height * dpr);
+      if (canvas.width !== w) canvas.width = w;
+      if (canvas.height !== hh) canvas.height = hh;
+    }
+    if (!this.viewport) this.viewport = new Viewport(this.image.width, this.image.height, width, height);
+    else this.viewport.resize(width, height);
+    this._changed();
+  }
+
+  fit() {
+    if (!this.viewport) return;
+    this.viewport.fit();
+    this._changed();
+  }
+
+  zoomBy(factor, sx, sy) {
+    if (!this.viewport) return;
+    const vp = this.viewport;
+    if (vp.zoomAt(factor, sx ?? vp.viewWidth / 2, sy ?? vp.viewHeight / 2)) this._changed();
+  }
+
+  /** Screen point of a pointer event, stage-relative CSS pixels. */
+  screenPoint(event) {
+    const r = this.overlay.getBoundingClientRect();
+    return { x: event.clientX - r.left, y: event.clientY - r.top };
+  }
+
+  /** Redraw the overlay (the tool's drawing) at the next frame. */
+  requestDraw() {
+    this._schedule();
+  }
+
+  /** Handle a keydown from the widget root; returns true when the stage used it. */
+  handleKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || !this.viewport) return false;
+    const around = this.pointer ? this.viewport.toScreen(this.pointer.x, this.pointer.y) : {};
+    switch (event.key) {
+      case "+":
+      case "=":
+        this.zoomBy(1.25, around.x, around.y);
+        return true;
+      case "-":
+      case "_":
+        this.zoomBy(0.8, around.x, around.y);
+        return true;
+      case "f":
+      case "F":
+        this.fit();
+        return true;
+      case " ":
+        this.spaceDown = true;
+        this.overlay.style.cursor = "grab";
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  handleKeyUp(event) {
+    if (event.key === " ") {
+      this.spaceDown = false;
+      this._cursor();
+      return true;
+    }
+    return false;
+  }
+
+  destroy() {
+    cancelAnimationFrame(this._frame);
+    clearTimeout(this._detailTimer);
+    this._resizeObserver?.disconnect();
+    this.detail?.bitmap?.close?.();
+  }
+
+  // -- internals ------------------------------------------------------------------------------
+  _changed() {
+    this._imageDirty = true;
+    this._schedule();
+    this._askDetail();
+    this.onChange?.();
+  }
+
+  _schedule() {
+    if (this._frame) return;
+    this._frame = requestAnimationFrame(() => {
+      this._frame = 0;
+      this.paint();
+    });
+  }
+
+  /** Paint now (normally called from an animation frame). */
+  paint() {
+    if (!this.viewport || !this.image) return;
+    const dpr = globalThis.devicePixelRatio || 1;
+    const vp = this.viewport;
+    if (this._imageDirty) {
+      this._imageDirty = false;
+      const ctx = this.imageCanvas.getContext("2d");
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, vp.viewWidth, vp.viewHeight);
+      ctx.imageSmoothingEnabled = vp.scale < 4; // past 400% show the pixels as they are
+      const { bitmap, width, height } = this.image;
+      if (bitmap) ctx.drawImage(bitmap, vp.x, vp.y, width * vp.scale, height * vp.scale);
+      if (this.detail) {
+        const { rect } = this.detail;
+        const p = vp.toScreen(rect.left, rect.top);
+        ctx.drawImage(this.detail.bitmap, p.x, p.y, rect.width * vp.scale, rect.height * vp.scale);
+      }
+      setText(this.indicator, `${vp.percent}%`);
+      this.indicator.title = "Zoom: wheel or +/- · pan: space-drag or middle button · f fits";
+    }
+    const ctx = this.overlay.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, vp.viewWidth, vp.viewHeight);
+    this.tool?.draw?.(ctx, this);
+  }
+
+  _askDetail() {
+    clearTimeout(this._detailTimer);
+    if (!this.onDetail || !this.image?.bitmap) return;
+    this._detailTimer = setTimeout(() => {
+      const vp = this.viewport;
+      const dpr = globalThis.devicePixelRatio || 1;
+      if (!vp || !vp.wantsDetail(this.image.bitmap.width, dpr)) {
+        return;
+      }
+      const rect = vp.visibleRect();
+      if (rect.width < 1 || rect.height < 1) return;
+      const key = rectKey(rect);
+      if (key === this._detailAsked) return;
+      this._detailAsked = key;
+      this.onDetail(rect, vp.detailSize(rect, dpr));
+    }, DETAIL_DELAY_MS);
+  }
+
+  _cursor() {
+    this.overlay.style.cursor = this.panning ? "grabbing" : this.spaceDown ? "grab" : this.tool?.cursor ?? "default";
+  }
+
+  _imagePoint(event) {
+    const s = this.screenPoint(event);
+    return this.viewport.toImage(s.x, s.y);
+  }
+
+  _pointerDown(event) {
+    if (!this.viewport) return;
+    if (event.button === 1 || (event.button === 0 && this.spaceDown)) {
+      event.preventDefault();
+      this.panning = { x: event.clientX, y: event.clientY, id: event.pointerId };
+      this.overlay.setPointerCapture?.(event.pointerId);
+      this._cursor();
+      return;
+    }
+    if (event.button !== 0) return;
+    const point = this._imagePoint(event);
+    this.pointer = point;
+    if (this.tool?.down?.(point, event)) {
+      this.dragging = true;
+      this.overlay.setPointerCapture?.(event.pointerId);
+      event.preventDefault();
+    }
+    this.requestDraw();
+  }
+
+  _pointerMove(event) {
+    if (!this.viewport) return;
+    if (this.panning) {
+      const dx = event.clientX - this.panning.x;
+      const dy = event.clientY - this.panning.y;
+      this.panning.x = event.clientX;
+      this.panning.y = event.clientY;
+      if (this.viewport.panBy(dx, dy)) this._changed();
+      return;
+    }
+    const point = this._imagePoint(event);
+    this.pointer = point;
+    if (this.dragging) this.tool?.move?.(point, event);
+    else this.tool?.hover?.(point, event);
+    this.requestDraw();
+  }
+
+  _pointerUp(event) {
+    if (this.panning) {
+      this.panning = null;
+      this.overlay.releasePointerCapture?.(event.pointerId);
+      this._cursor();
+      return;
+    }
+    if (!this.dragging) return;
+    this.dragging = false;
+    this.overlay.releasePointerCapture?.(event.pointerId);
+    this.tool?.up?.(this._imagePoint(event), event);
+    this.requestDraw();
+  }
+
+  _wheel(event) {
+    if (!this.viewport) return;
+    // The wheel zooms once the widget has focus (or with Ctrl); otherwise it scrolls the notebook.
+    const root = this.el.closest("[tabindex]");
+    const focused = root && (root === document.activeElement || root.contains(document.activeElement));
+    if (!focused && !event.ctrlKey) return;
+    event.preventDefault();
+    const delta = event.deltaMode === 1 ? event.deltaY * 16 : event.deltaY;
+    const s = this.screenPoint(event);
+    this.zoomBy(WHEEL_STEP ** -clamp(delta, -300, 300), s.x, s.y);
+  }
+}
+
+function rectKey(rect) {
+  return `${rect.left},${rect.top},${rect.width},${rect.height}`;
+}

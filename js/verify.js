@@ -1,0 +1,277 @@
+// nblabel label-verification widget: an earlier label shown over its image, a verdict per key.
+//
+// Boxes under review are drawn on the zoomable stage (lib/viewport.js, lib/box_paint.js), a mask
+// as a coloured overlay (lib/mask_layer.js); a class label is shown by name. Keys 1, 2, ... record
+// a verdict with the comment typed so far and
+// show the next image at once; the comment box keeps its keys to itself while it has focus.
+import { paintBoxes } from "./lib/box_paint.js";
+import { Channel, decodeBuffer } from "./lib/channel.js";
+import { h, setText } from "./lib/dom.js";
+import { uid } from "./lib/ids.js";
+import { classKey, intentForKey } from "./lib/keys.js";
+import { inflate } from "./lib/mask.js";
+import { MaskLayer } from "./lib/mask_layer.js";
+import { LabelSession } from "./lib/session.js";
+import { Stage } from "./lib/viewport.js";
+
+function render({ model, el }) {
+  const verdicts = model.get("labels");
+  const session = new LabelSession();
+  const channel = new Channel(model, () => showStatus());
+  let shownKey;
+  let layer = null; // the mask under review, coloured
+
+  const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
+  const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
+  const status = h("span", { class: "nbl-status", "data-testid": "nbl-status", role: "status" });
+  const header = h("div", { class: "nbl-header" }, [
+    h("span", { class: "nbl-title", text: model.get("title") }),
+    position,
+    progress,
+    status,
+  ]);
+  const stage = new Stage({
+    onDetail: (rect, size) => {
+      if (shownKey) channel.trySend({ type: "detail", key: shownKey, rect, width: size.width, height: size.height });
+    },
+    onChange: () => {
+      const vp = stage.viewport;
+      root.dataset.view = JSON.stringify({ scale: vp.scale, x: vp.x, y: vp.y });
+      root.dataset.zoom = String(vp.percent);
+    },
+  });
+  stage.tool = {
+    cursor: "default",
+    draw(ctx, st) {
+      const shown = session.currentItem?.shown;
+      if (shown?.boxes) paintBoxes(ctx, st.viewport, shown.boxes, shown.classes ?? {});
+      layer?.draw(ctx, st.viewport, 0.5);
+    },
+  };
+  const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
+  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const under = h("div", { class: "nbl-under-review", "data-testid": "nbl-under-review" });
+  const comment = h("textarea", {
+    class: "nbl-comment",
+    "data-testid": "nbl-comment",
+    rows: "2",
+    maxlength: "2000",
+    placeholder: "Optional comment (c to type, Esc to leave)",
+    "aria-label": "comment",
+  });
+  const buttons = verdicts.map((label, index) =>
+    h(
+      "button",
+      {
+        class: "nbl-class",
+        type: "button",
+        "data-testid": `nbl-verdict-${index}`,
+        title: `${label} (key ${classKey(index)})`,
+        onclick: () => act({ type: "class", index }),
+      },
+      [h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
+    ),
+  );
+  const action = (name, label, hint, intent) =>
+    h("button", { class: `nbl-action nbl-${name}`, type: "button", "data-testid": `nbl-${name}`, title: hint, text: label, onclick: () => act(intent) });
+  const root = h(
+    "div",
+    { class: "nblabel nbl-verify", tabindex: "0", "data-testid": "nbl-root", "data-lm-suppress-shortcuts": "true" },
+    [
+      header,
+      under,
+      h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]),
+      comment,
+      h("div", { class: "nbl-classes" }, buttons),
+      h("div", { class: "nbl-actions" }, [
+        action("back", "← Back", "Previous image (←)", { type: "back" }),
+        action("forward", "Forward →", "Next image (→)", { type: "forward" }),
+        action("undo", "Undo", "Undo the last verdict (z or Backspace)", { type: "undo" }),
+        action("skip", "Skip", "Skip this image (s)", { type: "skip" }),
+      ]),
+      h("div", {
+        class: "nbl-help",
+        text: "Keys: 1–9 verdict · c comment · s skip · z undo · ← → revisit · wheel or +/- zoom · space-drag pan · f fit",
+      }),
+    ],
+  );
+  el.append(root);
+
+  async function onDetail(msg, buffers) {
+    if (msg.type === "detail" && msg.key === shownKey) stage.setDetail(msg.rect, await decodeBuffer(buffers[0], msg.mime));
+  }
+
+  // A mask under review arrives zlib-compressed in a binary buffer.
+  async function unpackMasks(items, buffers) {
+    await Promise.all(
+      items.map(async (item) => {
+        const m = item.shown?.mask;
+        if (m?.data?.buffer === undefined) return;
+        try {
+          item.shownMask = await inflate(buffers[m.data.buffer], m.width, m.height);
+        } catch (err) {
+          item.notice = `could not read the mask: ${err?.message ?? err}`;
+        }
+        delete m.data;
+      }),
+    );
+  }
+
+  function flash(text) {
+    problem.hidden = false;
+    setText(problem, text);
+  }
+
+  function show() {
+    const key = session.current;
+    const item = session.currentItem;
+    const value = key === null ? null : session.values.get(key);
+    if (key !== shownKey) {
+      shownKey = key;
+      comment.value = value?.comment ?? "";
+      layer?.destroy();
+      layer = null;
+      if (item?.shownMask && !item.error) {
+        layer = new MaskLayer(item.shown.mask.width, item.shown.mask.height, item.shown.colors);
+        layer.update(item.shownMask);
+      }
+      stage.setImage(item && !item.error && item.bitmap ? { bitmap: item.bitmap, width: item.original_width, height: item.original_height } : null);
+    }
+    stage.el.hidden = true;
+    problem.hidden = true;
+    message.hidden = true;
+    if (!item) {
+      message.hidden = false;
+      setText(message, session.exhausted ? "All done." : "Loading the next images…");
+      root.dataset.state = session.exhausted ? "done" : "loading";
+    } else if (item.error) {
+      problem.hidden = false;
+      setText(problem, `Cannot show this image: ${item.error}. Press s to skip it.`);
+      root.dataset.state = "error";
+    } else {
+      stage.el.hidden = false;
+      stage.layout();
+      root.dataset.state = "item";
+    }
+    const shown = item?.shown;
+    let text = "";
+    if (shown?.missing) text = "This image has no label to verify.";
+    else if (shown?.boxes) text = `${shown.boxes.length} box${shown.boxes.length === 1 ? "" : "es"} to verify`;
+    else if (shown?.class_name !== undefined) text = `Label: ${shown.class_name}`;
+    else if (shown?.mask) text = `Mask to verify: ${shown.present.length ? shown.present.join(", ") : "all background"}`;
+    if (item?.notice) text = `${text} ${item.notice}`.trim();
+    setText(under, text);
+    root.dataset.itemKey = item ? item.key : "";
+    setText(position, item ? `Image ${item.position + 1} of ${item.total}${session.revisiting ? " (revisiting)" : ""}` : "");
+    buttons.forEach((b, index) => {
+      const chosen = value?.verdict === verdicts[index];
+      b.classList.toggle("nbl-chosen", chosen);
+      b.setAttribute("aria-pressed", chosen ? "true" : "false");
+      b.disabled = !item || Boolean(item.error);
+    });
+    stage.requestDraw();
+    showProgress();
+    showStatus();
+  }
+
+  function showProgress() {
+    const p = model.get("progress");
+    setText(progress, `${p.labeled} verified · ${p.skipped} skipped · ${p.remaining} left`);
+  }
+
+  function showStatus() {
+    const n = channel.unsaved;
+    setText(status, n ? `${n} unsaved` : "saved");
+    status.classList.toggle("nbl-unsaved", n > 0);
+    root.dataset.unacked = String(n);
+  }
+
+  function act(intent) {
+    const item = session.currentItem;
+    switch (intent.type) {
+      case "class":
+        if (!item || item.error) return;
+        record(session.answer({ verdict: verdicts[intent.index], comment: comment.value.trim() }, uid()));
+        return;
+      case "skip":
+        if (item) record(session.skip(uid()));
+        return;
+      case "undo": {
+        session.exhausted = false;
+        const msg = session.undo(uid());
+        if (msg) {
+          channel.send(msg);
+          show();
+        } else if (!session.answers.length) channel.send({ type: "undo", uid: uid(), key: null, target: null });
+        channel.requestMore();
+        return;
+      }
+      case "back":
+        if (session.back()) show();
+        return;
+      case "forward":
+        if (session.forward()) show();
+        return;
+      default:
+    }
+  }
+
+  function record(msg) {
+    if (!msg) return;
+    show();
+    channel.send(msg);
+    channel.requestMore();
+  }
+
+  function onKeydown(event) {
+    if (event.target === comment) {
+      // Typing a comment: every key is the comment's, Escape hands the keys back to the widget.
+      event.stopPropagation();
+      if (event.key === "Escape") {
+        event.preventDefault();
+        root.focus({ preventScroll: true });
+      }
+      return;
+    }
+    if (event.target !== root && (event.key === "Enter" || event.key === " ")) return;
+    if (stage.handleKey(event)) {
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
+    if (event.key === "c" && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      event.stopPropagation();
+      comment.focus();
+      return;
+    }
+    const intent = intentForKey(event, verdicts.length);
+    if (!intent || intent.type === "submit" || intent.type === "help") return;
+    event.preventDefault();
+    event.stopPropagation();
+    act(intent);
+  }
+
+  function onPointerDown(event) {
+    if (!(event.target instanceof HTMLButtonElement) && event.target !== comment) root.focus({ preventScroll: true });
+  }
+
+  root.addEventListener("keydown", onKeydown);
+  root.addEventListener("keyup", (event) => stage.handleKeyUp(event));
+  root.addEventListener("pointerdown", onPointerDown);
+  channel.follow(session, { show, flash, received: unpackMasks, other: onDetail });
+  const onProgress = () => showProgress();
+  model.on("change:progress", onProgress);
+  show();
+  channel.hello(() => root.clientWidth);
+
+  return () => {
+    channel.destroy();
+    stage.destroy();
+    layer?.destroy();
+    model.off("change:progress", onProgress);
+    for (const item of session.items.values()) item.bitmap?.close();
+  };
+}
+
+export default { render };

@@ -1,0 +1,311 @@
+"""Bounding boxes in the formats detection tools train on: COCO JSON, YOLO text files, Pascal VOC XML.
+
+They read an augmented manifest DataFrame (``job.to_dataframe()`` or any Ground Truth
+``groundtruth/object-detection`` output) and write:
+
+- :func:`to_coco`: one COCO ``instances`` JSON (``images``, ``annotations`` with
+  ``bbox: [x, y, width, height]``, ``categories``), to a local path or ``s3://`` URI;
+- :func:`to_yolo`: a folder with one ``<image stem>.txt`` per image (``class cx cy w h``,
+  normalised to the image size) and ``classes.txt``;
+- :func:`to_voc`: a folder with one ``<image stem>.xml`` per image (1-based, inclusive pixel
+  corners, as the Pascal VOC devkit counts).
+
+:func:`from_coco` reads COCO JSON into a manifest DataFrame with the boxes as a GT label
+attribute, so COCO data can be adjusted (``BoundingBox(labels, adjust=attribute)``) or verified,
+and written back with :func:`to_coco` without losing a box. Category ids are kept when they are
+``1..n`` (COCO's usual numbering); other ids are renumbered in id order, names kept.
+
+Folders are written whole or not at all: into a hidden staging folder moved into place at the
+end. Images without a label are left out; images labeled "nothing here" get an empty file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+
+from nblabel.exports.folder import image_stem, write_folder
+from nblabel.io import open_writer
+from nblabel.manifest import is_missing
+
+__all__ = ["box_labels", "from_coco", "to_coco", "to_voc", "to_yolo"]
+
+_TYPE = "groundtruth/object-detection"
+
+
+def _parse(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _rows(df: pd.DataFrame, attribute: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """(row, source-ref, GT box label) for each row with a box label."""
+    if attribute not in df.columns:
+        raise ValueError(f"the DataFrame has no label attribute {attribute!r}; columns: {list(df.columns)}")
+    if "source-ref" not in df.columns:
+        raise ValueError("box exports need a 'source-ref' column naming each image")
+    for row, (ref, label) in enumerate(zip(df["source-ref"], df[attribute], strict=True)):
+        if label is None or is_missing(label):
+            continue
+        label = _parse(label)
+        if not isinstance(label, dict) or "annotations" not in label or "image_size" not in label:
+            raise ValueError(f"row {row} ({ref}): {attribute!r} is not a Ground Truth bounding-box label")
+        yield row, str(ref), label
+
+
+def box_labels(df: pd.DataFrame, attribute: str) -> list[str]:
+    """Class names by class id, from the rows' ``class-map`` metadata.
+
+    Ids no row names get ``class_<id>``, so the list always covers every id used.
+
+    Raises
+    ------
+    ValueError
+        Two rows give one class id different names.
+    """
+    names: dict[int, str] = {}
+    meta_col = f"{attribute}-metadata"
+    top = -1
+    for row, _ref, label in _rows(df, attribute):
+        meta = _parse(df[meta_col].iloc[row]) if meta_col in df.columns else None
+        class_map = meta.get("class-map") if isinstance(meta, dict) else None
+        for key, name in (class_map or {}).items():
+            class_id = int(key)
+            if names.setdefault(class_id, str(name)) != str(name):
+                raise ValueError(
+                    f"row {row}: class id {class_id} is {name!r} here but {names[class_id]!r} in an earlier row"
+                )
+        for box in label["annotations"]:
+            top = max(top, int(box["class_id"]))
+    top = max([top, *names])
+    return [names.get(i, f"class_{i}") for i in range(top + 1)]
+
+
+def _size(label: dict[str, Any]) -> tuple[int, int, int]:
+    size = label["image_size"][0]
+    return int(size["width"]), int(size["height"]), int(size.get("depth", 3))
+
+
+def to_coco(
+    df: pd.DataFrame,
+    attribute: str,
+    location: str | os.PathLike[str] | None = None,
+    *,
+    labels: Sequence[str] | None = None,
+    client: Any = None,
+) -> dict[str, Any]:
+    """COCO ``instances`` JSON of the boxes; written to ``location`` (local or ``s3://``) if given.
+
+    ``file_name`` is the image's ``source-ref``; category ``k`` is class id ``k - 1``. Returns
+    the COCO dict.
+    """
+    names = list(labels) if labels is not None else box_labels(df, attribute)
+    images, annotations = [], []
+    for row, ref, label in _rows(df, attribute):
+        width, height, _depth = _size(label)
+        image_id = row + 1
+        images.append({"id": image_id, "file_name": ref, "width": width, "height": height})
+        for box in label["annotations"]:
+            w, h = box["width"], box["height"]
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": int(box["class_id"]) + 1,
+                    "bbox": [box["left"], box["top"], w, h],
+                    "area": w * h,
+                    "iscrowd": 0,
+                }
+            )
+    coco = {
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": i + 1, "name": name, "supercategory": ""} for i, name in enumerate(names)],
+    }
+    if location is not None:
+        with open_writer(location, client=client) as out:
+            out.write(json.dumps(coco, ensure_ascii=False, indent=1).encode("utf-8"))
+    return coco
+
+
+def from_coco(
+    coco: dict[str, Any] | str | os.PathLike[str],
+    attribute: str,
+    *,
+    image_root: str | os.PathLike[str] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """A manifest DataFrame with COCO's boxes as the GT label attribute ``attribute``.
+
+    Parameters
+    ----------
+    coco
+        The COCO dict, or the path of its JSON file.
+    attribute
+        The label attribute the boxes go under (with ``<attribute>-metadata``).
+    image_root
+        Joined to each ``file_name`` to make the ``source-ref`` (COCO names are usually
+        relative); default: the file names as they are.
+
+    Returns
+    -------
+    (DataFrame, labels)
+        One row per COCO image (``source-ref``, ``attribute``, its metadata), and the class
+        names by class id, ready for ``BoundingBox(labels, adjust=attribute)``.
+
+    Raises
+    ------
+    ValueError
+        A box refers to an unknown image or category, or has a malformed ``bbox``.
+    """
+    if not isinstance(coco, dict):
+        with open(coco, encoding="utf-8") as fh:
+            coco = json.load(fh)
+    categories = sorted(coco.get("categories", []), key=lambda c: int(c["id"]))
+    class_of = {int(c["id"]): i for i, c in enumerate(categories)}
+    labels = [str(c["name"]) for c in categories]
+    boxes: dict[int, list[dict[str, Any]]] = {int(img["id"]): [] for img in coco.get("images", [])}
+    for n, ann in enumerate(coco.get("annotations", [])):
+        where = f"annotation {ann.get('id', n)}"
+        image_id, category = int(ann["image_id"]), int(ann["category_id"])
+        if image_id not in boxes:
+            raise ValueError(f"{where}: image_id {image_id} is not among the images")
+        if category not in class_of:
+            raise ValueError(f"{where}: category_id {category} is not among the categories")
+        bbox = ann.get("bbox")
+        if not isinstance(bbox, list) or len(bbox) != 4:
+            raise ValueError(f"{where}: bbox must be [x, y, width, height], got {bbox!r}")
+        x, y, w, h = bbox
+        boxes[image_id].append(
+            {
+                "class_id": class_of[category],
+                "left": _num(x),
+                "top": _num(y),
+                "width": _num(w),
+                "height": _num(h),
+            }
+        )
+    refs, values, metas = [], [], []
+    for img in coco.get("images", []):
+        name = str(img["file_name"])
+        refs.append(str(Path(image_root) / name) if image_root is not None else name)
+        anns = boxes[int(img["id"])]
+        values.append(
+            {
+                "image_size": [{"width": int(img["width"]), "height": int(img["height"]), "depth": 3}],
+                "annotations": anns,
+            }
+        )
+        present = sorted({a["class_id"] for a in anns})
+        metas.append(
+            {
+                "objects": [{"confidence": 0.0} for _ in anns],
+                "class-map": {str(i): labels[i] for i in present},
+                "type": _TYPE,
+            }
+        )
+    df = pd.DataFrame(
+        {
+            "source-ref": pd.Series(refs, dtype=object),
+            attribute: pd.Series(values, dtype=object),
+            f"{attribute}-metadata": pd.Series(metas, dtype=object),
+        }
+    )
+    return df, labels
+
+
+def _num(v: Any) -> int | float:
+    v = float(v)
+    return int(v) if v.is_integer() else v
+
+
+def _stems(df: pd.DataFrame, attribute: str) -> list[tuple[str, str, dict[str, Any]]]:
+    rows = list(_rows(df, attribute))
+    stems = image_stem((row, ref) for row, ref, _ in rows)
+    return [(stems[row], ref, label) for row, ref, label in rows]
+
+
+def to_yolo(
+    df: pd.DataFrame,
+    attribute: str,
+    folder: str | os.PathLike[str],
+    *,
+    labels: Sequence[str] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """YOLO labels: ``<folder>/<image stem>.txt`` with ``class cx cy w h`` lines (normalised to
+    0-1, six decimals) and ``classes.txt`` (one name per class id). Returns the folder.
+
+    Raises
+    ------
+    ValueError
+        Two images share a file stem.
+    FileExistsError
+        The folder exists and ``overwrite`` is False.
+    """
+    names = list(labels) if labels is not None else box_labels(df, attribute)
+    files = {"classes.txt": "".join(f"{n}\n" for n in names).encode("utf-8")}
+    for stem, _ref, label in _stems(df, attribute):
+        width, height, _ = _size(label)
+        lines = []
+        for b in label["annotations"]:
+            cx = (b["left"] + b["width"] / 2) / width
+            cy = (b["top"] + b["height"] / 2) / height
+            lines.append(
+                f"{int(b['class_id'])} {cx:.6f} {cy:.6f} {b['width'] / width:.6f} {b['height'] / height:.6f}\n"
+            )
+        files[f"{stem}.txt"] = "".join(lines).encode("utf-8")
+    return write_folder(folder, files, overwrite)
+
+
+def to_voc(
+    df: pd.DataFrame,
+    attribute: str,
+    folder: str | os.PathLike[str],
+    *,
+    labels: Sequence[str] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Pascal VOC XML: ``<folder>/<image stem>.xml`` per image. Corners are 1-based and inclusive
+    (``xmin = left + 1``, ``xmax = left + width``), as the VOC devkit counts. Returns the folder.
+
+    Raises
+    ------
+    ValueError
+        Two images share a file stem.
+    FileExistsError
+        The folder exists and ``overwrite`` is False.
+    """
+    names = list(labels) if labels is not None else box_labels(df, attribute)
+    files = {}
+    for stem, ref, label in _stems(df, attribute):
+        width, height, depth = _size(label)
+        root = ET.Element("annotation")
+        ET.SubElement(root, "filename").text = PurePosixPath(ref.split("?")[0]).name
+        ET.SubElement(root, "path").text = ref
+        size = ET.SubElement(root, "size")
+        for tag, v in (("width", width), ("height", height), ("depth", depth)):
+            ET.SubElement(size, tag).text = str(v)
+        ET.SubElement(root, "segmented").text = "0"
+        for b in label["annotations"]:
+            obj = ET.SubElement(root, "object")
+            ET.SubElement(obj, "name").text = names[int(b["class_id"])]
+            ET.SubElement(obj, "pose").text = "Unspecified"
+            ET.SubElement(obj, "truncated").text = "0"
+            ET.SubElement(obj, "difficult").text = "0"
+            box = ET.SubElement(obj, "bndbox")
+            corners = (
+                ("xmin", b["left"] + 1),
+                ("ymin", b["top"] + 1),
+                ("xmax", b["left"] + b["width"]),
+                ("ymax", b["top"] + b["height"]),
+            )
+            for tag, v in corners:
+                ET.SubElement(box, tag).text = str(_num(v))
+        ET.indent(root)
+        files[f"{stem}.xml"] = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return write_folder(folder, files, overwrite)

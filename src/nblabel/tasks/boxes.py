@@ -1,0 +1,302 @@
+"""Bounding boxes: Ground Truth's ``groundtruth/object-detection`` (gt-formats §2.5, §2.6).
+
+An answer is GT's own label object, in original image pixels::
+
+    {"image_size": [{"width": 500, "height": 400, "depth": 3}],
+     "annotations": [{"class_id": 0, "left": 111, "top": 134, "width": 61, "height": 128}]}
+
+``class_id`` indexes the task's labels. An empty ``annotations`` list is a valid answer
+("nothing to box"). The metadata carries one ``objects`` confidence per box and a ``class-map``
+of the classes present. With ``adjust=<attribute>`` the job starts from an existing box label and
+the metadata adds ``adjustment-status`` (``adjusted`` when the person changed anything).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from nblabel.manifest import is_missing
+from nblabel.tasks.base import Task, gt_job_name
+from nblabel.tasks.classification import check_labels
+
+__all__ = ["BoundingBox", "Detector", "read_boxes"]
+
+log = logging.getLogger(__name__)
+
+GT_TYPE = "groundtruth/object-detection"
+
+#: A detector: given an item's ``source-ref``, boxes to start from (see :class:`BoundingBox`).
+Detector = Callable[[str], Any]
+
+
+class BoundingBox(Task):
+    """Draw boxes around objects, each with one class.
+
+    Parameters
+    ----------
+    labels
+        Class names; a box's ``class_id`` is its class's index here, and keys 1-9, 0 pick them.
+    adjust
+        A label attribute of the input manifest holding GT bounding boxes (an earlier job's
+        output). Each image starts with those boxes to correct; the output gets GT's
+        ``adjustment-status`` (``adjusted`` / ``unadjusted``). Use a different attribute for
+        this job than the one adjusted, as GT requires.
+    pre
+        Pre-annotations to accept, adjust or delete, without ``adjustment-status``: either the
+        name of a manifest attribute holding GT boxes, or a detector, a callable taking the
+        item's ``source-ref`` and returning boxes as GT's label object or as a list of
+        ``{"label": name or "class_id": int, "left", "top", "width", "height"}`` dicts in
+        original pixels. The detector runs in the widget's image worker threads, a window of
+        items ahead of the one on screen; when it fails, the image is shown without boxes and
+        the reason is logged and shown.
+
+    Examples
+    --------
+    >>> task = BoundingBox(["car", "person"])                              # doctest: +SKIP
+    >>> task = BoundingBox(["car", "person"], pre=lambda ref: model(ref))  # doctest: +SKIP
+    >>> task = BoundingBox(["car", "person"], adjust="vehicles")           # doctest: +SKIP
+    """
+
+    media: ClassVar[str] = "image"
+    family: ClassVar[str] = "boxes"
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        adjust: str | None = None,
+        *,
+        pre: str | Detector | None = None,
+    ) -> None:
+        self.labels = check_labels(labels)
+        if adjust is not None and (not isinstance(adjust, str) or not adjust):
+            raise ValueError(f"adjust names a manifest attribute with boxes, got {adjust!r}")
+        if adjust is not None and pre is not None:
+            raise ValueError("give adjust (boxes to correct) or pre (boxes to start from), not both")
+        if pre is not None and not (callable(pre) or (isinstance(pre, str) and pre)):
+            raise TypeError(f"pre is a manifest attribute name or a detector callable, got {pre!r}")
+        self.adjust = adjust
+        self.pre = pre
+        self._index = {name: i for i, name in enumerate(self.labels)}
+
+    def __repr__(self) -> str:
+        extra = f", adjust={self.adjust!r}" if self.adjust else ""
+        if isinstance(self.pre, str):
+            extra += f", pre={self.pre!r}"
+        elif self.pre is not None:
+            extra += f", pre={getattr(self.pre, '__name__', 'detector')}"
+        return f"BoundingBox({self.labels!r}{extra})"
+
+    @property
+    def gt_type(self) -> str:
+        return GT_TYPE
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        source = self.adjust or (self.pre if isinstance(self.pre, str) else None)
+        return (source,) if source else ()
+
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"type": GT_TYPE, "labels": self.labels}
+        if self.adjust:
+            spec["adjust"] = self.adjust
+        return spec
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, Any]:
+        """GT's box label object, checked and made canonical.
+
+        Coordinates are rounded to whole pixels and clamped to the image; a box that has no
+        area left inside the image is refused. ``class_id`` must index the labels (a ``label``
+        class name is accepted instead).
+
+        Raises
+        ------
+        ValueError
+            The value is not a box answer for this task; the message names the item and box.
+        """
+        where = f"item {item}: " if item else ""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValueError(f"{where}a box answer is a JSON object, got {value[:60]!r}") from None
+        if not isinstance(value, Mapping):
+            raise ValueError(
+                f"{where}a box answer is {{'image_size': [...], 'annotations': [...]}}, got {value!r}"
+            )
+        width, height, depth = _image_size(value.get("image_size"), where)
+        boxes = value.get("annotations", [])
+        if not isinstance(boxes, (list, tuple)):
+            raise ValueError(f"{where}'annotations' must be a list of boxes, got {boxes!r}")
+        return {
+            "image_size": [{"width": width, "height": height, "depth": depth}],
+            "annotations": [self._box(box, n, width, height, where) for n, box in enumerate(boxes)],
+        }
+
+    def _box(self, box: Any, n: int, width: int, height: int, where: str) -> dict[str, int]:
+        here = f"{where}box {n}: "
+        if not isinstance(box, Mapping):
+            raise ValueError(f"{here}a box is a dict with class_id, left, top, width, height; got {box!r}")
+        if "class_id" in box:
+            class_id = box["class_id"]
+            if isinstance(class_id, str) and class_id.isdigit():
+                class_id = int(class_id)
+            if isinstance(class_id, bool) or not isinstance(class_id, int):
+                raise ValueError(f"{here}class_id must be an integer, got {class_id!r}")
+            if not 0 <= class_id < len(self.labels):
+                raise ValueError(f"{here}class_id {class_id} is not an index of the labels {self.labels}")
+        elif "label" in box:
+            if box["label"] not in self._index:
+                raise ValueError(f"{here}{box['label']!r} is not one of the labels {self.labels}")
+            class_id = self._index[box["label"]]
+        else:
+            raise ValueError(f"{here}has no class_id")
+        numbers = []
+        for name in ("left", "top", "width", "height"):
+            v = box.get(name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"{here}{name} must be a finite number, got {v!r}")
+            numbers.append(float(v))
+        left, top, w, h = numbers
+        if w < 0 or h < 0:
+            raise ValueError(f"{here}width and height cannot be negative, got {w:g} x {h:g}")
+        x0 = min(max(round(left), 0), width)
+        y0 = min(max(round(top), 0), height)
+        x1 = min(max(round(left + w), 0), width)
+        y1 = min(max(round(top + h), 0), height)
+        if x1 - x0 < 1 or y1 - y0 < 1:
+            raise ValueError(
+                f"{here}the box ({left:g}, {top:g}, {w:g} x {h:g}) has no area inside the "
+                f"{width} x {height} image"
+            )
+        return {"class_id": class_id, "left": x0, "top": y0, "width": x1 - x0, "height": y1 - y0}
+
+    def to_gt(
+        self,
+        value: Any,
+        *,
+        confidence: float | None,
+        human: bool,
+        job_name: str,
+        created: str,
+    ) -> tuple[Any, dict[str, Any]]:
+        # One person's answer has confidence 0.00 in GT's output; every box gets the answer's.
+        conf = round(float(confidence), 2) if confidence is not None else 0.0
+        boxes = value["annotations"]
+        present = sorted({box["class_id"] for box in boxes})
+        label = {
+            "image_size": [dict(size) for size in value["image_size"]],
+            "annotations": [dict(box) for box in boxes],
+        }
+        return label, {
+            "objects": [{"confidence": conf} for _ in boxes],
+            "class-map": {str(i): self.labels[i] for i in present},
+            "type": GT_TYPE,
+            "human-annotated": "yes" if human else "no",
+            "creation-date": created,
+            "job-name": gt_job_name(job_name),
+        }
+
+    # -- starting points --------------------------------------------------------------------
+
+    def item_extras(
+        self, row: Mapping[str, Any], source: Any, image_size: Mapping[str, int]
+    ) -> dict[str, Any]:
+        """The boxes an image starts with: ``{"initial": value}`` (adjust or pre), else {}.
+
+        ``image_size`` is the image's GT ``image_size`` entry, for a detector's bare box list.
+
+        Raises
+        ------
+        ValueError
+            The manifest's boxes or the detector's answer cannot be read; says why.
+        """
+        if self.adjust or isinstance(self.pre, str):
+            attribute = self.adjust or str(self.pre)
+            label = row.get(attribute)
+            if label is None or is_missing(label):
+                return {}
+            return {"initial": read_boxes(label, row.get(f"{attribute}-metadata"), self.labels, attribute)}
+        if self.pre is not None:
+            found = self.pre(source)
+            if found is None:
+                return {}
+            if not isinstance(found, Mapping):  # a bare list of boxes, on this image
+                found = {"image_size": [dict(image_size)], "annotations": list(found)}
+            return {"initial": self.validate(found, f"detector answer for {source}")}
+        return {}
+
+    def row_metadata(self, value: Any, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``adjustment-status`` for an adjustment job: did the person change the boxes?"""
+        if not self.adjust:
+            return {}
+        label = row.get(self.adjust)
+        if label is None or is_missing(label):
+            before: list[tuple[int, ...]] = []
+        else:
+            before = _box_set(read_boxes(label, row.get(f"{self.adjust}-metadata"), self.labels, self.adjust))
+        return {"adjustment-status": "unadjusted" if _box_set(value) == before else "adjusted"}
+
+
+def read_boxes(label: Any, metadata: Any, labels: Sequence[str], attribute: str = "") -> dict[str, Any]:
+    """An existing GT box label (``<attr>`` and ``<attr>-metadata``) as this task's answer.
+
+    Class ids are mapped through the metadata's ``class-map`` by class name when the names are
+    among ``labels``; otherwise they are kept as they are. Fractional coordinates (consolidated
+    boxes) are rounded.
+
+    Raises
+    ------
+    ValueError
+        The label is not GT's box object, or a class is not among ``labels``.
+    """
+    where = f"attribute {attribute!r}: " if attribute else ""
+    if isinstance(label, str):
+        label = json.loads(label)
+    if isinstance(metadata, str):
+        metadata = json.loads(metadata)
+    if not isinstance(label, Mapping) or "annotations" not in label:
+        raise ValueError(f"{where}not a Ground Truth bounding-box label: {str(label)[:80]}")
+    class_map = metadata.get("class-map") if isinstance(metadata, Mapping) else None
+    index = {name: i for i, name in enumerate(labels)}
+    boxes = []
+    for n, box in enumerate(label.get("annotations") or []):
+        box = dict(box)
+        name = class_map.get(str(box.get("class_id"))) if isinstance(class_map, Mapping) else None
+        if name is not None:
+            if name not in index:
+                raise ValueError(
+                    f"{where}box {n} has class {name!r}, which is not among the labels {list(labels)}"
+                )
+            box["class_id"] = index[name]
+        boxes.append(box)
+    task = BoundingBox(labels)
+    return task.validate({"image_size": label.get("image_size"), "annotations": boxes}, attribute)
+
+
+def _image_size(sizes: Any, where: str) -> tuple[int, int, int]:
+    size = sizes[0] if isinstance(sizes, (list, tuple)) and sizes else sizes
+    if not isinstance(size, Mapping):
+        raise ValueError(
+            f"{where}image_size must be [{{'width': W, 'height': H, 'depth': D}}], got {sizes!r}"
+        )
+    out = []
+    for name, default in (("width", None), ("height", None), ("depth", 3)):
+        v = size.get(name, default)
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{where}image_size {name} must be a positive integer, got {v!r}")
+        out.append(v)
+    return out[0], out[1], out[2]
+
+
+def _box_set(value: Mapping[str, Any]) -> list[tuple[int, ...]]:
+    return sorted(
+        (b["class_id"], b["left"], b["top"], b["width"], b["height"]) for b in value.get("annotations", [])
+    )

@@ -1,0 +1,271 @@
+"""Named-entity recognition: labeled spans of a text, Ground Truth's ``groundtruth/text-span``.
+
+An answer is a list of entities ``{"label", "startOffset", "endOffset"}``, sorted by
+``startOffset``. Offsets are code points (Python ``str`` indices), 0-based, end exclusive, so
+``text[startOffset:endOffset]`` is the entity: GT's "Unicode offsets" (gt-formats §3). The
+browser's UTF-16 positions are converted before they get here (js/lib/offsets.js).
+
+Entities may not overlap. GT's own tool allows overlaps, but Amazon Comprehend, the main
+consumer of GT's NER output, refuses them, and so do the BIO/IOB2 formats NLP training uses;
+adjacent entities are fine. Reading GT output that has overlaps keeps the line and says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from nblabel.tasks.base import Task, gt_job_name
+from nblabel.tasks.classification import check_labels
+
+__all__ = ["Entity", "NamedEntities", "PreAnnotator"]
+
+log = logging.getLogger(__name__)
+
+_CACHED_PROPOSALS = 2000
+
+Entity = dict[str, Any]
+"""One entity: ``{"label": str, "startOffset": int, "endOffset": int}``."""
+
+PreAnnotator = Callable[[str, Mapping[str, Any]], Sequence[Mapping[str, Any]]]
+"""Proposes entities for a text: called with the text and its manifest line, returns entities
+(each may carry a ``confidence`` in [0, 1])."""
+
+
+class NamedEntities(Task):
+    """Mark named entities (people, places, products, ...) in texts.
+
+    Parameters
+    ----------
+    labels
+        Entity types, in the order their keys (1-9, 0) are assigned. Each is a name, or a GT
+        label-category dict ``{"label": name, "shortDisplayName": short}``.
+    pre_annotate
+        Where proposals come from before the auto-labeler has any: one pre-annotator or a list
+        (see :mod:`nblabel.preannotate`: ``from_attribute``, ``from_dictionary``,
+        ``from_patterns``, ``from_spacy``). The widget shows the proposals; Enter accepts them,
+        and the person can edit them first. Earlier pre-annotators win where proposals overlap.
+
+    Examples
+    --------
+    >>> from nblabel.preannotate import from_dictionary
+    >>> task = NamedEntities(["Person", "Place"], pre_annotate=from_dictionary({"Zürich": "Place"}))
+    """
+
+    media: ClassVar[str] = "text"
+    family: ClassVar[str] = "entities"
+
+    def __init__(
+        self,
+        labels: Sequence[str | Mapping[str, str]],
+        *,
+        pre_annotate: PreAnnotator | Sequence[PreAnnotator] | None = None,
+    ) -> None:
+        names: list[str] = []
+        self.short_names: dict[str, str] = {}
+        for entry in labels:
+            if isinstance(entry, Mapping):
+                name = entry.get("label")
+                short = entry.get("shortDisplayName")
+                if isinstance(short, str) and short:
+                    self.short_names[str(name)] = short
+            else:
+                name = entry
+            names.append(name)
+        self.labels = check_labels(names)
+        if pre_annotate is None:
+            self.pre_annotators: list[PreAnnotator] = []
+        elif callable(pre_annotate):
+            self.pre_annotators = [pre_annotate]
+        else:
+            self.pre_annotators = list(pre_annotate)
+        for p in self.pre_annotators:
+            if not callable(p):
+                raise TypeError(f"pre_annotate takes callables (text, line) -> entities, got {p!r}")
+        # Pre-annotating (a spaCy pipeline) can take a while: each item's proposals are made once.
+        self._proposals: dict[str, tuple[str, tuple[Any, float] | None]] = {}
+
+    def __repr__(self) -> str:
+        return f"NamedEntities({self.labels!r})"
+
+    @property
+    def gt_type(self) -> str:
+        return "groundtruth/text-span"
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": self.gt_type, "labels": self.labels}
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> list[Entity]:
+        """The entities sorted by start, checked: known labels, integer offsets with
+        ``0 <= start < end``, inside ``source`` (the text) when it is given, no overlaps.
+
+        An empty list is a valid answer ("no entities in this text").
+
+        Raises
+        ------
+        ValueError
+            The message names the item, the entity and the cause (for an overlap: both entities
+            and their text).
+        """
+        where = f"item {item}: " if item else ""
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+            raise ValueError(f"{where}an answer is a list of entities, got {value!r}")
+        text = source if isinstance(source, str) else None
+        entities = []
+        for n, raw in enumerate(value):
+            if not isinstance(raw, Mapping):
+                raise ValueError(f"{where}entity {n} is not a dict with label/startOffset/endOffset: {raw!r}")
+            label = raw.get("label")
+            if not isinstance(label, str) or label not in self.labels:
+                raise ValueError(f"{where}entity {n}: {label!r} is not one of the labels {self.labels}")
+            start, end = raw.get("startOffset"), raw.get("endOffset")
+            for name, offset in (("startOffset", start), ("endOffset", end)):
+                if not isinstance(offset, int) or isinstance(offset, bool):
+                    raise ValueError(f"{where}entity {n}: {name} must be an integer, got {offset!r}")
+            if not 0 <= start < end:
+                raise ValueError(f"{where}entity {n}: offsets {start}:{end} are not 0 <= start < end")
+            if text is not None and end > len(text):
+                raise ValueError(
+                    f"{where}entity {n}: offsets {start}:{end} fall outside the text ({len(text)} characters)"
+                )
+            entities.append({"label": label, "startOffset": start, "endOffset": end})
+        entities.sort(key=lambda e: (e["startOffset"], e["endOffset"]))
+        for a, b in itertools.pairwise(entities):
+            if b["startOffset"] < a["endOffset"]:
+                raise ValueError(f"{where}entities overlap: {describe(a, text)} and {describe(b, text)}")
+        return entities
+
+    def to_gt(
+        self,
+        value: Any,
+        *,
+        confidence: float | None,
+        human: bool,
+        job_name: str,
+        created: str,
+    ) -> tuple[Any, dict[str, Any]]:
+        """GT's ``<attr>`` and ``<attr>-metadata`` for an answer (gt-formats §2.8).
+
+        ``annotations.labels`` lists every label of the task (with its ``shortDisplayName``
+        when one was given); the metadata holds one ``{"confidence": c}`` per entity, in the
+        same order: 0 for a single person's answer, as GT writes it.
+        """
+        conf = round(float(confidence), 2) if confidence is not None else 0.0
+        labels = []
+        for name in self.labels:
+            entry = {"label": name}
+            if name in self.short_names:
+                entry["shortDisplayName"] = self.short_names[name]
+            labels.append(entry)
+        entities = [
+            {"label": e["label"], "startOffset": e["startOffset"], "endOffset": e["endOffset"]} for e in value
+        ]
+        label = {"annotations": {"labels": labels, "entities": entities}}
+        return label, {
+            "entities": [{"confidence": conf} for _ in entities],
+            "job-name": gt_job_name(job_name),
+            "type": self.gt_type,
+            "creation-date": created,
+            "human-annotated": "yes" if human else "no",
+        }
+
+    def from_gt(self, label: Any, *, source: Any = None, item: str = "") -> list[Entity]:
+        """The entities of a GT text-span label read back, as a valid answer of this task.
+
+        Accepts the output manifest's ``{"annotations": {"entities": [...]}}`` and the worker
+        answer's ``{"entities": [...]}``. Unknown labels, offsets outside ``source`` and
+        entities overlapping an earlier kept one (longer first) are dropped, each with a
+        logged warning naming the item: GT's tool allows overlaps, this task does not.
+        """
+        if isinstance(label, Mapping) and isinstance(label.get("annotations"), Mapping):
+            raw = label["annotations"].get("entities")
+        elif isinstance(label, Mapping):
+            raw = label.get("entities")
+        else:
+            raw = None
+        if not isinstance(raw, list):
+            return []
+        text = source if isinstance(source, str) else None
+        kept: list[Entity] = []
+        for entity in sorted(
+            (e for e in raw if isinstance(e, Mapping)),
+            key=lambda e: _length(e),
+            reverse=True,
+        ):
+            try:
+                (one,) = self.validate([entity], item, source=text)
+            except ValueError as exc:
+                log.warning("%s", exc)
+                continue
+            clash = next((k for k in kept if _overlaps(k, one)), None)
+            if clash is not None:
+                log.warning(
+                    "item %s: dropped %s, which overlaps %s", item, describe(one, text), describe(clash, text)
+                )
+                continue
+            kept.append(one)
+        return sorted(kept, key=lambda e: (e["startOffset"], e["endOffset"]))
+
+    # -- proposals ----------------------------------------------------------------------------
+
+    def pre_annotation(
+        self, source: Any, line: Mapping[str, Any], item: str = ""
+    ) -> tuple[Any, float] | None:
+        """Proposals from the task's pre-annotators for one text: (entities, confidence) or None.
+
+        Each entity keeps its own ``confidence`` (1.0 when the pre-annotator gave none); the
+        proposal's confidence is the lowest of them. Proposals of later pre-annotators that
+        overlap earlier ones are dropped.
+        """
+        if not self.pre_annotators or not isinstance(source, str):
+            return None
+        cached = self._proposals.get(item) if item else None
+        if cached is not None and cached[0] == source:
+            return cached[1]
+        found = self._pre_annotate(source, line, item)
+        if item:
+            self._proposals[item] = (source, found)
+            while len(self._proposals) > _CACHED_PROPOSALS:
+                self._proposals.pop(next(iter(self._proposals)))
+        return found
+
+    def _pre_annotate(self, source: str, line: Mapping[str, Any], item: str) -> tuple[Any, float] | None:
+        kept: list[Entity] = []
+        for annotate in self.pre_annotators:
+            for raw in annotate(source, line) or []:
+                conf = raw.get("confidence", 1.0) if isinstance(raw, Mapping) else 1.0
+                try:
+                    (one,) = self.validate([raw], item, source=source)
+                except ValueError as exc:
+                    log.info("pre-annotation ignored: %s", exc)
+                    continue
+                if any(_overlaps(k, one) for k in kept):
+                    continue
+                one["confidence"] = round(float(conf), 4)
+                kept.append(one)
+        if not kept:
+            return None
+        kept.sort(key=lambda e: e["startOffset"])
+        return kept, min(e["confidence"] for e in kept)
+
+
+def describe(entity: Mapping[str, Any], text: str | None = None) -> str:
+    """``Label 7:16 ("SageMaker")``: an entity as messages name it."""
+    start, end = entity["startOffset"], entity["endOffset"]
+    shown = f" ({text[start:end][:60]!r})" if text is not None and end <= len(text) else ""
+    return f"{entity['label']} {start}:{end}{shown}"
+
+
+def _overlaps(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return a["startOffset"] < b["endOffset"] and b["startOffset"] < a["endOffset"]
+
+
+def _length(entity: Mapping[str, Any]) -> int:
+    try:
+        return int(entity["endOffset"]) - int(entity["startOffset"])
+    except (KeyError, TypeError, ValueError):
+        return 0

@@ -1,0 +1,45 @@
+"""The label-verification widget: shows an earlier label over its image and records a verdict."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import traitlets
+
+from nblabel.tasks.verification import LabelVerification
+from nblabel.widgets.item_widget import STATIC, ItemWidget
+
+if TYPE_CHECKING:
+    from nblabel.job import Job
+
+__all__ = ["VerifyWidget"]
+
+
+class VerifyWidget(ItemWidget):
+    """Verify an earlier job's labels, one image at a time.
+
+    The label under review is drawn over the image (boxes, or a segmentation mask in its
+    colours at half opacity) or shown by name (classes), on the same zoomable stage as the box
+    widget. Keys (on the focused widget only, and not while typing
+    a comment): ``1``, ``2``, ... record a verdict and move on; ``c`` puts the cursor in the
+    comment box (``Escape`` leaves it; ``Enter`` in it records nothing); ``s`` skips; ``z`` or
+    ``Backspace`` undoes; ``←``/``→`` revisit; ``+``/``-``, wheel, space-drag and ``f`` zoom and
+    pan. It does not edit the label: see ``BoundingBox(..., adjust=...)`` for that.
+
+    Parameters
+    ----------
+    job
+        The job; its task must be :class:`~nblabel.tasks.verification.LabelVerification`.
+    window
+        How many images the browser holds ahead of the one on screen (default 8).
+    """
+
+    _esm = STATIC / "verify.js"
+    _css = STATIC / "verify.css"
+
+    source = traitlets.Unicode("", help="The attribute whose labels are verified.").tag(sync=True)
+
+    def __init__(self, job: Job, *, window: int | None = None, **kwargs: Any) -> None:
+        if not isinstance(job.task, LabelVerification):
+            raise TypeError(f"VerifyWidget draws LabelVerification tasks, not {job.task!r}")
+        super().__init__(job, window=window or 8, source=job.task.source_attribute, **kwargs)

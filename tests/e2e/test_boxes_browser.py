@@ -1,0 +1,310 @@
+"""The bounding-box widget in real JupyterLab 4 and Notebook 7, driven by mouse and keyboard.
+
+Every drawn box is checked against the original-pixel coordinates the screen position maps to
+(read from the stage's view transform) and then against what the kernel stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+from test_classify import all_saved, widget
+
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+LABELS = ["car", "person", "sign"]
+
+
+def make_images(folder: Path, n: int, size: tuple[int, int] = (1200, 900)) -> list[str]:
+    """n distinct JPEGs with a grid, so a screenshot shows where boxes are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = folder / f"scene{i:02d}_{size[0]}x{size[1]}.jpg"
+        if not path.exists():
+            img = Image.new("RGB", size, (40 + 30 * i % 200, 90, 140))
+            draw = ImageDraw.Draw(img)
+            for x in range(0, size[0], 100):
+                draw.line([(x, 0), (x, size[1])], fill=(200, 200, 200))
+            for y in range(0, size[1], 100):
+                draw.line([(0, y), (size[0], y)], fill=(200, 200, 200))
+            draw.rectangle([size[0] // 3, size[1] // 3, size[0] // 2, size[1] // 2], fill=(230, 200, 40))
+            img.save(path, quality=90)
+        paths.append(str(path))
+    return paths
+
+
+def cells(name: str, refs: list[str], task: str, extra: str = "") -> list[str]:
+    return [
+        "import json\nimport pandas as pd\nimport nblabel as nl\n"
+        f"df = pd.DataFrame({{'source-ref': {refs!r}}})\n{extra}"
+        f"job = nl.Job({name!r}, df, {task})",
+        "job",
+    ]
+
+
+def stored(nb, job_var: str = "job") -> dict:
+    """The labels and metadata the kernel would write, by row (after every answer is acked)."""
+    code = (
+        f"_out = {job_var}.to_dataframe()\n_a = {job_var}.attribute\n"
+        "print('STATE' + json.dumps({str(i): [l, m] for i, (l, m) in"
+        " enumerate(zip(_out[_a], _out[_a + '-metadata'])) if isinstance(m, dict)}))"
+    )
+    i = nb.add_cell(code)
+    nb.run_cell(i)
+    text = nb.cell_output_text(i)
+    match = re.search(r"STATE(\{.*\})", text)
+    assert match, f"no state printed: {text!r}"
+    return json.loads(match.group(1))
+
+
+class Stage:
+    """The box widget's stage as the test drives it: screen points <-> original pixels."""
+
+    def __init__(self, nb, root) -> None:
+        self.nb = nb
+        self.root = root
+        self.overlay = root.get_by_test_id("nbl-vp-overlay")
+        expect(self.overlay).to_be_visible()
+
+    def view(self) -> dict:
+        return json.loads(self.root.get_attribute("data-view"))
+
+    def rect(self) -> dict:
+        return self.overlay.bounding_box()
+
+    def screen(self, ix: float, iy: float) -> tuple[float, float]:
+        """The page point showing original pixel (ix, iy)."""
+        v, r = self.view(), self.rect()
+        return r["x"] + v["x"] + ix * v["scale"], r["y"] + v["y"] + iy * v["scale"]
+
+    def pixel(self, px: float, py: float) -> tuple[int, int]:
+        """The whole original pixel a page point maps to (the widget rounds the same way)."""
+        v, r = self.view(), self.rect()
+        return round((px - r["x"] - v["x"]) / v["scale"]), round((py - r["y"] - v["y"]) / v["scale"])
+
+    def drag(self, a: tuple[float, float], b: tuple[float, float]) -> None:
+        mouse = self.nb.page.mouse
+        mouse.move(*a)
+        mouse.down()
+        mouse.move((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, steps=3)
+        mouse.move(*b, steps=3)
+        mouse.up()
+
+    def boxes(self) -> list[dict]:
+        return json.loads(self.root.get_attribute("data-boxes"))
+
+
+def box(class_id: int, a: tuple[int, int], b: tuple[int, int]) -> dict:
+    return {
+        "class_id": class_id,
+        "left": min(a[0], b[0]),
+        "top": min(a[1], b[1]),
+        "width": abs(b[0] - a[0]),
+        "height": abs(b[1] - a[1]),
+    }
+
+
+def test_draw_resize_move_and_zoom_store_exact_original_pixels(notebook, jupyter):
+    refs = make_images(jupyter.root_dir / "scenes", 3)
+    nb = notebook(cells(f"boxes-{jupyter.app}", refs, f"nl.BoundingBox({LABELS!r})"))
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    position = root.get_by_test_id("nbl-position")
+    expect(position).to_have_text("Image 1 of 3")
+    stage = Stage(nb, root)
+    root.click(position={"x": 5, "y": 5})
+    assert stage.view()["scale"] < 1, "a 1200 px image is fitted, so shown downscaled"
+
+    # Image 1: two boxes, the second of class "person" (key 2).
+    a, b = stage.screen(100.3, 150.2), stage.screen(400.7, 380.1)
+    stage.drag(a, b)
+    first = box(0, stage.pixel(*a), stage.pixel(*b))
+    nb.page.keyboard.press("2")  # the selected (new) box becomes a person, and so will the next
+    first["class_id"] = 1
+    c, d = stage.screen(700, 500), stage.screen(1100, 850)
+    stage.drag(c, d)
+    second = box(1, stage.pixel(*c), stage.pixel(*d))
+    expect(root.get_by_test_id("nbl-box-info")).to_contain_text("2 boxes · selected: person")
+    assert stage.boxes() == [first, second]
+    nb.page.keyboard.press("Enter")
+    expect(position).to_have_text("Image 2 of 3")
+
+    # Image 2: draw, then resize by the south-east corner, then move by dragging the inside.
+    stage.drag(stage.screen(200, 200), stage.screen(500, 400))
+    drawn = stage.boxes()[0]
+    corner = stage.screen(drawn["left"] + drawn["width"], drawn["top"] + drawn["height"])
+    target = (corner[0] + 60.4, corner[1] + 33.3)
+    stage.drag(corner, target)
+    x1, y1 = stage.pixel(*target)
+    resized = {**drawn, "width": x1 - drawn["left"], "height": y1 - drawn["top"]}
+    assert stage.boxes() == [resized]
+    inside = stage.screen(resized["left"] + 30, resized["top"] + 30)
+    moved_to = (inside[0] - 80, inside[1] + 45)
+    stage.drag(inside, moved_to)
+    start, end = stage.pixel(*inside), stage.pixel(*moved_to)
+    # The move is the rounded pointer travel in original pixels.
+    v = stage.view()
+    dx = round((moved_to[0] - inside[0]) / v["scale"])
+    dy = round((moved_to[1] - inside[1]) / v["scale"])
+    assert abs((end[0] - start[0]) - dx) <= 1
+    moved = {**resized, "left": resized["left"] + dx, "top": resized["top"] + dy}
+    assert stage.boxes() == [moved]
+    nb.page.keyboard.press("ArrowRight")  # nudge right by one original pixel
+    nb.page.keyboard.press("Shift+ArrowDown")  # and down by ten
+    moved = {**moved, "left": moved["left"] + 1, "top": moved["top"] + 10}
+    assert stage.boxes() == [moved]
+    nb.page.keyboard.press("z")  # undo the nudge down ...
+    nb.page.keyboard.press("Shift+Z")  # ... and redo it
+    assert stage.boxes() == [moved]
+    nb.page.keyboard.press("Enter")
+    expect(position).to_have_text("Image 3 of 3")
+
+    # Image 3: zoom in around a point with the keyboard and the wheel, draw, fit again.
+    nb.page.mouse.move(*stage.screen(600, 450))
+    for _ in range(3):
+        nb.page.keyboard.press("+")
+    nb.page.mouse.wheel(0, -300)
+    expect(root).not_to_have_attribute("data-zoom", re.compile(r"^(\d|[1-7]\d)$"))  # past 80%
+    zoom = int(root.get_attribute("data-zoom"))
+    assert zoom >= 100
+    e, f = stage.screen(560.4, 420.2), stage.screen(640.6, 470.9)
+    stage.drag(e, f)
+    zoomed = box(1, stage.pixel(*e), stage.pixel(*f))
+    assert stage.boxes() == [zoomed]
+    assert zoomed["width"] >= 79  # a precise small box, drawn at more than 100%
+    nb.page.keyboard.press("f")
+    expect(root).to_have_attribute("data-zoom", str(round(stage.view()["scale"] * 100)))
+    assert stage.view()["scale"] < 1
+    assert stage.boxes() == [zoomed], "fitting the view does not move a box"
+    nb.page.keyboard.press("Enter")
+    all_saved(root)
+
+    out = stored(nb)
+    size = [{"width": 1200, "height": 900, "depth": 3}]
+    assert out["0"][0] == {"image_size": size, "annotations": [first, second]}
+    assert out["1"][0] == {"image_size": size, "annotations": [moved]}
+    assert out["2"][0] == {"image_size": size, "annotations": [zoomed]}
+    meta = out["0"][1]
+    assert meta["type"] == "groundtruth/object-detection"
+    assert meta["objects"] == [{"confidence": 0.0}, {"confidence": 0.0}]
+    assert meta["class-map"] == {"1": "person"}
+    assert meta["human-annotated"] == "yes"
+    assert meta["job-name"] == f"labeling-job/boxes-{jupyter.app}"
+
+
+def test_keys_select_duplicate_delete_and_undo_the_previous_image(notebook, jupyter):
+    refs = make_images(jupyter.root_dir / "scenes", 2)
+    nb = notebook(cells(f"boxkeys-{jupyter.app}", refs, f"nl.BoundingBox({LABELS!r})"))
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    stage = Stage(nb, root)
+    root.click(position={"x": 5, "y": 5})
+    nb.page.keyboard.press("3")  # the next box is a sign
+    stage.drag(stage.screen(100, 100), stage.screen(300, 300))
+    nb.page.keyboard.press("d")  # duplicate: offset by 10 px, selected
+    boxes = stage.boxes()
+    assert len(boxes) == 2 and boxes[1]["left"] == boxes[0]["left"] + 10
+    assert all(b["class_id"] == 2 for b in boxes)
+    nb.page.keyboard.press("Escape")
+    nb.page.keyboard.press("Tab")  # first box
+    expect(root).to_have_attribute("data-selected", "0")
+    nb.page.keyboard.press("1")  # becomes a car
+    nb.page.keyboard.press("Tab")
+    nb.page.keyboard.press("Delete")  # the duplicate goes
+    assert [b["class_id"] for b in stage.boxes()] == [0]
+    nb.page.keyboard.press("Enter")
+    expect(root.get_by_test_id("nbl-position")).to_have_text("Image 2 of 2")
+    nb.page.keyboard.press("z")  # nothing edited here: takes back image 1's answer
+    expect(root.get_by_test_id("nbl-position")).to_have_text(re.compile(r"^Image 1 of 2"))
+    assert [b["class_id"] for b in stage.boxes()] == [0], "the answer's boxes come back to edit"
+    nb.page.keyboard.press("Enter")
+    nb.page.keyboard.press("Enter")  # image 2: no boxes is an answer too
+    all_saved(root)
+    out = stored(nb)
+    assert [a["class_id"] for a in out["0"][0]["annotations"]] == [0]
+    assert out["1"][0]["annotations"] == []
+    assert out["1"][1]["objects"] == [] and out["1"][1]["class-map"] == {}
+
+
+def test_pre_annotations_from_a_detector_and_a_corrupt_image(notebook, jupyter):
+    refs = make_images(jupyter.root_dir / "scenes", 2)
+    corrupt = jupyter.root_dir / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 not a jpeg at all")
+    refs = [str(corrupt), *refs]
+    detector = (
+        "def detector(ref):\n"
+        "    return [{'label': 'sign', 'left': 50, 'top': 60, 'width': 70, 'height': 80},\n"
+        "            {'class_id': 0, 'left': 1000, 'top': 800, 'width': 500, 'height': 500}]\n"
+    )
+    nb = notebook(cells(f"boxpre-{jupyter.app}", refs, f"nl.BoundingBox({LABELS!r}, pre=detector)", detector))
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    expect(root.get_by_test_id("nbl-error")).to_contain_text("corrupt")
+    root.click(position={"x": 5, "y": 5})
+    nb.page.keyboard.press("Enter")  # nothing to submit on an error tile
+    expect(root.get_by_test_id("nbl-position")).to_have_text("Image 1 of 3")
+    nb.page.keyboard.press("s")
+    expect(root.get_by_test_id("nbl-position")).to_have_text("Image 2 of 3")
+    expect(root.get_by_test_id("nbl-notice")).to_contain_text("2 boxes pre-annotated")
+    stage = Stage(nb, root)
+    pre = [
+        {"class_id": 2, "left": 50, "top": 60, "width": 70, "height": 80},
+        {"class_id": 0, "left": 1000, "top": 800, "width": 200, "height": 100},  # clamped to the image
+    ]
+    assert stage.boxes() == pre
+    nb.page.keyboard.press("Enter")  # accept as they are
+    expect(root.get_by_test_id("nbl-position")).to_have_text("Image 3 of 3")
+    nb.page.keyboard.press("Tab")
+    nb.page.keyboard.press("Delete")  # adjust: drop the first
+    nb.page.keyboard.press("Enter")
+    all_saved(root)
+    out = stored(nb)
+    assert "0" not in out
+    assert out["1"][0]["annotations"] == pre
+    assert out["2"][0]["annotations"] == pre[1:]
+    assert nb.page.evaluate("() => true")
+    expect(root.get_by_test_id("nbl-progress")).to_contain_text("2 labeled · 1 skipped")
+
+
+def test_adjust_writes_adjustment_status_and_screenshot(notebook, jupyter):
+    refs = make_images(jupyter.root_dir / "scenes", 2)
+    earlier = {
+        "image_size": [{"width": 1200, "height": 900, "depth": 3}],
+        "annotations": [{"class_id": 5, "left": 400, "top": 300, "width": 200, "height": 150}],
+    }
+    meta = {"class-map": {"5": "car"}, "type": "groundtruth/object-detection"}
+    setup = f"df['vehicles'] = [{earlier!r}] * 2\ndf['vehicles-metadata'] = [{meta!r}] * 2\n"
+    nb = notebook(
+        cells(f"boxadj-{jupyter.app}", refs, f"nl.BoundingBox({LABELS!r}, adjust='vehicles')", setup)
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    stage = Stage(nb, root)
+    expect(root.get_by_test_id("nbl-notice")).to_contain_text("from the label being adjusted")
+    root.click(position={"x": 5, "y": 5})
+    assert stage.boxes() == [{"class_id": 0, "left": 400, "top": 300, "width": 200, "height": 150}]
+    nb.page.keyboard.press("Enter")  # unchanged
+    expect(root.get_by_test_id("nbl-position")).to_have_text("Image 2 of 2")
+    nb.page.keyboard.press("Tab")
+    nb.page.keyboard.press("2")  # now a person: adjusted
+    stage.drag(stage.screen(700, 100), stage.screen(900, 250))
+    expect(root.get_by_test_id("nbl-box-info")).to_contain_text("2 boxes")
+    if jupyter.app == "lab":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        nb.page.mouse.move(*stage.screen(820, 500))  # crosshair guides in the picture
+        root.screenshot(path=str(DOCS_IMG / "boxes.png"))
+    nb.page.keyboard.press("Enter")
+    all_saved(root)
+    out = stored(nb)
+    assert out["0"][1]["adjustment-status"] == "unadjusted"
+    assert out["1"][1]["adjustment-status"] == "adjusted"
+    assert out["1"][1]["type"] == "groundtruth/object-detection"
+    assert out["1"][0]["annotations"][0]["class_id"] == 1

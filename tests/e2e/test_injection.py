@@ -1,0 +1,81 @@
+"""HTML and script in class names, file names, texts and metadata reach the page as text only.
+
+Every string that came from data or from the user's labels is put into the DOM as text. Each
+payload, if it were parsed as HTML, would set a ``window`` flag or add an element; the tests check
+that the literal text is shown, no element was created and no flag was set.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+from test_classify import all_saved, job_cells, widget
+from test_review import review, saved
+
+PAYLOADS = [
+    '<img src=x onerror="window.__nblPwned=1">',
+    "<script>window.__nblPwned=2</script>",
+    '"><svg onload="window.__nblPwned=3">',
+    "<b>bold</b>&amp;",
+]
+FLAGS = "() => window.__nblPwned === undefined"
+
+
+def _no_markup(root) -> None:
+    assert root.locator("script, svg, b").count() == 0
+    assert root.locator("img[src='x']").count() == 0
+
+
+def test_class_names_file_names_and_proposals_stay_text(notebook, jupyter):
+    labels = PAYLOADS[:3]
+    folder = jupyter.root_dir / PAYLOADS[3]  # a folder whose name is markup
+    missing = str(folder / f"{PAYLOADS[0]}.jpg")
+    nb = notebook(
+        [
+            *job_cells(
+                f"inject-{jupyter.app}",
+                f"pd.DataFrame({{'source-ref': [{missing!r}]}})",
+                f"nl.ImageClassification({labels!r})",
+            ),
+        ]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    for i, label in enumerate(labels):
+        expect(root.get_by_test_id(f"nbl-class-{i}")).to_contain_text(label)
+    error = root.get_by_test_id("nbl-error")
+    expect(error).to_contain_text(missing)  # the reason names the file, as text
+    _no_markup(root)
+    assert nb.page.evaluate(FLAGS)
+
+
+def test_texts_proposals_and_annotator_names_in_the_review_grid_stay_text(notebook, jupyter):
+    labels = [PAYLOADS[0], PAYLOADS[2], "plain"]
+    texts = [f"{p} text {i}" for i, p in enumerate(PAYLOADS)]
+    setup = (
+        "import pandas as pd\nimport nblabel as nl\nfrom nblabel.store import Annotation\n"
+        f"job = nl.Job('inject-review-{jupyter.app}', pd.DataFrame({{'source': {texts!r}}}),"
+        f" nl.TextClassification({labels!r}))\n"
+        f"for row in range({len(texts) - 1}):  # the last text waits for a person\n"
+        f"    job.record(Annotation(job.keys[row], job.attribute, {PAYLOADS[1]!r}, 'auto',"
+        f" {labels!r}[row % 3], confidence=0.5 + row / 10))\n"
+    )
+    nb = notebook([setup, "job.review()", "job"])
+    nb.run_cell(0)
+    nb.run_cell(1)
+    grid = review(nb)
+    for text in texts[:-1]:
+        expect(grid).to_contain_text(text)
+    expect(grid).to_contain_text(PAYLOADS[0])
+    _no_markup(grid)
+    grid.click()
+    nb.page.keyboard.press("Enter")  # accept the focused tile: its label goes back through the kernel
+    saved(grid)
+    assert nb.page.evaluate(FLAGS)
+
+    nb.run_cell(2)  # the labeling widget shows the texts and the class names too
+    root = widget(nb, 2)
+    expect(root.get_by_test_id("nbl-text")).to_have_text(texts[-1])
+    _no_markup(root)
+    all_saved(root)
+    assert nb.page.evaluate(FLAGS)

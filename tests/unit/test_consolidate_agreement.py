@@ -1,0 +1,96 @@
+"""Agreement figures against published values and scikit-learn."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import cohen_kappa_score
+
+from nblabel.consolidate import agreement_table, cohen_kappa, fleiss_kappa, krippendorff_alpha
+from nblabel.consolidate.agreement import category
+
+
+def test_krippendorff_alpha_of_krippendorffs_own_example() -> None:
+    # K. Krippendorff, "Computing Krippendorff's Alpha-Reliability" (2011), example C:
+    # 4 observers, 12 units, missing values; nominal alpha = 0.743.
+    a = [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None]
+    b = [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3]
+    c = [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None]
+    d = [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None]
+    units = [[x for x in unit if x is not None] for unit in zip(a, b, c, d, strict=True)]
+    assert round(krippendorff_alpha(units), 3) == 0.743
+
+
+def test_fleiss_kappa_of_the_textbook_example() -> None:
+    # Fleiss (1971) as worked on Wikipedia: 10 subjects, 14 raters, 5 categories; kappa = 0.210.
+    table = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
+    units = [[c for c, n in enumerate(row) for _ in range(n)] for row in table]
+    assert round(fleiss_kappa(units), 3) == 0.210
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcd"), st.sampled_from("abcd")), min_size=1, max_size=40))
+def test_cohen_kappa_equals_scikit_learn(pairs: list[tuple[str, str]]) -> None:
+    a, b = [x for x, _ in pairs], [y for _, y in pairs]
+    ours = cohen_kappa(a, b)
+    if len(set(a) | set(b)) == 1:
+        assert math.isnan(ours)
+    else:
+        assert ours == pytest.approx(cohen_kappa_score(a, b))
+
+
+def test_degenerate_cases_are_nan() -> None:
+    assert math.isnan(cohen_kappa([], []))
+    assert math.isnan(fleiss_kappa([["a"], ["b"]]))  # nobody rated an item twice
+    assert math.isnan(krippendorff_alpha([["a", "a"], ["a", "a"]]))  # one category only
+    with pytest.raises(ValueError, match="different lengths"):
+        cohen_kappa(["a"], ["a", "b"])
+
+
+def test_perfect_and_systematic_disagreement() -> None:
+    same = [["x", "x"], ["y", "y"], ["z", "z"]]
+    assert fleiss_kappa(same) == pytest.approx(1.0)
+    assert krippendorff_alpha(same) == pytest.approx(1.0)
+    opposite = [["x", "y"], ["y", "x"]] * 5
+    assert fleiss_kappa(opposite) < 0 and krippendorff_alpha(opposite) < 0
+
+
+def test_table_rows() -> None:
+    answers = {
+        1: [("ana", "cat"), ("bo", "cat"), ("cy", "dog")],
+        2: [("ana", "dog"), ("bo", "dog"), ("cy", "dog")],
+        3: [("ana", "cat"), ("bo", "dog")],
+        4: [("cy", "cat")],
+    }
+    table = agreement_table(answers, {1: "cat", 2: "dog", 3: "cat"}, {"ana": 0.9})
+    whole = table.set_index("measure").loc[["fleiss_kappa", "krippendorff_alpha"]]
+    assert list(whole["items"]) == [3, 3]  # item 4 has one answer
+    pairs = table[table["measure"] == "cohen_kappa"]
+    assert [(r.annotator, r.other, r.items) for r in pairs.itertuples()] == [
+        ("ana", "bo", 3),
+        ("ana", "cy", 2),
+        ("bo", "cy", 2),
+    ]
+    assert pairs.iloc[0]["value"] == pytest.approx(cohen_kappa(["cat", "dog", "cat"], ["cat", "dog", "dog"]))
+    mine = table[table["measure"] == "agreement_with_consolidated"].set_index("annotator")["value"]
+    assert mine.to_dict() == {"ana": 1.0, "bo": pytest.approx(2 / 3), "cy": 0.5}
+    assert table[table["measure"] == "quality"]["annotator"].tolist() == ["ana"]
+
+
+def test_multilabel_answers_are_one_category_each() -> None:
+    assert category(["dog", "cat"]) == category(["cat", "dog"])
+    assert category({"a": [1]}) == '{"a":[1]}'
