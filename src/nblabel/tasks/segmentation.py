@@ -382,7 +382,7 @@ class SemanticSegmentation(Task):
         present = [self.labels[i - 1] for i in np.unique(indices) if i > 0]
         return {"mask": str(path), "sha1": hashlib.sha1(png).hexdigest(), "labels_present": present}
 
-    def validate(self, value: Any, item: str = "") -> dict[str, Any]:
+    def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, Any]:
         """The stored answer, checked: the mask file exists and has the recorded sha1.
 
         Raises
