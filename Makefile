@@ -63,6 +63,7 @@ test: install chromium postgresql lint jstest
 
 bench: install chromium
 	$(PY) benchmarks/ui_latency.py
+	$(PY) benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) node_modules src/nblabel/static

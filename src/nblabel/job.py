@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
-from nblabel.items import item_keys, source_column
+from nblabel.items import KeyPositions, item_keys, source_column
 from nblabel.ledger import HUMAN_KINDS, Ledger
 from nblabel.manifest import read_manifest
 from nblabel.media import check_local_refs
@@ -151,7 +151,7 @@ class Job:
             )
         self.media_root = media_root
         self.keys = item_keys(self.data)
-        self._position = {key: i for i, key in enumerate(self.keys)}
+        self._position = KeyPositions(self.keys)
         self._sources = self.data[wanted].tolist()
         if wanted == "source-ref":
             check_local_refs(self._sources, media_root)
@@ -763,9 +763,10 @@ class Job:
         # labels of the items people answered; None from it means "no label".
         consolidate = getattr(self.task, "consolidate", None)
         consolidated = consolidate(self) if consolidate is not None else None
-        for position, key in enumerate(self.keys):
+        for key in self._ledger.items:  # the items with answers: a few, in a million-item job
             a = self._ledger.label(key)
-            if a is None:
+            position = self._position.get(key)
+            if a is None or position is None:
                 continue
             if consolidated is not None and key in consolidated:
                 result = consolidated[key]

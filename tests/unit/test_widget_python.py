@@ -115,6 +115,15 @@ def test_more_excludes_what_the_browser_holds_and_reports_exhaustion(make_widget
     assert second["exhausted"] is True
 
 
+def test_more_never_sends_more_than_the_window(make_widget) -> None:
+    job = text_job(30)
+    w, rec = make_widget(job, window=4)
+    w._on_custom(w, {"type": "more", "count": 50, "exclude": []}, [])
+    [(message, _)] = rec.wait_for("items")
+    assert [i["position"] for i in message["items"]] == [0, 1, 2, 3]
+    assert message["exhausted"] is False
+
+
 def test_answer_is_acked_with_progress(make_widget) -> None:
     job = text_job(4)
     w, rec = make_widget(job)

@@ -99,7 +99,8 @@ class ItemWidget(anywidget.AnyWidget):
                 self.feed.max_height = max(240, min(height, 1200))
                 self._send_items(self._next_positions(self.window, []), reply=True)
             elif kind == "more":
-                count = max(1, min(int(content.get("count") or self.window), 50))
+                # Never more than the window: the browser holds a window, not the dataset.
+                count = max(1, min(int(content.get("count") or self.window), self.window))
                 self._send_items(self._next_positions(count, content.get("exclude") or []), reply=True)
             elif kind == "get":
                 positions = [self.job.position(k) for k in content.get("keys") or [] if self.job.has_item(k)]
