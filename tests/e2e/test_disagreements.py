@@ -1,6 +1,7 @@
 """``job.review(disagreements=True)`` in real JupyterLab 4 and Notebook 7: three annotators
 disagree, the grid shows the most disputed items first with everyone's answer, a person decides
-by click and by key, takes one decision back, and the kernel holds what they chose."""
+by click and by key, takes one decision back, and the kernel holds what they chose; image tiles
+and the README's picture."""
 
 from __future__ import annotations
 
@@ -119,15 +120,6 @@ def test_decide_disagreements_by_click_and_key_and_undo(notebook, jupyter):
     expect(tile(root, 3, keys)).to_have_attribute("data-decided", "true")
     expect(root.get_by_test_id("nbl-review-summary")).to_have_text("6 items people disagree on · 2 decided")
 
-    if jupyter.app == "lab":
-        tile(root, 1, keys).click()
-        nb.page.mouse.move(0, 0)  # no hover highlight in the picture
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        shot = DOCS_IMG / "disagreements.png"
-        root.screenshot(path=str(shot))
-        with Image.open(shot) as img:
-            assert img.width > 600 and img.height > 300
-
     i = nb.add_cell(REPORT)
     nb.run_cell(i)
     state = json.loads(re.search(r"STATE(\{.*\})", nb.cell_output_text(i)).group(1))
@@ -135,3 +127,46 @@ def test_decide_disagreements_by_click_and_key_and_undo(notebook, jupyter):
     assert state["3"] == ["consolidated", "ana", "bird", "bird"]
     assert state["5"][:2] == ["consolidated", "consolidate:dawid-skene"]  # the decision was undone
     assert state["2"] == ["consolidated", "consolidate:dawid-skene", "cat", "cat"]
+
+
+def test_image_tiles_and_the_docs_screenshot(notebook, jupyter):
+    """Three colleagues labeled clip-art drawings with a few mistakes (as in the consolidation
+    example notebook); the grid shows thumbnails with their answers; the README's picture (Lab)."""
+    setup = (
+        "import nblabel as nl\nfrom nblabel import datasets\n"
+        "images = datasets.images()\n"
+        f"team = nl.Job('disagree-shots-{jupyter.app}', images, nl.ImageClassification(datasets.image_labels()),"
+        " annotator='ana')\n"
+        "mistakes = {'ana': {3: 'fruit'}, 'bo': {3: 'fruit', 7: 'insect', 9: 'insect'},"
+        " 'cy': {11: 'flower', 9: 'fruit'}}\n"
+        "for who, wrong in mistakes.items():\n"
+        "    for row in range(16):\n"
+        "        team.label(row, wrong.get(row, images.loc[row, 'gold']), annotator=who)\n"
+        "team.consolidate()"
+    )
+    nb = notebook([setup, "team.review(disagreements=True, thumb=120)"])
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = review(nb)
+    tiles = root.get_by_test_id("nbl-review-tile")
+    expect(tiles).to_have_count(4)
+    expect(root.locator(".nbl-review-tile img")).to_have_count(4)
+    nb.page.wait_for_function(
+        "root => [...root.querySelectorAll('.nbl-review-tile img')].every(i => i.complete && i.naturalWidth > 0)",
+        arg=root.element_handle(),
+    )
+    # row 9, where all three differ, comes first
+    expect(tiles.first.get_by_test_id("nbl-review-answer")).to_have_count(3)
+    assert tiles.first.evaluate("t => t.dataset.decided") == "false"
+    tiles.first.get_by_test_id("nbl-review-answer").nth(0).click()  # ana's: the one right answer
+    saved(root)
+    expect(tiles.first).to_have_attribute("data-decided", "true")
+    expect(tiles.first.get_by_test_id("nbl-review-value")).to_have_text("vehicle")
+    tiles.nth(1).click()
+    if jupyter.app == "lab":
+        nb.page.mouse.move(0, 0)  # no hover highlight in the picture
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        shot = DOCS_IMG / "disagreements.png"
+        root.screenshot(path=str(shot))
+        with Image.open(shot) as img:
+            assert img.width > 600 and img.height > 200
