@@ -1,5 +1,6 @@
 // nblabel review widget: a grid of auto-labels, least confident first, to accept, reject or
-// relabel.
+// relabel; or, in its disagreements mode, the items people disagree on, most disputed first,
+// each with every annotator's answer, for a person's final decision.
 //
 // The kernel sends one page of proposals at a time (thumbnails as binary buffers), the counts
 // per class, and the sorted confidences the slider counts from, so moving the slider shows how
@@ -7,6 +8,8 @@
 // sequence number; the kernel stores it, acknowledges it, and re-sends the page. Tiles acted on
 // leave the grid at once and stay hidden until a page that already reflects the action
 // arrives, so fast `a a a` presses review successive items, never the same one twice.
+// Decided tiles stay in the grid instead (marked as saving until the new page arrives), since
+// the person may look again or change their mind; `z` takes the last decision back.
 import { h, setText } from "./lib/dom.js";
 import {
   countAtLeast,
@@ -15,6 +18,7 @@ import {
   GridSelection,
   items as nItems,
   reviewIntent,
+  sameValue,
   sliderThreshold,
 } from "./lib/grid.js";
 import { uid } from "./lib/ids.js";
@@ -31,6 +35,7 @@ function render({ model, el }) {
   const labels = model.get("labels");
   const multi = model.get("multi_label");
   const pageSize = model.get("page_size");
+  const decide = model.get("mode") === "disagreements"; // decide disputed items, not auto-labels
   const viewId = uid(); // one widget may be displayed twice: each view pages on its own
 
   let seq = 0; // the latest request sent
@@ -42,9 +47,9 @@ function render({ model, el }) {
   let total = 0; // proposals matching the filter on screen
   let page = []; // the proposals of the page on screen
   let tiles = new Map(); // key -> {uid, el, url}
-  const hidden = new Map(); // seq -> keys acted on, hidden until a page of that seq arrives
+  const hidden = new Map(); // seq -> keys acted on, hidden (decided: marked) until a page of that seq arrives
   const unacked = new Map(); // seq -> time sent
-  let stats = { version: "", auto: 0, counts: {}, progress: null };
+  let stats = { version: "", auto: 0, total: 0, decided: 0, counts: {}, progress: null };
   let confidences = { version: "", all: EMPTY, byClass: {} };
   let editing = null; // the relabel panel: {keys, chosen: Set of class names}
   const selection = new GridSelection();
@@ -76,7 +81,7 @@ function render({ model, el }) {
     {
       class: "nbl-review-filter",
       "data-testid": "nbl-review-filter",
-      "aria-label": "Show the proposals of one class",
+      "aria-label": decide ? "Show the items where someone gave one class" : "Show the proposals of one class",
       onchange: () => {
         requestPage(0, filterSelect.value);
         root.focus({ preventScroll: true });
@@ -93,18 +98,17 @@ function render({ model, el }) {
     "Reject the selected proposals: the items go back to the people's queue (r or Delete)",
     () => act({ type: "reject" }),
   );
-  const relabelButton = button("relabel", "Relabel…", "Give the selected items other classes (1–9, 0)", () =>
-    openPanel(),
-  );
+  const relabelButton = decide
+    ? button("decide", "Decide…", "Decide the classes of the selected items (1–9, 0)", () => openPanel())
+    : button("relabel", "Relabel…", "Give the selected items other classes (1–9, 0)", () => openPanel());
+  const undoButton = button("undo", "↶ Undo", "Take back the last decision (z)", () => act({ type: "undo" }));
   const selectedText = h("span", { class: "nbl-review-selected", "data-testid": "nbl-review-selected" });
   const prevButton = button("prev", "‹ Prev", "Previous page (PageUp)", () => act({ type: "page", delta: -1 }));
   const nextButton = button("next", "Next ›", "Next page (PageDown)", () => act({ type: "page", delta: 1 }));
   const pagesText = h("span", { class: "nbl-review-pages", "data-testid": "nbl-review-pages" });
   const toolbar = h("div", { class: "nbl-review-toolbar" }, [
     filterSelect,
-    acceptButton,
-    rejectButton,
-    relabelButton,
+    ...(decide ? [relabelButton, undoButton] : [acceptButton, rejectButton, relabelButton]),
     selectedText,
     h("span", { class: "nbl-review-spacer" }),
     prevButton,
@@ -134,7 +138,9 @@ function render({ model, el }) {
     h("div", { class: "nbl-classes" }, classButtons),
     h("div", { class: "nbl-actions" }, [
       multi ? button("save", "Save ⏎", "Save these classes (Enter)", () => act({ type: "save" })) : null,
-      button("cancel", "Cancel", "Close without relabeling (Escape)", () => act({ type: "cancel" })),
+      button("cancel", "Cancel", `Close without ${decide ? "deciding" : "relabeling"} (Escape)`, () =>
+        act({ type: "cancel" }),
+      ),
     ]),
   ]);
 
@@ -168,14 +174,16 @@ function render({ model, el }) {
     "data-testid": "nbl-review-grid",
     role: "listbox",
     "aria-multiselectable": "true",
-    "aria-label": "Proposals, least confident first",
+    "aria-label": decide ? "Items people disagree on, most disputed first" : "Proposals, least confident first",
   });
   const empty = h("div", { class: "nbl-message nbl-review-empty", "data-testid": "nbl-review-empty", hidden: true });
   const help = h("div", {
     class: "nbl-help",
     text:
       "Keys: arrows move (Shift extends, Ctrl/Cmd-click toggles, Ctrl+A selects the page) · " +
-      `a or Enter accept · r or Delete reject · 1–9, 0 ${multi ? "choose classes" : "relabel"} · ` +
+      (decide
+        ? `click an answer or press 1–9, 0 to ${multi ? "choose classes" : "decide"} · z undo · `
+        : `a or Enter accept · r or Delete reject · 1–9, 0 ${multi ? "choose classes" : "relabel"} · `) +
       "PageUp/PageDown pages · Esc",
   });
   const root = h(
@@ -186,10 +194,11 @@ function render({ model, el }) {
       "data-testid": "nbl-review-root",
       "data-lm-suppress-shortcuts": "true",
       "data-media": model.get("media"),
+      "data-mode": model.get("mode"),
       "data-state": "loading",
       "data-pending": "0",
     },
-    [header, toolbar, panel, sliderRow, notice, grid, empty, help],
+    [header, toolbar, panel, decide ? null : sliderRow, notice, grid, empty, help],
   );
   root.style.setProperty("--nbl-thumb", `${model.get("thumb")}px`);
   el.append(root);
@@ -270,6 +279,7 @@ function render({ model, el }) {
   }
 
   function visible() {
+    if (decide) return page; // decided tiles stay, marked as saving (paintSelection)
     const gone = hiddenKeys();
     return page.filter((item) => !gone.has(item.key));
   }
@@ -285,6 +295,7 @@ function render({ model, el }) {
       url = URL.createObjectURL(new Blob([bytes(buffers[item.buffer])], { type: item.mime }));
       body = h("img", { src: url, alt: `row ${item.position}`, draggable: "false" });
     }
+    if (decide) return makeDisputeTile(item, body, url);
     const value = formatValue(item.value);
     const conf = formatConfidence(item.confidence);
     const el = h(
@@ -306,6 +317,65 @@ function render({ model, el }) {
           h("span", { class: "nbl-review-confidence", text: conf }),
         ]),
         h("div", { class: "nbl-review-bar" }, [h("span", { style: { width: `${(item.confidence ?? 0) * 100}%` } })]),
+      ],
+    );
+    return { uid: item.uid, el, url };
+  }
+
+  /** A disputed item: its media, every annotator's answer (a button that decides it), and the
+   * current label, which is a person's decision or the consolidation with its confidence. */
+  function makeDisputeTile(item, body, url) {
+    const value = formatValue(item.value);
+    const decided = item.decided_by !== null;
+    const answers = item.answers.map(({ annotator, value: answer }) =>
+      h(
+        "button",
+        {
+          class: `nbl-review-answer${sameValue(answer, item.value) ? " nbl-chosen" : ""}`,
+          type: "button",
+          "data-testid": "nbl-review-answer",
+          "data-annotator": annotator,
+          title: `Decide “${formatValue(answer)}”, ${annotator}'s answer`,
+          onclick: (event) => {
+            event.stopPropagation(); // a decision, not a selection change
+            selection.click(selection.keys.indexOf(item.key));
+            paintSelection();
+            setClasses([item.key], answer);
+            root.focus({ preventScroll: true });
+          },
+        },
+        [
+          h("span", { class: "nbl-review-annotator", text: annotator }),
+          h("span", { class: "nbl-review-answer-value", text: formatValue(answer) }),
+        ],
+      ),
+    );
+    const conf = decided ? "decided" : formatConfidence(item.confidence);
+    const el = h(
+      "div",
+      {
+        class: `nbl-review-tile${decided ? " nbl-decided" : ""}`,
+        role: "option",
+        "aria-selected": "false",
+        "data-testid": "nbl-review-tile",
+        "data-key": item.key,
+        "data-decided": decided ? "true" : "false",
+        "data-confidence": item.confidence === null ? "" : String(item.confidence),
+        title: decided
+          ? `Row ${item.position}: decided “${value}” by ${item.decided_by}`
+          : `Row ${item.position}: consolidated “${value}” (confidence ${conf})`,
+        onclick: (event) => onTileClick(event, item.key),
+      },
+      [
+        h("div", { class: "nbl-review-media" }, [body]),
+        h("div", { class: "nbl-review-answers", "data-testid": "nbl-review-answers" }, answers),
+        h("div", { class: "nbl-review-caption" }, [
+          h("span", { class: "nbl-review-value", "data-testid": "nbl-review-value", text: value }),
+          h("span", { class: "nbl-review-confidence", text: conf }),
+        ]),
+        h("div", { class: "nbl-review-bar" }, [
+          h("span", { style: { width: `${decided ? 100 : (item.confidence ?? 0) * 100}%` } }),
+        ]),
       ],
     );
     return { uid: item.uid, el, url };
@@ -337,6 +407,11 @@ function render({ model, el }) {
   }
 
   function emptyText() {
+    if (decide) {
+      if (root.dataset.state === "loading") return "Loading disagreements…";
+      if (shownFilter) return `No disagreements where someone answered “${shownFilter}”.`;
+      return "No disagreements: the answers agree on every item with two or more answers.";
+    }
     if (root.dataset.state === "loading") return "Loading proposals…";
     if (shownFilter) return `No proposals of class “${shownFilter}” to review.`;
     return "No auto-labels to review: every proposal has been reviewed, or none was made yet.";
@@ -344,7 +419,9 @@ function render({ model, el }) {
 
   function paintSelection() {
     const cursorKey = selection.cursorKey;
+    const saving = decide ? hiddenKeys() : null;
     for (const [key, tile] of tiles) {
+      if (saving) tile.el.classList.toggle("nbl-saving", saving.has(key));
       const chosen = selection.selected.has(key);
       tile.el.classList.toggle("nbl-selected", chosen);
       tile.el.setAttribute("aria-selected", chosen ? "true" : "false");
@@ -358,11 +435,15 @@ function render({ model, el }) {
 
   function showCounts() {
     const { counts, progress } = stats;
-    filterSelect.options[0].textContent = `All classes (${stats.auto})`;
+    filterSelect.options[0].textContent = `All classes (${decide ? stats.total : stats.auto})`;
     labels.forEach((label, i) => {
       filterSelect.options[i + 1].textContent = `${label} (${counts[label] ?? 0})`;
     });
     filterSelect.value = shownFilter;
+    if (decide) {
+      setText(summary, `${nItems(stats.total)} people disagree on · ${stats.decided} decided`);
+      return;
+    }
     setText(
       summary,
       `${nItems(stats.auto)} to review · ${progress.labeled - progress.auto} labeled by people · ` +
@@ -378,6 +459,7 @@ function render({ model, el }) {
   }
 
   function showSlider() {
+    if (decide) return;
     const { t, n } = sliderCount();
     const of = shownFilter ? `${stats.counts[shownFilter] ?? 0} “${shownFilter}”` : String(stats.auto);
     setText(threshold, t.toFixed(2));
@@ -420,7 +502,9 @@ function render({ model, el }) {
     const what = nItems(editing.keys.length);
     setText(
       panelTitle,
-      multi ? `Classes for ${what} (keys toggle, Enter saves, Esc closes):` : `Relabel ${what} as:`,
+      multi
+        ? `Classes for ${what} (keys toggle, Enter saves, Esc closes):`
+        : `${decide ? "Decide" : "Relabel"} ${what} as:`,
     );
     classButtons.forEach((b, i) => {
       const on = editing.chosen.has(labels[i]);
@@ -435,8 +519,16 @@ function render({ model, el }) {
     return page.filter((item) => chosen.has(item.key));
   }
 
-  function relabel(keys, value) {
-    if (keys.length) sendAction({ type: "relabel", keys, value }, keys);
+  /** Relabel the items (auto-labels), or decide them (disagreements: on the answers shown). */
+  function setClasses(keys, value) {
+    if (!keys.length) return;
+    if (!decide) {
+      sendAction({ type: "relabel", keys, value }, keys);
+      return;
+    }
+    const chosen = new Set(keys);
+    const items = page.filter((item) => chosen.has(item.key)).map(({ key, version }) => ({ key, version }));
+    sendAction({ type: "decide", items, value }, keys);
   }
 
   function acceptAboveThreshold() {
@@ -476,7 +568,7 @@ function render({ model, el }) {
       case "class": {
         const label = labels[intent.index];
         if (!multi) {
-          relabel(editing ? editing.keys : selection.selectedKeys(), label);
+          setClasses(editing ? editing.keys : selection.selectedKeys(), label);
           closePanel();
           return;
         }
@@ -490,12 +582,15 @@ function render({ model, el }) {
       case "save":
         if (editing) {
           const { keys, chosen } = editing;
-          relabel(
+          setClasses(
             keys,
             labels.filter((l) => chosen.has(l)),
           );
           closePanel();
         }
+        return;
+      case "undo":
+        if (decide) sendAction({ type: "undo" }, []);
         return;
       case "cancel":
         if (editing) closePanel();
@@ -525,7 +620,7 @@ function render({ model, el }) {
 
   function onKeydown(event) {
     if (event.target !== root) return; // the filter, slider and buttons keep their own keys
-    const intent = reviewIntent(event, { nClasses: labels.length, editing: Boolean(editing) });
+    const intent = reviewIntent(event, { nClasses: labels.length, editing: Boolean(editing), decide });
     if (!intent) return;
     event.preventDefault();
     event.stopPropagation();

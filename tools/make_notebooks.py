@@ -252,6 +252,13 @@ CONSOLIDATION = [
         "team.consolidate()\n"
         "team.disagreements()",
     ),
+    (
+        "markdown",
+        "Decide the disputed drawings in a grid, most disputed first, everyone's answer side by "
+        "side: click an answer, or press a class key, for the final decision (`team.decide`); "
+        "**z** takes it back. Later `consolidate()` runs leave decisions alone.",
+    ),
+    ("code", "team.review(disagreements=True, thumb=120)"),
     ("code", "team"),
 ]
 

@@ -105,10 +105,12 @@ export class GridSelection {
 /**
  * The intent of a keydown in the review grid, or null when the widget should leave it alone.
  * While the relabel panel is open (`editing`) only class keys, Enter and Escape mean something.
+ * When the grid shows disagreements (`decide`), class keys decide, `z` undoes the last
+ * decision, and the accept/reject keys mean nothing.
  * @param {{key: string, ctrlKey?: boolean, metaKey?: boolean, altKey?: boolean, shiftKey?: boolean}} event
- * @param {{nClasses: number, editing?: boolean}} options
+ * @param {{nClasses: number, editing?: boolean, decide?: boolean}} options
  */
-export function reviewIntent(event, { nClasses, editing = false }) {
+export function reviewIntent(event, { nClasses, editing = false, decide = false }) {
   if (event.altKey) return null;
   if (event.ctrlKey || event.metaKey) {
     return !editing && (event.key === "a" || event.key === "A") ? { type: "selectAll" } : null;
@@ -117,6 +119,10 @@ export function reviewIntent(event, { nClasses, editing = false }) {
   if (index !== -1) return index < nClasses ? { type: "class", index } : null;
   if (event.key === "Escape") return { type: "cancel" };
   if (editing) return event.key === "Enter" ? { type: "save" } : null;
+  if (decide) {
+    if (event.key === "z" || event.key === "Z") return { type: "undo" };
+    if (["a", "A", "Enter", "r", "R", "Delete"].includes(event.key)) return null;
+  }
   const extend = Boolean(event.shiftKey);
   switch (event.key) {
     case "a":
@@ -178,6 +184,16 @@ export function formatConfidence(confidence) {
 export function formatValue(value) {
   if (Array.isArray(value)) return value.length ? value.join(", ") : "(none)";
   return value === null || value === undefined ? "" : String(value);
+}
+
+/** True when two answers are the same class, or the same set of classes (multi-label). */
+export function sameValue(a, b) {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    const set = new Set(a);
+    return b.every((v) => set.has(v));
+  }
+  return a !== null && a !== undefined && a === b;
 }
 
 /** "1 item", "3 items". */

@@ -7,6 +7,7 @@ import {
   GridSelection,
   items,
   reviewIntent,
+  sameValue,
   sliderThreshold,
 } from "./grid.js";
 
@@ -147,6 +148,35 @@ test("while relabeling only class keys, Enter and Escape count", () => {
   assert.equal(intent("a"), null);
   assert.equal(intent("ArrowRight"), null);
   assert.equal(reviewIntent({ key: "a", ctrlKey: true }, { nClasses: 3, editing: true }), null);
+});
+
+test("deciding disagreements: class keys decide, z undoes, accept and reject keys mean nothing", () => {
+  const intent = (key, extra = {}) => reviewIntent({ key, ...extra }, { nClasses: 3, decide: true });
+  assert.deepEqual(intent("2"), { type: "class", index: 1 });
+  assert.equal(intent("4"), null);
+  assert.deepEqual(intent("z"), { type: "undo" });
+  assert.deepEqual(intent("Z"), { type: "undo" });
+  for (const key of ["a", "A", "Enter", "r", "R", "Delete"]) assert.equal(intent(key), null, key);
+  assert.deepEqual(intent("ArrowRight", { shiftKey: true }), { type: "move", dx: 1, extend: true });
+  assert.deepEqual(intent("PageDown"), { type: "page", delta: 1 });
+  assert.equal(intent("a", { ctrlKey: true }).type, "selectAll");
+  assert.equal(intent("z", { ctrlKey: true }), null); // the browser's own undo stays its own
+  // the multi-label decision panel: keys toggle, Enter saves, z means nothing there
+  const editing = (key) => reviewIntent({ key }, { nClasses: 3, decide: true, editing: true });
+  assert.equal(editing("Enter").type, "save");
+  assert.equal(editing("z"), null);
+  // the auto-label grid has no undo
+  assert.equal(reviewIntent({ key: "z" }, { nClasses: 3 }), null);
+});
+
+test("sameValue compares class names and multi-label sets", () => {
+  assert.ok(sameValue("cat", "cat"));
+  assert.ok(!sameValue("cat", "dog"));
+  assert.ok(sameValue(["cat", "dog"], ["dog", "cat"]));
+  assert.ok(!sameValue(["cat"], ["cat", "dog"]));
+  assert.ok(sameValue([], []));
+  assert.ok(!sameValue(["cat"], "cat"));
+  assert.ok(!sameValue(null, "cat"));
 });
 
 test("countAtLeast counts a sorted array from a threshold", () => {

@@ -849,15 +849,20 @@ class Job:
 
         return widget_for(self, window=window)
 
-    def review(self, *, page_size: int = 24, thumb: int = 160) -> ReviewWidget:
+    def review(self, *, page_size: int = 24, thumb: int = 160, disagreements: bool = False) -> ReviewWidget:
         """A grid of the auto-labels, least confident first, to accept, reject or relabel.
 
         ``page_size`` is the number of tiles per page (1-200), ``thumb`` their size in CSS
         pixels (48-512). A slider accepts every auto-label above a confidence in one step.
+
+        With ``disagreements=True`` the grid shows the items people disagree on most
+        (:meth:`disagreements`), every annotator's answer side by side with the consolidated
+        label, for a person's final decision (:meth:`decide`): click an answer or press a class
+        key; ``z`` takes the last decision back. Classification tasks only (``TypeError``).
         """
         from nblabel.widgets import review_widget
 
-        return review_widget(self, page_size=page_size, thumb=thumb)
+        return review_widget(self, page_size=page_size, thumb=thumb, disagreements=disagreements)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.annotate()._repr_mimebundle_(**kwargs)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +22,7 @@ from nblabel import ImageClassification, Job, TextClassification
 from nblabel.store import Annotation
 from nblabel.widgets import review_widget
 
-SRC = Path(__file__).resolve().parents[2] / "src"
-BUNDLE = SRC / "nblabel" / "static" / "review.js"
 LABELS = ["cat", "dog", "bird"]
-
-
-@pytest.fixture
-def make_widget() -> Iterator[Callable[..., tuple[Any, Recorder]]]:
-    assert BUNDLE.is_file(), f"{BUNDLE} is missing: build it with `npm run build`"
-    made = []
-
-    def make(job: Job, **options: Any) -> tuple[Any, Recorder]:
-        w = review_widget(job, **options)
-        recorder = Recorder()
-        w.send = recorder
-        made.append(w)
-        return w, recorder
-
-    yield make
-    for w in made:
-        w.close()
 
 
 def text_job(n: int = 10, **kwargs: Any) -> Job:

@@ -55,15 +55,22 @@ def widget_for(job: Job, **options: Any) -> Any:
 
 
 def review_widget(job: Job, **options: Any) -> Any:
-    """The widget that reviews a job's auto-labels.
+    """The widget that reviews a job's auto-labels, or with ``disagreements=True`` the items
+    people disagree on.
 
-    ``options`` go to :class:`~nblabel.widgets.review.ReviewWidget` (``page_size``, ``thumb``).
+    ``options`` go to :class:`~nblabel.widgets.review.ReviewWidget` (``page_size``, ``thumb``,
+    ``disagreements``).
     """
     family = job.task.family
     if family == "classify":
         from nblabel.widgets.review import ReviewWidget
 
         return ReviewWidget(job, **options)
+    if options.get("disagreements"):
+        raise TypeError(
+            "job.review(disagreements=True) shows classification answers side by side; "
+            f"the task {job.task!r} is not single- or multi-label classification"
+        )
     raise NotImplementedError(f"no review widget for task family {family!r}")
 
 

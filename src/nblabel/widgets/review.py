@@ -1,4 +1,5 @@
-"""The review widget: a grid of auto-labels to accept, reject or relabel, least confident first."""
+"""The review widget: a grid of auto-labels to accept, reject or relabel, least confident first;
+or, in its disagreements mode, the items people disagree on, for a person's final decision."""
 
 from __future__ import annotations
 
@@ -14,17 +15,24 @@ import numpy as np
 import pandas as pd
 import traitlets
 
+from nblabel.consolidate.jobs import AUTOMATIC
 from nblabel.feed import Feed
 from nblabel.tasks.classification import Classification
 from nblabel.widgets.rounds import watch_rounds
 
 if TYPE_CHECKING:
     from nblabel.job import Job
+    from nblabel.store import Annotation
 
 __all__ = ["ReviewWidget"]
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 SNIPPET = 300  # characters of a text shown on its tile
+MODES = ("auto", "disagreements")
+ACTIONS = {
+    "auto": ("accept", "reject", "relabel", "accept_above"),
+    "disagreements": ("decide", "undo"),
+}
 log = logging.getLogger(__name__)
 
 
@@ -45,9 +53,18 @@ class ReviewWidget(anywidget.AnyWidget):
     panel where keys toggle classes and ``Enter`` saves. Every action also has a button.
 
     When the auto-labeler finishes a round, the grid fetches its page again. Accepting or
-    rejecting an item whose proposal changed after it was drawn leaves it alone and says so. The widget does not undo reviews, and it only shows
-    items whose current label comes from the auto-labeler: labels by people are not reviewed
-    here.
+    rejecting an item whose proposal changed after it was drawn leaves it alone and says so.
+    The widget does not undo reviews, and it only shows items whose current label comes from
+    the auto-labeler: labels by people are not reviewed here.
+
+    With ``disagreements=True`` the grid shows the items people disagree on instead, most
+    disputed first (:meth:`nblabel.Job.disagreements`): each tile shows every annotator's
+    answer side by side, the current consolidated label and its confidence. Clicking an
+    annotator's answer, or a class key on the selected tiles, records a person's final decision
+    (:meth:`nblabel.Job.decide`), which later consolidations leave alone; ``z`` takes back the
+    last decision made in this widget. Decided tiles stay in place, marked as decided. A
+    decision on an item whose answers changed after it was drawn is left out and said so. The
+    class filter shows the items where someone gave that class.
 
     Parameters
     ----------
@@ -57,6 +74,13 @@ class ReviewWidget(anywidget.AnyWidget):
         Tiles per page (1-200).
     thumb
         Thumbnail size in CSS pixels (48-512); images are downscaled to fit it.
+    disagreements
+        Show the items people disagree on, for a final decision, instead of the auto-labels.
+
+    Raises
+    ------
+    TypeError
+        The job's task is not single- or multi-label classification.
     """
 
     _esm = STATIC / "review.js"
@@ -69,8 +93,13 @@ class ReviewWidget(anywidget.AnyWidget):
     title = traitlets.Unicode("", help="Shown in the widget's header.").tag(sync=True)
     page_size = traitlets.Int(24, help="Tiles per page.").tag(sync=True)
     thumb = traitlets.Int(160, help="Thumbnail size in CSS pixels.").tag(sync=True)
+    mode = traitlets.Unicode(
+        "auto", help="'auto' (review auto-labels) or 'disagreements' (decide disputed items)."
+    ).tag(sync=True)
 
-    def __init__(self, job: Job, page_size: int = 24, thumb: int = 160, **kwargs: Any) -> None:
+    def __init__(
+        self, job: Job, page_size: int = 24, thumb: int = 160, disagreements: bool = False, **kwargs: Any
+    ) -> None:
         if not isinstance(job.task, Classification):
             raise TypeError(f"ReviewWidget reviews classification tasks, not {job.task!r}")
         if not 1 <= page_size <= 200:
@@ -81,12 +110,18 @@ class ReviewWidget(anywidget.AnyWidget):
             labels=list(job.task.labels),
             multi_label=job.task.multi_label,
             media=job.task.media,
-            title=f"{job.name} · {job.attribute} · review",
+            title=f"{job.name} · {job.attribute} · {'disagreements' if disagreements else 'review'}",
             page_size=page_size,
             thumb=thumb,
+            mode=MODES[bool(disagreements)],
             **kwargs,
         )
         self.job = job
+        # Disagreements mode: each key's place in the grid, fixed when first shown, so a tile
+        # does not jump when its decision (which has no confidence) changes its sort key.
+        self._rank: dict[str, int] = {}
+        # The decisions made here, one list per action, newest last: what undo takes back.
+        self._decisions: list[list[Annotation]] = []
         # Handlers run on the kernel's main thread; image pages are sent from worker threads.
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -106,8 +141,8 @@ class ReviewWidget(anywidget.AnyWidget):
 
     def _on_custom(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
-        if kind not in ("page", "accept", "reject", "relabel", "accept_above"):
-            log.warning("nblabel review widget: unknown message %r", kind)
+        if kind != "page" and kind not in ACTIONS[self.mode]:
+            log.warning("nblabel review widget (%s mode): unknown message %r", self.mode, kind)
             return
         view = {key: content.get(key) for key in ("seq", "view")}
         try:
@@ -126,6 +161,10 @@ class ReviewWidget(anywidget.AnyWidget):
                 notice = self._reject(content["items"])
             elif kind == "relabel":
                 notice = self._relabel(content["keys"], content["value"])
+            elif kind == "decide":
+                notice = self._decide(content["items"], content["value"])
+            elif kind == "undo":
+                notice = self._undo()
             else:
                 notice = self._accept_above(content)
         except (ValueError, KeyError, TypeError) as exc:
@@ -158,20 +197,43 @@ class ReviewWidget(anywidget.AnyWidget):
     def _accept(self, items: list[dict[str, Any]]) -> str:
         keys, changed = self._unchanged(items)
         n = self.job.accept(keys)
-        return f"Accepted {_items(n)}" + _changed(changed)
+        return f"Accepted {_items(n)}" + _changed(changed, REVIEWED)
 
     def _reject(self, items: list[dict[str, Any]]) -> str:
         keys, changed = self._unchanged(items)
         n = self.job.reject(keys)
-        return f"Rejected {_items(n)}: back in the people's queue" + _changed(changed)
+        return f"Rejected {_items(n)}: back in the people's queue" + _changed(changed, REVIEWED)
 
     def _relabel(self, keys: list[str], value: Any) -> str:
         keys = [self.job.key(key) for key in keys]  # all known, or nothing is stored
         value = self.job.task.validate(value)
         for key in keys:
             self.job.label(key, value)
-        shown = (", ".join(value) or "(none)") if isinstance(value, list) else value
-        return f"Relabeled {_items(len(keys))} as {shown}"
+        return f"Relabeled {_items(len(keys))} as {_shown(value)}"
+
+    def _decide(self, items: list[dict[str, Any]], value: Any) -> str:
+        """Decide ``value`` for the items whose answers are still those the browser showed."""
+        value = self.job.task.validate(value)
+        keys = [self.job.key(item["key"]) for item in items]  # all known, or nothing is stored
+        self.job.refresh()
+        fresh = [
+            key for key, item in zip(keys, items, strict=True) if _version(self.job, key) == item["version"]
+        ]
+        decided = [self.job.decide(key, value) for key in fresh]
+        if decided:
+            self._decisions.append(decided)
+        return f"Decided {_items(len(decided))}: {_shown(value)}" + _changed(len(keys) - len(fresh), ANSWERED)
+
+    def _undo(self) -> str:
+        """Take back the newest decision made here that still stands."""
+        self.job.refresh()
+        while self._decisions:
+            standing = [a for a in self._decisions.pop() if _uid(self.job.current(a.item)) == a.uid]
+            if standing:
+                for a in standing:
+                    self.job.retract(a.uid)
+                return f"Took back the decision on {_items(len(standing))}"
+        return "Nothing to undo: no decision made here still stands"
 
     def _accept_above(self, content: dict[str, Any]) -> str:
         confidence = float(content["confidence"])
@@ -209,11 +271,17 @@ class ReviewWidget(anywidget.AnyWidget):
         return (auto["value"] == label).astype(bool)
 
     def _send_page(self, content: dict[str, Any], view: dict[str, Any]) -> None:
-        """Send the page at ``offset`` of the proposals matching ``filter``, with the counts, and
-        the sorted confidences when the browser's copy (``have``) is out of date."""
+        """Send the page at ``offset`` of the rows matching ``filter``, with the counts."""
         label = self._label_filter(content.get("filter"))
-        auto = self.job.auto_labeled()
-        rows = auto[self._matches(auto, label)]
+        buffers: list[bytes] = []
+        if self.mode == "disagreements":
+            frame = self._disputes()
+            rows = frame[_involving(frame, label, self.job.task.multi_label)]
+            stats = self._dispute_stats(frame)
+        else:
+            frame = self.job.auto_labeled()
+            rows = frame[self._matches(frame, label)]
+            stats = self._stats(frame)
         size = self.page_size
         offset = max(0, int(content.get("offset") or 0))
         if offset >= len(rows):  # the last page emptied: show the one before
@@ -225,36 +293,42 @@ class ReviewWidget(anywidget.AnyWidget):
             "offset": offset,
             "filter": label,
             "total": len(rows),
-            "stats": self._stats(auto),
+            "stats": stats,
         }
-        buffers: list[bytes] = []
-        if message["stats"]["version"] != content.get("have"):
-            message["confidences"] = self._confidence_buffers(auto, buffers)
-        proposals = [
-            {
-                "key": row.key,
-                "position": int(row.position),
-                "value": row.value,
-                "confidence": None if _missing(row.confidence) else float(row.confidence),
-                "uid": row.uid,
-            }
-            for row in page.itertuples(index=False)
-        ]
+        if self.mode == "disagreements":
+            tiles = [self._dispute_tile(row) for row in page.itertuples(index=False)]
+        else:
+            if stats["version"] != content.get("have"):
+                message["confidences"] = self._confidence_buffers(frame, buffers)
+            tiles = [
+                {
+                    "key": row.key,
+                    "position": int(row.position),
+                    "value": row.value,
+                    "confidence": None if _missing(row.confidence) else float(row.confidence),
+                    "uid": row.uid,
+                }
+                for row in page.itertuples(index=False)
+            ]
+        self._send_tiles(message, tiles, buffers)
+
+    def _send_tiles(self, message: dict[str, Any], tiles: list[dict[str, Any]], buffers: list[bytes]) -> None:
+        """Add each tile's text snippet or thumbnail (a worker thread reads images) and send."""
 
         def work() -> None:
             try:
-                tiles, images = self.feed.payloads([p["position"] for p in proposals])
+                media, images = self.feed.payloads([t["position"] for t in tiles])
                 first = len(buffers)
-                for proposal, tile in zip(proposals, tiles, strict=True):
-                    proposal["kind"] = tile["kind"]
-                    if "text" in tile:
-                        text = tile["text"]
-                        proposal["text"] = text[:SNIPPET] + ("…" if len(text) > SNIPPET else "")
-                    elif "error" in tile:
-                        proposal["error"] = tile["error"]
+                for tile, shown in zip(tiles, media, strict=True):
+                    tile["kind"] = shown["kind"]
+                    if "text" in shown:
+                        text = shown["text"]
+                        tile["text"] = text[:SNIPPET] + ("…" if len(text) > SNIPPET else "")
+                    elif "error" in shown:
+                        tile["error"] = shown["error"]
                     else:
-                        proposal.update(buffer=first + tile["buffer"], mime=tile["mime"])
-                self._reply({**message, "items": proposals}, [*buffers, *images])
+                        tile.update(buffer=first + shown["buffer"], mime=shown["mime"])
+                self._reply({**message, "items": tiles}, [*buffers, *images])
             except Exception:
                 log.exception("nblabel review widget: cannot prepare a page")
 
@@ -262,6 +336,44 @@ class ReviewWidget(anywidget.AnyWidget):
             work()
         else:
             threading.Thread(target=work, name="nblabel-review", daemon=True).start()
+
+    def _disputes(self) -> pd.DataFrame:
+        """The job's disagreements, each kept at the place it had when first shown."""
+        frame = self.job.disagreements()
+        for key in frame["key"]:
+            self._rank.setdefault(key, len(self._rank))
+        order = frame["key"].map(self._rank).to_numpy()
+        return frame.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+
+    def _dispute_tile(self, row: Any) -> dict[str, Any]:
+        """One disputed item: every annotator's answer, the current label, whether a person
+        decided it, and versions (of the tile, and of the answers a decision rests on)."""
+        answers = self.job.answers(row.key)
+        current = self.job.current(row.key)
+        decided = _decision(current)
+        uids = [a.uid for a in answers] + [_uid(current)]
+        return {
+            "key": row.key,
+            "position": int(row.position),
+            "answers": [{"annotator": a.annotator, "value": a.value} for a in answers],
+            "share": float(row.share),
+            "value": None if current is None else current.value,
+            "confidence": None if _missing(row.confidence) else float(row.confidence),
+            "decided_by": current.annotator if decided else None,  # type: ignore[union-attr]
+            "uid": hashlib.blake2b("\n".join(uids).encode(), digest_size=8).hexdigest(),
+            "version": _version(self.job, row.key),
+        }
+
+    def _dispute_stats(self, frame: pd.DataFrame) -> dict[str, Any]:
+        """How many items people disagree on, how many a person decided, and per class how many
+        involve it."""
+        multi = self.job.task.multi_label
+        return {
+            "version": "",
+            "total": len(frame),
+            "decided": sum(_decision(self.job.current(key)) for key in frame["key"]),
+            "counts": {label: int(_involving(frame, label, multi).sum()) for label in self.job.task.labels},
+        }
 
     def _stats(self, auto: pd.DataFrame) -> dict[str, Any]:
         """Counts of proposals per class, the job's progress, and a version of the proposals."""
@@ -302,8 +414,44 @@ def _items(n: int) -> str:
     return f"{n} item{'' if n == 1 else 's'}"
 
 
-def _changed(n: int) -> str:
+REVIEWED = "reviewed elsewhere or relabeled"
+ANSWERED = "their answers changed"
+
+
+def _changed(n: int, why: str) -> str:
     if not n:
         return ""
     verb = "was" if n == 1 else "were"
-    return f"; {_items(n)} changed since shown (reviewed elsewhere or relabeled) and {verb} left alone"
+    return f"; {_items(n)} changed since shown ({why}) and {verb} left alone"
+
+
+def _shown(value: Any) -> str:
+    return (", ".join(value) or "(none)") if isinstance(value, list) else str(value)
+
+
+def _uid(annotation: Annotation | None) -> str:
+    return "" if annotation is None else annotation.uid
+
+
+def _decision(current: Annotation | None) -> bool:
+    """True when an item's label is a person's final decision (not a computed consolidation)."""
+    return (
+        current is not None and current.kind == "consolidated" and not current.annotator.startswith(AUTOMATIC)
+    )
+
+
+def _version(job: Job, key: str) -> str:
+    """A digest of the answers an item has now: a decision is made on the answers shown."""
+    uids = "\n".join(a.uid for a in job.answers(key))
+    return hashlib.blake2b(uids.encode(), digest_size=8).hexdigest()
+
+
+def _involving(frame: pd.DataFrame, label: str, multi: bool) -> pd.Series:
+    """Rows where someone answered ``label`` (multi-label: included it); every row for ''."""
+    if not label:
+        return pd.Series(True, index=frame.index)
+
+    def involves(answers: dict[str, Any]) -> bool:
+        return any((label in value) if multi else value == label for value in answers.values())
+
+    return frame["answers"].map(involves).astype(bool)
