@@ -95,8 +95,6 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
 
-START_MARK = "<!-- ui_latency:start -->"
-END_MARK = "<!-- ui_latency:end -->"
 LABELS = ["cat", "dog", "bird"]
 KEYS = ["1", "2", "3"]
 FRAME_MS = 1000 / 60
@@ -1316,11 +1314,14 @@ def add_attribution(add: Any, attribution: dict[str, Any]) -> None:
     add("")
 
 
-def write_section(out: Path, section: str) -> None:
-    block = f"{START_MARK}\n{section.rstrip()}\n{END_MARK}\n"
+def write_section(out: Path, section: str, name: str = "ui_latency") -> None:
+    """Replace the section between ``<!-- name:start -->`` and ``<!-- name:end -->`` in ``out``
+    (appended when missing; the file is created with a title when it does not exist)."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{section.rstrip()}\n{end}\n"
     if out.exists():
         text = out.read_text()
-        pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK) + r"\n?", re.S)
+        pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
         if pattern.search(text):
             text = pattern.sub(lambda _m: block, text, count=1)
         else:
