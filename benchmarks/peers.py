@@ -517,9 +517,11 @@ def run_series(
         busy0, own0, wall0 = busy_cpu_s(), own_cpu_s(), time.monotonic()
         for i in range(total):
             act(page, root, widget, i)
+            # measured actions: until painted; the memory tail only until the next item is in the DOM
             page.wait_for_function(
-                "n => { const r = window.__peerBench.records[n]; return !!r && r.done; }",
-                arg=i,
+                "([n, full]) => { const r = window.__peerBench.records[n];"
+                " return !!r && (full ? r.done : r.t_dom !== undefined); }",
+                arg=[i, i < warmup + items],
                 polling=20,
                 timeout=60_000,
             )
@@ -672,6 +674,18 @@ def render_section(
             + f" | {s.misses if s.widget == 'nblabel' else '–'} | {fmt(s.foreign_cpu_pct, 0)} % |"
         )
     add("")
+
+    failed = [s for s in series if s.error]
+    if failed:
+        add(
+            "Series that stopped early (their rows are empty): "
+            + "; ".join(
+                f"{s.mode} run {s.run} #{s.order} {s.widget} ({s.media}, {s.action}): `{s.error}`"
+                for s in failed
+            )
+            + "."
+        )
+        add("")
 
     mem = [s for s in series if s.mem_after and s.labeled > s.warmup + args.items]
     if mem:
