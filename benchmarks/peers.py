@@ -597,6 +597,8 @@ def render_section(
     command: str,
     load: tuple[tuple[float, float, float], tuple[float, float, float]],
     image_kb: tuple[float, float],
+    websockets: dict[str, str] | None = None,
+    expected: int = 0,
 ) -> str:
     lines: list[str] = []
     add = lines.append
@@ -607,6 +609,12 @@ def render_section(
         "Produced by `benchmarks/peers.py`; rerun it to refresh this section (the first run also builds "
         f"the peers' virtual environment, `{args.venv_display}`)."
     )
+    if len(series) < expected:
+        add("")
+        add(
+            f"**Incomplete: {len(series)} of {expected} series ran** (the run was stopped or is still going); "
+            "the tables hold what was measured."
+        )
     add("")
     add(
         "**The machine is shared and noisy** (2 cores; other jobs' servers and browsers ran at the same "
@@ -631,7 +639,8 @@ def render_section(
         "stock": "`stock` = nblabel's server extension off (`NBLABEL_TCP_NODELAY=0`): Jupyter Server as shipped",
         "nodelay": "`nodelay` = nblabel's server extension on (as installed): TCP_NODELAY on kernel websockets",
     }
-    add("Servers: " + "; ".join(server_note[m] for m in modes) + ".")
+    ws = websockets or {}
+    add("Servers: " + "; ".join(server_note[m] + (f" ({ws[m]})" if m in ws else "") for m in modes) + ".")
     add("")
 
     add("### Action → next item painted, pooled per widget, ms")
@@ -788,7 +797,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=10, help="uncounted actions per series (default 10)")
     p.add_argument("--runs", type=int, default=1, help="interleaved runs per server mode (default 1)")
     p.add_argument(
-        "--nodelay", choices=["both", "on", "off"], default="both", help="server modes (default both)"
+        "--nodelay", choices=["both", "on", "off"], help="server modes (default both; off with --quick)"
     )
     p.add_argument("--media", choices=["both", "images", "texts"], default="both")
     p.add_argument("--peers", help="comma-separated substrings of peer names to run (default: all)")
@@ -809,11 +818,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: 20 items, 3 warm-up, 40 for memory, stock server only (overrides those options)",
+        help="smoke run: 20 items, 3 warm-up, 40 for memory (overrides those options), stock server only "
+        "unless --nodelay says otherwise",
     )
     args = p.parse_args(argv)
     if args.quick:
-        args.items, args.warmup, args.memory_items, args.nodelay = 20, 3, 40, "off"
+        args.items, args.warmup, args.memory_items = 20, 3, 40
+    args.nodelay = args.nodelay or ("off" if args.quick else "both")
     home = str(Path.home())
     args.venv_display = (
         str(args.venv).replace(home, "~", 1) if str(args.venv).startswith(home) else str(args.venv)
@@ -830,6 +841,17 @@ def plan(args: argparse.Namespace) -> list[Widget]:
         if w.media in medias and (wanted is None or any(x in w.name.lower() for x in wanted)):
             out += [w, nblabel_widget(w.media, w.action)]
     return out
+
+
+def nodelay_in_log(server: JupyterServer) -> str:
+    """What the server's log says nblabel's extension did to the kernel websockets it opened."""
+    log = server.log_path.read_text(errors="replace") if server.log_path and server.log_path.exists() else ""
+    on = log.count("kernel websocket TCP_NODELAY=1")
+    if on:
+        return f"TCP_NODELAY=1 on {on} kernel websockets (server log)"
+    if "TCP_NODELAY on kernel websockets is off" in log:
+        return "extension loaded and off (server log)"
+    return "no nblabel extension line in the server log"
 
 
 def _sigterm(_signum: int, _frame: Any) -> None:
@@ -852,6 +874,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="nblabel-peers-"))
     series: list[Series] = []
+    websockets: dict[str, str] = {}
     try:
         root = work / "root"
         print(f"generating {n_items} images and texts in {root}", flush=True)
@@ -861,6 +884,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         (root / "images.json").write_text(json.dumps([str(p) for p in images]))
         (root / "texts.json").write_text(json.dumps(make_texts(n_items)))
         vers = venv_versions(python)
+        expected = len(modes) * args.runs * len(sequence)
+        command = "python benchmarks/peers.py " + " ".join(argv if argv is not None else sys.argv[1:])
+
+        def publish() -> None:
+            """(Re)write the section with the series so far: a stopped run leaves what it measured."""
+            section = render_section(
+                series,
+                modes=[m for m in modes if any(s.mode == m for s in series)],
+                args=args,
+                vers=vers,
+                info=machine_info(),
+                started=started,
+                runtime_s=time.monotonic() - t0,
+                command=command.strip(),
+                load=(load0, os.getloadavg()),
+                websockets=websockets,
+                image_kb=(min(sizes), max(sizes)),
+                expected=expected,
+            )
+            write_section(args.out, section, SECTION)
+            if args.json:
+                args.json.write_text(json.dumps([dataclasses.asdict(s) for s in series]))
+
         with sync_playwright() as pw:
             browser = launch_browser(pw)
             vers["chromium"] = browser.version
@@ -896,26 +942,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 )
                                 series.append(s)
                                 report(s)
+                                publish()
+                        websockets[mode] = nodelay_in_log(server)
             finally:
                 browser.close()
-        runtime = time.monotonic() - t0
-        command = "python benchmarks/peers.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        section = render_section(
-            series,
-            modes=modes,
-            args=args,
-            vers=vers,
-            info=machine_info(),
-            started=started,
-            runtime_s=runtime,
-            command=command.strip(),
-            load=(load0, os.getloadavg()),
-            image_kb=(min(sizes), max(sizes)),
-        )
-        write_section(args.out, section, SECTION)
-        print(f"wrote {args.out} ({runtime / 60:.1f} min)", flush=True)
-        if args.json:
-            args.json.write_text(json.dumps([dataclasses.asdict(s) for s in series]))
+        publish()
+        print(f"wrote {args.out} ({(time.monotonic() - t0) / 60:.1f} min)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
