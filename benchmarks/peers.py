@@ -27,9 +27,9 @@ hits both alike. Per action, measured in the page (``performance.now()`` clock),
 * ``t_paint``: ``performance.now()`` in a ``setTimeout(0)`` posted from the next
   ``requestAnimationFrame``: right after the frame showing the item was painted on the main thread.
 
-With ``--memory-items`` (default 1000) the first series of every widget in the first run goes on
-past the measured items, as fast as the widget allows, until that many items are labeled; the
-kernel's RSS and PSS are read before the first action and after the last one.
+With ``--memory-items`` (default 1000), after the latency runs, every widget labels that many
+items once more in a fresh kernel, as fast as it allows (each action once the next item is in the
+DOM); the kernel's RSS and PSS are read before the first action and after the last one.
 
 Usage::
 
@@ -672,7 +672,7 @@ def render_section(
         "in DOM → image decoded p50 / p95 | image px | nblabel: no prefetched item | other processes' CPU |"
     )
     add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for s in series:
+    for s in (s for s in series if s.run):  # run 0: the memory series, no latency measured
         st = summary(s.values())
         px = sorted({tuple(r["px"]) for r in s.hits if r.get("px")})
         add(
@@ -696,7 +696,7 @@ def render_section(
         )
         add("")
 
-    mem = [s for s in series if s.mem_after and s.labeled > s.warmup + args.items]
+    mem = [s for s in series if s.mem_after and s.run == 0]
     if mem:
         add(f"### Kernel memory after {max(s.labeled for s in mem)} items (MiB)")
         add("")
@@ -854,6 +854,15 @@ def nodelay_in_log(server: JupyterServer) -> str:
     return "no nblabel extension line in the server log"
 
 
+def memory_plan(sequence: Sequence[Widget]) -> list[Widget]:
+    """One series per widget and media for the kernel memory, nblabel first, slow peers last."""
+    seen: dict[tuple[str, str], Widget] = {}
+    for w in sequence:
+        seen.setdefault((w.name, w.media), w)
+    slow = {(p.name, p.media) for p in PEERS if p.img and not p.src_sig}  # a PNG per item in an Output
+    return sorted(seen.values(), key=lambda w: (w.name != "nblabel", (w.name, w.media) in slow))
+
+
 def _sigterm(_signum: int, _frame: Any) -> None:
     raise SystemExit(143)
 
@@ -884,7 +893,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         (root / "images.json").write_text(json.dumps([str(p) for p in images]))
         (root / "texts.json").write_text(json.dumps(make_texts(n_items)))
         vers = venv_versions(python)
-        expected = len(modes) * args.runs * len(sequence)
+        expected = len(modes) * args.runs * len(sequence) + (
+            len(memory_plan(sequence)) if args.memory_items else 0
+        )
         command = "python benchmarks/peers.py " + " ".join(argv if argv is not None else sys.argv[1:])
 
         def publish() -> None:
@@ -911,39 +922,58 @@ def main(argv: Sequence[str] | None = None) -> int:
             browser = launch_browser(pw)
             vers["chromium"] = browser.version
             try:
-                for m_i, mode in enumerate(modes):
+                for mode in modes:
                     with JupyterServer("lab", root, nodelay=(mode == "nodelay"), python=python) as server:
                         for run in range(1, args.runs + 1):
-                            measured_memory: set[tuple[str, str]] = set()
                             for order, widget in enumerate(sequence, 1):
-                                first = (
-                                    m_i == 0
-                                    and run == 1
-                                    and (widget.name, widget.media) not in measured_memory
-                                )
-                                total = args.warmup + args.items
-                                if first and args.memory_items > total:
-                                    total = args.memory_items
-                                    measured_memory.add((widget.name, widget.media))
                                 print(f"{mode} · run {run} · {order} · {widget.label} ...", flush=True)
-                                s = guarded_series(
+                                series.append(
+                                    guarded_series(
+                                        browser,
+                                        server,
+                                        widget,
+                                        mode=mode,
+                                        run=run,
+                                        order=order,
+                                        items=args.items,
+                                        warmup=args.warmup,
+                                        total=args.warmup + args.items,
+                                        gap_ms=args.gap_ms,
+                                        jitter=args.jitter,
+                                        rng=rng,
+                                    )
+                                )
+                                report(series[-1])
+                                publish()
+                        websockets[mode] = nodelay_in_log(server)
+                if args.memory_items:
+                    # after the latency runs, so its long tails do not delay them; nblabel and the
+                    # quick peers first
+                    mode = modes[0]
+                    with JupyterServer("lab", root, nodelay=(mode == "nodelay"), python=python) as server:
+                        for order, widget in enumerate(memory_plan(sequence), 1):
+                            print(
+                                f"memory · {order} · {widget.label}, {args.memory_items} items ...",
+                                flush=True,
+                            )
+                            series.append(
+                                guarded_series(
                                     browser,
                                     server,
                                     widget,
                                     mode=mode,
-                                    run=run,
+                                    run=0,
                                     order=order,
-                                    items=args.items,
-                                    warmup=args.warmup,
-                                    total=total,
-                                    gap_ms=args.gap_ms,
-                                    jitter=args.jitter,
+                                    items=0,
+                                    warmup=0,
+                                    total=args.memory_items,
+                                    gap_ms=0.0,
+                                    jitter=0.0,
                                     rng=rng,
                                 )
-                                series.append(s)
-                                report(s)
-                                publish()
-                        websockets[mode] = nodelay_in_log(server)
+                            )
+                            report(series[-1])
+                            publish()
             finally:
                 browser.close()
         publish()

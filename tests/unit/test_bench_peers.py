@@ -73,12 +73,13 @@ def test_section_replaces_only_its_own_marks(tmp_path: Path) -> None:
 
 def test_render_section_reports_ratios_memory_and_a_failed_series(tmp_path: Path) -> None:
     args = peers.parse_args(["--quick", "--out", str(tmp_path / "B.md")])
-    peer = series(IMAGE_PEER.name, [200.0] * 20, mem_before={"rss": 90, "pss": 70, "uss": 60})
-    peer.mem_after, peer.labeled = {"rss": 110, "pss": 85, "uss": 75}, 40
+    peer = series(IMAGE_PEER.name, [200.0] * 20)
+    memory = peers.Series(IMAGE_PEER.name, "images", "click", "stock", 0, 1, labeled=40)
+    memory.mem_before, memory.mem_after = {"rss": 90, "pss": 70}, {"rss": 110, "pss": 85}
     ours = series("nblabel", [10.0] * 20)
     failed = peers.Series("pigeonXT", "texts", "click", "stock", 1, 3, error="TimeoutError: stuck")
     text = peers.render_section(
-        [peer, ours, failed],
+        [peer, ours, failed, memory],
         modes=["stock"],
         args=args,
         vers={"jupyterlab": "4"},
@@ -96,3 +97,14 @@ def test_render_section_reports_ratios_memory_and_a_failed_series(tmp_path: Path
     assert "| ipyannotations ClassLabeller | images | 40 | 90 → 110 | 70 → 85 | +15 |" in text
     assert "TimeoutError: stuck" in text
     assert "(**met**)" in text
+
+
+def test_memory_plan_runs_nblabel_first_and_the_png_peers_last() -> None:
+    args = peers.parse_args(["--quick"])
+    order = [(w.name, w.media) for w in peers.memory_plan(peers.plan(args))]
+    assert order[:2] == [("nblabel", "images"), ("nblabel", "texts")]
+    assert set(order[-2:]) == {
+        ("ipyannotations ClassLabeller", "images"),
+        ("superintendent + ipyannotations", "images"),
+    }
+    assert len(order) == len(set(order)) == len(peers.PEERS) + 2
