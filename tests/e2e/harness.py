@@ -109,7 +109,8 @@ class JupyterServer:
 
     Use as a context manager. Kernels run ``sys.executable`` (a kernelspec named ``python3`` is
     written to the private JUPYTER_DATA_DIR) and inherit the server's environment, so
-    ``env_extra={"PYTHONPATH": ...}`` reaches them.
+    ``env_extra={"PYTHONPATH": ...}`` reaches them. ``python`` runs the server and its kernels
+    from another interpreter instead (e.g. a separate virtual environment's ``bin/python``).
     """
 
     def __init__(
@@ -121,6 +122,7 @@ class JupyterServer:
         *,
         extra_args: Sequence[str] = (),
         startup_timeout: float = 90.0,
+        python: str | os.PathLike[str] | None = None,
     ) -> None:
         if app not in ("lab", "notebook"):
             raise ValueError(f"app must be 'lab' or 'notebook', not {app!r}")
@@ -130,6 +132,7 @@ class JupyterServer:
         self.nodelay = nodelay
         self.extra_args = list(extra_args)
         self.startup_timeout = startup_timeout
+        self.python = str(python) if python is not None else sys.executable
         self.token = secrets.token_hex(24)
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
@@ -208,13 +211,13 @@ class JupyterServer:
         (notif / "notification.jupyterlab-settings").write_text(
             json.dumps({"fetchNews": "false", "checkForUpdates": False})
         )
-        # Kernel = this interpreter, whatever is on PATH (same venv, same packages).
+        # Kernel = the server's interpreter, whatever is on PATH (same venv, same packages).
         ks = data / "kernels" / "python3"
         ks.mkdir(parents=True)
         (ks / "kernel.json").write_text(
             json.dumps(
                 {
-                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "argv": [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                     "display_name": "Python 3 (ipykernel)",
                     "language": "python",
                     "metadata": {"debugger": True},
@@ -230,10 +233,10 @@ class JupyterServer:
         }
 
     def _jupyter_cmd(self) -> list[str]:
-        exe = Path(sys.executable).with_name("jupyter")
+        exe = Path(self.python).with_name("jupyter")
         if exe.exists():
             return [str(exe), self.app]
-        return [sys.executable, "-m", "jupyter", self.app]
+        return [self.python, "-m", "jupyter", self.app]
 
     def start(self) -> None:
         self._state = Path(tempfile.mkdtemp(prefix=f"nblabel-jupyter-{self.app}-"))
