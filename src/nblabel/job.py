@@ -697,7 +697,8 @@ class Job:
 
         ``method=None`` uses GT's algorithm for the task: modified Dawid-Skene for single- and
         multi-label classification (per-annotator quality, per-item confidence), IoU matching
-        and averaging for boxes, span clustering for entities. ``"majority"`` votes instead
+        and averaging for boxes, span clustering for entities, smoothed pixel voting for masks
+        (the voted mask is written as a PNG like a person's). ``"majority"`` votes instead
         (classification). Items with at least ``min_answers`` answers get a ``consolidated``
         label, which is then what :meth:`to_dataframe` and :meth:`export` write, with GT's
         confidence fields; items whose consolidated label is unchanged, and items a person

@@ -235,7 +235,7 @@ class _Spans(_Boxes):
 
 
 class _Other(_Boxes):
-    gt_type = "groundtruth/semantic-segmentation"
+    gt_type = "groundtruth/video-object-tracking"
 
 
 def test_the_method_follows_the_task_type() -> None:

@@ -144,6 +144,45 @@ def test_a_changed_mask_file_is_noticed(tmp_path: Path, images) -> None:
         job.task.validate(a.value, "x")
 
 
+def test_consolidation_votes_pixels_writes_the_mask_and_reruns_append_nothing(tmp_path: Path, images) -> None:
+    job = make_job(tmp_path, images)
+    truth = sample_mask()
+    careless = truth.copy()
+    careless[20:, :] = 0  # forgot the road
+    shifted = truth.copy()
+    shifted[2:9, 3:20] = 0
+    shifted[3:10, 3:20] = 2  # the car one pixel lower
+    for who, mask in (("ana", truth), ("bo", careless), ("cy", shifted)):
+        job.label(0, mask, annotator=who)
+    job.label(1, truth, annotator="ana")
+    job.label(1, truth, annotator="bo")
+    agreement = job.agreement()
+    result = job.consolidate()
+    assert result.method == "pixel-vote"
+    current = job.current(0)
+    assert (current.kind, current.annotator) == ("consolidated", "consolidate:pixel-vote")
+    voted = nl.SemanticSegmentation(LABELS).indices(current.value)
+    # Two of three drew the road and the car's rows 3-8; its row 9 has one vote of three. (Edges
+    # move with the 3-pixel smoothing, so the checks keep away from them.)
+    assert (voted[22:, :] == 1).all()
+    assert (voted[3:8, 5:18] == 2).all() and (voted[10:18, 5:18] == 0).all()
+    assert 0.5 < current.confidence < 1.0
+    assert job.current(1).confidence > 0.99  # two identical masks (smoothing drops the lone sky pixel)
+    # Identical pixels are one category, whoever drew them: item 1's two answers agree.
+    assert set(job.disagreements()["key"]) == {job.keys[0]}
+    assert result.quality["ana"] > result.quality["bo"]
+    assert len(agreement) > 0
+    out = job.to_dataframe()
+    assert out.loc[0, "streets-ref"] == current.value["mask"]
+    assert out.loc[0, "streets-ref-metadata"]["internal-color-map"]["1"]["confidence"] == round(
+        current.confidence, 2
+    )
+    count = lambda: sum(a.kind == "consolidated" for a in job.store.annotations("streets-ref"))  # noqa: E731
+    assert count() == 2
+    job.consolidate()
+    assert count() == 2  # the same pixels again: the same file, nothing appended
+
+
 def test_bad_tasks_are_refused() -> None:
     with pytest.raises(ValueError, match="at most 255 classes"):
         nl.SemanticSegmentation([f"c{i}" for i in range(256)])

@@ -26,7 +26,10 @@ __all__ = ["agreement_table", "category", "cohen_kappa", "fleiss_kappa", "krippe
 
 
 def category(value: Any) -> Hashable:
-    """An answer as a nominal category: a class name, a set of class names, or canonical JSON."""
+    """An answer as a nominal category: a class name, a set of class names, a mask's pixels (the
+    sha1 of its PNG, the same for the same pixels whoever drew them), or canonical JSON."""
+    if isinstance(value, Mapping) and isinstance(value.get("mask"), str) and "sha1" in value:
+        return ("mask", value["sha1"])
     if isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
         return tuple(sorted(value))
     if isinstance(value, Hashable):

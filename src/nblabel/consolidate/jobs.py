@@ -8,17 +8,20 @@ scheduled script can run them on a store without a widget.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from nblabel.consolidate.agreement import agreement_table, category
 from nblabel.consolidate.boxes import consolidate_boxes
 from nblabel.consolidate.dawid_skene import dawid_skene, dawid_skene_multilabel
 from nblabel.consolidate.gt import load_consolidation, save_consolidation
+from nblabel.consolidate.masks import vote_masks
 from nblabel.consolidate.result import Answers, Consolidation
 from nblabel.consolidate.spans import consolidate_spans
 from nblabel.consolidate.vote import majority_vote, majority_vote_multilabel
@@ -51,8 +54,7 @@ def consolidate_answers(task: Task, answers: Answers, method: str | None = None)
     ValueError
         An unknown method, or majority vote for a task that is not classification.
     TypeError
-        A task whose answers cannot be consolidated in a job (masks: use
-        :func:`nblabel.consolidate.pixel_vote` on the arrays).
+        A task whose answers cannot be consolidated in a job.
     """
     if method not in METHODS:
         raise ValueError(
@@ -71,7 +73,25 @@ def consolidate_answers(task: Task, answers: Answers, method: str | None = None)
         return consolidate_boxes(answers)
     if gt_type == "groundtruth/text-span":
         return consolidate_spans(answers)
+    if gt_type == "groundtruth/semantic-segmentation":
+        arrays = {key: [(who, _mask_indices(task, v)) for who, v in pairs] for key, pairs in answers.items()}
+        return vote_masks(arrays)
     raise TypeError(f"consolidating the answers of {task!r} in a job is not supported")
+
+
+def _mask_indices(task: Task, value: Any) -> np.ndarray:
+    """A mask answer as class indices: a stored answer (``{"mask": path, ...}``) or an array."""
+    if isinstance(value, Mapping) and "mask" in value:
+        return task.indices(value)  # type: ignore[attr-defined]
+    return np.asarray(value)
+
+
+def _file_name(value: Any) -> str | None:
+    """The file name of a consolidated mask: its pixels' digest, so that a rerun which finds the
+    same mask writes the same file and sees the label unchanged. None for other values."""
+    if isinstance(value, np.ndarray):
+        return "consolidated-" + hashlib.sha1(value.tobytes()).hexdigest()[:16]
+    return None
 
 
 def job_answers(job: Job) -> dict[str, list[tuple[str, Any]]]:
@@ -110,7 +130,7 @@ def consolidate_job(job: Job, method: str | None = None, *, min_answers: int = 2
     for key, c in result.items.items():
         if c.answers < min_answers:
             continue
-        value = job.task.validate(c.value, str(key), source=job.source(job.position(str(key))))
+        value = job.answer_value(str(key), c.value, _file_name(c.value))
         current = job.current(str(key))
         if current is not None and current.kind == "consolidated":
             if not current.annotator.startswith(AUTOMATIC):
