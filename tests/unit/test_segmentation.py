@@ -183,6 +183,34 @@ def test_consolidation_votes_pixels_writes_the_mask_and_reruns_append_nothing(tm
     assert count() == 2  # the same pixels again: the same file, nothing appended
 
 
+def test_exported_worker_responses_import_back_as_the_same_masks(tmp_path: Path, images) -> None:
+    job = make_job(tmp_path, images)
+    truth = sample_mask()
+    other = truth.copy()
+    other[20:, :] = 0
+    job.label(0, truth, annotator="ana")
+    job.label(0, other, annotator="bo")
+    job.export(tmp_path / "out")
+    fresh = nl.Job("again", job.data, nl.SemanticSegmentation(LABELS), store=tmp_path / "again.sqlite")
+    assert fresh.import_answers(tmp_path / "out" / "streets") == 2
+    back = {a.annotator: fresh.task.indices(a.value) for a in fresh.answers(0)}
+    assert np.array_equal(back["ana"], truth) and np.array_equal(back["bo"], other)
+    assert fresh.import_answers(tmp_path / "out" / "streets") == 0  # nothing stored twice
+    # A colour the answer's labelMappings lacks is refused, naming the file and the pixel.
+    file = next((tmp_path / "out" / "streets" / "annotations" / "worker-response").rglob("*.json"))
+    doc = json.loads(file.read_text())
+    mappings = doc["answers"][0]["answerContent"]["crowd-semantic-segmentation"]["labelMappings"]
+    del mappings["sky"]
+    file.write_text(json.dumps(doc))
+    with pytest.raises(
+        nl.consolidate.WorkerResponseError,
+        match=r"\.json, answer 0: the mask has pixels of colour #[0-9a-f]{6} \(first at x=0, y=0\)",
+    ):
+        nl.Job(
+            "third", job.data, nl.SemanticSegmentation(LABELS), store=tmp_path / "3.sqlite"
+        ).import_answers(tmp_path / "out" / "streets")
+
+
 def test_bad_tasks_are_refused() -> None:
     with pytest.raises(ValueError, match="at most 255 classes"):
         nl.SemanticSegmentation([f"c{i}" for i in range(256)])

@@ -10,13 +10,18 @@ file ``{"answers": [{"answerContent": {...}, "submissionTime": "…Z", "workerId
 ``answerContent`` holds the answer under the name of the template's element; the answer's shape
 says what it is: ``{"label": …}`` (single-label classification), ``{"labels": […]}``
 (multi-label), ``{"boundingBoxes": […], "inputImageProperties": {…}}`` (boxes),
-``{"entities": […]}`` (named entities). Each becomes nblabel's value for that task. A custom
+``{"entities": […]}`` (named entities), ``{"labeledImage": {"pngImageData": …}, "labelMappings":
+{…}}`` (a segmentation mask, read by colour into class indices). Each becomes nblabel's value for
+that task. A custom
 task's answer is the whole form output, so its ``answerContent`` is kept as it is.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import io
 import json
 import os
 import re
@@ -26,7 +31,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+from PIL import Image, UnidentifiedImageError
 
 from nblabel.store import Annotation
 
@@ -76,7 +83,7 @@ def answer_value(content: Any, labels: Sequence[str] | None = None, where: objec
     found = [v for v in content.values() if isinstance(v, dict) and _shape(v) is not None]
     if len(found) != 1:
         raise WorkerResponseError(
-            f"{prefix}expected one answer with 'label', 'labels', 'boundingBoxes' or 'entities' "
+            f"{prefix}expected one answer with 'label', 'labels', 'boundingBoxes', 'entities' or 'labeledImage' "
             f"in answerContent, found {len(found)} in {sorted(content)}"
         )
     answer = found[0]
@@ -101,6 +108,8 @@ def answer_value(content: Any, labels: Sequence[str] | None = None, where: objec
                 for e in answer["entities"]
             ]
             return sorted(entities, key=lambda e: (e["startOffset"], e["endOffset"]))
+        if shape == "labeledImage":
+            return _mask(answer, labels, prefix)
         return _boxes(answer, labels)
     except WorkerResponseError:
         raise
@@ -109,10 +118,42 @@ def answer_value(content: Any, labels: Sequence[str] | None = None, where: objec
 
 
 def _shape(answer: dict[str, Any]) -> str | None:
-    for key in ("label", "labels", "entities", "boundingBoxes"):
+    for key in ("label", "labels", "entities", "boundingBoxes", "labeledImage"):
         if key in answer:
             return key
     return None
+
+
+def _mask(answer: dict[str, Any], labels: Sequence[str] | None, prefix: str) -> np.ndarray:
+    """A ``crowd-semantic-segmentation`` answer as class indices (0 = background), by colour:
+    each class's colour is in ``labelMappings``; white and transparent pixels are background."""
+    from nblabel.tasks.segmentation import indices_by_colour
+
+    if labels is None:
+        raise WorkerResponseError(f"{prefix}a mask answer needs the task's labels to number its classes")
+    colors = {0: "#ffffff"}
+    for name, mapping in answer.get("labelMappings", {}).items():
+        if name not in labels:
+            raise WorkerResponseError(
+                f"{prefix}the mask has class {name!r}, which is not among the labels {list(labels)}"
+            )
+        colors[list(labels).index(name) + 1] = mapping["color"]
+    try:
+        png = base64.b64decode(answer["labeledImage"]["pngImageData"], validate=True)
+        with Image.open(io.BytesIO(png)) as img:
+            rgba = np.array(img.convert("RGBA"), dtype=np.uint8)
+    except (binascii.Error, UnidentifiedImageError, OSError) as exc:
+        raise WorkerResponseError(f"{prefix}pngImageData is not a base64 PNG: {exc}") from None
+    rgba[rgba[..., 3] == 0, :3] = 255  # transparent: not painted
+    size = answer.get("inputImageProperties", {})
+    if size and (size.get("height"), size.get("width")) != rgba.shape[:2]:
+        raise WorkerResponseError(
+            f"{prefix}the mask is {rgba.shape[1]}x{rgba.shape[0]} pixels, the image {size.get('width')}x{size.get('height')}"
+        )
+    try:
+        return indices_by_colour(rgba[..., :3], colors, f"{prefix}the mask", "labelMappings")
+    except ValueError as exc:
+        raise WorkerResponseError(str(exc)) from None
 
 
 def _boxes(answer: dict[str, Any], labels: Sequence[str] | None) -> dict[str, Any]:
@@ -268,7 +309,14 @@ def import_worker_responses(job: Job, path: str | os.PathLike[str]) -> int:
             )
         key = job.keys[row.dataset_object_id]
         try:
-            value = job.task.validate(row.value, key, source=job.source(row.dataset_object_id))
+            # A mask is written as a PNG first, named by who drew what when: importing again
+            # writes the same file and stores nothing twice.
+            name = None
+            if isinstance(row.value, np.ndarray):
+                name = hashlib.sha1(
+                    f"{row.worker}\0{row.submitted}".encode() + row.value.tobytes()
+                ).hexdigest()
+            value = job.answer_value(key, row.value, name)
         except ValueError as exc:
             raise WorkerResponseError(f"{where}: {exc}") from None
         digest = hashlib.sha1(

@@ -167,6 +167,30 @@ def decode_mask(path: str | os.PathLike[str], where: str = "") -> np.ndarray:
         raise ValueError(f"{where}cannot read the mask {path}: {exc}") from None
 
 
+def indices_by_colour(rgb: np.ndarray, colors: Mapping[int, str], what: str, mapping: str) -> np.ndarray:
+    """Class indices of an ``H x W x 3`` image whose pixels are class colours (index → hex).
+
+    Raises
+    ------
+    ValueError
+        A pixel has a colour no class has: ``what`` has pixels of colour ... which ``mapping``
+        does not name (with the first such pixel).
+    """
+    packed = (rgb[..., 0].astype(np.uint32) << 16) | (rgb[..., 1].astype(np.uint32) << 8) | rgb[..., 2]
+    out = np.full(packed.shape, 255, dtype=np.uint8)
+    for i, color in colors.items():
+        r, g, b = _rgb(color)
+        out[packed == ((r << 16) | (g << 8) | b)] = i
+    unknown = out == 255
+    if unknown.any():
+        y, x = np.argwhere(unknown)[0]
+        raise ValueError(
+            f"{what} has pixels of colour #{int(packed[y, x]):06x} (first at x={x}, y={y}), which {mapping} "
+            "does not name"
+        )
+    return out
+
+
 def read_gt_mask(
     ref: str, metadata: Any, labels: Sequence[str] | None = None, attribute: str = ""
 ) -> tuple[np.ndarray, list[str]]:
@@ -231,18 +255,7 @@ def read_gt_mask(
         raise ValueError(f"{where}cannot read the mask {ref}: {exc}") from None
     colored = {i: e["hex-color"] for i, e in entries.items() if e.get("hex-color")}
     if colored:
-        packed = (rgb[..., 0].astype(np.uint32) << 16) | (rgb[..., 1].astype(np.uint32) << 8) | rgb[..., 2]
-        out = np.full(packed.shape, 255, dtype=np.uint8)
-        for i, color in colored.items():
-            r, g, b = _rgb(color)
-            out[packed == ((r << 16) | (g << 8) | b)] = i
-        unknown = out == 255
-        if unknown.any():
-            y, x = np.argwhere(unknown)[0]
-            raise ValueError(
-                f"{where}the mask {ref} has pixels of colour #{int(packed[y, x]):06x} (first at x={x}, "
-                f"y={y}), which the internal-color-map does not name"
-            )
+        out = indices_by_colour(rgb, colored, f"{where}the mask {ref}", "the internal-color-map")
         if index is not None and not np.array_equal(index, out):
             log.warning(
                 "%sthe mask %s: %d pixels' palette index differs from their colour's class; the colour wins",
