@@ -416,8 +416,8 @@ def render(results: dict[str, Any]) -> str:
         "### The widget holds a window, not the dataset",
         "",
         f"The first reply carried {widget[0]['window_items']} items (the window) of {lines:,}. The browser "
-        "asks for more only to refill its window (`js/classify.js`, `requestMore`) and the kernel never "
-        "sends more than the window per request (`ClassifyWidget`, `more`). Behind the cursor the browser "
+        "asks for more only to refill its window (`js/lib/channel.js`, `requestMore`) and the kernel never "
+        "sends more than the window per request (`ItemWidget`, `more`). Behind the cursor the browser "
         "frees decoded images more than 30 items back (fetched again on going back) but keeps the small "
         "payloads of the items shown in the session, texts included, until the widget is closed.",
     ]
