@@ -275,15 +275,18 @@ def run_nblabel(
     first: int = 10,
     growth: float = 0.05,
     progress: bool = False,
+    incremental: bool = True,
 ) -> list[dict[str, Any]]:
-    """nblabel's loop with a simulated person; one record per round."""
-    from nblabel.autolabel.loop import compute_round, default_estimator
+    """nblabel's loop with a simulated person; one record per round. ``incremental`` keeps a
+    ``WarmStart`` between rounds, as the background worker does."""
+    from nblabel.autolabel.loop import WarmStart, compute_round, default_estimator
 
     make = estimator or (lambda: default_estimator(data.media))
     y, k = data.y, len(data.classes)
     human: dict[int, int] = {}
     is_open = np.ones(data.n, dtype=bool)
     records = []
+    warm = WarmStart() if incremental else None
     r = 0
     while True:
         rd = compute_round(
@@ -294,6 +297,7 @@ def run_nblabel(
             estimator=make(),
             seed=seed,  # the worker passes its one seed to every round
             round_number=r,
+            warm=warm,
             **(loop_kwargs or {}),
         )
         rep = rd.report
@@ -449,11 +453,13 @@ def _limit_threads(threads: int) -> Any:
     return threadpool_limits(threads)
 
 
-def run_seed(key: str, budgets: list[int], seed: int, threads: int) -> dict[str, Any]:
+def run_seed(
+    key: str, budgets: list[int], seed: int, threads: int, incremental: bool = True
+) -> dict[str, Any]:
     data = _DATA[key]
     with _limit_threads(threads):
         t0 = time.perf_counter()
-        nb = run_nblabel(data, budgets, seed, progress=True)
+        nb = run_nblabel(data, budgets, seed, progress=True, incremental=incremental)
         t1 = time.perf_counter()
         gt = run_gt_style(data, gt_points(budgets, data.n), seed)
         t2 = time.perf_counter()
@@ -790,6 +796,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="take finished (dataset, seed) runs with the same budgets from an earlier --json file "
         "or its .runs.jsonl instead of running them again (repeatable)",
     )
+    p.add_argument(
+        "--cold",
+        action="store_true",
+        help="fit every round's models from scratch, not from the previous round's (compares the "
+        "incremental fits the background worker does)",
+    )
     p.add_argument("--no-write", action="store_true", help="print the section instead of writing --out")
     return p.parse_args(argv)
 
@@ -854,12 +866,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             import multiprocessing as mp
 
             with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("fork")) as pool:
-                futures = [pool.submit(run_seed, key, budgets, s, args.threads) for s in todo]
+                futures = [pool.submit(run_seed, key, budgets, s, args.threads, not args.cold) for s in todo]
                 for f in futures:
                     done(f.result())
         else:
             for s in todo:
-                done(run_seed(key, budgets, s, args.threads))
+                done(run_seed(key, budgets, s, args.threads, not args.cold))
         runs.sort(key=lambda r: r["seed"])
         wall = time.perf_counter() - t0
         results["datasets"][key] = {

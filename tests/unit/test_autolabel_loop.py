@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from threadpoolctl import threadpool_limits
 
-from nblabel.autolabel.loop import Round, RoundReport, compute_round, default_estimator
+from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
 
 
 @pytest.fixture(autouse=True)
@@ -299,3 +299,41 @@ def test_report_round_trip() -> None:
     report = run(X, 3, human, open_).report
     assert math.isfinite(report.threshold)
     assert RoundReport.from_dict(report.to_dict()) == report
+
+
+def test_warm_starts_fit_linear_models_incrementally_to_the_same_decisions() -> None:
+    X, y = make_blobs(n_samples=1500, centers=4, n_features=5, cluster_std=2.5, random_state=3)
+    rng = np.random.default_rng(0)
+    order = [int(p) for p in rng.permutation(len(y))]
+    warm = WarmStart()
+    seen_classes = []
+    for count in (30, 60, 120, 240):
+        # Only class 0 and 1 in the first round: a class that appears later forces a fresh fit.
+        chosen = [p for p in order if count > 30 or y[p] < 2][:count]
+        human = {p: int(y[p]) for p in chosen}
+        open_ = [p for p in range(len(y)) if p not in human]
+        hot = run(X, 4, human, open_, warm=warm, seed=1)
+        cold = run(X, 4, human, open_, seed=1)
+        seen_classes.append(len(set(human.values())))
+        # The same convex optimum from another start: the same answers, probabilities to the
+        # solver's tolerance, hence the same threshold and auto-labels.
+        assert {p for p, *_ in hot.auto} == {p for p, *_ in cold.auto}
+        assert hot.report.threshold == pytest.approx(cold.report.threshold, abs=0.02)
+        same = [hot.proposals[p][0] == cold.proposals[p][0] for p in open_]
+        assert np.mean(same) > 0.995
+        assert max(abs(hot.proposals[p][1] - cold.proposals[p][1]) for p in open_) < 0.02
+    assert seen_classes[0] == 2 and seen_classes[1] == 4
+    assert len(hot.auto) > 100  # the last round auto-labeled: the comparison above had substance
+    # 6 fits a round (5 folds and the final model); round 2 met new classes, rounds 3 and 4 did not.
+    assert warm.fits == 24 and warm.warm_fits == 12
+
+
+def test_warm_starts_leave_other_estimators_alone() -> None:
+    X, y = blobs()
+    human, open_ = answer(y, 100)
+    warm = WarmStart()
+    forest = RandomForestClassifier(n_estimators=20, random_state=0)
+    for _ in range(2):
+        run(X, 3, human, open_, estimator=forest, warm=warm)
+    # warm_start on a forest would grow the ensemble instead of refitting it: always fresh fits.
+    assert warm.fits == 12 and warm.warm_fits == 0 and not warm.models

@@ -17,6 +17,13 @@ A round:
 Multi-label tasks use one binary model per class; an answer is correct when the whole set of
 classes matches, and its confidence is the probability of the whole set under the per-class
 probabilities.
+
+Training is incremental where the estimator allows it: with a :class:`WarmStart` kept between
+rounds, a linear scikit-learn model (``LogisticRegression``, ``SGDClassifier``, ... alone or last in
+a pipeline) starts each fit from the coefficients it reached in the previous round, for the same
+fold, instead of from zero. These models solve a convex problem, so the start changes how many
+solver steps a fit takes, not the model it converges to. Other estimators are fitted afresh:
+for them (forests, boosting) ``warm_start`` means "add to the ensemble", which is not a retrain.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import numpy as np
 
 from nblabel.autolabel.calibrate import answers_needed, choose_threshold
 
-__all__ = ["Round", "RoundReport", "compute_round", "default_estimator"]
+__all__ = ["Round", "RoundReport", "WarmStart", "compute_round", "default_estimator"]
 
 
 def default_estimator(media: str) -> Any:
@@ -118,18 +125,71 @@ def _rows(X: Any, index: Sequence[int]) -> Any:
     return X[np.asarray(index, dtype=int)]
 
 
+def _warm_parameter(estimator: Any) -> str | None:
+    """The ``warm_start`` parameter to switch on for incremental fits, or None when a warm start
+    would not be the same fit from a better start (only linear models qualify, see the module)."""
+    final, prefix = estimator, ""
+    steps = getattr(estimator, "steps", None)
+    if steps:  # a Pipeline: its last step is the classifier
+        name, final = steps[-1]
+        prefix = f"{name}__"
+    if not type(final).__module__.startswith("sklearn.linear_model"):
+        return None
+    if "warm_start" not in final.get_params(deep=False):
+        return None
+    return prefix + "warm_start"
+
+
+class WarmStart:
+    """The fitted models of the last round, by fold, for the next round to start from.
+
+    Keep one per job and pass it to every :func:`compute_round`; a fresh one (after a restart)
+    just means the next round fits from zero. ``fits`` and ``warm_fits`` count the fits done and
+    those that started from a previous model.
+    """
+
+    def __init__(self) -> None:
+        self.models: dict[tuple[str, int], Any] = {}
+        self.fits = 0
+        self.warm_fits = 0
+
+    def fitted(self, estimator: Any, slot: tuple[str, int], X: Any, y: np.ndarray) -> Any:
+        """``estimator`` fitted on ``X, y``, from the slot's previous model when that is sound."""
+        from sklearn.base import clone
+
+        parameter = _warm_parameter(estimator)
+        previous = self.models.get(slot)
+        self.fits += 1
+        if parameter is None:
+            return clone(estimator).fit(X, y)
+        if previous is not None and np.array_equal(previous.classes_, np.unique(y)):
+            self.warm_fits += 1
+            model = previous  # its coefficients are the start; the same classes, so the same shape
+        else:
+            model = clone(estimator).set_params(**{parameter: True})
+        self.models[slot] = model.fit(X, y)
+        return model
+
+
 class _Model:
     """Fits an estimator on class indices (single-label) or a 0/1 matrix (multi-label) and
     returns probabilities over all classes, whatever classes the training part happened to hold."""
 
-    def __init__(self, estimator: Any, n_classes: int, multi_label: bool) -> None:
+    def __init__(self, estimator: Any, n_classes: int, multi_label: bool, warm: WarmStart | None) -> None:
         self.estimator = estimator
         self.k = n_classes
         self.multi = multi_label
+        self.warm = warm
 
-    def fit_predict(self, X_train: Any, y_train: np.ndarray, X_test: Any) -> np.ndarray:
+    def _fit(self, slot: str, column: int, X: Any, y: np.ndarray) -> Any:
         from sklearn.base import clone
 
+        if self.warm is None:
+            return clone(self.estimator).fit(X, y)
+        return self.warm.fitted(self.estimator, (slot, column), X, y)
+
+    def fit_predict(self, X_train: Any, y_train: np.ndarray, X_test: Any, slot: str) -> np.ndarray:
+        """Probabilities for ``X_test``; ``slot`` names the fit (a fold, or "all") for warm starts."""
         n = X_test.shape[0]
         if self.multi:
             out = np.empty((n, self.k))
@@ -138,7 +198,7 @@ class _Model:
                 if column.min() == column.max():  # every training answer agrees on this class
                     out[:, j] = 0.01 if column[0] == 0 else 0.99
                     continue
-                model = clone(self.estimator).fit(X_train, column)
+                model = self._fit(slot, j, X_train, column)
                 proba = model.predict_proba(X_test)
                 out[:, j] = proba[:, list(model.classes_).index(1)]
             return out
@@ -147,7 +207,7 @@ class _Model:
         if present.size == 1:
             out[:, present[0]] = 1.0
             return out
-        model = clone(self.estimator).fit(X_train, y_train)
+        model = self._fit(slot, -1, X_train, y_train)
         out[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X_test)
         return out
 
@@ -191,6 +251,7 @@ def compute_round(
     no_auto: frozenset[int] = frozenset(),
     seed: int = 0,
     round_number: int = 1,
+    warm: WarmStart | None = None,
 ) -> Round:
     """Run one round of the loop.
 
@@ -216,6 +277,9 @@ def compute_round(
         Positions that must stay with people (their auto-label was rejected).
     seed
         Seeds the folds and the random draws, so rounds are reproducible.
+    warm
+        The previous rounds' models, for incremental fits (see :class:`WarmStart`); None fits
+        every model from scratch.
     """
     start = time.perf_counter()
     positions = np.fromiter(human, dtype=int, count=len(human))
@@ -255,20 +319,23 @@ def compute_round(
             queue=[int(p) for p in random_order],
         )
 
-    model = _Model(estimator, n_classes, multi_label)
+    model = _Model(estimator, n_classes, multi_label, warm)
     X_human = _rows(X, positions)
     held_conf = np.empty(len(positions))
     held_correct = np.empty(len(positions), dtype=bool)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter from tiny folds
-        for test in _folds(y if not multi_label else np.zeros(len(y), dtype=int), folds, seed, multi_label):
+        split = _folds(y if not multi_label else np.zeros(len(y), dtype=int), folds, seed, multi_label)
+        for fold, test in enumerate(split):
             train = np.setdiff1d(np.arange(len(positions)), test)
-            proba = model.fit_predict(X_human[train], y[train], X_human[test])
+            proba = model.fit_predict(X_human[train], y[train], X_human[test], f"fold{fold}")
             answer, confidence, _ = _decide(proba, multi_label)
             held_conf[test] = confidence
             held_correct[test] = (answer == y[test]).all(axis=1) if multi_label else answer == y[test]
         proba_open = (
-            model.fit_predict(X_human, y, _rows(X, open_arr)) if len(open_arr) else np.zeros((0, n_classes))
+            model.fit_predict(X_human, y, _rows(X, open_arr), "all")
+            if len(open_arr)
+            else np.zeros((0, n_classes))
         )
     cut = choose_threshold(held_conf, held_correct, target, z)
     answer, confidence, margin = _decide(proba_open, multi_label)

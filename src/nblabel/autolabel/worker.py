@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nblabel.autolabel.features import Featurizer, cached_features, image_features, text_features
-from nblabel.autolabel.loop import Round, RoundReport, compute_round, default_estimator
+from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
 from nblabel.ledger import HUMAN_KINDS, Ledger
 from nblabel.store import Annotation, Store, open_store
 
@@ -80,8 +80,11 @@ def _decode(value: Any, labels: list[str], multi: bool) -> Any:
     return [labels[j] for j in value] if multi else labels[value]
 
 
-def run_round(settings: Settings, X: Any, store: Store, ledger: Ledger) -> RoundReport:
-    """Compute one round from the store's answers and save it (all or nothing)."""
+def run_round(
+    settings: Settings, X: Any, store: Store, ledger: Ledger, warm: WarmStart | None = None
+) -> RoundReport:
+    """Compute one round from the store's answers and save it (all or nothing). ``warm`` carries
+    the models from round to round in a running worker (incremental fits, see ``WarmStart``)."""
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
     labels, multi = settings.labels, settings.multi_label
     human: dict[int, Any] = {}
@@ -115,6 +118,7 @@ def run_round(settings: Settings, X: Any, store: Store, ledger: Ledger) -> Round
         no_auto=frozenset(no_auto),
         seed=settings.seed,
         round_number=(previous[0] + 1) if previous else 1,
+        warm=warm,
     )
     annotator = f"auto:{settings.model_name}"
     keys = settings.keys
@@ -158,6 +162,7 @@ def _main(settings: Settings, stop: Any) -> None:
             say("computing features")
             X = settings.features()
             ledger = Ledger(settings.answers_per_item)
+            warm = WarmStart()
             counted, last_time = -1, 0.0
             parent = os.getppid()
             say("waiting for answers")
@@ -174,7 +179,7 @@ def _main(settings: Settings, stop: Any) -> None:
                 )
                 if due:
                     say("training", answers=answered)
-                    report = run_round(settings, X, store, ledger)
+                    report = run_round(settings, X, store, ledger, warm)
                     counted, last_time = answered, time.monotonic()
                     say("waiting for answers", round=report.round)
                 stop.wait(0.5)
