@@ -63,8 +63,8 @@ def test_ratio_is_nan_when_a_side_is_missing() -> None:
 def test_section_replaces_only_its_own_marks(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     out.write_text("# Benchmarks\n\n<!-- ui_latency:start -->\nkeep me\n<!-- ui_latency:end -->\n")
-    peers.write_section(out, "first", peers.SECTION)
-    peers.write_section(out, "second", peers.SECTION)
+    peers.write_section(out, peers.SECTION, "first")
+    peers.write_section(out, peers.SECTION, "second")
     text = out.read_text()
     assert "keep me" in text
     assert "first" not in text

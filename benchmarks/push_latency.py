@@ -1,0 +1,280 @@
+"""The websocket delay: kernel ↔ browser messages with and without TCP_NODELAY on the kernel websocket.
+
+Jupyter Server does not set TCP_NODELAY on its websockets, so a small message can wait for the
+browser's delayed ACK (about 40 ms) behind the previous one. nblabel ships a server extension
+(``nblabel.server_extension``) that sets it; ``NBLABEL_TCP_NODELAY=0`` turns it off. This script
+measures the two messages the delay could hold back, on a stock server (extension off) and with
+the extension, interleaved:
+
+* **key → answer acknowledged**: a class key in the classification widget → the kernel stores
+  the answer durably and sends ``ack`` → the widget's ``data-unacked`` count drops. Keys are
+  pressed one every ``--gap-ms`` ±20 %, each only after the previous one was acknowledged.
+* **proposals push → painted**: the kernel sends a ``proposals`` message (what the widget sends
+  after each auto-labeling round, here with a new confidence each time for the item on screen),
+  and the browser paints the new "Model suggests" line. Sent from a kernel cell every
+  ``--gap-ms`` ±20 %; the send time is Python's ``time.time()``, the paint time
+  ``performance.timeOrigin + performance.now()`` in a ``setTimeout(0)`` posted from the
+  ``requestAnimationFrame`` after the text changed (the frame that shows it). Both clocks are the
+  same machine's wall clock.
+
+Usage::
+
+    python benchmarks/push_latency.py [--runs 3] [--presses 100] [--pushes 99] [--out BENCHMARKS.md]
+
+Replaces the section between ``<!-- push_latency:start -->`` and ``<!-- push_latency:end -->``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+
+from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
+
+from report import write_section  # noqa: E402
+from ui_latency import LABELS, VIEWPORT, fmt, machine_info, make_texts, summary, versions  # noqa: E402
+
+SECTION = "push_latency"
+MODES = ("stock", "nodelay")
+WARMUP = 10
+
+ACK_HOOK = r"""
+root => {
+  const B = (window.__nblAck = { pending: [], latencies: [] });
+  root.addEventListener("keydown", (e) => { if ("123".includes(e.key)) B.pending.push(e.timeStamp); }, true);
+  let last = Number(root.dataset.unacked || 0);
+  new MutationObserver(() => {
+    const now = performance.now();
+    const count = Number(root.dataset.unacked || 0);
+    for (let i = count; i < last; i += 1) {
+      const t = B.pending.shift();
+      if (t !== undefined) B.latencies.push(now - t);
+    }
+    last = count;
+  }).observe(root, { attributes: true, attributeFilter: ["data-unacked"] });
+}
+"""
+
+PUSH_HOOK = r"""
+root => {
+  const line = root.querySelector("[data-testid=nbl-proposal]");
+  const B = (window.__nblPush = {});
+  new MutationObserver(() => {
+    const m = /\((\d+)%\)/.exec(line.textContent || "");
+    if (!m || B[m[1]]) return;
+    const entry = (B[m[1]] = { dom: performance.timeOrigin + performance.now() });
+    requestAnimationFrame(() => setTimeout(() => { entry.painted = performance.timeOrigin + performance.now(); }, 0));
+  }).observe(line, { childList: true, characterData: true, subtree: true, attributes: true });
+}
+"""
+
+
+def push_cell(key: str, pushes: int, gap_ms: float, seed: int) -> str:
+    """Kernel code: send ``pushes`` proposals for the item on screen, confidence 1 %, 2 %, ...,
+    paced; print the send times."""
+    return (
+        "import json as _json, random as _random, time as _time\n"
+        f"_rng, _sent = _random.Random({seed}), {{}}\n"
+        f"for _i in range(1, {pushes + 1}):\n"
+        f"    _msg = {{'type': 'proposals', 'proposals': {{{key!r}: {{'value': {LABELS[0]!r}, "
+        "'confidence': _i / 100}}, 'auto': [], 'order': [], 'progress': w.feed.progress()}\n"
+        "    _sent[str(_i)] = _time.time() * 1000\n"
+        "    w.send(_msg)\n"
+        f"    _time.sleep({gap_ms / 1000} * (1 + _rng.uniform(-0.2, 0.2)))  # pacing, as a person's rounds\n"
+        "print('SENT' + _json.dumps(_sent))"
+    )
+
+
+def run_once(
+    browser: Any, root: Path, mode: str, run: int, args: argparse.Namespace
+) -> dict[str, list[float]]:
+    """One notebook on a fresh server: the key → ack series, then the proposals series."""
+    rng = random.Random(args.seed * 100 + run)
+    name = f"push-{mode}-r{run}"
+    cells = [
+        "import json\nfrom pathlib import Path\nimport pandas as pd\nimport nblabel as nl\n"
+        "df = pd.DataFrame({'source': json.loads(Path('texts.json').read_text())})\n"
+        f"job = nl.Job({name!r}, df, nl.TextClassification({LABELS!r}))\nw = job.annotate()",
+        "w",
+    ]
+    with JupyterServer("lab", root, nodelay=(mode == "nodelay")) as server:
+        page = browser.new_page(viewport=VIEWPORT)
+        nb = NotebookPage(page, server, timeout=120)
+        try:
+            nb.open(name, cells)
+            nb.run_cell(0)
+            nb.run_cell(1)
+            widget = nb.cell(1).get_by_test_id("nbl-root")
+            page.wait_for_function(
+                "() => { const r = document.querySelector('[data-testid=nbl-root]');"
+                " return r && r.dataset.state === 'item'; }",
+                timeout=60_000,
+            )
+            widget.get_by_test_id("nbl-position").click()  # not a button: focuses the root
+            widget.evaluate(ACK_HOOK)
+            for i in range(args.presses + WARMUP):
+                page.keyboard.press("123"[i % 3])
+                page.wait_for_function(
+                    "() => document.querySelector('[data-testid=nbl-root]').dataset.unacked === '0'",
+                    timeout=60_000,
+                    polling=5,
+                )
+                time.sleep(args.gap_ms * (1 + rng.uniform(-0.2, 0.2)) / 1000)  # pacing, as a person
+            acks = page.evaluate("() => window.__nblAck.latencies")[WARMUP:]
+            key = widget.get_attribute("data-item-key")
+            widget.evaluate(PUSH_HOOK)
+            cell = nb.add_cell(push_cell(key, args.pushes + WARMUP, args.gap_ms, rng.randrange(10**6)))
+            nb.run_cell(cell, timeout=600)
+            text = nb.cell_output_text(cell)
+            sent = json.loads(text[text.index("SENT") + 4 :].strip().splitlines()[0])
+            page.wait_for_function(
+                f"() => {{ const e = window.__nblPush[{args.pushes + WARMUP!r}]; return e && e.painted; }}",
+                timeout=60_000,
+            )
+            seen = page.evaluate("() => window.__nblPush")
+            pushes = [
+                seen[i]["painted"] - sent[i]
+                for i in map(str, range(WARMUP + 1, args.pushes + WARMUP + 1))
+                if i in seen and "painted" in seen[i]
+            ]
+            missing = args.pushes - len(pushes)
+            if missing:
+                print(f"  {mode} run {run}: {missing} pushes never painted", flush=True)
+        finally:
+            nb.close()
+            page.close()
+    print(
+        f"  {mode} run {run}: ack p50 {fmt(summary(acks)['p50'])} ms, push p50 {fmt(summary(pushes)['p50'])} ms",
+        flush=True,
+    )
+    return {"ack": acks, "push": pushes}
+
+
+def render(results: dict[str, dict[str, list[list[float]]]], meta: dict[str, Any]) -> str:
+    lines = [
+        "## The websocket delay: kernel ↔ browser messages with and without TCP_NODELAY",
+        "",
+        f"Measured {meta['started']} by `python benchmarks/push_latency.py {meta['argv']}` "
+        f"(run time {meta['minutes']:.1f} min). Produced by `benchmarks/push_latency.py`; rerun it to "
+        "refresh this section. `stock` is JupyterLab as users run it (nblabel's server extension off, "
+        "`NBLABEL_TCP_NODELAY=0`); `nodelay` has the extension on, as installed.",
+        "",
+        "| message | server | n | p50 | p95 | max | mean |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    names = {"ack": "key → answer acknowledged", "push": "proposals push → painted"}
+    for measure in ("ack", "push"):
+        for mode in MODES:
+            pooled = [v for run in results[mode][measure] for v in run]
+            s = summary(pooled)
+            lines.append(
+                f"| {names[measure]} | {mode} | {len(pooled)} | {fmt(s['p50'])} | {fmt(s['p95'])} | "
+                f"{fmt(s['max'])} | {fmt(s['mean'])} |"
+            )
+    lines += [
+        "",
+        "Per run, p50 / p95 (ms):",
+        "",
+        "| message | server | " + " | ".join(f"run {r + 1}" for r in range(meta["runs"])) + " |",
+        "|---|---|" + "---|" * meta["runs"],
+    ]
+    for measure in ("ack", "push"):
+        for mode in MODES:
+            cells = [f"{fmt(summary(v)['p50'])} / {fmt(summary(v)['p95'])}" for v in results[mode][measure]]
+            lines.append(f"| {names[measure]} | {mode} | " + " | ".join(cells) + " |")
+    info = meta["machine"]
+    lines += [
+        "",
+        "### Method",
+        "",
+        f"- Each run: a fresh server per mode (order alternating between runs), a fresh notebook and "
+        f"kernel, a text-classification job over {meta['texts']} texts in the widget. First "
+        f"{meta['presses']} class keys (after {WARMUP} not counted), one every {meta['gap_ms']:.0f} ms "
+        "±20 % after the previous answer was acknowledged; then "
+        f"{meta['pushes']} proposals pushes (after {WARMUP} not counted) sent by a kernel cell at the "
+        "same pace. See the module docstring for the clocks.",
+        "- The pushes change the text of the item on screen, so each one is a real re-render: "
+        "the widget applies the round (`newRound`), repaints and asks the kernel for more items, as "
+        "after an auto-labeling round.",
+        f"- Machine: {info['cpu']}, {info['cores']} cores, {info['mem']}; {info['os']}, Python "
+        f"{info['python']}. Load average (1/5/15 min) at start {meta['load_start']}, at end "
+        f"{meta['load_end']}: the machine is shared, expect the tail (p95, max) to vary between runs.",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if k != "widget JS") + ".",
+    ]
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=3, help="runs per server mode, interleaved (default 3)")
+    p.add_argument("--presses", type=int, default=100, help="counted key presses per run (default 100)")
+    p.add_argument("--pushes", type=int, default=89, help="counted proposals pushes per run (≤ 89)")
+    p.add_argument("--gap-ms", type=float, default=150.0, help="pause between messages (default 150)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
+    p.add_argument("--json", type=Path, help="also write the raw latencies here")
+    args = p.parse_args(argv)
+    if not 1 <= args.pushes <= 99 - WARMUP:
+        p.error(f"--pushes must be 1..{99 - WARMUP}: each push shows its own whole percent")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.monotonic()
+    load_start = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    results: dict[str, dict[str, list[list[float]]]] = {m: {"ack": [], "push": []} for m in MODES}
+    with tempfile.TemporaryDirectory(prefix="nblabel-push-") as tmp:
+        root = Path(tmp)
+        texts = make_texts(args.presses + WARMUP + 50)
+        (root / "texts.json").write_text(json.dumps(texts))
+        with sync_playwright() as pw:
+            browser = launch_browser(pw)
+            try:
+                vers = versions(browser.version)
+                for run in range(args.runs):
+                    for mode in MODES if run % 2 == 0 else MODES[::-1]:
+                        got = run_once(browser, root, mode, run, args)
+                        for measure, values in got.items():
+                            results[mode][measure].append(values)
+            finally:
+                browser.close()
+    meta = {
+        "started": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "argv": " ".join(sys.argv[1:] if argv is None else argv),
+        "minutes": (time.monotonic() - t0) / 60,
+        "runs": args.runs,
+        "presses": args.presses,
+        "pushes": args.pushes,
+        "gap_ms": args.gap_ms,
+        "texts": len(texts),
+        "machine": machine_info(),
+        "load_start": load_start,
+        "load_end": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "versions": vers,
+    }
+    if args.json:
+        args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    section = render(results, meta)
+    write_section(args.out, SECTION, section)
+    print(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
