@@ -58,6 +58,7 @@ CLASSIFIERS = """\
       exclusion-category="{ text: 'None of the above' }">
     <classification-target>{{ task.input.caption }}</classification-target>
   </crowd-classifier-multi-select>
+  <crowd-button form-action="submit" variant="primary">Send answer</crowd-button>
 </crowd-form>
 """
 
@@ -211,6 +212,9 @@ def test_classifiers_with_comment_submit_undo_skip(notebook, jupyter):
     topics.get_by_role("button", name="Food").click()
     topics.get_by_role("button", name="None of the above").click()  # stands alone
     expect(topics.get_by_role("button", name="Food")).to_have_attribute("aria-pressed", "false")
+    # The template's own crowd-button submits; crowd-form adds no second one.
+    expect(tpl.get_by_test_id("crowd-submit")).to_have_count(1)
+    expect(tpl.get_by_test_id("crowd-submit")).to_have_text("Send answer")
     tpl.get_by_test_id("crowd-submit").click()
     expect(root.get_by_test_id("nbl-position")).to_have_text("Item 2 of 3")
 
