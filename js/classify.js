@@ -6,6 +6,7 @@
 // across reconnects and kernel restarts are lib/channel.js.
 import { Channel } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
+import { Frame, Pixels } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { classKey, intentForKey } from "./lib/keys.js";
 import { LabelSession } from "./lib/session.js";
@@ -17,24 +18,14 @@ function render({ model, el }) {
   const multi = model.get("multi_label");
   const media = model.get("media");
   const session = new LabelSession();
-  const channel = new Channel(model, () => showStatus());
-  const answerTimes = [];
+  const frame = new Frame(model, { pace: true });
+  const channel = new Channel(model, () => frame.showStatus());
+  const pixels = new Pixels(session, channel, KEEP_BEHIND);
   let toggled = new Set(); // multi-label choice on screen
   let shownKey = undefined;
   let textScrolled = false;
-  let releasedUpTo = 0; // trail index below which pixels were released
-  const fetching = new Set(); // keys whose pixels were asked for again
 
   // -- DOM ------------------------------------------------------------------------------------
-  const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
-  const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
-  const status = h("span", { class: "nbl-status", "data-testid": "nbl-status", role: "status" });
-  const header = h("div", { class: "nbl-header" }, [
-    h("span", { class: "nbl-title", text: model.get("title") }),
-    position,
-    progress,
-    status,
-  ]);
   const canvas = h("canvas", { class: "nbl-image", "data-testid": "nbl-image", hidden: true });
   const text = h("div", { class: "nbl-text", "data-testid": "nbl-text", hidden: true });
   const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
@@ -86,9 +77,10 @@ function render({ model, el }) {
       "data-lm-suppress-shortcuts": "true",
       "data-media": media,
     },
-    [header, stage, suggestion, h("div", { class: "nbl-classes" }, classButtons), actions, help],
+    [frame.header, stage, suggestion, h("div", { class: "nbl-classes" }, classButtons), actions, help],
   );
   el.append(root);
+  frame.attach({ root, session, channel, show });
 
   // -- drawing --------------------------------------------------------------------------------
   function show() {
@@ -98,7 +90,7 @@ function render({ model, el }) {
       shownKey = key;
       // Multi-label: start from the answer given before, else from the model's proposal.
       toggled = new Set(multi ? session.values.get(key) ?? item?.proposal?.value ?? [] : []);
-      release();
+      pixels.release();
     }
     canvas.hidden = true;
     text.hidden = true;
@@ -106,7 +98,7 @@ function render({ model, el }) {
     message.hidden = true;
     if (!item) {
       message.hidden = false;
-      setText(message, session.exhausted ? doneText() : "Loading the next items…");
+      setText(message, session.exhausted ? frame.doneText() : "Loading the next items…");
       root.dataset.itemKey = "";
       root.dataset.state = session.exhausted ? "done" : "loading";
     } else if (item.error) {
@@ -133,14 +125,10 @@ function render({ model, el }) {
       message.hidden = false;
       setText(message, "Loading image…");
       root.dataset.state = "loading";
-      refetch(item);
+      pixels.refetch(item);
     }
-    if (item) {
-      root.dataset.itemKey = item.key;
-      setText(position, `Item ${item.position + 1} of ${item.total}${session.revisiting ? " (revisiting)" : ""}`);
-    } else {
-      setText(position, "");
-    }
+    if (item) root.dataset.itemKey = item.key;
+    frame.showPosition(item);
     const value = key === null ? null : session.values.get(key);
     const proposal = item && !item.error && (value === null || value === undefined) ? item.proposal : null;
     suggestion.hidden = !proposal;
@@ -156,54 +144,13 @@ function render({ model, el }) {
       b.setAttribute("aria-pressed", chosen ? "true" : "false");
       b.disabled = !item || Boolean(item.error);
     });
-    showProgress();
-    showStatus();
-  }
-
-  function doneText() {
-    const p = model.get("progress");
-    return `All done: ${p.labeled} labeled, ${p.skipped} skipped of ${p.total}.`;
-  }
-
-  function showProgress() {
-    const p = model.get("progress");
-    let rate = "";
-    if (answerTimes.length >= 2) {
-      const span = answerTimes[answerTimes.length - 1] - answerTimes[0];
-      if (span > 0) rate = ` · ${(((answerTimes.length - 1) * 60000) / span).toFixed(1)} items/min`;
-    }
-    setText(progress, `${p.labeled} labeled · ${p.skipped} skipped · ${p.remaining} left${rate}`);
-    root.dataset.labeled = String(p.labeled);
-  }
-
-  function showStatus() {
-    const n = channel.unsaved;
-    setText(status, n ? `${n} unsaved` : "saved");
-    status.classList.toggle("nbl-unsaved", n > 0);
-    root.dataset.unacked = String(n);
+    frame.showProgress();
+    frame.showStatus();
   }
 
   function flash(textValue) {
     problem.hidden = false;
     setText(problem, textValue);
-  }
-
-  // Release decoded pixels far behind the cursor; going back fetches them again (see show).
-  function release() {
-    const end = session.pos - KEEP_BEHIND;
-    for (; releasedUpTo < end; releasedUpTo += 1) {
-      const item = session.items.get(session.trail[releasedUpTo]);
-      if (item?.bitmap) {
-        item.bitmap.close();
-        item.bitmap = null;
-      }
-    }
-  }
-
-  function refetch(item) {
-    if (fetching.has(item.key)) return;
-    fetching.add(item.key);
-    channel.trySend({ type: "get", keys: [item.key] });
   }
 
   // -- acting ---------------------------------------------------------------------------------
@@ -219,50 +166,29 @@ function render({ model, el }) {
           show();
           return;
         }
-        record(session.answer(label, uid()));
+        frame.record(session.answer(label, uid()));
         return;
       }
       case "submit":
         if (!item || item.error) return;
-        if (multi) record(session.answer(labels.filter((l) => toggled.has(l)), uid()));
+        if (multi) frame.record(session.answer(labels.filter((l) => toggled.has(l)), uid()));
         else if (session.revisiting) {
           if (session.forward()) show(); // Enter on a revisited item keeps its answer
-        } else if (item.proposal) record(session.answer(item.proposal.value, uid())); // accept
+        } else if (item.proposal) frame.record(session.answer(item.proposal.value, uid())); // accept
 
         return;
       case "skip":
-        if (item) record(session.skip(uid()));
+        if (item) frame.record(session.skip(uid()));
         return;
-      case "undo": {
-        session.exhausted = false; // the undone item is open again
-        const msg = session.undo(uid());
-        if (msg) {
-          channel.send(msg);
-          show();
-        } else if (!session.answers.length) {
-          // Nothing from this widget to undo: ask the kernel to take back the latest stored answer.
-          channel.send({ type: "undo", uid: uid(), key: null, target: null });
-        }
-        channel.requestMore();
+      case "undo":
+        frame.undo();
         return;
-      }
       case "back":
-        if (session.back()) show();
-        return;
       case "forward":
-        if (session.forward()) show();
+        frame.revisit(intent.type);
         return;
       default:
     }
-  }
-
-  function record(msg) {
-    if (!msg) return;
-    show(); // paint the next item first: the kernel round trip is not on the critical path
-    answerTimes.push(performance.now());
-    if (answerTimes.length > 20) answerTimes.shift();
-    channel.send(msg);
-    channel.requestMore();
   }
 
   function onKeydown(event) {
@@ -289,11 +215,9 @@ function render({ model, el }) {
   channel.follow(session, {
     show,
     flash,
-    received: (items) => {
-      for (const item of items) fetching.delete(item.key);
-    },
+    received: (items) => pixels.received(items),
   });
-  const onProgress = () => showProgress();
+  const onProgress = () => frame.showProgress();
   model.on("change:progress", onProgress);
   // Images are sent at the size they are shown at: the stage's width, 60% of the window's
   // height. The width is read once the widget is laid out (the next frame), not at render.
@@ -303,7 +227,7 @@ function render({ model, el }) {
   return () => {
     channel.destroy();
     model.off("change:progress", onProgress);
-    for (const item of session.items.values()) item.bitmap?.close();
+    pixels.closeAll();
   };
 }
 

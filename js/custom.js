@@ -12,6 +12,7 @@
 import { ELEMENTS, collect, restore } from "./crowd/index.js";
 import { Channel } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
+import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { intentForKey } from "./lib/keys.js";
 import { LabelSession } from "./lib/session.js";
@@ -61,21 +62,12 @@ function insertTemplate(host, html) {
 
 function render({ model, el }) {
   const session = new LabelSession();
-  const channel = new Channel(model, () => showStatus());
-  const answerTimes = [];
+  const frame = new Frame(model, { pace: true });
+  const channel = new Channel(model, () => frame.showStatus());
   let shownKey = undefined;
   let shownFor = undefined; // the answer the item on screen was restored from
 
   // -- DOM ------------------------------------------------------------------------------------
-  const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
-  const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
-  const status = h("span", { class: "nbl-status", "data-testid": "nbl-status", role: "status" });
-  const header = h("div", { class: "nbl-header" }, [
-    h("span", { class: "nbl-title", text: model.get("title") }),
-    position,
-    progress,
-    status,
-  ]);
   const host = h("div", { class: "nbl-template", "data-testid": "nbl-template" });
   const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
   const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
@@ -110,9 +102,10 @@ function render({ model, el }) {
       "data-lm-suppress-shortcuts": "true",
       "data-elements": ELEMENTS.length,
     },
-    [header, stage, problem, actions, help],
+    [frame.header, stage, problem, actions, help],
   );
   el.append(root);
+  frame.attach({ root, session, channel, show });
 
   // -- drawing --------------------------------------------------------------------------------
   function show() {
@@ -134,10 +127,9 @@ function render({ model, el }) {
     }
     if (!item) {
       message.hidden = false;
-      setText(message, session.exhausted ? doneText() : "Loading the next items…");
+      setText(message, session.exhausted ? frame.doneText() : "Loading the next items…");
       root.dataset.itemKey = "";
       root.dataset.state = session.exhausted ? "done" : "loading";
-      setText(position, "");
     } else {
       if (item.error) {
         problem.hidden = false;
@@ -145,33 +137,10 @@ function render({ model, el }) {
       }
       root.dataset.state = item.error ? "error" : "item";
       root.dataset.itemKey = item.key;
-      setText(position, `Item ${item.position + 1} of ${item.total}${session.revisiting ? " (revisiting)" : ""}`);
     }
-    showProgress();
-    showStatus();
-  }
-
-  function doneText() {
-    const p = model.get("progress");
-    return `All done: ${p.labeled} labeled, ${p.skipped} skipped of ${p.total}.`;
-  }
-
-  function showProgress() {
-    const p = model.get("progress");
-    let rate = "";
-    if (answerTimes.length >= 2) {
-      const span = answerTimes[answerTimes.length - 1] - answerTimes[0];
-      if (span > 0) rate = ` · ${(((answerTimes.length - 1) * 60000) / span).toFixed(1)} items/min`;
-    }
-    setText(progress, `${p.labeled} labeled · ${p.skipped} skipped · ${p.remaining} left${rate}`);
-    root.dataset.labeled = String(p.labeled);
-  }
-
-  function showStatus() {
-    const n = channel.unsaved;
-    setText(status, n ? `${n} unsaved` : "saved");
-    status.classList.toggle("nbl-unsaved", n > 0);
-    root.dataset.unacked = String(n);
+    frame.showPosition(item);
+    frame.showProgress();
+    frame.showStatus();
   }
 
   function flash(textValue) {
@@ -191,7 +160,7 @@ function render({ model, el }) {
       flash(problems.join(" "));
       return;
     }
-    record(session.answer(answer, uid()));
+    frame.record(session.answer(answer, uid()));
   }
 
   function act(intent) {
@@ -206,37 +175,17 @@ function render({ model, el }) {
         show();
         return;
       case "skip":
-        if (item) record(session.skip(uid()));
+        if (item) frame.record(session.skip(uid()));
         return;
-      case "undo": {
-        session.exhausted = false;
-        const msg = session.undo(uid());
-        if (msg) {
-          channel.send(msg);
-          show();
-        } else if (!session.answers.length) {
-          channel.send({ type: "undo", uid: uid(), key: null, target: null });
-        }
-        channel.requestMore();
+      case "undo":
+        frame.undo();
         return;
-      }
       case "back":
-        if (session.back()) show();
-        return;
       case "forward":
-        if (session.forward()) show();
+        frame.revisit(intent.type);
         return;
       default:
     }
-  }
-
-  function record(msg) {
-    if (!msg) return;
-    show(); // paint the next item first: the kernel round trip is not on the critical path
-    answerTimes.push(performance.now());
-    if (answerTimes.length > 20) answerTimes.shift();
-    channel.send(msg);
-    channel.requestMore();
   }
 
   function onKeydown(event) {
@@ -274,7 +223,7 @@ function render({ model, el }) {
   host.addEventListener("crowd-reset", () => act({ type: "reset" }));
   // The kernel reopened an item (an undo from an earlier session): draw its form afresh.
   channel.follow(session, { show, flash, reopened: () => (shownKey = undefined) });
-  const onProgress = () => showProgress();
+  const onProgress = () => frame.showProgress();
   model.on("change:progress", onProgress);
   show();
   channel.hello(() => root.clientWidth);

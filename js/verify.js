@@ -7,6 +7,7 @@
 import { paintBoxes } from "./lib/box_paint.js";
 import { Channel, decodeBuffer } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
+import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { classKey, intentForKey } from "./lib/keys.js";
 import { inflate } from "./lib/mask.js";
@@ -17,19 +18,11 @@ import { Stage } from "./lib/viewport.js";
 function render({ model, el }) {
   const verdicts = model.get("labels");
   const session = new LabelSession();
-  const channel = new Channel(model, () => showStatus());
+  const frame = new Frame(model, { verb: "verified" });
+  const channel = new Channel(model, () => frame.showStatus());
   let shownKey;
   let layer = null; // the mask under review, coloured
 
-  const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
-  const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
-  const status = h("span", { class: "nbl-status", "data-testid": "nbl-status", role: "status" });
-  const header = h("div", { class: "nbl-header" }, [
-    h("span", { class: "nbl-title", text: model.get("title") }),
-    position,
-    progress,
-    status,
-  ]);
   const stage = new Stage({
     onDetail: (rect, size) => {
       if (shownKey) channel.trySend({ type: "detail", key: shownKey, rect, width: size.width, height: size.height });
@@ -78,7 +71,7 @@ function render({ model, el }) {
     "div",
     { class: "nblabel nbl-verify", tabindex: "0", "data-testid": "nbl-root", "data-lm-suppress-shortcuts": "true" },
     [
-      header,
+      frame.header,
       under,
       h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]),
       comment,
@@ -96,6 +89,7 @@ function render({ model, el }) {
     ],
   );
   el.append(root);
+  frame.attach({ root, session, channel, show });
 
   async function onDetail(msg, buffers) {
     if (msg.type === "detail" && msg.key === shownKey) stage.setDetail(msg.rect, await decodeBuffer(buffers[0], msg.mime));
@@ -162,7 +156,7 @@ function render({ model, el }) {
     if (item?.notice) text = `${text} ${item.notice}`.trim();
     setText(under, text);
     root.dataset.itemKey = item ? item.key : "";
-    setText(position, item ? `Image ${item.position + 1} of ${item.total}${session.revisiting ? " (revisiting)" : ""}` : "");
+    frame.showPosition(item, "Image");
     buttons.forEach((b, index) => {
       const chosen = value?.verdict === verdicts[index];
       b.classList.toggle("nbl-chosen", chosen);
@@ -170,20 +164,8 @@ function render({ model, el }) {
       b.disabled = !item || Boolean(item.error);
     });
     stage.requestDraw();
-    showProgress();
-    showStatus();
-  }
-
-  function showProgress() {
-    const p = model.get("progress");
-    setText(progress, `${p.labeled} verified · ${p.skipped} skipped · ${p.remaining} left`);
-  }
-
-  function showStatus() {
-    const n = channel.unsaved;
-    setText(status, n ? `${n} unsaved` : "saved");
-    status.classList.toggle("nbl-unsaved", n > 0);
-    root.dataset.unacked = String(n);
+    frame.showProgress();
+    frame.showStatus();
   }
 
   function act(intent) {
@@ -191,36 +173,20 @@ function render({ model, el }) {
     switch (intent.type) {
       case "class":
         if (!item || item.error) return;
-        record(session.answer({ verdict: verdicts[intent.index], comment: comment.value.trim() }, uid()));
+        frame.record(session.answer({ verdict: verdicts[intent.index], comment: comment.value.trim() }, uid()));
         return;
       case "skip":
-        if (item) record(session.skip(uid()));
+        if (item) frame.record(session.skip(uid()));
         return;
-      case "undo": {
-        session.exhausted = false;
-        const msg = session.undo(uid());
-        if (msg) {
-          channel.send(msg);
-          show();
-        } else if (!session.answers.length) channel.send({ type: "undo", uid: uid(), key: null, target: null });
-        channel.requestMore();
+      case "undo":
+        frame.undo();
         return;
-      }
       case "back":
-        if (session.back()) show();
-        return;
       case "forward":
-        if (session.forward()) show();
+        frame.revisit(intent.type);
         return;
       default:
     }
-  }
-
-  function record(msg) {
-    if (!msg) return;
-    show();
-    channel.send(msg);
-    channel.requestMore();
   }
 
   function onKeydown(event) {
@@ -260,7 +226,7 @@ function render({ model, el }) {
   root.addEventListener("keyup", (event) => stage.handleKeyUp(event));
   root.addEventListener("pointerdown", onPointerDown);
   channel.follow(session, { show, flash, received: unpackMasks, other: onDetail });
-  const onProgress = () => showProgress();
+  const onProgress = () => frame.showProgress();
   model.on("change:progress", onProgress);
   show();
   channel.hello(() => root.clientWidth);
