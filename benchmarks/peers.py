@@ -816,6 +816,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="also write every raw record here")
     p.add_argument("--seed", type=int, default=1, help="seed of the gap jitter")
     p.add_argument(
+        "--reuse",
+        type=Path,
+        help="an earlier run's --json file: its finished series are kept and not run again (to "
+        "complete a stopped run with the same options)",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: 20 items, 3 warm-up, 40 for memory (overrides those options), stock server only "
@@ -883,6 +889,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="nblabel-peers-"))
     series: list[Series] = []
+    if args.reuse:
+        series = [Series(**d) for d in json.loads(args.reuse.read_text())]
+    finished = {(s.widget, s.media, s.mode, s.run, s.order) for s in series if not s.error}
+    series = [s for s in series if not s.error]
     websockets: dict[str, str] = {}
     try:
         root = work / "root"
@@ -926,6 +936,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     with JupyterServer("lab", root, nodelay=(mode == "nodelay"), python=python) as server:
                         for run in range(1, args.runs + 1):
                             for order, widget in enumerate(sequence, 1):
+                                if (widget.name, widget.media, mode, run, order) in finished:
+                                    continue
                                 print(f"{mode} · run {run} · {order} · {widget.label} ...", flush=True)
                                 series.append(
                                     guarded_series(
@@ -952,6 +964,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     mode = modes[0]
                     with JupyterServer("lab", root, nodelay=(mode == "nodelay"), python=python) as server:
                         for order, widget in enumerate(memory_plan(sequence), 1):
+                            if (widget.name, widget.media, mode, 0, order) in finished:
+                                continue
                             print(
                                 f"memory · {order} · {widget.label}, {args.memory_items} items ...",
                                 flush=True,
