@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -12,7 +13,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from nblabel.store.claims import Claim
 
-__all__ = ["KINDS", "LABEL_KINDS", "Annotation", "Store", "new_uid", "utc_now"]
+__all__ = [
+    "COLUMNS",
+    "KINDS",
+    "LABEL_KINDS",
+    "Annotation",
+    "Store",
+    "annotation_from_row",
+    "new_uid",
+    "utc_now",
+]
 
 #: Kinds of annotation. ``human``/``auto``/``consolidated``/``verified`` carry a label value;
 #: ``skip`` records that a person passed on the item; ``retract`` takes back the annotation whose
@@ -75,6 +85,27 @@ class Annotation:
             raise ValueError(f"unknown annotation kind {self.kind!r}; expected one of {KINDS}")
         if self.kind == "retract" and not self.target:
             raise ValueError("a retraction must name the annotation it takes back (target)")
+
+
+#: The log's columns as the stores select them, in the order :func:`annotation_from_row` reads.
+COLUMNS = "seq, uid, item, attribute, annotator, kind, value, confidence, created, target"
+
+
+def annotation_from_row(row: Sequence[Any]) -> Annotation:
+    """An annotation from a row of :data:`COLUMNS`, its value stored as JSON text."""
+    seq, uid, item, attribute, annotator, kind, value, confidence, created, target = row
+    return Annotation(
+        item=item,
+        attribute=attribute,
+        annotator=annotator,
+        kind=kind,
+        value=None if value is None else json.loads(value),
+        confidence=confidence,
+        uid=uid,
+        created=created,
+        target=target,
+        seq=seq,
+    )
 
 
 class Store(Protocol):

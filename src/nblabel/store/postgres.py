@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from nblabel.store.base import Annotation, utc_now
+from nblabel.store.base import COLUMNS, Annotation, annotation_from_row, utc_now
 from nblabel.store.claims import SLOT_KINDS, Claim, grant
 from nblabel.store.sqlite import SCHEMA_VERSION
 
@@ -95,7 +95,6 @@ BEGIN
 END $$;
 """
 
-_COLUMNS = "seq, uid, item, attribute, annotator, kind, value, confidence, created, target"
 
 _INSERT = (
     "INSERT INTO nblabel.annotations"
@@ -253,25 +252,14 @@ class PostgresStore:
 
     def annotations(self, attribute: str | None = None, after: int = 0) -> Iterator[Annotation]:
         """Yield stored annotations in log order."""
-        sql = f"SELECT {_COLUMNS} FROM nblabel.annotations WHERE job = %s AND seq > %s"
+        sql = f"SELECT {COLUMNS} FROM nblabel.annotations WHERE job = %s AND seq > %s"
         args: tuple[Any, ...] = (self.job, after)
         if attribute is not None:
             sql += " AND attribute = %s"
             args += (attribute,)
         rows = self._read(sql + " ORDER BY seq", args)
-        for seq, uid, item, attr, annotator, kind, value, confidence, created, target in rows:
-            yield Annotation(
-                item=item,
-                attribute=attr,
-                annotator=annotator,
-                kind=kind,
-                value=None if value is None else json.loads(value),
-                confidence=confidence,
-                uid=uid,
-                created=created,
-                target=target,
-                seq=seq,
-            )
+        for row in rows:
+            yield annotation_from_row(row)
 
     def save_round(
         self,

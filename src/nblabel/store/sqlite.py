@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from nblabel.store.base import Annotation, utc_now
+from nblabel.store.base import COLUMNS, Annotation, annotation_from_row, utc_now
 from nblabel.store.claims import SLOT_KINDS, Claim, grant
 
 __all__ = ["SQLiteStore"]
@@ -96,8 +96,6 @@ def _connect(path: Path) -> sqlite3.Connection:
         time.sleep(delay)
         delay = min(delay * 2, 0.25)
 
-
-_COLUMNS = "seq, uid, item, attribute, annotator, kind, value, confidence, created, target"
 
 # Live annotations that take a slot, for a batch of items (placeholders filled in per batch).
 _SLOT_ANSWERS = (
@@ -186,25 +184,14 @@ class SQLiteStore:
     def annotations(self, attribute: str | None = None, after: int = 0) -> Iterator[Annotation]:
         """Yield stored annotations in log order."""
         if attribute is None:
-            sql, args = f"SELECT {_COLUMNS} FROM annotations WHERE seq > ? ORDER BY seq", (after,)
+            sql, args = f"SELECT {COLUMNS} FROM annotations WHERE seq > ? ORDER BY seq", (after,)
         else:
-            sql = f"SELECT {_COLUMNS} FROM annotations WHERE attribute = ? AND seq > ? ORDER BY seq"
+            sql = f"SELECT {COLUMNS} FROM annotations WHERE attribute = ? AND seq > ? ORDER BY seq"
             args = (attribute, after)
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
-        for seq, uid, item, attr, annotator, kind, value, confidence, created, target in rows:
-            yield Annotation(
-                item=item,
-                attribute=attr,
-                annotator=annotator,
-                kind=kind,
-                value=None if value is None else json.loads(value),
-                confidence=confidence,
-                uid=uid,
-                created=created,
-                target=target,
-                seq=seq,
-            )
+        for row in rows:
+            yield annotation_from_row(row)
 
     def save_round(
         self,
