@@ -9,12 +9,14 @@ const PACE_WINDOW = 20; // answers the items/min figure is taken over
 export class Frame {
   /**
    * @param {object} model the widget's model (its `title` and `progress`)
-   * @param {{verb?: string, pace?: boolean}} options `verb`: what the progress line calls an
-   *   answered item ("labeled", "verified"); `pace`: add answers per minute to it.
+   * @param {{verb?: string, pace?: boolean, pending?: () => number}} options `verb`: what the
+   *   progress line calls an answered item ("labeled", "verified"); `pace`: add answers per
+   *   minute to it; `pending`: answers given but not yet handed to the channel (unsaved too).
    */
-  constructor(model, { verb = "labeled", pace = false } = {}) {
+  constructor(model, { verb = "labeled", pace = false, pending = () => 0 } = {}) {
     this.model = model;
     this.verb = verb;
+    this.pending = pending;
     this.times = pace ? [] : null;
     this.root = null;
     this.session = null;
@@ -61,7 +63,7 @@ export class Frame {
 
   /** "saved" or "N unsaved"; the root's `data-unacked` is what tests and benchmarks wait on. */
   showStatus() {
-    const n = this.channel ? this.channel.unsaved : 0;
+    const n = (this.channel ? this.channel.unsaved : 0) + this.pending();
     setText(this.status, n ? `${n} unsaved` : "saved");
     this.status.classList.toggle("nbl-unsaved", n > 0);
     if (this.root) this.root.dataset.unacked = String(n);
@@ -106,10 +108,12 @@ export class Frame {
  * otherwise hold every image it showed); going back asks the kernel for them again.
  */
 export class Pixels {
-  constructor(session, channel, keepBehind = 30) {
+  /** `forget(item)` drops whatever else a widget decoded for a released item (masks). */
+  constructor(session, channel, keepBehind = 30, forget = () => {}) {
     this.session = session;
     this.channel = channel;
     this.keepBehind = keepBehind;
+    this.forget = forget;
     this.releasedUpTo = 0; // trail index below which pixels were released
     this.fetching = new Set(); // keys whose pixels were asked for again
   }
@@ -123,6 +127,7 @@ export class Pixels {
         item.bitmap.close();
         item.bitmap = null;
       }
+      if (item) this.forget(item);
     }
   }
 
