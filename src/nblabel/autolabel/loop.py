@@ -20,10 +20,17 @@ probabilities.
 
 Training is incremental where the estimator allows it: with a :class:`WarmStart` kept between
 rounds, a linear scikit-learn model (``LogisticRegression``, ``SGDClassifier``, ... alone or last in
-a pipeline) starts each fit from the coefficients it reached in the previous round, for the same
-fold, instead of from zero. These models solve a convex problem, so the start changes how many
-solver steps a fit takes, not the model it converges to. Other estimators are fitted afresh:
-for them (forests, boosting) ``warm_start`` means "add to the ensemble", which is not a retrain.
+a pipeline) fitted on all the answers starts from the coefficients of the previous round's, not
+from zero. These models solve a convex problem, so the start changes how many solver steps the
+fit takes, not the model it converges to (to the solver's tolerance). Two kinds of fits always
+start afresh:
+
+* the cross-fitted models: a fold's model of the previous round may have trained on answers that
+  are now in its held-out part, and a fit that stops at the solver's tolerance could carry a
+  trace of them into the held-out estimate the threshold's bound rests on (measured: warm folds
+  changed which rounds could auto-label at all);
+* other estimators (forests, boosting), for which ``warm_start`` means "add to the ensemble",
+  not a retrain.
 """
 
 from __future__ import annotations
@@ -141,7 +148,7 @@ def _warm_parameter(estimator: Any) -> str | None:
 
 
 class WarmStart:
-    """The fitted models of the last round, by fold, for the next round to start from.
+    """The model fitted on all the answers in the last round, for the next round to start from.
 
     Keep one per job and pass it to every :func:`compute_round`; a fresh one (after a restart)
     just means the next round fits from zero. ``fits`` and ``warm_fits`` count the fits done and
@@ -181,15 +188,18 @@ class _Model:
         self.multi = multi_label
         self.warm = warm
 
-    def _fit(self, slot: str, column: int, X: Any, y: np.ndarray) -> Any:
+    def _fit(self, slot: str | None, column: int, X: Any, y: np.ndarray) -> Any:
         from sklearn.base import clone
 
-        if self.warm is None:
+        if self.warm is None or slot is None:
             return clone(self.estimator).fit(X, y)
         return self.warm.fitted(self.estimator, (slot, column), X, y)
 
-    def fit_predict(self, X_train: Any, y_train: np.ndarray, X_test: Any, slot: str) -> np.ndarray:
-        """Probabilities for ``X_test``; ``slot`` names the fit (a fold, or "all") for warm starts."""
+    def fit_predict(
+        self, X_train: Any, y_train: np.ndarray, X_test: Any, slot: str | None = None
+    ) -> np.ndarray:
+        """Probabilities for ``X_test``; ``slot`` names a fit that may start from the previous
+        round's (see :class:`WarmStart`), None fits from scratch."""
         n = X_test.shape[0]
         if self.multi:
             out = np.empty((n, self.k))
@@ -326,9 +336,9 @@ def compute_round(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter from tiny folds
         split = _folds(y if not multi_label else np.zeros(len(y), dtype=int), folds, seed, multi_label)
-        for fold, test in enumerate(split):
+        for test in split:
             train = np.setdiff1d(np.arange(len(positions)), test)
-            proba = model.fit_predict(X_human[train], y[train], X_human[test], f"fold{fold}")
+            proba = model.fit_predict(X_human[train], y[train], X_human[test])  # never warm: see above
             answer, confidence, _ = _decide(proba, multi_label)
             held_conf[test] = confidence
             held_correct[test] = (answer == y[test]).all(axis=1) if multi_label else answer == y[test]
