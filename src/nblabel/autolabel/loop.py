@@ -27,8 +27,7 @@ start afresh:
 
 * the cross-fitted models: a fold's model of the previous round may have trained on answers that
   are now in its held-out part, and a fit that stops at the solver's tolerance could carry a
-  trace of them into the held-out estimate the threshold's bound rests on (measured: warm folds
-  changed which rounds could auto-label at all);
+  trace of them into the held-out estimate the threshold's bound rests on;
 * other estimators (forests, boosting), for which ``warm_start`` means "add to the ensemble",
   not a retrain.
 """
