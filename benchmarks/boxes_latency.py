@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -131,6 +132,7 @@ def run(moves: int) -> dict[str, list[float]]:
                 page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves
             )
             results["zoom"] = [float(widget.get_attribute("data-zoom"))]
+            results["load"] = [os.getloadavg()[0]]
             nb.close()
             browser.close()
     return results
@@ -161,11 +163,12 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
             f"{'yes' if p95 <= 16.7 else 'no'} |"
         )
     zoom = all_runs[0]["zoom"][0]
+    loads = ", ".join(f"{r['load'][0]:.1f}" for r in all_runs)
     lines += [
         "",
         f"Zoomed: {zoom:.0f}% (original pixels per CSS pixel x 100). Machine: {platform.machine()}, "
-        f"Python {platform.python_version()}; 2 cores shared with other jobs, so the tail includes "
-        "preemption. The measured span ends when the frame's JavaScript is done; compositing the "
+        f"Python {platform.python_version()}; 2 cores shared with other jobs (1-minute load average at "
+        f"the end of each run: {loads}), so the tail includes preemption. The measured span ends when the frame's JavaScript is done; compositing the "
         "canvas to the screen follows in the same frame.",
     ]
     return "\n".join(lines)

@@ -7,8 +7,9 @@ Usage::
 A 4000x3000 JPEG is painted in the segmentation widget (a 12-megapixel mask of class indices at
 the original resolution). Chromium (Debian's, headless) drags the brush with real mouse input:
 across the whole image at the fitted view with a 20 px and a 119 px brush, and zoomed in to about
-four times the fitted zoom. Each pointer move stamps the brush along the segment, recolours the
-changed rectangle of the overlay and redraws the visible part of the mask; the page records the
+four times the fitted zoom. Each pointer move stamps the brush along the segment; the next frame
+recolours the changed rectangle of the mask, redraws that rectangle on the stage's mask layer and
+repaints the brush outline on the overlay; the page records the
 time from the event's timestamp to the end of that redraw in the next animation frame (the same
 probe as ``boxes_latency.py``). Target: one frame at 60 Hz, 16.7 ms. The section between
 ``<!-- segment_latency:start -->`` and ``<!-- segment_latency:end -->`` in ``--out`` is replaced.
@@ -97,8 +98,8 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
         f"`benchmarks/segment_latency.py`: a {SIZE[0]}x{SIZE[1]} JPEG painted in the segmentation widget "
         f"(a {SIZE[0] * SIZE[1] / 1e6:.0f}-megapixel index mask), JupyterLab, headless Debian chromium (software "
         f"rendering), {moves} real mouse moves per stroke, {len(all_runs)} runs. Time from the pointer event to "
-        "the end of the widget's redraw in the next animation frame (brush stamped, changed overlay rectangle "
-        "recoloured, visible mask redrawn). Target: one 60 Hz frame, 16.7 ms.",
+        "the end of the widget's redraw in the next animation frame (brush stamped, changed rectangle of the "
+        "mask recoloured and redrawn on its layer, brush outline drawn). Target: one 60 Hz frame, 16.7 ms.",
         "",
         "| stroke | moves measured | median ms | p95 ms | max ms | p95 within 16.7 ms |",
         "|---|---|---|---|---|---|",

@@ -203,12 +203,17 @@ function render({ model, el }) {
       stroke = null;
       edited();
     },
-    draw(ctx, st) {
+    // The mask on the stage's layer canvas: only the rectangle painted since the last frame is
+    // recoloured and redrawn (the whole visible mask when the view or the opacity changed).
+    drawLayer(ctx, st) {
       if (!editor || !layer) return;
       const rect = editor.takeDirty();
       if (rect) layer.update(editor.data, rect);
+      layer.paint(ctx, st.viewport, visible ? opacity : 0);
+    },
+    draw(ctx, st) {
+      if (!editor || !layer) return;
       const vp = st.viewport;
-      if (visible) layer.draw(ctx, vp, opacity);
       const color = colors[tool === "eraser" ? 0 : currentClass] ?? "#000";
       if (polygon) {
         ctx.strokeStyle = color;

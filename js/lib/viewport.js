@@ -8,7 +8,13 @@
 //
 // Large images: the stage first draws the downscaled preview the kernel sent, then, when the
 // zoom shows more screen pixels than the preview has, asks for a sharper crop of the visible
-// region (`onDetail`) and draws it over the preview once it arrives.
+// region (`onDetail`) and draws it over the preview once it arrives. The root element says what is
+// shown (`data-preview`: the preview's pixel size; `data-detail`: the crop drawn, its original
+// rectangle and pixel size), so a test can tell the sharper view was drawn.
+//
+// A tool whose drawing changes little per frame (a mask) paints it with `drawLayer` on a canvas
+// of its own between the image and the overlay, which is not cleared each frame: the tool redraws
+// only what changed, while the overlay (cursor, handles) is repainted whole.
 import { h, setText } from "./dom.js";
 
 const MAX_ZOOM = 32; // original pixels are at most this many CSS pixels wide
@@ -163,6 +169,8 @@ export function clamp(v, lo, hi) {
  *   cursor: CSS cursor over the image;
  *   down(point, event) -> true when the tool takes the drag; move(point, event); up(point, event);
  *   draw(ctx, stage): paint the overlay (ctx is in CSS pixels of the stage; use stage.viewport).
+ *   drawLayer(ctx, stage): keep the layer canvas under the overlay up to date (ctx untransformed,
+ *   device pixels; the canvas is not cleared between frames, nor when the view moves).
  * `point` is in original image pixels (fractional, not clamped).
  */
 export class Stage {
@@ -179,6 +187,7 @@ export class Stage {
     this.viewport = null;
     this.image = null; // {bitmap, width, height}: preview bitmap + original size
     this.detail = null; // {bitmap, rect}
+    this.layerCanvas = null; // made on the first paint of a tool with drawLayer
     this.pointer = null; // last pointer position over the stage, original pixels
     this.spaceDown = false;
     this.panning = null; // {x, y, id} during a pan drag
@@ -221,7 +230,10 @@ export class Stage {
   /** Show an image: `bitmap` is the preview, `width`/`height` the original size. Fits it. */
   setImage(image) {
     this.image = image;
+    this.detail?.bitmap?.close?.();
     this.detail = null;
+    this.el.dataset.preview = image?.bitmap ? JSON.stringify({ width: image.bitmap.width, height: image.bitmap.height }) : "";
+    delete this.el.dataset.detail;
     this._detailAsked = "";
     this.viewport = null;
     this.layout();
@@ -248,7 +260,8 @@ export class Stage {
     );
     if (this.el.style.height !== `${height}px`) this.el.style.height = `${height}px`;
     const dpr = globalThis.devicePixelRatio || 1;
-    for (const canvas of [this.imageCanvas, this.overlay]) {
+    for (const canvas of [this.imageCanvas, this.layerCanvas, this.overlay]) {
+      if (!canvas) continue;
       const w = Math.round(width * dpr);
       const hh = Math.round(height * dpr);
       if (canvas.width !== w) canvas.width = w;
@@ -357,14 +370,29 @@ export class Stage {
         const { rect } = this.detail;
         const p = vp.toScreen(rect.left, rect.top);
         ctx.drawImage(this.detail.bitmap, p.x, p.y, rect.width * vp.scale, rect.height * vp.scale);
+        const { width: w, height: hh } = this.detail.bitmap;
+        const drawn = JSON.stringify({ rect, width: w, height: hh });
+        if (this.el.dataset.detail !== drawn) this.el.dataset.detail = drawn;
       }
       setText(this.indicator, `${vp.percent}%`);
       this.indicator.title = "Zoom: wheel or +/- · pan: space-drag or middle button · f fits";
     }
+    if (this.tool?.drawLayer) this.tool.drawLayer(this._layer().getContext("2d"), this);
     const ctx = this.overlay.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, vp.viewWidth, vp.viewHeight);
     this.tool?.draw?.(ctx, this);
+  }
+
+  // The tool's own layer canvas, sized like the overlay; it keeps its pixels between frames.
+  _layer() {
+    if (!this.layerCanvas) {
+      this.layerCanvas = h("canvas", { class: "nbl-vp-layer", "data-testid": "nbl-vp-layer" });
+      this.layerCanvas.width = this.overlay.width;
+      this.layerCanvas.height = this.overlay.height;
+      this.el.insertBefore(this.layerCanvas, this.overlay);
+    }
+    return this.layerCanvas;
   }
 
   _askDetail() {
