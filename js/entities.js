@@ -199,6 +199,9 @@ function render({ model, el }) {
     spare.classList.add("nbl-spare");
     spare.setAttribute("aria-hidden", "true");
     delete spare.dataset.testid;
+    // Out of the layout until the next document is built in it: the frame that shows the new
+    // document lays out nothing of the old one.
+    spare.hidden = true;
     textScrolled = false; // the prepared document starts at its top
   }
 
