@@ -16,7 +16,7 @@ import { SpanDoc } from "./lib/spans.js";
 import { snapToWords, tokenize, trimSpaces } from "./lib/tokens.js";
 
 const COLOURS = 10; // entities.css has this many label colours
-const BLOCK = 2000; // characters per block of text (see paintAll)
+const BLOCK = 2000; // characters per block of text (see makeView)
 const FIRST_BLOCKS = 3; // blocks painted with the text, before the rest
 
 function render({ model, el }) {
@@ -24,7 +24,9 @@ function render({ model, el }) {
   const colourOf = new Map(labels.map((label, i) => [label, i % COLOURS]));
   const session = new LabelSession();
   const channel = new Channel(model, () => showStatus());
-  let view = null; // the document on screen: {key, text, index, spans, pieces, byNode, tokens}
+  let view = null; // the document on screen: {key, text, index, spans, blocks, pieces, byNode, tokens}
+  let ready = null; // the next document's view, prepared in `spare`
+  let prepareQueued = false;
   let armed = null; // label index chosen before selecting
   let lastLabel = null; // for double clicks without a chosen label
   let pending = null; // [start, end) selected, waiting for a label key
@@ -59,7 +61,12 @@ function render({ model, el }) {
     ),
   );
   const legend = h("div", { class: "nbl-legend", "data-testid": "nbl-legend" }, chips);
-  const text = h("div", { class: "nbl-doc", "data-testid": "nbl-doc", "aria-label": "text to label" });
+  const doc = () => h("div", { class: "nbl-doc", "aria-label": "text to label" });
+  let text = doc(); // the document on screen
+  let spare = doc(); // the next document, built ahead (see swapDocs)
+  text.dataset.testid = "nbl-doc";
+  spare.classList.add("nbl-spare");
+  spare.setAttribute("aria-hidden", "true");
   const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
   const hint = h("div", { class: "nbl-hint", "data-testid": "nbl-hint", role: "status" });
   const reason = h("div", { class: "nbl-error", "data-testid": "nbl-reason", role: "alert", hidden: true });
@@ -100,20 +107,24 @@ function render({ model, el }) {
       "data-testid": "nbl-root",
       "data-lm-suppress-shortcuts": "true",
     },
-    [header, legend, suggestion, h("div", { class: "nbl-stage" }, [text, message]), hint, reason, actions, help],
+    [header, legend, suggestion, h("div", { class: "nbl-stage" }, [text, spare, message]), hint, reason, actions, help],
   );
   el.append(root);
 
   // -- the document on screen -------------------------------------------------------------------
   // The text is cut into blocks of about BLOCK characters, each ending after a line break (never
-  // inside an entity), so an edit re-lays out one block, and blocks off screen are not laid out
-  // at all (content-visibility). Each block holds `pieces`: plain text nodes and entity marks,
-  // {start, end, node, mark, entity, block}; `byNode` finds the piece of a text node or mark and
-  // the block of a block element. A text without line breaks is one block.
+  // inside an entity), so an edit re-lays out and repaints one small block, and blocks off screen
+  // are not laid out at all (content-visibility). Each block holds `pieces`: plain text nodes and
+  // entity marks, {start, end, node, mark, entity, block}; `byNode` finds the piece of a text node
+  // or mark and the block of a block element. A text without line breaks is one block.
+  //
+  // Two document elements take turns: while one is on screen, the document that Enter or s would
+  // show next is built in the other (hidden, laid out in the same place) when the page is idle,
+  // so moving on only swaps them.
 
-  function openView(item) {
+  /** A view of an item: its text, entities and block elements (not yet in the page). */
+  function makeView(item, value) {
     const index = new OffsetIndex(item.text ?? "");
-    const value = session.values.get(item.key);
     const given = value ?? item.proposal?.value ?? [];
     const proposed = value === null || value === undefined;
     const entities = [];
@@ -129,38 +140,95 @@ function render({ model, el }) {
     }
     entities.sort((a, b) => a.start - b.start);
     const spans = new SpanDoc(entities.filter((e, i) => i === 0 || e.start >= entities[i - 1].end));
-    view = { key: item.key, text: index.text, index, spans, pieces: [], byNode: new Map(), tokens: null };
-    paintAll();
+    const v = { key: item.key, text: index.text, index, spans, pieces: [], byNode: new Map(), tokens: null };
+    // What the view was built from: a prepared view is used only while these are unchanged.
+    v.source = { item, value, proposal: item.proposal };
+    buildBlocks(v);
+    return v;
   }
 
-  function paintAll() {
-    view.pieces = [];
-    view.byNode = new Map();
-    const blocks = [];
+  function buildBlocks(v) {
+    v.pieces = [];
+    v.byNode = new Map();
+    v.blocks = [];
     let start = 0;
-    for (const end of blockEnds()) {
-      blocks.push(buildBlock(start, end));
+    for (const end of blockEnds(v)) {
+      v.blocks.push(buildBlock(v, start, end));
       start = end;
     }
+    v.pieces.sort((a, b) => a.start - b.start);
+  }
+
+  function openView(item) {
+    const value = session.values.get(item.key);
+    if (ready && isFresh(ready, item, value)) {
+      view = ready;
+      ready = null;
+      swapDocs();
+      return;
+    }
+    view = makeView(item, value);
     // The first blocks fill the visible part; the rest join the page right after it is painted,
     // so a long text appears in the frame after the key press.
+    const { blocks } = view;
     text.replaceChildren(...blocks.slice(0, FIRST_BLOCKS));
     if (blocks.length > FIRST_BLOCKS) {
       const shown = view;
-      const rest = blocks.slice(FIRST_BLOCKS);
       let done = false;
       const append = () => {
         if (done || view !== shown) return;
         done = true;
-        text.append(...rest);
+        text.append(...blocks.slice(FIRST_BLOCKS));
       };
       requestAnimationFrame(() => setTimeout(append, 0));
       setTimeout(append, 100); // a hidden tab paints nothing
     }
   }
 
-  function blockEnds() {
-    const { text: content, spans } = view;
+  function isFresh(v, item, value) {
+    const { source } = v;
+    return v.key === item.key && source.item === item && source.value === value && source.proposal === item.proposal;
+  }
+
+  /** The prepared document comes on screen; the one that was there becomes the spare. */
+  function swapDocs() {
+    [text, spare] = [spare, text];
+    text.classList.remove("nbl-spare");
+    text.removeAttribute("aria-hidden");
+    text.dataset.testid = "nbl-doc";
+    spare.classList.add("nbl-spare");
+    spare.setAttribute("aria-hidden", "true");
+    delete spare.dataset.testid;
+    // Out of the layout until the next document is built in it: the frame that shows the new
+    // document lays out nothing of the old one.
+    spare.hidden = true;
+    textScrolled = false; // the prepared document starts at its top
+  }
+
+  /** Build the next document in the spare element, once the page is idle. */
+  function schedulePrepare() {
+    if (prepareQueued) return;
+    prepareQueued = true;
+    const run = () => {
+      prepareQueued = false;
+      prepare();
+    };
+    if (window.requestIdleCallback) requestIdleCallback(run, { timeout: 300 });
+    else setTimeout(run, 30);
+  }
+
+  function prepare() {
+    const key = session.upcoming;
+    const item = key === null ? null : session.items.get(key);
+    if (!item || item.error || (ready && isFresh(ready, item, session.values.get(key)))) return;
+    ready = makeView(item, session.values.get(key));
+    spare.replaceChildren(...ready.blocks);
+    spare.hidden = false;
+    spare.scrollTop = 0;
+  }
+
+  function blockEnds(v) {
+    const { text: content, spans } = v;
     const ends = [];
     let from = 0;
     while (from < content.length) {
@@ -178,45 +246,45 @@ function render({ model, el }) {
     return ends;
   }
 
-  /** A block element for [start, end) with its plain text and entities. */
-  function buildBlock(start, end) {
+  /** A block element of view `v` for [start, end) with its plain text and entities. */
+  function buildBlock(v, start, end) {
     const el = h("div", { class: "nbl-block" });
     const block = { start, end, el };
-    view.byNode.set(el, block);
+    v.byNode.set(el, block);
     let at = start;
-    for (const entity of view.spans.overlapping(start, end)) {
-      if (entity.start > at) el.append(plainPiece(at, entity.start, block));
-      el.append(markPiece(entity, block));
+    for (const entity of v.spans.overlapping(start, end)) {
+      if (entity.start > at) el.append(plainPiece(v, at, entity.start, block));
+      el.append(markPiece(v, entity, block));
       at = entity.end;
     }
-    if (at < end || !el.childNodes.length) el.append(plainPiece(at, end, block));
+    if (at < end || !el.childNodes.length) el.append(plainPiece(v, at, end, block));
     return el;
   }
 
-  function plainPiece(start, end, block, node = document.createTextNode(view.text.slice(start, end))) {
+  function plainPiece(v, start, end, block, node = document.createTextNode(v.text.slice(start, end))) {
     const piece = { start, end, node, mark: null, entity: null, block };
-    view.pieces.push(piece);
-    view.byNode.set(node, piece);
+    v.pieces.push(piece);
+    v.byNode.set(node, piece);
     return node;
   }
 
-  function markPiece(entity, block, node = document.createTextNode(view.text.slice(entity.start, entity.end))) {
+  function markPiece(v, entity, block, node = document.createTextNode(v.text.slice(entity.start, entity.end))) {
     const mark = h("mark", { class: "nbl-ent", "data-testid": "nbl-entity" });
     mark.append(node);
     const piece = { start: entity.start, end: entity.end, node, mark, entity, block };
-    dressMark(piece);
-    view.pieces.push(piece);
-    view.byNode.set(node, piece);
-    view.byNode.set(mark, piece);
+    dressMark(v, piece);
+    v.pieces.push(piece);
+    v.byNode.set(node, piece);
+    v.byNode.set(mark, piece);
     return mark;
   }
 
-  function dressMark(piece) {
+  function dressMark(v, piece) {
     const { mark, entity } = piece;
     mark.dataset.label = entity.label;
     mark.dataset.c = String(colourOf.get(entity.label));
-    mark.dataset.start = String(view.index.toCodePoint(entity.start));
-    mark.dataset.end = String(view.index.toCodePoint(entity.end, "up"));
+    mark.dataset.start = String(v.index.toCodePoint(entity.start));
+    mark.dataset.end = String(v.index.toCodePoint(entity.end, "up"));
     mark.classList.toggle("nbl-proposed", Boolean(entity.proposed));
     mark.classList.toggle("nbl-selected", entity === selected);
     const conf =
@@ -240,20 +308,22 @@ function render({ model, el }) {
     middle.replaceWith(marker);
     view.byNode.delete(node);
     view.pieces.splice(view.pieces.indexOf(piece), 1);
-    if (middle !== node) plainPiece(piece.start, entity.start, block, node);
-    marker.replaceWith(markPiece(entity, block, middle));
-    if (after) plainPiece(entity.end, piece.end, block, after);
+    if (middle !== node) plainPiece(view, piece.start, entity.start, block, node);
+    marker.replaceWith(markPiece(view, entity, block, middle));
+    if (after) plainPiece(view, entity.end, piece.end, block, after);
     sortPieces();
   }
 
   /** An entity across a block boundary (a selection over several lines): one block for both. */
   function mergeBlocks(start, end) {
-    const blocks = [...text.children].map((el) => view.byNode.get(el)).filter((b) => b.end > start && b.start < end);
+    const blocks = view.blocks.map((el) => view.byNode.get(el)).filter((b) => b.end > start && b.start < end);
     const first = blocks[0];
     const last = blocks[blocks.length - 1];
     view.pieces = view.pieces.filter((p) => !blocks.includes(p.block));
     for (const b of blocks) view.byNode.delete(b.el);
-    const merged = buildBlock(first.start, last.end);
+    const merged = buildBlock(view, first.start, last.end);
+    const at = view.blocks.indexOf(first.el);
+    view.blocks.splice(at, blocks.length, merged);
     first.el.replaceWith(merged);
     for (const b of blocks.slice(1)) b.el.remove();
     sortPieces();
@@ -262,7 +332,12 @@ function render({ model, el }) {
   /** Unpaint an entity: its text joins the plain text around it in its block. */
   function paintRemove(entity) {
     const i = view.pieces.findIndex((p) => p.entity === entity);
-    if (i === -1) return paintAll();
+    if (i === -1) {
+      // Not painted (cannot happen unless the DOM was changed from outside): paint it all again.
+      buildBlocks(view);
+      text.replaceChildren(...view.blocks);
+      return;
+    }
     const piece = view.pieces[i];
     const plain = (p) => p && !p.entity && p.block === piece.block;
     const before = plain(view.pieces[i - 1]) ? view.pieces[i - 1] : null;
@@ -282,7 +357,7 @@ function render({ model, el }) {
       mark.remove();
     } else {
       mark.replaceWith(node);
-      plainPiece(piece.start, piece.end, piece.block, node);
+      plainPiece(view, piece.start, piece.end, piece.block, node);
       sortPieces();
     }
   }
@@ -295,7 +370,7 @@ function render({ model, el }) {
 
   function paintLabel(entity) {
     const piece = view.pieces.find((p) => p.entity === entity);
-    if (piece) dressMark(piece);
+    if (piece) dressMark(view, piece);
   }
 
   function paintEdit(edit) {
@@ -644,6 +719,7 @@ function render({ model, el }) {
     showHint();
     showProgress();
     showStatus();
+    schedulePrepare();
   }
 
   function showLegend() {
@@ -701,16 +777,18 @@ function render({ model, el }) {
     act(intent);
   }
 
-  text.addEventListener(
-    "scroll",
-    () => {
-      textScrolled = text.scrollTop > 0;
-    },
-    { passive: true },
-  );
+  for (const el of [text, spare]) {
+    el.addEventListener(
+      "scroll",
+      (event) => {
+        if (event.currentTarget === text) textScrolled = text.scrollTop > 0;
+      },
+      { passive: true },
+    );
+    el.addEventListener("dblclick", onDoubleClick);
+  }
   root.addEventListener("keydown", onKeydown);
   root.addEventListener("pointerdown", onPointerDown);
-  text.addEventListener("dblclick", onDoubleClick);
   const onProgress = () => showProgress();
   model.on("change:progress", onProgress);
   channel.follow(session, { show, flash: refuse });

@@ -21,6 +21,12 @@ export class LabelSession {
     return this.pos < this.trail.length ? this.trail[this.pos] : null;
   }
 
+  /** The key that answering or skipping the item on screen would show next, or null. */
+  get upcoming() {
+    if (this.pos < this.trail.length - 1) return this.trail[this.pos + 1];
+    return this.pos === this.trail.length - 1 ? this.queue[0] ?? null : null;
+  }
+
   /** The item payload on screen, or null. */
   get currentItem() {
     const key = this.current;

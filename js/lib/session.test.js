@@ -161,3 +161,21 @@ test("reopen shows an item answered in an earlier session again, unanswered", ()
   assert.equal(s.current, "a");
   assert.equal(s.values.get("a"), null);
 });
+
+test("upcoming names the item an answer or a skip would show next", () => {
+  const s = new LabelSession();
+  assert.equal(s.upcoming, null);
+  s.add(items("a", "b", "c"));
+  assert.equal(s.upcoming, "b");
+  s.answer("x", "u1");
+  assert.equal(s.upcoming, "c");
+  s.back(); // revisiting "a": the trail's next item comes next
+  assert.equal(s.upcoming, "b");
+  s.forward();
+  s.skip("u2");
+  assert.equal(s.current, "c");
+  assert.equal(s.upcoming, null);
+  s.answer("y", "u3");
+  assert.equal(s.current, null);
+  assert.equal(s.upcoming, null);
+});

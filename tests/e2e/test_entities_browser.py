@@ -92,7 +92,9 @@ def drag(nb, root, text: str, first: int, last: int, *, alt: bool = False) -> No
 
 
 def entity(root, label: str, start: int, end: int):
-    return root.locator(f'mark[data-label="{label}"][data-start="{start}"][data-end="{end}"]')
+    return root.get_by_test_id("nbl-doc").locator(
+        f'mark[data-label="{label}"][data-start="{start}"][data-end="{end}"]'
+    )
 
 
 def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jupyter):
@@ -134,12 +136,12 @@ def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jup
     reason = root.get_by_test_id("nbl-reason")
     expect(reason).to_be_visible()
     expect(reason).to_contain_text("overlaps Person “李”")
-    expect(root.locator("mark.nbl-ent")).to_have_count(3)
+    expect(root.get_by_test_id("nbl-doc").locator("mark.nbl-ent")).to_have_count(3)
     nb.page.keyboard.press("Escape")
     expect(reason).to_be_hidden()
 
     # Click an entity to relabel it, then undo and redo that.
-    root.locator('mark[data-start="16"]').click()
+    root.get_by_test_id("nbl-doc").locator('mark[data-start="16"]').click()
     expect(root.get_by_test_id("nbl-hint")).to_contain_text("Selected: Person “李”")
     nb.page.keyboard.press("2")
     expect(entity(root, "Place", 16, 17)).to_be_visible()
@@ -148,9 +150,9 @@ def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jup
     nb.page.keyboard.press("y")
     expect(entity(root, "Place", 16, 17)).to_be_visible()
     # ... and remove it with Delete.
-    root.locator('mark[data-start="16"]').click()
+    root.get_by_test_id("nbl-doc").locator('mark[data-start="16"]').click()
     nb.page.keyboard.press("Delete")
-    expect(root.locator("mark.nbl-ent")).to_have_count(2)
+    expect(root.get_by_test_id("nbl-doc").locator("mark.nbl-ent")).to_have_count(2)
     if jupyter.app == "lab":
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         drag(nb, root, EMOJI, EMOJI.index("2024"), EMOJI.index("29"))
@@ -173,7 +175,7 @@ def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jup
     nb.page.keyboard.press("Shift+ArrowRight")  # "Line two"
     expect(root.get_by_test_id("nbl-hint")).to_contain_text("“Line two”")
     nb.page.keyboard.press("3")
-    expect(root.locator("mark.nbl-ent")).to_have_count(3)
+    expect(root.get_by_test_id("nbl-doc").locator("mark.nbl-ent")).to_have_count(3)
     nb.page.keyboard.press("Enter")
     expect(doc).to_have_text("third text")
     nb.page.keyboard.press("s")
@@ -224,20 +226,20 @@ def test_pre_annotations_are_accepted_with_enter_or_edited_first(notebook, jupyt
     nb.run_cell(0)
     nb.run_cell(1)
     root = widget(nb)
-    expect(root.locator("mark.nbl-proposed")).to_have_count(4)
+    expect(root.get_by_test_id("nbl-doc").locator("mark.nbl-proposed")).to_have_count(4)
     expect(root.get_by_test_id("nbl-proposal")).to_contain_text(
         "4 proposed entities (lowest confidence 100%) · Enter accepts"
     )
     root.click()
     nb.page.keyboard.press("Enter")  # accept as proposed
     expect(root.get_by_test_id("nbl-doc")).to_have_text(texts[1])
-    expect(root.locator("mark.nbl-proposed")).to_have_count(3)
+    expect(root.get_by_test_id("nbl-doc").locator("mark.nbl-proposed")).to_have_count(3)
     # Edit before accepting: remove "Ann", relabel "Geneva" as a Date (wrong, but an edit).
-    root.locator('mark[data-start="0"]').click()
+    root.get_by_test_id("nbl-doc").locator('mark[data-start="0"]').click()
     nb.page.keyboard.press("Delete")
-    root.locator('mark[data-label="Place"]').click()
+    root.get_by_test_id("nbl-doc").locator('mark[data-label="Place"]').click()
     nb.page.keyboard.press("3")
-    expect(root.locator("mark.nbl-proposed")).to_have_count(1)  # "Zoë" untouched
+    expect(root.get_by_test_id("nbl-doc").locator("mark.nbl-proposed")).to_have_count(1)  # "Zoë" untouched
     nb.page.keyboard.press("Enter")
     expect(root).to_have_attribute("data-unacked", "0")
     assert stored(nb) == [
