@@ -8,6 +8,7 @@ import { BoxEditor, boxIntentForKey } from "./lib/box_editor.js";
 import { colorOf, paintBoxes } from "./lib/box_paint.js";
 import { Channel, decodeBuffer } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
+import { Frame, Pixels } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { classKey } from "./lib/keys.js";
 import { LabelSession } from "./lib/session.js";
@@ -32,24 +33,15 @@ function render({ model, el }) {
   const labels = model.get("labels");
   const adjusting = model.get("adjusting");
   const session = new LabelSession();
-  const channel = new Channel(model, () => showStatus());
+  const frame = new Frame(model);
+  const channel = new Channel(model, () => frame.showStatus());
+  const pixels = new Pixels(session, channel, KEEP_BEHIND);
   let shownKey;
   let editor = null; // the boxes of the image on screen
   let currentClass = 0; // class of the next box drawn
-  let releasedUpTo = 0;
-  const fetching = new Set();
   const drafts = new Map(); // key -> boxes of an answer taken back, to edit again
 
   // -- DOM ------------------------------------------------------------------------------------
-  const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
-  const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
-  const status = h("span", { class: "nbl-status", "data-testid": "nbl-status", role: "status" });
-  const header = h("div", { class: "nbl-header" }, [
-    h("span", { class: "nbl-title", text: model.get("title") }),
-    position,
-    progress,
-    status,
-  ]);
   const stage = new Stage({
     onDetail: (rect, size) => {
       if (shownKey) channel.trySend({ type: "detail", key: shownKey, rect, width: size.width, height: size.height });
@@ -114,9 +106,10 @@ function render({ model, el }) {
       "data-testid": "nbl-root",
       "data-lm-suppress-shortcuts": "true",
     },
-    [header, stageWrap, notice, info, h("div", { class: "nbl-classes" }, classButtons), actions, help],
+    [frame.header, stageWrap, notice, info, h("div", { class: "nbl-classes" }, classButtons), actions, help],
   );
   el.append(root);
+  frame.attach({ root, session, channel, show });
 
   // -- the drawing tool -----------------------------------------------------------------------
   const tool = {
@@ -206,36 +199,9 @@ function render({ model, el }) {
         stage.setImage(null);
         if (item && !item.error) shownKey = undefined; // pixels still to come: rebuild when they do
       }
-      release();
+      pixels.release();
     }
-    stage.el.hidden = true;
-    problem.hidden = true;
-    message.hidden = true;
-    if (!item) {
-      message.hidden = false;
-      setText(message, session.exhausted ? doneText() : "Loading the next images…");
-      root.dataset.itemKey = "";
-      root.dataset.state = session.exhausted ? "done" : "loading";
-    } else if (item.error) {
-      problem.hidden = false;
-      setText(problem, `Cannot show this image: ${item.error}. Press s to skip it.`);
-      root.dataset.state = "error";
-    } else if (item.bitmap) {
-      stage.el.hidden = false;
-      stage.layout();
-      root.dataset.state = "item";
-    } else {
-      message.hidden = false;
-      setText(message, "Loading image…");
-      root.dataset.state = "loading";
-      refetch(item);
-    }
-    if (item) {
-      root.dataset.itemKey = item.key;
-      setText(position, `Image ${item.position + 1} of ${item.total}${session.revisiting ? " (revisiting)" : ""}`);
-    } else {
-      setText(position, "");
-    }
+    pixels.showItem(item, { frame, stage, problem, message });
     const answered = key !== null && session.values.get(key) != null;
     const started = item && !item.error && !answered && item.initial?.annotations?.length;
     const notes = [];
@@ -249,8 +215,8 @@ function render({ model, el }) {
     setText(notice, notes.join(" "));
     for (const b of classButtons) b.disabled = !item || Boolean(item.error);
     edited();
-    showProgress();
-    showStatus();
+    frame.showProgress();
+    frame.showStatus();
   }
 
   // After any edit or selection change: redraw, and say what is selected.
@@ -277,44 +243,9 @@ function render({ model, el }) {
     root.dataset.selected = String(editor.selected);
   }
 
-  function doneText() {
-    const p = model.get("progress");
-    return `All done: ${p.labeled} labeled, ${p.skipped} skipped of ${p.total}.`;
-  }
-
-  function showProgress() {
-    const p = model.get("progress");
-    setText(progress, `${p.labeled} labeled · ${p.skipped} skipped · ${p.remaining} left`);
-    root.dataset.labeled = String(p.labeled);
-  }
-
-  function showStatus() {
-    const n = channel.unsaved;
-    setText(status, n ? `${n} unsaved` : "saved");
-    status.classList.toggle("nbl-unsaved", n > 0);
-    root.dataset.unacked = String(n);
-  }
-
   function flash(text) {
     notice.hidden = false;
     setText(notice, text);
-  }
-
-  function release() {
-    const end = session.pos - KEEP_BEHIND;
-    for (; releasedUpTo < end; releasedUpTo += 1) {
-      const item = session.items.get(session.trail[releasedUpTo]);
-      if (item?.bitmap) {
-        item.bitmap.close();
-        item.bitmap = null;
-      }
-    }
-  }
-
-  function refetch(item) {
-    if (fetching.has(item.key)) return;
-    fetching.add(item.key);
-    channel.trySend({ type: "get", keys: [item.key] });
   }
 
   // -- acting ---------------------------------------------------------------------------------
@@ -335,28 +266,20 @@ function render({ model, el }) {
           annotations: editor.boxes.map((b) => ({ ...b })),
         };
         drafts.delete(session.current);
-        record(session.answer(value, uid()));
+        frame.record(session.answer(value, uid()));
         return;
       }
       case "skip":
-        if (item) record(session.skip(uid()));
+        if (item) frame.record(session.skip(uid()));
         return;
       case "undo": {
         if (editor?.undo()) {
           edited();
           return;
         }
-        session.exhausted = false;
         const last = session.answers[session.answers.length - 1];
         if (last?.kind === "label") drafts.set(last.key, last.value);
-        const msg = session.undo(uid());
-        if (msg) {
-          channel.send(msg);
-          show();
-        } else if (!session.answers.length) {
-          channel.send({ type: "undo", uid: uid(), key: null, target: null });
-        }
-        channel.requestMore();
+        frame.undo();
         return;
       }
       case "redo":
@@ -386,20 +309,11 @@ function render({ model, el }) {
         stage.fit();
         return;
       case "back":
-        if (session.back()) show();
-        return;
       case "forward":
-        if (session.forward()) show();
+        frame.revisit(intent.type);
         return;
       default:
     }
-  }
-
-  function record(msg) {
-    if (!msg) return;
-    show(); // the next image first: the kernel round trip is not on the critical path
-    channel.send(msg);
-    channel.requestMore();
   }
 
   function onKeydown(event) {
@@ -433,15 +347,13 @@ function render({ model, el }) {
   channel.follow(session, {
     show,
     flash,
-    received: (items) => {
-      for (const item of items) fetching.delete(item.key);
-    },
+    received: (items) => pixels.received(items),
     reopened: () => {
       shownKey = undefined; // its boxes start again from the reopened answer
     },
     other: onDetail,
   });
-  const onProgress = () => showProgress();
+  const onProgress = () => frame.showProgress();
   model.on("change:progress", onProgress);
 
   show();
@@ -451,7 +363,7 @@ function render({ model, el }) {
     channel.destroy();
     stage.destroy();
     model.off("change:progress", onProgress);
-    for (const item of session.items.values()) item.bitmap?.close();
+    pixels.closeAll();
   };
 }
 

@@ -7,6 +7,7 @@
 // points (lib/offsets.js) before they leave. Talking to the kernel is lib/channel.js.
 import { Channel } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
+import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { classKey } from "./lib/keys.js";
 import { OffsetIndex } from "./lib/offsets.js";
@@ -23,7 +24,8 @@ function render({ model, el }) {
   const labels = model.get("labels");
   const colourOf = new Map(labels.map((label, i) => [label, i % COLOURS]));
   const session = new LabelSession();
-  const channel = new Channel(model, () => showStatus());
+  const frame = new Frame(model);
+  const channel = new Channel(model, () => frame.showStatus());
   let view = null; // the document on screen: {key, text, index, spans, blocks, pieces, byNode, tokens}
   let ready = null; // the next document's view, prepared in `spare`
   let prepareQueued = false;
@@ -37,15 +39,6 @@ function render({ model, el }) {
   const deferred = []; // answers waiting for the next paint to be sent
 
   // -- DOM ------------------------------------------------------------------------------------
-  const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
-  const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
-  const status = h("span", { class: "nbl-status", "data-testid": "nbl-status", role: "status" });
-  const header = h("div", { class: "nbl-header" }, [
-    h("span", { class: "nbl-title", text: model.get("title") }),
-    position,
-    progress,
-    status,
-  ]);
   const chips = labels.map((label, index) =>
     h(
       "button",
@@ -107,9 +100,10 @@ function render({ model, el }) {
       "data-testid": "nbl-root",
       "data-lm-suppress-shortcuts": "true",
     },
-    [header, legend, suggestion, h("div", { class: "nbl-stage" }, [text, spare, message]), hint, reason, actions, help],
+    [frame.header, legend, suggestion, h("div", { class: "nbl-stage" }, [text, spare, message]), hint, reason, actions, help],
   );
   el.append(root);
+  frame.attach({ root, session, channel, show });
 
   // -- the document on screen -------------------------------------------------------------------
   // The text is cut into blocks of about BLOCK characters, each ending after a line break (never
@@ -617,17 +611,8 @@ function render({ model, el }) {
           afterEdit(edit);
           return;
         }
-        session.exhausted = false; // the undone item is open again
         flush(); // the answer being undone goes out first
-        const msg = session.undo(uid());
-        if (msg) {
-          channel.send(msg);
-          show();
-        } else if (!session.answers.length) {
-          // Nothing from this widget to undo: ask the kernel to take back the latest stored answer.
-          channel.send({ type: "undo", uid: uid(), key: null, target: null });
-        }
-        channel.requestMore();
+        frame.undo();
         return;
       }
       case "redo": {
@@ -639,10 +624,8 @@ function render({ model, el }) {
         return;
       }
       case "back":
-        if (session.back()) show();
-        return;
       case "forward":
-        if (session.forward()) show();
+        frame.revisit(intent.type);
         return;
       default:
     }
@@ -698,16 +681,15 @@ function render({ model, el }) {
     }
     message.hidden = Boolean(item && !item.error);
     if (!item) {
-      setText(message, session.exhausted ? doneText() : "Loading the next texts…");
+      setText(message, session.exhausted ? frame.doneText() : "Loading the next texts…");
       root.dataset.itemKey = "";
       root.dataset.state = session.exhausted ? "done" : "loading";
-      setText(position, "");
     } else {
       if (item.error) setText(message, `Cannot show this text: ${item.error}. Press s to skip it.`);
       root.dataset.itemKey = item.key;
       root.dataset.state = item.error ? "error" : "item";
-      setText(position, `Text ${item.position + 1} of ${item.total}${session.revisiting ? " (revisiting)" : ""}`);
     }
+    frame.showPosition(item, "Text");
     const proposed = view ? view.spans.ents.filter((e) => e.proposed).length : 0;
     suggestion.hidden = proposed === 0;
     if (proposed) {
@@ -717,8 +699,8 @@ function render({ model, el }) {
     }
     showLegend();
     showHint();
-    showProgress();
-    showStatus();
+    frame.showProgress();
+    frame.showStatus();
     schedulePrepare();
   }
 
@@ -751,24 +733,6 @@ function render({ model, el }) {
     if (!reason.hidden) reason.hidden = true;
   }
 
-  function doneText() {
-    const p = model.get("progress");
-    return `All done: ${p.labeled} labeled, ${p.skipped} skipped of ${p.total}.`;
-  }
-
-  function showProgress() {
-    const p = model.get("progress");
-    setText(progress, `${p.labeled} labeled · ${p.skipped} skipped · ${p.remaining} left`);
-    root.dataset.labeled = String(p.labeled);
-  }
-
-  function showStatus() {
-    const n = channel.unsaved;
-    setText(status, n ? `${n} unsaved` : "saved");
-    status.classList.toggle("nbl-unsaved", n > 0);
-    root.dataset.unacked = String(n);
-  }
-
   function onKeydown(event) {
     const intent = spanIntentForKey(event, labels.length);
     if (!intent) return;
@@ -789,7 +753,7 @@ function render({ model, el }) {
   }
   root.addEventListener("keydown", onKeydown);
   root.addEventListener("pointerdown", onPointerDown);
-  const onProgress = () => showProgress();
+  const onProgress = () => frame.showProgress();
   model.on("change:progress", onProgress);
   channel.follow(session, { show, flash: refuse });
   show();

@@ -7,6 +7,7 @@
 // (lib/channel.js); the kernel writes the indexed PNG. The next image shows at once.
 import { Channel, decodeBuffer, decodeItems } from "./lib/channel.js";
 import { h, setText } from "./lib/dom.js";
+import { Frame, Pixels } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { CLASS_KEYS, classKey } from "./lib/keys.js";
 import { MAX_BRUSH, MaskEditor, deflate, inflate } from "./lib/mask.js";
@@ -26,7 +27,13 @@ function render({ model, el }) {
   const windowSize = model.get("window");
   const adjusting = model.get("adjusting");
   const session = new LabelSession();
-  const channel = new Channel(model, () => showStatus());
+  const frame = new Frame(model, { pending: () => compressing });
+  const channel = new Channel(model, () => frame.showStatus());
+  // Released far behind the cursor: the image, and the masks unpacked for it.
+  const pixels = new Pixels(session, channel, KEEP_BEHIND, (item) => {
+    item.valueMask = null;
+    item.initialMask = null;
+  });
   let requesting = false;
   let shownKey;
   let editor = null; // the mask of the image on screen
@@ -38,22 +45,11 @@ function render({ model, el }) {
   let visible = true;
   let polygon = null; // corners of the polygon being drawn, pixels
   let stroke = null; // the brush stroke in progress: {size, value, points}
-  let releasedUpTo = 0;
   let outgoing = Promise.resolve(); // answers leave in order, each after its mask is compressed
   let compressing = 0; // answers given whose mask is still being compressed: unsaved too
-  const fetching = new Set();
   const masks = new Map(); // key -> indices of an answer given (or taken back) here, to show again
 
   // -- DOM ------------------------------------------------------------------------------------
-  const position = h("span", { class: "nbl-position", "data-testid": "nbl-position" });
-  const progress = h("span", { class: "nbl-progress", "data-testid": "nbl-progress" });
-  const status = h("span", { class: "nbl-status", "data-testid": "nbl-status", role: "status" });
-  const header = h("div", { class: "nbl-header" }, [
-    h("span", { class: "nbl-title", text: model.get("title") }),
-    position,
-    progress,
-    status,
-  ]);
   const stage = new Stage({
     onDetail: (rect, size) => {
       if (shownKey) channel.trySend({ type: "detail", key: shownKey, rect, width: size.width, height: size.height });
@@ -146,9 +142,10 @@ function render({ model, el }) {
       "data-testid": "nbl-root",
       "data-lm-suppress-shortcuts": "true",
     },
-    [header, stageWrap, notice, info, h("div", { class: "nbl-classes" }, classButtons), tools, actions, help],
+    [frame.header, stageWrap, notice, info, h("div", { class: "nbl-classes" }, classButtons), tools, actions, help],
   );
   el.append(root);
+  frame.attach({ root, session, channel, show });
 
   // -- the painting tool ----------------------------------------------------------------------
   const pixel = (p) => ({ x: Math.floor(p.x), y: Math.floor(p.y) });
@@ -277,7 +274,7 @@ function render({ model, el }) {
   /** Answers, skips and undos go out in order; an answer's mask is compressed on the way. */
   function post(msg, pixels = null) {
     compressing += 1;
-    showStatus();
+    frame.showStatus();
     outgoing = outgoing
       .then(async () => {
         const buffers = pixels ? [await deflate(pixels)] : null;
@@ -287,7 +284,7 @@ function render({ model, el }) {
       .catch((err) => {
         compressing -= 1;
         flash(`Could not send the answer: ${err?.message ?? err}`);
-        showStatus();
+        frame.showStatus();
       });
   }
 
@@ -328,7 +325,7 @@ function render({ model, el }) {
   async function receive(msg, buffers) {
     if (msg.type === "items") {
       await Promise.all([decodeItems(msg.items, buffers), unpackMasks(msg.items, buffers)]);
-      for (const item of msg.items) fetching.delete(item.key);
+      pixels.received(msg.items);
       if (msg.reply) requesting = false;
       session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
       if (msg.progress) model.set("progress", msg.progress);
@@ -337,7 +334,7 @@ function render({ model, el }) {
     } else if (msg.type === "ack") {
       channel.ack(msg.uids);
       if (msg.progress) model.set("progress", msg.progress);
-      showProgress();
+      frame.showProgress();
     } else if (msg.type === "detail") {
       if (msg.key !== shownKey) return;
       try {
@@ -405,36 +402,9 @@ function render({ model, el }) {
         stage.setImage(null);
         if (item && !item.error) shownKey = undefined; // pixels still to come: rebuild when they do
       }
-      release();
+      pixels.release();
     }
-    stage.el.hidden = true;
-    problem.hidden = true;
-    message.hidden = true;
-    if (!item) {
-      message.hidden = false;
-      setText(message, session.exhausted ? doneText() : "Loading the next images…");
-      root.dataset.itemKey = "";
-      root.dataset.state = session.exhausted ? "done" : "loading";
-    } else if (item.error) {
-      problem.hidden = false;
-      setText(problem, `Cannot show this image: ${item.error}. Press s to skip it.`);
-      root.dataset.state = "error";
-    } else if (item.bitmap) {
-      stage.el.hidden = false;
-      stage.layout();
-      root.dataset.state = "item";
-    } else {
-      message.hidden = false;
-      setText(message, "Loading image…");
-      root.dataset.state = "loading";
-      refetch(item);
-    }
-    if (item) {
-      root.dataset.itemKey = item.key;
-      setText(position, `Image ${item.position + 1} of ${item.total}${session.revisiting ? " (revisiting)" : ""}`);
-    } else {
-      setText(position, "");
-    }
+    pixels.showItem(item, { frame, stage, problem, message });
     const notes = [];
     if (item?.notice) notes.push(item.notice);
     const answered = key !== null && (session.values.get(key) != null || masks.has(key));
@@ -445,8 +415,8 @@ function render({ model, el }) {
     setText(notice, notes.join(" "));
     for (const b of classButtons) b.disabled = !item || Boolean(item.error);
     edited();
-    showProgress();
-    showStatus();
+    frame.showProgress();
+    frame.showStatus();
   }
 
   // After any edit or setting change: redraw, and say what the tools are.
@@ -488,49 +458,9 @@ function render({ model, el }) {
     setText(info, `${what} · brush ${brushSize}px · ${pct}% painted${polygon ? ` · polygon: ${polygon.length} corners, Enter fills` : ""}`);
   }
 
-  function doneText() {
-    const p = model.get("progress");
-    return `All done: ${p.labeled} labeled, ${p.skipped} skipped of ${p.total}.`;
-  }
-
-  function showProgress() {
-    const p = model.get("progress");
-    setText(progress, `${p.labeled} labeled · ${p.skipped} skipped · ${p.remaining} left`);
-    root.dataset.labeled = String(p.labeled);
-  }
-
-  function showStatus() {
-    const n = channel.unsaved + compressing;
-    setText(status, n ? `${n} unsaved` : "saved");
-    status.classList.toggle("nbl-unsaved", n > 0);
-    root.dataset.unacked = String(n);
-  }
-
   function flash(text) {
     notice.hidden = false;
     setText(notice, text);
-  }
-
-  function release() {
-    const end = session.pos - KEEP_BEHIND;
-    for (; releasedUpTo < end; releasedUpTo += 1) {
-      const key = session.trail[releasedUpTo];
-      const item = session.items.get(key);
-      if (item?.bitmap) {
-        item.bitmap.close();
-        item.bitmap = null;
-      }
-      if (item) {
-        item.valueMask = null;
-        item.initialMask = null;
-      }
-    }
-  }
-
-  function refetch(item) {
-    if (fetching.has(item.key)) return;
-    fetching.add(item.key);
-    channel.trySend({ type: "get", keys: [item.key] });
   }
 
   // -- acting ---------------------------------------------------------------------------------
@@ -629,10 +559,8 @@ function render({ model, el }) {
         stage.fit();
         return;
       case "back":
-        if (session.back()) show();
-        return;
       case "forward":
-        if (session.forward()) show();
+        frame.revisit(intent.type);
         return;
       default:
     }
@@ -705,7 +633,7 @@ function render({ model, el }) {
     receive(msg, buffers);
   };
   model.on("msg:custom", onMsg);
-  const onProgress = () => showProgress();
+  const onProgress = () => frame.showProgress();
   model.on("change:progress", onProgress);
 
   requesting = true;
@@ -718,7 +646,7 @@ function render({ model, el }) {
     layer?.destroy();
     model.off("msg:custom", onMsg);
     model.off("change:progress", onProgress);
-    for (const item of session.items.values()) item.bitmap?.close();
+    pixels.closeAll();
   };
 }
 

@@ -142,6 +142,38 @@ export class Pixels {
     for (const item of items) this.fetching.delete(item.key);
   }
 
+  /**
+   * The stage of an image widget for the item on screen: its image, its error, "loading" (its
+   * pixels asked for again) or "all done"; the root's `data-state` and `data-item-key` say which.
+   */
+  showItem(item, { frame, stage, problem, message }) {
+    const root = frame.root;
+    stage.el.hidden = true;
+    problem.hidden = true;
+    message.hidden = true;
+    if (!item) {
+      message.hidden = false;
+      setText(message, this.session.exhausted ? frame.doneText() : "Loading the next images…");
+      root.dataset.itemKey = "";
+      root.dataset.state = this.session.exhausted ? "done" : "loading";
+    } else if (item.error) {
+      problem.hidden = false;
+      setText(problem, `Cannot show this image: ${item.error}. Press s to skip it.`);
+      root.dataset.state = "error";
+    } else if (item.bitmap) {
+      stage.el.hidden = false;
+      stage.layout();
+      root.dataset.state = "item";
+    } else {
+      message.hidden = false;
+      setText(message, "Loading image…");
+      root.dataset.state = "loading";
+      this.refetch(item);
+    }
+    if (item) root.dataset.itemKey = item.key;
+    frame.showPosition(item, "Image");
+  }
+
   /** Close every decoded image (the widget is going away). */
   closeAll() {
     for (const item of this.session.items.values()) item.bitmap?.close();
