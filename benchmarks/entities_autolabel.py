@@ -175,7 +175,8 @@ def render(results: dict[str, Any], args: argparse.Namespace, seconds: float) ->
     lines = [
         "## Entity auto-labeling: F1 of the proposals by answered texts",
         "",
-        f"`python benchmarks/entities_autolabel.py --seeds {args.seeds}` ({dt.date.today()}, "
+        f"`python benchmarks/entities_autolabel.py --corpora {args.corpora} --seeds {args.seeds} "
+        f"--budgets {args.budgets}` ({dt.date.today()}, "
         f"{_cpu_name()}, one process, Python {platform.python_version()}; {seconds / 60:.1f} min). "
         "A simulated person answers pool texts with their gold entities in the order the entity "
         "loop's queue gives (`loop`) or in random order (`random`); at each budget the default CRF "
