@@ -41,6 +41,7 @@ import argparse
 import datetime as dt
 import gzip
 import importlib
+import importlib.util
 import json
 import math
 import os
@@ -86,23 +87,23 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def ensure_pip(module: str, requirement: str) -> None:
-    """Import ``module``, pip-installing ``requirement`` into this interpreter's environment if missing."""
-    try:
-        importlib.import_module(module)
+def ensure_pip(module: str, requirement: str, *options: str) -> None:
+    """Import ``module``, pip-installing ``requirement`` into this interpreter's environment if missing
+    (``options`` go to pip, e.g. ``--no-deps``). Presence is checked without importing, since a
+    package installed with ``--no-deps`` for its data files may not import."""
+    if importlib.util.find_spec(module) is not None:
         return
-    except ImportError:
-        pass
     log(f"installing {requirement} into {sys.prefix} (benchmark only, not a package dependency)")
-    pip = [sys.executable, "-m", "pip", "install", "-q", requirement]
+    pip = [sys.executable, "-m", "pip", "install", "-q", *options, requirement]
     if subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode != 0:
         uv = shutil.which("uv")
         if not uv:
             raise SystemExit(f"pip is not available in {sys.prefix}: install {requirement} by hand")
-        pip = [uv, "pip", "install", "-q", "--python", sys.executable, requirement]
+        pip = [uv, "pip", "install", "-q", "--python", sys.executable, *options, requirement]
     subprocess.run(pip, check=True)
     importlib.invalidate_caches()
-    importlib.import_module(module)
+    if importlib.util.find_spec(module) is None:
+        raise SystemExit(f"{requirement} was installed but {module} is not found")
 
 
 def ensure_fashion() -> None:

@@ -454,6 +454,34 @@ ENTITIES = [
         "table = to_hf_table(job)\n"
         "table, table.attrs['tag_names']",
     ),
+    (
+        "markdown",
+        "## Proposals from a model trained on your answers\n\n`job.autolabel()` trains a CRF tagger on the "
+        "texts people answered (from 5 on) and proposes spans, each with its confidence, for every text "
+        "still waiting; the widget shows them and Enter accepts. Entities are never auto-labeled. Here the "
+        "answers are given in code to show one round.",
+    ),
+    (
+        "code",
+        "import random\n\n"
+        "rng = random.Random(0)\n"
+        "people, places = ['Ann Lee', 'Zoë Roth', 'Tim Berg', 'Ana Ruiz'], ['Zürich', 'Lima', 'Oslo', 'Perth']\n"
+        "rows, gold = [], []\n"
+        "for i in range(30):\n"
+        "    person, place = rng.choice(people), rng.choice(places)\n"
+        "    text = f'{person} moved to {place} 👋' if i % 2 else f'In {place}, {person} opened a shop.'\n"
+        "    rows.append(text)\n"
+        "    gold.append(sorted([\n"
+        "        {'label': 'Person', 'startOffset': text.index(person), 'endOffset': text.index(person) + len(person)},\n"
+        "        {'label': 'Place', 'startOffset': text.index(place), 'endOffset': text.index(place) + len(place)},\n"
+        "    ], key=lambda e: e['startOffset']))\n"
+        "model_job = nl.Job('entities-model', pd.DataFrame({'source': rows}), nl.NamedEntities(['Person', 'Place']))\n"
+        "for i in range(10):\n"
+        "    model_job.label(i, gold[i])\n"
+        "print(model_job.autolabel(background=False))\n"
+        "model_job.proposal(10)",
+    ),
+    ("code", "model_job  # the next texts show the model's spans dashed; Enter accepts them"),
 ]
 
 NOTEBOOKS = {

@@ -111,15 +111,18 @@ def tag_names(labels: Sequence[str]) -> list[str]:
     return names
 
 
-def tokens_and_tags(text: str, entities: Sequence[dict[str, Any]]) -> tuple[list[tuple[int, int]], list[str]]:
-    """Tokens of ``text`` (offsets) and their IOB2 tags for ``entities``.
+def tokens_and_tags(
+    text: str, entities: Sequence[dict[str, Any]], breaks: Iterable[int] = ()
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """Tokens of ``text`` (offsets) and their IOB2 tags for ``entities``; tokens are also split
+    at ``breaks`` (see :func:`tokenize`).
 
     Raises
     ------
     ValueError
         An entity covers only white space, so no token carries it.
     """
-    cuts = {e["startOffset"] for e in entities} | {e["endOffset"] for e in entities}
+    cuts = {e["startOffset"] for e in entities} | {e["endOffset"] for e in entities} | set(breaks)
     spans = tokenize(text, cuts)
     tags = ["O"] * len(spans)
     starts = [s for s, _ in spans]

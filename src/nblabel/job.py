@@ -298,14 +298,13 @@ class Job:
     def proposal(self, item: int | str) -> tuple[Any, float] | None:
         """The auto-labeler's latest proposal for an item: (value, confidence), or None.
 
-        Before the auto-labeler has one, the task's pre-annotation (if it makes any).
+        Before the auto-labeler has one, the task's pre-annotation (if it makes any); the task
+        says how the two combine (``Task.combine_proposals``).
         """
         key = self.key(item)
-        found = self._proposals.get(key)
-        if found is None:
-            position = self._position[key]
-            found = self.task.pre_annotation(self._sources[position], _Line(self.data, position), key)
-        return found
+        position = self._position[key]
+        pre = self.task.pre_annotation(self._sources[position], _Line(self.data, position), key)
+        return self.task.combine_proposals(self._proposals.get(key), pre)
 
     def _answered(self, key: str) -> bool:
         """True when the job's annotator took a slot of the item, with several answers per item
@@ -545,6 +544,13 @@ class Job:
         which the widget shows and Enter accepts. Auto-labels are stored with
         ``human-annotated: "no"`` and their confidence; a person's answer always wins.
 
+        On a :class:`~nblabel.NamedEntities` job a CRF tagger (``sklearn-crfsuite``, see
+        :mod:`nblabel.autolabel.tagger`) learns from the people's answers and every open text gets
+        its spans as a proposal, each span with its confidence; nothing is auto-labeled (so
+        ``target_accuracy`` plays no part), and the queue puts the least confident texts first.
+        ``estimator`` may be an unfitted ``sklearn_crfsuite.CRF``; ``featurizer`` a callable
+        like :func:`nblabel.autolabel.tagger.document_features`.
+
         Parameters
         ----------
         target_accuracy
@@ -566,17 +572,22 @@ class Job:
             The round's report when ``background=False``.
         """
         from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
+        from nblabel.tasks.classification import Classification
+        from nblabel.tasks.entities import NamedEntities
 
+        entities = isinstance(self.task, NamedEntities)
         if not 0.5 <= target_accuracy < 1:
             raise ValueError(f"target_accuracy must be in [0.5, 1), got {target_accuracy}")
-        if estimator is not None and not hasattr(estimator, "predict_proba"):
+        if entities and estimator is not None and not hasattr(estimator, "predict_marginals"):
+            raise TypeError(f"entity jobs take an sklearn_crfsuite.CRF as estimator, got {estimator!r}")
+        if not entities and estimator is not None and not hasattr(estimator, "predict_proba"):
             raise TypeError(
                 f"the estimator must have predict_proba (a scikit-learn classifier), got {estimator!r}"
             )
-        from nblabel.tasks.classification import Classification
-
-        if not isinstance(self.task, Classification):
-            raise TypeError(f"auto-labeling works on classification tasks, not {self.task!r}")
+        if not entities and not isinstance(self.task, Classification):
+            raise TypeError(
+                f"auto-labeling works on classification and named-entity tasks, not {self.task!r}"
+            )
         labels = self.task.labels
         if random_fraction is None:
             random_fraction = 0.5 if len(self.keys) < 5000 else 0.25
@@ -600,6 +611,7 @@ class Job:
             interval=interval,
             seed=seed,
             cache_dir=str(self.store.local_dir / "features"),
+            entities=entities,
         )
         if not background:
             report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))

@@ -297,9 +297,3 @@ def test_spacy_pre_annotations_with_the_offline_model() -> None:
     assert confidence == 0.5
     with pytest.raises(ImportError, match="cannot load the pipeline"):
         from_spacy("no_such_pipeline_here")
-
-
-def test_auto_labeling_says_it_is_for_classification() -> None:
-    job = nl.Job("auto", pd.DataFrame({"source": [UNICODE]}), NamedEntities(LABELS))
-    with pytest.raises(TypeError, match="auto-labeling works on classification tasks, not NamedEntities"):
-        job.autolabel(background=False)

@@ -2,7 +2,8 @@
 
 See :mod:`nblabel.autolabel.loop` for one round, :mod:`nblabel.autolabel.calibrate` for the
 threshold, :mod:`nblabel.autolabel.features` for featurizers and
-:mod:`nblabel.autolabel.worker` for running rounds in the background.
+:mod:`nblabel.autolabel.worker` for running rounds in the background. Named-entity jobs get
+proposals only, from :mod:`nblabel.autolabel.tagger` (a CRF) in :mod:`nblabel.autolabel.entity_loop`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from nblabel.autolabel.calibrate import answers_needed, choose_threshold, wilson_lower
 from nblabel.autolabel.features import image_features, text_features
 from nblabel.autolabel.loop import RoundReport, compute_round, default_estimator
+from nblabel.autolabel.tagger import EntityTagger
 
 __all__ = [
+    "EntityTagger",
     "RoundReport",
     "answers_needed",
     "choose_threshold",

@@ -76,6 +76,9 @@ class RoundReport:
     more_answers_needed: int | None
     seconds: float
     message: str = ""
+    # Entity rounds: proposals only (nothing is auto-labeled); estimated_accuracy is the share of
+    # held-out texts whose proposal was exactly the person's answer.
+    proposes_only: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (``inf`` threshold as None)."""
@@ -97,7 +100,11 @@ class RoundReport:
         return cls(**d)
 
     def __str__(self) -> str:
-        if math.isfinite(self.threshold):
+        if self.proposes_only:
+            claim = "proposals only, entities are never auto-labeled"
+            if self.held_out:
+                claim += f"; {self.estimated_accuracy:.1%} of held-out texts proposed exactly"
+        elif math.isfinite(self.threshold):
             claim = (
                 f"threshold {self.threshold:.3f}: {self.held_out_above} held-out answers above it, "
                 f"{self.estimated_accuracy:.1%} right (lower bound {self.lower_bound:.1%} >= "

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nblabel.autolabel.entity_loop import compute_entity_round
 from nblabel.autolabel.features import Featurizer, cached_features, image_features, text_features
 from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
+from nblabel.autolabel.tagger import default_crf, document_features
 from nblabel.ledger import HUMAN_KINDS, Ledger
 from nblabel.store import Annotation, Store, open_store
 
@@ -58,8 +60,14 @@ class Settings:
     model_name: str = field(default="")
     job_name: str = ""
     answers_per_item: int = 1
+    entities: bool = False  # a NamedEntities job: a CRF tagger proposes spans (entity_loop.py)
 
     def __post_init__(self) -> None:
+        if self.entities:
+            if self.estimator is None:
+                self.estimator = default_crf()
+            if self.featurizer is None:
+                self.featurizer = document_features
         if self.estimator is None:
             self.estimator = default_estimator(self.media)
         if self.featurizer is None:
@@ -86,6 +94,8 @@ def run_round(
     """Compute one round from the store's answers and save it (all or nothing). ``warm`` carries
     the models from round to round in a running worker (incremental fits, see ``WarmStart``)."""
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
+    if settings.entities:
+        return _run_entity_round(settings, X, store, ledger)
     labels, multi = settings.labels, settings.multi_label
     human: dict[int, Any] = {}
     open_positions: list[int] = []
@@ -141,6 +151,38 @@ def run_round(
         changes,
     )
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
+    log.info("%s", result.report)
+    return result.report
+
+
+def _run_entity_round(settings: Settings, X: Any, store: Store, ledger: Ledger) -> RoundReport:
+    """An entity round: proposals and the queue, no auto-labels (see entity_loop.py)."""
+    human: dict[int, Any] = {}
+    open_positions: list[int] = []
+    for position, key in enumerate(settings.keys):
+        label = ledger.label(key)
+        if label is not None and label.kind in HUMAN_KINDS:
+            human[position] = label.value
+        elif not ledger.is_skipped(key):
+            open_positions.append(position)
+    previous = store.latest_round(settings.attribute)
+    texts = [s if isinstance(s, str) else "" for s in settings.sources]
+    result = compute_entity_round(
+        texts,
+        X,
+        human,
+        open_positions,
+        crf=settings.estimator,
+        folds=settings.folds,
+        random_fraction=settings.random_fraction,
+        seed=settings.seed,
+        round_number=(previous[0] + 1) if previous else 1,
+    )
+    keys = settings.keys
+    proposals = [(keys[p], value, round(c, 4)) for p, (value, c) in result.proposals.items()]
+    store.save_round(
+        settings.attribute, result.report.to_dict(), proposals, [keys[p] for p in result.queue], []
+    )
     log.info("%s", result.report)
     return result.report
 

@@ -62,6 +62,13 @@ class Task:
         """A proposal (value, confidence) for an item before any model has one; None by default."""
         return None
 
+    def combine_proposals(
+        self, model: tuple[Any, float] | None, pre: tuple[Any, float] | None
+    ) -> tuple[Any, float] | None:
+        """The proposal an item shows, from the auto-labeler's and the pre-annotation: the
+        auto-labeler's when it has one."""
+        return model if model is not None else pre
+
     def to_gt(
         self,
         value: Any,

@@ -47,6 +47,8 @@ class NamedEntities(Task):
         (see :mod:`nblabel.preannotate`: ``from_attribute``, ``from_dictionary``,
         ``from_patterns``, ``from_spacy``). The widget shows the proposals; Enter accepts them,
         and the person can edit them first. Earlier pre-annotators win where proposals overlap.
+        Once the auto-labeler runs (``job.autolabel()``), its tagger's spans are added where
+        they overlap no pre-annotation.
 
     Examples
     --------
@@ -232,6 +234,24 @@ class NamedEntities(Task):
             while len(self._proposals) > _CACHED_PROPOSALS:
                 self._proposals.pop(next(iter(self._proposals)))
         return found
+
+    def combine_proposals(
+        self, model: tuple[Any, float] | None, pre: tuple[Any, float] | None
+    ) -> tuple[Any, float] | None:
+        """The pre-annotators' entities, plus the auto-labeler's that overlap none of them.
+
+        The pre-annotators are rules the person chose (names, patterns, a pipeline), so they
+        keep their spans; the tagger trained on the answers fills in the rest. The proposal's
+        confidence is the lowest of its entities' (the model's own when it proposes nothing).
+        """
+        if model is None or pre is None:
+            return model if model is not None else pre
+        kept = list(pre[0])
+        kept += [e for e in model[0] if not any(_overlaps(k, e) for k in pre[0])]
+        if not kept:
+            return model
+        kept.sort(key=lambda e: e["startOffset"])
+        return kept, min(float(e.get("confidence", 1.0)) for e in kept)
 
     def _pre_annotate(self, source: str, line: Mapping[str, Any], item: str) -> tuple[Any, float] | None:
         kept: list[Entity] = []
