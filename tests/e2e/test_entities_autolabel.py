@@ -64,10 +64,11 @@ def test_the_models_proposal_is_shown_and_enter_stores_exactly_it(notebook, jupy
     text = kernel_json(nb, f"print('JSON' + json.dumps(job.source(job.position({key!r}))))")
 
     # Every proposed span is drawn where the model put it (offsets in code points), and only those.
-    marks = root.locator("mark.nbl-proposed")
+    # (Marks are looked up in the shown document: the next one is prepared, hidden, beside it.)
+    marks = root.get_by_test_id("nbl-doc").locator("mark.nbl-proposed")
     expect(marks).to_have_count(len(value))
     for e in value:
-        mark = root.locator(
+        mark = root.get_by_test_id("nbl-doc").locator(
             f'mark.nbl-proposed[data-label="{e["label"]}"][data-start="{e["startOffset"]}"]'
             f'[data-end="{e["endOffset"]}"]'
         )
