@@ -72,23 +72,17 @@ def compute_entity_round(
     random_order = open_arr[rng.permutation(len(open_arr))]
 
     def report(**kw: Any) -> RoundReport:
-        base: dict[str, Any] = dict(
-            round=round_number,
-            human_answers=len(positions),
-            held_out=0,
-            threshold=math.inf,
-            held_out_above=0,
-            estimated_accuracy=math.nan,
-            lower_bound=0.0,
-            target=1.0,
-            auto_labeled=0,
-            queued=len(open_arr),
-            more_answers_needed=None,
-            seconds=time.perf_counter() - start,
-            proposes_only=True,
+        return RoundReport.base(
+            **{
+                "round": round_number,
+                "human_answers": len(positions),
+                "target": 1.0,
+                "queued": len(open_arr),
+                "seconds": time.perf_counter() - start,
+                "proposes_only": True,
+                **kw,
+            }
         )
-        base.update(kw)
-        return RoundReport(**base)
 
     if len(positions) < MIN_ANSWERS or not any(human[p] for p in positions):
         return Round(

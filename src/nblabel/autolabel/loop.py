@@ -80,6 +80,22 @@ class RoundReport:
     # held-out texts whose proposal was exactly the person's answer.
     proposes_only: bool = False
 
+    @classmethod
+    def base(cls, **fields: Any) -> RoundReport:
+        """A report with no held-out figures, no threshold and nothing auto-labeled yet, except
+        for ``fields`` (which must name ``round``, ``human_answers``, ``target``, ``queued`` and
+        ``seconds``): where each round's report starts."""
+        empty: dict[str, Any] = dict(
+            held_out=0,
+            threshold=math.inf,
+            held_out_above=0,
+            estimated_accuracy=math.nan,
+            lower_bound=0.0,
+            auto_labeled=0,
+            more_answers_needed=None,
+        )
+        return cls(**{**empty, **fields})
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (``inf`` threshold as None)."""
         d = asdict(self)
@@ -312,22 +328,16 @@ def compute_round(
         distinct = len(np.unique(y))
 
     def report(**kw: Any) -> RoundReport:
-        base: dict[str, Any] = dict(
-            round=round_number,
-            human_answers=len(positions),
-            held_out=0,
-            threshold=math.inf,
-            held_out_above=0,
-            estimated_accuracy=math.nan,
-            lower_bound=0.0,
-            target=target,
-            auto_labeled=0,
-            queued=len(open_arr),
-            more_answers_needed=None,
-            seconds=time.perf_counter() - start,
+        return RoundReport.base(
+            **{
+                "round": round_number,
+                "human_answers": len(positions),
+                "target": target,
+                "queued": len(open_arr),
+                "seconds": time.perf_counter() - start,
+                **kw,
+            }
         )
-        base.update(kw)
-        return RoundReport(**base)
 
     if len(positions) < 8 or distinct < 2:
         return Round(
