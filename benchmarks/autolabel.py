@@ -4,8 +4,8 @@ The simulation is the real loop. Each round calls :func:`nblabel.autolabel.loop.
 with the package's default featurizer (``text_features`` for texts; ``image_features`` on PNG
 files for images) and ``default_estimator(media)``, then the simulated person answers the first
 items of the queue that round returned, in order, with their gold labels. Batches between rounds
-are 10 answers while there are fewer than 200, then 5% of the answers so far (rounded), cut short
-so that every reported budget is hit exactly. Every round's auto-labels are checked against gold;
+are 10 answers while there are fewer than 200, then ``--growth`` (default 5%) of the answers so
+far (rounded), cut short so that every reported budget is hit exactly. Every round's auto-labels are checked against gold;
 the result at a budget is the round run right after the budget's last answer (``compute_round``
 recomputes everything, so an auto-label lasts only as long as later rounds keep it).
 
@@ -29,7 +29,7 @@ Usage::
 
     python benchmarks/autolabel.py [--datasets bbc,fashion] [--seeds 10] \
         [--seeds fashion=3] [--budgets bbc=100,150,200,300] [--budgets fashion=1%,2%,5%,10%] [--jobs 1] \
-        [--threads 1] [--cache ~/.cache/nblabel-bench] [--out BENCHMARKS.md] [--json raw.json]
+        [--threads 1] [--growth 0.05] [--cache ~/.cache/nblabel-bench] [--out BENCHMARKS.md] [--json raw.json]
 
 Writes ``docs/img/autolabel-<dataset>.png`` and replaces the section between
 ``<!-- autolabel:start -->`` and ``<!-- autolabel:end -->`` in ``--out`` (other sections are kept).
@@ -455,16 +455,16 @@ def _limit_threads(threads: int) -> Any:
 
 
 def run_seed(
-    key: str, budgets: list[int], seed: int, threads: int, incremental: bool = True
+    key: str, budgets: list[int], seed: int, threads: int, incremental: bool = True, growth: float = 0.05
 ) -> dict[str, Any]:
     data = _DATA[key]
     with _limit_threads(threads):
         t0 = time.perf_counter()
-        nb = run_nblabel(data, budgets, seed, progress=True, incremental=incremental)
+        nb = run_nblabel(data, budgets, seed, progress=True, incremental=incremental, growth=growth)
         t1 = time.perf_counter()
         gt = run_gt_style(data, gt_points(budgets, data.n), seed)
         t2 = time.perf_counter()
-        unc = run_uncertainty(data, budgets, seed)
+        unc = run_uncertainty(data, budgets, seed, growth=growth)
         t3 = time.perf_counter()
     return {
         "dataset": key,
@@ -643,7 +643,7 @@ def render(results: dict[str, Any]) -> str:
         f"Wilson lower bound z={d['z']}; target {d['target']}), one seed per run for every round as the "
         "worker does, the default featurizer and `default_estimator(media)` "
         f"(texts: `{d['text_estimator']}`; images: `{d['image_estimator']}`). Batches between rounds: 10 answers while there are "
-        "fewer than 200, then 5% of the answers so far, cut to land on each budget. The result at a budget "
+        f"fewer than 200, then {results['growth']:.0%} of the answers so far, cut to land on each budget. The result at a budget "
         "is the round run right after its last answer. *Coverage* = auto-labeled / items without a human "
         "answer; *accuracy* = auto-labels that match gold. A run counts as honest when that accuracy is "
         "≥ 0.95 (runs that auto-label nothing make no claim and are not counted)."
@@ -785,6 +785,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--jobs", type=int, default=1, help="processes running seeds side by side (default 1)")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads per process (default 1)")
+    p.add_argument(
+        "--growth",
+        type=float,
+        default=0.05,
+        help="batch between rounds past 200 answers, as a share of the answers so far (default 0.05)",
+    )
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "nblabel-bench")
     p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown file to update")
     p.add_argument("--img", type=Path, default=REPO / "docs" / "img", help="folder for the plots")
@@ -867,12 +873,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             import multiprocessing as mp
 
             with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("fork")) as pool:
-                futures = [pool.submit(run_seed, key, budgets, s, args.threads, not args.cold) for s in todo]
+                futures = [
+                    pool.submit(run_seed, key, budgets, s, args.threads, not args.cold, args.growth)
+                    for s in todo
+                ]
                 for f in futures:
                     done(f.result())
         else:
             for s in todo:
-                done(run_seed(key, budgets, s, args.threads, not args.cold))
+                done(run_seed(key, budgets, s, args.threads, not args.cold, args.growth))
         runs.sort(key=lambda r: r["seed"])
         wall = time.perf_counter() - t0
         results["datasets"][key] = {
@@ -896,6 +905,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wall=time.perf_counter() - t_start,
         jobs=args.jobs,
         threads=args.threads,
+        growth=args.growth,
         command="python benchmarks/autolabel.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         machine={
             "cpus": os.cpu_count(),
