@@ -7,12 +7,11 @@
 import { BoxEditor, boxIntentForKey } from "./lib/box_editor.js";
 import { colorOf, paintBoxes } from "./lib/box_paint.js";
 import { Channel, decodeBuffer } from "./lib/channel.js";
-import { h, setText } from "./lib/dom.js";
+import { actionButton, classButton, h, itemNotes, setText } from "./lib/dom.js";
 import { Frame, Pixels } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
-import { classKey } from "./lib/keys.js";
 import { LabelSession } from "./lib/session.js";
-import { Stage } from "./lib/viewport.js";
+import { itemStage } from "./lib/viewport.js";
 
 const GRAB_PX = 6; // how close (CSS pixels) a handle or edge must be to grab it
 const MIN_BOX_PX = 3; // a drag shorter than this (CSS pixels) is a click, not a box
@@ -42,44 +41,20 @@ function render({ model, el }) {
   const drafts = new Map(); // key -> boxes of an answer taken back, to edit again
 
   // -- DOM ------------------------------------------------------------------------------------
-  const stage = new Stage({
-    onDetail: (rect, size) => {
-      if (shownKey) channel.trySend({ type: "detail", key: shownKey, rect, width: size.width, height: size.height });
-    },
-    onChange: () => {
-      const vp = stage.viewport;
-      root.dataset.view = JSON.stringify({ scale: vp.scale, x: vp.x, y: vp.y });
-      root.dataset.zoom = String(vp.percent);
-    },
-  });
-  const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
-  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const stage = itemStage(channel, () => shownKey);
+  const { problem, message } = itemNotes();
   const notice = h("div", { class: "nbl-notice", "data-testid": "nbl-notice", hidden: true });
   const info = h("div", { class: "nbl-box-info", "data-testid": "nbl-box-info" });
   const stageWrap = h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]);
 
   const classButtons = labels.map((label, index) =>
-    h(
-      "button",
-      {
-        class: "nbl-class",
-        type: "button",
-        "data-testid": `nbl-class-${index}`,
-        title: classKey(index) ? `${label} (key ${classKey(index)})` : label,
-        onclick: () => act({ type: "class", index }),
-      },
-      [h("span", { class: "nbl-swatch", style: { background: colorOf(index) } }), h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
-    ),
+    classButton(label, index, {
+      testid: `nbl-class-${index}`,
+      onclick: () => act({ type: "class", index }),
+      swatch: colorOf(index),
+    }),
   );
-  const button = (name, label, hint, intent) =>
-    h("button", {
-      class: `nbl-action nbl-${name}`,
-      type: "button",
-      "data-testid": `nbl-${name}`,
-      title: hint,
-      text: label,
-      onclick: () => act(intent),
-    });
+  const button = (name, label, hint, intent) => actionButton(name, label, hint, () => act(intent));
   const actions = h("div", { class: "nbl-actions" }, [
     button("submit", "Submit ⏎", "Submit this image's boxes (Enter)", { type: "submit" }),
     button("skip", "Skip", "Skip this image (s)", { type: "skip" }),

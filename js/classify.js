@@ -5,10 +5,10 @@
 // merges quick trait changes). Prefetching, acknowledgements and re-sending unsaved answers
 // across reconnects and kernel restarts are lib/channel.js.
 import { Channel } from "./lib/channel.js";
-import { h, setText } from "./lib/dom.js";
+import { actionButton, classButton, h, itemNotes, setText } from "./lib/dom.js";
 import { Frame, Pixels } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
-import { classKey, intentForKey } from "./lib/keys.js";
+import { intentForKey } from "./lib/keys.js";
 import { LabelSession } from "./lib/session.js";
 
 const KEEP_BEHIND = 30; // decoded images kept for going back
@@ -28,33 +28,14 @@ function render({ model, el }) {
   // -- DOM ------------------------------------------------------------------------------------
   const canvas = h("canvas", { class: "nbl-image", "data-testid": "nbl-image", hidden: true });
   const text = h("div", { class: "nbl-text", "data-testid": "nbl-text", hidden: true });
-  const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
-  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const { problem, message } = itemNotes();
   const suggestion = h("div", { class: "nbl-proposal", "data-testid": "nbl-proposal", hidden: true });
   const stage = h("div", { class: "nbl-stage" }, [canvas, text, problem, message]);
 
   const classButtons = labels.map((label, index) =>
-    h(
-      "button",
-      {
-        class: "nbl-class",
-        type: "button",
-        "data-testid": `nbl-class-${index}`,
-        title: classKey(index) ? `${label} (key ${classKey(index)})` : label,
-        onclick: () => act({ type: "class", index }),
-      },
-      [h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
-    ),
+    classButton(label, index, { testid: `nbl-class-${index}`, onclick: () => act({ type: "class", index }) }),
   );
-  const button = (name, label, hint, intent) =>
-    h("button", {
-      class: `nbl-action nbl-${name}`,
-      type: "button",
-      "data-testid": `nbl-${name}`,
-      title: hint,
-      text: label,
-      onclick: () => act(intent),
-    });
+  const button = (name, label, hint, intent) => actionButton(name, label, hint, () => act(intent));
   const actions = h("div", { class: "nbl-actions" }, [
     button("back", "← Back", "Previous item (←)", { type: "back" }),
     button("forward", "Forward →", "Next item (→)", { type: "forward" }),

@@ -11,7 +11,7 @@
 // acknowledges; unacknowledged answers are re-sent.
 import { ELEMENTS, collect, restore } from "./crowd/index.js";
 import { Channel } from "./lib/channel.js";
-import { h, setText } from "./lib/dom.js";
+import { actionButton, h, itemNotes, setText } from "./lib/dom.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { intentForKey } from "./lib/keys.js";
@@ -69,18 +69,9 @@ function render({ model, el }) {
 
   // -- DOM ------------------------------------------------------------------------------------
   const host = h("div", { class: "nbl-template", "data-testid": "nbl-template" });
-  const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
-  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const { problem, message } = itemNotes();
   const stage = h("div", { class: "nbl-stage nbl-custom-stage" }, [host, message]);
-  const button = (name, label, hint, intent) =>
-    h("button", {
-      class: `nbl-action nbl-${name}`,
-      type: "button",
-      "data-testid": `nbl-${name}`,
-      title: hint,
-      text: label,
-      onclick: () => act(intent),
-    });
+  const button = (name, label, hint, intent) => actionButton(name, label, hint, () => act(intent));
   const submitButton = button("submit", "Submit ⌃⏎", "Submit the answer (Ctrl+Enter)", { type: "submit" });
   const actions = h("div", { class: "nbl-actions" }, [
     button("back", "← Back", "Previous item (←)", { type: "back" }),

@@ -6,7 +6,7 @@
 // document stays responsive. The browser counts UTF-16 units; answers are converted to code
 // points (lib/offsets.js) before they leave. Talking to the kernel is lib/channel.js.
 import { Channel } from "./lib/channel.js";
-import { h, setText } from "./lib/dom.js";
+import { actionButton, classButton, h, setText } from "./lib/dom.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { classKey } from "./lib/keys.js";
@@ -40,18 +40,12 @@ function render({ model, el }) {
 
   // -- DOM ------------------------------------------------------------------------------------
   const chips = labels.map((label, index) =>
-    h(
-      "button",
-      {
-        class: "nbl-chip",
-        type: "button",
-        "data-testid": `nbl-label-${index}`,
-        "data-c": String(colourOf.get(label)),
-        title: classKey(index) ? `${label} (key ${classKey(index)})` : label,
-        onclick: () => act({ type: "label", index }),
-      },
-      [h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
-    ),
+    classButton(label, index, {
+      testid: `nbl-label-${index}`,
+      className: "nbl-chip",
+      dataset: { c: String(colourOf.get(label)) },
+      onclick: () => act({ type: "label", index }),
+    }),
   );
   const legend = h("div", { class: "nbl-legend", "data-testid": "nbl-legend" }, chips);
   const doc = () => h("div", { class: "nbl-doc", "aria-label": "text to label" });
@@ -64,15 +58,7 @@ function render({ model, el }) {
   const hint = h("div", { class: "nbl-hint", "data-testid": "nbl-hint", role: "status" });
   const reason = h("div", { class: "nbl-error", "data-testid": "nbl-reason", role: "alert", hidden: true });
   const suggestion = h("div", { class: "nbl-proposal", "data-testid": "nbl-proposal", hidden: true });
-  const button = (name, label, tip, intent) =>
-    h("button", {
-      class: `nbl-action nbl-${name}`,
-      type: "button",
-      "data-testid": `nbl-${name}`,
-      title: tip,
-      text: label,
-      onclick: () => act(intent),
-    });
+  const button = (name, label, hint, intent) => actionButton(name, label, hint, () => act(intent));
   const removeButton = button("remove", "Remove entity", "Remove the selected entity (Delete)", {
     type: "remove",
   });

@@ -10,7 +10,7 @@
 // arrives, so fast `a a a` presses review successive items, never the same one twice.
 // Decided tiles stay in the grid instead (marked as saving until the new page arrives), since
 // the person may look again or change their mind; `z` takes the last decision back.
-import { h, setText } from "./lib/dom.js";
+import { actionButton, classButton, h, setText } from "./lib/dom.js";
 import {
   countAtLeast,
   formatConfidence,
@@ -22,7 +22,6 @@ import {
   sliderThreshold,
 } from "./lib/grid.js";
 import { uid } from "./lib/ids.js";
-import { classKey } from "./lib/keys.js";
 
 const EMPTY = new Float64Array(0);
 const NO_REPLY_MS = 5000; // an action unacknowledged this long is reported as not saved
@@ -64,16 +63,9 @@ function render({ model, el }) {
   ]);
 
   const button = (name, label, hint, onclick) =>
-    h("button", {
-      class: `nbl-action nbl-review-${name}`,
-      type: "button",
-      "data-testid": `nbl-review-${name}`,
-      title: hint,
-      text: label,
-      onclick: () => {
-        onclick();
-        root.focus({ preventScroll: true }); // keys go to the grid again, not to the button
-      },
+    actionButton(`review-${name}`, label, hint, () => {
+      onclick();
+      root.focus({ preventScroll: true }); // keys go to the grid again, not to the button
     });
 
   const filterSelect = h(
@@ -118,20 +110,13 @@ function render({ model, el }) {
 
   const panelTitle = h("span", { class: "nbl-review-panel-title", "data-testid": "nbl-review-panel-title" });
   const classButtons = labels.map((label, index) =>
-    h(
-      "button",
-      {
-        class: "nbl-class",
-        type: "button",
-        "data-testid": `nbl-review-class-${index}`,
-        title: classKey(index) ? `${label} (key ${classKey(index)})` : label,
-        onclick: () => {
-          act({ type: "class", index });
-          root.focus({ preventScroll: true });
-        },
+    classButton(label, index, {
+      testid: `nbl-review-class-${index}`,
+      onclick: () => {
+        act({ type: "class", index });
+        root.focus({ preventScroll: true });
       },
-      [h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
-    ),
+    }),
   );
   const panel = h("div", { class: "nbl-review-panel", "data-testid": "nbl-review-panel", hidden: true }, [
     panelTitle,

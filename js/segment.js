@@ -6,14 +6,14 @@
 // indices, zlib-compressed, as a binary buffer through the same outbox as every widget
 // (lib/channel.js); the kernel writes the indexed PNG. The next image shows at once.
 import { Channel, decodeBuffer, decodeItems } from "./lib/channel.js";
-import { h, setText } from "./lib/dom.js";
+import { actionButton, classButton, h, itemNotes, setText } from "./lib/dom.js";
 import { Frame, Pixels } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
-import { CLASS_KEYS, classKey } from "./lib/keys.js";
+import { CLASS_KEYS } from "./lib/keys.js";
 import { MAX_BRUSH, MaskEditor, deflate, inflate } from "./lib/mask.js";
 import { MaskLayer } from "./lib/mask_layer.js";
 import { LabelSession } from "./lib/session.js";
-import { Stage } from "./lib/viewport.js";
+import { itemStage } from "./lib/viewport.js";
 
 const KEEP_BEHIND = 6; // decoded images kept for going back
 const KEEP_MASK_BYTES = 256 * 1024 * 1024; // answered masks kept to show again (and undo), newest first
@@ -50,48 +50,20 @@ function render({ model, el }) {
   const masks = new Map(); // key -> indices of an answer given (or taken back) here, to show again
 
   // -- DOM ------------------------------------------------------------------------------------
-  const stage = new Stage({
-    onDetail: (rect, size) => {
-      if (shownKey) channel.trySend({ type: "detail", key: shownKey, rect, width: size.width, height: size.height });
-    },
-    onChange: () => {
-      const vp = stage.viewport;
-      root.dataset.view = JSON.stringify({ scale: vp.scale, x: vp.x, y: vp.y });
-      root.dataset.zoom = String(vp.percent);
-    },
-  });
-  const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
-  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const stage = itemStage(channel, () => shownKey);
+  const { problem, message } = itemNotes();
   const notice = h("div", { class: "nbl-notice", "data-testid": "nbl-notice", hidden: true });
   const info = h("div", { class: "nbl-seg-info", "data-testid": "nbl-seg-info" });
   const stageWrap = h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]);
 
   const classButtons = labels.map((label, index) =>
-    h(
-      "button",
-      {
-        class: "nbl-class",
-        type: "button",
-        "data-testid": `nbl-class-${index}`,
-        title: classKey(index) ? `${label} (key ${classKey(index)})` : label,
-        onclick: () => act({ type: "class", index }),
-      },
-      [
-        h("span", { class: "nbl-swatch", style: { background: colors[index + 1] } }),
-        h("kbd", { text: classKey(index) || "·" }),
-        h("span", { text: label }),
-      ],
-    ),
+    classButton(label, index, {
+      testid: `nbl-class-${index}`,
+      onclick: () => act({ type: "class", index }),
+      swatch: colors[index + 1],
+    }),
   );
-  const button = (name, label, hint, intent) =>
-    h("button", {
-      class: `nbl-action nbl-${name}`,
-      type: "button",
-      "data-testid": `nbl-${name}`,
-      title: hint,
-      text: label,
-      onclick: () => act(intent),
-    });
+  const button = (name, label, hint, intent) => actionButton(name, label, hint, () => act(intent));
   const toolButtons = {
     brush: button("tool-brush", "Brush b", "Paint with the brush (b)", { type: "tool", tool: "brush" }),
     eraser: button("tool-eraser", "Eraser e", "Erase to BACKGROUND (e)", { type: "tool", tool: "eraser" }),

@@ -6,14 +6,14 @@
 // show the next image at once; the comment box keeps its keys to itself while it has focus.
 import { paintBoxes } from "./lib/box_paint.js";
 import { Channel, decodeBuffer } from "./lib/channel.js";
-import { h, setText } from "./lib/dom.js";
+import { actionButton, classButton, h, itemNotes, setText } from "./lib/dom.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
-import { classKey, intentForKey } from "./lib/keys.js";
+import { intentForKey } from "./lib/keys.js";
 import { inflate } from "./lib/mask.js";
 import { MaskLayer } from "./lib/mask_layer.js";
 import { LabelSession } from "./lib/session.js";
-import { Stage } from "./lib/viewport.js";
+import { itemStage } from "./lib/viewport.js";
 
 function render({ model, el }) {
   const verdicts = model.get("labels");
@@ -23,16 +23,7 @@ function render({ model, el }) {
   let shownKey;
   let layer = null; // the mask under review, coloured
 
-  const stage = new Stage({
-    onDetail: (rect, size) => {
-      if (shownKey) channel.trySend({ type: "detail", key: shownKey, rect, width: size.width, height: size.height });
-    },
-    onChange: () => {
-      const vp = stage.viewport;
-      root.dataset.view = JSON.stringify({ scale: vp.scale, x: vp.x, y: vp.y });
-      root.dataset.zoom = String(vp.percent);
-    },
-  });
+  const stage = itemStage(channel, () => shownKey);
   stage.tool = {
     cursor: "default",
     draw(ctx, st) {
@@ -41,8 +32,7 @@ function render({ model, el }) {
       layer?.draw(ctx, st.viewport, 0.5);
     },
   };
-  const problem = h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true });
-  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const { problem, message } = itemNotes();
   const under = h("div", { class: "nbl-under-review", "data-testid": "nbl-under-review" });
   const comment = h("textarea", {
     class: "nbl-comment",
@@ -53,20 +43,9 @@ function render({ model, el }) {
     "aria-label": "comment",
   });
   const buttons = verdicts.map((label, index) =>
-    h(
-      "button",
-      {
-        class: "nbl-class",
-        type: "button",
-        "data-testid": `nbl-verdict-${index}`,
-        title: `${label} (key ${classKey(index)})`,
-        onclick: () => act({ type: "class", index }),
-      },
-      [h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
-    ),
+    classButton(label, index, { testid: `nbl-verdict-${index}`, onclick: () => act({ type: "class", index }) }),
   );
-  const action = (name, label, hint, intent) =>
-    h("button", { class: `nbl-action nbl-${name}`, type: "button", "data-testid": `nbl-${name}`, title: hint, text: label, onclick: () => act(intent) });
+  const action = (name, label, hint, intent) => actionButton(name, label, hint, () => act(intent));
   const root = h(
     "div",
     { class: "nblabel nbl-verify", tabindex: "0", "data-testid": "nbl-root", "data-lm-suppress-shortcuts": "true" },

@@ -1,5 +1,6 @@
 // DOM helpers. Text from data is only ever set with textContent: nothing that came from a
 // manifest is parsed as HTML.
+import { classKey } from "./keys.js";
 
 /**
  * Create an element. `attrs` keys starting with "on" add listeners; `text` sets textContent;
@@ -23,4 +24,42 @@ export function h(tag, attrs = {}, children = []) {
 export function setText(el, text) {
   const value = String(text);
   if (el.textContent !== value) el.textContent = value;
+}
+
+/** A widget's action button (`nbl-action nbl-<name>`, test id `nbl-<name>`), its hint as tooltip. */
+export function actionButton(name, label, hint, onclick) {
+  return h("button", {
+    class: `nbl-action nbl-${name}`,
+    type: "button",
+    "data-testid": `nbl-${name}`,
+    title: hint,
+    text: label,
+    onclick,
+  });
+}
+
+/**
+ * The button of class `index`: its number key (from lib/keys.js) shown and in the tooltip, and
+ * an optional colour `swatch` for widgets that draw classes in colour (`className` and `dataset`
+ * for widgets that style their class buttons their own way).
+ */
+export function classButton(label, index, { testid, onclick, swatch = null, className = "nbl-class", dataset = null }) {
+  const key = classKey(index);
+  const title = key ? `${label} (key ${key})` : label;
+  return h("button", { class: className, type: "button", "data-testid": testid, dataset, title, onclick }, [
+    swatch && h("span", { class: "nbl-swatch", style: { background: swatch } }),
+    h("kbd", { text: key || "·" }),
+    h("span", { text: label }),
+  ]);
+}
+
+/**
+ * The two notes shown over an item: `problem` (the item cannot be shown; announced to screen
+ * readers) and `message` (e.g. nothing left to label). Both start hidden.
+ */
+export function itemNotes() {
+  return {
+    problem: h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true }),
+    message: h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true }),
+  };
 }

@@ -489,3 +489,25 @@ export class Stage {
 function rectKey(rect) {
   return `${rect.left},${rect.top},${rect.width},${rect.height}`;
 }
+
+/**
+ * The stage of a widget that shows one item at a time: asks the kernel over `channel` for
+ * sharper crops of the item `shownKey()` names, and mirrors the view on the widget root's
+ * `data-view` and `data-zoom` (what the browser tests read).
+ */
+export function itemStage(channel, shownKey) {
+  const stage = new Stage({
+    onDetail: (rect, size) => {
+      const key = shownKey();
+      if (key) channel.trySend({ type: "detail", key, rect, width: size.width, height: size.height });
+    },
+    onChange: () => {
+      const root = stage.el.closest(".nblabel");
+      if (!root) return;
+      const vp = stage.viewport;
+      root.dataset.view = JSON.stringify({ scale: vp.scale, x: vp.x, y: vp.y });
+      root.dataset.zoom = String(vp.percent);
+    },
+  });
+  return stage;
+}
