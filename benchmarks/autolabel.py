@@ -639,7 +639,7 @@ def render(results: dict[str, Any]) -> str:
     add(
         "A simulated person answers nblabel's queue from gold labels; every round is the package's "
         f"`compute_round` with its defaults (margin ranking interleaved with random draws, "
-        f"random_fraction={d['random_fraction']}; {d['folds']}-fold cross-fitted held-out answers; "
+        f"random_fraction {d['random_fraction']}; {d['folds']}-fold cross-fitted held-out answers; "
         f"Wilson lower bound z={d['z']}; target {d['target']}), one seed per run for every round as the "
         "worker does, the default featurizer and `default_estimator(media)` "
         f"(texts: `{d['text_estimator']}`; images: `{d['image_estimator']}`). Batches between rounds: 10 answers while there are "
@@ -754,6 +754,12 @@ def render(results: dict[str, Any]) -> str:
         f"process(es), `nice`d beside other work. Total {results['wall'] / 60:.1f} min. Command: "
         f"`{results['command']}`."
     )
+    for key, ds in results["datasets"].items():
+        if ds.get("reused"):
+            add(
+                f"\n{NAMES[key]}: seeds {', '.join(map(str, ds['reused']))} were taken from an earlier run "
+                "with the same budgets (`--reuse`); their times are that run's."
+            )
     return "\n".join(lines)
 
 
@@ -891,6 +897,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "budgets": budgets,
             "seeds": seeds,
             "runs": runs,
+            "reused": sorted(reused),
             "summary": summarise(runs, budgets),
             "wall": wall,
         }
@@ -930,10 +937,13 @@ def loop_defaults() -> dict[str, Any]:
     """compute_round's default parameters and the default estimators, as this run used them."""
     import inspect
 
-    from nblabel.autolabel.loop import compute_round, default_estimator
+    from nblabel.autolabel.loop import compute_round, default_estimator, default_random_fraction
 
     params = inspect.signature(compute_round).parameters
-    out: dict[str, Any] = {k: params[k].default for k in ("target", "z", "folds", "random_fraction")}
+    out: dict[str, Any] = {k: params[k].default for k in ("target", "z", "folds")}
+    out["random_fraction"] = (
+        f"{default_random_fraction(4999)} below 5,000 items, {default_random_fraction(5000)} above"
+    )
     for media in ("text", "image"):
         out[f"{media}_estimator"] = re.sub(r"\s+", " ", repr(default_estimator(media)))
     return out

@@ -539,8 +539,9 @@ class Job:
         cautious. While the evidence cannot support the target, nothing is auto-labeled and the
         report says about how many more answers would. The people's queue is reordered: least
         certain first (smallest margin between the two likeliest answers), interleaved with
-        random draws (``random_fraction`` of the queue: 0.5 below 5,000 items, 0.25 above) so the
-        held-out answers keep covering the whole dataset. Every open item gets a proposal,
+        random draws (``random_fraction`` of the queue: 0.8 below 5,000 items, 0.5 above, see
+        :func:`~nblabel.autolabel.loop.default_random_fraction`) so the held-out answers keep
+        covering the whole dataset. Every open item gets a proposal,
         which the widget shows and Enter accepts. Auto-labels are stored with
         ``human-annotated: "no"`` and their confidence; a person's answer always wins.
 
@@ -571,6 +572,7 @@ class Job:
         RoundReport or None
             The round's report when ``background=False``.
         """
+        from nblabel.autolabel.loop import default_random_fraction
         from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
         from nblabel.tasks.classification import Classification
         from nblabel.tasks.entities import NamedEntities
@@ -590,7 +592,8 @@ class Job:
             )
         labels = self.task.labels
         if random_fraction is None:
-            random_fraction = 0.5 if len(self.keys) < 5000 else 0.25
+            # Entities are proposals only: random draws feed no bound there, so half the queue.
+            random_fraction = 0.5 if entities else default_random_fraction(len(self.keys))
         settings = Settings(
             store_path=self.store.spec,
             job_name=self.name,

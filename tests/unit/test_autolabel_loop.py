@@ -14,7 +14,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from threadpoolctl import threadpool_limits
 
-from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
+from nblabel.autolabel.loop import (
+    Round,
+    RoundReport,
+    WarmStart,
+    compute_round,
+    default_estimator,
+    default_random_fraction,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -160,8 +167,8 @@ def split_picks(result: Round, open_: list[int], seed: int) -> tuple[list[bool],
     return is_random, [result.proposals[p][1] for p in result.queue]
 
 
-@pytest.mark.parametrize("fraction", [0.25, 0.5])
-def test_queue_interleaves_random_draws_with_least_certain_first(fraction: float) -> None:
+@pytest.mark.parametrize("fraction", [0.25, 0.5, None])
+def test_queue_interleaves_random_draws_with_least_certain_first(fraction: float | None) -> None:
     # Two overlapping classes: the margin is 2 * confidence - 1, so least certain = least confident.
     X, y = make_classification(600, n_features=6, n_informative=3, class_sep=0.8, random_state=1)
     human, open_ = answer(y, 100)
@@ -170,7 +177,8 @@ def test_queue_interleaves_random_draws_with_least_certain_first(fraction: float
     is_random, confidence = split_picks(result, open_, seed=3)
     head = 80
     share = np.mean(is_random[:head])
-    assert fraction - 0.1 <= share <= fraction + 0.1
+    expected = default_random_fraction(len(X)) if fraction is None else fraction
+    assert expected - 0.1 <= share <= expected + 0.1
     ranked = [c for c, r in zip(confidence, is_random, strict=True) if not r]
     assert np.all(np.diff(ranked) >= -1e-12)  # ranked picks in increasing margin order
     # Each ranked pick is the least certain item not queued yet.
