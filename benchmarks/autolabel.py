@@ -937,12 +937,18 @@ def loop_defaults() -> dict[str, Any]:
     """compute_round's default parameters and the default estimators, as this run used them."""
     import inspect
 
-    from nblabel.autolabel.loop import compute_round, default_estimator, default_random_fraction
+    from nblabel.autolabel.loop import (
+        LARGE_JOB_ITEMS,
+        compute_round,
+        default_estimator,
+        default_random_fraction,
+    )
 
     params = inspect.signature(compute_round).parameters
     out: dict[str, Any] = {k: params[k].default for k in ("target", "z", "folds")}
     out["random_fraction"] = (
-        f"{default_random_fraction(4999)} below 5,000 items, {default_random_fraction(5000)} above"
+        f"{default_random_fraction(0)} below {LARGE_JOB_ITEMS:,} items, "
+        f"{default_random_fraction(LARGE_JOB_ITEMS)} above"
     )
     for media in ("text", "image"):
         out[f"{media}_estimator"] = re.sub(r"\s+", " ", repr(default_estimator(media)))

@@ -46,6 +46,7 @@ import numpy as np
 from nblabel.autolabel.calibrate import answers_needed, choose_threshold
 
 __all__ = [
+    "LARGE_JOB_ITEMS",
     "Round",
     "RoundReport",
     "WarmStart",
@@ -66,6 +67,10 @@ def default_estimator(media: str) -> Any:
     return make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=2000))
 
 
+LARGE_JOB_ITEMS = 5000
+"""From this many items on, a job counts as large for :func:`default_random_fraction`."""
+
+
 def default_random_fraction(n_items: int) -> float:
     """Share of the people's queue drawn at random, by default: 0.8 below 5,000 items, 0.5 above.
 
@@ -79,7 +84,7 @@ def default_random_fraction(n_items: int) -> float:
     the share is the one the 70,000-image Fashion-MNIST benchmark ran with (80% there is not
     measured yet).
     """
-    return 0.8 if n_items < 5000 else 0.5
+    return 0.8 if n_items < LARGE_JOB_ITEMS else 0.5
 
 
 @dataclass(frozen=True)
