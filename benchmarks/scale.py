@@ -410,7 +410,7 @@ def render(results: dict[str, Any]) -> str:
         )
     md += [
         "",
-        "The item-key lookup (`nblabel.items.KeyPositions`, a pandas Index) needs a hash table unless "
+        "The item-key lookup (`nblabel.labeling.items.KeyPositions`, a pandas Index) needs a hash table unless "
         "the keys are sorted and at least a million (pandas then bisects), hence the two rows.",
         "",
         "### The widget holds a window, not the dataset",

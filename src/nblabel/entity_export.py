@@ -202,7 +202,7 @@ def documents(source: Job | Iterable[Document]) -> Iterator[Document]:
         for position, key in enumerate(job.keys):
             annotation = job.current(key)
             if annotation is not None:
-                yield key, job.source(position), list(annotation.value)
+                yield key, job.items.source(position), list(annotation.value)
         return
     for doc in source:
         doc_id, text, entities = doc

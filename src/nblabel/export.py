@@ -51,7 +51,7 @@ from nblabel.io.s3 import (
     list_keys,
     parse_s3_uri,
 )
-from nblabel.ledger import HUMAN_KINDS
+from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.manifest import is_missing, write_manifest
 from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import Classification

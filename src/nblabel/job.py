@@ -4,29 +4,35 @@ A :class:`Job` is what the user holds in the notebook. Displaying it shows the t
 its methods record answers programmatically and build Ground Truth's augmented manifest from the
 store. Re-creating the same job after a kernel restart resumes where the person stopped, because
 the store, not the Python object, is the source of truth.
+
+The Job holds the user's verbs only. The work is done by the headless labeling core it
+composes (:mod:`nblabel.labeling`): the items (:class:`~nblabel.labeling.items.Items`), the
+answer log (:class:`~nblabel.labeling.answers.AnswerLog`) and the queue
+(:class:`~nblabel.labeling.queue.Queue`); the widgets get a
+:class:`~nblabel.labeling.feed.Feed` over them, never the Job.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import getpass
 import json
 import os
 import re
-import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping
-from itertools import islice
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from nblabel.items import KeyPositions, item_keys, source_column
-from nblabel.ledger import HUMAN_KINDS, Ledger
+from nblabel.labeling import consolidation
+from nblabel.labeling.answers import AnswerLog, Progress
+from nblabel.labeling.feed import Feed
+from nblabel.labeling.items import Items
+from nblabel.labeling.queue import Queue
 from nblabel.manifest import read_manifest
-from nblabel.media import check_local_refs
-from nblabel.store import CLAIM_TTL, Annotation, Store, new_uid, open_store
-from nblabel.store.claims import SLOT_KINDS, choose
+from nblabel.store import Annotation, Store, open_store
+from nblabel.store.kinds import HUMAN_KINDS
+from nblabel.store.ledger import Ledger
 from nblabel.tasks.base import Task
 
 if TYPE_CHECKING:
@@ -41,17 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["Job", "Progress"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-class Progress(NamedTuple):
-    """How far a job has come. ``labeled`` counts every labeled item, ``auto`` the part of them
-    labeled by the auto-labeler and not (yet) by a person."""
-
-    total: int
-    labeled: int
-    skipped: int
-    remaining: int
-    auto: int = 0
 
 
 def default_annotator() -> str:
@@ -134,38 +129,18 @@ class Job:
             data = read_manifest(data)
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a DataFrame or a manifest path, got {type(data).__name__}")
-        self.data = data.reset_index(drop=True)
-        wanted = "source-ref" if task.media == "image" else "source"
-        if task.media == "any":  # a custom task shows whatever its template makes of a line
-            wanted = source_column(self.data)
-        if wanted not in self.data.columns:
-            raise ValueError(
-                f"{type(task).__name__} labels the {task.media} in each line's {wanted!r}, but the "
-                f"manifest's columns are {list(map(str, self.data.columns))}"
-            )
-        missing = [c for c in task.columns if c not in self.data.columns]
-        if missing:
-            raise ValueError(
-                f"{task!r} reads the manifest attribute(s) {missing}, which the manifest lacks; its "
-                f"columns are {list(map(str, self.data.columns))}"
-            )
         self.media_root = media_root
-        self.keys = item_keys(self.data)
-        self._position = KeyPositions(self.keys)
-        self._sources = self.data[wanted].tolist()
-        if wanted == "source-ref":
-            check_local_refs(self._sources, media_root)
+        #: The job's items: keys, positions, sources (:class:`~nblabel.labeling.items.Items`).
+        self.items = Items(data, task, name, media_root)
         self.store: Store = open_store(None if store is None else os.fspath(store), name)
         self._check_task()
         self.answers_per_item = self._check_answers_per_item(answers_per_item)
-        #: Identifies this kernel's claims on items (see :meth:`claim`).
-        self.session = new_uid()
-        self._ledger = Ledger(self.answers_per_item)
-        self._lock = threading.RLock()  # the widget refreshes from a watcher thread too
-        self._first_open = 0
-        self._round = 0
-        self._order: list[int] = []
-        self._proposals: dict[str, tuple[Any, float]] = {}
+        #: Every answer, as verbs (:class:`~nblabel.labeling.answers.AnswerLog`).
+        self.log = AnswerLog(
+            self.store, self.attribute, self.items, task, self.annotator, self.answers_per_item, self.folder
+        )
+        #: What waits for this session's annotator (:class:`~nblabel.labeling.queue.Queue`).
+        self.queue = Queue(self.items, self.log)
         self._worker: Worker | None = None
         self.refresh()
 
@@ -200,20 +175,22 @@ class Job:
 
     def refresh(self) -> None:
         """Read what other kernels and the auto-labeler appended to the store since the last look."""
-        with self._lock:
-            new = list(self.store.annotations(self.attribute, after=self._ledger.last_seq))
-            self._ledger.apply(new)
-            for a in new:  # a retraction, from this kernel or another, can reopen an earlier item
-                position = self._position.get(a.item)
-                if position is not None and position < self._first_open:
-                    self._first_open = position
-            latest = self.store.latest_round(self.attribute)
-            if latest is not None and latest[0] != self._round:
-                self._round = latest[0]
-                self._order = [
-                    self._position[k] for k in self.store.queue(self.attribute) if k in self._position
-                ]
-                self._proposals = self.store.proposals(self.attribute)
+        self.log.refresh()
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The input manifest, one row per item (index reset)."""
+        return self.items.data
+
+    @property
+    def keys(self) -> list[str]:
+        """The item keys, in row order (see :func:`nblabel.labeling.items.item_keys`)."""
+        return self.items.keys
+
+    @property
+    def session(self) -> str:
+        """Identifies this kernel's claims on items (see :meth:`Queue.claim`)."""
+        return self.queue.session
 
     def __repr__(self) -> str:
         p = self.progress
@@ -232,13 +209,11 @@ class Job:
         KeyError
             No such item.
         """
-        if isinstance(item, (int,)) and not isinstance(item, bool):
-            if not 0 <= item < len(self.keys):
-                raise KeyError(f"row {item} is outside the job's {len(self.keys)} items")
-            return self.keys[item]
-        if isinstance(item, str) and item in self._position:
-            return item
-        raise KeyError(f"no item {item!r} in job {self.name!r}")
+        return self.items.key(item)
+
+    def position(self, item: int | str) -> int:
+        """The row position of an item."""
+        return self.items.position(item)
 
     @property
     def folder(self) -> Path:
@@ -246,85 +221,12 @@ class Job:
         such as segmentation masks."""
         return self.store.local_dir.resolve() / self.name
 
-    def answer_value(self, item: int | str, value: Any, name: str | None = None) -> Any:
-        """A person's answer made storable and checked: files it needs are written first (see
-        ``Task.prepare``), then ``Task.validate``. ``name`` keeps such files unique per answer."""
-        key = self.key(item)
-        prepared = self.task.prepare(value, key, self.folder / "masks" / self.attribute, name)
-        return self.task.validate(prepared, key, source=self._sources[self._position[key]])
-
-    def has_item(self, key: str) -> bool:
-        """True when ``key`` is one of the job's item keys."""
-        return key in self._position
-
-    def position(self, item: int | str) -> int:
-        """The row position of an item."""
-        return self._position[self.key(item)]
-
-    def source(self, position: int) -> Any:
-        """The ``source-ref`` or ``source`` of a row."""
-        return self._sources[position]
-
-    def open_positions(self, exclude: Collection[str] = (), start: int = 0) -> Iterator[int]:
-        """Row positions waiting for this job's annotator, skipping ``exclude`` keys.
-
-        Once the auto-labeler has run, its queue comes first (least certain items, with random
-        draws for the held-out sample); then any other open item, in row order. With several
-        answers per item, the items the annotator answered or skipped are left out. Items other
-        people have claimed are not (see :meth:`claim`).
-        """
-        ledger = self._ledger
-        ordered: set[int] = set()
-        for position in self._order:
-            ordered.add(position)
-            key = self.keys[position]
-            # The loop's random draws may name auto-labeled items: a person checks those too.
-            if ledger.awaits_person(key) and key not in exclude and not self._answered(key):
-                yield position
-        for position in self._row_order(exclude, start):
-            if position not in ordered:
-                yield position
-
-    def row_inputs(self, position: int) -> dict[str, Any]:
-        """The input attributes the task reads for a row (see ``Task.columns``), with their
-        ``-metadata`` when the manifest has it."""
-        row: dict[str, Any] = {}
-        for column in self.task.columns:
-            for name in (column, f"{column}-metadata"):
-                if name in self.data.columns:
-                    row[name] = self.data.at[position, name]
-        return row
-
     def proposal(self, item: int | str) -> tuple[Any, float] | None:
         """The auto-labeler's latest proposal for an item: (value, confidence), or None.
 
-        Before the auto-labeler has one, the task's pre-annotation (if it makes any); the task
-        says how the two combine (``Task.combine_proposals``).
+        Before the auto-labeler has one, the task's pre-annotation (if it makes any).
         """
-        key = self.key(item)
-        position = self._position[key]
-        pre = self.task.pre_annotation(self._sources[position], _Line(self.data, position), key)
-        return self.task.combine_proposals(self._proposals.get(key), pre)
-
-    def _answered(self, key: str) -> bool:
-        """True when the job's annotator took a slot of the item, with several answers per item
-        (with one, an answered item is not open anyway)."""
-        return self.answers_per_item > 1 and self._ledger.answered_by(key, self.annotator)
-
-    def _row_order(self, exclude: Collection[str], start: int) -> Iterator[int]:
-        # The job's items before _first_open wait for nobody, or not for this job's annotator.
-        ledger = self._ledger
-        first = max(start, self._first_open)
-        advancing = first == self._first_open
-        for position in range(first, len(self.keys)):
-            key = self.keys[position]
-            if not ledger.is_open(key) or self._answered(key):
-                if advancing:
-                    self._first_open = position + 1
-                continue
-            advancing = False
-            if key not in exclude:
-                yield position
+        return self.queue.proposal(self.key(item))
 
     def pending(self, n: int = 10) -> pd.DataFrame:
         """The next ``n`` items waiting for this job's annotator, as rows of the input manifest.
@@ -332,76 +234,7 @@ class Job:
         Items whose free answers other people's kernels have claimed are left out; nothing is
         claimed.
         """
-        self.refresh()
-        claims = self.store.claims(self.attribute)
-        # Claims hide at most one candidate each, so this many candidates always suffice.
-        candidates = [self.keys[p] for p in islice(self.open_positions(), n + len(claims))]
-        keys = choose(
-            candidates,
-            want=n,
-            slots=self.answers_per_item,
-            annotator=self.annotator,
-            session=self.session,
-            claims=claims,
-            answers=self._slot_answers(candidates),
-        )
-        return self.data.iloc[[self._position[k] for k in keys]]
-
-    def claim(
-        self,
-        count: int,
-        held: Collection[str] = (),
-        *,
-        skip: Collection[str] = (),
-        ttl: float = CLAIM_TTL,
-    ) -> list[int]:
-        """Claim the next ``count`` items for this kernel's annotator: their row positions.
-
-        The store hands each item to at most ``answers_per_item`` people at once, counting
-        their answers, skips and unexpired claims, so kernels asking at the same time get
-        different items once an item's slots are taken. A claim lasts ``ttl`` seconds; the
-        claims on ``held`` (the items the widget holds) are renewed, and they are not handed
-        out again. ``skip`` keys are neither claimed nor renewed (items a custom task's
-        pre-annotation function keeps from people). Fewer than ``count`` positions means nothing
-        more is free for this person.
-
-        Raises
-        ------
-        OSError
-            The store could not be written.
-        """
-        granted: list[str] = []
-        renew = [k for k in held if k in self._position]
-        candidates = self.open_positions(exclude={*renew, *skip})
-        size = max(2 * count, 16)
-        while True:
-            batch = [self.keys[p] for p in islice(candidates, size)] if len(granted) < count else []
-            if batch or renew:
-                granted += self.store.claim(
-                    self.attribute,
-                    self.annotator,
-                    self.session,
-                    batch,
-                    want=count - len(granted),
-                    slots=self.answers_per_item,
-                    ttl=ttl,
-                    renew=renew,
-                )
-            if not batch or len(granted) >= count:
-                break
-            renew, size = [], size * 2  # others hold the first candidates: look further, faster
-        return [self._position[k] for k in granted]
-
-    def _slot_answers(self, keys: Iterable[str]) -> list[tuple[str, str, str]]:
-        """(item, annotator, kind) of the live annotations that take a slot on these items."""
-        items = self._ledger.items
-        return [
-            (key, a.annotator, a.kind)
-            for key in keys
-            if key in items
-            for a in items[key].live
-            if a.kind in SLOT_KINDS
-        ]
+        return self.data.iloc[self.queue.pending(n)]
 
     @property
     def progress(self) -> Progress:
@@ -409,20 +242,16 @@ class Job:
 
         With several answers per item, an item counts as labeled once it has all its answers.
         """
-        total = len(self.keys)
-        ledger = self._ledger
-        return Progress(
-            total, ledger.labeled, ledger.skipped, total - ledger.labeled - ledger.skipped, ledger.auto
-        )
+        return self.log.progress()
 
     def current(self, item: int | str) -> Annotation | None:
         """The annotation behind an item's current label, if it has one."""
-        return self._ledger.label(self.key(item))
+        return self.log.current(self.key(item))
 
     def answers(self, item: int | str) -> list[Annotation]:
         """Each person's current answer for an item (their latest live ``human`` or ``verified``
         answer), in the order they were given: what consolidation and worker responses read."""
-        return self._ledger.answers(self.key(item))
+        return self.log.answers(self.key(item))
 
     # -- answers --------------------------------------------------------------------------
 
@@ -446,14 +275,11 @@ class Job:
         ValueError
             The value is not a valid answer for the task.
         """
-        key = self.key(item)
-        value = self.answer_value(key, value)
-        return self._append(Annotation(key, self.attribute, annotator or self.annotator, "human", value))
+        return self.log.label(self.key(item), value, annotator)
 
     def skip(self, item: int | str, annotator: str | None = None) -> Annotation:
         """Record that a person passed on an item; it stays unlabeled and leaves the queue."""
-        key = self.key(item)
-        return self._append(Annotation(key, self.attribute, annotator or self.annotator, "skip"))
+        return self.log.skip(self.key(item), annotator)
 
     def undo(self, annotator: str | None = None, *, uid: str | None = None) -> Annotation | None:
         """Take back the annotator's latest live answer or skip by appending a retraction.
@@ -461,56 +287,15 @@ class Job:
         ``uid`` names the retraction itself (the widget's, so a re-sent undo is stored once).
         Returns the annotation taken back, or None when there is nothing to undo.
         """
-        who = annotator or self.annotator
-        target = self._ledger.last_live(who)
-        if target is None:
-            return None
-        self.retract(target.uid, annotator=who, retract_uid=uid)
-        return target
-
-    def has_annotation(self, uid: str) -> bool:
-        """True when an annotation with this uid is in the store."""
-        return uid in self._ledger.by_uid
+        return self.log.undo(annotator, uid=uid)
 
     def retract(self, uid: str, annotator: str | None = None, retract_uid: str | None = None) -> None:
-        """Append a retraction of the annotation ``uid``."""
-        target = self._ledger.by_uid.get(uid)
-        if target is None:
-            raise KeyError(f"no annotation {uid!r} in job {self.name!r}")
-        kwargs = {"uid": retract_uid} if retract_uid else {}
-        self._append(
-            Annotation(
-                target.item,
-                self.attribute,
-                annotator or self.annotator,
-                "retract",
-                target=uid,
-                **kwargs,
-            )
-        )
+        """Append a retraction of the annotation ``uid`` (``KeyError`` when there is none)."""
+        self.log.retract(uid, annotator, uid=retract_uid)
 
     def record(self, annotation: Annotation) -> Annotation:
-        """Append a prepared annotation (validated) and update the job's state."""
-        if annotation.attribute != self.attribute:
-            raise ValueError(
-                f"annotation for attribute {annotation.attribute!r} recorded in job {self.name!r}, "
-                f"whose attribute is {self.attribute!r}"
-            )
-        if annotation.item not in self._position:
-            raise KeyError(f"no item {annotation.item!r} in job {self.name!r}")
-        if annotation.kind in HUMAN_KINDS or annotation.kind == "auto":
-            source = self._sources[self._position[annotation.item]]
-            value = self.task.validate(annotation.value, annotation.item, source=source)
-            annotation = dataclasses.replace(annotation, value=value)  # canonical (multi-label order)
-        return self._append(annotation)
-
-    def _append(self, annotation: Annotation) -> Annotation:
-        stored = self.store.append([annotation])
-        self.refresh()
-        position = self._position.get(annotation.item)
-        if position is not None and position < self._first_open:
-            self._first_open = position  # a retraction can reopen an earlier item
-        return stored[0] if stored else self._ledger.by_uid.get(annotation.uid, annotation)
+        """Append a prepared annotation (its value checked by the task) and return it as stored."""
+        return self.log.record(annotation)
 
     # -- auto-labeling ----------------------------------------------------------------------
 
@@ -603,7 +388,7 @@ class Job:
             labels=list(labels),
             multi_label=bool(getattr(self.task, "multi_label", False)),
             keys=list(self.keys),
-            sources=list(self._sources),
+            sources=list(self.items.sources),
             estimator=estimator,
             featurizer=featurizer,
             target=target_accuracy,
@@ -647,27 +432,14 @@ class Job:
         Columns: ``position`` (row), ``key``, ``value`` (the proposed answer), ``confidence``,
         ``uid`` (the auto annotation).
         """
-        self.refresh()
-        rows = []
-        for position, key in enumerate(self.keys):
-            a = self._ledger.auto_label(key)
-            if a is not None:
-                rows.append((position, key, a.value, a.confidence, a.uid))
-        df = pd.DataFrame(rows, columns=["position", "key", "value", "confidence", "uid"])
-        return df.sort_values(["confidence", "position"], kind="stable").reset_index(drop=True)
+        return self.log.auto_labeled()
 
     def accept(self, items: Iterable[int | str], annotator: str | None = None) -> int:
         """Confirm the auto-labels of some items: each gets a ``verified`` answer by a person.
 
         Items without an auto-label are left alone. Returns how many were confirmed.
         """
-        who = annotator or self.annotator
-        batch = []
-        for item in items:
-            a = self._ledger.auto_label(self.key(item))
-            if a is not None:
-                batch.append(Annotation(a.item, self.attribute, who, "verified", a.value, a.confidence))
-        return len(self._append_many(batch))
+        return self.log.accept(map(self.key, items), annotator)
 
     def accept_above(self, confidence: float, annotator: str | None = None) -> int:
         """Confirm every auto-label whose confidence is at least ``confidence``; returns how many."""
@@ -677,21 +449,7 @@ class Job:
     def reject(self, items: Iterable[int | str], annotator: str | None = None) -> int:
         """Refuse the auto-labels of some items: they go back to the people's queue, and the
         auto-labeler does not label them again. Returns how many were rejected."""
-        who = annotator or self.annotator
-        batch = []
-        for item in items:
-            a = self._ledger.auto_label(self.key(item))
-            if a is not None:
-                batch.append(Annotation(a.item, self.attribute, who, "retract", target=a.uid))
-        return len(self._append_many(batch))
-
-    def _append_many(self, batch: list[Annotation]) -> list[Annotation]:
-        if not batch:
-            return []
-        stored = self.store.append(batch)
-        self.refresh()
-        self._first_open = min([self._first_open, *(self._position[a.item] for a in batch)])
-        return stored
+        return self.log.reject(map(self.key, items), annotator)
 
     # -- several annotators per item ----------------------------------------------------------
 
@@ -724,9 +482,7 @@ class Job:
         nblabel.consolidate.Consolidation
             Per item its consolidated answer and confidence, per annotator a quality estimate.
         """
-        from nblabel.consolidate.jobs import consolidate_job
-
-        return consolidate_job(self, method, min_answers=min_answers)
+        return consolidation.consolidate(self.log, method, min_answers=min_answers)
 
     def decide(self, item: int | str, value: Any, annotator: str | None = None) -> Annotation:
         """Record a person's final decision for an item people disagree on.
@@ -734,11 +490,7 @@ class Job:
         It becomes the item's label (a ``consolidated`` answer by that person), and later
         :meth:`consolidate` runs leave it alone; :meth:`undo` takes it back.
         """
-        key = self.key(item)
-        value = self.answer_value(key, value)
-        return self._append(
-            Annotation(key, self.attribute, annotator or self.annotator, "consolidated", value)
-        )
+        return self.log.label(self.key(item), value, annotator, kind="consolidated")
 
     def agreement(self) -> pd.DataFrame:
         """How much the annotators agree: Cohen's kappa per pair, Fleiss' kappa, Krippendorff's
@@ -747,17 +499,13 @@ class Job:
         One row per figure: ``measure``, ``annotator``, ``other`` (the pair's second annotator),
         ``value`` and ``items`` (how many items it rests on). See :mod:`nblabel.consolidate.agreement`.
         """
-        from nblabel.consolidate.jobs import job_agreement
-
-        return job_agreement(self)
+        return consolidation.agreement(self.log)
 
     def disagreements(self, n: int | None = None) -> pd.DataFrame:
         """The items people disagree on most: smallest share of the most common answer first,
         then lowest consolidated confidence. Columns: ``position``, ``key``, ``answers``
         (annotator to answer), ``share``, ``label`` and ``confidence`` (the current label)."""
-        from nblabel.consolidate.jobs import job_disagreements
-
-        return job_disagreements(self, n)
+        return consolidation.disagreements(self.log, n)
 
     # -- output ---------------------------------------------------------------------------
 
@@ -779,9 +527,10 @@ class Job:
         # labels of the items people answered; None from it means "no label".
         consolidate = getattr(self.task, "consolidate", None)
         consolidated = consolidate(self) if consolidate is not None else None
-        for key in self._ledger.items:  # the items with answers: a few, in a million-item job
-            a = self._ledger.label(key)
-            position = self._position.get(key)
+        ledger, positions = self.log.ledger, self.items.positions
+        for key in ledger.items:  # the items with answers: a few, in a million-item job
+            a = ledger.label(key)
+            position = positions.get(key)
             if a is None or position is None:
                 continue
             if consolidated is not None and key in consolidated:
@@ -799,7 +548,7 @@ class Job:
             if a.uid in parts:  # GT's per-label / per-box / per-entity confidences of a consolidation
                 metas[position] = with_parts(metas[position], parts[a.uid])
             if self.task.columns:  # e.g. adjustment-status, against the label being adjusted
-                metas[position].update(self.task.row_metadata(a.value, self.row_inputs(position)))
+                metas[position].update(self.task.row_metadata(a.value, self.items.row_inputs(position)))
         out[attr] = pd.Series(labels, dtype=object, index=out.index)
         out[meta] = pd.Series(metas, dtype=object, index=out.index)
         return out
@@ -863,7 +612,7 @@ class Job:
         """
         from nblabel.widgets import widget_for
 
-        return widget_for(self, window=window)
+        return widget_for(self.feed(), window=window)
 
     def review(self, *, page_size: int = 24, thumb: int = 160, disagreements: bool = False) -> ReviewWidget:
         """A grid of the auto-labels, least confident first, to accept, reject or relabel.
@@ -878,29 +627,15 @@ class Job:
         """
         from nblabel.widgets import review_widget
 
-        return review_widget(self, page_size=page_size, thumb=thumb, disagreements=disagreements)
+        return review_widget(self.feed(), page_size=page_size, thumb=thumb, disagreements=disagreements)
+
+    def feed(self) -> Feed:
+        """What a widget is given: the job's items, queue and answer log, served as the widget
+        protocol wants them (:class:`~nblabel.labeling.feed.Feed`). For a widget of your own."""
+        return Feed(self.items, self.queue, self.log)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.annotate()._repr_mimebundle_(**kwargs)
-
-
-class _Line(Mapping[str, Any]):
-    """One manifest line of the job's DataFrame, read lazily (pre-annotators rarely need it)."""
-
-    def __init__(self, data: pd.DataFrame, position: int) -> None:
-        self._data = data
-        self._position = position
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self._data.columns:
-            raise KeyError(key)
-        return self._data[key].iat[self._position]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(map(str, self._data.columns))
-
-    def __len__(self) -> int:
-        return len(self._data.columns)
 
 
 def _check_attribute(attribute: str) -> None:

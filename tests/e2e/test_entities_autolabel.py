@@ -61,7 +61,7 @@ def test_the_models_proposal_is_shown_and_enter_stores_exactly_it(notebook, jupy
     key = root.get_attribute("data-item-key")
     value, confidence = kernel_json(nb, f"print('JSON' + json.dumps(job.proposal({key!r})))")
     assert value, "the model proposes entities for the first text"
-    text = kernel_json(nb, f"print('JSON' + json.dumps(job.source(job.position({key!r}))))")
+    text = kernel_json(nb, f"print('JSON' + json.dumps(job.items.source_of({key!r})))")
 
     # Every proposed span is drawn where the model put it (offsets in code points), and only those.
     # (Marks are looked up in the shown document: the next one is prepared, hidden, beside it.)

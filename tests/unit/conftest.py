@@ -31,7 +31,7 @@ def make_widget() -> Iterator[Callable[..., tuple[Any, Recorder]]]:
     made = []
 
     def make(job: Job, **options: Any) -> tuple[Any, Recorder]:
-        w = review_widget(job, **options)
+        w = review_widget(job.feed(), **options)
         recorder = Recorder()
         w.send = recorder
         made.append(w)

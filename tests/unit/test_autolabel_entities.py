@@ -12,7 +12,6 @@ from entity_helpers import LABELS, synthetic_docs
 
 from nblabel import Job, NamedEntities
 from nblabel.autolabel.entity_loop import MIN_ANSWERS
-from nblabel.feed import Feed
 from nblabel.preannotate import from_dictionary
 
 
@@ -53,7 +52,7 @@ def test_a_round_proposes_spans_with_confidences_for_every_waiting_text() -> Non
     # The people's queue holds every waiting text once, least confident ones early.
     queue = job.store.queue("ner")
     assert sorted(queue) == sorted(job.keys[20:])
-    assert [job.position(k) for k in list(job.open_positions())[:5]] == [job.position(k) for k in queue[:5]]
+    assert [job.position(k) for k in list(job.queue.open_positions())[:5]] == [job.position(k) for k in queue[:5]]
 
 
 def test_before_enough_answers_the_round_waits_and_pre_annotations_still_show() -> None:
@@ -86,7 +85,7 @@ def test_pre_annotations_keep_their_spans_and_the_model_fills_in_the_rest() -> N
 def test_the_widgets_enter_stores_exactly_the_proposal_as_a_persons_answer() -> None:
     job, _ = entity_job()
     job.autolabel(background=False)
-    feed = Feed(job)
+    feed = job.feed()
     try:
         positions, _ = feed.next_positions(3)
         items, _ = feed.payloads(positions)

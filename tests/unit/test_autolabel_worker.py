@@ -20,7 +20,7 @@ import pytest
 from autolabel_helpers import LABELS, FailingEstimator, GatedLogistic, synthetic_texts
 
 from nblabel import Job, TextClassification
-from nblabel.ledger import ItemState, Ledger
+from nblabel.store.ledger import ItemState, Ledger
 from nblabel.store import SQLiteStore
 
 HERE = Path(__file__).resolve().parent

@@ -14,7 +14,6 @@ from PIL import Image
 from recorder import Recorder
 
 import nblabel as nl
-from nblabel.feed import Feed
 from nblabel.media import crop_image
 from nblabel.tasks.boxes import read_boxes
 
@@ -202,7 +201,7 @@ def test_adjust_writes_adjustment_status(tmp_path: Path) -> None:
 
 
 def payloads(job: nl.Job, positions: list[int]) -> list[dict[str, Any]]:
-    feed = Feed(job)
+    feed = job.feed()
     try:
         return feed.payloads(positions)[0]
     finally:
@@ -293,6 +292,6 @@ def test_widget_serves_detail_crops(tmp_path: Path) -> None:
         )
         rejected = recorder.wait_for("rejected", count=2)[-1][0]
         assert "is for a 500x400 image, but the image is 2000x1500" in rejected["reason"]
-        assert not job.has_annotation("u3")
+        assert not job.log.has("u3")
     finally:
         widget.close()

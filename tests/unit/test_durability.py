@@ -139,7 +139,7 @@ def test_acknowledged_answers_survive_sigkill(
     job = _job("durable", n)
     assert job.progress.labeled == len(stored) >= len(acknowledged)
     for uid in acknowledged:
-        assert job.has_annotation(uid)
+        assert job.log.has(uid)
     assert int(job.pending(1).index[0]) == len(stored)
     job.label(len(stored), "cat")
     assert job.progress.labeled == len(stored) + 1

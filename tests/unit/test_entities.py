@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 import nblabel as nl
 from nblabel.checks import check_line
-from nblabel.feed import Feed
 from nblabel.manifest import ManifestWarning, read_manifest
 from nblabel.offsets import codepoint_to_utf16, utf16_length, utf16_to_codepoint
 from nblabel.preannotate import from_attribute, from_dictionary, from_patterns, from_spacy
@@ -249,7 +248,7 @@ def test_pre_annotations_from_an_attribute_a_dictionary_and_patterns() -> None:
         ("Date", "2024-02-29"),
     ]
     # the feed sends proposals with the items; accepting one stores it without confidences
-    items, _ = Feed(job).payloads([1])
+    items, _ = job.feed().payloads([1])
     assert items[0]["proposal"]["value"] == value
     stored = job.label(1, items[0]["proposal"]["value"])
     assert stored.value == [{k: e[k] for k in ("label", "startOffset", "endOffset")} for e in value]

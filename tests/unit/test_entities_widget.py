@@ -20,7 +20,7 @@ def test_widget_for_picks_the_entity_widget_and_it_labels_over_the_protocol() ->
     assert BUNDLE.is_file(), f"{BUNDLE} is missing: build it with `npm run build` (or `make js`)"
     task = nl.NamedEntities(["Person", "Place"], pre_annotate=from_dictionary({"Zürich": "Place"}))
     job = nl.Job("w", pd.DataFrame({"source": [TEXT, "second"]}), task)
-    w = widget_for(job)
+    w = widget_for(job.feed())
     try:
         assert isinstance(w, EntitiesWidget)
         assert w.labels == ["Person", "Place"] and w.window == 20
@@ -54,4 +54,4 @@ def test_widget_for_picks_the_entity_widget_and_it_labels_over_the_protocol() ->
 def test_the_entity_widget_refuses_other_tasks() -> None:
     job = nl.Job("c", pd.DataFrame({"source": ["x"]}), nl.TextClassification(["a"]))
     with pytest.raises(TypeError, match="draws NamedEntities tasks"):
-        EntitiesWidget(job)
+        EntitiesWidget(job.feed())

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, JpegImagePlugin
 
 from nblabel import ImageClassification, Job, TextClassification
-from nblabel.feed import Feed
+from nblabel.labeling.feed import Feed
 
 LABELS = ["cat", "dog", "bird"]
 
@@ -21,13 +21,15 @@ def rows(job: Job) -> int:
         return db.execute("SELECT COUNT(*) FROM annotations").fetchone()[0]
 
 
-def text_feed(n: int = 5, multi_label: bool = False) -> Feed:
+def text_feed(n: int = 5, multi_label: bool = False) -> tuple[Job, Feed]:
     df = pd.DataFrame({"source": [f"text {i}" for i in range(n)]})
-    return Feed(Job("texts", df, TextClassification(LABELS, multi_label=multi_label)))
+    job = Job("texts", df, TextClassification(LABELS, multi_label=multi_label))
+    return job, job.feed()
 
 
-def image_feed(refs: list[str], **kwargs) -> Feed:
-    return Feed(Job("images", pd.DataFrame({"source-ref": refs}), ImageClassification(LABELS)), **kwargs)
+def image_feed(refs: list[str], **kwargs) -> tuple[Job, Feed]:
+    job = Job("images", pd.DataFrame({"source-ref": refs}), ImageClassification(LABELS))
+    return job, Feed(job.items, job.queue, job.log, **kwargs)
 
 
 def make_image(path: Path, size: tuple[int, int], color=(200, 100, 50), fmt: str | None = None) -> str:
@@ -39,7 +41,7 @@ def make_image(path: Path, size: tuple[int, int], color=(200, 100, 50), fmt: str
 
 
 def test_next_positions_in_order_and_exhaustion() -> None:
-    feed = text_feed(5)
+    job, feed = text_feed(5)
     assert feed.next_positions(2) == ([0, 1], False)
     assert feed.next_positions(5) == ([0, 1, 2, 3, 4], False)
     assert feed.next_positions(10) == ([0, 1, 2, 3, 4], True)
@@ -47,8 +49,7 @@ def test_next_positions_in_order_and_exhaustion() -> None:
 
 
 def test_next_positions_excludes_answered_and_held_items() -> None:
-    feed = text_feed(5)
-    job = feed.job
+    job, feed = text_feed(5)
     job.label(0, "cat")
     job.skip(3)
     held = [job.keys[1]]  # already in the browser's window
@@ -59,8 +60,8 @@ def test_next_positions_excludes_answered_and_held_items() -> None:
 
 
 def test_next_positions_sees_other_kernels() -> None:
-    feed = text_feed(3)
-    other = Job("texts", feed.job.data, TextClassification(LABELS))
+    job, feed = text_feed(3)
+    other = Job("texts", job.data, TextClassification(LABELS))
     other.label(0, "cat")
     other.label(1, "dog")
     assert feed.next_positions(5) == ([2], True)
@@ -71,14 +72,14 @@ def test_next_positions_sees_other_kernels() -> None:
 
 
 def test_text_payloads() -> None:
-    feed = text_feed(3)
-    feed.job.label(1, "dog")
+    job, feed = text_feed(3)
+    job.label(1, "dog")
     items, buffers = feed.payloads([0, 1])
     assert buffers == []
     assert items == [
-        {"key": feed.job.keys[0], "position": 0, "total": 3, "kind": "text", "value": None, "text": "text 0"},
+        {"key": job.keys[0], "position": 0, "total": 3, "kind": "text", "value": None, "text": "text 0"},
         {
-            "key": feed.job.keys[1],
+            "key": job.keys[1],
             "position": 1,
             "total": 3,
             "kind": "text",
@@ -95,8 +96,8 @@ def test_image_payloads_are_downscaled_and_keep_the_original_size(tmp_path: Path
         make_image(tmp_path / "small.png", (120, 80), fmt="PNG"),
         make_image(tmp_path / "tall.jpg", (300, 900)),
     ]
-    feed = image_feed(refs, max_width=400, max_height=300)
-    feed.job.label(1, "bird")
+    job, feed = image_feed(refs, max_width=400, max_height=300)
+    job.label(1, "bird")
     items, buffers = feed.payloads([0, 1, 2])
     assert len(buffers) == 3
     expected = [((400, 100), (1600, 400)), ((120, 80), (120, 80)), ((100, 300), (300, 900))]
@@ -119,7 +120,7 @@ def test_image_payloads_are_downscaled_and_keep_the_original_size(tmp_path: Path
 
 def test_payload_order_follows_the_positions_asked(tmp_path: Path) -> None:
     refs = [make_image(tmp_path / f"{i}.png", (10 + i, 10), fmt="PNG") for i in range(4)]
-    feed = image_feed(refs)
+    job, feed = image_feed(refs)
     items, buffers = feed.payloads([3, 0, 2])
     assert [i["position"] for i in items] == [3, 0, 2]
     assert [i["buffer"] for i in items] == [0, 1, 2]
@@ -137,7 +138,7 @@ def test_unreadable_images_give_an_error_reason(tmp_path: Path) -> None:
     folder = tmp_path / "folder.jpg"
     folder.mkdir()
     good1 = make_image(tmp_path / "good1.jpg", (32, 24))
-    feed = image_feed([good0, missing, str(corrupt), str(renamed), str(folder), good1])
+    job, feed = image_feed([good0, missing, str(corrupt), str(renamed), str(folder), good1])
     items, buffers = feed.payloads(list(range(6)))
 
     assert len(buffers) == 2
@@ -151,17 +152,17 @@ def test_unreadable_images_give_an_error_reason(tmp_path: Path) -> None:
     assert "is a folder" in reasons[4]
     for n in range(1, 5):
         assert "buffer" not in items[n]
-        assert items[n]["key"] == feed.job.keys[n]
+        assert items[n]["key"] == job.keys[n]
         assert items[n]["kind"] == "image"
     # the broken items can still be answered or skipped
-    feed.apply({"type": "skip", "uid": "s1", "key": feed.job.keys[1]})
-    assert feed.job.progress.skipped == 1
+    feed.apply({"type": "skip", "uid": "s1", "key": job.keys[1]})
+    assert job.progress.skipped == 1
     feed.close()
 
 
 def test_remote_source_gives_an_error_reason() -> None:
     # s3:// is fetched through the media cache (test_s3_media.py); other schemes are not read.
-    feed = image_feed(["gs://bucket/a.jpg"])
+    job, feed = image_feed(["gs://bucket/a.jpg"])
     items, buffers = feed.payloads([0])
     assert buffers == []
     assert items[0]["error"] == "cannot read gs:// sources yet"
@@ -180,7 +181,7 @@ def test_huge_jpeg_previews_small_via_draft(tmp_path: Path, monkeypatch: pytest.
         return result
 
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
-    feed = image_feed([str(path)])
+    job, feed = image_feed([str(path)])
     items, buffers = feed.payloads([0])
     item = items[0]
     assert (item["original_width"], item["original_height"]) == (8000, 6000)
@@ -199,27 +200,25 @@ def test_huge_jpeg_previews_small_via_draft(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_apply_answer_and_skip() -> None:
-    feed = text_feed(3)
-    job = feed.job
+    job, feed = text_feed(3)
     assert feed.apply({"type": "answer", "uid": "a1", "key": job.keys[0], "value": "dog"}) is None
     assert feed.apply({"type": "skip", "uid": "s1", "key": job.keys[1]}) is None
     a = job.current(0)
     assert (a.uid, a.value, a.kind, a.annotator) == ("a1", "dog", "human", "ana")
-    assert job.has_annotation("s1")
+    assert job.log.has("s1")
     assert job.progress._asdict() == {"total": 3, "labeled": 1, "skipped": 1, "remaining": 1, "auto": 0}
     assert rows(job) == 2
 
 
 def test_apply_answer_by_position_and_multi_label() -> None:
-    feed = text_feed(2, multi_label=True)
+    job, feed = text_feed(2, multi_label=True)
     feed.apply({"type": "answer", "uid": "m1", "key": 1, "value": ["bird", "cat", "cat"]})
-    assert feed.job.current(1).value == ["cat", "bird"]
-    assert [a.value for a in feed.job.store.annotations()] == [["cat", "bird"]]
+    assert job.current(1).value == ["cat", "bird"]
+    assert [a.value for a in job.store.annotations()] == [["cat", "bird"]]
 
 
 def test_resent_message_is_stored_once() -> None:
-    feed = text_feed(3)
-    job = feed.job
+    job, feed = text_feed(3)
     message = {"type": "answer", "uid": "same", "key": job.keys[0], "value": "cat"}
     for _ in range(3):
         assert feed.apply(dict(message)) is None
@@ -228,7 +227,7 @@ def test_resent_message_is_stored_once() -> None:
     feed.apply(skip)
     assert rows(job) == 2
     # a re-sent answer from another kernel's store view is recognised too
-    other = Feed(Job("texts", job.data, TextClassification(LABELS)))
+    other = Job("texts", job.data, TextClassification(LABELS)).feed()
     other.apply(dict(message))
     assert rows(job) == 2
     assert job.progress.labeled == 1
@@ -237,8 +236,7 @@ def test_resent_message_is_stored_once() -> None:
 
 
 def test_undo_with_target() -> None:
-    feed = text_feed(3)
-    job = feed.job
+    job, feed = text_feed(3)
     feed.apply({"type": "answer", "uid": "a0", "key": job.keys[0], "value": "cat"})
     feed.apply({"type": "answer", "uid": "a1", "key": job.keys[1], "value": "dog"})
     assert feed.apply({"type": "undo", "uid": "u0", "target": "a0"}) is None
@@ -255,8 +253,7 @@ def test_undo_with_target() -> None:
 
 
 def test_undo_without_target_returns_what_it_took_back() -> None:
-    feed = text_feed(3)
-    job = feed.job
+    job, feed = text_feed(3)
     feed.apply({"type": "answer", "uid": "a0", "key": job.keys[0], "value": "cat"})
     feed.apply({"type": "skip", "uid": "s1", "key": job.keys[1]})
     undone = feed.apply({"type": "undo", "uid": "u1"})
@@ -292,20 +289,20 @@ def test_undo_without_target_returns_what_it_took_back() -> None:
     ],
 )
 def test_invalid_messages_raise_and_store_nothing(message: dict, error: type, match: str) -> None:
-    feed = text_feed(3)
-    message = {k: (feed.job.keys[0] if v == "K0" else v) for k, v in message.items()}
+    job, feed = text_feed(3)
+    message = {k: (job.keys[0] if v == "K0" else v) for k, v in message.items()}
     with pytest.raises(error, match=match):
         feed.apply(message)
-    assert rows(feed.job) == 0
-    assert feed.job.progress.remaining == 3
+    assert rows(job) == 0
+    assert job.progress.remaining == 3
     feed.close()
 
 
 def test_invalid_value_names_the_item() -> None:
-    feed = text_feed(1)
-    key = feed.job.keys[0]
+    job, feed = text_feed(1)
+    key = job.keys[0]
     with pytest.raises(ValueError, match=f"item {key}: 'cow'"):
         feed.apply({"type": "answer", "uid": "x", "key": key, "value": "cow"})
     # the uid was not used up: a corrected answer with the same uid is stored
     feed.apply({"type": "answer", "uid": "x", "key": key, "value": "cat"})
-    assert feed.job.current(0).uid == "x"
+    assert job.current(0).uid == "x"

@@ -2,7 +2,7 @@
 
 Manifests: every broken line raises ``ManifestError`` naming the file and the line, whatever the
 bytes; nothing else escapes. Widget messages: the Python half of the protocol
-(:meth:`nblabel.feed.Feed.apply`) refuses anything that is not a valid answer with ``ValueError``,
+(:meth:`nblabel.labeling.feed.Feed.apply`) refuses anything that is not a valid answer with ``ValueError``,
 ``KeyError`` or ``TypeError`` (which the widget turns into a visible "rejected") and stores nothing.
 """
 
@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nblabel import ImageClassification, Job, ManifestError, TextClassification, read_manifest
-from nblabel.feed import Feed
 
 GOOD = b'{"source-ref": "s3://bucket/a.jpg"}\n'
 
@@ -105,8 +104,8 @@ def test_any_json_objects_round_trip_through_read(objects: list[dict[str, Any]])
 # -- hostile widget messages -------------------------------------------------------------------
 
 
-def _count(job: Job) -> int:
-    with sqlite3.connect(job.store.path) as db:
+def _count(feed: Feed) -> int:
+    with sqlite3.connect(feed.log.store.path) as db:
         return int(db.execute("SELECT COUNT(*) FROM annotations").fetchone()[0])
 
 
@@ -125,7 +124,7 @@ def feeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Feed]:
         ImageClassification(["cat", "dog"], multi_label=True),
         store=folder / "multi.sqlite",
     )
-    return {"single": Feed(single), "multi": Feed(multi)}
+    return {"single": single.feed(), "multi": multi.feed()}
 
 
 messages = st.fixed_dictionaries(
@@ -149,28 +148,28 @@ def test_hostile_messages_are_refused_and_store_nothing(
     feeds: dict[str, Feed], which: str, message: dict[str, Any]
 ) -> None:
     feed = feeds[which]
-    before = _count(feed.job)
+    before = _count(feed)
     uid = message.get("uid")
-    resent = isinstance(uid, str) and feed.job.has_annotation(uid)
+    resent = isinstance(uid, str) and feed.log.has(uid)
     try:
         feed.apply(message)
     except (ValueError, KeyError, TypeError):
-        assert _count(feed.job) == before, f"a refused message stored something: {message!r}"
+        assert _count(feed) == before, f"a refused message stored something: {message!r}"
         return
     if resent:  # a uid already stored is acknowledged as a re-send, whatever else it says
-        assert _count(feed.job) == before, f"a re-sent uid stored something: {message!r}"
+        assert _count(feed) == before, f"a re-sent uid stored something: {message!r}"
         return
     # accepted: then it was a well-formed answer, skip or undo for a real item
     assert message.get("type") in ("answer", "skip", "undo")
     assert isinstance(message.get("uid"), str)
     assert message["uid"]
     if message["type"] in ("answer", "skip"):
-        assert feed.job.has_item(message["key"]) or isinstance(message["key"], int)
+        assert feed.items.has(message["key"]) or isinstance(message["key"], int)
 
 
 def test_stale_answer_after_undo_is_not_stored_again() -> None:
     job = Job("stale", pd.DataFrame({"source": ["one", "two"]}), TextClassification(["cat", "dog"]))
-    feed = Feed(job)
+    feed = job.feed()
     answer = {"type": "answer", "uid": "stale-1", "key": job.keys[1], "value": "cat"}
     feed.apply(answer)
     feed.apply({"type": "undo", "uid": "stale-undo", "target": "stale-1"})

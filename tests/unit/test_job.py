@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from nblabel import ImageClassification, Job, TextClassification, read_manifest, write_manifest
-from nblabel.items import item_keys, source_column
+from nblabel.labeling.items import item_keys, source_column
 from nblabel.job import Progress, default_annotator
 from nblabel.store import Annotation
 
@@ -156,9 +156,9 @@ def test_item_by_position_or_key() -> None:
     assert job.key("s3://bucket/img3.jpg") == "s3://bucket/img3.jpg"
     assert job.position("s3://bucket/img3.jpg") == 3
     assert job.position(4) == 4
-    assert job.source(2) == "s3://bucket/img2.jpg"
-    assert job.has_item("s3://bucket/img1.jpg")
-    assert not job.has_item("s3://bucket/nope.jpg")
+    assert job.items.source(2) == "s3://bucket/img2.jpg"
+    assert job.items.has("s3://bucket/img1.jpg")
+    assert not job.items.has("s3://bucket/nope.jpg")
     job.label(2, "dog")
     job.label("s3://bucket/img3.jpg", "bird")
     assert job.current(2).value == "dog"
@@ -340,8 +340,8 @@ def test_undo_with_an_explicit_uid_names_the_retraction() -> None:
     job = image_job()
     a = job.label(0, "cat")
     assert job.undo(uid="retraction-1") == a
-    assert job.has_annotation("retraction-1")
-    assert job.has_annotation(a.uid)
+    assert job.log.has("retraction-1")
+    assert job.log.has(a.uid)
 
 
 def test_retract_a_specific_answer() -> None:
@@ -459,7 +459,7 @@ def test_multi_label_values_are_canonical() -> None:
 
 
 def test_ledger_handles_merged_logs() -> None:
-    from nblabel.ledger import Ledger
+    from nblabel.store.ledger import Ledger
 
     answer = Annotation("a", "x", "ana", "human", "cat", uid="ans", seq=5)
     retraction = Annotation("a", "x", "ana", "retract", target="ans", uid="ret", seq=4)
@@ -505,13 +505,13 @@ def test_pending_order_limit_and_exclusion() -> None:
 def test_open_positions_exclude_and_start() -> None:
     job = image_job(6)
     job.label(1, "cat")
-    assert list(job.open_positions()) == [0, 2, 3, 4, 5]
-    assert list(job.open_positions(exclude={job.keys[0], job.keys[3]})) == [2, 4, 5]
-    assert list(job.open_positions(start=3)) == [3, 4, 5]
+    assert list(job.queue.open_positions()) == [0, 2, 3, 4, 5]
+    assert list(job.queue.open_positions(exclude={job.keys[0], job.keys[3]})) == [2, 4, 5]
+    assert list(job.queue.open_positions(start=3)) == [3, 4, 5]
     job.label(0, "cat")
-    assert list(job.open_positions()) == [2, 3, 4, 5]
-    assert list(job.open_positions(exclude={job.keys[2]})) == [3, 4, 5]
-    assert list(job.open_positions()) == [2, 3, 4, 5]  # exclusion does not advance the cursor
+    assert list(job.queue.open_positions()) == [2, 3, 4, 5]
+    assert list(job.queue.open_positions(exclude={job.keys[2]})) == [3, 4, 5]
+    assert list(job.queue.open_positions()) == [2, 3, 4, 5]  # exclusion does not advance the cursor
 
 
 # -- resume and several kernels ------------------------------------------------------------------

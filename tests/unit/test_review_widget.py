@@ -94,7 +94,7 @@ def test_widget_state_describes_the_job(make_widget) -> None:
 @pytest.mark.parametrize(("option", "value"), [("page_size", 0), ("page_size", 201), ("thumb", 20)])
 def test_bad_sizes_are_refused(option: str, value: int) -> None:
     with pytest.raises(ValueError, match=option):
-        review_widget(text_job(), **{option: value})
+        review_widget(text_job().feed(), **{option: value})
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -260,8 +260,8 @@ def test_reject_sends_items_back_to_the_people(make_widget) -> None:
     assert ack["notice"] == "Rejected 1 item: back in the people's queue"
     assert 4 not in rows(job, page)
     assert job.current(4) is None
-    assert 4 in job.open_positions()
-    assert job._ledger.human_rejected(job.keys[4])  # the auto-labeler will not label it again
+    assert 4 in job.queue.open_positions()
+    assert job.log.ledger.human_rejected(job.keys[4])  # the auto-labeler will not label it again
 
 
 def test_relabel_is_a_persons_answer(make_widget) -> None:

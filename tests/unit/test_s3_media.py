@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import nblabel
-from nblabel.feed import Feed
+from nblabel.labeling.feed import Feed
 from nblabel.io import s3 as s3io
 from nblabel.io.s3 import MediaCache
 from nblabel.media import MediaError, local_path, preview_image
@@ -133,7 +133,7 @@ def test_the_feed_fetches_s3_images_in_its_worker_threads(
         return original(uri)
 
     monkeypatch.setattr(cache, "path", spy)
-    feed = Feed(job, max_width=300, max_height=300)
+    feed = Feed(job.items, job.queue, job.log, max_width=300, max_height=300)
     try:
         positions, _ = feed.next_positions(4)
         items, buffers = feed.payloads(positions)
@@ -148,7 +148,7 @@ def test_the_feed_fetches_s3_images_in_its_worker_threads(
 def test_a_missing_s3_image_shows_as_an_error_tile(s3_env, bucket: str, tmp_path: Path) -> None:
     df = nblabel.read_manifest(io.StringIO(f'{{"source-ref":"s3://{bucket}/gone.jpg"}}\n'))
     job = nblabel.Job("gone", df, nblabel.ImageClassification(["a"]), store=tmp_path / "g.sqlite")
-    feed = Feed(job)
+    feed = job.feed()
     try:
         items, buffers = feed.payloads([0])
     finally:

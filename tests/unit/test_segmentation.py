@@ -16,7 +16,6 @@ from PIL import Image
 
 import nblabel as nl
 from nblabel.export import MANIFEST
-from nblabel.feed import Feed
 from nblabel.tasks.segmentation import color_map, palette_colors, read_gt_mask
 
 pytest_plugins = ["s3_fixtures"]
@@ -225,7 +224,7 @@ def test_bad_tasks_are_refused() -> None:
 
 def test_widget_answers_arrive_as_a_binary_buffer_and_are_stored_once(tmp_path: Path, images) -> None:
     job = make_job(tmp_path, images)
-    feed = Feed(job)
+    feed = job.feed()
     mask = sample_mask()
     message = {"type": "answer", "uid": "u1", "key": job.key(0), "value": {"width": W, "height": H}}
     feed.apply(message, [memoryview(zlib.compress(mask.tobytes()))])
@@ -318,12 +317,12 @@ def test_unreadable_gt_masks_say_why(tmp_path: Path, images, change, message) ->
 def test_adjust_starts_from_the_gt_mask_and_writes_adjustment_status(tmp_path: Path, images) -> None:
     df, old = gt_rows(tmp_path, images)
     job = nl.Job("fix", df, nl.SemanticSegmentation(LABELS, adjust="old-ref"), store=tmp_path / "f.sqlite")
-    extras = job.task.item_extras(job.row_inputs(0), images[0], {"width": W, "height": H, "depth": 3})
+    extras = job.task.item_extras(job.items.row_inputs(0), images[0], {"width": W, "height": H, "depth": 3})
     start = np.frombuffer(zlib.decompress(extras["initial"]["data"]), np.uint8).reshape(H, W)
     renumbered = np.select([old == 1, old == 2], [2, 1], 0).astype(np.uint8)
     assert np.array_equal(start, renumbered)
     with pytest.raises(ValueError, match="is 40 x 30, the image 41 x 30"):
-        job.task.item_extras(job.row_inputs(0), images[0], {"width": 41, "height": H})
+        job.task.item_extras(job.items.row_inputs(0), images[0], {"width": 41, "height": H})
     job.label(0, renumbered)
     changed = renumbered.copy()
     changed[0, 0] = 3
@@ -333,7 +332,7 @@ def test_adjust_starts_from_the_gt_mask_and_writes_adjustment_status(tmp_path: P
     assert out.at[1, "fix-ref-metadata"]["adjustment-status"] == "adjusted"
     assert out.at[0, "fix-ref-metadata"]["type"] == "groundtruth/semantic-segmentation"
     # The feed sends the starting mask as a buffer.
-    feed = Feed(job)
+    feed = job.feed()
     items, buffers = feed.payloads([2])
     initial = items[0]["initial"]
     raw = zlib.decompress(buffers[initial["data"]["buffer"]])
@@ -344,7 +343,7 @@ def test_adjust_starts_from_the_gt_mask_and_writes_adjustment_status(tmp_path: P
 def test_verification_shows_a_mask_overlay(tmp_path: Path, images) -> None:
     df, old = gt_rows(tmp_path, images)
     job = nl.Job("check", df, nl.LabelVerification("old-ref"), store=tmp_path / "v.sqlite")
-    shown = job.task.item_extras(job.row_inputs(0), images[0], {})["shown"]
+    shown = job.task.item_extras(job.items.row_inputs(0), images[0], {})["shown"]
     assert shown["colors"] == GT_COLORS
     assert shown["classes"] == {"0": "BACKGROUND", "1": "car", "2": "road"}
     assert shown["present"] == ["car", "road"]

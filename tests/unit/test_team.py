@@ -17,7 +17,6 @@ from store_helpers import Backend
 from test_autolabel_worker import wait_for
 
 from nblabel import ImageClassification, Job, TextClassification
-from nblabel.feed import Feed
 from nblabel.store import Annotation, Claim
 from nblabel.store.claims import choose
 
@@ -200,7 +199,7 @@ def test_undo_is_per_person_and_reopens_the_item(backend: Backend) -> None:
 
 def test_pending_and_feeds_leave_out_what_other_kernels_claimed(backend: Backend) -> None:
     ana, bo = (_job(backend, who, n=6) for who in ("ana", "bo"))
-    ana_feed, bo_feed = Feed(ana), Feed(bo)
+    ana_feed, bo_feed = ana.feed(), bo.feed()
     positions, dry = ana_feed.next_positions(3)
     assert (positions, dry) == ([0, 1, 2], False)
     assert list(bo.pending().index) == [3, 4, 5]
@@ -213,7 +212,7 @@ def test_pending_and_feeds_leave_out_what_other_kernels_claimed(backend: Backend
     # ana's kernel dies; once its claims expire, bo gets her items, but not her answered one
     for claim in ana.store.claims("job"):
         assert claim.session == ana.session or claim.annotator == "bo"
-    ana.claim(0, held=["img1.jpg", "img2.jpg", "img5.jpg"], ttl=0)
+    ana.queue.claim(0, held=["img1.jpg", "img2.jpg", "img5.jpg"], ttl=0)
     bo.refresh()
     assert bo_feed.next_positions(3, exclude=["img3.jpg", "img4.jpg"]) == ([1, 2, 5], False)
     ana_feed.close()
@@ -222,7 +221,7 @@ def test_pending_and_feeds_leave_out_what_other_kernels_claimed(backend: Backend
 
 def test_two_slots_hand_each_item_to_two_people(backend: Backend) -> None:
     jobs = [_job(backend, who, n=4, answers_per_item=2) for who in ("ana", "bo", "cy")]
-    got = {job.annotator: job.claim(2) for job in jobs}
+    got = {job.annotator: job.queue.claim(2) for job in jobs}
     assert got == {"ana": [0, 1], "bo": [0, 1], "cy": [2, 3]}
     counts: dict[str, int] = {}
     for claim in jobs[0].store.claims("job"):
@@ -261,8 +260,8 @@ def test_the_auto_labeler_works_on_the_team_store(pg_database: str) -> None:
 
 def test_a_rerun_notebook_gets_its_items_back(backend: Backend) -> None:
     first = _job(backend, "ana", n=20)
-    assert Feed(first).next_positions(10) == (list(range(10)), False)
+    assert first.feed().next_positions(10) == (list(range(10)), False)
     again = _job(backend, "ana", n=20)  # the cell re-run, or the kernel restarted
-    assert Feed(again).next_positions(10) == (list(range(10)), False)
+    assert again.feed().next_positions(10) == (list(range(10)), False)
     assert list(again.pending(3).index) == [0, 1, 2]
-    assert Feed(_job(backend, "bo", n=20)).next_positions(10) == (list(range(10, 20)), False)
+    assert _job(backend, "bo", n=20).feed().next_positions(10) == (list(range(10, 20)), False)

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 import nblabel as nl
-from nblabel.feed import Feed
 
 
 def job(tmp_path: Path, **columns: list) -> nl.Job:
@@ -75,7 +74,7 @@ def test_what_the_widget_shows(tmp_path: Path) -> None:
         "annotations": [{"class_id": 4, "left": 1.5, "top": 2, "width": 3, "height": 4}],
     }
     j = job(tmp_path, old=[boxes, pd.NA], **{"old-metadata": [{"class-map": {"4": "car"}}, pd.NA]})
-    feed = Feed(j)
+    feed = j.feed()
     try:
         items, _ = feed.payloads([0, 1])
     finally:

@@ -316,7 +316,7 @@ def import_worker_responses(job: Job, path: str | os.PathLike[str]) -> int:
                 name = hashlib.sha1(
                     f"{row.worker}\0{row.submitted}".encode() + row.value.tobytes()
                 ).hexdigest()
-            value = job.answer_value(key, row.value, name)
+            value = job.log.value(key, row.value, name)
         except ValueError as exc:
             raise WorkerResponseError(f"{where}: {exc}") from None
         digest = hashlib.sha1(

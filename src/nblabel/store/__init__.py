@@ -2,7 +2,7 @@
 
 Every answer is one :class:`Annotation` appended to a log; nothing is updated or deleted. Undo
 appends a retraction that names the annotation it takes back. The current label of an item is
-derived from the log (see :mod:`nblabel.ledger`). SQLite (one file per job) is the default;
+derived from the log (see :mod:`nblabel.store.ledger`). SQLite (one file per job) is the default;
 a ``postgresql://`` URL opens the team store (:mod:`nblabel.store.postgres`).
 """
 

@@ -10,13 +10,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from nblabel.store.kinds import KINDS
+
 if TYPE_CHECKING:
     from nblabel.store.claims import Claim
 
 __all__ = [
     "COLUMNS",
-    "KINDS",
-    "LABEL_KINDS",
     "Annotation",
     "Store",
     "annotation_from_row",
@@ -24,11 +24,6 @@ __all__ = [
     "utc_now",
 ]
 
-#: Kinds of annotation. ``human``/``auto``/``consolidated``/``verified`` carry a label value;
-#: ``skip`` records that a person passed on the item; ``retract`` takes back the annotation whose
-#: uid is in ``target``.
-KINDS = ("human", "auto", "consolidated", "verified", "skip", "retract")
-LABEL_KINDS = frozenset({"human", "auto", "consolidated", "verified"})
 
 
 def utc_now() -> str:
@@ -48,7 +43,7 @@ class Annotation:
     Parameters
     ----------
     item
-        The item key (see :func:`nblabel.items.item_keys`).
+        The item key (see :func:`nblabel.labeling.items.item_keys`).
     attribute
         The label attribute the answer is for.
     annotator

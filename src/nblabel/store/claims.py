@@ -17,15 +17,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["CLAIM_TTL", "SLOT_KINDS", "Claim", "choose", "grant"]
+from nblabel.store.kinds import SLOT_KINDS
+
+__all__ = ["CLAIM_TTL", "Claim", "choose", "grant"]
 
 #: Seconds a claim lasts unless renewed: long enough for a person to look at an item, short
 #: enough that a dead kernel's items soon go to someone else.
 CLAIM_TTL = 600.0
 
-#: Live annotations of these kinds take their annotator's slot on an item. A ``consolidated``
-#: label closes the item for everyone.
-SLOT_KINDS = ("human", "verified", "skip", "consolidated")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from nblabel.store.base import COLUMNS, Annotation, annotation_from_row, utc_now
-from nblabel.store.claims import SLOT_KINDS, Claim, grant
+from nblabel.store.claims import Claim, grant
+from nblabel.store.kinds import SLOT_KINDS
 from nblabel.store.sqlite import SCHEMA_VERSION
 
 __all__ = ["PostgresStore", "is_postgres_url"]

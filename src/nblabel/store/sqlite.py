@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from nblabel.store.base import COLUMNS, Annotation, annotation_from_row, utc_now
-from nblabel.store.claims import SLOT_KINDS, Claim, grant
+from nblabel.store.claims import Claim, grant
+from nblabel.store.kinds import SLOT_KINDS
 
 __all__ = ["SQLiteStore"]
 

@@ -200,7 +200,7 @@ class CustomTask(Task):
 
         out = []
         for position, answers in sorted(worker_responses(job).items()):
-            source = job.source(position)
+            source = job.items.source(position)
             ref = job.data.at[position, "source-ref"] if "source-ref" in job.data else None
             data_object = {"s3Uri": ref} if isinstance(ref, str) else {"content": source}
             out.append(

@@ -1,17 +1,20 @@
 """The notebook widgets: the only part of nblabel that imports anywidget or ipywidgets.
 
 Widget classes are imported lazily, so ``import nblabel`` works headless and before the
-JavaScript bundles are built.
+JavaScript bundles are built. Every widget takes a :class:`~nblabel.labeling.feed.Feed`, never
+a job: :data:`WIDGETS` maps a task family to the module and class that draws it.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nblabel.job import Job
+    from nblabel.labeling.feed import Feed
 
 __all__ = [
+    "WIDGETS",
     "BoxesWidget",
     "ClassifyWidget",
     "CustomWidget",
@@ -23,84 +26,51 @@ __all__ = [
     "widget_for",
 ]
 
-
-def widget_for(job: Job, **options: Any) -> Any:
-    """The widget that draws a job's task."""
-    family = job.task.family
-    if family == "classify":
-        from nblabel.widgets.classify import ClassifyWidget
-
-        return ClassifyWidget(job, **options)
-    if family == "boxes":
-        from nblabel.widgets.boxes import BoxesWidget
-
-        return BoxesWidget(job, **options)
-    if family == "verify":
-        from nblabel.widgets.verify import VerifyWidget
-
-        return VerifyWidget(job, **options)
-    if family == "segment":
-        from nblabel.widgets.segment import SegmentWidget
-
-        return SegmentWidget(job, **options)
-    if family == "entities":
-        from nblabel.widgets.entities import EntitiesWidget
-
-        return EntitiesWidget(job, **options)
-    if family == "custom":
-        from nblabel.widgets.custom import CustomWidget
-
-        return CustomWidget(job, **options)
-    raise NotImplementedError(f"no widget for task family {family!r}")
+#: Task family (``Task.family``) → (module, class) of the widget that draws it.
+WIDGETS: dict[str, tuple[str, str]] = {
+    "classify": ("nblabel.widgets.classify", "ClassifyWidget"),
+    "boxes": ("nblabel.widgets.boxes", "BoxesWidget"),
+    "verify": ("nblabel.widgets.verify", "VerifyWidget"),
+    "segment": ("nblabel.widgets.segment", "SegmentWidget"),
+    "entities": ("nblabel.widgets.entities", "EntitiesWidget"),
+    "custom": ("nblabel.widgets.custom", "CustomWidget"),
+}
+_REVIEW = ("nblabel.widgets.review", "ReviewWidget")
 
 
-def review_widget(job: Job, **options: Any) -> Any:
+def _load(entry: tuple[str, str]) -> Any:
+    module, name = entry
+    return getattr(import_module(module), name)
+
+
+def widget_for(feed: Feed, **options: Any) -> Any:
+    """The widget that draws a feed's task."""
+    family = feed.task.family
+    if family not in WIDGETS:
+        raise NotImplementedError(f"no widget for task family {family!r}")
+    return _load(WIDGETS[family])(feed, **options)
+
+
+def review_widget(feed: Feed, **options: Any) -> Any:
     """The widget that reviews a job's auto-labels, or with ``disagreements=True`` the items
     people disagree on.
 
     ``options`` go to :class:`~nblabel.widgets.review.ReviewWidget` (``page_size``, ``thumb``,
     ``disagreements``).
     """
-    family = job.task.family
+    family = feed.task.family
     if family == "classify":
-        from nblabel.widgets.review import ReviewWidget
-
-        return ReviewWidget(job, **options)
+        return _load(_REVIEW)(feed, **options)
     if options.get("disagreements"):
         raise TypeError(
             "job.review(disagreements=True) shows classification answers side by side; "
-            f"the task {job.task!r} is not single- or multi-label classification"
+            f"the task {feed.task!r} is not single- or multi-label classification"
         )
     raise NotImplementedError(f"no review widget for task family {family!r}")
 
 
 def __getattr__(name: str) -> Any:
-    if name == "ClassifyWidget":
-        from nblabel.widgets.classify import ClassifyWidget
-
-        return ClassifyWidget
-    if name == "BoxesWidget":
-        from nblabel.widgets.boxes import BoxesWidget
-
-        return BoxesWidget
-    if name == "VerifyWidget":
-        from nblabel.widgets.verify import VerifyWidget
-
-        return VerifyWidget
-    if name == "SegmentWidget":
-        from nblabel.widgets.segment import SegmentWidget
-
-        return SegmentWidget
-    if name == "EntitiesWidget":
-        from nblabel.widgets.entities import EntitiesWidget
-
-        return EntitiesWidget
-    if name == "CustomWidget":
-        from nblabel.widgets.custom import CustomWidget
-
-        return CustomWidget
-    if name == "ReviewWidget":
-        from nblabel.widgets.review import ReviewWidget
-
-        return ReviewWidget
+    for entry in (*WIDGETS.values(), _REVIEW):
+        if entry[1] == name:
+            return _load(entry)
     raise AttributeError(name)

@@ -10,7 +10,7 @@ from nblabel.tasks.boxes import BoundingBox
 from nblabel.widgets.item_widget import STATIC, ItemWidget
 
 if TYPE_CHECKING:
-    from nblabel.job import Job
+    from nblabel.labeling.feed import Feed
 
 __all__ = ["BoxesWidget"]
 
@@ -32,8 +32,8 @@ class BoxesWidget(ItemWidget):
 
     Parameters
     ----------
-    job
-        The job to label; its task must be :class:`~nblabel.tasks.boxes.BoundingBox`.
+    feed
+        The item feed of the job to label; its task must be :class:`~nblabel.tasks.boxes.BoundingBox`.
     window
         How many images the browser holds ahead of the one on screen (default 6).
     """
@@ -43,7 +43,7 @@ class BoxesWidget(ItemWidget):
 
     adjusting = traitlets.Bool(False, help="The images start from an earlier job's boxes.").tag(sync=True)
 
-    def __init__(self, job: Job, *, window: int | None = None, **kwargs: Any) -> None:
-        if not isinstance(job.task, BoundingBox):
-            raise TypeError(f"BoxesWidget draws BoundingBox tasks, not {job.task!r}")
-        super().__init__(job, window=window or 6, adjusting=bool(job.task.adjust), **kwargs)
+    def __init__(self, feed: Feed, *, window: int | None = None, **kwargs: Any) -> None:
+        if not isinstance(feed.task, BoundingBox):
+            raise TypeError(f"BoxesWidget draws BoundingBox tasks, not {feed.task!r}")
+        super().__init__(feed, window=window or 6, adjusting=bool(feed.task.adjust), **kwargs)

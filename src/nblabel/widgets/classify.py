@@ -10,7 +10,7 @@ from nblabel.tasks.classification import Classification
 from nblabel.widgets.item_widget import STATIC, ItemWidget
 
 if TYPE_CHECKING:
-    from nblabel.job import Job
+    from nblabel.labeling.feed import Feed
 
 __all__ = ["ClassifyWidget"]
 
@@ -25,8 +25,8 @@ class ClassifyWidget(ItemWidget):
 
     Parameters
     ----------
-    job
-        The job to label; its task must be a classification task.
+    feed
+        The item feed of the job to label; its task must be a classification task.
     window
         How many items the browser holds ahead of the one on screen; defaults to 10 images or
         50 texts. Keys pressed while the next item is still loading are ignored, never applied
@@ -38,12 +38,12 @@ class ClassifyWidget(ItemWidget):
 
     multi_label = traitlets.Bool(False, help="Several classes per item.").tag(sync=True)
 
-    def __init__(self, job: Job, *, window: int | None = None, **kwargs: Any) -> None:
-        if not isinstance(job.task, Classification):
-            raise TypeError(f"ClassifyWidget draws classification tasks, not {job.task!r}")
+    def __init__(self, feed: Feed, *, window: int | None = None, **kwargs: Any) -> None:
+        if not isinstance(feed.task, Classification):
+            raise TypeError(f"ClassifyWidget draws classification tasks, not {feed.task!r}")
         super().__init__(
-            job,
-            window=window or (10 if job.task.media == "image" else 50),
-            multi_label=job.task.multi_label,
+            feed,
+            window=window or (10 if feed.task.media == "image" else 50),
+            multi_label=feed.task.multi_label,
             **kwargs,
         )

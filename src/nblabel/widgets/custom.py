@@ -11,7 +11,7 @@ from nblabel.tasks.custom import CustomTask
 from nblabel.widgets.item_widget import STATIC, ItemWidget
 
 if TYPE_CHECKING:
-    from nblabel.job import Job
+    from nblabel.labeling.feed import Feed
 
 __all__ = ["CustomWidget"]
 
@@ -31,8 +31,8 @@ class CustomWidget(ItemWidget):
 
     Parameters
     ----------
-    job
-        The job to label; its task must be a :class:`~nblabel.tasks.custom.CustomTask`.
+    feed
+        The item feed of the job to label; its task must be a :class:`~nblabel.tasks.custom.CustomTask`.
     window
         How many rendered items the browser holds ahead of the one on screen (default 5).
     """
@@ -40,11 +40,11 @@ class CustomWidget(ItemWidget):
     _esm = STATIC / "custom.js"
     _css = STATIC / "custom.css"
 
-    def __init__(self, job: Job, *, window: int | None = None, **kwargs: Any) -> None:
-        if not isinstance(job.task, CustomTask):
-            raise TypeError(f"CustomWidget draws custom tasks, not {job.task!r}")
-        super().__init__(job, window=window or 5, **kwargs)
-        self.task: CustomTask = job.task
+    def __init__(self, feed: Feed, *, window: int | None = None, **kwargs: Any) -> None:
+        if not isinstance(feed.task, CustomTask):
+            raise TypeError(f"CustomWidget draws custom tasks, not {feed.task!r}")
+        super().__init__(feed, window=window or 5, **kwargs)
+        self.task: CustomTask = feed.task
         # Items the pre-annotation function kept from people; filled by the item workers.
         self._not_required: set[str] = set()
         self._not_required_lock = threading.Lock()
@@ -62,13 +62,13 @@ class CustomWidget(ItemWidget):
             item = self.feed.item(position)
             key = item["key"]
             try:
-                data_object = next(row_objects(self.job.data.iloc[[position]]))
+                data_object = next(row_objects(self.feed.items.data.iloc[[position]]))
                 task_input, required = self.task.pre_annotate(data_object, key)
                 if not required:
                     with self._not_required_lock:
                         self._not_required.add(key)
                     continue
-                item["html"] = self.task.render(task_input, key, media_root=self.job.media_root)
+                item["html"] = self.task.render(task_input, key, media_root=self.feed.items.media_root)
             except ValueError as exc:  # TemplateError too: shown on the item, which can be skipped
                 item["error"] = str(exc)
             items.append(item)

@@ -8,7 +8,7 @@ from nblabel.tasks.entities import NamedEntities
 from nblabel.widgets.item_widget import STATIC, ItemWidget
 
 if TYPE_CHECKING:
-    from nblabel.job import Job
+    from nblabel.labeling.feed import Feed
 
 __all__ = ["EntitiesWidget"]
 
@@ -27,8 +27,8 @@ class EntitiesWidget(ItemWidget):
 
     Parameters
     ----------
-    job
-        The job to label; its task must be :class:`~nblabel.NamedEntities`.
+    feed
+        The item feed of the job to label; its task must be :class:`~nblabel.NamedEntities`.
     window
         How many texts the browser holds ahead of the one on screen (default 20).
     """
@@ -36,7 +36,7 @@ class EntitiesWidget(ItemWidget):
     _esm = STATIC / "entities.js"
     _css = STATIC / "entities.css"
 
-    def __init__(self, job: Job, *, window: int | None = None, **kwargs: Any) -> None:
-        if not isinstance(job.task, NamedEntities):
-            raise TypeError(f"EntitiesWidget draws NamedEntities tasks, not {job.task!r}")
-        super().__init__(job, window=window or 20, **kwargs)
+    def __init__(self, feed: Feed, *, window: int | None = None, **kwargs: Any) -> None:
+        if not isinstance(feed.task, NamedEntities):
+            raise TypeError(f"EntitiesWidget draws NamedEntities tasks, not {feed.task!r}")
+        super().__init__(feed, window=window or 20, **kwargs)

@@ -18,17 +18,13 @@ import threading
 from collections import deque
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anywidget
 import traitlets
 
-from nblabel.feed import Feed
+from nblabel.labeling.feed import Feed
 from nblabel.media import MediaError
-from nblabel.widgets.rounds import watch_rounds
-
-if TYPE_CHECKING:
-    from nblabel.job import Job
 
 __all__ = ["STATIC", "ItemWidget"]
 
@@ -41,8 +37,8 @@ class ItemWidget(anywidget.AnyWidget):
 
     Parameters
     ----------
-    job
-        The job to label.
+    feed
+        The item feed of the job to label (:class:`~nblabel.labeling.feed.Feed`).
     window
         How many items the browser holds ahead of the one on screen.
     """
@@ -54,24 +50,23 @@ class ItemWidget(anywidget.AnyWidget):
     window = traitlets.Int(6, help="Items prefetched ahead of the cursor.").tag(sync=True)
     progress = traitlets.Dict(help="total, labeled, skipped, remaining").tag(sync=True)
 
-    def __init__(self, job: Job, *, window: int, **kwargs: Any) -> None:
+    def __init__(self, feed: Feed, *, window: int, **kwargs: Any) -> None:
         super().__init__(
-            labels=list(getattr(job.task, "labels", [])),
-            media=job.task.media,
-            title=f"{job.name} · {job.attribute}",
-            job_id=f"{Path(job.store.path).resolve()}::{job.attribute}",
+            labels=list(getattr(feed.task, "labels", [])),
+            media=feed.task.media,
+            title=feed.title,
+            job_id=feed.job_id,
             window=window,
-            progress=job.progress._asdict(),
+            progress=feed.progress(),
             **kwargs,
         )
-        self.job = job
-        self.feed = Feed(job)
+        self.feed = feed
         # Handlers run on the kernel's main thread; image replies are sent from worker threads.
         self._lock = threading.Lock()
         self._recent: deque[str] = deque(maxlen=500)  # keys the browser may hold
         self._closed = threading.Event()
         self.on_msg(self._on_custom)
-        watch_rounds(job, self._closed, self._push_round, "nblabel-rounds")
+        feed.watch_rounds(self._closed, self._push_round, "nblabel-rounds")
 
     def close(self) -> None:
         """Close the widget and stop watching the auto-labeler."""
@@ -103,7 +98,8 @@ class ItemWidget(anywidget.AnyWidget):
                 count = max(1, min(int(content.get("count") or self.window), self.window))
                 self._send_items(self._next_positions(count, content.get("exclude") or []), reply=True)
             elif kind == "get":
-                positions = [self.job.position(k) for k in content.get("keys") or [] if self.job.has_item(k)]
+                items = self.feed.items
+                positions = [items.positions[k] for k in content.get("keys") or [] if items.has(k)]
                 self._send_items((positions, False), reply=False)
             elif kind in ("answer", "skip", "undo"):
                 self._answer(content, buffers)
@@ -125,11 +121,11 @@ class ItemWidget(anywidget.AnyWidget):
             log.error("nblabel: cannot store an answer: %s", exc)
             self.send({"type": "store-error", "uid": uid, "reason": str(exc)})
             return
-        progress = self.job.progress._asdict()
+        progress = self.feed.progress()
         self.progress = progress
         self.send({"type": "ack", "uids": [uid], "progress": progress})
         if undone is not None:
-            items, buffers = self._payloads([self.job.position(undone.item)])
+            items, buffers = self._payloads([self.feed.items.positions[undone.item]])
             self.send({"type": "goto", "key": undone.item, "items": items}, buffers)
 
     def _next_positions(self, count: int, exclude: Collection[str]) -> tuple[list[int], bool]:
@@ -146,9 +142,9 @@ class ItemWidget(anywidget.AnyWidget):
 
     def _send_items(self, found: tuple[list[int], bool], *, reply: bool) -> None:
         positions, exhausted = found
-        progress = self.job.progress._asdict()
+        progress = self.feed.progress()
 
-        self._recent.extend(self.job.keys[p] for p in positions)
+        self._recent.extend(self.feed.items.keys[p] for p in positions)
 
         def work() -> None:
             try:
@@ -165,7 +161,7 @@ class ItemWidget(anywidget.AnyWidget):
             except Exception:
                 log.exception("nblabel widget: cannot prepare items")
 
-        if self.job.task.media == "text":
+        if self.feed.task.media == "text":
             work()
         else:
             threading.Thread(target=work, name="nblabel-items", daemon=True).start()
@@ -173,7 +169,7 @@ class ItemWidget(anywidget.AnyWidget):
     def _send_detail(self, content: dict[str, Any]) -> None:
         """A sharper crop of the visible region of a zoomed-in image, made in a worker thread."""
         key = str(content.get("key") or "")
-        if not self.job.has_item(key):
+        if not self.feed.items.has(key):
             return
 
         def work() -> None:

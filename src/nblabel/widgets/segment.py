@@ -10,7 +10,7 @@ from nblabel.tasks.segmentation import SemanticSegmentation
 from nblabel.widgets.item_widget import STATIC, ItemWidget
 
 if TYPE_CHECKING:
-    from nblabel.job import Job
+    from nblabel.labeling.feed import Feed
 
 __all__ = ["SegmentWidget"]
 
@@ -31,8 +31,8 @@ class SegmentWidget(ItemWidget):
 
     Parameters
     ----------
-    job
-        The job; its task must be :class:`~nblabel.tasks.segmentation.SemanticSegmentation`.
+    feed
+        The item feed of the job to label; its task must be :class:`~nblabel.tasks.segmentation.SemanticSegmentation`.
     window
         How many images the browser holds ahead of the one on screen (default 4).
     """
@@ -45,13 +45,13 @@ class SegmentWidget(ItemWidget):
     )
     adjusting = traitlets.Bool(False, help="The images start from an earlier job's masks.").tag(sync=True)
 
-    def __init__(self, job: Job, *, window: int | None = None, **kwargs: Any) -> None:
-        if not isinstance(job.task, SemanticSegmentation):
-            raise TypeError(f"SegmentWidget paints SemanticSegmentation tasks, not {job.task!r}")
+    def __init__(self, feed: Feed, *, window: int | None = None, **kwargs: Any) -> None:
+        if not isinstance(feed.task, SemanticSegmentation):
+            raise TypeError(f"SegmentWidget paints SemanticSegmentation tasks, not {feed.task!r}")
         super().__init__(
-            job,
+            feed,
             window=window or 4,
-            colors=list(job.task.colors),
-            adjusting=bool(job.task.adjust),
+            colors=list(feed.task.colors),
+            adjusting=bool(feed.task.adjust),
             **kwargs,
         )

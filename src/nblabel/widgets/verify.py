@@ -10,7 +10,7 @@ from nblabel.tasks.verification import LabelVerification
 from nblabel.widgets.item_widget import STATIC, ItemWidget
 
 if TYPE_CHECKING:
-    from nblabel.job import Job
+    from nblabel.labeling.feed import Feed
 
 __all__ = ["VerifyWidget"]
 
@@ -28,8 +28,8 @@ class VerifyWidget(ItemWidget):
 
     Parameters
     ----------
-    job
-        The job; its task must be :class:`~nblabel.tasks.verification.LabelVerification`.
+    feed
+        The item feed of the job to label; its task must be :class:`~nblabel.tasks.verification.LabelVerification`.
     window
         How many images the browser holds ahead of the one on screen (default 8).
     """
@@ -39,7 +39,7 @@ class VerifyWidget(ItemWidget):
 
     source = traitlets.Unicode("", help="The attribute whose labels are verified.").tag(sync=True)
 
-    def __init__(self, job: Job, *, window: int | None = None, **kwargs: Any) -> None:
-        if not isinstance(job.task, LabelVerification):
-            raise TypeError(f"VerifyWidget draws LabelVerification tasks, not {job.task!r}")
-        super().__init__(job, window=window or 8, source=job.task.source_attribute, **kwargs)
+    def __init__(self, feed: Feed, *, window: int | None = None, **kwargs: Any) -> None:
+        if not isinstance(feed.task, LabelVerification):
+            raise TypeError(f"VerifyWidget draws LabelVerification tasks, not {feed.task!r}")
+        super().__init__(feed, window=window or 8, source=feed.task.source_attribute, **kwargs)

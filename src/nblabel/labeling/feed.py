@@ -2,22 +2,26 @@
 
 This is the widget protocol's Python half, kept free of widget code so it runs and is tested
 headless. Images are downscaled and encoded here, in worker threads, so a slow or huge image
-never blocks the kernel from acknowledging answers.
+never blocks the kernel from acknowledging answers. The feed also follows the auto-labeler:
+:meth:`Feed.watch_rounds` calls back when a new round lands, and :meth:`Feed.round_news` says
+what changed for the items a widget holds.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+import threading
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
+from nblabel.labeling.answers import AnswerLog
+from nblabel.labeling.items import Items
+from nblabel.labeling.queue import Queue
 from nblabel.media import MediaError, Preview, crop_image, preview_image
 from nblabel.store import Annotation
-
-if TYPE_CHECKING:
-    from nblabel.job import Job
 
 __all__ = ["Feed"]
 
@@ -25,18 +29,27 @@ log = logging.getLogger(__name__)
 
 
 class Feed:
-    """Serves one job's items to a widget and applies the widget's answers to the job.
+    """Serves one job's items to a widget and applies the widget's answers to the job's log.
 
     Parameters
     ----------
-    job
-        The job whose items are shown.
+    items, queue, log
+        The job's items, its queue for this session, and its answer log.
     max_width, max_height
         The display size images are downscaled to (original sizes travel with them).
     """
 
-    def __init__(self, job: Job, max_width: int = 1024, max_height: int = 768) -> None:
-        self.job = job
+    def __init__(
+        self, items: Items, queue: Queue, log: AnswerLog, max_width: int = 1024, max_height: int = 768
+    ) -> None:
+        self.items = items
+        self.queue = queue
+        self.log = log
+        self.task = items.task
+        #: What the widget's header says: the job and the attribute.
+        self.title = f"{items.name} · {log.attribute}"
+        #: Identifies the job's store and attribute, for re-sending unsaved answers.
+        self.job_id = f"{Path(log.store.path).resolve()}::{log.attribute}"
         self.max_width = max_width
         self.max_height = max_height
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nblabel-media")
@@ -48,7 +61,35 @@ class Feed:
 
     def progress(self) -> dict[str, int]:
         """The job's progress as the widget shows it."""
-        return self.job.progress._asdict()
+        return self.log.progress()._asdict()
+
+    def key(self, item: int | str) -> str:
+        """The item key of a row position or key (``KeyError`` when there is no such item)."""
+        return self.items.key(item)
+
+    def watch_rounds(self, closed: threading.Event, on_round: Callable[[], None], name: str) -> threading.Thread:
+        """Call ``on_round`` (from a daemon thread) each time the auto-labeler writes a new
+        round, until ``closed`` is set.
+
+        The store is polled once a second: rounds come from another process, and a single
+        indexed query is cheaper than any notification machinery.
+        """
+
+        def run() -> None:
+            seen = self.queue.latest_round()
+            while not closed.wait(1.0):
+                try:
+                    latest = self.queue.latest_round()
+                    if latest == seen:
+                        continue
+                    seen = latest
+                    on_round()
+                except Exception:  # the store may be closing with the kernel; keep the widget alive
+                    log.exception("nblabel %s: cannot follow the auto-labeler", name)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        return thread
 
     # -- items ----------------------------------------------------------------------------
 
@@ -58,10 +99,10 @@ class Feed:
         """Claim up to ``count`` open positions not in ``exclude`` (the items the widget holds,
         whose claims are renewed) nor in ``skip`` (items never to show, left unclaimed), and
         say whether the queue ran dry."""
-        self.job.refresh()
+        self.log.refresh()
         if count <= 0:
             return [], False
-        positions = self.job.claim(count, held=exclude, skip=skip)
+        positions = self.queue.claim(count, held=exclude, skip=skip)
         return positions, len(positions) < count
 
     def payloads(self, positions: list[int]) -> tuple[list[dict[str, Any]], list[bytes]]:
@@ -69,9 +110,9 @@ class Feed:
 
         Images are prepared in parallel in worker threads; the call returns when all are ready.
         """
-        media = self.job.task.media
+        media = self.task.media
         futures = [
-            self._pool.submit(self._preview, self.job.source(p), self.max_width, self.max_height)
+            self._pool.submit(self._preview, self.items.source(p), self.max_width, self.max_height)
             if media == "image"
             else None
             for p in positions
@@ -81,11 +122,11 @@ class Feed:
         for position, future in zip(positions, futures, strict=True):
             item = self.item(position)
             item["kind"] = media
-            proposal = self.job.proposal(item["key"])
+            proposal = self.queue.proposal(item["key"])
             if proposal is not None:
                 item["proposal"] = {"value": proposal[0], "confidence": proposal[1]}
             if future is None:
-                text = self.job.source(position)
+                text = self.items.source(position)
                 item["text"] = text if isinstance(text, str) else ""
             else:
                 result = future.result()
@@ -111,17 +152,17 @@ class Feed:
         """What every widget is told about an item: its ``key``, ``position``, the ``total``,
         and the person's earlier answer as ``value``, in the form the widget shows it (None
         when there is none; a ``notice`` when it cannot be shown again)."""
-        key = self.job.keys[position]
-        current = self.job.current(key)
+        key = self.items.keys[position]
+        current = self.log.current(key)
         item: dict[str, Any] = {
             "key": key,
             "position": position,
-            "total": len(self.job.keys),
+            "total": len(self.items),
             "value": None if current is None or current.kind == "auto" else current.value,
         }
         if item["value"] is not None:
             try:
-                item["value"] = self.job.task.widget_value(item["value"])
+                item["value"] = self.task.widget_value(item["value"])
             except (OSError, ValueError) as exc:  # e.g. a mask file removed since
                 log.warning("nblabel: item %s: cannot show its answer again: %s", key, exc)
                 item["notice"] = f"could not load the earlier answer: {exc}"
@@ -138,7 +179,7 @@ class Feed:
             }
         try:
             item.update(
-                self.job.task.item_extras(self.job.row_inputs(position), self.job.source(position), size)
+                self.task.item_extras(self.items.row_inputs(position), self.items.source(position), size)
             )
         except Exception as exc:  # a user's detector or a malformed input label: say so, show the item
             log.warning("nblabel: item %s: cannot read its starting labels: %s", item["key"], exc)
@@ -151,7 +192,7 @@ class Feed:
         ``height``; a confused or hostile widget could claim any size (and boxes are clamped to
         it). Malformed sizes are left to the task's own validation, which names them.
         """
-        if self.job.task.media != "image" or not isinstance(value, dict):
+        if self.task.media != "image" or not isinstance(value, dict):
             return
         sizes = value.get("image_size")
         if isinstance(sizes, list) and sizes and isinstance(sizes[0], dict):
@@ -162,7 +203,7 @@ class Feed:
             return
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in claimed):
             return
-        result = self._preview(self.job.source(self.job.position(key)), self.max_width, self.max_height)
+        result = self._preview(self.items.source_of(key), self.max_width, self.max_height)
         if isinstance(result, MediaError):
             raise ValueError(f"item {key}: the answer cannot be checked against its image: {result.reason}")
         if tuple(claimed) != (result.original_width, result.original_height):
@@ -185,7 +226,7 @@ class Feed:
         left, top = int(rect["left"]), int(rect["top"])
         box = (left, top, left + int(rect["width"]), top + int(rect["height"]))
         width, height = max(1, min(int(width), 2048)), max(1, min(int(height), 2048))
-        crop = crop_image(str(self.job.source(self.job.position(key))), box, width, height)
+        crop = crop_image(str(self.items.source_of(self.items.key(key))), box, width, height)
         message = {"type": "detail", "key": key, "rect": dict(rect), "mime": crop.mime}
         return message, crop.data
 
@@ -202,21 +243,21 @@ class Feed:
     def round_news(self, keys: Collection[str], window: int) -> dict[str, Any]:
         """After a new round: proposals for keys the widget holds, which of them were
         auto-labeled, and the first ``window`` keys of the new queue for people."""
-        self.job.refresh()
+        self.log.refresh()
         order = []
-        for position in self.job.open_positions():
-            order.append(self.job.keys[position])
+        for position in self.queue.open_positions():
+            order.append(self.items.keys[position])
             if len(order) >= window:
                 break
         proposals = {}
         auto = []
         for key in keys:
-            if not self.job.has_item(key):
+            if not self.items.has(key):
                 continue
-            proposal = self.job.proposal(key)
+            proposal = self.queue.proposal(key)
             if proposal is not None:
                 proposals[key] = {"value": proposal[0], "confidence": proposal[1]}
-            current = self.job.current(key)
+            current = self.log.current(key)
             if current is not None and current.kind == "auto":
                 auto.append(key)
         return {
@@ -230,7 +271,7 @@ class Feed:
     # -- answers --------------------------------------------------------------------------
 
     def apply(self, message: dict[str, Any], buffers: Sequence[Any] = ()) -> Annotation | None:
-        """Apply one answer message from the widget to the job.
+        """Apply one answer message from the widget to the answer log.
 
         Messages: ``answer`` (``key``, ``value``), ``skip`` (``key``), ``undo`` (``target``, or
         none to take back the annotator's latest). Every message carries the browser-made
@@ -249,30 +290,29 @@ class Feed:
         uid = message.get("uid")
         if not isinstance(uid, str) or not uid:
             raise ValueError(f"the message has no uid (a non-empty string), got {uid!r}")
-        job = self.job
-        job.refresh()  # another kernel may have stored this uid, or moved the undo target
-        if job.has_annotation(uid):  # a re-sent answer that is already stored
+        answers = self.log
+        answers.refresh()  # another kernel may have stored this uid, or moved the undo target
+        if answers.has(uid):  # a re-sent answer that is already stored
             return None
         if kind == "answer":
-            key = job.key(message["key"])
+            key = self.items.key(message["key"])
             value = message.get("value")
             if buffers and isinstance(value, dict):
                 value = {**value, "data": bytes(buffers[0])}
             self._check_image_size(key, value)
-            value = job.answer_value(key, value, uid)
-            job.record(Annotation(key, job.attribute, job.annotator, "human", value, uid=uid))
+            answers.label(key, value, uid=uid)
         elif kind == "skip":
-            job.record(Annotation(job.key(message["key"]), job.attribute, job.annotator, "skip", uid=uid))
+            answers.skip(self.items.key(message["key"]), uid=uid)
         elif kind == "undo":
             target = message.get("target")
             if target is not None and not isinstance(target, str):
                 raise ValueError(f"an undo target is an answer's uid, got {target!r}")
             if target:
-                if not job.has_annotation(target):
+                if not answers.has(target):
                     raise ValueError(f"cannot undo {target}: that answer was never stored")
-                job.retract(target, retract_uid=uid)
+                answers.retract(target, uid=uid)
             else:
-                return job.undo(uid=uid)
+                return answers.undo(uid=uid)
         else:
             raise ValueError(f"unknown message type {kind!r}")
         return None

@@ -18,15 +18,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from nblabel.store.base import LABEL_KINDS, Annotation
-from nblabel.store.claims import SLOT_KINDS
+from nblabel.store.base import Annotation
+from nblabel.store.kinds import LABEL_KINDS, PERSON_KINDS, SLOT_KINDS
 
-__all__ = ["HUMAN_KINDS", "PERSON_KINDS", "ItemState", "Ledger"]
-
-HUMAN_KINDS = frozenset({"human", "verified", "consolidated"})
-#: One person's own answer (``verified``: an auto-label a person accepted): what consolidation
-#: reads, and what counts towards an item's ``answers_per_item``.
-PERSON_KINDS = frozenset({"human", "verified"})
+__all__ = ["ItemState", "Ledger"]
 
 
 @dataclass

@@ -1,0 +1,240 @@
+"""A job's items: the manifest's rows, their stable keys, positions and sources.
+
+An item's key must survive kernel restarts and re-reading the manifest, because the store files
+answers under it. It is the ``source-ref`` string for binary objects, or a digest of the
+``source`` text for inline text, plus ``#n`` for the n-th repeat (n >= 2) of the same source.
+:class:`Items` is the table the rest of the labeling core looks items up in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nblabel.manifest import is_missing
+from nblabel.media import check_local_refs
+from nblabel.tasks.base import Task
+
+__all__ = ["Items", "KeyPositions", "item_keys", "source_column"]
+
+
+def source_column(df: pd.DataFrame) -> str:
+    """The column that holds each item: ``source-ref`` if present, else ``source``.
+
+    Raises
+    ------
+    ValueError
+        Neither column exists.
+    """
+    for column in ("source-ref", "source"):
+        if column in df.columns:
+            return column
+    raise ValueError(
+        "the manifest has neither a 'source-ref' nor a 'source' column; "
+        f"its columns are {list(map(str, df.columns))}"
+    )
+
+
+def item_keys(df: pd.DataFrame) -> list[str]:
+    """One stable key per row of a manifest DataFrame, in row order.
+
+    Raises
+    ------
+    ValueError
+        A row has neither ``source-ref`` nor ``source``; the message names the row.
+    """
+    has_ref = "source-ref" in df.columns
+    has_text = "source" in df.columns
+    if not (has_ref or has_text):
+        source_column(df)  # raises with the column list
+    refs = df["source-ref"].tolist() if has_ref else [pd.NA] * len(df)
+    if has_ref and set(map(type, refs)) == {str}:
+        bases = refs  # every row has a source-ref: the common case, no per-row work
+    else:
+        texts = df["source"].tolist() if has_text else [pd.NA] * len(df)
+        bases = [_base(row, ref, text) for row, (ref, text) in enumerate(zip(refs, texts, strict=True))]
+    if len(set(bases)) == len(bases):
+        return bases  # no repeats: each key is its source
+    seen: Counter[str] = Counter()
+    used: set[str] = set()
+    keys = []
+    for base in bases:
+        seen[base] += 1
+        key = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        while key in used:  # a real source spelled like a repeat, e.g. "a.jpg#2"
+            seen[base] += 1
+            key = f"{base}#{seen[base]}"
+        used.add(key)
+        keys.append(key)
+    return keys
+
+
+def _base(row: int, ref: Any, text: Any) -> str:
+    if isinstance(ref, str):
+        return ref
+    if isinstance(text, str):
+        return "source:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+    bad = "missing" if is_missing(ref) and is_missing(text) else "not a string"
+    raise ValueError(f"row {row}: 'source-ref'/'source' is {bad}")
+
+
+class KeyPositions:
+    """The row position of each item key, looked up like a dict.
+
+    A dict of a million keys also holds a million int objects (about 60 MB in all); a pandas
+    Index holds the keys in one array plus its hash table (about 45 MB). From a million keys up,
+    pandas needs no table at all when the keys are sorted, as manifests often are: it bisects.
+    """
+
+    def __init__(self, keys: list[str]) -> None:
+        self._index = pd.Index(np.array(keys, dtype=object), dtype=object, copy=False)
+        if keys:
+            # Builds the lookup structure now: the first answer must not pay for it, and pandas
+            # builds it lazily without a lock, while the widget looks keys up from two threads.
+            self._index.get_loc(keys[0])
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._index
+
+    def __getitem__(self, key: str) -> int:
+        if not isinstance(key, str):
+            raise KeyError(key)
+        return int(self._index.get_loc(key))
+
+    def get(self, key: str, default: int | None = None) -> int | None:
+        """The key's position, or ``default`` when it is not an item key."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
+class Items:
+    """The rows of a job's manifest as the labeling core sees them.
+
+    Parameters
+    ----------
+    data
+        The manifest DataFrame (its index is reset).
+    task
+        The task: which column holds each item (``source-ref`` for images, ``source`` for
+        texts) and which input attributes it reads.
+    name
+        The job's name, for error messages.
+    media_root
+        See :class:`nblabel.Job`: the folder local images must come from.
+
+    Raises
+    ------
+    ValueError
+        The manifest lacks the column the task labels or an attribute it reads, a row has no
+        source, or a local path escapes ``media_root``.
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        task: Task,
+        name: str,
+        media_root: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.data = data.reset_index(drop=True)
+        self.task = task
+        self.name = name
+        wanted = "source-ref" if task.media == "image" else "source"
+        if task.media == "any":  # a custom task shows whatever its template makes of a line
+            wanted = source_column(self.data)
+        if wanted not in self.data.columns:
+            raise ValueError(
+                f"{type(task).__name__} labels the {task.media} in each line's {wanted!r}, but the "
+                f"manifest's columns are {list(map(str, self.data.columns))}"
+            )
+        missing = [c for c in task.columns if c not in self.data.columns]
+        if missing:
+            raise ValueError(
+                f"{task!r} reads the manifest attribute(s) {missing}, which the manifest lacks; its "
+                f"columns are {list(map(str, self.data.columns))}"
+            )
+        self.media_root = media_root
+        self.keys = item_keys(self.data)
+        self.positions = KeyPositions(self.keys)
+        self.sources: list[Any] = self.data[wanted].tolist()
+        if wanted == "source-ref":
+            check_local_refs(self.sources, media_root)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def key(self, item: int | str) -> str:
+        """The item key of a row position or an item key.
+
+        Raises
+        ------
+        KeyError
+            No such item.
+        """
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not 0 <= item < len(self.keys):
+                raise KeyError(f"row {item} is outside the job's {len(self.keys)} items")
+            return self.keys[item]
+        if isinstance(item, str) and item in self.positions:
+            return item
+        raise KeyError(f"no item {item!r} in job {self.name!r}")
+
+    def has(self, key: str) -> bool:
+        """True when ``key`` is one of the item keys."""
+        return key in self.positions
+
+    def position(self, item: int | str) -> int:
+        """The row position of an item (row position or key)."""
+        return self.positions[self.key(item)]
+
+    def source(self, position: int) -> Any:
+        """The ``source-ref`` or ``source`` of a row."""
+        return self.sources[position]
+
+    def source_of(self, key: str) -> Any:
+        """The ``source-ref`` or ``source`` of an item key."""
+        return self.sources[self.positions[key]]
+
+    def row_inputs(self, position: int) -> dict[str, Any]:
+        """The input attributes the task reads for a row (see ``Task.columns``), with their
+        ``-metadata`` when the manifest has it."""
+        row: dict[str, Any] = {}
+        for column in self.task.columns:
+            for name in (column, f"{column}-metadata"):
+                if name in self.data.columns:
+                    row[name] = self.data.at[position, name]
+        return row
+
+    def line(self, position: int) -> Mapping[str, Any]:
+        """One manifest line, read lazily (pre-annotators rarely need it)."""
+        return _Line(self.data, position)
+
+
+class _Line(Mapping[str, Any]):
+    """One manifest line of a DataFrame, read lazily."""
+
+    def __init__(self, data: pd.DataFrame, position: int) -> None:
+        self._data = data
+        self._position = position
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._data.columns:
+            raise KeyError(key)
+        return self._data[key].iat[self._position]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(map(str, self._data.columns))
+
+    def __len__(self) -> int:
+        return len(self._data.columns)
