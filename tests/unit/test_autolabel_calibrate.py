@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from scipy.stats import norm
+from statsmodels.stats.proportion import proportion_confint
 
 from nblabel.autolabel.calibrate import Threshold, answers_needed, choose_threshold, wilson_lower
 
@@ -24,6 +26,14 @@ def test_wilson_lower_known_values() -> None:
     assert wilson_lower(0, 10) == pytest.approx(0.0, abs=1e-12)
     assert wilson_lower(0, 0) == 0.0
     assert isinstance(wilson_lower(5, 7), float)
+
+
+@pytest.mark.parametrize("z", [1.0, 1.645, 1.96, 2.58])
+def test_wilson_lower_equals_statsmodels(z: float) -> None:
+    n = np.repeat(np.arange(1, 301), 7)
+    correct = np.round(n * np.tile(np.linspace(0, 1, 7), 300))
+    low, _ = proportion_confint(correct, n, alpha=2 * norm.sf(z), method="wilson")
+    np.testing.assert_allclose(wilson_lower(correct, n, z), low, rtol=1e-12, atol=1e-12)
 
 
 def test_wilson_lower_vectorised_and_ordered() -> None:

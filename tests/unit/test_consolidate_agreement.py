@@ -1,4 +1,4 @@
-"""Agreement figures against published values and scikit-learn."""
+"""Agreement figures against published values, scikit-learn and statsmodels."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
 from nblabel.consolidate import agreement_table, cohen_kappa, fleiss_kappa, krippendorff_alpha
 from nblabel.consolidate.agreement import category
@@ -42,21 +43,62 @@ def test_fleiss_kappa_of_the_textbook_example() -> None:
     assert round(fleiss_kappa(units), 3) == 0.210
 
 
+def test_cohen_kappa_of_the_textbook_example() -> None:
+    # Wikipedia's worked example: 50 proposals, both "yes" 20, A yes B no 5, A no B yes 10,
+    # both "no" 15: observed 0.7, chance 0.5, kappa 0.4.
+    a = ["yes"] * 25 + ["no"] * 25
+    b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
+    assert cohen_kappa(a, b) == pytest.approx(0.4)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abcd"), st.sampled_from("abcd")), min_size=1, max_size=40))
 def test_cohen_kappa_equals_scikit_learn(pairs: list[tuple[str, str]]) -> None:
     a, b = [x for x, _ in pairs], [y for _, y in pairs]
     ours = cohen_kappa(a, b)
     if len(set(a) | set(b)) == 1:
-        assert math.isnan(ours)
+        assert math.isnan(ours)  # where scikit-learn warns and gives NaN
     else:
         assert ours == pytest.approx(cohen_kappa_score(a, b))
 
 
+def test_cohen_kappa_of_categories_scikit_learn_cannot_take() -> None:
+    # Multi-label answers are tuples (scikit-learn reads a list of them as a 2-D array), and an
+    # int and a string must stay two categories (numpy would cast both to "1").
+    a = [("cat", "dog"), ("cat",), ("dog",), 1]
+    b = [("cat", "dog"), ("dog",), ("dog",), "1"]
+    assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score([0, 1, 2, 3], [0, 2, 2, 4]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(2, 6).flatmap(
+        lambda raters: st.lists(
+            st.lists(st.sampled_from("abcd"), min_size=raters, max_size=raters), min_size=1, max_size=30
+        )
+    )
+)
+def test_fleiss_kappa_equals_statsmodels_when_every_item_has_the_same_raters(units: list[list[str]]) -> None:
+    # statsmodels' fleiss_kappa takes only items with equal numbers of answers; ours takes any.
+    ours = fleiss_kappa(units)
+    if len({c for u in units for c in u}) == 1:
+        assert math.isnan(ours)
+        return
+    cats = sorted({c for u in units for c in u})
+    table = [[u.count(c) for c in cats] for u in units]
+    assert ours == pytest.approx(statsmodels_fleiss_kappa(table, method="fleiss"))
+
+
 def test_degenerate_cases_are_nan() -> None:
     assert math.isnan(cohen_kappa([], []))
+    assert math.isnan(cohen_kappa(["a", "a"], ["a", "a"]))  # one category only
     assert math.isnan(fleiss_kappa([["a"], ["b"]]))  # nobody rated an item twice
-    assert math.isnan(krippendorff_alpha([["a", "a"], ["a", "a"]]))  # one category only
+    assert math.isnan(krippendorff_alpha([["a"], ["b"]]))
+    assert math.isnan(krippendorff_alpha([]))
+    assert math.isnan(fleiss_kappa([["a", "a"], ["a", "a"]]))  # one category only
+    assert math.isnan(krippendorff_alpha([["a", "a"], ["a", "a"]]))
+    # One category among the items answered twice: the single answers do not count.
+    assert math.isnan(krippendorff_alpha([["a", "a"], ["b"], ["c"]]))
     with pytest.raises(ValueError, match="different lengths"):
         cohen_kappa(["a"], ["a", "b"])
 
@@ -94,3 +136,12 @@ def test_table_rows() -> None:
 def test_multilabel_answers_are_one_category_each() -> None:
     assert category(["dog", "cat"]) == category(["cat", "dog"])
     assert category({"a": [1]}) == '{"a":[1]}'
+    answers = {
+        1: [("ana", ["dog", "cat"]), ("bo", ["cat", "dog"])],
+        2: [("ana", ["cat"]), ("bo", ["dog"])],
+        3: [("ana", ["dog"]), ("bo", ["dog"])],
+    }
+    figures = agreement_table(answers).set_index("measure")["value"]
+    # Categories {cat, dog}, {cat}, {dog}: observed 2/3, chance 1/3·1/3 + 1/3·2/3 = 1/3.
+    assert figures["cohen_kappa"] == pytest.approx(0.5)
+    assert figures["krippendorff_alpha"] == pytest.approx(krippendorff_alpha([[0, 0], [1, 2], [2, 2]]))

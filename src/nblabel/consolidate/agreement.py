@@ -7,18 +7,22 @@ items that have different numbers of answers: Cohen's kappa on the items both an
 answered; Fleiss' kappa in its form for varying numbers of raters; Krippendorff's alpha by
 design (missing answers are simply absent). Items with one answer carry no agreement and are
 left out. A figure that cannot be computed (one category only, or no items) is NaN.
+
+Cohen's kappa is scikit-learn's, Krippendorff's alpha the ``krippendorff`` package's; Fleiss'
+kappa for varying numbers of answers is computed here (see :func:`fleiss_kappa`).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
+import krippendorff
 import numpy as np
 import pandas as pd
+from sklearn.metrics import cohen_kappa_score
 
 from nblabel.consolidate.result import Answers
 
@@ -38,18 +42,22 @@ def category(value: Any) -> Hashable:
 
 
 def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
-    """Cohen's kappa of two annotators' answers to the same items (parallel sequences)."""
+    """Cohen's kappa of two annotators' answers to the same items (parallel sequences).
+
+    scikit-learn's ``cohen_kappa_score`` on the answers coded as integers: a category may be a
+    tuple, which scikit-learn would read as a row, or mix ints and strings, which numpy would
+    cast alike. NaN without items, or when both used one and the same category (nothing to
+    correct for chance).
+    """
     if len(a) != len(b):
         raise ValueError(f"two answer lists of different lengths ({len(a)} and {len(b)})")
-    n = len(a)
-    if n == 0:
+    codes: dict[Hashable, int] = {}
+    x = [codes.setdefault(v, len(codes)) for v in a]
+    y = [codes.setdefault(v, len(codes)) for v in b]
+    # Checked here: scikit-learn would warn (UndefinedMetricWarning) on every unanimous pair.
+    if len(codes) < 2:
         return float("nan")
-    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
-    ca, cb = Counter(a), Counter(b)
-    expected = sum(ca[c] * cb[c] for c in ca) / (n * n)
-    if expected == 1.0:
-        return float("nan")
-    return (observed - expected) / (1.0 - expected)
+    return float(cohen_kappa_score(x, y))
 
 
 def _counts(units: Sequence[Sequence[Hashable]]) -> np.ndarray:
@@ -64,7 +72,12 @@ def _counts(units: Sequence[Sequence[Hashable]]) -> np.ndarray:
 
 
 def fleiss_kappa(units: Sequence[Sequence[Hashable]]) -> float:
-    """Fleiss' kappa over items, each given as the list of its answers (any number per item)."""
+    """Fleiss' kappa over items, each given as the list of its answers (any number per item).
+
+    Written here rather than taken from statsmodels: its ``fleiss_kappa`` assumes every item has
+    the same number of answers, which a job's items seldom do, and statsmodels would be a heavy
+    runtime dependency for ten lines. The tests check these lines against it where both apply.
+    """
     counts = _counts(units)
     if counts.shape[0] == 0:
         return float("nan")
@@ -79,22 +92,15 @@ def fleiss_kappa(units: Sequence[Sequence[Hashable]]) -> float:
 
 
 def krippendorff_alpha(units: Sequence[Sequence[Hashable]]) -> float:
-    """Krippendorff's alpha (nominal) over items, each given as the list of its answers."""
+    """Krippendorff's alpha (nominal) over items, each given as the list of its answers.
+
+    The ``krippendorff`` package on the items' answer counts; NaN where it is undefined (no item
+    with two answers, or a single category), which that package raises on.
+    """
     counts = _counts(units)
-    if counts.shape[0] == 0:
+    if counts.shape[0] == 0 or counts.shape[1] < 2:
         return float("nan")
-    raters = counts.sum(axis=1)
-    # Coincidence matrix: pairs of answers within a unit, each unit weighted 1 / (m_u - 1).
-    pairs = np.einsum("uc,uk->ck", counts / (raters - 1)[:, None], counts) - np.diag(
-        (counts / (raters - 1)[:, None]).sum(axis=0)
-    )
-    n_c = pairs.sum(axis=1)
-    n = n_c.sum()
-    disagree_observed = pairs.sum() - np.trace(pairs)
-    disagree_expected = (n_c.sum() ** 2 - (n_c**2).sum()) / (n - 1)
-    if disagree_expected == 0:
-        return float("nan")
-    return float(1.0 - disagree_observed / disagree_expected)
+    return float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
 
 
 def agreement_table(
