@@ -48,6 +48,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports --no-cache
 
 unit: install postgresql
 	$(PY) -m pytest -q tests -m "not browser"

@@ -1,6 +1,6 @@
 """Consolidation at scale: 100,000 items x 3 answers, Dawid-Skene against majority vote.
 
-A simulated crowd (:func:`nblabel.consolidate.crowd.simulate_crowd`) of ten annotators of mixed
+A simulated crowd (:func:`nblabel.datasets.crowd.simulate_crowd`) of ten annotators of mixed
 quality labels 100,000 items of five classes, three different annotators per item:
 
     accuracies 0.95, 0.90, 0.85, 0.80, 0.70, 0.60, 0.55, 0.50, 0.45 (wrong answers at random)
@@ -36,7 +36,7 @@ import numpy as np
 
 from nblabel import datasets
 from nblabel.consolidate import dawid_skene, majority_vote, read_worker_responses
-from nblabel.consolidate.crowd import simulate_crowd
+from nblabel.datasets.crowd import simulate_crowd
 from report import write_section
 
 REPO = Path(__file__).resolve().parents[1]

@@ -192,7 +192,7 @@ def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Name
     name = f"ent-{size}"
     cells = [
         "import json\nfrom pathlib import Path\nimport pandas as pd\nimport nblabel as nl\n"
-        "from nblabel.preannotate import from_dictionary\n"
+        "from nblabel.tasks.preannotate import from_dictionary\n"
         f"df = pd.DataFrame({{'source': json.loads(Path({data.name!r}).read_text())}})\n"
         f"job = nl.Job({name!r}, df, nl.NamedEntities({LABELS!r}, pre_annotate=from_dictionary({NAMES!r})))",
         "job",

@@ -220,7 +220,7 @@ CONSOLIDATION = [
     (
         "code",
         "from nblabel.consolidate import dawid_skene, majority_vote\n"
-        "from nblabel.consolidate.crowd import simulate_crowd\n\n"
+        "from nblabel.datasets.crowd import simulate_crowd\n\n"
         'accuracy = {"ana": 0.95, "bo": 0.8, "cy": 0.6, "dee": 0.5, "troll": 0.2}\n'
         'crowd = simulate_crowd(5000, 4, accuracy, 3, adversarial=["troll"], seed=0)\n'
         "pd.DataFrame(\n"
@@ -408,7 +408,7 @@ ENTITIES = [
         "code",
         "import pandas as pd\n"
         "import nblabel as nl\n"
-        "from nblabel.preannotate import from_dictionary, from_patterns, from_spacy\n\n"
+        "from nblabel.tasks.preannotate import from_dictionary, from_patterns, from_spacy\n\n"
         "texts = pd.DataFrame({'source': [\n"
         "    'Zoë flew from Zürich to Geneva on 2024-02-29 👋',\n"
         "    'Ann Lee joined Acme Corp in Lima.\\r\\nShe starts on 2024-03-04.',\n"

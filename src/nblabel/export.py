@@ -51,8 +51,8 @@ from nblabel.io.s3 import (
     list_keys,
     parse_s3_uri,
 )
-from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.manifest import is_missing, write_manifest
+from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import Classification
 from nblabel.tasks.custom import CustomTask

@@ -220,7 +220,7 @@ def test_pre_annotations_are_accepted_with_enter_or_edited_first(notebook, jupyt
             f"pre-{jupyter.app}",
             texts,
             task,
-            extra="from nblabel.preannotate import from_dictionary, from_patterns\n",
+            extra="from nblabel.tasks.preannotate import from_dictionary, from_patterns\n",
         )
     )
     nb.run_cell(0)

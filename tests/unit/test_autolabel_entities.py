@@ -12,7 +12,7 @@ from entity_helpers import LABELS, synthetic_docs
 
 from nblabel import Job, NamedEntities
 from nblabel.autolabel.entity_loop import MIN_ANSWERS
-from nblabel.preannotate import from_dictionary
+from nblabel.tasks.preannotate import from_dictionary
 
 
 def entity_job(
@@ -52,7 +52,9 @@ def test_a_round_proposes_spans_with_confidences_for_every_waiting_text() -> Non
     # The people's queue holds every waiting text once, least confident ones early.
     queue = job.store.queue("ner")
     assert sorted(queue) == sorted(job.keys[20:])
-    assert [job.position(k) for k in list(job.queue.open_positions())[:5]] == [job.position(k) for k in queue[:5]]
+    assert [job.position(k) for k in list(job.queue.open_positions())[:5]] == [
+        job.position(k) for k in queue[:5]
+    ]
 
 
 def test_before_enough_answers_the_round_waits_and_pre_annotations_still_show() -> None:

@@ -20,8 +20,8 @@ import pytest
 from autolabel_helpers import LABELS, FailingEstimator, GatedLogistic, synthetic_texts
 
 from nblabel import Job, TextClassification
-from nblabel.store.ledger import ItemState, Ledger
 from nblabel.store import SQLiteStore
+from nblabel.store.ledger import ItemState, Ledger
 
 HERE = Path(__file__).resolve().parent
 

@@ -12,7 +12,7 @@ from nblabel.consolidate import (
     majority_vote,
     majority_vote_multilabel,
 )
-from nblabel.consolidate.crowd import simulate_crowd
+from nblabel.datasets.crowd import simulate_crowd
 
 # Well-separated accuracies: one good, graded careless ones, one adversary (who answers the
 # "next" class when wrong: a consistent error).

@@ -25,8 +25,8 @@ from crowdkit.aggregation import DawidSkene
 from scipy.stats import pearsonr, spearmanr
 
 from nblabel.consolidate import Answers, dawid_skene, read_worker_responses
-from nblabel.consolidate.crowd import simulate_crowd
 from nblabel.datasets import gt_bird_labels, gt_bird_responses, gt_birds
+from nblabel.datasets.crowd import simulate_crowd
 
 # crowd-kit 1.4.2 uses pandas' inplace= and copy=, which pandas 3 deprecates: its notices, not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:crowdkit")

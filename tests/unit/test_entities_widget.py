@@ -9,7 +9,7 @@ import pytest
 from recorder import Recorder
 
 import nblabel as nl
-from nblabel.preannotate import from_dictionary
+from nblabel.tasks.preannotate import from_dictionary
 from nblabel.widgets import EntitiesWidget, widget_for
 
 BUNDLE = Path(__file__).resolve().parents[2] / "src" / "nblabel" / "static" / "entities.js"

@@ -41,7 +41,7 @@ def make_image(path: Path, size: tuple[int, int], color=(200, 100, 50), fmt: str
 
 
 def test_next_positions_in_order_and_exhaustion() -> None:
-    job, feed = text_feed(5)
+    _job, feed = text_feed(5)
     assert feed.next_positions(2) == ([0, 1], False)
     assert feed.next_positions(5) == ([0, 1, 2, 3, 4], False)
     assert feed.next_positions(10) == ([0, 1, 2, 3, 4], True)
@@ -120,7 +120,7 @@ def test_image_payloads_are_downscaled_and_keep_the_original_size(tmp_path: Path
 
 def test_payload_order_follows_the_positions_asked(tmp_path: Path) -> None:
     refs = [make_image(tmp_path / f"{i}.png", (10 + i, 10), fmt="PNG") for i in range(4)]
-    job, feed = image_feed(refs)
+    _job, feed = image_feed(refs)
     items, buffers = feed.payloads([3, 0, 2])
     assert [i["position"] for i in items] == [3, 0, 2]
     assert [i["buffer"] for i in items] == [0, 1, 2]
@@ -162,7 +162,7 @@ def test_unreadable_images_give_an_error_reason(tmp_path: Path) -> None:
 
 def test_remote_source_gives_an_error_reason() -> None:
     # s3:// is fetched through the media cache (test_s3_media.py); other schemes are not read.
-    job, feed = image_feed(["gs://bucket/a.jpg"])
+    _job, feed = image_feed(["gs://bucket/a.jpg"])
     items, buffers = feed.payloads([0])
     assert buffers == []
     assert items[0]["error"] == "cannot read gs:// sources yet"
@@ -181,7 +181,7 @@ def test_huge_jpeg_previews_small_via_draft(tmp_path: Path, monkeypatch: pytest.
         return result
 
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
-    job, feed = image_feed([str(path)])
+    _job, feed = image_feed([str(path)])
     items, buffers = feed.payloads([0])
     item = items[0]
     assert (item["original_width"], item["original_height"]) == (8000, 6000)

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nblabel import ImageClassification, Job, ManifestError, TextClassification, read_manifest
+from nblabel.labeling.feed import Feed
 
 GOOD = b'{"source-ref": "s3://bucket/a.jpg"}\n'
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from nblabel import ImageClassification, Job, TextClassification, read_manifest, write_manifest
-from nblabel.labeling.items import item_keys, source_column
 from nblabel.job import Progress, default_annotator
+from nblabel.labeling.items import item_keys, source_column
 from nblabel.store import Annotation
 
 BIRD_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "gt-bird-job" / "output.manifest"

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 import nblabel
-from nblabel.labeling.feed import Feed
 from nblabel.io import s3 as s3io
 from nblabel.io.s3 import MediaCache
+from nblabel.labeling.feed import Feed
 from nblabel.media import MediaError, local_path, preview_image
 
 pytest_plugins = ["s3_fixtures"]

@@ -40,7 +40,7 @@ KERNEL = textwrap.dedent(
     import sys
     import pandas as pd
     from nblabel import ImageClassification, Job
-    
+
     spec, who, n, answers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     df = pd.DataFrame({"source-ref": [f"img{i}.jpg" for i in range(n)]})
     job = Job("load", df, ImageClassification(["cat", "dog", "bird"]), store=spec, annotator=who)

@@ -28,9 +28,9 @@ from nblabel.autolabel.entity_loop import compute_entity_round
 from nblabel.autolabel.features import Featurizer, cached_features, image_features, text_features
 from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
 from nblabel.autolabel.tagger import default_crf, document_features
+from nblabel.store import Annotation, Store, open_store
 from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.store.ledger import Ledger
-from nblabel.store import Annotation, Store, open_store
 
 __all__ = ["Settings", "Worker", "check_picklable", "run_round", "status"]
 

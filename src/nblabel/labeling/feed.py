@@ -67,7 +67,9 @@ class Feed:
         """The item key of a row position or key (``KeyError`` when there is no such item)."""
         return self.items.key(item)
 
-    def watch_rounds(self, closed: threading.Event, on_round: Callable[[], None], name: str) -> threading.Thread:
+    def watch_rounds(
+        self, closed: threading.Event, on_round: Callable[[], None], name: str
+    ) -> threading.Thread:
         """Call ``on_round`` (from a daemon thread) each time the auto-labeler writes a new
         round, until ``closed`` is set.
 

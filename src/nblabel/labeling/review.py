@@ -318,7 +318,6 @@ class ReviewFeed:
         }
 
 
-
 def _confidences(rows: pd.DataFrame) -> pd.Series:
     return pd.to_numeric(rows["confidence"], errors="coerce")
 

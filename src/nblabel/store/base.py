@@ -25,7 +25,6 @@ __all__ = [
 ]
 
 
-
 def utc_now() -> str:
     """The current UTC time in Ground Truth's ``creation-date`` spelling (microseconds, no zone)."""
     return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")

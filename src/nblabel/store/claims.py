@@ -17,14 +17,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from nblabel.store.kinds import SLOT_KINDS
-
 __all__ = ["CLAIM_TTL", "Claim", "choose", "grant"]
 
 #: Seconds a claim lasts unless renewed: long enough for a person to look at an item, short
 #: enough that a dead kernel's items soon go to someone else.
 CLAIM_TTL = 600.0
-
 
 
 @dataclass(frozen=True)

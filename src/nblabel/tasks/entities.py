@@ -44,7 +44,7 @@ class NamedEntities(Task):
         label-category dict ``{"label": name, "shortDisplayName": short}``.
     pre_annotate
         Where proposals come from before the auto-labeler has any: one pre-annotator or a list
-        (see :mod:`nblabel.preannotate`: ``from_attribute``, ``from_dictionary``,
+        (see :mod:`nblabel.tasks.preannotate`: ``from_attribute``, ``from_dictionary``,
         ``from_patterns``, ``from_spacy``). The widget shows the proposals; Enter accepts them,
         and the person can edit them first. Earlier pre-annotators win where proposals overlap.
         Once the auto-labeler runs (``job.autolabel()``), its tagger's spans are added where
@@ -52,7 +52,7 @@ class NamedEntities(Task):
 
     Examples
     --------
-    >>> from nblabel.preannotate import from_dictionary
+    >>> from nblabel.tasks.preannotate import from_dictionary
     >>> task = NamedEntities(["Person", "Place"], pre_annotate=from_dictionary({"Zürich": "Place"}))
     """
 
