@@ -19,7 +19,6 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -135,9 +134,12 @@ class Job:
         self.store: Store = open_store(None if store is None else os.fspath(store), name)
         self._check_task()
         self.answers_per_item = self._check_answers_per_item(answers_per_item)
+        # The job's own folder next to its store (.nblabel/<name>/): files answers refer to,
+        # such as segmentation masks.
+        folder = self.store.local_dir.resolve() / name
         #: Every answer, as verbs (:class:`~nblabel.labeling.answers.AnswerLog`).
         self.log = AnswerLog(
-            self.store, self.attribute, self.items, task, self.annotator, self.answers_per_item, self.folder
+            self.store, self.attribute, self.items, task, self.annotator, self.answers_per_item, folder
         )
         #: What waits for this session's annotator (:class:`~nblabel.labeling.queue.Queue`).
         self.queue = Queue(self.items, self.log)
@@ -187,11 +189,6 @@ class Job:
         """The item keys, in row order (see :func:`nblabel.labeling.items.item_keys`)."""
         return self.items.keys
 
-    @property
-    def session(self) -> str:
-        """Identifies this kernel's claims on items (see :meth:`Queue.claim`)."""
-        return self.queue.session
-
     def __repr__(self) -> str:
         p = self.progress
         return (
@@ -214,12 +211,6 @@ class Job:
     def position(self, item: int | str) -> int:
         """The row position of an item."""
         return self.items.position(item)
-
-    @property
-    def folder(self) -> Path:
-        """The job's own folder next to its store (``.nblabel/<name>/``): files answers refer to,
-        such as segmentation masks."""
-        return self.store.local_dir.resolve() / self.name
 
     def proposal(self, item: int | str) -> tuple[Any, float] | None:
         """The auto-labeler's latest proposal for an item: (value, confidence), or None.

@@ -211,7 +211,7 @@ def test_pending_and_feeds_leave_out_what_other_kernels_claimed(backend: Backend
     assert bo_feed.next_positions(1, exclude=["img3.jpg", "img4.jpg"]) == ([], True)
     # ana's kernel dies; once its claims expire, bo gets her items, but not her answered one
     for claim in ana.store.claims("job"):
-        assert claim.session == ana.session or claim.annotator == "bo"
+        assert claim.session == ana.queue.session or claim.annotator == "bo"
     ana.queue.claim(0, held=["img1.jpg", "img2.jpg", "img5.jpg"], ttl=0)
     bo.refresh()
     assert bo_feed.next_positions(3, exclude=["img3.jpg", "img4.jpg"]) == ([1, 2, 5], False)
