@@ -243,8 +243,8 @@ class AtomicFolder:
         Replace what an earlier export wrote. Without it, a folder that holds anything is
         refused (``FileExistsError``; ``nblabel.io.s3.S3ObjectExists`` on S3).
     owned
-        The sub-folders (``"manifests/output/"``) the export owns: replaced by ``overwrite``,
-        locally in the order given. None: the whole folder.
+        The sub-folders (``"manifests/output/"``) the export owns and writes into: replaced by
+        ``overwrite``, locally in the order given. None: the whole folder.
     client
         A boto3 S3 client; default from the standard AWS settings.
     """
@@ -257,6 +257,7 @@ class AtomicFolder:
         owned: Sequence[str] | None = None,
         client: Any = None,
     ) -> None:
+        self.owned = tuple(owned) if owned is not None else None
         if is_s3_uri(folder):
             self._target: _Local | _S3 = _S3(str(folder), owned, overwrite, client)
         else:
@@ -285,12 +286,20 @@ class AtomicFolder:
 
         Raises
         ------
+        ValueError
+            A key lies outside the owned sub-folders (nothing is written).
         FileExistsError
             The folder already holds files (and ``overwrite`` is False), or another export
             finished first while this one was written; its files are left alone.
         ExportError
             A file could not be written; what this export had written was removed again.
         """
+        if self.owned is not None:
+            outside = [
+                key for key, _ in [*files, *([last] if last else [])] if not key.startswith(self.owned)
+            ]
+            if outside:
+                raise ValueError(f"{outside[0]!r} lies outside the export's sub-folders {list(self.owned)}")
         target = self._target
         target.begin()
         total = len(files) + (last is not None)
