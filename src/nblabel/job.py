@@ -791,7 +791,7 @@ class Job:
                 if (given := self.answers(k))
             }
             refs = list(self.data["source-ref"]) if "source-ref" in self.data else None
-            created = {p: a.created for p in answers if (a := self.current(p)) is not None}
+            created = {p: current.created for p in answers if (current := self.current(p)) is not None}
             consolidated = self.task.consolidate(
                 answers, self._sources, refs, attribute=attr, job_name=self.name, created=created
             )
