@@ -34,9 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from nblabel import datasets
-from nblabel.consolidate import dawid_skene, majority_vote, read_worker_responses
+from nblabel import ImageClassification, datasets
+from nblabel.consolidate import dawid_skene, majority_vote
 from nblabel.datasets.crowd import simulate_crowd
+from nblabel.formats import read_worker_responses
 from report import write_section
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,7 +95,9 @@ def measure(items: int, repeats: int, seeds: int) -> dict[str, Any]:
 
 
 def bird_job() -> dict[str, int]:
-    answers = read_worker_responses(datasets.gt_bird_responses())
+    answers = read_worker_responses(
+        datasets.gt_bird_responses(), ImageClassification(datasets.gt_bird_labels())
+    )
     per_item: dict[int, list[tuple[str, str]]] = {}
     for row in answers.itertuples(index=False):
         per_item.setdefault(row.dataset_object_id, []).append((row.worker, row.value))

@@ -321,7 +321,7 @@ BOXES = [
     (
         "markdown",
         "## COCO, YOLO and Pascal VOC\n\nThe `df.nblabel` accessor writes the boxes in the formats "
-        "detection tools train on; `nblabel.exports.from_coco` reads COCO back for adjustment.",
+        "detection tools train on; `nblabel.formats.from_coco` reads COCO back for adjustment.",
     ),
     (
         "code",
@@ -444,14 +444,16 @@ ENTITIES = [
     (
         "markdown",
         "## Exports\n\nspaCy JSONL (`text` + `spans`), CoNLL with IOB2 tags, and a table for Hugging Face "
-        "`datasets` (`tokens` + `ner_tags`). The tokenizer is stated in `nblabel.entity_export`.",
+        "`datasets` (`tokens` + `ner_tags`), from the labeled rows of the augmented manifest. The tokenizer "
+        "is stated in `nblabel.text`.",
     ),
     (
         "code",
-        "from nblabel.entity_export import to_conll, to_hf_table, to_spacy_jsonl\n\n"
-        "to_spacy_jsonl(job, 'entities.jsonl')\n"
-        "to_conll(job, 'entities.conll')\n"
-        "table = to_hf_table(job)\n"
+        "from nblabel.formats.entities import documents, to_conll, to_hf_table, to_spacy_jsonl\n\n"
+        "docs = documents(job.to_dataframe(), job.attribute)\n"
+        "to_spacy_jsonl(docs, 'entities.jsonl')\n"
+        "to_conll(docs, 'entities.conll')\n"
+        "table = to_hf_table(docs, labels=job.task.labels)\n"
         "table, table.attrs['tag_names']",
     ),
     (

@@ -9,7 +9,7 @@ JavaScript is built: widget classes are only imported when a job is displayed, b
 from __future__ import annotations
 
 import nblabel.accessor  # noqa: F401  (registers the df.nblabel accessor)
-from nblabel.export import ExportError, ExportResult
+from nblabel.formats import ExportError, ExportResult
 from nblabel.job import Job
 from nblabel.manifest import ManifestError, ManifestWarning, read_manifest, write_manifest
 from nblabel.tasks import (

@@ -188,8 +188,8 @@ class NblabelAccessor:
         labels: Sequence[str] | None = None,
         client: Any = None,
     ) -> dict[str, Any]:
-        """Bounding boxes as COCO JSON (see :func:`nblabel.exports.to_coco`)."""
-        from nblabel.exports import to_coco
+        """Bounding boxes as COCO JSON (see :func:`nblabel.formats.to_coco`)."""
+        from nblabel.formats import to_coco
 
         return to_coco(self._df, attribute, location, labels=labels, client=client)
 
@@ -201,8 +201,8 @@ class NblabelAccessor:
         labels: Sequence[str] | None = None,
         overwrite: bool = False,
     ) -> Path:
-        """Bounding boxes as YOLO text files (see :func:`nblabel.exports.to_yolo`)."""
-        from nblabel.exports import to_yolo
+        """Bounding boxes as YOLO text files (see :func:`nblabel.formats.to_yolo`)."""
+        from nblabel.formats import to_yolo
 
         return to_yolo(self._df, attribute, folder, labels=labels, overwrite=overwrite)
 
@@ -214,8 +214,8 @@ class NblabelAccessor:
         labels: Sequence[str] | None = None,
         overwrite: bool = False,
     ) -> Path:
-        """Bounding boxes as Pascal VOC XML files (see :func:`nblabel.exports.to_voc`)."""
-        from nblabel.exports import to_voc
+        """Bounding boxes as Pascal VOC XML files (see :func:`nblabel.formats.to_voc`)."""
+        from nblabel.formats import to_voc
 
         return to_voc(self._df, attribute, folder, labels=labels, overwrite=overwrite)
 
@@ -227,8 +227,8 @@ class NblabelAccessor:
         labels: Sequence[str] | None = None,
         overwrite: bool = False,
     ) -> Path:
-        """Segmentation masks as index PNGs plus a colour map (see :func:`nblabel.exports.to_masks`)."""
-        from nblabel.exports import to_masks
+        """Segmentation masks as index PNGs plus a colour map (see :func:`nblabel.formats.to_masks`)."""
+        from nblabel.formats import to_masks
 
         return to_masks(self._df, attribute, folder, labels=labels, overwrite=overwrite)
 

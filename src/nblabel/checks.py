@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nblabel.offsets import utf16_length
+from nblabel.text import utf16_length
 
 __all__ = ["check_line"]
 
@@ -65,7 +65,7 @@ def _check_spans(attribute: str, text: Any, label: Any) -> list[str]:
             if 0 <= start <= end <= utf16_length(text) != len(text):
                 hint = (
                     "; they fit its length in UTF-16 units: were they counted in JavaScript? "
-                    "nblabel.offsets.utf16_to_codepoint converts them"
+                    "nblabel.text.utf16_to_codepoint converts them"
                 )
             problems.append(
                 f"{attribute}: entity {n} offsets {start}:{end} fall outside the text "

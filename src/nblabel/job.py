@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from nblabel.autolabel.loop import RoundReport
     from nblabel.autolabel.worker import Worker
     from nblabel.consolidate import Consolidation
-    from nblabel.export import ExportResult
+    from nblabel.formats.gt import ExportResult
     from nblabel.widgets.classify import ClassifyWidget
     from nblabel.widgets.review import ReviewWidget
 
@@ -450,11 +450,16 @@ class Job:
         ``path`` is a ``worker-response`` folder (``iteration-<n>/<line>/<time>.json``) or a GT or
         nblabel export holding one. Each answer becomes a person's answer by its ``workerId``;
         importing again stores nothing twice. Returns how many answers were new. See
-        :func:`nblabel.consolidate.import_worker_responses`.
+        :func:`nblabel.formats.gt.response_annotations`.
         """
-        from nblabel.consolidate.worker_responses import import_worker_responses
+        from nblabel.formats.gt import read_worker_responses, response_annotations
 
-        return import_worker_responses(self, path)
+        responses = read_worker_responses(path, self.task)
+        stored = self.store.append(
+            response_annotations(responses, self.keys, self.attribute, self.log.value, path)
+        )
+        self.refresh()
+        return len(stored)
 
     def consolidate(self, method: str | None = None, *, min_answers: int = 2) -> Consolidation:
         """Draw one label per item from several people's answers, as Ground Truth does.
@@ -512,20 +517,28 @@ class Job:
         labels = list(out[attr]) if attr in out else [pd.NA] * len(out)
         metas = list(out[meta]) if meta in out else [pd.NA] * len(out)
         from nblabel.consolidate.gt import consolidated_parts, with_parts
+        from nblabel.tasks.custom import CustomTask
 
         parts = consolidated_parts(self.store, self.attribute)
         # A task-level consolidation (a custom task's post-annotation function) decides the
         # labels of the items people answered; None from it means "no label".
-        consolidate = getattr(self.task, "consolidate", None)
-        consolidated = consolidate(self) if consolidate is not None else None
+        consolidated = None
+        if isinstance(self.task, CustomTask) and self.task.post is not None:
+            given = self.log.by_position()
+            answers = {p: [(a.annotator, a.value) for a in pairs] for p, pairs in given.items()}
+            refs = list(self.data["source-ref"]) if "source-ref" in self.data else None
+            created = {p: current.created for p in answers if (current := self.current(p)) is not None}
+            consolidated = self.task.consolidate(
+                answers, self.items.sources, refs, attribute=attr, job_name=self.name, created=created
+            )
         ledger, positions = self.log.ledger, self.items.positions
         for key in ledger.items:  # the items with answers: a few, in a million-item job
             a = ledger.label(key)
             position = positions.get(key)
             if a is None or position is None:
                 continue
-            if consolidated is not None and key in consolidated:
-                result = consolidated[key]
+            if consolidated is not None and position in consolidated:
+                result = consolidated[position]
                 if result is not None:
                     labels[position], metas[position] = result
                 continue
@@ -560,7 +573,7 @@ class Job:
         Under ``<destination>/<name>/``: ``manifests/output/output.manifest`` (the augmented
         manifest), ``annotations/worker-response/iteration-1/<row>/<time>.json`` (each person's
         answer, GT's worker-response format) and the consolidation response. See
-        :mod:`nblabel.export`.
+        :mod:`nblabel.formats.gt`.
 
         Parameters
         ----------
@@ -580,14 +593,20 @@ class Job:
         ------
         FileExistsError
             An export is already there and ``overwrite`` is False.
-        nblabel.export.ExportError
+        nblabel.ExportError
             A file could not be written; what this export had written was removed again.
         """
-        from nblabel.export import export_job
+        from nblabel.formats.gt import write_output
 
-        return export_job(
-            self,
+        output = self.to_dataframe()
+        return write_output(
             destination,
+            name=self.name,
+            attribute=self.attribute,
+            task=self.task,
+            output=output,
+            answers=self.log.by_position(),
+            labels=self.log.labels_by_position(),
             overwrite=overwrite,
             labeled_only=labeled_only,
             client=client,

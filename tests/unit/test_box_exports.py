@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import nblabel as nl
-from nblabel.exports import box_labels, from_coco, to_coco, to_voc, to_yolo
+from nblabel.formats import box_labels, from_coco, to_coco, to_voc, to_yolo
 from nblabel.tasks.boxes import read_boxes
 
 COCO = {

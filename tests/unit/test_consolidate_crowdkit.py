@@ -24,9 +24,11 @@ import pytest
 from crowdkit.aggregation import DawidSkene
 from scipy.stats import pearsonr, spearmanr
 
-from nblabel.consolidate import Answers, dawid_skene, read_worker_responses
+from nblabel import ImageClassification
+from nblabel.consolidate import Answers, dawid_skene
 from nblabel.datasets import gt_bird_labels, gt_bird_responses, gt_birds
 from nblabel.datasets.crowd import simulate_crowd
+from nblabel.formats import read_worker_responses
 
 # crowd-kit 1.4.2 uses pandas' inplace= and copy=, which pandas 3 deprecates: its notices, not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:crowdkit")
@@ -57,7 +59,7 @@ def clear_plurality(answers: Answers) -> dict[Hashable, str]:
 
 @pytest.fixture(scope="module")
 def birds() -> Answers:
-    frame = read_worker_responses(gt_bird_responses())
+    frame = read_worker_responses(gt_bird_responses(), ImageClassification(gt_bird_labels()))
     answers: Answers = {}
     for item, worker, value in frame[["dataset_object_id", "worker", "value"]].itertuples(index=False):
         answers.setdefault(item, []).append((worker, value))

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from nblabel import ImageClassification, Job, read_manifest
-from nblabel.consolidate import read_worker_responses
 from nblabel.datasets import gt_bird_labels, gt_bird_responses, gt_birds
+from nblabel.formats import read_worker_responses
 
 GT_OUTPUT = Path(__file__).resolve().parents[1] / "data" / "gt-bird-job" / "output.manifest"
 GT_ATTR = "birds-open-images-clone"
@@ -32,7 +32,7 @@ def gt() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def answers() -> pd.DataFrame:
-    return read_worker_responses(gt_bird_responses())
+    return read_worker_responses(gt_bird_responses(), ImageClassification(gt_bird_labels()))
 
 
 def bird_job(gt: pd.DataFrame, name: str = "birds") -> Job:
@@ -128,7 +128,7 @@ def test_export_reads_back_with_the_same_importer(
     job.consolidate()
     result = job.export(tmp_path / "out")
     assert result.worker_responses == 302
-    back = read_worker_responses(tmp_path / "out" / "birds")
+    back = read_worker_responses(tmp_path / "out" / "birds", job.task)
     key = ["dataset_object_id", "worker", "value", "submitted"]
     # GT writes whole seconds ("…:15Z"), nblabel milliseconds ("…:15.000Z"): the same moment.
     normalize = lambda s: pd.to_datetime(s, utc=True)  # noqa: E731

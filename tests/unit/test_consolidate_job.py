@@ -9,8 +9,9 @@ from typing import Any, ClassVar
 import pandas as pd
 import pytest
 
-from nblabel import ImageClassification, Job, TextClassification
-from nblabel.consolidate import WorkerResponseError, consolidate_answers
+from nblabel import BoundingBox, ImageClassification, Job, NamedEntities, TextClassification
+from nblabel.consolidate import consolidate_answers
+from nblabel.formats import WorkerResponseError, read_worker_responses
 from nblabel.tasks.base import Task
 
 LABELS = ["cat", "dog", "bird"]
@@ -176,50 +177,46 @@ def test_import_refuses_bad_files_and_stores_nothing(tmp_path: Path) -> None:
 
 
 def test_import_reads_multilabel_boxes_and_entities(tmp_path: Path) -> None:
-    from nblabel.consolidate import read_worker_responses
+    def answer(content: dict) -> dict:
+        return {"answerContent": content, "submissionTime": "s", "workerId": "w"}
 
-    root = tmp_path / "worker-response"
-    write_response(
-        root,
-        0,
-        [
-            {"answerContent": {"tags": {"labels": ["b", "a"]}}, "submissionTime": "s", "workerId": "w"},
-            {
-                "answerContent": {
-                    "boundingBox": {
-                        "boundingBoxes": [{"height": 20, "label": "Bird", "left": 5, "top": 6, "width": 10}],
-                        "inputImageProperties": {"height": 100, "width": 200},
-                    }
-                },
-                "submissionTime": "s",
-                "workerId": "w",
-            },
-            {
-                "answerContent": {
-                    "crowd-entity-annotation": {
-                        "entities": [
-                            {"endOffset": 9, "label": "V", "startOffset": 5},
-                            {"endOffset": 4, "label": "N", "startOffset": 0},
-                        ]
-                    }
-                },
-                "submissionTime": "s",
-                "workerId": "w",
-            },
-        ],
-    )
-    values = list(read_worker_responses(root, labels=["Cat", "Bird"])["value"])
-    assert values[0] == ["b", "a"]
-    assert values[1] == {
+    tags = {"tags": {"labels": ["b", "a"]}}
+    boxes = {
+        "boundingBox": {
+            "boundingBoxes": [{"height": 20, "label": "Bird", "left": 5, "top": 6, "width": 10}],
+            "inputImageProperties": {"height": 100, "width": 200},
+        }
+    }
+    entities = {
+        "crowd-entity-annotation": {
+            "entities": [
+                {"endOffset": 9, "label": "V", "startOffset": 5},
+                {"endOffset": 4, "label": "N", "startOffset": 0},
+            ]
+        }
+    }
+    for name, content in (("tags", tags), ("boxes", boxes), ("entities", entities)):
+        write_response(tmp_path / name, 0, [answer(content)])
+
+    def value(name: str, task: Task | None) -> Any:
+        (read,) = read_worker_responses(tmp_path / name, task)["value"]
+        return read
+
+    # Each task reads its own answer, whatever name the template gave its element.
+    assert value("tags", TextClassification(["a", "b"], multi_label=True)) == ["b", "a"]
+    assert value("boxes", BoundingBox(["Cat", "Bird"])) == {
         "image_size": [{"width": 200, "height": 100, "depth": 3}],
         "annotations": [{"class_id": 1, "left": 5, "top": 6, "width": 10, "height": 20}],
     }
-    assert values[2] == [
+    assert value("entities", NamedEntities(["N", "V"])) == [
         {"label": "N", "startOffset": 0, "endOffset": 4},
         {"label": "V", "startOffset": 5, "endOffset": 9},
     ]
-    with pytest.raises(WorkerResponseError, match="box answers need the task's labels"):
-        read_worker_responses(root)
+    assert value("boxes", None) == boxes  # without a task: the answerContent as GT wrote it
+    with pytest.raises(WorkerResponseError, match="answer 0: expected one answer with 'label'"):
+        value("boxes", TextClassification(["Cat", "Bird"]))
+    with pytest.raises(WorkerResponseError, match=r"box label 'Bird' is not one of \['Cat'\]"):
+        value("boxes", BoundingBox(["Cat"]))
 
 
 class _Boxes(Task):

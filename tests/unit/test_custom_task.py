@@ -19,8 +19,7 @@ import pytest
 from recorder import Recorder
 
 import nblabel as nl
-from nblabel.consolidate import WorkerResponseError
-from nblabel.export import worker_responses
+from nblabel.formats.gt import WorkerResponseError, worker_responses
 from nblabel.tasks.custom import default_pre
 from nblabel.tasks.templating import SUPPORTED_ELEMENTS, TemplateError, WorkerTemplate
 
@@ -259,7 +258,7 @@ def test_answers_are_stored_and_land_under_the_attribute_as_groundtruth_custom()
         "creation-date",
     }
     assert pd.isna(out.at[1, "pets"])
-    assert worker_responses(job)[0][0]["answerContent"] == ANSWER
+    assert worker_responses(job.task, {0: job.answers(0)})[0][0]["answerContent"] == ANSWER
 
 
 def test_post_gets_gts_payload_and_its_content_becomes_the_label(monkeypatch: pytest.MonkeyPatch) -> None:

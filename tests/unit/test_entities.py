@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 import nblabel as nl
 from nblabel.checks import check_line
 from nblabel.manifest import ManifestWarning, read_manifest
-from nblabel.offsets import codepoint_to_utf16, utf16_length, utf16_to_codepoint
 from nblabel.tasks.entities import NamedEntities
 from nblabel.tasks.preannotate import from_attribute, from_dictionary, from_patterns, from_spacy
+from nblabel.text import codepoint_to_utf16, utf16_length, utf16_to_codepoint
 
 NER_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "manifests" / "ner.manifest"
 CREATED = "2024-05-06T07:08:09.101112"

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import nblabel as nl
-from nblabel.entity_export import (
+from nblabel.formats.entities import (
+    documents,
     entities_from_tags,
     from_hf_table,
     read_conll,
@@ -18,9 +19,8 @@ from nblabel.entity_export import (
     to_conll,
     to_hf_table,
     to_spacy_jsonl,
-    tokenize,
-    tokens_and_tags,
 )
+from nblabel.text import tokenize, tokens_and_tags
 
 LABELS = ["Person", "Place", "Date", "Org"]
 
@@ -152,18 +152,24 @@ def test_hf_table_round_trip_and_datasets_shape() -> None:
     assert from_hf_table(back, names) == DOCS
 
 
-def test_exports_from_a_job_use_its_labeled_items(tmp_path: Path) -> None:
+def test_exports_from_a_job_use_its_labeled_rows(tmp_path: Path) -> None:
     job = nl.Job("exp", pd.DataFrame({"source": [d[1] for d in DOCS]}), nl.NamedEntities(LABELS))
     for position, (_, _, entities) in enumerate(DOCS[:3]):
         job.label(position, entities)
-    expected = [(job.keys[i], DOCS[i][1], DOCS[i][2]) for i in range(3)]
-    to_spacy_jsonl(job, tmp_path / "job.jsonl")
-    assert read_spacy_jsonl(tmp_path / "job.jsonl") == expected
-    df = to_hf_table(job)
+    docs = documents(job.to_dataframe(), job.attribute)
+    assert docs == [(str(i), DOCS[i][1], DOCS[i][2]) for i in range(3)]  # ids: GT's row numbers
+    to_spacy_jsonl(docs, tmp_path / "job.jsonl")
+    assert read_spacy_jsonl(tmp_path / "job.jsonl") == docs
+    df = to_hf_table(docs, labels=job.task.labels)
     assert df.attrs["tag_names"] == tag_names(LABELS)
-    assert from_hf_table(df) == expected
-    with pytest.raises(TypeError, match="need a NamedEntities job"):
-        to_hf_table(nl.Job("cls", pd.DataFrame({"source": ["x"]}), nl.TextClassification(["a"])))
+    assert from_hf_table(df) == docs
+    # A manifest written and read back gives the same documents (its labels are JSON there).
+    nl.write_manifest(job.to_dataframe(), tmp_path / "out.manifest")
+    assert documents(nl.read_manifest(tmp_path / "out.manifest"), "exp") == docs
+    classes = nl.Job("cls", pd.DataFrame({"source": ["x"]}), nl.TextClassification(["a"]))
+    classes.label(0, "a")
+    with pytest.raises(ValueError, match="row 0: 'cls' is not a Ground Truth text-span label"):
+        documents(classes.to_dataframe(), "cls")
 
 
 def test_a_bad_spacy_line_names_the_file_and_line(tmp_path: Path) -> None:

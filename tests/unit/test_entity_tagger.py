@@ -9,7 +9,7 @@ import pytest
 from entity_helpers import synthetic_doc, synthetic_docs
 
 from nblabel.autolabel.tagger import EntityTagger, document_features, span_scores, tagger_tokens
-from nblabel.entity_export import tokenize
+from nblabel.text import tokenize
 
 
 def words(text: str) -> list[str]:

@@ -18,8 +18,9 @@ import pytest
 from s3_helpers import keys, open_uploads
 
 import nblabel
-from nblabel.export import MANIFEST, ExportError, _LocalTarget
+from nblabel.formats.gt import MANIFEST
 from nblabel.io import s3 as s3io
+from nblabel.io.folders import ExportError, _Local
 from nblabel.io.s3 import S3ObjectExists
 from nblabel.store import Annotation
 
@@ -281,14 +282,14 @@ def test_a_failing_local_export_leaves_nothing(tmp_path: Path, monkeypatch) -> N
     job = _small_job(tmp_path)
     job.label(0, "cat")
     job.label(1, "dog")
-    original = _LocalTarget.put
+    original = _Local.put
 
     def failing(self, key: str, data: bytes) -> None:
         if "/iteration-1/1/" in key:
             raise OSError(28, "No space left on device")
         original(self, key, data)
 
-    monkeypatch.setattr(_LocalTarget, "put", failing)
+    monkeypatch.setattr(_Local, "put", failing)
     (tmp_path / "out").mkdir()
     with pytest.raises(ExportError, match="No space left on device") as info:
         job.export(tmp_path / "out")

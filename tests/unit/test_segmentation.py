@@ -15,8 +15,9 @@ import pytest
 from PIL import Image
 
 import nblabel as nl
-from nblabel.export import MANIFEST
-from nblabel.tasks.segmentation import color_map, palette_colors, read_gt_mask
+from nblabel.formats import WorkerResponseError
+from nblabel.formats.gt import MANIFEST
+from nblabel.masks import color_map, palette_colors, read_gt_mask
 
 pytest_plugins = ["s3_fixtures"]
 
@@ -202,7 +203,7 @@ def test_exported_worker_responses_import_back_as_the_same_masks(tmp_path: Path,
     del mappings["sky"]
     file.write_text(json.dumps(doc))
     with pytest.raises(
-        nl.consolidate.WorkerResponseError,
+        WorkerResponseError,
         match=r"\.json, answer 0: the mask has pixels of colour #[0-9a-f]{6} \(first at x=0, y=0\)",
     ):
         nl.Job(

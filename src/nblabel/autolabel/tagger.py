@@ -1,7 +1,7 @@
 """A sequence tagger for named entities, trained on people's answers: proposals with confidences.
 
 Tokens
-    :func:`nblabel.entity_export.tokenize` (the rule the CoNLL export and the widget's keyboard
+    :func:`nblabel.text.tokenize` (the rule the CoNLL export and the widget's keyboard
     cursor use), with one addition: every Han, Hiragana and Katakana character is a token of its
     own, since Chinese and Japanese write no spaces between words and a whole sentence would
     otherwise be one token. While training, entity boundaries also split tokens (as in the CoNLL
@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nblabel.entity_export import tokenize, tokens_and_tags
+from nblabel.text import tokenize, tokens_and_tags
 
 __all__ = [
     "DocumentFeatures",

@@ -3,7 +3,8 @@
 Every consolidation is a plain function over per-item lists of ``(annotator, value)`` pairs, in
 the task's value shape, so a scheduled script can run it without a widget; the ``Job`` methods
 (:meth:`~nblabel.Job.consolidate`, :meth:`~nblabel.Job.agreement`,
-:meth:`~nblabel.Job.disagreements`, :meth:`~nblabel.Job.import_answers`) run them on a job's store.
+:meth:`~nblabel.Job.disagreements`) run them on a job's store. GT's worker-response files, the
+answers of a GT job, are read by :func:`nblabel.formats.read_worker_responses`.
 
 =================================  =================================================================
 :func:`dawid_skene`                GT's modified Dawid-Skene for single-label classification
@@ -13,7 +14,6 @@ the task's value shape, so a scheduled script can run it without a widget; the `
 :func:`consolidate_spans`          span clustering of named entities
 :func:`pixel_vote`                 smoothed pixel voting of segmentation masks (numpy index arrays)
 :func:`agreement_table`            Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha
-:func:`read_worker_responses`      GT's worker-response files as a DataFrame
 =================================  =================================================================
 """
 
@@ -27,18 +27,12 @@ from nblabel.consolidate.masks import pixel_vote, vote_masks
 from nblabel.consolidate.result import Answers, Consolidated, Consolidation
 from nblabel.consolidate.spans import consolidate_spans, jaccard
 from nblabel.consolidate.vote import majority_vote, majority_vote_multilabel
-from nblabel.consolidate.worker_responses import (
-    WorkerResponseError,
-    import_worker_responses,
-    read_worker_responses,
-)
 
 __all__ = [
     "GT_CONFIDENCE_CAP",
     "Answers",
     "Consolidated",
     "Consolidation",
-    "WorkerResponseError",
     "agreement_table",
     "cohen_kappa",
     "consolidate_answers",
@@ -47,13 +41,11 @@ __all__ = [
     "dawid_skene",
     "dawid_skene_multilabel",
     "fleiss_kappa",
-    "import_worker_responses",
     "iou",
     "jaccard",
     "krippendorff_alpha",
     "majority_vote",
     "majority_vote_multilabel",
     "pixel_vote",
-    "read_worker_responses",
     "vote_masks",
 ]

@@ -226,6 +226,6 @@ def gt_bird_responses() -> Path:
     """Return the folder of the :func:`gt_birds` job's worker-response files, in GT's layout.
 
     ``iteration-<n>/<datasetObjectId>/<time>.json``, GT's own bytes; read it with
-    :func:`nblabel.consolidate.read_worker_responses` or :meth:`nblabel.Job.import_answers`.
+    :func:`nblabel.formats.read_worker_responses` or :meth:`nblabel.Job.import_answers`.
     """
     return DATA_DIR / "gt-birds" / "worker-response"

@@ -111,6 +111,23 @@ class AnswerLog:
         """Each person's current answer for an item, in the order they were given."""
         return self.ledger.answers(key)
 
+    def by_position(self) -> dict[int, list[Annotation]]:
+        """Each person's current answers, per row position of the rows that have any, in row
+        order: what worker responses and a custom task's consolidation read."""
+        self.refresh()
+        positions = self.items.positions
+        found = {
+            positions[k]: given for k in self.ledger.items if k in positions and (given := self.answers(k))
+        }
+        return dict(sorted(found.items()))
+
+    def labels_by_position(self) -> dict[int, Annotation]:
+        """The annotation behind each labeled row's current label, per row position, in row order."""
+        self.refresh()
+        positions = self.items.positions
+        found = {positions[k]: a for k in self.ledger.items if k in positions and (a := self.current(k))}
+        return dict(sorted(found.items()))
+
     def auto_labeled(self) -> pd.DataFrame:
         """Items whose current label comes from the auto-labeler, least confident first.
 

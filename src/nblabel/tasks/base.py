@@ -6,12 +6,34 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-__all__ = ["Task", "gt_job_name"]
+__all__ = ["Task", "gt_answer", "gt_job_name"]
 
 
 def gt_job_name(name: str) -> str:
     """GT's ``job-name`` spelling, ``labeling-job/<name>``, as in its real output files."""
     return name if name.startswith("labeling-job/") else f"labeling-job/{name}"
+
+
+def gt_answer(content: Any, field: str) -> Mapping[str, Any]:
+    """The one answer in a GT worker ``answerContent`` that holds ``field`` (``"label"``,
+    ``"boundingBoxes"``, ...).
+
+    A template names its elements as its author chose (``crowd-image-classifier``, ``tags``), so
+    the answer is found by its shape, not by the element's name.
+
+    Raises
+    ------
+    ValueError
+        ``content`` is not an object, or not exactly one of its answers holds ``field``.
+    """
+    if not isinstance(content, Mapping):
+        raise ValueError(f"answerContent must be an object, got {content!r}")
+    found = [v for v in content.values() if isinstance(v, Mapping) and field in v]
+    if len(found) != 1:
+        raise ValueError(
+            f"expected one answer with {field!r} in answerContent, found {len(found)} in {sorted(content)}"
+        )
+    return found[0]
 
 
 class Task:
@@ -28,6 +50,12 @@ class Task:
     @property
     def gt_type(self) -> str:
         """Ground Truth's ``type`` for this task's metadata."""
+        raise NotImplementedError
+
+    @property
+    def gt_element(self) -> str | None:
+        """The name GT's worker template records an answer under: the key of a worker
+        response's ``answerContent`` (None for a custom task, whose answer is the whole form)."""
         raise NotImplementedError
 
     @property
@@ -80,6 +108,27 @@ class Task:
     ) -> tuple[Any, dict[str, Any]]:
         """The ``<attr>`` value and ``<attr>-metadata`` dict GT writes for an answer."""
         raise NotImplementedError
+
+    def answer_content(self, value: Any) -> dict[str, Any]:
+        """GT's worker-response ``answerContent`` for a stored answer (gt-formats §5.5):
+        ``{<element>: {<answer in GT's template shape>}}``."""
+        raise NotImplementedError
+
+    def from_answer_content(self, content: Any) -> Any:
+        """An answer read back from GT's worker-response ``answerContent``, as data that
+        :meth:`prepare` and :meth:`validate` take (a mask as an index array).
+
+        Raises
+        ------
+        ValueError
+            The content holds no answer of this task's shape, or a malformed one.
+        """
+        raise NotImplementedError
+
+    def label_file(self, value: Any) -> Path | None:
+        """The file a stored answer's label is (a segmentation mask), which GT's output layout
+        copies under ``annotations/consolidated-annotation/output/``; None by default."""
+        return None
 
     def item_extras(
         self, row: Mapping[str, Any], source: Any, image_size: Mapping[str, int]

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from nblabel.manifest import is_missing
-from nblabel.tasks.base import Task, gt_job_name
+from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
 
 __all__ = ["BoundingBox", "Detector", "read_boxes"]
@@ -93,6 +93,11 @@ class BoundingBox(Task):
     @property
     def gt_type(self) -> str:
         return GT_TYPE
+
+    @property
+    def gt_element(self) -> str:
+        """``boundingBox``: the name GT's bounding-box template gives its ``crowd-bounding-box``."""
+        return "boundingBox"
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -175,6 +180,49 @@ class BoundingBox(Task):
                 f"{width} x {height} image"
             )
         return {"class_id": class_id, "left": x0, "top": y0, "width": x1 - x0, "height": y1 - y0}
+
+    def answer_content(self, value: Any) -> dict[str, Any]:
+        """GT's ``crowd-bounding-box`` answer: the boxes with class names, and the image size."""
+        size = value["image_size"][0]
+        boxes = [
+            {
+                "height": b["height"],
+                "label": self.labels[b["class_id"]],
+                "left": b["left"],
+                "top": b["top"],
+                "width": b["width"],
+            }
+            for b in value["annotations"]
+        ]
+        return {
+            self.gt_element: {
+                "boundingBoxes": boxes,
+                "inputImageProperties": {"height": size["height"], "width": size["width"]},
+            }
+        }
+
+    def from_answer_content(self, content: Any) -> dict[str, Any]:
+        """GT's box label object from a ``crowd-bounding-box`` answer: class names become
+        ``class_id`` indices, coordinates whole pixels."""
+        answer = gt_answer(content, "boundingBoxes")
+        size = answer.get("inputImageProperties") or {}
+        boxes = []
+        for b in answer["boundingBoxes"]:
+            if b["label"] not in self._index:
+                raise ValueError(f"box label {b['label']!r} is not one of {self.labels}")
+            boxes.append(
+                {
+                    "class_id": self._index[b["label"]],
+                    "left": round(b["left"]),
+                    "top": round(b["top"]),
+                    "width": round(b["width"]),
+                    "height": round(b["height"]),
+                }
+            )
+        return {
+            "image_size": [{"width": int(size["width"]), "height": int(size["height"]), "depth": 3}],
+            "annotations": boxes,
+        }
 
     def to_gt(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from nblabel.tasks.base import Task, gt_job_name
+from nblabel.tasks.base import Task, gt_answer, gt_job_name
 
 __all__ = ["Classification", "ImageClassification", "TextClassification", "check_labels"]
 
@@ -54,6 +54,17 @@ class Classification(Task):
         base = f"groundtruth/{self.media}-classification"
         return base + "-multilabel" if self.multi_label else base
 
+    @property
+    def gt_element(self) -> str:
+        """``crowd-image-classifier`` or ``crowd-classifier`` (texts), ``-multi-select`` for
+        multi-label tasks, as GT's templates name them."""
+        element = "crowd-image-classifier" if self.media == "image" else "crowd-classifier"
+        return element + "-multi-select" if self.multi_label else element
+
+    @property
+    def _field(self) -> str:
+        return "labels" if self.multi_label else "label"
+
     def spec(self) -> dict[str, Any]:
         return {"type": self.gt_type, "labels": self.labels}
 
@@ -77,6 +88,20 @@ class Classification(Task):
     def _check(self, name: Any, where: str) -> None:
         if not isinstance(name, str) or name not in self._index:  # a list is unhashable: ValueError
             raise ValueError(f"{where}{name!r} is not one of the labels {self.labels}")
+
+    def answer_content(self, value: Any) -> dict[str, Any]:
+        """``{<element>: {"label": name}}``, or ``{"labels": [names]}`` for multi-label."""
+        return {self.gt_element: {self._field: value}}
+
+    def from_answer_content(self, content: Any) -> Any:
+        """The class name (``label``), or the list of class names (``labels``, multi-label)."""
+        answer = gt_answer(content, self._field)[self._field]
+        if self.multi_label:
+            if not isinstance(answer, list) or not all(isinstance(n, str) for n in answer):
+                raise ValueError(f"labels must be a list of strings, got {answer!r}")
+        elif not isinstance(answer, str):
+            raise ValueError(f"label must be a string, got {answer!r}")
+        return answer
 
     def to_gt(
         self,

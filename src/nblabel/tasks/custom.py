@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from nblabel.tasks.base import Task, gt_job_name
 from nblabel.tasks.templating import SUPPORTED_ELEMENTS, TemplateError, WorkerTemplate, task_input_of
-
-if TYPE_CHECKING:
-    from nblabel.job import Job
 
 __all__ = ["SUPPORTED_ELEMENTS", "CustomTask", "default_pre"]
 
@@ -115,6 +112,11 @@ class CustomTask(Task):
     def gt_type(self) -> str:
         return GT_TYPE
 
+    @property
+    def gt_element(self) -> None:
+        """None: the answer is the whole form output, keyed by the template's own names."""
+        return None
+
     def spec(self) -> dict[str, Any]:
         # The template is left out on purpose: editing it while labeling is normal.
         return {"type": GT_TYPE}
@@ -168,6 +170,16 @@ class CustomTask(Task):
             raise ValueError(f"{where}the answer is not JSON data: {exc}") from None
         return plain
 
+    def answer_content(self, value: Any) -> dict[str, Any]:
+        """The form output itself: it is GT's ``answerContent``."""
+        return dict(value)
+
+    def from_answer_content(self, content: Any) -> dict[str, Any]:
+        """The whole ``answerContent``: a custom task's answer is the form output."""
+        if not isinstance(content, Mapping):
+            raise ValueError(f"answerContent must be an object, got {content!r}")
+        return dict(content)
+
     def to_gt(
         self,
         value: Any,
@@ -190,37 +202,64 @@ class CustomTask(Task):
 
     # -- consolidation ------------------------------------------------------------------------
 
-    def payload(self, job: Job) -> list[dict[str, Any]]:
-        """GT's post-annotation payload for a job: every item with a person's answer.
+    def payload(
+        self,
+        answers: Mapping[int, Sequence[tuple[str, Any]]],
+        sources: Sequence[Any],
+        refs: Sequence[Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """GT's post-annotation payload: every item with a person's answer, in row order.
 
-        ``datasetObjectId`` is the item's row in the manifest (from 0), as in GT; each
-        annotation's ``content`` is the answer serialized as a JSON string, as GT sends it.
+        Parameters
+        ----------
+        answers
+            Per row position (GT's ``datasetObjectId``, from 0), each person's current
+            ``(annotator, answer)``.
+        sources
+            Each row's ``source`` / ``source-ref``, by position.
+        refs
+            Each row's ``source-ref``, when the manifest has that column: GT's ``dataObject`` is
+            ``{"s3Uri": ref}`` for it, else ``{"content": source}``.
+
+        Each annotation's ``content`` is the answer serialized as a JSON string, as GT sends it.
         """
-        from nblabel.export import worker_responses
-
         out = []
-        for position, answers in sorted(worker_responses(job).items()):
-            source = job.items.source(position)
-            ref = job.data.at[position, "source-ref"] if "source-ref" in job.data else None
-            data_object = {"s3Uri": ref} if isinstance(ref, str) else {"content": source}
+        for position, given in sorted(answers.items()):
+            ref = refs[position] if refs is not None else None
+            data_object = {"s3Uri": ref} if isinstance(ref, str) else {"content": sources[position]}
             out.append(
                 {
                     "datasetObjectId": str(position),
                     "dataObject": data_object,
                     "annotations": [
                         {
-                            "workerId": a["workerId"],
-                            "annotationData": {"content": json.dumps(a["answerContent"], ensure_ascii=False)},
+                            "workerId": who,
+                            "annotationData": {
+                                "content": json.dumps(self.answer_content(value), ensure_ascii=False)
+                            },
                         }
-                        for a in answers
+                        for who, value in given
                     ],
                 }
             )
         return out
 
-    def consolidate(self, job: Job) -> dict[str, tuple[Any, dict[str, Any]] | None] | None:
-        """Run ``post`` over the job's answers: per item key, its (label, metadata), or None
-        for an item ``post`` left out (GT writes no label for it). None without ``post``.
+    def consolidate(
+        self,
+        answers: Mapping[int, Sequence[tuple[str, Any]]],
+        sources: Sequence[Any],
+        refs: Sequence[Any] | None = None,
+        *,
+        attribute: str,
+        job_name: str,
+        created: Mapping[int, str],
+    ) -> dict[int, tuple[Any, dict[str, Any]] | None] | None:
+        """Run ``post`` over the answers (see :meth:`payload` for the parameters): per row
+        position, its (label, metadata), or None for an item ``post`` left out (GT writes no
+        label for it). None without ``post``.
+
+        ``attribute`` is the label attribute ``post`` answers under, ``job_name`` the job's name,
+        ``created`` each row's label's ``creation-date``.
 
         Raises
         ------
@@ -229,7 +268,7 @@ class CustomTask(Task):
         """
         if self.post is None:
             return None
-        payload = self.payload(job)
+        payload = self.payload(answers, sources, refs)
         try:
             response = self.post(payload)
         except Exception as exc:
@@ -240,9 +279,9 @@ class CustomTask(Task):
                 '{"datasetObjectId": ..., "consolidatedAnnotation": {"content": {...}}}, '
                 f"got {type(response).__name__}"
             )
-        asked = {entry["datasetObjectId"] for entry in payload}
-        out: dict[str, tuple[Any, dict[str, Any]] | None] = {job.keys[int(i)]: None for i in asked}
-        attr, meta = job.attribute, f"{job.attribute}-metadata"
+        asked = {str(position): position for position in answers}
+        out: dict[int, tuple[Any, dict[str, Any]] | None] = dict.fromkeys(answers)
+        meta = f"{attribute}-metadata"
         for n, entry in enumerate(response):
             where = f"the post-annotation response's entry {n}"
             try:
@@ -254,13 +293,12 @@ class CustomTask(Task):
                 ) from None
             if object_id not in asked:
                 raise ValueError(f"{where}: datasetObjectId {object_id!r} was not in the payload")
-            if not isinstance(content, Mapping) or attr not in content:
-                raise ValueError(f"{where} (datasetObjectId {object_id}): content has no {attr!r} key")
-            label = job.current(job.keys[int(object_id)])
-            created = label.created if label is not None else ""
-            metadata = self.metadata(human=True, job_name=job.name, created=created)
+            if not isinstance(content, Mapping) or attribute not in content:
+                raise ValueError(f"{where} (datasetObjectId {object_id}): content has no {attribute!r} key")
+            position = asked[object_id]
+            metadata = self.metadata(human=True, job_name=job_name, created=created.get(position, ""))
             extra = content.get(meta)
             if isinstance(extra, Mapping):
                 metadata.update(extra)  # a consolidation that writes its own metadata keeps it
-            out[job.keys[int(object_id)]] = (content[attr], metadata)
+            out[position] = (content[attribute], metadata)
         return out

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from nblabel.tasks.base import Task, gt_job_name
+from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
 
 __all__ = ["Entity", "NamedEntities", "PreAnnotator"]
@@ -96,6 +96,10 @@ class NamedEntities(Task):
     def gt_type(self) -> str:
         return "groundtruth/text-span"
 
+    @property
+    def gt_element(self) -> str:
+        return "crowd-entity-annotation"
+
     def spec(self) -> dict[str, Any]:
         return {"type": self.gt_type, "labels": self.labels}
 
@@ -140,6 +144,22 @@ class NamedEntities(Task):
             if b["startOffset"] < a["endOffset"]:
                 raise ValueError(f"{where}entities overlap: {describe(a, text)} and {describe(b, text)}")
         return entities
+
+    def answer_content(self, value: Any) -> dict[str, Any]:
+        """GT's ``crowd-entity-annotation`` answer: ``{"entities": [{"endOffset", "label",
+        "startOffset"}]}`` (code-point offsets)."""
+        entities = [
+            {"endOffset": e["endOffset"], "label": e["label"], "startOffset": e["startOffset"]} for e in value
+        ]
+        return {self.gt_element: {"entities": entities}}
+
+    def from_answer_content(self, content: Any) -> list[Entity]:
+        """The entities of a ``crowd-entity-annotation`` answer, sorted by offsets."""
+        entities = [
+            {"label": str(e["label"]), "startOffset": int(e["startOffset"]), "endOffset": int(e["endOffset"])}
+            for e in gt_answer(content, "entities")["entities"]
+        ]
+        return sorted(entities, key=lambda e: (e["startOffset"], e["endOffset"]))
 
     def to_gt(
         self,

@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nblabel.manifest import is_missing
-from nblabel.tasks.base import Task, gt_job_name
+from nblabel.masks import encode_indices, palette_colors, read_gt_mask
+from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
-from nblabel.tasks.segmentation import encode_indices, palette_colors, read_gt_mask
 
 __all__ = ["LabelVerification"]
 
@@ -64,6 +64,11 @@ class LabelVerification(Task):
         return GT_TYPE
 
     @property
+    def gt_element(self) -> str:
+        """GT verifies with ``crowd-image-classifier`` over an overlay of the label."""
+        return "crowd-image-classifier"
+
+    @property
     def columns(self) -> tuple[str, ...]:
         return (self.source_attribute,)
 
@@ -94,6 +99,22 @@ class LabelVerification(Task):
         if len(comment) > MAX_COMMENT:
             raise ValueError(f"{where}the comment is {len(comment)} characters; at most {MAX_COMMENT}")
         return {"verdict": verdict, "comment": comment.strip()}
+
+    def answer_content(self, value: Any) -> dict[str, Any]:
+        """``{"crowd-image-classifier": {"label": verdict}}``, with the comment as GT's
+        ``workerComment`` when there is one."""
+        content: dict[str, Any] = {self.gt_element: {"label": value["verdict"]}}
+        if value.get("comment"):
+            content["workerComment"] = value["comment"]
+        return content
+
+    def from_answer_content(self, content: Any) -> dict[str, str]:
+        """``{"verdict": label, "comment": workerComment}``."""
+        verdict = gt_answer(content, "label")["label"]
+        comment = content.get("workerComment") or ""
+        if not isinstance(verdict, str) or not isinstance(comment, str):
+            raise ValueError(f"the verdict and workerComment must be strings, got {verdict!r}, {comment!r}")
+        return {"verdict": verdict, "comment": comment}
 
     def to_gt(
         self,

@@ -3,7 +3,8 @@
 :func:`to_masks` reads an augmented manifest DataFrame (``job.to_dataframe()`` or any Ground
 Truth ``groundtruth/semantic-segmentation`` output) and writes ``<folder>/<image stem>.png`` per
 labeled image, an indexed PNG whose pixel value is the class index (0 = ``BACKGROUND``) and whose
-palette is the class colours, and ``<folder>/color_map.json``::
+palette is the class colours, and ``<folder>/color_map.json`` (locally or under an ``s3://``
+prefix)::
 
     {"classes": [{"index": 0, "name": "BACKGROUND", "color": "#ffffff"},
                  {"index": 1, "name": "road", "color": "#1f77b4"}, ...]}
@@ -24,9 +25,9 @@ from typing import Any
 
 import pandas as pd
 
-from nblabel.exports.folder import image_stem, write_folder
+from nblabel.io.folders import image_stem, write_folder
 from nblabel.manifest import is_missing
-from nblabel.tasks.segmentation import BACKGROUND, mask_png, palette_colors, read_gt_mask
+from nblabel.masks import BACKGROUND, mask_png, palette_colors, read_gt_mask
 
 __all__ = ["mask_classes", "to_masks"]
 
@@ -85,8 +86,10 @@ def to_masks(
     *,
     labels: Sequence[str] | None = None,
     overwrite: bool = False,
-) -> Path:
-    """Write the masks of ``attribute`` as index PNGs plus ``color_map.json``; returns the folder.
+    client: Any = None,
+) -> Path | str:
+    """Write the masks of ``attribute`` as index PNGs plus ``color_map.json``; returns the folder
+    (a Path, or the ``s3://`` URI).
 
     Parameters
     ----------
@@ -96,16 +99,21 @@ def to_masks(
     attribute
         The segmentation label attribute (it ends in ``-ref``).
     folder
-        Where to write; it must not exist unless ``overwrite``.
+        Where to write (a local folder or ``s3://`` prefix); it must hold no files unless
+        ``overwrite``.
     labels
         The class names for indices 1, 2, ...; default: as :func:`mask_classes` finds them.
+    client
+        A boto3 S3 client for an ``s3://`` folder; default from the standard AWS settings.
 
     Raises
     ------
     ValueError
         A mask cannot be read or has a class outside ``labels``; two images share a file stem.
     FileExistsError
-        The folder exists and ``overwrite`` is False.
+        The folder holds files and ``overwrite`` is False.
+    nblabel.ExportError
+        A file could not be written; nothing was left behind.
     """
     rows = _rows(df, attribute)
     if labels is None:
@@ -125,4 +133,4 @@ def to_masks(
         files[f"{stems[row]}.png"] = mask_png(indices, colors)
     table = [{"index": i, "name": name, "color": color} for i, (name, color) in enumerate(classes)]
     files[COLOR_MAP] = (json.dumps({"classes": table}, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    return write_folder(folder, files, overwrite)
+    return write_folder(folder, files, overwrite=overwrite, client=client)

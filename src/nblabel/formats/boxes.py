@@ -5,18 +5,18 @@ They read an augmented manifest DataFrame (``job.to_dataframe()`` or any Ground 
 
 - :func:`to_coco`: one COCO ``instances`` JSON (``images``, ``annotations`` with
   ``bbox: [x, y, width, height]``, ``categories``), to a local path or ``s3://`` URI;
-- :func:`to_yolo`: a folder with one ``<image stem>.txt`` per image (``class cx cy w h``,
-  normalised to the image size) and ``classes.txt``;
-- :func:`to_voc`: a folder with one ``<image stem>.xml`` per image (1-based, inclusive pixel
-  corners, as the Pascal VOC devkit counts).
+- :func:`to_yolo`: a folder (local or ``s3://``) with one ``<image stem>.txt`` per image
+  (``class cx cy w h``, normalised to the image size) and ``classes.txt``;
+- :func:`to_voc`: a folder (local or ``s3://``) with one ``<image stem>.xml`` per image (1-based,
+  inclusive pixel corners, as the Pascal VOC devkit counts).
 
 :func:`from_coco` reads COCO JSON into a manifest DataFrame with the boxes as a GT label
 attribute, so COCO data can be adjusted (``BoundingBox(labels, adjust=attribute)``) or verified,
 and written back with :func:`to_coco` without losing a box. Category ids are kept when they are
 ``1..n`` (COCO's usual numbering); other ids are renumbered in id order, names kept.
 
-Folders are written whole or not at all: into a hidden staging folder moved into place at the
-end. Images without a label are left out; images labeled "nothing here" get an empty file.
+Folders are written whole or not at all (:func:`nblabel.io.folders.write_folder`). Images without
+a label are left out; images labeled "nothing here" get an empty file.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any
 
 import pandas as pd
 
-from nblabel.exports.folder import image_stem, write_folder
 from nblabel.io import open_writer
+from nblabel.io.folders import image_stem, write_folder
 from nblabel.manifest import is_missing
 
 __all__ = ["box_labels", "from_coco", "to_coco", "to_voc", "to_yolo"]
@@ -236,16 +236,20 @@ def to_yolo(
     *,
     labels: Sequence[str] | None = None,
     overwrite: bool = False,
-) -> Path:
+    client: Any = None,
+) -> Path | str:
     """YOLO labels: ``<folder>/<image stem>.txt`` with ``class cx cy w h`` lines (normalised to
-    0-1, six decimals) and ``classes.txt`` (one name per class id). Returns the folder.
+    0-1, six decimals) and ``classes.txt`` (one name per class id). Returns the folder (a Path, or
+    the ``s3://`` URI); ``client`` is the boto3 S3 client for an ``s3://`` folder.
 
     Raises
     ------
     ValueError
         Two images share a file stem.
     FileExistsError
-        The folder exists and ``overwrite`` is False.
+        The folder holds files and ``overwrite`` is False.
+    nblabel.ExportError
+        A file could not be written; nothing was left behind.
     """
     names = list(labels) if labels is not None else box_labels(df, attribute)
     files = {"classes.txt": "".join(f"{n}\n" for n in names).encode("utf-8")}
@@ -259,7 +263,7 @@ def to_yolo(
                 f"{int(b['class_id'])} {cx:.6f} {cy:.6f} {b['width'] / width:.6f} {b['height'] / height:.6f}\n"
             )
         files[f"{stem}.txt"] = "".join(lines).encode("utf-8")
-    return write_folder(folder, files, overwrite)
+    return write_folder(folder, files, overwrite=overwrite, client=client)
 
 
 def to_voc(
@@ -269,16 +273,20 @@ def to_voc(
     *,
     labels: Sequence[str] | None = None,
     overwrite: bool = False,
-) -> Path:
+    client: Any = None,
+) -> Path | str:
     """Pascal VOC XML: ``<folder>/<image stem>.xml`` per image. Corners are 1-based and inclusive
-    (``xmin = left + 1``, ``xmax = left + width``), as the VOC devkit counts. Returns the folder.
+    (``xmin = left + 1``, ``xmax = left + width``), as the VOC devkit counts. Returns the folder
+    (a Path, or the ``s3://`` URI); ``client`` is the boto3 S3 client for an ``s3://`` folder.
 
     Raises
     ------
     ValueError
         Two images share a file stem.
     FileExistsError
-        The folder exists and ``overwrite`` is False.
+        The folder holds files and ``overwrite`` is False.
+    nblabel.ExportError
+        A file could not be written; nothing was left behind.
     """
     names = list(labels) if labels is not None else box_labels(df, attribute)
     files = {}
@@ -308,4 +316,4 @@ def to_voc(
                 ET.SubElement(box, tag).text = str(_num(v))
         ET.indent(root)
         files[f"{stem}.xml"] = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return write_folder(folder, files, overwrite)
+    return write_folder(folder, files, overwrite=overwrite, client=client)

@@ -1,18 +1,11 @@
 """Named entities in the formats NLP training reads: spaCy JSONL, CoNLL (IOB2), a token table.
 
-Each writer takes a :class:`~nblabel.Job` whose task is :class:`~nblabel.NamedEntities` (its
-labeled items) or an iterable of documents ``(id, text, entities)``; each reader gives the
-documents back, so a round trip is exact.
-
-The tokenizer (for CoNLL and the token table) is stated here and nowhere else: a token is a
-maximal run of word characters (Unicode letters, digits and marks, and ``_``), or any other
-non-space character together with the marks, variation selectors, skin-tone modifiers and
-zero-width-joiner sequences that follow it (an emoji, a flag); a pair of regional indicators is
-one token; white space separates tokens and is never part of one. Entity boundaries always
-split tokens, so every entity is a whole number of tokens (``"Zürich-based"`` with ``Zürich``
-marked gives ``Zürich`` / ``-`` / ``based``). The widget's keyboard cursor uses the same rule.
-
-Offsets are code points throughout (Python ``str`` indices).
+Each writer takes documents, ``(id, text, entities)`` with entities as
+:class:`~nblabel.NamedEntities` stores them; :func:`documents` makes them from an augmented
+manifest (``job.to_dataframe()`` or any Ground Truth ``groundtruth/text-span`` output). Each
+reader gives the documents back, so a round trip is exact. Tokens (CoNLL, the token table) follow
+the tokenizer stated in :mod:`nblabel.text`. Offsets are code points throughout (Python ``str``
+indices).
 """
 
 from __future__ import annotations
@@ -20,16 +13,14 @@ from __future__ import annotations
 import io
 import json
 import os
-import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
 from nblabel.io import open_writer
-
-if TYPE_CHECKING:
-    from nblabel.job import Job
+from nblabel.manifest import is_missing
+from nblabel.text import tokens_and_tags
 
 __all__ = [
     "Document",
@@ -42,65 +33,10 @@ __all__ = [
     "to_conll",
     "to_hf_table",
     "to_spacy_jsonl",
-    "tokenize",
-    "tokens_and_tags",
 ]
 
 Document = tuple[str, str, list[dict[str, Any]]]
 """``(id, text, entities)``; entities as the task stores them."""
-
-_JOINERS = {"\u200d"}
-_EXTENDERS_RANGE = (0x1F3FB, 0x1F3FF)  # skin-tone modifiers
-
-
-def _is_word(ch: str) -> bool:
-    return ch == "_" or unicodedata.category(ch)[0] in "LNM"
-
-
-def _extends(ch: str) -> bool:
-    """Marks, variation selectors and skin tones stay with the character before them."""
-    return (
-        unicodedata.category(ch)[0] == "M"
-        or ch in ("\ufe0e", "\ufe0f")
-        or _EXTENDERS_RANGE[0] <= ord(ch) <= _EXTENDERS_RANGE[1]
-    )
-
-
-def _regional(ch: str) -> bool:
-    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
-
-
-def tokenize(text: str, breaks: Iterable[int] = ()) -> list[tuple[int, int]]:
-    """The tokens of ``text`` as ``(start, end)`` code-point offsets, also split at ``breaks``.
-
-    See the module docstring for the rule.
-    """
-    cuts = set(breaks)
-    out: list[tuple[int, int]] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        start = i
-        if _is_word(ch):
-            i += 1
-            while i < n and _is_word(text[i]) and i not in cuts:
-                i += 1
-        elif _regional(ch) and i + 1 < n and _regional(text[i + 1]) and i + 1 not in cuts:
-            i += 2
-        else:
-            i += 1
-            while i < n and i not in cuts:
-                if _extends(text[i]):
-                    i += 1
-                elif text[i] in _JOINERS and i + 1 < n and not text[i + 1].isspace() and i + 1 not in cuts:
-                    i += 2
-                else:
-                    break
-        out.append((start, i))
-    return out
 
 
 def tag_names(labels: Sequence[str]) -> list[str]:
@@ -109,47 +45,6 @@ def tag_names(labels: Sequence[str]) -> list[str]:
     for label in labels:
         names += [f"B-{label}", f"I-{label}"]
     return names
-
-
-def tokens_and_tags(
-    text: str, entities: Sequence[dict[str, Any]], breaks: Iterable[int] = ()
-) -> tuple[list[tuple[int, int]], list[str]]:
-    """Tokens of ``text`` (offsets) and their IOB2 tags for ``entities``; tokens are also split
-    at ``breaks`` (see :func:`tokenize`).
-
-    Raises
-    ------
-    ValueError
-        An entity covers only white space, so no token carries it.
-    """
-    cuts = {e["startOffset"] for e in entities} | {e["endOffset"] for e in entities} | set(breaks)
-    spans = tokenize(text, cuts)
-    tags = ["O"] * len(spans)
-    starts = [s for s, _ in spans]
-    for entity in entities:
-        begin, end = entity["startOffset"], entity["endOffset"]
-        # The cuts make every token that starts inside the entity end inside it.
-        inside = []
-        k = _bisect(starts, begin)
-        while k < len(spans) and spans[k][0] < end:
-            inside.append(k)
-            k += 1
-        if not inside:
-            raise ValueError(f"entity {entity} covers no token of {text[begin:end]!r}")
-        for n, k in enumerate(inside):
-            tags[k] = f"{'B' if n == 0 else 'I'}-{entity['label']}"
-    return spans, tags
-
-
-def _bisect(starts: list[int], value: int) -> int:
-    lo, hi = 0, len(starts)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if starts[mid] < value:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def entities_from_tags(text: str, tokens: Sequence[str], tags: Sequence[str]) -> list[dict[str, Any]]:
@@ -191,28 +86,39 @@ def entities_from_tags(text: str, tokens: Sequence[str], tags: Sequence[str]) ->
 # -- documents --------------------------------------------------------------------------------
 
 
-def documents(source: Job | Iterable[Document]) -> Iterator[Document]:
-    """``(id, text, entities)`` per labeled item of a job (ids are item keys), or the documents
-    given, as they are."""
-    if hasattr(source, "task") and hasattr(source, "current"):
-        job = source
-        if getattr(job.task, "family", None) != "entities":
-            raise TypeError(f"entity exports need a NamedEntities job, not {job.task!r}")
-        job.refresh()
-        for position, key in enumerate(job.keys):
-            annotation = job.current(key)
-            if annotation is not None:
-                yield key, job.items.source(position), list(annotation.value)
-        return
-    for doc in source:
-        doc_id, text, entities = doc
-        yield str(doc_id), text, list(entities)
+def documents(df: pd.DataFrame, attribute: str) -> list[Document]:
+    """``(id, text, entities)`` per labeled row of an augmented manifest: the id is the row
+    number (GT's ``datasetObjectId``), the text the row's ``source``, the entities those of the
+    ``groundtruth/text-span`` label ``<attribute>`` (``{"annotations": {"entities": [...]}}``),
+    sorted by offsets.
+
+    Raises
+    ------
+    ValueError
+        The DataFrame lacks ``source`` or ``attribute``, or a label is not a text-span label.
+    """
+    if attribute not in df.columns:
+        raise ValueError(f"the DataFrame has no label attribute {attribute!r}; columns: {list(df.columns)}")
+    if "source" not in df.columns:
+        raise ValueError("entity exports need a 'source' column holding each text")
+    out = []
+    for row, (text, label) in enumerate(zip(df["source"], df[attribute], strict=True)):
+        if label is None or is_missing(label):
+            continue
+        label = json.loads(label) if isinstance(label, str) else label
+        spans = label.get("annotations") if isinstance(label, dict) else None
+        if not isinstance(spans, dict) or not isinstance(spans.get("entities"), list):
+            raise ValueError(f"row {row}: {attribute!r} is not a Ground Truth text-span label")
+        entities = [
+            {"label": e["label"], "startOffset": int(e["startOffset"]), "endOffset": int(e["endOffset"])}
+            for e in spans["entities"]
+        ]
+        out.append((str(row), text, sorted(entities, key=lambda e: (e["startOffset"], e["endOffset"]))))
+    return out
 
 
-def _labels_of(source: Any, docs: list[Document]) -> list[str]:
-    labels = getattr(getattr(source, "task", None), "labels", None)
-    if labels is not None:
-        return list(labels)
+def _labels_of(docs: list[Document]) -> list[str]:
+    """The entity labels in the order the documents first use them."""
     seen: dict[str, None] = {}
     for _, _, entities in docs:
         for e in entities:
@@ -223,20 +129,20 @@ def _labels_of(source: Any, docs: list[Document]) -> list[str]:
 # -- spaCy JSONL ------------------------------------------------------------------------------
 
 
-def to_spacy_jsonl(source: Job | Iterable[Document], location: str | os.PathLike[str], **writer: Any) -> int:
+def to_spacy_jsonl(docs: Iterable[Document], location: str | os.PathLike[str], **writer: Any) -> int:
     """Write one JSON object per document: ``{"text", "spans": [{"start", "end", "label"}],
     "meta": {"id"}}``, as spaCy's and Prodigy's JSONL readers take them (character offsets into
     ``text``). ``location`` is a path or ``s3://`` URI, written all-or-nothing; ``writer``
     options go to :func:`nblabel.io.open_writer`. Returns the number of documents."""
     count = 0
     with open_writer(location, **writer) as out:
-        for doc_id, text, entities in documents(source):
+        for doc_id, text, entities in docs:
             line = {
                 "text": text,
                 "spans": [
                     {"start": e["startOffset"], "end": e["endOffset"], "label": e["label"]} for e in entities
                 ],
-                "meta": {"id": doc_id},
+                "meta": {"id": str(doc_id)},
             }
             out.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
             count += 1
@@ -273,14 +179,14 @@ def read_spacy_jsonl(path: str | os.PathLike[str]) -> list[Document]:
 # -- CoNLL ------------------------------------------------------------------------------------
 
 
-def to_conll(source: Job | Iterable[Document], location: str | os.PathLike[str], **writer: Any) -> int:
+def to_conll(docs: Iterable[Document], location: str | os.PathLike[str], **writer: Any) -> int:
     """Write CoNLL with IOB2 tags: one ``token<TAB>tag`` line per token, documents separated
     by a blank line and introduced by ``# id = <id>``; tokens by this module's tokenizer.
     Returns the number of documents."""
     count = 0
     with open_writer(location, **writer) as out:
         buffer = io.StringIO()
-        for doc_id, text, entities in documents(source):
+        for doc_id, text, entities in docs:
             spans, tags = tokens_and_tags(text, entities)
             buffer.write(f"# id = {doc_id}\n")
             for (start, end), tag in zip(spans, tags, strict=True):
@@ -335,12 +241,13 @@ def read_conll(path: str | os.PathLike[str]) -> list[tuple[str, list[str], list[
 # -- Hugging Face table -----------------------------------------------------------------------
 
 
-def to_hf_table(source: Job | Iterable[Document]) -> pd.DataFrame:
+def to_hf_table(docs: Iterable[Document], labels: Sequence[str] | None = None) -> pd.DataFrame:
     """A table for ``datasets.Dataset.from_pandas``: columns ``id``, ``text``, ``tokens``
     (list of str) and ``ner_tags`` (list of int); ``df.attrs["tag_names"]`` names the tag ids
-    (``O``, ``B-<label>``, ``I-<label>``, ... in label order), for a ``ClassLabel`` feature."""
-    docs = list(documents(source))
-    names = tag_names(_labels_of(source, docs))
+    (``O``, ``B-<label>``, ``I-<label>``, ... in the order of ``labels``, by default the order
+    the documents first use them), for a ``ClassLabel`` feature."""
+    docs = list(docs)  # read twice: for the labels, then for the rows
+    names = tag_names(list(labels) if labels is not None else _labels_of(docs))
     index = {name: i for i, name in enumerate(names)}
     rows = []
     for doc_id, text, entities in docs:
@@ -348,7 +255,7 @@ def to_hf_table(source: Job | Iterable[Document]) -> pd.DataFrame:
         unknown = sorted({t for t in tags if t not in index})
         if unknown:
             raise ValueError(f"document {doc_id}: tags {unknown} are not among {names}")
-        rows.append((doc_id, text, [text[s:e] for s, e in spans], [index[t] for t in tags]))
+        rows.append((str(doc_id), text, [text[s:e] for s, e in spans], [index[t] for t in tags]))
     df = pd.DataFrame(rows, columns=["id", "text", "tokens", "ner_tags"])
     df.attrs["tag_names"] = names
     return df
