@@ -16,7 +16,7 @@ from recorder import Recorder
 from test_review_widget import LABELS, acts, ask, page_of, rows, text_job
 
 from nblabel import BoundingBox, Job, LabelVerification
-from nblabel.consolidate.jobs import AUTOMATIC
+from nblabel.consolidate.for_task import AUTOMATIC
 
 # row -> answers by bo, cy, dee (None: no answer)
 ANSWERS = {

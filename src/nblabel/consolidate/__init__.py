@@ -22,7 +22,7 @@ from __future__ import annotations
 from nblabel.consolidate.agreement import agreement_table, cohen_kappa, fleiss_kappa, krippendorff_alpha
 from nblabel.consolidate.boxes import consolidate_boxes, iou
 from nblabel.consolidate.dawid_skene import GT_CONFIDENCE_CAP, dawid_skene, dawid_skene_multilabel
-from nblabel.consolidate.jobs import consolidate_answers
+from nblabel.consolidate.for_task import consolidate_answers
 from nblabel.consolidate.masks import pixel_vote, vote_masks
 from nblabel.consolidate.result import Answers, Consolidated, Consolidation
 from nblabel.consolidate.spans import consolidate_spans, jaccard

@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 
 from nblabel.consolidate.agreement import agreement_table, category
+from nblabel.consolidate.for_task import AUTOMATIC, consolidate_answers, mask_file_name
 from nblabel.consolidate.gt import load_consolidation, save_consolidation
-from nblabel.consolidate.jobs import AUTOMATIC, consolidate_answers, mask_file_name
 from nblabel.consolidate.result import Consolidation
 from nblabel.labeling.answers import AnswerLog
 from nblabel.store import Annotation

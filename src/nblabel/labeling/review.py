@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nblabel.consolidate.jobs import AUTOMATIC
+from nblabel.consolidate.for_task import AUTOMATIC
 from nblabel.labeling.answers import AnswerLog
 from nblabel.labeling.consolidation import disagreements
 from nblabel.labeling.feed import Feed

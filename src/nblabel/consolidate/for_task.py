@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from nblabel.consolidate.vote import majority_vote, majority_vote_multilabel
 if TYPE_CHECKING:
     from nblabel.tasks.base import Task
 
-__all__ = ["AUTOMATIC", "consolidate_answers", "mask_file_name"]
+__all__ = ["AUTOMATIC", "BY_TYPE", "consolidate_answers", "mask_file_name"]
 
 #: Annotator-name prefix of consolidated labels computed by nblabel (a person's decision has a
 #: person's name, and later runs leave it alone).
@@ -52,14 +52,14 @@ def consolidate_answers(task: Task, answers: Answers, method: str | None = None)
         return (dawid_skene_multilabel if multi else dawid_skene)(answers, labels)
     if method is not None:
         raise ValueError(f"method {method!r} is for classification; {task!r} has one consolidation")
-    if gt_type == "groundtruth/object-detection":
-        return consolidate_boxes(answers)
-    if gt_type == "groundtruth/text-span":
-        return consolidate_spans(answers)
-    if gt_type == "groundtruth/semantic-segmentation":
-        arrays = {key: [(who, _mask_indices(task, v)) for who, v in pairs] for key, pairs in answers.items()}
-        return vote_masks(arrays)
-    raise TypeError(f"consolidating the answers of {task!r} in a job is not supported")
+    if gt_type not in BY_TYPE:
+        raise TypeError(f"consolidating the answers of {task!r} in a job is not supported")
+    return BY_TYPE[gt_type](task, answers)
+
+
+def _vote_masks(task: Task, answers: Answers) -> Consolidation:
+    arrays = {key: [(who, _mask_indices(task, v)) for who, v in pairs] for key, pairs in answers.items()}
+    return vote_masks(arrays)
 
 
 def _mask_indices(task: Task, value: Any) -> np.ndarray:
@@ -67,6 +67,15 @@ def _mask_indices(task: Task, value: Any) -> np.ndarray:
     if isinstance(value, Mapping) and "mask" in value:
         return task.indices(value)  # type: ignore[attr-defined]
     return np.asarray(value)
+
+
+#: GT's consolidation for each task type other than classification (whose types vary with the
+#: media and take a method): the task's ``gt_type`` → the function over its answer lists.
+BY_TYPE: dict[str, Callable[[Task, Answers], Consolidation]] = {
+    "groundtruth/object-detection": lambda _task, answers: consolidate_boxes(answers),
+    "groundtruth/text-span": lambda _task, answers: consolidate_spans(answers),
+    "groundtruth/semantic-segmentation": _vote_masks,
+}
 
 
 def mask_file_name(value: Any) -> str | None:
