@@ -19,7 +19,7 @@ from nblabel.io.progress import Progress, in_kernel
 
 pytest_plugins = ["s3_fixtures"]
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+SRC = Path(__file__).resolve().parents[3] / "src"
 
 # Writes then reads a ~20 MB manifest (above the 16 MB threshold for a bar).
 SCRIPT = textwrap.dedent(

@@ -15,7 +15,7 @@ from nblabel.io.s3 import S3ObjectExists
 
 pytest_plugins = ["s3_fixtures"]
 
-BIRD_JOB = Path(__file__).resolve().parents[1] / "data" / "gt-bird-job" / "output.manifest"
+BIRD_JOB = Path(__file__).resolve().parents[2] / "data" / "gt-bird-job" / "output.manifest"
 ATTR = "birds-open-images-clone"
 _META = {
     "job-name": "labeling-job/tags",

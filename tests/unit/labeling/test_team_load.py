@@ -26,7 +26,7 @@ from nblabel import ImageClassification, Job
 
 pytest_plugins = ["pg_fixtures"]
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+SRC = Path(__file__).resolve().parents[3] / "src"
 LABELS = ["cat", "dog", "bird"]
 KERNELS = 4
 ANSWERS = 1000  # per kernel

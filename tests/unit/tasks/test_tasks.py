@@ -10,7 +10,7 @@ import pytest
 from nblabel.checks import check_line
 from nblabel.tasks import ImageClassification, Task, TextClassification
 
-BIRD_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "gt-bird-job" / "output.manifest"
+BIRD_MANIFEST = Path(__file__).resolve().parents[2] / "data" / "gt-bird-job" / "output.manifest"
 CREATED = "2024-05-06T07:08:09.101112"
 
 

@@ -9,21 +9,20 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import psutil
 import pytest
-from autolabel_helpers import LABELS, FailingEstimator, GatedLogistic, synthetic_texts
+from autolabel_helpers import LABELS, FailingEstimator, GatedLogistic, synthetic_texts, wait_for
 
 from nblabel import Job, TextClassification
 from nblabel.store import SQLiteStore
 from nblabel.store.ledger import ItemState, Ledger
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/unit: autolabel_helpers, for the worker process
 
 
 @pytest.fixture(autouse=True)
@@ -47,18 +46,6 @@ def make_job(jobs: list[Job], n: int = 200, name: str = "topics") -> tuple[Job, 
     job = Job(name, df, TextClassification(LABELS))
     jobs.append(job)
     return job, df
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    """Poll ``condition`` until it is truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def gone(pid: int) -> bool:

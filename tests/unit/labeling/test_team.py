@@ -12,9 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from autolabel_helpers import LABELS as TOPICS
-from autolabel_helpers import synthetic_texts
+from autolabel_helpers import synthetic_texts, wait_for
 from store_helpers import Backend
-from test_autolabel_worker import wait_for
 
 from nblabel import ImageClassification, Job, TextClassification
 from nblabel.store import Annotation, Claim

@@ -25,7 +25,7 @@ from nblabel.tasks.templating import SUPPORTED_ELEMENTS, TemplateError, WorkerTe
 
 pytest_plugins = ["s3_fixtures"]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FORM = '<crowd-form><crowd-input name="c"></crowd-input>{{ task.input.source }}</crowd-form>'
 
 

@@ -19,7 +19,7 @@ from nblabel.tasks.entities import NamedEntities
 from nblabel.tasks.preannotate import from_attribute, from_dictionary, from_patterns, from_spacy
 from nblabel.text import codepoint_to_utf16, utf16_length, utf16_to_codepoint
 
-NER_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "manifests" / "ner.manifest"
+NER_MANIFEST = Path(__file__).resolve().parents[2] / "data" / "manifests" / "ner.manifest"
 CREATED = "2024-05-06T07:08:09.101112"
 UNICODE = "Olá 👋 — Zoë met 李雷 in Zürich 🇨🇭 on 2024-02-29."
 LABELS = ["Person", "Place", "Date"]

@@ -18,7 +18,7 @@ from nblabel import ImageClassification, Job, read_manifest
 from nblabel.datasets import gt_bird_labels, gt_bird_responses, gt_birds
 from nblabel.formats import read_worker_responses
 
-GT_OUTPUT = Path(__file__).resolve().parents[1] / "data" / "gt-bird-job" / "output.manifest"
+GT_OUTPUT = Path(__file__).resolve().parents[2] / "data" / "gt-bird-job" / "output.manifest"
 GT_ATTR = "birds-open-images-clone"
 TIES = [139, 165, 183]  # the items whose answers split 2-2-1
 

@@ -17,7 +17,7 @@ from nblabel.manifest import ManifestError, iter_manifest
 
 pytest_plugins = ["s3_fixtures"]
 
-BIRD_JOB = Path(__file__).resolve().parents[1] / "data" / "gt-bird-job" / "output.manifest"
+BIRD_JOB = Path(__file__).resolve().parents[2] / "data" / "gt-bird-job" / "output.manifest"
 MB = 1_000_000
 
 

@@ -23,7 +23,7 @@ from recorder import Recorder
 
 from nblabel import ImageClassification, Job, TextClassification
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+SRC = Path(__file__).resolve().parents[3] / "src"
 BUNDLE = SRC / "nblabel" / "static" / "classify.js"
 LABELS = ["cat", "dog", "bird"]
 

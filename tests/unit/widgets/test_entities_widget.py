@@ -12,7 +12,7 @@ import nblabel as nl
 from nblabel.tasks.preannotate import from_dictionary
 from nblabel.widgets import EntitiesWidget, widget_for
 
-BUNDLE = Path(__file__).resolve().parents[2] / "src" / "nblabel" / "static" / "entities.js"
+BUNDLE = Path(__file__).resolve().parents[3] / "src" / "nblabel" / "static" / "entities.js"
 TEXT = "Olá 👋 — Zoë met 李雷 in Zürich."
 
 

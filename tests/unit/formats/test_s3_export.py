@@ -26,7 +26,7 @@ from nblabel.store import Annotation
 
 pytest_plugins = ["s3_fixtures"]
 
-BIRD_JOB = Path(__file__).resolve().parents[1] / "data" / "gt-bird-job" / "output.manifest"
+BIRD_JOB = Path(__file__).resolve().parents[2] / "data" / "gt-bird-job" / "output.manifest"
 ATTR = "birds-open-images-clone"
 WORKERS = "annotations/worker-response/iteration-1"
 CONSOLIDATION = "annotations/consolidated-annotation/consolidation-response/iteration-1"
