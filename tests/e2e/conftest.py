@@ -1,28 +1,38 @@
 """Fixtures for the browser tests: Debian chromium, one Jupyter server per UI, notebook pages.
 
-Every test under tests/e2e is marked ``browser`` automatically.
+Every test under tests/e2e is marked ``browser`` automatically, and every test that takes the
+``screenshot_path`` fixture ``screenshots`` as well. Screenshots go to the ignored
+``test-results/screenshots/``, so a test run leaves the checkout as it was; ``make screenshots``
+runs ``pytest -m screenshots --screenshot-dir docs/img`` to refresh the documentation's pictures
+on purpose.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.harness import JupyterServer, NotebookPage, chromium_launch_args
 
 _HERE = Path(__file__).resolve().parent
-if str(_HERE) not in sys.path:
-    sys.path.insert(0, str(_HERE))
-
-from harness import JupyterServer, NotebookPage, chromium_launch_args  # noqa: E402
-
 REPO_ROOT = _HERE.parents[1]
 SRC = REPO_ROOT / "src"
+SCREENSHOTS = REPO_ROOT / "test-results" / "screenshots"
 _CALL_FAILED = pytest.StashKey[bool]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshot-dir",
+        type=Path,
+        default=SCREENSHOTS,
+        help=f"where browser tests save their screenshots (default {SCREENSHOTS.relative_to(REPO_ROOT)}; "
+        "`make screenshots` passes docs/img)",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselection runs
@@ -30,6 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            if "screenshot_path" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.screenshots)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -44,6 +56,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> objec
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     """pytest-playwright: use Debian's /usr/bin/chromium, never a downloaded build (G8)."""
     return {**browser_type_launch_args, **chromium_launch_args()}
+
+
+@pytest.fixture
+def screenshot_path(request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """Factory: ``screenshot_path("boxes.png")`` is where to save that picture (``--screenshot-dir``)."""
+    folder = Path(request.config.getoption("--screenshot-dir")).resolve()
+
+    def path(name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    return path
 
 
 @pytest.fixture(scope="session", params=["lab", "notebook"])

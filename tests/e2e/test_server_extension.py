@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from harness import JupyterServer
+from tests.harness import JupyterServer
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
