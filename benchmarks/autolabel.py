@@ -57,7 +57,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from report import write_section
 
 REPO = Path(__file__).resolve().parent.parent

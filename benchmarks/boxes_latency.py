@@ -31,9 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
-
 from report import write_section  # noqa: E402
+
+from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
 
 N_BOXES = 200
 SIZE = (4000, 3000)

@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from report import write_section
 
 from nblabel import datasets
 from nblabel.consolidate import dawid_skene, majority_vote, read_worker_responses
 from nblabel.consolidate.crowd import simulate_crowd
-from report import write_section
 
 REPO = Path(__file__).resolve().parents[1]
 CROWD = {

@@ -49,12 +49,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from report import write_section
 
 from autolabel import _cpu_name, ensure_pip, log
 from nblabel.autolabel.entity_loop import compute_entity_round
 from nblabel.autolabel.tagger import EntityTagger, document_features, span_scores
 from nblabel.entity_export import entities_from_tags
-from report import write_section
 
 REPO = Path(__file__).resolve().parent.parent
 Doc = tuple[str, list[dict[str, Any]]]

@@ -49,9 +49,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
-
 from report import write_section  # noqa: E402
+
+from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
 from ui_latency import TRACE_CATEGORIES, fmt, machine_info, percentile  # noqa: E402
 
 FRAME_MS = 1000 / 60

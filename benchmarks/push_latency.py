@@ -41,9 +41,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
-from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
-
 from report import write_section  # noqa: E402
+
+from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
 from ui_latency import LABELS, VIEWPORT, fmt, machine_info, make_texts, summary, versions  # noqa: E402
 
 SECTION = "push_latency"

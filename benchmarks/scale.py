@@ -52,7 +52,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from report import write_section  # benchmarks/report.py (this script's folder is on sys.path)
 
 HERE = Path(__file__).resolve().parent

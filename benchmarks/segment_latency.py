@@ -30,10 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
+from report import write_section  # noqa: E402
 
 from boxes_latency import PROBE, SIZE, drag, make_image, pct  # noqa: E402
-from report import write_section  # noqa: E402
+from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
 
 SETUP = """
 import pandas as pd
