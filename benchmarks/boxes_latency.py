@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/boxes_latency.py [--moves 300] [--runs 2] [--out BENCHMARKS.md]
+    .venv/bin/python -m benchmarks.boxes_latency [--moves 300] [--runs 2] [--out BENCHMARKS.md]
 
 A 4000x3000 JPEG is labeled with 200 pre-annotated boxes on it (a detector stands in). Chromium
 (Debian's, headless) drags with real mouse input: once drawing a new box across the image, once
@@ -20,23 +20,19 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from tests.harness import JupyterServer, NotebookPage, launch_browser
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from report import write_section  # noqa: E402
-
-from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
+from benchmarks._lib.data import BIG_IMAGE, make_big_image
+from benchmarks._lib.hooks import DRAG_PROBE_JS
+from benchmarks._lib.page import drag
+from benchmarks._lib.report import REPO, write_section
+from benchmarks._lib.stats import median, p95
+from benchmarks._lib.trace import FRAME_MS
 
 N_BOXES = 200
-SIZE = (4000, 3000)
 
 SETUP = """
 import pandas as pd
@@ -50,43 +46,6 @@ def detector(ref):
 job = nl.Job('bench', pd.DataFrame({{'source-ref': [{ref!r}]}}), nl.BoundingBox(['a', 'b', 'c'], pre=detector))
 """
 
-# Installed after the widget rendered: its pointermove listener runs after the stage's, so the
-# frame callback it queues runs after the stage's paint in the same frame.
-PROBE = """
-(overlay) => {
-  window.__lat = [];
-  overlay.addEventListener('pointermove', (e) => {
-    if (!e.buttons) return;
-    const t0 = e.timeStamp;
-    requestAnimationFrame(() => window.__lat.push(performance.now() - t0));
-  });
-}
-"""
-
-
-def make_image(folder: Path) -> Path:
-    path = folder / "big_4000x3000.jpg"
-    img = Image.new("RGB", SIZE, (60, 100, 140))
-    draw = ImageDraw.Draw(img)
-    for x in range(0, SIZE[0], 200):
-        draw.line([(x, 0), (x, SIZE[1])], fill=(220, 220, 220), width=3)
-    for y in range(0, SIZE[1], 200):
-        draw.line([(0, y), (SIZE[0], y)], fill=(220, 220, 220), width=3)
-    img.save(path, quality=90)
-    return path
-
-
-def drag(page, a: tuple[float, float], b: tuple[float, float], moves: int) -> list[float]:
-    page.evaluate("() => { window.__lat = []; }")
-    page.mouse.move(*a)
-    page.mouse.down()
-    for i in range(1, moves + 1):
-        t = i / moves
-        page.mouse.move(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-    page.mouse.up()
-    page.wait_for_function("(n) => window.__lat.length >= n", arg=int(moves * 0.9))
-    return page.evaluate("() => window.__lat.slice()")
-
 
 def run(moves: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
@@ -94,7 +53,7 @@ def run(moves: int) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="nblabel-boxbench-") as tmp:
         root = Path(tmp)
-        ref = make_image(root)
+        ref = make_big_image(root)
         with JupyterServer("lab", root, nodelay=True) as server, sync_playwright() as pw:
             browser = launch_browser(pw)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
@@ -109,7 +68,7 @@ def run(moves: int) -> dict[str, list[float]]:
                 "() => JSON.parse(document.querySelector('[data-testid=nbl-root]').dataset.boxes).length === 200"
             )
             overlay = widget.get_by_test_id("nbl-vp-overlay")
-            overlay.evaluate(PROBE)
+            overlay.evaluate(DRAG_PROBE_JS)
             widget.click(position={"x": 5, "y": 5})
             box = overlay.bounding_box()
             view = json.loads(widget.get_attribute("data-view"))
@@ -138,16 +97,11 @@ def run(moves: int) -> dict[str, list[float]]:
     return results
 
 
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
-
-
 def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
     lines = [
         "## Bounding boxes: pointer move to redraw while dragging",
         "",
-        f"`benchmarks/boxes_latency.py`: a {SIZE[0]}x{SIZE[1]} JPEG with {N_BOXES} boxes in the box widget, "
+        f"`python -m benchmarks.boxes_latency`: a {BIG_IMAGE[0]}x{BIG_IMAGE[1]} JPEG with {N_BOXES} boxes in the box widget, "
         f"JupyterLab, headless Debian chromium (software rendering), {moves} real mouse moves per drag, "
         f"{len(all_runs)} runs. Time from the pointer event to the end of the widget's redraw in the next "
         "animation frame. Target: one 60 Hz frame, 16.7 ms.",
@@ -157,10 +111,10 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
     ]
     for name in ("draw, fitted", "move a box, fitted", "draw, zoomed"):
         xs = [x for r in all_runs for x in r[name]]
-        p95 = pct(xs, 0.95)
+        tail = p95(xs)
         lines.append(
-            f"| {name} | {len(xs)} | {statistics.median(xs):.1f} | {p95:.1f} | {max(xs):.1f} | "
-            f"{'yes' if p95 <= 16.7 else 'no'} |"
+            f"| {name} | {len(xs)} | {median(xs):.1f} | {tail:.1f} | {max(xs):.1f} | "
+            f"{'yes' if tail <= FRAME_MS else 'no'} |"
         )
     zoom = all_runs[0]["zoom"][0]
     loads = ", ".join(f"{r['load'][0]:.1f}" for r in all_runs)
@@ -175,7 +129,9 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.boxes_latency", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--moves", type=int, default=300, help="pointer moves per drag (default 300)")
     p.add_argument("--runs", type=int, default=2, help="runs, each with a fresh server and page (default 2)")
     p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown file to update")

@@ -5,7 +5,7 @@ Builds once, under ``--cache``, a manifest of ``--lines`` lines spelled
 name real 1024x768 JPEGs in the cache folder instead, so the widget's first window is made of
 real previews), a shuffled copy of it (item keys out of order cost more memory to look up),
 and a 100-line manifest for the latency comparison. Every measurement runs in a fresh Python
-process (this script with ``--child``), as a new kernel would; nblabel, pandas and the widget
+process (this module with ``--child``), as a new kernel would; nblabel, pandas and the widget
 classes are imported before the clock starts.
 
 Measured:
@@ -27,7 +27,7 @@ Measured:
 
 Usage::
 
-    python benchmarks/scale.py [--lines 1000000] [--repeats 5] [--cache DIR] [--out BENCHMARKS.md]
+    python -m benchmarks.scale [--lines 1000000] [--repeats 5] [--cache DIR] [--out BENCHMARKS.md]
 
 The results replace the section between ``<!-- scale:start -->`` and ``<!-- scale:end -->`` in
 ``--out`` (other sections are kept). A run at a million lines takes about 5-10 minutes.
@@ -41,7 +41,6 @@ import os
 import platform
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import threading
@@ -52,9 +51,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from report import write_section  # benchmarks/report.py (this script's folder is on sys.path)
 
-HERE = Path(__file__).resolve().parent
+from benchmarks._lib.report import REPO, command_line, write_section
+from benchmarks._lib.stats import median, p95
+
 LABELS = ["cat", "dog", "bird"]
 SMALL = 100
 TARGET_OPEN_S = 3.0
@@ -251,7 +251,8 @@ def child_output(manifest: Path, store: Path, out: Path, repeats: int) -> dict[s
 
 def run_child(args: list[str]) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", *args],
+        [sys.executable, "-m", "benchmarks.scale", "--child", *args],
+        cwd=REPO,  # where the benchmarks package imports from
         check=True,
         capture_output=True,
         text=True,
@@ -260,14 +261,6 @@ def run_child(args: list[str]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- report
-
-
-def p50(values: list[float]) -> float:
-    return float(statistics.median(values))
-
-
-def p95(values: list[float]) -> float:
-    return float(np.percentile(values, 95))
 
 
 def ms(value: float) -> str:
@@ -298,7 +291,7 @@ def render(results: dict[str, Any]) -> str:
 
     def row(name: str, pairs: list[list[float]], note: str = "", fmt: Any = s) -> str:
         w, c = walls(pairs), cpus(pairs)
-        return f"| {name} | {fmt(p50(w))} | {fmt(p95(w))} | {fmt(p50(c))} | {fmt(p95(c))} | {note} |"
+        return f"| {name} | {fmt(median(w))} | {fmt(p95(w))} | {fmt(median(c))} | {fmt(p95(c))} | {note} |"
 
     def verdict(pairs: list[list[float]]) -> str:
         wall, cpu = p95(walls(pairs)), p95(cpus(pairs))
@@ -313,8 +306,8 @@ def render(results: dict[str, Any]) -> str:
         f"## A million items: a {lines:,}-line manifest",
         "",
         f"Measured {results['date']} by `{results['command']}` ({results['minutes']:.1f} min) on "
-        f"{results['machine']}. Produced by `benchmarks/scale.py`; rerun it to refresh this section "
-        "(`.venv/bin/python benchmarks/scale.py`, about 5-10 minutes; `--lines` and `--repeats` change "
+        f"{results['machine']}. Produced by `python -m benchmarks.scale`; rerun it to refresh this section "
+        "(`.venv/bin/python -m benchmarks.scale`, about 5-10 minutes; `--lines` and `--repeats` change "
         "the size and the number of runs).",
         "",
         f'Manifest lines like `{{"source-ref":"s3://bucket/images/0000042.jpg","id":42}}` '
@@ -363,8 +356,8 @@ def render(results: dict[str, Any]) -> str:
                 small = pick([v for r in results["label_small" + suffix] for v in r[path]])
                 big = pick([v for r in results["label_big" + suffix] for v in r[path]])
                 md.append(
-                    f"| {name} | {where} | {clock} | {ms(p50(small))} | {ms(p95(small))} | {ms(p50(big))} | "
-                    f"{ms(p95(big))} | {p50(big) / p50(small):.2f}× | {p95(big) / p95(small):.2f}× |"
+                    f"| {name} | {where} | {clock} | {ms(median(small))} | {ms(p95(small))} | {ms(median(big))} | "
+                    f"{ms(p95(big))} | {median(big) / median(small):.2f}× | {p95(big) / p95(small):.2f}× |"
                 )
     pandas_write = out["pandas_to_json"]
     md += [
@@ -383,8 +376,8 @@ def render(results: dict[str, Any]) -> str:
         ("write_manifest", "`write_manifest(out, path)`"),
         ("pandas_to_json", '`out.to_json(orient="records", lines=True)`'),
     ):
-        wall = p50(walls(out[key])) / p50(walls(pandas_write))
-        cpu = p50(cpus(out[key])) / p50(cpus(pandas_write))
+        wall = median(walls(out[key])) / median(walls(pandas_write))
+        cpu = median(cpus(out[key])) / median(cpus(pandas_write))
         ok = "" if key == "pandas_to_json" else f" — within 2×: **{'yes' if max(wall, cpu) <= 2 else 'no'}**"
         md.append(row(name, out[key], f"{wall:.2f}× / {cpu:.2f}×{ok}"))
     md += [
@@ -402,10 +395,10 @@ def render(results: dict[str, Any]) -> str:
     ]
     for name, runs in (("sorted keys", opens), ("shuffled keys", shuffled)):
         df_bytes = runs[0]["df_bytes"]
-        rss = p50([r["rss"] for r in runs])
+        rss = median([r["rss"] for r in runs])
         md.append(
-            f"| {name} | {mb(df_bytes)} | {mb(rss)} | {mb(p50([r['pss'] for r in runs]))} | "
-            f"{mb(p50([r['peak_rss'] for r in runs]))} | {rss / df_bytes:.2f}× | **{'yes' if rss <= 2 * df_bytes else 'no'}** |"
+            f"| {name} | {mb(df_bytes)} | {mb(rss)} | {mb(median([r['pss'] for r in runs]))} | "
+            f"{mb(median([r['peak_rss'] for r in runs]))} | {rss / df_bytes:.2f}× | **{'yes' if rss <= 2 * df_bytes else 'no'}** |"
         )
     md += [
         "",
@@ -427,13 +420,13 @@ def render(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.split("\n\n")[0])
     p.add_argument("--lines", type=int, default=1_000_000)
     p.add_argument("--repeats", type=int, default=5, help="fresh processes per measurement")
     p.add_argument("--label-count", type=int, default=40, help="answers timed per process and path")
     p.add_argument("--window", type=int, default=10, help="the widget's window (its default for images)")
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "nblabel-bench" / "scale")
-    p.add_argument("--out", type=Path, default=HERE.parent / "BENCHMARKS.md")
+    p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
@@ -496,7 +489,7 @@ def main(argv: list[str] | None = None) -> None:
         label_count=args.label_count,
         manifest_mb=paths["big"].stat().st_size / 1e6,
         date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        command=" ".join(["python benchmarks/scale.py", *(argv if argv is not None else sys.argv[1:])]),
+        command=command_line("scale", argv),
         minutes=(time.perf_counter() - started) / 60,
         machine=(
             f"{os.cpu_count()} CPU(s) shared with other work (load average {load[0]:.1f} at the end), "

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/segment_latency.py [--moves 300] [--runs 2] [--out BENCHMARKS.md]
+    .venv/bin/python -m benchmarks.segment_latency [--moves 300] [--runs 2] [--out BENCHMARKS.md]
 
 A 4000x3000 JPEG is painted in the segmentation widget (a 12-megapixel mask of class indices at
 the original resolution). Chromium (Debian's, headless) drags the brush with real mouse input:
@@ -11,7 +11,7 @@ four times the fitted zoom. Each pointer move stamps the brush along the segment
 recolours the changed rectangle of the mask, redraws that rectangle on the stage's mask layer and
 repaints the brush outline on the overlay; the page records the
 time from the event's timestamp to the end of that redraw in the next animation frame (the same
-probe as ``boxes_latency.py``). Target: one frame at 60 Hz, 16.7 ms. The section between
+probe as ``benchmarks.boxes_latency``). Target: one frame at 60 Hz, 16.7 ms. The section between
 ``<!-- segment_latency:start -->`` and ``<!-- segment_latency:end -->`` in ``--out`` is replaced.
 """
 
@@ -21,19 +21,17 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tests.harness import JupyterServer, NotebookPage, launch_browser
 
-from report import write_section  # noqa: E402
-
-from boxes_latency import PROBE, SIZE, drag, make_image, pct  # noqa: E402
-from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
+from benchmarks._lib.data import BIG_IMAGE, make_big_image
+from benchmarks._lib.hooks import DRAG_PROBE_JS
+from benchmarks._lib.page import drag
+from benchmarks._lib.report import REPO, write_section
+from benchmarks._lib.stats import median, p95
+from benchmarks._lib.trace import FRAME_MS
 
 SETUP = """
 import pandas as pd
@@ -49,7 +47,7 @@ def run(moves: int) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="nblabel-segbench-") as tmp:
         root = Path(tmp)
-        ref = make_image(root)
+        ref = make_big_image(root)
         with JupyterServer("lab", root, nodelay=True) as server, sync_playwright() as pw:
             browser = launch_browser(pw)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
@@ -62,7 +60,7 @@ def run(moves: int) -> dict[str, list[float]]:
             page.wait_for_function(
                 "() => document.querySelector('[data-testid=nbl-root]').dataset.painted === '0'"
             )
-            overlay.evaluate(PROBE)
+            overlay.evaluate(DRAG_PROBE_JS)
             widget.click(position={"x": 5, "y": 5})
             box = overlay.bounding_box()
             view = json.loads(widget.get_attribute("data-view"))
@@ -95,8 +93,8 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
     lines = [
         "## Segmentation: pointer move to redraw while painting a mask",
         "",
-        f"`benchmarks/segment_latency.py`: a {SIZE[0]}x{SIZE[1]} JPEG painted in the segmentation widget "
-        f"(a {SIZE[0] * SIZE[1] / 1e6:.0f}-megapixel index mask), JupyterLab, headless Debian chromium (software "
+        f"`python -m benchmarks.segment_latency`: a {BIG_IMAGE[0]}x{BIG_IMAGE[1]} JPEG painted in the segmentation widget "
+        f"(a {BIG_IMAGE[0] * BIG_IMAGE[1] / 1e6:.0f}-megapixel index mask), JupyterLab, headless Debian chromium (software "
         f"rendering), {moves} real mouse moves per stroke, {len(all_runs)} runs. Time from the pointer event to "
         "the end of the widget's redraw in the next animation frame (brush stamped, changed rectangle of the "
         "mask recoloured and redrawn on its layer, brush outline drawn). Target: one 60 Hz frame, 16.7 ms.",
@@ -106,10 +104,10 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
     ]
     for name in CASES:
         xs = [x for r in all_runs for x in r[name]]
-        p95 = pct(xs, 0.95)
+        tail = p95(xs)
         lines.append(
-            f"| {name} | {len(xs)} | {statistics.median(xs):.1f} | {p95:.1f} | {max(xs):.1f} | "
-            f"{'yes' if p95 <= 16.7 else 'no'} |"
+            f"| {name} | {len(xs)} | {median(xs):.1f} | {tail:.1f} | {max(xs):.1f} | "
+            f"{'yes' if tail <= FRAME_MS else 'no'} |"
         )
     loads = ", ".join(f"{r['load'][0]:.1f}" for r in all_runs)
     lines += [
@@ -124,7 +122,9 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.segment_latency", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--moves", type=int, default=300, help="pointer moves per stroke (default 300)")
     p.add_argument("--runs", type=int, default=2, help="runs, each with a fresh server and page (default 2)")
     p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown file to update")
