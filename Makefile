@@ -61,7 +61,7 @@ e2e: install chromium
 test: install chromium postgresql lint jstest
 	$(PY) -m pytest -q tests
 
-# The browser tests save their pictures into the ignored test-results/screenshots/, so `make test`
+# The browser tests save their pictures into the ignored test-screenshots/, so `make test`
 # changes no tracked file; this runs the ones that take a picture again, saving into docs/img.
 screenshots: install chromium
 	$(PY) -m pytest -q tests/e2e -m screenshots --screenshot-dir docs/img
