@@ -17,20 +17,13 @@ at 60 Hz, 16.7 ms. The section between ``<!-- boxes_latency:start -->`` and
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 
-from tests.harness import JupyterServer, NotebookPage, launch_browser
-
-from benchmarks._lib.data import BIG_IMAGE, make_big_image
-from benchmarks._lib.hooks import DRAG_PROBE_JS
-from benchmarks._lib.page import drag
+from benchmarks._lib.data import BIG_IMAGE
+from benchmarks._lib.page import big_image_stage, drag, drag_table
 from benchmarks._lib.report import REPO, write_section
-from benchmarks._lib.stats import median, p95
-from benchmarks._lib.trace import FRAME_MS
 
 N_BOXES = 200
 
@@ -48,52 +41,27 @@ job = nl.Job('bench', pd.DataFrame({{'source-ref': [{ref!r}]}}), nl.BoundingBox(
 
 
 def run(moves: int) -> dict[str, list[float]]:
-    from playwright.sync_api import sync_playwright
-
+    """One run: the three drags, in a fresh server and page."""
     results: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="nblabel-boxbench-") as tmp:
-        root = Path(tmp)
-        ref = make_big_image(root)
-        with JupyterServer("lab", root, nodelay=True) as server, sync_playwright() as pw:
-            browser = launch_browser(pw)
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            nb = NotebookPage(page, server).open(
-                "bench.ipynb", [SETUP.format(n=N_BOXES, ref=str(ref)), "job"]
-            )
-            nb.run_cell(0)
-            nb.run_cell(1)
-            widget = nb.cell(1).get_by_test_id("nbl-root")
-            widget.get_by_test_id("nbl-vp-overlay").wait_for(state="visible")
-            page.wait_for_function(
-                "() => JSON.parse(document.querySelector('[data-testid=nbl-root]').dataset.boxes).length === 200"
-            )
-            overlay = widget.get_by_test_id("nbl-vp-overlay")
-            overlay.evaluate(DRAG_PROBE_JS)
-            widget.click(position={"x": 5, "y": 5})
-            box = overlay.bounding_box()
-            view = json.loads(widget.get_attribute("data-view"))
-
-            def at(ix: float, iy: float) -> tuple[float, float]:
-                return box["x"] + view["x"] + ix * view["scale"], box["y"] + view["y"] + iy * view["scale"]
-
-            results["draw, fitted"] = drag(page, at(50, 2950), at(3950, 60), moves)
-            page.keyboard.press("z")  # take the drawn box back
-            boxes = json.loads(widget.get_attribute("data-boxes"))
-            b = min(boxes, key=lambda b: b["width"] * b["height"] * -1)  # the largest: easy to grab
-            centre = at(b["left"] + b["width"] / 2, b["top"] + b["height"] / 2)
-            results["move a box, fitted"] = drag(page, centre, (centre[0] - 300, centre[1] + 150), moves)
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            for _ in range(6):
-                page.keyboard.press("+")  # 1.25^6 ~ 3.8x the fitted zoom
-            page.wait_for_timeout(300)  # let the sharper crop arrive; it is part of what is drawn
-            mid = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            results["draw, zoomed"] = drag(
-                page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves
-            )
-            results["zoom"] = [float(widget.get_attribute("data-zoom"))]
-            results["load"] = [os.getloadavg()[0]]
-            nb.close()
-            browser.close()
+    ready = "() => JSON.parse(document.querySelector('[data-testid=nbl-root]').dataset.boxes).length === 200"
+    with big_image_stage(SETUP.replace("{n}", str(N_BOXES)), ready) as stage:
+        page, widget, at = stage.nb.page, stage.root, stage.screen
+        results["draw, fitted"] = drag(page, at(50, 2950), at(3950, 60), moves)
+        page.keyboard.press("z")  # take the drawn box back
+        b = max(stage.boxes(), key=lambda b: b["width"] * b["height"])  # the largest: easy to grab
+        centre = at(b["left"] + b["width"] / 2, b["top"] + b["height"] / 2)
+        results["move a box, fitted"] = drag(page, centre, (centre[0] - 300, centre[1] + 150), moves)
+        box = stage.rect()
+        mid = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.move(*mid)
+        for _ in range(6):
+            page.keyboard.press("+")  # 1.25^6 ~ 3.8x the fitted zoom
+        page.wait_for_timeout(300)  # let the sharper crop arrive; it is part of what is drawn
+        results["draw, zoomed"] = drag(
+            page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves
+        )
+        results["zoom"] = [float(widget.get_attribute("data-zoom"))]
+        results["load"] = [os.getloadavg()[0]]
     return results
 
 
@@ -106,16 +74,8 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
         f"{len(all_runs)} runs. Time from the pointer event to the end of the widget's redraw in the next "
         "animation frame. Target: one 60 Hz frame, 16.7 ms.",
         "",
-        "| drag | moves measured | median ms | p95 ms | max ms | p95 within 16.7 ms |",
-        "|---|---|---|---|---|---|",
+        *drag_table(all_runs, ("draw, fitted", "move a box, fitted", "draw, zoomed"), "drag"),
     ]
-    for name in ("draw, fitted", "move a box, fitted", "draw, zoomed"):
-        xs = [x for r in all_runs for x in r[name]]
-        tail = p95(xs)
-        lines.append(
-            f"| {name} | {len(xs)} | {median(xs):.1f} | {tail:.1f} | {max(xs):.1f} | "
-            f"{'yes' if tail <= FRAME_MS else 'no'} |"
-        )
     zoom = all_runs[0]["zoom"][0]
     loads = ", ".join(f"{r['load'][0]:.1f}" for r in all_runs)
     lines += [

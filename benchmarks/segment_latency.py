@@ -18,20 +18,13 @@ probe as ``benchmarks.boxes_latency``). Target: one frame at 60 Hz, 16.7 ms. The
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 
-from tests.harness import JupyterServer, NotebookPage, launch_browser
-
-from benchmarks._lib.data import BIG_IMAGE, make_big_image
-from benchmarks._lib.hooks import DRAG_PROBE_JS
-from benchmarks._lib.page import drag
+from benchmarks._lib.data import BIG_IMAGE
+from benchmarks._lib.page import big_image_stage, drag, drag_table
 from benchmarks._lib.report import REPO, write_section
-from benchmarks._lib.stats import median, p95
-from benchmarks._lib.trace import FRAME_MS
 
 SETUP = """
 import pandas as pd
@@ -42,50 +35,28 @@ CASES = ("brush 20 px, fitted", "brush 119 px, fitted", "brush 20 px, zoomed")
 
 
 def run(moves: int) -> dict[str, list[float]]:
-    from playwright.sync_api import sync_playwright
-
+    """One run: the three strokes, in a fresh server and page."""
     results: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="nblabel-segbench-") as tmp:
-        root = Path(tmp)
-        ref = make_big_image(root)
-        with JupyterServer("lab", root, nodelay=True) as server, sync_playwright() as pw:
-            browser = launch_browser(pw)
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            nb = NotebookPage(page, server).open("bench.ipynb", [SETUP.format(ref=str(ref)), "job"])
-            nb.run_cell(0)
-            nb.run_cell(1)
-            widget = nb.cell(1).get_by_test_id("nbl-root")
-            overlay = widget.get_by_test_id("nbl-vp-overlay")
-            overlay.wait_for(state="visible")
-            page.wait_for_function(
-                "() => document.querySelector('[data-testid=nbl-root]').dataset.painted === '0'"
-            )
-            overlay.evaluate(DRAG_PROBE_JS)
-            widget.click(position={"x": 5, "y": 5})
-            box = overlay.bounding_box()
-            view = json.loads(widget.get_attribute("data-view"))
-
-            def at(ix: float, iy: float) -> tuple[float, float]:
-                return box["x"] + view["x"] + ix * view["scale"], box["y"] + view["y"] + iy * view["scale"]
-
-            results[CASES[0]] = drag(page, at(50, 2950), at(3950, 60), moves)
-            page.keyboard.press("2")
-            for _ in range(8):
-                page.keyboard.press("]")  # 20 -> 119 px in quarter steps
-            assert widget.get_attribute("data-brush") == "119", widget.get_attribute("data-brush")
-            results[CASES[1]] = drag(page, at(50, 60), at(3950, 2950), moves)
-            for _ in range(8):
-                page.keyboard.press("[")
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            for _ in range(6):
-                page.keyboard.press("+")  # 1.25^6 ~ 3.8x the fitted zoom
-            mid = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            results[CASES[2]] = drag(page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves)
-            results["zoom"] = [float(widget.get_attribute("data-zoom"))]
-            results["painted"] = [float(widget.get_attribute("data-painted"))]
-            results["load"] = [os.getloadavg()[0]]
-            nb.close()
-            browser.close()
+    ready = "() => document.querySelector('[data-testid=nbl-root]').dataset.painted === '0'"
+    with big_image_stage(SETUP, ready) as stage:
+        page, widget, at = stage.nb.page, stage.root, stage.screen
+        results[CASES[0]] = drag(page, at(50, 2950), at(3950, 60), moves)
+        page.keyboard.press("2")
+        for _ in range(8):
+            page.keyboard.press("]")  # 20 -> 119 px in quarter steps
+        assert widget.get_attribute("data-brush") == "119", widget.get_attribute("data-brush")
+        results[CASES[1]] = drag(page, at(50, 60), at(3950, 2950), moves)
+        for _ in range(8):
+            page.keyboard.press("[")
+        box = stage.rect()
+        mid = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.move(*mid)
+        for _ in range(6):
+            page.keyboard.press("+")  # 1.25^6 ~ 3.8x the fitted zoom
+        results[CASES[2]] = drag(page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves)
+        results["zoom"] = [float(widget.get_attribute("data-zoom"))]
+        results["painted"] = [float(widget.get_attribute("data-painted"))]
+        results["load"] = [os.getloadavg()[0]]
     return results
 
 
@@ -99,16 +70,8 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
         "the end of the widget's redraw in the next animation frame (brush stamped, changed rectangle of the "
         "mask recoloured and redrawn on its layer, brush outline drawn). Target: one 60 Hz frame, 16.7 ms.",
         "",
-        "| stroke | moves measured | median ms | p95 ms | max ms | p95 within 16.7 ms |",
-        "|---|---|---|---|---|---|",
+        *drag_table(all_runs, CASES, "stroke"),
     ]
-    for name in CASES:
-        xs = [x for r in all_runs for x in r[name]]
-        tail = p95(xs)
-        lines.append(
-            f"| {name} | {len(xs)} | {median(xs):.1f} | {tail:.1f} | {max(xs):.1f} | "
-            f"{'yes' if tail <= FRAME_MS else 'no'} |"
-        )
     loads = ", ".join(f"{r['load'][0]:.1f}" for r in all_runs)
     lines += [
         "",

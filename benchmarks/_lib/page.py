@@ -5,15 +5,31 @@ from __future__ import annotations
 
 import contextlib
 import random
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.harness import JupyterServer, NotebookPage
-from tests.harness.widgets import LABELS, focus, wait_item
+from tests.harness import JupyterServer, NotebookPage, launch_browser
+from tests.harness.widgets import LABELS, Stage, focus, wait_item
 
-__all__ = ["LABELS", "VIEWPORT", "classification_cells", "drag", "notebook_page", "pause", "show_widget"]
+from benchmarks._lib.data import make_big_image
+from benchmarks._lib.hooks import DRAG_PROBE_JS
+from benchmarks._lib.stats import median, p95
+from benchmarks._lib.trace import FRAME_MS
+
+__all__ = [
+    "LABELS",
+    "VIEWPORT",
+    "big_image_stage",
+    "classification_cells",
+    "drag",
+    "drag_table",
+    "notebook_page",
+    "pause",
+    "show_widget",
+]
 
 VIEWPORT = {"width": 1600, "height": 1000}  # a large laptop screen
 
@@ -87,3 +103,48 @@ def drag(page: Any, a: tuple[float, float], b: tuple[float, float], moves: int) 
     page.mouse.up()
     page.wait_for_function("(n) => window.__lat.length >= n", arg=int(moves * 0.9))
     return page.evaluate("() => window.__lat.slice()")
+
+
+@contextlib.contextmanager
+def big_image_stage(setup: str, ready_js: str) -> Iterator[Stage]:
+    """The image widget that the cell ``setup`` makes as ``job`` (``{ref}`` in it is the path of
+    a fresh ``BIG_IMAGE`` JPEG), shown in JupyterLab (with TCP_NODELAY) in a 1280x1000 page of
+    headless chromium; yields its stage once ``ready_js`` (a page predicate) holds, with the drag
+    probe (``DRAG_PROBE_JS``) installed and the widget focused. Everything stops after the block."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="nblabel-stagebench-") as tmp:
+        root = Path(tmp)
+        ref = make_big_image(root)
+        with JupyterServer("lab", root, nodelay=True) as server, sync_playwright() as pw:
+            browser = launch_browser(pw)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 1000})
+                nb = NotebookPage(page, server).open("bench.ipynb", [setup.format(ref=str(ref)), "job"])
+                nb.run_cell(0)
+                nb.run_cell(1)
+                stage = Stage(nb, nb.cell(1).get_by_test_id("nbl-root"))
+                page.wait_for_function(ready_js)
+                stage.overlay.evaluate(DRAG_PROBE_JS)
+                stage.root.click(position={"x": 5, "y": 5})
+                yield stage
+                nb.close()
+            finally:
+                browser.close()
+
+
+def drag_table(all_runs: list[dict[str, list[float]]], cases: Sequence[str], what: str) -> list[str]:
+    """Markdown rows: per case (``what``: the first column's name), the moves measured over all
+    runs, their median, p95 and max, and whether p95 is within one 60 Hz frame."""
+    lines = [
+        f"| {what} | moves measured | median ms | p95 ms | max ms | p95 within 16.7 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in cases:
+        xs = [x for r in all_runs for x in r[name]]
+        tail = p95(xs)
+        lines.append(
+            f"| {name} | {len(xs)} | {median(xs):.1f} | {tail:.1f} | {max(xs):.1f} | "
+            f"{'yes' if tail <= FRAME_MS else 'no'} |"
+        )
+    return lines
