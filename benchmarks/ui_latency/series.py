@@ -123,6 +123,18 @@ class Series:
         }
 
 
+def pooled(series: list[Series], mode: str, media: str) -> Series:
+    """One series holding the measured presses of every series of this server mode and media."""
+    out = Series(mode, media, 0)
+    for s in series:
+        if s.mode == mode and s.media == media:
+            out.records.extend(s.hits)
+            out.loaf.extend(s.loaf)
+            out.events.extend(s.events)
+            out.dropped += s.misses
+    return out
+
+
 def press_series(
     page: Any,
     root: Any,
