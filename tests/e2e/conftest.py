@@ -22,18 +22,7 @@ from tests.harness import JupyterServer, NotebookPage, chromium_launch_args
 _HERE = Path(__file__).resolve().parent
 REPO_ROOT = _HERE.parents[1]
 SRC = REPO_ROOT / "src"
-SCREENSHOTS = REPO_ROOT / "test-screenshots"
 _CALL_FAILED = pytest.StashKey[bool]()
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--screenshot-dir",
-        type=Path,
-        default=SCREENSHOTS,
-        help=f"where browser tests save their screenshots (default {SCREENSHOTS.relative_to(REPO_ROOT)}; "
-        "`make screenshots` passes docs/img)",
-    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselection runs
@@ -61,7 +50,8 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 @pytest.fixture
 def screenshot_path(request: pytest.FixtureRequest) -> Callable[[str], Path]:
-    """Factory: ``screenshot_path("boxes.png")`` is where to save that picture (``--screenshot-dir``)."""
+    """Factory: ``screenshot_path("boxes.png")`` is where to save that picture (``--screenshot-dir``,
+    registered in tests/conftest.py)."""
     folder = Path(request.config.getoption("--screenshot-dir")).resolve()
 
     def path(name: str) -> Path:
