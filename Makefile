@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: demo test install prereqs js chromium postgresql lint unit jstest e2e bench clean
+.PHONY: demo test install prereqs js chromium postgresql lint unit jstest e2e screenshots bench clean
 
 # A fresh Debian lacks venv and Node.js; bring them from Debian's packages when missing.
 prereqs:
@@ -62,9 +62,15 @@ e2e: install chromium
 test: install chromium postgresql lint jstest
 	$(PY) -m pytest -q tests
 
+# The browser tests save their pictures into the ignored test-screenshots/, so `make test`
+# changes no tracked file; this runs the ones that take a picture again, saving into docs/img.
+screenshots: install chromium
+	$(PY) -m pytest -q tests/e2e -m screenshots --screenshot-dir docs/img
+
+# Benchmarks are modules of the `benchmarks` package, run from the repository root.
 bench: install chromium
-	$(PY) benchmarks/ui_latency.py
-	$(PY) benchmarks/scale.py
+	$(PY) -m benchmarks.ui_latency
+	$(PY) -m benchmarks.scale
 
 clean:
 	rm -rf $(VENV) node_modules src/nblabel/static

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/boxes_latency.py [--moves 300] [--runs 2] [--out BENCHMARKS.md]
+    .venv/bin/python -m benchmarks.boxes_latency [--moves 300] [--runs 2] [--out BENCHMARKS.md]
 
 A 4000x3000 JPEG is labeled with 200 pre-annotated boxes on it (a detector stands in). Chromium
 (Debian's, headless) drags with real mouse input: once drawing a new box across the image, once
@@ -17,26 +17,15 @@ at 60 Hz, 16.7 ms. The section between ``<!-- boxes_latency:start -->`` and
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import statistics
-import sys
-import tempfile
 from pathlib import Path
 
-from PIL import Image, ImageDraw
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
-
-from report import write_section  # noqa: E402
+from benchmarks._lib.data import BIG_IMAGE
+from benchmarks._lib.page import big_image_stage, drag, drag_table
+from benchmarks._lib.report import REPO, write_section
 
 N_BOXES = 200
-SIZE = (4000, 3000)
 
 SETUP = """
 import pandas as pd
@@ -50,118 +39,43 @@ def detector(ref):
 job = nl.Job('bench', pd.DataFrame({{'source-ref': [{ref!r}]}}), nl.BoundingBox(['a', 'b', 'c'], pre=detector))
 """
 
-# Installed after the widget rendered: its pointermove listener runs after the stage's, so the
-# frame callback it queues runs after the stage's paint in the same frame.
-PROBE = """
-(overlay) => {
-  window.__lat = [];
-  overlay.addEventListener('pointermove', (e) => {
-    if (!e.buttons) return;
-    const t0 = e.timeStamp;
-    requestAnimationFrame(() => window.__lat.push(performance.now() - t0));
-  });
-}
-"""
-
-
-def make_image(folder: Path) -> Path:
-    path = folder / "big_4000x3000.jpg"
-    img = Image.new("RGB", SIZE, (60, 100, 140))
-    draw = ImageDraw.Draw(img)
-    for x in range(0, SIZE[0], 200):
-        draw.line([(x, 0), (x, SIZE[1])], fill=(220, 220, 220), width=3)
-    for y in range(0, SIZE[1], 200):
-        draw.line([(0, y), (SIZE[0], y)], fill=(220, 220, 220), width=3)
-    img.save(path, quality=90)
-    return path
-
-
-def drag(page, a: tuple[float, float], b: tuple[float, float], moves: int) -> list[float]:
-    page.evaluate("() => { window.__lat = []; }")
-    page.mouse.move(*a)
-    page.mouse.down()
-    for i in range(1, moves + 1):
-        t = i / moves
-        page.mouse.move(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-    page.mouse.up()
-    page.wait_for_function("(n) => window.__lat.length >= n", arg=int(moves * 0.9))
-    return page.evaluate("() => window.__lat.slice()")
-
 
 def run(moves: int) -> dict[str, list[float]]:
-    from playwright.sync_api import sync_playwright
-
+    """One run: the three drags, in a fresh server and page."""
     results: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="nblabel-boxbench-") as tmp:
-        root = Path(tmp)
-        ref = make_image(root)
-        with JupyterServer("lab", root, nodelay=True) as server, sync_playwright() as pw:
-            browser = launch_browser(pw)
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            nb = NotebookPage(page, server).open(
-                "bench.ipynb", [SETUP.format(n=N_BOXES, ref=str(ref)), "job"]
-            )
-            nb.run_cell(0)
-            nb.run_cell(1)
-            widget = nb.cell(1).get_by_test_id("nbl-root")
-            widget.get_by_test_id("nbl-vp-overlay").wait_for(state="visible")
-            page.wait_for_function(
-                "() => JSON.parse(document.querySelector('[data-testid=nbl-root]').dataset.boxes).length === 200"
-            )
-            overlay = widget.get_by_test_id("nbl-vp-overlay")
-            overlay.evaluate(PROBE)
-            widget.click(position={"x": 5, "y": 5})
-            box = overlay.bounding_box()
-            view = json.loads(widget.get_attribute("data-view"))
-
-            def at(ix: float, iy: float) -> tuple[float, float]:
-                return box["x"] + view["x"] + ix * view["scale"], box["y"] + view["y"] + iy * view["scale"]
-
-            results["draw, fitted"] = drag(page, at(50, 2950), at(3950, 60), moves)
-            page.keyboard.press("z")  # take the drawn box back
-            boxes = json.loads(widget.get_attribute("data-boxes"))
-            b = min(boxes, key=lambda b: b["width"] * b["height"] * -1)  # the largest: easy to grab
-            centre = at(b["left"] + b["width"] / 2, b["top"] + b["height"] / 2)
-            results["move a box, fitted"] = drag(page, centre, (centre[0] - 300, centre[1] + 150), moves)
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            for _ in range(6):
-                page.keyboard.press("+")  # 1.25^6 ~ 3.8x the fitted zoom
-            page.wait_for_timeout(300)  # let the sharper crop arrive; it is part of what is drawn
-            mid = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            results["draw, zoomed"] = drag(
-                page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves
-            )
-            results["zoom"] = [float(widget.get_attribute("data-zoom"))]
-            results["load"] = [os.getloadavg()[0]]
-            nb.close()
-            browser.close()
+    ready = "() => JSON.parse(document.querySelector('[data-testid=nbl-root]').dataset.boxes).length === 200"
+    with big_image_stage(SETUP.replace("{n}", str(N_BOXES)), ready) as stage:
+        page, widget, at = stage.nb.page, stage.root, stage.screen
+        results["draw, fitted"] = drag(page, at(50, 2950), at(3950, 60), moves)
+        page.keyboard.press("z")  # take the drawn box back
+        b = max(stage.boxes(), key=lambda b: b["width"] * b["height"])  # the largest: easy to grab
+        centre = at(b["left"] + b["width"] / 2, b["top"] + b["height"] / 2)
+        results["move a box, fitted"] = drag(page, centre, (centre[0] - 300, centre[1] + 150), moves)
+        box = stage.rect()
+        mid = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.move(*mid)
+        for _ in range(6):
+            page.keyboard.press("+")  # 1.25^6 ~ 3.8x the fitted zoom
+        page.wait_for_timeout(300)  # let the sharper crop arrive; it is part of what is drawn
+        results["draw, zoomed"] = drag(
+            page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves
+        )
+        results["zoom"] = [float(widget.get_attribute("data-zoom"))]
+        results["load"] = [os.getloadavg()[0]]
     return results
-
-
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
 def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
     lines = [
         "## Bounding boxes: pointer move to redraw while dragging",
         "",
-        f"`benchmarks/boxes_latency.py`: a {SIZE[0]}x{SIZE[1]} JPEG with {N_BOXES} boxes in the box widget, "
+        f"`python -m benchmarks.boxes_latency`: a {BIG_IMAGE[0]}x{BIG_IMAGE[1]} JPEG with {N_BOXES} boxes in the box widget, "
         f"JupyterLab, headless Debian chromium (software rendering), {moves} real mouse moves per drag, "
         f"{len(all_runs)} runs. Time from the pointer event to the end of the widget's redraw in the next "
         "animation frame. Target: one 60 Hz frame, 16.7 ms.",
         "",
-        "| drag | moves measured | median ms | p95 ms | max ms | p95 within 16.7 ms |",
-        "|---|---|---|---|---|---|",
+        *drag_table(all_runs, ("draw, fitted", "move a box, fitted", "draw, zoomed"), "drag"),
     ]
-    for name in ("draw, fitted", "move a box, fitted", "draw, zoomed"):
-        xs = [x for r in all_runs for x in r[name]]
-        p95 = pct(xs, 0.95)
-        lines.append(
-            f"| {name} | {len(xs)} | {statistics.median(xs):.1f} | {p95:.1f} | {max(xs):.1f} | "
-            f"{'yes' if p95 <= 16.7 else 'no'} |"
-        )
     zoom = all_runs[0]["zoom"][0]
     loads = ", ".join(f"{r['load'][0]:.1f}" for r in all_runs)
     lines += [
@@ -175,7 +89,9 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.boxes_latency", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--moves", type=int, default=300, help="pointer moves per drag (default 300)")
     p.add_argument("--runs", type=int, default=2, help="runs, each with a fresh server and page (default 2)")
     p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown file to update")

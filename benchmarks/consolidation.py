@@ -14,7 +14,7 @@ gives the figures on the real GT bird job shipped in ``nblabel.datasets``.
 
 Usage::
 
-    python benchmarks/consolidation.py [--items 100000] [--repeats 5] [--seeds 3] [--out BENCHMARKS.md]
+    python -m benchmarks.consolidation [--items 100000] [--repeats 5] [--seeds 3] [--out BENCHMARKS.md]
 
 The results replace the section between ``<!-- consolidation:start -->`` and
 ``<!-- consolidation:end -->`` in ``--out`` (created if missing; other sections are kept).
@@ -34,13 +34,14 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks._lib.machine import cores
+from benchmarks._lib.report import REPO, command_line, write_section
+from benchmarks._lib.stats import median, p95
 from nblabel import ImageClassification, datasets
 from nblabel.consolidate import dawid_skene, majority_vote
 from nblabel.datasets.crowd import simulate_crowd
 from nblabel.formats import read_worker_responses
-from report import write_section
 
-REPO = Path(__file__).resolve().parents[1]
 CROWD = {
     "a95": 0.95,
     "b90": 0.90,
@@ -54,10 +55,6 @@ CROWD = {
     "adversary": 0.20,
 }
 METHODS: dict[str, Callable[..., Any]] = {"Dawid-Skene": dawid_skene, "majority vote": majority_vote}
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q))
 
 
 def measure(items: int, repeats: int, seeds: int) -> dict[str, Any]:
@@ -85,8 +82,8 @@ def measure(items: int, repeats: int, seeds: int) -> dict[str, Any]:
             accuracies.append(other.accuracy({k: c.value for k, c in result.items.items()}))
             ranked.append(sorted(result.quality, key=result.quality.get, reverse=True) == list(CROWD))
         results[name] = {
-            "median": statistics.median(times),
-            "p95": percentile(times, 95),
+            "median": median(times),
+            "p95": p95(times),
             "peak_mb": peak / 2**20,
             "accuracy": accuracies,
             "ranked": sum(ranked),
@@ -112,7 +109,7 @@ def bird_job() -> dict[str, int]:
 
 def section(results: dict[str, Any], birds: dict[str, int], args: argparse.Namespace, wall: float) -> str:
     lines = [
-        "## Consolidation (`benchmarks/consolidation.py`)",
+        "## Consolidation (`python -m benchmarks.consolidation`)",
         "",
         f"{args.items:,} items x 3 answers from a simulated crowd of ten annotators (accuracies 0.95 down to "
         "0.45, one adversary at 0.20 whose errors are always the next class), five classes. Time: wall time of "
@@ -137,21 +134,17 @@ def section(results: dict[str, Any], birds: dict[str, int], args: argparse.Names
         f"{birds['Dawid-Skene same as GT']}), majority vote {birds['majority vote']}/302 (same as GT on "
         f"{birds['majority vote same as GT']}; its ties go to the answer given first).",
         "",
-        f"Run {date.today().isoformat()} on {platform.machine()} ({_cpus()} CPU(s) shared with other work), "
+        f"Run {date.today().isoformat()} on {platform.machine()} ({cores()} CPU(s) shared with other work), "
         f"Python {platform.python_version()}, numpy {np.__version__}. Total {wall:.0f} s. Command: "
-        f"`python benchmarks/consolidation.py --items {args.items} --repeats {args.repeats} --seeds {args.seeds}`.",
+        f"`{command_line('consolidation', ['--items', str(args.items), '--repeats', str(args.repeats), '--seeds', str(args.seeds)])}`.",
     ]
     return "\n".join(lines)
 
 
-def _cpus() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.consolidation", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--items", type=int, default=100_000)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--seeds", type=int, default=3)

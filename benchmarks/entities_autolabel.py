@@ -26,7 +26,7 @@ Corpora (installed by this script into this interpreter's environment, never by 
 
 Usage::
 
-    python benchmarks/entities_autolabel.py [--corpora presidio,presidio-unseen,hironsan] [--seeds 3]
+    python -m benchmarks.entities_autolabel [--corpora presidio,presidio-unseen,hironsan] [--seeds 3]
         [--budgets 10,25,50,100,200] [--out BENCHMARKS.md] [--no-write]
 
 Replaces the section between ``<!-- entities-autolabel:start -->`` and
@@ -50,13 +50,13 @@ from typing import Any
 
 import numpy as np
 
-from autolabel import _cpu_name, ensure_pip, log
+from benchmarks._lib.machine import cpu_name
+from benchmarks._lib.report import REPO, command_line, write_section
+from benchmarks._lib.run import ensure_pip, log
 from nblabel.autolabel.entity_loop import compute_entity_round
 from nblabel.autolabel.tagger import EntityTagger, document_features, span_scores
 from nblabel.formats.entities import entities_from_tags
-from report import write_section
 
-REPO = Path(__file__).resolve().parent.parent
 Doc = tuple[str, list[dict[str, Any]]]
 SLOTS = {"person": "PER", "name": "PER", "city": "LOC", "country": "LOC", "organization": "ORG"}
 
@@ -175,9 +175,8 @@ def render(results: dict[str, Any], args: argparse.Namespace, seconds: float) ->
     lines = [
         "## Entity auto-labeling: F1 of the proposals by answered texts",
         "",
-        f"`python benchmarks/entities_autolabel.py --corpora {args.corpora} --seeds {args.seeds} "
-        f"--budgets {args.budgets}` ({dt.date.today()}, "
-        f"{_cpu_name()}, one process, Python {platform.python_version()}; {seconds / 60:.1f} min). "
+        f"`{command_line('entities_autolabel', ['--corpora', args.corpora, '--seeds', str(args.seeds), '--budgets', args.budgets])}` ({dt.date.today()}, "
+        f"{cpu_name()}, one process, Python {platform.python_version()}; {seconds / 60:.1f} min). "
         "A simulated person answers pool texts with their gold entities in the order the entity "
         "loop's queue gives (`loop`) or in random order (`random`); at each budget the default CRF "
         "tagger trained on the answers tags a held-out test set never in the pool. Exact spans "
@@ -226,7 +225,9 @@ CORPORA = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.entities_autolabel",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--corpora", default=",".join(CORPORA), help="comma-separated: " + ", ".join(CORPORA))
     p.add_argument("--seeds", type=int, default=3, help="seeds per corpus (default 3)")

@@ -24,7 +24,7 @@ target is one frame (16.7 ms) at p95.
 
 Usage::
 
-    python benchmarks/entities_latency.py [--sizes 10000 100000] [--docs 31] [--drags 4]
+    python -m benchmarks.entities_latency [--sizes 10000 100000] [--docs 31] [--drags 4]
         [--out BENCHMARKS.md]
 
 The results replace the section between ``<!-- entities_latency:start -->`` and
@@ -45,16 +45,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from benchmarks._lib.hooks import ENTITY_HOOK_JS, POINT_JS
+from benchmarks._lib.machine import machine_info
+from benchmarks._lib.page import notebook_page, pause, show_widget
+from benchmarks._lib.report import REPO, command_line, write_section
+from benchmarks._lib.stats import fmt, percentile
+from benchmarks._lib.trace import FRAME_MS, tracing
+from tests.harness import JupyterServer, launch_browser
+from tests.harness.widgets import all_saved
 
-from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
-
-from report import write_section  # noqa: E402
-from ui_latency import TRACE_CATEGORIES, fmt, machine_info, percentile  # noqa: E402
-
-FRAME_MS = 1000 / 60
 # What a Chrome trace of this benchmark shows (--trace), written under the table.
 FLOOR_NOTE = (
     "Where the time goes (Chrome trace, `--trace`): a drag's last pointermove is painted in a frame "
@@ -66,7 +65,6 @@ FLOOR_NOTE = (
 )
 LABELS = ["Person", "Place", "Org"]
 NAMES = {"Person": ["Ada", "Zoe", "Ravi"], "Place": ["Geneva", "Lima", "Oslo"], "Org": ["Acme", "Initech"]}
-VIEWPORT = {"width": 1600, "height": 1000}
 
 _WORDS = [
     "the",
@@ -109,55 +107,6 @@ _WORDS = [
     "letter",
 ]
 
-HOOK_JS = r"""
-(root) => {
-  // The widget swaps two document elements (the next one is built ahead): follow the one shown.
-  const shown = (n) => n.isConnected && n.closest('[data-testid=nbl-doc]') !== null;
-  const B = {up: [], keys: []};
-  window.__nblEnt = B;
-  const painted = (r) => requestAnimationFrame(() => setTimeout(() => { r.t_paint = performance.now(); }, 0));
-  root.addEventListener('pointerup', (e) => {
-    if (shown(e.target)) B.up.push({t_start: e.timeStamp});
-  }, {capture: true});
-  root.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter') B.keys.push({t_start: e.timeStamp, from: root.dataset.itemKey});
-  }, {capture: true});
-  new MutationObserver((mutations) => {
-    const r = B.up[B.up.length - 1];
-    if (!r || r.t_dom !== undefined) return;
-    for (const m of mutations) for (const n of m.addedNodes) {
-      if (n.nodeName === 'MARK' && shown(n)) { r.t_dom = performance.now(); painted(r); return; }
-    }
-  }).observe(root, {childList: true, subtree: true});
-  new MutationObserver(() => {
-    const r = B.keys[B.keys.length - 1];
-    if (!r || r.t_dom !== undefined || root.dataset.itemKey === r.from) return;
-    if (root.dataset.state !== 'item') { r.miss = true; return; }
-    r.t_dom = performance.now();
-    painted(r);
-  }).observe(root, {attributes: true, attributeFilter: ['data-item-key']});
-  return true;
-}
-"""
-
-POINT_JS = """
-([root, start, end]) => {
-  const doc = root.querySelector('[data-testid=nbl-doc]');
-  const walker = document.createTreeWalker(doc, NodeFilter.SHOW_TEXT);
-  const range = document.createRange();
-  let at = 0, node, placed = 0;
-  while ((node = walker.nextNode())) {
-    const len = node.data.length;
-    if (!(placed & 1) && start <= at + len) { range.setStart(node, start - at); placed |= 1; }
-    if (!(placed & 2) && end <= at + len) { range.setEnd(node, end - at); placed |= 2; break; }
-    at += len;
-  }
-  const r = range.getClientRects()[0];
-  const frame = doc.getBoundingClientRect();
-  return {x: r.left + r.width / 2, y: r.top + r.height / 2, visible: r.bottom < frame.bottom && r.top > frame.top};
-}
-"""
-
 
 def make_document(size: int, rng: random.Random, number: int) -> str:
     """About ``size`` characters of prose in lines of ~80 characters, names sprinkled in."""
@@ -197,23 +146,13 @@ def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Name
         f"job = nl.Job({name!r}, df, nl.NamedEntities({LABELS!r}, pre_annotate=from_dictionary({NAMES!r})))",
         "job",
     ]
-    page = browser.new_page(viewport=VIEWPORT)
-    nb = NotebookPage(page, server, timeout=120)
     names = {n for group in NAMES.values() for n in group}
-    try:
-        nb.open(f"{name}.ipynb", cells)
+    with notebook_page(browser, server, f"{name}.ipynb", cells) as nb:
+        page = nb.page
         nb.run_cell(0)
         nb.run_cell(1)
-        root = nb.cell(1).get_by_test_id("nbl-root")
-        root.wait_for(state="visible", timeout=60_000)
-        page.wait_for_function(
-            "() => { const r = document.querySelector('[data-testid=nbl-root]');"
-            " return r && r.dataset.state === 'item'; }",
-            timeout=60_000,
-        )
-        root.scroll_into_view_if_needed()
-        root.get_by_test_id("nbl-position").click()  # focuses the root
-        root.evaluate(HOOK_JS)
+        root = show_widget(nb)
+        root.evaluate(ENTITY_HOOK_JS)
         handle = root.element_handle()
         page.keyboard.press("1")  # label first: every drag paints an entity at once
         skipped = unpainted = 0
@@ -244,7 +183,7 @@ def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Name
                     unpainted += 1
                     page.keyboard.press("Escape")
                     page.keyboard.press("1")
-                time.sleep(args.gap_ms / 1000)  # pacing like a person, not synchronisation
+                pause(args.gap_ms)
             if number == len(docs) - 1:
                 break  # the last Enter shows "all done", not a document
             count = page.evaluate("() => window.__nblEnt.keys.length")
@@ -255,14 +194,9 @@ def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Name
                 arg=count,
                 timeout=60_000,
             )
-            time.sleep(args.gap_ms / 1000)
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=nbl-root]').dataset.unacked === '0'", timeout=120_000
-        )
+            pause(args.gap_ms)
+        all_saved(root, timeout=120_000)
         records = page.evaluate("() => window.__nblEnt")
-    finally:
-        nb.close()
-        page.close()
     select = [r["t_paint"] - r["t_start"] for r in records["up"] if "t_paint" in r]
     enter = [r["t_paint"] - r["t_start"] for r in records["keys"] if "t_paint" in r]
     # The part spent before the change was in the DOM (event dispatch + the widget's handler).
@@ -282,14 +216,19 @@ def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Name
 
 
 def render(
-    results: list[dict[str, Any]], args: argparse.Namespace, started: float, browser_version: str
+    results: list[dict[str, Any]],
+    args: argparse.Namespace,
+    started: float,
+    browser_version: str,
+    argv: Sequence[str] | None = None,
 ) -> str:
+    """The entities_latency section: a row per document size and action."""
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     m = machine_info()
     lines = [
         "## Entity widget latency: selection end → entity painted, Enter → next document painted",
         "",
-        f"Measured {when} by `python benchmarks/entities_latency.py {' '.join(sys.argv[1:])}` "
+        f"Measured {when} by `{command_line('entities_latency', argv)}` "
         f"(run time {(time.monotonic() - started) / 60:.1f} min) on {m['cpu']}, {m['cores']} cores, "
         f"stock JupyterLab, headless Chromium {browser_version}. Target: p95 within one frame ({FRAME_MS:.1f} ms). "
         "“Painted” is the end of the frame that shows the change on the main thread (rAF + setTimeout 0); "
@@ -327,7 +266,9 @@ def render(
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.entities_latency", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument(
         "--sizes", type=int, nargs="+", default=[10_000, 100_000], help="document sizes (characters)"
     )
@@ -355,27 +296,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Stock server settings (no TCP_NODELAY extension): the measured spans are in the browser.
         with JupyterServer("lab", root, env_extra=env, nodelay=False) as server, sync_playwright() as pw:
             browser = launch_browser(pw)
-            if args.trace:
-                browser.start_tracing(path=str(args.trace), screenshots=False, categories=TRACE_CATEGORIES)
             try:
-                for size in args.sizes:
-                    result = run_size(browser, server, size, args)
-                    results.append(result)
-                    print(
-                        f"{size} chars: select p50/p95 {fmt(percentile(result['select'], 50))}/"
-                        f"{fmt(percentile(result['select'], 95))} ms (n={len(result['select'])}), "
-                        f"enter p50/p95 {fmt(percentile(result['enter'], 50))}/"
-                        f"{fmt(percentile(result['enter'], 95))} ms (n={len(result['enter'])})",
-                        flush=True,
-                    )
+                with tracing(browser, args.trace):
+                    for size in args.sizes:
+                        result = run_size(browser, server, size, args)
+                        results.append(result)
+                        print(
+                            f"{size} chars: select p50/p95 {fmt(percentile(result['select'], 50))}/"
+                            f"{fmt(percentile(result['select'], 95))} ms (n={len(result['select'])}), "
+                            f"enter p50/p95 {fmt(percentile(result['enter'], 50))}/"
+                            f"{fmt(percentile(result['enter'], 95))} ms (n={len(result['enter'])})",
+                            flush=True,
+                        )
                 version = browser.version
             finally:
-                if args.trace:
-                    browser.stop_tracing()
                 browser.close()
     if args.json:
         args.json.write_text(json.dumps(results))
-    write_section(args.out, "entities_latency", render(results, args, started, version))
+    write_section(args.out, "entities_latency", render(results, args, started, version, argv))
     return 0
 
 

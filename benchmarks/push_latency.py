@@ -19,7 +19,7 @@ the extension, interleaved:
 
 Usage::
 
-    python benchmarks/push_latency.py [--runs 3] [--presses 100] [--pushes 99] [--out BENCHMARKS.md]
+    python -m benchmarks.push_latency [--runs 3] [--presses 100] [--pushes 99] [--out BENCHMARKS.md]
 
 Replaces the section between ``<!-- push_latency:start -->`` and ``<!-- push_latency:end -->``.
 """
@@ -29,57 +29,26 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
-
-from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
-
-from report import write_section  # noqa: E402
-from ui_latency import LABELS, VIEWPORT, fmt, machine_info, make_texts, summary, versions  # noqa: E402
+from benchmarks._lib.data import make_texts
+from benchmarks._lib.hooks import ACK_HOOK_JS, PUSH_HOOK_JS
+from benchmarks._lib.machine import load_average, machine_info, versions
+from benchmarks._lib.page import LABELS, notebook_page, pause, show_widget
+from benchmarks._lib.report import REPO, command_line, write_section
+from benchmarks._lib.run import stop_on_sigterm
+from benchmarks._lib.stats import fmt, summary
+from tests.harness import JupyterServer, launch_browser
 
 SECTION = "push_latency"
 MODES = ("stock", "nodelay")
 WARMUP = 10
 SLOW_MS = 35  # a delayed ACK holds a message back ~40 ms; nothing else here takes that long
-
-ACK_HOOK = r"""
-root => {
-  const B = (window.__nblAck = { pending: [], latencies: [] });
-  root.addEventListener("keydown", (e) => { if ("123".includes(e.key)) B.pending.push(e.timeStamp); }, true);
-  let last = Number(root.dataset.unacked || 0);
-  new MutationObserver(() => {
-    const now = performance.now();
-    const count = Number(root.dataset.unacked || 0);
-    for (let i = count; i < last; i += 1) {
-      const t = B.pending.shift();
-      if (t !== undefined) B.latencies.push(now - t);
-    }
-    last = count;
-  }).observe(root, { attributes: true, attributeFilter: ["data-unacked"] });
-}
-"""
-
-PUSH_HOOK = r"""
-root => {
-  const line = root.querySelector("[data-testid=nbl-proposal]");
-  const B = (window.__nblPush = {});
-  new MutationObserver(() => {
-    const m = /\((\d+)%\)/.exec(line.textContent || "");
-    if (!m || B[m[1]]) return;
-    const entry = (B[m[1]] = { dom: performance.timeOrigin + performance.now() });
-    requestAnimationFrame(() => setTimeout(() => { entry.painted = performance.timeOrigin + performance.now(); }, 0));
-  }).observe(line, { childList: true, characterData: true, subtree: true, attributes: true });
-}
-"""
 
 
 def push_cell(key: str, pushes: int, gap_ms: float, seed: int) -> str:
@@ -110,52 +79,43 @@ def run_once(
         f"job = nl.Job({name!r}, df, nl.TextClassification({LABELS!r}))\nw = job.annotate()",
         "w",
     ]
-    with JupyterServer("lab", root, nodelay=(mode == "nodelay")) as server:
-        page = browser.new_page(viewport=VIEWPORT)
-        nb = NotebookPage(page, server, timeout=120)
-        try:
-            nb.open(name, cells)
-            nb.run_cell(0)
-            nb.run_cell(1)
-            widget = nb.cell(1).get_by_test_id("nbl-root")
+    with (
+        JupyterServer("lab", root, nodelay=(mode == "nodelay")) as server,
+        notebook_page(browser, server, name, cells) as nb,
+    ):
+        page = nb.page
+        nb.run_cell(0)
+        nb.run_cell(1)
+        widget = show_widget(nb)
+        widget.evaluate(ACK_HOOK_JS)
+        for i in range(args.presses + WARMUP):
+            page.keyboard.press("123"[i % 3])
             page.wait_for_function(
-                "() => { const r = document.querySelector('[data-testid=nbl-root]');"
-                " return r && r.dataset.state === 'item'; }",
+                "() => document.querySelector('[data-testid=nbl-root]').dataset.unacked === '0'",
                 timeout=60_000,
+                polling=5,
             )
-            widget.get_by_test_id("nbl-position").click()  # not a button: focuses the root
-            widget.evaluate(ACK_HOOK)
-            for i in range(args.presses + WARMUP):
-                page.keyboard.press("123"[i % 3])
-                page.wait_for_function(
-                    "() => document.querySelector('[data-testid=nbl-root]').dataset.unacked === '0'",
-                    timeout=60_000,
-                    polling=5,
-                )
-                time.sleep(args.gap_ms * (1 + rng.uniform(-0.2, 0.2)) / 1000)  # pacing, as a person
-            acks = page.evaluate("() => window.__nblAck.latencies")[WARMUP:]
-            key = widget.get_attribute("data-item-key")
-            widget.evaluate(PUSH_HOOK)
-            cell = nb.add_cell(push_cell(key, args.pushes + WARMUP, args.gap_ms, rng.randrange(10**6)))
-            nb.run_cell(cell, timeout=600)
-            text = nb.cell_output_text(cell)
-            sent = json.loads(text[text.index("SENT") + 4 :].strip().splitlines()[0])
-            page.wait_for_function(
-                f"() => {{ const e = window.__nblPush[{args.pushes + WARMUP!r}]; return e && e.painted; }}",
-                timeout=60_000,
-            )
-            seen = page.evaluate("() => window.__nblPush")
-            pushes = [
-                seen[i]["painted"] - sent[i]
-                for i in map(str, range(WARMUP + 1, args.pushes + WARMUP + 1))
-                if i in seen and "painted" in seen[i]
-            ]
-            missing = args.pushes - len(pushes)
-            if missing:
-                print(f"  {mode} run {run}: {missing} pushes never painted", flush=True)
-        finally:
-            nb.close()
-            page.close()
+            pause(args.gap_ms, 0.2, rng)
+        acks = page.evaluate("() => window.__nblAck.latencies")[WARMUP:]
+        key = widget.get_attribute("data-item-key")
+        widget.evaluate(PUSH_HOOK_JS)
+        cell = nb.add_cell(push_cell(key, args.pushes + WARMUP, args.gap_ms, rng.randrange(10**6)))
+        nb.run_cell(cell, timeout=600)
+        text = nb.cell_output_text(cell)
+        sent = json.loads(text[text.index("SENT") + 4 :].strip().splitlines()[0])
+        page.wait_for_function(
+            f"() => {{ const e = window.__nblPush[{args.pushes + WARMUP!r}]; return e && e.painted; }}",
+            timeout=60_000,
+        )
+        seen = page.evaluate("() => window.__nblPush")
+        pushes = [
+            seen[i]["painted"] - sent[i]
+            for i in map(str, range(WARMUP + 1, args.pushes + WARMUP + 1))
+            if i in seen and "painted" in seen[i]
+        ]
+        missing = args.pushes - len(pushes)
+        if missing:
+            print(f"  {mode} run {run}: {missing} pushes never painted", flush=True)
     print(
         f"  {mode} run {run}: ack p50 {fmt(summary(acks)['p50'])} ms, push p50 {fmt(summary(pushes)['p50'])} ms",
         flush=True,
@@ -174,8 +134,8 @@ def render(results: dict[str, dict[str, list[list[float]]]], meta: dict[str, Any
     lines = [
         "## The websocket delay: kernel ↔ browser messages with and without TCP_NODELAY",
         "",
-        f"Measured {meta['started']} by `python benchmarks/push_latency.py {meta['argv']}` "
-        f"(run time {meta['minutes']:.1f} min). Produced by `benchmarks/push_latency.py`; rerun it to "
+        f"Measured {meta['started']} by `{meta['command']}` "
+        f"(run time {meta['minutes']:.1f} min). Produced by `python -m benchmarks.push_latency`; rerun it to "
         "refresh this section. `stock` is JupyterLab as users run it (nblabel's server extension off, "
         "`NBLABEL_TCP_NODELAY=0`); `nodelay` has the extension on, as installed.",
         "",
@@ -228,7 +188,9 @@ def render(results: dict[str, dict[str, list[list[float]]]], meta: dict[str, Any
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.push_latency", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--runs", type=int, default=3, help="runs per server mode, interleaved (default 3)")
     p.add_argument("--presses", type=int, default=100, help="counted key presses per run (default 100)")
     p.add_argument("--pushes", type=int, default=89, help="counted proposals pushes per run (≤ 89)")
@@ -244,11 +206,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    stop_on_sigterm()
     from playwright.sync_api import sync_playwright
 
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.monotonic()
-    load_start = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_start = load_average()
     results: dict[str, dict[str, list[list[float]]]] = {m: {"ack": [], "push": []} for m in MODES}
     with tempfile.TemporaryDirectory(prefix="nblabel-push-") as tmp:
         root = Path(tmp)
@@ -267,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 browser.close()
     meta = {
         "started": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "argv": " ".join(sys.argv[1:] if argv is None else argv),
+        "command": command_line("push_latency", argv),
         "minutes": (time.monotonic() - t0) / 60,
         "runs": args.runs,
         "presses": args.presses,
@@ -276,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "texts": len(texts),
         "machine": machine_info(),
         "load_start": load_start,
-        "load_end": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "load_end": load_average(),
         "versions": vers,
     }
     if args.json:

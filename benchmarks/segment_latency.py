@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/segment_latency.py [--moves 300] [--runs 2] [--out BENCHMARKS.md]
+    .venv/bin/python -m benchmarks.segment_latency [--moves 300] [--runs 2] [--out BENCHMARKS.md]
 
 A 4000x3000 JPEG is painted in the segmentation widget (a 12-megapixel mask of class indices at
 the original resolution). Chromium (Debian's, headless) drags the brush with real mouse input:
@@ -11,29 +11,20 @@ four times the fitted zoom. Each pointer move stamps the brush along the segment
 recolours the changed rectangle of the mask, redraws that rectangle on the stage's mask layer and
 repaints the brush outline on the overlay; the page records the
 time from the event's timestamp to the end of that redraw in the next animation frame (the same
-probe as ``boxes_latency.py``). Target: one frame at 60 Hz, 16.7 ms. The section between
+probe as ``benchmarks.boxes_latency``). Target: one frame at 60 Hz, 16.7 ms. The section between
 ``<!-- segment_latency:start -->`` and ``<!-- segment_latency:end -->`` in ``--out`` is replaced.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import statistics
-import sys
-import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import JupyterServer, NotebookPage, launch_browser  # noqa: E402
-
-from boxes_latency import PROBE, SIZE, drag, make_image, pct  # noqa: E402
-from report import write_section  # noqa: E402
+from benchmarks._lib.data import BIG_IMAGE
+from benchmarks._lib.page import big_image_stage, drag, drag_table
+from benchmarks._lib.report import REPO, write_section
 
 SETUP = """
 import pandas as pd
@@ -44,50 +35,28 @@ CASES = ("brush 20 px, fitted", "brush 119 px, fitted", "brush 20 px, zoomed")
 
 
 def run(moves: int) -> dict[str, list[float]]:
-    from playwright.sync_api import sync_playwright
-
+    """One run: the three strokes, in a fresh server and page."""
     results: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="nblabel-segbench-") as tmp:
-        root = Path(tmp)
-        ref = make_image(root)
-        with JupyterServer("lab", root, nodelay=True) as server, sync_playwright() as pw:
-            browser = launch_browser(pw)
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            nb = NotebookPage(page, server).open("bench.ipynb", [SETUP.format(ref=str(ref)), "job"])
-            nb.run_cell(0)
-            nb.run_cell(1)
-            widget = nb.cell(1).get_by_test_id("nbl-root")
-            overlay = widget.get_by_test_id("nbl-vp-overlay")
-            overlay.wait_for(state="visible")
-            page.wait_for_function(
-                "() => document.querySelector('[data-testid=nbl-root]').dataset.painted === '0'"
-            )
-            overlay.evaluate(PROBE)
-            widget.click(position={"x": 5, "y": 5})
-            box = overlay.bounding_box()
-            view = json.loads(widget.get_attribute("data-view"))
-
-            def at(ix: float, iy: float) -> tuple[float, float]:
-                return box["x"] + view["x"] + ix * view["scale"], box["y"] + view["y"] + iy * view["scale"]
-
-            results[CASES[0]] = drag(page, at(50, 2950), at(3950, 60), moves)
-            page.keyboard.press("2")
-            for _ in range(8):
-                page.keyboard.press("]")  # 20 -> 119 px in quarter steps
-            assert widget.get_attribute("data-brush") == "119", widget.get_attribute("data-brush")
-            results[CASES[1]] = drag(page, at(50, 60), at(3950, 2950), moves)
-            for _ in range(8):
-                page.keyboard.press("[")
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            for _ in range(6):
-                page.keyboard.press("+")  # 1.25^6 ~ 3.8x the fitted zoom
-            mid = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            results[CASES[2]] = drag(page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves)
-            results["zoom"] = [float(widget.get_attribute("data-zoom"))]
-            results["painted"] = [float(widget.get_attribute("data-painted"))]
-            results["load"] = [os.getloadavg()[0]]
-            nb.close()
-            browser.close()
+    ready = "() => document.querySelector('[data-testid=nbl-root]').dataset.painted === '0'"
+    with big_image_stage(SETUP, ready) as stage:
+        page, widget, at = stage.nb.page, stage.root, stage.screen
+        results[CASES[0]] = drag(page, at(50, 2950), at(3950, 60), moves)
+        page.keyboard.press("2")
+        for _ in range(8):
+            page.keyboard.press("]")  # 20 -> 119 px in quarter steps
+        assert widget.get_attribute("data-brush") == "119", widget.get_attribute("data-brush")
+        results[CASES[1]] = drag(page, at(50, 60), at(3950, 2950), moves)
+        for _ in range(8):
+            page.keyboard.press("[")
+        box = stage.rect()
+        mid = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.move(*mid)
+        for _ in range(6):
+            page.keyboard.press("+")  # 1.25^6 ~ 3.8x the fitted zoom
+        results[CASES[2]] = drag(page, (mid[0] - 300, mid[1] - 200), (mid[0] + 300, mid[1] + 200), moves)
+        results["zoom"] = [float(widget.get_attribute("data-zoom"))]
+        results["painted"] = [float(widget.get_attribute("data-painted"))]
+        results["load"] = [os.getloadavg()[0]]
     return results
 
 
@@ -95,22 +64,14 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
     lines = [
         "## Segmentation: pointer move to redraw while painting a mask",
         "",
-        f"`benchmarks/segment_latency.py`: a {SIZE[0]}x{SIZE[1]} JPEG painted in the segmentation widget "
-        f"(a {SIZE[0] * SIZE[1] / 1e6:.0f}-megapixel index mask), JupyterLab, headless Debian chromium (software "
+        f"`python -m benchmarks.segment_latency`: a {BIG_IMAGE[0]}x{BIG_IMAGE[1]} JPEG painted in the segmentation widget "
+        f"(a {BIG_IMAGE[0] * BIG_IMAGE[1] / 1e6:.0f}-megapixel index mask), JupyterLab, headless Debian chromium (software "
         f"rendering), {moves} real mouse moves per stroke, {len(all_runs)} runs. Time from the pointer event to "
         "the end of the widget's redraw in the next animation frame (brush stamped, changed rectangle of the "
         "mask recoloured and redrawn on its layer, brush outline drawn). Target: one 60 Hz frame, 16.7 ms.",
         "",
-        "| stroke | moves measured | median ms | p95 ms | max ms | p95 within 16.7 ms |",
-        "|---|---|---|---|---|---|",
+        *drag_table(all_runs, CASES, "stroke"),
     ]
-    for name in CASES:
-        xs = [x for r in all_runs for x in r[name]]
-        p95 = pct(xs, 0.95)
-        lines.append(
-            f"| {name} | {len(xs)} | {statistics.median(xs):.1f} | {p95:.1f} | {max(xs):.1f} | "
-            f"{'yes' if p95 <= 16.7 else 'no'} |"
-        )
     loads = ", ".join(f"{r['load'][0]:.1f}" for r in all_runs)
     lines += [
         "",
@@ -124,7 +85,9 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.segment_latency", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--moves", type=int, default=300, help="pointer moves per stroke (default 300)")
     p.add_argument("--runs", type=int, default=2, help="runs, each with a fresh server and page (default 2)")
     p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown file to update")

@@ -1,25 +1,26 @@
 """Fixtures for the browser tests: Debian chromium, one Jupyter server per UI, notebook pages.
 
-Every test under tests/e2e is marked ``browser`` automatically.
+Every test under tests/e2e is marked ``browser`` automatically, and every test that takes the
+``screenshot_path`` fixture ``screenshots`` as well. Screenshots go to the ignored
+``test-screenshots/``, so a test run leaves the checkout as it was; ``make screenshots`` runs
+``pytest -m screenshots --screenshot-dir docs/img`` to refresh the documentation's pictures on
+purpose. (Not under ``test-results/``: pytest-playwright owns that folder and deletes it from a
+session fixture; in a run of Lab and Notebook 7 tests it was emptied between the two.)
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.harness import JupyterServer, NotebookPage, chromium_launch_args
+
 _HERE = Path(__file__).resolve().parent
-if str(_HERE) not in sys.path:
-    sys.path.insert(0, str(_HERE))
-
-from harness import JupyterServer, NotebookPage, chromium_launch_args  # noqa: E402
-
 REPO_ROOT = _HERE.parents[1]
 SRC = REPO_ROOT / "src"
 _CALL_FAILED = pytest.StashKey[bool]()
@@ -30,6 +31,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            if "screenshot_path" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.screenshots)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -44,6 +47,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> objec
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     """pytest-playwright: use Debian's /usr/bin/chromium, never a downloaded build (G8)."""
     return {**browser_type_launch_args, **chromium_launch_args()}
+
+
+@pytest.fixture
+def screenshot_path(request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """Factory: ``screenshot_path("boxes.png")`` is where to save that picture (``--screenshot-dir``,
+    registered in tests/conftest.py)."""
+    folder = Path(request.config.getoption("--screenshot-dir")).resolve()
+
+    def path(name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    return path
 
 
 @pytest.fixture(scope="session", params=["lab", "notebook"])

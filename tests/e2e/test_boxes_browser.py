@@ -6,96 +6,14 @@ Every drawn box is checked against the original-pixel coordinates the screen pos
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
-from PIL import Image, ImageDraw
 from playwright.sync_api import expect
-from test_classify import all_saved, widget
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+from tests.harness.widgets import Stage, all_saved, cells, stored, widget
+from tests.harness.widgets import make_scenes as make_images
+
 LABELS = ["car", "person", "sign"]
-
-
-def make_images(folder: Path, n: int, size: tuple[int, int] = (1200, 900)) -> list[str]:
-    """n distinct JPEGs with a grid, so a screenshot shows where boxes are."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        path = folder / f"scene{i:02d}_{size[0]}x{size[1]}.jpg"
-        if not path.exists():
-            img = Image.new("RGB", size, (40 + 30 * i % 200, 90, 140))
-            draw = ImageDraw.Draw(img)
-            for x in range(0, size[0], 100):
-                draw.line([(x, 0), (x, size[1])], fill=(200, 200, 200))
-            for y in range(0, size[1], 100):
-                draw.line([(0, y), (size[0], y)], fill=(200, 200, 200))
-            draw.rectangle([size[0] // 3, size[1] // 3, size[0] // 2, size[1] // 2], fill=(230, 200, 40))
-            img.save(path, quality=90)
-        paths.append(str(path))
-    return paths
-
-
-def cells(name: str, refs: list[str], task: str, extra: str = "") -> list[str]:
-    return [
-        "import json\nimport pandas as pd\nimport nblabel as nl\n"
-        f"df = pd.DataFrame({{'source-ref': {refs!r}}})\n{extra}"
-        f"job = nl.Job({name!r}, df, {task})",
-        "job",
-    ]
-
-
-def stored(nb, job_var: str = "job") -> dict:
-    """The labels and metadata the kernel would write, by row (after every answer is acked)."""
-    code = (
-        f"_out = {job_var}.to_dataframe()\n_a = {job_var}.attribute\n"
-        "print('STATE' + json.dumps({str(i): [l, m] for i, (l, m) in"
-        " enumerate(zip(_out[_a], _out[_a + '-metadata'])) if isinstance(m, dict)}))"
-    )
-    i = nb.add_cell(code)
-    nb.run_cell(i)
-    text = nb.cell_output_text(i)
-    match = re.search(r"STATE(\{.*\})", text)
-    assert match, f"no state printed: {text!r}"
-    return json.loads(match.group(1))
-
-
-class Stage:
-    """The box widget's stage as the test drives it: screen points <-> original pixels."""
-
-    def __init__(self, nb, root) -> None:
-        self.nb = nb
-        self.root = root
-        self.overlay = root.get_by_test_id("nbl-vp-overlay")
-        expect(self.overlay).to_be_visible()
-
-    def view(self) -> dict:
-        return json.loads(self.root.get_attribute("data-view"))
-
-    def rect(self) -> dict:
-        return self.overlay.bounding_box()
-
-    def screen(self, ix: float, iy: float) -> tuple[float, float]:
-        """The page point showing original pixel (ix, iy)."""
-        v, r = self.view(), self.rect()
-        return r["x"] + v["x"] + ix * v["scale"], r["y"] + v["y"] + iy * v["scale"]
-
-    def pixel(self, px: float, py: float) -> tuple[int, int]:
-        """The whole original pixel a page point maps to (the widget rounds the same way)."""
-        v, r = self.view(), self.rect()
-        return round((px - r["x"] - v["x"]) / v["scale"]), round((py - r["y"] - v["y"]) / v["scale"])
-
-    def drag(self, a: tuple[float, float], b: tuple[float, float]) -> None:
-        mouse = self.nb.page.mouse
-        mouse.move(*a)
-        mouse.down()
-        mouse.move((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, steps=3)
-        mouse.move(*b, steps=3)
-        mouse.up()
-
-    def boxes(self) -> list[dict]:
-        return json.loads(self.root.get_attribute("data-boxes"))
 
 
 def box(class_id: int, a: tuple[int, int], b: tuple[int, int]) -> dict:
@@ -273,7 +191,7 @@ def test_pre_annotations_from_a_detector_and_a_corrupt_image(notebook, jupyter):
     expect(root.get_by_test_id("nbl-progress")).to_contain_text("2 labeled · 1 skipped")
 
 
-def test_adjust_writes_adjustment_status_and_screenshot(notebook, jupyter):
+def test_adjust_writes_adjustment_status_and_screenshot(notebook, jupyter, screenshot_path):
     refs = make_images(jupyter.root_dir / "scenes", 2)
     earlier = {
         "image_size": [{"width": 1200, "height": 900, "depth": 3}],
@@ -298,9 +216,8 @@ def test_adjust_writes_adjustment_status_and_screenshot(notebook, jupyter):
     stage.drag(stage.screen(700, 100), stage.screen(900, 250))
     expect(root.get_by_test_id("nbl-box-info")).to_contain_text("2 boxes")
     if jupyter.app == "lab":
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
         nb.page.mouse.move(*stage.screen(820, 500))  # crosshair guides in the picture
-        root.screenshot(path=str(DOCS_IMG / "boxes.png"))
+        root.screenshot(path=str(screenshot_path("boxes.png")))
     nb.page.keyboard.press("Enter")
     all_saved(root)
     out = stored(nb)

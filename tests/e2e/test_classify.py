@@ -2,69 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 from playwright.sync_api import expect
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
-LABELS = ["cat", "dog", "bird"]
-
-
-def make_images(folder: Path, n: int, size: tuple[int, int] = (1024, 768)) -> list[str]:
-    """n distinct JPEGs, each with its number drawn on it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        path = folder / f"img{i:03d}.jpg"
-        if not path.exists():
-            img = Image.new("RGB", size, ((i * 47) % 256, (i * 91) % 256, (i * 13) % 256))
-            ImageDraw.Draw(img).text((20, 20), f"image {i}", fill=(255, 255, 255))
-            img.save(path, quality=85)
-        paths.append(str(path))
-    return paths
-
-
-def job_cells(job: str, data: str, task: str) -> list[str]:
-    return [
-        f"import json\nimport pandas as pd\nimport nblabel as nl\ndf = {data}\n"
-        f"job = nl.Job({job!r}, df, {task})",
-        "job",
-    ]
-
-
-def state_of(nb, job_var: str = "job") -> dict:
-    """Labels and skips as the kernel sees them (run only after every answer is acknowledged)."""
-    code = (
-        f"_out = {job_var}.to_dataframe()\n"
-        f"_attr = {job_var}.attribute\n"
-        "print('STATE' + json.dumps({\n"
-        "    'labels': {str(i): m['class-name'] for i, m in enumerate(_out[_attr + '-metadata'])"
-        " if isinstance(m, dict) and 'class-name' in m},\n"
-        "    'multi': {str(i): sorted(m['class-map'].values()) for i, m in"
-        " enumerate(_out[_attr + '-metadata']) if isinstance(m, dict) and 'class-map' in m},\n"
-        f"    'progress': {job_var}.progress._asdict(),\n"
-        "}))"
-    )
-    i = nb.add_cell(code)
-    nb.run_cell(i)
-    text = nb.cell_output_text(i)
-    match = re.search(r"STATE(\{.*\})", text)
-    assert match, f"no state printed: {text!r}"
-    return json.loads(match.group(1))
-
-
-def widget(nb, cell: int = 1):
-    root = nb.cell(cell).get_by_test_id("nbl-root")
-    expect(root).to_be_visible()
-    return root
-
-
-def all_saved(root) -> None:
-    expect(root).to_have_attribute("data-unacked", "0")
+from tests.harness.widgets import LABELS, all_saved, job_cells, make_images, state_of, widget
 
 
 def press(nb, key: str) -> None:
@@ -300,7 +244,7 @@ def test_huge_image_and_long_text_display(notebook, jupyter):
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_screenshots_for_the_docs(notebook, jupyter, theme):
+def test_screenshots_for_the_docs(notebook, jupyter, theme, screenshot_path):
     """Label one item of each shipped sample and save the widgets' pictures for the README."""
     from nblabel import datasets
 
@@ -328,9 +272,8 @@ def test_screenshots_for_the_docs(notebook, jupyter, theme):
     all_saved(image_root)
     text_root = widget(nb, 2)
     expect(text_root.get_by_test_id("nbl-text")).to_be_visible()
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
     suffix = ("" if jupyter.app == "lab" else "-nb7") + ("-dark" if theme == "dark" else "")
-    shots = [DOCS_IMG / f"classify-image{suffix}.png", DOCS_IMG / f"classify-text{suffix}.png"]
+    shots = [screenshot_path(f"classify-image{suffix}.png"), screenshot_path(f"classify-text{suffix}.png")]
     image_root.screenshot(path=str(shots[0]))
     text_root.screenshot(path=str(shots[1]))
     for shot in shots:

@@ -15,7 +15,8 @@ import random
 import re
 
 from playwright.sync_api import expect
-from test_classify import LABELS, all_saved, job_cells, state_of, widget
+
+from tests.harness.widgets import LABELS, all_saved, job_cells, state_of, widget
 
 ROUNDS = int(os.environ.get("NBLABEL_CRASH_ROUNDS", "4"))
 PID_CELL = "import os\nprint('PID', os.getpid())"

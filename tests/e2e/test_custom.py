@@ -14,8 +14,6 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
-
 FORM = """\
 <script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
 <style>p.note { color: rgb(200, 0, 0); } body { display: none; }</style>
@@ -265,7 +263,7 @@ def screen(box: dict, x: float, y: float, size=(800, 600)) -> tuple[float, float
     return box["x"] + x * box["width"] / size[0], box["y"] + y * box["height"] / size[1]
 
 
-def test_draw_a_box_a_keypoint_and_a_polygon(notebook, jupyter):
+def test_draw_a_box_a_keypoint_and_a_polygon(notebook, jupyter, screenshot_path):
     img = make_image(jupyter.root_dir / "draw.jpg")
     nb, root = open_job(notebook, jupyter, "drawing", DRAWING, f"pd.DataFrame({{'source-ref': [{img!r}]}})")
     tpl = root.get_by_test_id("nbl-template")
@@ -296,13 +294,12 @@ def test_draw_a_box_a_keypoint_and_a_polygon(notebook, jupyter):
         page.mouse.click(*screen(pbox, x, y))
     page.keyboard.press("Enter")  # closes the polygon (the element has the focus)
     expect(poly).to_have_attribute("data-count", "1")
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
     if jupyter.app == "lab":  # the docs' picture: the widget's header and the box tool
         root.evaluate("el => el.scrollIntoView({block: 'start'})")
         frame = root.bounding_box()
         top = max(frame["y"], 0)
         height = min(page.viewport_size["height"] - top, frame["height"])
-        page.screenshot(path=str(DOCS_IMG / "custom.png"), clip={**frame, "y": top, "height": height})
+        page.screenshot(path=str(screenshot_path("custom.png")), clip={**frame, "y": top, "height": height})
     page.keyboard.press("Control+Enter")
     expect(root).to_have_attribute("data-state", "done")
     saved(root)

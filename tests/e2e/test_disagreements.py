@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import expect
-from test_review import EVIL, keys_of, review, saved, tile
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+from tests.harness.widgets import EVIL, keys_of, review, saved, tile
+
 EVIL_NAME = '<img src=x onerror="window.__nblabel_pwned = 2">dee'
 PEOPLE = ["bo", "cy", EVIL_NAME]
 # row -> answers by bo, cy and the third annotator (None: no answer)
@@ -129,7 +128,7 @@ def test_decide_disagreements_by_click_and_key_and_undo(notebook, jupyter):
     assert state["2"] == ["consolidated", "consolidate:dawid-skene", "cat", "cat"]
 
 
-def test_image_tiles_and_the_docs_screenshot(notebook, jupyter):
+def test_image_tiles_and_the_docs_screenshot(notebook, jupyter, screenshot_path):
     """Three colleagues labeled clip-art drawings with a few mistakes (as in the consolidation
     example notebook); the grid shows thumbnails with their answers; the README's picture (Lab)."""
     setup = (
@@ -165,8 +164,7 @@ def test_image_tiles_and_the_docs_screenshot(notebook, jupyter):
     tiles.nth(1).click()
     if jupyter.app == "lab":
         nb.page.mouse.move(0, 0)  # no hover highlight in the picture
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        shot = DOCS_IMG / "disagreements.png"
+        shot = screenshot_path("disagreements.png")
         root.screenshot(path=str(shot))
         with Image.open(shot) as img:
             assert img.width > 600 and img.height > 200

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from playwright.sync_api import expect
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 LABELS = ["Person", "Place", "Date"]
 EMOJI = "Olá 👋 — Zoë met 李雷 in Zürich 🇨🇭 on 2024-02-29."
 CRLF = "Line one: Ann\r\nLine two:\tBern\r\nthe end"
@@ -97,7 +95,7 @@ def entity(root, label: str, start: int, end: int):
     )
 
 
-def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jupyter):
+def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jupyter, screenshot_path):
     nb = notebook(job_cells(f"ner-{jupyter.app}", [EMOJI, CRLF, "third text"]))
     nb.run_cell(0)
     nb.run_cell(1)
@@ -154,9 +152,8 @@ def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jup
     nb.page.keyboard.press("Delete")
     expect(root.get_by_test_id("nbl-doc").locator("mark.nbl-ent")).to_have_count(2)
     if jupyter.app == "lab":
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
         drag(nb, root, EMOJI, EMOJI.index("2024"), EMOJI.index("29"))
-        root.screenshot(path=str(DOCS_IMG / "entities.png"))
+        root.screenshot(path=str(screenshot_path("entities.png")))
         nb.page.keyboard.press("Escape")
     nb.page.keyboard.press("Enter")
 

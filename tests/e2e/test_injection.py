@@ -8,8 +8,8 @@ that the literal text is shown, no element was created and no flag was set.
 from __future__ import annotations
 
 from playwright.sync_api import expect
-from test_classify import all_saved, job_cells, widget
-from test_review import review, saved
+
+from tests.harness.widgets import all_saved, job_cells, review, saved, widget
 
 PAYLOADS = [
     '<img src=x onerror="window.__nblPwned=1">',

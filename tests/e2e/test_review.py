@@ -3,16 +3,11 @@ auto-labels by keyboard and mouse, accept above a confidence with the slider."""
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
 from PIL import Image
 from playwright.sync_api import expect
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
-LABELS = ["cat", "dog", "bird"]
-EVIL = '<img src=x onerror="window.__nblabel_pwned = 1"><b>bold</b>'
+from tests.harness.widgets import EVIL, LABELS, kernel_json, keys_of, review, saved, tile
+
 # row -> (proposed class, confidence); rows 12-15 have no proposal (they wait for people)
 PROPOSALS = {
     0: ("cat", 0.99),
@@ -60,39 +55,12 @@ def setup_cells(
     return [code, f"job.review({options.lstrip(', ')})"]
 
 
-def review(nb, cell: int = 1):
-    root = nb.cell(cell).get_by_test_id("nbl-review-root")
-    expect(root).to_be_visible()
-    return root
-
-
 def confidences(root):
     return root.locator(".nbl-review-confidence")
 
 
-def saved(root) -> None:
-    """Every action is acknowledged by the kernel (stored): a verification cell may run (G3)."""
-    expect(root).to_have_attribute("data-pending", "0")
-    expect(root.get_by_test_id("nbl-review-status")).to_have_text("saved")
-
-
-def tile(root, row: int, job_keys: list[str]):
-    return root.locator(f'[data-testid="nbl-review-tile"][data-key="{job_keys[row]}"]')
-
-
 def state_of(nb) -> dict:
-    i = nb.add_cell(REPORT)
-    nb.run_cell(i)
-    text = nb.cell_output_text(i)
-    match = re.search(r"STATE(\{.*\})", text)
-    assert match, f"no state printed: {text!r}"
-    return json.loads(match.group(1))
-
-
-def keys_of(nb) -> list[str]:
-    i = nb.add_cell("print('KEYS' + json.dumps(job.keys))")
-    nb.run_cell(i)
-    return json.loads(re.search(r"KEYS(\[.*\])", nb.cell_output_text(i)).group(1))
+    return kernel_json(nb, REPORT)
 
 
 def test_review_by_keys_clicks_and_the_slider(notebook, jupyter):
@@ -260,7 +228,7 @@ def test_multi_label_relabel_panel(notebook, jupyter):
     }
 
 
-def test_image_thumbnails_and_the_docs_screenshot(notebook, jupyter):
+def test_image_thumbnails_and_the_docs_screenshot(notebook, jupyter, screenshot_path):
     """Review the shipped image sample, auto-labeled from its gold column with varied
     confidences and a few wrong proposals; save the grid's picture for the README (Lab)."""
     setup = (
@@ -290,8 +258,7 @@ def test_image_thumbnails_and_the_docs_screenshot(notebook, jupyter):
     expect(root).to_have_attribute("data-selected", "2")
     if jupyter.app == "lab":
         nb.page.mouse.move(0, 0)  # no hover highlight in the picture
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        shot = DOCS_IMG / "review.png"
+        shot = screenshot_path("review.png")
         root.screenshot(path=str(shot))
         with Image.open(shot) as img:
             assert img.width > 600 and img.height > 300

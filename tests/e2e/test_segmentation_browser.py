@@ -17,10 +17,10 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import expect
 from scipy import ndimage
-from test_boxes_browser import Stage, cells, make_images
-from test_classify import all_saved, widget
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+from tests.harness.widgets import Stage, all_saved, cells, widget
+from tests.harness.widgets import make_scenes as make_images
+
 LABELS = ["road", "car", "sky"]
 W, H = 1200, 900
 
@@ -160,7 +160,7 @@ def painted(root) -> int:
 # -- the tests ---------------------------------------------------------------------------------------
 
 
-def test_brush_polygon_zoom_flood_and_undo_store_the_exact_mask(notebook, jupyter):
+def test_brush_polygon_zoom_flood_and_undo_store_the_exact_mask(notebook, jupyter, screenshot_path):
     refs = make_images(jupyter.root_dir / "scenes", 3)
     nb = notebook(cells(f"seg-{jupyter.app}", refs, f"nl.SemanticSegmentation({LABELS!r})"))
     nb.run_cell(0)
@@ -186,8 +186,7 @@ def test_brush_polygon_zoom_flood_and_undo_store_the_exact_mask(notebook, jupyte
     fill_polygon(expected[0], poly["points"], 3)
     expect(root).to_have_attribute("data-painted", str(int((expected[0] > 0).sum())))
     if jupyter.app == "lab":
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        root.screenshot(path=str(DOCS_IMG / "segmentation.png"))
+        root.screenshot(path=str(screenshot_path("segmentation.png")))
     nb.page.keyboard.press("Enter")
     expect(position).to_have_text("Image 2 of 3")
 

@@ -15,9 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from harness import JupyterServer
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
+
+from tests.harness import JupyterServer
 
 
 def _kernel_info_round_trip(server: JupyterServer) -> str:

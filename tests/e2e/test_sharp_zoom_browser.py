@@ -14,8 +14,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
-from test_boxes_browser import cells
-from test_classify import widget
+
+from tests.harness.widgets import cells, widget
 
 SIZE = (8000, 6000)
 STRIPE = 4  # pixels per stripe: far below one preview pixel (about 8 original pixels)

@@ -11,7 +11,8 @@ same way.
 from __future__ import annotations
 
 from playwright.sync_api import expect
-from test_classify import LABELS, all_saved, job_cells, state_of, widget
+
+from tests.harness.widgets import LABELS, all_saved, job_cells, state_of, widget
 
 FILL_DISK = """\
 import os, resource, signal

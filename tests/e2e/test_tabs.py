@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from harness import NotebookPage
 from playwright.sync_api import expect
-from test_classify import LABELS, all_saved, job_cells, state_of, widget
+
+from tests.harness import NotebookPage
+from tests.harness.widgets import LABELS, all_saved, job_cells, state_of, widget
 
 
 def _press_and_note(nb, root, keys: list[str], answers: dict[str, str]) -> None:

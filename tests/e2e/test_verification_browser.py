@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from playwright.sync_api import expect
-from test_boxes_browser import cells, make_images, stored
-from test_classify import all_saved, widget
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+from tests.harness.widgets import all_saved, cells, stored, widget
+from tests.harness.widgets import make_scenes as make_images
 
 
-def test_verify_boxes_with_comments_writes_label_verification(notebook, jupyter):
+def test_verify_boxes_with_comments_writes_label_verification(notebook, jupyter, screenshot_path):
     refs = make_images(jupyter.root_dir / "scenes", 3)
     boxes = {
         "image_size": [{"width": 1200, "height": 900, "depth": 3}],
@@ -41,8 +38,7 @@ def test_verify_boxes_with_comments_writes_label_verification(notebook, jupyter)
     nb.page.keyboard.press("Escape")
     expect(root).to_be_focused()
     if jupyter.app == "lab":
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        root.screenshot(path=str(DOCS_IMG / "verification.png"))
+        root.screenshot(path=str(screenshot_path("verification.png")))
     nb.page.keyboard.press("2")  # incorrect, with the comment
     expect(position).to_have_text("Image 3 of 3")
     expect(comment).to_have_value("")

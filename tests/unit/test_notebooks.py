@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from tools import make_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "example_notebooks").glob("*.ipynb"))
@@ -32,11 +33,6 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
 
 
 def test_notebooks_match_their_source(tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import make_notebooks
-    finally:
-        sys.path.pop(0)
     assert sorted(make_notebooks.NOTEBOOKS) == [p.name for p in NOTEBOOKS]
     for name, cells in make_notebooks.NOTEBOOKS.items():
         built = make_notebooks.build(cells)

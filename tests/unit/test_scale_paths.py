@@ -5,7 +5,7 @@ Each fast path is compared with a reference written here the plain way (one ``js
 line, one ``json.dumps`` per row, one dict of positions): on every fixture manifest, on
 hypothesis-made manifests and frames, and with batches and blocks made tiny so that every
 boundary case (a column first seen in a later batch, an error or a warning past the first
-batch) is crossed. No test here is timed; benchmarks/scale.py measures.
+batch) is crossed. No test here is timed; ``python -m benchmarks.scale`` measures.
 """
 
 from __future__ import annotations
@@ -473,13 +473,23 @@ def test_to_dataframe_ignores_answers_for_items_this_job_does_not_have(tmp_path:
 
 
 def test_scale_benchmark_runs_small_and_writes_only_its_section(tmp_path: Path) -> None:
-    """benchmarks/scale.py end to end at a toy size (its figures mean nothing here)."""
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "scale.py"
+    """``python -m benchmarks.scale`` end to end at a toy size (its figures mean nothing here)."""
+    root = Path(__file__).resolve().parents[2]
     out = tmp_path / "BENCHMARKS.md"
     out.write_text("# Benchmarks\n\n<!-- other:start -->\nkept\n<!-- other:end -->\n")
     args = ["--lines", "300", "--repeats", "1", "--label-count", "3", "--window", "2"]
     subprocess.run(
-        [sys.executable, str(script), *args, "--cache", str(tmp_path / "cache"), "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.scale",
+            *args,
+            "--cache",
+            str(tmp_path / "cache"),
+            "--out",
+            str(out),
+        ],
+        cwd=root,
         check=True,
         capture_output=True,
         timeout=600,

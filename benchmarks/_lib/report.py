@@ -1,11 +1,16 @@
-"""Shared by the benchmark scripts: each owns one section of BENCHMARKS.md and rewrites only it."""
+"""Each benchmark owns one section of BENCHMARKS.md and rewrites only it."""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["write_section"]
+__all__ = ["REPO", "command_line", "write_section"]
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write_section(out: Path, name: str, section: str) -> None:
@@ -26,3 +31,12 @@ def write_section(out: Path, name: str, section: str) -> None:
     else:
         text = "# Benchmarks\n\n" + block
     out.write_text(text)
+
+
+def command_line(module: str, argv: Sequence[str] | None = None) -> str:
+    """How this run was started, to quote in its section: ``python -m benchmarks.<module> ...``,
+    with paths inside the repository made relative to it (``argv`` defaults to ``sys.argv``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    inside = str(REPO) + os.sep
+    shown = [os.path.relpath(a, REPO) if a.startswith(inside) else a for a in args]
+    return " ".join(["python -m", f"benchmarks.{module}", *shown])

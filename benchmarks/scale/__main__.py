@@ -1,0 +1,5 @@
+"""``python -m benchmarks.scale``."""
+
+from benchmarks.scale.cli import main
+
+main()

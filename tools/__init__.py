@@ -1,0 +1,1 @@
+"""Maintenance scripts (datasets, example notebooks); a package so tests import them as ``tools.<name>``."""
