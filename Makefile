@@ -46,8 +46,8 @@ demo: install
 	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) example_notebooks/01_quickstart.ipynb
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks tools
+	$(VENV)/bin/ruff format --check src tests benchmarks tools
 	$(VENV)/bin/lint-imports --no-cache
 
 unit: install postgresql
