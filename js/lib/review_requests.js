@@ -1,0 +1,69 @@
+// The review grid's side of its protocol with the kernel (src/nblabel/widgets/review.py): every
+// request carries a sequence number; a page answers one request, an `ack` or `error` one action.
+// Tiles acted on stay hidden (decided tiles: marked as saving) until a page that already reflects
+// the action arrives, so fast `a a a` presses review successive items, never the same one twice.
+// Pure logic, no DOM, tested with `node --test`.
+
+const NO_REPLY_MS = 5000; // an action unacknowledged this long is reported as not saved
+
+export class ReviewRequests {
+  constructor() {
+    this.seq = 0; // the latest request sent
+    this.shownSeq = 0; // the request whose page is on screen
+    this.offset = 0; // the page and filter last asked for
+    this.filter = "";
+    this.shownOffset = 0; // the page and filter on screen
+    this.shownFilter = "";
+    this.hidden = new Map(); // seq -> keys acted on, hidden until a page of that seq arrives
+    this.unacked = new Map(); // seq -> time sent
+  }
+
+  /** The message asking for the page at `offset` of the items of class `filter` ("": all). */
+  page(offset, filter) {
+    this.seq += 1;
+    this.offset = offset;
+    this.filter = filter;
+    return { type: "page", seq: this.seq, offset, filter };
+  }
+
+  /** `message` (an action on the tiles `keys`) as sent at `now` (ms): numbered, waiting for its ack. */
+  action(message, keys, now) {
+    this.seq += 1;
+    this.unacked.set(this.seq, now);
+    if (keys.length) this.hidden.set(this.seq, new Set(keys));
+    return { ...message, seq: this.seq, offset: this.offset, filter: this.filter };
+  }
+
+  /** The kernel answered action `seq` (stored it, or refused it). */
+  answered(seq) {
+    this.unacked.delete(seq);
+  }
+
+  /**
+   * A page arrived. Returns null when a newer one is already on screen; else `{reset}`: true
+   * when it is another page or filter than the one on screen (the selection starts again).
+   */
+  received(page) {
+    if (page.seq <= this.shownSeq) return null;
+    const reset = page.offset !== this.shownOffset || page.filter !== this.shownFilter || this.shownSeq === 0;
+    this.shownSeq = page.seq;
+    this.shownOffset = page.offset;
+    this.shownFilter = page.filter;
+    if (page.seq === this.seq) this.offset = page.offset; // the kernel moved past an emptied last page
+    for (const s of this.hidden.keys()) if (s <= page.seq) this.hidden.delete(s);
+    return { reset };
+  }
+
+  /** Keys acted on that no page on screen reflects yet. */
+  hiddenKeys() {
+    const keys = new Set();
+    for (const set of this.hidden.values()) for (const key of set) keys.add(key);
+    return keys;
+  }
+
+  /** "saved", "saving…", or "not saved: no reply from the kernel" when an action is late at `now`. */
+  status(now) {
+    const late = [...this.unacked.values()].some((sent) => now - sent > NO_REPLY_MS);
+    return late ? "not saved: no reply from the kernel" : this.unacked.size ? "saving…" : "saved";
+  }
+}
