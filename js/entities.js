@@ -12,15 +12,25 @@ import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { classKey } from "./lib/keys.js";
 import { spanIntentForKey } from "./lib/spankeys.js";
-import { snapToWords, tokenize, trimSpaces } from "./lib/tokens.js";
+import { moveTokenCursor, tokenize } from "./lib/tokens.js";
 
 const COLOURS = 10; // entities.css has this many label colours
 
-function render({ model, el }) {
-  const labels = model.get("labels");
+/** What the hint line says: the entity selected, the span waiting for a label, or the label armed. */
+function hintText({ selected, pending, armed }, view, labels) {
+  if (selected) return `Selected: ${selected.label} “${view.excerpt(selected.start, selected.end)}” · a label key relabels it · Delete removes it`;
+  if (pending) return `“${view.excerpt(pending[0], pending[1])}” · press a label key (1–${classKey(labels.length - 1) || "0"})`;
+  if (armed !== null) return `Labeling as ${labels[armed]}: select text or double-click a word · Esc stops`;
+  return "";
+}
+
+/**
+ * The entities of the text on screen as the person edits them: its document (lib/entity_doc.js),
+ * the span being labeled (a selection, the keyboard cursor, a label chosen first), the entity
+ * selected, the hint and the refusals. The widget's `frame` holds the root and the buttons.
+ */
+function spanEditor(frame, labels) {
   const colourOf = new Map(labels.map((label, i) => [label, i % COLOURS]));
-  const frame = new Frame(model);
-  const { session } = frame;
   let view = null; // the DocView on screen
   let armed = null; // label index chosen before selecting
   let lastLabel = null; // for double clicks without a chosen label
@@ -38,17 +48,10 @@ function render({ model, el }) {
       onclick: () => frame.act({ type: "label", index }),
     }),
   );
-  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
   const hint = h("div", { class: "nbl-hint", "data-testid": "nbl-hint", role: "status" });
   const reason = h("div", { class: "nbl-error", "data-testid": "nbl-reason", role: "alert", hidden: true });
-  const suggestion = h("div", { class: "nbl-proposal", "data-testid": "nbl-proposal", hidden: true });
 
   // -- selections -----------------------------------------------------------------------------
-  function clearSelection() {
-    const selection = document.getSelection();
-    if (selection && selection.rangeCount && docs.text.contains(selection.anchorNode)) selection.removeAllRanges();
-  }
-
   function onPointerDown(event) {
     if (!view || !docs.text.contains(event.target) || event.button !== 0) return;
     pointer = { alt: event.altKey };
@@ -69,17 +72,14 @@ function render({ model, el }) {
       showHint();
       return;
     }
-    const start = view.offsetOf(range.startContainer, range.startOffset, docs.text);
-    const end = view.offsetOf(range.endContainer, range.endOffset, docs.text);
-    const span = alt ? trimSpaces(view.text, start, end) : snapToWords(view.text, start, end);
+    const span = view.spanOf(range, docs.text, alt);
     cursor = null;
     if (!span) return;
-    const s = view.index.snap(span[0], "down");
-    const e = view.index.snap(span[1], "up");
+    const [s, e] = span;
     const inside = view.spans.around(s, e);
     if (inside) {
       // A click-drag or double click inside an entity picks that entity.
-      clearSelection();
+      docs.clearSelection();
       select(inside);
       return;
     }
@@ -117,7 +117,7 @@ function render({ model, el }) {
     // The keyboard cursor stays where it is (the next arrow moves on from it), unselected.
     pending = null;
     lastLabel = index;
-    clearSelection();
+    docs.clearSelection();
     view.paintAdd(result.entity);
     hideReason();
     showHint();
@@ -134,23 +134,14 @@ function render({ model, el }) {
 
   function moveCursor(step, extend) {
     if (!view.tokens) view.tokens = tokenize(view.text);
-    const tokens = view.tokens;
-    if (!tokens.length) return;
-    if (!cursor) {
-      const from = pending ? pending[0] : selected ? selected.start : 0;
-      let i = tokens.findIndex(([s]) => s >= from);
-      if (i === -1) i = tokens.length - 1;
-      cursor = { anchor: i, focus: i };
-    } else {
-      const focus = Math.max(0, Math.min(tokens.length - 1, cursor.focus + step));
-      cursor = { anchor: extend ? cursor.anchor : focus, focus };
-    }
+    const from = pending ? pending[0] : selected ? selected.start : 0;
+    const moved = moveTokenCursor(view.tokens, cursor, { step, extend, from });
+    if (!moved) return;
+    cursor = moved;
     select(null);
-    const a = tokens[Math.min(cursor.anchor, cursor.focus)];
-    const b = tokens[Math.max(cursor.anchor, cursor.focus)];
-    pending = [a[0], b[1]];
-    view.selectRange(a[0], b[1]);
-    view.scrollTo(cursor.focus === cursor.anchor ? a[0] : tokens[cursor.focus][0], docs.text);
+    pending = moved.span;
+    view.selectRange(...pending);
+    view.scrollTo(cursor.focus === cursor.anchor ? pending[0] : view.tokens[cursor.focus][0], docs.text);
     showHint();
   }
 
@@ -164,7 +155,7 @@ function render({ model, el }) {
       lastLabel = index;
       if (!selected) {
         pending = null; // the cursor was on an entity
-        clearSelection();
+        docs.clearSelection();
       }
       view.paintLabel(entity);
     } else if (pending) tag(index);
@@ -182,7 +173,7 @@ function render({ model, el }) {
     selected = null;
     frame.buttons.remove.disabled = true;
     pending = null;
-    clearSelection();
+    docs.clearSelection();
     view.paintRemove(entity, docs.text);
     showHint();
   }
@@ -197,9 +188,9 @@ function render({ model, el }) {
     showHint();
   }
 
-  /** Span edits, labels and submit; skip, answer undo and revisiting are the frame's. */
-  function onIntent(intent) {
-    const item = session.currentItem;
+
+  /** The intents of editing the entities (all but submit): true when handled. */
+  function act(intent) {
     switch (intent.type) {
       case "label":
         if (view) label(intent.index);
@@ -215,13 +206,10 @@ function render({ model, el }) {
         cursor = null;
         armed = null;
         select(null);
-        clearSelection();
+        docs.clearSelection();
         hideReason();
         showLegend();
         showHint();
-        return true;
-      case "submit":
-        if (item && view) frame.record(session.answer(view.spans.value(view.index), uid()));
         return true;
       case "undo":
         if (!view?.spans.past.length) return false; // no edit left: the frame takes back the answer
@@ -237,50 +225,18 @@ function render({ model, el }) {
     }
   }
 
-  // -- drawing --------------------------------------------------------------------------------
-  /** A new item on screen: its document, with nothing selected. */
-  function open(item) {
+  /** A new item on screen (null: none) with its answer `value`: its document, nothing selected. */
+  function open(item, value) {
     pending = null;
     cursor = null;
     selected = null;
     frame.buttons.remove.disabled = true;
     hideReason();
-    if (item && !item.error) view = docs.open(item, session.values.get(item.key));
+    if (item && !item.error) view = docs.open(item, value);
     else {
       view = null;
       docs.clear();
     }
-  }
-
-  function show() {
-    const root = frame.root;
-    const key = session.current;
-    const item = session.currentItem;
-    if (!view || key !== view.key) open(item);
-    message.hidden = Boolean(item && !item.error);
-    if (!item) {
-      setText(message, session.exhausted ? frame.doneText() : "Loading the next texts…");
-      root.dataset.itemKey = "";
-      root.dataset.state = session.exhausted ? "done" : "loading";
-    } else {
-      if (item.error) setText(message, `Cannot show this text: ${item.error}. Press s to skip it.`);
-      root.dataset.itemKey = item.key;
-      root.dataset.state = item.error ? "error" : "item";
-    }
-    const proposed = view ? view.spans.ents.filter((e) => e.proposed).length : 0;
-    suggestion.hidden = proposed === 0;
-    if (proposed) {
-      const conf = item.proposal?.confidence;
-      const pct = conf === undefined ? "" : ` (lowest confidence ${Math.round(conf * 100)}%)`;
-      setText(suggestion, `${proposed} proposed ${proposed === 1 ? "entity" : "entities"}${pct} · Enter accepts · edit them first if needed`);
-    }
-    showLegend();
-    showHint();
-    frame.showHeader(item, "Text");
-    docs.prepareSoon(() => {
-      const next = session.upcoming;
-      return next === null || !session.items.has(next) ? null : { item: session.items.get(next), value: session.values.get(next) };
-    });
   }
 
   function showLegend() {
@@ -291,15 +247,7 @@ function render({ model, el }) {
   }
 
   function showHint() {
-    let textValue = "";
-    if (selected) {
-      textValue = `Selected: ${selected.label} “${view.excerpt(selected.start, selected.end)}” · a label key relabels it · Delete removes it`;
-    } else if (pending) {
-      textValue = `“${view.excerpt(pending[0], pending[1])}” · press a label key (1–${classKey(labels.length - 1) || "0"})`;
-    } else if (armed !== null) {
-      textValue = `Labeling as ${labels[armed]}: select text or double-click a word · Esc stops`;
-    }
-    setText(hint, textValue);
+    setText(hint, hintText({ selected, pending, armed }, view, labels));
     frame.root.dataset.entities = view ? String(view.spans.ents.length) : "0";
   }
 
@@ -312,15 +260,84 @@ function render({ model, el }) {
     if (!reason.hidden) reason.hidden = true;
   }
 
-  for (const doc of [docs.text, docs.spare]) frame.listen(doc, "dblclick", onDoubleClick);
+  for (const doc of [docs.text, docs.spare]) {
+    frame.listen(doc, "dblclick", onDoubleClick);
+    frame.listen(doc, "pointerdown", onPointerDown);
+  }
+  return {
+    docs,
+    chips,
+    hint,
+    reason,
+    act,
+    open,
+    showLegend,
+    showHint,
+    refuse,
+    get view() {
+      return view;
+    },
+    destroy: () => document.removeEventListener("pointerup", onPointerUp),
+  };
+}
+
+function render({ model, el }) {
+  const labels = model.get("labels");
+  const frame = new Frame(model);
+  const { session } = frame;
+  const editor = spanEditor(frame, labels);
+  const { docs } = editor;
+  const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
+  const suggestion = h("div", { class: "nbl-proposal", "data-testid": "nbl-proposal", hidden: true });
+
+  function show() {
+    const root = frame.root;
+    const key = session.current;
+    const item = session.currentItem;
+    if (!editor.view || key !== editor.view.key) editor.open(item, item ? session.values.get(item.key) : null);
+    message.hidden = Boolean(item && !item.error);
+    if (!item) {
+      setText(message, session.exhausted ? frame.doneText() : "Loading the next texts…");
+      root.dataset.itemKey = "";
+      root.dataset.state = session.exhausted ? "done" : "loading";
+    } else {
+      if (item.error) setText(message, `Cannot show this text: ${item.error}. Press s to skip it.`);
+      root.dataset.itemKey = item.key;
+      root.dataset.state = item.error ? "error" : "item";
+    }
+    const { view } = editor;
+    const proposed = view ? view.spans.ents.filter((e) => e.proposed).length : 0;
+    suggestion.hidden = proposed === 0;
+    if (proposed) {
+      const conf = item.proposal?.confidence;
+      const pct = conf === undefined ? "" : ` (lowest confidence ${Math.round(conf * 100)}%)`;
+      setText(suggestion, `${proposed} proposed ${proposed === 1 ? "entity" : "entities"}${pct} · Enter accepts · edit them first if needed`);
+    }
+    editor.showLegend();
+    editor.showHint();
+    frame.showHeader(item, "Text");
+    docs.prepareSoon(() => {
+      const next = session.upcoming;
+      return next === null || !session.items.has(next) ? null : { item: session.items.get(next), value: session.values.get(next) };
+    });
+  }
+
+  /** Submit, and the entity edits; skip, answer undo and revisiting are the frame's. */
+  function onIntent(intent) {
+    if (intent.type !== "submit") return editor.act(intent);
+    const { view } = editor;
+    if (session.currentItem && view) frame.record(session.answer(view.spans.value(view.index), uid()));
+    return true;
+  }
+
   frame.mount(el, {
     className: "nbl-entities",
     body: [
-      h("div", { class: "nbl-legend", "data-testid": "nbl-legend" }, chips),
+      h("div", { class: "nbl-legend", "data-testid": "nbl-legend" }, editor.chips),
       suggestion,
       h("div", { class: "nbl-stage" }, [docs.text, docs.spare, message]),
-      hint,
-      reason,
+      editor.hint,
+      editor.reason,
     ],
     actions: [
       ["back", "← Back", "Previous text ([)"],
@@ -338,13 +355,12 @@ function render({ model, el }) {
     keys: (event) => spanIntentForKey(event, labels.length),
     onIntent,
     show,
-    flash: refuse,
+    flash: editor.refuse,
   });
-  frame.listen(frame.root, "pointerdown", onPointerDown);
 
   return () => {
     frame.destroy();
-    document.removeEventListener("pointerup", onPointerUp);
+    editor.destroy();
   };
 }
 

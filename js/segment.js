@@ -80,32 +80,16 @@ function keepMask(masks, key, pixels) {
   }
 }
 
-function render({ model, el }) {
-  const labels = model.get("labels");
-  const colors = model.get("colors");
-  const adjusting = model.get("adjusting");
-  const frame = new Frame(model);
-  const { session, channel } = frame;
-  // Released far behind the cursor: the image, and the masks unpacked for it.
-  const pixels = new Pixels(session, channel, KEEP_BEHIND, (item) => {
-    item.valueMask = null;
-    item.initialMask = null;
-  });
-  const masks = new Map(); // key -> indices of an answer given (or taken back) here, to show again
+/**
+ * The painting tools of the segmentation widget: which tool, class, brush size and opacity are in
+ * use (their buttons, the opacity slider, the root's data attributes), and the stage tool that
+ * paints with them on `mask.editor`, coloured by `mask.layer`. `edited(count)` is called after every
+ * change (`count`: pixels were painted).
+ */
+function paintingTools(frame, stage, colors, mask, edited) {
   const brush = new Brush(20);
   const polygon = new Polygon();
   const view = { tool: "brush", currentClass: 1, opacity: 0.5, visible: true }; // class 0 is BACKGROUND (the eraser)
-  let shownKey;
-  let editor = null; // the mask of the image on screen
-  let layer = null;
-
-  const stage = itemStage(channel, () => shownKey);
-  const { problem, message } = itemNotes();
-  const notice = h("div", { class: "nbl-notice", "data-testid": "nbl-notice", hidden: true });
-  const info = h("div", { class: "nbl-seg-info", "data-testid": "nbl-seg-info" });
-  const classButtons = labels.map((label, index) =>
-    classButton(label, index, { testid: `nbl-class-${index}`, onclick: () => frame.act({ type: "class", index }), swatch: colors[index + 1] }),
-  );
   const toolButtons = {
     brush: frame.button("tool-brush", "Brush b", "Paint with the brush (b)", { type: "tool", tool: "brush" }),
     eraser: frame.button("tool-eraser", "Eraser e", "Erase to BACKGROUND (e)", { type: "tool", tool: "eraser" }),
@@ -135,46 +119,46 @@ function render({ model, el }) {
   ]);
 
   // -- the painting tools on the stage ---------------------------------------------------------
-  /** One click or drag of the tool in use, on the editor of the image on screen. */
+  /** One click or drag of the tool in use, on the mask of the image on screen. */
   const maskTool = {
     cursor: "crosshair",
     down(p) {
-      if (!editor) return false;
+      if (!mask.editor) return false;
       const { tool, currentClass } = view;
       if (tool === "flood") {
         const q = pixelAt(p);
-        editor.begin();
-        editor.flood(q.x, q.y, currentClass);
-        editor.end();
+        mask.editor.begin();
+        mask.editor.flood(q.x, q.y, currentClass);
+        mask.editor.end();
         frame.root.dataset.flood = JSON.stringify({ value: currentClass, point: [q.x, q.y] });
         edited();
       } else if (tool === "polygon") {
         if (polygon.click(p, stage.viewport.scale) === "close") closePolygon();
         else edited(false);
       } else {
-        brush.begin(editor, p, tool === "eraser" ? 0 : currentClass);
+        brush.begin(mask.editor, p, tool === "eraser" ? 0 : currentClass);
         return true; // the stroke follows the drag
       }
       return false;
     },
     move(p) {
-      if (brush.stroke) brush.to(editor, p);
+      if (brush.stroke) brush.to(mask.editor, p);
     },
     up(p) {
       if (!brush.stroke) return;
-      frame.root.dataset.stroke = JSON.stringify(brush.end(editor, p));
+      frame.root.dataset.stroke = JSON.stringify(brush.end(mask.editor, p));
       edited();
     },
     // The mask on the stage's layer canvas: only the rectangle painted since the last frame is
     // recoloured and redrawn (the whole visible mask when the view or the opacity changed).
     drawLayer(ctx, st) {
-      if (!editor || !layer) return;
-      const rect = editor.takeDirty();
-      if (rect) layer.update(editor.data, rect);
-      layer.paint(ctx, st.viewport, view.visible ? view.opacity : 0);
+      if (!mask.editor || !mask.layer) return;
+      const rect = mask.editor.takeDirty();
+      if (rect) mask.layer.update(mask.editor.data, rect);
+      mask.layer.paint(ctx, st.viewport, view.visible ? view.opacity : 0);
     },
     draw(ctx, st) {
-      if (!editor || !layer) return;
+      if (!mask.editor || !mask.layer) return;
       const eraser = view.tool === "eraser";
       const color = colors[eraser ? 0 : view.currentClass] ?? "#000";
       polygon.draw(ctx, st.viewport, st.pointer, color);
@@ -184,21 +168,91 @@ function render({ model, el }) {
   stage.tool = maskTool;
 
   function closePolygon() {
-    if (!editor) return;
-    const filled = polygon.close(editor, view.currentClass);
+    if (!mask.editor) return;
+    const filled = polygon.close(mask.editor, view.currentClass);
     if (filled) frame.root.dataset.polygon = JSON.stringify(filled);
     edited();
   }
 
+  /** The buttons and the root's data attributes say which tool, class, size and opacity are in use. */
+  function showTools() {
+    const { tool, currentClass, opacity, visible } = view;
+    for (const [name, b] of Object.entries(toolButtons)) {
+      b.classList.toggle("nbl-chosen", tool === name);
+      b.setAttribute("aria-pressed", tool === name ? "true" : "false");
+    }
+    setText(toolButtons.brush, `Brush ${brush.size}px b`);
+    setText(frame.buttons["toggle-mask"], visible ? "Hide mask m" : "Show mask m");
+    if (opacityInput.value !== String(Math.round(opacity * 100))) opacityInput.value = String(Math.round(opacity * 100));
+    Object.assign(frame.root.dataset, {
+      tool,
+      brush: String(brush.size),
+      class: String(currentClass),
+      opacity: String(opacity),
+      maskVisible: String(visible),
+      polygonCorners: String(polygon.corners?.length ?? 0),
+    });
+  }
+
+  /** Settings that change no pixel: class, tool, brush size, opacity, showing the mask. */
+  function setting(intent) {
+    if (intent.type === "class") {
+      view.currentClass = intent.index + 1;
+      if (view.tool === "eraser") view.tool = "brush";
+    } else if (intent.type === "tool") {
+      if (intent.tool !== "polygon") polygon.cancel();
+      view.tool = intent.tool;
+    } else if (intent.type === "size") brush.resize(intent.step);
+    else if (intent.type === "opacity") view.opacity = OPACITIES[(OPACITIES.indexOf(view.opacity) + 1) % OPACITIES.length] ?? 0.5;
+    else if (intent.type === "toggle") view.visible = !view.visible;
+    else if (intent.type === "escape") polygon.cancel();
+    else return false;
+    edited(false);
+    return true;
+  }
+
+  frame.listen(stage.overlay, "dblclick", (event) => {
+    if (view.tool === "polygon" && polygon.drawing) {
+      event.preventDefault();
+      closePolygon();
+    }
+  });
+  return { brush, polygon, view, tools, opacityInput, showTools, setting, closePolygon };
+}
+
+function render({ model, el }) {
+  const labels = model.get("labels");
+  const colors = model.get("colors");
+  const adjusting = model.get("adjusting");
+  const frame = new Frame(model);
+  const { session, channel } = frame;
+  // Released far behind the cursor: the image, and the masks unpacked for it.
+  const pixels = new Pixels(session, channel, KEEP_BEHIND, (item) => {
+    item.valueMask = null;
+    item.initialMask = null;
+  });
+  const masks = new Map(); // key -> indices of an answer given (or taken back) here, to show again
+  const mask = { editor: null, layer: null }; // the mask of the image on screen, and its colours
+  let shownKey;
+
+  const stage = itemStage(channel, () => shownKey);
+  const { problem, message } = itemNotes();
+  const notice = h("div", { class: "nbl-notice", "data-testid": "nbl-notice", hidden: true });
+  const info = h("div", { class: "nbl-seg-info", "data-testid": "nbl-seg-info" });
+  const classButtons = labels.map((label, index) =>
+    classButton(label, index, { testid: `nbl-class-${index}`, onclick: () => frame.act({ type: "class", index }), swatch: colors[index + 1] }),
+  );
+  const { brush, polygon, view, tools, opacityInput, showTools, setting, closePolygon } = paintingTools(frame, stage, colors, mask, (count) => edited(count));
+
   // -- drawing --------------------------------------------------------------------------------
-  /** A new item (or its pixels) on screen: its mask editor, its layer, its image on the stage. */
+  /** A new item (or its pixels) on screen: its mask mask.editor, its mask.layer, its image on the stage. */
   function open(key, item) {
     const fresh = key !== shownKey;
     shownKey = key;
     polygon.cancel();
     brush.cancel();
     if (item && !item.error && item.bitmap) {
-      if (fresh || !editor) {
+      if (fresh || !mask.editor) {
         const w = item.original_width;
         const hgt = item.original_height;
         let start = masks.get(key) ?? item.valueMask ?? item.initialMask ?? null;
@@ -206,17 +260,17 @@ function render({ model, el }) {
           flash(`The starting mask does not fit this ${w} x ${hgt} image; starting blank.`);
           start = null;
         }
-        editor = new MaskEditor(w, hgt, start);
-        layer?.destroy();
-        layer = new MaskLayer(w, hgt, colors);
-        layer.update(editor.data);
-        editor.takeDirty();
+        mask.editor = new MaskEditor(w, hgt, start);
+        mask.layer?.destroy();
+        mask.layer = new MaskLayer(w, hgt, colors);
+        mask.layer.update(mask.editor.data);
+        mask.editor.takeDirty();
       }
       stage.setImage({ bitmap: item.bitmap, width: item.original_width, height: item.original_height });
     } else {
-      editor = null;
-      layer?.destroy();
-      layer = null;
+      mask.editor = null;
+      mask.layer?.destroy();
+      mask.layer = null;
       stage.setImage(null);
       if (item && !item.error) shownKey = undefined; // pixels still to come: rebuild when they do
     }
@@ -242,50 +296,30 @@ function render({ model, el }) {
     frame.showStatus();
   }
 
-  /** The buttons and the root's data attributes say which tool, class, size and opacity are in use. */
-  function showTools() {
-    const { tool, currentClass, opacity, visible } = view;
-    classButtons.forEach((b, index) => {
-      const chosen = currentClass === index + 1 && tool !== "eraser";
-      b.classList.toggle("nbl-chosen", chosen);
-      b.setAttribute("aria-pressed", chosen ? "true" : "false");
-    });
-    for (const [name, b] of Object.entries(toolButtons)) {
-      b.classList.toggle("nbl-chosen", tool === name);
-      b.setAttribute("aria-pressed", tool === name ? "true" : "false");
-    }
-    setText(toolButtons.brush, `Brush ${brush.size}px b`);
-    setText(frame.buttons["toggle-mask"], visible ? "Hide mask m" : "Show mask m");
-    if (opacityInput.value !== String(Math.round(opacity * 100))) opacityInput.value = String(Math.round(opacity * 100));
-    Object.assign(frame.root.dataset, {
-      tool,
-      brush: String(brush.size),
-      class: String(currentClass),
-      opacity: String(opacity),
-      maskVisible: String(visible),
-      polygonCorners: String(polygon.corners?.length ?? 0),
-    });
-  }
-
   // After any edit or setting change: redraw, and say what the tools are (`count`: count the
   // painted pixels again, after an edit).
   function edited(count = true) {
     const root = frame.root;
     stage.requestDraw();
     showTools();
-    if (!editor) {
+    classButtons.forEach((b, index) => {
+      const chosen = view.currentClass === index + 1 && view.tool !== "eraser";
+      b.classList.toggle("nbl-chosen", chosen);
+      b.setAttribute("aria-pressed", chosen ? "true" : "false");
+    });
+    if (!mask.editor) {
       setText(info, "");
       return;
     }
     if (count) {
       let painted = 0;
-      const data = editor.data;
+      const data = mask.editor.data;
       for (let i = 0; i < data.length; i += 1) if (data[i] !== 0) painted += 1;
       root.dataset.painted = String(painted);
-      root.dataset.edits = String(editor.undoStack.length);
+      root.dataset.edits = String(mask.editor.undoStack.length);
     }
     const what = view.tool === "eraser" ? "eraser" : `${view.tool} · ${labels[view.currentClass - 1]}`;
-    const pct = ((100 * Number(root.dataset.painted || 0)) / editor.data.length).toFixed(1);
+    const pct = ((100 * Number(root.dataset.painted || 0)) / mask.editor.data.length).toFixed(1);
     const corners = polygon.corners ? ` · polygon: ${polygon.corners.length} corners, Enter fills` : "";
     setText(info, `${what} · brush ${brush.size}px · ${pct}% painted${corners}`);
   }
@@ -296,25 +330,8 @@ function render({ model, el }) {
   }
 
   // -- acting ---------------------------------------------------------------------------------
-  /** Settings that change no pixel: class, tool, brush size, opacity, showing the mask. */
-  function setting(intent) {
-    if (intent.type === "class") {
-      view.currentClass = intent.index + 1;
-      if (view.tool === "eraser") view.tool = "brush";
-    } else if (intent.type === "tool") {
-      if (intent.tool !== "polygon") polygon.cancel();
-      view.tool = intent.tool;
-    } else if (intent.type === "size") brush.resize(intent.step);
-    else if (intent.type === "opacity") view.opacity = OPACITIES[(OPACITIES.indexOf(view.opacity) + 1) % OPACITIES.length] ?? 0.5;
-    else if (intent.type === "toggle") view.visible = !view.visible;
-    else if (intent.type === "escape") polygon.cancel();
-    else return false;
-    edited(false);
-    return true;
-  }
-
   function submit(item) {
-    const pixelsOut = editor.data.slice();
+    const pixelsOut = mask.editor.data.slice();
     keepMask(masks, session.current, pixelsOut);
     const msg = session.answer({ width: item.original_width, height: item.original_height }, uid());
     // Compressing the mask is off the critical path: it is done once the next image is painted.
@@ -324,14 +341,14 @@ function render({ model, el }) {
   /** Tools, settings and mask edits; skip, answer undo and revisiting are the frame's. */
   function onIntent(intent) {
     const item = session.currentItem;
-    const usable = item && !item.error && editor;
+    const usable = item && !item.error && mask.editor;
     if (setting(intent)) return true;
     switch (intent.type) {
       case "fill-rest":
         if (!usable) return true;
-        editor.begin();
-        editor.fillRest(view.currentClass);
-        editor.end();
+        mask.editor.begin();
+        mask.editor.fillRest(view.currentClass);
+        mask.editor.end();
         edited();
         return true;
       case "enter":
@@ -343,7 +360,7 @@ function render({ model, el }) {
         return true;
       case "undo":
         if (polygon.pop()) edited(false);
-        else if (editor?.undo()) edited();
+        else if (mask.editor?.undo()) edited();
         else {
           // The frame takes back the last answer: rebuild the editor from its mask, in `masks`.
           if (session.answers.length) shownKey = undefined;
@@ -351,7 +368,7 @@ function render({ model, el }) {
         }
         return true;
       case "redo":
-        if (editor?.redo()) edited();
+        if (mask.editor?.redo()) edited();
         return true;
       case "fit":
         stage.fit();
@@ -369,12 +386,6 @@ function render({ model, el }) {
     return segmentIntent(event, labels.length);
   }
 
-  frame.listen(stage.overlay, "dblclick", (event) => {
-    if (view.tool === "polygon" && polygon.drawing) {
-      event.preventDefault();
-      closePolygon();
-    }
-  });
   frame.mount(el, {
     className: "nbl-segment",
     body: [h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]), notice, info, h("div", { class: "nbl-classes" }, classButtons), tools],
@@ -415,7 +426,7 @@ function render({ model, el }) {
   return () => {
     frame.destroy();
     stage.destroy();
-    layer?.destroy();
+    mask.layer?.destroy();
     pixels.closeAll();
   };
 }

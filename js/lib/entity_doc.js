@@ -14,6 +14,7 @@
 import { h } from "./dom.js";
 import { OffsetIndex } from "./offsets.js";
 import { SpanDoc } from "./spans.js";
+import { snapToWords, trimSpaces } from "./tokens.js";
 
 const BLOCK = 2000; // characters per block of text
 const FIRST_BLOCKS = 3; // blocks painted with the text, before the rest
@@ -270,6 +271,17 @@ export class DocView {
     if (box.top < frame.top || box.bottom > frame.bottom) host.scrollTop += box.top - frame.top - frame.height / 3;
   }
 
+  /**
+   * The span [start, end) a selection `range` in document `host` asks for, on whole characters:
+   * snapped to whole words, or (`exact`) only trimmed of spaces. Null when it holds no word.
+   */
+  spanOf(range, host, exact) {
+    const start = this.offsetOf(range.startContainer, range.startOffset, host);
+    const end = this.offsetOf(range.endContainer, range.endOffset, host);
+    const span = exact ? trimSpaces(this.text, start, end) : snapToWords(this.text, start, end);
+    return span && [this.index.snap(span[0], "down"), this.index.snap(span[1], "up")];
+  }
+
   /** The text of [start, end), cut to 40 characters. */
   excerpt(start, end) {
     const s = this.text.slice(start, end);
@@ -336,6 +348,12 @@ export class Documents {
       this.scrolled = false;
     }
     return view;
+  }
+
+  /** Clear the page's selection if it lies in the document on screen. */
+  clearSelection() {
+    const selection = document.getSelection();
+    if (selection && selection.rangeCount && this.text.contains(selection.anchorNode)) selection.removeAllRanges();
   }
 
   /** No document on screen. */

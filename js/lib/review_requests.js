@@ -2,7 +2,9 @@
 // request carries a sequence number; a page answers one request, an `ack` or `error` one action.
 // Tiles acted on stay hidden (decided tiles: marked as saving) until a page that already reflects
 // the action arrives, so fast `a a a` presses review successive items, never the same one twice.
-// Pure logic, no DOM, tested with `node --test`.
+// `ReviewRequests` is pure logic, no DOM, tested with `node --test`; `ReviewLink` sends and
+// routes the messages.
+import { Link } from "./channel.js";
 
 const NO_REPLY_MS = 5000; // an action unacknowledged this long is reported as not saved
 
@@ -65,5 +67,56 @@ export class ReviewRequests {
   status(now) {
     const late = [...this.unacked.values()].some((sent) => now - sent > NO_REPLY_MS);
     return late ? "not saved: no reply from the kernel" : this.unacked.size ? "saving…" : "saved";
+  }
+}
+
+/**
+ * The grid's link to the kernel: requests numbered by its ReviewRequests (`requests`), each
+ * naming the view that sent it (one widget may be displayed twice: each view pages on its own)
+ * and the version of the confidences it holds (`have`: the kernel sends them again when newer).
+ */
+export class ReviewLink extends Link {
+  constructor(model, viewId) {
+    super(model);
+    this.viewId = viewId;
+    this.requests = new ReviewRequests();
+    this.have = "";
+  }
+
+  _send(message) {
+    this.trySend({ ...message, view: this.viewId, have: this.have });
+  }
+
+  /** Ask for the page at `offset` of class `filter`. */
+  page(offset, filter) {
+    this._send(this.requests.page(offset, filter));
+  }
+
+  /** Send an action on the tiles `keys` (hidden until a page reflects it). */
+  action(message, keys) {
+    this._send(this.requests.action(message, keys, performance.now()));
+  }
+
+  /**
+   * Route the kernel's messages: `answered(message)` for this view's `ack` or `error`,
+   * `page(message, buffers, reset)` for a page newer than the one on screen. A new round of the
+   * auto-labeler, or an action of another view, asks for this view's page again.
+   */
+  follow({ answered, page }) {
+    this.listen((message, buffers) => {
+      const { requests } = this;
+      if (message.type === "stale" || (message.type === "ack" && message.view !== this.viewId)) {
+        this.page(requests.offset, requests.filter);
+        return;
+      }
+      if (message.view !== this.viewId) return; // another view's page or refusal
+      if (message.type === "ack" || message.type === "error") {
+        requests.answered(message.seq);
+        answered(message);
+      } else if (message.type === "page") {
+        const shown = requests.received(message);
+        if (shown) page(message, buffers, shown.reset);
+      }
+    });
   }
 }
