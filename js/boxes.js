@@ -7,7 +7,7 @@
 // next image shows at once.
 import { BoxEditor, boxIntentForKey } from "./lib/box_editor.js";
 import { colorOf } from "./lib/box_paint.js";
-import { classButton, h, itemNotes, setText } from "./lib/dom.js";
+import { classButton, h, itemNotes, setText, showNote } from "./lib/dom.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { Pixels } from "./lib/pixels.js";
@@ -110,11 +110,6 @@ function render({ model, el }) {
     root.dataset.selected = String(editor.selected);
   }
 
-  function flash(text) {
-    notice.hidden = false;
-    setText(notice, text);
-  }
-
   function submit(item) {
     const { editor } = tool;
     editor.cancelDrag();
@@ -213,7 +208,7 @@ function render({ model, el }) {
     },
     onIntent,
     show,
-    flash,
+    flash: (text) => showNote(notice, text),
     follow: {
       received: (items) => pixels.received(items),
       reopened: () => (shownKey = undefined), // its boxes start again from the reopened answer

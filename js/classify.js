@@ -6,7 +6,7 @@
 // `<img>` elements (lib/pixels.js), so drawing the next item only swaps one element for another.
 // Prefetching, acknowledgements and re-sending unsaved answers across reconnects and kernel
 // restarts are lib/channel.js; the header, actions and shared commands lib/frame.js.
-import { classButton, h, itemNotes, setText } from "./lib/dom.js";
+import { classButton, h, itemNotes, setText, showNote } from "./lib/dom.js";
 import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { intentForKey } from "./lib/keys.js";
@@ -49,8 +49,7 @@ function render({ model, el }) {
     message.hidden = true;
     swapImage(item && !item.error && item.image ? item.image : null);
     if (!item) {
-      message.hidden = false;
-      setText(message, session.exhausted ? frame.doneText() : "Loading the next items…");
+      showNote(message, session.exhausted ? frame.doneText() : "Loading the next items…");
       root.dataset.itemKey = "";
       root.dataset.state = session.exhausted ? "done" : "loading";
       return;
@@ -58,20 +57,17 @@ function render({ model, el }) {
     root.dataset.itemKey = item.key;
     root.dataset.state = "item";
     if (item.error) {
-      problem.hidden = false;
-      setText(problem, `Cannot show this item: ${item.error}. Press s to skip it.`);
+      showNote(problem, `Cannot show this item: ${item.error}. Press s to skip it.`);
       root.dataset.state = "error";
     } else if (item.kind === "text") {
-      text.hidden = false;
-      setText(text, item.text);
+      showNote(text, item.text);
       // Resetting scrollTop forces a layout inside the key handler: only do it when scrolled.
       if (textScrolled) {
         text.scrollTop = 0;
         textScrolled = false;
       }
     } else if (!item.image) {
-      message.hidden = false;
-      setText(message, "Loading image…");
+      showNote(message, "Loading image…");
       root.dataset.state = "loading";
       pixels.refetch(item);
     }
@@ -108,11 +104,6 @@ function render({ model, el }) {
     showContent(item);
     showChoices(key, item);
     frame.showHeader(item);
-  }
-
-  function flash(textValue) {
-    problem.hidden = false;
-    setText(problem, textValue);
   }
 
   /** Class keys and Enter; skip, undo and revisiting are the frame's. */
@@ -154,7 +145,7 @@ function render({ model, el }) {
     keys: (event) => intentForKey(event, labels.length),
     onIntent,
     show,
-    flash,
+    flash: (text) => showNote(problem, text),
     follow: { received: (items) => pixels.received(items) },
   });
 

@@ -10,7 +10,7 @@
 // output, shows the next prefetched item and sends the answer; the kernel stores it and
 // acknowledges; unacknowledged answers are re-sent.
 import { ELEMENTS, collect, restore } from "./crowd/index.js";
-import { h, itemNotes, setText } from "./lib/dom.js";
+import { h, itemNotes, showNote } from "./lib/dom.js";
 import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { intentForKey } from "./lib/keys.js";
@@ -112,24 +112,17 @@ function render({ model, el }) {
       submitButton.hidden = Boolean(host.querySelector("crowd-form"));
     }
     if (!item) {
-      message.hidden = false;
-      setText(message, session.exhausted ? frame.doneText() : "Loading the next items…");
+      showNote(message, session.exhausted ? frame.doneText() : "Loading the next items…");
       root.dataset.itemKey = "";
       root.dataset.state = session.exhausted ? "done" : "loading";
     } else {
       if (item.error) {
-        problem.hidden = false;
-        setText(problem, `Cannot show this item: ${item.error}. Press s to skip it.`);
+        showNote(problem, `Cannot show this item: ${item.error}. Press s to skip it.`);
       }
       root.dataset.state = item.error ? "error" : "item";
       root.dataset.itemKey = item.key;
     }
     frame.showHeader(item);
-  }
-
-  function flash(textValue) {
-    problem.hidden = false;
-    setText(problem, textValue);
   }
 
   function submit() {
@@ -140,7 +133,7 @@ function render({ model, el }) {
     if (form && !form.dispatchEvent(new Event("submit", { cancelable: true }))) return;
     const { answer, problems } = collect(host);
     if (problems.length) {
-      flash(problems.join(" "));
+      showNote(problem, problems.join(" "));
       return;
     }
     frame.record(session.answer(answer, uid()));
@@ -170,7 +163,7 @@ function render({ model, el }) {
     focusOnPointer: false,
     onIntent,
     show,
-    flash,
+    flash: (text) => showNote(problem, text),
     // The kernel reopened an item (an undo from an earlier session): draw its form afresh.
     follow: { reopened: () => (shownKey = undefined) },
   });

@@ -6,7 +6,7 @@
 // document stays responsive (lib/entity_doc.js, which also builds the next document ahead). The
 // browser counts UTF-16 units; answers are converted to code points (lib/offsets.js) before
 // they leave. Talking to the kernel is lib/channel.js; the frame and shared commands lib/frame.js.
-import { classButton, h, setText } from "./lib/dom.js";
+import { classButton, h, setText, showNote } from "./lib/dom.js";
 import { DocView, Documents } from "./lib/entity_doc.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
@@ -108,7 +108,8 @@ function spanEditor(frame, labels) {
     const result = view.spans.add(start, end, labels[index]);
     if (!result.ok) {
       const c = result.clash;
-      refuse(
+      showNote(
+        reason,
         `Not added: “${view.excerpt(start, end)}” overlaps ${c.label} “${view.excerpt(c.start, c.end)}”. ` +
           "Entities cannot overlap: remove or change that one first.",
       );
@@ -251,11 +252,6 @@ function spanEditor(frame, labels) {
     frame.root.dataset.entities = view ? String(view.spans.ents.length) : "0";
   }
 
-  function refuse(textValue) {
-    reason.hidden = false;
-    setText(reason, textValue);
-  }
-
   function hideReason() {
     if (!reason.hidden) reason.hidden = true;
   }
@@ -273,7 +269,6 @@ function spanEditor(frame, labels) {
     open,
     showLegend,
     showHint,
-    refuse,
     get view() {
       return view;
     },
@@ -355,7 +350,7 @@ function render({ model, el }) {
     keys: (event) => spanIntentForKey(event, labels.length),
     onIntent,
     show,
-    flash: editor.refuse,
+    flash: (text) => showNote(editor.reason, text),
   });
 
   return () => {

@@ -6,7 +6,7 @@
 // (lib/mask_layer.js) on the zoomable stage (lib/viewport.js). Enter sends the indices,
 // zlib-compressed, as a binary buffer through the same outbox as every widget (lib/channel.js);
 // the kernel writes the indexed PNG. The next image shows at once.
-import { classButton, h, itemNotes, setText } from "./lib/dom.js";
+import { classButton, h, itemNotes, setText, showNote } from "./lib/dom.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { CLASS_KEYS } from "./lib/keys.js";
@@ -257,7 +257,7 @@ function render({ model, el }) {
         const hgt = item.original_height;
         let start = masks.get(key) ?? item.valueMask ?? item.initialMask ?? null;
         if (start && start.length !== w * hgt) {
-          flash(`The starting mask does not fit this ${w} x ${hgt} image; starting blank.`);
+          showNote(notice, `The starting mask does not fit this ${w} x ${hgt} image; starting blank.`);
           start = null;
         }
         mask.editor = new MaskEditor(w, hgt, start);
@@ -322,11 +322,6 @@ function render({ model, el }) {
     const pct = ((100 * Number(root.dataset.painted || 0)) / mask.editor.data.length).toFixed(1);
     const corners = polygon.corners ? ` · polygon: ${polygon.corners.length} corners, Enter fills` : "";
     setText(info, `${what} · brush ${brush.size}px · ${pct}% painted${corners}`);
-  }
-
-  function flash(text) {
-    notice.hidden = false;
-    setText(notice, text);
   }
 
   // -- acting ---------------------------------------------------------------------------------
@@ -407,7 +402,7 @@ function render({ model, el }) {
     },
     onIntent,
     show,
-    flash,
+    flash: (text) => showNote(notice, text),
     follow: {
       received: (items, buffers) => {
         pixels.received(items);

@@ -5,7 +5,7 @@
 // a verdict with the comment typed so far and show the next image at once; the comment box keeps
 // its keys to itself while it has focus.
 import { paintBoxes } from "./lib/box_paint.js";
-import { classButton, h, itemNotes, setText } from "./lib/dom.js";
+import { classButton, h, itemNotes, setText, showNote } from "./lib/dom.js";
 import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { intentForKey } from "./lib/keys.js";
@@ -97,12 +97,10 @@ function render({ model, el }) {
     problem.hidden = true;
     message.hidden = true;
     if (!item) {
-      message.hidden = false;
-      setText(message, session.exhausted ? "All done." : "Loading the next images…");
+      showNote(message, session.exhausted ? "All done." : "Loading the next images…");
       root.dataset.state = session.exhausted ? "done" : "loading";
     } else if (item.error) {
-      problem.hidden = false;
-      setText(problem, `Cannot show this image: ${item.error}. Press s to skip it.`);
+      showNote(problem, `Cannot show this image: ${item.error}. Press s to skip it.`);
       root.dataset.state = "error";
     } else {
       stage.el.hidden = false;
@@ -119,11 +117,6 @@ function render({ model, el }) {
     });
     stage.requestDraw();
     frame.showHeader(item, "Image");
-  }
-
-  function flash(text) {
-    problem.hidden = false;
-    setText(problem, text);
   }
 
   /** A verdict key; skip, undo and revisiting are the frame's. */
@@ -163,7 +156,7 @@ function render({ model, el }) {
     keyup: (event) => stage.handleKeyUp(event),
     onIntent,
     show,
-    flash,
+    flash: (text) => showNote(problem, text),
     follow: { received: unpackMasks, other: stage.receiveDetail },
   });
 

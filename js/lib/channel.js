@@ -18,10 +18,14 @@ export function storage() {
   }
 }
 
+/** The bytes of a binary buffer from the kernel (a DataView over a larger message). */
+export function bytesOf(view) {
+  return view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
+}
+
 /** Decode one binary buffer into an ImageBitmap. */
 export function decodeBuffer(view, mime) {
-  const blob = new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)], { type: mime });
-  return createImageBitmap(blob);
+  return createImageBitmap(new Blob([bytesOf(view)], { type: mime }));
 }
 
 /** Decode the images of item payloads in place: `item.bitmap`, or `item.error` when the browser cannot. */

@@ -2,6 +2,16 @@
 // manifest is parsed as HTML.
 import { classKey } from "./keys.js";
 
+const HIDDEN_TAB_MS = 100; // a hidden tab paints no frames: work after a paint waits at most this long
+
+/** Resolves once the next frame has been painted (or soon, in a hidden tab that paints none). */
+export function afterPaint() {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, HIDDEN_TAB_MS);
+  });
+}
+
 /**
  * Create an element. `attrs` keys starting with "on" add listeners; `text` sets textContent;
  * `dataset` and `style` are objects; every other key is set with setAttribute.
@@ -18,6 +28,12 @@ export function h(tag, attrs = {}, children = []) {
   }
   for (const child of children) if (child) el.append(child);
   return el;
+}
+
+/** Show a hidden note `el` (a problem, a notice) with `text`. */
+export function showNote(el, text) {
+  el.hidden = false;
+  setText(el, text);
 }
 
 /** Replace an element's text, only when it changed (avoids needless layout). */

@@ -11,7 +11,7 @@
 // Two document elements take turns (`Documents`): while one is on screen, the document that Enter
 // or s would show next is built in the other (hidden, laid out in the same place) when the page
 // is idle, so moving on only swaps them.
-import { h } from "./dom.js";
+import { afterPaint, h } from "./dom.js";
 import { OffsetIndex } from "./offsets.js";
 import { SpanDoc } from "./spans.js";
 import { snapToWords, trimSpaces } from "./tokens.js";
@@ -333,14 +333,9 @@ export class Documents {
     const text = this.text;
     text.replaceChildren(...blocks.slice(0, FIRST_BLOCKS));
     if (blocks.length > FIRST_BLOCKS) {
-      let done = false;
-      const append = () => {
-        if (done || this.shown !== view) return; // another document came on screen meanwhile
-        done = true;
-        text.append(...blocks.slice(FIRST_BLOCKS));
-      };
-      requestAnimationFrame(() => setTimeout(append, 0));
-      setTimeout(append, 100); // a hidden tab paints nothing
+      afterPaint().then(() => {
+        if (this.shown === view) text.append(...blocks.slice(FIRST_BLOCKS)); // unless another came meanwhile
+      });
     }
     this.text.hidden = false;
     if (this.scrolled) {

@@ -10,20 +10,11 @@
 // answer (the next item is painted first, the answer leaves after that paint), skip, undo,
 // revisit. Each widget keeps only what is its own.
 import { Channel } from "./channel.js";
-import { actionButton, h, setText } from "./dom.js";
+import { actionButton, afterPaint, h, setText } from "./dom.js";
 import { uid } from "./ids.js";
 import { LabelSession } from "./session.js";
 
 const PACE_WINDOW = 20; // answers the items/min figure is taken over
-const HIDDEN_TAB_MS = 100; // a hidden tab paints no frames: messages wait at most this long
-
-/** Resolves once the next frame has been painted (or soon, in a hidden tab that paints none). */
-export function afterPaint() {
-  return new Promise((resolve) => {
-    requestAnimationFrame(() => setTimeout(resolve, 0));
-    setTimeout(resolve, HIDDEN_TAB_MS);
-  });
-}
 
 /**
  * The action bar's commands of the widgets that answer one item at a time and answer it at

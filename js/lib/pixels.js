@@ -1,7 +1,8 @@
 // The images of the image widgets: decoded before they are needed, released far behind the
 // cursor. A keypress must only swap an image that is ready: the channel decodes each item's
 // image as it arrives, off the main thread, long before the item comes on screen.
-import { h, setText } from "./dom.js";
+import { bytesOf } from "./channel.js";
+import { h, showNote } from "./dom.js";
 
 /**
  * Decode the images of item payloads into `<img>` elements, ready to show: `item.image`, or
@@ -12,8 +13,7 @@ export async function decodeImageElements(items, buffers) {
   await Promise.all(
     items.map(async (item) => {
       if (item.buffer === undefined || item.buffer === null) return;
-      const view = buffers[item.buffer];
-      const blob = new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)], { type: item.mime });
+      const blob = new Blob([bytesOf(buffers[item.buffer])], { type: item.mime });
       const img = h("img", {
         class: "nbl-image",
         "data-testid": "nbl-image",
@@ -91,21 +91,18 @@ export class Pixels {
     problem.hidden = true;
     message.hidden = true;
     if (!item) {
-      message.hidden = false;
-      setText(message, this.session.exhausted ? frame.doneText() : "Loading the next images…");
+      showNote(message, this.session.exhausted ? frame.doneText() : "Loading the next images…");
       root.dataset.itemKey = "";
       root.dataset.state = this.session.exhausted ? "done" : "loading";
     } else if (item.error) {
-      problem.hidden = false;
-      setText(problem, `Cannot show this image: ${item.error}. Press s to skip it.`);
+      showNote(problem, `Cannot show this image: ${item.error}. Press s to skip it.`);
       root.dataset.state = "error";
     } else if (item.bitmap) {
       stage.el.hidden = false;
       stage.layout();
       root.dataset.state = "item";
     } else {
-      message.hidden = false;
-      setText(message, "Loading image…");
+      showNote(message, "Loading image…");
       root.dataset.state = "loading";
       this.refetch(item);
     }

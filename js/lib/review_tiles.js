@@ -1,18 +1,15 @@
 // The tiles of the review grid: an item's media (a thumbnail, a text snippet or its problem),
 // its current label and confidence; in the disagreements mode, every annotator's answer too.
 // Data is set as text, never HTML.
+import { bytesOf } from "./channel.js";
 import { h } from "./dom.js";
 import { formatConfidence, formatValue, sameValue } from "./grid.js";
-
-function bytes(view) {
-  return view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
-}
 
 /** The tile's media: `{body, url}`, `url` the thumbnail's object URL to revoke with the tile. */
 function media(item, buffers) {
   if (item.error) return { body: h("div", { class: "nbl-review-problem", text: `Cannot show: ${item.error}` }), url: null };
   if (item.kind === "text") return { body: h("div", { class: "nbl-review-snippet", text: item.text }), url: null };
-  const url = URL.createObjectURL(new Blob([bytes(buffers[item.buffer])], { type: item.mime }));
+  const url = URL.createObjectURL(new Blob([bytesOf(buffers[item.buffer])], { type: item.mime }));
   return { body: h("img", { src: url, alt: `row ${item.position}`, draggable: "false" }), url };
 }
 
@@ -94,7 +91,7 @@ export function makeTile(item, buffers, { decide, onClick, onAnswer }) {
 export function readConfidences(version, { all, by_class: byClass }, buffers) {
   return {
     version,
-    all: new Float64Array(bytes(buffers[all])),
-    byClass: Object.fromEntries(Object.entries(byClass).map(([l, i]) => [l, new Float64Array(bytes(buffers[i]))])),
+    all: new Float64Array(bytesOf(buffers[all])),
+    byClass: Object.fromEntries(Object.entries(byClass).map(([l, i]) => [l, new Float64Array(bytesOf(buffers[i]))])),
   };
 }
