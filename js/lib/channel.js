@@ -106,8 +106,16 @@ export class Channel extends Link {
    * re-sent with it while the page lives; only text answers survive a reload.
    */
   send(msg, buffers = null) {
-    this.outbox.add(msg, performance.now(), buffers);
+    this.keep(msg, buffers);
     this.trySend(msg, buffers);
+  }
+
+  /**
+   * Keep an answer until the kernel acknowledges it, without sending it yet (the caller sends it
+   * with `trySend` soon): kept in the page's storage, it is re-sent even if the page closes first.
+   */
+  keep(msg, buffers = null) {
+    this.outbox.add(msg, performance.now(), buffers);
     this.onChange();
   }
 

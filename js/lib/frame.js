@@ -148,7 +148,7 @@ export class Frame extends Shell {
     this.session = new LabelSession();
     this.channel = new Channel(model, () => this.showStatus(), { decode });
     this.show = () => {};
-    this.queued = 0; // messages waiting for the next paint (or their binary part) to be sent
+    this.queued = 0; // answers waiting for their binary part to be made: unsaved, not yet kept
     this._outgoing = Promise.resolve(); // messages leave in the order they were made
     this._onProgress = () => this.showProgress();
     model.on("change:progress", this._onProgress);
@@ -229,24 +229,30 @@ export class Frame extends Shell {
   }
 
   /**
-   * Send a message once the next frame is painted, after those posted before it: saving and
-   * sending take milliseconds that must not delay the next item. `buffers()` makes its binary
-   * part on the way (a mask compressed). Then ask for more items.
+   * Send a message once the next frame is painted, after those posted before it: sending takes
+   * milliseconds that must not delay the next item. It is kept in the outbox at once (a tab
+   * closed before it leaves loses nothing), unless it has a binary part: `buffers()` makes that
+   * on the way (a mask compressed), and the message is kept when it is sent. Then ask for more.
    */
   post(msg, buffers = null) {
-    this.queued += 1;
-    this.showStatus();
+    const { channel } = this;
+    if (buffers) {
+      this.queued += 1;
+      this.showStatus();
+    } else channel.keep(msg);
     const painted = afterPaint();
     this._outgoing = this._outgoing
       .then(() => painted)
       .then(async () => {
-        const parts = buffers ? await buffers() : null;
-        this.queued -= 1;
-        this.channel.send(msg, parts);
-        this.channel.requestMore();
+        if (buffers) {
+          const parts = await buffers();
+          this.queued -= 1;
+          channel.send(msg, parts);
+        } else channel.trySend(msg);
+        channel.requestMore();
       })
       .catch((err) => {
-        this.queued -= 1;
+        if (buffers) this.queued -= 1;
         this.showStatus();
         this.flash(`Could not send the answer: ${err?.message ?? err}`);
       });
