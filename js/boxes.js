@@ -7,7 +7,7 @@
 // next image shows at once.
 import { BoxEditor, boxIntentForKey } from "./lib/box_editor.js";
 import { colorOf } from "./lib/box_paint.js";
-import { classButton, h, itemNotes, setText, showNote } from "./lib/dom.js";
+import { classButton, h, itemNotes, setPressed, setText, showNote } from "./lib/dom.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { Pixels } from "./lib/pixels.js";
@@ -93,8 +93,7 @@ function render({ model, el }) {
     const sel = editor?.boxes[editor.selected];
     classButtons.forEach((b, index) => {
       const chosen = sel ? sel.class_id === index : currentClass === index;
-      b.classList.toggle("nbl-chosen", chosen);
-      b.setAttribute("aria-pressed", chosen ? "true" : "false");
+      setPressed(b, chosen);
     });
     if (!editor) {
       setText(info, "");

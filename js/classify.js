@@ -6,7 +6,7 @@
 // `<img>` elements (lib/pixels.js), so drawing the next item only swaps one element for another.
 // Prefetching, acknowledgements and re-sending unsaved answers across reconnects and kernel
 // restarts are lib/channel.js; the header, actions and shared commands lib/frame.js.
-import { classButton, h, itemNotes, setText, showNote } from "./lib/dom.js";
+import { classButton, h, itemNotes, setNote, setPressed, showNote } from "./lib/dom.js";
 import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { intentForKey } from "./lib/keys.js";
@@ -41,54 +41,44 @@ function render({ model, el }) {
     if (img) stage.prepend(img);
   }
 
-  /** The item itself: its text, its image, its problem, or a message when there is none. */
+  /**
+   * The item itself: its text, its image, its problem, or a message when there is none. Only
+   * what changes is touched: this runs inside the key handler, before the next item's frame.
+   */
   function showContent(item) {
-    const root = frame.root;
-    text.hidden = true;
-    problem.hidden = true;
-    message.hidden = true;
-    swapImage(item && !item.error && item.image ? item.image : null);
-    if (!item) {
-      showNote(message, session.exhausted ? frame.doneText() : "Loading the next items…");
-      root.dataset.itemKey = "";
-      root.dataset.state = session.exhausted ? "done" : "loading";
-      return;
-    }
-    root.dataset.itemKey = item.key;
-    root.dataset.state = "item";
-    if (item.error) {
-      showNote(problem, `Cannot show this item: ${item.error}. Press s to skip it.`);
-      root.dataset.state = "error";
-    } else if (item.kind === "text") {
-      showNote(text, item.text);
-      // Resetting scrollTop forces a layout inside the key handler: only do it when scrolled.
-      if (textScrolled) {
-        text.scrollTop = 0;
-        textScrolled = false;
-      }
-    } else if (!item.image) {
-      showNote(message, "Loading image…");
-      root.dataset.state = "loading";
+    let state = item ? "item" : session.exhausted ? "done" : "loading";
+    let note = item ? null : session.exhausted ? frame.doneText() : "Loading the next items…";
+    const usable = item && !item.error;
+    if (item?.error) state = "error";
+    else if (usable && item.kind !== "text" && !item.image) {
+      state = "loading";
+      note = "Loading image…";
       pixels.refetch(item);
     }
+    swapImage(usable && item.image ? item.image : null);
+    setNote(problem, item?.error ? `Cannot show this item: ${item.error}. Press s to skip it.` : null);
+    setNote(message, note);
+    setNote(text, usable && item.kind === "text" ? item.text : null);
+    // Resetting scrollTop forces a layout inside the key handler: only do it when scrolled.
+    if (textScrolled && !text.hidden) {
+      text.scrollTop = 0;
+      textScrolled = false;
+    }
+    frame.showState(state, item ? item.key : "");
   }
 
   /** The model's proposal (for an item not answered yet) and the class buttons' states. */
   function showChoices(key, item) {
     const value = key === null ? null : session.values.get(key);
     const proposal = item && !item.error && (value === null || value === undefined) ? item.proposal : null;
-    suggestion.hidden = !proposal;
-    if (proposal) {
-      const names = multi ? proposal.value.join(", ") || "none" : proposal.value;
-      setText(suggestion, `Model suggests: ${names} (${Math.round(proposal.confidence * 100)}%) · Enter accepts`);
-    }
+    const names = proposal && (multi ? proposal.value.join(", ") || "none" : proposal.value);
+    setNote(suggestion, proposal ? `Model suggests: ${names} (${Math.round(proposal.confidence * 100)}%) · Enter accepts` : null);
     const proposed = new Set(proposal ? (multi ? proposal.value : [proposal.value]) : []);
+    const off = !item || Boolean(item.error);
     classButtons.forEach((b, index) => {
       b.classList.toggle("nbl-proposed", proposed.has(labels[index]));
-      const chosen = multi ? toggled.has(labels[index]) : value === labels[index];
-      b.classList.toggle("nbl-chosen", chosen);
-      b.setAttribute("aria-pressed", chosen ? "true" : "false");
-      b.disabled = !item || Boolean(item.error);
+      setPressed(b, multi ? toggled.has(labels[index]) : value === labels[index]);
+      if (b.disabled !== off) b.disabled = off; // :disabled is in many selectors: no needless style checks
     });
   }
 

@@ -6,7 +6,7 @@
 // document stays responsive (lib/entity_doc.js, which also builds the next document ahead). The
 // browser counts UTF-16 units; answers are converted to code points (lib/offsets.js) before
 // they leave. Talking to the kernel is lib/channel.js; the frame and shared commands lib/frame.js.
-import { classButton, h, setText, showNote } from "./lib/dom.js";
+import { classButton, h, setPressed, setText, showNote } from "./lib/dom.js";
 import { DocView, Documents } from "./lib/entity_doc.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
@@ -242,8 +242,7 @@ function spanEditor(frame, labels) {
 
   function showLegend() {
     chips.forEach((chip, index) => {
-      chip.classList.toggle("nbl-armed", armed === index);
-      chip.setAttribute("aria-pressed", armed === index ? "true" : "false");
+      setPressed(chip, armed === index, "nbl-armed");
     });
   }
 

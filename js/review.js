@@ -15,7 +15,7 @@
 // and their link to the kernel (lib/channel.js `Link`). It has no LabelSession nor outbox: it
 // shows pages of many items, not one item after another, and the kernel re-sends the page after
 // every action, so nothing is kept to re-send; a selection (lib/grid.js) takes the cursor's place.
-import { classButton, h, setText } from "./lib/dom.js";
+import { classButton, h, setPressed, setText } from "./lib/dom.js";
 import { Shell } from "./lib/frame.js";
 import { countAtLeast, GridSelection, items as nItems, reviewIntent, sliderThreshold } from "./lib/grid.js";
 import { uid } from "./lib/ids.js";
@@ -210,8 +210,7 @@ class RelabelPanel {
     setText(ui.panelTitle, this.multi ? `Classes for ${what} (keys toggle, Enter saves, Esc closes):` : `${this.decide ? "Decide" : "Relabel"} ${what} as:`);
     ui.classButtons.forEach((b, i) => {
       const on = editing.chosen.has(labels[i]);
-      b.classList.toggle("nbl-chosen", on);
-      b.setAttribute("aria-pressed", on ? "true" : "false");
+      setPressed(b, on);
     });
   }
 }

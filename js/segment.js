@@ -6,7 +6,7 @@
 // (lib/mask_layer.js) on the zoomable stage (lib/viewport.js). Enter sends the indices,
 // zlib-compressed, as a binary buffer through the same outbox as every widget (lib/channel.js);
 // the kernel writes the indexed PNG. The next image shows at once.
-import { classButton, h, itemNotes, setText, showNote } from "./lib/dom.js";
+import { classButton, h, itemNotes, setPressed, setText, showNote } from "./lib/dom.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { CLASS_KEYS } from "./lib/keys.js";
@@ -178,8 +178,7 @@ function paintingTools(frame, stage, colors, mask, edited) {
   function showTools() {
     const { tool, currentClass, opacity, visible } = view;
     for (const [name, b] of Object.entries(toolButtons)) {
-      b.classList.toggle("nbl-chosen", tool === name);
-      b.setAttribute("aria-pressed", tool === name ? "true" : "false");
+      setPressed(b, tool === name);
     }
     setText(toolButtons.brush, `Brush ${brush.size}px b`);
     setText(frame.buttons["toggle-mask"], visible ? "Hide mask m" : "Show mask m");
@@ -304,8 +303,7 @@ function render({ model, el }) {
     showTools();
     classButtons.forEach((b, index) => {
       const chosen = view.currentClass === index + 1 && view.tool !== "eraser";
-      b.classList.toggle("nbl-chosen", chosen);
-      b.setAttribute("aria-pressed", chosen ? "true" : "false");
+      setPressed(b, chosen);
     });
     if (!mask.editor) {
       setText(info, "");

@@ -5,7 +5,7 @@
 // a verdict with the comment typed so far and show the next image at once; the comment box keeps
 // its keys to itself while it has focus.
 import { paintBoxes } from "./lib/box_paint.js";
-import { classButton, h, itemNotes, setText, showNote } from "./lib/dom.js";
+import { classButton, h, itemNotes, setPressed, setText, showNote } from "./lib/dom.js";
 import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { intentForKey } from "./lib/keys.js";
@@ -111,8 +111,7 @@ function render({ model, el }) {
     root.dataset.itemKey = item ? item.key : "";
     buttons.forEach((b, index) => {
       const chosen = value?.verdict === verdicts[index];
-      b.classList.toggle("nbl-chosen", chosen);
-      b.setAttribute("aria-pressed", chosen ? "true" : "false");
+      setPressed(b, chosen);
       b.disabled = !item || Boolean(item.error);
     });
     stage.requestDraw();

@@ -36,6 +36,28 @@ export function showNote(el, text) {
   setText(el, text);
 }
 
+/**
+ * Mark a toggle button pressed or not: its class `className` and `aria-pressed`, each touched
+ * only when it changes (an attribute set to the same value still costs a style check per frame).
+ */
+export function setPressed(button, on, className = "nbl-chosen") {
+  if (button.classList.contains(className) !== on) button.classList.toggle(className, on);
+  const pressed = on ? "true" : "false";
+  if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
+}
+
+/** Show note `el` with `text`, or hide it when `text` is null; touching only what changes. */
+export function setNote(el, text) {
+  const hide = text === null;
+  if (el.hidden !== hide) el.hidden = hide;
+  if (!hide) setText(el, text);
+}
+
+/** Set the data attribute `name` (camelCase) of `el`, only when it changed (as setText). */
+export function setData(el, name, value) {
+  if (el.dataset[name] !== value) el.dataset[name] = value;
+}
+
 /** Replace an element's text, only when it changed (avoids needless layout). */
 export function setText(el, text) {
   const value = String(text);

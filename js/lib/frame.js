@@ -10,7 +10,7 @@
 // answer (the next item is painted first, the answer leaves after that paint), skip, undo,
 // revisit. Each widget keeps only what is its own.
 import { Channel } from "./channel.js";
-import { actionButton, afterPaint, h, setText } from "./dom.js";
+import { actionButton, afterPaint, h, setData, setText } from "./dom.js";
 import { uid } from "./ids.js";
 import { LabelSession } from "./session.js";
 
@@ -210,7 +210,7 @@ export class Frame extends Shell {
       if (span > 0) rate = ` · ${(((times.length - 1) * 60000) / span).toFixed(1)} items/min`;
     }
     setText(this.progress, `${p.labeled} ${this.verb} · ${p.skipped} skipped · ${p.remaining} left${rate}`);
-    if (this.root) this.root.dataset.labeled = String(p.labeled);
+    if (this.root) setData(this.root, "labeled", String(p.labeled));
   }
 
   /** "saved" or "N unsaved"; the root's `data-unacked` is what tests and benchmarks wait on. */
@@ -218,7 +218,16 @@ export class Frame extends Shell {
     const n = this.channel.unsaved + this.queued;
     setText(this.status, n ? `${n} unsaved` : "saved");
     this.status.classList.toggle("nbl-unsaved", n > 0);
-    if (this.root) this.root.dataset.unacked = String(n);
+    if (this.root) setData(this.root, "unacked", String(n));
+  }
+
+  /**
+   * The root's `data-state` ("item", "error", "loading", "done") and `data-item-key` (what tests
+   * and benchmarks wait on), set only when they change.
+   */
+  showState(state, key) {
+    setData(this.root, "state", state);
+    setData(this.root, "itemKey", key);
   }
 
   /** The header's three parts at once (after an item was drawn). */
