@@ -6,7 +6,7 @@
 // `<img>` elements (lib/pixels.js), so drawing the next item only swaps one element for another.
 // Prefetching, acknowledgements and re-sending unsaved answers across reconnects and kernel
 // restarts are lib/channel.js; the header, actions and shared commands lib/frame.js.
-import { classButton, h, itemNotes, setNote, setPressed, showNote } from "./lib/dom.js";
+import { classButton, h, idleOnce, itemNotes, setNote, setPressed, setText, showNote, TakingTurns } from "./lib/dom.js";
 import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { intentForKey } from "./lib/keys.js";
@@ -24,11 +24,13 @@ function render({ model, el }) {
   let shownKey = undefined;
   let shownImage = null; // the <img> on the stage
   let textScrolled = false;
+  const prepareSoon = idleOnce(prepareNext);
 
-  const text = h("div", { class: "nbl-text", "data-testid": "nbl-text", hidden: true });
+  // Texts take turns like the entity widget's documents: the next text is laid out ahead.
+  const texts = new TakingTurns(() => h("div", { class: "nbl-text", hidden: true }), "nbl-text");
   const { problem, message } = itemNotes();
   const suggestion = h("div", { class: "nbl-proposal", "data-testid": "nbl-proposal", hidden: true });
-  const stage = h("div", { class: "nbl-stage" }, [text, problem, message]);
+  const stage = h("div", { class: "nbl-stage" }, [texts.shown, texts.spare, problem, message]);
   const classButtons = labels.map((label, index) =>
     classButton(label, index, { testid: `nbl-class-${index}`, onclick: () => frame.act({ type: "class", index }) }),
   );
@@ -58,13 +60,32 @@ function render({ model, el }) {
     swapImage(usable && item.image ? item.image : null);
     setNote(problem, item?.error ? `Cannot show this item: ${item.error}. Press s to skip it.` : null);
     setNote(message, note);
-    setNote(text, usable && item.kind === "text" ? item.text : null);
+    showText(usable && item.kind === "text" ? item : null);
+    frame.showState(state, item ? item.key : "");
+  }
+
+  /** A text item on screen (null: none): the prepared one if it is, else written now. */
+  function showText(item) {
+    if (item && texts.spareKey === item.key && texts.spare.textContent === item.text) {
+      texts.swap();
+      textScrolled = false; // the prepared text starts at its top
+      return;
+    }
+    setNote(texts.shown, item ? item.text : null);
     // Resetting scrollTop forces a layout inside the key handler: only do it when scrolled.
-    if (textScrolled && !text.hidden) {
-      text.scrollTop = 0;
+    if (item && textScrolled) {
+      texts.shown.scrollTop = 0;
       textScrolled = false;
     }
-    frame.showState(state, item ? item.key : "");
+  }
+
+  /** Lay out the text that answering or skipping would show next, in the spare, when idle. */
+  function prepareNext() {
+    const key = session.upcoming;
+    const item = key === null ? null : session.items.get(key);
+    if (!item || item.kind !== "text" || item.error || texts.spareKey === key) return;
+    setText(texts.spare, item.text);
+    texts.prepared(key);
   }
 
   /** The model's proposal (for an item not answered yet) and the class buttons' states. */
@@ -94,6 +115,7 @@ function render({ model, el }) {
     showContent(item);
     showChoices(key, item);
     frame.showHeader(item);
+    prepareSoon();
   }
 
   /** Class keys and Enter; skip, undo and revisiting are the frame's. */
@@ -120,7 +142,9 @@ function render({ model, el }) {
     return true;
   }
 
-  frame.listen(text, "scroll", () => (textScrolled = text.scrollTop > 0), { passive: true });
+  for (const el of [texts.shown, texts.spare]) {
+    frame.listen(el, "scroll", () => (textScrolled = el === texts.shown && el.scrollTop > 0), { passive: true });
+  }
   frame.mount(el, {
     className: "nbl-classify",
     dataset: { media: model.get("media") },

@@ -12,6 +12,21 @@ export function afterPaint() {
   });
 }
 
+/** A function that runs `fn` once the page is idle, however often it is called before then. */
+export function idleOnce(fn) {
+  let queued = false;
+  const run = () => {
+    queued = false;
+    fn();
+  };
+  return () => {
+    if (queued) return;
+    queued = true;
+    if (globalThis.requestIdleCallback) requestIdleCallback(run, { timeout: 300 });
+    else setTimeout(run, 30);
+  };
+}
+
 /**
  * Create an element. `attrs` keys starting with "on" add listeners; `text` sets textContent;
  * `dataset` and `style` are objects; every other key is set with setAttribute.
@@ -100,4 +115,47 @@ export function itemNotes() {
     problem: h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true }),
     message: h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true }),
   };
+}
+
+/**
+ * Two elements that take turns on screen: while `shown` is on screen, the next item is built in
+ * `spare`, laid out in the same place but invisible (CSS class `nbl-spare`), so showing it only
+ * swaps them. The test id stays on the element shown; `spareKey` says what the spare holds.
+ */
+export class TakingTurns {
+  /** @param {() => HTMLElement} make makes one of the two elements; `testid` names the one shown */
+  constructor(make, testid) {
+    this.shown = make();
+    this.spare = make();
+    this.testid = testid;
+    this.shown.dataset.testid = testid;
+    this.spare.classList.add("nbl-spare");
+    this.spare.setAttribute("aria-hidden", "true");
+    this.spare.hidden = true;
+    this.spareKey = null;
+  }
+
+  /** The spare now holds the item `key`: lay it out (invisibly), scrolled to its top. */
+  prepared(key) {
+    this.spareKey = key;
+    this.spare.hidden = false;
+    this.spare.scrollTop = 0;
+  }
+
+  /** The spare comes on screen; the element that was shown becomes the spare. */
+  swap() {
+    [this.shown, this.spare] = [this.spare, this.shown];
+    const { shown, spare } = this;
+    shown.classList.remove("nbl-spare");
+    shown.removeAttribute("aria-hidden");
+    shown.dataset.testid = this.testid;
+    shown.hidden = false;
+    spare.classList.add("nbl-spare");
+    spare.setAttribute("aria-hidden", "true");
+    delete spare.dataset.testid;
+    // Out of the layout until the next item is built in it: the frame that shows the new item
+    // lays out nothing of the old one.
+    spare.hidden = true;
+    this.spareKey = null;
+  }
 }

@@ -11,7 +11,7 @@
 // Two document elements take turns (`Documents`): while one is on screen, the document that Enter
 // or s would show next is built in the other (hidden, laid out in the same place) when the page
 // is idle, so moving on only swaps them.
-import { afterPaint, h } from "./dom.js";
+import { afterPaint, h, idleOnce, TakingTurns } from "./dom.js";
 import { OffsetIndex } from "./offsets.js";
 import { SpanDoc } from "./spans.js";
 import { snapToWords, trimSpaces } from "./tokens.js";
@@ -296,16 +296,12 @@ export class DocView {
 export class Documents {
   constructor(make) {
     this.make = make;
-    const doc = () => h("div", { class: "nbl-doc", "aria-label": "text to label" });
-    this.text = doc();
-    this.spare = doc();
-    this.text.dataset.testid = "nbl-doc";
-    this.spare.classList.add("nbl-spare");
-    this.spare.setAttribute("aria-hidden", "true");
+    this.pair = new TakingTurns(() => h("div", { class: "nbl-doc", "aria-label": "text to label" }), "nbl-doc");
     this.shown = null; // the view on screen
     this.ready = null; // the next document's view, prepared in `spare`
     this.scrolled = false; // the document on screen is scrolled down
-    this._queued = false;
+    this._next = () => null;
+    this._prepareSoon = idleOnce(() => this._prepare());
     for (const el of [this.text, this.spare]) {
       el.addEventListener(
         "scroll",
@@ -315,6 +311,16 @@ export class Documents {
         { passive: true },
       );
     }
+  }
+
+  /** The document element on screen. */
+  get text() {
+    return this.pair.shown;
+  }
+
+  /** The document element where the next document is prepared. */
+  get spare() {
+    return this.pair.spare;
   }
 
   /** Show `item` with answer `value` on screen; returns its view. */
@@ -360,35 +366,21 @@ export class Documents {
 
   /** The prepared document comes on screen; the one that was there becomes the spare. */
   _swap() {
-    [this.text, this.spare] = [this.spare, this.text];
-    const { text, spare } = this;
-    text.classList.remove("nbl-spare");
-    text.removeAttribute("aria-hidden");
-    text.dataset.testid = "nbl-doc";
-    text.hidden = false;
-    spare.classList.add("nbl-spare");
-    spare.setAttribute("aria-hidden", "true");
-    delete spare.dataset.testid;
-    // Out of the layout until the next document is built in it: the frame that shows the new
-    // document lays out nothing of the old one.
-    spare.hidden = true;
+    this.pair.swap();
     this.scrolled = false; // the prepared document starts at its top
   }
 
   /** Build the document `next()` names (`{item, value}` or null) in the spare, once the page is idle. */
   prepareSoon(next) {
-    if (this._queued) return;
-    this._queued = true;
-    const run = () => {
-      this._queued = false;
-      const upcoming = next();
-      if (!upcoming || upcoming.item.error || this.ready?.isFresh(upcoming.item, upcoming.value)) return;
-      this.ready = this.make(upcoming.item, upcoming.value);
-      this.spare.replaceChildren(...this.ready.blocks);
-      this.spare.hidden = false;
-      this.spare.scrollTop = 0;
-    };
-    if (globalThis.requestIdleCallback) requestIdleCallback(run, { timeout: 300 });
-    else setTimeout(run, 30);
+    this._next = next;
+    this._prepareSoon();
+  }
+
+  _prepare() {
+    const upcoming = this._next();
+    if (!upcoming || upcoming.item.error || this.ready?.isFresh(upcoming.item, upcoming.value)) return;
+    this.ready = this.make(upcoming.item, upcoming.value);
+    this.spare.replaceChildren(...this.ready.blocks);
+    this.pair.prepared(upcoming.item.key);
   }
 }
