@@ -4,10 +4,15 @@ import { classKey } from "./keys.js";
 
 const HIDDEN_TAB_MS = 100; // a hidden tab paints no frames: work after a paint waits at most this long
 
-/** Resolves once the next frame has been painted (or soon, in a hidden tab that paints none). */
+/**
+ * Resolves once the next frame has been painted (or soon, in a hidden tab that paints none), as
+ * background work: after the tasks already waiting (input, the page's own timers) where the
+ * browser can tell (`scheduler.postTask`).
+ */
 export function afterPaint() {
   return new Promise((resolve) => {
-    requestAnimationFrame(() => setTimeout(resolve, 0));
+    const post = globalThis.scheduler?.postTask;
+    requestAnimationFrame(() => (post ? globalThis.scheduler.postTask(resolve, { priority: "background" }) : setTimeout(resolve, 0)));
     setTimeout(resolve, HIDDEN_TAB_MS);
   });
 }
