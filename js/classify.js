@@ -2,68 +2,107 @@
 //
 // The kernel sends items ahead of the cursor; a keypress records the answer, draws the next
 // prefetched item at once and sends the answer as a custom message (not a trait: ipywidgets
-// merges quick trait changes). Prefetching, acknowledgements and re-sending unsaved answers
-// across reconnects and kernel restarts are lib/channel.js.
-import { Channel } from "./lib/channel.js";
-import { actionButton, classButton, h, itemNotes, setText } from "./lib/dom.js";
-import { Frame, Pixels } from "./lib/frame.js";
+// merges quick trait changes) once that item is painted. Prefetched images arrive decoded in
+// `<img>` elements (lib/pixels.js), so drawing the next item only swaps one element for another.
+// Prefetching, acknowledgements and re-sending unsaved answers across reconnects and kernel
+// restarts are lib/channel.js; the header, actions and shared commands lib/frame.js.
+import { classButton, h, idleOnce, itemNotes, setNote, setPressed, setText, showNote, TakingTurns } from "./lib/dom.js";
+import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { intentForKey } from "./lib/keys.js";
-import { LabelSession } from "./lib/session.js";
+import { Pixels, decodeImageElements } from "./lib/pixels.js";
 
 const KEEP_BEHIND = 30; // decoded images kept for going back
 
 function render({ model, el }) {
   const labels = model.get("labels");
   const multi = model.get("multi_label");
-  const media = model.get("media");
-  const session = new LabelSession();
-  const frame = new Frame(model, { pace: true });
-  const channel = new Channel(model, () => frame.showStatus());
+  const frame = new Frame(model, { pace: true, decode: decodeImageElements });
+  const { session, channel } = frame;
   const pixels = new Pixels(session, channel, KEEP_BEHIND);
   let toggled = new Set(); // multi-label choice on screen
   let shownKey = undefined;
+  let shownImage = null; // the <img> on the stage
   let textScrolled = false;
+  const prepareSoon = idleOnce(prepareNext);
 
-  // -- DOM ------------------------------------------------------------------------------------
-  const canvas = h("canvas", { class: "nbl-image", "data-testid": "nbl-image", hidden: true });
-  const text = h("div", { class: "nbl-text", "data-testid": "nbl-text", hidden: true });
+  // Texts take turns like the entity widget's documents: the next text is laid out ahead.
+  const texts = new TakingTurns(() => h("div", { class: "nbl-text", hidden: true }), "nbl-text");
   const { problem, message } = itemNotes();
   const suggestion = h("div", { class: "nbl-proposal", "data-testid": "nbl-proposal", hidden: true });
-  const stage = h("div", { class: "nbl-stage" }, [canvas, text, problem, message]);
-
+  const stage = h("div", { class: "nbl-stage" }, [texts.shown, texts.spare, problem, message]);
   const classButtons = labels.map((label, index) =>
-    classButton(label, index, { testid: `nbl-class-${index}`, onclick: () => act({ type: "class", index }) }),
+    classButton(label, index, { testid: `nbl-class-${index}`, onclick: () => frame.act({ type: "class", index }) }),
   );
-  const button = (name, label, hint, intent) => actionButton(name, label, hint, () => act(intent));
-  const actions = h("div", { class: "nbl-actions" }, [
-    button("back", "← Back", "Previous item (←)", { type: "back" }),
-    button("forward", "Forward →", "Next item (→)", { type: "forward" }),
-    button("undo", "Undo", "Undo the last answer (z or Backspace)", { type: "undo" }),
-    button("skip", "Skip", "Skip this item (s)", { type: "skip" }),
-    multi ? button("submit", "Submit ⏎", "Submit the selected classes (Enter)", { type: "submit" }) : null,
-  ]);
-  const help = h("div", {
-    class: "nbl-help",
-    text: multi
-      ? "Keys: 1–9, 0 toggle a class · Enter submit · s skip · z undo · ← → revisit"
-      : "Keys: 1–9, 0 label · Enter accept the suggestion · s skip · z undo · ← → revisit",
-  });
-  const root = h(
-    "div",
-    {
-      class: "nblabel nbl-classify",
-      tabindex: "0",
-      "data-testid": "nbl-root",
-      "data-lm-suppress-shortcuts": "true",
-      "data-media": media,
-    },
-    [frame.header, stage, suggestion, h("div", { class: "nbl-classes" }, classButtons), actions, help],
-  );
-  el.append(root);
-  frame.attach({ root, session, channel, show });
 
-  // -- drawing --------------------------------------------------------------------------------
+  /** Put `img` on the stage in place of the image there (null: none). */
+  function swapImage(img) {
+    if (img === shownImage) return;
+    shownImage?.remove();
+    shownImage = img;
+    if (img) stage.prepend(img);
+  }
+
+  /**
+   * The item itself: its text, its image, its problem, or a message when there is none. Only
+   * what changes is touched: this runs inside the key handler, before the next item's frame.
+   */
+  function showContent(item) {
+    let state = item ? "item" : session.exhausted ? "done" : "loading";
+    let note = item ? null : session.exhausted ? frame.doneText() : "Loading the next items…";
+    const usable = item && !item.error;
+    if (item?.error) state = "error";
+    else if (usable && item.kind !== "text" && !item.image) {
+      state = "loading";
+      note = "Loading image…";
+      pixels.refetch(item);
+    }
+    swapImage(usable && item.image ? item.image : null);
+    setNote(problem, item?.error ? `Cannot show this item: ${item.error}. Press s to skip it.` : null);
+    setNote(message, note);
+    showText(usable && item.kind === "text" ? item : null);
+    frame.showState(state, item ? item.key : "");
+  }
+
+  /** A text item on screen (null: none): the prepared one if it is, else written now. */
+  function showText(item) {
+    if (item && texts.spareKey === item.key && texts.spare.textContent === item.text) {
+      texts.swap();
+      textScrolled = false; // the prepared text starts at its top
+      return;
+    }
+    setNote(texts.shown, item ? item.text : null);
+    // Resetting scrollTop forces a layout inside the key handler: only do it when scrolled.
+    if (item && textScrolled) {
+      texts.shown.scrollTop = 0;
+      textScrolled = false;
+    }
+  }
+
+  /** Lay out the text that answering or skipping would show next, in the spare, when idle. */
+  function prepareNext() {
+    const key = session.upcoming;
+    const item = key === null ? null : session.items.get(key);
+    if (!item || item.kind !== "text" || item.error || texts.spareKey === key) return;
+    setText(texts.spare, item.text);
+    texts.prepared(key);
+  }
+
+  /** The model's proposal (for an item not answered yet) and the class buttons' states. */
+  function showChoices(key, item) {
+    const value = key === null ? null : session.values.get(key);
+    const proposal = item && !item.error && (value === null || value === undefined) ? item.proposal : null;
+    const names = proposal && (multi ? proposal.value.join(", ") || "none" : proposal.value);
+    setNote(suggestion, proposal ? `Model suggests: ${names} (${Math.round(proposal.confidence * 100)}%) · Enter accepts` : null);
+    const proposed = new Set(proposal ? (multi ? proposal.value : [proposal.value]) : []);
+    const off = !item || Boolean(item.error);
+    classButtons.forEach((b, index) => {
+      b.classList.toggle("nbl-proposed", proposed.has(labels[index]));
+      setPressed(b, multi ? toggled.has(labels[index]) : value === labels[index]);
+      if (b.disabled !== off) b.disabled = off; // :disabled is in many selectors: no needless style checks
+    });
+  }
+
   function show() {
     const key = session.current;
     const item = session.currentItem;
@@ -73,141 +112,59 @@ function render({ model, el }) {
       toggled = new Set(multi ? session.values.get(key) ?? item?.proposal?.value ?? [] : []);
       pixels.release();
     }
-    canvas.hidden = true;
-    text.hidden = true;
-    problem.hidden = true;
-    message.hidden = true;
-    if (!item) {
-      message.hidden = false;
-      setText(message, session.exhausted ? frame.doneText() : "Loading the next items…");
-      root.dataset.itemKey = "";
-      root.dataset.state = session.exhausted ? "done" : "loading";
-    } else if (item.error) {
-      problem.hidden = false;
-      setText(problem, `Cannot show this item: ${item.error}. Press s to skip it.`);
-      root.dataset.state = "error";
-    } else if (item.kind === "text") {
-      text.hidden = false;
-      setText(text, item.text);
-      // Resetting scrollTop forces a layout inside the key handler: only do it when scrolled.
-      if (textScrolled) {
-        text.scrollTop = 0;
-        textScrolled = false;
-      }
-      root.dataset.state = "item";
-    } else if (item.bitmap) {
-      canvas.hidden = false;
-      if (canvas.width !== item.bitmap.width) canvas.width = item.bitmap.width;
-      if (canvas.height !== item.bitmap.height) canvas.height = item.bitmap.height;
-      canvas.getContext("2d").drawImage(item.bitmap, 0, 0);
-      canvas.setAttribute("aria-label", `image ${item.position + 1}`);
-      root.dataset.state = "item";
-    } else {
-      message.hidden = false;
-      setText(message, "Loading image…");
-      root.dataset.state = "loading";
-      pixels.refetch(item);
-    }
-    if (item) root.dataset.itemKey = item.key;
-    frame.showPosition(item);
-    const value = key === null ? null : session.values.get(key);
-    const proposal = item && !item.error && (value === null || value === undefined) ? item.proposal : null;
-    suggestion.hidden = !proposal;
-    if (proposal) {
-      const names = multi ? proposal.value.join(", ") || "none" : proposal.value;
-      setText(suggestion, `Model suggests: ${names} (${Math.round(proposal.confidence * 100)}%) · Enter accepts`);
-    }
-    const proposed = new Set(proposal ? (multi ? proposal.value : [proposal.value]) : []);
-    classButtons.forEach((b, index) => {
-      b.classList.toggle("nbl-proposed", proposed.has(labels[index]));
-      const chosen = multi ? toggled.has(labels[index]) : value === labels[index];
-      b.classList.toggle("nbl-chosen", chosen);
-      b.setAttribute("aria-pressed", chosen ? "true" : "false");
-      b.disabled = !item || Boolean(item.error);
-    });
-    frame.showProgress();
-    frame.showStatus();
+    showContent(item);
+    showChoices(key, item);
+    frame.showHeader(item);
+    prepareSoon();
   }
 
-  function flash(textValue) {
-    problem.hidden = false;
-    setText(problem, textValue);
-  }
-
-  // -- acting ---------------------------------------------------------------------------------
-  function act(intent) {
+  /** Class keys and Enter; skip, undo and revisiting are the frame's. */
+  function onIntent(intent) {
     const item = session.currentItem;
-    switch (intent.type) {
-      case "class": {
-        if (!item || item.error) return;
-        const label = labels[intent.index];
-        if (multi) {
-          if (toggled.has(label)) toggled.delete(label);
-          else toggled.add(label);
-          show();
-          return;
-        }
-        frame.record(session.answer(label, uid()));
-        return;
+    const usable = item && !item.error;
+    if (intent.type === "class") {
+      if (!usable) return true;
+      const label = labels[intent.index];
+      if (!multi) frame.record(session.answer(label, uid()));
+      else {
+        if (toggled.has(label)) toggled.delete(label);
+        else toggled.add(label);
+        show();
       }
-      case "submit":
-        if (!item || item.error) return;
-        if (multi) frame.record(session.answer(labels.filter((l) => toggled.has(l)), uid()));
-        else if (session.revisiting) {
-          if (session.forward()) show(); // Enter on a revisited item keeps its answer
-        } else if (item.proposal) frame.record(session.answer(item.proposal.value, uid())); // accept
-
-        return;
-      case "skip":
-        if (item) frame.record(session.skip(uid()));
-        return;
-      case "undo":
-        frame.undo();
-        return;
-      case "back":
-      case "forward":
-        frame.revisit(intent.type);
-        return;
-      default:
+      return true;
     }
+    if (intent.type !== "submit") return false;
+    if (!usable) return true;
+    if (multi) frame.record(session.answer(labels.filter((l) => toggled.has(l)), uid()));
+    else if (session.revisiting) {
+      if (session.forward()) show(); // Enter on a revisited item keeps its answer
+    } else if (item.proposal) frame.record(session.answer(item.proposal.value, uid())); // accept
+    return true;
   }
 
-  function onKeydown(event) {
-    const intent = intentForKey(event, labels.length);
-    if (!intent) return;
-    event.preventDefault();
-    event.stopPropagation();
-    act(intent);
+  for (const el of [texts.shown, texts.spare]) {
+    frame.listen(el, "scroll", () => (textScrolled = el === texts.shown && el.scrollTop > 0), { passive: true });
   }
-
-  function onPointerDown(event) {
-    if (!(event.target instanceof HTMLButtonElement)) root.focus({ preventScroll: true });
-  }
-
-  text.addEventListener(
-    "scroll",
-    () => {
-      textScrolled = text.scrollTop > 0;
-    },
-    { passive: true },
-  );
-  root.addEventListener("keydown", onKeydown);
-  root.addEventListener("pointerdown", onPointerDown);
-  channel.follow(session, {
+  frame.mount(el, {
+    className: "nbl-classify",
+    dataset: { media: model.get("media") },
+    body: [stage, suggestion, h("div", { class: "nbl-classes" }, classButtons)],
+    actions: [
+      ...itemActions("item"),
+      multi ? ["submit", "Submit ⏎", "Submit the selected classes (Enter)"] : null,
+    ],
+    help: multi
+      ? "Keys: 1–9, 0 toggle a class · Enter submit · s skip · z undo · ← → revisit"
+      : "Keys: 1–9, 0 label · Enter accept the suggestion · s skip · z undo · ← → revisit",
+    keys: (event) => intentForKey(event, labels.length),
+    onIntent,
     show,
-    flash,
-    received: (items) => pixels.received(items),
+    flash: (text) => showNote(problem, text),
+    follow: { received: (items) => pixels.received(items) },
   });
-  const onProgress = () => frame.showProgress();
-  model.on("change:progress", onProgress);
-  // Images are sent at the size they are shown at: the stage's width, 60% of the window's
-  // height. The width is read once the widget is laid out (the next frame), not at render.
-  show();
-  channel.hello(() => root.clientWidth);
 
   return () => {
-    channel.destroy();
-    model.off("change:progress", onProgress);
+    frame.destroy();
     pixels.closeAll();
   };
 }

@@ -10,12 +10,10 @@
 // output, shows the next prefetched item and sends the answer; the kernel stores it and
 // acknowledges; unacknowledged answers are re-sent.
 import { ELEMENTS, collect, restore } from "./crowd/index.js";
-import { Channel } from "./lib/channel.js";
-import { actionButton, h, itemNotes, setText } from "./lib/dom.js";
-import { Frame } from "./lib/frame.js";
+import { h, itemNotes, showNote } from "./lib/dom.js";
+import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
 import { intentForKey } from "./lib/keys.js";
-import { LabelSession } from "./lib/session.js";
 
 const loadedScripts = new Set(); // external template scripts load once per page
 
@@ -60,49 +58,46 @@ function insertTemplate(host, html) {
   document.dispatchEvent(new Event("all-crowd-elements-ready"));
 }
 
+/**
+ * The intent of a keydown in the custom widget (see Shell.mount's `keys`): Ctrl+Enter submits;
+ * a text field keeps its keys; a crowd element takes the key, else the shared action keys do.
+ */
+function customKeys(event, root, host) {
+  if (event.defaultPrevented) return null;
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) return { type: "submit" };
+  if (typing(event.target)) {
+    // The key belongs to the field (a letter, an arrow on a slider): the notebook around the
+    // widget must not act on it (JupyterLab's handlers would take arrows and letters).
+    event.stopPropagation();
+    return null;
+  }
+  if (event.altKey || event.ctrlKey || event.metaKey) return null;
+  // The focused crowd element, else the first one that takes keys, gets the key first.
+  let tool = event.target instanceof Element ? event.target : null;
+  while (tool && tool !== root && typeof tool.crowdKey !== "function") tool = tool.parentElement;
+  if (!tool || tool === root) tool = [...host.querySelectorAll("*")].find((e) => typeof e.crowdKey === "function");
+  if (tool?.crowdKey(event)) return true;
+  // The action keys every widget shares (lib/keys.js); digits and Enter are the elements'.
+  const intent = intentForKey(event, 0);
+  return intent && ["skip", "undo", "back", "forward"].includes(intent.type) ? intent : null;
+}
+
 function render({ model, el }) {
-  const session = new LabelSession();
   const frame = new Frame(model, { pace: true });
-  const channel = new Channel(model, () => frame.showStatus());
+  const { session } = frame;
   let shownKey = undefined;
   let shownFor = undefined; // the answer the item on screen was restored from
 
-  // -- DOM ------------------------------------------------------------------------------------
   const host = h("div", { class: "nbl-template", "data-testid": "nbl-template" });
   const { problem, message } = itemNotes();
   const stage = h("div", { class: "nbl-stage nbl-custom-stage" }, [host, message]);
-  const button = (name, label, hint, intent) => actionButton(name, label, hint, () => act(intent));
-  const submitButton = button("submit", "Submit ⌃⏎", "Submit the answer (Ctrl+Enter)", { type: "submit" });
-  const actions = h("div", { class: "nbl-actions" }, [
-    button("back", "← Back", "Previous item (←)", { type: "back" }),
-    button("forward", "Forward →", "Next item (→)", { type: "forward" }),
-    button("undo", "Undo", "Undo the last answer (z or Backspace)", { type: "undo" }),
-    button("skip", "Skip", "Skip this item (s)", { type: "skip" }),
-    submitButton,
-  ]);
-  const help = h("div", {
-    class: "nbl-help",
-    text: "Keys: Ctrl+Enter submit · s skip · z undo · ← → revisit (outside text fields) · 1–9 pick a category or label",
-  });
-  const root = h(
-    "div",
-    {
-      class: "nblabel nbl-custom",
-      tabindex: "0",
-      "data-testid": "nbl-root",
-      "data-lm-suppress-shortcuts": "true",
-      "data-elements": ELEMENTS.length,
-    },
-    [frame.header, stage, problem, actions, help],
-  );
-  el.append(root);
-  frame.attach({ root, session, channel, show });
+  const submitButton = frame.button("submit", "Submit ⌃⏎", "Submit the answer (Ctrl+Enter)");
 
-  // -- drawing --------------------------------------------------------------------------------
   function show() {
     const key = session.current;
     const item = session.currentItem;
     const value = key === null ? null : session.values.get(key) ?? null;
+    const root = frame.root;
     message.hidden = true;
     if (key !== shownKey || value !== shownFor) {
       shownKey = key;
@@ -117,29 +112,19 @@ function render({ model, el }) {
       submitButton.hidden = Boolean(host.querySelector("crowd-form"));
     }
     if (!item) {
-      message.hidden = false;
-      setText(message, session.exhausted ? frame.doneText() : "Loading the next items…");
+      showNote(message, session.exhausted ? frame.doneText() : "Loading the next items…");
       root.dataset.itemKey = "";
       root.dataset.state = session.exhausted ? "done" : "loading";
     } else {
       if (item.error) {
-        problem.hidden = false;
-        setText(problem, `Cannot show this item: ${item.error}. Press s to skip it.`);
+        showNote(problem, `Cannot show this item: ${item.error}. Press s to skip it.`);
       }
       root.dataset.state = item.error ? "error" : "item";
       root.dataset.itemKey = item.key;
     }
-    frame.showPosition(item);
-    frame.showProgress();
-    frame.showStatus();
+    frame.showHeader(item);
   }
 
-  function flash(textValue) {
-    problem.hidden = false;
-    setText(problem, textValue);
-  }
-
-  // -- acting ---------------------------------------------------------------------------------
   function submit() {
     const item = session.currentItem;
     if (!item || item.error) return;
@@ -148,81 +133,42 @@ function render({ model, el }) {
     if (form && !form.dispatchEvent(new Event("submit", { cancelable: true }))) return;
     const { answer, problems } = collect(host);
     if (problems.length) {
-      flash(problems.join(" "));
+      showNote(problem, problems.join(" "));
       return;
     }
     frame.record(session.answer(answer, uid()));
   }
 
-  function act(intent) {
-    const item = session.currentItem;
-    switch (intent.type) {
-      case "submit":
-        submit();
-        return;
-      case "reset":
-        shownKey = undefined;
-        session.values.set(session.current, null);
-        show();
-        return;
-      case "skip":
-        if (item) frame.record(session.skip(uid()));
-        return;
-      case "undo":
-        frame.undo();
-        return;
-      case "back":
-      case "forward":
-        frame.revisit(intent.type);
-        return;
-      default:
-    }
+  /** Submit and reset (the template's); skip, undo and revisiting are the frame's. */
+  function onIntent(intent) {
+    if (intent.type === "submit") submit();
+    else if (intent.type === "reset") {
+      shownKey = undefined;
+      session.values.set(session.current, null);
+      show();
+    } else return false;
+    return true;
   }
 
-  function onKeydown(event) {
-    if (event.defaultPrevented) return;
-    let intent = null;
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) intent = { type: "submit" };
-    else if (typing(event.target)) {
-      // The key belongs to the field (a letter, an arrow on a slider): the notebook around the
-      // widget must not act on it (JupyterLab's handlers would take arrows and letters).
-      event.stopPropagation();
-      return;
-    } else if (event.altKey || event.ctrlKey || event.metaKey) return;
-    else {
-      // The focused crowd element, else the first one that takes keys, gets the key first.
-      let tool = event.target instanceof Element ? event.target : null;
-      while (tool && tool !== root && typeof tool.crowdKey !== "function") tool = tool.parentElement;
-      if (!tool || tool === root) tool = [...host.querySelectorAll("*")].find((e) => typeof e.crowdKey === "function");
-      if (tool?.crowdKey(event)) {
-        event.preventDefault();
-        event.stopPropagation();
-        return;
-      }
-      // The action keys every widget shares (lib/keys.js); digits and Enter are the elements'.
-      intent = intentForKey(event, 0);
-      if (intent && !["skip", "undo", "back", "forward"].includes(intent.type)) intent = null;
-    }
-    if (!intent) return;
-    event.preventDefault();
-    event.stopPropagation();
-    act(intent);
-  }
+  frame.listen(host, "crowd-submit", () => frame.act({ type: "submit" }));
+  frame.listen(host, "crowd-reset", () => frame.act({ type: "reset" }));
+  frame.mount(el, {
+    className: "nbl-custom",
+    dataset: { elements: ELEMENTS.length },
+    body: [stage, problem],
+    actions: [...itemActions("item"), submitButton],
+    help: "Keys: Ctrl+Enter submit · s skip · z undo · ← → revisit (outside text fields) · 1–9 pick a category or label",
+    keys: (event) => customKeys(event, frame.root, host),
+    // The template's own elements take the pointer (a canvas, a label): focus stays where it goes.
+    focusOnPointer: false,
+    onIntent,
+    show,
+    flash: (text) => showNote(problem, text),
+    // The kernel reopened an item (an undo from an earlier session): draw its form afresh.
+    follow: { reopened: () => (shownKey = undefined) },
+  });
 
-  root.addEventListener("keydown", onKeydown);
-  host.addEventListener("crowd-submit", () => act({ type: "submit" }));
-  host.addEventListener("crowd-reset", () => act({ type: "reset" }));
-  // The kernel reopened an item (an undo from an earlier session): draw its form afresh.
-  channel.follow(session, { show, flash, reopened: () => (shownKey = undefined) });
-  const onProgress = () => frame.showProgress();
-  model.on("change:progress", onProgress);
-  show();
-  channel.hello(() => root.clientWidth);
-
-  return () => {
-    channel.destroy();
-    model.off("change:progress", onProgress);
-  };
+  return () => frame.destroy();
 }
 
 export default { render };

@@ -18,10 +18,14 @@ export function storage() {
   }
 }
 
+/** The bytes of a binary buffer from the kernel (a DataView over a larger message). */
+export function bytesOf(view) {
+  return view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
+}
+
 /** Decode one binary buffer into an ImageBitmap. */
 export function decodeBuffer(view, mime) {
-  const blob = new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)], { type: mime });
-  return createImageBitmap(blob);
+  return createImageBitmap(new Blob([bytesOf(view)], { type: mime }));
 }
 
 /** Decode the images of item payloads in place: `item.bitmap`, or `item.error` when the browser cannot. */
@@ -38,26 +42,16 @@ export async function decodeItems(items, buffers) {
   );
 }
 
-export class Channel {
-  /**
-   * @param {object} model  the anywidget model
-   * @param {() => void} onChange  called when the number of unsaved answers may have changed
-   */
-  constructor(model, onChange = () => {}) {
+/**
+ * The kernel's custom messages, both ways: `trySend` sends without keeping, `listen` hears every
+ * message until `destroy`. The review grid talks through a Link; the item widgets through a
+ * Channel, which keeps what they send until it is acknowledged.
+ */
+export class Link {
+  /** @param {object} model the anywidget model */
+  constructor(model) {
     this.model = model;
-    this.outbox = new Outbox(model.get("job_id"), storage());
-    this.onChange = onChange;
-    this.windowSize = model.get("window");
-    this.session = null;
-    this.hooks = {};
-    this._requesting = false; // a `hello` or `more` is waiting for its items
     this._onMsg = null;
-    // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
-    this.leftover = this.outbox.due(performance.now(), -1);
-    this._helloSent = false;
-    this._timer = setInterval(() => {
-      for (const msg of this.outbox.due(performance.now(), RESEND_AFTER_MS)) this.trySend(msg, this.outbox.buffersOf(msg.uid));
-    }, 1000);
   }
 
   /** Send without keeping: a dead kernel's comm may refuse; the caller does not need it back. */
@@ -70,13 +64,58 @@ export class Channel {
     }
   }
 
+  /** Call `fn(msg, buffers)` for every custom message from the kernel. */
+  listen(fn) {
+    this._onMsg = (msg, buffers) => {
+      fn(msg, buffers);
+    };
+    this.model.on("msg:custom", this._onMsg);
+  }
+
+  destroy() {
+    if (this._onMsg) this.model.off("msg:custom", this._onMsg);
+  }
+}
+
+export class Channel extends Link {
+  /**
+   * @param {object} model  the anywidget model
+   * @param {() => void} onChange  called when the number of unsaved answers may have changed
+   * @param {{decode?: (items: object[], buffers: DataView[]) => Promise}} options `decode`: how the
+   *   images of arriving items are decoded (`decodeItems` by default)
+   */
+  constructor(model, onChange = () => {}, { decode = decodeItems } = {}) {
+    super(model);
+    this.outbox = new Outbox(model.get("job_id"), storage());
+    this.onChange = onChange;
+    this.decode = decode;
+    this.windowSize = model.get("window");
+    this.session = null;
+    this.hooks = {};
+    this._requesting = false; // a `hello` or `more` is waiting for its items
+    // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
+    this.leftover = this.outbox.due(performance.now(), -1);
+    this._helloSent = false;
+    this._timer = setInterval(() => {
+      for (const msg of this.outbox.due(performance.now(), RESEND_AFTER_MS)) this.trySend(msg, this.outbox.buffersOf(msg.uid));
+    }, 1000);
+  }
+
   /**
    * Send an answer and keep it until the kernel acknowledges it. Binary `buffers` (a mask) are
    * re-sent with it while the page lives; only text answers survive a reload.
    */
   send(msg, buffers = null) {
-    this.outbox.add(msg, performance.now(), buffers);
+    this.keep(msg, buffers);
     this.trySend(msg, buffers);
+  }
+
+  /**
+   * Keep an answer until the kernel acknowledges it, without sending it yet (the caller sends it
+   * with `trySend` soon): kept in the page's storage, it is re-sent even if the page closes first.
+   */
+  keep(msg, buffers = null) {
+    this.outbox.add(msg, performance.now(), buffers);
     this.onChange();
   }
 
@@ -103,10 +142,7 @@ export class Channel {
   follow(session, hooks) {
     this.session = session;
     this.hooks = hooks;
-    this._onMsg = (msg, buffers) => {
-      this._receive(msg, buffers);
-    };
-    this.model.on("msg:custom", this._onMsg);
+    this.listen((msg, buffers) => this._receive(msg, buffers));
   }
 
   /** Ask for items up to the prefetch window, unless a request is out or nothing is left. */
@@ -124,7 +160,7 @@ export class Channel {
   async _receive(msg, buffers) {
     const { session, hooks, model } = this;
     if (msg.type === "items") {
-      await Promise.all([decodeItems(msg.items, buffers), hooks.received?.(msg.items, buffers)]);
+      await Promise.all([this.decode(msg.items, buffers), hooks.received?.(msg.items, buffers)]);
       if (msg.reply) this._requesting = false;
       session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
       if (msg.progress) model.set("progress", msg.progress);
@@ -147,7 +183,7 @@ export class Channel {
       hooks.flash(`Not saved: ${msg.reason}`);
     } else if (msg.type === "goto") {
       // The kernel undid an answer from an earlier session: show that item again.
-      await Promise.all([decodeItems(msg.items, buffers), hooks.received?.(msg.items, buffers)]);
+      await Promise.all([this.decode(msg.items, buffers), hooks.received?.(msg.items, buffers)]);
       session.reopen(msg.key, msg.items);
       hooks.reopened?.(msg.key);
       hooks.show();
@@ -175,7 +211,7 @@ export class Channel {
   }
 
   destroy() {
+    super.destroy();
     clearInterval(this._timer);
-    if (this._onMsg) this.model.off("msg:custom", this._onMsg);
   }
 }

@@ -2,6 +2,36 @@
 // manifest is parsed as HTML.
 import { classKey } from "./keys.js";
 
+const HIDDEN_TAB_MS = 100; // a hidden tab paints no frames: work after a paint waits at most this long
+
+/**
+ * Resolves once the next frame has been painted (or soon, in a hidden tab that paints none), as
+ * background work: after the tasks already waiting (input, the page's own timers) where the
+ * browser can tell (`scheduler.postTask`).
+ */
+export function afterPaint() {
+  return new Promise((resolve) => {
+    const post = globalThis.scheduler?.postTask;
+    requestAnimationFrame(() => (post ? globalThis.scheduler.postTask(resolve, { priority: "background" }) : setTimeout(resolve, 0)));
+    setTimeout(resolve, HIDDEN_TAB_MS);
+  });
+}
+
+/** A function that runs `fn` once the page is idle, however often it is called before then. */
+export function idleOnce(fn) {
+  let queued = false;
+  const run = () => {
+    queued = false;
+    fn();
+  };
+  return () => {
+    if (queued) return;
+    queued = true;
+    if (globalThis.requestIdleCallback) requestIdleCallback(run, { timeout: 300 });
+    else setTimeout(run, 30);
+  };
+}
+
 /**
  * Create an element. `attrs` keys starting with "on" add listeners; `text` sets textContent;
  * `dataset` and `style` are objects; every other key is set with setAttribute.
@@ -18,6 +48,34 @@ export function h(tag, attrs = {}, children = []) {
   }
   for (const child of children) if (child) el.append(child);
   return el;
+}
+
+/** Show a hidden note `el` (a problem, a notice) with `text`. */
+export function showNote(el, text) {
+  el.hidden = false;
+  setText(el, text);
+}
+
+/**
+ * Mark a toggle button pressed or not: its class `className` and `aria-pressed`, each touched
+ * only when it changes (an attribute set to the same value still costs a style check per frame).
+ */
+export function setPressed(button, on, className = "nbl-chosen") {
+  if (button.classList.contains(className) !== on) button.classList.toggle(className, on);
+  const pressed = on ? "true" : "false";
+  if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
+}
+
+/** Show note `el` with `text`, or hide it when `text` is null; touching only what changes. */
+export function setNote(el, text) {
+  const hide = text === null;
+  if (el.hidden !== hide) el.hidden = hide;
+  if (!hide) setText(el, text);
+}
+
+/** Set the data attribute `name` (camelCase) of `el`, only when it changed (as setText). */
+export function setData(el, name, value) {
+  if (el.dataset[name] !== value) el.dataset[name] = value;
 }
 
 /** Replace an element's text, only when it changed (avoids needless layout). */
@@ -62,4 +120,47 @@ export function itemNotes() {
     problem: h("div", { class: "nbl-error", "data-testid": "nbl-error", role: "alert", hidden: true }),
     message: h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true }),
   };
+}
+
+/**
+ * Two elements that take turns on screen: while `shown` is on screen, the next item is built in
+ * `spare`, laid out in the same place but invisible (CSS class `nbl-spare`), so showing it only
+ * swaps them. The test id stays on the element shown; `spareKey` says what the spare holds.
+ */
+export class TakingTurns {
+  /** @param {() => HTMLElement} make makes one of the two elements; `testid` names the one shown */
+  constructor(make, testid) {
+    this.shown = make();
+    this.spare = make();
+    this.testid = testid;
+    this.shown.dataset.testid = testid;
+    this.spare.classList.add("nbl-spare");
+    this.spare.setAttribute("aria-hidden", "true");
+    this.spare.hidden = true;
+    this.spareKey = null;
+  }
+
+  /** The spare now holds the item `key`: lay it out (invisibly), scrolled to its top. */
+  prepared(key) {
+    this.spareKey = key;
+    this.spare.hidden = false;
+    this.spare.scrollTop = 0;
+  }
+
+  /** The spare comes on screen; the element that was shown becomes the spare. */
+  swap() {
+    [this.shown, this.spare] = [this.spare, this.shown];
+    const { shown, spare } = this;
+    shown.classList.remove("nbl-spare");
+    shown.removeAttribute("aria-hidden");
+    shown.dataset.testid = this.testid;
+    shown.hidden = false;
+    spare.classList.add("nbl-spare");
+    spare.setAttribute("aria-hidden", "true");
+    delete spare.dataset.testid;
+    // Out of the layout until the next item is built in it: the frame that shows the new item
+    // lays out nothing of the old one.
+    spare.hidden = true;
+    this.spareKey = null;
+  }
 }

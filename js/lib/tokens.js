@@ -90,3 +90,24 @@ export function tokenize(text) {
   for (const m of text.matchAll(TOKEN)) out.push([m.index, m.index + m[0].length]);
   return out;
 }
+
+/**
+ * The keyboard cursor over `tokens` (from `tokenize`) after one arrow press: `{anchor, focus}`
+ * token indices and the span `[start, end)` they cover. With no cursor yet it starts on the first
+ * token at or after offset `from`; else the focus moves by `step`, and the anchor follows unless
+ * `extend` (Shift). Null when there are no tokens.
+ */
+export function moveTokenCursor(tokens, cursor, { step, extend, from = 0 }) {
+  if (!tokens.length) return null;
+  let next;
+  if (!cursor) {
+    let i = tokens.findIndex(([s]) => s >= from);
+    if (i === -1) i = tokens.length - 1;
+    next = { anchor: i, focus: i };
+  } else {
+    const focus = Math.max(0, Math.min(tokens.length - 1, cursor.focus + step));
+    next = { anchor: extend ? cursor.anchor : focus, focus };
+  }
+  const span = [tokens[Math.min(next.anchor, next.focus)][0], tokens[Math.max(next.anchor, next.focus)][1]];
+  return { ...next, span };
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { snapToWords, tokenize, trimSpaces, wordAt } from "./tokens.js";
+import { moveTokenCursor, snapToWords, tokenize, trimSpaces, wordAt } from "./tokens.js";
 
 const slice = (text, r) => (r ? text.slice(r[0], r[1]) : null);
 const words = (text) => tokenize(text).map((r) => slice(text, r));
@@ -37,4 +37,24 @@ test("CRLF and TAB separate tokens and are never part of one", () => {
   assert.deepEqual(words(text), ["one", "two", "three"]);
   assert.equal(slice(text, snapToWords(text, 1, 6)), "one\r\ntwo");
   assert.equal(slice(text, snapToWords(text, 3, 5)), null);
+});
+
+test("the token cursor starts at an offset, steps within the text and extends with Shift", () => {
+  const text = "Ada met Bob in Paris";
+  const tokens = tokenize(text);
+  const words = (c) => text.slice(c.span[0], c.span[1]);
+  let c = moveTokenCursor(tokens, null, { step: 1, extend: false, from: 5 });
+  assert.equal(words(c), "Bob"); // the first token starting at or after offset 5
+  c = moveTokenCursor(tokens, null, { step: 1, extend: false, from: 4 });
+  assert.equal(words(c), "met");
+  c = moveTokenCursor(tokens, c, { step: 1, extend: true });
+  assert.equal(words(c), "met Bob");
+  c = moveTokenCursor(tokens, c, { step: -1, extend: true });
+  c = moveTokenCursor(tokens, c, { step: -1, extend: true });
+  assert.equal(words(c), "Ada met"); // the anchor stays on "met"
+  c = moveTokenCursor(tokens, c, { step: -1, extend: false });
+  assert.equal(words(c), "Ada"); // clamped at the first token
+  assert.deepEqual([c.anchor, c.focus], [0, 0]);
+  assert.equal(words(moveTokenCursor(tokens, null, { step: 1, extend: false, from: 99 })), "Paris");
+  assert.equal(moveTokenCursor([], null, { step: 1, extend: false }), null);
 });

@@ -15,6 +15,7 @@
 // A tool whose drawing changes little per frame (a mask) paints it with `drawLayer` on a canvas
 // of its own between the image and the overlay, which is not cleared each frame: the tool redraws
 // only what changed, while the overlay (cursor, handles) is repainted whole.
+import { decodeBuffer } from "./channel.js";
 import { h, setText } from "./dom.js";
 
 const MAX_ZOOM = 32; // original pixels are at most this many CSS pixels wide
@@ -493,7 +494,8 @@ function rectKey(rect) {
 /**
  * The stage of a widget that shows one item at a time: asks the kernel over `channel` for
  * sharper crops of the item `shownKey()` names, and mirrors the view on the widget root's
- * `data-view` and `data-zoom` (what the browser tests read).
+ * `data-view` and `data-zoom` (what the browser tests read). Its `receiveDetail(msg, buffers)`
+ * is the channel's `other` hook: it shows the crops that arrive.
  */
 export function itemStage(channel, shownKey) {
   const stage = new Stage({
@@ -509,5 +511,13 @@ export function itemStage(channel, shownKey) {
       root.dataset.zoom = String(vp.percent);
     },
   });
+  stage.receiveDetail = async (msg, buffers) => {
+    if (msg.type !== "detail" || msg.key !== shownKey()) return;
+    try {
+      stage.setDetail(msg.rect, await decodeBuffer(buffers[0], msg.mime));
+    } catch (err) {
+      console.warn("nblabel: could not decode a sharper view", err);
+    }
+  };
   return stage;
 }
