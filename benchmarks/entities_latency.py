@@ -45,14 +45,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks._lib.hooks import ENTITY_HOOK_JS, POINT_JS
+from benchmarks._lib.hooks import ENTITY_HOOK_JS
 from benchmarks._lib.machine import machine_info
 from benchmarks._lib.page import notebook_page, pause, show_widget
 from benchmarks._lib.report import REPO, command_line, write_section
 from benchmarks._lib.stats import fmt, percentile
 from benchmarks._lib.trace import FRAME_MS, tracing
 from tests.harness import JupyterServer, launch_browser
-from tests.harness.widgets import all_saved
+from tests.harness.widgets import TEXT_POINT_JS, all_saved
 
 # What a Chrome trace of this benchmark shows (--trace), written under the table.
 FLOOR_NOTE = (
@@ -163,8 +163,8 @@ def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Name
                 timeout=60_000,
             )
             for start, end in words_to_drag(text, args.drags, names):
-                a = page.evaluate(POINT_JS, [handle, start, start + 1])
-                b = page.evaluate(POINT_JS, [handle, end - 1, end])
+                a = page.evaluate(TEXT_POINT_JS, [handle, start, start + 1])
+                b = page.evaluate(TEXT_POINT_JS, [handle, end - 1, end])
                 if not (a["visible"] and b["visible"]):
                     skipped += 1
                     continue

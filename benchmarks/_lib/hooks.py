@@ -18,7 +18,6 @@ __all__ = [
     "ENTITY_HOOK_JS",
     "KEY_HOOK_JS",
     "PAINTED_JS",
-    "POINT_JS",
     "PUSH_HOOK_JS",
 ]
 
@@ -294,24 +293,6 @@ ENTITY_HOOK_JS = (
 """
 )
 
-# The page point of characters [start, end) of the document shown, and whether it is visible.
-POINT_JS = """
-([root, start, end]) => {
-  const doc = root.querySelector('[data-testid=nbl-doc]');
-  const walker = document.createTreeWalker(doc, NodeFilter.SHOW_TEXT);
-  const range = document.createRange();
-  let at = 0, node, placed = 0;
-  while ((node = walker.nextNode())) {
-    const len = node.data.length;
-    if (!(placed & 1) && start <= at + len) { range.setStart(node, start - at); placed |= 1; }
-    if (!(placed & 2) && end <= at + len) { range.setEnd(node, end - at); placed |= 2; break; }
-    at += len;
-  }
-  const r = range.getClientRects()[0];
-  const frame = doc.getBoundingClientRect();
-  return {x: r.left + r.width / 2, y: r.top + r.height / 2, visible: r.bottom < frame.bottom && r.top > frame.top};
-}
-"""
 
 # --------------------------------------------------------------------------- kernel messages
 

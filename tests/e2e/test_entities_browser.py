@@ -8,27 +8,11 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.harness.widgets import TEXT_POINT_JS
+
 LABELS = ["Person", "Place", "Date"]
 EMOJI = "Olá 👋 — Zoë met 李雷 in Zürich 🇨🇭 on 2024-02-29."
 CRLF = "Line one: Ann\r\nLine two:\tBern\r\nthe end"
-
-# The client rectangle of the UTF-16 range [start, end) of the widget's document text.
-RECT_JS = """
-([root, start, end]) => {
-  const doc = root.querySelector('[data-testid=nbl-doc]');
-  const walker = document.createTreeWalker(doc, NodeFilter.SHOW_TEXT);
-  const range = document.createRange();
-  let at = 0, node, placed = 0;
-  while ((node = walker.nextNode())) {
-    const len = node.data.length;
-    if (!(placed & 1) && start <= at + len) { range.setStart(node, start - at); placed |= 1; }
-    if (!(placed & 2) && end <= at + len) { range.setEnd(node, end - at); placed |= 2; break; }
-    at += len;
-  }
-  const r = range.getClientRects()[0];
-  return {x: r.left + r.width / 2, y: r.top + r.height / 2};
-}
-"""
 
 
 def job_cells(
@@ -66,7 +50,7 @@ def widget(nb, cell: int = 1):
 
 def point(nb, root, text: str, start: int, end: int) -> dict:
     """The middle of UTF-16 range [start, end) of the document on screen."""
-    return nb.page.evaluate(RECT_JS, [root.element_handle(), start, end])
+    return nb.page.evaluate(TEXT_POINT_JS, [root.element_handle(), start, end])
 
 
 def u16(text: str, cp: int) -> int:

@@ -45,6 +45,27 @@ EVIL = '<img src=x onerror="window.__nblabel_pwned = 1"><b>bold</b>'
 # --------------------------------------------------------------------------- notebooks
 
 
+#: The page point of the characters [start, end) (UTF-16) of an entity widget's document, and
+#: whether it is visible: evaluate with ``[root element, start, end]``.
+TEXT_POINT_JS = """
+([root, start, end]) => {
+  const doc = root.querySelector('[data-testid=nbl-doc]');
+  const walker = document.createTreeWalker(doc, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  let at = 0, node, placed = 0;
+  while ((node = walker.nextNode())) {
+    const len = node.data.length;
+    if (!(placed & 1) && start <= at + len) { range.setStart(node, start - at); placed |= 1; }
+    if (!(placed & 2) && end <= at + len) { range.setEnd(node, end - at); placed |= 2; break; }
+    at += len;
+  }
+  const r = range.getClientRects()[0];
+  const frame = doc.getBoundingClientRect();
+  return {x: r.left + r.width / 2, y: r.top + r.height / 2, visible: r.bottom < frame.bottom && r.top > frame.top};
+}
+"""
+
+
 def job_cells(job: str, data: str, task: str) -> list[str]:
     """Cell 0 makes ``job = nl.Job(job, <data>, <task>)`` (``df`` is the data), cell 1 shows it."""
     return [
