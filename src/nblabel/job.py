@@ -80,11 +80,12 @@ class Job:
     annotator
         Who answers in this session; defaults to ``NBLABEL_ANNOTATOR`` or the OS user.
     media_root
-        The folder local images must come from. Without it, a ``source-ref`` path with a ``..``
+        The folder local files must come from. Without it, a ``source-ref`` path with a ``..``
         part is refused (a manifest could otherwise point the widget at any file); with it,
-        every local ``source-ref`` must lie inside this folder. See
-        :func:`nblabel.media.check_local_refs`. A custom task's ``grant_read_access`` reads
-        local files under the same rule.
+        every local ``source-ref`` must lie inside this folder. Masks to adjust or verify and a
+        custom task's ``grant_read_access`` follow the same rule, and every such file is read
+        through :class:`nblabel.io.guard.FileGuard` (regular files only, never system files,
+        with a size bound).
     answers_per_item
         How many different people answer each item (Ground Truth's workers per object). Each
         person's queue skips the items they answered and those whose answers are taken; the

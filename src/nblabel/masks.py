@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from nblabel.media import MediaError, local_path
+from nblabel.io.guard import CHECKED, MASK_BYTES, FileGuard, MediaError
 
 __all__ = [
     "BACKGROUND",
@@ -143,18 +143,23 @@ def decode_indices(data: bytes, width: int, height: int, where: str = "") -> np.
 def decode_mask(path: str | os.PathLike[str], where: str = "") -> np.ndarray:
     """The class indices of one of nblabel's own mask PNGs (palette mode, pixel = index).
 
+    The file is read through the guard (a regular file, at most ``MASK_BYTES``): a stored
+    answer names a file nblabel wrote, but the store may be shared.
+
     Raises
     ------
     ValueError
-        The file is missing, unreadable or not a palette PNG.
+        The file is missing, refused by the guard, unreadable or not a palette PNG.
     """
     try:
-        with Image.open(path) as img:
-            if img.mode != "P":
-                raise ValueError(f"{where}{path} is a {img.mode} image, not an indexed (palette) PNG mask")
+        with CHECKED.open(os.fspath(path), MASK_BYTES) as fh, Image.open(fh) as img:
+            if img.format != "PNG" or img.mode != "P":
+                raise ValueError(
+                    f"{where}{path} is a {img.format} {img.mode} image, not an indexed (palette) PNG mask"
+                )
             return np.array(img, dtype=np.uint8)
-    except FileNotFoundError:
-        raise ValueError(f"{where}the mask file {path} does not exist") from None
+    except MediaError as exc:
+        raise ValueError(f"{where}cannot read the mask: {exc}") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError(f"{where}cannot read the mask {path}: {exc}") from None
 
@@ -203,7 +208,12 @@ def indices_of_png(data: bytes, colors: Mapping[int, str], what: str, mapping: s
 
 
 def read_gt_mask(
-    ref: str, metadata: Any, labels: Sequence[str] | None = None, attribute: str = ""
+    ref: str,
+    metadata: Any,
+    labels: Sequence[str] | None = None,
+    attribute: str = "",
+    *,
+    guard: FileGuard | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """An existing GT semantic-segmentation label as class indices.
 
@@ -222,6 +232,9 @@ def read_gt_mask(
         Class names to renumber to; None keeps GT's indices.
     attribute
         Named in errors.
+    guard
+        The file rule the mask is read under (default: no ``media_root``, so a path with ``..``
+        is refused); a job passes its own.
 
     Returns
     -------
@@ -251,15 +264,12 @@ def read_gt_mask(
         str(entries[i].get("class-name", f"class_{i}")) if i in entries else f"class_{i}" for i in range(size)
     ]
     try:
-        path = local_path(ref)
-        with Image.open(path) as img:
+        with (guard or FileGuard()).open(ref, MASK_BYTES) as fh, Image.open(fh) as img:
             img.load()
             index = np.array(img, dtype=np.uint8) if img.mode == "P" else None
             rgb = np.array(img.convert("RGB"), dtype=np.uint8)
     except MediaError as exc:
         raise ValueError(f"{where}cannot read the mask {ref}: {exc.reason}") from None
-    except FileNotFoundError:
-        raise ValueError(f"{where}the mask {ref} does not exist") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError(f"{where}cannot read the mask {ref}: {exc}") from None
     colored = {i: e["hex-color"] for i, e in entries.items() if e.get("hex-color")}

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from nblabel import ImageClassification, Job
-from nblabel.media import MediaError, local_path, preview_image
+from nblabel.io.guard import local_path
+from nblabel.media import MediaError, preview_image
 
 ORIENTATION = 0x0112
 

@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 
 from nblabel import ImageClassification, Job
 from nblabel import manifest as manifest_module
+from nblabel.io.guard import check_local_refs
 from nblabel.labeling.items import KeyPositions, item_keys
 from nblabel.manifest import ManifestError, ManifestWarning, read_manifest, row_objects, write_manifest
-from nblabel.media import check_local_refs
 from nblabel.store import Annotation
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "manifests"

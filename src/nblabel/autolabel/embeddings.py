@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from nblabel.media import local_path
+from nblabel.io.guard import CHECKED
 
 __all__ = ["efficientnet_features", "minilm_features"]
 
@@ -134,7 +134,7 @@ def minilm_features(texts: Sequence[Any]) -> np.ndarray:
 
 def _load_rgb(ref: Any, side: int) -> np.ndarray | None:
     try:
-        with Image.open(local_path(str(ref))) as img:
+        with CHECKED.open(str(ref)) as fh, Image.open(fh) as img:
             img.draft("RGB", (side * 2, side * 2))  # JPEG: decode at a reduced scale, much faster
             img = ImageOps.exif_transpose(img)
             if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):

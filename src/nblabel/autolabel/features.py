@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from nblabel.media import local_path
+from nblabel.io.guard import CHECKED
 
 __all__ = ["Featurizer", "cached_features", "image_features", "text_features"]
 
@@ -77,7 +77,7 @@ def _hog(grey: np.ndarray) -> np.ndarray:
 
 def _one_image(ref: Any) -> np.ndarray:
     try:
-        with Image.open(local_path(str(ref))) as img:
+        with CHECKED.open(str(ref)) as fh, Image.open(fh) as img:
             img.draft("RGB", (_SIDE * 2, _SIDE * 2))
             img = ImageOps.exif_transpose(img).convert("RGB")
             small = img.resize((_SIDE, _SIDE), Image.Resampling.BILINEAR)

@@ -40,6 +40,7 @@ import pandas as pd
 
 from nblabel.io import is_s3_uri
 from nblabel.io.folders import AtomicFolder, ExportError
+from nblabel.io.guard import CHECKED, MASK_BYTES, MediaError
 from nblabel.manifest import is_missing, write_manifest
 from nblabel.store import Annotation
 from nblabel.tasks.base import Task
@@ -269,10 +270,10 @@ def _label_files(
             continue
         key = f"{LABEL_FILES}/{position}_{label.created}{path.suffix}"
         try:
-            files.append((key, path.read_bytes()))
-        except OSError as exc:
+            files.append((key, CHECKED.read(str(path), MASK_BYTES)))
+        except MediaError as exc:
             raise ExportError(
-                folder.label, key, f"cannot read the label file of row {position}: {exc}"
+                folder.label, key, f"cannot read the label file of row {position}: {exc.reason}"
             ) from exc
         located[position] = folder.location(key)
     if not located:

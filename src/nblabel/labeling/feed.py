@@ -228,16 +228,17 @@ class Feed:
         left, top = int(rect["left"]), int(rect["top"])
         box = (left, top, left + int(rect["width"]), top + int(rect["height"]))
         width, height = max(1, min(int(width), 2048)), max(1, min(int(height), 2048))
-        crop = crop_image(str(self.items.source_of(self.items.key(key))), box, width, height)
+        crop = crop_image(
+            str(self.items.source_of(self.items.key(key))), box, width, height, guard=self.items.files
+        )
         message = {"type": "detail", "key": key, "rect": dict(rect), "mime": crop.mime}
         return message, crop.data
 
-    @staticmethod
-    def _load_preview(ref: Any, max_width: int, max_height: int) -> Preview | MediaError:
+    def _load_preview(self, ref: Any, max_width: int, max_height: int) -> Preview | MediaError:
         if not isinstance(ref, str):
             return MediaError(str(ref), "the item has no source-ref")
         try:
-            return preview_image(ref, max_width, max_height)
+            return preview_image(ref, max_width, max_height, guard=self.items.files)
         except MediaError as exc:
             log.info("cannot show %s: %s", ref, exc.reason)
             return exc
@@ -301,6 +302,7 @@ class Feed:
             value = message.get("value")
             if buffers and isinstance(value, dict):
                 value = {**value, "data": bytes(buffers[0])}
+            value = self.task.widget_answer(value, key)  # pixels, never a path
             self._check_image_size(key, value)
             answers.label(key, value, uid=uid)
         elif kind == "skip":

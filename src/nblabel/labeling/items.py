@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nblabel.io.guard import FileGuard
 from nblabel.manifest import is_missing
-from nblabel.media import check_local_refs
 from nblabel.tasks.base import Task
 
 __all__ = ["Items", "KeyPositions", "item_keys", "source_column"]
@@ -131,7 +131,9 @@ class Items:
     name
         The job's name, for error messages.
     media_root
-        See :class:`nblabel.Job`: the folder local images must come from.
+        See :class:`nblabel.Job`: the folder local files must come from. Every local file the
+        rows name (``source-ref``, a mask to adjust or verify) is checked against it here, and
+        read through :attr:`files`.
 
     Raises
     ------
@@ -165,14 +167,31 @@ class Items:
                 f"columns are {list(map(str, self.data.columns))}"
             )
         self.media_root = media_root
+        #: The job's file rule (:class:`~nblabel.io.guard.FileGuard`): what reads its files.
+        self.files = FileGuard(media_root)
         self.keys = item_keys(self.data)
         self.positions = KeyPositions(self.keys)
         self.sources: list[Any] = self.data[wanted].tolist()
         if wanted == "source-ref":
-            check_local_refs(self.sources, media_root)
+            self.files.check(self.sources)
+        if task.columns:
+            self._check_input_files()
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def _check_input_files(self) -> None:
+        """The files the task's input columns name (masks to adjust or verify) follow the same
+        rule as ``source-ref``; the task reads them later with only the file itself checked."""
+        for position in range(len(self.keys)):
+            try:
+                named = self.task.input_files(self.row_inputs(position))
+            except ValueError:  # malformed -metadata: no file is read; the widget names the cause
+                continue
+            for column, ref in named:
+                why = self.files.refusal(ref)
+                if why:
+                    raise ValueError(f"row {position}: {column} {why}")
 
     def key(self, item: int | str) -> str:
         """The item key of a row position or an item key.

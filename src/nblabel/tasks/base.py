@@ -65,6 +65,24 @@ class Task:
         :meth:`item_extras` and :meth:`row_metadata`."""
         return ()
 
+    def input_files(self, row: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The local files a row's :attr:`columns` name, as ``(column, reference)``: the job
+        checks them against its ``media_root`` rule when it is made (a mask to adjust or
+        verify). None by default."""
+        return []
+
+    def widget_answer(self, value: Any, item: str = "") -> Any:
+        """An answer as a widget sent it, before :meth:`prepare`: a message may be forged, so
+        a task refuses here what only the user's own code may give (a file path). By default
+        the value passes unchanged.
+
+        Raises
+        ------
+        ValueError
+            The answer holds what no widget sends; names the item.
+        """
+        return value
+
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> Any:
         """Return the answer in canonical form, or raise ``ValueError`` naming the item.
 

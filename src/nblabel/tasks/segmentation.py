@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import json
 import re
 import secrets
@@ -28,8 +29,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from nblabel.io import AtomicFile
+from nblabel.io.guard import CHECKED, MASK_BYTES, MediaError
 from nblabel.manifest import is_missing
 from nblabel.masks import (
     BACKGROUND,
@@ -44,6 +47,7 @@ from nblabel.masks import (
     palette_colors,
     read_gt_mask,
 )
+from nblabel.media import image_size
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
 
@@ -115,7 +119,29 @@ class SemanticSegmentation(Task):
             spec["adjust"] = self.adjust
         return spec
 
+    def input_files(self, row: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The mask to adjust, when the row has one."""
+        ref = row.get(self.adjust) if self.adjust else None
+        return [] if ref is None or is_missing(ref) else [(str(self.adjust), str(ref))]
+
     # -- answers ----------------------------------------------------------------------------
+
+    def widget_answer(self, value: Any, item: str = "") -> Any:
+        """A widget's mask is its pixels, ``{"width", "height", "data"}``: a file path in a
+        message (``{"mask": "/etc/passwd"}``) is refused.
+
+        Raises
+        ------
+        ValueError
+            The answer is not the widget's pixels; names the item.
+        """
+        if isinstance(value, Mapping) and "data" in value and "mask" not in value:
+            return value
+        where = f"item {item}: " if item else ""
+        raise ValueError(
+            f"{where}a mask from the widget is its pixels ({{'width', 'height'}} and the data buffer), "
+            "never a file path"
+        )
 
     def prepare(self, value: Any, item: str, folder: Path, name: str | None = None) -> Any:
         """Write a mask given as data and return the stored answer; other values pass through.
@@ -170,13 +196,16 @@ class SemanticSegmentation(Task):
         return {"mask": str(path), "sha1": hashlib.sha1(png).hexdigest(), "labels_present": present}
 
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, Any]:
-        """The stored answer, checked: the mask file exists and has the recorded sha1.
+        """The stored answer, checked: the mask file is an indexed PNG with the recorded sha1
+        and, given the item's ``source``, the size of its image (EXIF-oriented, read from the
+        image's header through the file guard).
 
         Raises
         ------
         ValueError
-            Not ``{"mask", "sha1", "labels_present"}``, the file is missing or changed, or a
-            class is not among the labels; names the item.
+            Not ``{"mask", "sha1", "labels_present"}``, the file is missing, changed, not an
+            indexed PNG or not the image's size, or a class is not among the labels; names the
+            item.
         """
         where = f"item {item}: " if item else ""
         if isinstance(value, str) and value.lstrip().startswith("{"):
@@ -188,12 +217,24 @@ class SemanticSegmentation(Task):
             )
         path = value["mask"]
         try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise ValueError(f"{where}cannot read the mask file {path}: {exc.strerror or exc}") from None
+            data = CHECKED.read(path, MASK_BYTES)
+        except MediaError as exc:
+            raise ValueError(f"{where}cannot read the mask file {path}: {exc.reason}") from None
         sha1 = hashlib.sha1(data).hexdigest()
         if value.get("sha1") not in (None, sha1):
             raise ValueError(f"{where}the mask file {path} changed: its sha1 is {sha1}, not {value['sha1']}")
+        size = _png_size(data, f"{where}the mask file {path}")
+        if isinstance(source, str):
+            try:
+                shown = image_size(source, CHECKED)
+            except MediaError as exc:
+                raise ValueError(
+                    f"{where}the mask cannot be checked against its image: {exc.reason}"
+                ) from None
+            if size != shown:
+                raise ValueError(
+                    f"{where}the mask is {size[0]} x {size[1]} pixels, its image {shown[0]} x {shown[1]}"
+                )
         present = value.get("labels_present")
         if present is None:
             present = [
@@ -233,7 +274,9 @@ class SemanticSegmentation(Task):
             self.gt_element: {
                 "inputImageProperties": {"height": int(indices.shape[0]), "width": int(indices.shape[1])},
                 "labelMappings": {name: {"color": self.colors[i + 1]} for i, name in enumerate(self.labels)},
-                "labeledImage": {"pngImageData": base64.b64encode(Path(value["mask"]).read_bytes()).decode()},
+                "labeledImage": {
+                    "pngImageData": base64.b64encode(CHECKED.read(value["mask"], MASK_BYTES)).decode()
+                },
             }
         }
 
@@ -307,7 +350,10 @@ class SemanticSegmentation(Task):
         ref = row.get(self.adjust)
         if ref is None or is_missing(ref):
             return None
-        indices, _ = read_gt_mask(str(ref), row.get(f"{self.adjust}-metadata"), self.labels, self.adjust)
+        # The job checked the column against its media_root when it was made (input_files).
+        indices, _ = read_gt_mask(
+            str(ref), row.get(f"{self.adjust}-metadata"), self.labels, self.adjust, guard=CHECKED
+        )
         return indices
 
     def row_metadata(self, value: Any, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -318,3 +364,16 @@ class SemanticSegmentation(Task):
         after = self.indices(value)
         same = (before is None and not after.any()) or (before is not None and np.array_equal(before, after))
         return {"adjustment-status": "unadjusted" if same else "adjusted"}
+
+
+def _png_size(data: bytes, what: str) -> tuple[int, int]:
+    """The width and height of an indexed PNG, from its header (``ValueError`` when it is not one)."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format != "PNG" or img.mode != "P":
+                raise ValueError(
+                    f"{what} is a {img.format} {img.mode} image, not an indexed (palette) PNG mask"
+                )
+            return img.size
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"{what} is not a PNG image: {exc}") from None

@@ -7,10 +7,11 @@ python-liquid with autoescape on, as GT does: every value from the data is HTML-
 the template opts out with ``skip_autoescape``. GT's extra filters behave as GT documents them:
 
 - ``grant_read_access``: an ``s3://`` URI becomes a SigV4 presigned HTTPS URL (one hour); a
-  local path or ``file://`` URI becomes a ``data:`` URL holding the file's bytes, so the
-  notebook's browser can show it without a file server (under the job's ``media_root`` rule:
-  a path with ``..`` is refused unless it lies inside ``media_root``; a value in the data could
-  otherwise name any file); ``http(s)://`` and ``data:`` URLs pass unchanged.
+  local path becomes a ``data:`` URL holding the file's bytes, so the notebook's browser can
+  show it without a file server. A value in the data could name any file, so the file goes
+  through the job's file guard (:meth:`nblabel.io.guard.FileGuard.embed`): the ``media_root``
+  rule, no system files, at most 50 MB, and only images, audio, video, PDF or plain text by
+  their bytes; ``file://`` URIs are refused. ``http(s)://`` and ``data:`` URLs pass unchanged.
 - ``to_json``: the value as JSON. As in GT it is not HTML-escaped (GT's docs write
   ``{{ x | to_json | escape }}`` inside attributes), but ``<``, ``>``, ``&`` and ``'`` are
   written as ``\\u003c`` etc., so a data value can never close a tag or a single-quoted
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import json
-import mimetypes
 import os
 import re
 from collections.abc import Mapping
@@ -110,12 +110,6 @@ def _json(value: Any) -> Markup:
 
 # The media_root of the job whose item is being rendered (see WorkerTemplate.render).
 _MEDIA_ROOT: ContextVar[str | os.PathLike[str] | None] = ContextVar("nblabel_media_root", default=None)
-
-
-def data_url(path: Path) -> str:
-    """A ``data:`` URL holding a local file's bytes, typed from its name."""
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
 class WorkerTemplate:
@@ -208,19 +202,13 @@ class WorkerTemplate:
             return ref
         if not ref:
             raise TemplateError("grant_read_access: the value is empty")
-        from nblabel.media import MediaError, local_path, refused_local_ref
+        from nblabel.io.guard import FileGuard, MediaError
 
-        refusal = refused_local_ref(ref, _MEDIA_ROOT.get())
-        if refusal:
-            raise TemplateError(f"grant_read_access: {refusal}")
         try:
-            return data_url(local_path(ref))
+            mime, data = FileGuard(_MEDIA_ROOT.get()).embed(ref)
         except MediaError as exc:
-            raise TemplateError(f"grant_read_access: {exc}") from None
-        except FileNotFoundError:
-            raise TemplateError(f"grant_read_access: file not found: {ref}") from None
-        except OSError as exc:
-            raise TemplateError(f"grant_read_access: cannot read {ref}: {exc.strerror or exc}") from None
+            raise TemplateError(f"grant_read_access: {ref!r}: {exc.reason}") from None
+        return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _load(template: str | os.PathLike[str]) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from nblabel.io.guard import CHECKED
 from nblabel.manifest import is_missing
 from nblabel.masks import encode_indices, palette_colors, read_gt_mask
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
@@ -74,6 +75,13 @@ class LabelVerification(Task):
 
     def spec(self) -> dict[str, Any]:
         return {"type": GT_TYPE, "labels": self.labels, "source": self.source_attribute}
+
+    def input_files(self, row: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The mask under review, when the row's label is a segmentation mask."""
+        label, meta = row.get(self.source_attribute), _metadata(row, self.source_attribute)
+        if label is None or is_missing(label) or not isinstance(meta.get("internal-color-map"), Mapping):
+            return []
+        return [(self.source_attribute, str(label))]
 
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, str]:
         """``{"verdict": one of the labels, "comment": str}``; a bare verdict string is accepted.
@@ -147,11 +155,7 @@ class LabelVerification(Task):
         pixels zlib-compressed, sent as a binary buffer); a class label ``{"class_name": ...}``;
         an item without the label ``{"missing": True}``.
         """
-        label = row.get(self.source_attribute)
-        meta = row.get(f"{self.source_attribute}-metadata")
-        if isinstance(meta, str):
-            meta = json.loads(meta)
-        meta = meta if isinstance(meta, Mapping) else {}
+        label, meta = row.get(self.source_attribute), _metadata(row, self.source_attribute)
         if label is None or is_missing(label):
             return {"shown": {"missing": True}}
         if isinstance(meta.get("internal-color-map"), Mapping):  # a segmentation mask
@@ -178,9 +182,18 @@ class LabelVerification(Task):
         return {"shown": {"class_name": str(name if name is not None else label)}}
 
 
+def _metadata(row: Mapping[str, Any], attribute: str) -> Mapping[str, Any]:
+    """A row's ``<attribute>-metadata`` as a dict (empty when it has none)."""
+    meta = row.get(f"{attribute}-metadata")
+    if isinstance(meta, str):
+        meta = json.loads(meta)
+    return meta if isinstance(meta, Mapping) else {}
+
+
 def _mask_shown(ref: str, meta: Mapping[str, Any], attribute: str) -> dict[str, Any]:
     """A GT mask as the verification widget overlays it: pixels, colours and names by index."""
-    indices, names = read_gt_mask(ref, meta, None, attribute)
+    # The job checked the column against its media_root when it was made (input_files).
+    indices, names = read_gt_mask(ref, meta, None, attribute, guard=CHECKED)
     cmap = meta["internal-color-map"]
     fallback = palette_colors(len(names) - 1)
     colors = [str((cmap.get(str(i)) or {}).get("hex-color") or fallback[i]) for i in range(len(names))]

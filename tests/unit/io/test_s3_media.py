@@ -13,9 +13,10 @@ from PIL import Image
 
 import nblabel
 from nblabel.io import s3 as s3io
+from nblabel.io.guard import local_path
 from nblabel.io.s3 import MediaCache
 from nblabel.labeling.feed import Feed
-from nblabel.media import MediaError, local_path, preview_image
+from nblabel.media import MediaError, preview_image
 
 pytest_plugins = ["s3_fixtures"]
 

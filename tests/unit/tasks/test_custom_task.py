@@ -103,13 +103,12 @@ def test_grant_read_access_local_files_become_data_urls(tmp_path: Path) -> None:
     img = tmp_path / "pic.png"
     img.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     template = WorkerTemplate('<img src="{{ task.input.ref | grant_read_access }}">')
-    for ref in (str(img), img.as_uri()):
-        url = re.search(r'src="([^"]+)"', template.render({"ref": ref})).group(1)
-        head, data = url.split(",", 1)
-        assert head == "data:image/png;base64"
-        assert base64.b64decode(data) == img.read_bytes()
+    url = re.search(r'src="([^"]+)"', template.render({"ref": str(img)})).group(1)
+    head, data = url.split(",", 1)
+    assert head == "data:image/png;base64"
+    assert base64.b64decode(data) == img.read_bytes()
     assert "https://example.com/a.jpg" in template.render({"ref": "https://example.com/a.jpg"})
-    with pytest.raises(TemplateError, match=r"grant_read_access: file not found: .*missing\.jpg"):
+    with pytest.raises(TemplateError, match=r"grant_read_access: .*missing\.jpg': file not found"):
         template.render({"ref": str(tmp_path / "missing.jpg")})
 
 
@@ -120,10 +119,10 @@ def test_grant_read_access_follows_the_jobs_media_root_rule(tmp_path: Path) -> N
     secret.write_bytes(b"\x89PNG\r\n\x1a\nsecret")
     climbing = str(images / ".." / "secret.png")
     template = WorkerTemplate('<img src="{{ task.input.ref | grant_read_access }}">')
-    with pytest.raises(TemplateError, match=r"grant_read_access: '.*secret\.png' climbs out .*media_root"):
+    with pytest.raises(TemplateError, match=r"grant_read_access: '.*secret\.png': climbs out .*media_root"):
         template.render({"ref": climbing})
     assert "data:image/png" in template.render({"ref": str(images / "a.png")}, media_root=images)
-    with pytest.raises(TemplateError, match=r"grant_read_access: '.*secret\.png' is outside media_root"):
+    with pytest.raises(TemplateError, match=r"grant_read_access: '.*secret\.png': is outside media_root"):
         template.render({"ref": str(secret)}, media_root=images)
     assert "data:image/png" in template.render({"ref": climbing}, media_root=tmp_path)
 

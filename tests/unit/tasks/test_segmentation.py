@@ -294,7 +294,7 @@ def test_gt_masks_are_read_by_colour_and_renumbered_by_name(tmp_path: Path, imag
         ),
         ("class", r"has class 'car', which is not among the labels \['road'\]"),
         ("map", "no internal-color-map"),
-        ("file", "does not exist"),
+        ("file", "file not found"),
     ],
 )
 def test_unreadable_gt_masks_say_why(tmp_path: Path, images, change, message) -> None:
