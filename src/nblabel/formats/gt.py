@@ -393,6 +393,11 @@ def _read_file(
                 raise WorkerResponseError(
                     f"{where}: the answer is malformed: {type(exc).__name__}: {exc}"
                 ) from None
+        if _utc(submitted) is None:  # it dates the answer, and export names files after it
+            raise WorkerResponseError(
+                f"{where}: submissionTime {submitted[:80]!r} is not an ISO 8601 time "
+                "(such as 2020-12-28T18:59:58.321Z)"
+            )
         rows.append((object_id, iteration, answer["workerId"], value, submitted, rel))
     return rows
 

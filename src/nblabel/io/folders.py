@@ -105,6 +105,8 @@ class _Local:
         self.owned = owned
         self.overwrite = overwrite
         self.staging: Path | None = None
+        #: What a failed export leaves behind, in words (see :func:`_put_back`).
+        self.left = "nothing was moved into place"
 
     def _taken(self) -> bool:
         return self.root.exists() and any(self.root.iterdir())
@@ -119,6 +121,10 @@ class _Local:
     def write(self, key: str, fill: Fill, *, last: bool = False) -> None:
         assert self.staging is not None
         path = self.staging / key
+        # The keys were checked (_check_keys); this is the last word on where a file lands.
+        staging = os.path.realpath(self.staging)
+        if os.path.commonpath([staging, os.path.realpath(path)]) != staging:
+            raise ValueError(f"{key!r} would be written outside the export folder")
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:
             fill(fh)
@@ -139,19 +145,25 @@ class _Local:
         if not self.overwrite and self._taken():
             raise FileExistsError(f"{self.label} appeared while the export was being written; not replaced")
         trash = self.parent / f".{self.root.name}.old-{secrets.token_hex(6)}"
-        if self.owned is None:
-            os.rename(self.root, trash)
-            os.rename(self.staging, self.root)
-        else:
-            trash.mkdir()
-            for owned in self.owned:  # in the given order: the caller puts what readers look at last
-                old, new = self.root / owned, self.staging / owned
-                if old.exists():
-                    (trash / owned).parent.mkdir(parents=True, exist_ok=True)
-                    os.rename(old, trash / owned)
-                if new.exists():
-                    old.parent.mkdir(parents=True, exist_ok=True)
-                    os.rename(new, old)
+        moved: list[tuple[Path, Path]] = []  # the renames done, undone in reverse on failure
+        try:
+            if self.owned is None:
+                _move(self.root, trash, moved)
+                _move(self.staging, self.root, moved)
+            else:
+                trash.mkdir()
+                for owned in self.owned:  # in the given order: the caller puts what readers look at last
+                    old, new = self.root / owned, self.staging / owned
+                    if old.exists():
+                        (trash / owned).parent.mkdir(parents=True, exist_ok=True)
+                        _move(old, trash / owned, moved)
+                    if new.exists():
+                        old.parent.mkdir(parents=True, exist_ok=True)
+                        _move(new, old, moved)
+        except BaseException:  # an error or an interrupt: put the previous export back
+            self.left = _put_back(moved, trash, self.label)
+            raise
+        if self.staging.exists():
             shutil.rmtree(self.staging, ignore_errors=True)
         shutil.rmtree(trash, ignore_errors=True)
         self.staging = None
@@ -160,7 +172,7 @@ class _Local:
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
-        return "nothing was moved into place"
+        return self.left
 
     def location(self, key: str) -> str:
         return str(self.root / key)
@@ -287,13 +299,15 @@ class AtomicFolder:
         Raises
         ------
         ValueError
-            A key lies outside the owned sub-folders (nothing is written).
+            A key lies outside the folder (``..``, absolute) or outside the owned sub-folders
+            (nothing is written).
         FileExistsError
             The folder already holds files (and ``overwrite`` is False), or another export
             finished first while this one was written; its files are left alone.
         ExportError
             A file could not be written; what this export had written was removed again.
         """
+        _check_keys([key for key, _ in [*files, *([last] if last else [])]])
         if self.owned is not None:
             outside = [
                 key for key, _ in [*files, *([last] if last else [])] if not key.startswith(self.owned)
@@ -373,6 +387,39 @@ def write_folder(
     """
     AtomicFolder(folder, overwrite=overwrite, client=client).write(list(files.items()))
     return str(folder) if is_s3_uri(folder) else Path(os.fspath(folder)).expanduser()
+
+
+def _move(source: Path, target: Path, moved: list[tuple[Path, Path]]) -> None:
+    os.rename(source, target)
+    moved.append((source, target))
+
+
+def _put_back(moved: list[tuple[Path, Path]], trash: Path, label: str) -> str:
+    """Undo an export's renames, last first; says what is left (the message of the error)."""
+    failed = []
+    for source, target in reversed(moved):
+        try:
+            os.rename(target, source)
+        except OSError as exc:
+            failed.append(f"{target} -> {source}: {exc}")
+    if failed:
+        return (
+            f"{len(moved) - len(failed)} of the {len(moved)} folders moved were put back; "
+            f"{'; '.join(failed)}; the previous export's remaining files are in {trash}"
+        )
+    shutil.rmtree(trash, ignore_errors=True)
+    if not moved:
+        return "nothing was moved into place"
+    return f"the previous export in {label} was put back as it was"
+
+
+def _check_keys(keys: Iterable[str]) -> None:
+    """Refuse a file name that would land outside the export's folder (``..``, absolute, empty
+    parts): names are built from data (an item's position, an answer's date)."""
+    for key in keys:
+        parts = key.split("/")
+        if key.startswith("/") or "\\" in key or "\0" in key or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"the export file name {key!r} would land outside the export folder")
 
 
 def _collect(pending: dict[Future[None], str], bar: Progress, done: set[Future[None]]) -> None:

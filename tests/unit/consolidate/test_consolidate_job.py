@@ -178,7 +178,7 @@ def test_import_refuses_bad_files_and_stores_nothing(tmp_path: Path) -> None:
 
 def test_import_reads_multilabel_boxes_and_entities(tmp_path: Path) -> None:
     def answer(content: dict) -> dict:
-        return {"answerContent": content, "submissionTime": "s", "workerId": "w"}
+        return {"answerContent": content, "submissionTime": "2024-01-01T00:00:00Z", "workerId": "w"}
 
     tags = {"tags": {"labels": ["b", "a"]}}
     boxes = {

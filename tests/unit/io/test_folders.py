@@ -93,3 +93,75 @@ def test_a_failing_s3_object_removes_what_was_written(s3_env, bucket: str, s3_di
     assert info.value.key == "f13.txt" and "InternalError" in info.value.reason
     assert info.value.destination == f"s3://{bucket}/out/"
     assert keys(s3_direct, bucket) == [] and open_uploads(s3_direct, bucket) == []
+
+
+# -- issue 17: names built from data stay inside; a failed overwrite puts the old export back ----
+
+
+@pytest.mark.parametrize("key", ["../escaped.png", "a/../../escaped.png", "/abs.png", "a//b.png", "a\\..\\b"])
+def test_a_file_name_that_would_land_outside_is_refused_before_anything_is_written(
+    tmp_path: Path, key: str
+) -> None:
+    with pytest.raises(ValueError, match="would land outside the export folder"):
+        AtomicFolder(tmp_path / "out").write([("ok.txt", b"1"), (key, b"2")])
+    assert os.listdir(tmp_path) == []
+
+
+def _export(folder: Path, content: bytes) -> None:
+    files = [("mine/a.json", content), ("other/b.json", content)]
+    AtomicFolder(folder, overwrite=True, owned=["mine/", "other/", "last/"]).write(
+        files, last=("last/m.txt", lambda fh: fh.write(content))
+    )
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_an_overwrite_failing_while_moving_into_place_puts_the_old_export_back(
+    tmp_path: Path, monkeypatch, failure: BaseException
+) -> None:
+    folder = tmp_path / "job"
+    _export(folder, b"old")
+    (folder / "theirs.txt").write_text("not ours")
+    before = _files(folder)
+    real_rename, calls = os.rename, []
+
+    def rename(source: object, target: object) -> None:
+        calls.append(target)
+        if len(calls) == 4:  # mine/ and other/ moved away, mine/ moved in: fail on other/
+            raise failure
+        real_rename(source, target)
+
+    monkeypatch.setattr("nblabel.io.folders.os.rename", rename)
+    with pytest.raises(type(failure)) as info:
+        _export(folder, b"new")
+    monkeypatch.undo()
+    assert _files(folder) == before  # not a mix of old and new, nothing lost
+    assert sorted(os.listdir(tmp_path)) == ["job"]  # no staging, no hidden copy of the old files
+    if isinstance(failure, OSError):
+        assert isinstance(info.value, ExportError)
+        assert info.value.reason.endswith(f"the previous export in {folder}{os.sep} was put back as it was")
+
+
+def test_an_overwrite_that_cannot_put_back_says_where_the_old_files_are(tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "job"
+    _export(folder, b"old")
+    real_rename, calls = os.rename, []
+
+    def rename(source: object, target: object) -> None:
+        calls.append(target)
+        if len(calls) >= 4:  # the failing move, and every move back
+            raise OSError(5, "Input/output error")
+        real_rename(source, target)
+
+    monkeypatch.setattr("nblabel.io.folders.os.rename", rename)
+    with pytest.raises(ExportError) as info:
+        _export(folder, b"new")
+    monkeypatch.undo()
+    reason = info.value.reason
+    assert "0 of the 3 folders moved were put back" in reason
+    trash = next(p for p in tmp_path.iterdir() if p.name.startswith(".job.old-"))
+    assert f"the previous export's remaining files are in {trash}" in reason
+    assert _files(trash) == {"mine/a.json": b"old", "other/b.json": b"old"}
