@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import types
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
+from scipy import sparse
 
 from nblabel.io.guard import CHECKED
 
-__all__ = ["Featurizer", "cached_features", "image_features", "text_features"]
+__all__ = ["Featurizer", "cached_features", "checked_features", "image_features", "text_features"]
 
 log = logging.getLogger(__name__)
 
@@ -130,26 +133,88 @@ def _fingerprint(sources: Sequence[Any], featurizer: Featurizer) -> str:
     return digest.hexdigest()[:16]
 
 
-def cached_features(sources: Sequence[Any], featurizer: Featurizer, folder: Path) -> Any:
+def cached_features(
+    sources: Sequence[Any], featurizer: Featurizer, folder: Path, *, documents: bool = False
+) -> Any:
     """Features of ``sources``, computed once and kept in ``folder``.
 
     The cache file is named by a fingerprint of the featurizer and the sources, so a changed
     dataset or featurizer computes afresh. It is written aside and renamed: a crash mid-write
-    leaves no broken cache.
-    """
-    import pickle
+    leaves no broken cache. It holds data only, never a pickle, so a file planted in a shared
+    project folder cannot run code: numbers as ``.npz`` read with ``allow_pickle=False``
+    (scipy's ``save_npz`` for sparse features); with ``documents``, each text's tokens and token
+    features (:func:`nblabel.autolabel.tagger.document_features`, entity jobs) as JSON.
 
+    Raises
+    ------
+    ValueError
+        The featurizer's output does not have one row per source, or (without ``documents``)
+        is not a 2-D numeric array.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"features-{_fingerprint(sources, featurizer)}.pkl"
+    path = folder / f"features-{_fingerprint(sources, featurizer)}.{'json' if documents else 'npz'}"
     if path.exists():
         try:
-            with path.open("rb") as fh:
-                return pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError) as exc:
+            return _load(path, len(sources))
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
             log.warning("ignoring a broken feature cache %s: %s", path, exc)
     features = featurizer(list(sources))
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(features, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp = path.with_name(path.name + ".tmp")
+    if documents:
+        features = _checked_documents(features, len(sources))
+        try:
+            text = json.dumps(features, allow_nan=False)
+        except (TypeError, ValueError) as exc:  # a custom featurizer's values JSON cannot hold
+            log.warning("not caching features that are not JSON data: %s", exc)
+            return features
+        tmp.write_text(text, encoding="utf-8")
+    else:
+        features = checked_features(features, len(sources))
+        with tmp.open("wb") as fh:
+            if sparse.issparse(features):
+                sparse.save_npz(fh, features.tocsr())
+            else:
+                np.savez(fh, dense=features)
     tmp.replace(path)
     return features
+
+
+def checked_features(features: Any, count: int) -> Any:
+    """A featurizer's output checked: a 2-D numeric array (dense or scipy sparse) with ``count``
+    rows, one per item; dense output comes back as a NumPy array.
+
+    Raises
+    ------
+    ValueError
+        Another shape or a non-numeric type (the features would not line up with the items).
+    """
+    if not sparse.issparse(features):
+        try:
+            features = np.asarray(features)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"the featurizer returned something that is not an array: {exc}") from None
+        if features.dtype.kind not in "biuf":
+            raise ValueError(f"the featurizer returned {features.dtype} values; features are numbers")
+    if features.ndim != 2 or features.shape[0] != count:
+        raise ValueError(
+            f"the featurizer returned an array of shape {features.shape} for {count} items; it must "
+            f"return one row per item, shape ({count}, n_features)"
+        )
+    return features
+
+
+def _checked_documents(features: Any, count: int) -> list[Any]:
+    """Document features (``(spans, token features)`` per text), one per text, as stored."""
+    features = list(features)
+    if len(features) != count:
+        raise ValueError(f"the featurizer returned {len(features)} documents for {count} texts")
+    return [(list(map(tuple, spans)), tokens) for spans, tokens in features]
+
+
+def _load(path: Path, count: int) -> Any:
+    if path.suffix == ".json":
+        return _checked_documents(json.loads(path.read_text(encoding="utf-8")), count)
+    with np.load(path, allow_pickle=False) as archive:
+        if "dense" in archive.files:
+            return checked_features(archive["dense"], count)
+    return checked_features(sparse.load_npz(path), count)

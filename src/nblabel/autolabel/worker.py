@@ -78,7 +78,7 @@ class Settings:
 
     def features(self) -> Any:
         """The job's features, from the cache next to the store when they were computed before."""
-        return cached_features(self.sources, self.featurizer, Path(self.cache_dir))
+        return cached_features(self.sources, self.featurizer, Path(self.cache_dir), documents=self.entities)
 
 
 def _encode(value: Any, labels: list[str], multi: bool) -> Any:

@@ -199,15 +199,15 @@ def test_custom_estimator_and_featurizer_cached_next_to_the_store() -> None:
     assert report.auto_labeled > 0
     assert job.current(job.auto_labeled().key[0]).annotator == "auto:MultinomialNB"
     cache = Path(".nblabel") / "features"
-    assert len(list(cache.glob("features-*.pkl"))) == 1
+    assert len(list(cache.glob("features-*.npz"))) == 1
     job.label(200, "food")
     job.autolabel(estimator=MultinomialNB(), featurizer=hashed_words, background=False)
     restarted = Job("topics", job.data, TextClassification(LABELS))
     assert restarted.autolabel(featurizer=hashed_words, background=False).round == 3
     assert CALLS == [300]  # computed once, then read from the cache
     job.autolabel(background=False)  # the default featurizer has its own cache file
-    assert len(list(cache.glob("features-*.pkl"))) == 2
-    assert not list(cache.glob("*.tmp"))
+    assert len(list(cache.glob("features-*.npz"))) == 2
+    assert not list(cache.glob("*.tmp*"))
 
 
 def test_cache_tells_featurizers_apart(tmp_path: Path) -> None:
@@ -285,4 +285,4 @@ def test_image_job_round() -> None:
     assert report.auto_labeled == 0 or report.lower_bound >= 0.95
     if report.auto_labeled == 0:  # 40 answers cannot clear the bound
         assert "no auto-labels yet" in str(report)
-    assert list((Path(".nblabel") / "features").glob("features-*.pkl"))
+    assert list((Path(".nblabel") / "features").glob("features-*.npz"))

@@ -95,7 +95,7 @@ def test_text_embeddings_in_an_auto_labeling_round(texts: Callable) -> None:
     auto = job.auto_labeled()
     accuracy = np.mean([row.value == df.gold[row.position] for row in auto.itertuples()])
     assert accuracy >= 0.9
-    cached = list((Path(job.store.path).parent / "features").glob("features-*.pkl"))
+    cached = list((Path(job.store.path).parent / "features").glob("features-*.npz"))
     assert len(cached) == 1  # computed once, next to the store
 
 

@@ -1,0 +1,86 @@
+"""The feature cache holds numbers, never pickles, and a featurizer's output must line up with
+the items (issue 17, finding 9 and the featurizer shape check)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from nblabel.autolabel.features import cached_features
+
+SOURCES = ["a", "b", "c"]
+
+
+class Planted:
+    """A pickle that runs code when it is loaded."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (Path.touch, (self.marker,))
+
+
+def ones(sources: list[str]) -> np.ndarray:
+    return np.ones((len(sources), 2))
+
+
+def test_a_planted_cache_file_is_never_unpickled(tmp_path: Path, caplog) -> None:
+    cache = tmp_path / "features"
+    cached_features(SOURCES, ones, cache)
+    (written,) = cache.glob("features-*")
+    marker = tmp_path / "ran"
+    # A pickle under the name the old cache used, and one inside the .npz the cache reads now.
+    written.with_suffix(".pkl").write_bytes(pickle.dumps(Planted(marker)))
+    with written.with_suffix(".npz").open("wb") as fh:
+        np.save(fh, np.array([Planted(marker)], dtype=object), allow_pickle=True)
+    features = cached_features(SOURCES, ones, cache)
+    assert not marker.exists()
+    assert np.array_equal(features, ones(SOURCES))
+    assert "ignoring a broken feature cache" in caplog.text
+    assert np.array_equal(cached_features(SOURCES, ones, cache), ones(SOURCES))  # rewritten as numbers
+
+
+def test_sparse_features_come_back_sparse_from_the_cache(tmp_path: Path) -> None:
+    calls = []
+
+    def words(sources: list[str]) -> sparse.csr_matrix:
+        calls.append(len(sources))
+        return sparse.csr_matrix(np.eye(len(sources)))
+
+    first = cached_features(SOURCES, words, tmp_path)
+    again = cached_features(SOURCES, words, tmp_path)
+    assert calls == [3] and sparse.issparse(again) and (first != again).nnz == 0
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        (np.ones((4, 2)), r"shape \(4, 2\) for 3 items"),
+        (np.ones(3), r"shape \(3,\) for 3 items"),
+        (sparse.csr_matrix(np.ones((2, 2))), r"shape \(2, 2\) for 3 items"),
+        (np.array([["x"]] * 3), "returned <U1 values; features are numbers"),
+    ],
+)
+def test_a_featurizer_output_that_does_not_line_up_is_refused(tmp_path: Path, output, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        cached_features(SOURCES, lambda sources: output, tmp_path)
+    assert not list(tmp_path.glob("features-*"))
+
+
+def test_entity_document_features_are_cached_as_json(tmp_path: Path) -> None:
+    from nblabel.autolabel.tagger import document_features
+
+    texts = ["Ana met Bo", "in Paris"]
+    first = cached_features(texts, document_features, tmp_path, documents=True)
+    (path,) = tmp_path.glob("features-*")
+    assert path.suffix == ".json"
+    assert (
+        cached_features(texts, document_features, tmp_path, documents=True)
+        == first
+        == document_features(texts)
+    )
