@@ -10,6 +10,7 @@ Other parts of the core (the queue) follow the log through :meth:`AnswerLog.subs
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -74,6 +75,15 @@ class AnswerLog:
         self.task = task
         self.annotator = annotator
         self.folder = folder
+        #: Where the files an answer needs go (segmentation masks): inside the job's folder,
+        #: whatever the attribute is named.
+        self.files = folder / "masks" / attribute
+        inside = (folder / "masks").resolve()
+        if (
+            os.path.commonpath([inside, self.files.resolve()]) != str(inside)
+            or self.files.resolve() == inside
+        ):
+            raise ValueError(f"attribute {attribute!r} would place answer files outside {inside}")
         self.ledger = Ledger(answers_per_item)
         self._lock = threading.RLock()  # widgets refresh from watcher threads too
         self._listeners: list[Callable[[list[Annotation]], None]] = []
@@ -152,7 +162,7 @@ class AnswerLog:
     def value(self, key: str, value: Any, name: str | None = None) -> Any:
         """A person's answer made storable and checked: files it needs are written first (see
         ``Task.prepare``), then ``Task.validate``. ``name`` keeps such files unique per answer."""
-        prepared = self.task.prepare(value, key, self.folder / "masks" / self.attribute, name)
+        prepared = self.task.prepare(value, key, self.files, name)
         return self.task.validate(prepared, key, source=self.items.source_of(key))
 
     def label(

@@ -184,3 +184,18 @@ def test_exported_masks_round_trip_at_the_images_size(tmp_path: Path, image: str
     line = json.loads(Path(result.manifest).read_text().splitlines()[0])
     with Image.open(io.BytesIO(Path(line["streets-ref"]).read_bytes())) as img:
         assert img.size == (W, H)
+
+
+@pytest.mark.parametrize("attribute", ["../../outside", "a/../../b", "../"])
+def test_an_attribute_cannot_place_masks_outside_the_job_folder(
+    tmp_path: Path, image: str, attribute: str
+) -> None:
+    df = pd.DataFrame({"source-ref": [image]})
+    with pytest.raises(ValueError, match="would place answer files outside"):
+        nl.Job(
+            "streets",
+            df,
+            nl.SemanticSegmentation(LABELS),
+            attribute=attribute + "-ref",
+            store=tmp_path / "s.sqlite",
+        )
