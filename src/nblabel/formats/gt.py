@@ -40,7 +40,7 @@ import pandas as pd
 
 from nblabel.io import is_s3_uri
 from nblabel.io.folders import AtomicFolder, ExportError
-from nblabel.io.guard import CHECKED, MASK_BYTES, MediaError
+from nblabel.io.guard import CHECKED, MASK_BYTES, FileGuard, MediaError
 from nblabel.manifest import is_missing, write_manifest
 from nblabel.store import Annotation
 from nblabel.tasks.base import Task
@@ -345,6 +345,8 @@ def read_worker_responses(path: str | os.PathLike[str], task: Task | None = None
         A file is not valid JSON or an answer is malformed; the message names the file.
     """
     root = _root(Path(os.fspath(path)))
+    # The folder may come from someone else: its files must be regular files inside it.
+    guard = FileGuard(root, root_name="the worker-response folder")
     rows = []
     for iteration_dir in sorted(root.iterdir(), key=lambda p: p.name):
         match = _ITERATION.match(iteration_dir.name)
@@ -361,16 +363,18 @@ def read_worker_responses(path: str | os.PathLike[str], task: Task | None = None
                 )
             for file in sorted(object_dir.glob("*.json")):
                 rel = str(file.relative_to(root))
-                rows.extend(_read_file(file, rel, int(object_dir.name), iteration, task))
+                rows.extend(_read_file(file, rel, int(object_dir.name), iteration, task, guard))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _read_file(
-    file: Path, rel: str, object_id: int, iteration: int, task: Task | None
+    file: Path, rel: str, object_id: int, iteration: int, task: Task | None, guard: FileGuard
 ) -> list[tuple[Any, ...]]:
     try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = json.loads(guard.read(str(file), MASK_BYTES).decode("utf-8"))
+    except MediaError as exc:
+        raise WorkerResponseError(f"{file}: {exc.reason}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WorkerResponseError(f"{file}: not a readable JSON file: {exc}") from None
     answers = doc.get("answers") if isinstance(doc, dict) else None
     if not isinstance(answers, list):

@@ -104,11 +104,20 @@ class FileGuard:
         The references read through this guard were checked against the path rule already (a
         job's ``source-ref`` column, when the job was made): only the file itself is checked.
         For code that reads them without the job, such as the auto-labeler's worker.
+    root_name
+        What refusals call ``media_root`` (``"the worker-response folder"``).
     """
 
-    def __init__(self, media_root: str | os.PathLike[str] | None = None, *, checked: bool = False) -> None:
+    def __init__(
+        self,
+        media_root: str | os.PathLike[str] | None = None,
+        *,
+        checked: bool = False,
+        root_name: str = "media_root",
+    ) -> None:
         self.media_root = media_root
         self.checked = checked
+        self.root_name = root_name
         self._root = None if media_root is None else os.path.realpath(os.fspath(media_root))
 
     def __repr__(self) -> str:
@@ -137,7 +146,7 @@ class FileGuard:
                     "name the folder files may come from: Job(..., media_root=FOLDER)"
                 )
         elif os.path.commonpath([root, os.path.realpath(path)]) != root:
-            return f"{ref!r} is outside media_root {os.fspath(self.media_root)!r}"  # type: ignore[arg-type]
+            return f"{ref!r} is outside {self.root_name} {os.fspath(self.media_root)!r}"  # type: ignore[arg-type]
         return None
 
     def check(self, refs: Sequence[Any], what: str = "source-ref") -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from blocking import finishes
 from PIL import Image
 
 import nblabel as nl
@@ -52,3 +53,16 @@ def test_an_export_never_writes_outside_its_folder_whatever_the_stored_date(tmp_
         job.export(tmp_path / "out", overwrite=True)
     assert image.read_bytes() == before
     assert os.listdir(tmp_path / "imgs") == ["a.png"] and not (tmp_path / "out").exists()
+
+
+def test_worker_response_files_are_regular_files_inside_the_folder(tmp_path: Path) -> None:
+    job, _ = seg_job(tmp_path)
+    folder = tmp_path / "responses" / "iteration-1" / "0"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "a.json")
+    with pytest.raises(WorkerResponseError, match=r"a\.json: .*is a FIFO, not a regular file"):
+        finishes(lambda: job.import_answers(tmp_path / "responses"))
+    (folder / "a.json").unlink()
+    (folder / "a.json").symlink_to(tmp_path / "imgs" / "a.png")
+    with pytest.raises(WorkerResponseError, match="is outside the worker-response folder"):
+        job.import_answers(tmp_path / "responses")
