@@ -184,8 +184,10 @@ class FileGuard:
         if any(real == top or real.startswith(top + "/") for top in SYSTEM_FOLDERS):
             raise MediaError(ref, f"{real} is a system file, not data")
         try:
-            # Non-blocking: opening a FIFO for reading would otherwise wait for a writer.
-            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+            # Non-blocking: opening a FIFO for reading would otherwise wait for a writer. No
+            # following: a symlink swapped in after realpath() is refused, not followed.
+            flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(real, flags | getattr(os, "O_BINARY", 0))
         except FileNotFoundError:
             raise MediaError(ref, f"file not found: {path}") from None
         except PermissionError:
