@@ -16,12 +16,14 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "crop_image",
     "local_path",
     "preview_image",
+    "read_rgb",
     "refused_local_ref",
 ]
 
@@ -156,32 +159,17 @@ def preview_image(ref: str, max_width: int = 1024, max_height: int = 768, qualit
         Missing file, unreadable or corrupt bytes, unsupported format; the reason says which.
     """
     path = local_path(ref)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                original = img.size
-                depth = len(img.getbands())
-                if img.format == "JPEG":
-                    img.draft("RGB", (max_width, max_height))
-                img = ImageOps.exif_transpose(img)
-                oriented = _oriented_size(img, original)
-                img.thumbnail((max_width, max_height), Image.Resampling.BILINEAR, reducing_gap=2.0)
-                img = _flatten(img)
-                buffer = io.BytesIO()
-                img.save(buffer, format="JPEG", quality=quality)
-    except FileNotFoundError:
-        raise MediaError(ref, f"file not found: {path}") from None
-    except IsADirectoryError:
-        raise MediaError(ref, f"is a folder, not an image: {path}") from None
-    except PermissionError:
-        raise MediaError(ref, f"permission denied: {path}") from None
-    except UnidentifiedImageError:
-        raise MediaError(ref, "not an image Pillow can read (unknown or corrupt format)") from None
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise MediaError(ref, f"image too large to open safely: {exc}") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise MediaError(ref, f"corrupt or truncated image: {exc}") from None
+    with _reading(ref, path), Image.open(path) as img:
+        original = img.size
+        depth = len(img.getbands())
+        if img.format == "JPEG":
+            img.draft("RGB", (max_width, max_height))
+        img = ImageOps.exif_transpose(img)
+        oriented = _oriented_size(img, original)
+        img.thumbnail((max_width, max_height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        img = _flatten(img)
+        buffer = io.BytesIO()
+        img.save(buffer, format="JPEG", quality=quality)
     return Preview(buffer.getvalue(), "image/jpeg", img.width, img.height, *oriented, depth=depth)
 
 
@@ -202,35 +190,61 @@ def crop_image(
     left, top, right, bottom = box
     if right <= left or bottom <= top or width < 1 or height < 1:
         raise MediaError(ref, f"empty crop {box} at {width} x {height}")
+    with _reading(ref, path), Image.open(path) as img:
+        original = img.size
+        if img.format == "JPEG":
+            # draft() keeps a scale at least the requested one: decode just enough pixels.
+            factor = min(width / (right - left), height / (bottom - top), 1.0)
+            img.draft("RGB", (max(1, int(original[0] * factor)), max(1, int(original[1] * factor))))
+        img = ImageOps.exif_transpose(img)
+        oriented = _oriented_size(img, original)
+        sx, sy = img.width / oriented[0], img.height / oriented[1]
+        img = img.resize(
+            (width, height),
+            Image.Resampling.BILINEAR,
+            box=(left * sx, top * sy, right * sx, bottom * sy),
+        )
+        img = _flatten(img)
+        buffer = io.BytesIO()
+        img.save(buffer, format="JPEG", quality=quality)
+    return Preview(buffer.getvalue(), "image/jpeg", width, height, *oriented)
+
+
+def read_rgb(ref: str) -> np.ndarray:
+    """An image's pixels at its original resolution, EXIF-oriented, as an ``(H, W, 3)`` uint8 array.
+
+    For the kernel-side tools that work on the image itself (click-to-mask, superpixels); images
+    with transparency are flattened onto white, as in the browser's preview.
+
+    Raises
+    ------
+    MediaError
+        As :func:`preview_image`.
+    """
+    path = local_path(ref)
+    with _reading(ref, path), Image.open(path) as img:
+        return np.asarray(_flatten(ImageOps.exif_transpose(img)))
+
+
+@contextmanager
+def _reading(ref: str, path: Path) -> Iterator[None]:
+    """Open an image under Pillow's decompression-bomb guard; failures become a :class:`MediaError`."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                original = img.size
-                if img.format == "JPEG":
-                    # draft() keeps a scale at least the requested one: decode just enough pixels.
-                    factor = min(width / (right - left), height / (bottom - top), 1.0)
-                    img.draft("RGB", (max(1, int(original[0] * factor)), max(1, int(original[1] * factor))))
-                img = ImageOps.exif_transpose(img)
-                oriented = _oriented_size(img, original)
-                sx, sy = img.width / oriented[0], img.height / oriented[1]
-                img = img.resize(
-                    (width, height),
-                    Image.Resampling.BILINEAR,
-                    box=(left * sx, top * sy, right * sx, bottom * sy),
-                )
-                img = _flatten(img)
-                buffer = io.BytesIO()
-                img.save(buffer, format="JPEG", quality=quality)
+            yield
     except FileNotFoundError:
         raise MediaError(ref, f"file not found: {path}") from None
+    except IsADirectoryError:
+        raise MediaError(ref, f"is a folder, not an image: {path}") from None
+    except PermissionError:
+        raise MediaError(ref, f"permission denied: {path}") from None
     except UnidentifiedImageError:
         raise MediaError(ref, "not an image Pillow can read (unknown or corrupt format)") from None
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise MediaError(ref, f"image too large to open safely: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise MediaError(ref, f"corrupt or truncated image: {exc}") from None
-    return Preview(buffer.getvalue(), "image/jpeg", width, height, *oriented)
 
 
 def _oriented_size(img: Image.Image, original: tuple[int, int]) -> tuple[int, int]:
