@@ -259,7 +259,7 @@ function render({ model, el }) {
   );
   const assist = new AssistTools({
     channel,
-    root: frame.root,
+    root: () => frame.root,
     key: () => shownKey,
     item: () => session.currentItem,
     mask,

@@ -23,7 +23,7 @@ export class AssistTools {
   /**
    * @param {object} o
    * @param {import("../channel.js").Channel} o.channel  the widget's channel to the kernel
-   * @param {HTMLElement} o.root  the widget's root (its data attributes say what the tools did)
+   * @param {() => HTMLElement} o.root  the widget's root (its data attributes say what the tools did)
    * @param {() => string | undefined} o.key  the key of the image on screen
    * @param {() => object | null} o.item  the item on screen (its `bitmap`)
    * @param {{editor: object | null}} o.mask  the mask of the image on screen
@@ -38,6 +38,7 @@ export class AssistTools {
     this.superpixels = new Map(); // key -> Superpixels, for the few images around the cursor
     this.asked = new Set(); // keys whose superpixels were asked for
     this.rgba = null; // {key, data, width, height}: the decoded pixels of the image on screen
+    this.request = null; // the last prompt sent (the root's data-prompt shows it with its outcome)
   }
 
   /** Whether `tool` is one of these. */
@@ -52,8 +53,8 @@ export class AssistTools {
     if (tool === "box" || tool === "extreme") this.prompt.mode = tool;
     if (tool === "superpixel") this.askSuperpixels();
     const sp = this.superpixels.get(this.key());
-    this.root.dataset.superpixels = sp ? String(sp.count) : this.asked.has(this.key()) ? "loading" : "none";
-    this.root.dataset.wandTolerance = String(this.tolerance);
+    this.root().dataset.superpixels = sp ? String(sp.count) : this.asked.has(this.key()) ? "loading" : "none";
+    this.root().dataset.wandTolerance = String(this.tolerance);
   }
 
   /** Ask the kernel for the superpixels of the image on screen, once. */
@@ -61,7 +62,7 @@ export class AssistTools {
     const key = this.key();
     if (!key || this.superpixels.has(key) || this.asked.has(key)) return;
     this.asked.add(key);
-    this.root.dataset.superpixels = "loading";
+    this.root().dataset.superpixels = "loading";
     this.channel.trySend({ type: "superpixels", key });
   }
 
@@ -69,7 +70,7 @@ export class AssistTools {
   resize(step) {
     const i = TOLERANCES.indexOf(this.tolerance);
     this.tolerance = TOLERANCES[Math.max(0, Math.min(TOLERANCES.length - 1, i + step))];
-    this.root.dataset.wandTolerance = String(this.tolerance);
+    this.root().dataset.wandTolerance = String(this.tolerance);
   }
 
   /** Pointer down with `tool` at image point `p` in class `value`; true when the tool follows the drag. */
@@ -105,14 +106,15 @@ export class AssistTools {
     const editor = this.mask.editor;
     if (!editor) return;
     if (tool === "superpixel" && this.brush.stroke) {
-      this.root.dataset.superpixelStroke = JSON.stringify(this.brush.end(editor, this.superpixels.get(this.key()), p));
+      this.root().dataset.superpixelStroke = JSON.stringify(this.brush.end(editor, this.superpixels.get(this.key()), p));
       this.edited();
       return;
     }
     const request = this.prompt.up(p, editor, value, scale, Boolean(event?.shiftKey));
     if (request) {
       this.channel.trySend({ ...request, key: this.key() });
-      this.root.dataset.prompt = JSON.stringify({ id: request.id, state: "waiting" });
+      this.request = request;
+      this.root().dataset.prompt = JSON.stringify({ ...request, state: "waiting" });
     }
     this.edited(false); // the click or the box is drawn at once
   }
@@ -131,8 +133,8 @@ export class AssistTools {
     editor.begin();
     const painted = paintRegion(editor, region, width, height, value);
     editor.end();
-    this.root.dataset.wand = JSON.stringify({ point: [q.x, q.y], value, tolerance: this.tolerance, painted });
-    this.root.dataset.toolMs = (performance.now() - started).toFixed(2);
+    this.root().dataset.wand = JSON.stringify({ point: [q.x, q.y], value, tolerance: this.tolerance, painted });
+    this.root().dataset.toolMs = (performance.now() - started).toFixed(2);
     this.edited();
   }
 
@@ -164,9 +166,9 @@ export class AssistTools {
     if (outcome === "stale") return;
     if (outcome === "error") this.flash(`No mask: ${msg.error}`);
     this.edited();
-    this.root.dataset.prompt = JSON.stringify({ id: msg.id, state: outcome, rect: msg.rect, kernelMs: msg.ms ?? null });
+    this.root().dataset.prompt = JSON.stringify({ ...this.request, state: outcome, rect: msg.rect, kernelMs: msg.ms ?? null });
     // Painted: the overlay shows it at the next frame, which the benchmark waits for.
-    this.root.dataset.toolMs = (performance.now() - sentAt).toFixed(2);
+    this.root().dataset.toolMs = (performance.now() - sentAt).toFixed(2);
   }
 
   async received(msg, buffers) {
@@ -184,7 +186,7 @@ export class AssistTools {
     }
     // Keep the few newest: a label image is two bytes per original pixel.
     while (this.superpixels.size > 4) this.superpixels.delete(this.superpixels.keys().next().value);
-    if (msg.key === this.key()) this.root.dataset.superpixels = String(this.superpixels.get(msg.key).count);
+    if (msg.key === this.key()) this.root().dataset.superpixels = String(this.superpixels.get(msg.key).count);
   }
 
   /** What the tools draw over the image: the box being dragged, the clicked points. */

@@ -110,7 +110,7 @@ class GrabCut:
         The radius of a point's disc, in working pixels.
     """
 
-    def __init__(self, iterations: int = 5, work_size: int = 256, point_radius: int = 3) -> None:
+    def __init__(self, iterations: int = 5, work_size: int = 160, point_radius: int = 3) -> None:
         self.iterations = iterations
         self.work_size = work_size
         self.point_radius = point_radius
