@@ -52,6 +52,7 @@ export class AssistTools {
     this.brush.cancel();
     if (tool === "box" || tool === "extreme") this.prompt.mode = tool;
     if (tool === "superpixel") this.askSuperpixels();
+    if (tool === "wand" && this.item()?.bitmap) this.pixels(); // read once, before the first click
     const sp = this.superpixels.get(this.key());
     this.root().dataset.superpixels = sp ? String(sp.count) : this.asked.has(this.key()) ? "loading" : "none";
     this.root().dataset.wandTolerance = String(this.tolerance);
@@ -120,22 +121,27 @@ export class AssistTools {
   }
 
   wand(editor, p, value) {
-    const item = this.item();
-    const key = this.key();
-    if (!item?.bitmap) return;
+    if (!this.item()?.bitmap) return;
     const started = performance.now();
-    if (this.rgba?.key !== key) this.rgba = { key, data: rgbaOf(item.bitmap), width: item.bitmap.width, height: item.bitmap.height };
-    const { data, width, height } = this.rgba;
+    const { data, width, height } = this.pixels();
     const q = pixelAt(p);
     const x = Math.floor((q.x * width) / editor.width);
     const y = Math.floor((q.y * height) / editor.height);
-    const region = wandRegion(data, width, height, x, y, this.tolerance);
+    const { region, rect } = wandRegion(data, width, height, x, y, this.tolerance);
     editor.begin();
-    const painted = paintRegion(editor, region, width, height, value);
+    const painted = paintRegion(editor, region, width, height, rect, value);
     editor.end();
     this.root().dataset.wand = JSON.stringify({ point: [q.x, q.y], value, tolerance: this.tolerance, painted });
     this.root().dataset.toolMs = (performance.now() - started).toFixed(2);
     this.edited();
+  }
+
+  /** The decoded RGBA pixels of the image on screen, read from its bitmap once. */
+  pixels() {
+    const key = this.key();
+    const { bitmap } = this.item();
+    if (this.rgba?.key !== key) this.rgba = { key, data: rgbaOf(bitmap), width: bitmap.width, height: bitmap.height };
+    return this.rgba;
   }
 
   /** A message of the tools from the kernel; false when it is not one. */

@@ -129,16 +129,21 @@ test("the wand floods the 4-connected pixels within the tolerance of the clicked
   const value = { A: [100, 100, 100], a: [110, 95, 100], b: [200, 170, 200], B: [200, 200, 200], c: [0, 0, 0] };
   const rgba = new Uint8ClampedArray(4 * w * h);
   [...colours.join("")].forEach((c, i) => rgba.set([...value[c], 255], 4 * i));
-  const region = wandRegion(rgba, w, h, 0, 0, 12);
+  const { region, rect } = wandRegion(rgba, w, h, 0, 0, 12);
   assert.deepEqual([...region].join(""), ["11000", "11000", "00000"].join(""));
+  assert.deepEqual(rect, { x0: 0, y0: 0, x1: 2, y1: 2 });
   const wider = wandRegion(rgba, w, h, 4, 0, 30);
-  assert.deepEqual([...wider].join(""), ["00111", "00111", "00000"].join(""));
-  assert.equal(wandRegion(rgba, w, h, 9, 9, 30).reduce((a, b) => a + b, 0), 0);
+  assert.deepEqual([...wider.region].join(""), ["00111", "00111", "00000"].join(""));
+  assert.deepEqual(wider.rect, { x0: 2, y0: 0, x1: 5, y1: 2 });
+  assert.equal(wandRegion(rgba, w, h, 9, 9, 30).rect, null);
 });
 
 test("the wand's region on smaller decoded pixels paints each original pixel by the pixel it shows as", () => {
   const editor = new MaskEditor(6, 4); // shown as 3 x 2: each decoded pixel covers 2 x 2 originals
   const region = Uint8Array.from("100011", (c) => Number(c));
-  assert.equal(paintRegion(editor, region, 3, 2, 4), 12);
+  assert.equal(paintRegion(editor, region, 3, 2, { x0: 0, y0: 0, x1: 3, y1: 2 }, 4), 12);
   assert.deepEqual(grid(editor), ["440000", "440000", "004444", "004444"]);
+  const other = new MaskEditor(7, 5); // uneven: original columns 0-2 show decoded column 0, 3-4 column 1, 5-6 column 2
+  assert.equal(paintRegion(other, Uint8Array.from("010010", (c) => Number(c)), 3, 2, { x0: 1, y0: 0, x1: 2, y1: 2 }, 1), 10);
+  assert.deepEqual(grid(other), ["0001100", "0001100", "0001100", "0001100", "0001100"]);
 });

@@ -8,12 +8,14 @@
 export const TOLERANCES = [4, 8, 12, 16, 24, 32, 48, 64, 96];
 
 /**
- * The wand's region in an RGBA image `rgba` of `width` x `height` from pixel (x, y): a Uint8Array
- * with 1 for the pixels of the region.
+ * The wand's region in an RGBA image `rgba` of `width` x `height` from pixel (x, y):
+ * `{region, rect}`, a Uint8Array with 1 for the pixels of the region and the region's bounding
+ * rectangle {x0, y0, x1, y1} (null when empty).
  */
 export function wandRegion(rgba, width, height, x, y, tolerance) {
   const region = new Uint8Array(width * height);
-  if (x < 0 || y < 0 || x >= width || y >= height) return region;
+  let rect = null;
+  if (x < 0 || y < 0 || x >= width || y >= height) return { region, rect };
   const s = 4 * (y * width + x);
   const r0 = rgba[s];
   const g0 = rgba[s + 1];
@@ -33,6 +35,13 @@ export function wandRegion(rgba, width, height, x, y, tolerance) {
     let b = sx + 1;
     while (b < width && !region[row + b] && near(row + b)) b += 1;
     region.fill(1, row + a, row + b);
+    if (!rect) rect = { x0: a, y0: sy, x1: b, y1: sy + 1 };
+    else {
+      rect.x0 = Math.min(rect.x0, a);
+      rect.x1 = Math.max(rect.x1, b);
+      rect.y0 = Math.min(rect.y0, sy);
+      rect.y1 = Math.max(rect.y1, sy + 1);
+    }
     for (const ny of [sy - 1, sy + 1]) {
       if (ny < 0 || ny >= height) continue;
       const nrow = ny * width;
@@ -44,29 +53,36 @@ export function wandRegion(rgba, width, height, x, y, tolerance) {
       }
     }
   }
-  return region;
+  return { region, rect };
 }
 
 /**
  * Paint on `editor` (original size) the original pixels whose decoded pixel is in `region`
- * (`rw` x `rh`): original pixel (X, Y) shows decoded pixel (floor(X * rw / W), floor(Y * rh / H)).
+ * (`rw` x `rh`, within its bounding rectangle `rect`): original pixel (X, Y) shows decoded pixel
+ * (floor(X * rw / W), floor(Y * rh / H)). Only the original pixels showing `rect` are visited.
  * Returns the pixels painted.
  */
-export function paintRegion(editor, region, rw, rh, value) {
+export function paintRegion(editor, region, rw, rh, rect, value) {
+  if (!rect) return 0;
   const { width, height } = editor;
-  const columns = new Int32Array(width);
-  for (let X = 0; X < width; X += 1) columns[X] = Math.floor((X * rw) / width);
+  // The original pixels showing decoded columns x0..x1 and rows y0..y1: from ceil(x0 * W / rw).
+  const X0 = Math.ceil((rect.x0 * width) / rw);
+  const X1 = Math.min(width, Math.ceil((rect.x1 * width) / rw));
+  const Y0 = Math.ceil((rect.y0 * height) / rh);
+  const Y1 = Math.min(height, Math.ceil((rect.y1 * height) / rh));
+  const columns = new Int32Array(X1 - X0);
+  for (let X = X0; X < X1; X += 1) columns[X - X0] = Math.floor((X * rw) / width);
   let painted = 0;
-  for (let Y = 0; Y < height; Y += 1) {
+  for (let Y = Y0; Y < Y1; Y += 1) {
     const row = Math.floor((Y * rh) / height) * rw;
-    let X = 0;
-    while (X < width) {
-      if (!region[row + columns[X]]) {
+    let X = X0;
+    while (X < X1) {
+      if (!region[row + columns[X - X0]]) {
         X += 1;
         continue;
       }
       let end = X + 1;
-      while (end < width && region[row + columns[end]]) end += 1;
+      while (end < X1 && region[row + columns[end - X0]]) end += 1;
       editor.span(Y, X, end, value);
       painted += end - X;
       X = end;
