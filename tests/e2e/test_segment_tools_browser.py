@@ -87,6 +87,8 @@ def test_box_and_extreme_points_store_grabcut_s_mask_and_undo_restores(notebook,
     box = prompt_answer(root)
     expected_box = GrabCut()(images[1], [], [], box["box"])
     expect(root).to_have_attribute("data-painted", str(int(expected_box.sum())))
+    if jupyter.app == "lab":
+        root.screenshot(path=str(screenshot_path("segmentation-tools.png")))
     inside = np.argwhere(expected_box)
     cy, cx = inside[len(inside) // 2]
     nb.page.keyboard.down("Shift")
@@ -98,8 +100,6 @@ def test_box_and_extreme_points_store_grabcut_s_mask_and_undo_restores(notebook,
     assert not corrected[cy, cx]
     second[corrected] = 1
     expect(root).to_have_attribute("data-painted", str(int((second > 0).sum())))
-    if jupyter.app == "lab":
-        root.screenshot(path=str(screenshot_path("segmentation-tools.png")))
     nb.page.keyboard.press("Escape")
     nb.page.keyboard.press("2")
     nb.page.keyboard.press("x")
