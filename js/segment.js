@@ -5,7 +5,8 @@
 // tools of lib/tools/ (brush.js, polygon.js); the overlay is coloured from it
 // (lib/mask_layer.js) on the zoomable stage (lib/viewport.js). Enter sends the indices,
 // zlib-compressed, as a binary buffer through the same outbox as every widget (lib/channel.js);
-// the kernel writes the indexed PNG. The next image shows at once.
+// the kernel writes the indexed PNG. The next image shows at once. The assisted tools (box or
+// extreme points → mask, superpixel brush, magic wand: lib/tools/assist.js) are edits like a stroke.
 import { classButton, h, itemNotes, setPressed, setText, showNote } from "./lib/dom.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
@@ -13,6 +14,7 @@ import { CLASS_KEYS } from "./lib/keys.js";
 import { MaskEditor, deflate, inflate } from "./lib/mask.js";
 import { MaskLayer } from "./lib/mask_layer.js";
 import { Pixels } from "./lib/pixels.js";
+import { ASSIST_TOOLS, AssistTools } from "./lib/tools/assist.js";
 import { Brush, pixelAt } from "./lib/tools/brush.js";
 import { Polygon } from "./lib/tools/polygon.js";
 import { itemStage } from "./lib/viewport.js";
@@ -21,6 +23,7 @@ const KEEP_BEHIND = 6; // decoded images kept for going back
 const KEEP_MASK_BYTES = 256 * 1024 * 1024; // answered masks kept to show again (and undo), newest first
 const OPACITIES = [0.25, 0.5, 0.75, 1];
 const TOOLS = { b: "brush", e: "eraser", p: "polygon", g: "flood" };
+for (const [tool, { key }] of Object.entries(ASSIST_TOOLS)) TOOLS[key] = tool;
 const KEYS = {
   "[": { type: "size", step: -1 },
   "]": { type: "size", step: 1 },
@@ -86,7 +89,7 @@ function keepMask(masks, key, pixels) {
  * paints with them on `mask.editor`, coloured by `mask.layer`. `edited(count)` is called after every
  * change (`count`: pixels were painted).
  */
-function paintingTools(frame, stage, colors, mask, edited) {
+function paintingTools(frame, stage, colors, mask, edited, assist) {
   const brush = new Brush(20);
   const polygon = new Polygon();
   const view = { tool: "brush", currentClass: 1, opacity: 0.5, visible: true }; // class 0 is BACKGROUND (the eraser)
@@ -96,6 +99,7 @@ function paintingTools(frame, stage, colors, mask, edited) {
     polygon: frame.button("tool-polygon", "Polygon p", "Click corners, Enter or the first corner fills (p)", { type: "tool", tool: "polygon" }),
     flood: frame.button("tool-flood", "Fill g", "Fill the clicked region (g)", { type: "tool", tool: "flood" }),
   };
+  for (const [tool, { label, title }] of Object.entries(ASSIST_TOOLS)) toolButtons[tool] = frame.button(`tool-${tool}`, label, title, { type: "tool", tool });
   const opacityInput = h("input", {
     type: "range",
     min: "0",
@@ -122,9 +126,10 @@ function paintingTools(frame, stage, colors, mask, edited) {
   /** One click or drag of the tool in use, on the mask of the image on screen. */
   const maskTool = {
     cursor: "crosshair",
-    down(p) {
+    down(p, event) {
       if (!mask.editor) return false;
       const { tool, currentClass } = view;
+      if (assist.handles(tool)) return assist.down(tool, p, currentClass, event);
       if (tool === "flood") {
         const q = pixelAt(p);
         mask.editor.begin();
@@ -142,9 +147,11 @@ function paintingTools(frame, stage, colors, mask, edited) {
       return false;
     },
     move(p) {
-      if (brush.stroke) brush.to(mask.editor, p);
+      if (assist.handles(view.tool)) assist.move(view.tool, p);
+      else if (brush.stroke) brush.to(mask.editor, p);
     },
-    up(p) {
+    up(p, event) {
+      if (assist.handles(view.tool)) return assist.up(view.tool, p, event, view.currentClass, stage.viewport.scale);
       if (!brush.stroke) return;
       frame.root.dataset.stroke = JSON.stringify(brush.end(mask.editor, p));
       edited();
@@ -162,6 +169,7 @@ function paintingTools(frame, stage, colors, mask, edited) {
       const eraser = view.tool === "eraser";
       const color = colors[eraser ? 0 : view.currentClass] ?? "#000";
       polygon.draw(ctx, st.viewport, st.pointer, color);
+      assist.draw(ctx, st.viewport, color);
       if (st.pointer && !st.panning && (view.tool === "brush" || eraser)) brush.drawOutline(ctx, st.viewport, st.pointer, eraser ? "#fff" : color);
     },
   };
@@ -191,6 +199,7 @@ function paintingTools(frame, stage, colors, mask, edited) {
       maskVisible: String(visible),
       polygonCorners: String(polygon.corners?.length ?? 0),
     });
+    setText(toolButtons.wand, `Wand ±${assist.tolerance} w`);
   }
 
   /** Settings that change no pixel: class, tool, brush size, opacity, showing the mask. */
@@ -201,10 +210,17 @@ function paintingTools(frame, stage, colors, mask, edited) {
     } else if (intent.type === "tool") {
       if (intent.tool !== "polygon") polygon.cancel();
       view.tool = intent.tool;
-    } else if (intent.type === "size") brush.resize(intent.step);
+      assist.reset(intent.tool);
+    } else if (intent.type === "size") {
+      if (view.tool === "wand") assist.resize(intent.step);
+      else brush.resize(intent.step);
+    }
     else if (intent.type === "opacity") view.opacity = OPACITIES[(OPACITIES.indexOf(view.opacity) + 1) % OPACITIES.length] ?? 0.5;
     else if (intent.type === "toggle") view.visible = !view.visible;
-    else if (intent.type === "escape") polygon.cancel();
+    else if (intent.type === "escape") {
+      polygon.cancel();
+      assist.reset(view.tool);
+    }
     else return false;
     edited(false);
     return true;
@@ -241,7 +257,16 @@ function render({ model, el }) {
   const classButtons = labels.map((label, index) =>
     classButton(label, index, { testid: `nbl-class-${index}`, onclick: () => frame.act({ type: "class", index }), swatch: colors[index + 1] }),
   );
-  const { brush, polygon, view, tools, opacityInput, showTools, setting, closePolygon } = paintingTools(frame, stage, colors, mask, (count) => edited(count));
+  const assist = new AssistTools({
+    channel,
+    root: () => frame.root,
+    key: () => shownKey,
+    item: () => session.currentItem,
+    mask,
+    edited: (count) => edited(count),
+    flash: (text) => showNote(notice, text),
+  });
+  const { brush, polygon, view, tools, opacityInput, showTools, setting, closePolygon } = paintingTools(frame, stage, colors, mask, (count) => edited(count), assist);
 
   // -- drawing --------------------------------------------------------------------------------
   /** A new item (or its pixels) on screen: its mask mask.editor, its mask.layer, its image on the stage. */
@@ -250,6 +275,7 @@ function render({ model, el }) {
     shownKey = key;
     polygon.cancel();
     brush.cancel();
+    if (fresh) assist.reset(view.tool);
     if (item && !item.error && item.bitmap) {
       if (fresh || !mask.editor) {
         const w = item.original_width;
@@ -319,7 +345,7 @@ function render({ model, el }) {
     const what = view.tool === "eraser" ? "eraser" : `${view.tool} · ${labels[view.currentClass - 1]}`;
     const pct = ((100 * Number(root.dataset.painted || 0)) / mask.editor.data.length).toFixed(1);
     const corners = polygon.corners ? ` · polygon: ${polygon.corners.length} corners, Enter fills` : "";
-    setText(info, `${what} · brush ${brush.size}px · ${pct}% painted${corners}`);
+    setText(info, `${what} · brush ${brush.size}px · ${pct}% painted${corners}${assist.status(view.tool)}`);
   }
 
   // -- acting ---------------------------------------------------------------------------------
@@ -392,7 +418,8 @@ function render({ model, el }) {
       ["forward", "Forward →", "Next image (→)"],
     ],
     help:
-      "b brush · e eraser · p polygon (Enter closes) · g fill region · r fill rest · [ ] brush size · 1–9, 0 class · " +
+      "b brush · e eraser · p polygon (Enter closes) · g fill region · c box → mask · x extreme points → mask (click to add, " +
+      "Shift-click to remove, Esc next object) · u superpixels · w wand · r fill rest · [ ] brush size / wand tolerance · 1–9, 0 class · " +
       "o opacity · m hide mask · z undo · Shift+Z redo · Enter submit · s skip · wheel or +/- zoom · space-drag pan · f fit",
     keys,
     keyup: (event) => {
@@ -412,7 +439,7 @@ function render({ model, el }) {
         if (item?.valueMask) keepMask(masks, key, item.valueMask);
         shownKey = undefined;
       },
-      other: stage.receiveDetail,
+      other: (msg, buffers) => assist.receive(msg, buffers) || stage.receiveDetail(msg, buffers),
     },
   });
 

@@ -19,6 +19,7 @@ __all__ = [
     "KEY_HOOK_JS",
     "PAINTED_JS",
     "PUSH_HOOK_JS",
+    "SEGMENT_TOOL_PROBE_JS",
 ]
 
 # painted(r): r.t_frame (start of the frame showing the change), r.t_paint (painted),
@@ -341,5 +342,30 @@ DRAG_PROBE_JS = """
     const t0 = e.timeStamp;
     requestAnimationFrame(() => window.__lat.push(performance.now() - t0));
   });
+}
+"""
+
+# Installed on the segmentation widget's overlay: per pointer action, the time from the event to
+# the animation frame after the widget's redraw (as DRAG_PROBE_JS). `down`: a click's edit (wand,
+# brush), made in the pointerdown handler; `move`: a stroke's moves; `prompt`: a prompt sent on
+# pointerup (a box, a click), until the frame after its answer was painted (the root's
+# data-prompt turns to painted or unchanged).
+SEGMENT_TOOL_PROBE_JS = """
+(overlay) => {
+  const P = { down: [], move: [], prompt: [], kernel: [], sent: null };
+  window.__tools = P;
+  const root = overlay.closest('[data-testid=nbl-root]');
+  const after = (t0, list) => requestAnimationFrame(() => list.push(performance.now() - t0));
+  overlay.addEventListener('pointerdown', (e) => after(e.timeStamp, P.down));
+  overlay.addEventListener('pointermove', (e) => { if (e.buttons) after(e.timeStamp, P.move); });
+  overlay.addEventListener('pointerup', (e) => { P.sent = e.timeStamp; });
+  new MutationObserver(() => {
+    const prompt = JSON.parse(root.dataset.prompt || '{}');
+    if (P.sent === null || (prompt.state !== 'painted' && prompt.state !== 'unchanged')) return;
+    const t0 = P.sent;
+    P.sent = null;
+    P.kernel.push(prompt.kernelMs);
+    after(t0, P.prompt);
+  }).observe(root, { attributes: true, attributeFilter: ['data-prompt'] });
 }
 """

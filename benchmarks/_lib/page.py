@@ -7,7 +7,7 @@ import contextlib
 import random
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,16 +105,18 @@ def drag(page: Any, a: tuple[float, float], b: tuple[float, float], moves: int) 
 
 
 @contextlib.contextmanager
-def big_image_stage(setup: str, ready_js: str) -> Iterator[Stage]:
+def big_image_stage(
+    setup: str, ready_js: str, make_image: Callable[[Path], Path] = make_big_image
+) -> Iterator[Stage]:
     """The image widget that the cell ``setup`` makes as ``job`` (``{ref}`` in it is the path of
-    a fresh ``BIG_IMAGE`` JPEG), shown in JupyterLab (with TCP_NODELAY) in a 1280x1000 page of
+    the image ``make_image(folder)`` writes, by default a fresh ``BIG_IMAGE`` JPEG), shown in JupyterLab (with TCP_NODELAY) in a 1280x1000 page of
     headless chromium; yields its stage once ``ready_js`` (a page predicate) holds, with the drag
     probe (``DRAG_PROBE_JS``) installed and the widget focused. Everything stops after the block."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="nblabel-stagebench-") as tmp:
         root = Path(tmp)
-        ref = make_big_image(root)
+        ref = make_image(root)
         with JupyterServer("lab", root, nodelay=True) as server, sync_playwright() as pw:
             browser = launch_browser(pw)
             try:

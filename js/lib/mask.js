@@ -249,6 +249,14 @@ export class MaskEditor {
     return changed;
   }
 
+  /** Paint row `y` from `x0` to `x1` (exclusive), clipped to the mask: the tools' raster primitive. */
+  span(y, x0, x1, value) {
+    if (y < 0 || y >= this.height) return;
+    const a = Math.max(0, x0);
+    const b = Math.min(this.width, x1);
+    if (b > a) this._span(y, a, b, value);
+  }
+
   /** The class indices present (besides BACKGROUND), ascending. */
   present() {
     const seen = new Uint8Array(256);

@@ -20,11 +20,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nblabel.io.guard import IMAGE_BYTES, FileGuard, MediaError
 
-__all__ = ["MediaError", "Preview", "crop_image", "image_size", "preview_image"]
+__all__ = ["MediaError", "Preview", "crop_image", "image_size", "preview_image", "read_rgb"]
 
 _ORIENTATION = 0x0112  # EXIF
 _TURNED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
@@ -160,6 +161,22 @@ def crop_image(
         buffer = io.BytesIO()
         img.save(buffer, format="JPEG", quality=quality)
     return Preview(buffer.getvalue(), "image/jpeg", width, height, *oriented)
+
+
+def read_rgb(ref: str, guard: FileGuard | None = None) -> np.ndarray:
+    """An image's pixels at its original resolution, EXIF-oriented, as an ``(H, W, 3)`` uint8 array.
+
+    For the kernel-side tools that work on the image itself (click-to-mask, superpixels); images
+    with transparency are flattened onto white, as in the browser's preview. ``guard`` is the
+    job's file rule (default: no ``media_root``).
+
+    Raises
+    ------
+    MediaError
+        As :func:`preview_image`.
+    """
+    with _opened(ref, guard) as img:
+        return np.asarray(_flatten(ImageOps.exif_transpose(img)))
 
 
 def _flatten(img: Image.Image) -> Image.Image:

@@ -17,10 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nblabel.labeling.answers import AnswerLog
 from nblabel.labeling.items import Items
 from nblabel.labeling.queue import Queue
-from nblabel.media import MediaError, Preview, crop_image, preview_image
+from nblabel.media import MediaError, Preview, crop_image, preview_image, read_rgb
 from nblabel.store import Annotation
 
 __all__ = ["Feed"]
@@ -54,6 +56,8 @@ class Feed:
         self.max_height = max_height
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nblabel-media")
         self._preview = lru_cache(maxsize=64)(self._load_preview)
+        # The last few images at full resolution: a tool's prompt and its corrections reuse one.
+        self._original = lru_cache(maxsize=4)(self._read_original)
 
     def close(self) -> None:
         """Stop the image workers."""
@@ -233,6 +237,22 @@ class Feed:
         )
         message = {"type": "detail", "key": key, "rect": dict(rect), "mime": crop.mime}
         return message, crop.data
+
+    def original(self, key: str) -> np.ndarray:
+        """An item's image at its original resolution, ``(H, W, 3)`` uint8 (the tools work on it).
+
+        Raises
+        ------
+        MediaError
+            The image cannot be read.
+        """
+        ref = self.items.source_of(self.items.key(key))
+        if not isinstance(ref, str):
+            raise MediaError(str(ref), "the item has no source-ref")
+        return self._original(ref)
+
+    def _read_original(self, ref: str) -> np.ndarray:
+        return read_rgb(ref, guard=self.items.files)
 
     def _load_preview(self, ref: Any, max_width: int, max_height: int) -> Preview | MediaError:
         if not isinstance(ref, str):

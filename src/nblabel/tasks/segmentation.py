@@ -50,6 +50,7 @@ from nblabel.masks import (
 from nblabel.media import image_size
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
+from nblabel.tasks.segment_prompts import GrabCut, PromptModel
 
 __all__ = ["SemanticSegmentation"]
 
@@ -72,6 +73,12 @@ class SemanticSegmentation(Task):
         A label attribute of the input manifest holding GT masks (``<attr>-ref`` with its
         ``-metadata``). Each image starts from that mask, classes matched by name; the output
         gets GT's ``adjustment-status`` (``adjusted`` when any pixel changed).
+    prompt_model
+        What the widget's click-to-mask tools (a box, the 4 extreme points, corrective clicks)
+        ask for a mask: any callable ``(image, points, point_labels, box) -> mask``
+        (:mod:`nblabel.tasks.segment_prompts`), such as
+        :class:`~nblabel.tasks.segment_prompts.SamOnnx` over the user's SAM files. Default:
+        :class:`~nblabel.tasks.segment_prompts.GrabCut`.
 
     Examples
     --------
@@ -84,7 +91,9 @@ class SemanticSegmentation(Task):
     #: GT's rule: a semantic-segmentation label attribute ends in ``-ref``.
     attribute_suffix: ClassVar[str] = "-ref"
 
-    def __init__(self, labels: Sequence[str], adjust: str | None = None) -> None:
+    def __init__(
+        self, labels: Sequence[str], adjust: str | None = None, prompt_model: PromptModel | None = None
+    ) -> None:
         self.labels = check_labels(labels)
         if len(self.labels) > MAX_CLASSES:
             raise ValueError(
@@ -94,11 +103,18 @@ class SemanticSegmentation(Task):
             raise ValueError(f"{BACKGROUND!r} is index 0 of every mask; it cannot be one of the labels")
         if adjust is not None and (not isinstance(adjust, str) or not adjust):
             raise ValueError(f"adjust names a manifest attribute with masks, got {adjust!r}")
+        if prompt_model is not None and not callable(prompt_model):
+            raise TypeError(
+                f"prompt_model is a callable (image, points, point_labels, box) -> mask, got {prompt_model!r}"
+            )
         self.adjust = adjust
+        self.prompt_model: PromptModel = prompt_model or GrabCut()
         self.colors = palette_colors(len(self.labels))
 
     def __repr__(self) -> str:
         extra = f", adjust={self.adjust!r}" if self.adjust else ""
+        if not isinstance(self.prompt_model, GrabCut):
+            extra += f", prompt_model={self.prompt_model!r}"
         return f"SemanticSegmentation({self.labels!r}{extra})"
 
     @property

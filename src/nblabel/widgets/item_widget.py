@@ -105,10 +105,14 @@ class ItemWidget(anywidget.AnyWidget):
                 self._answer(content, buffers)
             elif kind == "detail":
                 self._send_detail(content)
-            else:
+            elif not self._on_request(kind, content):
                 log.warning("nblabel widget: unknown message %r", kind)
         except Exception:  # a bad message must not kill the comm; say so in the log
             log.exception("nblabel widget: cannot handle %r", kind)
+
+    def _on_request(self, kind: Any, content: dict[str, Any]) -> bool:
+        """Handle a message of a task widget's own (a segmentation tool's); False when unknown."""
+        return False
 
     def _answer(self, message: dict[str, Any], buffers: list[Any] | None = None) -> None:
         uid = str(message.get("uid") or "")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import traitlets
 
+from nblabel.media import MediaError
+from nblabel.tasks.segment_prompts import extreme_points_prompt, superpixels
 from nblabel.tasks.segmentation import SemanticSegmentation
 from nblabel.widgets.item_widget import STATIC, ItemWidget
 
@@ -13,6 +20,8 @@ if TYPE_CHECKING:
     from nblabel.labeling.feed import Feed
 
 __all__ = ["SegmentWidget"]
+
+log = logging.getLogger(__name__)
 
 
 class SegmentWidget(ItemWidget):
@@ -28,6 +37,16 @@ class SegmentWidget(ItemWidget):
     edit (past the first edit, ``z`` takes back the previous image's answer); ``Enter`` submits,
     ``s`` skips, ``←``/``→`` revisit. Zoom with the wheel or ``+``/``-``, pan with space-drag or
     the middle button, ``f`` fits. It does not draw boxes: see the box widget.
+
+    Click-to-mask tools ask the kernel: ``c`` box (drag a box around an object; the task's prompt
+    model, GrabCut by default, returns its mask in the current class) and ``x`` extreme points
+    (click the object's leftmost, topmost, rightmost and bottommost points); after either, clicks
+    correct the mask (Shift-click: not the object), each answer one more undo step, and Escape
+    starts the next object. ``u`` is the superpixel brush (a stroke fills whole SLIC regions,
+    computed once per image in the kernel), ``w`` the magic wand (flood fill by colour, in the
+    browser; ``[`` ``]`` change its tolerance). Every tool's result is an ordinary edit of the
+    mask: undo, eraser, class and opacity act on it as on a brush stroke. The kernel's work runs
+    in worker threads, one reply per request.
 
     Parameters
     ----------
@@ -55,3 +74,83 @@ class SegmentWidget(ItemWidget):
             adjusting=bool(feed.task.adjust),
             **kwargs,
         )
+        # The tools' kernel work (prompt model, superpixels) runs here, never on the kernel's
+        # main thread: two workers, so a slow superpixel computation does not hold up a click.
+        self._tools = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nblabel-seg-tools")
+
+    def close(self) -> None:
+        """Close the widget and stop its tool workers."""
+        if hasattr(self, "_tools"):
+            self._tools.shutdown(wait=False, cancel_futures=True)
+        super().close()
+
+    def _on_request(self, kind: Any, content: dict[str, Any]) -> bool:
+        if kind == "prompt":
+            self._tools.submit(self._reply_prompt, content)
+        elif kind == "superpixels":
+            self._tools.submit(self._reply_superpixels, content)
+        else:
+            return False
+        return True
+
+    def _send_reply(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        with self._lock:
+            self.send(message, buffers)
+
+    def _reply_prompt(self, content: dict[str, Any]) -> None:
+        """The mask of a click-to-mask prompt: its bounding rectangle and the rectangle's pixels.
+
+        The request: ``id``, ``key``, ``box`` (``[x0, y0, x1, y1]``, exclusive ends, or null),
+        ``points`` and ``labels`` (1 on the object, 0 not), and ``extreme`` (the 4 extreme
+        points, or null). The reply (``prompt-mask``) carries ``rect`` (null when the mask is
+        empty) and one buffer: the rectangle's 0/1 bytes, row by row, zlib-compressed; or
+        ``error``.
+        """
+        key = str(content.get("key") or "")
+        reply: dict[str, Any] = {"type": "prompt-mask", "id": content.get("id"), "key": key, "rect": None}
+        started = time.perf_counter()
+        try:
+            image = self.feed.original(key)
+            height, width = image.shape[:2]
+            points = np.asarray(content.get("points") or [], dtype=float).reshape(-1, 2)
+            labels = np.asarray(content.get("labels") or [], dtype=int).reshape(-1)
+            box = content.get("box")
+            if content.get("extreme"):
+                box, extreme, ones = extreme_points_prompt(content["extreme"], width, height)
+                points, labels = np.concatenate([extreme, points]), np.concatenate([ones, labels])
+            mask = np.asarray(self.feed.task.prompt_model(image, points, labels, box), dtype=bool)
+            if mask.shape != (height, width):
+                raise ValueError(
+                    f"the prompt model returned a {mask.shape} mask for a {width} x {height} image"
+                )
+        except (MediaError, KeyError, TypeError, ValueError) as exc:
+            reply["error"] = str(exc)
+            self._send_reply(reply)
+            return
+        except Exception as exc:  # the user's prompt model failed: say so, keep the widget alive
+            log.exception("nblabel: the prompt model failed on %s", key)
+            reply["error"] = f"the prompt model failed: {exc}"
+            self._send_reply(reply)
+            return
+        reply["ms"] = round(1000 * (time.perf_counter() - started), 1)
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if not len(rows):
+            self._send_reply(reply)
+            return
+        x0, x1, y0, y1 = int(cols[0]), int(cols[-1]) + 1, int(rows[0]), int(rows[-1]) + 1
+        reply["rect"] = [x0, y0, x1, y1]
+        self._send_reply(reply, [zlib.compress(mask[y0:y1, x0:x1].astype(np.uint8).tobytes(), 1)])
+
+    def _reply_superpixels(self, content: dict[str, Any]) -> None:
+        """An image's SLIC superpixels: ``superpixels`` with ``width``, ``height``, ``count`` and
+        one buffer, the labels as little-endian uint16, row by row, zlib-compressed; or ``error``."""
+        key = str(content.get("key") or "")
+        try:
+            labels = superpixels(self.feed.original(key))
+        except (MediaError, KeyError) as exc:
+            self._send_reply({"type": "superpixels", "key": key, "error": str(exc)})
+            return
+        height, width = labels.shape
+        message = {"type": "superpixels", "key": key, "width": width, "height": height}
+        message["count"] = int(labels.max()) + 1
+        self._send_reply(message, [zlib.compress(labels.astype("<u2").tobytes(), 1)])
