@@ -57,7 +57,6 @@ from nblabel.autolabel.detector import BoxDetector
 
 DATA = Path("/work/shared/data/bccd-blood-cells")
 LABELS = ["RBC", "WBC", "Platelets"]
-TEST = 60
 EFFORT_IMAGES = 10
 Image = tuple[str, dict[str, Any]]
 
@@ -75,7 +74,13 @@ def load(folder: Path) -> list[Image]:
             x0, y0, x1, y1 = (round(float(b.find(k).text)) for k in ("xmin", "ymin", "xmax", "ymax"))
             if x1 > x0 and y1 > y0:  # the README's two zero-size boxes
                 boxes.append(
-                    {"class_id": LABELS.index(obj.find("name").text.strip()), "left": x0, "top": y0, "width": x1 - x0, "height": y1 - y0}
+                    {
+                        "class_id": LABELS.index(obj.find("name").text.strip()),
+                        "left": x0,
+                        "top": y0,
+                        "width": x1 - x0,
+                        "height": y1 - y0,
+                    }
                 )
         value = {"image_size": [{"width": width, "height": height, "depth": 3}], "annotations": boxes}
         images.append((str(folder / "images" / f"{path.stem}.jpg"), value))
@@ -89,7 +94,9 @@ def actions(proposed: Sequence[dict[str, Any]], gold: Sequence[dict[str, Any]]) 
     same = as_array(proposed)[:, None, 0] == as_array(gold)[None, :, 0] if gold else None
     kept_p, kept_g, adjusted = set(), set(), 0
     # Pair boxes whatever their class: a box of the wrong class is adjusted, not redrawn.
-    for p, g, iou in match_boxes([{**b, "class_id": 0} for b in proposed], [{**b, "class_id": 0} for b in gold]):
+    for p, g, iou in match_boxes(
+        [{**b, "class_id": 0} for b in proposed], [{**b, "class_id": 0} for b in gold]
+    ):
         if iou >= 0.7 and same[p, g]:
             kept_p.add(p), kept_g.add(g)
         elif iou >= 0.3:
@@ -100,7 +107,9 @@ def actions(proposed: Sequence[dict[str, Any]], gold: Sequence[dict[str, Any]]) 
     return 1 + adjusted + deleted + drawn
 
 
-def average_precision(predicted: list[list[dict[str, Any]]], gold: list[list[dict[str, Any]]], class_id: int) -> float:
+def average_precision(
+    predicted: list[list[dict[str, Any]]], gold: list[list[dict[str, Any]]], class_id: int
+) -> float:
     """VOC all-point AP at IoU 0.5 of one class over images."""
     scored, total = [], 0
     for found, truth in zip(predicted, gold, strict=True):
@@ -137,11 +146,14 @@ def best_iou(predicted: list[list[dict[str, Any]]], gold: list[list[dict[str, An
     return float(np.mean(best))
 
 
-def run(images: list[Image], budgets: list[int], seed: int, backbone: str, cache: Path) -> list[dict[str, Any]]:
+def run(
+    images: list[Image], budgets: list[int], seed: int, backbone: str, cache: Path, test_images: int = 60
+) -> list[dict[str, Any]]:
+    """One seed: the loop over the budgets; a record per budget (see the module)."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(images))
-    test = [images[i] for i in order[:TEST]]
-    pool = [images[i] for i in order[TEST:]]
+    test = [images[i] for i in order[:test_images]]
+    pool = [images[i] for i in order[test_images:]]
     refs = [ref for ref, _ in pool]
     detector = BoxDetector(backbone, cache_dir=str(cache), seed=seed)
     human: dict[int, dict[str, Any]] = {}
@@ -160,14 +172,18 @@ def run(images: list[Image], budgets: list[int], seed: int, backbone: str, cache
             human[p] = pool[p][1]
         open_positions = [p for p in range(len(pool)) if p not in human]
         started = time.perf_counter()
-        result = compute_box_round(detector, refs, LABELS, human, open_positions, seed=seed + number, round_number=number)
+        result = compute_box_round(
+            detector, refs, LABELS, human, open_positions, seed=seed + number, round_number=number
+        )
         seconds = time.perf_counter() - started
         queue = result.queue
         proposals = {p: value for p, (value, _) in result.proposals.items()}
         found = [[b for b in boxes if b["score"] >= 0.0] for boxes in detector.predict([r for r, _ in test])]
         gold_test = [v["annotations"] for _, v in test]
         shown = [[b for b in boxes if b["score"] >= 0.5] for boxes in found]
-        auto_miou = [image_miou(value["annotations"], pool[p][1]["annotations"]) for p, value, _ in result.auto]
+        auto_miou = [
+            image_miou(value["annotations"], pool[p][1]["annotations"]) for p, value, _ in result.auto
+        ]
         record = {
             "budget": budget,
             "map50": float(np.nanmean([average_precision(found, gold_test, c) for c in range(len(LABELS))])),
@@ -198,18 +214,24 @@ def _cell(values: list[float], digits: int = 3) -> str:
     values = [v for v in values if v is not None and np.isfinite(v)]
     if not values:
         return "–"
-    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}" if len(values) > 1 else f"{values[0]:.{digits}f}"
+    return (
+        f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+        if len(values) > 1
+        else f"{values[0]:.{digits}f}"
+    )
 
 
-def render(results: dict[str, list[list[dict[str, Any]]]], args: argparse.Namespace, seconds: float, load: str) -> str:
+def render(
+    results: dict[str, list[list[dict[str, Any]]]], args: argparse.Namespace, seconds: float, load: str
+) -> str:
     argv = ["--seeds", str(args.seeds), "--budgets", args.budgets, "--backbones", args.backbones]
     lines = [
         "## Box auto-labeling: the detector that learns, on BCCD blood cells",
         "",
         f"`{command_line('boxes_autolabel', argv)}` ({dt.date.today()}, {cpu_name()}, one process, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; {seconds / 60:.1f} min; load "
-        f"average {load}). BCCD: 292 photos, 3,943 boxes (RBC, WBC, Platelets); per seed 60 test "
-        "images set apart, 232 in the pool. A simulated person answers pool images with the gold "
+        f"average {load}). BCCD: 292 photos, 3,943 boxes (RBC, WBC, Platelets); per seed {args.test} test "
+        f"images set apart, the rest in the pool. A simulated person answers pool images with the gold "
         "boxes in the order of the latest round's queue; a round of the real loop "
         "(`compute_box_round`, default `BoxDetector`, proposals at score >= 0.5, auto-labels where "
         "the lower 95% betting bound of cross-fitted held-out mIoU reaches 0.6) runs at each budget. "
@@ -223,7 +245,11 @@ def render(results: dict[str, list[list[dict[str, Any]]]], args: argparse.Namesp
         "",
     ]
     for backbone, runs in results.items():
-        title = "EfficientNet-Lite0 feature maps (`nblabel[embeddings]`)" if backbone == "efficientnet" else "fallback without the extra: colour and gradient maps (`backbone=\"pixels\"`)"
+        title = (
+            "EfficientNet-Lite0 feature maps (`nblabel[embeddings]`)"
+            if backbone == "efficientnet"
+            else 'fallback without the extra: colour and gradient maps (`backbone="pixels"`)'
+        )
         lines += [
             f"### {title}, {len(runs)} seed{'s' if len(runs) > 1 else ''}",
             "",
@@ -248,7 +274,9 @@ def render(results: dict[str, list[list[dict[str, Any]]]], args: argparse.Namesp
         lines += [
             "",
             f"Runs that auto-labeled: {len(every)} rounds; lowest auto-label mIoU against gold "
-            f"{min(every):.3f}." if every else "No round auto-labeled anything: the bound never reached 0.6.",
+            f"{min(every):.3f}."
+            if every
+            else "No round auto-labeled anything: the bound never reached 0.6.",
             f"Peak memory of the process (max RSS, whole run): {max(r['peak_mb'] for run in runs for r in run):.0f} MB.",
             "",
         ]
@@ -261,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--budgets", default="5,10,25,50,100")
     parser.add_argument("--backbones", default="efficientnet,pixels")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--test", type=int, default=60, help="images set apart as the test set")
     parser.add_argument("--cache", type=Path, default=REPO / ".nblabel" / "bench-boxes")
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument("--no-write", action="store_true")
@@ -270,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     results = {
-        backbone: [run(images, budgets, seed, backbone, args.cache) for seed in range(args.seeds)]
+        backbone: [run(images, budgets, seed, backbone, args.cache, args.test) for seed in range(args.seeds)]
         for backbone in args.backbones.split(",")
     }
     section = render(results, args, time.perf_counter() - started, load_average())
