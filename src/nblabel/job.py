@@ -667,7 +667,8 @@ class Job:
         With ``disagreements=True`` the grid shows the items people disagree on most
         (:meth:`disagreements`), every annotator's answer side by side with the consolidated
         label, for a person's final decision (:meth:`decide`): click an answer or press a class
-        key; ``z`` takes the last decision back. Classification tasks only (``TypeError``).
+        key; ``z`` takes the last decision back. Classification tasks, and the auto-labels of
+        box tasks (each tile draws its boxes; accept or reject them); otherwise ``TypeError``.
         """
         from nblabel.widgets import review_widget
 

@@ -321,9 +321,10 @@ def compute_box_round(
     else:
         message = (
             f"held-out mIoU {held_miou.mean():.3f} over {len(held_pos)} images"
-            f"{' (cross-fitted)' if trains else ' (detector used as is)'}; needs {MIN_HELD_OUT} "
-            f"held-out images above a threshold"
+            f"{' (cross-fitted)' if trains else ' (detector used as is)'}"
         )
+        if not math.isfinite(choice.threshold):
+            message += f"; a threshold needs at least {MIN_HELD_OUT} held-out images above it"
     return Round(
         report(
             held_out=len(held_pos),
