@@ -51,7 +51,7 @@ from benchmarks._lib.machine import cpu_name, load_average
 from benchmarks._lib.report import REPO, command_line, write_section
 from benchmarks._lib.run import log
 from benchmarks._lib.stats import median, p95
-from nblabel.autolabel.box_loop import compute_box_round
+from nblabel.autolabel.box_loop import MIN_ANSWERS, compute_box_round
 from nblabel.autolabel.box_match import as_array, image_miou, iou_matrix, match_boxes
 from nblabel.autolabel.detector import BoxDetector
 
@@ -178,7 +178,9 @@ def run(
         seconds = time.perf_counter() - started
         queue = result.queue
         proposals = {p: value for p, (value, _) in result.proposals.items()}
-        found = [[b for b in boxes if b["score"] >= 0.0] for boxes in detector.predict([r for r, _ in test])]
+        # Before its first fit (fewer than MIN_ANSWERS answers) the detector proposes nothing.
+        fitted = len(human) >= MIN_ANSWERS
+        found = detector.predict([r for r, _ in test]) if fitted else [[] for _ in test]
         gold_test = [v["annotations"] for _, v in test]
         shown = [[b for b in boxes if b["score"] >= 0.5] for boxes in found]
         auto_miou = [
