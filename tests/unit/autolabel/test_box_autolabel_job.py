@@ -9,8 +9,10 @@ from typing import ClassVar
 
 import pandas as pd
 import pytest
+from autolabel_helpers import wait_for
 from PIL import Image
 
+from benchmarks.boxes_autolabel import load
 from nblabel import BoundingBox, ImageClassification, Job
 from nblabel.autolabel.box_loop import DetectorError
 
@@ -214,3 +216,23 @@ def test_the_answer_keeps_the_persons_actions_and_gt_output_leaves_them_out(tmp_
     assert "actions" not in job.to_dataframe()["cells"][1]
     with pytest.raises(ValueError, match="actions"):
         job.label(2, {**gold_value(2), "actions": {"clicked": 3}})
+
+
+def test_the_background_worker_trains_the_default_detector_and_caches_npz_maps(tmp_path: Path) -> None:
+    cells = load(Path(__file__).parents[2] / "data" / "bccd")
+    df = pd.DataFrame({"source-ref": [ref for ref, _ in cells]})
+    job = Job("blood", df, BoundingBox(["RBC", "WBC", "Platelets"]), store=tmp_path / "s.db")
+    for i in range(6):
+        job.label(i, cells[i][1])
+    job.autolabel(interval=1)
+    try:
+        status = wait_for(lambda: (s := job.autolabel_status).get("round") and s, "a box round", timeout=240)
+    finally:
+        job.stop_autolabel()
+    assert "cross-fitting starts at 10 answered images" in status["report"]
+    value, confidence = job.proposal(8)
+    assert (
+        value["annotations"] and len(value["objects"]) == len(value["annotations"]) and 0 <= confidence <= 1
+    )
+    maps = list(tmp_path.rglob("*.npz"))
+    assert len(maps) == len(cells)  # every image's feature map, next to the store
