@@ -17,7 +17,7 @@ import { itemStage } from "./lib/viewport.js";
 const KEEP_BEHIND = 10; // decoded images kept for going back
 
 /** The edits of the selected box (or of none): one BoxEditor method each. */
-const EDITS = { redo: "redo", cycle: "cycle", delete: "remove", duplicate: "duplicate" };
+const EDITS = { redo: "redo", cycle: "cycle", delete: "remove", duplicate: "duplicate", accept: "accept" };
 
 function render({ model, el }) {
   const labels = model.get("labels");
@@ -42,10 +42,20 @@ function render({ model, el }) {
     }),
   );
 
-  /** The boxes an image starts with: a draft taken back, the answer, its pre-annotation. */
+  /**
+   * The boxes an image starts with: a draft taken back or the answer (the person's), else the
+   * proposals, dashed: the auto-labeler's (each with its score) or the pre-annotation.
+   */
   function startingBoxes(key, item) {
-    const value = drafts.get(key) ?? session.values.get(key) ?? item.initial ?? null;
-    return value?.annotations ?? [];
+    const own = drafts.get(key) ?? session.values.get(key);
+    if (own) return { boxes: own.annotations ?? [], proposals: [] };
+    return { boxes: [], proposals: proposedBoxes(item) };
+  }
+
+  function proposedBoxes(item) {
+    const model = item.proposal?.value;
+    if (model?.annotations) return model.annotations.map((b, i) => ({ ...b, score: model.objects?.[i]?.confidence ?? null }));
+    return item.initial?.annotations ?? [];
   }
 
   /** A new item (or its pixels) on screen: its editor and its image on the stage. */
@@ -53,7 +63,10 @@ function render({ model, el }) {
     const fresh = key !== shownKey;
     shownKey = key;
     if (item && !item.error && item.bitmap) {
-      if (fresh || !tool.editor) tool.editor = new BoxEditor(item.original_width, item.original_height, startingBoxes(key, item));
+      if (fresh || !tool.editor) {
+        const { boxes, proposals } = startingBoxes(key, item);
+        tool.editor = new BoxEditor(item.original_width, item.original_height, boxes, proposals);
+      }
       stage.setImage({ bitmap: item.bitmap, width: item.original_width, height: item.original_height });
     } else {
       tool.editor = null;
@@ -69,13 +82,14 @@ function render({ model, el }) {
     if (key !== shownKey || (item?.bitmap && !stage.image?.bitmap)) open(key, item);
     pixels.showItem(item, { frame, stage, problem, message });
     const answered = key !== null && session.values.get(key) != null;
-    const started = item && !item.error && !answered && item.initial?.annotations?.length;
+    const n = item && !item.error && !answered ? proposedBoxes(item).length : 0;
     const notes = [];
     if (item?.notice) notes.push(item.notice);
-    if (started) {
-      const n = item.initial.annotations.length;
-      const what = adjusting ? "from the label being adjusted" : "pre-annotated";
-      notes.push(`${n} box${n === 1 ? "" : "es"} ${what}: Enter accepts; edit, Delete or draw to change.`);
+    if (n) {
+      const what = item.proposal?.value?.annotations ? "proposed by the auto-labeler" : adjusting ? "from the label being adjusted" : "pre-annotated";
+      notes.push(
+        `${n} box${n === 1 ? "" : "es"} ${what} (dashed): Enter accepts all; a click or Tab then a accepts one; drag to adjust, Delete removes, draw to add.`,
+      );
     }
     notice.hidden = notes.length === 0;
     setText(notice, notes.join(" "));
@@ -100,12 +114,16 @@ function render({ model, el }) {
       root.dataset.boxes = "[]";
       return;
     }
-    const n = editor.boxes.length;
+    const count = editor.boxes.length;
+    const waiting = editor.waiting;
     const what = sel
       ? ` · selected: ${labels[sel.class_id]} at ${sel.left}, ${sel.top}, ${sel.width} × ${sel.height} px`
       : ` · next box: ${labels[currentClass]}`;
-    setText(info, `${n} box${n === 1 ? "" : "es"}${what}`);
-    root.dataset.boxes = JSON.stringify(editor.boxes);
+    const proposed = waiting ? ` (${waiting} proposed)` : "";
+    const score = sel?.proposed && sel.score !== null ? ` · score ${sel.score.toFixed(2)}` : "";
+    setText(info, `${count} box${count === 1 ? "" : "es"}${proposed}${what}${score}`);
+    root.dataset.boxes = JSON.stringify(editor.answer);
+    root.dataset.proposed = String(waiting);
     root.dataset.selected = String(editor.selected);
   }
 
@@ -114,8 +132,10 @@ function render({ model, el }) {
     editor.cancelDrag();
     const value = {
       image_size: [{ width: item.original_width, height: item.original_height, depth: item.depth ?? 3 }],
-      annotations: editor.boxes.map((b) => ({ ...b })),
+      annotations: editor.answer,
     };
+    const actions = editor.actions(); // what the person did to the proposals, stored with the answer
+    if (actions) value.actions = actions;
     drafts.delete(session.current);
     frame.record(session.answer(value, uid()));
   }
@@ -145,6 +165,7 @@ function render({ model, el }) {
         return false;
       }
       case "redo":
+      case "accept":
       case "cycle":
       case "delete":
       case "duplicate":
@@ -198,7 +219,7 @@ function render({ model, el }) {
       ["forward", "Forward →", "Next image (→ with no box selected)"],
     ],
     help:
-      "Drag to draw · click to select · drag a box or its handles · 1–9, 0 class · Tab next box · " +
+      "Drag to draw · click to select (a proposal: accept) · drag a box or its handles · 1–9, 0 class · Tab next box · a accept it · " +
       "arrows nudge (Shift ×10) · Delete · d duplicate · Enter submit · s skip · z undo · Shift+Z redo · " +
       "wheel or +/- zoom · space-drag pan · f fit",
     keys,

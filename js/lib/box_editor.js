@@ -1,8 +1,13 @@
 // The boxes of one image being edited: pure logic, no DOM, tested with `node --test`.
 //
 // Boxes are GT's `{class_id, left, top, width, height}` in whole original pixels and always lie
-// inside the image. Every edit (draw, move, resize, delete, duplicate, class change, nudge) is
-// one undo step; a drag is one step however many pointer moves it took.
+// inside the image. Every edit (draw, move, resize, delete, duplicate, class change, nudge,
+// accepting a proposal) is one undo step; a drag is one step however many pointer moves it took.
+//
+// Proposed boxes (a model's or a pre-annotation's) carry `proposed: true`, their `score` and
+// `origin` (their index among the image's proposals). Any edit of one, or accepting it (a click,
+// or `a` on the selected box), makes it the person's (`proposed: false`); Enter takes every box,
+// proposed or not. `actions()` compares the boxes with the proposals they started from.
 
 export const HANDLES = ["nw", "n", "ne", "e", "se", "s", "sw", "w"];
 
@@ -12,10 +17,11 @@ export class BoxEditor {
    * @param {number} height  original image height
    * @param {Array} boxes    starting boxes (copied)
    */
-  constructor(width, height, boxes = []) {
+  constructor(width, height, boxes = [], proposals = []) {
     this.width = width;
     this.height = height;
-    this.boxes = boxes.map((b) => this.clampBox({ ...b }));
+    this.proposals = proposals.map((b, origin) => ({ ...this.clampBox(b), proposed: true, score: b.score ?? null, origin }));
+    this.boxes = [...boxes.map((b) => this.clampBox({ ...b })), ...this.proposals.map((b) => ({ ...b }))];
     this.selected = -1;
     this.done = []; // snapshots before each edit
     this.undone = []; // snapshots for redo
@@ -62,7 +68,48 @@ export class BoxEditor {
     let y1 = clampInt(b.top + b.height, y0 + 1, this.height);
     if (x1 <= x0) x1 = x0 + 1;
     if (y1 <= y0) y1 = y0 + 1;
-    return { class_id: b.class_id, left: x0, top: y0, width: x1 - x0, height: y1 - y0 };
+    const out = { class_id: b.class_id, left: x0, top: y0, width: x1 - x0, height: y1 - y0 };
+    return b.origin === undefined ? out : { ...out, proposed: b.proposed, score: b.score, origin: b.origin };
+  }
+
+  /** The boxes as GT's label object annotations (no proposal marks). */
+  get answer() {
+    return this.boxes.map(({ class_id, left, top, width, height }) => ({ class_id, left, top, width, height }));
+  }
+
+  /** How many proposed boxes are still waiting to be accepted, edited or deleted. */
+  get waiting() {
+    return this.boxes.filter((b) => b.proposed).length;
+  }
+
+  /**
+   * What the person did to the proposals: `{accepted, adjusted, deleted, added}` counts, or
+   * null when the image had none. A proposal taken unchanged (by Enter, a click or `a`) is
+   * accepted; changed in any way, adjusted; gone, deleted; a box not from a proposal is added.
+   */
+  actions() {
+    if (!this.proposals.length) return null;
+    const counts = { accepted: 0, adjusted: 0, deleted: 0, added: 0 };
+    const kept = new Set();
+    for (const b of this.boxes) {
+      if (b.origin === undefined) counts.added += 1;
+      else {
+        kept.add(b.origin);
+        counts[sameBox(b, this.proposals[b.origin]) ? "accepted" : "adjusted"] += 1;
+      }
+    }
+    counts.deleted = this.proposals.length - kept.size;
+    return counts;
+  }
+
+  /** Make the proposed box at `index` the person's, unchanged; false when it is not proposed. */
+  accept(index = this.selected) {
+    const b = this.boxes[index];
+    if (!b?.proposed) return false;
+    this._record();
+    this.boxes[index] = { ...b, proposed: false };
+    this.selected = index;
+    return true;
   }
 
   /** A box from two corner points (original pixels, any order), rounded and clamped. */
@@ -117,9 +164,9 @@ export class BoxEditor {
     } else if (d.kind === "move") {
       const dx = Math.round(p.x - d.start.x);
       const dy = Math.round(p.y - d.start.y);
-      this.boxes[d.index] = this._shift(d.box, dx, dy);
+      this.boxes[d.index] = own(this._shift(d.box, dx, dy));
     } else {
-      this.boxes[d.index] = this._resize(d.box, d.handle, p);
+      this.boxes[d.index] = own(this._resize(d.box, d.handle, p));
     }
   }
 
@@ -146,7 +193,10 @@ export class BoxEditor {
       return true;
     }
     const now = this.boxes[d.index];
-    if (sameBox(now, d.box)) return false;
+    if (sameBox(now, d.box)) {
+      this.boxes[d.index] = d.box; // a click, not an edit: the box stays as it was (proposed or not)
+      return false;
+    }
     // Record the state before the drag as the undo step.
     this.boxes[d.index] = d.box;
     this._record();
@@ -208,7 +258,7 @@ export class BoxEditor {
     const b = this.boxes[this.selected];
     if (!b || b.class_id === classId) return false;
     this._record();
-    this.boxes[this.selected] = { ...b, class_id: classId };
+    this.boxes[this.selected] = own({ ...b, class_id: classId });
     return true;
   }
 
@@ -218,7 +268,7 @@ export class BoxEditor {
     const moved = this._shift(b, dx, dy);
     if (sameBox(moved, b)) return false;
     this._record();
-    this.boxes[this.selected] = moved;
+    this.boxes[this.selected] = own(moved);
     return true;
   }
 
@@ -235,7 +285,8 @@ export class BoxEditor {
     const b = this.boxes[this.selected];
     if (!b) return false;
     this._record();
-    this.boxes.push(this._shift(b, offset, offset));
+    const { proposed: _p, score: _s, origin: _o, ...copy } = this._shift(b, offset, offset);
+    this.boxes.push(copy); // a new box of the person's, not a proposal
     this.selected = this.boxes.length - 1;
     return true;
   }
@@ -244,6 +295,11 @@ export class BoxEditor {
 export function clampInt(v, lo, hi) {
   const r = Math.round(v);
   return r < lo ? lo : r > hi ? hi : r;
+}
+
+/** A box the person has edited: no longer a proposal (its origin kept, to count it adjusted). */
+function own(b) {
+  return b.proposed ? { ...b, proposed: false } : b;
 }
 
 function area(b) {
@@ -319,6 +375,9 @@ export function boxIntentForKey(event, nClasses) {
       return { type: "cycle", step: event.shiftKey ? -1 : 1 };
     case "Delete":
       return { type: "delete" };
+    case "a":
+    case "A":
+      return { type: "accept" };
     case "d":
     case "D":
       return { type: "duplicate" };

@@ -101,3 +101,51 @@ test("key map", () => {
   assert.equal(boxIntentForKey({ key: "s", ctrlKey: true }, 3), null);
   assert.equal(boxIntentForKey({ key: "f" }, 3), null, "f belongs to the stage");
 });
+
+test("proposals start dashed (proposed), and their answer carries no marks", () => {
+  const ed = new BoxEditor(100, 80, [], [{ ...box(1, 10, 10, 20, 20), score: 0.9 }, box(0, 50, 40, 10, 10)]);
+  assert.equal(ed.waiting, 2);
+  assert.equal(ed.boxes[0].proposed, true);
+  assert.equal(ed.boxes[0].score, 0.9);
+  assert.deepEqual(ed.answer, [box(1, 10, 10, 20, 20), box(0, 50, 40, 10, 10)]);
+  assert.deepEqual(ed.actions(), { accepted: 2, adjusted: 0, deleted: 0, added: 0 });
+});
+
+test("a click accepts one proposal; an edit adjusts one; Delete and drawing are counted", () => {
+  const ed = new BoxEditor(100, 80, [], [box(1, 10, 10, 20, 20), box(0, 50, 40, 10, 10), box(2, 70, 5, 10, 10)]);
+  ed.beginEdit(0, "move", { x: 15, y: 15 });
+  ed.dragTo({ x: 15, y: 15 });
+  assert.equal(ed.endDrag(), false, "a click is not an edit");
+  assert.equal(ed.boxes[0].proposed, true);
+  assert.equal(ed.accept(0), true);
+  assert.equal(ed.boxes[0].proposed, false);
+  assert.equal(ed.accept(0), false, "already the person's");
+  ed.beginEdit(1, "se", { x: 60, y: 50 });
+  ed.dragTo({ x: 65, y: 55 });
+  assert.equal(ed.endDrag(), true);
+  assert.equal(ed.boxes[1].proposed, false);
+  ed.select(2);
+  ed.remove();
+  ed.beginDraw({ x: 0, y: 60 }, 2);
+  ed.dragTo({ x: 10, y: 70 });
+  ed.endDrag();
+  ed.duplicate();
+  assert.deepEqual(ed.actions(), { accepted: 1, adjusted: 1, deleted: 1, added: 2 });
+  assert.equal(ed.waiting, 0);
+  ed.undo();
+  ed.undo();
+  ed.undo();
+  // The proposal back from the deletion still waits: Enter would take it unchanged.
+  assert.deepEqual(ed.actions(), { accepted: 2, adjusted: 1, deleted: 0, added: 0 });
+  assert.equal(ed.waiting, 1);
+});
+
+test("the person's own boxes record no actions; a key accepts the selected proposal", () => {
+  assert.equal(new BoxEditor(100, 80, [box(0, 1, 1, 5, 5)]).actions(), null);
+  assert.deepEqual(boxIntentForKey({ key: "a" }, 3), { type: "accept" });
+  const ed = new BoxEditor(100, 80, [], [box(0, 1, 1, 5, 5)]);
+  ed.cycle(1);
+  assert.equal(ed.accept(), true);
+  ed.setClass(2);
+  assert.deepEqual(ed.actions(), { accepted: 0, adjusted: 1, deleted: 0, added: 0 });
+});

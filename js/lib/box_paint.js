@@ -24,15 +24,17 @@ export function colorOf(classId) {
  * fit in a frame. `names` maps class ids to the names drawn on the boxes (array or object).
  */
 export function paintBoxes(ctx, vp, boxes, names, { selected = -1, dashed = false } = {}) {
+  // One path per colour and line style: proposed boxes (`proposed: true`) are dashed.
   const byColor = new Map();
   boxes.forEach((b, i) => {
-    const c = colorOf(b.class_id);
-    if (!byColor.has(c)) byColor.set(c, []);
-    byColor.get(c).push(i);
+    const key = `${colorOf(b.class_id)}|${dashed || b.proposed ? "dashed" : "solid"}`;
+    if (!byColor.has(key)) byColor.set(key, []);
+    byColor.get(key).push(i);
   });
   ctx.lineWidth = 2;
-  ctx.setLineDash(dashed ? [6, 4] : []);
-  for (const [color, indices] of byColor) {
+  for (const [key, indices] of byColor) {
+    const [color, style] = key.split("|");
+    ctx.setLineDash(style === "dashed" ? [6, 4] : []);
     ctx.strokeStyle = color;
     ctx.beginPath();
     for (const i of indices) {

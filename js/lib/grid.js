@@ -183,6 +183,7 @@ export function formatConfidence(confidence) {
 /** A proposed answer as text: a class name, or a multi-label list joined ("(none)" if empty). */
 export function formatValue(value) {
   if (Array.isArray(value)) return value.length ? value.join(", ") : "(none)";
+  if (Array.isArray(value?.annotations)) return `${value.annotations.length} box${value.annotations.length === 1 ? "" : "es"}`;
   return value === null || value === undefined ? "" : String(value);
 }
 

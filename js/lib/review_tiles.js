@@ -1,6 +1,7 @@
 // The tiles of the review grid: an item's media (a thumbnail, a text snippet or its problem),
 // its current label and confidence; in the disagreements mode, every annotator's answer too.
 // Data is set as text, never HTML.
+import { colorOf } from "./box_paint.js";
 import { bytesOf } from "./channel.js";
 import { h } from "./dom.js";
 import { formatConfidence, formatValue, sameValue } from "./grid.js";
@@ -10,7 +11,37 @@ function media(item, buffers) {
   if (item.error) return { body: h("div", { class: "nbl-review-problem", text: `Cannot show: ${item.error}` }), url: null };
   if (item.kind === "text") return { body: h("div", { class: "nbl-review-snippet", text: item.text }), url: null };
   const url = URL.createObjectURL(new Blob([bytesOf(buffers[item.buffer])], { type: item.mime }));
+  const size = item.value?.image_size?.[0];
+  if (Array.isArray(item.value?.annotations) && size) return { body: boxedImage(url, size, item.value.annotations, item.position), url };
   return { body: h("img", { src: url, alt: `row ${item.position}`, draggable: "false" }), url };
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A box label's thumbnail: the image with its boxes, in one SVG in original pixels (so the
+ * boxes land where they belong whatever size the tile shows it at). */
+function boxedImage(url, size, boxes, position) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${size.width} ${size.height}`);
+  svg.setAttribute("class", "nbl-review-boxes");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", `row ${position}`);
+  const image = document.createElementNS(SVG, "image");
+  image.setAttribute("href", url);
+  image.setAttribute("width", String(size.width));
+  image.setAttribute("height", String(size.height));
+  svg.append(image);
+  const stroke = String(Math.max(size.width, size.height) / 160);
+  for (const b of boxes) {
+    const rect = document.createElementNS(SVG, "rect");
+    for (const [name, value] of [["x", b.left], ["y", b.top], ["width", b.width], ["height", b.height]]) rect.setAttribute(name, String(value));
+    rect.setAttribute("fill", "none");
+    rect.setAttribute("stroke", colorOf(b.class_id));
+    rect.setAttribute("stroke-width", stroke);
+    rect.setAttribute("data-testid", "nbl-review-box");
+    svg.append(rect);
+  }
+  return svg;
 }
 
 /** One tile element: `extra` comes between the media and the caption. */

@@ -304,6 +304,9 @@ class Job:
         folds: int = 5,
         z: float = 1.96,
         seed: int = 0,
+        detector: Any = None,
+        target_miou: float = 0.6,
+        min_score: float = 0.5,
     ) -> RoundReport | None:
         """Start Ground Truth's active-learning loop, with an honest accuracy guarantee.
 
@@ -329,6 +332,17 @@ class Job:
         ``estimator`` may be an unfitted ``sklearn_crfsuite.CRF``; ``featurizer`` a callable
         like :func:`nblabel.autolabel.tagger.document_features`.
 
+        On a :class:`~nblabel.BoundingBox` job a detector learns from the people's boxes (default
+        :class:`~nblabel.autolabel.detector.BoxDetector`: frozen EfficientNet-Lite0 feature maps
+        with a light centre-and-size head, or colour and gradient maps without the
+        ``embeddings`` extra) and every waiting image gets its boxes as proposals. Held-out
+        images (cross-fitted) are scored with GT's mIoU, and images are auto-labeled above the
+        lowest confidence at which the lower 95% bound of held-out mIoU reaches ``target_miou``
+        (a betting bound valid for any distribution, see :mod:`nblabel.autolabel.mean_bound`).
+        ``detector`` may be any object with ``predict(images)`` returning boxes with labels and
+        scores and, optionally, ``fit(images, boxes)`` (see :mod:`nblabel.autolabel.box_loop`);
+        without it, a ``pre=`` detector of the task is calibrated the same way.
+
         Parameters
         ----------
         target_accuracy
@@ -339,6 +353,9 @@ class Job:
             A callable mapping a list of sources (texts or image paths) to a feature matrix;
             default TF-IDF for texts and gradient + colour histograms for images. Features are
             cached in ``.nblabel/features`` next to the store.
+        detector, target_miou, min_score
+            Box jobs only: the detector (see above), the held-out mIoU its auto-labels must reach
+            with the bound (GT's 0.6), and the score under which a box is not proposed.
         background
             Run rounds in a worker process, each time ``every`` new answers arrived or
             ``interval`` seconds passed with new answers, until :meth:`stop_autolabel`. With
@@ -349,23 +366,35 @@ class Job:
         RoundReport or None
             The round's report when ``background=False``.
         """
+        from nblabel.autolabel.box_loop import PreDetector, check_detector
         from nblabel.autolabel.loop import default_random_fraction
         from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
+        from nblabel.tasks.boxes import BoundingBox
         from nblabel.tasks.classification import Classification
         from nblabel.tasks.entities import NamedEntities
 
         entities = isinstance(self.task, NamedEntities)
+        boxes = isinstance(self.task, BoundingBox)
+        if boxes:
+            if detector is None and callable(self.task.pre):
+                detector = PreDetector(self.task.pre)  # the user's pre= detector, calibrated too
+            if detector is not None:
+                check_detector(detector)
+            if not 0 < target_miou < 1:
+                raise ValueError(f"target_miou must be in (0, 1), got {target_miou}")
+        elif detector is not None:
+            raise TypeError(f"detector= is for BoundingBox jobs; this job's task is {self.task!r}")
         if not 0.5 <= target_accuracy < 1:
             raise ValueError(f"target_accuracy must be in [0.5, 1), got {target_accuracy}")
         if entities and estimator is not None and not hasattr(estimator, "predict_marginals"):
             raise TypeError(f"entity jobs take an sklearn_crfsuite.CRF as estimator, got {estimator!r}")
-        if not entities and estimator is not None and not hasattr(estimator, "predict_proba"):
+        if not (entities or boxes) and estimator is not None and not hasattr(estimator, "predict_proba"):
             raise TypeError(
                 f"the estimator must have predict_proba (a scikit-learn classifier), got {estimator!r}"
             )
-        if not entities and not isinstance(self.task, Classification):
+        if not (entities or boxes) and not isinstance(self.task, Classification):
             raise TypeError(
-                f"auto-labeling works on classification and named-entity tasks, not {self.task!r}"
+                f"auto-labeling works on classification, named-entity and box tasks, not {self.task!r}"
             )
         labels = self.task.labels
         if random_fraction is None:
@@ -392,12 +421,17 @@ class Job:
             seed=seed,
             cache_dir=str(self.store.local_dir / "features"),
             entities=entities,
+            boxes=boxes,
+            detector=detector,
+            min_score=min_score,
         )
+        if boxes:
+            settings.target = target_miou
         if not background:
             report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))
             self.refresh()
             return report
-        check_picklable(estimator, featurizer)
+        check_picklable(estimator, featurizer, detector)
         self.stop_autolabel()
         self._worker = Worker(settings)
         return None
@@ -634,7 +668,8 @@ class Job:
         With ``disagreements=True`` the grid shows the items people disagree on most
         (:meth:`disagreements`), every annotator's answer side by side with the consolidated
         label, for a person's final decision (:meth:`decide`): click an answer or press a class
-        key; ``z`` takes the last decision back. Classification tasks only (``TypeError``).
+        key; ``z`` takes the last decision back. Classification tasks, and the auto-labels of
+        box tasks (each tile draws its boxes; accept or reject them); otherwise ``TypeError``.
         """
         from nblabel.widgets import review_widget
 

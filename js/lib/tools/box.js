@@ -58,7 +58,10 @@ export class BoxTool {
     const { editor } = this;
     if (!editor) return;
     editor.dragTo(p);
+    const { drag } = editor;
     const changed = editor.endDrag(Math.max(1, MIN_BOX_PX / this.stage.viewport.scale));
+    // A click on a proposed box (a press and release that moved nothing) accepts it.
+    if (!changed && drag && drag.kind !== "draw") editor.accept(drag.index);
     // The next box drawn takes the class of the box just drawn or changed.
     if (changed && editor.boxes[editor.selected]) this.currentClass = editor.boxes[editor.selected].class_id;
     this.edited();

@@ -107,6 +107,8 @@ class RoundReport:
     # Entity rounds: proposals only (nothing is auto-labeled); estimated_accuracy is the share of
     # held-out texts whose proposal was exactly the person's answer.
     proposes_only: bool = False
+    # Box rounds: held-out mIoU (a mean over images), not the share of right answers.
+    measure: str = "accuracy"
 
     @classmethod
     def base(cls, **fields: Any) -> RoundReport:
@@ -148,6 +150,19 @@ class RoundReport:
             claim = "proposals only, entities are never auto-labeled"
             if self.held_out:
                 claim += f"; {self.estimated_accuracy:.1%} of held-out texts proposed exactly"
+        elif self.measure == "mIoU" and math.isfinite(self.threshold):
+            claim = (
+                f"threshold {self.threshold:.3f}: {self.held_out_above} held-out images above it, "
+                f"mIoU {self.estimated_accuracy:.3f} (lower bound {self.lower_bound:.3f} >= "
+                f"{self.target:.2f}); {self.auto_labeled} images auto-labeled"
+            )
+        elif self.measure == "mIoU":
+            need = (
+                f"about {self.more_answers_needed} more answered images"
+                if self.more_answers_needed
+                else "more answers"
+            )
+            claim = f"no auto-labels yet: the evidence cannot support mIoU {self.target:.2f} ({need} needed)"
         elif math.isfinite(self.threshold):
             claim = (
                 f"threshold {self.threshold:.3f}: {self.held_out_above} held-out answers above it, "

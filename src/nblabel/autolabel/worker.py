@@ -24,11 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nblabel.autolabel.auto_changes import auto_changes
+from nblabel.autolabel.box_loop import run_box_round
+from nblabel.autolabel.detector import BoxDetector
 from nblabel.autolabel.entity_loop import compute_entity_round
 from nblabel.autolabel.features import Featurizer, cached_features, image_features, text_features
 from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
 from nblabel.autolabel.tagger import default_crf, document_features
-from nblabel.store import Annotation, Store, open_store
+from nblabel.store import Store, open_store
 from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.store.ledger import Ledger
 
@@ -62,8 +65,18 @@ class Settings:
     job_name: str = ""
     answers_per_item: int = 1
     entities: bool = False  # a NamedEntities job: a CRF tagger proposes spans (entity_loop.py)
+    # A BoundingBox job: a detector proposes boxes, auto-labels on held-out mIoU (box_loop.py).
+    boxes: bool = False
+    detector: Any = None
+    level: float = 0.95  # the one-sided confidence of the box loop's mIoU bound
+    min_score: float = 0.5  # boxes scoring less are not proposed
 
     def __post_init__(self) -> None:
+        if self.boxes:
+            if self.detector is None:
+                self.detector = BoxDetector(cache_dir=self.cache_dir)
+            self.model_name = self.model_name or type(self.detector).__name__
+            return
         if self.entities:
             if self.estimator is None:
                 self.estimator = default_crf()
@@ -77,7 +90,10 @@ class Settings:
             self.model_name = type(self.estimator).__name__
 
     def features(self) -> Any:
-        """The job's features, from the cache next to the store when they were computed before."""
+        """The job's features, from the cache next to the store when they were computed before
+        (none for a box job: its detector keeps its own)."""
+        if self.boxes:
+            return None
         return cached_features(self.sources, self.featurizer, Path(self.cache_dir), documents=self.entities)
 
 
@@ -97,6 +113,8 @@ def run_round(
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
     if settings.entities:
         return _run_entity_round(settings, X, store, ledger)
+    if settings.boxes:
+        return run_box_round(settings, store, ledger)
     labels, multi = settings.labels, settings.multi_label
     human: dict[int, Any] = {}
     open_positions: list[int] = []
@@ -134,15 +152,7 @@ def run_round(
     annotator = f"auto:{settings.model_name}"
     keys = settings.keys
     fresh = {keys[p]: (_decode(v, labels, multi), c) for p, v, c in result.auto}
-    changes: list[Annotation] = []
-    for position in open_positions:
-        key = keys[position]
-        current = ledger.auto_label(key)
-        new = fresh.get(key)
-        if current is not None and (new is None or new[0] != current.value):
-            changes.append(Annotation(key, settings.attribute, annotator, "retract", target=current.uid))
-        if new is not None and (current is None or new[0] != current.value):
-            changes.append(Annotation(key, settings.attribute, annotator, "auto", new[0], round(new[1], 4)))
+    changes = auto_changes(ledger, settings.attribute, annotator, [keys[p] for p in open_positions], fresh)
     proposals = [(keys[p], _decode(v, labels, multi), round(c, 4)) for p, (v, c) in result.proposals.items()]
     store.save_round(
         settings.attribute,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from nblabel.labeling.answers import AnswerLog
 from nblabel.labeling.consolidation import disagreements
 from nblabel.labeling.feed import Feed
 from nblabel.store import Annotation
+from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import Classification
 
 __all__ = ["MODES", "ReviewFeed"]
@@ -51,8 +53,11 @@ class ReviewFeed:
     """
 
     def __init__(self, feed: Feed, mode: str = "auto", page_size: int = 24) -> None:
-        if not isinstance(feed.task, Classification):
-            raise TypeError(f"ReviewWidget reviews classification tasks, not {feed.task!r}")
+        boxes = isinstance(feed.task, BoundingBox)
+        if not isinstance(feed.task, Classification) and not (boxes and mode == "auto"):
+            raise TypeError(
+                f"ReviewWidget reviews classification tasks (and the auto-labels of box tasks), not {feed.task!r}"
+            )
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if not 1 <= page_size <= 200:
@@ -60,7 +65,10 @@ class ReviewFeed:
         self.feed = feed
         self.items = feed.items
         self.log = feed.log
-        self.task: Classification = feed.task
+        self.task: Classification | BoundingBox = feed.task
+        #: Several classes per item: multi-label classification, and boxes (a box label holds
+        #: boxes of any classes; the class filter keeps the images with a box of the class).
+        self.multi_label = boxes or bool(getattr(feed.task, "multi_label", False))
         self.mode = mode
         self.page_size = page_size
         # Disagreements mode: each key's place in the grid, fixed when first shown, so a tile
@@ -184,8 +192,8 @@ class ReviewFeed:
         """Rows whose proposal is ``label`` (multi-label: includes it); every row for ''."""
         if not label:
             return pd.Series(True, index=auto.index)
-        if self.task.multi_label:
-            return auto["value"].map(lambda value: label in value).astype(bool)
+        if self.multi_label:
+            return auto["value"].map(lambda value: label in _classes(value, self.task.labels)).astype(bool)
         return (auto["value"] == label).astype(bool)
 
     def page(
@@ -197,7 +205,7 @@ class ReviewFeed:
         buffers: list[bytes] = []
         if self.mode == "disagreements":
             frame = self._disputes()
-            rows = frame[_involving(frame, label, self.task.multi_label)]
+            rows = frame[_involving(frame, label, self.multi_label)]
             stats = self._dispute_stats(frame)
         else:
             frame = self.log.auto_labeled()
@@ -283,7 +291,7 @@ class ReviewFeed:
     def _dispute_stats(self, frame: pd.DataFrame) -> dict[str, Any]:
         """How many items people disagree on, how many a person decided, and per class how many
         involve it."""
-        multi = self.task.multi_label
+        multi = self.multi_label
         return {
             "version": "",
             "total": len(frame),
@@ -316,6 +324,13 @@ class ReviewFeed:
             "all": add(auto),
             "by_class": {label: add(auto[self._matches(auto, label)]) for label in self.task.labels},
         }
+
+
+def _classes(value: Any, labels: Sequence[str]) -> Any:
+    """The classes of an answer: a box label's classes by name, else the answer itself."""
+    if isinstance(value, dict) and "annotations" in value:
+        return {labels[b["class_id"]] for b in value["annotations"]}
+    return value
 
 
 def _confidences(rows: pd.DataFrame) -> pd.Series:

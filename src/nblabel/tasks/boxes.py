@@ -6,7 +6,10 @@ An answer is GT's own label object, in original image pixels::
      "annotations": [{"class_id": 0, "left": 111, "top": 134, "width": 61, "height": 128}]}
 
 ``class_id`` indexes the task's labels. An empty ``annotations`` list is a valid answer
-("nothing to box"). The metadata carries one ``objects`` confidence per box and a ``class-map``
+("nothing to box"). Two optional keys ride along in the stored answer, never in GT's label:
+``objects`` (one ``{"confidence": c}`` per box: an auto-label's per-box scores, written to GT's
+metadata) and ``actions`` (``{"accepted", "adjusted", "deleted", "added"}`` counts: what a person
+did to the proposed boxes before answering, for ``adjustment-status`` and effort figures). The metadata carries one ``objects`` confidence per box and a ``class-map``
 of the classes present. With ``adjust=<attribute>`` the job starts from an existing box label and
 the metadata adds ``adjustment-status`` (``adjusted`` when the person changed anything).
 """
@@ -138,10 +141,15 @@ class BoundingBox(Task):
         boxes = value.get("annotations", [])
         if not isinstance(boxes, (list, tuple)):
             raise ValueError(f"{where}'annotations' must be a list of boxes, got {boxes!r}")
-        return {
+        out: dict[str, Any] = {
             "image_size": [{"width": width, "height": height, "depth": depth}],
             "annotations": [self._box(box, n, width, height, where) for n, box in enumerate(boxes)],
         }
+        if value.get("objects") is not None:
+            out["objects"] = _objects(value["objects"], len(boxes), where)
+        if value.get("actions") is not None:
+            out["actions"] = _actions(value["actions"], where)
+        return out
 
     def _box(self, box: Any, n: int, width: int, height: int, where: str) -> dict[str, int]:
         here = f"{where}box {n}: "
@@ -234,6 +242,7 @@ class BoundingBox(Task):
         created: str,
     ) -> tuple[Any, dict[str, Any]]:
         # One person's answer has confidence 0.00 in GT's output; every box gets the answer's.
+        # An auto-label carries each box's own score (GT's per-object confidence) in "objects".
         conf = round(float(confidence), 2) if confidence is not None else 0.0
         boxes = value["annotations"]
         present = sorted({box["class_id"] for box in boxes})
@@ -241,8 +250,9 @@ class BoundingBox(Task):
             "image_size": [dict(size) for size in value["image_size"]],
             "annotations": [dict(box) for box in boxes],
         }
+        objects = value.get("objects") or [{"confidence": conf} for _ in boxes]
         return label, {
-            "objects": [{"confidence": conf} for _ in boxes],
+            "objects": [{"confidence": round(float(o["confidence"]), 2)} for o in objects],
             "class-map": {str(i): self.labels[i] for i in present},
             "type": GT_TYPE,
             "human-annotated": "yes" if human else "no",
@@ -325,6 +335,37 @@ def read_boxes(label: Any, metadata: Any, labels: Sequence[str], attribute: str 
         boxes.append(box)
     task = BoundingBox(labels)
     return task.validate({"image_size": label.get("image_size"), "annotations": boxes}, attribute)
+
+
+#: What a person did to an image's proposed boxes before answering (recorded by the widget).
+ACTIONS = ("accepted", "adjusted", "deleted", "added")
+
+
+def _objects(objects: Any, n: int, where: str) -> list[dict[str, float]]:
+    """GT's per-object confidences, one ``{"confidence": c}`` per box, each in [0, 1]."""
+    if not isinstance(objects, (list, tuple)) or len(objects) != n:
+        raise ValueError(f"{where}'objects' must hold one {{'confidence': c}} per box ({n}), got {objects!r}")
+    out = []
+    for o in objects:
+        c = o.get("confidence") if isinstance(o, Mapping) else None
+        if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 <= c <= 1:
+            raise ValueError(f"{where}an object's confidence must be a number in [0, 1], got {o!r}")
+        out.append({"confidence": float(c)})
+    return out
+
+
+def _actions(actions: Any, where: str) -> dict[str, int]:
+    """The counts of what the person did to the proposed boxes: ``accepted``, ``adjusted``,
+    ``deleted`` and ``added`` (boxes drawn)."""
+    if not isinstance(actions, Mapping) or set(actions) - set(ACTIONS):
+        raise ValueError(f"{where}'actions' counts {', '.join(ACTIONS)}; got {actions!r}")
+    out = {}
+    for name in ACTIONS:
+        v = actions.get(name, 0)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"{where}actions {name} must be a count, got {v!r}")
+        out[name] = v
+    return out
 
 
 def _image_size(sizes: Any, where: str) -> tuple[int, int, int]:

@@ -59,7 +59,8 @@ def review_widget(feed: Feed, **options: Any) -> Any:
     ``disagreements``).
     """
     family = feed.task.family
-    if family == "classify":
+    # Box jobs: the grid reviews their auto-labels (tiles draw the boxes); no disagreements mode.
+    if family == "classify" or (family == "boxes" and not options.get("disagreements")):
         return _load(_REVIEW)(feed, **options)
     if options.get("disagreements"):
         raise TypeError(

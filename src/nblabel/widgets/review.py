@@ -67,7 +67,7 @@ class ReviewWidget(anywidget.AnyWidget):
     Raises
     ------
     TypeError
-        The job's task is not single- or multi-label classification.
+        The job's task is not single- or multi-label classification (box tasks: auto-labels only).
     """
 
     _esm = STATIC / "review.js"
@@ -93,7 +93,7 @@ class ReviewWidget(anywidget.AnyWidget):
             raise ValueError(f"thumb must be 48-512 pixels, got {thumb}")
         super().__init__(
             labels=list(review.task.labels),
-            multi_label=review.task.multi_label,
+            multi_label=review.multi_label,
             media=review.task.media,
             title=f"{feed.title} · {'disagreements' if disagreements else 'review'}",
             page_size=page_size,

@@ -1,0 +1,39 @@
+"""GT's mIoU of one image: boxes paired by IoU (Hungarian), within a class, unmatched count 0."""
+
+from __future__ import annotations
+
+import pytest
+
+from nblabel.autolabel.box_match import image_miou, match_boxes
+
+
+def box(c: int, left: float, top: float, width: float, height: float) -> dict:
+    return {"class_id": c, "left": left, "top": top, "width": width, "height": height}
+
+
+def test_identical_boxes_score_one_and_two_empty_sides_score_one() -> None:
+    boxes = [box(0, 0, 0, 10, 10), box(1, 20, 20, 5, 5)]
+    assert image_miou(boxes, boxes) == 1.0
+    assert image_miou([], []) == 1.0
+
+
+def test_unmatched_boxes_on_either_side_count_zero() -> None:
+    gold = [box(0, 0, 0, 10, 10), box(0, 50, 50, 10, 10)]
+    assert image_miou(gold[:1], gold) == pytest.approx(0.5)
+    assert image_miou(gold, gold[:1]) == pytest.approx(0.5)
+    assert image_miou([], gold) == 0.0
+
+
+def test_boxes_of_another_class_never_match() -> None:
+    assert image_miou([box(1, 0, 0, 10, 10)], [box(0, 0, 0, 10, 10)]) == 0.0
+
+
+def test_the_pairing_maximises_the_summed_iou_not_each_greedy_choice() -> None:
+    # Prediction 0 overlaps both gold boxes, best with gold 0; prediction 1 overlaps only gold 0.
+    # Greedy (prediction 0 takes gold 0) leaves prediction 1 unmatched; Hungarian swaps them.
+    gold = [box(0, 0, 0, 10, 10), box(0, 8, 0, 10, 10)]
+    predicted = [box(0, 4, 0, 10, 10), box(0, 0, 0, 9, 10)]
+    pairs = {(p, g) for p, g, _ in match_boxes(predicted, gold)}
+    assert pairs == {(0, 1), (1, 0)}
+    half = 6 * 10 / (10 * 10 + 10 * 10 - 6 * 10)
+    assert image_miou(predicted, gold) == pytest.approx((half + 0.9) / 2)

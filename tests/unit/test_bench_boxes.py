@@ -1,0 +1,35 @@
+"""The box auto-labeling benchmark (``python -m benchmarks.boxes_autolabel``) run tiny on the
+nine BCCD photos in tests/data, and the simulated person's action count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.boxes_autolabel import actions, main
+
+
+def box(c: int, left: int, top: int, width: int = 10, height: int = 10) -> dict:
+    return {"class_id": c, "left": left, "top": top, "width": width, "height": height}
+
+
+def test_the_simulated_person_accepts_adjusts_deletes_and_draws() -> None:
+    gold = [box(0, 0, 0), box(1, 50, 50), box(0, 100, 100), box(0, 200, 200)]
+    proposed = [
+        box(0, 0, 0),  # accepted: IoU 1, same class
+        box(0, 50, 50),  # same place, another class: adjusted (a class key)
+        box(0, 104, 100),  # IoU 0.43: adjusted (a drag)
+        box(2, 400, 400),  # nothing there: deleted
+    ]  # the gold box at 200, 200 is missed: drawn
+    assert actions(proposed, gold) == 1 + 2 + 1 + 1  # Enter, two adjusts, a delete, a draw
+    assert actions([], gold) == len(gold) + 1  # drawing every box, then Enter
+    assert actions(gold, gold) == 1  # Enter accepts them all
+
+
+def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "BENCHMARKS.md"
+    data = Path(__file__).parents[1] / "data" / "bccd"
+    argv = ["--seeds", "1", "--budgets", "3,6", "--backbones", "pixels", "--test", "2"]
+    assert main([*argv, "--data", str(data), "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "<!-- boxes-autolabel:start -->" in text and "## Box auto-labeling" in text
+    assert "| 3 |" in text and "| 6 |" in text
