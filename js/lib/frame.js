@@ -150,7 +150,11 @@ export class Frame extends Shell {
     this.show = () => {};
     this.queued = 0; // answers waiting for their binary part to be made: unsaved, not yet kept
     this._outgoing = Promise.resolve(); // messages leave in the order they were made
-    this._onProgress = () => this.showProgress();
+    this._onProgress = () => {
+      this.showProgress();
+      // "All done: ..." quotes the counts: paint it again when the last acknowledgement lands.
+      if (this.session.exhausted && this.session.current === null) this.show();
+    };
     model.on("change:progress", this._onProgress);
   }
 

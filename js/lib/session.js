@@ -162,6 +162,24 @@ export class LabelSession {
   }
 
   /**
+   * Items that got an answer elsewhere (code in the kernel, another kernel): they leave the
+   * prefetched queue, and the one on screen, unless this session answered it or the person is
+   * revisiting, gives way to the next. Returns whether the item on screen changed.
+   */
+  drop(keys) {
+    const gone = new Set(keys);
+    this.queue = this.queue.filter((key) => !gone.has(key));
+    const current = this.current;
+    if (current === null || !gone.has(current) || this._answered(current) || this.pos !== this.trail.length - 1) {
+      return false;
+    }
+    this.trail.pop();
+    this.pos = this.trail.length;
+    this._fill();
+    return true;
+  }
+
+  /**
    * The kernel took back an answer given before this session (`items` holds its payload): show
    * that item again, unanswered, at the cursor.
    */
