@@ -92,8 +92,9 @@ QUICKSTART = [
     (
         "code",
         "out = job.to_dataframe()\n"
-        'by_machine = out["fashion-metadata"].map(lambda m: isinstance(m, dict) and m["human-annotated"] == "no")\n'
-        'out[by_machine][["source-ref", "fashion", "fashion-metadata"]].head()',
+        'by_machine = out[out["fashion-metadata"].map(lambda m: isinstance(m, dict) and m["human-annotated"] == "no")]\n'
+        'print(len(by_machine), "rows auto-labeled, for example:")\n'
+        'by_machine["fashion-metadata"].iloc[0]',
     ),
     ("code", "job.stop_autolabel()\njob.autolabel_status"),
     (

@@ -46,8 +46,8 @@ class Feed:
         self.queue = queue
         self.log = log
         self.task = items.task
-        #: What the widget's header says: the job and the attribute.
-        self.title = f"{items.name} · {log.attribute}"
+        #: What the widget's header says: the job, and the attribute when it has another name.
+        self.title = items.name if log.attribute == items.name else f"{items.name} · {log.attribute}"
         #: Identifies the job's store and attribute, for re-sending unsaved answers.
         self.job_id = f"{Path(log.store.path).resolve()}::{log.attribute}"
         self.max_width = max_width

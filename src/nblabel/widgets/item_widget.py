@@ -50,11 +50,11 @@ class ItemWidget(anywidget.AnyWidget):
     window = traitlets.Int(6, help="Items prefetched ahead of the cursor.").tag(sync=True)
     progress = traitlets.Dict(help="total, labeled, skipped, remaining").tag(sync=True)
 
-    def __init__(self, feed: Feed, *, window: int, **kwargs: Any) -> None:
+    def __init__(self, feed: Feed, *, window: int, title: str | None = None, **kwargs: Any) -> None:
         super().__init__(
             labels=list(getattr(feed.task, "labels", [])),
             media=feed.task.media,
-            title=feed.title,
+            title=feed.title if title is None else title,
             job_id=feed.job_id,
             window=window,
             progress=feed.progress(),
