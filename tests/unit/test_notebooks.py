@@ -81,3 +81,11 @@ def check_quickstart(nb: nbformat.NotebookNode) -> None:
         for o in cell.get("outputs", [])
     )
     assert "'human-annotated': 'no'" in shown
+
+
+def test_notebooks_match_their_source(tmp_path: Path) -> None:
+    assert sorted(make_notebooks.NOTEBOOKS) == [p.name for p in NOTEBOOKS]
+    for name, cells in make_notebooks.NOTEBOOKS.items():
+        built = make_notebooks.build(cells)
+        committed = nbformat.read(ROOT / "example_notebooks" / name, as_version=4)
+        assert [c.source for c in committed.cells] == [c.source for c in built.cells], name
