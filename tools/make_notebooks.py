@@ -99,8 +99,7 @@ QUICKSTART = [
     ("code", "job.stop_autolabel()\njob.autolabel_status"),
     (
         "markdown",
-        "## Texts\n\nThe same widget labels texts, shown as text, never as HTML: 1,000 WordNet "
-        "definitions.",
+        "## Texts\n\nThe same widget labels texts, shown as text, never as HTML: 1,000 WordNet definitions.",
     ),
     (
         "code",
