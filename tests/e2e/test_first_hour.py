@@ -1,14 +1,22 @@
 """What a newcomer meets in the first hour, in real JupyterLab 4 and Notebook 7 (issue 18):
 "All done" with the final counts, items answered in code leaving the widget, Esc handing the
-keys back, a stage that does not change height between images."""
+keys back, a stage that does not change height between images, `make demo` opening the
+quickstart."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.harness.server import JupyterServer
 from tests.harness.widgets import LABELS, all_saved, focus, job_cells, make_images, state_of, widget
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_all_done_repaints_with_the_last_answer_counted(notebook, jupyter):
@@ -102,3 +110,31 @@ def test_the_stage_keeps_its_height_between_images(notebook, jupyter):
     all_saved(root)
     assert max(tops) - min(tops) < 1, f"the class buttons moved: {tops}"
     assert heights[2] > 100, f"a 28 x 28 image is scaled up to the stage: {heights}"
+
+
+def test_make_demo_opens_the_quickstart(page):
+    """JupyterLab started with `make demo`'s own flags prints the quickstart's URL and opens it."""
+    recipe = subprocess.run(
+        ["make", "-n", "demo"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    flags = dict(re.findall(r"--(ServerApp\.root_dir|LabApp\.default_url)=(\S+)", recipe))
+    assert flags == {
+        "ServerApp.root_dir": "example_notebooks",
+        "LabApp.default_url": "/lab/tree/01_quickstart.ipynb",
+    }
+    # A copy of the notebooks: opening them in a browser must not touch the checkout.
+    root = Path(tempfile.mkdtemp(prefix="nblabel-demo-"))
+    shutil.copytree(REPO / flags["ServerApp.root_dir"], root, dirs_exist_ok=True)
+    try:
+        with JupyterServer(
+            "lab", root, extra_args=[f"--LabApp.default_url={flags['LabApp.default_url']}"]
+        ) as server:
+            log = server.log_path.read_text(errors="replace")
+            assert f"/lab/tree/01_quickstart.ipynb?token={server.token}" in log  # the URL it prints
+            page.goto(f"{server.url}/lab/tree/01_quickstart.ipynb?token={server.token}")
+            expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first).to_contain_text(
+                "nblabel quickstart", timeout=60_000
+            )
+            server.delete_sessions()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
