@@ -165,6 +165,16 @@ test("items answered elsewhere leave the queue; the one on screen gives way unle
   assert.deepEqual(s.trail, ["b", "d"]);
 });
 
+test("news read before an undo here does not drop the reopened item", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b"));
+  s.answer("x", "u1");
+  s.undo("u2"); // a is on screen again, unanswered
+  assert.equal(s.current, "a");
+  assert.equal(s.drop(["a"]), false); // the kernel saw a answered before the undo reached it
+  assert.equal(s.current, "a");
+});
+
 test("dropping the last open item leaves nothing on screen", () => {
   const s = new LabelSession();
   s.add(items("a"), { exhausted: true });
