@@ -178,6 +178,8 @@ def test_the_quickstart_reaches_auto_labels_and_the_review_grid(page, screenshot
                 expect(grid.get_by_test_id("nbl-review-summary")).to_have_text(
                     re.compile(r"^\d[\d,]* items to review")
                 )
-                grid.screenshot(path=screenshot_path("quickstart-review.png"))
+                assert tiles.first.locator("img").bounding_box()["height"] > 100  # 28 px images scaled up
+                grid.evaluate("el => el.scrollIntoView({block: 'start'})")
+                nb.page.screenshot(path=screenshot_path("quickstart-review.png"))
             finally:
                 nb.close()
