@@ -8,8 +8,11 @@ PIP := $(VENV)/bin/pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8888
+# torch comes from PyTorch's CPU-only index: from PyPI it is a multi-GB CUDA build. Where that
+# index cannot be reached, pip goes on with the indexes it is configured with.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: demo test install prereqs js chromium postgresql lint unit jstest e2e screenshots bench clean
+.PHONY: demo demo-install test install prereqs js chromium postgresql lint unit jstest e2e screenshots bench clean
 
 # A fresh Debian lacks venv and Node.js; bring them from Debian's packages when missing.
 prereqs:
@@ -28,8 +31,14 @@ node_modules/.bin/esbuild: package.json | prereqs
 js: node_modules/.bin/esbuild
 	npm run --silent build
 
+# Everything the tests need, the embeddings extra (torch) included.
 install: $(VENV)/bin/activate js
+	$(PIP) install -q --extra-index-url $(TORCH_INDEX) 'torch==2.13.0'
 	$(PIP) install -q -e '.[test,embeddings,spacy,postgres]'
+
+# Only what the example notebooks need (the `demo` extra: JupyterLab, spaCy): no test tools, no torch.
+demo-install: $(VENV)/bin/activate js
+	$(PIP) install -q -e '.[demo]'
 
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -40,10 +49,13 @@ postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
-demo: install
-	@echo "nblabel demo: open the URL printed below (JupyterLab on $(HOST):$(PORT))"
+# JupyterLab serves example_notebooks/ and opens on the quickstart: the URL it prints (with its
+# token) is the quickstart's. Ctrl+C twice stops it.
+demo: demo-install
+	@echo "nblabel demo: open the URL below that ends in 01_quickstart.ipynb?token=... (Ctrl+C twice stops)"
 	$(VENV)/bin/jupyter lab --no-browser --ip=$(HOST) --port=$(PORT) \
-	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) example_notebooks/01_quickstart.ipynb
+	  --ServerApp.root_dir=example_notebooks --LabApp.default_url=/lab/tree/01_quickstart.ipynb \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks tools

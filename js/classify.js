@@ -154,8 +154,8 @@ function render({ model, el }) {
       multi ? ["submit", "Submit ⏎", "Submit the selected classes (Enter)"] : null,
     ],
     help: multi
-      ? "Keys: 1–9, 0 toggle a class · Enter submit · s skip · z undo · ← → revisit"
-      : "Keys: 1–9, 0 label · Enter accept the suggestion · s skip · z undo · ← → revisit",
+      ? "Keys: 1–9, 0 toggle a class · Enter submit · s skip · z undo · ← → revisit · Esc leave"
+      : "Keys: 1–9, 0 label · Enter accept the suggestion · s skip · z undo · ← → revisit · Esc leave",
     keys: (event) => intentForKey(event, labels.length),
     onIntent,
     show,

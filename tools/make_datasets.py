@@ -1,20 +1,23 @@
 """Regenerate the sample data shipped in ``src/nblabel/datasets/data/``.
 
-The samples are cut from two Debian packages, read from their installed files:
+The samples are cut from three Debian packages, read from their installed files:
 
 * ``openclipart-png`` (Public Domain Dedication): 60 clip-art drawings, 5 classes x 12, picked by
   hand (the list is in :data:`IMAGE_PICKS`), cropped to their visible part, put on a white
   background, downscaled so the longest side is at most 400 px, and saved as JPEG quality 85.
 * ``wordnet-base`` (WordNet 3.0 license): 150 dictionary definitions, 5 classes x 30, taken in a
-  fixed hash order from unambiguous nouns of five WordNet lexicographer files.
+  fixed hash order from unambiguous nouns of five WordNet lexicographer files; and 1,000 more
+  (5 x 200) in ``definitions.jsonl``, big enough for the auto-labeler to act.
+* ``dataset-fashion-mnist`` (MIT): 1,500 Fashion-MNIST test images, 10 classes x 150, as
+  ``fashion.npz`` (uint8 arrays).
 
-Run it as root on a Debian machine (it ``apt-get install``-s the two packages when they are
+Run it as root on a Debian machine (it ``apt-get install``-s the three packages when they are
 missing), from the repository root::
 
     python tools/make_datasets.py          # rewrite the data files
     python tools/make_datasets.py --check  # exit 1 if the files on disk differ from a fresh run
 
-Only the Python standard library and Pillow are needed. Row order is deterministic and the
+Only the Python standard library, NumPy and Pillow are needed. Row order is deterministic and the
 classes are interleaved, so the first rows of each sample show every class.
 """
 
@@ -32,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +48,8 @@ OCP_PKG = "openclipart-png"
 OCP_ROOT = Path(os.environ.get("OCP_ROOT", "/usr/share/openclipart/png"))
 WN_PKG = "wordnet-base"
 WN_ROOT = Path(os.environ.get("WN_ROOT", "/usr/share/wordnet"))
+FM_PKG = "dataset-fashion-mnist"
+FM_ROOT = Path(os.environ.get("FM_ROOT", "/usr/share/datasets/fashion-mnist"))
 
 MAX_SIDE = 400
 JPEG_QUALITY = 85
@@ -137,6 +143,23 @@ TEXT_LEXFILES: dict[str, tuple[int, str]] = {
     "plant": (20, "noun.plant"),
 }
 TEXTS_PER_CLASS = 30
+#: ``definitions.jsonl``: enough texts for the auto-labeler to act (1,000 in all).
+DEFINITIONS_PER_CLASS = 200
+#: ``fashion.npz``: 1,500 Fashion-MNIST test images (150 per class), about 0.7 MB compressed.
+FASHION_PER_CLASS = 150
+FASHION_LABELS = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+FASHION_LICENSE = "MIT (Zalando SE)"
 MAX_TEXT_CHARS = 240
 #: Classes whose headword may be a proper noun (cities, countries, rivers...). Elsewhere proper
 #: nouns are mostly Latin genus names or real people, which we leave out.
@@ -196,7 +219,13 @@ def package_version(name: str) -> str:
 def ensure_packages() -> None:
     """Install the Debian source packages when their files are missing (needs root)."""
     missing = [
-        pkg for pkg, root in ((OCP_PKG, OCP_ROOT), (WN_PKG, WN_ROOT / "data.noun")) if not root.exists()
+        pkg
+        for pkg, root in (
+            (OCP_PKG, OCP_ROOT),
+            (WN_PKG, WN_ROOT / "data.noun"),
+            (FM_PKG, FM_ROOT / "t10k-images-idx3-ubyte.gz"),
+        )
+        if not root.exists()
     ]
     if not missing:
         return
@@ -308,13 +337,17 @@ def _rank(seed: int, key: str) -> str:
     return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
 
 
-def build_texts(version: str, rng: random.Random) -> list[dict[str, str]]:
+def build_texts(
+    version: str, rng: random.Random, per_class: int = TEXTS_PER_CLASS, min_tagged: int = 1
+) -> list[dict[str, str]]:
     """Return the rows of ``texts.jsonl``: ``"headword: definition"`` with the class as gold.
 
     Candidates are nouns with a single sense (so the class is not ambiguous), that are neither
-    verbs, adjectives nor adverbs, that were seen at least once in the WordNet sense-tagged
-    corpus (so they are familiar words), and whose definition is short and not loaded. Each
-    class keeps its first :data:`TEXTS_PER_CLASS` candidates by :func:`_rank`.
+    verbs, adjectives nor adverbs, that were seen at least ``min_tagged`` times in the WordNet
+    sense-tagged corpus (1 keeps familiar words; the larger sample needs 0, as only 71 animal
+    and 50 plant nouns pass with 1), and whose definition is short and not loaded. Each
+    class keeps its first ``per_class`` candidates by :func:`_rank` (:data:`TEXTS_PER_CLASS` for
+    ``texts.jsonl``, :data:`DEFINITIONS_PER_CLASS` for the larger ``definitions.jsonl``).
     """
     nouns = _index_words("noun")
     other_pos = set(_index_words("verb")) | set(_index_words("adj")) | set(_index_words("adv"))
@@ -322,7 +355,7 @@ def build_texts(version: str, rng: random.Random) -> list[dict[str, str]]:
     lex_to_label = {num: label for label, (num, _) in TEXT_LEXFILES.items()}
     by_class: dict[str, list[Row]] = {label: [] for label in TEXT_LEXFILES}
     for lemma, (tagged, offsets) in nouns.items():
-        if len(offsets) != 1 or tagged < 1 or lemma in other_pos:
+        if len(offsets) != 1 or tagged < min_tagged or lemma in other_pos:
             continue
         lexfile, words, gloss = synsets[offsets[0]]
         label = lex_to_label.get(lexfile)
@@ -340,13 +373,53 @@ def build_texts(version: str, rng: random.Random) -> list[dict[str, str]]:
         by_class[label].append(Row(label, origin, text))
     picked = {}
     for label, rows in by_class.items():
-        if len(rows) < TEXTS_PER_CLASS:
+        if len(rows) < per_class:
             raise SystemExit(f"only {len(rows)} WordNet candidates for {label!r}")
-        picked[label] = sorted(rows, key=lambda row: _rank(SEED, row.payload))[:TEXTS_PER_CLASS]
+        picked[label] = sorted(rows, key=lambda row: _rank(SEED, row.payload))[:per_class]
     return [
         {"source": row.payload, "gold": row.gold, "origin": row.origin, "license": TEXT_LICENSE}
         for row in interleave(picked, rng)
     ]
+
+
+# --------------------------------------------------------------------------- fashion
+
+
+def build_fashion(out: Path, rng: random.Random) -> int:
+    """Write ``out/fashion.npz``: a class-balanced, interleaved subset of Fashion-MNIST's test set.
+
+    The arrays are ``images`` (uint8, n x 28 x 28, Zalando's pixels unchanged), ``labels`` (uint8
+    class numbers, Zalando's order) and ``index`` (the image's position in ``t10k``). Returns n.
+    """
+    import gzip
+
+    import numpy as np
+
+    with gzip.open(FM_ROOT / "t10k-images-idx3-ubyte.gz") as fh:
+        images = np.frombuffer(fh.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    with gzip.open(FM_ROOT / "t10k-labels-idx1-ubyte.gz") as fh:
+        labels = np.frombuffer(fh.read(), np.uint8, offset=8)
+    by_class = {
+        FASHION_LABELS[k]: [
+            Row(FASHION_LABELS[k], str(i), str(i))
+            for i in sorted(np.flatnonzero(labels == k), key=lambda i: _rank(SEED, f"fashion:{i}"))[
+                :FASHION_PER_CLASS
+            ]
+        ]
+        for k in range(len(FASHION_LABELS))
+    }
+    index = np.array([int(row.payload) for row in interleave(by_class, rng)], dtype=np.int32)
+    arrays = {"images": images[index], "labels": labels[index], "index": index}
+    # Written by hand rather than with np.savez_compressed, whose zip entries carry the current
+    # time: a fixed date keeps the file byte for byte reproducible (``--check``).
+    with zipfile.ZipFile(out / "fashion.npz", "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, array in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, array, allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, buf.getvalue(), compresslevel=9)
+    return len(index)
 
 
 # --------------------------------------------------------------------------- licenses
@@ -354,7 +427,7 @@ def build_texts(version: str, rng: random.Random) -> list[dict[str, str]]:
 LICENSES_TEMPLATE = """\
 # Licenses of the sample data
 
-This folder is generated by `tools/make_datasets.py` from two Debian packages. Run it again to
+This folder is generated by `tools/make_datasets.py` from three Debian packages. Run it again to
 reproduce the files byte for byte (same package versions, same Pillow/libjpeg).
 
 ## `images/` and `images.jsonl`: openclipart drawings
@@ -389,6 +462,44 @@ reproduce the files byte for byte (same package versions, same Pillow/libjpeg).
   under `noun.animal`) and a short hand-made list of obscure or disputable items. Each class then
   keeps its first {per_text_class} candidates in a fixed hash order, and the classes are interleaved.
 - Rows give the WordNet synset offset in `origin`.
+
+## `definitions.jsonl`: more WordNet definitions, for auto-labeling
+
+- Same source, license, classes, gold and changes as `texts.jsonl`, with two differences: the
+  nouns need not occur in the sense-tagged corpus (too few would be left), and each class keeps
+  {per_definition_class}, so {n_definitions} texts in all.
+
+## `fashion.npz`: Fashion-MNIST images
+
+- Source: Debian package `{fm_pkg}` version `{fm_version}` (Zalando Research's Fashion-MNIST),
+  `/usr/share/datasets/fashion-mnist/t10k-*-ubyte.gz` (the 10,000 test images).
+- Original license: **MIT** ("The MIT License (MIT) Copyright © 2017 Zalando SE,
+  https://tech.zalando.com"), reproduced below.
+- Counts: {n_fashion} images, {per_fashion_class} per class, classes {fashion_classes}
+  (Zalando's class numbers 0-9 in this order).
+- Gold: Zalando's label. Changes: none to the pixels (28 x 28 grayscale); a fixed hash order
+  picks the images of each class, the classes are interleaved, and `index` keeps each image's
+  position in the test set. `nblabel.datasets.fashion()` writes them as PNG files into a cache
+  folder on first use.
+
+### MIT license (Fashion-MNIST)
+
+The MIT License (MIT) Copyright © 2017 Zalando SE, https://tech.zalando.com
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction,
+including without limitation the rights to use, copy, modify, merge, publish, distribute,
+sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT
+NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT
+OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
 
 ### WordNet 3.0 license
 
@@ -439,6 +550,9 @@ def build(out: Path) -> None:
     texts = build_texts(wn_version, random.Random(SEED + 1))
     write_jsonl(out / "images.jsonl", images)
     write_jsonl(out / "texts.jsonl", texts)
+    definitions = build_texts(wn_version, random.Random(SEED + 2), DEFINITIONS_PER_CLASS, min_tagged=0)
+    write_jsonl(out / "definitions.jsonl", definitions)
+    n_fashion = build_fashion(out, random.Random(SEED + 3))
     (out / "LICENSES.md").write_text(
         LICENSES_TEMPLATE.format(
             ocp_pkg=OCP_PKG,
@@ -456,6 +570,13 @@ def build(out: Path) -> None:
             lexfiles=", ".join(f"`{c}` = `{lex}`" for c, (_, lex) in TEXT_LEXFILES.items()),
             max_chars=MAX_TEXT_CHARS,
             wordnet_license=WORDNET_LICENSE,
+            n_definitions=len(definitions),
+            per_definition_class=DEFINITIONS_PER_CLASS,
+            fm_pkg=FM_PKG,
+            fm_version=package_version(FM_PKG),
+            n_fashion=n_fashion,
+            per_fashion_class=FASHION_PER_CLASS,
+            fashion_classes=", ".join(f"`{c}`" for c in FASHION_LABELS),
         ),
         encoding="utf-8",
     )

@@ -10,50 +10,115 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent / "example_notebooks"
+#: How many answers the quickstart's simulated person gives before the first round.
+FAST_FORWARD = 400
 
 QUICKSTART = [
     (
         "markdown",
         "# nblabel quickstart\n\n"
-        "Label images and texts in this notebook, keep every answer, and get a SageMaker Ground "
-        "Truth augmented manifest back as a DataFrame.\n\n"
+        "Label images in this notebook, let the auto-labeler take over once your answers can vouch "
+        "for it, and get a SageMaker Ground Truth augmented manifest back as a DataFrame.\n\n"
         "Click a widget, then use the keys: **1–9, 0** pick a class, **s** skips, **z** or "
-        "**Backspace** undoes, **←/→** revisit. Answers are stored in `.nblabel/<job>.sqlite` as "
-        "you go: restart the kernel and re-run the cells, and you continue where you stopped.",
+        "**Backspace** undoes, **←/→** revisit, **Esc** hands the keys back to JupyterLab. Answers "
+        "are stored in `.nblabel/<job>.sqlite` next to this notebook as you go: restart the kernel "
+        "and re-run the cells, and you continue where you stopped.",
     ),
     ("code", "import nblabel as nl\nfrom nblabel import datasets"),
     (
         "markdown",
-        "## Images\n\nA small sample of public-domain clip art, with gold labels to check yourself against.",
+        "## Label a few images\n\n1,500 Fashion-MNIST product photos (Zalando, MIT license), with "
+        "gold labels to check yourself against. Label a few: click the widget, press a key.",
     ),
     (
         "code",
-        "images = datasets.images()\n"
-        'job = nl.Job("clipart", images, nl.ImageClassification(datasets.image_labels()))\n'
+        "images = datasets.fashion()\n"
+        'job = nl.Job("fashion", images, nl.ImageClassification(datasets.fashion_labels()))\n'
         "job",
     ),
     ("code", "job.progress"),
     (
         "markdown",
-        "The result is Ground Truth's augmented manifest: `<attribute>` and `<attribute>-metadata`.",
+        "## ⏩ Fast-forward: a simulated person\n\n"
+        "**This cell stands in for you.** The auto-labeler only acts once held-out answers can "
+        "vouch for it (about 73 right answers above its threshold for 95%, see the README), which "
+        f"takes a few hundred answers here. The cell answers the next {FAST_FORWARD} items of the "
+        "queue from the gold labels, as a person in the widget would (about 20 minutes of "
+        "keypresses). The widget above drops them from its queue and its counts follow.",
     ),
-    ("code", "job.to_dataframe().head()"),
-    ("markdown", "## Texts\n\nThe same widget labels texts. Texts are shown as text, never as HTML."),
     (
         "code",
-        "texts = datasets.texts()\n"
-        'text_job = nl.Job("texts", texts, nl.TextClassification(datasets.text_labels()))\n'
+        "# FAST-FORWARD: a simulated person answers from the gold labels.\n"
+        f"for position in job.pending({FAST_FORWARD}).index:\n"
+        '    job.label(position, images.at[position, "gold"])\n'
+        "job.progress",
+    ),
+    (
+        "markdown",
+        "## Auto-labeling\n\nOne round now (a minute or two on a laptop): fit a model on the answers, "
+        "bound its held-out accuracy, auto-label what it is sure enough of. The report says what it "
+        "did and why.",
+    ),
+    ("code", "print(job.autolabel(background=False))\njob.progress"),
+    (
+        "markdown",
+        "How right are the auto-labels? The gold labels say (in real work you would not have them: "
+        "the bound is the guarantee).",
+    ),
+    (
+        "code",
+        "auto = job.auto_labeled()\n"
+        'right = (auto["value"].to_numpy() == images.loc[auto["position"], "gold"].to_numpy()).mean()\n'
+        'print(f"{len(auto)} auto-labeled, {right:.1%} right against gold")',
+    ),
+    (
+        "markdown",
+        "Keep going in the background: a new round every 20 answers. The widget shows the model's "
+        "proposal for each item (Enter accepts) and leaves out what it auto-labeled.",
+    ),
+    ("code", "job.autolabel()\njob"),
+    (
+        "markdown",
+        "## Review the auto-labels\n\nLeast confident first: accept, reject (the item goes back to "
+        "people for good), or relabel with a class key.",
+    ),
+    ("code", "job.review()"),
+    (
+        "markdown",
+        "## The result\n\nGround Truth's augmented manifest: `<attribute>` and `<attribute>-metadata`. "
+        'Auto-labels say `"human-annotated": "no"` and carry the model\'s confidence; a person\'s '
+        'answer says `"yes"` with `"confidence": 0.0`, GT\'s own convention (no model involved).',
+    ),
+    (
+        "code",
+        "out = job.to_dataframe()\n"
+        'by_machine = out[out["fashion-metadata"].map(lambda m: isinstance(m, dict) and m["human-annotated"] == "no")]\n'
+        'print(len(by_machine), "rows auto-labeled, for example:")\n'
+        'by_machine["fashion-metadata"].iloc[0]',
+    ),
+    ("code", "job.stop_autolabel()\njob.autolabel_status"),
+    (
+        "markdown",
+        "## Texts\n\nThe same widget labels texts, shown as text, never as HTML: 1,000 WordNet definitions.",
+    ),
+    (
+        "code",
+        "texts = datasets.definitions()\n"
+        'text_job = nl.Job("definitions", texts, nl.TextClassification(datasets.text_labels()))\n'
         "text_job",
     ),
     (
         "markdown",
         "## Save the manifest\n\n`write_manifest` writes JSON Lines that Ground Truth and SageMaker "
-        "training jobs read; it writes aside and renames, so a failure never leaves half a file.",
+        "training jobs read; it writes aside and renames, so a failure never leaves half a file. "
+        "Files go into `out/` (ignored by git).",
     ),
     (
         "code",
-        'nl.write_manifest(job.to_dataframe(), "clipart.manifest")\n'
-        'nl.read_manifest("clipart.manifest").head()',
+        "from pathlib import Path\n\n"
+        'Path("out").mkdir(exist_ok=True)\n'
+        'nl.write_manifest(out, "out/fashion.manifest")\n'
+        'nl.read_manifest("out/fashion.manifest").head()',
     ),
 ]
 
@@ -173,7 +238,8 @@ CONSOLIDATION = [
         "code",
         "birds = datasets.gt_birds()\n"
         'job = nl.Job("birds", birds, nl.ImageClassification(datasets.gt_bird_labels()))\n'
-        "job.import_answers(datasets.gt_bird_responses())  # GT's worker-response files",
+        "n = job.import_answers(datasets.gt_bird_responses())  # GT's worker-response files\n"
+        'print(f"{n} answers imported")',
     ),
     (
         "markdown",
@@ -325,10 +391,12 @@ BOXES = [
     ),
     (
         "code",
+        "from pathlib import Path\n\n"
+        "Path('out').mkdir(exist_ok=True)  # files go into out/ (ignored by git)\n"
         "labels = datasets.image_labels()\n"
-        'coco = out.nblabel.to_coco("clipart-boxes", "boxes.coco.json", labels=labels)\n'
-        'out.nblabel.to_yolo("clipart-boxes", "yolo", labels=labels, overwrite=True)\n'
-        'out.nblabel.to_voc("clipart-boxes", "voc", labels=labels, overwrite=True)\n'
+        'coco = out.nblabel.to_coco("clipart-boxes", "out/boxes.coco.json", labels=labels)\n'
+        'out.nblabel.to_yolo("clipart-boxes", "out/yolo", labels=labels, overwrite=True)\n'
+        'out.nblabel.to_voc("clipart-boxes", "out/voc", labels=labels, overwrite=True)\n'
         'coco["annotations"]',
     ),
 ]
@@ -387,7 +455,7 @@ SEGMENTATION = [
     ),
     (
         "code",
-        'folder = out.nblabel.to_masks("clipart-masks-ref", "masks", overwrite=True)\n'
+        'folder = out.nblabel.to_masks("clipart-masks-ref", "out/masks", overwrite=True)  # out/: ignored by git\n'
         "sorted(p.name for p in folder.iterdir())",
     ),
 ]
@@ -449,10 +517,12 @@ ENTITIES = [
     ),
     (
         "code",
+        "from pathlib import Path\n\n"
         "from nblabel.formats.entities import documents, to_conll, to_hf_table, to_spacy_jsonl\n\n"
         "docs = documents(job.to_dataframe(), job.attribute)\n"
-        "to_spacy_jsonl(docs, 'entities.jsonl')\n"
-        "to_conll(docs, 'entities.conll')\n"
+        "Path('out').mkdir(exist_ok=True)  # files go into out/ (ignored by git)\n"
+        "to_spacy_jsonl(docs, 'out/entities.jsonl')\n"
+        "to_conll(docs, 'out/entities.conll')\n"
         "table = to_hf_table(docs, labels=job.task.labels)\n"
         "table, table.attrs['tag_names']",
     ),
@@ -492,7 +562,7 @@ NOTEBOOKS = {
     "03_entities.ipynb": ENTITIES,
     "04_segmentation.ipynb": SEGMENTATION,
     "05_custom_tasks.ipynb": CUSTOM_TASKS,
-    "07_consolidation.ipynb": CONSOLIDATION,
+    "06_consolidation.ipynb": CONSOLIDATION,
 }
 
 

@@ -50,9 +50,10 @@ class TextField extends CrowdElement {
       field.addEventListener("input", update);
       update();
     }
+    // Element.append writes null as the text "null": leave the counter out when there is none.
     this.append(
       h("label", { class: "crowd-field" }, [label ? h("span", { class: "crowd-field-label", text: label }) : null, field]),
-      counterEl,
+      ...(counterEl ? [counterEl] : []),
       this.error,
     );
     if (this.hasAttribute("auto-focus")) queueMicrotask(() => field.focus({ preventScroll: true }));

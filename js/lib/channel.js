@@ -174,6 +174,11 @@ export class Channel extends Link {
       if (msg.progress) model.set("progress", msg.progress);
       hooks.show();
       this.requestMore();
+    } else if (msg.type === "answered") {
+      // Answered from elsewhere (code, another kernel): not offered here any more.
+      if (session.drop(msg.keys || [])) hooks.show();
+      if (msg.progress) model.set("progress", msg.progress);
+      this.requestMore();
     } else if (msg.type === "store-error") {
       // The kernel could not write the answer (disk full, read-only store): it stays unsaved
       // here and is re-sent until it is stored.

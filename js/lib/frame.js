@@ -96,7 +96,10 @@ export class Shell {
     el.append(this.root);
     this.listen(this.root, "keydown", (event) => {
       const intent = keys(event);
-      if (!intent) return;
+      if (!intent) {
+        if (event.key === "Escape" && event.target === this.root) this.handBack();
+        return;
+      }
       event.preventDefault();
       event.stopPropagation();
       if (intent !== true) this.act(intent);
@@ -108,6 +111,16 @@ export class Shell {
       });
     }
     return this.root;
+  }
+
+  /**
+   * Esc that the widget has no use for gives the keys back to JupyterLab or Notebook: the widget
+   * lets go of the focus and the notebook takes it (command mode: arrows, j/k, a/b work again).
+   */
+  handBack() {
+    const notebook = this.root.closest(".jp-Notebook");
+    this.root.blur();
+    notebook?.focus({ preventScroll: true });
   }
 
   /** Add an event listener that `destroy` removes. */
@@ -150,7 +163,11 @@ export class Frame extends Shell {
     this.show = () => {};
     this.queued = 0; // answers waiting for their binary part to be made: unsaved, not yet kept
     this._outgoing = Promise.resolve(); // messages leave in the order they were made
-    this._onProgress = () => this.showProgress();
+    this._onProgress = () => {
+      this.showProgress();
+      // "All done: ..." quotes the counts: paint it again when the last acknowledgement lands.
+      if (this.session.exhausted && this.session.current === null) this.show();
+    };
     model.on("change:progress", this._onProgress);
   }
 

@@ -12,6 +12,7 @@ export class LabelSession {
     this.trail = [];
     this.pos = 0;
     this.answers = []; // {uid, key, kind, value} given in this session, oldest first
+    this.touched = new Set(); // keys this session answered or skipped, even if undone since
     this.values = new Map(); // key -> latest known answer value (null: none)
     this.exhausted = false; // the kernel said nothing more is waiting
   }
@@ -80,6 +81,7 @@ export class LabelSession {
     const key = this.current;
     if (key === null) return null;
     this.answers.push({ uid, key, kind: "label", value });
+    this.touched.add(key);
     this.values.set(key, value);
     this._advance();
     return { type: "answer", uid, key, value };
@@ -90,6 +92,7 @@ export class LabelSession {
     const key = this.current;
     if (key === null) return null;
     this.answers.push({ uid, key, kind: "skip", value: null });
+    this.touched.add(key);
     this._advance();
     return { type: "skip", uid, key };
   }
@@ -159,6 +162,25 @@ export class LabelSession {
       ...order.filter((key) => held.has(key) && !next.includes(key)),
     ];
     this.exhausted = false;
+  }
+
+  /**
+   * Items that got an answer elsewhere (code in the kernel, another kernel): they leave the
+   * prefetched queue, and the one on screen, unless this session answered it or the person is
+   * revisiting, gives way to the next. Keys this session answered are left alone: the news may
+   * have been read before an undo here reopened the item. Returns whether the screen changed.
+   */
+  drop(keys) {
+    const gone = new Set(keys.filter((key) => !this.touched.has(key)));
+    this.queue = this.queue.filter((key) => !gone.has(key));
+    const current = this.current;
+    if (current === null || !gone.has(current) || this._answered(current) || this.pos !== this.trail.length - 1) {
+      return false;
+    }
+    this.trail.pop();
+    this.pos = this.trail.length;
+    this._fill();
+    return true;
   }
 
   /**

@@ -148,6 +148,40 @@ test("a new round keeps the next prefetched items, drops auto-labeled ones and r
   assert.equal(s.exhausted, false);
 });
 
+test("items answered elsewhere leave the queue; the one on screen gives way unless answered here", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b", "c", "d"));
+  assert.equal(s.drop(["c"]), false); // prefetched: left out, the screen stays on a
+  assert.deepEqual(s.queue, ["b", "d"]);
+  assert.equal(s.drop(["a"]), true); // on screen, unanswered here: the next one shows
+  assert.equal(s.current, "b");
+  assert.deepEqual(s.trail, ["b"]);
+  s.answer("x", "u1");
+  assert.equal(s.current, "d");
+  s.back();
+  assert.equal(s.drop(["b"]), false); // answered here (the store echoes our own answer): kept
+  assert.equal(s.current, "b");
+  assert.equal(s.drop(["d"]), false); // revisiting b: d is not on screen, and stays in the trail
+  assert.deepEqual(s.trail, ["b", "d"]);
+});
+
+test("news read before an undo here does not drop the reopened item", () => {
+  const s = new LabelSession();
+  s.add(items("a", "b"));
+  s.answer("x", "u1");
+  s.undo("u2"); // a is on screen again, unanswered
+  assert.equal(s.current, "a");
+  assert.equal(s.drop(["a"]), false); // the kernel saw a answered before the undo reached it
+  assert.equal(s.current, "a");
+});
+
+test("dropping the last open item leaves nothing on screen", () => {
+  const s = new LabelSession();
+  s.add(items("a"), { exhausted: true });
+  assert.equal(s.drop(["a"]), true);
+  assert.equal(s.current, null);
+});
+
 test("reopen shows an item answered in an earlier session again, unanswered", () => {
   const s = new LabelSession();
   s.add(items("a", "b"));

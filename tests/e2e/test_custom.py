@@ -137,6 +137,9 @@ def test_form_elements_answered_by_keyboard_and_mouse(notebook, jupyter):
     assert tpl.locator("crowd-card b").count() == 0
     assert page.evaluate("() => getComputedStyle(document.body).display") != "none"
     expect(tpl.locator("crowd-card p.note")).to_have_css("color", "rgb(200, 0, 0)")
+    # Text fields without a char-counter render their label and nothing else (no stray "null").
+    expect(tpl.locator("crowd-input[name=unused]")).to_have_text("Left empty")
+    expect(tpl.locator("crowd-text-area[name=comment]")).to_have_text("Comment")
     # Layout elements: instructions open on their tabs, the alert dismisses.
     tpl.get_by_test_id("crowd-instructions-open").click()
     expect(tpl.get_by_text("Summarize the text.")).to_be_visible()

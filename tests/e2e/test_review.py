@@ -82,6 +82,9 @@ def test_review_by_keys_clicks_and_the_slider(notebook, jupyter):
     expect(root.get_by_test_id("nbl-review-summary")).to_have_text(
         "12 items to review · 0 labeled by people · 4 left for people"
     )
+    # a one-line text's tile is about a line tall, not a thumbnail's square (thumb: 160 px)
+    media_height = tiles.first.locator(".nbl-review-media").bounding_box()["height"]
+    assert media_height < 80, media_height
     # a text with HTML is shown as text
     expect(tile(root, 5, keys).locator(".nbl-review-snippet")).to_have_text(EVIL)
     assert tile(root, 5, keys).locator("img, b").count() == 0

@@ -93,7 +93,7 @@ def test_texts_are_unique_nonempty_and_short(texts: pd.DataFrame) -> None:
 
 def test_total_size_is_bounded() -> None:
     total = sum(p.stat().st_size for p in DATA.rglob("*") if p.is_file())
-    assert total < 3_000_000
+    assert total < 4_000_000
     assert (DATA / "texts.jsonl").stat().st_size < 300_000
     for path in (DATA / "images").iterdir():
         assert path.stat().st_size < 100_000, path
@@ -188,3 +188,47 @@ def test_manifest_round_trip(tmp_path: Path, images: pd.DataFrame, texts: pd.Dat
         manifest.write_manifest(df, path)
         back = manifest.read_manifest(path)
         pd.testing.assert_frame_equal(back, df)
+
+
+# --------------------------------------------------------------------------- samples big enough to auto-label
+
+
+def test_fashion_is_written_once_into_the_data_folder(tmp_path: Path) -> None:
+    df = datasets.fashion(tmp_path)
+    assert list(df.columns) == ["source-ref", "gold", "origin", "license"]
+    assert len(df) == 1500
+    assert df["gold"].value_counts().to_dict() == dict.fromkeys(datasets.fashion_labels(), 150)
+    assert set(df["license"]) == {"MIT (Zalando SE)"}
+    assert df["gold"].head(10).nunique() == 10  # every class within the first 10 rows
+    (folder,) = tmp_path.iterdir()  # one folder named after the data's hash, no scratch left
+    assert folder.name.startswith("fashion-")
+    assert sorted(str(p) for p in folder.iterdir()) == sorted(df["source-ref"])
+    with Image.open(df.loc[0, "source-ref"]) as im:
+        assert (im.size, im.mode) == ((28, 28), "L")
+    first = folder.stat().st_mtime_ns
+    pd.testing.assert_frame_equal(datasets.fashion(tmp_path), df)  # reused, not rewritten
+    assert folder.stat().st_mtime_ns == first
+
+
+def test_fashion_default_folder_is_the_user_data_dir(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("NBLABEL_DATA_DIR", str(tmp_path / "data"))
+    df = datasets.fashion()
+    assert Path(df.loc[0, "source-ref"]).parent.parent == tmp_path / "data"
+    assert not any(DATA.glob("fashion-*"))  # never into the package
+
+
+def test_definitions_are_balanced_unique_and_share_the_text_classes() -> None:
+    df = datasets.definitions()
+    assert len(df) == 1000
+    assert df["gold"].value_counts().to_dict() == dict.fromkeys(datasets.text_labels(), 200)
+    assert df["source"].is_unique
+    assert df["source"].str.len().between(10, 240).all()
+    assert set(df["license"]) == {"WordNet 3.0 license"}
+
+
+def test_the_larger_samples_keep_the_wheel_small() -> None:
+    assert (DATA / "fashion.npz").stat().st_size < 1_000_000
+    assert (DATA / "definitions.jsonl").stat().st_size < 300_000
+    text = (DATA / "LICENSES.md").read_text(encoding="utf-8")
+    assert "dataset-fashion-mnist" in text and "Copyright © 2017 Zalando SE" in text
+    assert "`definitions.jsonl`" in text

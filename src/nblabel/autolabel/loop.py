@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from nblabel.autolabel.calibrate import answers_needed, choose_threshold
+from nblabel.autolabel.calibrate import Threshold, answers_needed, choose_threshold
 
 __all__ = [
     "LARGE_JOB_ITEMS",
@@ -109,6 +109,10 @@ class RoundReport:
     proposes_only: bool = False
     # Box rounds: held-out mIoU (a mean over images), not the share of right answers.
     measure: str = "accuracy"
+    # When more answers are needed than items are left: the highest lower target that the items
+    # left could reach, and about how many more answers it needs (0: it would auto-label now).
+    lower_target: float | None = None
+    lower_target_needed: int | None = None
 
     @classmethod
     def base(cls, **fields: Any) -> RoundReport:
@@ -169,6 +173,12 @@ class RoundReport:
                 f"{self.estimated_accuracy:.1%} right (lower bound {self.lower_bound:.1%} >= "
                 f"{self.target:.0%}); {self.auto_labeled} items auto-labeled"
             )
+        elif self.more_answers_needed is not None and self.more_answers_needed > self.queued:
+            claim = (
+                f"no auto-labels: this job is too small for {self.target:.0%} at the bound (about "
+                f"{self.more_answers_needed} more answers needed, only {self.queued} items left); "
+                + self._what_would_work()
+            )
         else:
             need = (
                 f"about {self.more_answers_needed} more answers"
@@ -181,6 +191,50 @@ class RoundReport:
             f"{claim}; {self.queued} queued for people ({self.seconds:.1f} s)"
             + (f". {self.message}" if self.message else "")
         )
+
+    def _what_would_work(self) -> str:
+        more_items = "more items (the same accuracy needs that many answers in all)"
+        if self.lower_target is None:
+            return f"what would work: {more_items}"
+        now = (
+            "would auto-label now"
+            if not self.lower_target_needed
+            else f"needs about {self.lower_target_needed} more answers"
+        )
+        return (
+            f"what would work: a lower target (target_accuracy={self.lower_target:g} {now}) or {more_items}"
+        )
+
+
+#: Lower targets a too-small job's report tries, best first.
+LOWER_TARGETS = (0.9, 0.85, 0.8)
+
+
+def _more_answers_needed(cut: Threshold, target: float, z: float, answered: int) -> int | None:
+    """About how many more answers the bound needs to reach ``target``, from the best cut's
+    accuracy and the share of held-out answers above it; None when no number would do."""
+    count = answers_needed(cut.accuracy, target, z) if cut.n_above else None
+    if count is None or not cut.n_held_out:
+        return None
+    share_above = cut.n_above / cut.n_held_out  # answers that land above the best cut
+    return max(1, math.ceil(count / max(share_above, 1e-9)) - answered)
+
+
+def _lower_target(
+    held_conf: np.ndarray, held_correct: np.ndarray, target: float, z: float, answered: int, left: int
+) -> tuple[float | None, int | None]:
+    """The highest of :data:`LOWER_TARGETS` under ``target`` that the items left could reach,
+    with about how many more answers it needs (0 when its bound is met already)."""
+    for lower in LOWER_TARGETS:
+        if lower >= target:
+            continue
+        cut = choose_threshold(held_conf, held_correct, lower, z)
+        if math.isfinite(cut.threshold):
+            return lower, 0
+        needed = _more_answers_needed(cut, lower, z, answered)
+        if needed is not None and needed <= left:
+            return lower, needed
+    return None, None
 
 
 @dataclass
@@ -431,12 +485,13 @@ def compute_round(
         random_fraction = default_random_fraction(X.shape[0])
     queue = _interleave(by_margin, randoms, random_fraction)
 
-    needed = None
+    needed = lower = lower_needed = None
     if not math.isfinite(cut.threshold):
-        count = answers_needed(cut.accuracy, target, z) if cut.n_above else None
-        if count is not None and cut.n_held_out:
-            share_above = cut.n_above / cut.n_held_out  # answers that land above the best cut
-            needed = max(1, math.ceil(count / max(share_above, 1e-9)) - len(positions))
+        needed = _more_answers_needed(cut, target, z, len(positions))
+        if needed is not None and needed > len(remaining):
+            lower, lower_needed = _lower_target(
+                held_conf, held_correct, target, z, len(positions), len(remaining)
+            )
     return Round(
         report(
             held_out=len(positions),
@@ -447,6 +502,8 @@ def compute_round(
             auto_labeled=len(auto),
             queued=len(remaining),
             more_answers_needed=needed,
+            lower_target=lower,
+            lower_target_needed=lower_needed,
         ),
         auto=auto,
         proposals=proposals,

@@ -349,13 +349,21 @@ def _run_from_file(path: str) -> None:
 
 
 def status(store: Store, attribute: str, worker: Worker | None) -> dict[str, Any]:
-    """Where the loop is: the worker's state, and the latest round's report."""
+    """Where the loop is: the worker's state, and the latest round's report.
+
+    ``state`` is the worker's own while it runs; without a running worker it is ``"error"`` (the
+    worker failed), ``"stopped"`` (a worker ran), ``"idle"`` (rounds ran, in the foreground or in
+    a worker stopped before it said anything) or ``"not started"`` (no round yet).
+    """
     raw = store.get_meta(_status_key(attribute))
     state = json.loads(raw) if raw else {"state": "not started"}
     state["running"] = worker is not None and worker.alive
-    if not state["running"] and state["state"] not in ("error", "not started"):
-        state["state"] = "stopped"
     latest = store.latest_round(attribute)
+    if not state["running"] and state["state"] != "error":
+        if state["state"] != "not started":
+            state["state"] = "stopped"
+        elif latest is not None:
+            state["state"] = "idle"
     if latest is not None:
         report = RoundReport.from_dict(latest[1])
         state["round"] = report.round

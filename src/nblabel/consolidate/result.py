@@ -62,3 +62,14 @@ class Consolidation:
     quality: dict[str, float] = field(default_factory=dict)
     confusion: dict[str, Any] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # The generated repr prints every item and confusion matrix (~40 KB for 300 items): a
+        # notebook cell that ends in `job.consolidate()` shows this summary instead.
+        answers = sum(c.answers for c in self.items.values())
+        mean = sum(c.confidence for c in self.items.values()) / len(self.items) if self.items else 0.0
+        return (
+            f"Consolidation(method={self.method!r}, {len(self.items)} items from {answers} answers "
+            f"by {len(self.quality)} annotators, mean confidence {mean:.2f}; "
+            f".items, .quality, .confusion for the details)"
+        )

@@ -8,8 +8,14 @@ to a labeling job, plus a ``gold`` column with the true class to score answers a
                           ``source-ref`` is the absolute path of a JPEG inside this package.
 :func:`texts`             150 dictionary definitions (WordNet 3.0 license), 5 classes x 30;
                           ``source`` is the text.
+:func:`fashion`           1,500 Fashion-MNIST product photos (MIT), 10 classes x 150, big
+                          enough for the auto-labeler to act; written as PNG files into a
+                          data folder on first use.
+:func:`definitions`       1,000 dictionary definitions (WordNet 3.0 license), 5 classes x 200,
+                          the same classes as :func:`texts`; big enough for auto-labeling.
 :func:`image_labels`      the image classes, in a fixed order.
-:func:`text_labels`       the text classes, in a fixed order.
+:func:`text_labels`       the text classes (of :func:`texts` and :func:`definitions`).
+:func:`fashion_labels`    the Fashion-MNIST classes, in Zalando's order.
 :func:`gt_birds`          a real Ground Truth job: 302 bird photos answered by 5 workers each,
                           with GT's consolidated labels and the true labels (no images).
 :func:`gt_bird_labels`    its classes, in GT's order.
@@ -33,7 +39,11 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +51,9 @@ import pandas as pd
 
 __all__ = [
     "DATA_DIR",
+    "definitions",
+    "fashion",
+    "fashion_labels",
     "gt_bird_labels",
     "gt_bird_responses",
     "gt_birds",
@@ -56,6 +69,18 @@ DATA_DIR: Path = Path(__file__).resolve().parent / "data"
 
 _IMAGE_LABELS = ("bird", "flower", "fruit", "insect", "vehicle")
 _TEXT_LABELS = ("animal", "food", "person", "place", "plant")
+_FASHION_LABELS = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 # The class order of the GT bird job (the label index its output manifest writes).
 _BIRD_LABELS = (
     "Duck",
@@ -178,6 +203,105 @@ def texts() -> pd.DataFrame:
     """
     rows = _read_jsonl("texts.jsonl")
     return _frame({key: [row[key] for row in rows] for key in ("source", "gold", "origin", "license")})
+
+
+def definitions() -> pd.DataFrame:
+    """Return a Ground Truth input manifest of 1,000 labeled dictionary definitions.
+
+    Like :func:`texts` (same source, license, classes and columns), 200 for each class of
+    :func:`text_labels`, so that the auto-labeler has enough items to act on: it needs about 73
+    held-out answers above its threshold before it labels anything (see ``README.md``,
+    "Auto-labeling"). Unlike :func:`texts`, words need not be common ones.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per text, columns ``source``, ``gold``, ``origin``, ``license``.
+    """
+    rows = _read_jsonl("definitions.jsonl")
+    return _frame({key: [row[key] for row in rows] for key in ("source", "gold", "origin", "license")})
+
+
+def fashion_labels() -> list[str]:
+    """Return the class names of the :func:`fashion` sample, in Zalando's order.
+
+    Returns
+    -------
+    list of str
+        ``['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker',
+        'Bag', 'Ankle boot']`` (a new list on each call).
+    """
+    return list(_FASHION_LABELS)
+
+
+def _data_home() -> Path:
+    # Not the media cache (~/.cache/nblabel/media): that one is trimmed least recently used first,
+    # and a job's images must stay where its manifest says they are.
+    configured = os.environ.get("NBLABEL_DATA_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "nblabel" / "datasets"
+
+
+def fashion(folder: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Return a Ground Truth input manifest of 1,500 labeled Fashion-MNIST images.
+
+    Zalando's Fashion-MNIST (MIT license; Debian package ``dataset-fashion-mnist``): 28 x 28
+    grayscale product photos, 150 from its test set for each class of :func:`fashion_labels`.
+    The package holds them as one compressed array (0.7 MB); the first call writes them as PNG
+    files into ``folder``, and later calls reuse the files.
+
+    Parameters
+    ----------
+    folder : path, optional
+        Where the PNG files go. Default: ``$NBLABEL_DATA_DIR``, else
+        ``$XDG_DATA_HOME/nblabel/datasets`` (``~/.local/share/nblabel/datasets``). The images
+        land in a sub-folder named after the data's hash, so a new release never mixes files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per image, a ``RangeIndex``, ``object`` columns ``source-ref`` (absolute path of
+        the PNG), ``gold`` (one of :func:`fashion_labels`), ``origin`` (the image's position in
+        Fashion-MNIST's test set) and ``license`` (``"MIT (Zalando SE)"``).
+
+    Notes
+    -----
+    The row order is fixed, and each run of 10 rows holds every class once.
+    """
+    import numpy as np
+    from PIL import Image
+
+    npz = DATA_DIR / "fashion.npz"
+    digest = hashlib.sha256(npz.read_bytes()).hexdigest()[:12]
+    target = Path(folder) if folder is not None else _data_home()
+    images_dir = target / f"fashion-{digest}"
+    with np.load(npz) as data:
+        images, labels, index = data["images"], data["labels"], data["index"]
+    names = [f"img_{i:04d}.png" for i in range(len(images))]
+    if not images_dir.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed: a second kernel, or an interrupted first call, never sees
+        # half a folder.
+        scratch = Path(tempfile.mkdtemp(prefix=".fashion-", dir=target))
+        try:
+            for name, pixels in zip(names, images, strict=True):
+                Image.fromarray(pixels).save(scratch / name)
+            scratch.rename(images_dir)
+        except OSError:
+            if not images_dir.is_dir():
+                raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return _frame(
+        {
+            "source-ref": [str(images_dir / name) for name in names],
+            "gold": [_FASHION_LABELS[k] for k in labels],
+            "origin": [f"dataset-fashion-mnist: t10k image {i}" for i in index],
+            "license": ["MIT (Zalando SE)"] * len(names),
+        }
+    )
 
 
 def gt_bird_labels() -> list[str]:

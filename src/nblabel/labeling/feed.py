@@ -48,8 +48,8 @@ class Feed:
         self.queue = queue
         self.log = log
         self.task = items.task
-        #: What the widget's header says: the job and the attribute.
-        self.title = f"{items.name} · {log.attribute}"
+        #: What the widget's header says: the job, and the attribute when it has another name.
+        self.title = items.name if log.attribute == items.name else f"{items.name} · {log.attribute}"
         #: Identifies the job's store and attribute, for re-sending unsaved answers.
         self.job_id = f"{Path(log.store.path).resolve()}::{log.attribute}"
         self.max_width = max_width
@@ -72,30 +72,53 @@ class Feed:
         return self.items.key(item)
 
     def watch_rounds(
-        self, closed: threading.Event, on_round: Callable[[], None], name: str
+        self,
+        closed: threading.Event,
+        on_round: Callable[[], None],
+        name: str,
+        on_answers: Callable[[], None] | None = None,
     ) -> threading.Thread:
         """Call ``on_round`` (from a daemon thread) each time the auto-labeler writes a new
-        round, until ``closed`` is set.
+        round, and ``on_answers`` each time answers were appended otherwise (by code in this
+        kernel, another kernel, this widget itself), until ``closed`` is set.
 
-        The store is polled once a second: rounds come from another process, and a single
-        indexed query is cheaper than any notification machinery.
+        The store is polled once a second: rounds and answers come from other processes, and
+        two indexed queries are cheaper than any notification machinery.
         """
 
         def run() -> None:
             seen = self.queue.latest_round()
+            seq = self.log.ledger.last_seq
             while not closed.wait(1.0):
                 try:
                     latest = self.queue.latest_round()
-                    if latest == seen:
-                        continue
-                    seen = latest
-                    on_round()
+                    if latest != seen:
+                        seen = latest
+                        on_round()
+                    elif on_answers is not None:
+                        self.log.refresh()
+                        if self.log.ledger.last_seq == seq:
+                            continue
+                        on_answers()
+                    seq = self.log.ledger.last_seq
                 except Exception:  # the store may be closing with the kernel; keep the widget alive
-                    log.exception("nblabel %s: cannot follow the auto-labeler", name)
+                    log.exception("nblabel %s: cannot follow the store", name)
 
         thread = threading.Thread(target=run, name=name, daemon=True)
         thread.start()
         return thread
+
+    def answer_news(self, keys: Collection[str]) -> dict[str, Any]:
+        """After answers were appended: which of the keys a widget holds no longer wait for
+        this annotator (answered or skipped from anywhere), and the progress now."""
+        self.log.refresh()
+        ledger = self.log.ledger
+        done = [
+            key
+            for key in keys
+            if self.items.has(key) and (not ledger.awaits_person(key) or self.queue.answered(key))
+        ]
+        return {"type": "answered", "keys": done, "progress": self.progress()}
 
     # -- items ----------------------------------------------------------------------------
 

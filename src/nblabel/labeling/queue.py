@@ -85,13 +85,13 @@ class Queue:
             ordered.add(position)
             key = keys[position]
             # The loop's random draws may name auto-labeled items: a person checks those too.
-            if ledger.awaits_person(key) and key not in exclude and not self._answered(key):
+            if ledger.awaits_person(key) and key not in exclude and not self.answered(key):
                 yield position
         for position in self._row_order(exclude, start):
             if position not in ordered:
                 yield position
 
-    def _answered(self, key: str) -> bool:
+    def answered(self, key: str) -> bool:
         """True when the annotator took a slot of the item, with several answers per item
         (with one, an answered item is not open anyway)."""
         ledger = self.log.ledger
@@ -104,7 +104,7 @@ class Queue:
         advancing = first == self._first_open
         for position in range(first, len(keys)):
             key = keys[position]
-            if not ledger.is_open(key) or self._answered(key):
+            if not ledger.is_open(key) or self.answered(key):
                 if advancing:
                     self._first_open = position + 1
                 continue

@@ -145,6 +145,11 @@ class LabelVerification(Task):
             meta["worker-feedback"] = [{"comment": value["comment"]}]
         return str(self.labels.index(value["verdict"])), meta
 
+    def has_label(self, row: Mapping[str, Any]) -> bool:
+        """Whether a manifest row carries the label under review (else there is nothing to verify)."""
+        label = row.get(self.source_attribute)
+        return label is not None and not is_missing(label)
+
     def item_extras(
         self, row: Mapping[str, Any], source: Any, image_size: Mapping[str, int]
     ) -> dict[str, Any]:
@@ -156,7 +161,7 @@ class LabelVerification(Task):
         an item without the label ``{"missing": True}``.
         """
         label, meta = row.get(self.source_attribute), _metadata(row, self.source_attribute)
-        if label is None or is_missing(label):
+        if not self.has_label(row):
             return {"shown": {"missing": True}}
         if isinstance(meta.get("internal-color-map"), Mapping):  # a segmentation mask
             return {"shown": _mask_shown(str(label), meta, self.source_attribute)}

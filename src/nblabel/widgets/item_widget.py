@@ -3,8 +3,8 @@
 The browser says ``hello`` (with its display size and answers left unsaved by an earlier
 widget), asks for ``more`` items or ``get`` s items again, sends ``answer`` / ``skip`` / ``undo``
 and, for zoomed-in images, asks for a sharper ``detail`` crop. The kernel replies with ``items``,
-``ack``, ``rejected``, ``store-error``, ``goto``, ``detail`` and, when the auto-labeler finishes a
-round, ``proposals``. Answers travel as custom messages, not traits: ipywidgets merges quick
+``ack``, ``rejected``, ``store-error``, ``goto``, ``detail``, when the auto-labeler finishes a
+round, ``proposals``, and when answers were stored from anywhere, ``answered``. Answers travel as custom messages, not traits: ipywidgets merges quick
 trait changes. Task widgets subclass :class:`ItemWidget` and add their configuration traits;
 one whose items are not the feed's media payloads (a rendered worker template) overrides
 :meth:`ItemWidget._payloads`, and one that keeps some items from people overrides
@@ -50,11 +50,11 @@ class ItemWidget(anywidget.AnyWidget):
     window = traitlets.Int(6, help="Items prefetched ahead of the cursor.").tag(sync=True)
     progress = traitlets.Dict(help="total, labeled, skipped, remaining").tag(sync=True)
 
-    def __init__(self, feed: Feed, *, window: int, **kwargs: Any) -> None:
+    def __init__(self, feed: Feed, *, window: int, title: str | None = None, **kwargs: Any) -> None:
         super().__init__(
             labels=list(getattr(feed.task, "labels", [])),
             media=feed.task.media,
-            title=feed.title,
+            title=feed.title if title is None else title,
             job_id=feed.job_id,
             window=window,
             progress=feed.progress(),
@@ -66,7 +66,7 @@ class ItemWidget(anywidget.AnyWidget):
         self._recent: deque[str] = deque(maxlen=500)  # keys the browser may hold
         self._closed = threading.Event()
         self.on_msg(self._on_custom)
-        feed.watch_rounds(self._closed, self._push_round, "nblabel-rounds")
+        feed.watch_rounds(self._closed, self._push_round, "nblabel-rounds", self._push_answers)
 
     def close(self) -> None:
         """Close the widget and stop watching the auto-labeler."""
@@ -78,6 +78,14 @@ class ItemWidget(anywidget.AnyWidget):
     def _push_round(self) -> None:
         """Stream a new auto-labeling round's proposals and queue order to the browser."""
         news = self.feed.round_news(list(self._recent), self.window)
+        self.progress = news["progress"]
+        with self._lock:
+            self.send(news)
+
+    def _push_answers(self) -> None:
+        """Tell the browser which items it holds got an answer elsewhere (code, another kernel),
+        with the store's progress, so it stops offering them and its counts follow."""
+        news = self.feed.answer_news(list(self._recent))
         self.progress = news["progress"]
         with self._lock:
             self.send(news)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import traitlets
@@ -42,4 +43,16 @@ class VerifyWidget(ItemWidget):
     def __init__(self, feed: Feed, *, window: int | None = None, **kwargs: Any) -> None:
         if not isinstance(feed.task, LabelVerification):
             raise TypeError(f"VerifyWidget draws LabelVerification tasks, not {feed.task!r}")
-        super().__init__(feed, window=window or 8, source=feed.task.source_attribute, **kwargs)
+        items, task = feed.items, feed.task
+        # Rows without the label under review have nothing to verify: they are never offered,
+        # and the header says how many were left out.
+        self._unlabeled = [
+            key for position, key in enumerate(items.keys) if not task.has_label(items.row_inputs(position))
+        ]
+        title = feed.title
+        if self._unlabeled:
+            title += f" · {len(self._unlabeled)} of {len(items.keys)} have no {task.source_attribute!r} label to verify, left out"
+        super().__init__(feed, window=window or 8, source=task.source_attribute, title=title, **kwargs)
+
+    def _next_positions(self, count: int, exclude: Collection[str]) -> tuple[list[int], bool]:
+        return self.feed.next_positions(count, exclude=exclude, skip=self._unlabeled)

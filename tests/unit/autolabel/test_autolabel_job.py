@@ -75,7 +75,7 @@ def test_round_auto_labels_into_the_manifest() -> None:
     assert reviewed.confidence.min() >= round(report.threshold, 4) - 1e-9
 
     status = job.autolabel_status
-    assert (status["round"], status["state"], status["running"]) == (1, "not started", False)
+    assert (status["round"], status["state"], status["running"]) == (1, "idle", False)  # a round ran
     assert status["threshold"] == pytest.approx(report.threshold)
 
 
@@ -283,6 +283,18 @@ def test_image_job_round() -> None:
         value, confidence = job.proposal(i)
         assert value in datasets.image_labels() and 0 < confidence <= 1
     assert report.auto_labeled == 0 or report.lower_bound >= 0.95
-    if report.auto_labeled == 0:  # 40 answers cannot clear the bound
-        assert "no auto-labels yet" in str(report)
+    if report.auto_labeled == 0:  # 40 answers cannot clear the bound, and 20 items left cannot
+        assert "this job is too small for 95% at the bound" in str(report)
     assert list((Path(".nblabel") / "features").glob("features-*.npz"))
+
+
+def test_status_after_a_stopped_worker_and_a_foreground_round_says_the_loop_ran() -> None:
+    job, _ = text_job(n=40, answered=12)
+    assert job.autolabel_status["state"] == "not started"
+    job.autolabel()
+    job.stop_autolabel()  # at once: the worker may not have said anything yet
+    job.autolabel(background=False)
+    status = job.autolabel_status
+    assert status["running"] is False
+    assert status["state"] in ("stopped", "idle")  # "stopped" when the worker got to say so
+    assert status["round"] >= 1 and status["report"].startswith(f"round {status['round']}:")

@@ -123,6 +123,29 @@ def test_reports_how_many_more_answers_would_do() -> None:
     assert math.isfinite(run(X, 3, human, open_).report.threshold)
 
 
+def test_a_job_too_small_for_the_target_says_so_and_what_would_work() -> None:
+    X, y = blobs(60, spread=0.5)  # every held-out answer right, but 73 are needed for 95%
+    human, open_ = answer(y, 20)
+    r = run(X, 3, human, open_).report
+    assert r.more_answers_needed == 73 - 20 and r.queued == 40  # more than the items left
+    # 90% needs 35 right held-out answers (n / (n + 1.96^2) >= 0.9): 15 more, which 40 items allow.
+    assert (r.lower_target, r.lower_target_needed) == (0.9, 15)
+    text = str(r)
+    assert "too small for 95% at the bound" in text
+    assert "about 53 more answers needed, only 40 items left" in text
+    assert "target_accuracy=0.9 needs about 15 more answers" in text and "more items" in text
+    assert RoundReport.from_dict(r.to_dict()) == r
+
+
+def test_a_job_too_small_for_any_lower_target_suggests_more_items() -> None:
+    X, y = blobs(15, classes=2, spread=0.5)
+    human, open_ = answer(y, 12)  # 3 left: even 80% needs 16 right held-out answers, 4 more
+    r = run(X, 2, human, open_).report
+    assert r.estimated_accuracy == 1.0 and r.queued == 3
+    assert r.lower_target is None
+    assert "what would work: more items" in str(r)
+
+
 def test_tiny_dataset_and_nothing_open() -> None:
     X, y = blobs(10, classes=2, spread=0.5)
     human = {p: int(y[p]) for p in range(8)}

@@ -72,6 +72,9 @@ def test_dawid_skene_matches_gt_and_is_at_least_as_accurate(gt: pd.DataFrame, an
     result = job.consolidate()
     assert result.method == "dawid-skene"
     assert len(result.items) == 302
+    # A cell ending in job.consolidate() shows one line, not every item (~40 KB).
+    assert repr(result).startswith("Consolidation(method='dawid-skene', 302 items from 1510 answers by 97 ")
+    assert len(repr(result)) < 200
     out = job.to_dataframe()
     ours = out["birds-metadata"].map(lambda m: m["class-name"])
     theirs = out[f"{GT_ATTR}-metadata"].map(lambda m: m["class-name"])

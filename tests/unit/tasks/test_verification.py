@@ -90,3 +90,21 @@ def test_what_the_widget_shows(tmp_path: Path) -> None:
     assert shown == {"shown": {"class_name": "a, b"}}
     with pytest.raises(ValueError, match=r"reads the manifest attribute\(s\) \['old'\]"):
         nl.Job("v2", pd.DataFrame({"source-ref": ["a.jpg"]}), task)
+
+
+def test_the_widget_leaves_out_items_without_a_label_and_says_how_many(tmp_path: Path) -> None:
+    from recorder import Recorder
+
+    j = job(tmp_path, old=["cat", None])
+    w = j.annotate()
+    rec = Recorder()
+    w.send = rec
+    try:
+        assert w.title == "verify · 1 of 2 have no 'old' label to verify, left out"
+        w._on_custom(w, {"type": "hello", "width": 900}, [])
+        [(message, _)] = rec.wait_for("items")
+        assert [i["position"] for i in message["items"]] == [0]
+        assert message["exhausted"] is True
+    finally:
+        w.feed.close()
+        w.close()

@@ -53,7 +53,7 @@ def decide(w: Any, rec: Recorder, page: dict[str, Any], job: Job, rows_: list[in
 def test_the_mode_and_its_title(make_widget) -> None:
     w, _ = make_widget(disputed_job(), disagreements=True)
     assert w.mode == "disagreements"
-    assert w.title == "texts · texts · disagreements"
+    assert w.title == "texts · disagreements"  # the attribute is the job's name: said once
     plain, _ = make_widget(text_job())
     assert plain.mode == "auto"
 

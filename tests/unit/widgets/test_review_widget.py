@@ -85,7 +85,7 @@ def test_widget_state_describes_the_job(make_widget) -> None:
     assert w.labels == LABELS
     assert w.multi_label is True
     assert w.media == "text"
-    assert w.title == "texts · texts · review"
+    assert w.title == "texts · review"  # the attribute is the job's name: said once
     assert (w.page_size, w.thumb) == (12, 96)
     assert w.feed.max_width == 192  # sharp on high-density screens
     assert rec.sent == []  # nothing is sent before the browser asks

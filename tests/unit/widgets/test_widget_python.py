@@ -75,7 +75,7 @@ def test_widget_state_describes_the_job(make_widget) -> None:
     assert w.labels == LABELS
     assert w.multi_label is True
     assert w.media == "text"
-    assert w.title == "texts · texts"
+    assert w.title == "texts"  # the attribute is the job's name: said once
     assert w.job_id == f"{Path(job.store.path).resolve()}::texts"
     assert w.window == 6
     assert w.progress == {"total": 4, "labeled": 1, "skipped": 0, "remaining": 3, "auto": 0}
@@ -83,6 +83,35 @@ def test_widget_state_describes_the_job(make_widget) -> None:
     bundle = job._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_title_names_an_attribute_other_than_the_job(make_widget) -> None:
+    df = pd.DataFrame({"source": ["a", "b"]})
+    w, _ = make_widget(Job("texts", df, TextClassification(LABELS), attribute="sentiment"))
+    assert w.title == "texts · sentiment"
+
+
+def test_answers_from_anywhere_reach_the_widget_with_the_store_counts(make_widget) -> None:
+    job = text_job(8)
+    w, rec = make_widget(job)
+    w._on_custom(w, {"type": "hello", "width": 900}, [])
+    [(items, _)] = rec.wait_for("items")
+    held = [i["key"] for i in items["items"]]
+    job.label(0, "cat")  # code in this kernel answers the item on screen
+    [(news, _)] = rec.wait_for("answered")
+    assert news["keys"] == [held[0]]
+    assert news["progress"]["labeled"] == 1
+    assert w.progress["labeled"] == 1
+    # Another kernel (another annotator, the same store) answers a prefetched item.
+    other = Job("texts", job.data, TextClassification(LABELS), annotator="bob")
+    other.skip(3)
+    news = rec.wait_for("answered", 2)[-1][0]
+    assert set(news["keys"]) == {held[0], held[3]}
+    assert news["progress"] == {"total": 8, "labeled": 1, "skipped": 1, "remaining": 6, "auto": 0}
+    # The widget is not offered them again.
+    w._on_custom(w, {"type": "more", "count": 6, "exclude": held[1:3] + held[4:]}, [])
+    offered = [i["key"] for i in rec.wait_for("items", 2)[-1][0]["items"]]
+    assert held[0] not in offered and held[3] not in offered
 
 
 # -- text items (replies are sent synchronously) ----------------------------------------------
