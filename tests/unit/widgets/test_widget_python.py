@@ -244,23 +244,53 @@ def test_hello_stores_resent_answers_before_sending_items(make_widget) -> None:
     assert items["progress"] == {"total": 4, "labeled": 1, "skipped": 1, "remaining": 2, "auto": 0}
 
 
-def test_bad_and_unknown_messages_are_logged_not_raised(
+def test_bad_and_unknown_messages_are_refused_with_a_reply(
     make_widget, caplog: pytest.LogCaptureFixture
 ) -> None:
     job = text_job(2)
     w, rec = make_widget(job)
-    with caplog.at_level(logging.WARNING, logger="nblabel.widgets.classify"):
+    with caplog.at_level(logging.WARNING, logger="nblabel.widgets.item_widget"):
         w._on_custom(w, {"type": "more", "count": "many"}, [])
         w._on_custom(w, {"type": "teleport"}, [])
         w._on_custom(w, ["not", "a", "dict"], [])
+        w._on_custom(w, {"type": "more", "exclude": "abc"}, [])
     text = caplog.text
-    assert "cannot handle 'more'" in text
-    assert "unknown message 'teleport'" in text
-    assert "unknown message None" in text
-    assert rec.sent == []
+    assert "refused a 'more' message" in text
+    assert "unknown message type 'teleport'" in text
+    replies = [m for m, _ in rec.sent]
+    assert [(m["type"], m["request"]) for m in replies] == [
+        ("rejected", "more"),
+        ("rejected", "teleport"),
+        ("rejected", None),
+        ("rejected", "more"),
+    ]
+    assert "invalid literal for int()" in replies[0]["reason"]
+    assert "a message is a JSON object, got list" in replies[2]["reason"]
+    assert "exclude must be a list of item keys" in replies[3]["reason"]
     # and the widget still works afterwards
     w._on_custom(w, answer("ok", job.keys[0], "cat"), [])
     assert rec.wait_for("ack")[0][0]["uids"] == ["ok"]
+
+
+def test_an_unexpected_failure_still_gets_one_reply(make_widget, monkeypatch, caplog) -> None:
+    """A handler raising an exception type nobody expected replies ``error`` (the browser stops
+    re-sending it) instead of staying silent (the browser re-sent it forever)."""
+    job = text_job(3)
+    w, rec = make_widget(job)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(w.feed, "apply", broken)
+    monkeypatch.setattr(w.feed, "next_positions", broken)
+    with caplog.at_level(logging.ERROR, logger="nblabel.widgets.item_widget"):
+        w._on_custom(w, answer("u1", job.keys[0], "cat"), [])
+        w._on_custom(w, {"type": "more", "count": 2}, [])
+    assert [m for m, _ in rec.sent] == [
+        {"type": "error", "uid": "u1", "reason": "a bug"},
+        {"type": "error", "request": "more", "reason": "a bug"},
+    ]
+    assert "RuntimeError: a bug" in caplog.text
 
 
 # -- image items (replies come from a worker thread) -------------------------------------------
