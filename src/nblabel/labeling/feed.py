@@ -27,6 +27,9 @@ __all__ = ["Feed"]
 
 log = logging.getLogger(__name__)
 
+#: The longest uid a widget message may carry.
+MAX_UID_CHARS = 128
+
 # The annotation kind each answer message makes, and the kinds a widget's undo may take back.
 _KIND_OF = {"answer": "human", "skip": "skip", "undo": "retract"}
 _UNDOABLE = frozenset({"human", "verified", "skip"})
@@ -298,6 +301,8 @@ class Feed:
         uid = message.get("uid")
         if not isinstance(uid, str) or not uid:
             raise ValueError(f"the message has no uid (a non-empty string), got {uid!r}")
+        if len(uid) > MAX_UID_CHARS:  # browsers make 32 hex digits; a huge one is forged
+            raise ValueError(f"the message's uid is {len(uid)} characters long, more than {MAX_UID_CHARS}")
         answers = self.log
         answers.refresh()  # another kernel may have stored this uid, or moved the undo target
         if answers.has(uid):  # sent again: acknowledged if it is the same answer
@@ -324,9 +329,14 @@ class Feed:
                     raise ValueError(f"cannot undo {target}: it is not an answer of {answers.annotator!r}")
                 answers.retract(target, uid=uid)
             else:
-                return answers.undo(uid=uid)
+                undone = answers.undo(uid=uid)
+                if undone is None:  # refused, not acknowledged: nothing was stored
+                    raise ValueError(
+                        f"nothing to undo: {answers.annotator!r} has no answer left to take back"
+                    )
+                return undone
         else:
-            raise ValueError(f"unknown message type {kind!r}")
+            raise ValueError(f"unknown message type {repr(kind)[:80]}")
         return None
 
     def _check_resent(self, stored: Annotation, kind: Any, message: dict[str, Any]) -> None:

@@ -47,6 +47,12 @@ def _sendable(text: str, limit: int | None = None) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _short(value: Any) -> str:
+    """A message field for a log line or a reason: its repr, cut short (a forged one may be huge)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "..."
+
+
 def _strings(value: Any, name: str) -> list[str]:
     """A message field that must be a list of strings (item keys), or [] when absent."""
     if value is None:
@@ -135,12 +141,12 @@ class ItemWidget(anywidget.AnyWidget):
             elif kind == "detail":
                 self._send_detail(content)
             else:
-                raise ValueError(f"unknown message type {kind!r}")
+                raise ValueError(f"unknown message type {_short(kind)}")
         except (ValueError, KeyError, TypeError, OverflowError) as exc:  # the message is invalid
-            log.warning("nblabel widget: refused a %r message: %s", kind, exc)
+            log.warning("nblabel widget: refused a %s message: %s", _short(kind), _sendable(str(exc), 300))
             self._refuse("rejected", kind, exc)
         except Exception as exc:  # a bug: still reply, or the browser waits (or re-sends) forever
-            log.exception("nblabel widget: cannot handle %r", kind)
+            log.exception("nblabel widget: cannot handle %s", _short(kind))
             self._refuse("error", kind, exc)
 
     def _reply(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:

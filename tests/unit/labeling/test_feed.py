@@ -267,7 +267,8 @@ def test_undo_without_target_returns_what_it_took_back() -> None:
     assert rows(job) == 3
     undone = feed.apply({"type": "undo", "uid": "u2"})
     assert undone.uid == "a0"
-    assert feed.apply({"type": "undo", "uid": "u3"}) is None  # nothing left
+    with pytest.raises(ValueError, match="nothing to undo: 'ana' has no answer left"):
+        feed.apply({"type": "undo", "uid": "u3"})
     assert rows(job) == 4
 
 
