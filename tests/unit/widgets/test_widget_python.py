@@ -368,3 +368,46 @@ def test_import_nblabel_does_not_import_widget_libraries() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+# -- values no store can keep (finding 1 of #17, the widget's path) --------------------------------
+
+
+def test_an_answer_with_a_lone_surrogate_is_rejected_and_the_store_released() -> None:
+    """A JavaScript string cut inside an emoji reaches the kernel as a lone surrogate. A custom
+    task stores its form's answer as given, so the store itself refuses it: the widget replies
+    ``rejected`` with the reason (not ``store-error``, which the browser would re-send forever),
+    and the store is neither left locked nor at ``synchronous=NORMAL``."""
+    import sqlite3
+
+    from nblabel import CustomTask
+
+    job = Job(
+        "forms",
+        pd.DataFrame({"source": ["a", "b"]}),
+        CustomTask("<crowd-form>{{ task.input.source }}</crowd-form>"),
+    )
+    w = job.annotate()
+    recorder = Recorder()
+    w.send = recorder
+    try:
+        w._on_custom(w, {"type": "hello", "resend": []}, [])  # claims items: a NORMAL-sync write
+        recorder.wait_for("items")
+        cut = {"comment": "party \ud83c"}
+        w._on_custom(w, {"type": "answer", "uid": "u1", "key": job.keys[0], "value": cut}, [])
+        [(rejected, _)] = recorder.wait_for("rejected")
+        assert rejected["uid"] == "u1"
+        assert "lone UTF-16 surrogate" in rejected["reason"]
+        assert recorder.of("store-error") == [] and recorder.of("ack") == []
+        assert not job.store._db.in_transaction
+        assert job.store._db.execute("PRAGMA synchronous").fetchone()[0] == 2
+        other = sqlite3.connect(job.store.path, timeout=0)
+        other.execute("BEGIN IMMEDIATE")  # another kernel can write at once
+        other.execute("ROLLBACK")
+        other.close()
+        w._on_custom(
+            w, {"type": "answer", "uid": "u2", "key": job.keys[0], "value": {"comment": "party"}}, []
+        )
+        assert recorder.wait_for("ack")[0][0]["uids"] == ["u2"]
+    finally:
+        w.close()
