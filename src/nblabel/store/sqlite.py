@@ -250,14 +250,22 @@ class SQLiteStore:
         self.path = Path(path)
         self.spec = str(self.path)
         self.local_dir = self.path.parent
+        self._conn: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = _connect(self.path)
+            self._conn = _connect(self.path)
         except StoreFormatError:
             raise
         except (OSError, sqlite3.Error) as exc:
             raise OSError(f"cannot open the nblabel store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The connection, opened again if a failed rollback had to close it."""
+        if self._conn is None:
+            self._conn = _connect(self.path)
+        return self._conn
 
     @contextlib.contextmanager
     def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
@@ -288,8 +296,8 @@ class SQLiteStore:
                     self._rollback()
                     raise
                 finally:
-                    if not durable:
-                        self._db.execute("PRAGMA synchronous=FULL")
+                    if not durable and self._conn is not None:  # a new connection starts at FULL
+                        self._conn.execute("PRAGMA synchronous=FULL")
             except sqlite3.DataError as exc:
                 raise UnstorableValue(f"cannot store this in {self.path}: {exc}") from exc
             except sqlite3.Error as exc:
@@ -297,14 +305,14 @@ class SQLiteStore:
 
     def _rollback(self) -> None:
         """Roll back the open transaction; if even that fails, close the connection (which
-        releases SQLite's lock) and open a new one."""
-        if not self._db.in_transaction:
+        releases SQLite's lock): the next use opens a new one (see ``_db``)."""
+        if self._conn is None or not self._conn.in_transaction:
             return
         try:
-            self._db.execute("ROLLBACK")
+            self._conn.execute("ROLLBACK")
         except sqlite3.Error:
-            self._db.close()
-            self._db = _connect(self.path)
+            self._conn.close()
+            self._conn = None
 
     def append(self, annotations: Iterable[Annotation]) -> list[Annotation]:
         """Append annotations in one transaction; duplicates (same uid) are ignored.
@@ -467,7 +475,8 @@ class SQLiteStore:
     def close(self) -> None:
         """Close the database connection."""
         with self._lock:
-            self._db.close()
+            if self._conn is not None:
+                self._conn.close()
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"

@@ -168,3 +168,35 @@ def test_a_failed_round_is_rolled_back(store: Store, backend: Backend) -> None:
     assert store.latest_round("x") == (1, {"n": 1, "round": 1})
     assert store.proposals("x") == {"a.jpg": ("cat", 0.9)}
     assert_released(store, backend)
+
+
+class RollbackFails:
+    """A SQLite connection whose ROLLBACK fails, as it can after an I/O error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "ROLLBACK":
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+def test_a_failed_rollback_closes_the_connection_and_the_next_write_reopens_it(tmp_path, monkeypatch) -> None:
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    from nblabel.store import sqlite as module
+
+    def explode(*args: Any) -> Any:
+        raise Boom("in the middle")
+
+    store._conn = RollbackFails(store._conn)  # type: ignore[assignment]
+    monkeypatch.setattr(module, "_insert", explode)
+    with pytest.raises(Boom):
+        store.append([Annotation("a.jpg", "x", "ana", "human", "cat")])
+    monkeypatch.undo()
+    assert store._conn is None  # closed: closing released SQLite's lock
+    assert_released(store, Backend("sqlite", str(tmp_path / "s.sqlite")))
+    store.close()
