@@ -123,6 +123,20 @@ def _text(who: str, name: str, text: Any, *, optional: bool = False) -> None:
         ) from None
 
 
+# One encoder for every value: json.dumps() with arguments builds a new one per call.
+_VALUE_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
+def _plain_texts(texts: tuple[Any, ...]) -> bool:
+    """True when every one is a string that UTF-8 can hold, without a NUL."""
+    try:
+        joined = "".join(texts)
+        joined.encode("utf-8")
+    except (TypeError, UnicodeEncodeError):
+        return False
+    return "\x00" not in joined
+
+
 def row_of(a: Annotation) -> tuple[Any, ...]:
     """The annotation as the stores insert it: ``uid, item, attribute, annotator, kind, value,
     confidence, created, target``, the value as JSON text.
@@ -140,14 +154,15 @@ def row_of(a: Annotation) -> tuple[Any, ...]:
     uid = a.uid
     # repr() escapes surrogates, and a forged uid may be huge: messages show its start only.
     who = repr(uid) if not isinstance(uid, str) or len(uid) <= 64 else f"{uid[:64]!r}..."
-    _text(who, "uid", uid)
-    for name in ("item", "attribute", "annotator", "created"):
-        _text(who, name, getattr(a, name))
-    _text(who, "target", a.target, optional=True)
+    texts = (uid, a.item, a.attribute, a.annotator, a.created, a.target or "")
+    if not _plain_texts(texts):  # the common case costs one join and one encode; else name it
+        for name, text in zip(("uid", "item", "attribute", "annotator", "created"), texts, strict=False):
+            _text(who, name, text)
+        _text(who, "target", a.target, optional=True)
     value = None
     if a.value is not None:
         try:
-            value = json.dumps(a.value, ensure_ascii=False, allow_nan=False)
+            value = _VALUE_ENCODER.encode(a.value)
         except (TypeError, ValueError, RecursionError) as exc:
             reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
             raise UnstorableValue(f"annotation {who}: the value is not storable JSON: {reason}") from None

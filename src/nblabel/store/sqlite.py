@@ -95,11 +95,11 @@ WHEN EXISTS (SELECT 1 FROM annotations WHERE uid = NEW.uid)
 BEGIN SELECT RAISE(ABORT, 'nblabel annotations are append-only'); END;
 """
 
-# Appends skip a uid already stored themselves (not INSERT OR IGNORE, which the trigger above
-# refuses like any insert over an existing row).
+# Appends leave out the uids already stored themselves (see _new_rows): INSERT OR IGNORE would
+# meet the trigger above, which refuses any insert over an existing row.
 _INSERT = (
     "INSERT INTO annotations (uid, item, attribute, annotator, kind, value, confidence, created, target)"
-    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM annotations WHERE uid = ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 # How long opening waits for other kernels that are opening or writing the same store.
@@ -221,11 +221,25 @@ _ITEM_CLAIMS = "SELECT item, annotator, session, expires FROM claims WHERE attri
 _BATCH = 500  # items per IN (...) list, well under SQLite's variable limit
 
 
-def _insert(db: sqlite3.Connection, row: tuple[Any, ...]) -> int | None:
-    """Insert one annotation (a :func:`row_of`) inside a transaction; its seq, or None if its uid
-    is already stored."""
-    cursor = db.execute(_INSERT, (*row, row[0]))
-    return int(cursor.lastrowid or 0) if cursor.rowcount else None
+def _new_rows(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[bool]:
+    """For each row (a :func:`row_of`), whether its uid is new: neither stored nor earlier in
+    the batch. Looked up a batch of uids at a time, inside the caller's transaction."""
+    uids = [row[0] for row in rows]
+    seen: set[str] = set()
+    for start in range(0, len(uids), _BATCH):
+        batch = uids[start : start + _BATCH]
+        marks = ", ".join("?" * len(batch))
+        seen.update(u for (u,) in db.execute(f"SELECT uid FROM annotations WHERE uid IN ({marks})", batch))
+    new = []
+    for uid in uids:
+        new.append(uid not in seen)
+        seen.add(uid)
+    return new
+
+
+def _insert(db: sqlite3.Connection, row: tuple[Any, ...]) -> int:
+    """Insert one annotation with a new uid inside a transaction; its seq."""
+    return int(db.execute(_INSERT, row).lastrowid or 0)
 
 
 def _batched(db: sqlite3.Connection, sql: str, attribute: str, items: Sequence[str]) -> list[Any]:
@@ -328,10 +342,9 @@ class SQLiteStore:
         rows = [row_of(a) for a in batch]  # refused here, before the transaction starts
         stored: list[Annotation] = []
         with self._write() as db:
-            for a, row in zip(batch, rows, strict=True):
-                seq = _insert(db, row)
-                if seq is not None:
-                    stored.append(replace(a, seq=seq))
+            for a, row, new in zip(batch, rows, _new_rows(db, rows), strict=True):
+                if new:
+                    stored.append(replace(a, seq=_insert(db, row)))
         return stored
 
     def annotations(self, attribute: str | None = None, after: int = 0) -> Iterator[Annotation]:
@@ -378,8 +391,7 @@ class SQLiteStore:
                 "INSERT INTO queue (attribute, rank, item) VALUES (?, ?, ?)",
                 ((attribute, rank, item) for rank, item in enumerate(queue)),
             )
-            for row in rows:
-                _insert(db, row)
+            db.executemany(_INSERT, (row for row, new in zip(rows, _new_rows(db, rows), strict=True) if new))
         return number
 
     def latest_round(self, attribute: str) -> tuple[int, dict[str, Any]] | None:
