@@ -108,13 +108,25 @@ OPEN_TIMEOUT = 30.0
 
 def _schema_version(db: sqlite3.Connection, path: Path) -> int:
     """The nblabel schema version of an open file: 0 for an empty file, 1 for a store from before
-    the application id. Reads only, so a foreign file is left as it was.
+    the application id. Reads only, so a foreign file is left as it was; all in one read
+    transaction, so another kernel creating the store at the same time is seen before or after,
+    never half-way.
 
     Raises
     ------
     StoreFormatError
         Another application's file, or a store written by a newer nblabel.
     """
+    if db.in_transaction:
+        return _read_schema_version(db, path)
+    db.execute("BEGIN")
+    try:
+        return _read_schema_version(db, path)
+    finally:
+        db.execute("COMMIT")
+
+
+def _read_schema_version(db: sqlite3.Connection, path: Path) -> int:
     app = db.execute("PRAGMA application_id").fetchone()[0]
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if app == APPLICATION_ID:
