@@ -183,9 +183,8 @@ export class Channel extends Link {
       // The kernel could not write the answer (disk full, read-only store): it stays unsaved
       // here and is re-sent until it is stored.
       hooks.flash(`Could not save answers yet: ${msg.reason}. They are kept and retried.`);
-    } else if (msg.type === "rejected") {
-      this.ack([msg.uid]);
-      hooks.flash(`Not saved: ${msg.reason}`);
+    } else if (msg.type === "rejected" || msg.type === "error") {
+      this._refused(msg);
     } else if (msg.type === "goto") {
       // The kernel undid an answer from an earlier session: show that item again.
       await Promise.all([this.decode(msg.items, buffers), hooks.received?.(msg.items, buffers)]);
@@ -195,6 +194,34 @@ export class Channel extends Link {
     } else {
       hooks.other?.(msg, buffers);
     }
+  }
+
+  /**
+   * The kernel refused a message (every message gets one reply; see item_widget.py). A
+   * `rejected` answer can never be stored: it is dropped. An answer that met an `error` (a
+   * failure of the kernel's) is kept but no longer re-sent from this page: it would fail again;
+   * the next widget of the job sends it. A refused request stops being waited for. Either way
+   * the person is told why; a sharper view is optional and fails quietly.
+   */
+  _refused(msg) {
+    const rejected = msg.type === "rejected";
+    if (msg.uid) {
+      if (rejected) this.ack([msg.uid]);
+      else {
+        this.outbox.hold(msg.uid);
+        this.onChange();
+      }
+      this.hooks.flash(
+        rejected ? `Not saved: ${msg.reason}` : `Could not save (kept for the next widget of this job): ${msg.reason}`,
+      );
+      return;
+    }
+    if (msg.request === "hello" || msg.request === "more") this._requesting = false;
+    if (msg.request === "detail") {
+      console.warn("nblabel: no sharper view:", msg.reason);
+      return;
+    }
+    this.hooks.flash(`The kernel could not answer (${msg.request ?? "a message"}): ${msg.reason}`);
   }
 
   /**

@@ -1,7 +1,8 @@
 // Answers sent to the kernel and not yet acknowledged. They are kept in the page's storage
 // (localStorage) under the job's id, so that answers given while the kernel was dead or the
 // connection was down are sent again by the next widget of the same job, after a reconnect or a
-// kernel restart. The kernel stores each answer once per uid, so re-sending is harmless.
+// kernel restart. The kernel stores each answer once per uid, so re-sending is harmless. An
+// answer the kernel failed on unexpectedly is held: kept, but no longer re-sent from this page.
 
 export class Outbox {
   /**
@@ -56,11 +57,20 @@ export class Outbox {
     return hit;
   }
 
+  /**
+   * Stop re-sending a message (the kernel failed on it: sending it again every few seconds would
+   * fail the same way). It stays unsaved and in storage, so the next widget of the job sends it.
+   */
+  hold(uid) {
+    const entry = this.messages.get(uid);
+    if (entry) entry.held = true;
+  }
+
   /** Messages sent before `olderThan` (ms), in the order they were given; marks them re-sent. */
   due(now, olderThan) {
     const out = [];
     for (const entry of this.messages.values()) {
-      if (entry.sentAt <= now - olderThan) {
+      if (!entry.held && entry.sentAt <= now - olderThan) {
         entry.sentAt = now;
         out.push(entry.message);
       }

@@ -64,3 +64,16 @@ test("messages with binary buffers are re-sent from memory but never put in stor
   const again = new Outbox("job", storage);
   assert.deepEqual([...again.messages.keys()], ["t"]);
 });
+
+test("a held message is no longer re-sent here but stays unsaved for the next widget", () => {
+  const storage = new MemoryStorage();
+  const box = new Outbox("job", storage);
+  box.add({ type: "answer", uid: "bad", key: "a" }, 0);
+  box.add({ type: "answer", uid: "ok", key: "b" }, 0);
+  box.hold("bad");
+  box.hold("unknown");
+  assert.deepEqual(box.due(10_000, 1000).map((m) => m.uid), ["ok"]);
+  assert.deepEqual(box.due(20_000, 1000).map((m) => m.uid), ["ok"]);
+  assert.equal(box.size, 2);
+  assert.deepEqual(new Outbox("job", storage).due(0, -1).map((m) => m.uid), ["bad", "ok"]);
+});

@@ -45,7 +45,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Job", "Progress"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# Ground Truth's patterns (CreateLabelingJob's LabelingJobName and LabelAttributeName): letters
+# and digits, single or repeated hyphens between them; matched whole (fullmatch: "$" would let a
+# trailing newline through).
+_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+_ATTRIBUTE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}")
 
 
 def default_annotator() -> str:
@@ -65,7 +69,8 @@ class Job:
     Parameters
     ----------
     name
-        The job's name: letters, digits, ``.``, ``_`` and ``-``. GT's ``job-name`` becomes
+        The job's name, as Ground Truth's ``LabelingJobName``: 1-63 letters, digits and
+        hyphens, starting and ending with a letter or digit. GT's ``job-name`` becomes
         ``labeling-job/<name>``; the default store is ``.nblabel/<name>.sqlite``.
     data
         A manifest DataFrame with a ``source-ref`` (images) or ``source`` (texts) column, or the
@@ -73,7 +78,9 @@ class Job:
     task
         What to do with each item, e.g. ``ImageClassification(["cat", "dog"])``.
     attribute
-        The label attribute written to the manifest; defaults to ``name``.
+        The label attribute written to the manifest; defaults to ``name``. Ground Truth's
+        ``LabelAttributeName``: 1-127 letters, digits and hyphens, starting and ending with a
+        letter or digit, not ``source``/``source-ref``, not ending in ``-metadata``.
     store
         The store's file path, defaulting to ``.nblabel/<name>.sqlite`` in the working directory;
         or ``postgresql://user@host:port/db`` for a team's shared store.
@@ -110,10 +117,10 @@ class Job:
         media_root: str | os.PathLike[str] | None = None,
         answers_per_item: int | None = None,
     ) -> None:
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ValueError(
-                f"job name {name!r} must be 1-128 letters, digits, '.', '_' or '-', "
-                "starting with a letter or digit"
+                f"job name {name!r} must be 1-63 letters, digits and '-', starting and ending with a "
+                "letter or digit (Ground Truth's LabelingJobName)"
             )
         if not isinstance(task, Task):
             raise TypeError(f"task must be an nblabel task such as ImageClassification, got {task!r}")
@@ -691,5 +698,8 @@ def _check_attribute(attribute: str) -> None:
         raise ValueError(f"attribute {attribute!r} is reserved by Ground Truth")
     if attribute.endswith("-metadata"):
         raise ValueError(f"attribute {attribute!r} cannot end with '-metadata' (GT's rule)")
-    if attribute.startswith("$"):
-        raise ValueError(f"attribute {attribute!r} cannot start with '$' (GT's rule)")
+    if not _ATTRIBUTE.fullmatch(attribute):
+        raise ValueError(
+            f"attribute {attribute!r} must be 1-127 letters, digits and '-', starting and ending with "
+            "a letter or digit (Ground Truth's LabelAttributeName)"
+        )

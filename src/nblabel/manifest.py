@@ -15,6 +15,7 @@ import io
 import json
 import math
 import os
+import re
 import secrets
 import shutil
 import warnings
@@ -87,8 +88,51 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _OutOfRange(ValueError):
+    """Valid JSON that no manifest written back could hold."""
+
+
+def _finite_float(text: str) -> float:
+    # 1e999 would read as inf, which no manifest line can hold: it could not be written back.
+    value = float(text)
+    if not math.isfinite(value):
+        raise _OutOfRange(f"the number {text[:40]} is beyond a double's range (it would read as infinity)")
+    return value
+
+
 # One decoder for every line: json.loads() with an argument builds a new decoder per call.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+# A \uD800-\uDFFF escape: a line with one may hold a lone surrogate once decoded (a pair is
+# one character and fine). Only such lines are searched.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(obj: Any, where: str = "") -> str | None:
+    """Where in a decoded line a string (or key) holds a lone UTF-16 surrogate, or None.
+
+    Such a string cannot be encoded as UTF-8: no store can keep it and no manifest written back
+    could hold it (a JavaScript string cut inside an emoji makes one).
+    """
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+        except UnicodeEncodeError:
+            return where or "a value"
+        return None
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            found = _lone_surrogate(key, f"a key in {where or 'the line'}") or _lone_surrogate(
+                value, f"{where}.{key}" if where else key
+            )
+            if found:
+                return found
+    elif isinstance(obj, list):
+        for n, value in enumerate(obj):
+            if found := _lone_surrogate(value, f"{where}[{n}]"):
+                return found
+    return None
+
 
 # Lines are parsed in batches: one orjson call per line in a list comprehension is ~4x faster than
 # the standard library, and a small batch bounds the memory held by objects not yet in columns.
@@ -121,12 +165,22 @@ def _parse_line(name: str, number: int, raw: str | bytes) -> dict | None:
         obj = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise ManifestError(name, number, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    except _OutOfRange as exc:
+        raise ManifestError(name, number, str(exc)) from None
     except ValueError as exc:
         raise ManifestError(name, number, f"invalid JSON: {exc}") from None
     except RecursionError:
         raise ManifestError(name, number, "JSON nested too deeply to read") from None
     if not isinstance(obj, dict):
         raise ManifestError(name, number, f"expected a JSON object, found {type(obj).__name__}")
+    if _SURROGATE_ESCAPE.search(text) or not text.isascii():
+        where = _lone_surrogate(obj)
+        if where is not None:
+            raise ManifestError(
+                name,
+                number,
+                f"{where} holds a lone UTF-16 surrogate (half of a character), which UTF-8 cannot hold",
+            )
     return obj
 
 
@@ -189,7 +243,9 @@ def iter_manifest(
         An ``s3://`` manifest cannot be read; the message names the URI and the cause.
     ManifestError
         For a line that is not UTF-8, not valid JSON (``NaN`` and ``Infinity`` included), nested
-        too deeply to read (about a thousand levels; see ``_fast_batch``), or not a JSON object.
+        too deeply to read (about a thousand levels; see ``_fast_batch``), not a JSON object, or
+        holding what no manifest written back could: a number beyond a double (``1e999``), a
+        lone UTF-16 surrogate (``"\\ud800"``).
     """
     for numbers, objects in _object_batches(path_or_file, client):
         yield from zip(numbers, objects, strict=True)
@@ -216,7 +272,8 @@ def read_manifest(path_or_file: str | os.PathLike[str] | IO[Any], *, client: Any
     Raises
     ------
     ManifestError
-        A line is not a JSON object; the message names the file, the line number and the cause.
+        A line is not a JSON object, or holds a number beyond a double or a lone UTF-16
+        surrogate; the message names the file, the line number and the cause.
     nblabel.io.s3.S3Error
         An ``s3://`` manifest cannot be read; the message names the URI and the cause.
     """
@@ -295,8 +352,21 @@ def _column_cells(column: pd.Series, start: int, stop: int) -> tuple[list[Any], 
 
 
 def row_objects(df: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    """Yield each row of a manifest DataFrame as the JSON object it stands for."""
+    """Yield each row of a manifest DataFrame as the JSON object it stands for.
+
+    Raises
+    ------
+    ValueError
+        Two columns have the same name (as text): a line can hold a key once, so one column
+        would silently be lost.
+    """
     names = [str(c) for c in df.columns]
+    if len(set(names)) != len(names):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(
+            f"the DataFrame has duplicate columns {repeated}: a manifest line holds each key once; "
+            "rename or drop them first"
+        )
     columns = [df.iloc[:, k] for k in range(df.shape[1])]
     for start in range(0, len(df), _BLOCK_ROWS):
         stop = min(start + _BLOCK_ROWS, len(df))
@@ -364,7 +434,8 @@ def write_manifest(
     Raises
     ------
     ValueError
-        A value cannot be written as JSON; the message names the row.
+        A value cannot be written as JSON (the message names the row), or two columns have the
+        same name.
     nblabel.io.s3.S3Error
         The S3 upload failed; the message names the URI and the cause.
     """

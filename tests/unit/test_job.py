@@ -62,13 +62,16 @@ def test_default_annotator_falls_back_to_os_user(monkeypatch: pytest.MonkeyPatch
     assert default_annotator() == "bo"
 
 
-@pytest.mark.parametrize("name", ["", "-x", ".x", "a b", "a/b", "x" * 129, "café", 3, None])
+@pytest.mark.parametrize(
+    "name",
+    ["", "-x", ".x", "x-", "a b", "a/b", "a_b", "A.b", "x" * 64, "café", "pets\n", "pets\r\n", 3, None],
+)
 def test_bad_job_names(name: object) -> None:
     with pytest.raises(ValueError, match="job name"):
         Job(name, images(), ImageClassification(LABELS))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("name", ["a", "A.b_c-1", "0job", "x" * 128])
+@pytest.mark.parametrize("name", ["a", "A-b--c-1", "0job", "x" * 63])
 def test_good_job_names(name: str) -> None:
     assert Job(name, images(), ImageClassification(LABELS)).name == name
 
@@ -79,7 +82,11 @@ def test_good_job_names(name: str) -> None:
         ("source", "reserved"),
         ("source-ref", "reserved"),
         ("pets-metadata", "-metadata"),
-        ("$pets", r"\$"),
+        ("$pets", "LabelAttributeName"),
+        ("pets\n", "LabelAttributeName"),
+        ("../../outside", "LabelAttributeName"),
+        ("a_b", "LabelAttributeName"),
+        ("x" * 128, "LabelAttributeName"),
         ("", "non-empty"),
     ],
 )
@@ -752,3 +759,30 @@ def test_write_manifest_omits_unlabeled_keys_and_round_trips(tmp_path: Path) -> 
     # and the written manifest is itself a valid input for the same job (chaining)
     again = Job("pets2", path, ImageClassification(LABELS), attribute="pets2")
     assert again.to_dataframe().loc[0, "pets"] == 1
+
+
+# -- text no store can keep (a lone UTF-16 surrogate) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "task"), [("source-ref", ImageClassification(LABELS)), ("source", TextClassification(LABELS))]
+)
+def test_a_lone_surrogate_in_a_source_is_refused_naming_the_row(column: str, task) -> None:
+    df = pd.DataFrame({column: ["fine", "half \ud83d of an emoji"]}, dtype=object)
+    with pytest.raises(ValueError, match=rf"row 1: '{column}' holds a lone UTF-16 surrogate"):
+        Job("halves", df, task)
+
+
+def test_an_answer_no_store_can_keep_is_refused_and_the_store_stays_writable() -> None:
+    job = image_job()
+    with pytest.raises(ValueError, match="annotator contains a lone UTF-16 surrogate"):
+        job.label(0, "cat", annotator="ana\ud800")
+    assert job.progress.labeled == 0
+    # the file is not left locked, and the kernel still commits with a full fsync
+    other = sqlite3.connect(job.store.path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()
+    assert job.store._db.execute("PRAGMA synchronous").fetchone()[0] == 2
+    job.label(0, "cat")
+    assert job.progress.labeled == 1

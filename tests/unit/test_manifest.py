@@ -348,6 +348,22 @@ MALFORMED = {
         "invalid JSON",
     ),
     "crlf-invalid": (b'{"source":"a"}\r\n{"source":\r\n', 2, "invalid JSON"),
+    # A lone UTF-16 surrogate (half of an emoji, as a JavaScript string cut inside one makes):
+    # no store can keep it and no manifest written back could hold it. A pair is one character.
+    "lone-surrogate-source-ref": (
+        b'{"source-ref":"a\\ud83d\\ude00.jpg"}\n{"source-ref":"b\\ud800.jpg"}\n',
+        2,
+        "source-ref holds a lone UTF-16 surrogate",
+    ),
+    "lone-surrogate-nested": (
+        b'{"source":"a"}\n{"source":"b","l":{"labels":["ok","\\uDFFF"]}}\n',
+        2,
+        "l.labels[1] holds a lone UTF-16 surrogate",
+    ),
+    "lone-surrogate-key": (b'{"source":"a","\\ud800":1}\n', 1, "a key in the line holds a lone UTF-16"),
+    # 1e999 reads as infinity in Python, which no manifest line can hold: it could not be written back.
+    "number-beyond-double": (b'{"source":"a"}\n{"source":"b","w":1e999}\n', 2, "1e999 is beyond a double"),
+    "negative-beyond-double": (b'{"source":"a","w":-2.5e400}\n', 1, "-2.5e400 is beyond a double"),
 }
 
 
@@ -568,6 +584,16 @@ def test_non_json_numbers_and_bad_utf8_name_their_line(
     assert info.value.line == line
     assert cause in str(info.value)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("columns", [["source", "a", "a"], ["source", 1, "1"]])
+def test_duplicate_columns_are_refused_not_collapsed(columns: list[Any], tmp_path: Path) -> None:
+    df = pd.DataFrame([["x", 1, 2]], columns=columns)
+    target = tmp_path / "out.manifest"
+    with pytest.raises(ValueError, match=r"duplicate columns \['(a|1)'\]"):
+        write_manifest(df, target)
+    assert not target.exists()
+    assert os.listdir(tmp_path) == []
 
 
 def test_numpy_array_cell_is_refused_with_its_row(tmp_path: Path) -> None:

@@ -247,7 +247,7 @@ class AnswerLog:
             value = self.task.validate(annotation.value, annotation.item, source=source)
             annotation = dataclasses.replace(annotation, value=value)  # canonical (multi-label order)
         stored = self.append([annotation])
-        return stored[0] if stored else self.ledger.by_uid.get(annotation.uid, annotation)
+        return stored[0] if stored else self.resent(annotation)
 
     def append(self, batch: list[Annotation]) -> list[Annotation]:
         """Append checked annotations in one store transaction and read them back; returns the
@@ -273,4 +273,32 @@ class AnswerLog:
             key, self.attribute, annotator or self.annotator, kind, value, target=target, **extra
         )
         stored = self.append([annotation])
-        return stored[0] if stored else self.ledger.by_uid.get(annotation.uid, annotation)
+        return stored[0] if stored else self.resent(annotation)
+
+    def resent(self, annotation: Annotation) -> Annotation:
+        """The stored annotation whose uid ``annotation`` repeats, when it is the same answer
+        sent again (same item, annotator, kind and target).
+
+        Raises
+        ------
+        ValueError
+            The uid names another annotation, or one of another attribute in the store: the
+            answer was not stored, and must not be acknowledged as if it were.
+        """
+        kept = self.ledger.by_uid.get(annotation.uid)
+        if kept is None:
+            raise ValueError(
+                f"uid {annotation.uid!r} already names an annotation of another attribute in the store "
+                f"{self.store.path}; nothing was stored"
+            )
+        if (kept.item, kept.annotator, kept.kind, kept.target) != (
+            annotation.item,
+            annotation.annotator,
+            annotation.kind,
+            annotation.target,
+        ):
+            raise ValueError(
+                f"uid {annotation.uid!r} already names another annotation ({kept.kind} of {kept.item!r} "
+                f"by {kept.annotator!r}); nothing was stored"
+            )
+        return kept

@@ -29,6 +29,13 @@ __all__ = ["Feed"]
 
 log = logging.getLogger(__name__)
 
+#: The longest uid a widget message may carry.
+MAX_UID_CHARS = 128
+
+# The annotation kind each answer message makes, and the kinds a widget's undo may take back.
+_KIND_OF = {"answer": "human", "skip": "skip", "undo": "retract"}
+_UNDOABLE = frozenset({"human", "verified", "skip"})
+
 
 class Feed:
     """Serves one job's items to a widget and applies the widget's answers to the job's log.
@@ -325,20 +332,25 @@ class Feed:
         pixels) reaches the task as the value's ``data``.
 
         Returns the annotation that an ``undo`` without target took back (the widget shows its
-        item again), else None.
+        item again), else None. A uid already stored is acknowledged only when it is the same
+        answer sent again; an undo takes back only this session's annotator's own answers.
 
         Raises
         ------
-        ValueError, KeyError
-            The message is not a valid answer for this job; nothing was stored.
+        ValueError, KeyError, TypeError
+            The message is not a valid answer for this job (a uid naming another annotation, an
+            undo of someone else's answer, a value no store can keep); nothing was stored.
         """
         kind = message.get("type")
         uid = message.get("uid")
         if not isinstance(uid, str) or not uid:
             raise ValueError(f"the message has no uid (a non-empty string), got {uid!r}")
+        if len(uid) > MAX_UID_CHARS:  # browsers make 32 hex digits; a huge one is forged
+            raise ValueError(f"the message's uid is {len(uid)} characters long, more than {MAX_UID_CHARS}")
         answers = self.log
         answers.refresh()  # another kernel may have stored this uid, or moved the undo target
-        if answers.has(uid):  # a re-sent answer that is already stored
+        if answers.has(uid):  # sent again: acknowledged if it is the same answer
+            self._check_resent(answers.ledger.by_uid[uid], kind, message)
             return None
         if kind == "answer":
             key = self.items.key(message["key"])
@@ -355,14 +367,33 @@ class Feed:
             if target is not None and not isinstance(target, str):
                 raise ValueError(f"an undo target is an answer's uid, got {target!r}")
             if target:
-                if not answers.has(target):
+                taken = answers.ledger.by_uid.get(target)
+                if taken is None:
                     raise ValueError(f"cannot undo {target}: that answer was never stored")
+                if taken.annotator != answers.annotator or taken.kind not in _UNDOABLE:
+                    raise ValueError(f"cannot undo {target}: it is not an answer of {answers.annotator!r}")
                 answers.retract(target, uid=uid)
             else:
-                return answers.undo(uid=uid)
+                undone = answers.undo(uid=uid)
+                if undone is None:  # refused, not acknowledged: nothing was stored
+                    raise ValueError(
+                        f"nothing to undo: {answers.annotator!r} has no answer left to take back"
+                    )
+                return undone
         else:
-            raise ValueError(f"unknown message type {kind!r}")
+            raise ValueError(f"unknown message type {repr(kind)[:80]}")
         return None
+
+    def _check_resent(self, stored: Annotation, kind: Any, message: dict[str, Any]) -> None:
+        """Refuse a message whose uid is already stored for another annotation than the one it
+        would make (a forged or colliding uid), so it is never acknowledged as stored."""
+        same = stored.kind == _KIND_OF.get(kind) and stored.annotator == self.log.annotator
+        if same and kind == "undo":
+            same = not message.get("target") or stored.target == message["target"]
+        elif same:
+            same = stored.item == self.items.key(message.get("key"))
+        if not same:
+            raise ValueError(f"uid {stored.uid!r} already names another annotation; nothing was stored")
 
 
 def _lift_bytes(obj: Any, buffers: list[bytes]) -> Any:

@@ -47,7 +47,8 @@ def item_keys(df: pd.DataFrame) -> list[str]:
     Raises
     ------
     ValueError
-        A row has neither ``source-ref`` nor ``source``; the message names the row.
+        A row has neither ``source-ref`` nor ``source``, or its source holds a lone UTF-16
+        surrogate or a NUL character (no store can keep such a key); the message names the row.
     """
     has_ref = "source-ref" in df.columns
     has_text = "source" in df.columns
@@ -59,6 +60,7 @@ def item_keys(df: pd.DataFrame) -> list[str]:
     else:
         texts = df["source"].tolist() if has_text else [pd.NA] * len(df)
         bases = [_base(row, ref, text) for row, (ref, text) in enumerate(zip(refs, texts, strict=True))]
+    _check_storable(bases)
     if len(set(bases)) == len(bases):
         return bases  # no repeats: each key is its source
     seen: Counter[str] = Counter()
@@ -75,11 +77,39 @@ def item_keys(df: pd.DataFrame) -> list[str]:
     return keys
 
 
+def _check_storable(sources: list[str]) -> None:
+    """Refuse sources no store can keep as keys, naming the first such row (one pass over all
+    of them in C; the rows are searched only when one is found)."""
+    joined = "".join(sources)
+    try:
+        joined.encode("utf-8")
+        if "\x00" not in joined:
+            return
+    except UnicodeEncodeError:
+        pass
+    for row, source in enumerate(sources):
+        if "\x00" in source:
+            raise ValueError(f"row {row}: 'source-ref' contains a NUL character")
+        try:
+            source.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"row {row}: 'source-ref' holds a lone UTF-16 surrogate ({source[:80]!r}), which UTF-8 cannot hold"
+            ) from None
+
+
 def _base(row: int, ref: Any, text: Any) -> str:
     if isinstance(ref, str):
         return ref
     if isinstance(text, str):
-        return "source:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"row {row}: 'source' holds a lone UTF-16 surrogate at character {exc.start}, which "
+                "UTF-8 cannot hold"
+            ) from None
+        return "source:" + hashlib.sha1(data).hexdigest()[:20]
     bad = "missing" if is_missing(ref) and is_missing(text) else "not a string"
     raise ValueError(f"row {row}: 'source-ref'/'source' is {bad}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,12 +18,32 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS",
+    "MAX_VALUE_CHARS",
     "Annotation",
     "Store",
+    "StoreFormatError",
+    "UnstorableValue",
     "annotation_from_row",
     "new_uid",
+    "row_of",
     "utc_now",
 ]
+
+
+class UnstorableValue(ValueError):
+    """An annotation the store cannot hold as given (a lone UTF-16 surrogate or a NUL character
+    in its text, a non-finite number, a value too large); nothing was stored. A widget's answer
+    that meets one is *rejected* with this reason, never retried."""
+
+
+class StoreFormatError(OSError):
+    """The file or database is not an nblabel store this release can open (another
+    application's, or one written by a newer nblabel); the message names it."""
+
+
+#: The largest answer value a store keeps, in characters of its JSON text. Answers are labels,
+#: boxes, spans or a mask's file name: far below this; a larger one is a forged or broken message.
+MAX_VALUE_CHARS = 16 * 1024 * 1024
 
 
 def utc_now() -> str:
@@ -83,6 +104,81 @@ class Annotation:
 
 #: The log's columns as the stores select them, in the order :func:`annotation_from_row` reads.
 COLUMNS = "seq, uid, item, attribute, annotator, kind, value, confidence, created, target"
+
+
+def _text(who: str, name: str, text: Any, *, optional: bool = False) -> None:
+    """Refuse a text field both stores cannot keep losslessly (the rule is the same for both)."""
+    if text is None and optional:
+        return
+    if not isinstance(text, str):
+        raise UnstorableValue(f"annotation {who}: {name} must be a string, got {type(text).__name__}")
+    if "\x00" in text:
+        raise UnstorableValue(f"annotation {who}: {name} contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnstorableValue(
+            f"annotation {who}: {name} contains a lone UTF-16 surrogate ({text[exc.start]!r} at "
+            f"character {exc.start}), which UTF-8 cannot hold"
+        ) from None
+
+
+# One encoder for every value: json.dumps() with arguments builds a new one per call.
+_VALUE_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
+def _plain_texts(texts: tuple[Any, ...]) -> bool:
+    """True when every one is a string that UTF-8 can hold, without a NUL."""
+    try:
+        joined = "".join(texts)
+        joined.encode("utf-8")
+    except (TypeError, UnicodeEncodeError):
+        return False
+    return "\x00" not in joined
+
+
+def row_of(a: Annotation) -> tuple[Any, ...]:
+    """The annotation as the stores insert it: ``uid, item, attribute, annotator, kind, value,
+    confidence, created, target``, the value as JSON text.
+
+    Every check happens here, before a transaction starts, so a value that cannot be stored is
+    refused the same way by every back end and never leaves a transaction open.
+
+    Raises
+    ------
+    UnstorableValue
+        A text is not a string, holds a lone surrogate or a NUL; the value is not JSON, holds a
+        non-finite number or is larger than :data:`MAX_VALUE_CHARS`; the confidence is not a
+        finite number.
+    """
+    uid = a.uid
+    # repr() escapes surrogates, and a forged uid may be huge: messages show its start only.
+    who = repr(uid) if not isinstance(uid, str) or len(uid) <= 64 else f"{uid[:64]!r}..."
+    texts = (uid, a.item, a.attribute, a.annotator, a.created, a.target or "")
+    if not _plain_texts(texts):  # the common case costs one join and one encode; else name it
+        for name, text in zip(("uid", "item", "attribute", "annotator", "created"), texts, strict=False):
+            _text(who, name, text)
+        _text(who, "target", a.target, optional=True)
+    value = None
+    if a.value is not None:
+        try:
+            value = _VALUE_ENCODER.encode(a.value)
+        except (TypeError, ValueError, RecursionError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise UnstorableValue(f"annotation {who}: the value is not storable JSON: {reason}") from None
+        if len(value) > MAX_VALUE_CHARS:
+            raise UnstorableValue(
+                f"annotation {who}: the value is {len(value)} characters of JSON, more than the "
+                f"{MAX_VALUE_CHARS} a store keeps"
+            )
+        _text(who, "value", value)
+    confidence = a.confidence
+    if confidence is not None:
+        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
+            raise UnstorableValue(f"annotation {who}: confidence must be a number, got {confidence!r}")
+        if not math.isfinite(confidence):
+            raise UnstorableValue(f"annotation {who}: confidence must be finite, got {confidence!r}")
+    return (uid, a.item, a.attribute, a.annotator, a.kind, value, confidence, a.created, a.target)
 
 
 def annotation_from_row(row: Sequence[Any]) -> Annotation:

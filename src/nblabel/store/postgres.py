@@ -12,6 +12,11 @@ that saw ``seq`` 12 can never later find an 11 committed behind it. Claims (see
 :mod:`nblabel.store.claims`) use the server's clock, so kernels on machines whose clocks differ
 agree on when a claim expires.
 
+Every write runs in :meth:`PostgresStore._run`, one transaction that any exception rolls back;
+a connection that is not idle after a failure is closed and opened again on the next call.
+The database records the store schema version in the ``nblabel.meta`` row of job ``""``; a
+database written by a newer nblabel is refused, naming it.
+
 Needs the ``postgres`` extra: ``pip install 'nblabel[postgres]'`` (psycopg 3).
 """
 
@@ -26,12 +31,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from nblabel.store.base import COLUMNS, Annotation, annotation_from_row, utc_now
+from nblabel.store.base import (
+    COLUMNS,
+    Annotation,
+    StoreFormatError,
+    UnstorableValue,
+    annotation_from_row,
+    row_of,
+    utc_now,
+)
 from nblabel.store.claims import Claim, grant
 from nblabel.store.kinds import SLOT_KINDS
-from nblabel.store.sqlite import SCHEMA_VERSION
 
-__all__ = ["PostgresStore", "is_postgres_url"]
+__all__ = ["SCHEMA_VERSION", "PostgresStore", "is_postgres_url"]
+
+#: The schema this release writes, recorded database-wide (the ``meta`` row of job ``""``, which
+#: no job can be named) and, for releases that read only that, in each job's ``meta`` too.
+SCHEMA_VERSION = 1
 
 T = TypeVar("T")
 
@@ -166,14 +182,27 @@ class PostgresStore:
                     exists = self._conn.execute("SELECT to_regclass('nblabel.claims')").fetchone()[0]
                     if exists is None:
                         self._conn.execute(_SCHEMA)
+                    self._check_version()
         except self._psycopg.Error as exc:
             raise OSError(f"cannot open the nblabel store {self.path}: {exc}") from exc
-        version = self.get_meta("schema_version")
-        if version is None:
-            self.set_meta("schema_version", SCHEMA_VERSION)
-        elif version != SCHEMA_VERSION:
-            raise OSError(
-                f"{self.path} has store schema version {version}; this nblabel reads {SCHEMA_VERSION}"
+        if self.get_meta("schema_version") is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def _check_version(self) -> None:
+        """Refuse a database written by a newer nblabel; record this version in one without (a
+        new database, or one from before the version row). Runs in the schema's transaction."""
+        row = self._conn.execute(
+            "SELECT value FROM nblabel.meta WHERE job = '' AND key = 'schema_version'"
+        ).fetchone()
+        if row is None:
+            self._conn.execute(
+                "INSERT INTO nblabel.meta (job, key, value) VALUES ('', 'schema_version', %s)",
+                (str(SCHEMA_VERSION),),
+            )
+        elif not row[0].isdigit() or int(row[0]) > SCHEMA_VERSION:
+            raise StoreFormatError(
+                f"{self.path} was written by a newer nblabel (store schema {row[0]}; this nblabel "
+                f"reads up to {SCHEMA_VERSION}): upgrade nblabel to open it"
             )
 
     def _connect(self) -> None:
@@ -184,8 +213,10 @@ class PostgresStore:
 
         A write runs in one transaction; with ``pipeline``, its statements are sent without
         waiting for each answer (fewer round trips; no COPY then). A read is one statement.
-        Raises OSError naming the store when the database refuses or cannot be reached; a
-        failed write stored nothing.
+        Any exception rolls the transaction back (psycopg's ``transaction()`` does, whatever
+        the exception); if the connection is still not idle after it, it is closed, so the next
+        call starts afresh. Raises OSError naming the store when the database refuses or cannot
+        be reached, UnstorableValue when it refuses a value; a failed write stored nothing.
         """
         with self._lock:
             try:
@@ -198,8 +229,21 @@ class PostgresStore:
                         stack.enter_context(self._conn.pipeline())
                     stack.enter_context(self._conn.transaction())
                     return work(self._conn)
-            except self._psycopg.Error as exc:
-                raise OSError(f"cannot {action} the nblabel store {self.path}: {exc}") from exc
+            except BaseException as exc:
+                self._settle()
+                if isinstance(exc, self._psycopg.DataError):
+                    raise UnstorableValue(f"cannot store this in {self.path}: {exc}") from exc
+                if isinstance(exc, self._psycopg.Error):
+                    raise OSError(f"cannot {action} the nblabel store {self.path}: {exc}") from exc
+                raise
+
+    def _settle(self) -> None:
+        """After a failure: close the connection unless it is idle (outside any transaction)."""
+        conn = self._conn
+        if conn is None or conn.closed:
+            return
+        if conn.broken or conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+            conn.close()
 
     def _read(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         return self._run("read", lambda conn: conn.execute(sql, args).fetchall(), write=False)
@@ -208,23 +252,10 @@ class PostgresStore:
         """Serialize this job's appends, so seq order is commit order (see the module doc)."""
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"nblabel:log:{self.job}",))
 
-    def _insert(self, conn: Any, a: Annotation) -> Any:
-        """Send one insert; its cursor gives the new seq, or no row for a duplicate uid."""
-        return conn.execute(
-            _INSERT,
-            (
-                self.job,
-                a.uid,
-                a.item,
-                a.attribute,
-                a.annotator,
-                a.kind,
-                None if a.value is None else json.dumps(a.value, ensure_ascii=False),
-                a.confidence,
-                a.created,
-                a.target,
-            ),
-        )
+    def _insert(self, conn: Any, row: tuple[Any, ...]) -> Any:
+        """Send one insert of a :func:`row_of`; its cursor gives the new seq, or no row for a
+        duplicate uid."""
+        return conn.execute(_INSERT, (self.job, *row))
 
     def append(self, annotations: Iterable[Annotation]) -> list[Annotation]:
         """Append annotations in one transaction; duplicates (same uid) are ignored.
@@ -237,10 +268,11 @@ class PostgresStore:
             The database could not be written or reached; nothing was stored.
         """
         batch = list(annotations)
+        rows = [row_of(a) for a in batch]  # refused here, before the transaction starts
 
         def work(conn: Any) -> list[Any]:
             self._lock_log(conn)
-            return [self._insert(conn, a) for a in batch]
+            return [self._insert(conn, row) for row in rows]
 
         # The inserts and the commit go in one round trip; the cursors hold the results after.
         cursors = self._run("write to", work, write=True, pipeline=True)
@@ -271,7 +303,8 @@ class PostgresStore:
         annotations: Iterable[Annotation],
     ) -> int:
         """Store an auto-labeling round in one transaction (see ``SQLiteStore.save_round``)."""
-        proposals, queue, annotations = list(proposals), list(queue), list(annotations)
+        proposals, queue = list(proposals), list(queue)
+        rows = [row_of(a) for a in annotations]
 
         def work(conn: Any) -> int:
             self._lock_log(conn)
@@ -298,8 +331,8 @@ class PostgresStore:
             with conn.cursor().copy("COPY nblabel.queue (job, attribute, rank, item) FROM STDIN") as copy:
                 for rank, item in enumerate(queue):
                     copy.write_row((self.job, attribute, rank, item))
-            for a in annotations:
-                self._insert(conn, a)
+            for row in rows:
+                self._insert(conn, row)
             return number
 
         return self._run("write to", work, write=True)

@@ -2,9 +2,14 @@
 
 The browser says ``hello`` (with its display size and answers left unsaved by an earlier
 widget), asks for ``more`` items or ``get`` s items again, sends ``answer`` / ``skip`` / ``undo``
-and, for zoomed-in images, asks for a sharper ``detail`` crop. The kernel replies with ``items``,
-``ack``, ``rejected``, ``store-error``, ``goto``, ``detail``, when the auto-labeler finishes a
-round, ``proposals``, and when answers were stored from anywhere, ``answered``. Answers travel as custom messages, not traits: ipywidgets merges quick
+and, for zoomed-in images, asks for a sharper ``detail`` crop. Every message gets exactly one
+reply: ``items`` (to ``hello``, ``more``, ``get``), ``ack`` / ``rejected`` / ``store-error``
+(to an answer) or ``detail``; or, for any message the kernel cannot handle, ``rejected`` (the
+message is invalid: the browser drops it) or ``error`` (the kernel failed unexpectedly: the
+browser stops re-sending it), with the ``reason`` and, for answers, the ``uid``, else the
+``request`` type; a task widget's own requests (the segmentation tools') get their own reply.
+``goto`` (after an undo's ``ack``), ``proposals`` (a new auto-labeling round) and ``answered``
+(answers stored from anywhere) are sent unasked. Answers travel as custom messages, not traits: ipywidgets merges quick
 trait changes. Task widgets subclass :class:`ItemWidget` and add their configuration traits;
 one whose items are not the feed's media payloads (a rendered worker template) overrides
 :meth:`ItemWidget._payloads`, and one that keeps some items from people overrides
@@ -30,6 +35,32 @@ __all__ = ["STATIC", "ItemWidget"]
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 log = logging.getLogger(__name__)
+
+# A refusal's reason is shown to the person, not echoed whole: a forged value may be huge.
+_REASON_CHARS = 2000
+
+
+def _sendable(text: str, limit: int | None = None) -> str:
+    """Text that can travel in a message: Jupyter encodes messages as UTF-8, which a lone
+    surrogate (from a forged message, echoed in a reason) would make fail, losing the reply."""
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _short(value: Any) -> str:
+    """A message field for a log line or a reason: its repr, cut short (a forged one may be huge)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "..."
+
+
+def _strings(value: Any, name: str) -> list[str]:
+    """A message field that must be a list of strings (item keys), or [] when absent."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must be a list of item keys, got {type(value).__name__}")
+    return value
 
 
 class ItemWidget(anywidget.AnyWidget):
@@ -79,66 +110,98 @@ class ItemWidget(anywidget.AnyWidget):
         """Stream a new auto-labeling round's proposals and queue order to the browser."""
         news = self.feed.round_news(list(self._recent), self.window)
         self.progress = news["progress"]
-        with self._lock:
-            self.send(news)
+        self._reply(news)
 
     def _push_answers(self) -> None:
         """Tell the browser which items it holds got an answer elsewhere (code, another kernel),
         with the store's progress, so it stops offering them and its counts follow."""
         news = self.feed.answer_news(list(self._recent))
         self.progress = news["progress"]
-        with self._lock:
-            self.send(news)
+        self._reply(news)
 
-    def _on_custom(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
+    def _on_custom(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
+        """Handle one message from the browser; whatever happens, it gets exactly one reply."""
         kind = content.get("type") if isinstance(content, dict) else None
         try:
+            if not isinstance(content, dict):
+                raise TypeError(f"a message is a JSON object, got {type(content).__name__}")
             if kind == "hello":
-                for message in content.get("resend") or []:
+                for message in _resent(content.get("resend")):
                     self._answer(message)
                 width = int(content.get("width") or 1024)
                 height = int(content.get("height") or 768)
                 self.feed.max_width = max(320, min(width, 1600))
                 self.feed.max_height = max(240, min(height, 1200))
-                self._send_items(self._next_positions(self.window, []), reply=True)
+                self._send_items(self._next_positions(self.window, []), "hello", reply=True)
             elif kind == "more":
                 # Never more than the window: the browser holds a window, not the dataset.
                 count = max(1, min(int(content.get("count") or self.window), self.window))
-                self._send_items(self._next_positions(count, content.get("exclude") or []), reply=True)
+                exclude = _strings(content.get("exclude"), "exclude")
+                self._send_items(self._next_positions(count, exclude), "more", reply=True)
             elif kind == "get":
                 items = self.feed.items
-                positions = [items.positions[k] for k in content.get("keys") or [] if items.has(k)]
-                self._send_items((positions, False), reply=False)
+                positions = [
+                    items.positions[k] for k in _strings(content.get("keys"), "keys") if items.has(k)
+                ]
+                self._send_items((positions, False), "get", reply=False)
             elif kind in ("answer", "skip", "undo"):
                 self._answer(content, buffers)
             elif kind == "detail":
                 self._send_detail(content)
             elif not self._on_request(kind, content):
-                log.warning("nblabel widget: unknown message %r", kind)
-        except Exception:  # a bad message must not kill the comm; say so in the log
-            log.exception("nblabel widget: cannot handle %r", kind)
+                raise ValueError(f"unknown message type {_short(kind)}")
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:  # the message is invalid
+            log.warning("nblabel widget: refused a %s message: %s", _short(kind), _sendable(str(exc), 300))
+            self._refuse("rejected", kind, exc)
+        except Exception as exc:  # a bug: still reply, or the browser waits (or re-sends) forever
+            log.exception("nblabel widget: cannot handle %s", _short(kind))
+            self._refuse("error", kind, exc)
+
+    def _reply(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        with self._lock:
+            self.send(message, buffers)
+
+    def _refuse(self, status: str, request: Any, exc: BaseException, uid: str | None = None) -> None:
+        """Reply ``rejected`` or ``error`` with the reason, naming the answer's uid or the request."""
+        message: dict[str, Any] = {"type": status, "reason": _sendable(str(exc), _REASON_CHARS)}
+        if uid:
+            message["uid"] = _sendable(uid)
+        else:
+            message["request"] = _sendable(request, 40) if isinstance(request, str) else None
+        self._reply(message)
 
     def _on_request(self, kind: Any, content: dict[str, Any]) -> bool:
-        """Handle a message of a task widget's own (a segmentation tool's); False when unknown."""
+        """Handle a message of a task widget's own (a segmentation tool's), which then owes it
+        exactly one reply; False when the kind is unknown."""
         return False
 
-    def _answer(self, message: dict[str, Any], buffers: list[Any] | None = None) -> None:
-        uid = str(message.get("uid") or "")
+    def _answer(self, message: Any, buffers: list[Any] | None = None) -> None:
+        """Apply an answer, skip or undo; reply ``ack``, ``rejected`` (never stored, dropped by
+        the browser), ``store-error`` (kept and re-sent) or ``error``."""
+        uid = message.get("uid") if isinstance(message, dict) else None
+        uid = uid if isinstance(uid, str) else ""
+        kind = message.get("type") if isinstance(message, dict) else None
         try:
+            if not isinstance(message, dict):
+                raise TypeError(f"a message is a JSON object, got {type(message).__name__}")
             undone = self.feed.apply(message, buffers or ())
-        except (ValueError, KeyError, TypeError) as exc:
-            self.send({"type": "rejected", "uid": uid, "reason": str(exc)})
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            self._refuse("rejected", kind, exc, uid)
             return
         except OSError as exc:  # disk full, read-only store: keep it unacked so it is re-sent
             log.error("nblabel: cannot store an answer: %s", exc)
-            self.send({"type": "store-error", "uid": uid, "reason": str(exc)})
+            self._reply({"type": "store-error", "uid": uid, "reason": _sendable(str(exc), _REASON_CHARS)})
+            return
+        except Exception as exc:
+            log.exception("nblabel widget: cannot store an answer")
+            self._refuse("error", kind, exc, uid)
             return
         progress = self.feed.progress()
         self.progress = progress
-        self.send({"type": "ack", "uids": [uid], "progress": progress})
+        self._reply({"type": "ack", "uids": [uid], "progress": progress})
         if undone is not None:
             items, buffers = self._payloads([self.feed.items.positions[undone.item]])
-            self.send({"type": "goto", "key": undone.item, "items": items}, buffers)
+            self._reply({"type": "goto", "key": undone.item, "items": items}, buffers)
 
     def _next_positions(self, count: int, exclude: Collection[str]) -> tuple[list[int], bool]:
         """The next ``count`` open positions to send, not in ``exclude``, and whether none are left."""
@@ -152,7 +215,7 @@ class ItemWidget(anywidget.AnyWidget):
         """
         return self.feed.payloads(positions)
 
-    def _send_items(self, found: tuple[list[int], bool], *, reply: bool) -> None:
+    def _send_items(self, found: tuple[list[int], bool], request: str, *, reply: bool) -> None:
         positions, exhausted = found
         progress = self.feed.progress()
 
@@ -161,17 +224,18 @@ class ItemWidget(anywidget.AnyWidget):
         def work() -> None:
             try:
                 items, buffers = self._payloads(positions)
-                message = {
-                    "type": "items",
-                    "items": items,
-                    "exhausted": exhausted,
-                    "reply": reply,
-                    "progress": progress,
-                }
-                with self._lock:
-                    self.send(message, buffers)
-            except Exception:
+            except Exception as exc:
                 log.exception("nblabel widget: cannot prepare items")
+                self._refuse("error", request, exc)
+                return
+            message = {
+                "type": "items",
+                "items": items,
+                "exhausted": exhausted,
+                "reply": reply,
+                "progress": progress,
+            }
+            self._reply(message, buffers)
 
         if self.feed.task.media == "text":
             work()
@@ -180,19 +244,35 @@ class ItemWidget(anywidget.AnyWidget):
 
     def _send_detail(self, content: dict[str, Any]) -> None:
         """A sharper crop of the visible region of a zoomed-in image, made in a worker thread."""
-        key = str(content.get("key") or "")
-        if not self.feed.items.has(key):
-            return
+        key = content.get("key")
+        if not isinstance(key, str) or not self.feed.items.has(key):
+            raise KeyError(f"no item {key!r} to show sharper")
+        if self.feed.task.media != "image":
+            raise ValueError("only images have a sharper view")
 
         def work() -> None:
             try:
                 message, data = self.feed.detail(
                     key, content["rect"], int(content["width"]), int(content["height"])
                 )
-            except (MediaError, KeyError, TypeError, ValueError) as exc:
+            except (MediaError, KeyError, TypeError, ValueError, OverflowError) as exc:
                 log.info("nblabel widget: no sharper view of %s: %s", key, exc)
+                self._refuse("rejected", "detail", exc)
                 return
-            with self._lock:
-                self.send(message, [data])
+            except Exception as exc:
+                log.exception("nblabel widget: no sharper view of %s", key)
+                self._refuse("error", "detail", exc)
+                return
+            self._reply(message, [data])
 
         threading.Thread(target=work, name="nblabel-detail", daemon=True).start()
+
+
+def _resent(value: Any) -> list[Any]:
+    """The answers a ``hello`` carries from an earlier widget: each is handled (and replied to)
+    as if sent on its own."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"resend must be a list of answer messages, got {type(value).__name__}")
+    return value

@@ -131,6 +131,9 @@ class ReviewWidget(anywidget.AnyWidget):
                 except OSError as exc:  # disk full, read-only store
                     log.error("nblabel: cannot store a review: %s", exc)
                     self._reply({"type": "error", **view, "reason": f"could not save: {exc}"})
+                except Exception as exc:  # a bug: still answer the action, or it shows "saving…"
+                    log.exception("nblabel review widget: cannot apply %r", kind)
+                    self._reply({"type": "error", **view, "reason": f"could not save: {exc!r}"})
             self._send_page(content, view)
         except Exception:  # a bad message must not kill the comm; say so in the log
             log.exception("nblabel review widget: cannot handle %r", kind)

@@ -93,10 +93,6 @@ class SegmentWidget(ItemWidget):
             return False
         return True
 
-    def _send_reply(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        with self._lock:
-            self.send(message, buffers)
-
     def _reply_prompt(self, content: dict[str, Any]) -> None:
         """The mask of a click-to-mask prompt: its bounding rectangle and the rectangle's pixels.
 
@@ -125,21 +121,21 @@ class SegmentWidget(ItemWidget):
                 )
         except (MediaError, KeyError, TypeError, ValueError) as exc:
             reply["error"] = str(exc)
-            self._send_reply(reply)
+            self._reply(reply)
             return
         except Exception as exc:  # the user's prompt model failed: say so, keep the widget alive
             log.exception("nblabel: the prompt model failed on %s", key)
             reply["error"] = f"the prompt model failed: {exc}"
-            self._send_reply(reply)
+            self._reply(reply)
             return
         reply["ms"] = round(1000 * (time.perf_counter() - started), 1)
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         if not len(rows):
-            self._send_reply(reply)
+            self._reply(reply)
             return
         x0, x1, y0, y1 = int(cols[0]), int(cols[-1]) + 1, int(rows[0]), int(rows[-1]) + 1
         reply["rect"] = [x0, y0, x1, y1]
-        self._send_reply(reply, [zlib.compress(mask[y0:y1, x0:x1].astype(np.uint8).tobytes(), 1)])
+        self._reply(reply, [zlib.compress(mask[y0:y1, x0:x1].astype(np.uint8).tobytes(), 1)])
 
     def _reply_superpixels(self, content: dict[str, Any]) -> None:
         """An image's SLIC superpixels: ``superpixels`` with ``width``, ``height``, ``count`` and
@@ -148,9 +144,13 @@ class SegmentWidget(ItemWidget):
         try:
             labels = superpixels(self.feed.original(key))
         except (MediaError, KeyError) as exc:
-            self._send_reply({"type": "superpixels", "key": key, "error": str(exc)})
+            self._reply({"type": "superpixels", "key": key, "error": str(exc)})
+            return
+        except Exception as exc:  # still one reply, or the browser waits for it forever
+            log.exception("nblabel: cannot compute the superpixels of %s", key)
+            self._reply({"type": "superpixels", "key": key, "error": f"superpixels failed: {exc}"})
             return
         height, width = labels.shape
         message = {"type": "superpixels", "key": key, "width": width, "height": height}
         message["count"] = int(labels.max()) + 1
-        self._send_reply(message, [zlib.compress(labels.astype("<u2").tobytes(), 1)])
+        self._reply(message, [zlib.compress(labels.astype("<u2").tobytes(), 1)])

@@ -12,6 +12,7 @@ from PIL import Image, JpegImagePlugin
 
 from nblabel import ImageClassification, Job, TextClassification
 from nblabel.labeling.feed import Feed
+from nblabel.store import Annotation
 
 LABELS = ["cat", "dog", "bird"]
 
@@ -264,8 +265,56 @@ def test_undo_without_target_returns_what_it_took_back() -> None:
     assert rows(job) == 3
     undone = feed.apply({"type": "undo", "uid": "u2"})
     assert undone.uid == "a0"
-    assert feed.apply({"type": "undo", "uid": "u3"}) is None  # nothing left
+    with pytest.raises(ValueError, match="nothing to undo: 'ana' has no answer left"):
+        feed.apply({"type": "undo", "uid": "u3"})
     assert rows(job) == 4
+
+
+def test_a_uid_naming_another_answer_is_refused_never_acknowledged() -> None:
+    job, feed = text_feed(3)
+    feed.apply({"type": "answer", "uid": "a0", "key": job.keys[0], "value": "cat"})
+    for message in [
+        {"type": "answer", "uid": "a0", "key": job.keys[1], "value": "cat"},  # another item
+        {"type": "skip", "uid": "a0", "key": job.keys[0]},  # another kind
+        {"type": "undo", "uid": "a0"},
+    ]:
+        with pytest.raises(ValueError, match="uid 'a0' already names another annotation"):
+            feed.apply(message)
+    # someone else's uid, re-used by a forged message
+    bo = Job("texts", job.data, TextClassification(LABELS), annotator="bo")
+    bo.log.label(job.keys[2], "dog", uid="b2")
+    with pytest.raises(ValueError, match="uid 'b2' already names another annotation"):
+        feed.apply({"type": "answer", "uid": "b2", "key": job.keys[2], "value": "dog"})
+    assert rows(job) == 2
+    feed.close()
+
+
+def test_a_uid_taken_by_another_attribute_is_refused_never_acknowledged() -> None:
+    """Two attributes share one store: the uid is stored once, for the first; the second's
+    answer under that uid is refused (it was dropped but acknowledged)."""
+    job, feed = text_feed(2)
+    other = Job("texts", job.data, TextClassification(["yes", "no"]), attribute="other")
+    other.log.label(job.keys[0], "yes", uid="shared")
+    with pytest.raises(ValueError, match="uid 'shared' already names an annotation of another attribute"):
+        feed.apply({"type": "answer", "uid": "shared", "key": job.keys[0], "value": "cat"})
+    assert job.current(0) is None
+    assert rows(job) == 1
+    feed.close()
+
+
+def test_undo_takes_back_only_your_own_answers() -> None:
+    job, feed = text_feed(3)
+    bo = Job("texts", job.data, TextClassification(LABELS), annotator="bo")
+    theirs = bo.label(0, "dog")
+    auto = job.log.record(Annotation(job.keys[1], "texts", "auto:m", "auto", "cat", confidence=0.9))
+    for target in (theirs.uid, auto.uid):
+        with pytest.raises(ValueError, match=f"cannot undo {target}: it is not an answer of 'ana'"):
+            feed.apply({"type": "undo", "uid": f"undo-{target}", "target": target})
+    job.refresh()
+    assert job.current(0).uid == theirs.uid
+    assert job.current(1).uid == auto.uid
+    assert rows(job) == 2
+    feed.close()
 
 
 @pytest.mark.parametrize(

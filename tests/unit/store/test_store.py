@@ -19,7 +19,6 @@ import pytest
 from store_helpers import Backend
 
 from nblabel.store import Annotation, PostgresStore, SQLiteStore, Store, new_uid, open_store, utc_now
-from nblabel.store.sqlite import SCHEMA_VERSION
 
 pytest_plugins = ["pg_fixtures"]
 
@@ -112,19 +111,6 @@ def test_log_is_append_only_at_the_database_level(store: Store, backend: Backend
     with backend.sql() as db, pytest.raises(backend.errors, match="append-only"):
         db.execute(sql)
     assert [(a.uid, a.value, a.kind) for a in store.annotations()] == [("keep", "cat", "human")]
-
-
-def test_schema_version_is_recorded(store: Store) -> None:
-    assert store.get_meta("schema_version") == SCHEMA_VERSION
-
-
-def test_schema_version_mismatch_is_an_error(backend: Backend) -> None:
-    backend.open().close()
-    with backend.sql() as db:
-        db.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
-    with pytest.raises(OSError, match=r"schema version 999.*reads " + re.escape(SCHEMA_VERSION)) as info:
-        backend.open()
-    assert backend.spec in str(info.value)
 
 
 def test_reopening_keeps_annotations_and_meta(backend: Backend) -> None:

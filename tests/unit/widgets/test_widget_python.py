@@ -273,23 +273,53 @@ def test_hello_stores_resent_answers_before_sending_items(make_widget) -> None:
     assert items["progress"] == {"total": 4, "labeled": 1, "skipped": 1, "remaining": 2, "auto": 0}
 
 
-def test_bad_and_unknown_messages_are_logged_not_raised(
+def test_bad_and_unknown_messages_are_refused_with_a_reply(
     make_widget, caplog: pytest.LogCaptureFixture
 ) -> None:
     job = text_job(2)
     w, rec = make_widget(job)
-    with caplog.at_level(logging.WARNING, logger="nblabel.widgets.classify"):
+    with caplog.at_level(logging.WARNING, logger="nblabel.widgets.item_widget"):
         w._on_custom(w, {"type": "more", "count": "many"}, [])
         w._on_custom(w, {"type": "teleport"}, [])
         w._on_custom(w, ["not", "a", "dict"], [])
+        w._on_custom(w, {"type": "more", "exclude": "abc"}, [])
     text = caplog.text
-    assert "cannot handle 'more'" in text
-    assert "unknown message 'teleport'" in text
-    assert "unknown message None" in text
-    assert rec.sent == []
+    assert "refused a 'more' message" in text
+    assert "unknown message type 'teleport'" in text
+    replies = [m for m, _ in rec.sent]
+    assert [(m["type"], m["request"]) for m in replies] == [
+        ("rejected", "more"),
+        ("rejected", "teleport"),
+        ("rejected", None),
+        ("rejected", "more"),
+    ]
+    assert "invalid literal for int()" in replies[0]["reason"]
+    assert "a message is a JSON object, got list" in replies[2]["reason"]
+    assert "exclude must be a list of item keys" in replies[3]["reason"]
     # and the widget still works afterwards
     w._on_custom(w, answer("ok", job.keys[0], "cat"), [])
     assert rec.wait_for("ack")[0][0]["uids"] == ["ok"]
+
+
+def test_an_unexpected_failure_still_gets_one_reply(make_widget, monkeypatch, caplog) -> None:
+    """A handler raising an exception type nobody expected replies ``error`` (the browser stops
+    re-sending it) instead of staying silent (the browser re-sent it forever)."""
+    job = text_job(3)
+    w, rec = make_widget(job)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(w.feed, "apply", broken)
+    monkeypatch.setattr(w.feed, "next_positions", broken)
+    with caplog.at_level(logging.ERROR, logger="nblabel.widgets.item_widget"):
+        w._on_custom(w, answer("u1", job.keys[0], "cat"), [])
+        w._on_custom(w, {"type": "more", "count": 2}, [])
+    assert [m for m, _ in rec.sent] == [
+        {"type": "error", "uid": "u1", "reason": "a bug"},
+        {"type": "error", "request": "more", "reason": "a bug"},
+    ]
+    assert "RuntimeError: a bug" in caplog.text
 
 
 # -- image items (replies come from a worker thread) -------------------------------------------
@@ -367,3 +397,46 @@ def test_import_nblabel_does_not_import_widget_libraries() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+# -- values no store can keep (finding 1 of #17, the widget's path) --------------------------------
+
+
+def test_an_answer_with_a_lone_surrogate_is_rejected_and_the_store_released() -> None:
+    """A JavaScript string cut inside an emoji reaches the kernel as a lone surrogate. A custom
+    task stores its form's answer as given, so the store itself refuses it: the widget replies
+    ``rejected`` with the reason (not ``store-error``, which the browser would re-send forever),
+    and the store is neither left locked nor at ``synchronous=NORMAL``."""
+    import sqlite3
+
+    from nblabel import CustomTask
+
+    job = Job(
+        "forms",
+        pd.DataFrame({"source": ["a", "b"]}),
+        CustomTask("<crowd-form>{{ task.input.source }}</crowd-form>"),
+    )
+    w = job.annotate()
+    recorder = Recorder()
+    w.send = recorder
+    try:
+        w._on_custom(w, {"type": "hello", "resend": []}, [])  # claims items: a NORMAL-sync write
+        recorder.wait_for("items")
+        cut = {"comment": "party \ud83c"}
+        w._on_custom(w, {"type": "answer", "uid": "u1", "key": job.keys[0], "value": cut}, [])
+        [(rejected, _)] = recorder.wait_for("rejected")
+        assert rejected["uid"] == "u1"
+        assert "lone UTF-16 surrogate" in rejected["reason"]
+        assert recorder.of("store-error") == [] and recorder.of("ack") == []
+        assert not job.store._db.in_transaction
+        assert job.store._db.execute("PRAGMA synchronous").fetchone()[0] == 2
+        other = sqlite3.connect(job.store.path, timeout=0)
+        other.execute("BEGIN IMMEDIATE")  # another kernel can write at once
+        other.execute("ROLLBACK")
+        other.close()
+        w._on_custom(
+            w, {"type": "answer", "uid": "u2", "key": job.keys[0], "value": {"comment": "party"}}, []
+        )
+        assert recorder.wait_for("ack")[0][0]["uids"] == ["u2"]
+    finally:
+        w.close()
