@@ -107,6 +107,9 @@ class RoundReport:
     # Entity rounds: proposals only (nothing is auto-labeled); estimated_accuracy is the share of
     # held-out texts whose proposal was exactly the person's answer.
     proposes_only: bool = False
+    # Mask rounds: estimated_accuracy and lower_bound are the held-out mIoU of the images above
+    # the threshold, and held-out answers are images.
+    metric: str = "accuracy"
 
     @classmethod
     def base(cls, **fields: Any) -> RoundReport:
@@ -148,6 +151,12 @@ class RoundReport:
             claim = "proposals only, entities are never auto-labeled"
             if self.held_out:
                 claim += f"; {self.estimated_accuracy:.1%} of held-out texts proposed exactly"
+        elif math.isfinite(self.threshold) and self.metric == "mIoU":
+            claim = (
+                f"threshold {self.threshold:.3f}: {self.held_out_above} held-out images above it, "
+                f"mIoU {self.estimated_accuracy:.2f} (lower bound {self.lower_bound:.2f} >= "
+                f"{self.target:.2f}); {self.auto_labeled} images auto-labeled"
+            )
         elif math.isfinite(self.threshold):
             claim = (
                 f"threshold {self.threshold:.3f}: {self.held_out_above} held-out answers above it, "
@@ -160,7 +169,8 @@ class RoundReport:
                 if self.more_answers_needed
                 else "more answers"
             )
-            claim = f"no auto-labels yet: the evidence cannot support {self.target:.0%} ({need} needed)"
+            what = f"mIoU {self.target:.2f}" if self.metric == "mIoU" else f"{self.target:.0%}"
+            claim = f"no auto-labels yet: the evidence cannot support {what} ({need} needed)"
         return (
             f"round {self.round}: {self.human_answers} human answers, {self.held_out} held out; "
             f"{claim}; {self.queued} queued for people ({self.seconds:.1f} s)"

@@ -27,6 +27,9 @@ from typing import Any
 from nblabel.autolabel.entity_loop import compute_entity_round
 from nblabel.autolabel.features import Featurizer, cached_features, image_features, text_features
 from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
+from nblabel.autolabel.mask_loop import default_pixel_estimator
+from nblabel.autolabel.mask_worker import MaskFeatures, mask_evidence, run_mask_round
+from nblabel.autolabel.pixels import PixelFeatures
 from nblabel.autolabel.tagger import default_crf, document_features
 from nblabel.store import Annotation, Store, open_store
 from nblabel.store.kinds import HUMAN_KINDS
@@ -62,8 +65,15 @@ class Settings:
     job_name: str = ""
     answers_per_item: int = 1
     entities: bool = False  # a NamedEntities job: a CRF tagger proposes spans (entity_loop.py)
+    masks: bool = False  # a SemanticSegmentation job: a pixel classifier (mask_loop.py)
+    alpha: float = 0.05  # masks: the mIoU bound is one-sided 1 - alpha
 
     def __post_init__(self) -> None:
+        if self.masks:
+            if self.estimator is None:
+                self.estimator = default_pixel_estimator()
+            if self.featurizer is None:
+                self.featurizer = PixelFeatures()
         if self.entities:
             if self.estimator is None:
                 self.estimator = default_crf()
@@ -78,6 +88,8 @@ class Settings:
 
     def features(self) -> Any:
         """The job's features, from the cache next to the store when they were computed before."""
+        if self.masks:
+            return MaskFeatures(self.sources, self.featurizer, Path(self.cache_dir)).compute_all()
         return cached_features(self.sources, self.featurizer, Path(self.cache_dir))
 
 
@@ -97,6 +109,8 @@ def run_round(
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
     if settings.entities:
         return _run_entity_round(settings, X, store, ledger)
+    if settings.masks:
+        return run_mask_round(settings, X, store, ledger)
     labels, multi = settings.labels, settings.multi_label
     human: dict[int, Any] = {}
     open_positions: list[int] = []
@@ -216,6 +230,8 @@ def _main(settings: Settings, stop: Any) -> None:
                     for key in settings.keys
                     if (a := ledger.label(key)) is not None and a.kind in HUMAN_KINDS
                 )
+                if settings.masks:  # painted strokes count as evidence too
+                    answered += mask_evidence(store, settings.attribute)
                 new = answered - counted
                 due = new > 0 and (
                     counted < 0 or new >= settings.every or time.monotonic() - last_time >= settings.interval

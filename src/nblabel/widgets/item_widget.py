@@ -23,7 +23,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from nblabel.labeling.feed import Feed
+from nblabel.labeling.feed import Feed, lift_bytes
 from nblabel.media import MediaError
 
 __all__ = ["STATIC", "ItemWidget"]
@@ -79,8 +79,10 @@ class ItemWidget(anywidget.AnyWidget):
         """Stream a new auto-labeling round's proposals and queue order to the browser."""
         news = self.feed.round_news(list(self._recent), self.window)
         self.progress = news["progress"]
+        buffers: list[bytes] = []
+        news = lift_bytes(news, buffers)  # mask proposals carry their pixels
         with self._lock:
-            self.send(news)
+            self.send(news, buffers)
 
     def _on_custom(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
