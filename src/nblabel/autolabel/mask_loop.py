@@ -53,7 +53,7 @@ __all__ = [
 UNKNOWN = 255
 """The index of an unknown pixel in a partial answer (strokes) and in gold masks."""
 
-MIN_IMAGES = 2
+MIN_IMAGES = 1
 """Answered images (or stroked ones) a round waits for before training."""
 
 MIN_HELD_OUT = 5

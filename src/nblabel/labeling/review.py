@@ -19,6 +19,7 @@ from nblabel.consolidate.for_task import AUTOMATIC
 from nblabel.labeling.answers import AnswerLog
 from nblabel.labeling.consolidation import disagreements
 from nblabel.labeling.feed import Feed
+from nblabel.masks import mask_overlay
 from nblabel.store import Annotation
 from nblabel.tasks.classification import Classification
 
@@ -184,6 +185,8 @@ class ReviewFeed:
         """Rows whose proposal is ``label`` (multi-label: includes it); every row for ''."""
         if not label:
             return pd.Series(True, index=auto.index)
+        if self.task.family == "segment":  # a mask: the classes it holds
+            return auto["value"].map(lambda value: label in value.get("labels_present", [])).astype(bool)
         if self.task.multi_label:
             return auto["value"].map(lambda value: label in value).astype(bool)
         return (auto["value"] == label).astype(bool)
@@ -197,7 +200,7 @@ class ReviewFeed:
         buffers: list[bytes] = []
         if self.mode == "disagreements":
             frame = self._disputes()
-            rows = frame[_involving(frame, label, self.task.multi_label)]
+            rows = frame[_involving(frame, label, bool(getattr(self.task, "multi_label", False)))]
             stats = self._dispute_stats(frame)
         else:
             frame = self.log.auto_labeled()
@@ -251,6 +254,17 @@ class ReviewFeed:
                 tile["error"] = shown["error"]
             else:
                 tile.update(buffer=first + shown["buffer"], mime=shown["mime"])
+                value = tile.get("value")
+                if isinstance(value, dict) and "mask" in value and hasattr(self.task, "colors"):
+                    # A mask: the thumbnail shows it over the image, and the tile names its classes.
+                    try:
+                        images[shown["buffer"]] = mask_overlay(
+                            images[shown["buffer"]], value["mask"], self.task.colors
+                        )
+                        tile["mime"] = "image/png"
+                    except (OSError, ValueError) as exc:
+                        tile["error"] = f"cannot show the mask: {exc}"
+                    tile["value"] = ", ".join(value.get("labels_present") or []) or "(background only)"
         return {**message, "items": tiles}, [*buffers, *images]
 
     def _disputes(self) -> pd.DataFrame:

@@ -59,7 +59,7 @@ def review_widget(feed: Feed, **options: Any) -> Any:
     ``disagreements``).
     """
     family = feed.task.family
-    if family == "classify":
+    if family == "classify" or (family == "segment" and not options.get("disagreements")):
         return _load(_REVIEW)(feed, **options)
     if options.get("disagreements"):
         raise TypeError(

@@ -93,7 +93,7 @@ class ReviewWidget(anywidget.AnyWidget):
             raise ValueError(f"thumb must be 48-512 pixels, got {thumb}")
         super().__init__(
             labels=list(review.task.labels),
-            multi_label=review.task.multi_label,
+            multi_label=bool(getattr(review.task, "multi_label", False)),
             media=review.task.media,
             title=f"{feed.title} · {'disagreements' if disagreements else 'review'}",
             page_size=page_size,
