@@ -52,8 +52,10 @@ class ReviewFeed:
     """
 
     def __init__(self, feed: Feed, mode: str = "auto", page_size: int = 24) -> None:
-        if not isinstance(feed.task, Classification):
-            raise TypeError(f"ReviewWidget reviews classification tasks, not {feed.task!r}")
+        if not isinstance(feed.task, Classification) and not (
+            feed.task.family == "segment" and mode == "auto"  # auto-labeled masks, as thumbnails
+        ):
+            raise TypeError(f"ReviewWidget reviews classification tasks and masks, not {feed.task!r}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if not 1 <= page_size <= 200:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from autolabel_helpers import wait_for
 from PIL import Image
 from sklearn.ensemble import RandomForestClassifier
 
@@ -220,3 +221,19 @@ def test_learning_from_strokes(job: Job) -> None:
 def test_segmentation_needs_a_valid_target(job: Job) -> None:
     with pytest.raises(ValueError, match="target_miou"):
         job.autolabel(background=False, target_miou=1.5)
+
+
+def test_the_background_worker_runs_mask_rounds_and_counts_strokes(job: Job) -> None:
+    answer(job, range(2))
+    job.autolabel(featurizer=FAST, estimator=forest(), every=1, interval=0.5)
+    try:
+        wait_for(lambda: job.queue.latest_round() >= 1, "the first round", timeout=300)
+        strokes = np.full(tiles()[1][3].shape, UNKNOWN, dtype=np.uint8)
+        strokes[:5] = 2
+        job.learn_from_strokes(3, strokes)  # strokes alone start a new round
+        wait_for(lambda: job.queue.latest_round() >= 2, "a round after the strokes", timeout=300)
+        status = job.autolabel_status
+        assert status["running"] and "mIoU" in status["report"], status
+        assert job.proposal(3) is not None
+    finally:
+        job.stop_autolabel()
