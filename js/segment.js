@@ -49,10 +49,24 @@ function segmentIntent(event, nLabels) {
   return KEYS[key] ?? null;
 }
 
-// The masks that came with items (an earlier answer, or the label being adjusted), unpacked.
+/** A proposed mask's pixels (the auto-labeler's, with the kernel's buffers), unpacked as `proposal.mask`. */
+async function unpackProposal(proposal, buffers) {
+  const m = proposal?.value;
+  if (m?.data?.buffer === undefined) return;
+  proposal.mask = await inflate(buffers[m.data.buffer], m.width, m.height);
+  delete m.data;
+}
+
+// The masks that came with items (an earlier answer, the label being adjusted, the model's
+// proposal), unpacked.
 async function unpackMasks(items, buffers) {
   await Promise.all(
     items.map(async (item) => {
+      try {
+        await unpackProposal(item.proposal, buffers);
+      } catch (err) {
+        item.notice = `could not read the proposed mask: ${err?.message ?? err}`;
+      }
       for (const [field, target] of [
         ["value", "valueMask"],
         ["initial", "initialMask"],
@@ -280,7 +294,7 @@ function render({ model, el }) {
       if (fresh || !mask.editor) {
         const w = item.original_width;
         const hgt = item.original_height;
-        let start = masks.get(key) ?? item.valueMask ?? item.initialMask ?? null;
+        let start = masks.get(key) ?? item.valueMask ?? item.initialMask ?? item.proposal?.mask ?? null;
         if (start && start.length !== w * hgt) {
           showNote(notice, `The starting mask does not fit this ${w} x ${hgt} image; starting blank.`);
           start = null;
@@ -312,7 +326,10 @@ function render({ model, el }) {
     const answered = key !== null && (session.values.get(key) != null || masks.has(key));
     if (item?.initialMask && !answered) {
       notes.push(adjusting ? "Starting from the mask being adjusted: Enter accepts it as it is; paint to change it." : "Starting from an earlier mask.");
+    } else if (item?.proposal?.mask && !answered) {
+      notes.push(`Starting from the model's proposal (confidence ${Math.round(item.proposal.confidence * 100)}%): Enter accepts it as it is; paint to change it.`);
     }
+    frame.root.dataset.proposal = item?.proposal?.mask && !answered ? String(item.proposal.confidence) : "";
     notice.hidden = notes.length === 0;
     setText(notice, notes.join(" "));
     for (const b of classButtons) b.disabled = !item || Boolean(item.error);
@@ -440,6 +457,12 @@ function render({ model, el }) {
         shownKey = undefined;
       },
       other: (msg, buffers) => assist.receive(msg, buffers) || stage.receiveDetail(msg, buffers),
+      proposals: async (msg, buffers) => {
+        await Promise.all(Object.values(msg.proposals ?? {}).map((p) => unpackProposal(p, buffers).catch(() => delete p.value)));
+        // The image on screen starts over from its new proposal, unless the person has touched it.
+        const key = session.current;
+        if (key in (msg.proposals ?? {}) && msg.proposals[key].mask && !mask.editor?.undoStack.length && session.values.get(key) == null && !masks.has(key)) shownKey = undefined;
+      },
     },
   });
 

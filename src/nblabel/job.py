@@ -312,7 +312,7 @@ class Job:
         z: float = 1.96,
         seed: int = 0,
         detector: Any = None,
-        target_miou: float = 0.6,
+        target_miou: float | None = None,
         min_score: float = 0.5,
     ) -> RoundReport | None:
         """Start Ground Truth's active-learning loop, with an honest accuracy guarantee.
@@ -350,6 +350,16 @@ class Job:
         scores and, optionally, ``fit(images, boxes)`` (see :mod:`nblabel.autolabel.box_loop`);
         without it, a ``pre=`` detector of the task is calibrated the same way.
 
+        On a :class:`~nblabel.SemanticSegmentation` job a pixel classifier (a random forest by
+        default) learns from the people's masks and their strokes (:meth:`learn_from_strokes`) on
+        per-pixel features (:class:`~nblabel.autolabel.pixels.PixelFeatures`: scikit-image's
+        multiscale features, plus EfficientNet-Lite0's feature maps with ``nblabel[embeddings]``),
+        cached as ``.npz`` next to the store. Every open image gets a proposed mask, which the
+        widget shows as the starting mask and Enter accepts. Images are auto-labeled above the
+        lowest confidence at which the lower 95% bound of the cross-fitted per-image mIoU
+        reaches ``target_miou`` (see :mod:`nblabel.autolabel.mask_loop`); ``target_accuracy``
+        plays no part. ``featurizer`` may be a :class:`~nblabel.autolabel.pixels.PixelFeatures`.
+
         Parameters
         ----------
         target_accuracy
@@ -360,9 +370,12 @@ class Job:
             A callable mapping a list of sources (texts or image paths) to a feature matrix;
             default TF-IDF for texts and gradient + colour histograms for images. Features are
             cached in ``.nblabel/features`` next to the store.
-        detector, target_miou, min_score
-            Box jobs only: the detector (see above), the held-out mIoU its auto-labels must reach
-            with the bound (GT's 0.6), and the score under which a box is not proposed.
+        detector, min_score
+            Box jobs only: the detector (see above) and the score under which a box is not
+            proposed.
+        target_miou
+            Box and segmentation jobs: the held-out mIoU the auto-labels must reach with the bound
+            (default: Ground Truth's 0.6 for boxes, 0.7 for semantic segmentation).
         background
             Run rounds in a worker process, each time ``every`` new answers arrived or
             ``interval`` seconds passed with new answers, until :meth:`stop_autolabel`. With
@@ -379,16 +392,20 @@ class Job:
         from nblabel.tasks.boxes import BoundingBox
         from nblabel.tasks.classification import Classification
         from nblabel.tasks.entities import NamedEntities
+        from nblabel.tasks.segmentation import SemanticSegmentation
 
         entities = isinstance(self.task, NamedEntities)
         boxes = isinstance(self.task, BoundingBox)
+        masks = isinstance(self.task, SemanticSegmentation)
+        if target_miou is None:
+            target_miou = 0.7 if masks else 0.6
+        if (boxes or masks) and not 0 < target_miou < 1:
+            raise ValueError(f"target_miou must be in (0, 1), got {target_miou}")
         if boxes:
             if detector is None and callable(self.task.pre):
                 detector = PreDetector(self.task.pre)  # the user's pre= detector, calibrated too
             if detector is not None:
                 check_detector(detector)
-            if not 0 < target_miou < 1:
-                raise ValueError(f"target_miou must be in (0, 1), got {target_miou}")
         elif detector is not None:
             raise TypeError(f"detector= is for BoundingBox jobs; this job's task is {self.task!r}")
         if not 0.5 <= target_accuracy < 1:
@@ -399,14 +416,15 @@ class Job:
             raise TypeError(
                 f"the estimator must have predict_proba (a scikit-learn classifier), got {estimator!r}"
             )
-        if not (entities or boxes) and not isinstance(self.task, Classification):
+        if not (entities or boxes or masks) and not isinstance(self.task, Classification):
             raise TypeError(
-                f"auto-labeling works on classification, named-entity and box tasks, not {self.task!r}"
+                "auto-labeling works on classification, named-entity, box and segmentation tasks, "
+                f"not {self.task!r}"
             )
         labels = self.task.labels
         if random_fraction is None:
             # Entities are proposals only: random draws feed no bound there, so half the queue.
-            random_fraction = 0.5 if entities else default_random_fraction(len(self.keys))
+            random_fraction = 0.5 if entities or masks else default_random_fraction(len(self.keys))
         settings = Settings(
             store_path=self.store.spec,
             job_name=self.name,
@@ -419,7 +437,7 @@ class Job:
             sources=list(self.items.sources),
             estimator=estimator,
             featurizer=featurizer,
-            target=target_accuracy,
+            target=target_miou if boxes or masks else target_accuracy,
             z=z,
             folds=folds,
             random_fraction=random_fraction,
@@ -431,9 +449,8 @@ class Job:
             boxes=boxes,
             detector=detector,
             min_score=min_score,
+            masks=masks,
         )
-        if boxes:
-            settings.target = target_miou
         if not background:
             report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))
             self.refresh()
@@ -442,6 +459,22 @@ class Job:
         self.stop_autolabel()
         self._worker = Worker(settings)
         return None
+
+    def learn_from_strokes(self, item: int | str, strokes: Any) -> None:
+        """Teach the mask auto-labeler from a partial answer: a few painted strokes.
+
+        ``strokes`` is a 2-D array the image's size holding a class index (0 for BACKGROUND)
+        where the person painted and 255 where they did not: unpainted pixels are unknown, not
+        background (the ilastik workflow). The strokes train the pixel classifier from the next
+        round on; they are not an answer (the image stays in the queue). Saving strokes again
+        for the item replaces them. Segmentation jobs only (``TypeError``).
+        """
+        from nblabel.autolabel.mask_worker import save_strokes
+        from nblabel.tasks.segmentation import SemanticSegmentation
+
+        if not isinstance(self.task, SemanticSegmentation):
+            raise TypeError(f"strokes teach the mask auto-labeler of segmentation jobs, not {self.task!r}")
+        save_strokes(self.store, self.log.folder, self.attribute, self.key(item), strokes)
 
     @property
     def autolabel_status(self) -> dict[str, Any]:

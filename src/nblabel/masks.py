@@ -35,6 +35,7 @@ __all__ = [
     "encode_indices",
     "indices_by_colour",
     "indices_of_png",
+    "mask_overlay",
     "mask_png",
     "palette_colors",
     "read_gt_mask",
@@ -299,3 +300,23 @@ def read_gt_mask(
             )
         lookup[i] = target[name]
     return lookup[out], [BACKGROUND, *labels]
+
+
+def mask_overlay(
+    image: bytes, mask: str | os.PathLike[str], colors: Sequence[str], alpha: float = 0.45
+) -> bytes:
+    """A PNG of an image (encoded bytes, any size) with a mask file's class colours over it
+    (BACKGROUND left clear), the mask scaled to the image: the review grid's mask thumbnail."""
+    indices = decode_mask(mask)
+    with Image.open(io.BytesIO(image)) as img:
+        base = img.convert("RGB")
+    small = Image.fromarray(indices).resize(base.size, Image.Resampling.NEAREST)
+    table = np.asarray([_rgb(c) for c in colors] + [(0, 0, 0)] * (256 - len(colors)), dtype=np.uint8)
+    index = np.asarray(small)
+    painted = table[index]
+    blend = np.asarray(base, dtype=np.float32)
+    shown = index > 0
+    blend[shown] = (1 - alpha) * blend[shown] + alpha * painted[shown]
+    out = io.BytesIO()
+    Image.fromarray(blend.astype(np.uint8)).save(out, format="PNG")
+    return out.getvalue()

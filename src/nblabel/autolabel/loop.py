@@ -107,7 +107,7 @@ class RoundReport:
     # Entity rounds: proposals only (nothing is auto-labeled); estimated_accuracy is the share of
     # held-out texts whose proposal was exactly the person's answer.
     proposes_only: bool = False
-    # Box rounds: held-out mIoU (a mean over images), not the share of right answers.
+    # Box and mask rounds: held-out mIoU (a mean over images), not the share of right answers.
     measure: str = "accuracy"
     # When more answers are needed than items are left: the highest lower target that the items
     # left could reach, and about how many more answers it needs (0: it would auto-label now).

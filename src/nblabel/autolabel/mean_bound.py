@@ -1,6 +1,6 @@
 """An honest lower bound on the mean of values in [0, 1], and the threshold it picks.
 
-Box auto-labels are judged by each held-out image's mIoU, a continuous value in [0, 1], so the
+Box and mask auto-labels are judged by each held-out image's mIoU, a continuous value in [0, 1], so the
 Wilson bound of the classification loop (for a share of right answers) does not apply. The
 usual stand-ins are not honest at the sample sizes a person produces in a session:
 

@@ -30,6 +30,9 @@ from nblabel.autolabel.detector import BoxDetector
 from nblabel.autolabel.entity_loop import compute_entity_round
 from nblabel.autolabel.features import Featurizer, cached_features, image_features, text_features
 from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
+from nblabel.autolabel.mask_loop import default_pixel_estimator
+from nblabel.autolabel.mask_worker import MaskFeatures, mask_evidence, run_mask_round
+from nblabel.autolabel.pixels import PixelFeatures
 from nblabel.autolabel.tagger import default_crf, document_features
 from nblabel.store import Store, open_store
 from nblabel.store.kinds import HUMAN_KINDS
@@ -68,8 +71,9 @@ class Settings:
     # A BoundingBox job: a detector proposes boxes, auto-labels on held-out mIoU (box_loop.py).
     boxes: bool = False
     detector: Any = None
-    level: float = 0.95  # the one-sided confidence of the box loop's mIoU bound
+    level: float = 0.95  # the one-sided confidence of the box and mask loops' mIoU bound
     min_score: float = 0.5  # boxes scoring less are not proposed
+    masks: bool = False  # a SemanticSegmentation job: a pixel classifier (mask_loop.py)
 
     def __post_init__(self) -> None:
         if self.boxes:
@@ -77,6 +81,11 @@ class Settings:
                 self.detector = BoxDetector(cache_dir=self.cache_dir)
             self.model_name = self.model_name or type(self.detector).__name__
             return
+        if self.masks:
+            if self.estimator is None:
+                self.estimator = default_pixel_estimator()
+            if self.featurizer is None:
+                self.featurizer = PixelFeatures()
         if self.entities:
             if self.estimator is None:
                 self.estimator = default_crf()
@@ -94,6 +103,8 @@ class Settings:
         (none for a box job: its detector keeps its own)."""
         if self.boxes:
             return None
+        if self.masks:
+            return MaskFeatures(self.sources, self.featurizer, Path(self.cache_dir)).compute_all()
         return cached_features(self.sources, self.featurizer, Path(self.cache_dir), documents=self.entities)
 
 
@@ -115,6 +126,8 @@ def run_round(
         return _run_entity_round(settings, X, store, ledger)
     if settings.boxes:
         return run_box_round(settings, store, ledger)
+    if settings.masks:
+        return run_mask_round(settings, X, store, ledger)
     labels, multi = settings.labels, settings.multi_label
     human: dict[int, Any] = {}
     open_positions: list[int] = []
@@ -226,6 +239,8 @@ def _main(settings: Settings, stop: Any) -> None:
                     for key in settings.keys
                     if (a := ledger.label(key)) is not None and a.kind in HUMAN_KINDS
                 )
+                if settings.masks:  # painted strokes count as evidence too
+                    answered += mask_evidence(store, settings.attribute)
                 new = answered - counted
                 due = new > 0 and (
                     counted < 0 or new >= settings.every or time.monotonic() - last_time >= settings.interval

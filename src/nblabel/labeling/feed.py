@@ -25,7 +25,7 @@ from nblabel.labeling.queue import Queue
 from nblabel.media import MediaError, Preview, crop_image, preview_image, read_rgb
 from nblabel.store import Annotation
 
-__all__ = ["Feed"]
+__all__ = ["Feed", "lift_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +158,9 @@ class Feed:
         for position, future in zip(positions, futures, strict=True):
             item = self.item(position)
             item["kind"] = media
-            proposal = self.queue.proposal(item["key"])
+            proposal = self._proposal(item["key"])
             if proposal is not None:
-                item["proposal"] = {"value": proposal[0], "confidence": proposal[1]}
+                item["proposal"] = proposal
             if future is None:
                 text = self.items.source(position)
                 item["text"] = text if isinstance(text, str) else ""
@@ -181,7 +181,7 @@ class Feed:
                     buffers.append(result.data)
             if "error" not in item:
                 self._extras(item, position)
-            items.append(_lift_bytes(item, buffers))
+            items.append(lift_bytes(item, buffers))
         return items, buffers
 
     def item(self, position: int) -> dict[str, Any]:
@@ -203,6 +203,18 @@ class Feed:
                 log.warning("nblabel: item %s: cannot show its answer again: %s", key, exc)
                 item["notice"] = f"could not load the earlier answer: {exc}"
         return item
+
+    def _proposal(self, key: str) -> dict[str, Any] | None:
+        """The item's proposal as the widget shows it (a mask proposal with its pixels), or None
+        (also when its files went away with an old round)."""
+        proposal = self.queue.proposal(key)
+        if proposal is None:
+            return None
+        try:
+            return {"value": self.task.widget_value(proposal[0]), "confidence": proposal[1]}
+        except (OSError, ValueError) as exc:
+            log.info("nblabel: item %s: cannot show its proposal: %s", key, exc)
+            return None
 
     def _extras(self, item: dict[str, Any], position: int) -> None:
         """Add what the task shows with the item (boxes to start from, a label to verify)."""
@@ -294,8 +306,9 @@ class Feed:
             return exc
 
     def round_news(self, keys: Collection[str], window: int) -> dict[str, Any]:
-        """After a new round: proposals for keys the widget holds, which of them were
-        auto-labeled, and the first ``window`` keys of the new queue for people."""
+        """After a new round: proposals for keys the widget holds that wait for an answer, which
+        of them were auto-labeled, and the first ``window`` keys of the new queue for people.
+        A mask proposal's pixels are bytes here: :func:`lift_bytes` turns them into buffers."""
         self.log.refresh()
         order = []
         for position in self.queue.open_positions():
@@ -307,10 +320,10 @@ class Feed:
         for key in keys:
             if not self.items.has(key):
                 continue
-            proposal = self.queue.proposal(key)
-            if proposal is not None:
-                proposals[key] = {"value": proposal[0], "confidence": proposal[1]}
             current = self.log.current(key)
+            proposal = self._proposal(key) if current is None or current.kind == "auto" else None
+            if proposal is not None:
+                proposals[key] = proposal
             if current is not None and current.kind == "auto":
                 auto.append(key)
         return {
@@ -396,14 +409,14 @@ class Feed:
             raise ValueError(f"uid {stored.uid!r} already names another annotation; nothing was stored")
 
 
-def _lift_bytes(obj: Any, buffers: list[bytes]) -> Any:
+def lift_bytes(obj: Any, buffers: list[bytes]) -> Any:
     """Replace bytes inside a payload (a mask's pixels) by ``{"buffer": i}``, appending them to
     ``buffers``: binary data travels as websocket buffers, never inside the JSON."""
     if isinstance(obj, (bytes, bytearray)):
         buffers.append(bytes(obj))
         return {"buffer": len(buffers) - 1}
     if isinstance(obj, dict):
-        return {k: _lift_bytes(v, buffers) for k, v in obj.items()}
+        return {k: lift_bytes(v, buffers) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_lift_bytes(v, buffers) for v in obj]
+        return [lift_bytes(v, buffers) for v in obj]
     return obj

@@ -20,9 +20,11 @@ from nblabel.consolidate.for_task import AUTOMATIC
 from nblabel.labeling.answers import AnswerLog
 from nblabel.labeling.consolidation import disagreements
 from nblabel.labeling.feed import Feed
+from nblabel.masks import mask_overlay
 from nblabel.store import Annotation
 from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import Classification
+from nblabel.tasks.segmentation import SemanticSegmentation
 
 __all__ = ["MODES", "ReviewFeed"]
 
@@ -54,9 +56,11 @@ class ReviewFeed:
 
     def __init__(self, feed: Feed, mode: str = "auto", page_size: int = 24) -> None:
         boxes = isinstance(feed.task, BoundingBox)
-        if not isinstance(feed.task, Classification) and not (boxes and mode == "auto"):
+        masks = feed.task.family == "segment"  # auto-labeled masks, as thumbnails
+        if not isinstance(feed.task, Classification) and not ((boxes or masks) and mode == "auto"):
             raise TypeError(
-                f"ReviewWidget reviews classification tasks (and the auto-labels of box tasks), not {feed.task!r}"
+                "ReviewWidget reviews classification tasks (and the auto-labels of box and "
+                f"segmentation tasks), not {feed.task!r}"
             )
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -65,10 +69,10 @@ class ReviewFeed:
         self.feed = feed
         self.items = feed.items
         self.log = feed.log
-        self.task: Classification | BoundingBox = feed.task
-        #: Several classes per item: multi-label classification, and boxes (a box label holds
-        #: boxes of any classes; the class filter keeps the images with a box of the class).
-        self.multi_label = boxes or bool(getattr(feed.task, "multi_label", False))
+        self.task: Classification | BoundingBox | SemanticSegmentation = feed.task
+        #: Several classes per item: multi-label classification, boxes and masks (a box label or
+        #: a mask holds any classes; the class filter keeps the images holding the class).
+        self.multi_label = boxes or masks or bool(getattr(feed.task, "multi_label", False))
         self.mode = mode
         self.page_size = page_size
         # Disagreements mode: each key's place in the grid, fixed when first shown, so a tile
@@ -259,6 +263,17 @@ class ReviewFeed:
                 tile["error"] = shown["error"]
             else:
                 tile.update(buffer=first + shown["buffer"], mime=shown["mime"])
+                value = tile.get("value")
+                if isinstance(value, dict) and "mask" in value and hasattr(self.task, "colors"):
+                    # A mask: the thumbnail shows it over the image, and the tile names its classes.
+                    try:
+                        images[shown["buffer"]] = mask_overlay(
+                            images[shown["buffer"]], value["mask"], self.task.colors
+                        )
+                        tile["mime"] = "image/png"
+                    except (OSError, ValueError) as exc:
+                        tile["error"] = f"cannot show the mask: {exc}"
+                    tile["value"] = ", ".join(value.get("labels_present") or []) or "(background only)"
         return {**message, "items": tiles}, [*buffers, *images]
 
     def _disputes(self) -> pd.DataFrame:
@@ -327,9 +342,12 @@ class ReviewFeed:
 
 
 def _classes(value: Any, labels: Sequence[str]) -> Any:
-    """The classes of an answer: a box label's classes by name, else the answer itself."""
+    """The classes of an answer: a box label's classes by name, a mask's classes present, else
+    the answer itself."""
     if isinstance(value, dict) and "annotations" in value:
         return {labels[b["class_id"]] for b in value["annotations"]}
+    if isinstance(value, dict) and "labels_present" in value:
+        return set(value["labels_present"])
     return value
 
 

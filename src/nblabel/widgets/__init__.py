@@ -59,8 +59,9 @@ def review_widget(feed: Feed, **options: Any) -> Any:
     ``disagreements``).
     """
     family = feed.task.family
-    # Box jobs: the grid reviews their auto-labels (tiles draw the boxes); no disagreements mode.
-    if family == "classify" or (family == "boxes" and not options.get("disagreements")):
+    # Box and segmentation jobs: the grid reviews their auto-labels (tiles draw the boxes or the
+    # mask); no disagreements mode.
+    if family == "classify" or (family in ("boxes", "segment") and not options.get("disagreements")):
         return _load(_REVIEW)(feed, **options)
     if options.get("disagreements"):
         raise TypeError(

@@ -28,7 +28,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from nblabel.labeling.feed import Feed
+from nblabel.labeling.feed import Feed, lift_bytes
 from nblabel.media import MediaError
 
 __all__ = ["STATIC", "ItemWidget"]
@@ -110,7 +110,8 @@ class ItemWidget(anywidget.AnyWidget):
         """Stream a new auto-labeling round's proposals and queue order to the browser."""
         news = self.feed.round_news(list(self._recent), self.window)
         self.progress = news["progress"]
-        self._reply(news)
+        buffers: list[bytes] = []
+        self._reply(lift_bytes(news, buffers), buffers)  # mask proposals carry their pixels
 
     def _push_answers(self) -> None:
         """Tell the browser which items it holds got an answer elsewhere (code, another kernel),

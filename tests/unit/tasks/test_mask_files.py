@@ -192,7 +192,7 @@ def test_an_attribute_cannot_place_masks_outside_the_job_folder(
 ) -> None:
     df = pd.DataFrame({"source-ref": [image]})
     # Refused by the name rule (GT's LabelAttributeName) and, behind it, by the answer log.
-    with pytest.raises(ValueError, match="would place answer files outside|LabelAttributeName"):
+    with pytest.raises(ValueError, match=r"would place answer files outside|LabelAttributeName"):
         nl.Job(
             "streets",
             df,
