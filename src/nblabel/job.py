@@ -389,6 +389,8 @@ class Job:
                 check_detector(detector)
             if not 0 < target_miou < 1:
                 raise ValueError(f"target_miou must be in (0, 1), got {target_miou}")
+            if not 0 <= min_score <= 1:  # also refuses NaN: a score is a probability
+                raise ValueError(f"min_score must be in [0, 1], got {min_score}")
         elif detector is not None:
             raise TypeError(f"detector= is for BoundingBox jobs; this job's task is {self.task!r}")
         if not 0.5 <= target_accuracy < 1:
