@@ -118,8 +118,14 @@ def test_auto_labeled_images_show_in_the_review_grid_with_their_boxes(notebook, 
         "rs => rs.map(r => ['x', 'y', 'width', 'height'].map(a => Number(r.getAttribute(a))))"
     )
     assert drawn == [[b["left"], b["top"], b["width"], b["height"]] for b in PROPOSED]
+    # Accept and reject only: no class key makes boxes, and the help line says what the keys do.
+    expect(root.locator(".nbl-help")).to_contain_text("a or Enter accept · r or Delete reject · PageUp")
+    expect(root.get_by_test_id("nbl-review-relabel")).to_have_count(0)
     tiles.first.click()
+    nb.page.keyboard.press("1")  # nothing: not sent, so no "Not saved" refusal either
+    expect(root.get_by_test_id("nbl-review-panel")).to_be_hidden()
     nb.page.keyboard.press("a")  # accept it: a person's verified answer
     expect(tiles).to_have_count(1)
+    expect(root.get_by_test_id("nbl-review-notice")).to_have_text("Accepted 1 item")
     state = kernel_json(nb, "print('STATE' + json.dumps([job.current(r).kind for r in (12, 13)]))")
     assert sorted(state) == ["auto", "verified"]
