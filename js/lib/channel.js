@@ -137,6 +137,7 @@ export class Channel extends Link {
    * @param {(text: string) => void} hooks.flash  show a problem to the person
    * @param {(items: object[]) => void} [hooks.received]  items arrived, decoded, not yet in the session
    * @param {(key: string) => void} [hooks.reopened]  the kernel took back an earlier answer of `key`
+   * @param {(proposals: object) => void} [hooks.proposals]  a new round's proposals (key -> proposal), now in the session
    * @param {(msg: object, buffers: DataView[]) => void} [hooks.other]  the widget's own messages
    */
   follow(session, hooks) {
@@ -171,6 +172,7 @@ export class Channel extends Link {
       this.ack(msg.uids);
     } else if (msg.type === "proposals") {
       session.newRound(msg, KEEP_AHEAD);
+      hooks.proposals?.(msg.proposals ?? {});
       if (msg.progress) model.set("progress", msg.progress);
       hooks.show();
       this.requestMore();
