@@ -58,6 +58,17 @@ function render({ model, el }) {
     return item.initial?.annotations ?? [];
   }
 
+  /**
+   * A new round proposes boxes for the image on screen: drawn at once (dashed) while the person
+   * has not started on it; their answer, a draft or any edit stays as it is.
+   */
+  function renewProposals(proposals) {
+    const item = session.currentItem;
+    const key = session.current;
+    if (key !== shownKey || !(key in proposals) || !tool.editor || drafts.has(key) || session.values.get(key)) return;
+    tool.editor.renewProposals(proposedBoxes(item));
+  }
+
   /** A new item (or its pixels) on screen: its editor and its image on the stage. */
   function open(key, item) {
     const fresh = key !== shownKey;
@@ -232,6 +243,7 @@ function render({ model, el }) {
     follow: {
       received: (items) => pixels.received(items),
       reopened: () => (shownKey = undefined), // its boxes start again from the reopened answer
+      proposals: renewProposals, // show() follows and redraws
       other: stage.receiveDetail,
     },
   });

@@ -17,7 +17,7 @@
 // every action, so nothing is kept to re-send; a selection (lib/grid.js) takes the cursor's place.
 import { classButton, h, setPressed, setText } from "./lib/dom.js";
 import { Shell } from "./lib/frame.js";
-import { countAtLeast, GridSelection, items as nItems, reviewIntent, sliderThreshold } from "./lib/grid.js";
+import { countAtLeast, GridSelection, items as nItems, reviewHelp, reviewIntent, sliderThreshold } from "./lib/grid.js";
 import { uid } from "./lib/ids.js";
 import { ReviewLink } from "./lib/review_requests.js";
 import { makeTile, readConfidences } from "./lib/review_tiles.js";
@@ -29,7 +29,7 @@ const EMPTY = new Float64Array(0);
  * `onFilter(filter)`: another class filter was chosen; `onSlider()`: the slider moved. Buttons
  * act through `shell` (their intents are the grid's).
  */
-function controls(shell, { labels, decide, multi }, { onFilter, onSlider }) {
+function controls(shell, { labels, decide, multi, relabel }, { onFilter, onSlider }) {
   const button = (name, label, hint, intent) => shell.button(`review-${name}`, label, hint, intent);
   const filterSelect = h(
     "select",
@@ -56,7 +56,7 @@ function controls(shell, { labels, decide, multi }, { onFilter, onSlider }) {
   const pagesText = h("span", { class: "nbl-review-pages", "data-testid": "nbl-review-pages" });
   const toolbar = h("div", { class: "nbl-review-toolbar" }, [
     filterSelect,
-    ...(decide ? [relabelButton, undoButton] : [acceptButton, rejectButton, relabelButton]),
+    ...(decide ? [relabelButton, undoButton] : [acceptButton, rejectButton, ...(relabel ? [relabelButton] : [])]),
     selectedText,
     h("span", { class: "nbl-review-spacer" }),
     prevButton,
@@ -220,6 +220,7 @@ function render({ model, el }) {
   const multi = model.get("multi_label");
   const pageSize = model.get("page_size");
   const decide = model.get("mode") === "disagreements"; // decide disputed items, not auto-labels
+  const relabel = decide || model.get("relabel"); // false on box jobs: no class key makes boxes
   const link = new ReviewLink(model, uid());
   const { requests } = link;
   let total = 0; // proposals matching the filter on screen
@@ -232,7 +233,7 @@ function render({ model, el }) {
   const summary = h("span", { class: "nbl-progress", "data-testid": "nbl-review-summary" });
   const status = h("span", { class: "nbl-status", "data-testid": "nbl-review-status", role: "status" });
   const shell = new Shell(model, [summary, status]);
-  const ui = controls(shell, { labels, decide, multi }, {
+  const ui = controls(shell, { labels, decide, multi, relabel }, {
     onFilter: (filter) => link.page(0, filter),
     onSlider: () => showSlider(),
   });
@@ -434,14 +435,9 @@ function render({ model, el }) {
     dataset: { media: model.get("media"), mode: model.get("mode"), state: "loading", pending: "0" },
     body: ui.body,
     actions: [],
-    help:
-      "Keys: arrows move (Shift extends, Ctrl/Cmd-click toggles, Ctrl+A selects the page) · " +
-      (decide
-        ? `click an answer or press 1–9, 0 to ${multi ? "choose classes" : "decide"} · z undo · `
-        : `a or Enter accept · r or Delete reject · 1–9, 0 ${multi ? "choose classes" : "relabel"} · `) +
-      "PageUp/PageDown pages · Esc",
+    help: reviewHelp({ decide, multi, relabel }),
     // The filter, slider and buttons keep their own keys.
-    keys: (event) => (event.target === shell.root ? reviewIntent(event, { nClasses: labels.length, editing: Boolean(panel.editing), decide }) : null),
+    keys: (event) => (event.target === shell.root ? reviewIntent(event, { nClasses: relabel ? labels.length : 0, editing: Boolean(panel.editing), decide }) : null),
     onIntent,
   });
   root.style.setProperty("--nbl-thumb", `${model.get("thumb")}px`);

@@ -457,7 +457,7 @@ function render({ model, el }) {
         shownKey = undefined;
       },
       other: (msg, buffers) => assist.receive(msg, buffers) || stage.receiveDetail(msg, buffers),
-      proposals: async (msg, buffers) => {
+      unpackProposals: async (msg, buffers) => {
         await Promise.all(Object.values(msg.proposals ?? {}).map((p) => unpackProposal(p, buffers).catch(() => delete p.value)));
         // The image on screen starts over from its new proposal, unless the person has touched it.
         const key = session.current;

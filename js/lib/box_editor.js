@@ -20,7 +20,7 @@ export class BoxEditor {
   constructor(width, height, boxes = [], proposals = []) {
     this.width = width;
     this.height = height;
-    this.proposals = proposals.map((b, origin) => ({ ...this.clampBox(b), proposed: true, score: b.score ?? null, origin }));
+    this.proposals = this._proposed(proposals);
     this.boxes = [...boxes.map((b) => this.clampBox({ ...b })), ...this.proposals.map((b) => ({ ...b }))];
     this.selected = -1;
     this.done = []; // snapshots before each edit
@@ -30,6 +30,23 @@ export class BoxEditor {
 
   get edited() {
     return this.done.length > 0;
+  }
+
+  _proposed(proposals) {
+    return proposals.map((b, origin) => ({ ...this.clampBox(b), proposed: true, score: b.score ?? null, origin }));
+  }
+
+  /**
+   * A new auto-labeling round's proposals for this image: they replace the old ones, unless the
+   * person has started on it (an edit, even one undone since, or a drag under way), whose work
+   * stays as it is. Returns whether the boxes changed.
+   */
+  renewProposals(proposals) {
+    if (this.done.length || this.undone.length || this.drag) return false;
+    this.proposals = this._proposed(proposals);
+    this.boxes = [...this.boxes.filter((b) => b.origin === undefined), ...this.proposals.map((b) => ({ ...b }))];
+    this.selected = -1;
+    return true;
   }
 
   _snapshot() {

@@ -149,3 +149,25 @@ test("the person's own boxes record no actions; a key accepts the selected propo
   ed.setClass(2);
   assert.deepEqual(ed.actions(), { accepted: 0, adjusted: 1, deleted: 0, added: 0 });
 });
+
+test("a new round's proposals replace the old ones until the person starts on the image", () => {
+  const ed = new BoxEditor(100, 80, [], [box(0, 1, 1, 5, 5)]);
+  ed.select(0); // selecting is not an edit
+  assert.equal(ed.renewProposals([{ ...box(1, 10, 10, 20, 20), score: 0.7 }, box(2, 90, 70, 30, 30)]), true);
+  assert.deepEqual(ed.answer, [box(1, 10, 10, 20, 20), box(2, 90, 70, 10, 10)]);
+  assert.equal(ed.waiting, 2);
+  assert.equal(ed.boxes[0].score, 0.7);
+  assert.equal(ed.selected, -1);
+  assert.deepEqual(ed.actions(), { accepted: 2, adjusted: 0, deleted: 0, added: 0 });
+
+  ed.accept(0); // the person has started: their work stays
+  assert.equal(ed.renewProposals([box(0, 1, 1, 5, 5)]), false);
+  assert.deepEqual(ed.answer, [box(1, 10, 10, 20, 20), box(2, 90, 70, 10, 10)]);
+  ed.undo(); // undone, but redo still holds it
+  assert.equal(ed.renewProposals([box(0, 1, 1, 5, 5)]), false);
+
+  const drawing = new BoxEditor(100, 80, [], [box(0, 1, 1, 5, 5)]);
+  drawing.beginDraw({ x: 30, y: 30 }, 0);
+  assert.equal(drawing.renewProposals([]), false, "a drag under way");
+  assert.deepEqual(drawing.answer, [box(0, 1, 1, 5, 5)]);
+});

@@ -137,8 +137,10 @@ export class Channel extends Link {
    * @param {(text: string) => void} hooks.flash  show a problem to the person
    * @param {(items: object[]) => void} [hooks.received]  items arrived, decoded, not yet in the session
    * @param {(key: string) => void} [hooks.reopened]  the kernel took back an earlier answer of `key`
-   * @param {(msg: object, buffers: DataView[]) => Promise<void>} [hooks.proposals]  a new round's
+   * @param {(msg: object, buffers: DataView[]) => Promise<void>} [hooks.unpackProposals]  a new round's
    *   proposals arrived, before the session takes them (a widget unpacks their buffers)
+   * @param {(proposals: object) => void} [hooks.proposals]  a new round's proposals (key -> proposal), now in the session
+   *   (a widget redraws the item on screen from them)
    * @param {(msg: object, buffers: DataView[]) => void} [hooks.other]  the widget's own messages
    */
   follow(session, hooks) {
@@ -172,8 +174,9 @@ export class Channel extends Link {
       if (msg.progress) model.set("progress", msg.progress);
       this.ack(msg.uids);
     } else if (msg.type === "proposals") {
-      await hooks.proposals?.(msg, buffers);
+      await hooks.unpackProposals?.(msg, buffers);
       session.newRound(msg, KEEP_AHEAD);
+      hooks.proposals?.(msg.proposals ?? {});
       if (msg.progress) model.set("progress", msg.progress);
       hooks.show();
       this.requestMore();

@@ -154,6 +154,22 @@ export function reviewIntent(event, { nClasses, editing = false, decide = false 
   }
 }
 
+/**
+ * The review grid's help line: what its keys do in this mode. `relabel` is false where a class
+ * key cannot make an answer (a box job's label holds boxes): accept and reject only.
+ * @param {{decide?: boolean, multi?: boolean, relabel?: boolean}} options
+ */
+export function reviewHelp({ decide = false, multi = false, relabel = true }) {
+  const classKeys = relabel ? `1–9, 0 ${multi ? "choose classes" : "relabel"} · ` : "";
+  return (
+    "Keys: arrows move (Shift extends, Ctrl/Cmd-click toggles, Ctrl+A selects the page) · " +
+    (decide
+      ? `click an answer or press 1–9, 0 to ${multi ? "choose classes" : "decide"} · z undo · `
+      : `a or Enter accept · r or Delete reject · ${classKeys}`) +
+    "PageUp/PageDown pages · Esc"
+  );
+}
+
 /** How many values of an ascending array (e.g. a Float64Array) are at least `threshold`. */
 export function countAtLeast(sorted, threshold) {
   let lo = 0;

@@ -6,6 +6,7 @@ import {
   formatValue,
   GridSelection,
   items,
+  reviewHelp,
   reviewIntent,
   sameValue,
   sliderThreshold,
@@ -214,4 +215,17 @@ test("values and counts as text", () => {
   assert.equal(items(1), "1 item");
   assert.equal(items(0), "0 items");
   assert.equal(items(12), "12 items");
+});
+
+test("a box job's review grid: accept and reject only, class keys do nothing, and the help says so", () => {
+  const intent = (key) => reviewIntent({ key }, { nClasses: 0 });
+  assert.deepEqual(["1", "2", "0"].map(intent), [null, null, null]);
+  assert.deepEqual(intent("a"), { type: "accept" });
+  assert.deepEqual(intent("Delete"), { type: "reject" });
+  const help = reviewHelp({ multi: true, relabel: false });
+  assert.match(help, /a or Enter accept · r or Delete reject · PageUp/);
+  assert.doesNotMatch(help, /1–9|relabel|classes/);
+  assert.match(reviewHelp({}), /r or Delete reject · 1–9, 0 relabel · /);
+  assert.match(reviewHelp({ multi: true }), /1–9, 0 choose classes · /);
+  assert.match(reviewHelp({ decide: true }), /press 1–9, 0 to decide · z undo · /);
 });

@@ -406,6 +406,8 @@ class Job:
                 detector = PreDetector(self.task.pre)  # the user's pre= detector, calibrated too
             if detector is not None:
                 check_detector(detector)
+            if not 0 <= min_score <= 1:  # also refuses NaN: a score is a probability
+                raise ValueError(f"min_score must be in [0, 1], got {min_score}")
         elif detector is not None:
             raise TypeError(f"detector= is for BoundingBox jobs; this job's task is {self.task!r}")
         if not 0.5 <= target_accuracy < 1:

@@ -34,8 +34,8 @@ def setup(name: str, refs: list[str], answered: int = 0) -> str:
     )
 
 
-def answer(nb, row: int) -> dict:
-    return kernel_json(nb, f"print('STATE' + json.dumps(job.current({row}).value))")
+def answer(nb, item: int | str) -> dict:
+    return kernel_json(nb, f"print('STATE' + json.dumps(job.current({item!r}).value))")
 
 
 def test_proposals_at_any_zoom_enter_a_click_delete_and_a_drag(notebook, jupyter):
@@ -118,8 +118,63 @@ def test_auto_labeled_images_show_in_the_review_grid_with_their_boxes(notebook, 
         "rs => rs.map(r => ['x', 'y', 'width', 'height'].map(a => Number(r.getAttribute(a))))"
     )
     assert drawn == [[b["left"], b["top"], b["width"], b["height"]] for b in PROPOSED]
+    # Accept and reject only: no class key makes boxes, and the help line says what the keys do.
+    expect(root.locator(".nbl-help")).to_contain_text("a or Enter accept · r or Delete reject · PageUp")
+    expect(root.get_by_test_id("nbl-review-relabel")).to_have_count(0)
     tiles.first.click()
+    nb.page.keyboard.press("1")  # nothing: not sent, so no "Not saved" refusal either
+    expect(root.get_by_test_id("nbl-review-panel")).to_be_hidden()
     nb.page.keyboard.press("a")  # accept it: a person's verified answer
     expect(tiles).to_have_count(1)
+    expect(root.get_by_test_id("nbl-review-notice")).to_have_text("Accepted 1 item")
     state = kernel_json(nb, "print('STATE' + json.dumps([job.current(r).kind for r in (12, 13)]))")
     assert sorted(state) == ["auto", "verified"]
+
+
+MOVED = [
+    {"class_id": 2, "left": 300, "top": 200, "width": 160, "height": 120},
+    {"class_id": 0, "left": 700, "top": 500, "width": 150, "height": 100},
+]
+
+
+def another_round(boxes: list[dict]) -> str:
+    return (
+        "class Other:\n    def predict(self, images):\n"
+        f"        return [[{{**b, 'score': 0.7}} for b in {boxes!r}] for _ in images]\n"
+        "job.autolabel(detector=Other(), background=False)"
+    )
+
+
+def test_a_new_rounds_proposals_redraw_the_image_on_screen_until_the_person_edits_it(notebook, jupyter):
+    refs = make_images(jupyter.root_dir / "scenes", 3)
+    nb = notebook(
+        [setup(f"boxround-{jupyter.app}", refs), "job", another_round(MOVED), another_round(PROPOSED)]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    stage = Stage(nb, root)
+    expect(root).to_have_attribute("data-proposed", "3")
+    shown = root.get_attribute("data-item-key")
+    assert stage.boxes() == PROPOSED
+
+    # A new round while the person has not touched the image: its proposals replace the old ones.
+    nb.run_cell(2)
+    expect(root).to_have_attribute("data-proposed", "2")
+    assert stage.boxes() == MOVED
+    expect(root).to_have_attribute("data-item-key", shown)  # the same image, redrawn
+
+    # The person accepts one box; the next round's news arrives (the notice counts its three
+    # proposals) but leaves their work as it is.
+    stage.overlay.evaluate("el => el.scrollIntoView({block: 'center'})")  # running cells scrolled
+    nb.page.mouse.click(*stage.screen(300 + 20, 200 + 20))
+    expect(root).to_have_attribute("data-proposed", "1")
+    nb.run_cell(3)
+    expect(root.get_by_test_id("nbl-notice")).to_contain_text("3 boxes proposed by the auto-labeler (dashed)")
+    assert stage.boxes() == MOVED
+    expect(root).to_have_attribute("data-proposed", "1")
+    root.click(position={"x": 5, "y": 5})  # focus back from the notebook, whose cell ran
+    nb.page.keyboard.press("Enter")
+    expect(root).not_to_have_attribute("data-item-key", shown)
+    all_saved(root)
+    assert answer(nb, shown)["annotations"] == MOVED

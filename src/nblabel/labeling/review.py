@@ -73,6 +73,10 @@ class ReviewFeed:
         #: Several classes per item: multi-label classification, boxes and masks (a box label or
         #: a mask holds any classes; the class filter keeps the images holding the class).
         self.multi_label = boxes or masks or bool(getattr(feed.task, "multi_label", False))
+        #: A class key relabels the selection; not on box and mask jobs, whose labels
+        #: no class key makes: a wrong box auto-label is rejected and goes back to the people.
+        self.relabels = not (boxes or masks)
+        self.actions = tuple(a for a in ACTIONS[mode] if self.relabels or a != "relabel")
         self.mode = mode
         self.page_size = page_size
         # Disagreements mode: each key's place in the grid, fixed when first shown, so a tile
@@ -83,7 +87,7 @@ class ReviewFeed:
 
     def accepts(self, kind: Any) -> bool:
         """True when ``kind`` is a message this mode answers (``page`` or one of its actions)."""
-        return kind == "page" or kind in ACTIONS[self.mode]
+        return kind == "page" or kind in self.actions
 
     def act(self, kind: str, content: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
         """Apply one action; the ``ack`` (with a notice) or ``error`` message to send back.

@@ -37,7 +37,9 @@ class ReviewWidget(anywidget.AnyWidget):
     selection, Ctrl/Cmd-click toggles a tile, Ctrl/Cmd+A selects the page, ``Home``/``End``,
     ``PageUp``/``PageDown``; ``a`` or ``Enter`` accepts the selection, ``r`` or ``Delete``
     rejects it, ``1``-``9``, ``0`` relabel it. In multi-label tasks a class key opens a small
-    panel where keys toggle classes and ``Enter`` saves. Every action also has a button.
+    panel where keys toggle classes and ``Enter`` saves. Every action also has a button. The
+    auto-labels of a box job are accepted or rejected only: no class key makes boxes, and a
+    rejected image goes back to the people, who draw its boxes.
 
     When the auto-labeler finishes a round, the grid fetches its page again. Accepting or
     rejecting an item whose proposal changed after it was drawn leaves it alone and says so.
@@ -80,6 +82,9 @@ class ReviewWidget(anywidget.AnyWidget):
     title = traitlets.Unicode("", help="Shown in the widget's header.").tag(sync=True)
     page_size = traitlets.Int(24, help="Tiles per page.").tag(sync=True)
     thumb = traitlets.Int(160, help="Thumbnail size in CSS pixels.").tag(sync=True)
+    relabel = traitlets.Bool(
+        True, help="Class keys relabel the selection (not on box jobs: accept and reject only)."
+    ).tag(sync=True)
     mode = traitlets.Unicode(
         "auto", help="'auto' (review auto-labels) or 'disagreements' (decide disputed items)."
     ).tag(sync=True)
@@ -99,6 +104,7 @@ class ReviewWidget(anywidget.AnyWidget):
             page_size=page_size,
             thumb=thumb,
             mode=mode,
+            relabel=review.relabels,
             **kwargs,
         )
         self.review = review

@@ -200,6 +200,10 @@ def test_what_is_not_a_detector_is_refused_before_anything_runs(tmp_path: Path) 
         job.autolabel(detector=object())
     with pytest.raises(ValueError, match="target_miou"):
         job.autolabel(detector=Raising(), target_miou=1.5)
+    for score in (-0.1, 1.5, math.nan):
+        with pytest.raises(ValueError, match=r"min_score must be in \[0, 1\]"):
+            job.autolabel(detector=Raising(), min_score=score)
+    assert job.store.latest_round("cells") is None
     refs = images(tmp_path / "other", 3)
     classify = Job(
         "pets", pd.DataFrame({"source-ref": refs}), ImageClassification(["a", "b"]), store=tmp_path / "p.db"

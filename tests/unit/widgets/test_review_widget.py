@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from recorder import Recorder
 
-from nblabel import ImageClassification, Job, TextClassification
+from nblabel import BoundingBox, ImageClassification, Job, TextClassification
 from nblabel.store import Annotation
 from nblabel.widgets import review_widget
 
@@ -84,6 +84,7 @@ def test_widget_state_describes_the_job(make_widget) -> None:
     assert type(w).__name__ == "ReviewWidget"
     assert w.labels == LABELS
     assert w.multi_label is True
+    assert w.relabel is True  # class keys relabel classifications
     assert w.media == "text"
     assert w.title == "texts · review"  # the attribute is the job's name: said once
     assert (w.page_size, w.thumb) == (12, 96)
@@ -352,6 +353,31 @@ def test_unknown_messages_are_logged_not_raised(make_widget, caplog: pytest.LogC
     assert rec.sent == []
     page, _ = page_of(w, rec)  # still works
     assert page["total"] == 6
+
+
+def test_box_auto_labels_are_accepted_or_rejected_never_relabeled_by_class(
+    make_widget, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    refs = []
+    for i in range(2):
+        refs.append(str(tmp_path / f"img{i}.png"))
+        Image.new("RGB", (40, 30), (i * 90, 80, 120)).save(refs[-1])
+    job = Job(
+        "cells", pd.DataFrame({"source-ref": refs}), BoundingBox(["cell", "dot"]), store=tmp_path / "s.db"
+    )
+    boxes = {"image_size": [{"width": 40, "height": 30, "depth": 3}], "annotations": []}
+    propose(job, {0: (boxes, 0.8), 1: (boxes, 0.7)})
+    w, rec = make_widget(job)
+    assert w.relabel is False  # the browser offers accept and reject only
+    with caplog.at_level(logging.WARNING, logger="nblabel.widgets.review"):
+        w._on_custom(
+            w, {"view": "v1", "seq": 1, "type": "relabel", "keys": [job.keys[0]], "value": ["cell"]}, []
+        )
+    assert "unknown message 'relabel'" in caplog.text
+    assert rec.sent == [] and job.current(0).kind == "auto"
+    ask(w, rec, {"type": "reject", "items": [{"key": job.keys[0], "uid": job.current(0).uid}]}, 2)
+    assert acts(rec, "ack")[0]["notice"] == "Rejected 1 item: back in the people's queue"
+    assert job.current(0) is None and job.current(1).kind == "auto"
 
 
 def test_a_new_auto_labeling_round_tells_the_browser(make_widget) -> None:
