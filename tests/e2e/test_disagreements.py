@@ -102,11 +102,11 @@ def test_decide_disagreements_by_click_and_key_and_undo(notebook, jupyter):
     assert tiles.evaluate_all("ts => ts.map(t => t.dataset.key)") == [keys[r] for r in order]  # in place
 
     # decide row 3 with a key: bird; then row 5 with a key: bird
-    tile(root, 3, keys).click()
+    tile(root, 3, keys).click(position={"x": 4, "y": 4})  # the corner, off the answer buttons
     nb.page.keyboard.press("3")
     saved(root)
     expect(tile(root, 3, keys)).to_have_attribute("data-decided", "true")
-    tile(root, 5, keys).click()
+    tile(root, 5, keys).click(position={"x": 4, "y": 4})  # the corner, off the answer buttons
     nb.page.keyboard.press("3")
     saved(root)
     expect(root.get_by_test_id("nbl-review-summary")).to_have_text("6 items people disagree on · 3 decided")
