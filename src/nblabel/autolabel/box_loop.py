@@ -32,7 +32,6 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -232,7 +231,6 @@ def compute_box_round(
     DetectorError
         The detector failed or returned something that is not boxes.
     """
-    start = time.perf_counter()
     task = BoundingBox(labels)
     positions = sorted(human)
     open_arr = np.asarray(list(open_positions), dtype=int)
@@ -240,18 +238,7 @@ def compute_box_round(
     random_order = open_arr[rng.permutation(len(open_arr))]
     trains = callable(getattr(detector, "fit", None))
 
-    def report(**kw: Any) -> RoundReport:
-        return RoundReport.base(
-            **{
-                "round": round_number,
-                "human_answers": len(positions),
-                "target": target,
-                "queued": len(open_arr),
-                "seconds": time.perf_counter() - start,
-                "measure": "mIoU",
-                **kw,
-            }
-        )
+    report = RoundReport.maker(round_number, len(positions), target, len(open_arr), measure="mIoU")
 
     if trains and (len(positions) < MIN_ANSWERS or not any(human[p]["annotations"] for p in positions)):
         return Round(

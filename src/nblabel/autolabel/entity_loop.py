@@ -17,7 +17,6 @@ a label only when a person accepts it (Enter stores it as that person's answer).
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -65,24 +64,12 @@ def compute_entity_round(
     seed
         Seeds the folds and the random draws.
     """
-    start = time.perf_counter()
     positions = sorted(human)
     open_arr = np.asarray(list(open_positions), dtype=int)
     rng = np.random.default_rng(seed)
     random_order = open_arr[rng.permutation(len(open_arr))]
 
-    def report(**kw: Any) -> RoundReport:
-        return RoundReport.base(
-            **{
-                "round": round_number,
-                "human_answers": len(positions),
-                "target": 1.0,
-                "queued": len(open_arr),
-                "seconds": time.perf_counter() - start,
-                "proposes_only": True,
-                **kw,
-            }
-        )
+    report = RoundReport.maker(round_number, len(positions), 1.0, len(open_arr), proposes_only=True)
 
     if len(positions) < MIN_ANSWERS or not any(human[p] for p in positions):
         return Round(

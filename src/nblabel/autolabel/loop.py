@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -113,6 +113,29 @@ class RoundReport:
     # left could reach, and about how many more answers it needs (0: it would auto-label now).
     lower_target: float | None = None
     lower_target_needed: int | None = None
+
+    @classmethod
+    def maker(
+        cls, round_number: int, human_answers: int, target: float, queued: int, **shared: Any
+    ) -> Callable[..., RoundReport]:
+        """The report maker of a round started now: each call gives a :meth:`base` report with
+        these fields, the seconds since, and its own keyword fields on top."""
+        started = time.perf_counter()
+
+        def report(**fields: Any) -> RoundReport:
+            return cls.base(
+                **{
+                    "round": round_number,
+                    "human_answers": human_answers,
+                    "target": target,
+                    "queued": queued,
+                    "seconds": time.perf_counter() - started,
+                    **shared,
+                    **fields,
+                }
+            )
+
+        return report
 
     @classmethod
     def base(cls, **fields: Any) -> RoundReport:
@@ -411,7 +434,6 @@ def compute_round(
         The previous rounds' models, for incremental fits (see :class:`WarmStart`); None fits
         every model from scratch.
     """
-    start = time.perf_counter()
     positions = np.fromiter(human, dtype=int, count=len(human))
     open_arr = np.asarray(list(open_positions), dtype=int)
     rng = np.random.default_rng(seed)
@@ -425,17 +447,7 @@ def compute_round(
         y = np.asarray([human[int(p)] for p in positions], dtype=int)
         distinct = len(np.unique(y))
 
-    def report(**kw: Any) -> RoundReport:
-        return RoundReport.base(
-            **{
-                "round": round_number,
-                "human_answers": len(positions),
-                "target": target,
-                "queued": len(open_arr),
-                "seconds": time.perf_counter() - start,
-                **kw,
-            }
-        )
+    report = RoundReport.maker(round_number, len(positions), target, len(open_arr))
 
     if len(positions) < 8 or distinct < 2:
         return Round(

@@ -27,7 +27,6 @@ pixel. Any scikit-learn classifier with ``predict_proba`` plugs in.
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -273,7 +272,6 @@ def compute_mask_round(
     total_items
         The job's size, for the report's "too small" remark (default: answered + open).
     """
-    start = time.perf_counter()
     estimator = default_pixel_estimator() if estimator is None else estimator
     strokes = strokes or {}
     positions = sorted(human)
@@ -282,18 +280,7 @@ def compute_mask_round(
     random_order = open_arr[rng.permutation(len(open_arr))]
     total = total_items if total_items is not None else len(positions) + len(open_arr)
 
-    def report(**kw: Any) -> RoundReport:
-        return RoundReport.base(
-            **{
-                "round": round_number,
-                "human_answers": len(positions),
-                "target": target,
-                "queued": len(open_arr),
-                "seconds": time.perf_counter() - start,
-                "measure": "mIoU",
-                **kw,
-            }
-        )
+    report = RoundReport.maker(round_number, len(positions), target, len(open_arr), measure="mIoU")
 
     if len(positions) + len(strokes) < MIN_IMAGES:
         return MaskRound(
