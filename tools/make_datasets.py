@@ -41,6 +41,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from nblabel.datasets import fashion_labels
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "src" / "nblabel" / "datasets" / "data"
 
@@ -147,18 +149,7 @@ TEXTS_PER_CLASS = 30
 DEFINITIONS_PER_CLASS = 200
 #: ``fashion.npz``: 1,500 Fashion-MNIST test images (150 per class), about 0.7 MB compressed.
 FASHION_PER_CLASS = 150
-FASHION_LABELS = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
+FASHION_LABELS = fashion_labels()  # the class names the package reads back, in Zalando's order
 FASHION_LICENSE = "MIT (Zalando SE)"
 MAX_TEXT_CHARS = 240
 #: Classes whose headword may be a proper noun (cities, countries, rivers...). Elsewhere proper
