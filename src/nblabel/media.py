@@ -8,8 +8,12 @@ botocore retries throttling.
 Images are downscaled to the size they are shown at before they reach the browser; the original
 width and height travel with them so coordinates can stay in original pixels. JPEG decoding
 uses Pillow's draft mode, which decodes straight to a smaller scale: an 8000x6000 photo is
-previewed without decoding 48 million pixels; other formats are reduced right after decoding,
-before any copy. Every file is opened through the job's :class:`nblabel.io.guard.FileGuard`.
+previewed without decoding 48 million pixels. Pillow decodes other formats (PNG, TIFF, ...) in
+one piece, so an image of more than :data:`PIXEL_BUDGET` pixels in them is previewed by
+libvips instead, which shrinks while it decodes, a few rows at a time: a 9000x9000 PNG costs
+tens of megabytes rather than the 243 MB of its pixels. Smaller ones are reduced right after
+decoding, before any copy. Every file is opened through the job's
+:class:`nblabel.io.guard.FileGuard`.
 """
 
 from __future__ import annotations
@@ -21,14 +25,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+import pyvips
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nblabel.io.guard import IMAGE_BYTES, FileGuard, MediaError
 
-__all__ = ["MediaError", "Preview", "crop_image", "image_size", "preview_image", "read_rgb"]
+__all__ = ["PIXEL_BUDGET", "MediaError", "Preview", "crop_image", "image_size", "preview_image", "read_rgb"]
+
+#: The most pixels a preview decodes in one piece (16 MP: 48 MB of RGB); larger non-JPEG images
+#: are shrunk while they are decoded (JPEGs always are, by draft mode).
+PIXEL_BUDGET = 4096 * 4096
 
 _ORIENTATION = 0x0112  # EXIF
 _TURNED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+# Pillow's modes of more than 8 bits per sample, which its thumbnail() cannot reduce.
+_WIDE_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
 _ANYWHERE = FileGuard()
 
 
@@ -66,6 +77,9 @@ def _opened(ref: str, guard: FileGuard | None) -> Iterator[Image.Image]:
 
 def _turned(img: Image.Image) -> bool:
     """True when the image's EXIF orientation swaps its width and height (as browsers show it)."""
+    if img.format == "PNG" and "exif" not in img.info:
+        # No eXIf chunk before the pixels: Pillow would decode every pixel looking for one after.
+        return False
     return img.getexif().get(_ORIENTATION) in _TURNED
 
 
@@ -108,7 +122,11 @@ def preview_image(
     with _opened(ref, guard) as img:
         original = img.size
         depth = len(img.getbands())
+        if img.format != "JPEG" and (original[0] * original[1] > PIXEL_BUDGET or img.mode in _WIDE_MODES):
+            # Before anything reads EXIF: for a PNG, Pillow decodes every pixel to find it.
+            return _shrunk_while_decoded(ref, img, max_width, max_height, quality, depth)
         turned = _turned(img)
+        oriented = (original[1], original[0]) if turned else original
         bound = (max_height, max_width) if turned else (max_width, max_height)
         if img.format == "JPEG":
             img.draft("RGB", bound)
@@ -117,8 +135,34 @@ def preview_image(
         img = _flatten(ImageOps.exif_transpose(img))
         buffer = io.BytesIO()
         img.save(buffer, format="JPEG", quality=quality)
-    oriented = (original[1], original[0]) if turned else original
     return Preview(buffer.getvalue(), "image/jpeg", img.width, img.height, *oriented, depth=depth)
+
+
+def _shrunk_while_decoded(
+    ref: str, img: Image.Image, max_width: int, max_height: int, quality: int, depth: int
+) -> Preview:
+    """The preview of an image Pillow has opened (header only), made by libvips from the same
+    open file: decoded a few rows at a time and shrunk as it goes, EXIF-oriented, transparency
+    flattened onto white as :func:`_flatten` does, 16-bit and float samples scaled to 8 bits."""
+    fh = img.fp
+    if fh is None:  # pragma: no cover - Pillow keeps the file of an image it has not loaded
+        raise MediaError(ref, "the image file was closed before its preview was made")
+    fh.seek(0)
+    try:
+        full = pyvips.Image.new_from_source(
+            pyvips.Source.new_from_descriptor(fh.fileno()), "", access="sequential", fail_on="truncated"
+        )
+        turned = full.get_typeof("orientation") != 0 and full.get("orientation") in _TURNED
+        small = full.thumbnail_image(max_width, height=max_height, size="down")
+        if small.hasalpha():
+            small = small.flatten(background=[255] * (small.bands - 1))
+        small = small.colourspace("srgb")  # grey, 16-bit, float or CMYK to 8-bit RGB
+        data = small.write_to_buffer(".jpg", Q=quality, strip=True)
+    except pyvips.Error as exc:
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        raise MediaError(ref, f"corrupt or truncated image: {lines[-1] if lines else exc}") from None
+    oriented = (full.height, full.width) if turned else (full.width, full.height)
+    return Preview(data, "image/jpeg", small.width, small.height, *oriented, depth=depth)
 
 
 def crop_image(
