@@ -122,8 +122,7 @@ def preview_image(
     with _opened(ref, guard) as img:
         original = img.size
         depth = len(img.getbands())
-        if img.format != "JPEG" and (original[0] * original[1] > PIXEL_BUDGET or img.mode in _WIDE_MODES):
-            # Before anything reads EXIF: for a PNG, Pillow decodes every pixel to find it.
+        if _too_wide(img):  # before anything reads EXIF: for a PNG, Pillow decodes every pixel to find it
             return _shrunk_while_decoded(ref, img, max_width, max_height, quality, depth)
         turned = _turned(img)
         oriented = (original[1], original[0]) if turned else original
@@ -138,31 +137,89 @@ def preview_image(
     return Preview(buffer.getvalue(), "image/jpeg", img.width, img.height, *oriented, depth=depth)
 
 
-def _shrunk_while_decoded(
-    ref: str, img: Image.Image, max_width: int, max_height: int, quality: int, depth: int
-) -> Preview:
-    """The preview of an image Pillow has opened (header only), made by libvips from the same
-    open file: decoded a few rows at a time and shrunk as it goes, EXIF-oriented, transparency
-    flattened onto white as :func:`_flatten` does, 16-bit and float samples scaled to 8 bits."""
+def _too_wide(img: Image.Image) -> bool:
+    """True for an image Pillow would decode in one piece that is over the pixel budget, or has
+    samples of more than 8 bits (which Pillow's reducing cannot take): libvips reads those."""
+    return img.format != "JPEG" and (img.width * img.height > PIXEL_BUDGET or img.mode in _WIDE_MODES)
+
+
+@contextmanager
+def _vips(ref: str, img: Image.Image) -> Iterator[pyvips.Image]:
+    """The image Pillow has opened (header only) opened again by libvips from the same file, for
+    reading top to bottom; libvips's errors become :class:`MediaError`."""
     fh = img.fp
     if fh is None:  # pragma: no cover - Pillow keeps the file of an image it has not loaded
-        raise MediaError(ref, "the image file was closed before its preview was made")
+        raise MediaError(ref, "the image file was closed before it was read")
     fh.seek(0)
     try:
-        full = pyvips.Image.new_from_source(
+        yield pyvips.Image.new_from_source(
             pyvips.Source.new_from_descriptor(fh.fileno()), "", access="sequential", fail_on="truncated"
         )
-        turned = full.get_typeof("orientation") != 0 and full.get("orientation") in _TURNED
-        small = full.thumbnail_image(max_width, height=max_height, size="down")
-        if small.hasalpha():
-            small = small.flatten(background=[255] * (small.bands - 1))
-        small = small.colourspace("srgb")  # grey, 16-bit, float or CMYK to 8-bit RGB
-        data = small.write_to_buffer(".jpg", Q=quality, strip=True)
     except pyvips.Error as exc:
         lines = [line for line in str(exc).splitlines() if line.strip()]
         raise MediaError(ref, f"corrupt or truncated image: {lines[-1] if lines else exc}") from None
+
+
+def _orientation(full: pyvips.Image) -> int:
+    """The image's EXIF orientation (1 when it has none)."""
+    return int(full.get("orientation")) if full.get_typeof("orientation") != 0 else 1
+
+
+def _jpeg(small: pyvips.Image, quality: int) -> bytes:
+    """A small libvips image as the browser's JPEG: transparency flattened onto white as
+    :func:`_flatten` does, grey, 16-bit, float or CMYK samples made 8-bit RGB."""
+    if small.hasalpha():
+        small = small.flatten(background=[255] * (small.bands - 1))
+    return small.colourspace("srgb").write_to_buffer(".jpg", Q=quality, strip=True)
+
+
+def _stored_box(
+    box: tuple[int, int, int, int], orientation: int, width: int, height: int
+) -> tuple[int, int, int, int]:
+    """A ``(left, top, right, bottom)`` box in the displayed (EXIF-oriented) image as a box in the
+    stored pixels of a ``width`` x ``height`` image."""
+    left, top, right, bottom = box
+    w, h = width, height
+    return {
+        1: (left, top, right, bottom),
+        2: (w - right, top, w - left, bottom),  # mirrored left-right
+        3: (w - right, h - bottom, w - left, h - top),  # turned 180°
+        4: (left, h - bottom, right, h - top),  # mirrored top-bottom
+        5: (top, left, bottom, right),  # transposed
+        6: (top, h - right, bottom, h - left),  # shown turned 90° clockwise
+        7: (w - bottom, h - right, w - top, h - left),  # transversed
+        8: (w - bottom, left, w - top, right),  # shown turned 90° anticlockwise
+    }.get(orientation, box)
+
+
+def _shrunk_while_decoded(
+    ref: str, img: Image.Image, max_width: int, max_height: int, quality: int, depth: int
+) -> Preview:
+    """The preview of an image Pillow has opened (header only), made by libvips: decoded a few
+    rows at a time and shrunk as it goes, EXIF-oriented."""
+    with _vips(ref, img) as full:
+        turned = _orientation(full) in _TURNED
+        small = full.thumbnail_image(max_width, height=max_height, size="down")
+        data = _jpeg(small, quality)
     oriented = (full.height, full.width) if turned else (full.width, full.height)
     return Preview(data, "image/jpeg", small.width, small.height, *oriented, depth=depth)
+
+
+def _cropped_while_decoded(
+    ref: str, img: Image.Image, box: tuple[int, int, int, int], width: int, height: int, quality: int
+) -> Preview:
+    """:func:`crop_image` of an image Pillow has opened (header only), made by libvips: the rows
+    above the region are decoded and dropped, the region cut, oriented and scaled."""
+    with _vips(ref, img) as full:
+        orientation = _orientation(full)
+        oriented = (full.height, full.width) if orientation in _TURNED else (full.width, full.height)
+        if box[0] < 0 or box[1] < 0 or box[2] > oriented[0] or box[3] > oriented[1]:
+            raise MediaError(ref, f"crop {box} lies outside the {oriented[0]} x {oriented[1]} image")
+        left, top, right, bottom = _stored_box(box, orientation, full.width, full.height)
+        region = full.crop(left, top, right - left, bottom - top).autorot()
+        region = region.thumbnail_image(width, height=height, size="force")
+        data = _jpeg(region, quality)
+    return Preview(data, "image/jpeg", region.width, region.height, *oriented)
 
 
 def crop_image(
@@ -189,6 +246,8 @@ def crop_image(
         raise MediaError(ref, f"empty crop {box} at {width} x {height}")
     with _opened(ref, guard) as img:
         original = img.size
+        if _too_wide(img):
+            return _cropped_while_decoded(ref, img, box, width, height, quality)
         oriented = (original[1], original[0]) if _turned(img) else original
         if img.format == "JPEG":
             # draft() keeps a scale at least the requested one: decode just enough pixels.

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
 from nblabel import ImageClassification, Job, media
 from nblabel.io.guard import local_path
-from nblabel.media import MediaError, preview_image
+from nblabel.media import MediaError, crop_image, preview_image
 
 ORIENTATION = 0x0112
 
@@ -147,6 +148,34 @@ def test_a_png_over_the_pixel_budget_is_shrunk_while_decoded(tmp_path: Path) -> 
     with pytest.raises(MediaError, match="corrupt or truncated") as info:
         preview_image(str(truncated))
     assert info.value.ref == str(truncated)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_crop_through_libvips_matches_pillows_in_every_orientation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, orientation: int
+) -> None:
+    rng = np.random.default_rng(orientation)
+    img = Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize(
+        (160, 120), Image.Resampling.NEAREST
+    )
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    path = tmp_path / "o.png"
+    img.save(path, exif=exif)
+    box = (20, 40, 100, 100)  # in the displayed image: 80 x 60
+    by_pillow = crop_image(str(path), box, 80, 60, quality=95)
+    monkeypatch.setattr(media, "PIXEL_BUDGET", 0)
+    by_libvips = crop_image(str(path), box, 80, 60, quality=95)
+    assert (by_libvips.width, by_libvips.height) == (by_pillow.width, by_pillow.height) == (80, 60)
+    assert (by_libvips.original_width, by_libvips.original_height) == (
+        by_pillow.original_width,
+        by_pillow.original_height,
+    )
+    a = np.asarray(_decode(by_pillow.data), dtype=float)
+    b = np.asarray(_decode(by_libvips.data), dtype=float)
+    assert np.abs(a - b).mean() < 12  # the same region the same way up: only JPEG noise differs
+    with pytest.raises(MediaError, match="lies outside"):
+        crop_image(str(path), (0, 0, 500, 10), 50, 10)
 
 
 def test_file_uri_is_read(tmp_path: Path, decoder: str) -> None:
