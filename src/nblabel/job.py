@@ -572,7 +572,65 @@ class Job:
         One row per figure: ``measure``, ``annotator``, ``other`` (the pair's second annotator),
         ``value`` and ``items`` (how many items it rests on). See :mod:`nblabel.consolidate.agreement`.
         """
-        return consolidation.agreement(self.log)
+        table = consolidation.agreement(self.log)
+        # Preference tasks (#25): ordinal measures too (an empty table for other tasks).
+        from nblabel.consolidate.preference import ordinal_agreement
+
+        extra = ordinal_agreement(self.task, consolidation.answer_lists(self.log))
+        return table if extra.empty else pd.concat([table, extra], ignore_index=True)
+
+    def leaderboard(
+        self, by: str | Iterable[str] = "model", *, dimension: str | None = None, bootstrap: int = 200
+    ) -> pd.DataFrame:
+        """Rank the systems behind the responses of a pairwise, ranking or rating job.
+
+        Bradley-Terry (pairwise answers, rankings with ties, ratings) or Plackett-Luce (rankings
+        without ties) scores with 95% bootstrap intervals over items; see
+        :func:`nblabel.consolidate.preference.leaderboard`.
+
+        Parameters
+        ----------
+        by
+            ``"model"``: the task's ``models`` columns name each response's system;
+            ``"response"``: the response columns themselves are the contestants; or a list of
+            columns, one per response.
+        dimension
+            The ranking or rating dimension (default: the first).
+        bootstrap
+            Resamples for the intervals (0: none).
+        """
+        from nblabel.consolidate.preference import leaderboard
+        from nblabel.tasks.preference import PreferenceTask
+
+        task = self.task
+        if not isinstance(task, PreferenceTask):
+            raise TypeError(
+                f"a leaderboard ranks the responses of Pairwise, Ranking or Rating jobs, not {task!r}"
+            )
+        if by == "response":
+            columns: tuple[str, ...] | None = None
+        elif by == "model":
+            if task.models is None:
+                raise ValueError(
+                    "by='model' needs the task's models=[...] columns naming each response's system"
+                )
+            columns = task.models
+        else:
+            columns = tuple(by)
+            missing = [c for c in columns if c not in self.data.columns]
+            if len(columns) != len(task.responses) or missing:
+                raise ValueError(
+                    f"by names one column per response {task.responses}; got {columns}, missing {missing}"
+                )
+        answers = consolidation.answer_lists(self.log)
+        positions = self.items.positions
+        names = {
+            key: list(task.responses)
+            if columns is None
+            else [str(self.data.at[positions[key], c]) for c in columns]
+            for key in answers
+        }
+        return leaderboard(task, answers, names, dimension=dimension, bootstrap=bootstrap)
 
     def disagreements(self, n: int | None = None) -> pd.DataFrame:
         """The items people disagree on most: smallest share of the most common answer first,
