@@ -18,7 +18,7 @@ import getpass
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -314,6 +314,7 @@ class Job:
         detector: Any = None,
         target_miou: float | None = None,
         min_score: float = 0.5,
+        judge: Callable[[str, list[str]], Any] | None = None,
     ) -> RoundReport | None:
         """Start Ground Truth's active-learning loop, with an honest accuracy guarantee.
 
@@ -360,6 +361,14 @@ class Job:
         reaches ``target_miou`` (see :mod:`nblabel.autolabel.mask_loop`); ``target_accuracy``
         plays no part. ``featurizer`` may be a :class:`~nblabel.autolabel.pixels.PixelFeatures`.
 
+        On a :class:`~nblabel.Pairwise`, :class:`~nblabel.Ranking` or :class:`~nblabel.Rating`
+        job, ``judge(prompt, responses) -> (answer, confidence)`` proposes every item's answer
+        (an LLM client, a reward model, a heuristic) and the people's answers measure it: items
+        are auto-labeled above the lowest confidence at which the Wilson lower bound of the
+        judge's agreement with people reaches ``target_accuracy``, nothing without that evidence
+        (see :mod:`nblabel.autolabel.judge`). The round runs now (``background`` plays no part),
+        and a judge that fails names the item in a :class:`~nblabel.autolabel.judge.JudgeError`.
+
         Parameters
         ----------
         target_accuracy
@@ -386,6 +395,28 @@ class Job:
         RoundReport or None
             The round's report when ``background=False``.
         """
+        from nblabel.tasks.preference import PreferenceTask
+
+        if judge is not None or isinstance(self.task, PreferenceTask):  # preference jobs (#25)
+            from nblabel.autolabel.judge import run_judge_round
+
+            if not isinstance(self.task, PreferenceTask):
+                raise TypeError(f"judge= is for Pairwise, Ranking and Rating jobs, not {self.task!r}")
+            items = self.items
+            report = run_judge_round(
+                self.task,
+                judge,
+                store=self.store,
+                ledger=Ledger(self.answers_per_item),
+                attribute=self.attribute,
+                keys=items.keys,
+                prompts=items.sources,
+                rows=[items.row_inputs(p) for p in range(len(items))],
+                target=target_accuracy,
+                z=z,
+            )
+            self.refresh()
+            return report
         from nblabel.autolabel.box_loop import PreDetector, check_detector
         from nblabel.autolabel.loop import default_random_fraction
         from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
