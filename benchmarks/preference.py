@@ -304,9 +304,11 @@ def render(
     lines += [
         "",
         "The judge is right on "
-        f"{results['judge_accuracy']:.1%} of all pairs; it is auto-labeled only where the lower 95% bound of its "
-        "agreement with the people's answers above a confidence reaches the target, so the weak judge labels "
-        "nothing at targets it cannot support.",
+        f"{results['judge_accuracy']:.1%} of all pairs. Items are auto-labeled only above the lowest confidence "
+        "at which the Wilson lower bound of the judge's agreement with the people's answers reaches the target "
+        "(classification's rule, `autolabel/calibrate.py`), so the weak judge labels nothing at targets it cannot "
+        "support. That rule picks the lowest of many cuts whose bound passes, which a fixed-cut bound does not "
+        "cover; seeds whose auto-labels measured under the target are counted in the last column, not hidden.",
     ]
     return "\n".join(lines)
 
