@@ -437,11 +437,12 @@ def png_pixels(data: str):
 
 def test_every_new_element_kind_answers_in_gts_shape(notebook, jupyter):
     """One page with each element added for the AWS samples; one answer, compared with GT's shapes."""
-    img = make_image(jupyter.root_dir / "kinds.jpg")
+    make_image(jupyter.root_dir / "kinds.jpg")
     text = "Ada Lovelace wrote the notes."
+    # The item comes from GT's data setup over the notebook's folder (nl.manifest_from).
     data = (
-        f"pd.DataFrame({{'source-ref': [{img!r}], 'source': [{text!r}],"
-        " 'responses': [['first reply', 'second reply', 'third reply']]})"
+        "nl.manifest_from('.', where='kinds.jpg')"
+        f".assign(source=[{text!r}], responses=[['first reply', 'second reply', 'third reply']])"
     )
     nb, root = open_job(notebook, jupyter, "kinds", EVERY_KIND, data)
     tpl = root.get_by_test_id("nbl-template")

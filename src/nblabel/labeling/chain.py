@@ -8,9 +8,10 @@ have none (a stopped job continued; auto-labeling learns from the earlier answer
 :func:`carry_over` (called by :class:`nblabel.Job` when it opens) gives a job the first behaviour: every row whose ``<attribute>`` and
 ``<attribute>-metadata`` hold a label the task can read becomes a stored answer (once: the
 answer's id is derived from the row's label, so opening the job again stores nothing twice).
-A label a person gave (``human-annotated: "yes"``) is stored as ``consolidated`` by the earlier
-job's name, so it counts as a person's label, leaves the queue and trains the auto-labeler; a
-machine label (``"no"``) is stored as ``auto``, so it can still be reviewed and rejected. A new
+A label a person gave (``human-annotated: "yes"``) is stored as a ``human`` answer by the earlier
+job's name, so it counts as a person's label, leaves the queue and trains the auto-labeler, and a
+person of this job can still change it (their later answer is the label); a machine label
+(``"no"``) is stored as ``auto``, so it can still be reviewed and rejected. A new
 attribute needs nothing: the earlier columns are input columns the job keeps.
 """
 
@@ -102,7 +103,7 @@ def carry_over(log: AnswerLog, data: pd.DataFrame) -> int:
                 item=key,
                 attribute=attribute,
                 annotator=earlier if human else f"auto:{earlier}",
-                kind="consolidated" if human else "auto",
+                kind="human" if human else "auto",
                 value=value,
                 confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
                 uid=CHAINED + hashlib.sha256(content.encode("utf-8")).hexdigest()[:32],
