@@ -4,6 +4,27 @@
 // are part of the form output as in GT.
 import { CrowdElement, define, h, moveChildren, takeRegions } from "./base.js";
 
+/**
+ * A dialog opened by a link or button (the element's `link-text` and `link-type`), as GT's
+ * instructions and modal have: `bar` gets a Close button, `body` follows; `onOpen` runs on opening.
+ */
+function linkedDialog(el, { className, bar, body, testid, text, onOpen = () => {} }) {
+  bar.append(h("button", { type: "button", class: "crowd-close", text: "Close", onclick: () => (dialog.hidden = true) }));
+  const dialog = h("div", { class: className, role: "dialog", hidden: true }, [bar, body]);
+  const type = el.getAttribute("link-type") === "button" ? "crowd-button crowd-button-normal" : "crowd-link";
+  const opener = h("button", {
+    type: "button",
+    class: type,
+    "data-testid": testid,
+    text: el.getAttribute("link-text") || text,
+    onclick: () => {
+      dialog.hidden = !dialog.hidden;
+      if (!dialog.hidden) onOpen();
+    },
+  });
+  return { opener, dialog };
+}
+
 class CrowdInstructions extends CrowdElement {
   build() {
     const regions = takeRegions(this, ["short-summary", "detailed-instructions", "positive-example", "negative-example"]);
@@ -36,23 +57,13 @@ class CrowdInstructions extends CrowdElement {
       tabs.forEach((t, i) => t.setAttribute("aria-selected", i === index ? "true" : "false"));
       body.replaceChildren(...pages[index][1]);
     };
-    const dialog = h("div", { class: "crowd-instructions-dialog", role: "dialog", hidden: true }, [
-      h("div", { class: "crowd-tabs", role: "tablist" }, [
-        ...tabs,
-        h("button", { type: "button", class: "crowd-close", text: "Close", onclick: () => (dialog.hidden = true) }),
-      ]),
+    const { opener, dialog } = linkedDialog(this, {
+      className: "crowd-instructions-dialog",
+      bar: h("div", { class: "crowd-tabs", role: "tablist" }, tabs),
       body,
-    ]);
-    const type = this.getAttribute("link-type") === "button" ? "crowd-button crowd-button-normal" : "crowd-link";
-    const opener = h("button", {
-      type: "button",
-      class: type,
-      "data-testid": "crowd-instructions-open",
-      text: this.getAttribute("link-text") || "Click for instructions",
-      onclick: () => {
-        dialog.hidden = !dialog.hidden;
-        if (!dialog.hidden && pages.length) show(0);
-      },
+      testid: "crowd-instructions-open",
+      text: "Click for instructions",
+      onOpen: () => pages.length && show(0),
     });
     this.append(opener, dialog);
   }
@@ -122,19 +133,12 @@ class CrowdTab extends CrowdElement {
 class CrowdModal extends CrowdElement {
   build() {
     const body = moveChildren(this, h("div", { class: "crowd-modal-body" }));
-    const dialog = h("div", { class: "crowd-modal-dialog", role: "dialog", hidden: true }, [
-      h("div", { class: "crowd-tabs" }, [
-        h("button", { type: "button", class: "crowd-close", text: "Close", onclick: () => (dialog.hidden = true) }),
-      ]),
+    const { opener, dialog } = linkedDialog(this, {
+      className: "crowd-modal-dialog",
+      bar: h("div", { class: "crowd-tabs" }),
       body,
-    ]);
-    const type = this.getAttribute("link-type") === "button" ? "crowd-button crowd-button-normal" : "crowd-link";
-    const opener = h("button", {
-      type: "button",
-      class: type,
-      "data-testid": "crowd-modal-open",
-      text: this.getAttribute("link-text") || "Open",
-      onclick: () => (dialog.hidden = !dialog.hidden),
+      testid: "crowd-modal-open",
+      text: "Open",
     });
     this.append(opener, dialog);
   }

@@ -1,6 +1,9 @@
 // Colours of the segmentation elements (no DOM), tested with node --test.
 
-/** GT's default label colours: matplotlib's tab10, in order (gt-formats.md §2.7: "Bird" #2ca02c is the third). */
+/**
+ * GT's default label colours: matplotlib's tab10, in order (gt-formats.md §2.7: "Bird" #2ca02c is
+ * the third). The kernel's copy is nblabel.masks.TAB10; crowd elements have no kernel to ask.
+ */
 export const SEGMENT_COLORS = [
   "#1f77b4",
   "#ff7f0e",

@@ -489,6 +489,9 @@ def test_every_new_element_kind_answers_in_gts_shape(notebook, jupyter):
     page.keyboard.press("Enter")
     expect(poly).to_have_attribute("data-count", "1")
     line = tpl.locator("crowd-line")
+    # GT's *-custom-labels samples set `labels` from script: the picker follows.
+    line.evaluate("el => { el.labels = el.labels.concat(['Curb']); }")
+    expect(line.get_by_role("button", name="Curb")).to_be_visible()
     lbox = overlay_box(line)
     page.mouse.click(*screen(lbox, 50, 50))
     page.mouse.click(*screen(lbox, 750, 550))
