@@ -259,9 +259,7 @@ def check_crowd_answer(answer: Mapping[str, Any]) -> str:
     places = [answer, *(v for v in answer.values() if isinstance(v, Mapping))]
     for place in places:
         dims = place.get("ordinalRankingDimensions")
-        if dims is not None:
-            if not isinstance(dims, list):
-                return f"ordinalRankingDimensions must be a list, got {dims!r}"
+        if isinstance(dims, list):  # a form field of that name holding text is the template's own
             for dim in dims:
                 ranks = dim.get("responseRankings") if isinstance(dim, Mapping) else None
                 name = dim.get("name") if isinstance(dim, Mapping) else dim
@@ -270,10 +268,10 @@ def check_crowd_answer(answer: Mapping[str, Any]) -> str:
                 ):
                     return f"ranking {name!r}: responseRankings must rank every response from 1 to {len(ranks or [])}, got {ranks!r}"
         image = place.get("labeledImage")
-        if image is not None:
-            data = image.get("pngImageData") if isinstance(image, Mapping) else None
+        if isinstance(image, Mapping) and "pngImageData" in image:
+            data = image["pngImageData"]
             try:
-                png = base64.b64decode(data or "", validate=True)
+                png = base64.b64decode(data if isinstance(data, str) else "", validate=True)
             except (TypeError, ValueError):
                 png = b""
             if not png.startswith(_PNG) or len(png) < 24:

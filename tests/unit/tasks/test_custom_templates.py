@@ -134,5 +134,7 @@ def test_crowd_answers_are_checked_against_gts_shapes() -> None:
     wrong = {**seg, "inputImageProperties": {"width": 3, "height": 1}}
     assert check_crowd_answer({"m": wrong}) == "labeledImage is 2 x 1, inputImageProperties says 3 x 1"
     assert "base64 PNG" in check_crowd_answer({"m": {"labeledImage": {"pngImageData": "bm90IGEgcG5n"}}})
+    # Fields a template names so itself, holding text, are its own business.
+    assert check_crowd_answer({"ordinalRankingDimensions": "clear", "labeledImage": "yes"}) == ""
     with pytest.raises(ValueError, match="item 3: ranking 'Clarity'"):
         nl.CustomTask("<crowd-form></crowd-form>").validate(bad, "3")
