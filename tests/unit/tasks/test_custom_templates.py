@@ -1,4 +1,4 @@
-"""AWS's 87 sample worker templates (shared/reference/gt-templates, MIT-0) load and render.
+"""AWS's 87 sample worker templates (tests/data/gt-templates, MIT-0) load and render.
 
 Each template is rendered for an item carrying every ``task.input`` field it reads (found in its
 source: plain fields get a text, ``grant_read_access`` fields an image file, fields a ``{% for %}``
@@ -22,7 +22,7 @@ from PIL import Image
 import nblabel as nl
 from nblabel.tasks.templating import SUPPORTED_ELEMENTS, TemplateError, check_crowd_answer
 
-TEMPLATES = Path("/work/shared/reference/gt-templates")
+TEMPLATES = Path(__file__).resolve().parents[2] / "data" / "gt-templates"
 SAMPLES = sorted(TEMPLATES.glob("task-uis__*"))
 
 _PATH = re.compile(r"task\.input((?:\.[A-Za-z_][\w-]*|\[[\"'][^\"']+[\"']\])+)\s*(?:\|\s*(\w+))?")
