@@ -35,9 +35,19 @@ _FORMATS = ("manifest", "parquet", "csv")
 
 
 def label_attributes(df: pd.DataFrame) -> list[str]:
-    """The label attributes of a manifest DataFrame: columns ``X`` that have an ``X-metadata``."""
+    """The label attributes of a manifest DataFrame: columns ``X`` that have an ``X-metadata``.
+
+    GT's input keys (``source``, ``source-ref``) are never label attributes, even beside a
+    ``source-ref-metadata`` (3D point-cloud and video-frame input manifests have one).
+    """
     names = {str(c) for c in df.columns}
-    return [str(c) for c in df.columns if f"{c}-metadata" in names and not str(c).endswith("-metadata")]
+    return [
+        str(c)
+        for c in df.columns
+        if f"{c}-metadata" in names
+        and not str(c).endswith("-metadata")
+        and str(c) not in ("source", "source-ref")
+    ]
 
 
 def flat_labels(df: pd.DataFrame, attribute: str | None = None) -> pd.DataFrame:

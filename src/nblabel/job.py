@@ -25,6 +25,7 @@ import pandas as pd
 
 from nblabel.labeling import consolidation
 from nblabel.labeling.answers import AnswerLog, Progress
+from nblabel.labeling.chain import CHAINED, carry_over
 from nblabel.labeling.feed import Feed
 from nblabel.labeling.items import Items
 from nblabel.labeling.queue import Queue
@@ -152,6 +153,9 @@ class Job:
         #: What waits for this session's annotator (:class:`~nblabel.labeling.queue.Queue`).
         self.queue = Queue(self.items, self.log)
         self._worker: Worker | None = None
+        # #21 chaining: labels the input already has under this attribute (an earlier job's
+        # output manifest) are kept as answers, so the job continues where that one stopped.
+        carry_over(self.log, self.data)
         self.refresh()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -702,6 +706,8 @@ class Job:
             a = ledger.label(key)
             position = positions.get(key)
             if a is None or position is None:
+                continue
+            if a.uid.startswith(CHAINED):  # #21: an earlier job's label stays as that job wrote it
                 continue
             if consolidated is not None and position in consolidated:
                 result = consolidated[position]
