@@ -38,6 +38,8 @@ from liquid import Environment, Undefined
 from liquid.exceptions import LiquidError
 from markupsafe import Markup
 
+from nblabel.tasks.preference import check_text_ranking
+
 __all__ = [
     "SUPPORTED_ELEMENTS",
     "TemplateError",
@@ -247,9 +249,9 @@ def check_crowd_answer(answer: Mapping[str, Any]) -> str:
 
     - ``ordinalRankingDimensions`` (``crowd-text-ranking``; answerContent as GT's text-ranking
       notebook in aws-samples/amazon-sagemaker-groundtruth-immersionday reads it):
-      ``[{"name", "responseRankings": [rank of response 1, ...]}]``, every rank a whole number
-      from 1 to the number of responses (ties are the template's ``allowTie`` to allow, checked
-      in the browser);
+      ``[{"name", "responseRankings": [rank of response 1, ...]}]``, checked by
+      :func:`nblabel.tasks.preference.check_text_ranking` with ties allowed (the template's
+      ``allowTie`` is checked in the browser);
     - ``labeledImage.pngImageData`` (``crowd-semantic-segmentation`` /
       ``crowd-instance-segmentation``, gt-formats.md §2.7 and §6): base64 of a PNG whose size is
       ``inputImageProperties``.
@@ -260,13 +262,18 @@ def check_crowd_answer(answer: Mapping[str, Any]) -> str:
     for place in places:
         dims = place.get("ordinalRankingDimensions")
         if isinstance(dims, list):  # a form field of that name holding text is the template's own
-            for dim in dims:
-                ranks = dim.get("responseRankings") if isinstance(dim, Mapping) else None
-                name = dim.get("name") if isinstance(dim, Mapping) else dim
-                if not isinstance(ranks, list) or not all(
-                    isinstance(r, int) and not isinstance(r, bool) and 1 <= r <= len(ranks) for r in ranks
-                ):
-                    return f"ranking {name!r}: responseRankings must rank every response from 1 to {len(ranks or [])}, got {ranks!r}"
+            # The template's dimensions and allowTie live in the browser, which enforces them:
+            # the kernel checks the shape and ranks with nl.Ranking's own rule, ties allowed.
+            named = [d.get("name") for d in dims if isinstance(d, Mapping)]
+            first = dims[0].get("responseRankings") if dims and isinstance(dims[0], Mapping) else None
+            try:
+                check_text_ranking(
+                    place,
+                    [{"name": n, "allowTie": True} for n in named],
+                    len(first) if isinstance(first, list) else 0,
+                )
+            except ValueError as exc:
+                return f"ranking: {exc}"
         image = place.get("labeledImage")
         if isinstance(image, Mapping) and "pngImageData" in image:
             data = image["pngImageData"]

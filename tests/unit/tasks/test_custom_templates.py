@@ -126,9 +126,9 @@ def test_crowd_answers_are_checked_against_gts_shapes() -> None:
     assert check_crowd_answer(ranking) == ""
     assert check_crowd_answer({"named": ranking}) == ""
     bad = {"ordinalRankingDimensions": [{"name": "Clarity", "responseRankings": [0, 1]}]}
-    assert "ranking 'Clarity': responseRankings must rank every response from 1 to 2" in check_crowd_answer(
-        bad
-    )
+    assert "ranking: dimension 'Clarity': responseRankings must be 2 ranks in 1..2" in check_crowd_answer(bad)
+    gap = {"ordinalRankingDimensions": [{"name": "Clarity", "responseRankings": [1, 3, 3]}]}
+    assert "skip a place" in check_crowd_answer(gap)
     seg = {"labeledImage": {"pngImageData": png}, "inputImageProperties": {"width": 2, "height": 1}}
     assert check_crowd_answer({"crowd-semantic-segmentation": seg}) == ""
     wrong = {**seg, "inputImageProperties": {"width": 3, "height": 1}}
@@ -136,5 +136,5 @@ def test_crowd_answers_are_checked_against_gts_shapes() -> None:
     assert "base64 PNG" in check_crowd_answer({"m": {"labeledImage": {"pngImageData": "bm90IGEgcG5n"}}})
     # Fields a template names so itself, holding text, are its own business.
     assert check_crowd_answer({"ordinalRankingDimensions": "clear", "labeledImage": "yes"}) == ""
-    with pytest.raises(ValueError, match="item 3: ranking 'Clarity'"):
+    with pytest.raises(ValueError, match="item 3: ranking: dimension 'Clarity'"):
         nl.CustomTask("<crowd-form></crowd-form>").validate(bad, "3")
