@@ -252,6 +252,40 @@ class Job:
         answer), in the order they were given: what consolidation and worker responses read."""
         return self.log.answers(self.key(item))
 
+    def add(self, data: pd.DataFrame | str | os.PathLike[str], key: str | None = None) -> int:
+        """Append rows to the open job, as Ground Truth's streaming labeling jobs do.
+
+        The new items enter every annotator's queue (open widgets pick them up within a second)
+        and the auto-labeler's next round. Adding an item again is a no-op: rows are
+        deduplicated on their item key (``source-ref``, or the ``source`` text) or on the column
+        ``key`` names; rows of the original manifest count as added. The rows are kept in the
+        job's store (see :mod:`nblabel.labeling.additions`), so a kernel that opened the job
+        elsewhere sees them, and re-creating the Job over its original DataFrame gets them back.
+
+        Parameters
+        ----------
+        data
+            Manifest rows (a DataFrame, or the path of a manifest file) with the job's columns.
+        key
+            The column that identifies an item, when the item key does not.
+
+        Returns
+        -------
+        int
+            How many rows were new.
+
+        Raises
+        ------
+        ValueError
+            A row is not a valid line for the task (checked like the job's manifest); nothing
+            was added.
+        """
+        if isinstance(data, (str, os.PathLike)):
+            data = read_manifest(data)
+        added = self.log.additions.add(data, key)
+        self.refresh()
+        return added
+
     # -- answers --------------------------------------------------------------------------
 
     def label(self, item: int | str, value: Any, annotator: str | None = None) -> Annotation:
@@ -437,6 +471,8 @@ class Job:
             multi_label=bool(getattr(self.task, "multi_label", False)),
             keys=list(self.keys),
             sources=list(self.items.sources),
+            added_seq=self.log.additions.seq,
+            source_column=self.items.column,
             estimator=estimator,
             featurizer=featurizer,
             target=target_miou if boxes or masks else target_accuracy,

@@ -74,6 +74,10 @@ class Settings:
     level: float = 0.95  # the one-sided confidence of the box and mask loops' mIoU bound
     min_score: float = 0.5  # boxes scoring less are not proposed
     masks: bool = False  # a SemanticSegmentation job: a pixel classifier (mask_loop.py)
+    # Rows added to the open job (Job.add) after ``keys`` was taken: the last one already in it,
+    # and the manifest column holding each item's source, to read the others from the store.
+    added_seq: int = 0
+    source_column: str = "source-ref"
 
     def __post_init__(self) -> None:
         if self.boxes:
@@ -97,6 +101,19 @@ class Settings:
             self.featurizer = text_features if self.media == "text" else image_features
         if not self.model_name:
             self.model_name = type(self.estimator).__name__
+
+    def follow_additions(self, store: Store) -> bool:
+        """Take in the rows added to the job since the last look (``Job.add``); True if any."""
+        added = store.added_items(self.attribute, after=self.added_seq)
+        if not added:
+            return False
+        self.added_seq = added[-1][0]
+        known = set(self.keys)
+        for _, _, item, line in added:
+            if item not in known:
+                self.keys.append(item)
+                self.sources.append(json.loads(line).get(self.source_column))
+        return True
 
     def features(self) -> Any:
         """The job's features, from the cache next to the store when they were computed before
@@ -233,6 +250,9 @@ def _main(settings: Settings, stop: Any) -> None:
             parent = os.getppid()
             say("waiting for answers")
             while not stop.is_set() and os.getppid() == parent:  # the kernel died: so do we
+                if settings.follow_additions(store):  # rows added to the job: features for them too
+                    say("computing features")
+                    X = settings.features()
                 ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
                 answered = sum(
                     1

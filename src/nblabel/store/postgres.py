@@ -17,6 +17,9 @@ a connection that is not idle after a failure is closed and opened again on the 
 The database records the store schema version in the ``nblabel.meta`` row of job ``""``; a
 database written by a newer nblabel is refused, naming it.
 
+Rows added to an open job (``Job.add``) are kept in ``nblabel.added_items``, created when the
+store is opened if it is missing: a database from before it simply has no added rows.
+
 Needs the ``postgres`` extra: ``pip install 'nblabel[postgres]'`` (psycopg 3).
 """
 
@@ -112,6 +115,22 @@ BEGIN
 END $$;
 """
 
+# Rows added to an open job (Job.add, GT's streaming jobs), in the order they were added (see
+# the SQLite store's added_items). Created apart from the schema above, which runs only on a
+# new database, so that a database from before it gets the table too.
+_ADDED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS nblabel.added_items (
+    seq       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job       TEXT NOT NULL,
+    attribute TEXT NOT NULL,
+    dedup     TEXT NOT NULL,
+    item      TEXT NOT NULL,
+    line      TEXT NOT NULL,
+    created   TEXT NOT NULL,
+    UNIQUE (job, attribute, dedup),
+    UNIQUE (job, attribute, item)
+);
+"""
 
 _INSERT = (
     "INSERT INTO nblabel.annotations"
@@ -182,6 +201,8 @@ class PostgresStore:
                     exists = self._conn.execute("SELECT to_regclass('nblabel.claims')").fetchone()[0]
                     if exists is None:
                         self._conn.execute(_SCHEMA)
+                    if self._conn.execute("SELECT to_regclass('nblabel.added_items')").fetchone()[0] is None:
+                        self._conn.execute(_ADDED_SCHEMA)
                     self._check_version()
         except self._psycopg.Error as exc:
             raise OSError(f"cannot open the nblabel store {self.path}: {exc}") from exc
@@ -445,6 +466,53 @@ class PostgresStore:
             (self.job, attribute),
         )
         return [Claim(item, who, sess, expires.timestamp()) for item, who, sess, expires in rows]
+
+    # -- rows added to an open job ---------------------------------------------------------
+
+    def add_items(
+        self, attribute: str, rows: Sequence[tuple[str, str, str]]
+    ) -> list[tuple[int, str, str, str]]:
+        """Add manifest lines to an attribute's job in one transaction (see
+        ``SQLiteStore.add_items``). Adders take turns on a lock, so seq order is commit order and
+        a reader following ``seq`` never misses a row committed behind one it saw."""
+
+        def work(conn: Any) -> list[tuple[int, str, str, str]]:
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"nblabel:added:{self.job}:{attribute}",),
+            )
+            stored = []
+            for dedup, item, line in rows:
+                if conn.execute(
+                    "SELECT 1 FROM nblabel.added_items WHERE job = %s AND attribute = %s AND dedup = %s",
+                    (self.job, attribute, dedup),
+                ).fetchone():
+                    continue
+                key, n = item, 1
+                while conn.execute(
+                    "SELECT 1 FROM nblabel.added_items WHERE job = %s AND attribute = %s AND item = %s",
+                    (self.job, attribute, key),
+                ).fetchone():
+                    n += 1
+                    key = f"{item}#{n}"
+                seq = conn.execute(
+                    "INSERT INTO nblabel.added_items (job, attribute, dedup, item, line, created)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) RETURNING seq",
+                    (self.job, attribute, dedup, key, line, utc_now()),
+                ).fetchone()[0]
+                stored.append((int(seq), dedup, key, line))
+            return stored
+
+        return self._run("write to", work, write=True)
+
+    def added_items(self, attribute: str, after: int = 0) -> list[tuple[int, str, str, str]]:
+        """The rows added to an attribute's job after ``seq``: ``(seq, dedup, item, line)``."""
+        rows = self._read(
+            "SELECT seq, dedup, item, line FROM nblabel.added_items"
+            " WHERE job = %s AND attribute = %s AND seq > %s ORDER BY seq",
+            (self.job, attribute, after),
+        )
+        return [(int(seq), dedup, item, line) for seq, dedup, item, line in rows]
 
     def close(self) -> None:
         """Close the database connection."""

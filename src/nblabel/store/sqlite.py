@@ -10,6 +10,9 @@ A store file says what it is: SQLite's ``application_id`` is :data:`APPLICATION_
 ``user_version`` the schema version. Opening refuses another application's file and one written
 by a newer nblabel, naming it, rather than converting it; stores from before the id (schema 1,
 recorded in the ``meta`` table only) are upgraded in place.
+
+Rows added to an open job (``Job.add``) are kept in the ``added_items`` table, created when a
+store is opened if it is missing: a store from before it simply has no added rows.
 """
 
 from __future__ import annotations
@@ -95,6 +98,22 @@ WHEN EXISTS (SELECT 1 FROM annotations WHERE uid = NEW.uid)
 BEGIN SELECT RAISE(ABORT, 'nblabel annotations are append-only'); END;
 """
 
+# Rows added to an open job (Job.add, GT's streaming jobs), in the order they were added: the
+# item's key, the deduplication key that makes adding it again a no-op, and the manifest line as
+# JSON. Not part of the answer log; its own table so that stores from before it only lack rows.
+_ADDED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS added_items (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    attribute TEXT NOT NULL,
+    dedup     TEXT NOT NULL,
+    item      TEXT NOT NULL,
+    line      TEXT NOT NULL,
+    created   TEXT NOT NULL,
+    UNIQUE (attribute, dedup),
+    UNIQUE (attribute, item)
+);
+"""
+
 # Appends leave out the uids already stored themselves (see _new_rows): INSERT OR IGNORE would
 # meet the trigger above, which refuses any insert over an existing row.
 _INSERT = (
@@ -173,6 +192,7 @@ def _connect(path: Path) -> sqlite3.Connection:
             db.execute("PRAGMA synchronous=FULL")
             if version < SCHEMA_VERSION:
                 _create(db, path)
+            _create_added(db)
             return db
         except sqlite3.OperationalError as exc:
             db.close()
@@ -203,6 +223,21 @@ def _create(db: sqlite3.Connection, path: Path) -> None:
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (str(SCHEMA_VERSION),),
             )
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _create_added(db: sqlite3.Connection) -> None:
+    """Create the ``added_items`` table in a store without it (a new store, or one from before)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'added_items'").fetchone():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _statements(_ADDED_SCHEMA):
+            db.execute(statement)
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
@@ -495,6 +530,45 @@ class SQLiteStore:
                 (attribute, time.time()),
             ).fetchall()
         return [Claim(*row) for row in rows]
+
+    # -- rows added to an open job ---------------------------------------------------------
+
+    def add_items(
+        self, attribute: str, rows: Sequence[tuple[str, str, str]]
+    ) -> list[tuple[int, str, str, str]]:
+        """Add manifest lines to an attribute's job in one transaction: ``(dedup, item, line)``.
+
+        A row whose ``dedup`` key is stored already is left out; a row whose ``item`` key another
+        kernel took meanwhile gets the first free ``item#n``. Returns the new rows as
+        ``(seq, dedup, item, line)``.
+        """
+        stored = []
+        with self._write() as db:
+            for dedup, item, line in rows:
+                if db.execute(
+                    "SELECT 1 FROM added_items WHERE attribute = ? AND dedup = ?", (attribute, dedup)
+                ).fetchone():
+                    continue
+                key, n = item, 1
+                while db.execute(
+                    "SELECT 1 FROM added_items WHERE attribute = ? AND item = ?", (attribute, key)
+                ).fetchone():
+                    n += 1
+                    key = f"{item}#{n}"
+                seq = db.execute(
+                    "INSERT INTO added_items (attribute, dedup, item, line, created) VALUES (?, ?, ?, ?, ?)",
+                    (attribute, dedup, key, line, utc_now()),
+                ).lastrowid
+                stored.append((int(seq or 0), dedup, key, line))
+        return stored
+
+    def added_items(self, attribute: str, after: int = 0) -> list[tuple[int, str, str, str]]:
+        """The rows added to an attribute's job after ``seq``: ``(seq, dedup, item, line)``."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT seq, dedup, item, line FROM added_items WHERE attribute = ? AND seq > ? ORDER BY seq",
+                (attribute, after),
+            ).fetchall()
 
     def close(self) -> None:
         """Close the database connection."""
