@@ -348,6 +348,7 @@ class Job:
         detector: Any = None,
         target_miou: float | None = None,
         min_score: float = 0.5,
+        cluster: Any = None,
     ) -> RoundReport | None:
         """Start Ground Truth's active-learning loop, with an honest accuracy guarantee.
 
@@ -410,6 +411,12 @@ class Job:
         target_miou
             Box and segmentation jobs: the held-out mIoU the auto-labels must reach with the bound
             (default: Ground Truth's 0.6 for boxes, 0.7 for semantic segmentation).
+        cluster
+            Classification jobs: a ``dask.distributed.Client`` or a scheduler address. Features
+            and predictions then run on that Dask cluster in partitions, cached as ``.npz`` files
+            next to the store; fitting and writing the round stay here (see
+            :mod:`nblabel.autolabel.distributed`; needs ``nblabel[dask]``). If the cluster is gone,
+            the round fails without writing anything and the background worker tries again.
         background
             Run rounds in a worker process, each time ``every`` new answers arrived or
             ``interval`` seconds passed with new answers, until :meth:`stop_autolabel`. With
@@ -421,6 +428,7 @@ class Job:
             The round's report when ``background=False``.
         """
         from nblabel.autolabel.box_loop import PreDetector, check_detector
+        from nblabel.autolabel.distributed import cluster_address
         from nblabel.autolabel.loop import default_random_fraction
         from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
         from nblabel.tasks.boxes import BoundingBox
@@ -457,6 +465,8 @@ class Job:
                 "auto-labeling works on classification, named-entity, box and segmentation tasks, "
                 f"not {self.task!r}"
             )
+        if cluster is not None and (entities or boxes or masks):
+            raise TypeError(f"cluster= runs classification rounds on Dask; this job's task is {self.task!r}")
         labels = self.task.labels
         if random_fraction is None:
             # Entities are proposals only: random draws feed no bound there, so half the queue.
@@ -488,9 +498,13 @@ class Job:
             detector=detector,
             min_score=min_score,
             masks=masks,
+            cluster=None if cluster is None else cluster_address(cluster),
         )
         if not background:
-            report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))
+            if cluster is None:
+                report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))
+            else:
+                report = _cluster_round(settings, cluster, self.store, Ledger(self.answers_per_item))
             self.refresh()
             return report
         check_picklable(estimator, featurizer, detector)
@@ -760,6 +774,20 @@ class Job:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.annotate()._repr_mimebundle_(**kwargs)
+
+
+def _cluster_round(settings: Any, cluster: Any, store: Store, ledger: Ledger) -> RoundReport:
+    """One round now on a Dask cluster: through the user's client, or a client of the scheduler
+    address made for the round."""
+    from nblabel.autolabel.distributed import connect
+    from nblabel.autolabel.worker import run_round
+
+    client = connect(cluster) if isinstance(cluster, str) else cluster
+    try:
+        return run_round(settings, settings.features(client), store, ledger)
+    finally:
+        if client is not cluster:
+            client.close()
 
 
 def _check_attribute(attribute: str) -> None:
