@@ -57,9 +57,8 @@ log = logging.getLogger(__name__)
 
 #: Items per partition: a Dask worker holds one partition's features at a time.
 PARTITION_SIZE = 5000
-#: Seconds to reach the scheduler, and to wait for a round's tasks, before the round fails.
+#: Seconds to reach the scheduler before the round fails.
 CONNECT_TIMEOUT = 10.0
-ROUND_TIMEOUT = 3600.0
 _REASON_CHARS = 300
 
 
@@ -256,9 +255,6 @@ class ClusterFeatures:
         """The futures' results, or ``ClusterError`` when the cluster is unreachable or lost."""
         distributed = _distributed()
         try:
-            done = distributed.wait(futures, timeout=ROUND_TIMEOUT)
-            if done.not_done:
-                raise TimeoutError(f"{len(done.not_done)} tasks still running after {ROUND_TIMEOUT:g} s")
             return self.client.gather(futures)
         except (OSError, TimeoutError, distributed.client.FutureCancelledError) as exc:
             address = getattr(self.client.scheduler, "address", "?")
