@@ -162,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     folder.mkdir()
                     log(f"{mode}: {n:,} items")
                     results[mode, n] = one_round(df, args.answers, c, folder)
+                    log(", ".join(f"{k} {v:.2f}" for k, v in results[mode, n].items()))
                     loads.append(os.getloadavg())
         added, visible = add_latency(sizes[-1], Path(tmp))
     section = report(results, sizes, args, added, visible, loads)
