@@ -256,6 +256,40 @@ class Job:
         answer), in the order they were given: what consolidation and worker responses read."""
         return self.log.answers(self.key(item))
 
+    def add(self, data: pd.DataFrame | str | os.PathLike[str], key: str | None = None) -> int:
+        """Append rows to the open job, as Ground Truth's streaming labeling jobs do.
+
+        The new items enter every annotator's queue (open widgets pick them up within a second)
+        and the auto-labeler's next round. Adding an item again is a no-op: rows are
+        deduplicated on their item key (``source-ref``, or the ``source`` text) or on the column
+        ``key`` names; rows of the original manifest count as added. The rows are kept in the
+        job's store (see :mod:`nblabel.labeling.additions`), so a kernel that opened the job
+        elsewhere sees them, and re-creating the Job over its original DataFrame gets them back.
+
+        Parameters
+        ----------
+        data
+            Manifest rows (a DataFrame, or the path of a manifest file) with the job's columns.
+        key
+            The column that identifies an item, when the item key does not.
+
+        Returns
+        -------
+        int
+            How many rows were new.
+
+        Raises
+        ------
+        ValueError
+            A row is not a valid line for the task (checked like the job's manifest); nothing
+            was added.
+        """
+        if isinstance(data, (str, os.PathLike)):
+            data = read_manifest(data)
+        added = self.log.additions.add(data, key)
+        self.refresh()
+        return added
+
     # -- answers --------------------------------------------------------------------------
 
     def label(self, item: int | str, value: Any, annotator: str | None = None) -> Annotation:
@@ -319,6 +353,7 @@ class Job:
         target_miou: float | None = None,
         min_score: float = 0.5,
         judge: Callable[[str, list[str]], Any] | None = None,
+        cluster: Any = None,
     ) -> RoundReport | None:
         """Start Ground Truth's active-learning loop, with an honest accuracy guarantee.
 
@@ -389,6 +424,12 @@ class Job:
         target_miou
             Box and segmentation jobs: the held-out mIoU the auto-labels must reach with the bound
             (default: Ground Truth's 0.6 for boxes, 0.7 for semantic segmentation).
+        cluster
+            Classification jobs: a ``dask.distributed.Client`` or a scheduler address. Features
+            and predictions then run on that Dask cluster in partitions, cached as ``.npz`` files
+            next to the store; fitting and writing the round stay here (see
+            :mod:`nblabel.autolabel.distributed`; needs ``nblabel[dask]``). If the cluster is gone,
+            the round fails without writing anything and the background worker tries again.
         background
             Run rounds in a worker process, each time ``every`` new answers arrived or
             ``interval`` seconds passed with new answers, until :meth:`stop_autolabel`. With
@@ -422,6 +463,7 @@ class Job:
             self.refresh()
             return report
         from nblabel.autolabel.box_loop import PreDetector, check_detector
+        from nblabel.autolabel.distributed import cluster_address
         from nblabel.autolabel.loop import default_random_fraction
         from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
         from nblabel.tasks.boxes import BoundingBox
@@ -458,6 +500,8 @@ class Job:
                 "auto-labeling works on classification, named-entity, box and segmentation tasks, "
                 f"not {self.task!r}"
             )
+        if cluster is not None and (entities or boxes or masks):
+            raise TypeError(f"cluster= runs classification rounds on Dask; this job's task is {self.task!r}")
         labels = self.task.labels
         if random_fraction is None:
             # Entities are proposals only: random draws feed no bound there, so half the queue.
@@ -472,6 +516,8 @@ class Job:
             multi_label=bool(getattr(self.task, "multi_label", False)),
             keys=list(self.keys),
             sources=list(self.items.sources),
+            added_seq=self.log.additions.seq,
+            source_column=self.items.column,
             estimator=estimator,
             featurizer=featurizer,
             target=target_miou if boxes or masks else target_accuracy,
@@ -487,9 +533,13 @@ class Job:
             detector=detector,
             min_score=min_score,
             masks=masks,
+            cluster=None if cluster is None else cluster_address(cluster),
         )
         if not background:
-            report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))
+            if cluster is None:
+                report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))
+            else:
+                report = _cluster_round(settings, cluster, self.store, Ledger(self.answers_per_item))
             self.refresh()
             return report
         check_picklable(estimator, featurizer, detector)
@@ -819,6 +869,20 @@ class Job:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.annotate()._repr_mimebundle_(**kwargs)
+
+
+def _cluster_round(settings: Any, cluster: Any, store: Store, ledger: Ledger) -> RoundReport:
+    """One round now on a Dask cluster: through the user's client, or a client of the scheduler
+    address made for the round."""
+    from nblabel.autolabel.distributed import connect
+    from nblabel.autolabel.worker import run_round
+
+    client = connect(cluster) if isinstance(cluster, str) else cluster
+    try:
+        return run_round(settings, settings.features(client), store, ledger)
+    finally:
+        if client is not cluster:
+            client.close()
 
 
 def _check_attribute(attribute: str) -> None:

@@ -113,6 +113,9 @@ class RoundReport:
     # left could reach, and about how many more answers it needs (0: it would auto-label now).
     lower_target: float | None = None
     lower_target_needed: int | None = None
+    # Items the featurizer failed on (on a Dask cluster): key -> the reason, the first 1,000.
+    # They stay with people: the model neither trains on them nor proposes for them.
+    unfeaturized: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def maker(
@@ -320,6 +323,44 @@ class WarmStart:
         return model
 
 
+class Fitted:
+    """A round's fitted model: probabilities over all classes, whatever classes the training
+    answers held, and the decision made from them. Small and picklable: a Dask round ships it to
+    the workers (:mod:`nblabel.autolabel.distributed`), which return only the decisions.
+
+    ``parts`` holds, single-label, one fitted estimator or the one class every answer gave;
+    multi-label, per class a fitted 0/1 estimator or the constant probability to use.
+    """
+
+    def __init__(self, n_classes: int, multi_label: bool, parts: list[Any]) -> None:
+        self.k = n_classes
+        self.multi = multi_label
+        self.parts = parts
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities over all classes, one row per row of ``X``."""
+        n = X.shape[0]
+        if self.multi:
+            out = np.empty((n, self.k))
+            for j, part in enumerate(self.parts):
+                if isinstance(part, float):
+                    out[:, j] = part
+                else:
+                    out[:, j] = part.predict_proba(X)[:, list(part.classes_).index(1)]
+            return out
+        out = np.zeros((n, self.k))
+        (part,) = self.parts
+        if isinstance(part, int):
+            out[:, part] = 1.0
+        else:
+            out[:, np.asarray(part.classes_, dtype=int)] = part.predict_proba(X)
+        return out
+
+    def decide(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The predicted answer, its confidence and the margin of each row of ``X``."""
+        return _decide(self.predict_proba(X), self.multi)
+
+
 class _Model:
     """Fits an estimator on class indices (single-label) or a 0/1 matrix (multi-label) and
     returns probabilities over all classes, whatever classes the training part happened to hold."""
@@ -337,31 +378,28 @@ class _Model:
             return clone(self.estimator).fit(X, y)
         return self.warm.fitted(self.estimator, (slot, column), X, y)
 
-    def fit_predict(
-        self, X_train: Any, y_train: np.ndarray, X_test: Any, slot: str | None = None
-    ) -> np.ndarray:
-        """Probabilities for ``X_test``; ``slot`` names a fit that may start from the previous
-        round's (see :class:`WarmStart`), None fits from scratch."""
-        n = X_test.shape[0]
+    def fit(self, X_train: Any, y_train: np.ndarray, slot: str | None = None) -> Fitted:
+        """The model fitted on the training answers; ``slot`` names a fit that may start from
+        the previous round's (see :class:`WarmStart`), None fits from scratch."""
+        parts: list[Any] = []
         if self.multi:
-            out = np.empty((n, self.k))
             for j in range(self.k):
                 column = y_train[:, j]
                 if column.min() == column.max():  # every training answer agrees on this class
-                    out[:, j] = 0.01 if column[0] == 0 else 0.99
-                    continue
-                model = self._fit(slot, j, X_train, column)
-                proba = model.predict_proba(X_test)
-                out[:, j] = proba[:, list(model.classes_).index(1)]
-            return out
+                    parts.append(0.01 if column[0] == 0 else 0.99)
+                else:
+                    parts.append(self._fit(slot, j, X_train, column))
+            return Fitted(self.k, True, parts)
         present = np.unique(y_train)
-        out = np.zeros((n, self.k))
         if present.size == 1:
-            out[:, present[0]] = 1.0
-            return out
-        model = self._fit(slot, -1, X_train, y_train)
-        out[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X_test)
-        return out
+            return Fitted(self.k, False, [int(present[0])])
+        return Fitted(self.k, False, [self._fit(slot, -1, X_train, y_train)])
+
+    def fit_predict(
+        self, X_train: Any, y_train: np.ndarray, X_test: Any, slot: str | None = None
+    ) -> np.ndarray:
+        """Probabilities for ``X_test`` of the model fitted on the training answers."""
+        return self.fit(X_train, y_train, slot).predict_proba(X_test)
 
 
 def _decide(proba: np.ndarray, multi: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -404,6 +442,7 @@ def compute_round(
     seed: int = 0,
     round_number: int = 1,
     warm: WarmStart | None = None,
+    decide: Callable[[Fitted, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
 ) -> Round:
     """Run one round of the loop.
 
@@ -433,6 +472,10 @@ def compute_round(
     warm
         The previous rounds' models, for incremental fits (see :class:`WarmStart`); None fits
         every model from scratch.
+    decide
+        How the open items are predicted: given the model fitted on every answer and the open
+        positions, their answers, confidences and margins (a Dask cluster's, see
+        :class:`nblabel.autolabel.distributed.ClusterFeatures`); None predicts ``X``'s rows here.
     """
     positions = np.fromiter(human, dtype=int, count=len(human))
     open_arr = np.asarray(list(open_positions), dtype=int)
@@ -468,13 +511,14 @@ def compute_round(
             answer, confidence, _ = _decide(proba, multi_label)
             held_conf[test] = confidence
             held_correct[test] = (answer == y[test]).all(axis=1) if multi_label else answer == y[test]
-        proba_open = (
-            model.fit_predict(X_human, y, _rows(X, open_arr), "all")
-            if len(open_arr)
-            else np.zeros((0, n_classes))
-        )
+        fitted = model.fit(X_human, y, "all")
+        if not len(open_arr):
+            answer, confidence, margin = _decide(np.zeros((0, n_classes)), multi_label)
+        elif decide is None:
+            answer, confidence, margin = fitted.decide(_rows(X, open_arr))
+        else:
+            answer, confidence, margin = decide(fitted, open_arr)
     cut = choose_threshold(held_conf, held_correct, target, z)
-    answer, confidence, margin = _decide(proba_open, multi_label)
 
     def value(i: int) -> Any:
         if multi_label:

@@ -20,13 +20,19 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from nblabel.autolabel.auto_changes import auto_changes
 from nblabel.autolabel.box_loop import run_box_round
 from nblabel.autolabel.detector import BoxDetector
+from nblabel.autolabel.distributed import (
+    ClusterError,
+    ClusterFeatures,
+    connect,
+    hashed_text_features,
+)
 from nblabel.autolabel.entity_loop import compute_entity_round
 from nblabel.autolabel.features import Featurizer, cached_features, image_features, text_features
 from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
@@ -74,6 +80,13 @@ class Settings:
     level: float = 0.95  # the one-sided confidence of the box and mask loops' mIoU bound
     min_score: float = 0.5  # boxes scoring less are not proposed
     masks: bool = False  # a SemanticSegmentation job: a pixel classifier (mask_loop.py)
+    # Rows added to the open job (Job.add) after ``keys`` was taken: the last one already in it,
+    # and the manifest column holding each item's source, to read the others from the store.
+    added_seq: int = 0
+    source_column: str = "source-ref"
+    # A Dask scheduler's address: features and predictions on its cluster (distributed.py).
+    cluster: str | None = None
+    partition_size: int = 0  # 0: distributed.PARTITION_SIZE
 
     def __post_init__(self) -> None:
         if self.boxes:
@@ -93,14 +106,55 @@ class Settings:
                 self.featurizer = document_features
         if self.estimator is None:
             self.estimator = default_estimator(self.media)
+        if self.featurizer is None and self.cluster and self.media == "text":
+            self.featurizer = hashed_text_features  # TF-IDF's corpus-wide fit cannot be partitioned
         if self.featurizer is None:
             self.featurizer = text_features if self.media == "text" else image_features
         if not self.model_name:
             self.model_name = type(self.estimator).__name__
 
-    def features(self) -> Any:
+    def follow_additions(self, store: Store) -> bool:
+        """Take in the rows added to the job since the last look (``Job.add``); True if any."""
+        added = store.added_items(self.attribute, after=self.added_seq)
+        if not added:
+            return False
+        self.added_seq = added[-1][0]
+        known = set(self.keys)
+        for _, _, item, line in added:
+            if item not in known:
+                self.keys.append(item)
+                self.sources.append(json.loads(line).get(self.source_column))
+        return True
+
+    def features(self, client: Any = None) -> Any:
         """The job's features, from the cache next to the store when they were computed before
-        (none for a box job: its detector keeps its own)."""
+        (none for a box job: its detector keeps its own). With a cluster, computed and kept
+        there (:class:`~nblabel.autolabel.distributed.ClusterFeatures`), through ``client`` or
+        a new client of the scheduler.
+
+        Raises
+        ------
+        ClusterError
+            The cluster could not be reached or was lost.
+        """
+        if self.cluster:
+            from nblabel.autolabel import distributed
+
+            own = client is None
+            client = connect(self.cluster) if own else client
+            assert self.featurizer is not None  # set in __post_init__
+            try:
+                return ClusterFeatures(
+                    client,
+                    self.sources,
+                    self.featurizer,
+                    Path(self.cache_dir).resolve() / "partitions",  # the Dask workers have another cwd
+                    self.partition_size or distributed.PARTITION_SIZE,
+                )
+            except BaseException:
+                if own:
+                    client.close()
+                raise
         if self.boxes:
             return None
         if self.masks:
@@ -128,11 +182,14 @@ def run_round(
         return run_box_round(settings, store, ledger)
     if settings.masks:
         return run_mask_round(settings, X, store, ledger)
-    labels, multi = settings.labels, settings.multi_label
+    labels, multi, keys = settings.labels, settings.multi_label, settings.keys
     human: dict[int, Any] = {}
     open_positions: list[int] = []
     no_auto: set[int] = set()
+    unfeaturized = getattr(X, "failures", {})  # a cluster's featurizer failed on these items
     for position, key in enumerate(settings.keys):
+        if position in unfeaturized:
+            continue
         label = ledger.label(key)
         if label is not None and label.kind in HUMAN_KINDS:
             try:
@@ -161,9 +218,12 @@ def run_round(
         seed=settings.seed,
         round_number=(previous[0] + 1) if previous else 1,
         warm=warm,
+        decide=getattr(X, "decide", None),  # a cluster predicts the open items where they are
     )
+    if unfeaturized:
+        first = sorted(unfeaturized.items())[:1000]
+        result.report = replace(result.report, unfeaturized={keys[p]: why for p, why in first})
     annotator = f"auto:{settings.model_name}"
-    keys = settings.keys
     fresh = {keys[p]: (_decode(v, labels, multi), c) for p, v, c in result.auto}
     changes = auto_changes(ledger, settings.attribute, annotator, [keys[p] for p in open_positions], fresh)
     proposals = [(keys[p], _decode(v, labels, multi), round(c, 4)) for p, (v, c) in result.proposals.items()]
@@ -225,14 +285,18 @@ def _main(settings: Settings, stop: Any) -> None:
 
     try:
         with _quiet_process():
-            say("computing features")
-            X = settings.features()
+            X = None
+            if not settings.cluster:  # a cluster's features are made with the first round
+                say("computing features")
+                X = settings.features()
             ledger = Ledger(settings.answers_per_item)
             warm = WarmStart()
             counted, last_time = -1, 0.0
             parent = os.getppid()
             say("waiting for answers")
             while not stop.is_set() and os.getppid() == parent:  # the kernel died: so do we
+                if settings.follow_additions(store):  # rows added to the job: features for them too
+                    X = None
                 ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
                 answered = sum(
                     1
@@ -246,8 +310,20 @@ def _main(settings: Settings, stop: Any) -> None:
                     counted < 0 or new >= settings.every or time.monotonic() - last_time >= settings.interval
                 )
                 if due:
-                    say("training", answers=answered)
-                    report = run_round(settings, X, store, ledger, warm)
+                    try:
+                        if X is None:
+                            say("computing features")
+                            X = settings.features()
+                        say("training", answers=answered)
+                        report = run_round(settings, X, store, ledger, warm)
+                    except ClusterError as exc:  # nothing was written: say so, try again later
+                        log.warning("%s", exc)
+                        say("cluster unavailable", error=str(exc))
+                        if X is not None:
+                            X.client.close()
+                        X = None
+                        stop.wait(settings.interval)
+                        continue
                     counted, last_time = answered, time.monotonic()
                     say("waiting for answers", round=report.round)
                 stop.wait(0.5)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from nblabel.labeling.additions import Additions
 from nblabel.labeling.items import Items
 from nblabel.store import Annotation, Store
 from nblabel.store.kinds import LABEL_KINDS
@@ -85,6 +86,8 @@ class AnswerLog:
         ):
             raise ValueError(f"attribute {attribute!r} would place answer files outside {inside}")
         self.ledger = Ledger(answers_per_item)
+        #: The rows added to the open job (``Job.add``), followed at each refresh.
+        self.additions = Additions(store, attribute, items)
         self._lock = threading.RLock()  # widgets refresh from watcher threads too
         self._listeners: list[Callable[[list[Annotation]], None]] = []
 
@@ -96,6 +99,7 @@ class AnswerLog:
     def refresh(self) -> None:
         """Read what other kernels and the auto-labeler appended since the last look."""
         with self._lock:
+            self.additions.refresh()  # first: new answers may be for added items
             new = list(self.store.annotations(self.attribute, after=self.ledger.last_seq))
             self.ledger.apply(new)
             for listener in self._listeners:

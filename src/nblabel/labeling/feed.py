@@ -86,7 +86,7 @@ class Feed:
         on_answers: Callable[[], None] | None = None,
     ) -> threading.Thread:
         """Call ``on_round`` (from a daemon thread) each time the auto-labeler writes a new
-        round, and ``on_answers`` each time answers were appended otherwise (by code in this
+        round or rows were added to the job (the queue changed either way), and ``on_answers`` each time answers were appended otherwise (by code in this
         kernel, another kernel, this widget itself), until ``closed`` is set.
 
         The store is polled once a second: rounds and answers come from other processes, and
@@ -96,6 +96,7 @@ class Feed:
         def run() -> None:
             seen = self.queue.latest_round()
             seq = self.log.ledger.last_seq
+            count = len(self.items)
             while not closed.wait(1.0):
                 try:
                     latest = self.queue.latest_round()
@@ -104,10 +105,14 @@ class Feed:
                         on_round()
                     elif on_answers is not None:
                         self.log.refresh()
-                        if self.log.ledger.last_seq == seq:
+                        if len(self.items) != count:  # rows added to the job: the queue grew
+                            on_round()
+                        elif self.log.ledger.last_seq == seq:
                             continue
-                        on_answers()
+                        else:
+                            on_answers()
                     seq = self.log.ledger.last_seq
+                    count = len(self.items)
                 except Exception:  # the store may be closing with the kernel; keep the widget alive
                     log.exception("nblabel %s: cannot follow the store", name)
 

@@ -21,7 +21,7 @@ from nblabel.io.guard import FileGuard
 from nblabel.manifest import is_missing
 from nblabel.tasks.base import Task
 
-__all__ = ["Items", "KeyPositions", "item_keys", "source_column"]
+__all__ = ["Items", "KeyPositions", "item_bases", "item_keys", "source_column"]
 
 
 def source_column(df: pd.DataFrame) -> str:
@@ -50,17 +50,7 @@ def item_keys(df: pd.DataFrame) -> list[str]:
         A row has neither ``source-ref`` nor ``source``, or its source holds a lone UTF-16
         surrogate or a NUL character (no store can keep such a key); the message names the row.
     """
-    has_ref = "source-ref" in df.columns
-    has_text = "source" in df.columns
-    if not (has_ref or has_text):
-        source_column(df)  # raises with the column list
-    refs = df["source-ref"].tolist() if has_ref else [pd.NA] * len(df)
-    if has_ref and set(map(type, refs)) == {str}:
-        bases = refs  # every row has a source-ref: the common case, no per-row work
-    else:
-        texts = df["source"].tolist() if has_text else [pd.NA] * len(df)
-        bases = [_base(row, ref, text) for row, (ref, text) in enumerate(zip(refs, texts, strict=True))]
-    _check_storable(bases)
+    bases = item_bases(df)
     if len(set(bases)) == len(bases):
         return bases  # no repeats: each key is its source
     seen: Counter[str] = Counter()
@@ -75,6 +65,29 @@ def item_keys(df: pd.DataFrame) -> list[str]:
         used.add(key)
         keys.append(key)
     return keys
+
+
+def item_bases(df: pd.DataFrame) -> list[str]:
+    """Each row's item key before repeats are numbered: its ``source-ref``, or a digest of its
+    ``source`` text (what makes two rows the same item).
+
+    Raises
+    ------
+    ValueError
+        As :func:`item_keys`.
+    """
+    has_ref = "source-ref" in df.columns
+    has_text = "source" in df.columns
+    if not (has_ref or has_text):
+        source_column(df)  # raises with the column list
+    refs = df["source-ref"].tolist() if has_ref else [pd.NA] * len(df)
+    if has_ref and set(map(type, refs)) == {str}:
+        bases = refs  # every row has a source-ref: the common case, no per-row work
+    else:
+        texts = df["source"].tolist() if has_text else [pd.NA] * len(df)
+        bases = [_base(row, ref, text) for row, (ref, text) in enumerate(zip(refs, texts, strict=True))]
+    _check_storable(bases)
+    return bases
 
 
 def _check_storable(sources: list[str]) -> None:
@@ -124,21 +137,31 @@ class KeyPositions:
 
     def __init__(self, keys: list[str]) -> None:
         self._index = pd.Index(np.array(keys, dtype=object), dtype=object, copy=False)
+        # Keys added to the open job (Job.add): a small dict beside the index, which is not
+        # rebuilt for a few added rows.
+        self._added: dict[str, int] = {}
         if keys:
             # Builds the lookup structure now: the first answer must not pay for it, and pandas
             # builds it lazily without a lock, while the widget looks keys up from two threads.
             self._index.get_loc(keys[0])
 
     def __len__(self) -> int:
-        return len(self._index)
+        return len(self._index) + len(self._added)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key in self._index
+        return isinstance(key, str) and (key in self._added or key in self._index)
 
     def __getitem__(self, key: str) -> int:
         if not isinstance(key, str):
             raise KeyError(key)
+        if key in self._added:
+            return self._added[key]
         return int(self._index.get_loc(key))
+
+    def extend(self, keys: list[str]) -> None:
+        """Give the next positions to keys added to the job."""
+        start = len(self)
+        self._added.update(zip(keys, range(start, start + len(keys)), strict=True))
 
     def get(self, key: str, default: int | None = None) -> int | None:
         """The key's position, or ``default`` when it is not an item key."""
@@ -199,6 +222,8 @@ class Items:
         self.media_root = media_root
         #: The job's file rule (:class:`~nblabel.io.guard.FileGuard`): what reads its files.
         self.files = FileGuard(media_root)
+        #: The column that holds each item (``source-ref`` or ``source``).
+        self.column = wanted
         self.keys = item_keys(self.data)
         self.positions = KeyPositions(self.keys)
         self.sources: list[Any] = self.data[wanted].tolist()
@@ -209,6 +234,20 @@ class Items:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def extend(self, keys: list[str], rows: pd.DataFrame) -> None:
+        """Append rows added to the open job (see :mod:`nblabel.labeling.additions`), already
+        checked, under the keys the store gave them.
+
+        Widgets read items from other threads: the keys go in last, so any key a reader finds
+        already has its position, source and row.
+        """
+        if not keys:
+            return
+        self.data = pd.concat([self.data, rows.reset_index(drop=True)], ignore_index=True)
+        self.sources.extend(rows[self.column].tolist())
+        self.positions.extend(keys)
+        self.keys.extend(keys)
 
     def _check_input_files(self) -> None:
         """The files the task's input columns name (masks to adjust or verify) follow the same

@@ -296,6 +296,17 @@ class Store(Protocol):
         """Every live (unexpired) claim on an attribute."""
         ...
 
+    def add_items(
+        self, attribute: str, rows: Sequence[tuple[str, str, str]]
+    ) -> list[tuple[int, str, str, str]]:
+        """Add manifest lines ``(dedup, item, line)`` to an open job in one transaction, leaving
+        out stored dedup keys; the new rows as ``(seq, dedup, item, line)``."""
+        ...
+
+    def added_items(self, attribute: str, after: int = 0) -> list[tuple[int, str, str, str]]:
+        """The rows added to an attribute's job after ``seq``, in the order they were added."""
+        ...
+
     def close(self) -> None:
         """Release the store's resources."""
         ...

@@ -17,6 +17,9 @@ a connection that is not idle after a failure is closed and opened again on the 
 The database records the store schema version in the ``nblabel.meta`` row of job ``""``; a
 database written by a newer nblabel is refused, naming it.
 
+Rows added to an open job (``Job.add``) are kept in ``nblabel.added_items`` (schema 2): a
+database upgraded from before it simply has no added rows.
+
 Needs the ``postgres`` extra: ``pip install 'nblabel[postgres]'`` (psycopg 3).
 """
 
@@ -47,7 +50,8 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore", "is_postgres_url"]
 
 #: The schema this release writes, recorded database-wide (the ``meta`` row of job ``""``, which
 #: no job can be named) and, for releases that read only that, in each job's ``meta`` too.
-#: 1: the first; 2: each annotation's ``meta`` (why the item was asked, the worker's timing).
+#: 1: the first; 2: each annotation's ``meta`` (why the item was asked, the worker's timing), and
+#: ``nblabel.added_items``.
 SCHEMA_VERSION = 2
 
 T = TypeVar("T")
@@ -114,6 +118,22 @@ BEGIN
 END $$;
 """
 
+# Rows added to an open job (Job.add, GT's streaming jobs), in the order they were added (see
+# the SQLite store's added_items). Schema 2: created by the version's upgrade, which a new
+# database goes through too.
+_ADDED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS nblabel.added_items (
+    seq       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job       TEXT NOT NULL,
+    attribute TEXT NOT NULL,
+    dedup     TEXT NOT NULL,
+    item      TEXT NOT NULL,
+    line      TEXT NOT NULL,
+    created   TEXT NOT NULL,
+    UNIQUE (job, attribute, dedup),
+    UNIQUE (job, attribute, item)
+);
+"""
 
 _INSERT = (
     "INSERT INTO nblabel.annotations"
@@ -203,8 +223,10 @@ class PostgresStore:
                 f"reads up to {SCHEMA_VERSION}): upgrade nblabel to open it"
             )
         if row is None or int(row[0]) < SCHEMA_VERSION:
-            # Schema 2 adds each annotation's meta; answers from before have none.
+            # Schema 2 adds each annotation's meta (answers from before have none) and the rows
+            # added to open jobs.
             self._conn.execute("ALTER TABLE nblabel.annotations ADD COLUMN IF NOT EXISTS meta TEXT")
+            self._conn.execute(_ADDED_SCHEMA)
             self._conn.execute(
                 "INSERT INTO nblabel.meta (job, key, value) VALUES ('', 'schema_version', %s)"
                 " ON CONFLICT (job, key) DO UPDATE SET value = excluded.value",
@@ -451,6 +473,53 @@ class PostgresStore:
             (self.job, attribute),
         )
         return [Claim(item, who, sess, expires.timestamp()) for item, who, sess, expires in rows]
+
+    # -- rows added to an open job ---------------------------------------------------------
+
+    def add_items(
+        self, attribute: str, rows: Sequence[tuple[str, str, str]]
+    ) -> list[tuple[int, str, str, str]]:
+        """Add manifest lines to an attribute's job in one transaction (see
+        ``SQLiteStore.add_items``). Adders take turns on a lock, so seq order is commit order and
+        a reader following ``seq`` never misses a row committed behind one it saw."""
+
+        def work(conn: Any) -> list[tuple[int, str, str, str]]:
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"nblabel:added:{self.job}:{attribute}",),
+            )
+            stored = []
+            for dedup, item, line in rows:
+                if conn.execute(
+                    "SELECT 1 FROM nblabel.added_items WHERE job = %s AND attribute = %s AND dedup = %s",
+                    (self.job, attribute, dedup),
+                ).fetchone():
+                    continue
+                key, n = item, 1
+                while conn.execute(
+                    "SELECT 1 FROM nblabel.added_items WHERE job = %s AND attribute = %s AND item = %s",
+                    (self.job, attribute, key),
+                ).fetchone():
+                    n += 1
+                    key = f"{item}#{n}"
+                seq = conn.execute(
+                    "INSERT INTO nblabel.added_items (job, attribute, dedup, item, line, created)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) RETURNING seq",
+                    (self.job, attribute, dedup, key, line, utc_now()),
+                ).fetchone()[0]
+                stored.append((int(seq), dedup, key, line))
+            return stored
+
+        return self._run("write to", work, write=True)
+
+    def added_items(self, attribute: str, after: int = 0) -> list[tuple[int, str, str, str]]:
+        """The rows added to an attribute's job after ``seq``: ``(seq, dedup, item, line)``."""
+        rows = self._read(
+            "SELECT seq, dedup, item, line FROM nblabel.added_items"
+            " WHERE job = %s AND attribute = %s AND seq > %s ORDER BY seq",
+            (self.job, attribute, after),
+        )
+        return [(int(seq), dedup, item, line) for seq, dedup, item, line in rows]
 
     def close(self) -> None:
         """Close the database connection."""

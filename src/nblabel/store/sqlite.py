@@ -10,6 +10,9 @@ A store file says what it is: SQLite's ``application_id`` is :data:`APPLICATION_
 ``user_version`` the schema version. Opening refuses another application's file and one written
 by a newer nblabel, naming it, rather than converting it; stores from before the id (schema 1,
 recorded in the ``meta`` table only) are upgraded in place.
+
+Rows added to an open job (``Job.add``) are kept in the ``added_items`` table (schema 3): a
+store upgraded from before it simply has no added rows.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 APPLICATION_ID = 0x6E626C31
 #: The store schema this release writes (``PRAGMA user_version``). 1: the first, recorded in the
 #: ``meta`` table only; 2: the application id, and the log refuses ``INSERT OR REPLACE`` too;
-#: 3: each annotation's ``meta`` (why the item was asked, the worker's timing).
+#: 3: each annotation's ``meta`` (why the item was asked, the worker's timing), and the
+#: ``added_items`` table.
 SCHEMA_VERSION = 3
 
 _SCHEMA = """
@@ -95,6 +99,19 @@ CREATE TRIGGER IF NOT EXISTS annotations_no_replace BEFORE INSERT ON annotations
 WHEN EXISTS (SELECT 1 FROM annotations WHERE uid = NEW.uid)
     OR EXISTS (SELECT 1 FROM annotations WHERE seq = NEW.seq)
 BEGIN SELECT RAISE(ABORT, 'nblabel annotations are append-only'); END;
+-- Rows added to an open job (Job.add, GT's streaming jobs), in the order they were added: the
+-- item's key, the deduplication key that makes adding it again a no-op, and the manifest line
+-- as JSON. Not part of the answer log: a store upgraded from before schema 3 only lacks rows.
+CREATE TABLE IF NOT EXISTS added_items (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    attribute TEXT NOT NULL,
+    dedup     TEXT NOT NULL,
+    item      TEXT NOT NULL,
+    line      TEXT NOT NULL,
+    created   TEXT NOT NULL,
+    UNIQUE (attribute, dedup),
+    UNIQUE (attribute, item)
+);
 """
 
 # Appends leave out the uids already stored themselves (see _new_rows): INSERT OR IGNORE would
@@ -501,6 +518,45 @@ class SQLiteStore:
                 (attribute, time.time()),
             ).fetchall()
         return [Claim(*row) for row in rows]
+
+    # -- rows added to an open job ---------------------------------------------------------
+
+    def add_items(
+        self, attribute: str, rows: Sequence[tuple[str, str, str]]
+    ) -> list[tuple[int, str, str, str]]:
+        """Add manifest lines to an attribute's job in one transaction: ``(dedup, item, line)``.
+
+        A row whose ``dedup`` key is stored already is left out; a row whose ``item`` key another
+        kernel took meanwhile gets the first free ``item#n``. Returns the new rows as
+        ``(seq, dedup, item, line)``.
+        """
+        stored = []
+        with self._write() as db:
+            for dedup, item, line in rows:
+                if db.execute(
+                    "SELECT 1 FROM added_items WHERE attribute = ? AND dedup = ?", (attribute, dedup)
+                ).fetchone():
+                    continue
+                key, n = item, 1
+                while db.execute(
+                    "SELECT 1 FROM added_items WHERE attribute = ? AND item = ?", (attribute, key)
+                ).fetchone():
+                    n += 1
+                    key = f"{item}#{n}"
+                seq = db.execute(
+                    "INSERT INTO added_items (attribute, dedup, item, line, created) VALUES (?, ?, ?, ?, ?)",
+                    (attribute, dedup, key, line, utc_now()),
+                ).lastrowid
+                stored.append((int(seq or 0), dedup, key, line))
+        return stored
+
+    def added_items(self, attribute: str, after: int = 0) -> list[tuple[int, str, str, str]]:
+        """The rows added to an attribute's job after ``seq``: ``(seq, dedup, item, line)``."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT seq, dedup, item, line FROM added_items WHERE attribute = ? AND seq > ? ORDER BY seq",
+                (attribute, after),
+            ).fetchall()
 
     def close(self) -> None:
         """Close the database connection."""

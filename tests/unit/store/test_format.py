@@ -77,6 +77,8 @@ def test_a_store_of_schema_2_opens_and_gains_the_meta_column(tmp_path: Path) -> 
     assert job.log.current(job.keys[0]).meta is None  # answers from before say nothing
     job.log.label(job.keys[1], "dog", meta={"timing": {"timeSpentInSeconds": 2.5}})
     assert job.log.current(job.keys[1]).meta == {"timing": {"timeSpentInSeconds": 2.5}}
+    job.add(pd.DataFrame({"source-ref": ["d.jpg"]}))  # schema 3's added_items is there
+    assert job.keys[-1] == "d.jpg"
     job.store.close()
     again = SQLiteStore(path)  # reopening an upgraded store leaves it as it is
     assert [a.meta for a in again.annotations()][-1] == {"timing": {"timeSpentInSeconds": 2.5}}
@@ -155,12 +157,14 @@ def test_a_postgres_database_of_the_previous_release_is_upgraded(pg_database: st
     backend = Backend("postgres", pg_database)
     with backend.sql() as db:  # as schema 1 left it
         db.execute("ALTER TABLE annotations DROP COLUMN meta")
+        db.execute("DROP TABLE added_items")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     again = pg.PostgresStore(pg_database, "job")
     again.append([Annotation("b", "x", "ana", "human", "dog", uid="new", meta={"asked": {"how": "random"}})])
     assert {a.uid: a.meta for a in again.annotations()} == {"old": None, "new": {"asked": {"how": "random"}}}
     assert backend.scalar("SELECT value FROM meta WHERE job = '' AND key = 'schema_version'") == "2"
     assert backend.scalar("SELECT value FROM meta WHERE job = 'job' AND key = 'schema_version'") == "2"
+    assert backend.scalar("SELECT count(*) FROM added_items") == 0
     again.close()
 
 

@@ -1,0 +1,306 @@
+"""The auto-labeler's heavy part on a Dask cluster: features and predictions, in partitions.
+
+``job.autolabel(cluster=...)`` (a ``dask.distributed.Client`` or a scheduler address) keeps the
+small part of a round where it is, in the job's worker: reading the answers, fitting the model
+on them, the accuracy bound, writing the round in one store transaction. The cluster does the
+part that grows with the job:
+
+- **features**: the items are cut into partitions of consecutive positions; a Dask worker
+  featurizes each, reading the media where they live (a shared path), and writes the result as
+  one ``.npz`` file (``allow_pickle=False``: numbers and reason strings, never a pickle) in the
+  partition folder next to the store. A file is named by a fingerprint of the featurizer and
+  its partition's sources, so each item is featurized once: later rounds, other kernels and a
+  restarted worker find the files; rows added to the job (``Job.add``) change only the last
+  partition's name, and new partitions after it.
+- **predictions**: each round's fitted model (:class:`~nblabel.autolabel.loop.Fitted`, small) is
+  sent to the workers once, as a task the others depend on, and every partition with open items
+  returns only their answer, confidence and margin, never feature rows. The rows of the answered
+  items, which the fit needs, come back to the job's worker (a few thousand rows).
+
+Faults: a Dask worker killed mid-round loses nothing Dask cannot recompute (every task,
+including the model's, can be run again from its inputs, and a partition file is written aside
+and renamed), so the round completes with the same result. A scheduler that cannot be reached,
+or goes away mid-round, raises :class:`ClusterError` before anything is written: the job goes
+on, and the background worker tries again at its next round. A featurizer failing on a
+partition is run again item by item; the items it still fails on are left out of the round
+(their reasons in the report's ``unfeaturized``) instead of failing it.
+
+The featurizer must make each item's row from that item alone (the image default does): a
+partition never sees the others. Text jobs on a cluster default to :func:`hashed_text_features`
+instead of TF-IDF fitted on every text. Needs the ``dask`` extra: ``pip install 'nblabel[dask]'``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from nblabel.autolabel.features import Featurizer, _fingerprint, checked_features
+from nblabel.autolabel.loop import Fitted
+
+__all__ = [
+    "PARTITION_SIZE",
+    "ClusterError",
+    "ClusterFeatures",
+    "cluster_address",
+    "connect",
+    "hashed_text_features",
+]
+
+log = logging.getLogger(__name__)
+
+#: Items per partition: a Dask worker holds one partition's features at a time.
+PARTITION_SIZE = 5000
+#: Seconds to reach the scheduler before the round fails.
+CONNECT_TIMEOUT = 10.0
+_REASON_CHARS = 300
+
+
+class ClusterError(RuntimeError):
+    """The Dask cluster could not be reached, or was lost mid-round; no round was written."""
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ImportError("cluster= needs Dask: pip install 'nblabel[dask]'") from exc
+    return distributed
+
+
+def cluster_address(cluster: Any) -> str:
+    """The scheduler address of a ``dask.distributed.Client`` or of an address string."""
+    if isinstance(cluster, str):
+        return cluster
+    address = getattr(getattr(cluster, "scheduler", None), "address", None)
+    if not isinstance(address, str):
+        raise TypeError(f"cluster must be a dask.distributed.Client or a scheduler address, got {cluster!r}")
+    return address
+
+
+def connect(address: str) -> Any:
+    """A client of the scheduler at ``address`` (``ClusterError`` when it cannot be reached)."""
+    distributed = _distributed()
+    try:
+        return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+
+
+def hashed_text_features(texts: Sequence[Any]) -> Any:
+    """Words and word pairs hashed into 2**16 columns, sublinear counts, rows of unit length
+    (a scipy sparse matrix): TF-IDF without the corpus-wide fit, so each text's row depends on
+    that text alone and a partition can be featurized by itself."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    docs = [t if isinstance(t, str) else "" for t in texts]
+    counts = HashingVectorizer(
+        ngram_range=(1, 2), n_features=2**16, alternate_sign=False, norm=None
+    ).transform(docs)
+    counts.data = 1.0 + np.log(counts.data)
+    norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1))).ravel()
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ counts)
+
+
+# -- tasks, run on the Dask workers ------------------------------------------------------------
+
+
+def _featurize_partition(sources: list[Any], featurizer: Featurizer, path: str) -> tuple[int, dict[int, str]]:
+    """Write a partition's feature file unless it is there: the width, and the items (by place
+    in the partition) the featurizer failed on, with the reason."""
+    target = Path(path)
+    if target.exists():
+        try:
+            features, _, failed = _load(target)
+            return features.shape[1], failed
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("computing again the broken partition file %s: %s", target, exc)
+    failed: dict[int, str] = {}
+    try:
+        features = checked_features(featurizer(list(sources)), len(sources))
+        rows = list(range(len(sources)))
+    except Exception:  # one bad item should not cost the others: try them one by one
+        parts, rows = [], []
+        for i, source in enumerate(sources):
+            try:
+                parts.append(checked_features(featurizer([source]), 1))
+                rows.append(i)
+            except Exception as exc:
+                failed[i] = f"{type(exc).__name__}: {exc}"[:_REASON_CHARS]
+        if not parts:
+            features = np.zeros((0, 0))
+        elif any(sparse.issparse(p) for p in parts):
+            features = sparse.vstack(parts, format="csr")
+        else:
+            features = np.vstack(parts)
+    _save(target, features, rows, failed)
+    return features.shape[1], failed
+
+
+def _rows(path: str, local: np.ndarray) -> Any:
+    """Feature rows of some items of a partition (their places in it; none of them failed)."""
+    features, rows, _ = _load(Path(path))
+    where = np.searchsorted(rows, local)
+    return features[where]
+
+
+def _model(fitted: Fitted) -> Fitted:
+    """The round's model as a task of its own: the partitions' predictions depend on it, so it
+    travels to each worker once, and Dask can make it again if its worker dies."""
+    return fitted
+
+
+def _decide(path: str, fitted: Fitted, local: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The answer, confidence and margin of some items of a partition: all a round needs."""
+    return fitted.decide(_rows(path, local))
+
+
+def _save(path: Path, features: Any, rows: list[int], failed: dict[int, str]) -> None:
+    """One partition file, written aside and renamed (a killed worker leaves no broken file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, Any] = {
+        "rows": np.asarray(rows, dtype=np.int64),
+        "failed": np.asarray(list(failed), dtype=np.int64),
+        "reasons": np.asarray(list(failed.values()), dtype=str),
+    }
+    if sparse.issparse(features):
+        csr = features.tocsr()
+        arrays.update(data=csr.data, indices=csr.indices, indptr=csr.indptr, shape=np.asarray(csr.shape))
+    else:
+        arrays["dense"] = np.asarray(features)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        np.savez(fh, **arrays)
+    tmp.replace(path)
+
+
+def _load(path: Path) -> tuple[Any, np.ndarray, dict[int, str]]:
+    """A partition file: its feature rows, the places they are for, and the failed items."""
+    with np.load(path, allow_pickle=False) as archive:
+        if "dense" in archive.files:
+            features: Any = archive["dense"]
+        else:
+            shape = tuple(int(v) for v in archive["shape"])
+            features = sparse.csr_matrix(
+                (archive["data"], archive["indices"], archive["indptr"]), shape=shape
+            )
+        rows = archive["rows"]
+        failed = dict(zip(archive["failed"].tolist(), archive["reasons"].tolist(), strict=True))
+    return features, rows, failed
+
+
+# -- the job's side --------------------------------------------------------------------------
+
+
+class ClusterFeatures:
+    """A job's features, computed and kept in partition files by a Dask cluster.
+
+    It stands where the feature matrix stands in a round (:func:`~nblabel.autolabel.loop.compute_round`):
+    ``shape``, rows by position (``X[positions]``, gathered from the cluster for the fit) and
+    :meth:`decide` for the open items. Featurizes every partition when made.
+
+    Parameters
+    ----------
+    client
+        A ``dask.distributed.Client``.
+    sources
+        Every item's source, by position.
+    featurizer
+        A per-item featurizer (see the module).
+    folder
+        Where the partition files go: a folder every Dask worker can write and read.
+    partition_size
+        Items per partition.
+
+    Raises
+    ------
+    ClusterError
+        The cluster could not be reached or was lost.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        sources: Sequence[Any],
+        featurizer: Featurizer,
+        folder: Path,
+        partition_size: int = PARTITION_SIZE,
+    ) -> None:
+        self.client = client
+        self.size = partition_size
+        n = len(sources)
+        bounds = [(start, min(start + partition_size, n)) for start in range(0, n, partition_size)]
+        self.paths = [str(folder / f"part-{_fingerprint(sources[a:b], featurizer)}.npz") for a, b in bounds]
+        futures = [
+            client.submit(_featurize_partition, list(sources[a:b]), featurizer, path, pure=False)
+            for (a, b), path in zip(bounds, self.paths, strict=True)
+        ]
+        results = self._gather(futures, "featurize the items")
+        #: Items the featurizer failed on: position -> the reason.
+        self.failures = {
+            a + i: why
+            for (a, _), (_, failed) in zip(bounds, results, strict=True)
+            for i, why in failed.items()
+        }
+        self.shape = (n, max((width for width, _ in results), default=0))
+
+    def _gather(self, futures: list[Any], what: str) -> list[Any]:
+        """The futures' results, or ``ClusterError`` when the cluster is unreachable or lost."""
+        distributed = _distributed()
+        try:
+            return self.client.gather(futures)
+        except (OSError, TimeoutError, distributed.client.FutureCancelledError) as exc:
+            address = getattr(self.client.scheduler, "address", "?")
+            raise ClusterError(
+                f"the Dask cluster at {address} could not {what} ({type(exc).__name__}: {exc}); "
+                "no round was written"
+            ) from exc
+        except Exception as exc:
+            if type(exc).__name__ in ("CancelledError", "CommClosedError"):
+                raise ClusterError(f"the Dask cluster was lost while it would {what}: {exc}") from exc
+            raise
+
+    def _by_partition(self, positions: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """(partition, places in it, places in ``positions``) of each partition some are in."""
+        parts = positions // self.size
+        out = []
+        for part in np.unique(parts):
+            where = np.flatnonzero(parts == part)
+            out.append((int(part), positions[where] - part * self.size, where))
+        return out
+
+    def __getitem__(self, positions: Any) -> Any:
+        """The feature rows of some items, in their order (for fitting: the answered items)."""
+        positions = np.asarray(positions, dtype=int)
+        groups = self._by_partition(positions)
+        futures = [
+            self.client.submit(_rows, self.paths[part], local, pure=False) for part, local, _ in groups
+        ]
+        blocks = self._gather(futures, "read feature rows")
+        if not blocks:
+            return np.zeros((0, self.shape[1]))
+        order = np.concatenate([where for _, _, where in groups])
+        stacked = sparse.vstack(blocks, format="csr") if sparse.issparse(blocks[0]) else np.vstack(blocks)
+        return stacked[np.argsort(order, kind="stable")]
+
+    def decide(self, fitted: Fitted, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The answer, confidence and margin of each item at ``positions``, predicted on the
+        workers by the round's model."""
+        positions = np.asarray(positions, dtype=int)
+        model = self.client.submit(_model, fitted, pure=False)
+        groups = self._by_partition(positions)
+        futures = [
+            self.client.submit(_decide, self.paths[part], model, local, pure=False)
+            for part, local, _ in groups
+        ]
+        results = self._gather(futures, "predict the open items")
+        order = np.argsort(np.concatenate([where for _, _, where in groups]), kind="stable")
+        answer, confidence, margin = (np.concatenate(column)[order] for column in zip(*results, strict=True))
+        return answer, confidence, margin

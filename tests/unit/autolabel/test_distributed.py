@@ -1,0 +1,152 @@
+"""The auto-labeler on a real Dask cluster (``job.autolabel(cluster=...)``): the same round as in
+the kernel, a Dask worker killed mid-round, and a featurizer failing on a few items.
+
+One ``LocalCluster`` with two worker processes serves the whole module (starting one is slow).
+The featurizers here are pickled by value, so the Dask workers need not import this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import numpy as np
+import pytest
+from autolabel_helpers import LABELS, synthetic_texts, wait_for
+
+from nblabel import Job, TextClassification
+from nblabel.autolabel import distributed
+
+distributed_lib = pytest.importorskip("distributed")
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    with (
+        distributed_lib.LocalCluster(
+            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        distributed_lib.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def _small_partitions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(distributed, "PARTITION_SIZE", 64)  # several partitions per worker
+
+
+def words(texts: list[Any]) -> Any:
+    """A small per-item featurizer: hashed words, so fits stay quick on a loaded machine."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(n_features=2**10, alternate_sign=False).transform(texts)
+
+
+def picky(texts: list[Any]) -> Any:
+    """``words``, except that texts numbered 7, 17, 27, ... cannot be featurized."""
+    for text in texts:
+        if text.split(":")[0].endswith("7"):
+            raise ValueError(f"cannot read text {text.split(':')[0]}")
+    return words(texts)
+
+
+def gated(texts: list[Any], gate: str) -> Any:
+    """``words``, but the first call to take ``<gate>/hold`` writes ``<gate>/held-<pid>`` and
+    waits for ``<gate>/go``: a Dask worker held mid-round, for the test to kill."""
+    folder = Path(gate)
+    try:
+        (folder / "hold").rename(folder / "taken")
+    except FileNotFoundError:
+        return words(texts)
+    (folder / f"held-{os.getpid()}").touch()
+    wait_for((folder / "go").exists, "the test to let the featurizer go", timeout=120)
+    return words(texts)
+
+
+def _jobs(n: int = 300, answers: int = 150) -> tuple[Job, Job]:
+    """Two jobs with the same texts and the same answers, in two stores."""
+    df = synthetic_texts(n)
+    here, there = Job("here", df, TextClassification(LABELS)), Job("there", df, TextClassification(LABELS))
+    for job in (here, there):
+        for i in range(answers):
+            job.label(i, df.gold[i])
+    return here, there
+
+
+def _same_round(here: Job, there: Job) -> None:
+    """Both jobs' latest rounds made the same decisions."""
+    ours, theirs = here.store.latest_round(here.attribute)[1], there.store.latest_round(there.attribute)[1]
+    for field in ("human_answers", "threshold", "auto_labeled", "queued", "estimated_accuracy"):
+        assert ours[field] == theirs[field], field
+    mine, other = here.store.proposals(here.attribute), there.store.proposals(there.attribute)
+    assert mine.keys() == other.keys()
+    for key, (value, confidence) in mine.items():
+        assert other[key][0] == value
+        assert other[key][1] == pytest.approx(confidence, abs=1e-3)  # stored to 4 decimals
+    assert list(here.auto_labeled().key) == list(there.auto_labeled().key)
+    assert here.store.queue(here.attribute) == there.store.queue(there.attribute)
+
+
+def test_a_cluster_round_equals_the_kernels(client: Any) -> None:
+    here, there = _jobs()
+    report = here.autolabel(0.9, featurizer=words, background=False)
+    assert report.auto_labeled > 0  # a round with something to compare
+    assert (
+        there.autolabel(0.9, featurizer=words, background=False, cluster=client).auto_labeled
+        == report.auto_labeled
+    )
+    _same_round(here, there)
+    files = sorted((there.store.local_dir / "features" / "partitions").glob("part-*.npz"))
+    assert len(files) == 5  # 300 items in partitions of 64
+    with np.load(files[0], allow_pickle=False) as archive:  # numbers only: no pickle inside
+        assert archive["rows"].tolist() == list(range(64))
+    # a second round through the scheduler's address reuses every partition file
+    stamps = [f.stat().st_mtime_ns for f in files]
+    there.autolabel(0.9, featurizer=words, background=False, cluster=client.scheduler.address)
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+
+
+def test_a_worker_killed_mid_round_changes_nothing(client: Any, tmp_path: Path) -> None:
+    here, there = _jobs()
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    featurizer = functools.partial(gated, gate=str(gate))
+    here.autolabel(0.9, featurizer=featurizer, background=False)  # no gate yet: plain features
+    (gate / "hold").touch()
+    outcome: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(
+            there.autolabel(0.9, featurizer=featurizer, background=False, cluster=client)
+        )
+    )
+    thread.start()
+    held = wait_for(lambda: list(gate.glob("held-*")), "a Dask worker to be held mid-round")
+    os.kill(int(held[0].name.split("-")[1]), signal.SIGKILL)
+    (gate / "go").touch()
+    thread.join(timeout=240)
+    assert not thread.is_alive() and outcome, "the round did not complete after its worker died"
+    _same_round(here, there)
+
+
+def test_items_the_featurizer_fails_on_stay_with_people(client: Any) -> None:
+    _, job = _jobs(n=200)
+    report = job.autolabel(0.9, featurizer=picky, background=False, cluster=client)
+    failed = {k for k, t in zip(job.keys, job.data.source, strict=True) if t.split(":")[0].endswith("7")}
+    assert len(failed) == 20
+    assert set(report.unfeaturized) == failed
+    assert set(report.unfeaturized.values()) >= {"ValueError: cannot read text 107"}
+    stored = job.store.latest_round(job.attribute)[1]
+    assert set(stored["unfeaturized"]) == failed
+    proposals = job.store.proposals(job.attribute)
+    assert not failed & set(proposals)
+    assert len(proposals) == 200 - 150 - len([k for k in failed if job.position(k) >= 150])
+    assert failed - {job.key(i) for i in range(150)} <= {job.key(p) for p in job.pending(200).index}

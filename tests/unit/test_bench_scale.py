@@ -1,0 +1,24 @@
+"""The scale benchmark (``python -m benchmarks.scale_autolabel``) run tiny: both modes, every
+stage, the per-item slopes and job.add's latency land in its section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.scale_autolabel import dialogues, main
+
+
+def test_the_items_are_the_real_texts_repeated() -> None:
+    df = dialogues(5000)
+    assert len(df) == 5000 and df.source.is_unique
+    assert df.source[4624].endswith(" #1") and df.source[4624][:-3] == df.source[0][:-3]
+    assert set(df.gold) == {"chosen", "rejected"}
+
+
+def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "BENCHMARKS.md"
+    assert main(["--sizes", "400,800", "--answers", "100", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "<!-- scale-autolabel:start -->" in text and "## Auto-labeling at scale (Dask)" in text
+    assert "| in-process | 800 |" in text and "| 2-worker LocalCluster | 800 |" in text
+    assert "`job.add` of 10,000 rows to a 800-item job" in text
