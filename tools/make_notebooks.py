@@ -588,7 +588,10 @@ PORTAL = [
         "`job.agreement()` and `job.consolidate()` follow. Revoking someone ends their access "
         "at their next key press; their answers stay.",
     ),
-    ("code", "job.label(0, 'urgent', annotator='ana')  # what ana's key press does\njob.refresh()\njob.progress"),
+    (
+        "code",
+        "job.label(0, 'urgent', annotator='ana')  # what ana's key press does\njob.refresh()\njob.progress",
+    ),
     ("code", "portal.revoke('bob')\nportal"),
     ("markdown", "The owner can label in the notebook too, as themselves:"),
     ("code", "job"),
