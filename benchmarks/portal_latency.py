@@ -84,7 +84,9 @@ def _annotator(link: str, args: argparse.Namespace, seed: int, out: list[Series]
             browser = launch_browser(pw)
             try:
                 page = browser.new_page(viewport=VIEWPORT)
-                page.goto(link)
+                page.goto(
+                    link, wait_until="commit", timeout=PAGE_MS
+                )  # Voilà streams the page as the cell runs
                 root = page.get_by_test_id("nbl-root")
                 root.wait_for(state="visible", timeout=PAGE_MS)
                 wait_item(root, timeout=PAGE_MS)
@@ -135,11 +137,12 @@ def section(lab: Series, portal: dict[int, list[Series]], args: argparse.Namespa
     for count, series in sorted(portal.items()):
         values = _painted(series)
         ratio = p95(values) / lab_p95
-        if ratio <= TARGET:
+        misses = sum(s.misses for s in series)
+        if ratio <= TARGET and not misses:  # a press that finds no item ready is not served
             served = max(served, count)
         rows.append(
             f"| portal (Voilà) | {count} | {len(values)} | {fmt(median(values))} | {fmt(p95(values))} "
-            f"| {ratio:.2f} | {sum(s.misses for s in series)} |"
+            f"| {ratio:.2f} | {misses} |"
         )
     verdict = (
         f"One portal process served **{served}** annotator(s) at once within {TARGET}x of JupyterLab's p95"
@@ -160,7 +163,8 @@ def section(lab: Series, portal: dict[int, list[Series]], args: argparse.Namespa
             "",
             *rows,
             "",
-            f"{verdict} (tried: {', '.join(str(c) for c in sorted(portal))}). Machine: 2 cores shared "
+            f"{verdict} and no press finding its next item missing (tried: "
+            f"{', '.join(str(c) for c in sorted(portal))}). Machine: 2 cores shared "
             f"with other jobs; 1-minute load average after each part: {loads}. Every simulated annotator "
             "runs its own browser on the same 2 cores, so more annotators also means more browser load "
             "than real annotators, each on their own computer, would put on the server.",
@@ -179,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown file to update")
     args = p.parse_args(argv)
     counts = [int(c) for c in args.annotators.split(",")]
-    texts = make_texts(args.presses + 20)
+    # Enough items that no annotator's queue runs dry (a window of 10 each is claimed ahead).
+    texts = make_texts((args.presses + 20) * max(counts))
     loads: list[str] = []
     with tempfile.TemporaryDirectory(prefix="nblabel-bench-portal-") as tmp:
         folder = Path(tmp)

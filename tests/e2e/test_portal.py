@@ -148,7 +148,7 @@ def test_portal_killed_mid_labeling_loses_no_acknowledged_answer(browser: Any, i
     context = browser.new_context()
     try:
         page = context.new_page()
-        page.goto(link)
+        page.goto(link, wait_until="commit")  # Voilà streams the page as its cell runs
         root = _root(page)
         focus(root)
         for _ in range(2):
@@ -161,7 +161,7 @@ def test_portal_killed_mid_labeling_loses_no_acknowledged_answer(browser: Any, i
         assert len([a for k in job.keys for a in job.answers(k)]) >= 2  # the acknowledged ones
 
         portal = job.serve(port=portal.port)  # no new links: ana's keeps working
-        page.goto(link)
+        page.goto(link, wait_until="commit")  # Voilà streams the page as its cell runs
         root = _root(page)
         wait_item(root, timeout=PAGE_MS)
         all_saved(root)
