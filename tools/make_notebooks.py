@@ -660,6 +660,48 @@ PREFERENCES = [
     ),
 ]
 
+# 07: the labeling portal (#23).
+PORTAL = [
+    (
+        "markdown",
+        "# A team labels in their browsers: the portal\n\n`job.serve(...)` opens the job to annotators "
+        "who never see a notebook: each gets a personal link to a page with only the job (title, "
+        "instructions, the widget with its keys, their own progress), served by Voilà "
+        "(`pip install 'nblabel[portal]'`). Their answers land in this job's store under their names, "
+        "with `answers_per_item` as in a notebook. See docs/portal.md (JupyterHub, the command line).",
+    ),
+    (
+        "code",
+        "import pandas as pd\n\nimport nblabel as nl\n\n"
+        "notes = pd.DataFrame({'source': [\n"
+        "    'The patient reports chest pain after exercise.',\n"
+        "    'Routine check-up, no complaints.',\n"
+        "    'Persistent cough for three weeks, mild fever.',\n"
+        "    'Follow-up visit: the rash has cleared.',\n"
+        "]})\n"
+        "job = nl.Job('triage', notes, nl.TextClassification(['urgent', 'routine']), answers_per_item=2)\n"
+        "portal = job.serve(\n"
+        "    ['ana', 'bob'],\n"
+        "    instructions='Urgent: needs a doctor today.\\n\\nRoutine: anything that can wait a week.',\n"
+        ")\n"
+        "portal.links  # send each person their own link; a new serve() with their name replaces it",
+    ),
+    (
+        "markdown",
+        "Answers arrive in the store as the team works: `job.refresh()` reads them, and `job.progress`, "
+        "`job.agreement()` and `job.consolidate()` follow. Revoking someone ends their access "
+        "at their next key press; their answers stay.",
+    ),
+    (
+        "code",
+        "job.label(0, 'urgent', annotator='ana')  # what ana's key press does\njob.refresh()\njob.progress",
+    ),
+    ("code", "portal.revoke('bob')\nportal"),
+    ("markdown", "The owner can label in the notebook too, as themselves:"),
+    ("code", "job"),
+    ("code", "portal.stop()  # the store keeps every answer and the links: job.serve() serves them again"),
+]
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_boxes.ipynb": BOXES,
@@ -667,6 +709,7 @@ NOTEBOOKS = {
     "04_segmentation.ipynb": SEGMENTATION,
     "05_custom_tasks.ipynb": CUSTOM_TASKS,
     "06_consolidation.ipynb": CONSOLIDATION,
+    "07_portal.ipynb": PORTAL,
     "08_preferences.ipynb": PREFERENCES,
 }
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from nblabel.autolabel.worker import Worker
     from nblabel.consolidate import Consolidation
     from nblabel.formats.gt import ExportResult
+    from nblabel.portal import Portal
     from nblabel.widgets.classify import ClassifyWidget
     from nblabel.widgets.review import ReviewWidget
 
@@ -861,6 +862,33 @@ class Job:
         from nblabel.widgets import review_widget
 
         return review_widget(self.feed(), page_size=page_size, thumb=thumb, disagreements=disagreements)
+
+    def serve(
+        self,
+        annotators: Iterable[str] = (),
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        instructions: str = "",
+    ) -> Portal:
+        """Open the job to a team in their browsers: the labeling portal (served by Voilà).
+
+        Each annotator named gets a personal link (a new secret token, stored hashed in the
+        store; a new link replaces the old one). The link opens a page with only the job: its
+        title, ``instructions`` (the first paragraph beside the item, all of it on demand), the
+        task's widget and the annotator's own progress. Answers land in this job's store under
+        the annotator's name, with ``answers_per_item`` claims as in a notebook; this notebook
+        sees them in ``job.progress``. With no annotators, the portal serves the links issued
+        before. Needs ``pip install 'nblabel[portal]'``; see docs/portal.md (JupyterHub too).
+
+        Returns
+        -------
+        Portal
+            ``.links`` (a DataFrame of names and links), ``.revoke(name)``, ``.stop()``.
+        """
+        from nblabel.portal import serve
+
+        return serve(self, annotators, port=port, host=host, instructions=instructions)
 
     def feed(self) -> Feed:
         """What a widget is given: the job's items, queue and answer log, served as the widget

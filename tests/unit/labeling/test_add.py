@@ -5,7 +5,6 @@ feed's watcher, and adding while the background auto-labeler is in the middle of
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,6 @@ from autolabel_helpers import GatedLogistic, synthetic_texts, wait_for
 from store_helpers import Backend
 
 from nblabel import ImageClassification, Job, TextClassification
-from nblabel.store import SQLiteStore
 
 pytest_plugins = ["pg_fixtures"]
 

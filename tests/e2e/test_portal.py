@@ -1,0 +1,180 @@
+"""The labeling portal (#23) in headless chromium: Voilà pages, one per annotator, on one job.
+
+Three annotators label one PostgreSQL job concurrently in three browser contexts with
+``answers_per_item=2``; a wrong link and a revoked one are refused. Then the portal's server is
+SIGKILLed mid-labeling: no acknowledged answer is lost and a restarted portal resumes.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psutil
+import pytest
+from playwright.sync_api import expect
+
+import nblabel as nl
+from tests.harness.postgres import PostgresServer, pg_bindir
+from tests.harness.widgets import all_saved, focus, wait_item
+
+# A Voilà page starts its own kernel, which imports nblabel and pandas before the widget shows.
+PAGE_MS = 90_000
+KEYS = {"ana": "1", "bob": "2", "cy": "3"}  # each annotator answers their own class: a, b, c
+LABELS = ["a", "b", "c"]
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A fresh database on a throwaway PostgreSQL server."""
+    bindir = pg_bindir()
+    assert bindir is not None, "the portal test needs PostgreSQL (apt-get install postgresql)"
+    server = PostgresServer(bindir)
+    try:
+        yield server.create_database()
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The job's default folders land in the test's temporary folder."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _texts(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"source": [f"note {i}: the patient reports item {i}" for i in range(n)]})
+
+
+def _root(page: Any) -> Any:
+    root = page.get_by_test_id("nbl-root")
+    expect(root).to_be_visible(timeout=PAGE_MS)
+    return root
+
+
+def _answer(root: Any, key: str) -> bool:
+    """Press ``key`` on the item shown and wait until the next one (or the end) is shown; False
+    when the widget had nothing left to show."""
+    expect(root).to_have_attribute("data-state", re.compile("item|done"), timeout=PAGE_MS)
+    if root.get_attribute("data-state") == "done":
+        return False
+    shown = root.get_attribute("data-item-key")
+    root.press(key)
+    expect(root).not_to_have_attribute("data-item-key", shown)
+    return True
+
+
+def test_three_annotators_label_one_postgres_job(
+    browser: Any, pg_url: str, in_tmp: Path, screenshot_path: Callable[[str], Path]
+) -> None:
+    job = nl.Job("portal", _texts(15), nl.TextClassification(LABELS), store=pg_url, answers_per_item=2)
+    portal = job.serve(KEYS, instructions="Pick the class.\n\nLonger guidance: read the whole note.")
+    contexts = {name: browser.new_context() for name in KEYS}
+    try:
+        pages = {name: ctx.new_page() for name, ctx in contexts.items()}
+        for name, page in pages.items():  # all three kernels start at once
+            page.goto(portal.link(name), wait_until="commit")
+        roots = {name: _root(page) for name, page in pages.items()}
+        for name, root in roots.items():
+            wait_item(root, timeout=PAGE_MS)
+            focus(root)
+            # The page shows the job and this annotator, never anyone else's name or answers.
+            text = pages[name].inner_text("body")
+            assert f"{name}: 0 answered" in text and "Pick the class." in text
+            assert not any(other in text for other in KEYS if other != name)
+        screenshot_path("portal.png").write_bytes(pages["ana"].screenshot())
+
+        # Interleaved, one key each in turn: the three queues claim concurrently.
+        given = dict.fromkeys(KEYS, 0)
+        for _turn in range(2):
+            for name, root in roots.items():
+                given[name] += _answer(root, KEYS[name])
+        portal.revoke("bob")  # bob's next message is refused, his answers stay
+        roots["bob"].press(KEYS["bob"])
+        # Refused, answer and request alike (the page flashes the last refusal): nothing is stored.
+        expect(pages["bob"].get_by_role("alert")).to_contain_text("your access to this job has ended")
+        all_saved(roots["bob"])
+        for name in ("ana", "cy"):  # the other two label until their queues run dry
+            while _answer(roots[name], KEYS[name]):
+                given[name] += 1
+        for root in roots.values():
+            all_saved(root)
+        expect(pages["ana"].locator(".nbl-portal-mine")).to_have_text(f"ana: {given['ana']} answered")
+
+        job.refresh()
+        answers = {key: job.answers(key) for key in job.keys}
+        assert all(len(a) <= 2 for a in answers.values()), answers
+        assert all(len({x.annotator for x in a}) == len(a) for a in answers.values())
+        flat = [x for a in answers.values() for x in a]
+        assert all(x.value == LABELS[int(KEYS[x.annotator]) - 1] for x in flat), (
+            "an answer under the wrong name"
+        )
+        assert {n: sum(x.annotator == n for x in flat) for n in KEYS} == given
+        assert given["bob"] == 2  # bob's answers stay after revoking
+
+        # A revoked link and a wrong token get the refusal page, not the job.
+        refused = [contexts["bob"].new_page(), contexts["cy"].new_page()]
+        refused[0].goto(pages["bob"].url, wait_until="commit")
+        refused[1].goto(portal.link("cy").replace("token=", "token=x"), wait_until="commit")
+        for page in refused:
+            expect(page.locator(".nbl-portal-refused")).to_be_visible(timeout=PAGE_MS)
+            expect(page.get_by_test_id("nbl-root")).to_have_count(0)
+    except BaseException:
+        print(f"--- the portal's Voilà log (tail) ---\n{portal.log_tail()}")
+        raise
+    finally:
+        for ctx in contexts.values():
+            ctx.close()
+        portal.stop()
+
+
+def _sigkill_tree(pid: int) -> None:
+    """SIGKILL a server and every process it started (Voilà's kernels), as a crash would."""
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    for proc in procs:
+        proc.send_signal(signal.SIGKILL)
+    psutil.wait_procs(procs, timeout=10)
+
+
+def test_portal_killed_mid_labeling_loses_no_acknowledged_answer(browser: Any, in_tmp: Path) -> None:
+    job = nl.Job("crash", _texts(5), nl.TextClassification(LABELS))
+    portal = job.serve(["ana"])
+    link = portal.link("ana")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(link, wait_until="commit")  # Voilà streams the page as its cell runs
+        root = _root(page)
+        focus(root)
+        for _ in range(2):
+            assert _answer(root, "1")
+        all_saved(root)
+        root.press("1")  # in flight when the server dies: kept in the page, re-sent later
+        assert portal.pid is not None
+        _sigkill_tree(portal.pid)
+        job.refresh()
+        assert len([a for k in job.keys for a in job.answers(k)]) >= 2  # the acknowledged ones
+
+        portal = job.serve(port=portal.port)  # no new links: ana's keeps working
+        page.goto(link, wait_until="commit")  # Voilà streams the page as its cell runs
+        root = _root(page)
+        wait_item(root, timeout=PAGE_MS)
+        all_saved(root)
+        job.refresh()
+        assert len([a for k in job.keys for a in job.answers(k)]) == 3  # the re-sent one, once
+        assert root.get_attribute("data-item-key") not in {a.item for k in job.keys for a in job.answers(k)}
+        focus(root)
+        while _answer(root, "1"):
+            pass
+        all_saved(root)
+        job.refresh()
+        assert job.progress.labeled == 5
+        assert sorted(a.annotator for k in job.keys for a in job.answers(k)) == ["ana"] * 5
+    finally:
+        context.close()
+        portal.stop()
