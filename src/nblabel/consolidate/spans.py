@@ -10,8 +10,9 @@ becomes one entity: each boundary is the mode of its members' boundaries, or the
 (rounded down) when no single value is most common; the label is the most common one, ties
 going to the label given first (not chance, so a run can be repeated). Its confidence (GT's
 ``entities[].confidence``) is the share of annotators who marked it times the share who gave
-that label. nblabel's entity values do not overlap, so where kept entities overlap the more
-confident one stays.
+that label. Entities may overlap and nest (an annotator's own spans never share a cluster, so
+"Amazon SageMaker" and "SageMaker" inside it stay two entities); where two clusters end up as
+the same label on the same range, the more confident one stays.
 """
 
 from __future__ import annotations
@@ -93,12 +94,9 @@ def consolidate_spans(
             candidates.append((span, len(cluster) / n * votes / len(cluster)))
         kept: list[tuple[dict[str, Any], float]] = []
         for span, conf in sorted(candidates, key=lambda c: (-c[1], c[0]["startOffset"])):
-            if all(
-                span["endOffset"] <= k["startOffset"] or span["startOffset"] >= k["endOffset"]
-                for k, _ in kept
-            ):
+            if all(span != k for k, _ in kept):
                 kept.append((span, conf))
-        kept.sort(key=lambda k: k[0]["startOffset"])
+        kept.sort(key=lambda k: (k[0]["startOffset"], k[0]["endOffset"]))
         parts = [round(c, 6) for _, c in kept]
         confidence = sum(parts) / len(parts) if parts else sum(not v for v in last.values()) / n
         value = [s for s, _ in kept]

@@ -5,9 +5,12 @@ An answer is a list of entities ``{"label", "startOffset", "endOffset"}``, sorte
 ``text[startOffset:endOffset]`` is the entity: GT's "Unicode offsets" (gt-formats §3). The
 browser's UTF-16 positions are converted before they get here (js/lib/offsets.js).
 
-Entities may not overlap. GT's own tool allows overlaps, but Amazon Comprehend, the main
-consumer of GT's NER output, refuses them, and so do the BIO/IOB2 formats NLP training uses;
-adjacent entities are fine. Reading GT output that has overlaps keeps the line and says so.
+Entities may overlap and nest ("Amazon SageMaker" and "SageMaker" inside it), as in GT's own
+tool; only the same label twice on the same range is refused. They are kept through
+``to_dataframe()``, GT output, spaCy ``spans`` and consolidation. Formats that cannot hold an
+overlap (CoNLL/IOB2, the Hugging Face token table; Amazon Comprehend also refuses them) refuse
+such a document with an error naming the text and the spans (:func:`outermost` gives the
+non-overlapping entities a tagger trains on).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any, ClassVar
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
 
-__all__ = ["Entity", "NamedEntities", "PreAnnotator"]
+__all__ = ["Entity", "NamedEntities", "PreAnnotator", "outermost", "overlapping_pairs"]
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +110,16 @@ class NamedEntities(Task):
 
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> list[Entity]:
         """The entities sorted by start, checked: known labels, integer offsets with
-        ``0 <= start < end``, inside ``source`` (the text) when it is given, no overlaps.
+        ``0 <= start < end``, inside ``source`` (the text) when it is given, no entity given
+        twice (same label and range). Overlapping and nested entities are valid.
 
         An empty list is a valid answer ("no entities in this text").
 
         Raises
         ------
         ValueError
-            The message names the item, the entity and the cause (for an overlap: both entities
-            and their text).
+            The message names the item, the entity and the cause (for a repeat: the entity and
+            its text).
         """
         where = f"item {item}: " if item else ""
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
@@ -141,8 +145,8 @@ class NamedEntities(Task):
             entities.append({"label": label, "startOffset": start, "endOffset": end})
         entities.sort(key=lambda e: (e["startOffset"], e["endOffset"]))
         for a, b in itertools.pairwise(entities):
-            if b["startOffset"] < a["endOffset"]:
-                raise ValueError(f"{where}entities overlap: {describe(a, text)} and {describe(b, text)}")
+            if a == b:
+                raise ValueError(f"{where}entity given twice: {describe(a, text)}")
         return entities
 
     def answer_content(self, value: Any) -> dict[str, Any]:
@@ -200,8 +204,7 @@ class NamedEntities(Task):
 
         Accepts the output manifest's ``{"annotations": {"entities": [...]}}`` and the worker
         answer's ``{"entities": [...]}``. Unknown labels, offsets outside ``source`` and
-        entities overlapping an earlier kept one (longer first) are dropped, each with a
-        logged warning naming the item: GT's tool allows overlaps, this task does not.
+        repeats are dropped, each with a logged warning naming the item; overlaps are kept.
         """
         if isinstance(label, Mapping) and isinstance(label.get("annotations"), Mapping):
             raw = label["annotations"].get("entities")
@@ -213,21 +216,16 @@ class NamedEntities(Task):
             return []
         text = source if isinstance(source, str) else None
         kept: list[Entity] = []
-        for entity in sorted(
-            (e for e in raw if isinstance(e, Mapping)),
-            key=lambda e: _length(e),
-            reverse=True,
-        ):
+        for entity in raw:
+            if not isinstance(entity, Mapping):
+                continue
             try:
                 (one,) = self.validate([entity], item, source=text)
             except ValueError as exc:
                 log.warning("%s", exc)
                 continue
-            clash = next((k for k in kept if _overlaps(k, one)), None)
-            if clash is not None:
-                log.warning(
-                    "item %s: dropped %s, which overlaps %s", item, describe(one, text), describe(clash, text)
-                )
+            if one in kept:
+                log.warning("item %s: dropped %s, given twice", item, describe(one, text))
                 continue
             kept.append(one)
         return sorted(kept, key=lambda e: (e["startOffset"], e["endOffset"]))
@@ -300,12 +298,30 @@ def describe(entity: Mapping[str, Any], text: str | None = None) -> str:
     return f"{entity['label']} {start}:{end}{shown}"
 
 
+def overlapping_pairs(
+    entities: Sequence[Mapping[str, Any]],
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """The pairs of entities that share a character, each pair in the order given (empty when
+    none overlap: adjacent entities do not)."""
+    ordered = sorted(entities, key=lambda e: (e["startOffset"], e["endOffset"]))
+    pairs = []
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if b["startOffset"] >= a["endOffset"]:
+                break
+            pairs.append((a, b))
+    return pairs
+
+
+def outermost(entities: Sequence[Entity]) -> list[Entity]:
+    """The entities no kept one overlaps, longest first (so a nested entity gives way to the one
+    around it), sorted by offsets: what a format or model with one tag per token can hold."""
+    kept: list[Entity] = []
+    for one in sorted(entities, key=lambda e: (e["startOffset"] - e["endOffset"], e["startOffset"])):
+        if not any(_overlaps(k, one) for k in kept):
+            kept.append(one)
+    return sorted(kept, key=lambda e: (e["startOffset"], e["endOffset"]))
+
+
 def _overlaps(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return a["startOffset"] < b["endOffset"] and b["startOffset"] < a["endOffset"]
-
-
-def _length(entity: Mapping[str, Any]) -> int:
-    try:
-        return int(entity["endOffset"]) - int(entity["startOffset"])
-    except (KeyError, TypeError, ValueError):
-        return 0
