@@ -1,9 +1,10 @@
 // What every nblabel widget shows around its content and does the same way.
 //
-// `Shell`: the root element (focusable, keys kept from JupyterLab), the header, the action bar
-// and the help line, built once by `mount`; a key or a button becomes an intent, and every
-// intent goes through one switch: the widget's own `onIntent` first, then the commands shared.
-// The review grid is a Shell.
+// `Shell`: the root element (focusable, keys kept from JupyterLab), the header, the task's
+// instructions when it has some (lib/instructions.js: the short text under the header, the full
+// panel on the i key), the action bar and the help line, built once by `mount`; a key or a
+// button becomes an intent, and every intent goes through one switch: the widget's own
+// `onIntent` first, then the commands shared. The review grid is a Shell.
 //
 // `Frame`: a Shell for the one-item-at-a-time widgets. It owns their LabelSession and Channel,
 // shows the position, progress and saved state, and holds the commands they share: record an
@@ -12,6 +13,7 @@
 import { Channel } from "./channel.js";
 import { actionButton, afterPaint, h, setData, setText } from "./dom.js";
 import { uid } from "./ids.js";
+import { InstructionsView, instructionsOf } from "./instructions.js";
 import { LabelSession } from "./session.js";
 
 const PACE_WINDOW = 20; // answers the items/min figure is taken over
@@ -33,6 +35,11 @@ export function itemActions(noun, answer = "answer") {
 /** True for the elements that keep the pointer's focus (the widget root does not take it). */
 function keepsFocus(target) {
   return target instanceof Element && Boolean(target.closest("button, select, input, textarea"));
+}
+
+/** True for the elements a typed letter belongs to (a form field), not to the widget's keys. */
+function takesText(target) {
+  return target instanceof Element && Boolean(target.closest("input, textarea, select, [contenteditable]"));
 }
 
 export class Shell {
@@ -88,13 +95,27 @@ export class Shell {
   mount(el, { className, body, actions, help, onIntent, keys, keyup = null, focusOnPointer = true, testid = "nbl-root", dataset = {} }) {
     this.onIntent = onIntent;
     const bar = actions.filter(Boolean).map((a) => (Array.isArray(a) ? this.button(...a) : a));
+    const guide = instructionsOf(this.model);
+    this.guide = guide ? new InstructionsView(guide, { onToggle: () => this.root.focus({ preventScroll: true }) }) : null;
     this.root = h(
       "div",
       { class: `nblabel ${className}`, tabindex: "0", "data-testid": testid, "data-lm-suppress-shortcuts": "true", dataset },
-      [this.header, ...body, bar.length ? h("div", { class: "nbl-actions" }, bar) : null, h("div", { class: "nbl-help", text: help })],
+      [
+        this.header,
+        this.guide?.short,
+        this.guide?.panel,
+        ...body,
+        bar.length ? h("div", { class: "nbl-actions" }, bar) : null,
+        h("div", { class: "nbl-help", text: this.guide ? `${help} · i instructions` : help }),
+      ],
     );
     el.append(this.root);
     this.listen(this.root, "keydown", (event) => {
+      if (this.guideKey(event)) {
+        event.preventDefault();
+        event.stopPropagation();
+        return;
+      }
       const intent = keys(event);
       if (!intent) {
         if (event.key === "Escape" && event.target === this.root) this.handBack();
@@ -111,6 +132,16 @@ export class Shell {
       });
     }
     return this.root;
+  }
+
+  /** i opens or closes the instructions, Esc closes them: true when the key was theirs. */
+  guideKey(event) {
+    const { guide } = this;
+    if (!guide || event.ctrlKey || event.metaKey || event.altKey || takesText(event.target)) return false;
+    if (event.key === "i") guide.toggle();
+    else if (event.key === "Escape" && guide.isOpen) guide.toggle(false);
+    else return false;
+    return true;
   }
 
   /**

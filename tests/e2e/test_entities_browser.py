@@ -119,7 +119,9 @@ def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jup
     nb.page.keyboard.press("3")
     doc = root.get_by_test_id("nbl-doc")
     expect(doc.locator('mark[data-label="Date"][data-start="12"][data-end="18"]')).to_have_count(3)
-    expect(doc.locator('mark[data-label="Date"] > mark[data-label="Person"][data-start="16"]')).to_have_count(1)
+    expect(doc.locator('mark[data-label="Date"] > mark[data-label="Person"][data-start="16"]')).to_have_count(
+        1
+    )
     # Click the inner one, then e steps out to the entity around it and back.
     hint = root.get_by_test_id("nbl-hint")
     doc.locator('mark[data-start="16"]').click()
@@ -178,7 +180,12 @@ def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jup
     expect(root).to_have_attribute("data-unacked", "0")
 
     assert stored(nb) == [
-        [["Person", 8, 11, "Zoë"], ["Date", 12, 18, "met 李雷"], ["Person", 17, 18, "雷"], ["Place", 22, 28, "Zürich"]],
+        [
+            ["Person", 8, 11, "Zoë"],
+            ["Date", 12, 18, "met 李雷"],
+            ["Person", 17, 18, "雷"],
+            ["Place", 22, 28, "Zürich"],
+        ],
         [["Person", 10, 13, "Ann"], ["Date", 15, 23, "Line two"], ["Place", 25, 29, "Bern"]],
         None,
     ]

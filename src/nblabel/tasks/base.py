@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from nblabel.tasks.instructions import Instructions
 
 __all__ = ["Task", "gt_answer", "gt_job_name"]
 
@@ -46,6 +49,8 @@ class Task:
 
     media: ClassVar[str]
     family: ClassVar[str]
+    #: What the people labeling are told (``instructions=`` of every built-in task), or None.
+    instructions: Instructions | None = None
 
     @property
     def gt_type(self) -> str:

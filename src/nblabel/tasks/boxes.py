@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from nblabel.manifest import is_missing
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
+from nblabel.tasks.instructions import Instructions
 
 __all__ = ["BoundingBox", "Detector", "read_boxes"]
 
@@ -56,6 +57,10 @@ class BoundingBox(Task):
         original pixels. The detector runs in the widget's image worker threads, a window of
         items ahead of the one on screen; when it fails, the image is shown without boxes and
         the reason is logged and shown.
+    instructions
+        What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
+        Markdown whose first paragraph is shown beside the item and the whole, with good and bad
+        example images, in the panel the ``i`` key opens.
 
     Examples
     --------
@@ -73,8 +78,10 @@ class BoundingBox(Task):
         adjust: str | None = None,
         *,
         pre: str | Detector | None = None,
+        instructions: Any = None,
     ) -> None:
         self.labels = check_labels(labels)
+        self.instructions = Instructions.of(instructions)
         if adjust is not None and (not isinstance(adjust, str) or not adjust):
             raise ValueError(f"adjust names a manifest attribute with boxes, got {adjust!r}")
         if adjust is not None and pre is not None:

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
+from nblabel.tasks.instructions import Instructions
 
 __all__ = ["Entity", "NamedEntities", "PreAnnotator", "outermost", "overlapping_pairs"]
 
@@ -52,6 +53,10 @@ class NamedEntities(Task):
         and the person can edit them first. Earlier pre-annotators win where proposals overlap.
         Once the auto-labeler runs (``job.autolabel()``), its tagger's spans are added where
         they overlap no pre-annotation.
+    instructions
+        What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
+        Markdown whose first paragraph is shown beside the item and the whole, with good and bad
+        example images, in the panel the ``i`` key opens.
 
     Examples
     --------
@@ -67,7 +72,9 @@ class NamedEntities(Task):
         labels: Sequence[str | Mapping[str, str]],
         *,
         pre_annotate: PreAnnotator | Sequence[PreAnnotator] | None = None,
+        instructions: Any = None,
     ) -> None:
+        self.instructions = Instructions.of(instructions)
         names: list[str] = []
         self.short_names: dict[str, str] = {}
         for entry in labels:
