@@ -111,6 +111,14 @@ export class Shell {
     );
     el.append(this.root);
     this.listen(this.root, "keydown", (event) => {
+      // An attribute field (lib/attributes.js) keeps its keys; Esc gives them back to the widget.
+      if (event.target instanceof Element && event.target.closest(".nbl-attrs")) {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          this.root.focus({ preventScroll: true });
+        }
+        return;
+      }
       if (this.guideKey(event)) {
         event.preventDefault();
         event.stopPropagation();

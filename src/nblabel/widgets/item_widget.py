@@ -83,6 +83,9 @@ class ItemWidget(anywidget.AnyWidget):
     instructions = traitlets.Dict(
         help="The task's instructions: short, full (Markdown), good and bad examples ({src, caption})."
     ).tag(sync=True)
+    attributes = traitlets.Dict(
+        help="Label category and frame attributes: {labels: {label: [...]}, global: [...], frame: [...]}."
+    ).tag(sync=True)
 
     def __init__(self, feed: Feed, *, window: int, title: str | None = None, **kwargs: Any) -> None:
         super().__init__(
@@ -93,6 +96,7 @@ class ItemWidget(anywidget.AnyWidget):
             window=window,
             progress=feed.progress(),
             instructions=guide.payload(feed.items.files) if (guide := feed.task.instructions) else {},
+            attributes=config.spec() if (config := feed.task.attributes) else {},
             **kwargs,
         )
         self.feed = feed
