@@ -111,3 +111,33 @@ def test_attributes_go_to_the_output_the_worker_response_and_back() -> None:
     }
     assert content["boundingBox"]["frame-attributes"] == {"weather": "rain"}
     assert task.from_answer_content(content) == task.validate(value)
+
+
+def test_consolidation_keeps_the_majority_value_and_coco_carries_them() -> None:
+    from nblabel.formats.boxes import to_coco
+
+    task = nl.BoundingBox.from_label_categories(CONFIG)
+    job = nl.Job("vote", pd.DataFrame({"source-ref": ["a.jpg"]}), task)
+    for who, color, weather in (("ana", "red", "sun"), ("bo", "blue", "rain"), ("cy", "blue", "rain")):
+        value = {
+            "image_size": SIZE,
+            "annotations": [box(0, color=color)],
+            "frame-attributes": {"weather": weather},
+        }
+        job.label(0, value, annotator=who)
+    job.consolidate()
+    label = job.to_dataframe().at[0, "vote"]
+    assert label["annotations"][0]["label-category-attributes"] == {"color": "blue"}
+    assert label["frame-attributes"] == {"weather": "rain"}
+    coco = to_coco(job.to_dataframe(), "vote")
+    assert coco["annotations"][0]["attributes"] == {"color": "blue"}
+
+
+def test_the_majority_per_attribute_ties_to_the_first_given() -> None:
+    from nblabel.consolidate.attributes import majority_attributes
+
+    assert majority_attributes([{"a": 4, "b": "x"}, {"a": "4"}, None, {"a": 4, "b": "y"}]) == {
+        "a": 4,
+        "b": "x",
+    }
+    assert majority_attributes([None, {}]) == {}
