@@ -22,6 +22,7 @@ import pandas as pd
 
 from nblabel.io import open_writer
 from nblabel.manifest import is_missing
+from nblabel.tasks.attributes import OBJECT_KEY
 from nblabel.tasks.entities import describe, overlapping_pairs
 from nblabel.text import tokens_and_tags
 
@@ -112,10 +113,16 @@ def documents(df: pd.DataFrame, attribute: str) -> list[Document]:
         spans = label.get("annotations") if isinstance(label, dict) else None
         if not isinstance(spans, dict) or not isinstance(spans.get("entities"), list):
             raise ValueError(f"row {row}: {attribute!r} is not a Ground Truth text-span label")
-        entities = [
-            {"label": e["label"], "startOffset": int(e["startOffset"]), "endOffset": int(e["endOffset"])}
-            for e in spans["entities"]
-        ]
+        entities = []
+        for e in spans["entities"]:
+            entity = {
+                "label": e["label"],
+                "startOffset": int(e["startOffset"]),
+                "endOffset": int(e["endOffset"]),
+            }
+            if e.get(OBJECT_KEY):
+                entity[OBJECT_KEY] = dict(e[OBJECT_KEY])
+            entities.append(entity)
         out.append((str(row), text, sorted(entities, key=lambda e: (e["startOffset"], e["endOffset"]))))
     return out
 
@@ -149,20 +156,21 @@ def _labels_of(docs: list[Document]) -> list[str]:
 
 
 def to_spacy_jsonl(docs: Iterable[Document], location: str | os.PathLike[str], **writer: Any) -> int:
-    """Write one JSON object per document: ``{"text", "spans": [{"start", "end", "label"}],
+    """Write one JSON object per document: ``{"text", "spans": [{"start", "end", "label",
+    "attributes"?}],
     "meta": {"id"}}``, as spaCy's and Prodigy's JSONL readers take them (character offsets into
     ``text``). ``location`` is a path or ``s3://`` URI, written all-or-nothing; ``writer``
     options go to :func:`nblabel.io.open_writer`. Returns the number of documents."""
     count = 0
     with open_writer(location, **writer) as out:
         for doc_id, text, entities in docs:
-            line = {
-                "text": text,
-                "spans": [
-                    {"start": e["startOffset"], "end": e["endOffset"], "label": e["label"]} for e in entities
-                ],
-                "meta": {"id": str(doc_id)},
-            }
+            spans = []
+            for e in entities:
+                span = {"start": e["startOffset"], "end": e["endOffset"], "label": e["label"]}
+                if e.get(OBJECT_KEY):  # label category attributes, as a span's own fields
+                    span["attributes"] = dict(e[OBJECT_KEY])
+                spans.append(span)
+            line = {"text": text, "spans": spans, "meta": {"id": str(doc_id)}}
             out.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
             count += 1
     return count
@@ -183,10 +191,12 @@ def read_spacy_jsonl(path: str | os.PathLike[str]) -> list[Document]:
                 continue
             try:
                 obj = json.loads(raw)
-                spans = [
-                    {"label": s["label"], "startOffset": int(s["start"]), "endOffset": int(s["end"])}
-                    for s in obj.get("spans", [])
-                ]
+                spans = []
+                for s in obj.get("spans", []):
+                    span = {"label": s["label"], "startOffset": int(s["start"]), "endOffset": int(s["end"])}
+                    if s.get("attributes"):
+                        span[OBJECT_KEY] = dict(s["attributes"])
+                    spans.append(span)
                 text = obj["text"]
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ValueError(f"{path}, line {number}: not a spaCy JSONL document ({exc})") from None

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
+from nblabel.tasks.attributes import OBJECT_KEY, LabelAttributes
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
 from nblabel.tasks.instructions import Instructions
@@ -57,6 +58,10 @@ class NamedEntities(Task):
         What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
         Markdown whose first paragraph is shown beside the item and the whole, with good and bad
         example images, in the panel the ``i`` key opens.
+    attributes
+        GT's label category configuration (``labels[].categoryAttributes``,
+        ``categoryGlobalAttributes``; see :mod:`nblabel.tasks.attributes`) or ``{label:
+        [attribute, ...], "*": [...]}``: each entity then carries ``label-category-attributes``.
 
     Examples
     --------
@@ -73,6 +78,7 @@ class NamedEntities(Task):
         *,
         pre_annotate: PreAnnotator | Sequence[PreAnnotator] | None = None,
         instructions: Any = None,
+        attributes: Any = None,
     ) -> None:
         self.instructions = Instructions.of(instructions)
         names: list[str] = []
@@ -87,6 +93,9 @@ class NamedEntities(Task):
                 name = entry
             names.append(name)
         self.labels = check_labels(names)
+        if attributes is not None and LabelAttributes.of(attributes, self.labels).frame:  # type: ignore[union-attr]
+            raise ValueError("an entity answer is a list of entities: frame attributes are for box tasks")
+        self.attributes = LabelAttributes.of(attributes, self.labels)
         if pre_annotate is None:
             self.pre_annotators: list[PreAnnotator] = []
         elif callable(pre_annotate):
@@ -149,10 +158,15 @@ class NamedEntities(Task):
                 raise ValueError(
                     f"{where}entity {n}: offsets {start}:{end} fall outside the text ({len(text)} characters)"
                 )
-            entities.append({"label": label, "startOffset": start, "endOffset": end})
-        entities.sort(key=lambda e: (e["startOffset"], e["endOffset"]))
+            entity: Entity = {"label": label, "startOffset": start, "endOffset": end}
+            if self.attributes is not None:
+                given = self.attributes.check_object(label, raw.get(OBJECT_KEY), f"{where}entity {n}: ")
+                if given:
+                    entity[OBJECT_KEY] = given
+            entities.append(entity)
+        entities.sort(key=lambda e: (e["startOffset"], e["endOffset"], e["label"]))
         for a, b in itertools.pairwise(entities):
-            if a == b:
+            if _span(a) == _span(b):
                 raise ValueError(f"{where}entity given twice: {describe(a, text)}")
         return entities
 
@@ -162,14 +176,23 @@ class NamedEntities(Task):
         entities = [
             {"endOffset": e["endOffset"], "label": e["label"], "startOffset": e["startOffset"]} for e in value
         ]
+        for out, e in zip(entities, value, strict=True):
+            if e.get(OBJECT_KEY):
+                out[OBJECT_KEY] = dict(e[OBJECT_KEY])
         return {self.gt_element: {"entities": entities}}
 
     def from_answer_content(self, content: Any) -> list[Entity]:
         """The entities of a ``crowd-entity-annotation`` answer, sorted by offsets."""
-        entities = [
-            {"label": str(e["label"]), "startOffset": int(e["startOffset"]), "endOffset": int(e["endOffset"])}
-            for e in gt_answer(content, "entities")["entities"]
-        ]
+        entities = []
+        for e in gt_answer(content, "entities")["entities"]:
+            entity = {
+                "label": str(e["label"]),
+                "startOffset": int(e["startOffset"]),
+                "endOffset": int(e["endOffset"]),
+            }
+            if e.get(OBJECT_KEY):
+                entity[OBJECT_KEY] = dict(e[OBJECT_KEY])
+            entities.append(entity)
         return sorted(entities, key=lambda e: (e["startOffset"], e["endOffset"]))
 
     def to_gt(
@@ -197,6 +220,9 @@ class NamedEntities(Task):
         entities = [
             {"label": e["label"], "startOffset": e["startOffset"], "endOffset": e["endOffset"]} for e in value
         ]
+        for out, e in zip(entities, value, strict=True):
+            if e.get(OBJECT_KEY):
+                out[OBJECT_KEY] = dict(e[OBJECT_KEY])
         label = {"annotations": {"labels": labels, "entities": entities}}
         return label, {
             "entities": [{"confidence": conf} for _ in entities],
@@ -231,7 +257,7 @@ class NamedEntities(Task):
             except ValueError as exc:
                 log.warning("%s", exc)
                 continue
-            if one in kept:
+            if any(_span(k) == _span(one) for k in kept):
                 log.warning("item %s: dropped %s, given twice", item, describe(one, text))
                 continue
             kept.append(one)
@@ -328,6 +354,11 @@ def outermost(entities: Sequence[Entity]) -> list[Entity]:
         if not any(_overlaps(k, one) for k in kept):
             kept.append(one)
     return sorted(kept, key=lambda e: (e["startOffset"], e["endOffset"]))
+
+
+def _span(entity: Mapping[str, Any]) -> tuple[str, int, int]:
+    """What makes an entity the same one: its label and range (not its attributes)."""
+    return entity["label"], entity["startOffset"], entity["endOffset"]
 
 
 def _overlaps(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:

@@ -141,3 +141,29 @@ def test_the_majority_per_attribute_ties_to_the_first_given() -> None:
         "b": "x",
     }
     assert majority_attributes([None, {}]) == {}
+
+
+def test_entity_attributes_go_to_gt_output_spacy_and_consolidation(tmp_path: Path) -> None:
+    from nblabel.formats.entities import documents, read_spacy_jsonl, to_spacy_jsonl
+
+    config = {"labels": [{"label": "Org", "categoryAttributes": [{"name": "public", "enum": ["yes", "no"]}]}]}
+    task = nl.NamedEntities.from_label_categories(
+        {**config, "labels": [*config["labels"], {"label": "Product"}]}
+    )
+    job = nl.Job("ents", pd.DataFrame({"source": ["Amazon SageMaker"]}), task)
+    org = {"label": "Org", "startOffset": 0, "endOffset": 6}
+    for who, public in (("ana", "yes"), ("bo", "yes"), ("cy", "no")):
+        job.label(0, [{**org, "label-category-attributes": {"public": public}}], annotator=who)
+    with pytest.raises(ValueError, match=r"entity 0: Org: attribute 'public' is one of \['yes', 'no'\]"):
+        job.label(0, [{**org, "label-category-attributes": {"public": "maybe"}}])
+    with pytest.raises(ValueError, match="frame attributes are for box tasks"):
+        nl.NamedEntities(["Org"], attributes={"frame": [{"name": "x"}]})
+    job.consolidate()
+    entities = job.to_dataframe().at[0, "ents"]["annotations"]["entities"]
+    assert entities == [{**org, "label-category-attributes": {"public": "yes"}}]
+    docs = documents(job.to_dataframe(), "ents")
+    to_spacy_jsonl(docs, tmp_path / "e.jsonl")
+    assert json.loads((tmp_path / "e.jsonl").read_text())["spans"][0]["attributes"] == {"public": "yes"}
+    assert read_spacy_jsonl(tmp_path / "e.jsonl") == docs
+    content = task.answer_content(entities)
+    assert task.from_answer_content(content) == entities
