@@ -9,12 +9,14 @@
 // `Frame`: a Shell for the one-item-at-a-time widgets. It owns their LabelSession and Channel,
 // shows the position, progress and saved state, and holds the commands they share: record an
 // answer (the next item is painted first, the answer leaves after that paint), skip, undo,
-// revisit. Each widget keeps only what is its own.
+// revisit. It times the person's work on each item (lib/timing.js) and sends the timing with the
+// answer. Each widget keeps only what is its own.
 import { Channel } from "./channel.js";
 import { actionButton, afterPaint, h, setData, setText } from "./dom.js";
 import { uid } from "./ids.js";
 import { InstructionsView, instructionsOf } from "./instructions.js";
 import { LabelSession } from "./session.js";
+import { ActiveClock } from "./timing.js";
 
 const PACE_WINDOW = 20; // answers the items/min figure is taken over
 
@@ -197,6 +199,7 @@ export class Frame extends Shell {
     super(model, [position, progress, status]);
     Object.assign(this, { position, progress, status, verb });
     this.times = pace ? [] : null;
+    this.clock = new ActiveClock(); // active time on the item on screen, sent with its answer
     this.session = new LabelSession();
     this.channel = new Channel(model, () => this.showStatus(), { decode });
     this.show = () => {};
@@ -218,10 +221,17 @@ export class Frame extends Shell {
    * @param {(text: string) => void} spec.flash show a problem to the person
    * @param {object} [spec.follow] more hooks of Channel.follow (`received`, `reopened`, `other`)
    */
-  mount(el, { show, flash, follow = {}, ...spec }) {
+  mount(el, { show: draw, flash, follow = {}, ...spec }) {
     const root = super.mount(el, spec);
+    const show = () => {
+      draw();
+      this.clock.showing(this.session.current ?? null, performance.now(), Date.now());
+    };
     this.show = show;
     this.flash = flash;
+    const input = () => this.clock.input(performance.now());
+    for (const type of ["keydown", "pointerdown", "pointermove", "wheel"]) this.listen(root, type, input, { capture: true, passive: true });
+    this.listen(document, "visibilitychange", () => this.clock.visibility(document.hidden, performance.now()));
     this.channel.follow(this.session, { show, flash, ...follow });
     show();
     // Images are sent at the size they are shown at: the widget's width, 60% of the window's
@@ -326,6 +336,8 @@ export class Frame extends Shell {
   /** Record an answer or skip the session made: the next item is painted first. */
   record(msg, buffers = null) {
     if (!msg) return;
+    const timing = this.clock.timing(msg.key, performance.now(), Date.now());
+    if (timing) msg.timing = timing; // GT's acceptanceTime, submissionTime, timeSpentInSeconds
     this.show();
     if (this.times) {
       this.times.push(performance.now());

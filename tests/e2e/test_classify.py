@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.harness.widgets import LABELS, all_saved, job_cells, make_images, state_of, widget
+from tests.harness.widgets import LABELS, all_saved, job_cells, kernel_json, make_images, state_of, widget
 
 
 def press(nb, key: str) -> None:
@@ -356,3 +356,7 @@ def test_instructions_beside_the_item_and_in_the_panel_i_opens_as_text(notebook,
     expect(root).to_have_attribute("data-item-key", re.compile(".+"))
     all_saved(root)
     assert state_of(nb)["labels"] == {"0": "sports"}
+    # The answer carries the browser's timing of the person's work (GT's worker-response fields).
+    timing = kernel_json(nb, "print('STATE' + json.dumps(job.answers(0)[0].meta['timing']))")
+    assert timing["acceptanceTime"] < timing["submissionTime"]
+    assert 0 < timing["timeSpentInSeconds"] < 60
