@@ -7,6 +7,7 @@
 // document stays responsive (lib/entity_doc.js, which also builds the next document ahead). The
 // browser counts UTF-16 units; answers are converted to code points (lib/offsets.js) before
 // they leave. Talking to the kernel is lib/channel.js; the frame and shared commands lib/frame.js.
+import { AttributePanel, attributesFor, given, hasAttributes, missing } from "./lib/attributes.js";
 import { classButton, h, setPressed, setText, showNote } from "./lib/dom.js";
 import { DocView, Documents } from "./lib/entity_doc.js";
 import { Frame } from "./lib/frame.js";
@@ -37,7 +38,7 @@ function hintText({ selected, pending, armed }, view, labels) {
  * the span being labeled (a selection, the keyboard cursor, a label chosen first), the entity
  * selected, the hint and the refusals. The widget's `frame` holds the root and the buttons.
  */
-function spanEditor(frame, labels) {
+function spanEditor(frame, labels, config) {
   const colourOf = new Map(labels.map((label, i) => [label, i % COLOURS]));
   let view = null; // the DocView on screen
   let armed = null; // label index chosen before selecting
@@ -58,6 +59,10 @@ function spanEditor(frame, labels) {
     }),
   );
   const hint = h("div", { class: "nbl-hint", "data-testid": "nbl-hint", role: "status" });
+  // The selected entity's label category attributes (t reaches them, Esc gives the keys back).
+  const panel = new AttributePanel("nbl-attrs-object", (values) => {
+    if (selected && view?.spans.setAttributes(selected, given(values))) view.paintLabel(selected);
+  });
   const reason = h("div", { class: "nbl-error", "data-testid": "nbl-reason", role: "alert", hidden: true });
 
   // -- selections -----------------------------------------------------------------------------
@@ -142,7 +147,26 @@ function spanEditor(frame, labels) {
     if (previous) view.paintLabel(previous);
     if (entity) view.paintLabel(entity);
     frame.buttons.remove.disabled = !entity;
+    if (config) showPanel();
     showHint();
+  }
+
+  function showPanel() {
+    const list = selected ? attributesFor(config, selected.label) : [];
+    panel.show(selected ? `${selected.label} “${view.excerpt(selected.start, selected.end)}”` : "", list, selected?.attrs);
+  }
+
+  /** Why the entities cannot be submitted yet (a required attribute left empty), or null; the
+   * first entity that needs one is selected. */
+  function unfinished() {
+    if (!config || !view) return null;
+    const needs = view.spans.ents
+      .map((e) => ({ e, names: missing(attributesFor(config, e.label), e.attrs) }))
+      .filter((n) => n.names.length);
+    if (!needs.length) return null;
+    select(needs[0].e);
+    const parts = needs.map(({ e, names }) => `${e.label} “${view.excerpt(e.start, e.end)}” needs ${names.join(", ")}`);
+    return `Not submitted: ${parts.join("; ")} (t goes to the attributes).`;
   }
 
   function moveCursor(step, extend) {
@@ -181,6 +205,7 @@ function spanEditor(frame, labels) {
     if (entity) {
       view.spans.relabel(entity, labels[index]);
       lastLabel = index;
+      if (config && entity === selected) showPanel(); // another label takes other attributes
       if (!selected) {
         pending = null; // the cursor was on an entity
         docs.clearSelection();
@@ -199,6 +224,7 @@ function spanEditor(frame, labels) {
     if (!entity) return;
     view.spans.remove(entity);
     selected = null;
+    if (config) showPanel();
     frame.buttons.remove.disabled = true;
     pending = null;
     docs.clearSelection();
@@ -209,7 +235,8 @@ function spanEditor(frame, labels) {
   /** An edit of the entities undone (`undone`) or redone. */
   function repaint(edit, undone) {
     edit.undone = undone;
-    if (selected && !view.spans.ents.includes(selected)) selected = null;
+    if (selected && !view.spans.ents.includes(selected)) select(null);
+    else if (config && edit.entity === selected) showPanel();
     pending = null;
     view.paintEdit(edit);
     hideReason();
@@ -261,6 +288,7 @@ function spanEditor(frame, labels) {
     pending = null;
     cursor = null;
     selected = null;
+    if (config) showPanel();
     frame.buttons.remove.disabled = true;
     hideReason();
     if (item && !item.error) view = docs.open(item, value);
@@ -294,6 +322,8 @@ function spanEditor(frame, labels) {
     chips,
     hint,
     reason,
+    panel,
+    unfinished,
     act,
     open,
     showLegend,
@@ -307,9 +337,10 @@ function spanEditor(frame, labels) {
 
 function render({ model, el }) {
   const labels = model.get("labels");
+  const config = hasAttributes(model.get("attributes")) ? model.get("attributes") : null;
   const frame = new Frame(model);
   const { session } = frame;
-  const editor = spanEditor(frame, labels);
+  const editor = spanEditor(frame, labels, config);
   const { docs } = editor;
   const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
   const suggestion = h("div", { class: "nbl-proposal", "data-testid": "nbl-proposal", hidden: true });
@@ -350,7 +381,10 @@ function render({ model, el }) {
   function onIntent(intent) {
     if (intent.type !== "submit") return editor.act(intent);
     const { view } = editor;
-    if (session.currentItem && view) frame.record(session.answer(view.spans.value(view.index), uid()));
+    if (!session.currentItem || !view) return true;
+    const reason = editor.unfinished();
+    if (reason) showNote(editor.reason, reason);
+    else frame.record(session.answer(view.spans.value(view.index), uid()));
     return true;
   }
 
@@ -362,6 +396,7 @@ function render({ model, el }) {
       h("div", { class: "nbl-stage" }, [docs.text, docs.spare, message]),
       editor.hint,
       editor.reason,
+      editor.panel.el,
     ],
     actions: [
       ["back", "← Back", "Previous text ([)"],
@@ -376,8 +411,11 @@ function render({ model, el }) {
       "Select text (snaps to words; hold Alt for exact characters) or double-click a word, then a label key " +
       "(or the key first); inside an entity it nests · ←/→ token cursor, Shift extends · click an entity to relabel it or Delete · " +
       "e steps through stacked entities · " +
-      "Enter submits · s skip · z undo · y redo · [ ] revisit",
-    keys: (event) => spanIntentForKey(event, labels.length),
+      `Enter submits · s skip · z undo · y redo · [ ] revisit${config ? " · t attributes of the selected entity (Esc back)" : ""}`,
+    keys: (event) =>
+      config && event.key === "t" && !event.ctrlKey && !event.metaKey && !event.altKey
+        ? editor.panel.focus() || null
+        : spanIntentForKey(event, labels.length),
     onIntent,
     show,
     flash: (text) => showNote(editor.reason, text),

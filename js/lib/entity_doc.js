@@ -13,6 +13,7 @@
 // Two document elements take turns (`Documents`): while one is on screen, the document that Enter
 // or s would show next is built in the other (hidden, laid out in the same place) when the page
 // is idle, so moving on only swaps them.
+import { OBJECT_KEY } from "./attributes.js";
 import { afterPaint, h, idleOnce, TakingTurns } from "./dom.js";
 import { OffsetIndex } from "./offsets.js";
 import { SpanDoc } from "./spans.js";
@@ -41,6 +42,7 @@ export class DocView {
         label: e.label,
         proposed: proposed && Boolean(item.proposal),
         confidence: e.confidence,
+        attrs: e[OBJECT_KEY] ?? null,
       });
     }
     this.key = item.key;
@@ -225,7 +227,7 @@ export class DocView {
   paintEdit(edit) {
     if (!edit) return;
     const adding = (edit.op === "add") === !edit.undone;
-    if (edit.op === "relabel") this.paintLabel(edit.entity);
+    if (edit.op === "relabel" || edit.op === "attrs") this.paintLabel(edit.entity);
     else if (adding) this.paintAdd(edit.entity);
     else this.paintRemove(edit.entity);
   }

@@ -2,6 +2,7 @@
 // no DOM: the widget paints what this says. Entities may overlap and nest, as in Ground Truth's
 // tool; `add` refuses only the same label on the same range again and names it.
 
+import { OBJECT_KEY } from "./attributes.js";
 import { lowerBound } from "./offsets.js";
 
 /** Order of entities: by start, the longer (outer) one first on the same start. */
@@ -80,6 +81,15 @@ export class SpanDoc {
     entity.proposed = false;
   }
 
+  /** Set an entity's attribute values (null: none), as one edit. */
+  setAttributes(entity, values) {
+    if (JSON.stringify(entity.attrs ?? null) === JSON.stringify(values ?? null)) return false;
+    this._did({ op: "attrs", entity, from: entity.attrs ?? null, to: values ?? null, wasProposed: entity.proposed });
+    entity.attrs = values ?? null;
+    entity.proposed = false;
+    return true;
+  }
+
   /** Take back the latest edit; returns it (for painting) or null. */
   undo() {
     const edit = this.past.pop();
@@ -87,7 +97,7 @@ export class SpanDoc {
     if (edit.op === "add") this._delete(edit.entity);
     else if (edit.op === "remove") this._insert(edit.entity);
     else {
-      edit.entity.label = edit.from;
+      edit.entity[edit.op === "attrs" ? "attrs" : "label"] = edit.from;
       edit.entity.proposed = edit.wasProposed;
     }
     this.future.push(edit);
@@ -101,7 +111,7 @@ export class SpanDoc {
     if (edit.op === "add") this._insert(edit.entity);
     else if (edit.op === "remove") this._delete(edit.entity);
     else {
-      edit.entity.label = edit.to;
+      edit.entity[edit.op === "attrs" ? "attrs" : "label"] = edit.to;
       edit.entity.proposed = false;
     }
     this.past.push(edit);
@@ -124,12 +134,13 @@ export class SpanDoc {
     if (i !== -1) this.ents.splice(i, 1);
   }
 
-  /** The answer: entities in code points, sorted, as the kernel stores them. */
+  /** The answer: entities in code points, sorted, as the kernel stores them, with their
+   * label category attributes. */
   value(index) {
-    return this.ents.map((e) => ({
-      label: e.label,
-      startOffset: index.toCodePoint(e.start, "down"),
-      endOffset: index.toCodePoint(e.end, "up"),
-    }));
+    return this.ents.map((e) => {
+      const out = { label: e.label, startOffset: index.toCodePoint(e.start, "down"), endOffset: index.toCodePoint(e.end, "up") };
+      if (e.attrs) out[OBJECT_KEY] = { ...e.attrs };
+      return out;
+    });
   }
 }

@@ -85,3 +85,19 @@ test("the answer is in code points", () => {
   ]);
   assert.equal(Array.from(text).slice(2, 5).join(""), "Zoë");
 });
+
+test("attribute values are one edit each, undone and redone, and part of the answer", () => {
+  const ix = new OffsetIndex("Amazon SageMaker");
+  const doc = new SpanDoc([{ start: 0, end: 6, label: "Org", proposed: true }]);
+  const [org] = doc.ents;
+  assert.ok(doc.setAttributes(org, { public: "yes" }));
+  assert.equal(org.proposed, false);
+  assert.ok(!doc.setAttributes(org, { public: "yes" })); // no change, no edit
+  assert.deepEqual(doc.value(ix), [{ label: "Org", startOffset: 0, endOffset: 6, "label-category-attributes": { public: "yes" } }]);
+  assert.equal(doc.undo().op, "attrs");
+  assert.equal(org.attrs, null);
+  assert.equal(org.proposed, true);
+  assert.deepEqual(doc.value(ix), [{ label: "Org", startOffset: 0, endOffset: 6 }]);
+  doc.redo();
+  assert.deepEqual(org.attrs, { public: "yes" });
+});

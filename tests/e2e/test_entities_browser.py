@@ -254,3 +254,38 @@ def test_pre_annotations_are_accepted_with_enter_or_edited_first(notebook, jupyt
         ],
         [["Person", 8, 11, "Zoë"], ["Date", 15, 21, "Geneva"]],
     ]
+
+
+def test_attributes_of_the_selected_entity_and_a_required_one_blocks_enter(notebook, jupyter):
+    attributes = {
+        "Person": [{"name": "role", "type": "string", "enum": ["guest", "host"], "isRequired": True}]
+    }
+    task = f"nl.NamedEntities({LABELS!r}, attributes={attributes!r})"
+    nb = notebook(job_cells(f"entattrs-{jupyter.app}", ["Ann met Bo.", "next"], task))
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    root.click()
+    nb.page.keyboard.press("ArrowRight")  # "Ann"
+    nb.page.keyboard.press("1")
+    nb.page.keyboard.press("Enter")
+    expect(root.get_by_test_id("nbl-reason")).to_have_text(
+        "Not submitted: Person “Ann” needs role (t goes to the attributes)."
+    )
+    panel = root.get_by_test_id("nbl-attrs-object")
+    expect(panel.locator("legend")).to_have_text("Person “Ann”")
+    nb.page.keyboard.press("t")
+    role = panel.get_by_test_id("nbl-attr-role")
+    expect(role).to_be_focused()
+    role.select_option("host")
+    nb.page.keyboard.press("Escape")
+    nb.page.keyboard.press("Enter")
+    expect(root.get_by_test_id("nbl-doc")).to_have_text("next")
+    expect(root).to_have_attribute("data-unacked", "0")
+    code = "print('STATE' + json.dumps(job.to_dataframe()['ner'][0]['annotations']['entities']))"
+    i = nb.add_cell(code)
+    nb.run_cell(i)
+    match = re.search(r"STATE(\[.*\])", nb.cell_output_text(i))
+    assert match and json.loads(match.group(1)) == [
+        {"label": "Person", "startOffset": 0, "endOffset": 3, "label-category-attributes": {"role": "host"}}
+    ]
