@@ -556,6 +556,110 @@ ENTITIES = [
     ("code", "model_job  # the next texts show the model's spans dashed; Enter accepts them"),
 ]
 
+# Issue #25: judging model outputs. Made-up answers from three made-up "models"; the real
+# preference data of the benchmark (HH-RLHF) is red-teaming text, not for demos.
+PREFERENCES = [
+    (
+        "markdown",
+        "# Judging model outputs: pairwise, ranking, rating\n\n"
+        "Each item is a prompt (the `source` column) and responses in columns you name. `models=` columns "
+        "say which system wrote each response: people never see them, `job.leaderboard()` ranks them. "
+        "Keys: `a` / `b` / `t` (tie) for pairwise; `1`–`k` give the next rank, `=` ties it with the last, "
+        "Tab changes dimension, Enter submits; `z` undoes, `s` skips.",
+    ),
+    (
+        "code",
+        "import random\n\n"
+        "import pandas as pd\n\n"
+        "import nblabel as nl\n\n"
+        "rng = random.Random(0)\n"
+        "questions = ['How do I reverse a list in Python?', 'What is a closure?', 'Explain HTTP caching.',\n"
+        "             'How do I read a CSV file?', 'What does `git rebase` do?', 'Why use type hints?'] * 10\n"
+        "skill = {'careful-13b': 0.8, 'quick-7b': 0.5, 'terse-3b': 0.2}  # made up\n\n"
+        "def respond(model, question):\n"
+        "    body = f'**{model}** on *{question}*:\\n\\n- a first point\\n- a second point'\n"
+        "    if skill[model] > 0.6:\n"
+        "        body += '\\n\\n```python\\nitems[::-1]\\n```'\n"
+        "    return body\n\n"
+        "rows = []\n"
+        "for q in questions:\n"
+        "    a, b = rng.sample(list(skill), 2)\n"
+        "    rows.append({'source': q, 'response_a': respond(a, q), 'response_b': respond(b, q), 'model_a': a, 'model_b': b})\n"
+        "df = pd.DataFrame(rows)\n"
+        "job = nl.Job('prefs', df, nl.Pairwise('Which answer is more helpful?', models=['model_a', 'model_b']))\n"
+        "job",
+    ),
+    (
+        "markdown",
+        "Answers can also come from code. Here two simulated people answer, each preferring the more "
+        "skilled model most of the time, so the leaderboard has something to rank.",
+    ),
+    (
+        "code",
+        "import math\n\n"
+        "for person in ('ann', 'bob'):\n"
+        "    for i, row in df.iterrows():\n"
+        "        p = 1 / (1 + math.exp(4 * (skill[row.model_b] - skill[row.model_a])))\n"
+        "        draw = rng.random()\n"
+        "        job.label(i, 'tie' if abs(draw - p) < 0.05 else ('A' if draw < p else 'B'), annotator=person)\n"
+        "board = job.leaderboard(by='model')\n"
+        "board.style.bar(subset=['score'], align='zero')",
+    ),
+    (
+        "markdown",
+        "Ordinal agreement: Kendall's tau per pair of people, Krippendorff's alpha (ordinal), tie rates.",
+    ),
+    ("code", "job.agreement()"),
+    (
+        "markdown",
+        "## A judge, calibrated like the auto-labeler\n\n`job.autolabel(judge=...)` takes any callable "
+        "`judge(prompt, responses) -> (answer, confidence)`: an LLM client, a reward model, a heuristic. "
+        "The people's answers measure it; items are auto-labeled only above the confidence where the lower "
+        "95% bound of its agreement with people reaches the target. This length judge is weak: it labels nothing.",
+    ),
+    (
+        "code",
+        "def longer_is_better(prompt, responses):\n"
+        "    a, b = map(len, responses)\n"
+        "    return ('A' if a >= b else 'B'), min(0.99, 0.5 + abs(a - b) / 200)\n\n"
+        "judged = nl.Job('prefs-judged', df, nl.Pairwise(models=['model_a', 'model_b']), annotator='ann')\n"
+        "for i in range(30):\n"
+        "    judged.label(i, job.answers(i)[0].value)\n"
+        "print(judged.autolabel(judge=longer_is_better, target_accuracy=0.9))\n"
+        "judged.proposal(40)  # shown in the widget; Enter accepts",
+    ),
+    (
+        "markdown",
+        "## Preference pairs for training\n\n`prompt` / `chosen` / `rejected` JSON Lines, as TRL's DPO trainer "
+        "reads them; ties are left out and counted. `.table` goes to `datasets.Dataset.from_pandas`.",
+    ),
+    (
+        "code",
+        "from pathlib import Path\n\n"
+        "Path('out').mkdir(exist_ok=True)  # files go into out/ (ignored by git)\n"
+        "pairs = job.to_dataframe().nblabel.to_preference_pairs('out/pairs.jsonl')\n"
+        "print(pairs)\n"
+        "pairs.table.head(3)",
+    ),
+    (
+        "markdown",
+        "## Ranking k responses\n\nThe answer has exactly the shape of Ground Truth's `crowd-text-ranking` "
+        "element: per dimension, the 1-based rank of each response, ties where the dimension allows them.",
+    ),
+    (
+        "code",
+        "three = df.assign(response_c=[respond('terse-3b', q) for q in df.source])\n"
+        "ranking = nl.Ranking([{'name': 'Correctness', 'allowTie': False}, {'name': 'Clarity', 'allowTie': True}],\n"
+        "                     responses=['response_a', 'response_b', 'response_c'])\n"
+        "ranked = nl.Job('prefs-ranked', three, ranking)\n"
+        "ranked.label(0, {'ordinalRankingDimensions': [\n"
+        "    {'name': 'Correctness', 'responseRankings': [1, 2, 3]},\n"
+        "    {'name': 'Clarity', 'responseRankings': [1, 1, 3]},\n"
+        "]})\n"
+        "ranked",
+    ),
+]
+
 GT_FEATURES = [
     (
         "markdown",
@@ -616,7 +720,7 @@ GT_FEATURES = [
         "# FAST-FORWARD: three simulated people, each slower and sloppier than the last.\n"
         "rng = random.Random(7)\n"
         "start = datetime.now(timezone.utc) - timedelta(hours=1)\n"
-        "team = {\"ana\": (6.0, 0.0), \"bo\": (10.0, 0.1), \"cy\": (16.0, 0.3)}  # mean seconds, error rate\n"
+        'team = {"ana": (6.0, 0.0), "bo": (10.0, 0.1), "cy": (16.0, 0.3)}  # mean seconds, error rate\n'
         "for who, (seconds, sloppy) in team.items():\n"
         '    feed = nl.Job("gt-features", images, task, annotator=who, answers_per_item=3).feed()\n'
         "    clock = start\n"
@@ -704,6 +808,7 @@ NOTEBOOKS = {
     "04_segmentation.ipynb": SEGMENTATION,
     "05_custom_tasks.ipynb": CUSTOM_TASKS,
     "06_consolidation.ipynb": CONSOLIDATION,
+    "08_preferences.ipynb": PREFERENCES,
     "10_gt_features.ipynb": GT_FEATURES,
 }
 

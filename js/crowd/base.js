@@ -56,6 +56,44 @@ export function digitIndex(event) {
   return CLASS_KEYS.indexOf(event.key);
 }
 
+/**
+ * The label buttons of a drawing element (key 1-9, 0 and the name; `color(index)` on the left
+ * edge); a click calls `choose(index)`.
+ */
+export function labelButtons(labels, color, choose) {
+  return labels.map((label, index) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: "crowd-label",
+        "aria-pressed": "false",
+        style: { borderLeftColor: color(index) },
+        onclick: () => choose(index),
+      },
+      [h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
+    ),
+  );
+}
+
+/**
+ * Give a drawing element GT's `labels` property: templates set it from script (GT's
+ * *-custom-labels samples start from `labels = []` and add the worker's own). The element keeps
+ * the list in `labelList` and redraws its picker with `drawLabels()`.
+ */
+export function withLabelsProperty(cls) {
+  Object.defineProperty(cls.prototype, "labels", {
+    get() {
+      return [...(this.labelList ?? [])];
+    },
+    set(list) {
+      this.labelList = (Array.isArray(list) ? list : []).map(String);
+      if (this._built) this.drawLabels();
+    },
+  });
+  return cls;
+}
+
 /** GT's instructions regions of a task element, as a side panel. */
 export function instructionsPanel(regions) {
   const parts = [];

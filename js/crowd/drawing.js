@@ -1,9 +1,11 @@
-// crowd-bounding-box, crowd-keypoint and crowd-polygon on the shared image stage. Outputs as
-// GT documents them, in the image's natural pixels:
+// crowd-bounding-box, crowd-keypoint, crowd-polygon, crowd-polyline and crowd-line on the shared
+// image stage. Outputs as GT documents them, in the image's natural pixels:
 //   bounding box  {"<name>": {"boundingBoxes": [{"height","label","left","top","width"}],
 //                             "inputImageProperties": {"height","width"}}}
 //   keypoint      {"<name>": {"inputImageProperties": {...}, "keypoints": [{"label","x","y"}]}}
 //   polygon       {"<name>": {"inputImageProperties": {...}, "polygons": [{"label","vertices":[{"x","y"}]}]}}
+//   polyline      {"<name>": {"inputImageProperties": {...}, "polylines": [{"label","vertices":[{"x","y"}, ...]}]}}
+//   line          {"<name>": {"inputImageProperties": {...}, "lines": [{"label","vertices":[{"x","y"}, {"x","y"}]}]}}
 import { define } from "./base.js";
 import { boxFrom, near, roundPoint } from "./geometry.js";
 import { ImageTool, s } from "./image-tool.js";
@@ -122,9 +124,15 @@ class CrowdKeypoint extends ImageTool {
   }
 }
 
+/** Shapes drawn vertex by vertex: polygons (closed), polylines and lines (open). */
 class CrowdPolygon extends ImageTool {
   get hint() {
     return "Click to add corners; click the first corner, double-click or press Enter to close. Escape drops an open polygon.";
+  }
+
+  /** The output's list name; the shortest and the longest shape (corners). */
+  get kind() {
+    return { key: "polygons", min: 3, max: Infinity, closed: true };
   }
 
   build() {
@@ -139,15 +147,16 @@ class CrowdPolygon extends ImageTool {
   }
 
   valueShapes(value) {
-    return value?.polygons;
+    return value?.[this.kind.key];
   }
 
   output() {
-    return { polygons: this.shapes.map((p) => ({ label: p.label, vertices: p.vertices.map((v) => ({ x: v.x, y: v.y })) })) };
+    return { [this.kind.key]: this.shapes.map((p) => ({ label: p.label, vertices: p.vertices.map((v) => ({ x: v.x, y: v.y })) })) };
   }
 
   onDown(p, index) {
-    if (this.current.length >= 3 && near(p, this.current[0], 8 * this.scale)) {
+    const { closed, min } = this.kind;
+    if (closed && this.current.length >= min && near(p, this.current[0], 8 * this.scale)) {
       this.close();
       return;
     }
@@ -157,7 +166,8 @@ class CrowdPolygon extends ImageTool {
     }
     this.selected = -1;
     this.current.push(roundPoint(p));
-    this.draw();
+    if (this.current.length >= this.kind.max) this.close();
+    else this.draw();
   }
 
   onDoubleClick() {
@@ -168,7 +178,7 @@ class CrowdPolygon extends ImageTool {
   }
 
   close() {
-    if (this.current.length < 3) return false;
+    if (this.current.length < this.kind.min) return false;
     this.shapes.push({ label: this.label, vertices: this.current });
     this.current = [];
     this.selected = this.shapes.length - 1;
@@ -192,14 +202,14 @@ class CrowdPolygon extends ImageTool {
   }
 
   crowdCheck() {
-    if (this.current?.length) return "Close the open polygon (Enter) or drop it (Escape) first.";
+    if (this.current?.length) return `Finish the open ${this.kind.key.slice(0, -1)} (Enter) or drop it (Escape) first.`;
     return super.crowdCheck();
   }
 
   render(scale) {
     const points = (vs) => vs.map((v) => `${v.x},${v.y}`).join(" ");
     const out = this.shapes.map((p, index) =>
-      s("polygon", {
+      s(this.kind.closed ? "polygon" : "polyline", {
         points: points(p.vertices),
         "data-index": index,
         class: `crowd-shape${index === this.selected ? " crowd-selected" : ""}`,
@@ -218,3 +228,27 @@ class CrowdPolygon extends ImageTool {
 define("crowd-bounding-box", CrowdBoundingBox);
 define("crowd-keypoint", CrowdKeypoint);
 define("crowd-polygon", CrowdPolygon);
+define(
+  "crowd-polyline",
+  class extends CrowdPolygon {
+    get hint() {
+      return "Click to add points; double-click or press Enter to finish the line. Escape drops an open line.";
+    }
+
+    get kind() {
+      return { key: "polylines", min: 2, max: Infinity, closed: false };
+    }
+  },
+);
+define(
+  "crowd-line",
+  class extends CrowdPolygon {
+    get hint() {
+      return "Click the line's start, then its end. Click a line to select it; Delete removes it; 1–9 pick the label.";
+    }
+
+    get kind() {
+      return { key: "lines", min: 2, max: 2, closed: false };
+    }
+  },
+);

@@ -179,3 +179,5 @@ class CrowdEntityAnnotation extends CrowdElement {
 }
 
 define("crowd-entity-annotation", CrowdEntityAnnotation);
+// GT's own sample templates also name it crowd-entity-annotator (other/custom-instructions-width).
+define("crowd-entity-annotator", class extends CrowdEntityAnnotation {});

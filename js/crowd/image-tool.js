@@ -3,7 +3,7 @@
 // size, so every shape is kept in natural pixels, as GT outputs them. A label picker (keys
 // 1-9, 0), selection, and Delete/Backspace to remove the selected shape.
 import { colorOf } from "../lib/box_paint.js";
-import { classKey, CrowdElement, digitIndex, h, instructionsPanel, jsonAttr, takeRegions } from "./base.js";
+import { CrowdElement, digitIndex, h, instructionsPanel, jsonAttr, labelButtons, takeRegions, withLabelsProperty } from "./base.js";
 import { toImage } from "./geometry.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -23,7 +23,7 @@ export class ImageTool extends CrowdElement {
 
   build() {
     const regions = takeRegions(this, ["short-instructions", "full-instructions"]);
-    this.labels = jsonAttr(this, "labels", []).map(String);
+    this.labelList = jsonAttr(this, "labels", []).map(String);
     this.active = 0;
     this.shapes = [];
     this.selected = -1;
@@ -38,19 +38,7 @@ export class ImageTool extends CrowdElement {
       alt: this.getAttribute("header") || "image to annotate",
     });
     this.svg = s("svg", { class: "crowd-tool-overlay", "data-testid": "crowd-overlay" });
-    this.labelButtons = this.labels.map((label, index) =>
-      h(
-        "button",
-        {
-          type: "button",
-          class: "crowd-label",
-          "aria-pressed": "false",
-          style: { borderLeftColor: colorOf(index) },
-          onclick: () => this.chooseLabel(index),
-        },
-        [h("kbd", { text: classKey(index) || "·" }), h("span", { text: label })],
-      ),
-    );
+    this.labelBox = h("div", { class: "crowd-labels" });
     this.status = h("div", { class: "crowd-tool-hint", text: this.hint });
     const header = this.getAttribute("header");
     this.append(
@@ -58,7 +46,7 @@ export class ImageTool extends CrowdElement {
         h("div", { class: "crowd-task-main" }, [
           header ? h("div", { class: "crowd-header", text: header }) : null,
           h("div", { class: "crowd-tool-canvas" }, [this.image, this.svg]),
-          h("div", { class: "crowd-labels" }, this.labelButtons),
+          this.labelBox,
           this.status,
         ]),
         instructionsPanel(regions),
@@ -79,7 +67,7 @@ export class ImageTool extends CrowdElement {
     });
     if (this.image.complete && this.image.naturalWidth) loaded();
     if (Array.isArray(this.initial)) this.shapes = this.fromValue(this.initial);
-    this.chooseLabel(0);
+    this.drawLabels();
     this.svg.addEventListener("pointerdown", (event) => this.pointer(event, "down"));
     this.svg.addEventListener("pointermove", (event) => this.pointer(event, "move"));
     this.svg.addEventListener("pointerup", (event) => this.pointer(event, "up"));
@@ -107,16 +95,24 @@ export class ImageTool extends CrowdElement {
   }
 
   get label() {
-    return this.labels[this.active] ?? "";
+    return this.labelList[this.active] ?? "";
   }
 
   color(label) {
-    const index = this.labels.indexOf(label);
+    const index = this.labelList.indexOf(label);
     return colorOf(Math.max(index, 0));
   }
 
+  /** Draw the label picker for `labelList` (again when a template sets `labels`). */
+  drawLabels() {
+    this.labelButtons = labelButtons(this.labelList, (index) => colorOf(index), (index) => this.chooseLabel(index));
+    this.labelBox.replaceChildren(...this.labelButtons);
+    this.active = Math.min(this.active, Math.max(this.labelList.length - 1, 0));
+    this.chooseLabel(this.active);
+  }
+
   chooseLabel(index) {
-    if (index < 0 || index >= this.labels.length) return;
+    if (index < 0 || index >= this.labelList.length) return;
     this.active = index;
     this.labelButtons.forEach((b, i) => b.setAttribute("aria-pressed", i === index ? "true" : "false"));
     if (this.selected >= 0 && this.shapes[this.selected].label !== this.label) {
@@ -137,7 +133,7 @@ export class ImageTool extends CrowdElement {
 
   crowdKey(event) {
     const index = digitIndex(event);
-    if (index >= 0 && index < this.labels.length) {
+    if (index >= 0 && index < this.labelList.length) {
       this.chooseLabel(index);
       return true;
     }
@@ -173,3 +169,6 @@ export class ImageTool extends CrowdElement {
     this.dataset.count = String(this.shapes.length);
   }
 }
+
+// GT's `labels` property, set by the *-custom-labels samples' scripts.
+withLabelsProperty(ImageTool);

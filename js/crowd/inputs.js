@@ -2,7 +2,7 @@
 // crowd-radio-button, crowd-slider, crowd-toggle-button. Outputs as GT documents them:
 //   input / text-area   {"<name>": "<text>"}        (left out when empty)
 //   checkbox / radio / toggle  {"<name>": {"<value>": true|false}}   (value defaults to "on")
-//   slider              {"<name>": <number>}
+//   slider              {"<name>": <number>}   (crowd-slider-label children mark positions)
 import { CrowdElement, define, h, moveChildren } from "./base.js";
 
 let counter = 0;
@@ -180,6 +180,8 @@ class CrowdSlider extends CrowdElement {
     input.value = this.getAttribute("value") ?? String(min);
     input.disabled = this.hasAttribute("disabled");
     this.control = input;
+    this.touched = this.hasAttribute("value");
+    input.addEventListener("input", () => (this.touched = true));
     const parts = [input];
     if (this.hasAttribute("pin")) {
       const pin = h("output", { class: "crowd-slider-pin", text: input.value });
@@ -200,7 +202,25 @@ class CrowdSlider extends CrowdElement {
       });
       parts.push(box);
     }
-    this.append(h("span", { class: "crowd-slider" }, parts));
+    // crowd-slider-label children name positions on the scale (GT's gen-ai samples).
+    const marks = [...this.children].filter((c) => c.localName === "crowd-slider-label");
+    const ticks = marks.length
+      ? h(
+          "span",
+          { class: "crowd-slider-ticks", "aria-hidden": "true" },
+          marks.map((mark) => {
+            const at = (Number(mark.getAttribute("position")) - min) / (max - min || 1);
+            mark.remove();
+            return h("span", { class: "crowd-slider-tick", style: { left: `${Math.min(Math.max(at, 0), 1) * 100}%` }, text: mark.textContent.trim() });
+          }),
+        )
+      : null;
+    this.append(h("span", { class: "crowd-slider" }, [h("span", { class: "crowd-slider-track" }, [input, ticks]), ...parts.slice(1)]));
+  }
+
+  crowdCheck() {
+    // GT: a required slider must be moved (or its value typed) before submitting.
+    return this.hasAttribute("required") && !this.touched ? `Set “${this.crowdName}” on its slider.` : "";
   }
 
   crowdEntry() {
@@ -209,6 +229,7 @@ class CrowdSlider extends CrowdElement {
 
   crowdRestore(value) {
     if (typeof value === "number") {
+      this.touched = true;
       this.control.value = String(value);
       this.control.dispatchEvent(new Event("input"));
     }
@@ -222,3 +243,4 @@ define("crowd-radio-group", CrowdRadioGroup);
 define("crowd-radio-button", CrowdRadioButton);
 define("crowd-toggle-button", CrowdToggleButton);
 define("crowd-slider", CrowdSlider);
+define("crowd-slider-label", class extends CrowdElement {});

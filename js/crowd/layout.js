@@ -1,5 +1,29 @@
-// Layout elements without output: crowd-instructions, crowd-alert, crowd-card.
+// Layout elements without output: crowd-instructions, crowd-alert, crowd-card, crowd-tabs and
+// crowd-tab, crowd-modal, crowd-toast, crowd-badge, crowd-fab and crowd-icon-button. Their content
+// stays in the element (a hidden tab or a closed modal is only hidden), so the fields inside them
+// are part of the form output as in GT.
 import { CrowdElement, define, h, moveChildren, takeRegions } from "./base.js";
+
+/**
+ * A dialog opened by a link or button (the element's `link-text` and `link-type`), as GT's
+ * instructions and modal have: `bar` gets a Close button, `body` follows; `onOpen` runs on opening.
+ */
+function linkedDialog(el, { className, bar, body, testid, text, onOpen = () => {} }) {
+  bar.append(h("button", { type: "button", class: "crowd-close", text: "Close", onclick: () => (dialog.hidden = true) }));
+  const dialog = h("div", { class: className, role: "dialog", hidden: true }, [bar, body]);
+  const type = el.getAttribute("link-type") === "button" ? "crowd-button crowd-button-normal" : "crowd-link";
+  const opener = h("button", {
+    type: "button",
+    class: type,
+    "data-testid": testid,
+    text: el.getAttribute("link-text") || text,
+    onclick: () => {
+      dialog.hidden = !dialog.hidden;
+      if (!dialog.hidden) onOpen();
+    },
+  });
+  return { opener, dialog };
+}
 
 class CrowdInstructions extends CrowdElement {
   build() {
@@ -33,23 +57,13 @@ class CrowdInstructions extends CrowdElement {
       tabs.forEach((t, i) => t.setAttribute("aria-selected", i === index ? "true" : "false"));
       body.replaceChildren(...pages[index][1]);
     };
-    const dialog = h("div", { class: "crowd-instructions-dialog", role: "dialog", hidden: true }, [
-      h("div", { class: "crowd-tabs", role: "tablist" }, [
-        ...tabs,
-        h("button", { type: "button", class: "crowd-close", text: "Close", onclick: () => (dialog.hidden = true) }),
-      ]),
+    const { opener, dialog } = linkedDialog(this, {
+      className: "crowd-instructions-dialog",
+      bar: h("div", { class: "crowd-tabs", role: "tablist" }, tabs),
       body,
-    ]);
-    const type = this.getAttribute("link-type") === "button" ? "crowd-button crowd-button-normal" : "crowd-link";
-    const opener = h("button", {
-      type: "button",
-      class: type,
-      "data-testid": "crowd-instructions-open",
-      text: this.getAttribute("link-text") || "Click for instructions",
-      onclick: () => {
-        dialog.hidden = !dialog.hidden;
-        if (!dialog.hidden && pages.length) show(0);
-      },
+      testid: "crowd-instructions-open",
+      text: "Click for instructions",
+      onOpen: () => pages.length && show(0),
     });
     this.append(opener, dialog);
   }
@@ -86,6 +100,84 @@ class CrowdCard extends CrowdElement {
   }
 }
 
+/** GT's tabs: one `crowd-tab` (its `header` on the tab) shown at a time. */
+class CrowdTabs extends CrowdElement {
+  build() {
+    const tabs = [...this.children].filter((c) => c.localName === "crowd-tab");
+    const buttons = tabs.map((tab, index) =>
+      h("button", {
+        type: "button",
+        role: "tab",
+        class: "crowd-tab",
+        "data-testid": `crowd-tab-${index}`,
+        text: tab.getAttribute("header") || `Tab ${index + 1}`,
+        onclick: () => show(index),
+      }),
+    );
+    const show = (index) => {
+      tabs.forEach((tab, i) => (tab.hidden = i !== index));
+      buttons.forEach((b, i) => b.setAttribute("aria-selected", i === index ? "true" : "false"));
+    };
+    this.prepend(h("div", { class: "crowd-tabs", role: "tablist" }, buttons));
+    if (tabs.length) show(0);
+  }
+}
+
+class CrowdTab extends CrowdElement {
+  build() {
+    this.setAttribute("role", "tabpanel");
+  }
+}
+
+/** GT's modal: a link or button (`link-text`, `link-type`) opens the content in a dialog. */
+class CrowdModal extends CrowdElement {
+  build() {
+    const body = moveChildren(this, h("div", { class: "crowd-modal-body" }));
+    const { opener, dialog } = linkedDialog(this, {
+      className: "crowd-modal-dialog",
+      bar: h("div", { class: "crowd-tabs" }),
+      body,
+      testid: "crowd-modal-open",
+      text: "Open",
+    });
+    this.append(opener, dialog);
+  }
+}
+
+/** GT's toast: `text` shown for `duration` milliseconds (default 6000) when the item appears. */
+class CrowdToast extends CrowdElement {
+  build() {
+    const note = h("div", { class: "crowd-toast", role: "status", text: this.getAttribute("text") || this.textContent.trim() });
+    this.replaceChildren(note);
+    const duration = Number(this.getAttribute("duration") || 6000);
+    // The toast goes away by itself, as GT's does; nothing waits for it.
+    setTimeout(() => note.remove(), Number.isFinite(duration) ? duration : 6000);
+  }
+}
+
+/** GT's badge (`label`), floating action button and icon button: shown, no output. */
+class CrowdBadge extends CrowdElement {
+  build() {
+    this.append(h("span", { class: "crowd-badge", text: this.getAttribute("label") || "" }));
+  }
+}
+
+class CrowdIconButton extends CrowdElement {
+  build() {
+    const text = this.getAttribute("label") || this.getAttribute("icon") || this.textContent.trim() || this.localName;
+    const button = h("button", { type: "button", class: "crowd-button crowd-button-normal", "aria-label": text, text });
+    button.disabled = this.hasAttribute("disabled");
+    this.replaceChildren(button);
+  }
+}
+
 define("crowd-instructions", CrowdInstructions);
 define("crowd-alert", CrowdAlert);
 define("crowd-card", CrowdCard);
+define("crowd-tabs", CrowdTabs);
+define("crowd-tab", CrowdTab);
+define("crowd-modal", CrowdModal);
+define("crowd-toast", CrowdToast);
+define("crowd-badge", CrowdBadge);
+define("crowd-fab", class extends CrowdIconButton {});
+define("crowd-icon-button", CrowdIconButton);

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { mergeEntries } from "./answer.js";
 import { boxFrom, near, toImage } from "./geometry.js";
+import { qaProblem, rankingProblem, wordCount } from "./genai.js";
+import { instanceColor, SEGMENT_COLORS } from "./segment-colors.js";
 import { overlaps, segments } from "./spans.js";
 
 test("checkboxes sharing a name merge into one object, as GT documents", () => {
@@ -43,4 +45,30 @@ test("segments cover the text; overlaps are found", () => {
   );
   assert.ok(overlaps(entities, 1, 3));
   assert.ok(!overlaps(entities, 2, 6));
+});
+
+test("text rankings: every response ranked 1..n, ties only where allowed", () => {
+  assert.equal(rankingProblem("Clarity", [1, 2, 2], 3, true), "");
+  assert.match(rankingProblem("Clarity", [1, 2, 2], 3, false), /allows no ties/);
+  assert.equal(rankingProblem("Clarity", [2, 3, 1], 3, false), "");
+  assert.match(rankingProblem("Clarity", [0, 1, 2], 3, true), /from 1 to 3/);
+  assert.match(rankingProblem("Clarity", [1, 2], 3, true), /from 1 to 3/);
+});
+
+test("question/answer lists keep their count and word limits", () => {
+  const limits = { minQuestions: 1, maxQuestions: 2, questionMinWords: 2, questionMaxWords: 5, answerMinWords: 1, answerMaxWords: 3 };
+  assert.equal(wordCount("  Who  wrote it? "), 3);
+  assert.match(qaProblem([], limits), /at least 1 question/);
+  assert.equal(qaProblem([{ question: "Who wrote it?", answer: "Ada" }], limits), "");
+  assert.match(qaProblem([{ question: "Who?", answer: "Ada" }], limits), /Question 1 has 1 words: write 2 to 5/);
+  assert.match(qaProblem([{ question: "Who wrote it?", answer: "Ada and her friend" }], limits), /Answer 1 has 4 words/);
+  const three = Array.from({ length: 3 }, () => ({ question: "Who wrote it?", answer: "Ada" }));
+  assert.match(qaProblem(three, limits), /at most 2/);
+});
+
+test("segmentation colours: GT's tab10 order, instances distinct and never white", () => {
+  assert.equal(SEGMENT_COLORS[2], "#2ca02c");
+  const colors = Array.from({ length: 255 }, (_, n) => instanceColor(n));
+  assert.ok(colors.every((c) => /^#[0-9a-f]{6}$/.test(c) && c !== "#ffffff"));
+  assert.ok(new Set(colors.slice(0, 40)).size === 40);
 });

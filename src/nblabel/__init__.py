@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import nblabel.accessor  # noqa: F401  (registers the df.nblabel accessor)
 from nblabel.formats import ExportError, ExportResult
+from nblabel.formats.setup import manifest_from  # GT's automated data setup (#21)
 from nblabel.job import Job
 from nblabel.manifest import ManifestError, ManifestWarning, read_manifest, write_manifest
 from nblabel.tasks import (
@@ -18,6 +19,9 @@ from nblabel.tasks import (
     ImageClassification,
     LabelVerification,
     NamedEntities,
+    Pairwise,
+    Ranking,
+    Rating,
     SemanticSegmentation,
     TextClassification,
 )
@@ -33,8 +37,12 @@ __all__ = [
     "ManifestError",
     "ManifestWarning",
     "NamedEntities",
+    "Pairwise",
+    "Ranking",
+    "Rating",
     "SemanticSegmentation",
     "TextClassification",
+    "manifest_from",
     "read_manifest",
     "write_manifest",
 ]

@@ -35,9 +35,19 @@ _FORMATS = ("manifest", "parquet", "csv")
 
 
 def label_attributes(df: pd.DataFrame) -> list[str]:
-    """The label attributes of a manifest DataFrame: columns ``X`` that have an ``X-metadata``."""
+    """The label attributes of a manifest DataFrame: columns ``X`` that have an ``X-metadata``.
+
+    GT's input keys (``source``, ``source-ref``) are never label attributes, even beside a
+    ``source-ref-metadata`` (3D point-cloud and video-frame input manifests have one).
+    """
     names = {str(c) for c in df.columns}
-    return [str(c) for c in df.columns if f"{c}-metadata" in names and not str(c).endswith("-metadata")]
+    return [
+        str(c)
+        for c in df.columns
+        if f"{c}-metadata" in names
+        and not str(c).endswith("-metadata")
+        and str(c) not in ("source", "source-ref")
+    ]
 
 
 def flat_labels(df: pd.DataFrame, attribute: str | None = None) -> pd.DataFrame:
@@ -231,6 +241,31 @@ class NblabelAccessor:
         from nblabel.formats import to_masks
 
         return to_masks(self._df, attribute, folder, labels=labels, overwrite=overwrite)
+
+    def to_preference_pairs(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        attribute: str | None = None,
+        responses: Sequence[str] = ("response_a", "response_b"),
+        prompt: str = "source",
+        dimension: str | None = None,
+        **writer: Any,
+    ) -> Any:
+        """Pairwise, ranking or rating labels as ``prompt`` / ``chosen`` / ``rejected`` JSON Lines
+        (ties left out and counted; rankings give every pair of different ranks): see
+        :mod:`nblabel.formats.preference`. ``attribute`` defaults to the one label attribute;
+        the returned ``.table`` is ``datasets.Dataset.from_pandas``-ready."""
+        from nblabel.formats.preference import to_preference_pairs
+
+        if attribute is None:
+            found = label_attributes(self._df)
+            if len(found) != 1:
+                raise ValueError(f"name the label attribute: the DataFrame has {found}")
+            attribute = found[0]
+        return to_preference_pairs(
+            self._df, path, attribute, responses, prompt=prompt, dimension=dimension, **writer
+        )
 
     def to_s3(
         self,

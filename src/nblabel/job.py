@@ -18,13 +18,14 @@ import getpass
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from nblabel.labeling import consolidation
 from nblabel.labeling.answers import AnswerLog, Progress
+from nblabel.labeling.chain import CHAINED, carry_over
 from nblabel.labeling.feed import Feed
 from nblabel.labeling.items import Items
 from nblabel.labeling.queue import Queue
@@ -152,6 +153,9 @@ class Job:
         #: What waits for this session's annotator (:class:`~nblabel.labeling.queue.Queue`).
         self.queue = Queue(self.items, self.log)
         self._worker: Worker | None = None
+        # #21 chaining: labels the input already has under this attribute (an earlier job's
+        # output manifest) are kept as answers, so the job continues where that one stopped.
+        carry_over(self.log, self.data)
         self.refresh()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -314,6 +318,7 @@ class Job:
         detector: Any = None,
         target_miou: float | None = None,
         min_score: float = 0.5,
+        judge: Callable[[str, list[str]], Any] | None = None,
     ) -> RoundReport | None:
         """Start Ground Truth's active-learning loop, with an honest accuracy guarantee.
 
@@ -360,6 +365,14 @@ class Job:
         reaches ``target_miou`` (see :mod:`nblabel.autolabel.mask_loop`); ``target_accuracy``
         plays no part. ``featurizer`` may be a :class:`~nblabel.autolabel.pixels.PixelFeatures`.
 
+        On a :class:`~nblabel.Pairwise`, :class:`~nblabel.Ranking` or :class:`~nblabel.Rating`
+        job, ``judge(prompt, responses) -> (answer, confidence)`` proposes every item's answer
+        (an LLM client, a reward model, a heuristic) and the people's answers measure it: items
+        are auto-labeled above the lowest confidence at which the Wilson lower bound of the
+        judge's agreement with people reaches ``target_accuracy``, nothing without that evidence
+        (see :mod:`nblabel.autolabel.judge`). The round runs now (``background`` plays no part),
+        and a judge that fails names the item in a :class:`~nblabel.autolabel.judge.JudgeError`.
+
         Parameters
         ----------
         target_accuracy
@@ -386,6 +399,28 @@ class Job:
         RoundReport or None
             The round's report when ``background=False``.
         """
+        from nblabel.tasks.preference import PreferenceTask
+
+        if judge is not None or isinstance(self.task, PreferenceTask):  # preference jobs (#25)
+            from nblabel.autolabel.judge import run_judge_round
+
+            if not isinstance(self.task, PreferenceTask):
+                raise TypeError(f"judge= is for Pairwise, Ranking and Rating jobs, not {self.task!r}")
+            items = self.items
+            report = run_judge_round(
+                self.task,
+                judge,
+                store=self.store,
+                ledger=Ledger(self.answers_per_item),
+                attribute=self.attribute,
+                keys=items.keys,
+                prompts=items.sources,
+                rows=[items.row_inputs(p) for p in range(len(items))],
+                target=target_accuracy,
+                z=z,
+            )
+            self.refresh()
+            return report
         from nblabel.autolabel.box_loop import PreDetector, check_detector
         from nblabel.autolabel.loop import default_random_fraction
         from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
@@ -572,7 +607,65 @@ class Job:
         One row per figure: ``measure``, ``annotator``, ``other`` (the pair's second annotator),
         ``value`` and ``items`` (how many items it rests on). See :mod:`nblabel.consolidate.agreement`.
         """
-        return consolidation.agreement(self.log)
+        table = consolidation.agreement(self.log)
+        # Preference tasks (#25): ordinal measures too (an empty table for other tasks).
+        from nblabel.consolidate.preference import ordinal_agreement
+
+        extra = ordinal_agreement(self.task, consolidation.answer_lists(self.log))
+        return table if extra.empty else pd.concat([table, extra], ignore_index=True)
+
+    def leaderboard(
+        self, by: str | Iterable[str] = "model", *, dimension: str | None = None, bootstrap: int = 200
+    ) -> pd.DataFrame:
+        """Rank the systems behind the responses of a pairwise, ranking or rating job.
+
+        Bradley-Terry (pairwise answers, rankings with ties, ratings) or Plackett-Luce (rankings
+        without ties) scores with 95% bootstrap intervals over items; see
+        :func:`nblabel.consolidate.preference.leaderboard`.
+
+        Parameters
+        ----------
+        by
+            ``"model"``: the task's ``models`` columns name each response's system;
+            ``"response"``: the response columns themselves are the contestants; or a list of
+            columns, one per response.
+        dimension
+            The ranking or rating dimension (default: the first).
+        bootstrap
+            Resamples for the intervals (0: none).
+        """
+        from nblabel.consolidate.preference import leaderboard
+        from nblabel.tasks.preference import PreferenceTask
+
+        task = self.task
+        if not isinstance(task, PreferenceTask):
+            raise TypeError(
+                f"a leaderboard ranks the responses of Pairwise, Ranking or Rating jobs, not {task!r}"
+            )
+        if by == "response":
+            columns: tuple[str, ...] | None = None
+        elif by == "model":
+            if task.models is None:
+                raise ValueError(
+                    "by='model' needs the task's models=[...] columns naming each response's system"
+                )
+            columns = task.models
+        else:
+            columns = tuple(by)
+            missing = [c for c in columns if c not in self.data.columns]
+            if len(columns) != len(task.responses) or missing:
+                raise ValueError(
+                    f"by names one column per response {task.responses}; got {columns}, missing {missing}"
+                )
+        answers = consolidation.answer_lists(self.log)
+        positions = self.items.positions
+        names = {
+            key: list(task.responses)
+            if columns is None
+            else [str(self.data.at[positions[key], c]) for c in columns]
+            for key in answers
+        }
+        return leaderboard(task, answers, names, dimension=dimension, bootstrap=bootstrap)
 
     def stats(self) -> pd.DataFrame:
         """Per annotator (the index): ``items`` labeled, ``answers`` (skips included),
@@ -625,6 +718,8 @@ class Job:
             a = ledger.label(key)
             position = positions.get(key)
             if a is None or position is None:
+                continue
+            if a.uid.startswith(CHAINED):  # #21: an earlier job's label stays as that job wrote it
                 continue
             if consolidated is not None and position in consolidated:
                 result = consolidated[position]

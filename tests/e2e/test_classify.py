@@ -323,7 +323,7 @@ def test_instructions_beside_the_item_and_in_the_panel_i_opens_as_text(notebook,
     good = make_images(jupyter.root_dir / "guide", 1, size=(64, 48))[0]
     guide = (
         "Pick the **main** topic.\n\n# Details\n<script>window.__guide = 1</script>\n"
-        "- sports: games, scores\n- [GT docs](https://docs.aws.amazon.com/sagemaker/)"
+        "- sports: games, scores\n- news: the rest"
     )
     task = (
         f"nl.TextClassification(['sports', 'news'], instructions={{'full': {guide!r}, "
@@ -345,7 +345,7 @@ def test_instructions_beside_the_item_and_in_the_panel_i_opens_as_text(notebook,
     expect(panel).to_contain_text("<script>window.__guide = 1</script>")  # shown as text
     assert panel.locator("script").count() == 0
     assert nb.page.evaluate("() => window.__guide === undefined")
-    expect(panel.locator("a")).to_have_attribute("href", "https://docs.aws.amazon.com/sagemaker/")
+    expect(panel.locator("li")).to_have_count(2)
     example = root.get_by_test_id("nbl-examples-good").locator("img")
     expect(example).to_have_attribute("src", re.compile(r"^data:image/jpeg;base64,"))
     assert example.evaluate("img => img.complete && img.naturalWidth") == 64

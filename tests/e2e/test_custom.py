@@ -7,6 +7,8 @@ elements (SMDG sms-ui-template-crowd-*.md), read back from ``job.to_dataframe()`
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 from pathlib import Path
@@ -384,11 +386,198 @@ def test_entity_annotation_spans_in_code_points(notebook, jupyter):
     assert [text[e["startOffset"] : e["endOffset"]] for e in entities] == ["Ada Lovelace", "Paris"]
 
 
-def test_unsupported_element_is_named_when_the_template_loads(notebook, jupyter):
-    (jupyter.root_dir / "seg.html").write_text(
-        "<crowd-form><crowd-semantic-segmentation name='x'></crowd-semantic-segmentation></crowd-form>"
+def test_unknown_element_is_named_when_the_template_loads(notebook, jupyter):
+    (jupyter.root_dir / "typo.html").write_text(
+        "<crowd-form><crowd-sldier name='x'></crowd-sldier></crowd-form>"
     )
-    nb = notebook(["import nblabel as nl\ntask = nl.CustomTask('seg.html')"])
+    nb = notebook(["import nblabel as nl\ntask = nl.CustomTask('typo.html')"])
     nb.run_cell(0)
     out = nb.cell_output_text(0)
-    assert "TemplateError" in out and "<crowd-semantic-segmentation>" in out
+    assert "TemplateError" in out and "<crowd-sldier> is not a Ground Truth crowd element" in out
+
+
+EVERY_KIND = """\
+<crowd-form>
+  <crowd-toast text="Drafts are kept" duration="600000"></crowd-toast>
+  <crowd-badge label="new"></crowd-badge> <crowd-icon-button icon="help"></crowd-icon-button>
+  <crowd-tabs>
+    <crowd-tab header="Draw">
+      <crowd-semantic-segmentation name="semantic" src="{{ task.input.taskObject | grant_read_access }}"
+          header="Paint" labels="['Roof', 'Wall']"></crowd-semantic-segmentation>
+      <crowd-instance-segmentation name="instances" src="{{ task.input.taskObject | grant_read_access }}"
+          header="Each car" labels="['Car']"></crowd-instance-segmentation>
+      <crowd-polyline name="roads" src="{{ task.input.taskObject | grant_read_access }}"
+          header="Roads" labels="['Road']"></crowd-polyline>
+      <crowd-line name="edges" src="{{ task.input.taskObject | grant_read_access }}"
+          header="Edges" labels="['Edge']"></crowd-line>
+    </crowd-tab>
+    <crowd-tab header="Text">
+      <crowd-text-ranking name="ranking" text='{{ task.input.source }}'
+          ordinal-ranking-dimensions='[{"name":"Clarity","allowTie":true},{"name":"Accuracy","allowTie":false}]'
+          responses='{{ task.input.responses | to_json }}'></crowd-text-ranking>
+      <crowd-question-answer-generation name="qa" text='{{ task.input.source }}' min-questions=1
+          max-questions=2 question-min-words=2 answer-max-words=3 question-tags='["What", "Who"]'>
+      </crowd-question-answer-generation>
+      <crowd-entity-annotator name="people" labels="['person']" text="{{ task.input.source }}"></crowd-entity-annotator>
+      <crowd-slider name="clarity" min="1" max="5" required>
+        <crowd-slider-label position="1">poor</crowd-slider-label>
+        <crowd-slider-label position="5">great</crowd-slider-label>
+      </crowd-slider>
+    </crowd-tab>
+  </crowd-tabs>
+  <crowd-modal link-text="Add a note" link-type="button"><crowd-input name="note" label="Note"></crowd-input></crowd-modal>
+</crowd-form>
+"""
+
+
+def png_pixels(data: str):
+    """The RGB pixels of a base64 PNG answer."""
+    return Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
+
+
+def test_every_new_element_kind_answers_in_gts_shape(notebook, jupyter):
+    """One page with each element added for the AWS samples; one answer, compared with GT's shapes."""
+    make_image(jupyter.root_dir / "kinds.jpg")
+    text = "Ada Lovelace wrote the notes."
+    # The item comes from GT's data setup over the notebook's folder (nl.manifest_from).
+    data = (
+        "nl.manifest_from('.', where='kinds.jpg')"
+        f".assign(source=[{text!r}], responses=[['first reply', 'second reply', 'third reply']])"
+    )
+    nb, root = open_job(notebook, jupyter, "kinds", EVERY_KIND, data)
+    tpl = root.get_by_test_id("nbl-template")
+    page = nb.page
+    expect(tpl.locator(".crowd-toast")).to_have_text("Drafts are kept")
+    expect(tpl.locator(".crowd-badge")).to_have_text("new")
+    for name in (
+        "crowd-semantic-segmentation",
+        "crowd-instance-segmentation",
+        "crowd-polyline",
+        "crowd-line",
+    ):
+        expect(tpl.locator(name)).to_have_attribute("data-ready", "true")
+
+    # Semantic segmentation: a Wall brush stroke, then a Roof polygon (keys on the focused tool).
+    sem = tpl.locator("crowd-semantic-segmentation")
+    canvas = sem.locator("canvas").last
+    canvas.evaluate("el => el.scrollIntoView({block: 'start'})")
+    box = canvas.bounding_box()
+    sem.get_by_role("button", name="Wall").click()
+    drag(page, screen(box, 100, 400), screen(box, 300, 400))
+    expect(sem).to_have_attribute("data-painted", "1")
+    page.keyboard.press("1")
+    page.keyboard.press("p")
+    for x, y in ((500, 100), (700, 100), (600, 250)):
+        page.mouse.click(*screen(box, x, y))
+    page.keyboard.press("Enter")
+    expect(sem).to_have_attribute("data-painted", "2")
+
+    # Instance segmentation: two strokes, n between them: two instances of Car.
+    inst = tpl.locator("crowd-instance-segmentation")
+    canvas = inst.locator("canvas").last
+    canvas.evaluate("el => el.scrollIntoView({block: 'start'})")
+    ibox = canvas.bounding_box()
+    drag(page, screen(ibox, 100, 100), screen(ibox, 200, 100))
+    page.keyboard.press("n")
+    drag(page, screen(ibox, 100, 500), screen(ibox, 200, 500))
+    expect(inst).to_have_attribute("data-painted", "2")
+
+    poly = tpl.locator("crowd-polyline")
+    pbox = overlay_box(poly)
+    for x, y in ((100, 500), (300, 450), (500, 520)):
+        page.mouse.click(*screen(pbox, x, y))
+    page.keyboard.press("Enter")
+    expect(poly).to_have_attribute("data-count", "1")
+    line = tpl.locator("crowd-line")
+    # GT's *-custom-labels samples set `labels` from script: the picker follows.
+    line.evaluate("el => { el.labels = el.labels.concat(['Curb']); }")
+    expect(line.get_by_role("button", name="Curb")).to_be_visible()
+    lbox = overlay_box(line)
+    page.mouse.click(*screen(lbox, 50, 50))
+    page.mouse.click(*screen(lbox, 750, 550))
+    expect(line).to_have_attribute("data-count", "1")
+
+    # The second tab: the first tab's drawings stay in the answer while hidden.
+    tpl.get_by_role("tab", name="Text").click()
+    expect(sem).to_be_hidden()
+    expect(tpl.get_by_test_id("crowd-prompt").first).to_have_text(text)
+    for dimension, ranks in (("Clarity", (1, 1, 2)), ("Accuracy", (1, 1, 2))):
+        for i, rank in enumerate(ranks, start=1):
+            tpl.get_by_label(f"{dimension}: rank of response {i}").select_option(str(rank))
+    tpl.get_by_label("Question 1", exact=True).fill("Who wrote notes?")
+    tpl.get_by_label("Answer 1").fill("Ada Lovelace herself, truly")
+    tpl.get_by_label("Question 1 tag").select_option("Who")
+    ann = tpl.locator("crowd-entity-annotator")
+    ann.get_by_test_id("crowd-entity-text").scroll_into_view_if_needed()
+    select_text(page, ann.get_by_test_id("crowd-entity-text"), 0, len("Ada Lovelace"))
+    page.keyboard.press("1")
+    expect(ann).to_have_attribute("data-count", "1")
+    tpl.get_by_test_id("crowd-modal-open").click()
+    tpl.get_by_label("Note").fill("fine")
+
+    # Each rule blocks the submission and says why: a tie where none is allowed, too many words,
+    # a required slider never moved.
+    submit = tpl.get_by_test_id("crowd-submit")
+    problem = root.get_by_test_id("nbl-error")
+    submit.click()
+    expect(problem).to_contain_text("“Accuracy” allows no ties")
+    expect(problem).to_contain_text("Answer 1 has 4 words: write 1 to 3")
+    expect(problem).to_contain_text("Set “clarity” on its slider")
+    tpl.get_by_label("Accuracy: rank of response 2").select_option("3")
+    tpl.get_by_label("Accuracy: rank of response 3").select_option("2")
+    tpl.get_by_label("Answer 1").fill("Ada Lovelace")
+    tpl.locator("crowd-slider input[type=range]").focus()
+    page.keyboard.press("ArrowRight")
+    submit.click()
+    expect(root).to_have_attribute("data-state", "done")
+    saved(root)
+
+    value = labels_of(nb)["labels"]["0"]
+    size = {"height": 600, "width": 800}
+    semantic = value["semantic"]
+    assert semantic["inputImageProperties"] == size
+    assert semantic["labelMappings"] == {"Roof": {"color": "#1f77b4"}, "Wall": {"color": "#ff7f0e"}}
+    mask = png_pixels(semantic["labeledImage"]["pngImageData"])
+    assert mask.size == (800, 600)
+    assert mask.getpixel((200, 400)) == (255, 127, 14)  # the Wall stroke
+    assert mask.getpixel((600, 150)) == (31, 119, 180)  # inside the Roof polygon
+    assert mask.getpixel((20, 20)) == (255, 255, 255)  # BACKGROUND
+    instances = value["instances"]
+    assert [i["label"] for i in instances["instances"]] == ["Car", "Car"]
+    colors = [i["color"] for i in instances["instances"]]
+    assert colors[0] != colors[1]
+    imask = png_pixels(instances["labeledImage"]["pngImageData"])
+    for (x, y), color in zip(((150, 100), (150, 500)), colors, strict=True):
+        assert "#{:02x}{:02x}{:02x}".format(*imask.getpixel((x, y))) == color
+    tol = 800 / pbox["width"] + 1
+    (road,) = value["roads"]["polylines"]
+    assert road["label"] == "Road" and value["roads"]["inputImageProperties"] == size
+    for v, (x, y) in zip(road["vertices"], ((100, 500), (300, 450), (500, 520)), strict=True):
+        assert abs(v["x"] - x) <= tol and abs(v["y"] - y) <= tol, road
+    (edge,) = value["edges"]["lines"]
+    assert edge["label"] == "Edge" and len(edge["vertices"]) == 2
+    assert value["ranking"] == {
+        "ordinalRankingDimensions": [
+            {"name": "Clarity", "responseRankings": [1, 1, 2]},
+            {"name": "Accuracy", "responseRankings": [1, 3, 2]},
+        ]
+    }
+    assert value["qa"] == {
+        "questionAnswerPairs": [
+            {"question": "Who wrote notes?", "answer": "Ada Lovelace", "questionTag": "Who"}
+        ]
+    }
+    assert value["people"] == {"entities": [{"label": "person", "startOffset": 0, "endOffset": 12}]}
+    assert value["clarity"] == 2
+    assert value["note"] == "fine"
+    assert set(value) == {
+        "semantic",
+        "instances",
+        "roads",
+        "edges",
+        "ranking",
+        "qa",
+        "people",
+        "clarity",
+        "note",
+    }

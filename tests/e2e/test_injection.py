@@ -79,3 +79,23 @@ def test_texts_proposals_and_annotator_names_in_the_review_grid_stay_text(notebo
     _no_markup(root)
     all_saved(root)
     assert nb.page.evaluate(FLAGS)
+
+
+def test_markdown_and_script_in_model_responses_stay_text(notebook, jupyter):
+    script = f"{PAYLOADS[1]}\n\n```html\n{PAYLOADS[0]}\n```"
+    markdown = f"# Heading {PAYLOADS[2]}\n\n- **bold** and `{PAYLOADS[3]}`"
+    data = f"pd.DataFrame({{'source': [{PAYLOADS[0]!r}], 'a': [{script!r}], 'b': [{markdown!r}]}})"
+    nb = notebook(job_cells(f"inject-pref-{jupyter.app}", data, "nl.Pairwise(responses=('a', 'b'))"))
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    item = root.get_by_test_id("nbl-pref-item")  # the item on screen, not the one laid out ahead
+    first, second = item.get_by_test_id("nbl-response-0"), item.get_by_test_id("nbl-response-1")
+    expect(item.get_by_test_id("nbl-prompt")).to_have_text(PAYLOADS[0])
+    expect(first).to_contain_text(PAYLOADS[1])
+    expect(first.locator("pre code")).to_have_text(PAYLOADS[0])  # a code block, shown as code
+    expect(second.locator("strong")).to_have_text("bold")  # Markdown read, as text-derived DOM
+    expect(second.locator("li code")).to_have_text(PAYLOADS[3])
+    expect(second).to_contain_text(f"Heading {PAYLOADS[2]}")
+    _no_markup(root)
+    assert nb.page.evaluate(FLAGS)

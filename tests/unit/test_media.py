@@ -5,15 +5,25 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
-from nblabel import ImageClassification, Job
+from nblabel import ImageClassification, Job, media
 from nblabel.io.guard import local_path
-from nblabel.media import MediaError, preview_image
+from nblabel.media import MediaError, crop_image, preview_image
 
 ORIENTATION = 0x0112
+
+
+@pytest.fixture(params=["pillow", "libvips"])
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a PNG test through both ways a preview is made: Pillow's decode-then-reduce, and the
+    libvips shrink-while-decoding that images over the pixel budget take (budget set to 0)."""
+    if request.param == "libvips":
+        monkeypatch.setattr(media, "PIXEL_BUDGET", 0)
+    return request.param
 
 
 def _decode(data: bytes) -> Image.Image:
@@ -32,7 +42,7 @@ def test_small_jpeg_is_kept_at_its_size(tmp_path: Path) -> None:
     assert (img.format, img.mode, img.size) == ("JPEG", "RGB", (300, 200))
 
 
-def test_large_png_is_downscaled_keeping_aspect(tmp_path: Path) -> None:
+def test_large_png_is_downscaled_keeping_aspect(tmp_path: Path, decoder: str) -> None:
     path = tmp_path / "wide.png"
     Image.new("RGB", (2000, 500), (0, 255, 0)).save(path)
     p = preview_image(str(path), max_width=400, max_height=400)
@@ -75,7 +85,7 @@ def test_exif_rotation_is_applied_to_the_pixels(tmp_path: Path) -> None:
     assert bottom[2] > 200 and bottom[0] < 60  # blue at the bottom
 
 
-def test_rgba_png_flattens_onto_white_rgb_jpeg(tmp_path: Path) -> None:
+def test_rgba_png_flattens_onto_white_rgb_jpeg(tmp_path: Path, decoder: str) -> None:
     img = Image.new("RGBA", (100, 100), (0, 0, 0, 0))  # fully transparent black
     img.paste((255, 0, 0, 255), (50, 0, 100, 100))  # opaque red right half
     path = tmp_path / "alpha.png"
@@ -89,7 +99,7 @@ def test_rgba_png_flattens_onto_white_rgb_jpeg(tmp_path: Path) -> None:
     assert right[0] > 230 and right[1] < 30 and right[2] < 30
 
 
-def test_palette_png_with_transparency_and_grayscale(tmp_path: Path) -> None:
+def test_palette_png_with_transparency_and_grayscale(tmp_path: Path, decoder: str) -> None:
     pal = Image.new("P", (40, 40), 0)
     pal.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
     pal.info["transparency"] = 0
@@ -105,7 +115,70 @@ def test_palette_png_with_transparency_and_grayscale(tmp_path: Path) -> None:
     assert (out.mode, out.size) == ("RGB", (50, 30))
 
 
-def test_file_uri_is_read(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("mode", "white"), [("L", 255), ("I;16", 65535)])
+def test_png_exif_orientation_in_8_and_16_bits(tmp_path: Path, decoder: str, mode: str, white: int) -> None:
+    img = Image.new(mode, (200, 100), 0)
+    img.paste(white, (0, 0, 100, 100))  # left half white, right half black
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6  # "rotate 90° clockwise to display": white on top
+    path = tmp_path / "rot16.png"
+    img.save(path, exif=exif)
+    p = preview_image(str(path), max_width=50, max_height=50)
+    assert (p.original_width, p.original_height, p.width, p.height) == (100, 200, 25, 50)
+    shown = _decode(p.data)
+    assert (shown.mode, shown.size) == ("RGB", (25, 50))
+    assert min(shown.getpixel((12, 5))) > 230 and max(shown.getpixel((12, 45))) < 25
+
+
+def test_a_png_over_the_pixel_budget_is_shrunk_while_decoded(tmp_path: Path) -> None:
+    side = 4097  # just over 4096 x 4096
+    assert side * side > media.PIXEL_BUDGET
+    img = Image.new("RGB", (side, side), (0, 0, 255))
+    img.paste((255, 255, 0), (0, 0, side, side // 2))
+    path = tmp_path / "huge.png"
+    img.save(path, compress_level=1)
+    p = preview_image(str(path), max_width=256, max_height=256)
+    assert (p.original_width, p.original_height) == (side, side)
+    shown = _decode(p.data)
+    assert shown.size == (p.width, p.height) == (256, 256)
+    top, bottom = shown.getpixel((128, 20)), shown.getpixel((128, 236))
+    assert top[0] > 230 and top[2] < 30 and bottom[2] > 230 and bottom[0] < 30
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(MediaError, match="corrupt or truncated") as info:
+        preview_image(str(truncated))
+    assert info.value.ref == str(truncated)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_crop_through_libvips_matches_pillows_in_every_orientation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, orientation: int
+) -> None:
+    rng = np.random.default_rng(orientation)
+    img = Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize(
+        (160, 120), Image.Resampling.NEAREST
+    )
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    path = tmp_path / "o.png"
+    img.save(path, exif=exif)
+    box = (20, 40, 100, 100)  # in the displayed image: 80 x 60
+    by_pillow = crop_image(str(path), box, 80, 60, quality=95)
+    monkeypatch.setattr(media, "PIXEL_BUDGET", 0)
+    by_libvips = crop_image(str(path), box, 80, 60, quality=95)
+    assert (by_libvips.width, by_libvips.height) == (by_pillow.width, by_pillow.height) == (80, 60)
+    assert (by_libvips.original_width, by_libvips.original_height) == (
+        by_pillow.original_width,
+        by_pillow.original_height,
+    )
+    a = np.asarray(_decode(by_pillow.data), dtype=float)
+    b = np.asarray(_decode(by_libvips.data), dtype=float)
+    assert np.abs(a - b).mean() < 12  # the same region the same way up: only JPEG noise differs
+    with pytest.raises(MediaError, match="lies outside"):
+        crop_image(str(path), (0, 0, 500, 10), 50, 10)
+
+
+def test_file_uri_is_read(tmp_path: Path, decoder: str) -> None:
     path = tmp_path / "with space.png"
     Image.new("RGB", (10, 20)).save(path)
     assert local_path(path.as_uri()) == path

@@ -5,6 +5,7 @@
 :mod:`nblabel.formats.boxes`          bounding boxes as COCO JSON (read and write), YOLO, Pascal VOC
 :mod:`nblabel.formats.masks`          segmentation masks as index PNGs plus ``color_map.json``
 :mod:`nblabel.formats.entities`       named entities as spaCy JSONL, CoNLL (IOB2), a token table
+:mod:`nblabel.formats.setup`          GT's automated data setup: a manifest from a folder or prefix
 ====================================  =============================================================
 
 Each task writes and reads its own answers in GT's worker-response shape
@@ -33,6 +34,7 @@ from nblabel.formats.gt import (
     write_output,
 )
 from nblabel.formats.masks import mask_classes, to_masks
+from nblabel.formats.setup import manifest_from
 
 __all__ = [
     "ExportError",
@@ -42,6 +44,7 @@ __all__ = [
     "documents",
     "from_coco",
     "from_hf_table",
+    "manifest_from",
     "mask_classes",
     "read_conll",
     "read_spacy_jsonl",

@@ -8,12 +8,20 @@ They read an augmented manifest DataFrame (``job.to_dataframe()`` or any Ground 
 - :func:`to_yolo`: a folder (local or ``s3://``) with one ``<image stem>.txt`` per image
   (``class cx cy w h``, normalised to the image size) and ``classes.txt``;
 - :func:`to_voc`: a folder (local or ``s3://``) with one ``<image stem>.xml`` per image (1-based,
-  inclusive pixel corners, as the Pascal VOC devkit counts).
+  inclusive whole-pixel corners, as the Pascal VOC devkit counts; see :func:`voc_corners`).
+
+Exported files are named after their image. Images whose names collide (``a/x.jpg``,
+``b/x.jpg``, ``x.png``: the same stem in other folders or with another extension, compared
+without case, as a case-insensitive file system would) are all named ``<stem>__<n>`` instead,
+``n`` counting them from 1 in row order, and the folder gets ``image-names.csv`` mapping each
+renamed file to its ``source-ref``.
 
 :func:`from_coco` reads COCO JSON into a manifest DataFrame with the boxes as a GT label
 attribute, so COCO data can be adjusted (``BoundingBox(labels, adjust=attribute)``) or verified,
 and written back with :func:`to_coco` without losing a box. Category ids are kept when they are
-``1..n`` (COCO's usual numbering); other ids are renumbered in id order, names kept.
+``1..n`` (COCO's usual numbering); other ids are renumbered in id order, names kept. Image ids are
+kept (in the ``coco-image-id`` column, which :func:`to_coco` reads back), and so are the boxes'
+``segmentation`` polygons (or RLE), on each box of the label.
 
 Folders are written whole or not at all (:func:`nblabel.io.folders.write_folder`). Images without
 a label are left out; images labeled "nothing here" get an empty file.
@@ -21,7 +29,10 @@ a label are left out; images labeled "nothing here" get an empty file.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import math
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
@@ -31,13 +42,18 @@ from typing import Any
 import pandas as pd
 
 from nblabel.io import open_writer
-from nblabel.io.folders import image_stem, write_folder
+from nblabel.io.folders import write_folder
 from nblabel.manifest import is_missing
 from nblabel.tasks.attributes import OBJECT_KEY
 
-__all__ = ["box_labels", "from_coco", "to_coco", "to_voc", "to_yolo"]
+__all__ = ["COCO_IMAGE_ID", "box_labels", "from_coco", "to_coco", "to_voc", "to_yolo", "voc_corners"]
 
 _TYPE = "groundtruth/object-detection"
+
+#: The column :func:`from_coco` keeps COCO's image ids in, and :func:`to_coco` writes them from.
+COCO_IMAGE_ID = "coco-image-id"
+#: The file a box export writes when image names collide: ``file,source-ref`` per renamed image.
+NAME_MAP = "image-names.csv"
 
 
 def _parse(value: Any) -> Any:
@@ -102,14 +118,31 @@ def to_coco(
 ) -> dict[str, Any]:
     """COCO ``instances`` JSON of the boxes; written to ``location`` (local or ``s3://``) if given.
 
-    ``file_name`` is the image's ``source-ref``; category ``k`` is class id ``k - 1``. Returns
-    the COCO dict.
+    ``file_name`` is the image's ``source-ref``; category ``k`` is class id ``k - 1``. An image's
+    id is its ``coco-image-id`` (kept by :func:`from_coco`), else a number after the largest of
+    those, in row order; a box's ``segmentation`` is written as it is. Returns the COCO dict.
+
+    Raises
+    ------
+    ValueError
+        Two rows carry the same ``coco-image-id``.
     """
     names = list(labels) if labels is not None else box_labels(df, attribute)
+    rows = list(_rows(df, attribute))
+    kept: dict[int, int] = {}
+    if COCO_IMAGE_ID in df.columns:
+        for row, ref, _label in rows:
+            value = df[COCO_IMAGE_ID].iloc[row]
+            if value is None or is_missing(value):
+                continue
+            if int(value) in kept.values():
+                raise ValueError(f"row {row} ({ref}): {COCO_IMAGE_ID} {int(value)} is another row's too")
+            kept[row] = int(value)
+    fresh = iter(range(max(kept.values(), default=0) + 1, 1 << 62))
     images, annotations = [], []
-    for row, ref, label in _rows(df, attribute):
+    for row, ref, label in rows:
         width, height, _depth = _size(label)
-        image_id = row + 1
+        image_id = kept[row] if row in kept else next(fresh)
         images.append({"id": image_id, "file_name": ref, "width": width, "height": height})
         for box in label["annotations"]:
             w, h = box["width"], box["height"]
@@ -120,6 +153,7 @@ def to_coco(
                 "bbox": [box["left"], box["top"], w, h],
                 "area": w * h,
                 "iscrowd": 0,
+                **({"segmentation": box["segmentation"]} if box.get("segmentation") else {}),
             }
             if box.get(OBJECT_KEY):  # CVAT's and FiftyOne's COCO spelling for per-object attributes
                 annotation["attributes"] = dict(box[OBJECT_KEY])
@@ -156,8 +190,8 @@ def from_coco(
     Returns
     -------
     (DataFrame, labels)
-        One row per COCO image (``source-ref``, ``attribute``, its metadata), and the class
-        names by class id, ready for ``BoundingBox(labels, adjust=attribute)``.
+        One row per COCO image (``source-ref``, ``coco-image-id``, ``attribute``, its
+        metadata), and the class names by class id, ready for ``BoundingBox(labels, adjust=attribute)``.
 
     Raises
     ------
@@ -182,15 +216,16 @@ def from_coco(
         if not isinstance(bbox, list) or len(bbox) != 4:
             raise ValueError(f"{where}: bbox must be [x, y, width, height], got {bbox!r}")
         x, y, w, h = bbox
-        boxes[image_id].append(
-            {
-                "class_id": class_of[category],
-                "left": _num(x),
-                "top": _num(y),
-                "width": _num(w),
-                "height": _num(h),
-            }
-        )
+        box = {
+            "class_id": class_of[category],
+            "left": _num(x),
+            "top": _num(y),
+            "width": _num(w),
+            "height": _num(h),
+        }
+        if ann.get("segmentation"):
+            box["segmentation"] = ann["segmentation"]
+        boxes[image_id].append(box)
     refs, values, metas = [], [], []
     for img in coco.get("images", []):
         name = str(img["file_name"])
@@ -213,6 +248,7 @@ def from_coco(
     df = pd.DataFrame(
         {
             "source-ref": pd.Series(refs, dtype=object),
+            COCO_IMAGE_ID: pd.Series([int(img["id"]) for img in coco.get("images", [])], dtype=object),
             attribute: pd.Series(values, dtype=object),
             f"{attribute}-metadata": pd.Series(metas, dtype=object),
         }
@@ -225,10 +261,49 @@ def _num(v: Any) -> int | float:
     return int(v) if v.is_integer() else v
 
 
-def _stems(df: pd.DataFrame, attribute: str) -> list[tuple[str, str, dict[str, Any]]]:
+def _stems(
+    df: pd.DataFrame, attribute: str
+) -> tuple[list[tuple[str, str, dict[str, Any]]], dict[str, bytes]]:
+    """(file stem, source-ref, label) per labeled row, and the name map file when names collided.
+
+    A stem shared by several images (compared without case) becomes ``<stem>__<n>`` for each of
+    them, ``n`` from 1 in row order; ``image-names.csv`` then maps every file to its image.
+    """
     rows = list(_rows(df, attribute))
-    stems = image_stem((row, ref) for row, ref, _ in rows)
-    return [(stems[row], ref, label) for row, ref, label in rows]
+    plain = [PurePosixPath(ref.split("?")[0]).stem or f"row{row}" for row, ref, _ in rows]
+    count: dict[str, int] = {}
+    for stem in plain:
+        count[stem.casefold()] = count.get(stem.casefold(), 0) + 1
+    seen: dict[str, int] = {}
+    out = []
+    for stem, (_row, ref, label) in zip(plain, rows, strict=True):
+        key = stem.casefold()
+        if count[key] > 1:
+            seen[key] = seen.get(key, 0) + 1
+            stem = f"{stem}__{seen[key]}"
+        out.append((stem, ref, label))
+    if not seen:
+        return out, {}
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["file", "source-ref"])
+    writer.writerows((stem, ref) for stem, ref, _ in out)
+    return out, {NAME_MAP: text.getvalue().encode("utf-8")}
+
+
+def voc_corners(box: dict[str, Any]) -> tuple[int, int, int, int]:
+    """A GT box's Pascal VOC corners ``(xmin, ymin, xmax, ymax)``: whole pixels, 1-based, inclusive.
+
+    GT boxes may have fractional edges. Each edge is rounded to the nearest pixel boundary
+    (halves up): ``L = floor(left + 0.5)``, ``R = floor(left + width + 0.5)``, likewise ``T``/``B``;
+    the box covers pixels ``L .. R-1`` (0-based), so ``xmin = L + 1`` and ``xmax = R``, as the VOC
+    devkit counts. A box thinner than half a pixel still covers one pixel (``xmax >= xmin``).
+    """
+    left = math.floor(box["left"] + 0.5)
+    top = math.floor(box["top"] + 0.5)
+    right = max(math.floor(box["left"] + box["width"] + 0.5), left + 1)
+    bottom = max(math.floor(box["top"] + box["height"] + 0.5), top + 1)
+    return left + 1, top + 1, right, bottom
 
 
 def to_yolo(
@@ -241,21 +316,21 @@ def to_yolo(
     client: Any = None,
 ) -> Path | str:
     """YOLO labels: ``<folder>/<image stem>.txt`` with ``class cx cy w h`` lines (normalised to
-    0-1, six decimals) and ``classes.txt`` (one name per class id). Returns the folder (a Path, or
+    0-1, six decimals) and ``classes.txt`` (one name per class id); colliding image names are
+    numbered, with ``image-names.csv`` (see the module docstring). Returns the folder (a Path, or
     the ``s3://`` URI); ``client`` is the boto3 S3 client for an ``s3://`` folder.
 
     Raises
     ------
-    ValueError
-        Two images share a file stem.
     FileExistsError
         The folder holds files and ``overwrite`` is False.
     nblabel.ExportError
         A file could not be written; nothing was left behind.
     """
     names = list(labels) if labels is not None else box_labels(df, attribute)
-    files = {"classes.txt": "".join(f"{n}\n" for n in names).encode("utf-8")}
-    for stem, _ref, label in _stems(df, attribute):
+    stems, name_map = _stems(df, attribute)
+    files = {"classes.txt": "".join(f"{n}\n" for n in names).encode("utf-8"), **name_map}
+    for stem, _ref, label in stems:
         width, height, _ = _size(label)
         lines = []
         for b in label["annotations"]:
@@ -277,22 +352,22 @@ def to_voc(
     overwrite: bool = False,
     client: Any = None,
 ) -> Path | str:
-    """Pascal VOC XML: ``<folder>/<image stem>.xml`` per image. Corners are 1-based and inclusive
-    (``xmin = left + 1``, ``xmax = left + width``), as the VOC devkit counts. Returns the folder
-    (a Path, or the ``s3://`` URI); ``client`` is the boto3 S3 client for an ``s3://`` folder.
+    """Pascal VOC XML: ``<folder>/<image stem>.xml`` per image. Corners are whole pixels, 1-based
+    and inclusive (``xmin = left + 1``, ``xmax = left + width`` for whole-pixel boxes; fractional
+    GT boxes by the rule of :func:`voc_corners`), as the VOC devkit counts. Colliding image names
+    are numbered, with ``image-names.csv`` (see the module docstring). Returns the folder (a Path,
+    or the ``s3://`` URI); ``client`` is the boto3 S3 client for an ``s3://`` folder.
 
     Raises
     ------
-    ValueError
-        Two images share a file stem.
     FileExistsError
         The folder holds files and ``overwrite`` is False.
     nblabel.ExportError
         A file could not be written; nothing was left behind.
     """
     names = list(labels) if labels is not None else box_labels(df, attribute)
-    files = {}
-    for stem, ref, label in _stems(df, attribute):
+    stems, files = _stems(df, attribute)
+    for stem, ref, label in stems:
         width, height, depth = _size(label)
         root = ET.Element("annotation")
         ET.SubElement(root, "filename").text = PurePosixPath(ref.split("?")[0]).name
@@ -308,14 +383,8 @@ def to_voc(
             ET.SubElement(obj, "truncated").text = "0"
             ET.SubElement(obj, "difficult").text = "0"
             box = ET.SubElement(obj, "bndbox")
-            corners = (
-                ("xmin", b["left"] + 1),
-                ("ymin", b["top"] + 1),
-                ("xmax", b["left"] + b["width"]),
-                ("ymax", b["top"] + b["height"]),
-            )
-            for tag, v in corners:
-                ET.SubElement(box, tag).text = str(_num(v))
+            for tag, v in zip(("xmin", "ymin", "xmax", "ymax"), voc_corners(b), strict=True):
+                ET.SubElement(box, tag).text = str(v)
         ET.indent(root)
         files[f"{stem}.xml"] = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return write_folder(folder, files, overwrite=overwrite, client=client)

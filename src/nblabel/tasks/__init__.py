@@ -7,6 +7,7 @@ from nblabel.tasks.boxes import BoundingBox
 from nblabel.tasks.classification import ImageClassification, TextClassification
 from nblabel.tasks.custom import CustomTask
 from nblabel.tasks.entities import NamedEntities
+from nblabel.tasks.preference import Pairwise, Ranking, Rating
 from nblabel.tasks.segmentation import SemanticSegmentation
 from nblabel.tasks.verification import LabelVerification
 
@@ -16,6 +17,9 @@ __all__ = [
     "ImageClassification",
     "LabelVerification",
     "NamedEntities",
+    "Pairwise",
+    "Ranking",
+    "Rating",
     "SemanticSegmentation",
     "Task",
     "TextClassification",

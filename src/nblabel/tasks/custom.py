@@ -26,7 +26,13 @@ from typing import Any, ClassVar
 
 from nblabel.tasks.base import Task, gt_job_name
 from nblabel.tasks.instructions import Instructions
-from nblabel.tasks.templating import SUPPORTED_ELEMENTS, TemplateError, WorkerTemplate, task_input_of
+from nblabel.tasks.templating import (
+    SUPPORTED_ELEMENTS,
+    TemplateError,
+    WorkerTemplate,
+    check_crowd_answer,
+    task_input_of,
+)
 
 __all__ = ["SUPPORTED_ELEMENTS", "CustomTask", "default_pre"]
 
@@ -83,8 +89,8 @@ class CustomTask(Task):
     Raises
     ------
     TemplateError
-        The template cannot be read or parsed, or it uses ``crowd-*`` elements nblabel does not
-        support (named in the message; see :data:`SUPPORTED_ELEMENTS`).
+        The template cannot be read or parsed, or it uses ``crowd-*`` elements that are not
+        Ground Truth's (named in the message; see :data:`SUPPORTED_ELEMENTS`).
 
     Examples
     --------
@@ -167,7 +173,11 @@ class CustomTask(Task):
     # -- answers ------------------------------------------------------------------------------
 
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> Any:
-        """A form output: a JSON object keyed by element names, returned as plain JSON data."""
+        """A form output: a JSON object keyed by element names, returned as plain JSON data.
+
+        The outputs of elements with rules GT documents are checked too (text rankings,
+        segmentation images: :func:`nblabel.tasks.templating.check_crowd_answer`).
+        """
         where = f"item {item}: " if item else ""
         if not isinstance(value, Mapping):
             raise ValueError(f"{where}a custom task's answer is a JSON object of named values, got {value!r}")
@@ -175,6 +185,9 @@ class CustomTask(Task):
             plain = json.loads(json.dumps(value, allow_nan=False))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{where}the answer is not JSON data: {exc}") from None
+        problem = check_crowd_answer(plain)
+        if problem:
+            raise ValueError(f"{where}{problem}")
         return plain
 
     def answer_content(self, value: Any) -> dict[str, Any]:

@@ -34,20 +34,27 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from liquid import Environment
+from liquid import Environment, Undefined
 from liquid.exceptions import LiquidError
 from markupsafe import Markup
 
+from nblabel.tasks.preference import check_text_ranking
+
 __all__ = [
-    "GT_ELEMENTS",
     "SUPPORTED_ELEMENTS",
     "TemplateError",
     "WorkerTemplate",
+    "check_crowd_answer",
 ]
 
-#: The crowd HTML elements nblabel draws (js/crowd/), each producing GT's documented output.
+#: The crowd HTML elements nblabel draws (js/crowd/), each producing GT's documented output: every
+#: element of GT's crowd HTML element reference (SMDG sms-ui-template-reference.md), plus the two
+#: that AWS's own sample templates use beyond it (``crowd-slider-label`` in
+#: gen-ai/multi-modal-content-evaluation, ``crowd-entity-annotator`` in
+#: other/custom-instructions-width) and the generative-AI elements of GT's gen-ai samples.
 SUPPORTED_ELEMENTS: tuple[str, ...] = (
     "crowd-alert",
+    "crowd-badge",
     "crowd-bounding-box",
     "crowd-button",
     "crowd-card",
@@ -55,39 +62,37 @@ SUPPORTED_ELEMENTS: tuple[str, ...] = (
     "crowd-classifier",
     "crowd-classifier-multi-select",
     "crowd-entity-annotation",
+    "crowd-entity-annotator",
+    "crowd-fab",
     "crowd-form",
+    "crowd-icon-button",
     "crowd-image-classifier",
     "crowd-image-classifier-multi-select",
     "crowd-input",
+    "crowd-instance-segmentation",
     "crowd-instructions",
     "crowd-keypoint",
+    "crowd-line",
+    "crowd-modal",
     "crowd-polygon",
+    "crowd-polyline",
+    "crowd-question-answer-generation",
     "crowd-radio-button",
     "crowd-radio-group",
+    "crowd-semantic-segmentation",
     "crowd-slider",
+    "crowd-slider-label",
+    "crowd-tab",
+    "crowd-tabs",
     "crowd-text-area",
+    "crowd-text-ranking",
+    "crowd-toast",
     "crowd-toggle-button",
 )
 
-#: Every element of GT's crowd HTML element reference (SMDG sms-ui-template-reference.md).
-GT_ELEMENTS: frozenset[str] = frozenset(
-    {
-        *SUPPORTED_ELEMENTS,
-        "crowd-badge",
-        "crowd-fab",
-        "crowd-icon-button",
-        "crowd-instance-segmentation",
-        "crowd-line",
-        "crowd-modal",
-        "crowd-polyline",
-        "crowd-semantic-segmentation",
-        "crowd-tab",
-        "crowd-tabs",
-        "crowd-toast",
-    }
-)
-
 _TAG = re.compile(r"<\s*(crowd-[A-Za-z0-9-]+)")
+# A tag named in an HTML comment is not used (GT's custom-instructions-width sample names one).
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 # GT templates load GT's own element definitions from its CDN; nblabel defines the elements
 # itself, and a second definition of the same custom element would throw in the browser.
 _GT_SCRIPT = re.compile(
@@ -100,7 +105,18 @@ class TemplateError(ValueError):
     """A worker template that cannot be used; the message names the template and the cause."""
 
 
+def _missing(value: Any, name: str) -> None:
+    """Raise a TemplateError naming the field when a filter got Liquid's Undefined."""
+    if not isinstance(value, Undefined):
+        return
+    field = str(value.hint or value.name).removesuffix(" is undefined")
+    token = value.token
+    line = f" (template line {token.source.count(chr(10), 0, token.start_index) + 1})" if token else ""
+    raise TemplateError(f"{name}: the item has no {field}{line}")
+
+
 def _json(value: Any) -> Markup:
+    _missing(value, "to_json")
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -134,23 +150,17 @@ class WorkerTemplate:
     def __init__(self, template: str | os.PathLike[str], *, s3_client: Any = None) -> None:
         self.origin, source = _load(template)
         self.s3_client = s3_client
-        self.elements = frozenset(m.group(1).lower() for m in _TAG.finditer(source))
-        unsupported = sorted(self.elements - set(SUPPORTED_ELEMENTS))
-        if unsupported:
-            known = [e for e in unsupported if e in GT_ELEMENTS]
-            unknown = [e for e in unsupported if e not in GT_ELEMENTS]
-            parts = []
-            if known:
-                parts.append(f"nblabel does not support {', '.join(f'<{e}>' for e in known)} yet")
-            if unknown:
-                verb = (
-                    "is not a Ground Truth crowd element"
-                    if len(unknown) == 1
-                    else "are not Ground Truth crowd elements"
-                )
-                parts.append(f"{', '.join(f'<{e}>' for e in unknown)} {verb}")
+        self.elements = frozenset(m.group(1).lower() for m in _TAG.finditer(_COMMENT.sub("", source)))
+        unknown = sorted(self.elements - set(SUPPORTED_ELEMENTS))
+        if unknown:
+            verb = (
+                "is not a Ground Truth crowd element"
+                if len(unknown) == 1
+                else "are not Ground Truth crowd elements"
+            )
             raise TemplateError(
-                f"{self.origin}: {'; '.join(parts)}. Supported: {', '.join(SUPPORTED_ELEMENTS)}"
+                f"{self.origin}: {', '.join(f'<{e}>' for e in unknown)} {verb} "
+                f"(nblabel draws every element of GT's reference: {', '.join(SUPPORTED_ELEMENTS)})"
             )
         env = Environment(autoescape=True)
         env.filters["grant_read_access"] = self._grant_read_access
@@ -189,6 +199,7 @@ class WorkerTemplate:
             _MEDIA_ROOT.reset(token)
 
     def _grant_read_access(self, value: Any) -> str:
+        _missing(value, "grant_read_access")
         ref = "" if value is None else str(value).strip()
         scheme = urlparse(ref).scheme.lower()
         if scheme == "s3":
@@ -226,6 +237,57 @@ def _load(template: str | os.PathLike[str]) -> tuple[str, str]:
     if not isinstance(template, str):
         raise TypeError(f"template must be HTML text or a file path, got {type(template).__name__}")
     return "the template", template
+
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def check_crowd_answer(answer: Mapping[str, Any]) -> str:
+    """What is wrong with the crowd-element outputs in a form output, or ``""``.
+
+    Checked where GT's documented shapes carry rules a stored answer could break:
+
+    - ``ordinalRankingDimensions`` (``crowd-text-ranking``; answerContent as GT's text-ranking
+      notebook in aws-samples/amazon-sagemaker-groundtruth-immersionday reads it):
+      ``[{"name", "responseRankings": [rank of response 1, ...]}]``, checked by
+      :func:`nblabel.tasks.preference.check_text_ranking` with ties allowed (the template's
+      ``allowTie`` is checked in the browser);
+    - ``labeledImage.pngImageData`` (``crowd-semantic-segmentation`` /
+      ``crowd-instance-segmentation``, gt-formats.md §2.7 and §6): base64 of a PNG whose size is
+      ``inputImageProperties``.
+
+    The outputs are looked for at the top level and under each element's name.
+    """
+    places = [answer, *(v for v in answer.values() if isinstance(v, Mapping))]
+    for place in places:
+        dims = place.get("ordinalRankingDimensions")
+        if isinstance(dims, list):  # a form field of that name holding text is the template's own
+            # The template's dimensions and allowTie live in the browser, which enforces them:
+            # the kernel checks the shape and ranks with nl.Ranking's own rule, ties allowed.
+            named = [d.get("name") for d in dims if isinstance(d, Mapping)]
+            first = dims[0].get("responseRankings") if dims and isinstance(dims[0], Mapping) else None
+            try:
+                check_text_ranking(
+                    place,
+                    [{"name": n, "allowTie": True} for n in named],
+                    len(first) if isinstance(first, list) else 0,
+                )
+            except ValueError as exc:
+                return f"ranking: {exc}"
+        image = place.get("labeledImage")
+        if isinstance(image, Mapping) and "pngImageData" in image:
+            data = image["pngImageData"]
+            try:
+                png = base64.b64decode(data if isinstance(data, str) else "", validate=True)
+            except (TypeError, ValueError):
+                png = b""
+            if not png.startswith(_PNG) or len(png) < 24:
+                return "labeledImage.pngImageData must be a base64 PNG"
+            size = place.get("inputImageProperties")
+            width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+            if isinstance(size, Mapping) and (size.get("width"), size.get("height")) != (width, height):
+                return f"labeledImage is {width} x {height}, inputImageProperties says {size.get('width')} x {size.get('height')}"
+    return ""
 
 
 def task_input_of(result: Any, where: str) -> tuple[Any, bool]:

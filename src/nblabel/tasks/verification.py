@@ -14,6 +14,7 @@ out, as GT does)::
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -175,6 +176,13 @@ class LabelVerification(Task):
         label, meta = row.get(self.source_attribute), _metadata(row, self.source_attribute)
         if not self.has_label(row):
             return {"shown": {"missing": True}}
+        kind = str(meta.get("type", ""))
+        if _FRAMES.search(kind):
+            # A video or point-cloud label is a file of per-frame objects, not a label of this image.
+            raise ValueError(
+                f"{self.source_attribute!r} holds a {kind} label: LabelVerification shows image boxes, "
+                "masks and classes, not video-frame or 3D point-cloud labels"
+            )
         if isinstance(meta.get("internal-color-map"), Mapping):  # a segmentation mask
             return {"shown": _mask_shown(str(label), meta, self.source_attribute)}
         if isinstance(label, str) and label.lstrip().startswith("{"):
@@ -197,6 +205,11 @@ class LabelVerification(Task):
         if name is None and isinstance(meta.get("class-map"), Mapping):
             name = ", ".join(str(v) for v in meta["class-map"].values())
         return {"shown": {"class_name": str(name if name is not None else label)}}
+
+
+# GT's video-frame and 3D point-cloud task types (groundtruth/video-object-tracking,
+# groundtruth/point_cloud_object_detection, ...), whose labels point at sequence files.
+_FRAMES = re.compile(r"video|point[-_]?cloud|3d", re.IGNORECASE)
 
 
 def _metadata(row: Mapping[str, Any], attribute: str) -> Mapping[str, Any]:

@@ -19,6 +19,7 @@ __all__ = [
     "ClassifyWidget",
     "CustomWidget",
     "EntitiesWidget",
+    "PreferenceWidget",
     "ReviewWidget",
     "SegmentWidget",
     "VerifyWidget",
@@ -34,6 +35,7 @@ WIDGETS: dict[str, tuple[str, str]] = {
     "segment": ("nblabel.widgets.segment", "SegmentWidget"),
     "entities": ("nblabel.widgets.entities", "EntitiesWidget"),
     "custom": ("nblabel.widgets.custom", "CustomWidget"),
+    "preference": ("nblabel.widgets.preference", "PreferenceWidget"),
 }
 _REVIEW = ("nblabel.widgets.review", "ReviewWidget")
 

@@ -162,17 +162,30 @@ def test_grant_read_access_presigns_s3(s3_env, bucket: str, s3_direct) -> None:
 # -- loading -------------------------------------------------------------------------------------
 
 
-def test_unsupported_elements_are_named_at_load() -> None:
+def test_only_elements_gt_does_not_have_are_refused_and_named() -> None:
+    task = nl.CustomTask(
+        "<crowd-form><crowd-semantic-segmentation name='m'></crowd-semantic-segmentation>"
+        "<crowd-polyline name='p'></crowd-polyline><crowd-input name='x'></crowd-input></crowd-form>"
+    )
+    assert task.template.elements == {
+        "crowd-form",
+        "crowd-semantic-segmentation",
+        "crowd-polyline",
+        "crowd-input",
+    }
     with pytest.raises(TemplateError) as info:
         nl.CustomTask(
-            "<crowd-form><crowd-semantic-segmentation name='m'></crowd-semantic-segmentation>"
-            "<crowd-polyline></crowd-polyline><crowd-input name='x'></crowd-input></crowd-form>"
+            "<crowd-sldier name='x'></crowd-sldier><crowd-fancy></crowd-fancy><crowd-tabs></crowd-tabs>"
         )
     message = str(info.value)
-    assert "<crowd-polyline>, <crowd-semantic-segmentation>" in message
-    assert "crowd-input>" not in message.split("Supported")[0]
-    with pytest.raises(TemplateError, match=r"<crowd-sldier> is not a Ground Truth crowd element"):
-        nl.CustomTask("<crowd-sldier name='x'></crowd-sldier>")
+    assert message.startswith(
+        "the template: <crowd-fancy>, <crowd-sldier> are not Ground Truth crowd elements"
+    )
+    assert "crowd-tabs>" not in message.split("(")[0]
+    # A tag only named in a comment is not used (GT's own custom-instructions-width sample).
+    assert nl.CustomTask(
+        "<!-- works with <crowd-nothing> too --><crowd-form></crowd-form>"
+    ).template.elements == {"crowd-form"}
 
 
 def test_template_files_and_liquid_errors_are_named(tmp_path: Path) -> None:
@@ -195,7 +208,7 @@ def test_js_and_python_support_the_same_elements() -> None:
     assert tuple(re.findall(r'"(crowd-[a-z-]+)"', listed)) == SUPPORTED_ELEMENTS
     defined = set()
     for module in (ROOT / "js" / "crowd").glob("*.js"):
-        defined.update(re.findall(r'define\("(crowd-[a-z-]+)"', module.read_text()))
+        defined.update(re.findall(r'define\(\s*"(crowd-[a-z-]+)"', module.read_text()))
     assert defined == set(SUPPORTED_ELEMENTS)
 
 

@@ -1,0 +1,95 @@
+"""The preference widget in real JupyterLab 4 and Notebook 7: pairwise and ranking answers by
+keyboard, with ties, undo and skip; the stored answers are what was pressed."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.harness.widgets import all_saved, focus, job_cells, kernel_json, widget
+
+
+def shown(root, testid: str):
+    """A part of the item on screen (the next item is laid out ahead with the same parts)."""
+    return root.get_by_test_id("nbl-pref-item").get_by_test_id(testid)
+
+
+def answers(nb) -> dict:
+    """Each labeled row's stored answer, and the progress, as the kernel holds them."""
+    return kernel_json(
+        nb,
+        "_out = job.to_dataframe()\n"
+        "print('STATE' + json.dumps({'answers': {str(i): v for i, v in enumerate(_out[job.attribute])"
+        " if isinstance(v, dict)}, 'progress': job.progress._asdict()}))",
+    )
+
+
+def frame(n: int, k: int) -> str:
+    columns = ", ".join(f"'r{r}': [f'response {r} to prompt {{i}}' for i in range({n})]" for r in range(k))
+    return f"pd.DataFrame({{'source': [f'prompt {{i}}' for i in range({n})], {columns}}})"
+
+
+def test_pairwise_by_keyboard_with_tie_undo_and_skip(notebook, jupyter):
+    nb = notebook(job_cells(f"pairs-{jupyter.app}", frame(6, 2), "nl.Pairwise(responses=('r0', 'r1'))"))
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    position = root.get_by_test_id("nbl-position")
+    expect(shown(root, "nbl-response-1")).to_contain_text("response 1 to prompt 0")
+    focus(root)
+    for key, n in (("a", 2), ("b", 3), ("t", 4)):
+        nb.page.keyboard.press(key)
+        expect(position).to_have_text(f"Item {n} of 6")
+    nb.page.keyboard.press("z")  # the tie on item 2 is taken back
+    expect(position).to_have_text("Item 3 of 6")
+    nb.page.keyboard.press("a")
+    nb.page.keyboard.press("s")  # item 3 skipped
+    expect(position).to_have_text("Item 5 of 6")
+    expect(shown(root, "nbl-prompt")).to_have_text("prompt 4")
+    all_saved(root)
+    state = answers(nb)
+    assert state["answers"] == {"0": {"choice": "A"}, "1": {"choice": "B"}, "2": {"choice": "A"}}
+    assert state["progress"]["skipped"] == 1
+
+
+def test_ranking_by_keyboard_with_ties_dimensions_undo_and_skip(notebook, jupyter):
+    task = (
+        "nl.Ranking([{'name': 'Clarity', 'allowTie': True}, {'name': 'Correctness', 'allowTie': False}],"
+        " responses=('r0', 'r1', 'r2'))"
+    )
+    nb = notebook(job_cells(f"ranks-{jupyter.app}", frame(4, 3), task))
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    position = root.get_by_test_id("nbl-position")
+    expect(shown(root, "nbl-response-2")).to_contain_text("response 2 to prompt 0")
+    focus(root)
+    press = nb.page.keyboard.press
+    for key in ("2", "=", "1", "3"):  # Clarity: r1 first, r0 tied with it, r2 third
+        press(key)
+    expect(root).to_have_attribute("data-dimension", "Correctness")  # a full dimension moves on
+    for key in ("3", "1", "2"):
+        press(key)
+    press("Enter")
+    expect(position).to_have_text("Item 2 of 4")
+    for key in ("1", "2", "z", "3", "2"):  # the second placement is taken back before the third
+        press(key)
+    press("Shift+Tab")
+    expect(root).to_have_attribute("data-dimension", "Clarity")
+    expect(shown(root, "nbl-response-1")).to_contain_text("rank 3")  # each response shows its rank
+    press("Tab")
+    press("Enter")  # Correctness is not ranked yet: nothing is stored
+    expect(root.get_by_test_id("nbl-error")).to_contain_text("every dimension")
+    expect(position).to_have_text("Item 2 of 4")
+    for key in ("2", "1", "3"):
+        press(key)
+    press("Enter")
+    press("s")
+    expect(position).to_have_text("Item 4 of 4")
+    all_saved(root)
+    state = answers(nb)
+    ranked = [("Clarity", [1, 1, 3], [1, 3, 2]), ("Correctness", [2, 3, 1], [2, 1, 3])]
+    for row in (0, 1):
+        assert state["answers"][str(row)] == {
+            "ordinalRankingDimensions": [{"name": n, "responseRankings": r[row]} for n, *r in ranked]
+        }
+    assert len(state["answers"]) == 2 and state["progress"]["skipped"] == 1

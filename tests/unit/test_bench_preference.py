@@ -1,0 +1,37 @@
+"""The preference benchmark (``python -m benchmarks.preference``) run tiny, without the browser,
+on pairs in HH-RLHF's format."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from benchmarks.preference import length_judge, load_pairs, main
+
+
+def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
+    data = tmp_path / "test.jsonl.gz"
+    with gzip.open(data, "wt", encoding="utf-8") as fh:
+        for i in range(120):
+            prompt = f"\n\nHuman: question {i}?"
+            short, long = "No." + " " * (i % 7), "Here is how, step by step: " + "x" * (40 + 13 * i)
+            chosen, rejected = (short, long) if i % 4 else (long, short)
+            fh.write(
+                json.dumps(
+                    {
+                        "chosen": f"{prompt}\n\nAssistant: {chosen}",
+                        "rejected": f"{prompt}\n\nAssistant: {rejected}",
+                    }
+                )
+                + "\n"
+            )
+    pairs = load_pairs(data)
+    assert len(pairs) == 120 and pairs[0]["prompt"] == "Human: question 0?"
+    assert length_judge("", ["ab", "abcd"])[0] == "A"
+    out = tmp_path / "BENCHMARKS.md"
+    argv = ["--data", str(data), "--presses", "0", "--seeds", "1", "--answered", "60", "--noise", "0.2"]
+    assert main([*argv, "--targets", "0.6", "--sources", "3", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "<!-- preference:start -->" in text and "## Preference tasks" in text
+    assert "| 0.20 |" in text and "| 0.60 |" in text
