@@ -5,6 +5,7 @@
 // through lib/tools/box.js) on the zoomable stage (lib/viewport.js); Enter sends the image's
 // boxes as GT's label object through the same outbox as every widget (lib/channel.js), and the
 // next image shows at once.
+import { AttributePanel, attributesFor, FRAME_KEY, given, hasAttributes, missing, OBJECT_KEY } from "./lib/attributes.js";
 import { BoxEditor, boxIntentForKey } from "./lib/box_editor.js";
 import { colorOf } from "./lib/box_paint.js";
 import { classButton, h, itemNotes, setPressed, setText, showNote } from "./lib/dom.js";
@@ -27,6 +28,13 @@ function render({ model, el }) {
   const pixels = new Pixels(session, channel, KEEP_BEHIND);
   let shownKey;
   const drafts = new Map(); // key -> boxes of an answer taken back, to edit again
+  // Label category and frame attributes: a panel for the selected box, one for the image.
+  const config = hasAttributes(model.get("attributes")) ? model.get("attributes") : null;
+  const frameValues = new Map(); // key -> the image's frame attribute values being edited
+  const objectPanel = new AttributePanel("nbl-attrs-object", (values) => {
+    if (tool.editor?.setAttributes(given(values))) edited();
+  });
+  const framePanel = new AttributePanel("nbl-attrs-frame", (values) => frameValues.set(shownKey, values));
 
   const stage = itemStage(channel, () => shownKey);
   const tool = new BoxTool(stage, labels, () => edited());
@@ -48,6 +56,10 @@ function render({ model, el }) {
    */
   function startingBoxes(key, item) {
     const own = drafts.get(key) ?? session.values.get(key);
+    if (config) {
+      frameValues.set(key, { ...(own?.[FRAME_KEY] ?? {}) });
+      framePanel.show("Image attributes", config.frame ?? [], frameValues.get(key));
+    }
     if (own) return { boxes: own.annotations ?? [], proposals: [] };
     return { boxes: [], proposals: proposedBoxes(item) };
   }
@@ -136,15 +148,54 @@ function render({ model, el }) {
     root.dataset.boxes = JSON.stringify(editor.answer);
     root.dataset.proposed = String(waiting);
     root.dataset.selected = String(editor.selected);
+    if (config) showObjectPanel(editor, sel);
+  }
+
+  /** The selected box's attributes, rebuilt only when another box (or class) is selected or its
+   * values changed elsewhere (undo), so a field being edited keeps the keyboard. */
+  let panelShows = null;
+  function showObjectPanel(editor, sel) {
+    const label = sel ? labels[sel.class_id] : null;
+    const shows = sel ? JSON.stringify([editor.selected, label, sel[OBJECT_KEY] ?? null]) : null;
+    if (shows === panelShows) return;
+    panelShows = shows;
+    // The field just edited made this change: the panel shows it already and keeps the keyboard.
+    const typed = sel && objectPanel.el.contains(document.activeElement);
+    if (typed && JSON.stringify(given(objectPanel.values)) === JSON.stringify(sel[OBJECT_KEY] ?? null)) return;
+    objectPanel.show(`Box ${editor.selected + 1}: ${label}`, sel ? attributesFor(config, label) : [], sel?.[OBJECT_KEY]);
+  }
+
+  /** Why the answer cannot be sent yet (required attributes left empty), or null. */
+  function unfinished(editor) {
+    if (!config) return null;
+    const missed = [];
+    editor.boxes.forEach((b, i) => {
+      const names = missing(attributesFor(config, labels[b.class_id]), b[OBJECT_KEY]);
+      if (names.length) missed.push({ i, text: `box ${i + 1} (${labels[b.class_id]}) needs ${names.join(", ")}` });
+    });
+    const frameMissing = missing(config.frame ?? [], frameValues.get(shownKey));
+    const parts = missed.map((m) => m.text);
+    if (frameMissing.length) parts.push(`the image needs ${frameMissing.join(", ")}`);
+    if (!parts.length) return null;
+    if (missed.length) editor.select(missed[0].i); // show the first box that needs them
+    return `Not submitted: ${parts.join("; ")} (t goes to the attributes).`;
   }
 
   function submit(item) {
     const { editor } = tool;
     editor.cancelDrag();
+    const reason = unfinished(editor);
+    if (reason) {
+      edited();
+      showNote(notice, reason);
+      return;
+    }
     const value = {
       image_size: [{ width: item.original_width, height: item.original_height, depth: item.depth ?? 3 }],
       annotations: editor.answer,
     };
+    const frameGiven = config && given(frameValues.get(shownKey));
+    if (frameGiven) value[FRAME_KEY] = frameGiven;
     const actions = editor.actions(); // what the person did to the proposals, stored with the answer
     if (actions) value.actions = actions;
     drafts.delete(session.current);
@@ -209,6 +260,8 @@ function render({ model, el }) {
     // A focused button keeps Enter and space for itself; every other key is the widget's.
     if (event.target !== frame.root && (event.key === "Enter" || event.key === " ")) return null;
     if (stage.handleKey(event)) return true;
+    // t: into the attributes, the selected box's first, else the image's.
+    if (config && event.key === "t" && !event.ctrlKey && !event.metaKey && !event.altKey) return objectPanel.focus() || framePanel.focus() || null;
     const intent = boxIntentForKey(event, labels.length);
     // Tab moves between boxes only when there are boxes; otherwise it leaves the widget.
     if (intent?.type === "cycle" && !tool.editor?.boxes.length) return null;
@@ -217,7 +270,7 @@ function render({ model, el }) {
 
   frame.mount(el, {
     className: "nbl-boxes",
-    body: [h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]), notice, info, h("div", { class: "nbl-classes" }, classButtons)],
+    body: [h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]), notice, info, h("div", { class: "nbl-classes" }, classButtons), objectPanel.el, framePanel.el],
     actions: [
       ["submit", "Submit ⏎", "Submit this image's boxes (Enter)"],
       ["skip", "Skip", "Skip this image (s)"],
@@ -232,7 +285,7 @@ function render({ model, el }) {
     help:
       "Drag to draw · click to select (a proposal: accept) · drag a box or its handles · 1–9, 0 class · Tab next box · a accept it · " +
       "arrows nudge (Shift ×10) · Delete · d duplicate · Enter submit · s skip · z undo · Shift+Z redo · " +
-      "wheel or +/- zoom · space-drag pan · f fit",
+      `wheel or +/- zoom · space-drag pan · f fit${config ? " · t attributes (Esc back)" : ""}`,
     keys,
     keyup: (event) => {
       if (stage.handleKeyUp(event)) event.preventDefault();

@@ -1,11 +1,13 @@
 // nblabel named-entity widget: mark spans of a text with labels, keyboard or mouse.
 //
 // The text is inserted as text nodes (never HTML) in a pre-wrap block, so spaces, TABs and line
-// breaks show as they are. Entities are <mark> elements wrapped around the exact characters;
-// adding, removing or relabeling one touches only the text node it lives in, so a 100 KB
+// breaks show as they are. Entities are <mark> elements wrapped around the exact characters,
+// nested where entities overlap (each stacked entity's underline sits lower); adding, removing
+// or relabeling one rebuilds only the block of text it lives in, so a 100 KB
 // document stays responsive (lib/entity_doc.js, which also builds the next document ahead). The
 // browser counts UTF-16 units; answers are converted to code points (lib/offsets.js) before
 // they leave. Talking to the kernel is lib/channel.js; the frame and shared commands lib/frame.js.
+import { AttributePanel, attributesFor, given, hasAttributes, missing } from "./lib/attributes.js";
 import { classButton, h, setPressed, setText, showNote } from "./lib/dom.js";
 import { DocView, Documents } from "./lib/entity_doc.js";
 import { Frame } from "./lib/frame.js";
@@ -18,8 +20,15 @@ const COLOURS = 10; // entities.css has this many label colours
 
 /** What the hint line says: the entity selected, the span waiting for a label, or the label armed. */
 function hintText({ selected, pending, armed }, view, labels) {
-  if (selected) return `Selected: ${selected.label} “${view.excerpt(selected.start, selected.end)}” · a label key relabels it · Delete removes it`;
-  if (pending) return `“${view.excerpt(pending[0], pending[1])}” · press a label key (1–${classKey(labels.length - 1) || "0"})`;
+  if (selected) {
+    const stacked = view.spans.nextAround(selected.start, selected.end, selected) !== selected ? " · e: the entity around it" : "";
+    return `Selected: ${selected.label} “${view.excerpt(selected.start, selected.end)}” · a label key relabels it · Delete removes it${stacked}`;
+  }
+  if (pending) {
+    const around = view.spans.around(pending[0], pending[1]);
+    const inside = around ? ` inside ${around.label} “${view.excerpt(around.start, around.end)}” (e selects it)` : "";
+    return `“${view.excerpt(pending[0], pending[1])}”${inside} · press a label key (1–${classKey(labels.length - 1) || "0"})`;
+  }
   if (armed !== null) return `Labeling as ${labels[armed]}: select text or double-click a word · Esc stops`;
   return "";
 }
@@ -29,7 +38,7 @@ function hintText({ selected, pending, armed }, view, labels) {
  * the span being labeled (a selection, the keyboard cursor, a label chosen first), the entity
  * selected, the hint and the refusals. The widget's `frame` holds the root and the buttons.
  */
-function spanEditor(frame, labels) {
+function spanEditor(frame, labels, config) {
   const colourOf = new Map(labels.map((label, i) => [label, i % COLOURS]));
   let view = null; // the DocView on screen
   let armed = null; // label index chosen before selecting
@@ -37,6 +46,7 @@ function spanEditor(frame, labels) {
   let pending = null; // [start, end) selected, waiting for a label key
   let cursor = null; // {anchor, focus} token indices of the keyboard cursor
   let selected = null; // the entity clicked (to relabel or remove)
+  let stackAt = null; // [start, end) whose stacked entities e steps through
   let pointer = null; // {alt} while a mouse selection is being made
 
   const docs = new Documents((item, value) => new DocView(item, value, { labels, colourOf, isSelected: (e) => e === selected }));
@@ -49,6 +59,10 @@ function spanEditor(frame, labels) {
     }),
   );
   const hint = h("div", { class: "nbl-hint", "data-testid": "nbl-hint", role: "status" });
+  // The selected entity's label category attributes (t reaches them, Esc gives the keys back).
+  const panel = new AttributePanel("nbl-attrs-object", (values) => {
+    if (selected && view?.spans.setAttributes(selected, given(values))) view.paintLabel(selected);
+  });
   const reason = h("div", { class: "nbl-error", "data-testid": "nbl-reason", role: "alert", hidden: true });
 
   // -- selections -----------------------------------------------------------------------------
@@ -64,9 +78,9 @@ function spanEditor(frame, labels) {
     const selection = document.getSelection();
     const range = selection && selection.rangeCount ? selection.getRangeAt(0) : null;
     if (!range || range.collapsed) {
+      // The innermost mark under the pointer: e then steps out to the entities around it.
       const mark = event.target instanceof Element ? event.target.closest("mark.nbl-ent") : null;
-      const piece = mark && view.byNode.get(mark);
-      select(piece ? piece.entity : null);
+      select(mark ? view.entityOf.get(mark) ?? null : null);
       pending = null;
       cursor = null;
       showHint();
@@ -76,19 +90,25 @@ function spanEditor(frame, labels) {
     cursor = null;
     if (!span) return;
     const [s, e] = span;
-    const inside = view.spans.around(s, e);
-    if (inside) {
-      // A click-drag or double click inside an entity picks that entity.
+    const same = view.spans.exactly(s, e);
+    if (same) {
+      // A selection of exactly an entity picks it; a smaller one inside may become a nested one.
       docs.clearSelection();
-      select(inside);
+      select(same);
       return;
     }
     offer(s, e);
   }
 
   function onDoubleClick() {
-    // The first click's selection made the word pending; tag it with the label in use.
-    if (pending && (armed ?? lastLabel) !== null) tag(armed ?? lastLabel);
+    if (!pending) return;
+    // A double click inside an entity picks that entity (a drag makes a nested one).
+    const inside = view.spans.around(pending[0], pending[1]);
+    if (inside) {
+      pending = null;
+      docs.clearSelection();
+      select(inside);
+    } else if ((armed ?? lastLabel) !== null) tag(armed ?? lastLabel); // the word, with the label in use
   }
 
   /** A span is ready: label it now (a label was chosen first) or wait for a key. */
@@ -108,11 +128,7 @@ function spanEditor(frame, labels) {
     const result = view.spans.add(start, end, labels[index]);
     if (!result.ok) {
       const c = result.clash;
-      showNote(
-        reason,
-        `Not added: “${view.excerpt(start, end)}” overlaps ${c.label} “${view.excerpt(c.start, c.end)}”. ` +
-          "Entities cannot overlap: remove or change that one first.",
-      );
+      showNote(reason, `Not added: “${view.excerpt(start, end)}” is already a ${c.label} entity.`);
       return;
     }
     // The keyboard cursor stays where it is (the next arrow moves on from it), unselected.
@@ -127,10 +143,30 @@ function spanEditor(frame, labels) {
   function select(entity) {
     const previous = selected;
     selected = entity;
+    stackAt = null;
     if (previous) view.paintLabel(previous);
     if (entity) view.paintLabel(entity);
     frame.buttons.remove.disabled = !entity;
+    if (config) showPanel();
     showHint();
+  }
+
+  function showPanel() {
+    const list = selected ? attributesFor(config, selected.label) : [];
+    panel.show(selected ? `${selected.label} “${view.excerpt(selected.start, selected.end)}”` : "", list, selected?.attrs);
+  }
+
+  /** Why the entities cannot be submitted yet (a required attribute left empty), or null; the
+   * first entity that needs one is selected. */
+  function unfinished() {
+    if (!config || !view) return null;
+    const needs = view.spans.ents
+      .map((e) => ({ e, names: missing(attributesFor(config, e.label), e.attrs) }))
+      .filter((n) => n.names.length);
+    if (!needs.length) return null;
+    select(needs[0].e);
+    const parts = needs.map(({ e, names }) => `${e.label} “${view.excerpt(e.start, e.end)}” needs ${names.join(", ")}`);
+    return `Not submitted: ${parts.join("; ")} (t goes to the attributes).`;
   }
 
   function moveCursor(step, extend) {
@@ -147,13 +183,29 @@ function spanEditor(frame, labels) {
   }
 
   // -- acting ---------------------------------------------------------------------------------
-  /** A label key: relabel the entity selected or under the cursor, tag the span, or arm the label. */
+  /** e: select the next of the entities stacked over the span (or the entity selected), innermost
+   * first, round again after the outermost. */
+  function cycle() {
+    const at = stackAt ?? pending ?? (selected ? [selected.start, selected.end] : null);
+    const next = at && view.spans.nextAround(at[0], at[1], selected);
+    if (!next) return;
+    pending = null;
+    cursor = null;
+    docs.clearSelection();
+    select(next);
+    stackAt = at;
+    hideReason();
+  }
+
+  /** A label key: relabel the entity selected or exactly under the cursor, tag the span (inside
+   * another entity too: entities nest), or arm the label. */
   function label(index) {
-    const around = pending ? view.spans.around(pending[0], pending[1]) : null;
-    const entity = selected ?? around;
+    const same = pending ? view.spans.exactly(pending[0], pending[1]) : null;
+    const entity = selected ?? same;
     if (entity) {
       view.spans.relabel(entity, labels[index]);
       lastLabel = index;
+      if (config && entity === selected) showPanel(); // another label takes other attributes
       if (!selected) {
         pending = null; // the cursor was on an entity
         docs.clearSelection();
@@ -172,19 +224,21 @@ function spanEditor(frame, labels) {
     if (!entity) return;
     view.spans.remove(entity);
     selected = null;
+    if (config) showPanel();
     frame.buttons.remove.disabled = true;
     pending = null;
     docs.clearSelection();
-    view.paintRemove(entity, docs.text);
+    view.paintRemove(entity);
     showHint();
   }
 
   /** An edit of the entities undone (`undone`) or redone. */
   function repaint(edit, undone) {
     edit.undone = undone;
-    if (selected && !view.spans.ents.includes(selected)) selected = null;
+    if (selected && !view.spans.ents.includes(selected)) select(null);
+    else if (config && edit.entity === selected) showPanel();
     pending = null;
-    view.paintEdit(edit, docs.text);
+    view.paintEdit(edit);
     hideReason();
     showHint();
   }
@@ -201,6 +255,9 @@ function spanEditor(frame, labels) {
         return true;
       case "remove":
         if (view) remove();
+        return true;
+      case "cycle":
+        if (view) cycle();
         return true;
       case "clear":
         pending = null;
@@ -231,6 +288,7 @@ function spanEditor(frame, labels) {
     pending = null;
     cursor = null;
     selected = null;
+    if (config) showPanel();
     frame.buttons.remove.disabled = true;
     hideReason();
     if (item && !item.error) view = docs.open(item, value);
@@ -264,6 +322,8 @@ function spanEditor(frame, labels) {
     chips,
     hint,
     reason,
+    panel,
+    unfinished,
     act,
     open,
     showLegend,
@@ -277,9 +337,10 @@ function spanEditor(frame, labels) {
 
 function render({ model, el }) {
   const labels = model.get("labels");
+  const config = hasAttributes(model.get("attributes")) ? model.get("attributes") : null;
   const frame = new Frame(model);
   const { session } = frame;
-  const editor = spanEditor(frame, labels);
+  const editor = spanEditor(frame, labels, config);
   const { docs } = editor;
   const message = h("div", { class: "nbl-message", "data-testid": "nbl-message", hidden: true });
   const suggestion = h("div", { class: "nbl-proposal", "data-testid": "nbl-proposal", hidden: true });
@@ -320,7 +381,10 @@ function render({ model, el }) {
   function onIntent(intent) {
     if (intent.type !== "submit") return editor.act(intent);
     const { view } = editor;
-    if (session.currentItem && view) frame.record(session.answer(view.spans.value(view.index), uid()));
+    if (!session.currentItem || !view) return true;
+    const reason = editor.unfinished();
+    if (reason) showNote(editor.reason, reason);
+    else frame.record(session.answer(view.spans.value(view.index), uid()));
     return true;
   }
 
@@ -332,6 +396,7 @@ function render({ model, el }) {
       h("div", { class: "nbl-stage" }, [docs.text, docs.spare, message]),
       editor.hint,
       editor.reason,
+      editor.panel.el,
     ],
     actions: [
       ["back", "← Back", "Previous text ([)"],
@@ -344,9 +409,13 @@ function render({ model, el }) {
     ],
     help:
       "Select text (snaps to words; hold Alt for exact characters) or double-click a word, then a label key " +
-      "(or the key first) · ←/→ token cursor, Shift extends · click an entity to relabel it or Delete · " +
-      "Enter submits · s skip · z undo · y redo · [ ] revisit",
-    keys: (event) => spanIntentForKey(event, labels.length),
+      "(or the key first); inside an entity it nests · ←/→ token cursor, Shift extends · click an entity to relabel it or Delete · " +
+      "e steps through stacked entities · " +
+      `Enter submits · s skip · z undo · y redo · [ ] revisit${config ? " · t attributes of the selected entity (Esc back)" : ""}`,
+    keys: (event) =>
+      config && event.key === "t" && !event.ctrlKey && !event.metaKey && !event.altKey
+        ? editor.panel.focus() || null
+        : spanIntentForKey(event, labels.length),
     onIntent,
     show,
     flash: (text) => showNote(editor.reason, text),

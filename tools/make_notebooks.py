@@ -702,6 +702,148 @@ PORTAL = [
     ("code", "portal.stop()  # the store keeps every answer and the links: job.serve() serves them again"),
 ]
 
+# 09: Ground Truth features (#21).
+GT_FEATURES = [
+    (
+        "markdown",
+        "# Ground Truth features: attributes, instructions, timing, overlapping entities\n\n"
+        "What a GT labeling job has besides its labels, in nblabel: **label category and frame "
+        "attributes** (GT's label category configuration file), **instructions** with good and bad "
+        "examples, each answer's **worker timing** (as GT's worker-response files record it) and "
+        "per-annotator figures, and **overlapping entities**.",
+    ),
+    (
+        "code",
+        "import json\nimport random\nfrom datetime import datetime, timedelta, timezone\nfrom pathlib import Path\n\n"
+        "import pandas as pd\nfrom PIL import Image\n\nimport nblabel as nl\nfrom nblabel import datasets",
+    ),
+    (
+        "markdown",
+        "## Attributes and instructions\n\n"
+        "GT's label category configuration, as its console writes it: per-label "
+        "`categoryAttributes`, `categoryGlobalAttributes` for every label and `frameAttributes` for "
+        "the whole image. `from_label_categories` reads the file (or the dict); `instructions` are "
+        "Markdown, shown as text (never HTML).",
+    ),
+    (
+        "code",
+        "images = datasets.images().head(12)\n"
+        "labels = datasets.image_labels()\n"
+        "config = {\n"
+        '    "document-version": "2020-03-01",\n'
+        '    "labels": [{"label": name} for name in labels],\n'
+        '    "categoryGlobalAttributes": [\n'
+        '        {"name": "style", "type": "string", "enum": ["outline", "colour"], "isRequired": True},\n'
+        '        {"name": "parts", "type": "number", "minimum": 1, "maximum": 20},\n'
+        "    ],\n"
+        '    "frameAttributes": [{"name": "background", "type": "string", "enum": ["plain", "busy"], "isRequired": True}],\n'
+        "}\n"
+        'config["labels"][labels.index("vehicle")]["categoryAttributes"] = [{"name": "wheels", "type": "number", "minimum": 0}]\n'
+        "instructions = {\n"
+        '    "short": "Box **each** drawing tightly, then set its style and the background.",\n'
+        '    "full": "# Boxes\\nOne box per drawing, edge to edge.\\n\\n- *style*: outline or colour\\n- *wheels*: vehicles only",\n'
+        '    "good": [{"image": images.at[0, "source-ref"], "caption": "one drawing, one box"}],\n'
+        "}\n"
+        "task = nl.BoundingBox.from_label_categories(config, instructions=instructions)\n"
+        'job = nl.Job("gt-features", images, task, answers_per_item=3)\n'
+        "job",
+    ),
+    (
+        "markdown",
+        "In the widget: **i** opens the instructions, **t** goes to the selected box's attributes "
+        "(then the image's), **Esc** comes back; Enter refuses an answer whose required attributes "
+        "are empty, saying which.\n\n"
+        "## ⏩ Fast-forward: a team of three\n\n"
+        "**This cell stands in for three people.** It sends what their widgets would send: each "
+        "answer with the browser's timing (`acceptanceTime`, `submissionTime`, and the active "
+        "`timeSpentInSeconds`, pauses over 30 s and hidden tabs left out).",
+    ),
+    (
+        "code",
+        "# FAST-FORWARD: three simulated people, each slower and sloppier than the last.\n"
+        "rng = random.Random(7)\n"
+        "start = datetime.now(timezone.utc) - timedelta(hours=1)\n"
+        'team = {"ana": (6.0, 0.0), "bo": (10.0, 0.1), "cy": (16.0, 0.3)}  # mean seconds, error rate\n'
+        "for who, (seconds, sloppy) in team.items():\n"
+        '    feed = nl.Job("gt-features", images, task, annotator=who, answers_per_item=3).feed()\n'
+        "    clock = start\n"
+        '    for n, (key, ref, gold) in enumerate(zip(job.keys, images["source-ref"], images["gold"], strict=True)):\n'
+        "        width, height = Image.open(ref).size\n"
+        "        label = rng.choice(labels) if rng.random() < sloppy else gold\n"
+        '        attributes = {"style": rng.choice(["outline", "colour"]) if rng.random() < sloppy else "colour"}\n'
+        '        box = {"class_id": labels.index(label), "left": 5, "top": 5, "width": width - 10, "height": height - 10,\n'
+        '               "label-category-attributes": attributes}\n'
+        '        value = {"image_size": [{"width": width, "height": height, "depth": 3}], "annotations": [box],\n'
+        '                 "frame-attributes": {"background": "plain"}}\n'
+        "        spent = round(rng.expovariate(1 / seconds), 3)\n"
+        "        accepted, clock = clock, clock + timedelta(seconds=spent + rng.uniform(0, 40))\n"
+        '        iso = lambda t: t.isoformat(timespec="milliseconds").replace("+00:00", "Z")\n'
+        '        timing = {"acceptanceTime": iso(accepted), "submissionTime": iso(clock), "timeSpentInSeconds": spent}\n'
+        '        feed.apply({"type": "answer", "uid": f"{who}-{n}", "key": key, "value": value, "timing": timing})\n'
+        "job.refresh()\n"
+        "job.progress",
+    ),
+    (
+        "markdown",
+        "Consolidation keeps the majority value per attribute, as GT writes it: "
+        "`label-category-attributes` on each box, `frame-attributes` on the image.",
+    ),
+    (
+        "code",
+        "job.consolidate()\n"
+        'label = job.to_dataframe().at[0, "gt-features"]\n'
+        'label["annotations"], label["frame-attributes"]',
+    ),
+    (
+        "markdown",
+        "## Who labels how\n\n"
+        "`job.stats()`: per annotator, items and answers, median and 90th percentile of active "
+        "seconds per image, agreement with the consolidated label, and the share of proposals "
+        "accepted unchanged (none were proposed here).",
+    ),
+    ("code", "stats = job.stats()\nstats"),
+    (
+        "code",
+        'ax = stats[["median_seconds", "p90_seconds"]].plot.barh(title="Active seconds per image")\n'
+        'ax.set_xlabel("seconds");',
+    ),
+    (
+        "markdown",
+        "The GT export writes the timing and the worker's identity into each worker-response file:",
+    ),
+    (
+        "code",
+        'result = job.export("out", overwrite=True)\n'
+        'response = next(Path("out/gt-features/annotations/worker-response/iteration-1/0").glob("*.json"))\n'
+        'answer = json.loads(response.read_text())["answers"][0]\n'
+        '{k: v for k, v in answer.items() if k != "answerContent"}',
+    ),
+    (
+        "markdown",
+        "## Overlapping and nested entities\n\n"
+        "GT's entity tool allows them, and so does nblabel (in the widget, a selection inside an "
+        "entity nests a new one; **e** steps through stacked entities). spaCy's `spans` hold them; "
+        "CoNLL/IOB2 has one tag per token and refuses them, naming the spans.",
+    ),
+    (
+        "code",
+        "from nblabel.formats.entities import documents, to_conll, to_spacy_jsonl\n\n"
+        'text = "Amazon SageMaker Ground Truth labels data."\n'
+        'ner = nl.Job("nested", pd.DataFrame({"source": [text]}), nl.NamedEntities(["Org", "Product"]))\n'
+        "ner.label(0, [\n"
+        '    {"label": "Org", "startOffset": 0, "endOffset": 6},\n'
+        '    {"label": "Product", "startOffset": 0, "endOffset": 29},\n'
+        '    {"label": "Product", "startOffset": 7, "endOffset": 16},\n'
+        "])\n"
+        'docs = documents(ner.to_dataframe(), "nested")\n'
+        'to_spacy_jsonl(docs, "out/nested.jsonl")\n'
+        "try:\n"
+        '    to_conll(docs, "out/nested.conll")\n'
+        "except ValueError as error:\n"
+        "    print(error)",
+    ),
+]
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_boxes.ipynb": BOXES,
@@ -711,6 +853,7 @@ NOTEBOOKS = {
     "06_consolidation.ipynb": CONSOLIDATION,
     "07_portal.ipynb": PORTAL,
     "08_preferences.ipynb": PREFERENCES,
+    "09_gt_features.ipynb": GT_FEATURES,
 }
 
 

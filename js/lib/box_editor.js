@@ -9,6 +9,8 @@
 // or `a` on the selected box), makes it the person's (`proposed: false`); Enter takes every box,
 // proposed or not. `actions()` compares the boxes with the proposals they started from.
 
+import { OBJECT_KEY as ATTRIBUTES } from "./attributes.js";
+
 export const HANDLES = ["nw", "n", "ne", "e", "se", "s", "sw", "w"];
 
 export class BoxEditor {
@@ -86,12 +88,26 @@ export class BoxEditor {
     if (x1 <= x0) x1 = x0 + 1;
     if (y1 <= y0) y1 = y0 + 1;
     const out = { class_id: b.class_id, left: x0, top: y0, width: x1 - x0, height: y1 - y0 };
+    if (b[ATTRIBUTES]) out[ATTRIBUTES] = { ...b[ATTRIBUTES] };
     return b.origin === undefined ? out : { ...out, proposed: b.proposed, score: b.score, origin: b.origin };
   }
 
-  /** The boxes as GT's label object annotations (no proposal marks). */
+  /** The boxes as GT's label object annotations (no proposal marks), with their attributes. */
   get answer() {
-    return this.boxes.map(({ class_id, left, top, width, height }) => ({ class_id, left, top, width, height }));
+    return this.boxes.map(({ class_id, left, top, width, height, [ATTRIBUTES]: attrs }) =>
+      attrs ? { class_id, left, top, width, height, [ATTRIBUTES]: attrs } : { class_id, left, top, width, height },
+    );
+  }
+
+  /** Set the selected box's attribute values (null: none); false when none is selected or
+   * nothing changes. An edit like any other: undone with z, and a proposal becomes the person's. */
+  setAttributes(values) {
+    const b = this.boxes[this.selected];
+    if (!b || JSON.stringify(b[ATTRIBUTES] ?? null) === JSON.stringify(values ?? null)) return false;
+    this._record();
+    const { [ATTRIBUTES]: _old, ...rest } = b;
+    this.boxes[this.selected] = own(values ? { ...rest, [ATTRIBUTES]: { ...values } } : rest);
+    return true;
   }
 
   /** How many proposed boxes are still waiting to be accepted, edited or deleted. */

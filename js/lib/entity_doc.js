@@ -2,15 +2,18 @@
 // two document elements that take turns on screen.
 //
 // The text is cut into blocks of about BLOCK characters, each ending after a line break (never
-// inside an entity), so an edit re-lays out and repaints one small block, and blocks off screen
-// are not laid out at all (content-visibility). Each block holds `pieces`: plain text nodes and
-// entity marks, {start, end, node, mark, entity, block}; `byNode` finds the piece of a text node
-// or mark and the block of a block element. A text without line breaks is one block. Text is
+// inside an entity), so an edit rebuilds and repaints one small block, and blocks off screen
+// are not laid out at all (content-visibility). Entities may overlap and nest, so a block is cut
+// into `pieces` wherever an entity starts or ends: {start, end, node, entities, marks, block},
+// the text node wrapped in one <mark> per entity covering it (outer first, `marks[i]` for
+// `entities[i]`). `byNode` finds the piece of a text node or mark and the block of a block
+// element; `entityOf` the entity of a mark. A text without line breaks is one block. Text is
 // only ever set as text nodes, never parsed as HTML; offsets here are UTF-16 units.
 //
 // Two document elements take turns (`Documents`): while one is on screen, the document that Enter
 // or s would show next is built in the other (hidden, laid out in the same place) when the page
 // is idle, so moving on only swaps them.
+import { OBJECT_KEY } from "./attributes.js";
 import { afterPaint, h, idleOnce, TakingTurns } from "./dom.js";
 import { OffsetIndex } from "./offsets.js";
 import { SpanDoc } from "./spans.js";
@@ -39,13 +42,19 @@ export class DocView {
         label: e.label,
         proposed: proposed && Boolean(item.proposal),
         confidence: e.confidence,
+        attrs: e[OBJECT_KEY] ?? null,
       });
     }
-    entities.sort((a, b) => a.start - b.start);
     this.key = item.key;
     this.text = index.text;
     this.index = index;
-    this.spans = new SpanDoc(entities.filter((e, i) => i === 0 || e.start >= entities[i - 1].end));
+    const seen = new Set();
+    this.spans = new SpanDoc(
+      entities.filter((e) => {
+        const id = `${e.start}:${e.end}:${e.label}`; // the same entity twice is shown once
+        return !seen.has(id) && seen.add(id);
+      }),
+    );
     this.tokens = null; // made on the first cursor move (lib/tokens.js)
     this.colourOf = colourOf;
     this.isSelected = isSelected;
@@ -63,6 +72,7 @@ export class DocView {
   buildBlocks() {
     this.pieces = [];
     this.byNode = new Map();
+    this.entityOf = new Map();
     this.blocks = [];
     let start = 0;
     for (const end of this._blockEnds()) {
@@ -76,11 +86,13 @@ export class DocView {
     const { text: content, spans } = this;
     const ends = [];
     let from = 0;
+    // The end of the outermost entity covering offset u (null: none covers it).
+    const coverEnd = (u) => spans.overlapping(u, u + 1).reduce((end, e) => Math.max(end ?? 0, e.end), null);
     while (from < content.length) {
       let cut = content.indexOf("\n", from + BLOCK);
       // Never inside an entity: move on to the first line break after it.
-      for (let inside = cut === -1 ? null : spans.around(cut, cut + 1); inside; inside = spans.around(cut, cut + 1)) {
-        cut = content.indexOf("\n", inside.end);
+      for (let end = cut === -1 ? null : coverEnd(cut); end !== null; end = coverEnd(cut)) {
+        cut = content.indexOf("\n", end);
         if (cut === -1) break;
       }
       if (cut === -1 || cut + 1 >= content.length) break;
@@ -91,45 +103,63 @@ export class DocView {
     return ends;
   }
 
-  /** A block element for [start, end) with its plain text and entities. */
+  /** A block element for [start, end): its text cut where entities start and end, in marks. */
   _buildBlock(start, end) {
     const el = h("div", { class: "nbl-block" });
     const block = { start, end, el };
     this.byNode.set(el, block);
-    let at = start;
-    for (const entity of this.spans.overlapping(start, end)) {
-      if (entity.start > at) el.append(this._plainPiece(at, entity.start, block));
-      el.append(this._markPiece(entity, block));
-      at = entity.end;
+    const entities = this.spans.overlapping(start, end);
+    const cuts = new Set([start, end]);
+    for (const e of entities) {
+      if (e.start > start) cuts.add(e.start);
+      if (e.end < end) cuts.add(e.end);
     }
-    if (at < end || !el.childNodes.length) el.append(this._plainPiece(at, end, block));
+    const bounds = [...cuts].sort((x, y) => x - y);
+    const made = [];
+    // How many entities each one holds at its deepest: its underline sits that far below the
+    // text, so stacked entities show as stacked lines.
+    const inner = new Map(entities.map((e) => [e, 0]));
+    for (let i = 0; i + 1 < bounds.length; i += 1) {
+      const [a, b] = [bounds[i], bounds[i + 1]];
+      const covering = entities.filter((e) => e.start <= a && b <= e.end);
+      covering.forEach((e, k) => inner.set(e, Math.max(inner.get(e), covering.length - 1 - k)));
+      made.push(this._piece(a, b, covering, block));
+    }
+    if (!made.length) made.push(this._piece(start, end, [], block)); // an empty text: one empty node
+    for (const piece of made) {
+      piece.marks.forEach((mark, k) => mark.style.setProperty("--nbl-inner", String(inner.get(piece.entities[k]))));
+    }
+    el.append(...made.map((p) => p.marks[0] ?? p.node));
     return el;
   }
 
-  _plainPiece(start, end, block, node = document.createTextNode(this.text.slice(start, end))) {
-    const piece = { start, end, node, mark: null, entity: null, block };
+  /** A piece of text [start, end) inside the marks of `entities` (outer first). */
+  _piece(start, end, entities, block) {
+    const node = document.createTextNode(this.text.slice(start, end));
+    const piece = { start, end, node, entities, marks: [], block };
     this.pieces.push(piece);
     this.byNode.set(node, piece);
-    return node;
+    let child = node;
+    for (let k = entities.length - 1; k >= 0; k -= 1) {
+      const mark = h("mark", { class: "nbl-ent", "data-testid": "nbl-entity" });
+      mark.append(child);
+      piece.marks.unshift(mark);
+      this.byNode.set(mark, piece);
+      this.entityOf.set(mark, entities[k]);
+      this._dress(mark, entities[k], end === entities[k].end);
+      child = mark;
+    }
+    return piece;
   }
 
-  _markPiece(entity, block, node = document.createTextNode(this.text.slice(entity.start, entity.end))) {
-    const mark = h("mark", { class: "nbl-ent", "data-testid": "nbl-entity" });
-    mark.append(node);
-    const piece = { start: entity.start, end: entity.end, node, mark, entity, block };
-    this._dress(piece);
-    this.pieces.push(piece);
-    this.byNode.set(node, piece);
-    this.byNode.set(mark, piece);
-    return mark;
-  }
-
-  _dress(piece) {
-    const { mark, entity } = piece;
+  /** Label, colour and selection of one mark of `entity`; `last`: the mark ending the entity,
+   * which shows its label. */
+  _dress(mark, entity, last = !mark.classList.contains("nbl-cont")) {
     mark.dataset.label = entity.label;
     mark.dataset.c = String(this.colourOf.get(entity.label));
     mark.dataset.start = String(this.index.toCodePoint(entity.start));
     mark.dataset.end = String(this.index.toCodePoint(entity.end, "up"));
+    mark.classList.toggle("nbl-cont", !last);
     mark.classList.toggle("nbl-proposed", Boolean(entity.proposed));
     mark.classList.toggle("nbl-selected", this.isSelected(entity));
     const conf =
@@ -141,92 +171,65 @@ export class DocView {
     this.pieces.sort((a, b) => a.start - b.start);
   }
 
-  /** Paint a new entity: split the plain text node it lies in (only that block changes). */
-  paintAdd(entity) {
-    const piece = this.pieces.find((p) => !p.entity && p.start <= entity.start && entity.end <= p.end);
-    if (!piece) return this._mergeBlocks(entity.start, entity.end);
-    const { node, block } = piece;
-    let middle = node;
-    if (entity.start > piece.start) middle = node.splitText(entity.start - piece.start);
-    const after = entity.end < piece.end ? middle.splitText(entity.end - entity.start) : null;
-    const marker = document.createComment("");
-    middle.replaceWith(marker);
-    this.byNode.delete(node);
-    this.pieces.splice(this.pieces.indexOf(piece), 1);
-    if (middle !== node) this._plainPiece(piece.start, entity.start, block, node);
-    marker.replaceWith(this._markPiece(entity, block, middle));
-    if (after) this._plainPiece(entity.end, piece.end, block, after);
-    this._sortPieces();
+  /** The marks showing `entity`, in text order. */
+  marksOf(entity) {
+    const out = [];
+    for (const p of this.pieces) {
+      const k = p.entities.indexOf(entity);
+      if (k !== -1) out.push(p.marks[k]);
+    }
+    return out;
   }
 
-  /** An entity across a block boundary (a selection over several lines): one block for both. */
-  _mergeBlocks(start, end) {
-    const blocks = this.blocks.map((el) => this.byNode.get(el)).filter((b) => b.end > start && b.start < end);
+  /** Paint a new entity: the block(s) it lies in are built again (only those change). */
+  paintAdd(entity) {
+    this._rebuild(entity.start, entity.end);
+  }
+
+  /** Unpaint an entity: the block(s) it lay in are built again. */
+  paintRemove(entity) {
+    this._rebuild(entity.start, entity.end);
+  }
+
+  /** Build the blocks over [start, end) again, as one block when there are several (an entity
+   * across a block boundary, from a selection over several lines). */
+  _rebuild(start, end) {
+    const blocks = this.blocks
+      .map((el) => this.byNode.get(el))
+      .filter((b) => b.end > start && b.start < Math.max(end, start + 1));
+    if (!blocks.length) return;
     const first = blocks[0];
     const last = blocks[blocks.length - 1];
-    this.pieces = this.pieces.filter((p) => !blocks.includes(p.block));
+    this.pieces = this.pieces.filter((p) => {
+      if (!blocks.includes(p.block)) return true;
+      this.byNode.delete(p.node);
+      for (const mark of p.marks) {
+        this.byNode.delete(mark);
+        this.entityOf.delete(mark);
+      }
+      return false;
+    });
     for (const b of blocks) this.byNode.delete(b.el);
-    const merged = this._buildBlock(first.start, last.end);
+    const rebuilt = this._buildBlock(first.start, last.end);
     const at = this.blocks.indexOf(first.el);
-    this.blocks.splice(at, blocks.length, merged);
-    first.el.replaceWith(merged);
+    this.blocks.splice(at, blocks.length, rebuilt);
+    first.el.replaceWith(rebuilt);
     for (const b of blocks.slice(1)) b.el.remove();
     this._sortPieces();
   }
 
-  /** Unpaint an entity: its text joins the plain text around it in its block. `host` is the
-   * document element, repainted whole if the entity is not found. */
-  paintRemove(entity, host) {
-    const i = this.pieces.findIndex((p) => p.entity === entity);
-    if (i === -1) {
-      // Not painted (cannot happen unless the DOM was changed from outside): paint it all again.
-      this.buildBlocks();
-      host.replaceChildren(...this.blocks);
-      return;
-    }
-    const piece = this.pieces[i];
-    const plain = (p) => p && !p.entity && p.block === piece.block;
-    const before = plain(this.pieces[i - 1]) ? this.pieces[i - 1] : null;
-    const after = plain(this.pieces[i + 1]) ? this.pieces[i + 1] : null;
-    const { node, mark } = piece;
-    this.byNode.delete(mark);
-    this.byNode.delete(node);
-    this.pieces.splice(i, 1);
-    if (before) {
-      before.node.appendData(node.data + (after ? after.node.data : ""));
-      before.end = after ? after.end : piece.end;
-      mark.remove();
-      if (after) this._dropPlain(after);
-    } else if (after) {
-      after.node.insertData(0, node.data);
-      after.start = piece.start;
-      mark.remove();
-    } else {
-      mark.replaceWith(node);
-      this._plainPiece(piece.start, piece.end, piece.block, node);
-      this._sortPieces();
-    }
-  }
-
-  _dropPlain(piece) {
-    piece.node.remove();
-    this.byNode.delete(piece.node);
-    this.pieces.splice(this.pieces.indexOf(piece), 1);
-  }
-
   /** Repaint an entity's label, colour and selection. */
   paintLabel(entity) {
-    const piece = this.pieces.find((p) => p.entity === entity);
-    if (piece) this._dress(piece);
+    for (const mark of this.marksOf(entity)) this._dress(mark, entity);
   }
 
   /** Paint an edit of the SpanDoc (`undone`: it was taken back). */
-  paintEdit(edit, host) {
+  paintEdit(edit) {
     if (!edit) return;
     const adding = (edit.op === "add") === !edit.undone;
-    if (edit.op === "relabel") this.paintLabel(edit.entity);
+    if (edit.op === "relabel" || edit.op === "attrs") this.paintLabel(edit.entity);
     else if (adding) this.paintAdd(edit.entity);
-    else this.paintRemove(edit.entity, host);
+    else this.paintRemove(edit.entity);
   }
 
   /** The UTF-16 offset in the document of a DOM point, clamped to the document `host`. */
@@ -238,7 +241,7 @@ export class DocView {
     }
     if (node.nodeType === Node.TEXT_NODE) return (this.byNode.get(node)?.start ?? 0) + offset;
     const piece = this.byNode.get(node);
-    if (piece?.mark === node) return offset === 0 ? piece.start : piece.end;
+    if (piece?.marks?.includes(node)) return offset === 0 ? piece.start : piece.end;
     // The document or a block element: the point is before its child number `offset`.
     const child = node.childNodes[offset];
     if (child) return this.byNode.get(child)?.start ?? 0;

@@ -1,18 +1,22 @@
 // What every nblabel widget shows around its content and does the same way.
 //
-// `Shell`: the root element (focusable, keys kept from JupyterLab), the header, the action bar
-// and the help line, built once by `mount`; a key or a button becomes an intent, and every
-// intent goes through one switch: the widget's own `onIntent` first, then the commands shared.
-// The review grid is a Shell.
+// `Shell`: the root element (focusable, keys kept from JupyterLab), the header, the task's
+// instructions when it has some (lib/instructions.js: the short text under the header, the full
+// panel on the i key), the action bar and the help line, built once by `mount`; a key or a
+// button becomes an intent, and every intent goes through one switch: the widget's own
+// `onIntent` first, then the commands shared. The review grid is a Shell.
 //
 // `Frame`: a Shell for the one-item-at-a-time widgets. It owns their LabelSession and Channel,
 // shows the position, progress and saved state, and holds the commands they share: record an
 // answer (the next item is painted first, the answer leaves after that paint), skip, undo,
-// revisit. Each widget keeps only what is its own.
+// revisit. It times the person's work on each item (lib/timing.js) and sends the timing with the
+// answer. Each widget keeps only what is its own.
 import { Channel } from "./channel.js";
 import { actionButton, afterPaint, h, setData, setText } from "./dom.js";
 import { uid } from "./ids.js";
+import { InstructionsView, instructionsOf } from "./instructions.js";
 import { LabelSession } from "./session.js";
+import { ActiveClock } from "./timing.js";
 
 const PACE_WINDOW = 20; // answers the items/min figure is taken over
 
@@ -33,6 +37,11 @@ export function itemActions(noun, answer = "answer") {
 /** True for the elements that keep the pointer's focus (the widget root does not take it). */
 function keepsFocus(target) {
   return target instanceof Element && Boolean(target.closest("button, select, input, textarea"));
+}
+
+/** True for the elements a typed letter belongs to (a form field), not to the widget's keys. */
+function takesText(target) {
+  return target instanceof Element && Boolean(target.closest("input, textarea, select, [contenteditable]"));
 }
 
 export class Shell {
@@ -88,13 +97,35 @@ export class Shell {
   mount(el, { className, body, actions, help, onIntent, keys, keyup = null, focusOnPointer = true, testid = "nbl-root", dataset = {} }) {
     this.onIntent = onIntent;
     const bar = actions.filter(Boolean).map((a) => (Array.isArray(a) ? this.button(...a) : a));
+    const guide = instructionsOf(this.model);
+    this.guide = guide ? new InstructionsView(guide, { onToggle: () => this.root.focus({ preventScroll: true }) }) : null;
     this.root = h(
       "div",
       { class: `nblabel ${className}`, tabindex: "0", "data-testid": testid, "data-lm-suppress-shortcuts": "true", dataset },
-      [this.header, ...body, bar.length ? h("div", { class: "nbl-actions" }, bar) : null, h("div", { class: "nbl-help", text: help })],
+      [
+        this.header,
+        this.guide?.short,
+        this.guide?.panel,
+        ...body,
+        bar.length ? h("div", { class: "nbl-actions" }, bar) : null,
+        h("div", { class: "nbl-help", text: this.guide ? `${help} · i instructions` : help }),
+      ],
     );
     el.append(this.root);
     this.listen(this.root, "keydown", (event) => {
+      // An attribute field (lib/attributes.js) keeps its keys; Esc gives them back to the widget.
+      if (event.target instanceof Element && event.target.closest(".nbl-attrs")) {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          this.root.focus({ preventScroll: true });
+        }
+        return;
+      }
+      if (this.guideKey(event)) {
+        event.preventDefault();
+        event.stopPropagation();
+        return;
+      }
       const intent = keys(event);
       if (!intent) {
         if (event.key === "Escape" && event.target === this.root) this.handBack();
@@ -111,6 +142,16 @@ export class Shell {
       });
     }
     return this.root;
+  }
+
+  /** i opens or closes the instructions, Esc closes them: true when the key was theirs. */
+  guideKey(event) {
+    const { guide } = this;
+    if (!guide || event.ctrlKey || event.metaKey || event.altKey || takesText(event.target)) return false;
+    if (event.key === "i") guide.toggle();
+    else if (event.key === "Escape" && guide.isOpen) guide.toggle(false);
+    else return false;
+    return true;
   }
 
   /**
@@ -158,6 +199,7 @@ export class Frame extends Shell {
     super(model, [position, progress, status]);
     Object.assign(this, { position, progress, status, verb });
     this.times = pace ? [] : null;
+    this.clock = new ActiveClock(); // active time on the item on screen, sent with its answer
     this.session = new LabelSession();
     this.channel = new Channel(model, () => this.showStatus(), { decode });
     this.show = () => {};
@@ -179,10 +221,17 @@ export class Frame extends Shell {
    * @param {(text: string) => void} spec.flash show a problem to the person
    * @param {object} [spec.follow] more hooks of Channel.follow (`received`, `reopened`, `other`)
    */
-  mount(el, { show, flash, follow = {}, ...spec }) {
+  mount(el, { show: draw, flash, follow = {}, ...spec }) {
     const root = super.mount(el, spec);
+    const show = () => {
+      draw();
+      this.clock.showing(this.session.current ?? null, performance.now(), Date.now());
+    };
     this.show = show;
     this.flash = flash;
+    const input = () => this.clock.input(performance.now());
+    for (const type of ["keydown", "pointerdown", "pointermove", "wheel"]) this.listen(root, type, input, { capture: true, passive: true });
+    this.listen(document, "visibilitychange", () => this.clock.visibility(document.hidden, performance.now()));
     this.channel.follow(this.session, { show, flash, ...follow });
     show();
     // Images are sent at the size they are shown at: the widget's width, 60% of the window's
@@ -287,6 +336,8 @@ export class Frame extends Shell {
   /** Record an answer or skip the session made: the next item is painted first. */
   record(msg, buffers = null) {
     if (!msg) return;
+    const timing = this.clock.timing(msg.key, performance.now(), Date.now());
+    if (timing) msg.timing = timing; // GT's acceptanceTime, submissionTime, timeSpentInSeconds
     this.show();
     if (this.times) {
       this.times.push(performance.now());

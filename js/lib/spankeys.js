@@ -1,5 +1,6 @@
 // Keyboard map of the entity widget: label keys as in classification (1-9 then 0), a token
-// cursor on the arrows (Shift extends), Enter submits, s skips, z / y undo and redo. Returns
+// cursor on the arrows (Shift extends), e steps through stacked (overlapping) entities, Enter
+// submits, s skips, z / y undo and redo. Returns
 // intents, never touches the DOM.
 import { CLASS_KEYS } from "./keys.js";
 
@@ -38,6 +39,8 @@ export function spanIntentForKey(event, nLabels) {
     case "Delete":
     case "Backspace":
       return { type: "remove" };
+    case "e":
+      return { type: "cycle" };
     case "Escape":
       return { type: "clear" };
     case "[":

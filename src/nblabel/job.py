@@ -718,6 +718,18 @@ class Job:
         }
         return leaderboard(task, answers, names, dimension=dimension, bootstrap=bootstrap)
 
+    def stats(self) -> pd.DataFrame:
+        """Per annotator (the index): ``items`` labeled, ``answers`` (skips included),
+        ``median_seconds`` and ``p90_seconds`` of active time per answer as the browser measured
+        it (GT's ``timeSpentInSeconds``: pauses over 30 s and hidden tabs left out),
+        ``agreement`` with the consolidated label (run :meth:`consolidate` first) and
+        ``accepted_unchanged``, the share of answers on proposed boxes that took them as they were.
+        See :mod:`nblabel.labeling.timing`.
+        """
+        from nblabel.labeling.timing import stats
+
+        return stats(self.log)
+
     def disagreements(self, n: int | None = None) -> pd.DataFrame:
         """The items people disagree on most: smallest share of the most common answer first,
         then lowest consolidated confidence. Columns: ``position``, ``key``, ``answers``

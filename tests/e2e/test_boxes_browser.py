@@ -225,3 +225,52 @@ def test_adjust_writes_adjustment_status_and_screenshot(notebook, jupyter, scree
     assert out["1"][1]["adjustment-status"] == "adjusted"
     assert out["1"][1]["type"] == "groundtruth/object-detection"
     assert out["1"][0]["annotations"][0]["class_id"] == 1
+
+
+def test_attributes_of_the_selected_box_and_the_image_required_ones_block_enter(notebook, jupyter):
+    refs = make_images(jupyter.root_dir / "scenes", 1)
+    attributes = {
+        "car": [
+            {"name": "color", "type": "string", "enum": ["red", "blue"], "isRequired": True},
+            {"name": "doors", "type": "number", "minimum": 2, "maximum": 5},
+        ],
+        "frame": [{"name": "weather", "type": "string", "enum": ["sun", "rain"], "isRequired": True}],
+    }
+    task = f"nl.BoundingBox({LABELS!r}, attributes={attributes!r})"
+    nb = notebook(cells(f"boxattrs-{jupyter.app}", refs, task))
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    stage = Stage(nb, root)
+    root.click(position={"x": 5, "y": 5})
+    stage.drag(stage.screen(100, 100), stage.screen(300, 300))
+    panel = root.get_by_test_id("nbl-attrs-object")
+    expect(panel.locator("legend")).to_have_text("Box 1: car")
+    expect(root.get_by_test_id("nbl-attrs-frame").locator("legend")).to_have_text("Image attributes")
+    # Enter is refused while required attributes are empty, saying which.
+    nb.page.keyboard.press("Enter")
+    notice = root.get_by_test_id("nbl-notice")
+    expect(notice).to_have_text(
+        "Not submitted: box 1 (car) needs color; the image needs weather (t goes to the attributes)."
+    )
+    expect(root.get_by_test_id("nbl-position")).to_have_text("Image 1 of 1")
+    # Keyboard: t enters the box's fields, Tab moves on to the image's, Esc gives the keys back.
+    nb.page.keyboard.press("t")
+    color = panel.get_by_test_id("nbl-attr-color")
+    expect(color).to_be_focused()
+    color.select_option("blue")
+    nb.page.keyboard.press("Tab")
+    nb.page.keyboard.type("4")  # a digit in a field is the field's, not a class key
+    nb.page.keyboard.press("Tab")
+    weather = root.get_by_test_id("nbl-attr-weather")
+    expect(weather).to_be_focused()
+    weather.select_option("rain")
+    nb.page.keyboard.press("Escape")
+    expect(root).to_be_focused()
+    nb.page.keyboard.press("Enter")
+    expect(root.get_by_test_id("nbl-position")).not_to_have_text("Image 1 of 1")
+    all_saved(root)
+    label = stored(nb)["0"][0]
+    assert label["annotations"][0]["class_id"] == 0
+    assert label["annotations"][0]["label-category-attributes"] == {"color": "blue", "doors": 4}
+    assert label["frame-attributes"] == {"weather": "rain"}

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.harness.widgets import LABELS, all_saved, job_cells, make_images, state_of, widget
+from tests.harness.widgets import LABELS, all_saved, job_cells, kernel_json, make_images, state_of, widget
 
 
 def press(nb, key: str) -> None:
@@ -317,3 +317,46 @@ def test_answers_the_kernel_cannot_store_are_kept_and_resent_after_a_restart(not
     state = state_of(nb)
     assert state["labels"] == {"0": "cat", "1": "dog", "2": "bird", "3": "cat", "4": "dog"}
     expect(root.get_by_test_id("nbl-position")).to_have_text("Item 6 of 20")
+
+
+def test_instructions_beside_the_item_and_in_the_panel_i_opens_as_text(notebook, jupyter):
+    good = make_images(jupyter.root_dir / "guide", 1, size=(64, 48))[0]
+    guide = (
+        "Pick the **main** topic.\n\n# Details\n<script>window.__guide = 1</script>\n"
+        "- sports: games, scores\n- news: the rest"
+    )
+    task = (
+        f"nl.TextClassification(['sports', 'news'], instructions={{'full': {guide!r}, "
+        f"'good': [{{'image': {good!r}, 'caption': 'a clear case'}}]}})"
+    )
+    nb = notebook(job_cells(f"guide-{jupyter.app}", "pd.DataFrame({'source': ['a', 'b']})", task))
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    short = root.get_by_test_id("nbl-instructions-short")
+    expect(short).to_have_text("Pick the main topic.Instructions (i)")
+    expect(short.locator("strong")).to_have_text("main")
+    panel = root.get_by_test_id("nbl-instructions")
+    expect(panel).to_be_hidden()
+    root.click()
+    press(nb, "i")
+    expect(panel).to_be_visible()
+    expect(panel.locator("h4").first).to_have_text("Details")
+    expect(panel).to_contain_text("<script>window.__guide = 1</script>")  # shown as text
+    assert panel.locator("script").count() == 0
+    assert nb.page.evaluate("() => window.__guide === undefined")
+    expect(panel.locator("li")).to_have_count(2)
+    example = root.get_by_test_id("nbl-examples-good").locator("img")
+    expect(example).to_have_attribute("src", re.compile(r"^data:image/jpeg;base64,"))
+    assert example.evaluate("img => img.complete && img.naturalWidth") == 64
+    press(nb, "Escape")
+    expect(panel).to_be_hidden()
+    # The widget's own keys work again: 1 labels the item.
+    press(nb, "1")
+    expect(root).to_have_attribute("data-item-key", re.compile(".+"))
+    all_saved(root)
+    assert state_of(nb)["labels"] == {"0": "sports"}
+    # The answer carries the browser's timing of the person's work (GT's worker-response fields).
+    timing = kernel_json(nb, "print('STATE' + json.dumps(job.answers(0)[0].meta['timing']))")
+    assert timing["acceptanceTime"] < timing["submissionTime"]
+    assert 0 < timing["timeSpentInSeconds"] < 60

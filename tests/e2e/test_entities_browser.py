@@ -1,5 +1,6 @@
 """The named-entity widget in real JupyterLab 4 and Notebook 7: mouse and keyboard selection,
-exact Unicode offsets stored, overlaps refused, HTML inert, pre-annotations accepted with Enter."""
+exact Unicode offsets stored, overlapping entities stacked and stepped through with e, HTML inert,
+pre-annotations accepted with Enter."""
 
 from __future__ import annotations
 
@@ -111,30 +112,46 @@ def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jup
     nb.page.keyboard.press("1")
     expect(entity(root, "Person", 16, 17)).to_have_text("李")
 
-    # An overlapping selection is refused, with the reason shown.
+    # Entities may overlap: "met 李雷" around "李" nests, drawn as marks inside marks.
     met = EMOJI.index("met")
     drag(nb, root, EMOJI, met + 1, li + 1)
+    expect(root.get_by_test_id("nbl-hint")).to_contain_text("“met 李雷” · press a label key")
     nb.page.keyboard.press("3")
-    reason = root.get_by_test_id("nbl-reason")
-    expect(reason).to_be_visible()
-    expect(reason).to_contain_text("overlaps Person “李”")
-    expect(root.get_by_test_id("nbl-doc").locator("mark.nbl-ent")).to_have_count(3)
-    nb.page.keyboard.press("Escape")
-    expect(reason).to_be_hidden()
+    doc = root.get_by_test_id("nbl-doc")
+    expect(doc.locator('mark[data-label="Date"][data-start="12"][data-end="18"]')).to_have_count(3)
+    expect(doc.locator('mark[data-label="Date"] > mark[data-label="Person"][data-start="16"]')).to_have_count(
+        1
+    )
+    # Click the inner one, then e steps out to the entity around it and back.
+    hint = root.get_by_test_id("nbl-hint")
+    doc.locator('mark[data-start="16"]').click()
+    expect(hint).to_contain_text("Selected: Person “李”")
+    nb.page.keyboard.press("e")
+    expect(hint).to_contain_text("Selected: Date “met 李雷”")
+    expect(doc.locator('mark.nbl-selected[data-label="Date"]')).to_have_count(3)
+    nb.page.keyboard.press("e")
+    expect(hint).to_contain_text("Selected: Person “李”")
 
-    # Click an entity to relabel it, then undo and redo that.
-    root.get_by_test_id("nbl-doc").locator('mark[data-start="16"]').click()
-    expect(root.get_by_test_id("nbl-hint")).to_contain_text("Selected: Person “李”")
+    # Relabel the selected inner entity, then undo and redo that.
     nb.page.keyboard.press("2")
     expect(entity(root, "Place", 16, 17)).to_be_visible()
     nb.page.keyboard.press("z")
     expect(entity(root, "Person", 16, 17)).to_be_visible()
     nb.page.keyboard.press("y")
     expect(entity(root, "Place", 16, 17)).to_be_visible()
-    # ... and remove it with Delete.
+    # ... and remove it with Delete: the Date is one mark again.
     root.get_by_test_id("nbl-doc").locator('mark[data-start="16"]').click()
     nb.page.keyboard.press("Delete")
-    expect(root.get_by_test_id("nbl-doc").locator("mark.nbl-ent")).to_have_count(2)
+    expect(root.get_by_test_id("nbl-doc").locator("mark.nbl-ent")).to_have_count(3)
+    # Alt-drag "雷" inside the Date: nested again; the Date's underline sits below the Person's.
+    drag(nb, root, EMOJI, li + 1, li + 1, alt=True)
+    expect(hint).to_contain_text("“雷” inside Date “met 李雷” (e selects it)")
+    nb.page.keyboard.press("1")
+    inner = entity(root, "Person", 17, 18)
+    expect(inner).to_have_text("雷")
+    padding = "m => parseFloat(getComputedStyle(m).paddingBottom)"
+    assert inner.evaluate(padding) == 0
+    assert inner.locator("xpath=..").evaluate(padding) > 0
     if jupyter.app == "lab":
         drag(nb, root, EMOJI, EMOJI.index("2024"), EMOJI.index("29"))
         root.screenshot(path=str(screenshot_path("entities.png")))
@@ -163,7 +180,12 @@ def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jup
     expect(root).to_have_attribute("data-unacked", "0")
 
     assert stored(nb) == [
-        [["Person", 8, 11, "Zoë"], ["Place", 22, 28, "Zürich"]],
+        [
+            ["Person", 8, 11, "Zoë"],
+            ["Date", 12, 18, "met 李雷"],
+            ["Person", 17, 18, "雷"],
+            ["Place", 22, 28, "Zürich"],
+        ],
         [["Person", 10, 13, "Ann"], ["Date", 15, 23, "Line two"], ["Place", 25, 29, "Bern"]],
         None,
     ]
@@ -231,4 +253,39 @@ def test_pre_annotations_are_accepted_with_enter_or_edited_first(notebook, jupyt
             ["Date", 34, 44, "2024-02-29"],
         ],
         [["Person", 8, 11, "Zoë"], ["Date", 15, 21, "Geneva"]],
+    ]
+
+
+def test_attributes_of_the_selected_entity_and_a_required_one_blocks_enter(notebook, jupyter):
+    attributes = {
+        "Person": [{"name": "role", "type": "string", "enum": ["guest", "host"], "isRequired": True}]
+    }
+    task = f"nl.NamedEntities({LABELS!r}, attributes={attributes!r})"
+    nb = notebook(job_cells(f"entattrs-{jupyter.app}", ["Ann met Bo.", "next"], task))
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    root.click()
+    nb.page.keyboard.press("ArrowRight")  # "Ann"
+    nb.page.keyboard.press("1")
+    nb.page.keyboard.press("Enter")
+    expect(root.get_by_test_id("nbl-reason")).to_have_text(
+        "Not submitted: Person “Ann” needs role (t goes to the attributes)."
+    )
+    panel = root.get_by_test_id("nbl-attrs-object")
+    expect(panel.locator("legend")).to_have_text("Person “Ann”")
+    nb.page.keyboard.press("t")
+    role = panel.get_by_test_id("nbl-attr-role")
+    expect(role).to_be_focused()
+    role.select_option("host")
+    nb.page.keyboard.press("Escape")
+    nb.page.keyboard.press("Enter")
+    expect(root.get_by_test_id("nbl-doc")).to_have_text("next")
+    expect(root).to_have_attribute("data-unacked", "0")
+    code = "print('STATE' + json.dumps(job.to_dataframe()['ner'][0]['annotations']['entities']))"
+    i = nb.add_cell(code)
+    nb.run_cell(i)
+    match = re.search(r"STATE(\[.*\])", nb.cell_output_text(i))
+    assert match and json.loads(match.group(1)) == [
+        {"label": "Person", "startOffset": 0, "endOffset": 3, "label-category-attributes": {"role": "host"}}
     ]

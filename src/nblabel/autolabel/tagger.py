@@ -31,6 +31,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from nblabel.tasks.entities import outermost
 from nblabel.text import tokenize, tokens_and_tags
 
 __all__ = [
@@ -195,7 +196,8 @@ class EntityTagger:
             raise ValueError("the tagger needs at least one answer with an entity to learn from")
         X, y = [], []
         for n, (text, entities) in enumerate(zip(texts, answers, strict=True)):
-            spans, tags = tokens_and_tags(text, entities, _cjk_breaks(text))
+            # One tag per token: nested entities give way to the ones around them.
+            spans, tags = tokens_and_tags(text, outermost(entities), _cjk_breaks(text))
             given = features[n] if features is not None else None
             X.append(given[1] if given is not None and given[0] == spans else _features(text, spans))
             y.append(tags)

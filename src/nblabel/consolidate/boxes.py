@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from nblabel.consolidate.attributes import majority_attributes
 from nblabel.consolidate.matching import f1, group_parts, majority
 from nblabel.consolidate.result import Answers, Consolidated, Consolidation
+from nblabel.tasks.attributes import FRAME_KEY, OBJECT_KEY
 
 __all__ = ["consolidate_boxes", "iou"]
 
@@ -102,6 +104,9 @@ def consolidate_boxes(
                 if len(group) < need:
                     continue
                 box = _whole(_mean([b for _, b in group]))
+                chosen = majority_attributes(b.get(OBJECT_KEY) for _, b in group)
+                if chosen:
+                    box[OBJECT_KEY] = chosen
                 agreement = sum(iou(b, box) for _, b in group) / len(group)
                 kept.append((box, len(group) / n * agreement, [w for w, _ in group]))
         kept.sort(key=lambda k: (k[0]["class_id"], k[0]["top"], k[0]["left"]))
@@ -111,6 +116,9 @@ def consolidate_boxes(
         else:
             confidence = sum(not v["annotations"] for v in last.values()) / n
         value = {"image_size": image_size, "annotations": [b for b, _, _ in kept]}
+        frame = majority_attributes(v.get(FRAME_KEY) for v in last.values())
+        if frame:
+            value[FRAME_KEY] = frame
         result.items[key] = Consolidated(value, confidence, parts, n)
         for who, v in last.items():
             given[who] += len(v["annotations"])

@@ -10,8 +10,9 @@ becomes one entity: each boundary is the mode of its members' boundaries, or the
 (rounded down) when no single value is most common; the label is the most common one, ties
 going to the label given first (not chance, so a run can be repeated). Its confidence (GT's
 ``entities[].confidence``) is the share of annotators who marked it times the share who gave
-that label. nblabel's entity values do not overlap, so where kept entities overlap the more
-confident one stays.
+that label. Entities may overlap and nest (an annotator's own spans never share a cluster, so
+"Amazon SageMaker" and "SageMaker" inside it stay two entities); where two clusters end up as
+the same label on the same range, the more confident one stays.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from collections import Counter
 from statistics import median_low
 from typing import Any
 
+from nblabel.consolidate.attributes import majority_attributes
 from nblabel.consolidate.matching import f1, group_parts, majority
 from nblabel.consolidate.result import Answers, Consolidated, Consolidation
+from nblabel.tasks.attributes import OBJECT_KEY
 
 __all__ = ["consolidate_spans", "jaccard"]
 
@@ -38,6 +41,10 @@ def _boundary(values: list[int]) -> int:
     if len(counts) == 1 or counts[0][1] > counts[1][1]:
         return counts[0][0]
     return int(median_low(values))
+
+
+def _key(span: dict[str, Any]) -> tuple[str, int, int]:
+    return span["label"], span["startOffset"], span["endOffset"]
 
 
 def _represent(spans: list[dict[str, Any]]) -> dict[str, Any]:
@@ -90,23 +97,23 @@ def consolidate_spans(
             labels = Counter(s["label"] for _, s in cluster)  # insertion order: first given wins ties
             label, votes = max(labels.items(), key=lambda kv: kv[1])
             span["label"] = label
+            chosen = majority_attributes(s.get(OBJECT_KEY) for _, s in cluster if s["label"] == label)
+            if chosen:
+                span[OBJECT_KEY] = chosen
             candidates.append((span, len(cluster) / n * votes / len(cluster)))
         kept: list[tuple[dict[str, Any], float]] = []
         for span, conf in sorted(candidates, key=lambda c: (-c[1], c[0]["startOffset"])):
-            if all(
-                span["endOffset"] <= k["startOffset"] or span["startOffset"] >= k["endOffset"]
-                for k, _ in kept
-            ):
+            if all(_key(span) != _key(k) for k, _ in kept):
                 kept.append((span, conf))
-        kept.sort(key=lambda k: k[0]["startOffset"])
+        kept.sort(key=lambda k: (k[0]["startOffset"], k[0]["endOffset"]))
         parts = [round(c, 6) for _, c in kept]
         confidence = sum(parts) / len(parts) if parts else sum(not v for v in last.values()) / n
         value = [s for s, _ in kept]
         result.items[key] = Consolidated(value, confidence, parts, n)
-        chosen = {(s["label"], s["startOffset"], s["endOffset"]) for s in value}
+        chosen = {_key(s) for s in value}
         for who, spans in last.items():
             given[who] += len(spans)
             wanted[who] += len(value)
-            found[who] += sum((s["label"], s["startOffset"], s["endOffset"]) in chosen for s in spans)
+            found[who] += sum(_key(s) in chosen for s in spans)
     result.quality = {who: f1(found[who], given[who], wanted[who]) for who in wanted}
     return result

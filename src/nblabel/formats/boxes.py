@@ -44,6 +44,7 @@ import pandas as pd
 from nblabel.io import open_writer
 from nblabel.io.folders import write_folder
 from nblabel.manifest import is_missing
+from nblabel.tasks.attributes import OBJECT_KEY
 
 __all__ = ["COCO_IMAGE_ID", "box_labels", "from_coco", "to_coco", "to_voc", "to_yolo", "voc_corners"]
 
@@ -145,17 +146,18 @@ def to_coco(
         images.append({"id": image_id, "file_name": ref, "width": width, "height": height})
         for box in label["annotations"]:
             w, h = box["width"], box["height"]
-            annotations.append(
-                {
-                    "id": len(annotations) + 1,
-                    "image_id": image_id,
-                    "category_id": int(box["class_id"]) + 1,
-                    "bbox": [box["left"], box["top"], w, h],
-                    "area": w * h,
-                    "iscrowd": 0,
-                    **({"segmentation": box["segmentation"]} if box.get("segmentation") else {}),
-                }
-            )
+            annotation = {
+                "id": len(annotations) + 1,
+                "image_id": image_id,
+                "category_id": int(box["class_id"]) + 1,
+                "bbox": [box["left"], box["top"], w, h],
+                "area": w * h,
+                "iscrowd": 0,
+                **({"segmentation": box["segmentation"]} if box.get("segmentation") else {}),
+            }
+            if box.get(OBJECT_KEY):  # CVAT's and FiftyOne's COCO spelling for per-object attributes
+                annotation["attributes"] = dict(box[OBJECT_KEY])
+            annotations.append(annotation)
     coco = {
         "images": images,
         "annotations": annotations,

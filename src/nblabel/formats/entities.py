@@ -5,7 +5,9 @@ Each writer takes documents, ``(id, text, entities)`` with entities as
 manifest (``job.to_dataframe()`` or any Ground Truth ``groundtruth/text-span`` output). Each
 reader gives the documents back, so a round trip is exact. Tokens (CoNLL, the token table) follow
 the tokenizer stated in :mod:`nblabel.text`. Offsets are code points throughout (Python ``str``
-indices).
+indices). spaCy's ``spans`` hold overlapping and nested entities; IOB2 (CoNLL, the token table)
+has one tag per token, so those writers refuse a document with overlaps, naming the text and the
+spans.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import pandas as pd
 
 from nblabel.io import open_writer
 from nblabel.manifest import is_missing
+from nblabel.tasks.attributes import OBJECT_KEY
+from nblabel.tasks.entities import describe, overlapping_pairs
 from nblabel.text import tokens_and_tags
 
 __all__ = [
@@ -109,12 +113,34 @@ def documents(df: pd.DataFrame, attribute: str) -> list[Document]:
         spans = label.get("annotations") if isinstance(label, dict) else None
         if not isinstance(spans, dict) or not isinstance(spans.get("entities"), list):
             raise ValueError(f"row {row}: {attribute!r} is not a Ground Truth text-span label")
-        entities = [
-            {"label": e["label"], "startOffset": int(e["startOffset"]), "endOffset": int(e["endOffset"])}
-            for e in spans["entities"]
-        ]
+        entities = []
+        for e in spans["entities"]:
+            entity = {
+                "label": e["label"],
+                "startOffset": int(e["startOffset"]),
+                "endOffset": int(e["endOffset"]),
+            }
+            if e.get(OBJECT_KEY):
+                entity[OBJECT_KEY] = dict(e[OBJECT_KEY])
+            entities.append(entity)
         out.append((str(row), text, sorted(entities, key=lambda e: (e["startOffset"], e["endOffset"]))))
     return out
+
+
+def _iob2(
+    fmt: str, doc_id: str, text: str, entities: Sequence[dict[str, Any]]
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """Tokens and IOB2 tags of a document, refused when its entities overlap (one tag per token
+    cannot hold them)."""
+    pairs = overlapping_pairs(entities)
+    if pairs:
+        shown = "; ".join(f"{describe(a, text)} and {describe(b, text)}" for a, b in pairs[:5])
+        more = f" (and {len(pairs) - 5} more)" if len(pairs) > 5 else ""
+        raise ValueError(
+            f"document {doc_id} ({text[:60]!r}): {fmt} has one tag per token and cannot hold overlapping "
+            f"entities: {shown}{more}. Export spaCy JSONL (spans) instead, or remove the overlaps."
+        )
+    return tokens_and_tags(text, entities)
 
 
 def _labels_of(docs: list[Document]) -> list[str]:
@@ -130,20 +156,21 @@ def _labels_of(docs: list[Document]) -> list[str]:
 
 
 def to_spacy_jsonl(docs: Iterable[Document], location: str | os.PathLike[str], **writer: Any) -> int:
-    """Write one JSON object per document: ``{"text", "spans": [{"start", "end", "label"}],
+    """Write one JSON object per document: ``{"text", "spans": [{"start", "end", "label",
+    "attributes"?}],
     "meta": {"id"}}``, as spaCy's and Prodigy's JSONL readers take them (character offsets into
     ``text``). ``location`` is a path or ``s3://`` URI, written all-or-nothing; ``writer``
     options go to :func:`nblabel.io.open_writer`. Returns the number of documents."""
     count = 0
     with open_writer(location, **writer) as out:
         for doc_id, text, entities in docs:
-            line = {
-                "text": text,
-                "spans": [
-                    {"start": e["startOffset"], "end": e["endOffset"], "label": e["label"]} for e in entities
-                ],
-                "meta": {"id": str(doc_id)},
-            }
+            spans = []
+            for e in entities:
+                span = {"start": e["startOffset"], "end": e["endOffset"], "label": e["label"]}
+                if e.get(OBJECT_KEY):  # label category attributes, as a span's own fields
+                    span["attributes"] = dict(e[OBJECT_KEY])
+                spans.append(span)
+            line = {"text": text, "spans": spans, "meta": {"id": str(doc_id)}}
             out.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
             count += 1
     return count
@@ -164,10 +191,12 @@ def read_spacy_jsonl(path: str | os.PathLike[str]) -> list[Document]:
                 continue
             try:
                 obj = json.loads(raw)
-                spans = [
-                    {"label": s["label"], "startOffset": int(s["start"]), "endOffset": int(s["end"])}
-                    for s in obj.get("spans", [])
-                ]
+                spans = []
+                for s in obj.get("spans", []):
+                    span = {"label": s["label"], "startOffset": int(s["start"]), "endOffset": int(s["end"])}
+                    if s.get("attributes"):
+                        span[OBJECT_KEY] = dict(s["attributes"])
+                    spans.append(span)
                 text = obj["text"]
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ValueError(f"{path}, line {number}: not a spaCy JSONL document ({exc})") from None
@@ -182,12 +211,18 @@ def read_spacy_jsonl(path: str | os.PathLike[str]) -> list[Document]:
 def to_conll(docs: Iterable[Document], location: str | os.PathLike[str], **writer: Any) -> int:
     """Write CoNLL with IOB2 tags: one ``token<TAB>tag`` line per token, documents separated
     by a blank line and introduced by ``# id = <id>``; tokens by this module's tokenizer.
-    Returns the number of documents."""
+    Returns the number of documents.
+
+    Raises
+    ------
+    ValueError
+        A document's entities overlap (IOB2 cannot hold that); nothing is written.
+    """
     count = 0
     with open_writer(location, **writer) as out:
         buffer = io.StringIO()
         for doc_id, text, entities in docs:
-            spans, tags = tokens_and_tags(text, entities)
+            spans, tags = _iob2("CoNLL (IOB2)", doc_id, text, entities)
             buffer.write(f"# id = {doc_id}\n")
             for (start, end), tag in zip(spans, tags, strict=True):
                 buffer.write(f"{text[start:end]}\t{tag}\n")
@@ -245,13 +280,19 @@ def to_hf_table(docs: Iterable[Document], labels: Sequence[str] | None = None) -
     """A table for ``datasets.Dataset.from_pandas``: columns ``id``, ``text``, ``tokens``
     (list of str) and ``ner_tags`` (list of int); ``df.attrs["tag_names"]`` names the tag ids
     (``O``, ``B-<label>``, ``I-<label>``, ... in the order of ``labels``, by default the order
-    the documents first use them), for a ``ClassLabel`` feature."""
+    the documents first use them), for a ``ClassLabel`` feature.
+
+    Raises
+    ------
+    ValueError
+        A document's entities overlap (IOB2 cannot hold that), or a tag is not among the names.
+    """
     docs = list(docs)  # read twice: for the labels, then for the rows
     names = tag_names(list(labels) if labels is not None else _labels_of(docs))
     index = {name: i for i, name in enumerate(names)}
     rows = []
     for doc_id, text, entities in docs:
-        spans, tags = tokens_and_tags(text, entities)
+        spans, tags = _iob2("the token table (IOB2)", doc_id, text, entities)
         unknown = sorted({t for t in tags if t not in index})
         if unknown:
             raise ValueError(f"document {doc_id}: tags {unknown} are not among {names}")

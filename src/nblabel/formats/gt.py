@@ -153,17 +153,27 @@ def worker_responses(
         Row position to its ``answers`` list; positions without answers are absent.
     """
     return {
-        position: [
-            {
-                "answerContent": task.answer_content(a.value),
-                "submissionTime": submission_time(a.created),
-                "workerId": a.annotator,
-            }
-            for a in given
-        ]
-        for position, given in answers.items()
-        if given
+        position: [_worker_answer(task, a) for a in given] for position, given in answers.items() if given
     }
+
+
+def _worker_answer(task: Task, a: Annotation) -> dict[str, Any]:
+    """One worker-response answer; with the browser's timing and the worker's identity (the
+    answer's ``meta``: ``acceptanceTime``, ``timeSpentInSeconds``, ``workerMetadata``) when the
+    widget recorded them, as GT's newer files have them."""
+    out: dict[str, Any] = {
+        "answerContent": task.answer_content(a.value),
+        "submissionTime": submission_time(a.created),
+        "workerId": a.annotator,
+    }
+    meta = a.meta or {}
+    timing, worker = meta.get("timing"), meta.get("worker")
+    if isinstance(timing, Mapping):
+        out["acceptanceTime"] = timing["acceptanceTime"]
+        out["timeSpentInSeconds"] = timing["timeSpentInSeconds"]
+    if isinstance(worker, Mapping) and worker.get("workerMetadata"):
+        out["workerMetadata"] = worker["workerMetadata"]
+    return out
 
 
 def _dumps(obj: Any) -> bytes:

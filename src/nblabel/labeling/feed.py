@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +22,7 @@ import numpy as np
 from nblabel.labeling.answers import AnswerLog
 from nblabel.labeling.items import Items
 from nblabel.labeling.queue import Queue
+from nblabel.labeling.timing import check_timing, worker_identity
 from nblabel.media import MediaError, Preview, crop_image, preview_image, read_rgb
 from nblabel.store import Annotation
 
@@ -341,6 +342,21 @@ class Feed:
 
     # -- answers --------------------------------------------------------------------------
 
+    def _answer_meta(self, message: Mapping[str, Any]) -> dict[str, Any] | None:
+        """An answer's ``meta``: GT's worker timing the browser measured (``timing``:
+        ``acceptanceTime``, ``submissionTime``, ``timeSpentInSeconds``) and who answered
+        (``worker``: ``workerId``, ``workerMetadata``), or None when the message has no timing.
+
+        Raises
+        ------
+        ValueError
+            The timing is not two ISO times and a number of seconds in [0, one day].
+        """
+        timing = message.get("timing")
+        if timing is None:
+            return None
+        return {"timing": check_timing(timing), "worker": worker_identity(self.log.annotator)}
+
     def apply(self, message: dict[str, Any], buffers: Sequence[Any] = ()) -> Annotation | None:
         """Apply one answer message from the widget to the answer log.
 
@@ -377,9 +393,9 @@ class Feed:
                 value = {**value, "data": bytes(buffers[0])}
             value = self.task.widget_answer(value, key)  # pixels, never a path
             self._check_image_size(key, value)
-            answers.label(key, value, uid=uid)
+            answers.label(key, value, uid=uid, meta=self._answer_meta(message))
         elif kind == "skip":
-            answers.skip(self.items.key(message["key"]), uid=uid)
+            answers.skip(self.items.key(message["key"]), uid=uid, meta=self._answer_meta(message))
         elif kind == "undo":
             target = message.get("target")
             if target is not None and not isinstance(target, str):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from nblabel.tasks.attributes import LabelAttributes
+    from nblabel.tasks.instructions import Instructions
 
 __all__ = ["Task", "gt_answer", "gt_job_name"]
 
@@ -46,6 +50,36 @@ class Task:
 
     media: ClassVar[str]
     family: ClassVar[str]
+    #: What the people labeling are told (``instructions=`` of every built-in task), or None.
+    instructions: Instructions | None = None
+    #: Label category and frame attributes (``attributes=`` of the tasks that take them), or None.
+    attributes: LabelAttributes | None = None
+
+    @classmethod
+    def from_label_categories(cls, source: Any, **kwargs: Any) -> Task:
+        """The task from GT's label category configuration file (JSON path or dict): its
+        ``labels``, their ``categoryAttributes``, ``categoryGlobalAttributes`` and
+        ``frameAttributes``, and its ``instructions`` (``shortInstruction`` /
+        ``fullInstruction``) unless ``instructions=`` is given. For the tasks that take
+        ``attributes=`` (:class:`~nblabel.BoundingBox`, :class:`~nblabel.NamedEntities`).
+
+        Raises
+        ------
+        ValueError
+            The file is not a label category configuration, or an attribute is malformed.
+        """
+        from nblabel.tasks.attributes import read_label_categories
+
+        config = read_label_categories(source)
+        labels = [
+            {"label": e["label"], "shortDisplayName": e["shortDisplayName"]}
+            if cls.family == "entities" and e.get("shortDisplayName")
+            else e["label"]
+            for e in config["labels"]
+        ]
+        if "instructions" not in kwargs and config.get("instructions"):
+            kwargs["instructions"] = config["instructions"]
+        return cls(labels, attributes=config, **kwargs)  # type: ignore[call-arg]
 
     @property
     def gt_type(self) -> str:

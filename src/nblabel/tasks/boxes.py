@@ -23,8 +23,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from nblabel.manifest import is_missing
+from nblabel.tasks.attributes import FRAME_KEY, OBJECT_KEY, LabelAttributes
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
+from nblabel.tasks.instructions import Instructions
 
 __all__ = ["BoundingBox", "Detector", "read_boxes"]
 
@@ -56,6 +58,16 @@ class BoundingBox(Task):
         original pixels. The detector runs in the widget's image worker threads, a window of
         items ahead of the one on screen; when it fails, the image is shown without boxes and
         the reason is logged and shown.
+    instructions
+        What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
+        Markdown whose first paragraph is shown beside the item and the whole, with good and bad
+        example images, in the panel the ``i`` key opens.
+    attributes
+        GT's label category configuration (``labels[].categoryAttributes``,
+        ``categoryGlobalAttributes``, ``frameAttributes``; see :mod:`nblabel.tasks.attributes`),
+        or ``{label: [attribute, ...], "*": [...], "frame": [...]}``. Each box then carries
+        ``label-category-attributes`` and the image ``frame-attributes``; the widget shows a
+        panel for the selected box and the image, and a required one left empty blocks Enter.
 
     Examples
     --------
@@ -73,8 +85,12 @@ class BoundingBox(Task):
         adjust: str | None = None,
         *,
         pre: str | Detector | None = None,
+        instructions: Any = None,
+        attributes: Any = None,
     ) -> None:
         self.labels = check_labels(labels)
+        self.attributes = LabelAttributes.of(attributes, self.labels)
+        self.instructions = Instructions.of(instructions)
         if adjust is not None and (not isinstance(adjust, str) or not adjust):
             raise ValueError(f"adjust names a manifest attribute with boxes, got {adjust!r}")
         if adjust is not None and pre is not None:
@@ -145,13 +161,23 @@ class BoundingBox(Task):
             "image_size": [{"width": width, "height": height, "depth": depth}],
             "annotations": [self._box(box, n, width, height, where) for n, box in enumerate(boxes)],
         }
+        if self.attributes is not None:
+            for n, (raw, box) in enumerate(zip(boxes, out["annotations"], strict=True)):
+                given = self.attributes.check_object(
+                    self.labels[box["class_id"]], raw.get(OBJECT_KEY), f"{where}box {n}: "
+                )
+                if given:
+                    box[OBJECT_KEY] = given
+            frame = self.attributes.check_frame(value.get(FRAME_KEY), where)
+            if frame:
+                out[FRAME_KEY] = frame
         if value.get("objects") is not None:
             out["objects"] = _objects(value["objects"], len(boxes), where)
         if value.get("actions") is not None:
             out["actions"] = _actions(value["actions"], where)
         return out
 
-    def _box(self, box: Any, n: int, width: int, height: int, where: str) -> dict[str, int]:
+    def _box(self, box: Any, n: int, width: int, height: int, where: str) -> dict[str, Any]:
         here = f"{where}box {n}: "
         if not isinstance(box, Mapping):
             raise ValueError(f"{here}a box is a dict with class_id, left, top, width, height; got {box!r}")
@@ -192,22 +218,25 @@ class BoundingBox(Task):
     def answer_content(self, value: Any) -> dict[str, Any]:
         """GT's ``crowd-bounding-box`` answer: the boxes with class names, and the image size."""
         size = value["image_size"][0]
-        boxes = [
-            {
+        boxes = []
+        for b in value["annotations"]:
+            box = {
                 "height": b["height"],
                 "label": self.labels[b["class_id"]],
                 "left": b["left"],
                 "top": b["top"],
                 "width": b["width"],
             }
-            for b in value["annotations"]
-        ]
-        return {
-            self.gt_element: {
-                "boundingBoxes": boxes,
-                "inputImageProperties": {"height": size["height"], "width": size["width"]},
-            }
+            if b.get(OBJECT_KEY):
+                box[OBJECT_KEY] = dict(b[OBJECT_KEY])
+            boxes.append(box)
+        answer: dict[str, Any] = {
+            "boundingBoxes": boxes,
+            "inputImageProperties": {"height": size["height"], "width": size["width"]},
         }
+        if value.get(FRAME_KEY):
+            answer[FRAME_KEY] = dict(value[FRAME_KEY])
+        return {self.gt_element: answer}
 
     def from_answer_content(self, content: Any) -> dict[str, Any]:
         """GT's box label object from a ``crowd-bounding-box`` answer: class names become
@@ -218,19 +247,23 @@ class BoundingBox(Task):
         for b in answer["boundingBoxes"]:
             if b["label"] not in self._index:
                 raise ValueError(f"box label {b['label']!r} is not one of {self.labels}")
-            boxes.append(
-                {
-                    "class_id": self._index[b["label"]],
-                    "left": round(b["left"]),
-                    "top": round(b["top"]),
-                    "width": round(b["width"]),
-                    "height": round(b["height"]),
-                }
-            )
-        return {
+            box = {
+                "class_id": self._index[b["label"]],
+                "left": round(b["left"]),
+                "top": round(b["top"]),
+                "width": round(b["width"]),
+                "height": round(b["height"]),
+            }
+            if b.get(OBJECT_KEY):
+                box[OBJECT_KEY] = dict(b[OBJECT_KEY])
+            boxes.append(box)
+        out = {
             "image_size": [{"width": int(size["width"]), "height": int(size["height"]), "depth": 3}],
             "annotations": boxes,
         }
+        if answer.get(FRAME_KEY):
+            out[FRAME_KEY] = dict(answer[FRAME_KEY])
+        return out
 
     def to_gt(
         self,
@@ -250,6 +283,8 @@ class BoundingBox(Task):
             "image_size": [dict(size) for size in value["image_size"]],
             "annotations": [dict(box) for box in boxes],
         }
+        if value.get(FRAME_KEY):  # GT's spelling for attributes of the whole item
+            label[FRAME_KEY] = dict(value[FRAME_KEY])
         objects = value.get("objects") or [{"confidence": conf} for _ in boxes]
         return label, {
             "objects": [{"confidence": round(float(o["confidence"]), 2)} for o in objects],

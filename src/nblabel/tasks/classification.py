@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
+from nblabel.tasks.instructions import Instructions
 
 __all__ = ["Classification", "ImageClassification", "TextClassification", "check_labels"]
 
@@ -40,8 +41,9 @@ def check_labels(labels: Sequence[str]) -> list[str]:
 class Classification(Task):
     family: ClassVar[str] = "classify"
 
-    def __init__(self, labels: Sequence[str], multi_label: bool = False) -> None:
+    def __init__(self, labels: Sequence[str], multi_label: bool = False, *, instructions: Any = None) -> None:
         self.labels = check_labels(labels)
+        self.instructions = Instructions.of(instructions)
         self.multi_label = bool(multi_label)
         self._index = {name: i for i, name in enumerate(labels)}
 
@@ -146,6 +148,10 @@ class ImageClassification(Classification):
         list as the label.
     multi_label
         Allow several classes per image (GT's ``image-classification-multilabel``).
+    instructions
+        What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
+        Markdown whose first paragraph is shown beside the item and the whole, with good and bad
+        example images, in the panel the ``i`` key opens.
     """
 
     media: ClassVar[str] = "image"
@@ -160,6 +166,10 @@ class TextClassification(Classification):
         Class names, in the order their keys (1-9, 0) are assigned.
     multi_label
         Allow several classes per text (GT's ``text-classification-multilabel``).
+    instructions
+        What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
+        Markdown whose first paragraph is shown beside the item and the whole, with good and bad
+        example images, in the panel the ``i`` key opens.
     """
 
     media: ClassVar[str] = "text"

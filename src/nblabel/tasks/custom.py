@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from nblabel.tasks.base import Task, gt_job_name
+from nblabel.tasks.instructions import Instructions
 from nblabel.tasks.templating import (
     SUPPORTED_ELEMENTS,
     TemplateError,
@@ -80,6 +81,10 @@ class CustomTask(Task):
         :meth:`Job.export`. Default: the item's current answer is its label.
     s3_client
         The boto3 client that signs ``grant_read_access`` URLs; default from the AWS settings.
+    instructions
+        What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
+        Markdown whose first paragraph is shown beside the item and the whole, with good and bad
+        example images, in the panel the ``i`` key opens.
 
     Raises
     ------
@@ -103,7 +108,9 @@ class CustomTask(Task):
         post: Callable[[list[dict[str, Any]]], Any] | None = None,
         *,
         s3_client: Any = None,
+        instructions: Any = None,
     ) -> None:
+        self.instructions = Instructions.of(instructions)
         for name, fn in (("pre", pre), ("post", post)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name} must be a function, got {fn!r}")

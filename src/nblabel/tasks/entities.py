@@ -5,9 +5,12 @@ An answer is a list of entities ``{"label", "startOffset", "endOffset"}``, sorte
 ``text[startOffset:endOffset]`` is the entity: GT's "Unicode offsets" (gt-formats §3). The
 browser's UTF-16 positions are converted before they get here (js/lib/offsets.js).
 
-Entities may not overlap. GT's own tool allows overlaps, but Amazon Comprehend, the main
-consumer of GT's NER output, refuses them, and so do the BIO/IOB2 formats NLP training uses;
-adjacent entities are fine. Reading GT output that has overlaps keeps the line and says so.
+Entities may overlap and nest ("Amazon SageMaker" and "SageMaker" inside it), as in GT's own
+tool; only the same label twice on the same range is refused. They are kept through
+``to_dataframe()``, GT output, spaCy ``spans`` and consolidation. Formats that cannot hold an
+overlap (CoNLL/IOB2, the Hugging Face token table; Amazon Comprehend also refuses them) refuse
+such a document with an error naming the text and the spans (:func:`outermost` gives the
+non-overlapping entities a tagger trains on).
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
+from nblabel.tasks.attributes import OBJECT_KEY, LabelAttributes
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
+from nblabel.tasks.instructions import Instructions
 
-__all__ = ["Entity", "NamedEntities", "PreAnnotator"]
+__all__ = ["Entity", "NamedEntities", "PreAnnotator", "outermost", "overlapping_pairs"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,14 @@ class NamedEntities(Task):
         and the person can edit them first. Earlier pre-annotators win where proposals overlap.
         Once the auto-labeler runs (``job.autolabel()``), its tagger's spans are added where
         they overlap no pre-annotation.
+    instructions
+        What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
+        Markdown whose first paragraph is shown beside the item and the whole, with good and bad
+        example images, in the panel the ``i`` key opens.
+    attributes
+        GT's label category configuration (``labels[].categoryAttributes``,
+        ``categoryGlobalAttributes``; see :mod:`nblabel.tasks.attributes`) or ``{label:
+        [attribute, ...], "*": [...]}``: each entity then carries ``label-category-attributes``.
 
     Examples
     --------
@@ -64,7 +77,10 @@ class NamedEntities(Task):
         labels: Sequence[str | Mapping[str, str]],
         *,
         pre_annotate: PreAnnotator | Sequence[PreAnnotator] | None = None,
+        instructions: Any = None,
+        attributes: Any = None,
     ) -> None:
+        self.instructions = Instructions.of(instructions)
         names: list[str] = []
         self.short_names: dict[str, str] = {}
         for entry in labels:
@@ -77,6 +93,9 @@ class NamedEntities(Task):
                 name = entry
             names.append(name)
         self.labels = check_labels(names)
+        if attributes is not None and LabelAttributes.of(attributes, self.labels).frame:  # type: ignore[union-attr]
+            raise ValueError("an entity answer is a list of entities: frame attributes are for box tasks")
+        self.attributes = LabelAttributes.of(attributes, self.labels)
         if pre_annotate is None:
             self.pre_annotators: list[PreAnnotator] = []
         elif callable(pre_annotate):
@@ -107,15 +126,16 @@ class NamedEntities(Task):
 
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> list[Entity]:
         """The entities sorted by start, checked: known labels, integer offsets with
-        ``0 <= start < end``, inside ``source`` (the text) when it is given, no overlaps.
+        ``0 <= start < end``, inside ``source`` (the text) when it is given, no entity given
+        twice (same label and range). Overlapping and nested entities are valid.
 
         An empty list is a valid answer ("no entities in this text").
 
         Raises
         ------
         ValueError
-            The message names the item, the entity and the cause (for an overlap: both entities
-            and their text).
+            The message names the item, the entity and the cause (for a repeat: the entity and
+            its text).
         """
         where = f"item {item}: " if item else ""
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
@@ -138,11 +158,16 @@ class NamedEntities(Task):
                 raise ValueError(
                     f"{where}entity {n}: offsets {start}:{end} fall outside the text ({len(text)} characters)"
                 )
-            entities.append({"label": label, "startOffset": start, "endOffset": end})
-        entities.sort(key=lambda e: (e["startOffset"], e["endOffset"]))
+            entity: Entity = {"label": label, "startOffset": start, "endOffset": end}
+            if self.attributes is not None:
+                given = self.attributes.check_object(label, raw.get(OBJECT_KEY), f"{where}entity {n}: ")
+                if given:
+                    entity[OBJECT_KEY] = given
+            entities.append(entity)
+        entities.sort(key=lambda e: (e["startOffset"], e["endOffset"], e["label"]))
         for a, b in itertools.pairwise(entities):
-            if b["startOffset"] < a["endOffset"]:
-                raise ValueError(f"{where}entities overlap: {describe(a, text)} and {describe(b, text)}")
+            if _span(a) == _span(b):
+                raise ValueError(f"{where}entity given twice: {describe(a, text)}")
         return entities
 
     def answer_content(self, value: Any) -> dict[str, Any]:
@@ -151,14 +176,23 @@ class NamedEntities(Task):
         entities = [
             {"endOffset": e["endOffset"], "label": e["label"], "startOffset": e["startOffset"]} for e in value
         ]
+        for out, e in zip(entities, value, strict=True):
+            if e.get(OBJECT_KEY):
+                out[OBJECT_KEY] = dict(e[OBJECT_KEY])
         return {self.gt_element: {"entities": entities}}
 
     def from_answer_content(self, content: Any) -> list[Entity]:
         """The entities of a ``crowd-entity-annotation`` answer, sorted by offsets."""
-        entities = [
-            {"label": str(e["label"]), "startOffset": int(e["startOffset"]), "endOffset": int(e["endOffset"])}
-            for e in gt_answer(content, "entities")["entities"]
-        ]
+        entities = []
+        for e in gt_answer(content, "entities")["entities"]:
+            entity = {
+                "label": str(e["label"]),
+                "startOffset": int(e["startOffset"]),
+                "endOffset": int(e["endOffset"]),
+            }
+            if e.get(OBJECT_KEY):
+                entity[OBJECT_KEY] = dict(e[OBJECT_KEY])
+            entities.append(entity)
         return sorted(entities, key=lambda e: (e["startOffset"], e["endOffset"]))
 
     def to_gt(
@@ -186,6 +220,9 @@ class NamedEntities(Task):
         entities = [
             {"label": e["label"], "startOffset": e["startOffset"], "endOffset": e["endOffset"]} for e in value
         ]
+        for out, e in zip(entities, value, strict=True):
+            if e.get(OBJECT_KEY):
+                out[OBJECT_KEY] = dict(e[OBJECT_KEY])
         label = {"annotations": {"labels": labels, "entities": entities}}
         return label, {
             "entities": [{"confidence": conf} for _ in entities],
@@ -200,8 +237,7 @@ class NamedEntities(Task):
 
         Accepts the output manifest's ``{"annotations": {"entities": [...]}}`` and the worker
         answer's ``{"entities": [...]}``. Unknown labels, offsets outside ``source`` and
-        entities overlapping an earlier kept one (longer first) are dropped, each with a
-        logged warning naming the item: GT's tool allows overlaps, this task does not.
+        repeats are dropped, each with a logged warning naming the item; overlaps are kept.
         """
         if isinstance(label, Mapping) and isinstance(label.get("annotations"), Mapping):
             raw = label["annotations"].get("entities")
@@ -213,21 +249,16 @@ class NamedEntities(Task):
             return []
         text = source if isinstance(source, str) else None
         kept: list[Entity] = []
-        for entity in sorted(
-            (e for e in raw if isinstance(e, Mapping)),
-            key=lambda e: _length(e),
-            reverse=True,
-        ):
+        for entity in raw:
+            if not isinstance(entity, Mapping):
+                continue
             try:
                 (one,) = self.validate([entity], item, source=text)
             except ValueError as exc:
                 log.warning("%s", exc)
                 continue
-            clash = next((k for k in kept if _overlaps(k, one)), None)
-            if clash is not None:
-                log.warning(
-                    "item %s: dropped %s, which overlaps %s", item, describe(one, text), describe(clash, text)
-                )
+            if any(_span(k) == _span(one) for k in kept):
+                log.warning("item %s: dropped %s, given twice", item, describe(one, text))
                 continue
             kept.append(one)
         return sorted(kept, key=lambda e: (e["startOffset"], e["endOffset"]))
@@ -300,12 +331,35 @@ def describe(entity: Mapping[str, Any], text: str | None = None) -> str:
     return f"{entity['label']} {start}:{end}{shown}"
 
 
+def overlapping_pairs(
+    entities: Sequence[Mapping[str, Any]],
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """The pairs of entities that share a character, each pair in the order given (empty when
+    none overlap: adjacent entities do not)."""
+    ordered = sorted(entities, key=lambda e: (e["startOffset"], e["endOffset"]))
+    pairs = []
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if b["startOffset"] >= a["endOffset"]:
+                break
+            pairs.append((a, b))
+    return pairs
+
+
+def outermost(entities: Sequence[Entity]) -> list[Entity]:
+    """The entities no kept one overlaps, longest first (so a nested entity gives way to the one
+    around it), sorted by offsets: what a format or model with one tag per token can hold."""
+    kept: list[Entity] = []
+    for one in sorted(entities, key=lambda e: (e["startOffset"] - e["endOffset"], e["startOffset"])):
+        if not any(_overlaps(k, one) for k in kept):
+            kept.append(one)
+    return sorted(kept, key=lambda e: (e["startOffset"], e["endOffset"]))
+
+
+def _span(entity: Mapping[str, Any]) -> tuple[str, int, int]:
+    """What makes an entity the same one: its label and range (not its attributes)."""
+    return entity["label"], entity["startOffset"], entity["endOffset"]
+
+
 def _overlaps(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return a["startOffset"] < b["endOffset"] and b["startOffset"] < a["endOffset"]
-
-
-def _length(entity: Mapping[str, Any]) -> int:
-    try:
-        return int(entity["endOffset"]) - int(entity["startOffset"])
-    except (KeyError, TypeError, ValueError):
-        return 0

@@ -50,6 +50,7 @@ from nblabel.masks import (
 from nblabel.media import image_size
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
+from nblabel.tasks.instructions import Instructions
 from nblabel.tasks.segment_prompts import GrabCut, PromptModel
 
 __all__ = ["SemanticSegmentation"]
@@ -79,6 +80,10 @@ class SemanticSegmentation(Task):
         (:mod:`nblabel.tasks.segment_prompts`), such as
         :class:`~nblabel.tasks.segment_prompts.SamOnnx` over the user's SAM files. Default:
         :class:`~nblabel.tasks.segment_prompts.GrabCut`.
+    instructions
+        What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
+        Markdown whose first paragraph is shown beside the item and the whole, with good and bad
+        example images, in the panel the ``i`` key opens.
 
     Examples
     --------
@@ -92,9 +97,15 @@ class SemanticSegmentation(Task):
     attribute_suffix: ClassVar[str] = "-ref"
 
     def __init__(
-        self, labels: Sequence[str], adjust: str | None = None, prompt_model: PromptModel | None = None
+        self,
+        labels: Sequence[str],
+        adjust: str | None = None,
+        prompt_model: PromptModel | None = None,
+        *,
+        instructions: Any = None,
     ) -> None:
         self.labels = check_labels(labels)
+        self.instructions = Instructions.of(instructions)
         if len(self.labels) > MAX_CLASSES:
             raise ValueError(
                 f"an indexed PNG mask holds at most {MAX_CLASSES} classes, got {len(self.labels)}"

@@ -25,6 +25,7 @@ from nblabel.manifest import is_missing
 from nblabel.masks import encode_indices, palette_colors, read_gt_mask
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
+from nblabel.tasks.instructions import Instructions
 
 __all__ = ["LabelVerification"]
 
@@ -45,12 +46,23 @@ class LabelVerification(Task):
         The manifest attribute holding the label to verify (with its ``-metadata``).
     labels
         The verdicts, in key order; GT writes the chosen one's index.
+    instructions
+        What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
+        Markdown whose first paragraph is shown beside the item and the whole, with good and bad
+        example images, in the panel the ``i`` key opens.
     """
 
     media: ClassVar[str] = "image"
     family: ClassVar[str] = "verify"
 
-    def __init__(self, source_attribute: str, labels: Sequence[str] = ("correct", "incorrect")) -> None:
+    def __init__(
+        self,
+        source_attribute: str,
+        labels: Sequence[str] = ("correct", "incorrect"),
+        *,
+        instructions: Any = None,
+    ) -> None:
+        self.instructions = Instructions.of(instructions)
         if not isinstance(source_attribute, str) or not source_attribute:
             raise ValueError(
                 f"source_attribute names the manifest attribute to verify, got {source_attribute!r}"

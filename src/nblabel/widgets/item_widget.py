@@ -80,6 +80,12 @@ class ItemWidget(anywidget.AnyWidget):
     job_id = traitlets.Unicode("", help="Identifies the job's store, for re-sending answers.").tag(sync=True)
     window = traitlets.Int(6, help="Items prefetched ahead of the cursor.").tag(sync=True)
     progress = traitlets.Dict(help="total, labeled, skipped, remaining").tag(sync=True)
+    instructions = traitlets.Dict(
+        help="The task's instructions: short, full (Markdown), good and bad examples ({src, caption})."
+    ).tag(sync=True)
+    attributes = traitlets.Dict(
+        help="Label category and frame attributes: {labels: {label: [...]}, global: [...], frame: [...]}."
+    ).tag(sync=True)
 
     def __init__(self, feed: Feed, *, window: int, title: str | None = None, **kwargs: Any) -> None:
         super().__init__(
@@ -89,6 +95,8 @@ class ItemWidget(anywidget.AnyWidget):
             job_id=feed.job_id,
             window=window,
             progress=feed.progress(),
+            instructions=guide.payload(feed.items.files) if (guide := feed.task.instructions) else {},
+            attributes=config.spec() if (config := feed.task.attributes) else {},
             **kwargs,
         )
         self.feed = feed

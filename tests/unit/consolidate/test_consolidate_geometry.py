@@ -123,15 +123,21 @@ def test_spans_cluster_with_mode_or_median_boundaries_and_the_most_given_label()
     assert result.quality["ana"] == pytest.approx(2 * 0.5 * 0.5 / 1.0)
 
 
-def test_overlapping_entities_keep_the_more_confident_and_ties_go_to_the_first_label() -> None:
+def test_overlapping_and_nested_entities_are_kept_and_ties_go_to_the_first_label() -> None:
     answers = {
         "t": [
-            ("ana", [span("A", 0, 10), span("B", 8, 20)]),
-            ("bo", [span("A", 0, 10), span("B", 8, 20)]),
+            ("ana", [span("A", 0, 10), span("B", 8, 20), span("C", 0, 16), span("D", 4, 6)]),
+            ("bo", [span("A", 0, 10), span("B", 8, 20), span("C", 0, 16), span("D", 4, 6)]),
             ("cy", [span("A", 0, 10)]),
         ]
     }
-    assert consolidate_spans(answers).items["t"].value == [span("A", 0, 10)]
+    # "C" holds "A" and "D"; "B" crosses "A": one annotator's spans never merge into one cluster.
+    assert consolidate_spans(answers).items["t"].value == [
+        span("A", 0, 10),
+        span("C", 0, 16),
+        span("D", 4, 6),
+        span("B", 8, 20),
+    ]
     tie = consolidate_spans({"t": [("ana", [span("X", 0, 5)]), ("bo", [span("Y", 0, 5)])]}, min_votes=2)
     assert tie.items["t"].value == [span("X", 0, 5)]
     assert consolidate_spans({"t": [("ana", []), ("bo", [])]}).items["t"].confidence == 1.0

@@ -177,3 +177,37 @@ def test_a_bad_spacy_line_names_the_file_and_line(tmp_path: Path) -> None:
     path.write_text('{"text": "ok", "spans": []}\n{"spans": []}\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.jsonl, line 2: not a spaCy JSONL document"):
         read_spacy_jsonl(path)
+
+
+def test_overlapping_entities_go_to_spacy_spans_and_iob2_formats_refuse_them(tmp_path: Path) -> None:
+    text = "Amazon SageMaker was launched."
+    nested = [ent("Org", 0, 6), ent("Product", 0, 16), ent("Product", 7, 16)]
+    job = nl.Job("nest", pd.DataFrame({"source": [text]}), nl.NamedEntities(["Org", "Product"]))
+    job.label(0, nested)
+    docs = documents(job.to_dataframe(), job.attribute)
+    assert docs == [("0", text, nested)]
+    # spaCy spans hold them, and spaCy reads them back as a SpanGroup.
+    import spacy
+    from spacy.tokens import SpanGroup
+
+    to_spacy_jsonl(docs, tmp_path / "nest.jsonl")
+    assert read_spacy_jsonl(tmp_path / "nest.jsonl") == docs
+    made = spacy.blank("en").make_doc(text)
+    spans = [made.char_span(e["startOffset"], e["endOffset"], label=e["label"]) for e in nested]
+    made.spans["sc"] = SpanGroup(made, spans=spans)
+    assert [s.text for s in made.spans["sc"]] == ["Amazon", "Amazon SageMaker", "SageMaker"]
+    # IOB2 has one tag per token: refused, naming the text and the overlapping spans; nothing written.
+    message = (
+        r"document 0 \('Amazon SageMaker was launched.'\): CoNLL \(IOB2\) has one tag per token and cannot hold "
+        r"overlapping entities: Org 0:6 \('Amazon'\) and Product 0:16 \('Amazon SageMaker'\); "
+        r"Product 0:16 \('Amazon SageMaker'\) and Product 7:16 \('SageMaker'\)\."
+    )
+    with pytest.raises(ValueError, match=message):
+        to_conll(docs, tmp_path / "nest.conll")
+    assert not (tmp_path / "nest.conll").exists()
+    with pytest.raises(ValueError, match=r"document 0 .*the token table \(IOB2\) .*Org 0:6 \('Amazon'\)"):
+        to_hf_table(docs)
+    # Consolidating two annotators who both nested keeps the nesting.
+    job.label(0, nested, annotator="bo")
+    job.consolidate()
+    assert job.to_dataframe().at[0, "nest"]["annotations"]["entities"] == nested

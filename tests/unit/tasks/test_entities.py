@@ -58,12 +58,7 @@ def test_valid_answers_come_back_sorted_and_canonical() -> None:
         ([{"label": "Person", "startOffset": 1.0, "endOffset": 3}], r"startOffset must be an integer"),
         ([{"label": "Person", "startOffset": True, "endOffset": 3}], r"startOffset must be an integer"),
         ([ent("Date", 40, 60)], r"item k: entity 0: offsets 40:60 fall outside the text \(46 characters\)"),
-        (
-            [ent("Place", 8, 12), ent("Person", 8, 11)],
-            r"item k: entities overlap: Person 8:11 \('Zoë'\) and Place 8:12 \('Zoë '\)",
-        ),
-        ([ent("Place", 8, 11), ent("Place", 8, 11)], r"entities overlap"),
-        ([ent("Person", 0, 5), ent("Place", 4, 9)], r"entities overlap: Person 0:5"),
+        ([ent("Place", 8, 11), ent("Place", 8, 11)], r"item k: entity given twice: Place 8:11 \('Zoë'\)"),
     ],
 )
 def test_bad_answers_are_refused_with_a_reason_naming_the_item(value: object, message: str) -> None:
@@ -115,17 +110,21 @@ def test_to_gt_matches_the_shape_gt_writes() -> None:
         )
 
 
-def test_gt_output_reads_back_overlaps_dropped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_gt_output_reads_back_with_its_overlaps(caplog: pytest.LogCaptureFixture) -> None:
     lines = gt_lines()
     first = lines[0]
     task = NamedEntities(first["ner"]["annotations"]["labels"])
     with caplog.at_level(logging.WARNING, logger="nblabel.tasks.entities"):
         back = task.from_gt(first["ner"], source=first["source"], item="row0")
-    # GT allows the overlap "Amazon SageMaker" / "SageMaker": the longer one is kept.
+        twice = task.from_gt(
+            {"entities": [ent("Product", 7, 16), ent("Product", 7, 16)]}, source=first["source"], item="row0"
+        )
+    # GT allows the nested "Amazon SageMaker" / "SageMaker": both are kept, sorted.
     assert ent("Product", 0, 16) in back
-    assert ent("Product", 7, 16) not in back
-    assert "item row0: dropped Product 7:16 ('SageMaker'), which overlaps Product 0:16" in caplog.text
-    assert back == sorted(back, key=lambda e: e["startOffset"])
+    assert ent("Product", 7, 16) in back
+    assert back == sorted(back, key=lambda e: (e["startOffset"], e["endOffset"]))
+    assert twice == [ent("Product", 7, 16)]
+    assert "item row0: dropped Product 7:16 ('SageMaker'), given twice" in caplog.text
     # a worker answer ({"entities": [...]}) reads too
     answer = {"entities": [{"endOffset": 6, "label": "Org", "startOffset": 0}]}
     assert task.from_gt(answer, source=first["source"]) == [ent("Org", 0, 6)]
@@ -154,8 +153,13 @@ def test_a_job_writes_what_it_reads() -> None:
     assert again == [ent("Person", 8, 11), ent("Place", 22, 28)]
     with pytest.raises(ValueError, match=r"entity 0: offsets 0:99 fall outside the text"):
         job.label(1, [ent("Place", 0, 99)])
-    with pytest.raises(ValueError, match="entities overlap"):
-        job.label(1, [ent("Place", 0, 4), ent("Place", 2, 6)])
+    # Overlapping and nested entities are kept as given, through to_dataframe().
+    job.label(1, [ent("Place", 2, 6), ent("Person", 0, 12), ent("Place", 0, 4)])
+    assert job.to_dataframe().at[1, "ner"]["annotations"]["entities"] == [
+        ent("Place", 0, 4),
+        ent("Person", 0, 12),
+        ent("Place", 2, 6),
+    ]
 
 
 # -- offsets --------------------------------------------------------------------------------------
@@ -296,3 +300,15 @@ def test_spacy_pre_annotations_with_the_offline_model() -> None:
     assert confidence == 0.5
     with pytest.raises(ImportError, match="cannot load the pipeline"):
         from_spacy("no_such_pipeline_here")
+
+
+def test_outermost_keeps_the_entities_around_nested_ones() -> None:
+    from nblabel.tasks.entities import outermost, overlapping_pairs
+
+    spans = [ent("Org", 0, 6), ent("Product", 0, 16), ent("Product", 7, 16), ent("Date", 20, 24)]
+    assert outermost(spans) == [ent("Product", 0, 16), ent("Date", 20, 24)]
+    assert overlapping_pairs(spans) == [
+        (ent("Org", 0, 6), ent("Product", 0, 16)),
+        (ent("Product", 0, 16), ent("Product", 7, 16)),
+    ]
+    assert overlapping_pairs([ent("Org", 0, 6), ent("Org", 6, 9)]) == []  # adjacent

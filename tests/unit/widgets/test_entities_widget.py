@@ -33,14 +33,14 @@ def test_widget_for_picks_the_entity_widget_and_it_labels_over_the_protocol() ->
         assert first["proposal"]["value"] == [
             {"label": "Place", "startOffset": 22, "endOffset": 28, "confidence": 1.0}
         ]
-        overlap = [
+        twice = [
             {"label": "Person", "startOffset": 8, "endOffset": 11},
-            {"label": "Place", "startOffset": 10, "endOffset": 12},
+            {"label": "Person", "startOffset": 8, "endOffset": 11},
         ]
-        w._on_custom(w, {"type": "answer", "uid": "u1", "key": first["key"], "value": overlap}, [])
+        w._on_custom(w, {"type": "answer", "uid": "u1", "key": first["key"], "value": twice}, [])
         (rejected, _), *_ = recorder.wait_for("rejected")
-        assert "entities overlap: Person 8:11 ('Zoë')" in rejected["reason"]
-        good = [*overlap[:1], {"label": "Place", "startOffset": 22, "endOffset": 28, "confidence": 1.0}]
+        assert "entity given twice: Person 8:11 ('Zoë')" in rejected["reason"]
+        good = [*twice[:1], {"label": "Place", "startOffset": 22, "endOffset": 28, "confidence": 1.0}]
         w._on_custom(w, {"type": "answer", "uid": "u2", "key": first["key"], "value": good}, [])
         recorder.wait_for("ack")
         assert job.current(0).value == [

@@ -1,0 +1,169 @@
+"""Label category and frame attributes (GT's label category configuration) on box answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import nblabel as nl
+from nblabel.tasks.attributes import Attribute, LabelAttributes
+
+CONFIG = {
+    "document-version": "2020-03-01",
+    "labels": [
+        {
+            "label": "car",
+            "categoryAttributes": [
+                {"name": "color", "type": "string", "enum": ["red", "blue"], "isRequired": True},
+                {"name": "doors", "type": "number", "minimum": 2, "maximum": 5},
+            ],
+        },
+        {"label": "person"},
+    ],
+    "categoryGlobalAttributes": [{"name": "occluded", "type": "string", "enum": ["yes", "no"]}],
+    "frameAttributes": [{"name": "weather", "type": "string", "enum": ["sun", "rain"], "isRequired": True}],
+    "instructions": {"shortInstruction": "Box cars and people.", "fullInstruction": "Every one."},
+}
+SIZE = [{"width": 100, "height": 80, "depth": 3}]
+
+
+def box(class_id: int, **attrs: object) -> dict:
+    out: dict = {"class_id": class_id, "left": 1, "top": 2, "width": 10, "height": 10}
+    if attrs:
+        out["label-category-attributes"] = attrs
+    return out
+
+
+def test_the_configuration_reads_from_gt_json_and_the_short_spelling(tmp_path: Path) -> None:
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps(CONFIG))
+    task = nl.BoundingBox.from_label_categories(path)
+    assert task.labels == ["car", "person"]
+    assert [a.name for a in task.attributes.of_label("car")] == ["color", "doors", "occluded"]
+    assert [a.name for a in task.attributes.of_label("person")] == ["occluded"]
+    assert task.attributes.frame[0] == Attribute("weather", enum=("sun", "rain"), required=True)
+    assert task.instructions.short == "Box cars and people."
+    short = LabelAttributes.of({"car": [{"name": "color"}], "frame": [{"name": "weather"}]}, ["car"])
+    assert short.spec() == {
+        "labels": {"car": [{"name": "color", "type": "string", "isRequired": False}]},
+        "global": [],
+        "frame": [{"name": "weather", "type": "string", "isRequired": False}],
+    }
+    with pytest.raises(ValueError, match=r"attributes name labels the task does not have: \['bus'\]"):
+        nl.BoundingBox(["car"], attributes={"bus": [{"name": "x"}]})
+    with pytest.raises(ValueError, match="attribute 'n': minimum 5 is above maximum 2"):
+        nl.BoundingBox(
+            ["car"], attributes={"car": [{"name": "n", "type": "number", "minimum": 5, "maximum": 2}]}
+        )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            {"annotations": [box(0, color="red")]},
+            r"item k: frame the required attribute 'weather' is not given",
+        ),
+        (
+            {"annotations": [box(0)], "frame-attributes": {"weather": "sun"}},
+            r"item k: box 0: car: the required attribute 'color' is not given",
+        ),
+        (
+            {"annotations": [box(0, color="green")], "frame-attributes": {"weather": "sun"}},
+            r"attribute 'color' is one of \['red', 'blue'\], got 'green'",
+        ),
+        (
+            {"annotations": [box(0, color="red", doors=7)], "frame-attributes": {"weather": "sun"}},
+            r"box 0: car: attribute 'doors' is at most 5, got 7",
+        ),
+        (
+            {"annotations": [box(1, color="red")], "frame-attributes": {"weather": "sun"}},
+            r"box 0: person: unknown attributes \['color'\]",
+        ),
+    ],
+)
+def test_answers_breaking_the_attributes_are_refused_naming_them(value: dict, message: str) -> None:
+    task = nl.BoundingBox.from_label_categories(CONFIG)
+    with pytest.raises(ValueError, match=message):
+        task.validate({"image_size": SIZE, **value}, "k")
+
+
+def test_attributes_go_to_the_output_the_worker_response_and_back() -> None:
+    task = nl.BoundingBox.from_label_categories(CONFIG)
+    job = nl.Job("attrs", pd.DataFrame({"source-ref": ["a.jpg"]}), task)
+    value = {
+        "image_size": SIZE,
+        "annotations": [box(0, color="blue", doors="4"), box(1, occluded="yes")],
+        "frame-attributes": {"weather": "rain"},
+    }
+    job.label(0, value)
+    label = job.to_dataframe().at[0, "attrs"]
+    assert label["annotations"][0]["label-category-attributes"] == {"color": "blue", "doors": 4}
+    assert label["annotations"][1]["label-category-attributes"] == {"occluded": "yes"}
+    assert label["frame-attributes"] == {"weather": "rain"}
+    content = task.answer_content(task.validate(value))
+    assert content["boundingBox"]["boundingBoxes"][0]["label-category-attributes"] == {
+        "color": "blue",
+        "doors": 4,
+    }
+    assert content["boundingBox"]["frame-attributes"] == {"weather": "rain"}
+    assert task.from_answer_content(content) == task.validate(value)
+
+
+def test_consolidation_keeps_the_majority_value_and_coco_carries_them() -> None:
+    from nblabel.formats.boxes import to_coco
+
+    task = nl.BoundingBox.from_label_categories(CONFIG)
+    job = nl.Job("vote", pd.DataFrame({"source-ref": ["a.jpg"]}), task)
+    for who, color, weather in (("ana", "red", "sun"), ("bo", "blue", "rain"), ("cy", "blue", "rain")):
+        value = {
+            "image_size": SIZE,
+            "annotations": [box(0, color=color)],
+            "frame-attributes": {"weather": weather},
+        }
+        job.label(0, value, annotator=who)
+    job.consolidate()
+    label = job.to_dataframe().at[0, "vote"]
+    assert label["annotations"][0]["label-category-attributes"] == {"color": "blue"}
+    assert label["frame-attributes"] == {"weather": "rain"}
+    coco = to_coco(job.to_dataframe(), "vote")
+    assert coco["annotations"][0]["attributes"] == {"color": "blue"}
+
+
+def test_the_majority_per_attribute_ties_to_the_first_given() -> None:
+    from nblabel.consolidate.attributes import majority_attributes
+
+    assert majority_attributes([{"a": 4, "b": "x"}, {"a": "4"}, None, {"a": 4, "b": "y"}]) == {
+        "a": 4,
+        "b": "x",
+    }
+    assert majority_attributes([None, {}]) == {}
+
+
+def test_entity_attributes_go_to_gt_output_spacy_and_consolidation(tmp_path: Path) -> None:
+    from nblabel.formats.entities import documents, read_spacy_jsonl, to_spacy_jsonl
+
+    config = {"labels": [{"label": "Org", "categoryAttributes": [{"name": "public", "enum": ["yes", "no"]}]}]}
+    task = nl.NamedEntities.from_label_categories(
+        {**config, "labels": [*config["labels"], {"label": "Product"}]}
+    )
+    job = nl.Job("ents", pd.DataFrame({"source": ["Amazon SageMaker"]}), task)
+    org = {"label": "Org", "startOffset": 0, "endOffset": 6}
+    for who, public in (("ana", "yes"), ("bo", "yes"), ("cy", "no")):
+        job.label(0, [{**org, "label-category-attributes": {"public": public}}], annotator=who)
+    with pytest.raises(ValueError, match=r"entity 0: Org: attribute 'public' is one of \['yes', 'no'\]"):
+        job.label(0, [{**org, "label-category-attributes": {"public": "maybe"}}])
+    with pytest.raises(ValueError, match="frame attributes are for box tasks"):
+        nl.NamedEntities(["Org"], attributes={"frame": [{"name": "x"}]})
+    job.consolidate()
+    entities = job.to_dataframe().at[0, "ents"]["annotations"]["entities"]
+    assert entities == [{**org, "label-category-attributes": {"public": "yes"}}]
+    docs = documents(job.to_dataframe(), "ents")
+    to_spacy_jsonl(docs, tmp_path / "e.jsonl")
+    assert json.loads((tmp_path / "e.jsonl").read_text())["spans"][0]["attributes"] == {"public": "yes"}
+    assert read_spacy_jsonl(tmp_path / "e.jsonl") == docs
+    content = task.answer_content(entities)
+    assert task.from_answer_content(content) == entities
