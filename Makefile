@@ -71,8 +71,11 @@ jstest: node_modules/.bin/esbuild
 e2e: install chromium
 	$(PY) -m pytest -q tests -m browser
 
+# Three pytest processes on two cores: most of a browser test's time is waiting on a kernel, a
+# page or a server, so a third process fills the gaps. Every test is xdist-safe (free ports,
+# temporary folders); each process starts its own Jupyter, PostgreSQL and S3 servers.
 test: install chromium postgresql lint jstest
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 3 tests
 
 # The browser tests save their pictures into the ignored test-screenshots/, so `make test`
 # changes no tracked file; this runs the ones that take a picture again, saving into docs/img.
