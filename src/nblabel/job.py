@@ -309,7 +309,7 @@ class Job:
         interval: float = 30.0,
         random_fraction: float | None = None,
         folds: int = 5,
-        z: float = 1.96,
+        level: float = 0.95,
         seed: int = 0,
         detector: Any = None,
         target_miou: float | None = None,
@@ -319,11 +319,14 @@ class Job:
 
         Each round fits ``estimator`` on the people's answers, predicts every other item, and
         auto-labels the items whose confidence reaches a threshold. The threshold is the lowest
-        confidence at which the *lower bound* (Wilson score, ``z=1.96``: two-sided 95%) of the
-        accuracy of held-out answers reaches ``target_accuracy``. Held-out answers are
-        cross-fitted: every answer is predicted by a model trained without it; answers to items
-        the loop picked as uncertain are harder than average, which only makes the bound more
-        cautious. While the evidence cannot support the target, nothing is auto-labeled and the
+        confidence at which the one-sided *lower bound* (at ``level``, 95% by default) of the
+        accuracy above it reaches ``target_accuracy``. Held-out answers are cross-fitted: every
+        answer is predicted by a model trained without it. Every answer records why its item was
+        asked (a random draw with its probability, an uncertainty pick, a person's choice), and
+        the bound weights the random draws by the inverse of that probability while the other
+        answers count as themselves, so the harder-than-average uncertainty picks do not bias it
+        (see :mod:`nblabel.autolabel.design_bound`). While the evidence cannot support the
+        target, nothing is auto-labeled and the
         report says about how many more answers would. The people's queue is reordered: least
         certain first (smallest margin between the two likeliest answers), interleaved with
         random draws (``random_fraction`` of the queue: 0.8 below 5,000 items, 0.5 above, see
@@ -364,6 +367,8 @@ class Job:
         ----------
         target_accuracy
             The accuracy the auto-labels must reach (with the bound, not on average).
+        level
+            The one-sided confidence level of every bound (accuracy, or mIoU for boxes and masks).
         estimator
             Any scikit-learn classifier with ``predict_proba``; default logistic regression.
         featurizer
@@ -440,7 +445,7 @@ class Job:
             estimator=estimator,
             featurizer=featurizer,
             target=target_miou if boxes or masks else target_accuracy,
-            z=z,
+            level=level,
             folds=folds,
             random_fraction=random_fraction,
             every=every,

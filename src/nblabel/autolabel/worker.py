@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nblabel.autolabel.asked import queue_draws, was_drawn
 from nblabel.autolabel.auto_changes import auto_changes
 from nblabel.autolabel.box_loop import run_box_round
 from nblabel.autolabel.detector import BoxDetector
@@ -57,7 +58,6 @@ class Settings:
     estimator: Any = None
     featurizer: Featurizer | None = None
     target: float = 0.95
-    z: float = 1.96
     folds: int = 5
     random_fraction: float = 0.5
     every: int = 20
@@ -71,7 +71,7 @@ class Settings:
     # A BoundingBox job: a detector proposes boxes, auto-labels on held-out mIoU (box_loop.py).
     boxes: bool = False
     detector: Any = None
-    level: float = 0.95  # the one-sided confidence of the box and mask loops' mIoU bound
+    level: float = 0.95  # the one-sided confidence of every loop's bound (accuracy or mIoU)
     min_score: float = 0.5  # boxes scoring less are not proposed
     masks: bool = False  # a SemanticSegmentation job: a pixel classifier (mask_loop.py)
 
@@ -129,22 +129,27 @@ def run_round(
     if settings.masks:
         return run_mask_round(settings, X, store, ledger)
     labels, multi = settings.labels, settings.multi_label
-    human: dict[int, Any] = {}
+    answered: list[tuple[int, int, Any]] = []  # (log position, row position, encoded answer)
+    random_draws: set[int] = set()
     open_positions: list[int] = []
     no_auto: set[int] = set()
     for position, key in enumerate(settings.keys):
         label = ledger.label(key)
         if label is not None and label.kind in HUMAN_KINDS:
             try:
-                human[position] = _encode(label.value, labels, multi)
+                answered.append((label.seq or 0, position, _encode(label.value, labels, multi)))
             except ValueError:
                 log.warning("ignoring an answer that is not one of the labels: %r", label.value)
+                continue
+            if was_drawn(label.meta):
+                random_draws.add(position)
             continue
         if ledger.is_skipped(key):  # a person passed on it (e.g. unreadable): not for the model
             continue
         open_positions.append(position)
         if ledger.human_rejected(key):
             no_auto.add(position)
+    human = {position: value for _, position, value in sorted(answered, key=lambda a: a[0])}  # answer order
     previous = store.latest_round(settings.attribute)
     result: Round = compute_round(
         X,
@@ -154,9 +159,10 @@ def run_round(
         multi_label=multi,
         estimator=settings.estimator,
         target=settings.target,
-        z=settings.z,
+        level=settings.level,
         folds=settings.folds,
         random_fraction=settings.random_fraction,
+        random_draws=frozenset(random_draws),
         no_auto=frozenset(no_auto),
         seed=settings.seed,
         round_number=(previous[0] + 1) if previous else 1,
@@ -169,7 +175,7 @@ def run_round(
     proposals = [(keys[p], _decode(v, labels, multi), round(c, 4)) for p, (v, c) in result.proposals.items()]
     store.save_round(
         settings.attribute,
-        result.report.to_dict(),
+        {**result.report.to_dict(), **queue_draws(result.queue, result.random_draws)},
         proposals,
         [keys[p] for p in result.queue],
         changes,

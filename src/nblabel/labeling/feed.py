@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from nblabel.autolabel.asked import ASKED
 from nblabel.labeling.answers import AnswerLog
 from nblabel.labeling.items import Items
 from nblabel.labeling.queue import Queue
@@ -372,9 +373,10 @@ class Feed:
                 value = {**value, "data": bytes(buffers[0])}
             value = self.task.widget_answer(value, key)  # pixels, never a path
             self._check_image_size(key, value)
-            answers.label(key, value, uid=uid)
+            answers.label(key, value, uid=uid, meta=self._asked_meta(key))
         elif kind == "skip":
-            answers.skip(self.items.key(message["key"]), uid=uid)
+            key = self.items.key(message["key"])
+            answers.skip(key, uid=uid, meta=self._asked_meta(key))
         elif kind == "undo":
             target = message.get("target")
             if target is not None and not isinstance(target, str):
@@ -396,6 +398,11 @@ class Feed:
         else:
             raise ValueError(f"unknown message type {repr(kind)[:80]}")
         return None
+
+    def _asked_meta(self, key: str) -> dict[str, Any]:
+        """The meta an answer to ``key`` stores: why its item was asked, as the queue chose it
+        (the design-based bound weights random draws by it; see :mod:`nblabel.autolabel.asked`)."""
+        return {ASKED: self.queue.asked(key)}
 
     def _check_resent(self, stored: Annotation, kind: Any, message: dict[str, Any]) -> None:
         """Refuse a message whose uid is already stored for another annotation than the one it
