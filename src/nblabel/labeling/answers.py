@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -173,14 +173,23 @@ class AnswerLog:
         *,
         kind: str = "human",
         uid: str | None = None,
+        meta: Mapping[str, Any] | None = None,
     ) -> Annotation:
-        """Record a person's answer (``kind`` ``human``, or ``consolidated`` for a decision)."""
+        """Record a person's answer (``kind`` ``human``, or ``consolidated`` for a decision);
+        ``meta`` says how it came about (see :class:`~nblabel.store.base.Annotation`)."""
         value = self.value(key, value, uid)
-        return self._one(key, annotator, kind, value, uid=uid)
+        return self._one(key, annotator, kind, value, uid=uid, meta=meta)
 
-    def skip(self, key: str, annotator: str | None = None, *, uid: str | None = None) -> Annotation:
+    def skip(
+        self,
+        key: str,
+        annotator: str | None = None,
+        *,
+        uid: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Annotation:
         """Record that a person passed on an item."""
-        return self._one(key, annotator, "skip", uid=uid)
+        return self._one(key, annotator, "skip", uid=uid, meta=meta)
 
     def undo(self, annotator: str | None = None, *, uid: str | None = None) -> Annotation | None:
         """Take back the annotator's latest live answer or skip; ``uid`` names the retraction.
@@ -267,10 +276,11 @@ class AnswerLog:
         *,
         target: str | None = None,
         uid: str | None = None,
+        meta: Mapping[str, Any] | None = None,
     ) -> Annotation:
         extra = {"uid": uid} if uid else {}
         annotation = Annotation(
-            key, self.attribute, annotator or self.annotator, kind, value, target=target, **extra
+            key, self.attribute, annotator or self.annotator, kind, value, target=target, meta=meta, **extra
         )
         stored = self.append([annotation])
         return stored[0] if stored else self.resent(annotation)

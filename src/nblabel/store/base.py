@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS",
+    "MAX_META_CHARS",
     "MAX_VALUE_CHARS",
     "Annotation",
     "Store",
@@ -44,6 +45,10 @@ class StoreFormatError(OSError):
 #: The largest answer value a store keeps, in characters of its JSON text. Answers are labels,
 #: boxes, spans or a mask's file name: far below this; a larger one is a forged or broken message.
 MAX_VALUE_CHARS = 16 * 1024 * 1024
+
+#: The largest ``meta`` object a store keeps, in characters of its JSON text: a few timings and
+#: names, so anything near this came from a forged message.
+MAX_META_CHARS = 64 * 1024
 
 
 def utc_now() -> str:
@@ -80,6 +85,11 @@ class Annotation:
         UTC timestamp, GT spelling.
     target
         For ``retract``: the uid taken back.
+    meta
+        What is known about how the annotation came about, as a JSON object: ``"asked"`` (why
+        the item was shown to the person), ``"timing"`` and ``"worker"`` (Ground Truth's worker
+        timing and identity). None when nothing is known (every answer of a store from before
+        schema 3).
     seq
         Position in the log, set by the store.
     """
@@ -93,6 +103,7 @@ class Annotation:
     uid: str = field(default_factory=new_uid)
     created: str = field(default_factory=utc_now)
     target: str | None = None
+    meta: Mapping[str, Any] | None = None
     seq: int = 0
 
     def __post_init__(self) -> None:
@@ -103,7 +114,7 @@ class Annotation:
 
 
 #: The log's columns as the stores select them, in the order :func:`annotation_from_row` reads.
-COLUMNS = "seq, uid, item, attribute, annotator, kind, value, confidence, created, target"
+COLUMNS = "seq, uid, item, attribute, annotator, kind, value, confidence, created, target, meta"
 
 
 def _text(who: str, name: str, text: Any, *, optional: bool = False) -> None:
@@ -139,7 +150,7 @@ def _plain_texts(texts: tuple[Any, ...]) -> bool:
 
 def row_of(a: Annotation) -> tuple[Any, ...]:
     """The annotation as the stores insert it: ``uid, item, attribute, annotator, kind, value,
-    confidence, created, target``, the value as JSON text.
+    confidence, created, target, meta``, the value and the meta as JSON text.
 
     Every check happens here, before a transaction starts, so a value that cannot be stored is
     refused the same way by every back end and never leaves a transaction open.
@@ -148,8 +159,8 @@ def row_of(a: Annotation) -> tuple[Any, ...]:
     ------
     UnstorableValue
         A text is not a string, holds a lone surrogate or a NUL; the value is not JSON, holds a
-        non-finite number or is larger than :data:`MAX_VALUE_CHARS`; the confidence is not a
-        finite number.
+        non-finite number or is larger than :data:`MAX_VALUE_CHARS`; the meta is not a JSON
+        object or is larger than :data:`MAX_META_CHARS`; the confidence is not a finite number.
     """
     uid = a.uid
     # repr() escapes surrogates, and a forged uid may be huge: messages show its start only.
@@ -159,31 +170,48 @@ def row_of(a: Annotation) -> tuple[Any, ...]:
         for name, text in zip(("uid", "item", "attribute", "annotator", "created"), texts, strict=False):
             _text(who, name, text)
         _text(who, "target", a.target, optional=True)
-    value = None
-    if a.value is not None:
-        try:
-            value = _VALUE_ENCODER.encode(a.value)
-        except (TypeError, ValueError, RecursionError) as exc:
-            reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
-            raise UnstorableValue(f"annotation {who}: the value is not storable JSON: {reason}") from None
-        if len(value) > MAX_VALUE_CHARS:
+    value = None if a.value is None else _json(who, "value", a.value, MAX_VALUE_CHARS)
+    meta = None
+    if a.meta is not None:
+        if not isinstance(a.meta, Mapping) or not all(isinstance(k, str) for k in a.meta):
             raise UnstorableValue(
-                f"annotation {who}: the value is {len(value)} characters of JSON, more than the "
-                f"{MAX_VALUE_CHARS} a store keeps"
+                f"annotation {who}: meta must be a JSON object, got {type(a.meta).__name__}"
             )
-        _text(who, "value", value)
+        meta = _json(who, "meta", dict(a.meta), MAX_META_CHARS)
     confidence = a.confidence
     if confidence is not None:
         if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
             raise UnstorableValue(f"annotation {who}: confidence must be a number, got {confidence!r}")
         if not math.isfinite(confidence):
             raise UnstorableValue(f"annotation {who}: confidence must be finite, got {confidence!r}")
-    return (uid, a.item, a.attribute, a.annotator, a.kind, value, confidence, a.created, a.target)
+    return (uid, a.item, a.attribute, a.annotator, a.kind, value, confidence, a.created, a.target, meta)
+
+
+def _json(who: str, name: str, obj: Any, limit: int) -> str:
+    """``obj`` as the JSON text a store keeps, at most ``limit`` characters.
+
+    Raises
+    ------
+    UnstorableValue
+        Not JSON, a non-finite number, too deeply nested or too large, or a text UTF-8 cannot hold.
+    """
+    try:
+        text = _VALUE_ENCODER.encode(obj)
+    except (TypeError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise UnstorableValue(f"annotation {who}: the {name} is not storable JSON: {reason}") from None
+    if len(text) > limit:
+        raise UnstorableValue(
+            f"annotation {who}: the {name} is {len(text)} characters of JSON, more than the "
+            f"{limit} a store keeps"
+        )
+    _text(who, name, text)
+    return text
 
 
 def annotation_from_row(row: Sequence[Any]) -> Annotation:
     """An annotation from a row of :data:`COLUMNS`, its value stored as JSON text."""
-    seq, uid, item, attribute, annotator, kind, value, confidence, created, target = row
+    seq, uid, item, attribute, annotator, kind, value, confidence, created, target, meta = row
     return Annotation(
         item=item,
         attribute=attribute,
@@ -194,6 +222,7 @@ def annotation_from_row(row: Sequence[Any]) -> Annotation:
         uid=uid,
         created=created,
         target=target,
+        meta=None if meta is None else json.loads(meta),
         seq=seq,
     )
 

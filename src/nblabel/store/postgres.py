@@ -47,7 +47,8 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore", "is_postgres_url"]
 
 #: The schema this release writes, recorded database-wide (the ``meta`` row of job ``""``, which
 #: no job can be named) and, for releases that read only that, in each job's ``meta`` too.
-SCHEMA_VERSION = 1
+#: 1: the first; 2: each annotation's ``meta`` (why the item was asked, the worker's timing).
+SCHEMA_VERSION = 2
 
 T = TypeVar("T")
 
@@ -65,6 +66,7 @@ CREATE TABLE IF NOT EXISTS nblabel.annotations (
     confidence DOUBLE PRECISION,
     created    TEXT NOT NULL,
     target     TEXT,
+    meta       TEXT,
     UNIQUE (job, uid)
 );
 CREATE INDEX IF NOT EXISTS annotations_attribute ON nblabel.annotations (job, attribute, seq);
@@ -115,8 +117,8 @@ END $$;
 
 _INSERT = (
     "INSERT INTO nblabel.annotations"
-    " (job, uid, item, attribute, annotator, kind, value, confidence, created, target)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (job, uid) DO NOTHING RETURNING seq"
+    " (job, uid, item, attribute, annotator, kind, value, confidence, created, target, meta)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (job, uid) DO NOTHING RETURNING seq"
 )
 
 _SLOT_ANSWERS = (
@@ -185,24 +187,28 @@ class PostgresStore:
                     self._check_version()
         except self._psycopg.Error as exc:
             raise OSError(f"cannot open the nblabel store {self.path}: {exc}") from exc
-        if self.get_meta("schema_version") is None:
+        if self.get_meta("schema_version") != str(SCHEMA_VERSION):
             self.set_meta("schema_version", str(SCHEMA_VERSION))
 
     def _check_version(self) -> None:
-        """Refuse a database written by a newer nblabel; record this version in one without (a
-        new database, or one from before the version row). Runs in the schema's transaction."""
+        """Refuse a database written by a newer nblabel, upgrade one written by an older one, and
+        record this version in one without (a new database, or one from before the version row).
+        Runs in the schema's transaction."""
         row = self._conn.execute(
             "SELECT value FROM nblabel.meta WHERE job = '' AND key = 'schema_version'"
         ).fetchone()
-        if row is None:
-            self._conn.execute(
-                "INSERT INTO nblabel.meta (job, key, value) VALUES ('', 'schema_version', %s)",
-                (str(SCHEMA_VERSION),),
-            )
-        elif not row[0].isdigit() or int(row[0]) > SCHEMA_VERSION:
+        if row is not None and (not row[0].isdigit() or int(row[0]) > SCHEMA_VERSION):
             raise StoreFormatError(
                 f"{self.path} was written by a newer nblabel (store schema {row[0]}; this nblabel "
                 f"reads up to {SCHEMA_VERSION}): upgrade nblabel to open it"
+            )
+        if row is None or int(row[0]) < SCHEMA_VERSION:
+            # Schema 2 adds each annotation's meta; answers from before have none.
+            self._conn.execute("ALTER TABLE nblabel.annotations ADD COLUMN IF NOT EXISTS meta TEXT")
+            self._conn.execute(
+                "INSERT INTO nblabel.meta (job, key, value) VALUES ('', 'schema_version', %s)"
+                " ON CONFLICT (job, key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
             )
 
     def _connect(self) -> None:

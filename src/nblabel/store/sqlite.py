@@ -41,8 +41,9 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 #: SQLite's ``PRAGMA application_id`` of an nblabel store: "nbl1" in ASCII.
 APPLICATION_ID = 0x6E626C31
 #: The store schema this release writes (``PRAGMA user_version``). 1: the first, recorded in the
-#: ``meta`` table only; 2: the application id, and the log refuses ``INSERT OR REPLACE`` too.
-SCHEMA_VERSION = 2
+#: ``meta`` table only; 2: the application id, and the log refuses ``INSERT OR REPLACE`` too;
+#: 3: each annotation's ``meta`` (why the item was asked, the worker's timing).
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS annotations (
@@ -55,7 +56,8 @@ CREATE TABLE IF NOT EXISTS annotations (
     value      TEXT,
     confidence REAL,
     created    TEXT NOT NULL,
-    target     TEXT
+    target     TEXT,
+    meta       TEXT
 );
 CREATE INDEX IF NOT EXISTS annotations_attribute ON annotations (attribute, seq);
 -- Claims look up the answers of a few items, and whether they were taken back.
@@ -98,8 +100,9 @@ BEGIN SELECT RAISE(ABORT, 'nblabel annotations are append-only'); END;
 # Appends leave out the uids already stored themselves (see _new_rows): INSERT OR IGNORE would
 # meet the trigger above, which refuses any insert over an existing row.
 _INSERT = (
-    "INSERT INTO annotations (uid, item, attribute, annotator, kind, value, confidence, created, target)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO annotations"
+    " (uid, item, attribute, annotator, kind, value, confidence, created, target, meta)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 # How long opening waits for other kernels that are opening or writing the same store.
@@ -196,6 +199,9 @@ def _create(db: sqlite3.Connection, path: Path) -> None:
         if _schema_version(db, path) < SCHEMA_VERSION:
             for statement in _statements(_SCHEMA):
                 db.execute(statement)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(annotations)")}
+            if "meta" not in columns:  # a store from before schema 3: its answers have no meta
+                db.execute("ALTER TABLE annotations ADD COLUMN meta TEXT")
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute(

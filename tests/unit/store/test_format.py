@@ -20,6 +20,7 @@ from nblabel.store.sqlite import APPLICATION_ID, SCHEMA_VERSION
 pytest_plugins = ["pg_fixtures"]
 
 SCHEMA1 = Path(__file__).resolve().parents[2] / "data" / "stores" / "pets-schema1.sql"
+SCHEMA2 = SCHEMA1.with_name("pets-schema2.sql")
 
 
 def _pragmas(path: Path) -> tuple[int, int]:
@@ -60,6 +61,26 @@ def test_a_store_of_the_previous_release_opens_and_is_upgraded(tmp_path: Path) -
         str(SCHEMA_VERSION),
     )
     db.close()
+
+
+def test_a_store_of_schema_2_opens_and_gains_the_meta_column(tmp_path: Path) -> None:
+    """pets-schema2.sql is a store the code at 83ab677 wrote (dumped as SQL text, pragmas kept)."""
+    path = tmp_path / "pets.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA2.read_text())
+    db.close()
+    assert _pragmas(path) == (APPLICATION_ID, 2)
+    df = pd.DataFrame({"source-ref": ["a.jpg", "b.jpg", "c.jpg"]})
+    job = Job("pets", df, ImageClassification(["cat", "dog"]), store=path, annotator="ana")
+    assert _pragmas(path) == (APPLICATION_ID, SCHEMA_VERSION)
+    assert job.progress.labeled == 1 and job.progress.skipped == 1
+    assert job.log.current(job.keys[0]).meta is None  # answers from before say nothing
+    job.log.label(job.keys[1], "dog", meta={"timing": {"timeSpentInSeconds": 2.5}})
+    assert job.log.current(job.keys[1]).meta == {"timing": {"timeSpentInSeconds": 2.5}}
+    job.store.close()
+    again = SQLiteStore(path)  # reopening an upgraded store leaves it as it is
+    assert [a.meta for a in again.annotations()][-1] == {"timing": {"timeSpentInSeconds": 2.5}}
+    again.close()
 
 
 def test_another_applications_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None:
@@ -120,7 +141,26 @@ def test_a_postgres_database_from_before_the_version_row_opens(pg_database: str)
         db.execute("DELETE FROM meta WHERE job = ''")
     again = pg.PostgresStore(pg_database, "job")
     assert [a.uid for a in again.annotations()] == ["kept"]
-    assert backend.scalar("SELECT value FROM meta WHERE job = '' AND key = 'schema_version'") == "1"
+    assert backend.scalar("SELECT value FROM meta WHERE job = '' AND key = 'schema_version'") == str(
+        pg.SCHEMA_VERSION
+    )
+    again.close()
+
+
+def test_a_postgres_database_of_the_previous_release_is_upgraded(pg_database: str) -> None:
+    """Schema 1 had no meta column: its answers open with meta None, and new ones keep theirs."""
+    store = pg.PostgresStore(pg_database, "job")
+    store.append([Annotation("a", "x", "ana", "human", "cat", uid="old")])
+    store.close()
+    backend = Backend("postgres", pg_database)
+    with backend.sql() as db:  # as schema 1 left it
+        db.execute("ALTER TABLE annotations DROP COLUMN meta")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    again = pg.PostgresStore(pg_database, "job")
+    again.append([Annotation("b", "x", "ana", "human", "dog", uid="new", meta={"asked": {"how": "random"}})])
+    assert {a.uid: a.meta for a in again.annotations()} == {"old": None, "new": {"asked": {"how": "random"}}}
+    assert backend.scalar("SELECT value FROM meta WHERE job = '' AND key = 'schema_version'") == "2"
+    assert backend.scalar("SELECT value FROM meta WHERE job = 'job' AND key = 'schema_version'") == "2"
     again.close()
 
 

@@ -16,7 +16,7 @@ import pytest
 from store_helpers import Backend
 
 from nblabel.store import Annotation, SQLiteStore, Store
-from nblabel.store.base import MAX_VALUE_CHARS, UnstorableValue
+from nblabel.store.base import MAX_META_CHARS, MAX_VALUE_CHARS, UnstorableValue
 
 pytest_plugins = ["pg_fixtures"]
 
@@ -99,6 +99,23 @@ def test_unstorable_text_is_refused_and_releases_the_store(
         (Annotation("a.jpg", "x", "ana", "human", "c" * (MAX_VALUE_CHARS + 1), uid="u"), "more than"),
         (Annotation("a.jpg", "x", "ana", "auto", "cat", confidence=float("nan"), uid="u"), "finite"),
         (Annotation(["a.jpg"], "x", "ana", "human", "cat", uid="u"), "item must be a string"),  # type: ignore[arg-type]
+        (
+            Annotation("a.jpg", "x", "ana", "human", "cat", uid="u", meta=["asked"]),
+            "meta must be a JSON object",
+        ),  # type: ignore[arg-type]
+        (
+            Annotation("a.jpg", "x", "ana", "human", "cat", uid="u", meta={1: "x"}),
+            "meta must be a JSON object",
+        ),  # type: ignore[dict-item]
+        (
+            Annotation("a.jpg", "x", "ana", "human", "cat", uid="u", meta={"t": float("nan")}),
+            "meta is not storable",
+        ),
+        (
+            Annotation("a.jpg", "x", "ana", "human", "cat", uid="u", meta={"t": "x" * MAX_META_CHARS}),
+            "more than",
+        ),
+        (Annotation("a.jpg", "x", "ana", "human", "cat", uid="u", meta={"t": SURROGATE}), "surrogate"),
     ],
 )
 def test_values_no_store_can_keep_are_refused(
@@ -108,6 +125,17 @@ def test_values_no_store_can_keep_are_refused(
         store.append([annotation])
     assert list(store.annotations()) == []
     assert_released(store, backend)
+
+
+def test_meta_is_kept_with_its_annotation(store: Store) -> None:
+    meta = {
+        "asked": {"how": "random", "p": 0.25},
+        "timing": {"timeSpentInSeconds": 3.5},
+        "worker": {"workerId": "ä"},
+    }
+    store.append([Annotation("a.jpg", "x", "ana", "human", "cat", uid="m", meta=meta)])
+    store.append([Annotation("b.jpg", "x", "ana", "skip", uid="n")])
+    assert {a.uid: a.meta for a in store.annotations()} == {"m": meta, "n": None}
 
 
 class Boom(Exception):
