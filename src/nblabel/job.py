@@ -394,6 +394,7 @@ class Job:
         from nblabel.autolabel.box_loop import PreDetector, check_detector
         from nblabel.autolabel.loop import default_random_fraction
         from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
+        from nblabel.autolabel.zero_shot import task_prompts
         from nblabel.tasks.boxes import BoundingBox
         from nblabel.tasks.classification import Classification
         from nblabel.tasks.entities import NamedEntities
@@ -446,6 +447,7 @@ class Job:
             featurizer=featurizer,
             target=target_miou if boxes or masks else target_accuracy,
             level=level,
+            label_prompts=task_prompts(self.task, featurizer),
             folds=folds,
             random_fraction=random_fraction,
             every=every,

@@ -60,7 +60,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DesignThreshold", "MAX_CUTS", "betting_log_wealth", "choose_design_threshold", "design_values", "lower_bound"]
+__all__ = [
+    "MAX_CUTS",
+    "DesignThreshold",
+    "betting_log_wealth",
+    "choose_design_threshold",
+    "design_values",
+    "lower_bound",
+]
 
 MAX_CUTS = 256
 """Candidate thresholds a scan tries at most (quantiles of the random draws' confidences)."""
@@ -69,9 +76,7 @@ _GROWTH_CAP = 0.8  # growth-rate bets stay under 0.8/m: one wrong answer keeps a
 _GRID = np.linspace(0.0, 1.0, 1001)
 
 
-def design_values(
-    above: np.ndarray, correct: np.ndarray, random: np.ndarray, open_above: int
-) -> np.ndarray:
+def design_values(above: np.ndarray, correct: np.ndarray, random: np.ndarray, open_above: int) -> np.ndarray:
     """The inverse-probability-weighted values ``Z_j`` of the random draws that landed above a cut.
 
     Parameters

@@ -48,6 +48,7 @@ import numpy as np
 
 from nblabel.autolabel.design_bound import DesignThreshold, choose_design_threshold, lower_bound
 from nblabel.autolabel.mean_bound import images_needed
+from nblabel.autolabel.zero_shot import zero_shot_proposals
 
 __all__ = [
     "LARGE_JOB_ITEMS",
@@ -443,6 +444,7 @@ def compute_round(
     seed: int = 0,
     round_number: int = 1,
     warm: WarmStart | None = None,
+    zero_shot: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Round:
     """Run one round of the loop.
 
@@ -476,6 +478,10 @@ def compute_round(
     warm
         The previous rounds' models, for incremental fits (see :class:`WarmStart`); None fits
         every model from scratch.
+    zero_shot
+        Sentence embeddings of the items (one row per item) and of the labels' prompts
+        (:mod:`nblabel.autolabel.zero_shot`): before there is enough to train on, every open item
+        gets its nearest label as a proposal (single-label tasks; never an auto-label).
     """
     positions = np.fromiter(human, dtype=int, count=len(human))
     open_arr = np.asarray(list(open_positions), dtype=int)
@@ -494,10 +500,19 @@ def compute_round(
 
     if len(positions) < 8 or distinct < 2:
         order = [int(p) for p in random_order[:MIXED_RANKS]]
+        proposals: dict[int, tuple[Any, float]] = {}
+        message = "waiting for at least 8 answers with 2 different classes before training"
+        if zero_shot is not None and not multi_label and len(open_arr):
+            nearest, closeness = zero_shot_proposals(_rows(zero_shot[0], open_arr), zero_shot[1])
+            proposals = {
+                int(p): (int(v), float(c)) for p, v, c in zip(open_arr, nearest, closeness, strict=True)
+            }
+            message += "; proposals are each text's nearest label (zero-shot)"
         return Round(
-            report(message="waiting for at least 8 answers with 2 different classes before training"),
+            report(message=message),
+            proposals=proposals,
             queue=order,
-            random_draws={p: 1 / (len(order) - j) for j, p in enumerate(order)},
+            random_draws={p: 1 / (len(open_arr) - j) for j, p in enumerate(order)},
         )
 
     model = _Model(estimator, n_classes, multi_label, warm)

@@ -74,6 +74,9 @@ class Settings:
     level: float = 0.95  # the one-sided confidence of every loop's bound (accuracy or mIoU)
     min_score: float = 0.5  # boxes scoring less are not proposed
     masks: bool = False  # a SemanticSegmentation job: a pixel classifier (mask_loop.py)
+    # Text jobs: the labels' prompts for zero-shot proposals before the first answers (zero_shot.py);
+    # None for none.
+    label_prompts: list[str] | None = None
 
     def __post_init__(self) -> None:
         if self.boxes:
@@ -150,6 +153,9 @@ def run_round(
         if ledger.human_rejected(key):
             no_auto.add(position)
     human = {position: value for _, position, value in sorted(answered, key=lambda a: a[0])}  # answer order
+    zero_shot = None
+    if settings.label_prompts and len(human) < 8:  # the loop trains from 8 answers on
+        zero_shot = _zero_shot_embeddings(settings, X)
     previous = store.latest_round(settings.attribute)
     result: Round = compute_round(
         X,
@@ -167,6 +173,7 @@ def run_round(
         seed=settings.seed,
         round_number=(previous[0] + 1) if previous else 1,
         warm=warm,
+        zero_shot=zero_shot,
     )
     annotator = f"auto:{settings.model_name}"
     keys = settings.keys
@@ -183,6 +190,18 @@ def run_round(
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
     log.info("%s", result.report)
     return result.report
+
+
+def _zero_shot_embeddings(settings: Settings, X: Any) -> tuple[Any, Any]:
+    """The items' and the label prompts' MiniLM embeddings: the job's features when they are
+    MiniLM's already, else computed once and cached like any featurizer's."""
+    from nblabel.autolabel.embeddings import minilm_features
+
+    if settings.featurizer is minilm_features:
+        items = X
+    else:
+        items = cached_features(settings.sources, minilm_features, Path(settings.cache_dir))
+    return items, minilm_features(settings.label_prompts or [])
 
 
 def _run_entity_round(settings: Settings, X: Any, store: Store, ledger: Ledger) -> RoundReport:

@@ -83,9 +83,7 @@ def test_the_chosen_threshold_keeps_its_promise_in_at_least_95_percent_of_runs()
         confidence, correct, margin = population(rng, 1500)
         order, random = adaptive_queue(rng, margin, 400, 0.5)
         open_ = np.setdiff1d(np.arange(len(confidence)), order)
-        cut = choose_design_threshold(
-            confidence[order], correct[order], random, confidence[open_], target
-        )
+        cut = choose_design_threshold(confidence[order], correct[order], random, confidence[open_], target)
         if math.isfinite(cut.threshold):
             chosen += 1
             truth = correct[confidence >= cut.threshold].mean()
