@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from nblabel.autolabel.asked import ASKED
 from nblabel.labeling import consolidation
 from nblabel.labeling.answers import AnswerLog, Progress
 from nblabel.labeling.feed import Feed
@@ -274,7 +275,8 @@ class Job:
         ValueError
             The value is not a valid answer for the task.
         """
-        return self.log.label(self.key(item), value, annotator)
+        key = self.key(item)
+        return self.log.label(key, value, annotator, meta={ASKED: self.queue.asked(key)})
 
     def skip(self, item: int | str, annotator: str | None = None) -> Annotation:
         """Record that a person passed on an item; it stays unlabeled and leaves the queue."""

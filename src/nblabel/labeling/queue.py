@@ -148,6 +148,7 @@ class Queue:
             claims=claims,
             answers=self._slot_answers(candidates),
         )
+        self._remember(keys)
         return [self.items.positions[k] for k in keys]
 
     def claim(
@@ -194,20 +195,26 @@ class Queue:
             if not batch or len(granted) >= count:
                 break
             renew, size = [], size * 2  # others hold the first candidates: look further, faster
-        ordered = {keys[p] for p in self._order}
-        for key in granted:  # remembered as first chosen: a later round may order them otherwise
+        self._remember(granted)
+        return [positions[k] for k in granted]
+
+    def _remember(self, keys: Iterable[str]) -> None:
+        """Remember how the queue chose these items it hands out, as first chosen (a later round
+        may order them otherwise)."""
+        ordered = {self.items.keys[p] for p in self._order}
+        for key in keys:
             if key in self._handed:
                 continue
             if key in self._draws:
                 self._handed[key] = asked("random", self._draws[key])
             else:
                 self._handed[key] = asked("uncertainty" if key in ordered else "order")
-        return [positions[k] for k in granted]
 
     def asked(self, key: str) -> dict[str, Any]:
         """How the item came before the annotator: as this queue chose it when it handed it out
-        (``{"how": "random", "p": ...}``, ``"uncertainty"`` or ``"order"``), else ``"person"`` (the
-        person went to it: back, or by key). See :mod:`nblabel.autolabel.asked`."""
+        (:meth:`claim`, :meth:`pending`: ``{"how": "random", "p": ...}``, ``"uncertainty"`` or
+        ``"order"``), else ``"person"`` (the person went to it: back, by key, or labeled it in
+        code). See :mod:`nblabel.autolabel.asked`."""
         return self._handed.get(key) or asked("person")
 
     def _slot_answers(self, keys: Iterable[str]) -> list[tuple[str, str, str]]:
