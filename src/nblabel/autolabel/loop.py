@@ -85,15 +85,12 @@ LARGE_JOB_ITEMS = 5000
 def default_random_fraction(n_items: int) -> float:
     """Share of the people's queue drawn at random, by default: 0.8 below 5,000 items, 0.5 above.
 
-    Answers to random draws are the unbiased part of the held-out evidence; answers to the least
-    certain items are enriched in items that sit between two classes, which drags the held-out
-    accuracy, and with it the bound, below what the model reaches on the rest. With a few hundred
-    answers that pessimism decides whether anything is auto-labeled at all: on BBC news, going
-    from half to 80% random took the share auto-labeled after 200 answers from 81% to 89% (mean
-    of 10 seeds; one seed went from nothing to 92%), every run still honest (BENCHMARKS.md).
-    Large jobs collect thousands of answers, enough for the bound either way; above 5,000 items
-    the share is the one the 70,000-image Fashion-MNIST benchmark ran with (80% there is not
-    measured yet).
+    The design-based bound (:mod:`nblabel.autolabel.design_bound`) is no longer dragged down by
+    the uncertainty picks, but its evidence about the items above a threshold still comes from
+    the random draws: it needs about 80 right draws above the threshold for 95%. With a few
+    hundred answers every draw counts, so small jobs keep a high share; large jobs collect
+    thousands of answers, enough draws at half the queue. BENCHMARKS.md (auto-labeling section)
+    measures BBC news at two shares side by side.
     """
     return 0.8 if n_items < LARGE_JOB_ITEMS else 0.5
 

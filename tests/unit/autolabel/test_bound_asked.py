@@ -60,6 +60,16 @@ def test_a_queue_draw_reaches_the_stored_answer_and_the_next_round() -> None:
     skipped = [a for a in job.log.ledger.items[job.keys[other]].live if a.kind == "skip"]
     assert [a.meta for a in skipped] == [{ASKED: {"how": "person"}}]
 
+    # Labeled in code: as the queue offered it (job.pending), else the person's own choice.
+    offered = job.pending(1).index[0]
+    job.label(offered, df.gold[offered])
+    key = job.keys[offered]
+    assert stored_asked(job, key) == (asked("random", draws[key]) if key in draws else asked("uncertainty"))
+    hows.append(stored_asked(job, key)["how"])
+    chosen = next(p for p in range(89, 0, -1) if job.current(p) is None and p != other)
+    job.label(chosen, df.gold[chosen])
+    assert stored_asked(job, job.keys[chosen]) == {"how": "person"}
+
     # The next round counts the answers to random draws, no others.
     again = job.autolabel(background=False, random_fraction=0.5)
     assert again.held_out_random == 29 + hows.count("random")
