@@ -258,6 +258,9 @@ class Job:
     def label(self, item: int | str, value: Any, annotator: str | None = None) -> Annotation:
         """Record a person's answer for an item.
 
+        The answer's meta records why the item was asked: as the queue offered it (``pending``),
+        else a person's own choice (see :mod:`nblabel.autolabel.asked`).
+
         Parameters
         ----------
         item
