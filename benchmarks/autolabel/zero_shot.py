@@ -50,7 +50,7 @@ def bbc_zero_shot(sample: int, cache: Path, seed: int = 0) -> dict[str, Any]:
     X = minilm_features([bbc.data[i] for i in chosen])
     seconds = time.perf_counter() - start
     gold = np.asarray(bbc.target)[chosen]
-    out: dict[str, Any] = {"texts": len(chosen), "of": n, "seconds": seconds, "descriptions": DESCRIPTIONS}
+    out: dict[str, Any] = {"texts": len(chosen), "of": n, "seconds": seconds}
     for name, prompts in (
         ("names", label_prompts(labels)),
         ("descriptions", label_prompts(labels, [DESCRIPTIONS[c] for c in labels])),
