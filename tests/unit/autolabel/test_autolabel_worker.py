@@ -109,8 +109,8 @@ def test_rounds_follow_answers_then_stop(jobs: list[Job]) -> None:
     assert status["running"] and status["state"] in ("waiting for answers", "training")
     # Another kernel answers: the worker reads the store, not this kernel.
     other = Job("topics", df, TextClassification(LABELS))
-    answer_drawn(other, df.gold, range(12, 120))
-    wait_for(lambda: latest(job).get("human_answers") == 120, "a round with every answer")
+    answer_drawn(other, df.gold, range(12, 150))
+    wait_for(lambda: latest(job).get("human_answers") == 150, "a round with every answer")
     assert job.autolabel_status["round"] >= 2
     report = latest(job)
     assert report["auto_labeled"] > 0 and job.progress.auto == report["auto_labeled"]
@@ -144,15 +144,15 @@ def test_sigkill_mid_round_leaves_whole_rounds_and_loses_no_answers(jobs: list[J
     job, df = make_job(jobs)
     gate = tmp_path / "gate"
     gate.mkdir()
-    answer_drawn(job, df.gold, range(120))
+    answer_drawn(job, df.gold, range(150))
     job.autolabel(estimator=GatedLogistic(str(gate)), every=5, interval=1)
-    wait_for(lambda: latest(job).get("human_answers") == 120, "round 1")
+    wait_for(lambda: latest(job).get("human_answers") == 150, "round 1")
     assert assert_whole_rounds(job.store.path, job.attribute, len(df)) == 1
     assert latest(job)["auto_labeled"] > 0
 
     # Hold the next round inside the estimator's fit, and kill the worker there.
     (gate / "hold").touch()
-    answer_drawn(job, df.gold, range(120, 130))
+    answer_drawn(job, df.gold, range(150, 160))
     wait_for((gate / "held").exists, "the worker to be held mid-round")
     pid = job.autolabel_status["pid"]
     os.kill(pid, signal.SIGKILL)
@@ -163,10 +163,10 @@ def test_sigkill_mid_round_leaves_whole_rounds_and_loses_no_answers(jobs: list[J
     # A new worker gets every answer from the store; kill it again as soon as it trains.
     (gate / "hold").unlink()
     job.autolabel(estimator=GatedLogistic(str(gate)), every=5, interval=1)
-    wait_for(lambda: latest(job).get("human_answers") == 130, "a round with the answers given meanwhile")
-    answer_drawn(job, df.gold, range(130, 140))
+    wait_for(lambda: latest(job).get("human_answers") == 160, "a round with the answers given meanwhile")
+    answer_drawn(job, df.gold, range(160, 170))
     wait_for(
-        lambda: worker_meta(job).get("answers") == 140 or latest(job).get("human_answers") == 140,
+        lambda: worker_meta(job).get("answers") == 170 or latest(job).get("human_answers") == 170,
         "the worker to train on the new answers",
     )
     os.kill(job.autolabel_status["pid"], signal.SIGKILL)
