@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import autolabel
-from benchmarks._lib.machine import cores, cpu_name
+from benchmarks._lib.machine import cores, cpu_name, load_average
 from benchmarks._lib.report import REPO, command_line, write_section
 from benchmarks._lib.run import ensure_pip, log
 from benchmarks.autolabel import simulate
@@ -32,6 +32,7 @@ from benchmarks.autolabel.simulate import (
     parse_seeds,
     run_seed,
 )
+from benchmarks.autolabel.zero_shot import bbc_zero_shot
 
 DEFAULT_BUDGETS = {
     "bbc": ["100", "150", "200", "300"],
@@ -91,6 +92,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="fit every round's models from scratch, not from the previous round's (compares the "
         "incremental fits the background worker does)",
+    )
+    p.add_argument(
+        "--zero-shot",
+        type=int,
+        default=2225,
+        metavar="N",
+        help="BBC texts (drawn at random) to measure the zero-shot first proposals on; 0: skip (default: all 2,225)",
     )
     p.add_argument("--no-write", action="store_true", help="print the section instead of writing --out")
     return p.parse_args(argv)
@@ -168,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 done(run_seed(key, budgets, s, args.threads, not args.cold, args.growth))
         runs.sort(key=lambda r: r["seed"])
         wall = time.perf_counter() - t0
+        if key == "bbc" and args.zero_shot:
+            zero_shot = bbc_zero_shot(args.zero_shot, args.cache)
         results["datasets"][key] = {
             "n": data.n,
             "classes": data.classes,
@@ -179,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "summary": summarise(runs, budgets),
             "wall": wall,
         }
+        if key == "bbc" and args.zero_shot:
+            results["datasets"][key]["zero_shot"] = zero_shot
         plot(key, runs, budgets, data.n, args.img / f"autolabel-{key}.png")
         log(f"{NAMES[key]} done in {wall / 60:.1f} min; plot {args.img / f'autolabel-{key}.png'}")
         del simulate.DATA[key]
@@ -188,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop_defaults=loop_defaults(),
         date=dt.date.today().isoformat(),
         wall=time.perf_counter() - t_start,
+        load=load_average(),
         jobs=args.jobs,
         threads=args.threads,
         growth=args.growth,
@@ -223,7 +236,7 @@ def loop_defaults() -> dict[str, Any]:
     )
 
     params = inspect.signature(compute_round).parameters
-    out: dict[str, Any] = {k: params[k].default for k in ("target", "z", "folds")}
+    out: dict[str, Any] = {k: params[k].default for k in ("target", "level", "folds")}
     out["random_fraction"] = (
         f"{default_random_fraction(0)} below {LARGE_JOB_ITEMS:,} items, "
         f"{default_random_fraction(LARGE_JOB_ITEMS)} above"

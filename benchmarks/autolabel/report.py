@@ -12,8 +12,12 @@ from benchmarks.autolabel.datasets import NAMES
 from benchmarks.autolabel.simulate import TARGET, at_budget, fmt_accuracy, fmt_share, parse_budgets
 
 HONESTY_SHARE = 0.95
-# (budget, minimum share of the remaining items auto-labeled) that the issue asks for.
-COVERAGE_TARGETS = {"bbc": ("200", 0.85), "fashion": ("10%", 0.60)}
+# The issue's coverage targets, per dataset: (budget, minimum share of the remaining items
+# auto-labeled, "mean" over seeds or "every" seed).
+COVERAGE_TARGETS = {
+    "bbc": [("100", 0.60, "mean"), ("200", 0.85, "every")],
+    "fashion": [("2%", 0.60, "mean"), ("10%", 0.80, "mean")],
+}
 
 
 def summarise(runs: list[dict[str, Any]], budgets: list[int]) -> list[dict[str, Any]]:
@@ -78,7 +82,7 @@ def plot(key: str, runs: list[dict[str, Any]], budgets: list[int], n: int, path:
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 5.4), constrained_layout=True)
     styles = {
-        "nblabel": ("C0", "nblabel (Wilson bound, margin + random queue)"),
+        "nblabel": ("C0", "nblabel (design-based bound, margin + random queue)"),
         "gt_style": ("C3", "GT-style (random order, point estimate)"),
     }
     for method, (colour, label) in styles.items():
@@ -128,7 +132,8 @@ def render(results: dict[str, Any]) -> str:
         "A simulated person answers nblabel's queue from gold labels; every round is the package's "
         f"`compute_round` with its defaults (margin ranking interleaved with random draws, "
         f"random_fraction {d['random_fraction']}; {d['folds']}-fold cross-fitted held-out answers; "
-        f"Wilson lower bound z={d['z']}; target {d['target']}), one seed per run for every round as the "
+        f"design-based betting lower bound at one-sided level {d['level']} over the answers to random draws, "
+        f"see `nblabel.autolabel.design_bound`; target {d['target']}), one seed per run for every round as the "
         "worker does, the default featurizer and `default_estimator(media)` "
         f"(texts: `{d['text_estimator']}`; images: `{d['image_estimator']}`). Batches between rounds: 10 answers while there are "
         f"fewer than 200, then {results['growth']:.0%} of the answers so far, cut to land on each budget. The result at a budget "
@@ -176,19 +181,27 @@ def render(results: dict[str, Any]) -> str:
             f"({fmt_share(ghon / glab if glab else None)}), worst {fmt_accuracy(gworst)} | "
             f"{'**yes, it fails**' if gfail else '**no, it passes**'} |"
         )
-        if key in COVERAGE_TARGETS:
-            spec, need = COVERAGE_TARGETS[key]
+        for spec, need, how in COVERAGE_TARGETS.get(key, []):
             b = parse_budgets([spec], ds["n"])[0]
             row = next((r for r in rows if r["budget"] == b), None)
             if row is None:
                 add(f"| {NAMES[key]}: ≥ {need:.0%} auto-labeled with ≤ {b:,} answers | not run | — |")
-            else:
-                ok = row["cov_mean"] >= need
-                add(
-                    f"| {NAMES[key]}: ≥ {need:.0%} of the rest auto-labeled with ≤ {b:,} answers "
-                    f"(mean over seeds) | mean {fmt_share(row['cov_mean'])}, min {fmt_share(row['cov_min'])}, "
-                    f"ceiling {fmt_share(row['oracle'])} | {'**met**' if ok else '**not met**'} |"
-                )
+                continue
+            covs = [at_budget(run["nblabel"], b)["coverage"] for run in ds["runs"]]
+            reached = sum(c >= need for c in covs)
+            ok = row["cov_mean"] >= need if how == "mean" else reached == len(covs)
+            add(
+                f"| {NAMES[key]}: ≥ {need:.0%} of the rest auto-labeled with ≤ {b:,} answers "
+                f"({'mean over seeds' if how == 'mean' else 'every seed'}) | mean {fmt_share(row['cov_mean'])}, "
+                f"min {fmt_share(row['cov_min'])}, seeds reaching it {reached}/{len(covs)}, ceiling "
+                f"{fmt_share(row['oracle'])} | {'**met**' if ok else '**not met**'} |"
+            )
+        if zs := ds.get("zero_shot"):
+            add(
+                f"| {NAMES[key]}: zero-shot proposal accuracy before the first answer (reported) | names only "
+                f"{fmt_share(zs['names']['accuracy'])}, names + descriptions {fmt_share(zs['descriptions']['accuracy'])} "
+                f"({zs['texts']:,} of {zs['of']:,} texts) | reported |"
+            )
     add("")
     for key, ds in results["datasets"].items():
         add(f"### {NAMES[key]} ({ds['n']:,} items, {len(ds['classes'])} classes, {len(ds['seeds'])} seeds)")
@@ -218,6 +231,21 @@ def render(results: dict[str, Any]) -> str:
         add("")
         add(f"![{NAMES[key]}: coverage and accuracy against human answers](docs/img/autolabel-{key}.png)")
         add("")
+        if zs := ds.get("zero_shot"):
+            add(
+                f"Zero-shot first proposals (no answer yet; `nblabel.autolabel.zero_shot`, MiniLM embeddings of "
+                f"{zs['texts']:,} randomly chosen texts of {zs['of']:,} in {zs['seconds']:.0f} s): each text's nearest "
+                "label prompt. Proposals only, never auto-labels."
+            )
+            add("")
+            add("| prompts | accuracy | mean confidence | per class |")
+            add("|---|---|---|---|")
+            for name in ("names", "descriptions"):
+                z = zs[name]
+                per = ", ".join(f"{c} {fmt_share(a)}" for c, a in z["per_class"].items())
+                prompts = "; ".join(f"`{p}`" for p in z["prompts"])
+                add(f"| {prompts} | {fmt_share(z['accuracy'])} | {z['confidence_mean']:.2f} | {per} |")
+            add("")
         add("<details><summary>Per seed (nblabel)</summary>")
         add("")
         add(
@@ -239,7 +267,8 @@ def render(results: dict[str, Any]) -> str:
     add(
         f"Run {results['date']} on {m['cpus']} CPU(s) ({m['cpu']}), {m['python']}, numpy {m['numpy']}, "
         f"scikit-learn {m['sklearn']}; {results['threads']} BLAS thread(s) per process, {results['jobs']} "
-        f"process(es), `nice`d beside other work. Total {results['wall'] / 60:.1f} min. Command: "
+        f"process(es), `nice`d beside other work; load average {results.get('load', '—')} at the end "
+        f"(1 / 5 / 15 min). Total {results['wall'] / 60:.1f} min. Command: "
         f"`{results['command']}`."
     )
     for key, ds in results["datasets"].items():

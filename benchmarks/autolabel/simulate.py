@@ -66,7 +66,8 @@ def run_nblabel(
 
     make = estimator or (lambda: default_estimator(data.media))
     y, k = data.y, len(data.classes)
-    human: dict[int, int] = {}
+    human: dict[int, int] = {}  # in answer order, as the worker hands them to the loop
+    drawn: set[int] = set()  # answers to the queue's random draws (the worker reads meta["asked"])
     is_open = np.ones(data.n, dtype=bool)
     records = []
     warm = WarmStart() if incremental else None
@@ -81,6 +82,7 @@ def run_nblabel(
             seed=seed,  # the worker passes its one seed to every round
             round_number=r,
             warm=warm,
+            random_draws=frozenset(drawn),
             **(loop_kwargs or {}),
         )
         rep = rd.report
@@ -95,6 +97,7 @@ def run_nblabel(
             "lower_bound": rep.lower_bound if math.isfinite(rep.threshold) else None,
             "threshold": rep.threshold if math.isfinite(rep.threshold) else None,
             "held_out_above": rep.held_out_above,
+            "random_answers": len(drawn),
             "seconds": rep.seconds,
         }
         if rd.auto:
@@ -120,6 +123,8 @@ def run_nblabel(
         for p in take:
             human[p] = int(y[p])
             is_open[p] = False
+            if p in rd.random_draws:
+                drawn.add(p)
         r += 1
 
 

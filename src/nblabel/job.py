@@ -19,10 +19,12 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
+from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from nblabel.autolabel.asked import ASKED
 from nblabel.labeling import consolidation
 from nblabel.labeling.answers import AnswerLog, Progress
 from nblabel.labeling.chain import CHAINED, carry_over
@@ -296,6 +298,9 @@ class Job:
     def label(self, item: int | str, value: Any, annotator: str | None = None) -> Annotation:
         """Record a person's answer for an item.
 
+        The answer's meta records why the item was asked: as the queue offered it (``pending``),
+        else a person's own choice (see :mod:`nblabel.autolabel.asked`).
+
         Parameters
         ----------
         item
@@ -313,7 +318,8 @@ class Job:
         ValueError
             The value is not a valid answer for the task.
         """
-        return self.log.label(self.key(item), value, annotator)
+        key = self.key(item)
+        return self.log.label(key, value, annotator, meta={ASKED: self.queue.asked(key)})
 
     def skip(self, item: int | str, annotator: str | None = None) -> Annotation:
         """Record that a person passed on an item; it stays unlabeled and leaves the queue."""
@@ -348,7 +354,7 @@ class Job:
         interval: float = 30.0,
         random_fraction: float | None = None,
         folds: int = 5,
-        z: float = 1.96,
+        level: float = 0.95,
         seed: int = 0,
         detector: Any = None,
         target_miou: float | None = None,
@@ -360,11 +366,14 @@ class Job:
 
         Each round fits ``estimator`` on the people's answers, predicts every other item, and
         auto-labels the items whose confidence reaches a threshold. The threshold is the lowest
-        confidence at which the *lower bound* (Wilson score, ``z=1.96``: two-sided 95%) of the
-        accuracy of held-out answers reaches ``target_accuracy``. Held-out answers are
-        cross-fitted: every answer is predicted by a model trained without it; answers to items
-        the loop picked as uncertain are harder than average, which only makes the bound more
-        cautious. While the evidence cannot support the target, nothing is auto-labeled and the
+        confidence at which the one-sided *lower bound* (at ``level``, 95% by default) of the
+        accuracy above it reaches ``target_accuracy``. Held-out answers are cross-fitted: every
+        answer is predicted by a model trained without it. Every answer records why its item was
+        asked (a random draw with its probability, an uncertainty pick, a person's choice), and
+        the bound weights the random draws by the inverse of that probability while the other
+        answers count as themselves, so the harder-than-average uncertainty picks do not bias it
+        (see :mod:`nblabel.autolabel.design_bound`). While the evidence cannot support the
+        target, nothing is auto-labeled and the
         report says about how many more answers would. The people's queue is reordered: least
         certain first (smallest margin between the two likeliest answers), interleaved with
         random draws (``random_fraction`` of the queue: 0.8 below 5,000 items, 0.5 above, see
@@ -413,6 +422,8 @@ class Job:
         ----------
         target_accuracy
             The accuracy the auto-labels must reach (with the bound, not on average).
+        level
+            The one-sided confidence level of every bound (accuracy, or mIoU for boxes and masks).
         estimator
             Any scikit-learn classifier with ``predict_proba``; default logistic regression.
         featurizer
@@ -459,7 +470,7 @@ class Job:
                 prompts=items.sources,
                 rows=[items.row_inputs(p) for p in range(len(items))],
                 target=target_accuracy,
-                z=z,
+                z=NormalDist().inv_cdf((1 + level) / 2),  # Wilson's z: 1.96 at level 0.95
             )
             self.refresh()
             return report
@@ -467,6 +478,7 @@ class Job:
         from nblabel.autolabel.distributed import cluster_address
         from nblabel.autolabel.loop import default_random_fraction
         from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
+        from nblabel.autolabel.zero_shot import task_prompts
         from nblabel.tasks.boxes import BoundingBox
         from nblabel.tasks.classification import Classification
         from nblabel.tasks.entities import NamedEntities
@@ -522,7 +534,8 @@ class Job:
             estimator=estimator,
             featurizer=featurizer,
             target=target_miou if boxes or masks else target_accuracy,
-            z=z,
+            level=level,
+            label_prompts=task_prompts(self.task, featurizer),
             folds=folds,
             random_fraction=random_fraction,
             every=every,

@@ -85,6 +85,19 @@ def synthetic_texts(n: int = 300, seed: int = 0, multi: bool = False) -> pd.Data
     return pd.DataFrame({"source": sources, "gold": gold})
 
 
+def answer_drawn(job: Any, gold: Any, rows: range) -> None:
+    """Answer ``rows`` with their ``gold`` labels as a person answering the queue's random draws
+    would: each answer's meta says so, with the probability the draw had (one over the items
+    still open, the rows before having been answered). The rows of :func:`synthetic_texts` cycle through the classes and the hard texts
+    with no other order, so its first rows stand for a random sample; the auto-labeler's bound
+    counts only answers to random draws (:mod:`nblabel.autolabel.design_bound`)."""
+    from nblabel.autolabel.asked import ASKED, asked
+
+    for i in rows:
+        draw = asked("random", 1 / (len(job.keys) - i))
+        job.log.label(job.key(i), gold[i], meta={ASKED: draw})
+
+
 class FailingEstimator(ClassifierMixin, BaseEstimator):
     """A classifier whose fit always fails."""
 

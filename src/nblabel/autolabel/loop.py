@@ -4,14 +4,17 @@ A round:
 
 1. fits the estimator on every answer people gave (auto-labels are never trained on);
 2. cross-fits: splits the answers in ``folds`` parts and predicts each part with a model that
-   did not see it, so every answer yields one held-out (confidence, correct) pair. Answers to
-   randomly drawn items are an unbiased sample; answers to items the loop ranked as uncertain
-   are harder than average, so including them makes the estimate pessimistic, never optimistic;
-3. picks the confidence threshold with :func:`~nblabel.autolabel.calibrate.choose_threshold`
-   (a lower confidence bound on held-out accuracy, not a point estimate);
+   did not see it, so every answer yields one held-out (confidence, correct) pair;
+3. picks the confidence threshold with
+   :func:`~nblabel.autolabel.design_bound.choose_design_threshold`: a lower confidence bound on
+   the accuracy above the cut that knows how each answer's item was chosen. Random draws are
+   weighted by the inverse of the probability they had of being drawn and every other answer
+   counts as itself, so the uncertainty picks (harder than average) no longer drag the estimate
+   down, and the queue can be mostly informative;
 4. auto-labels the open items whose confidence reaches the threshold, proposes a label for every
    other item, and orders the people's queue: least certain first (smallest margin between the
-   two likeliest answers), interleaved with randomly drawn items so the held-out sample keeps
+   two likeliest answers), interleaved with randomly drawn items, each remembered with the
+   probability it had of being drawn (:attr:`Round.random_draws`), so the held-out sample keeps
    covering the whole dataset.
 
 Multi-label tasks use one binary model per class; an answer is correct when the whole set of
@@ -37,16 +40,19 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
-from nblabel.autolabel.calibrate import Threshold, answers_needed, choose_threshold
+from nblabel.autolabel.design_bound import DesignThreshold, choose_design_threshold, lower_bound
+from nblabel.autolabel.mean_bound import images_needed
+from nblabel.autolabel.zero_shot import zero_shot_proposals
 
 __all__ = [
     "LARGE_JOB_ITEMS",
+    "MIXED_RANKS",
     "Round",
     "RoundReport",
     "WarmStart",
@@ -67,6 +73,11 @@ def default_estimator(media: str) -> Any:
     return make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=2000))
 
 
+MIXED_RANKS = 1000
+"""The queue's first this many items mix random draws in; the ranking alone follows. Rounds come
+every few dozen answers, so people rarely get further, and the round remembers each draw (the
+store keeps one round's draws in its report: a bounded list)."""
+
 LARGE_JOB_ITEMS = 5000
 """From this many items on, a job counts as large for :func:`default_random_fraction`."""
 
@@ -74,15 +85,12 @@ LARGE_JOB_ITEMS = 5000
 def default_random_fraction(n_items: int) -> float:
     """Share of the people's queue drawn at random, by default: 0.8 below 5,000 items, 0.5 above.
 
-    Answers to random draws are the unbiased part of the held-out evidence; answers to the least
-    certain items are enriched in items that sit between two classes, which drags the held-out
-    accuracy, and with it the bound, below what the model reaches on the rest. With a few hundred
-    answers that pessimism decides whether anything is auto-labeled at all: on BBC news, going
-    from half to 80% random took the share auto-labeled after 200 answers from 81% to 89% (mean
-    of 10 seeds; one seed went from nothing to 92%), every run still honest (BENCHMARKS.md).
-    Large jobs collect thousands of answers, enough for the bound either way; above 5,000 items
-    the share is the one the 70,000-image Fashion-MNIST benchmark ran with (80% there is not
-    measured yet).
+    The design-based bound (:mod:`nblabel.autolabel.design_bound`) is no longer dragged down by
+    the uncertainty picks, but its evidence about the items above a threshold still comes from
+    the random draws: it needs about 80 right draws above the threshold for 95%. With a few
+    hundred answers every draw counts, so small jobs keep a high share; large jobs collect
+    thousands of answers, enough draws at half the queue. BENCHMARKS.md (auto-labeling section)
+    measures BBC news at two shares side by side.
     """
     return 0.8 if n_items < LARGE_JOB_ITEMS else 0.5
 
@@ -116,6 +124,9 @@ class RoundReport:
     # Items the featurizer failed on (on a Dask cluster): key -> the reason, the first 1,000.
     # They stay with people: the model neither trains on them nor proposes for them.
     unfeaturized: dict[str, str] = field(default_factory=dict)
+    # Classification rounds: how many held-out answers were random draws (the ones that carry
+    # the design-based bound; ``held_out_above`` counts those above the threshold).
+    held_out_random: int | None = None
 
     @classmethod
     def maker(
@@ -168,8 +179,10 @@ class RoundReport:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RoundReport:
-        """Inverse of :meth:`to_dict`."""
-        d = dict(d)
+        """Inverse of :meth:`to_dict`; other keys of a stored report (the round's random draws,
+        see :mod:`nblabel.autolabel.asked`) are left out."""
+        names = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k in names}
         d["threshold"] = math.inf if d.get("threshold") is None else d["threshold"]
         d["estimated_accuracy"] = math.nan if d.get("estimated_accuracy") is None else d["estimated_accuracy"]
         d["lower_bound"] = 0.0 if d.get("lower_bound") is None else d["lower_bound"]
@@ -195,7 +208,7 @@ class RoundReport:
             claim = f"no auto-labels yet: the evidence cannot support mIoU {self.target:.2f} ({need} needed)"
         elif math.isfinite(self.threshold):
             claim = (
-                f"threshold {self.threshold:.3f}: {self.held_out_above} held-out answers above it, "
+                f"threshold {self.threshold:.3f}: {self.held_out_above} random held-out answers above it, "
                 f"{self.estimated_accuracy:.1%} right (lower bound {self.lower_bound:.1%} >= "
                 f"{self.target:.0%}); {self.auto_labeled} items auto-labeled"
             )
@@ -236,28 +249,48 @@ class RoundReport:
 LOWER_TARGETS = (0.9, 0.85, 0.8)
 
 
-def _more_answers_needed(cut: Threshold, target: float, z: float, answered: int) -> int | None:
-    """About how many more answers the bound needs to reach ``target``, from the best cut's
-    accuracy and the share of held-out answers above it; None when no number would do."""
-    count = answers_needed(cut.accuracy, target, z) if cut.n_above else None
-    if count is None or not cut.n_held_out:
+def _more_answers_needed(
+    cut: DesignThreshold, target: float, level: float, random_share: float
+) -> int | None:
+    """About how many more answers the bound needs to reach ``target``: the random draws the
+    bound needs above the best cut if they looked like those so far (a forecast, not a claim),
+    over the share of draws landing there, less the draws made, over the share of the queue
+    drawn at random. None when no number would do."""
+    count = images_needed(cut.values, target, level, bound=lower_bound) if cut.n_above else None
+    if count is None or not cut.n_random:
         return None
-    share_above = cut.n_above / cut.n_held_out  # answers that land above the best cut
-    return max(1, math.ceil(count / max(share_above, 1e-9)) - answered)
+    share_above = cut.n_above / cut.n_random  # draws that land above the best cut
+    more_draws = max(1, math.ceil(count / max(share_above, 1e-9)) - cut.n_random)
+    return math.ceil(more_draws / max(random_share, 1e-9))
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """A round's held-out answers (in answer order) and open items' confidences."""
+
+    confidence: np.ndarray
+    correct: np.ndarray
+    random: np.ndarray
+    open_confidence: np.ndarray
+
+    def threshold(self, target: float, level: float) -> DesignThreshold:
+        return choose_design_threshold(
+            self.confidence, self.correct, self.random, self.open_confidence, target, level
+        )
 
 
 def _lower_target(
-    held_conf: np.ndarray, held_correct: np.ndarray, target: float, z: float, answered: int, left: int
+    evidence: _Evidence, target: float, level: float, random_share: float, left: int
 ) -> tuple[float | None, int | None]:
     """The highest of :data:`LOWER_TARGETS` under ``target`` that the items left could reach,
     with about how many more answers it needs (0 when its bound is met already)."""
     for lower in LOWER_TARGETS:
         if lower >= target:
             continue
-        cut = choose_threshold(held_conf, held_correct, lower, z)
+        cut = evidence.threshold(lower, level)
         if math.isfinite(cut.threshold):
             return lower, 0
-        needed = _more_answers_needed(cut, lower, z, answered)
+        needed = _more_answers_needed(cut, lower, level, random_share)
         if needed is not None and needed <= left:
             return lower, needed
     return None, None
@@ -265,12 +298,15 @@ def _lower_target(
 
 @dataclass
 class Round:
-    """A round's report and its results, by row position."""
+    """A round's report and its results, by row position. ``random_draws`` names the queued
+    items that were drawn at random, each with the probability it had of being drawn (one over
+    the number of open items it was drawn from); every other queued item is an uncertainty pick."""
 
     report: RoundReport
     auto: list[tuple[int, Any, float]] = field(default_factory=list)
     proposals: dict[int, tuple[Any, float]] = field(default_factory=dict)
     queue: list[int] = field(default_factory=list)
+    random_draws: dict[int, float] = field(default_factory=dict)
 
 
 def _rows(X: Any, index: Sequence[int]) -> Any:
@@ -435,14 +471,16 @@ def compute_round(
     multi_label: bool = False,
     estimator: Any,
     target: float = 0.95,
-    z: float = 1.96,
+    level: float = 0.95,
     folds: int = 5,
     random_fraction: float | None = None,
+    random_draws: Collection[int] = frozenset(),
     no_auto: frozenset[int] = frozenset(),
     seed: int = 0,
     round_number: int = 1,
     warm: WarmStart | None = None,
     decide: Callable[[Fitted, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+    zero_shot: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Round:
     """Run one round of the loop.
 
@@ -453,18 +491,22 @@ def compute_round(
     n_classes
         Number of classes.
     human
-        People's answers by position: a class index, or for multi-label a tuple of indices.
+        People's answers by position: a class index, or for multi-label a tuple of indices,
+        in the order they were given (the design-based bound follows it).
     open_positions
         Items that may be auto-labeled or queued (no human answer, not skipped).
     estimator
         An unfitted scikit-learn classifier with ``predict_proba``.
-    target, z
-        Required accuracy and the bound's normal quantile.
+    target, level
+        Required accuracy and the one-sided confidence level of its lower bound.
     folds
         Cross-fitting folds.
     random_fraction
         Share of the people's queue drawn at random rather than ranked by uncertainty; None for
         :func:`default_random_fraction` of the number of items.
+    random_draws
+        Positions in ``human`` whose items were random draws of the queue (uniform over the
+        open items when drawn); every other answer counts as itself only.
     no_auto
         Positions that must stay with people (their auto-label was rejected).
     seed
@@ -476,6 +518,10 @@ def compute_round(
         How the open items are predicted: given the model fitted on every answer and the open
         positions, their answers, confidences and margins (a Dask cluster's, see
         :class:`nblabel.autolabel.distributed.ClusterFeatures`); None predicts ``X``'s rows here.
+    zero_shot
+        Sentence embeddings of the items (one row per item) and of the labels' prompts
+        (:mod:`nblabel.autolabel.zero_shot`): before there is enough to train on, every open item
+        gets its nearest label as a proposal (single-label tasks; never an auto-label).
     """
     positions = np.fromiter(human, dtype=int, count=len(human))
     open_arr = np.asarray(list(open_positions), dtype=int)
@@ -493,9 +539,20 @@ def compute_round(
     report = RoundReport.maker(round_number, len(positions), target, len(open_arr))
 
     if len(positions) < 8 or distinct < 2:
+        order = [int(p) for p in random_order[:MIXED_RANKS]]
+        proposals: dict[int, tuple[Any, float]] = {}
+        message = "waiting for at least 8 answers with 2 different classes before training"
+        if zero_shot is not None and not multi_label and len(open_arr):
+            nearest, closeness = zero_shot_proposals(_rows(zero_shot[0], open_arr), zero_shot[1])
+            proposals = {
+                int(p): (int(v), float(c)) for p, v, c in zip(open_arr, nearest, closeness, strict=True)
+            }
+            message += "; proposals are each text's nearest label (zero-shot)"
         return Round(
-            report(message="waiting for at least 8 answers with 2 different classes before training"),
-            queue=[int(p) for p in random_order],
+            report(message=message),
+            proposals=proposals,
+            queue=order,
+            random_draws={p: 1 / (len(open_arr) - j) for j, p in enumerate(order)},
         )
 
     model = _Model(estimator, n_classes, multi_label, warm)
@@ -518,7 +575,10 @@ def compute_round(
             answer, confidence, margin = fitted.decide(_rows(X, open_arr))
         else:
             answer, confidence, margin = decide(fitted, open_arr)
-    cut = choose_threshold(held_conf, held_correct, target, z)
+    evidence = _Evidence(
+        held_conf, held_correct, np.isin(positions, np.fromiter(random_draws, int)), confidence
+    )
+    cut = evidence.threshold(target, level)
 
     def value(i: int) -> Any:
         if multi_label:
@@ -539,15 +599,13 @@ def compute_round(
     randoms = random_order[~np.isin(random_order, open_arr[blocked])]
     if random_fraction is None:
         random_fraction = default_random_fraction(X.shape[0])
-    queue = _interleave(by_margin, randoms, random_fraction)
+    queue, drawn = _interleave(by_margin, randoms, random_fraction)
 
     needed = lower = lower_needed = None
     if not math.isfinite(cut.threshold):
-        needed = _more_answers_needed(cut, target, z, len(positions))
+        needed = _more_answers_needed(cut, target, level, random_fraction)
         if needed is not None and needed > len(remaining):
-            lower, lower_needed = _lower_target(
-                held_conf, held_correct, target, z, len(positions), len(remaining)
-            )
+            lower, lower_needed = _lower_target(evidence, target, level, random_fraction, len(remaining))
     return Round(
         report(
             held_out=len(positions),
@@ -560,33 +618,47 @@ def compute_round(
             more_answers_needed=needed,
             lower_target=lower,
             lower_target_needed=lower_needed,
+            held_out_random=cut.n_random,
         ),
         auto=auto,
         proposals=proposals,
         queue=queue,
+        random_draws=drawn,
     )
 
 
-def _interleave(ranked: np.ndarray, randoms: np.ndarray, random_fraction: float) -> list[int]:
+def _interleave(
+    ranked: np.ndarray, randoms: np.ndarray, random_fraction: float
+) -> tuple[list[int], dict[int, float]]:
     """Merge the uncertainty ranking with random draws, ``random_fraction`` of picks random.
 
     Every ranked item appears once; random draws (which may include auto-labeled items) are
-    interleaved until the ranking is used up.
+    interleaved until the ranking is used up. ``randoms`` is a uniform permutation of the items
+    that may be drawn, so a draw, the next of it not queued yet, is uniform over the items not
+    queued yet: the second result maps each drawn item to that probability (one over their
+    number), the design the bound weights by. Past :data:`MIXED_RANKS` the ranking goes on alone.
     """
     out: list[int] = []
     seen: set[int] = set()
+    drawn: dict[int, float] = {}
+    drawable = set(randoms.tolist())
     i = j = 0
     credit = 0.0
     while i < len(ranked):
         credit += random_fraction
-        if credit >= 1 and j < len(randoms):
+        while j < len(randoms) and int(randoms[j]) in seen:
+            j += 1  # queued already: the next one of the permutation is uniform over the rest
+        if credit >= 1 and j < len(randoms) and len(out) < MIXED_RANKS:
             credit -= 1
             pick = int(randoms[j])
             j += 1
+            drawn[pick] = 1 / len(drawable)
         else:
             pick = int(ranked[i])
             i += 1
-        if pick not in seen:
-            seen.add(pick)
-            out.append(pick)
-    return out
+            if pick in seen:
+                continue
+        seen.add(pick)
+        drawable.discard(pick)
+        out.append(pick)
+    return out, drawn

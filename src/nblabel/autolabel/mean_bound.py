@@ -24,6 +24,7 @@ on [0, 1] at every sample size (no normal approximation), and close to the varia
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,21 +129,27 @@ def choose_miou_threshold(
 
 
 def images_needed(
-    miou: np.ndarray, target: float = 0.6, level: float = 0.95, limit: int = 20_000
+    miou: np.ndarray,
+    target: float = 0.6,
+    level: float = 0.95,
+    limit: int = 20_000,
+    bound: Callable[[np.ndarray, float], float] = mean_lower_bound,
 ) -> int | None:
     """About how many held-out images like these it takes for the bound to reach ``target``:
-    the values are repeated in turn until it does. None when their mean is not above ``target``."""
+    the values are repeated in turn until it does. None when their mean is not above ``target``.
+    ``bound(values, level)`` is the lower bound to forecast (the classification loop passes its
+    design-based one, :func:`nblabel.autolabel.design_bound.lower_bound`)."""
     values = np.asarray(miou, dtype=float)
     if not len(values) or not values.mean() > target:
         return None
     lo, hi = len(values), len(values)
-    while mean_lower_bound(np.resize(values, hi), level) < target:
+    while bound(np.resize(values, hi), level) < target:
         lo, hi = hi, hi * 2
         if hi > limit:
             return None
     while lo < hi:
         mid = (lo + hi) // 2
-        if mean_lower_bound(np.resize(values, mid), level) >= target:
+        if bound(np.resize(values, mid), level) >= target:
             hi = mid
         else:
             lo = mid + 1

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from nblabel.autolabel.asked import queue_draws, was_drawn
 from nblabel.autolabel.auto_changes import auto_changes
 from nblabel.autolabel.box_loop import run_box_round
 from nblabel.autolabel.detector import BoxDetector
@@ -63,7 +64,6 @@ class Settings:
     estimator: Any = None
     featurizer: Featurizer | None = None
     target: float = 0.95
-    z: float = 1.96
     folds: int = 5
     random_fraction: float = 0.5
     every: int = 20
@@ -77,7 +77,7 @@ class Settings:
     # A BoundingBox job: a detector proposes boxes, auto-labels on held-out mIoU (box_loop.py).
     boxes: bool = False
     detector: Any = None
-    level: float = 0.95  # the one-sided confidence of the box and mask loops' mIoU bound
+    level: float = 0.95  # the one-sided confidence of every loop's bound (accuracy or mIoU)
     min_score: float = 0.5  # boxes scoring less are not proposed
     masks: bool = False  # a SemanticSegmentation job: a pixel classifier (mask_loop.py)
     # Rows added to the open job (Job.add) after ``keys`` was taken: the last one already in it,
@@ -87,6 +87,9 @@ class Settings:
     # A Dask scheduler's address: features and predictions on its cluster (distributed.py).
     cluster: str | None = None
     partition_size: int = 0  # 0: distributed.PARTITION_SIZE
+    # Text jobs: the labels' prompts for zero-shot proposals before the first answers (zero_shot.py);
+    # None for none.
+    label_prompts: list[str] | None = None
 
     def __post_init__(self) -> None:
         if self.boxes:
@@ -183,7 +186,8 @@ def run_round(
     if settings.masks:
         return run_mask_round(settings, X, store, ledger)
     labels, multi, keys = settings.labels, settings.multi_label, settings.keys
-    human: dict[int, Any] = {}
+    answered: list[tuple[int, int, Any]] = []  # (log position, row position, encoded answer)
+    random_draws: set[int] = set()
     open_positions: list[int] = []
     no_auto: set[int] = set()
     unfeaturized = getattr(X, "failures", {})  # a cluster's featurizer failed on these items
@@ -193,15 +197,22 @@ def run_round(
         label = ledger.label(key)
         if label is not None and label.kind in HUMAN_KINDS:
             try:
-                human[position] = _encode(label.value, labels, multi)
+                answered.append((label.seq or 0, position, _encode(label.value, labels, multi)))
             except ValueError:
                 log.warning("ignoring an answer that is not one of the labels: %r", label.value)
+                continue
+            if was_drawn(label.meta):
+                random_draws.add(position)
             continue
         if ledger.is_skipped(key):  # a person passed on it (e.g. unreadable): not for the model
             continue
         open_positions.append(position)
         if ledger.human_rejected(key):
             no_auto.add(position)
+    human = {position: value for _, position, value in sorted(answered, key=lambda a: a[0])}  # answer order
+    zero_shot = None
+    if settings.label_prompts and len(human) < 8:  # the loop trains from 8 answers on
+        zero_shot = _zero_shot_embeddings(settings, X)
     previous = store.latest_round(settings.attribute)
     result: Round = compute_round(
         X,
@@ -211,14 +222,16 @@ def run_round(
         multi_label=multi,
         estimator=settings.estimator,
         target=settings.target,
-        z=settings.z,
+        level=settings.level,
         folds=settings.folds,
         random_fraction=settings.random_fraction,
+        random_draws=frozenset(random_draws),
         no_auto=frozenset(no_auto),
         seed=settings.seed,
         round_number=(previous[0] + 1) if previous else 1,
         warm=warm,
         decide=getattr(X, "decide", None),  # a cluster predicts the open items where they are
+        zero_shot=zero_shot,
     )
     if unfeaturized:
         first = sorted(unfeaturized.items())[:1000]
@@ -229,7 +242,7 @@ def run_round(
     proposals = [(keys[p], _decode(v, labels, multi), round(c, 4)) for p, (v, c) in result.proposals.items()]
     store.save_round(
         settings.attribute,
-        result.report.to_dict(),
+        {**result.report.to_dict(), **queue_draws(result.queue, result.random_draws)},
         proposals,
         [keys[p] for p in result.queue],
         changes,
@@ -237,6 +250,18 @@ def run_round(
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
     log.info("%s", result.report)
     return result.report
+
+
+def _zero_shot_embeddings(settings: Settings, X: Any) -> tuple[Any, Any]:
+    """The items' and the label prompts' MiniLM embeddings: the job's features when they are
+    MiniLM's already, else computed once and cached like any featurizer's."""
+    from nblabel.autolabel.embeddings import minilm_features
+
+    if settings.featurizer is minilm_features:
+        items = X
+    else:
+        items = cached_features(settings.sources, minilm_features, Path(settings.cache_dir))
+    return items, minilm_features(settings.label_prompts or [])
 
 
 def _run_entity_round(settings: Settings, X: Any, store: Store, ledger: Ledger) -> RoundReport:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from nblabel.autolabel.asked import ASKED
 from nblabel.labeling.answers import AnswerLog
 from nblabel.labeling.items import Items
 from nblabel.labeling.queue import Queue
@@ -342,20 +343,23 @@ class Feed:
 
     # -- answers --------------------------------------------------------------------------
 
-    def _answer_meta(self, message: Mapping[str, Any]) -> dict[str, Any] | None:
-        """An answer's ``meta``: GT's worker timing the browser measured (``timing``:
-        ``acceptanceTime``, ``submissionTime``, ``timeSpentInSeconds``) and who answered
-        (``worker``: ``workerId``, ``workerMetadata``), or None when the message has no timing.
+    def _answer_meta(self, message: Mapping[str, Any], key: str) -> dict[str, Any]:
+        """An answer's ``meta``: why its item was asked, as the queue chose it (``asked``: the
+        design-based bound weights random draws by it, see :mod:`nblabel.autolabel.asked`) and,
+        when the browser measured it, GT's worker timing (``timing``: ``acceptanceTime``,
+        ``submissionTime``, ``timeSpentInSeconds``) and who answered (``worker``: ``workerId``,
+        ``workerMetadata``).
 
         Raises
         ------
         ValueError
             The timing is not two ISO times and a number of seconds in [0, one day].
         """
+        meta: dict[str, Any] = {ASKED: self.queue.asked(key)}
         timing = message.get("timing")
-        if timing is None:
-            return None
-        return {"timing": check_timing(timing), "worker": worker_identity(self.log.annotator)}
+        if timing is not None:
+            meta |= {"timing": check_timing(timing), "worker": worker_identity(self.log.annotator)}
+        return meta
 
     def apply(self, message: dict[str, Any], buffers: Sequence[Any] = ()) -> Annotation | None:
         """Apply one answer message from the widget to the answer log.
@@ -393,9 +397,10 @@ class Feed:
                 value = {**value, "data": bytes(buffers[0])}
             value = self.task.widget_answer(value, key)  # pixels, never a path
             self._check_image_size(key, value)
-            answers.label(key, value, uid=uid, meta=self._answer_meta(message))
+            answers.label(key, value, uid=uid, meta=self._answer_meta(message, key))
         elif kind == "skip":
-            answers.skip(self.items.key(message["key"]), uid=uid, meta=self._answer_meta(message))
+            key = self.items.key(message["key"])
+            answers.skip(key, uid=uid, meta=self._answer_meta(message, key))
         elif kind == "undo":
             target = message.get("target")
             if target is not None and not isinstance(target, str):

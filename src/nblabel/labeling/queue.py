@@ -4,7 +4,9 @@ The :class:`Queue` follows the answer log: items whose slots are taken leave it,
 brings an item back. Once the auto-labeler has written a round, the round's order comes first
 (least certain items, with random draws for the held-out sample), and every item shows the
 round's proposal. Items are handed out through the store's claims, so several kernels labeling
-the same job at once get different items.
+the same job at once get different items. The queue remembers how it chose each item it handed
+out (a random draw and its probability, an uncertainty pick, the row order: :meth:`Queue.asked`),
+for the answer to record (see :mod:`nblabel.autolabel.asked`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Collection, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+from nblabel.autolabel.asked import asked, report_draws
 from nblabel.labeling.answers import AnswerLog
 from nblabel.labeling.items import Items
 from nblabel.store import CLAIM_TTL, Annotation, Store, new_uid
@@ -44,6 +47,8 @@ class Queue:
         self._round = 0
         self._order: list[int] = []
         self._proposals: dict[str, tuple[Any, float]] = {}
+        self._draws: dict[str, float] = {}  # the round's random draws: their probability, by key
+        self._handed: dict[str, dict[str, Any]] = {}  # how each item handed out was chosen
         log.subscribe(self._follow)
 
     @property
@@ -65,7 +70,9 @@ class Queue:
         latest = self.store.latest_round(self.attribute)
         if latest is not None and latest[0] != self._round:
             self._round = latest[0]
-            self._order = [positions[k] for k in self.store.queue(self.attribute) if k in positions]
+            queue = self.store.queue(self.attribute)
+            self._order = [positions[k] for k in queue if k in positions]
+            self._draws = report_draws(latest[1], queue)
             self._proposals = self.store.proposals(self.attribute)
 
     # -- order ----------------------------------------------------------------------------
@@ -141,6 +148,7 @@ class Queue:
             claims=claims,
             answers=self._slot_answers(candidates),
         )
+        self._remember(keys)
         return [self.items.positions[k] for k in keys]
 
     def claim(
@@ -187,7 +195,27 @@ class Queue:
             if not batch or len(granted) >= count:
                 break
             renew, size = [], size * 2  # others hold the first candidates: look further, faster
+        self._remember(granted)
         return [positions[k] for k in granted]
+
+    def _remember(self, keys: Iterable[str]) -> None:
+        """Remember how the queue chose these items it hands out, as first chosen (a later round
+        may order them otherwise)."""
+        ordered = {self.items.keys[p] for p in self._order}
+        for key in keys:
+            if key in self._handed:
+                continue
+            if key in self._draws:
+                self._handed[key] = asked("random", self._draws[key])
+            else:
+                self._handed[key] = asked("uncertainty" if key in ordered else "order")
+
+    def asked(self, key: str) -> dict[str, Any]:
+        """How the item came before the annotator: as this queue chose it when it handed it out
+        (:meth:`claim`, :meth:`pending`: ``{"how": "random", "p": ...}``, ``"uncertainty"`` or
+        ``"order"``), else ``"person"`` (the person went to it: back, by key, or labeled it in
+        code). See :mod:`nblabel.autolabel.asked`."""
+        return self._handed.get(key) or asked("person")
 
     def _slot_answers(self, keys: Iterable[str]) -> list[tuple[str, str, str]]:
         """(item, annotator, kind) of the live annotations that take a slot on these items."""

@@ -7,7 +7,7 @@ and ``confidence-map`` (gt-formats §2.2–2.4). Key order follows GT's real out
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
@@ -166,6 +166,12 @@ class TextClassification(Classification):
         Class names, in the order their keys (1-9, 0) are assigned.
     multi_label
         Allow several classes per text (GT's ``text-classification-multilabel``).
+    descriptions
+        Optional: what each class means, by class name (a mapping) or in the order of ``labels``.
+        With them, the auto-labeler proposes a label for every text before the first answer: the
+        class whose name and description are nearest in MiniLM sentence embeddings
+        (``nblabel[embeddings]``, see :mod:`nblabel.autolabel.zero_shot`). Proposals only, until
+        answers train a model.
     instructions
         What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
         Markdown whose first paragraph is shown beside the item and the whole, with good and bad
@@ -173,3 +179,29 @@ class TextClassification(Classification):
     """
 
     media: ClassVar[str] = "text"
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        multi_label: bool = False,
+        descriptions: Mapping[str, str] | Sequence[str] | None = None,
+        *,
+        instructions: Any = None,
+    ) -> None:
+        super().__init__(labels, multi_label, instructions=instructions)
+        self.descriptions: list[str] | None = None
+        if descriptions is not None:
+            if isinstance(descriptions, Mapping):
+                unknown = sorted(set(descriptions) - set(self.labels))
+                if unknown:
+                    raise ValueError(f"descriptions name classes that are not labels: {unknown}")
+                described = [descriptions.get(name, "") for name in self.labels]
+            else:
+                described = list(descriptions)
+                if len(described) != len(self.labels):
+                    raise ValueError(
+                        f"{len(described)} descriptions for {len(self.labels)} labels: give one per label"
+                    )
+            if not all(isinstance(d, str) for d in described):
+                raise ValueError("descriptions must be strings")
+            self.descriptions = described

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from autolabel_helpers import LABELS, synthetic_texts
+from autolabel_helpers import LABELS, answer_drawn, synthetic_texts
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
@@ -32,8 +32,7 @@ def text_job(n: int = 300, answered: int = 120, name: str = "topics", **kw) -> t
     df = synthetic_texts(n, **kw)
     multi = kw.get("multi", False)
     job = Job(name, df, TextClassification(LABELS, multi_label=multi))
-    for i in range(answered):
-        job.label(i, df.gold[i])
+    answer_drawn(job, df.gold, range(answered))
     return job, df
 
 
@@ -273,8 +272,7 @@ def test_multi_label_text_job() -> None:
 def test_image_job_round() -> None:
     df = datasets.images()
     job = Job("clipart", df, ImageClassification(datasets.image_labels()))
-    for i in range(40):
-        job.label(i, df.gold[i])
+    answer_drawn(job, df.gold, range(40))
     report = job.autolabel(background=False)
     assert (report.human_answers, report.held_out) == (40, 40)
     assert report.auto_labeled + report.queued == 20

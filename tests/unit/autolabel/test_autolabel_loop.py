@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from threadpoolctl import threadpool_limits
 
+from nblabel.autolabel.design_bound import lower_bound
 from nblabel.autolabel.loop import (
     Round,
     RoundReport,
@@ -22,6 +23,7 @@ from nblabel.autolabel.loop import (
     default_estimator,
     default_random_fraction,
 )
+from nblabel.autolabel.mean_bound import images_needed
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +46,9 @@ def answer(y: np.ndarray, count: int, seed: int = 0) -> tuple[dict[int, int], li
 
 
 def run(X: np.ndarray, k: int, human: dict, open_: list[int], **kw) -> Round:
+    """A round over answers to random draws (unless ``random_draws`` says otherwise)."""
     kw.setdefault("estimator", default_estimator("image"))
+    kw.setdefault("random_draws", frozenset(human))
     return compute_round(X, k, human, open_, **kw)
 
 
@@ -66,7 +70,8 @@ def test_separable_data_auto_labels_at_target_accuracy() -> None:
     result = run(X, 3, human, open_, target=0.95)
     r = result.report
     assert (r.round, r.human_answers, r.held_out, r.target) == (1, 150, 150, 0.95)
-    assert math.isfinite(r.threshold) and r.lower_bound >= 0.95 and r.held_out_above >= 73
+    assert math.isfinite(r.threshold) and r.lower_bound >= 0.95 and r.held_out_above >= 60
+    assert r.held_out_random == 150
     assert r.more_answers_needed is None
     assert r.auto_labeled == len(result.auto) > len(open_) // 2
     right = np.mean([y[p] == value for p, value, _ in result.auto])
@@ -108,6 +113,13 @@ def test_too_little_evidence_random_queue(case: str) -> None:
     check_queue(result, open_)
 
 
+def more_needed(right: int, target: float, random_share: float = 0.8) -> int:
+    """The answers the loop forecasts after ``right`` random draws, all right and all above the
+    best cut: the draws the bound needs at that accuracy, less those made, over the random share."""
+    draws = images_needed(np.ones(right), target, 0.95, bound=lower_bound)
+    return math.ceil((draws - right) / random_share)
+
+
 def test_reports_how_many_more_answers_would_do() -> None:
     X, y = blobs(spread=0.5)  # perfectly separable: every held-out answer is right
     human, open_ = answer(y, 20)
@@ -115,8 +127,9 @@ def test_reports_how_many_more_answers_would_do() -> None:
     r = first.report
     assert r.threshold == math.inf and first.auto == []
     assert r.estimated_accuracy == 1.0
-    assert r.more_answers_needed == 73 - 20
-    assert "about 53 more answers" in str(r)
+    more = more_needed(20, 0.95)
+    assert r.more_answers_needed == more and 40 < more < 120
+    assert f"about {more} more answers" in str(r)
     assert len(first.proposals) == len(open_)  # proposals even without auto-labels
     # With that many more answers, the bound is met.
     human, open_ = answer(y, 20 + r.more_answers_needed)
@@ -124,16 +137,16 @@ def test_reports_how_many_more_answers_would_do() -> None:
 
 
 def test_a_job_too_small_for_the_target_says_so_and_what_would_work() -> None:
-    X, y = blobs(60, spread=0.5)  # every held-out answer right, but 73 are needed for 95%
+    X, y = blobs(60, spread=0.5)  # every held-out answer right, but too few items for 95%
     human, open_ = answer(y, 20)
     r = run(X, 3, human, open_).report
-    assert r.more_answers_needed == 73 - 20 and r.queued == 40  # more than the items left
-    # 90% needs 35 right held-out answers (n / (n + 1.96^2) >= 0.9): 15 more, which 40 items allow.
-    assert (r.lower_target, r.lower_target_needed) == (0.9, 15)
+    assert r.more_answers_needed == more_needed(20, 0.95) > 40 and r.queued == 40
+    lower = more_needed(20, 0.9)  # 90% needs fewer right answers, which 40 items allow
+    assert lower <= 40 and (r.lower_target, r.lower_target_needed) == (0.9, lower)
     text = str(r)
     assert "too small for 95% at the bound" in text
-    assert "about 53 more answers needed, only 40 items left" in text
-    assert "target_accuracy=0.9 needs about 15 more answers" in text and "more items" in text
+    assert f"about {r.more_answers_needed} more answers needed, only 40 items left" in text
+    assert f"target_accuracy=0.9 needs about {lower} more answers" in text and "more items" in text
     assert RoundReport.from_dict(r.to_dict()) == r
 
 
@@ -256,7 +269,7 @@ def test_multi_label_round() -> None:
     human = {int(p): sets[p] for p in chosen}
     open_ = [p for p in range(len(sets)) if p not in human]
     estimator = LogisticRegression(max_iter=1000)
-    result = compute_round(X, 3, human, open_, multi_label=True, estimator=estimator)
+    result = run(X, 3, human, open_, multi_label=True, estimator=estimator)
     r = result.report
     assert math.isfinite(r.threshold) and r.auto_labeled == len(result.auto) > 0
     assert all(isinstance(v, tuple) and list(v) == sorted(set(v)) for v, _ in result.proposals.values())
@@ -298,7 +311,7 @@ def test_multi_label_class_nobody_chose() -> None:
 def test_custom_estimator(estimator) -> None:
     X, y = blobs(spread=1.5)
     human, open_ = answer(y, 150)
-    result = compute_round(X, 3, human, open_, estimator=estimator)
+    result = run(X, 3, human, open_, estimator=estimator)
     assert not hasattr(estimator, "classes_")  # cloned, never fitted in place
     assert set(result.proposals) == set(open_)
     assert result.auto and np.mean([y[p] == v for p, v, _ in result.auto]) >= 0.95

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import psutil
 import pytest
-from autolabel_helpers import LABELS, FailingEstimator, GatedLogistic, synthetic_texts, wait_for
+from autolabel_helpers import LABELS, FailingEstimator, GatedLogistic, answer_drawn, synthetic_texts, wait_for
 
 from nblabel import Job, TextClassification
 from nblabel.store import SQLiteStore
@@ -103,16 +103,14 @@ def assert_whole_rounds(store_path: str | Path, attribute: str, total: int) -> i
 def test_rounds_follow_answers_then_stop(jobs: list[Job]) -> None:
     job, df = make_job(jobs)
     assert job.autolabel(every=5, interval=1) is None
-    for i in range(12):
-        job.label(i, df.gold[i])
+    answer_drawn(job, df.gold, range(12))
     wait_for(lambda: job.autolabel_status.get("round", 0) >= 1, "a first round")
     status = job.autolabel_status
     assert status["running"] and status["state"] in ("waiting for answers", "training")
     # Another kernel answers: the worker reads the store, not this kernel.
     other = Job("topics", df, TextClassification(LABELS))
-    for i in range(12, 120):
-        other.label(i, df.gold[i])
-    wait_for(lambda: latest(job).get("human_answers") == 120, "a round with every answer")
+    answer_drawn(other, df.gold, range(12, 150))
+    wait_for(lambda: latest(job).get("human_answers") == 150, "a round with every answer")
     assert job.autolabel_status["round"] >= 2
     report = latest(job)
     assert report["auto_labeled"] > 0 and job.progress.auto == report["auto_labeled"]
@@ -130,8 +128,7 @@ def test_rounds_follow_answers_then_stop(jobs: list[Job]) -> None:
 
 def test_estimator_error_is_reported(jobs: list[Job]) -> None:
     job, df = make_job(jobs, n=40)
-    for i in range(12):
-        job.label(i, df.gold[i])
+    answer_drawn(job, df.gold, range(12))
     job.autolabel(estimator=FailingEstimator(), every=1, interval=1)
     status = wait_for(
         lambda: (s := job.autolabel_status)["state"] == "error" and not s["running"] and s,
@@ -147,17 +144,15 @@ def test_sigkill_mid_round_leaves_whole_rounds_and_loses_no_answers(jobs: list[J
     job, df = make_job(jobs)
     gate = tmp_path / "gate"
     gate.mkdir()
-    for i in range(120):
-        job.label(i, df.gold[i])
+    answer_drawn(job, df.gold, range(150))
     job.autolabel(estimator=GatedLogistic(str(gate)), every=5, interval=1)
-    wait_for(lambda: latest(job).get("human_answers") == 120, "round 1")
+    wait_for(lambda: latest(job).get("human_answers") == 150, "round 1")
     assert assert_whole_rounds(job.store.path, job.attribute, len(df)) == 1
     assert latest(job)["auto_labeled"] > 0
 
     # Hold the next round inside the estimator's fit, and kill the worker there.
     (gate / "hold").touch()
-    for i in range(120, 130):
-        job.label(i, df.gold[i])
+    answer_drawn(job, df.gold, range(150, 160))
     wait_for((gate / "held").exists, "the worker to be held mid-round")
     pid = job.autolabel_status["pid"]
     os.kill(pid, signal.SIGKILL)
@@ -168,11 +163,10 @@ def test_sigkill_mid_round_leaves_whole_rounds_and_loses_no_answers(jobs: list[J
     # A new worker gets every answer from the store; kill it again as soon as it trains.
     (gate / "hold").unlink()
     job.autolabel(estimator=GatedLogistic(str(gate)), every=5, interval=1)
-    wait_for(lambda: latest(job).get("human_answers") == 130, "a round with the answers given meanwhile")
-    for i in range(130, 140):
-        job.label(i, df.gold[i])
+    wait_for(lambda: latest(job).get("human_answers") == 160, "a round with the answers given meanwhile")
+    answer_drawn(job, df.gold, range(160, 170))
     wait_for(
-        lambda: worker_meta(job).get("answers") == 140 or latest(job).get("human_answers") == 140,
+        lambda: worker_meta(job).get("answers") == 170 or latest(job).get("human_answers") == 170,
         "the worker to train on the new answers",
     )
     os.kill(job.autolabel_status["pid"], signal.SIGKILL)
@@ -188,12 +182,11 @@ def test_sigkill_mid_round_leaves_whole_rounds_and_loses_no_answers(jobs: list[J
 
 PARENT = """
 import sys, threading
-from autolabel_helpers import LABELS, synthetic_texts
+from autolabel_helpers import LABELS, answer_drawn, synthetic_texts
 from nblabel import Job, TextClassification
 df = synthetic_texts(60)
 job = Job("orphan", df, TextClassification(LABELS))
-for i in range(12):
-    job.label(i, df.gold[i])
+answer_drawn(job, df.gold, range(12))
 job.autolabel(every=5, interval=1)
 print("started", flush=True)
 threading.Event().wait()  # until killed

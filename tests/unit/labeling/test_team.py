@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from autolabel_helpers import LABELS as TOPICS
-from autolabel_helpers import synthetic_texts, wait_for
+from autolabel_helpers import answer_drawn, synthetic_texts, wait_for
 from store_helpers import Backend
 
 from nblabel import ImageClassification, Job, TextClassification
@@ -234,8 +234,7 @@ def test_two_slots_hand_each_item_to_two_people(backend: Backend) -> None:
 def test_the_auto_labeler_works_on_the_team_store(pg_database: str) -> None:
     df = synthetic_texts(200)
     job = Job("topics", df, TextClassification(TOPICS), store=pg_database)
-    for i in range(120):
-        job.label(i, df.gold[i])
+    answer_drawn(job, df.gold, range(150))
     report = job.autolabel(background=False)  # a round in the kernel, saved in one transaction
     assert report is not None and report.round == 1 and report.auto_labeled > 0
     queue = job.store.queue("topics")
@@ -248,10 +247,10 @@ def test_the_auto_labeler_works_on_the_team_store(pg_database: str) -> None:
     # the background worker opens the store from its URL in its own process
     try:
         assert job.autolabel(every=1, interval=1) is None
-        job.label(120, df.gold[120])
+        job.label(150, df.gold[150])
         wait_for(lambda: job.autolabel_status.get("round", 0) >= 2, "a round by the worker")
         assert job.autolabel_status["running"]
-        assert job.store.latest_round("topics")[1]["human_answers"] == 121  # type: ignore[index]
+        assert job.store.latest_round("topics")[1]["human_answers"] == 151  # type: ignore[index]
         assert (Path(".nblabel") / "topics" / "topics.autolabel.log").is_file()
     finally:
         job.stop_autolabel()
