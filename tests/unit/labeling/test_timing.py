@@ -43,7 +43,7 @@ def test_timing_from_the_widget_is_stored_and_written_as_gt_does(tmp_path: Path)
     feed = job.feed()
     feed.apply({"type": "answer", "uid": "u1", "key": job.keys[0], "value": "x", "timing": TIMING})
     feed.apply({"type": "skip", "uid": "u2", "key": job.keys[1], "timing": TIMING})
-    feed.apply({"type": "answer", "uid": "u3", "key": job.keys[2], "value": "y"})  # no timing: no meta
+    feed.apply({"type": "answer", "uid": "u3", "key": job.keys[2], "value": "y"})  # no timing
     with pytest.raises(ValueError, match="timeSpentInSeconds must be a number"):
         feed.apply(
             {
@@ -56,13 +56,14 @@ def test_timing_from_the_widget_is_stored_and_written_as_gt_does(tmp_path: Path)
         )
     first = job.answers(0)[0]
     assert first.meta == {
+        "asked": {"how": "person"},  # the test applied it without the queue handing it out
         "timing": {**TIMING, "timeSpentInSeconds": 12.346},
         "worker": {
             "workerId": job.log.annotator,
             "workerMetadata": {"identityData": {"identityProviderType": "nblabel", "sub": job.log.annotator}},
         },
     }
-    assert job.answers(2)[0].meta is None
+    assert job.answers(2)[0].meta == {"asked": {"how": "person"}}  # no timing: why it was asked only
     job.export(tmp_path)
     (response,) = (tmp_path / "timed" / "annotations" / "worker-response" / "iteration-1" / "0").glob(
         "*.json"
