@@ -289,7 +289,9 @@ def compute_box_round(
         if conf >= choice.threshold and int(position) not in no_auto:
             auto.append((int(position), value, conf))
     ranked = open_arr[np.argsort(confidence, kind="stable")]
-    queue = _interleave(ranked, random_order, random_fraction)
+    queue, _ = _interleave(
+        ranked, random_order, random_fraction
+    )  # draws: only classification's bound weights by them
 
     more = None
     if not math.isfinite(choice.threshold) and len(held_pos):

@@ -108,7 +108,9 @@ def compute_entity_round(
     proposals = {int(p): (entities, conf) for p, (entities, conf) in zip(open_arr, tagged, strict=True)}
     confidence = np.asarray([conf for _, conf in tagged], dtype=float)
     ranked = open_arr[np.argsort(confidence, kind="stable")]
-    queue = _interleave(ranked, random_order, random_fraction)
+    queue, _ = _interleave(
+        ranked, random_order, random_fraction
+    )  # draws: only classification's bound weights by them
     message = (
         f"held-out span precision {held['precision']:.1%}, recall {held['recall']:.1%}, F1 {held['f1']:.1%}"
         if held

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from nblabel.autolabel.auto_changes import auto_changes
-from nblabel.autolabel.calibrate import choose_threshold
-from nblabel.autolabel.loop import RoundReport, _more_answers_needed
+from nblabel.autolabel.calibrate import Threshold, answers_needed, choose_threshold
+from nblabel.autolabel.loop import RoundReport
 from nblabel.store import Store
 from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.store.ledger import Ledger
@@ -146,3 +146,13 @@ def run_judge_round(
     store.save_round(attribute, result.to_dict(), proposals, queue, changes)
     ledger.apply(store.annotations(attribute, after=ledger.last_seq))
     return result
+
+
+def _more_answers_needed(cut: Threshold, target: float, z: float, answered: int) -> int | None:
+    """About how many more answers Wilson's bound needs to reach ``target``, from the best cut's
+    agreement and the share of held-out answers above it; None when no number would do."""
+    count = answers_needed(cut.accuracy, target, z) if cut.n_above else None
+    if count is None or not cut.n_held_out:
+        return None
+    share_above = cut.n_above / cut.n_held_out  # answers that land above the best cut
+    return max(1, math.ceil(count / max(share_above, 1e-9)) - answered)

@@ -328,7 +328,9 @@ def compute_mask_round(
     remaining = np.asarray([p for p in open_arr if int(p) not in auto_set], dtype=int)
     ranked = remaining[np.argsort([confidence[int(p)] for p in remaining], kind="stable")]
     randoms = random_order[~np.isin(random_order, list(no_auto))]
-    queue = _interleave(ranked, randoms, random_fraction)
+    queue, _ = _interleave(
+        ranked, randoms, random_fraction
+    )  # draws: only classification's bound weights by them
 
     needed = None
     message = ""

@@ -19,7 +19,7 @@ from typing import Any
 import cloudpickle
 import numpy as np
 import pytest
-from autolabel_helpers import LABELS, synthetic_texts, wait_for
+from autolabel_helpers import LABELS, answer_drawn, synthetic_texts, wait_for
 
 from nblabel import Job, TextClassification
 from nblabel.autolabel import distributed
@@ -77,8 +77,7 @@ def _jobs(n: int = 300, answers: int = 150) -> tuple[Job, Job]:
     df = synthetic_texts(n)
     here, there = Job("here", df, TextClassification(LABELS)), Job("there", df, TextClassification(LABELS))
     for job in (here, there):
-        for i in range(answers):
-            job.label(i, df.gold[i])
+        answer_drawn(job, df.gold, range(answers))
     return here, there
 
 
