@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import cloudpickle
+import distributed as distributed_lib  # the dask extra is part of the test extra: never skipped
 import numpy as np
 import pytest
 from autolabel_helpers import LABELS, answer_drawn, synthetic_texts, wait_for
@@ -24,7 +25,6 @@ from autolabel_helpers import LABELS, answer_drawn, synthetic_texts, wait_for
 from nblabel import Job, TextClassification
 from nblabel.autolabel import distributed
 
-distributed_lib = pytest.importorskip("distributed")
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 

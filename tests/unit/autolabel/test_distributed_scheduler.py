@@ -11,6 +11,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import distributed as distributed_lib  # the dask extra is part of the test extra: never skipped
 import pytest
 from autolabel_helpers import LABELS, synthetic_texts, wait_for
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -18,7 +19,6 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from nblabel import Job, TextClassification
 from nblabel.autolabel.distributed import ClusterError
 
-distributed_lib = pytest.importorskip("distributed")
 HERE = Path(__file__).resolve().parents[1]  # tests/unit: autolabel_helpers, for the worker process
 
 
