@@ -9,7 +9,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8888
 # torch comes from PyTorch's CPU-only index: from PyPI it is a multi-GB CUDA build. Where that
-# index cannot be reached, pip goes on with the indexes it is configured with.
+# index cannot be reached, pip goes on with the indexes it is configured with (one retry per
+# package, not five: an unreachable index then costs seconds, not minutes).
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: demo demo-install test install prereqs js chromium postgresql lint unit jstest e2e screenshots bench clean
@@ -33,7 +34,7 @@ js: node_modules/.bin/esbuild
 
 # Everything the tests need, the embeddings extra (torch) included.
 install: $(VENV)/bin/activate js
-	$(PIP) install -q --extra-index-url $(TORCH_INDEX) 'torch==2.13.0'
+	$(PIP) install -q --retries 1 --extra-index-url $(TORCH_INDEX) 'torch==2.13.0'
 	$(PIP) install -q -e '.[test,embeddings,spacy,postgres]'
 
 # Only what the example notebooks need (the `demo` extra: JupyterLab, spaCy): no test tools, no torch.

@@ -28,11 +28,28 @@ _CALL_FAILED = pytest.StashKey[bool]()
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselection runs
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept: list[pytest.Item] = []
+    lab_only: list[pytest.Item] = []
     for item in items:
         if _HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
             if "screenshot_path" in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.screenshots)
+            if _ui(item) == "notebook" and item.get_closest_marker("notebook7") is None:
+                lab_only.append(item)
+                continue
+        kept.append(item)
+    # Notebook 7 runs the `notebook7` tests: one or two per widget kind, where the page around
+    # the widget (focus, keys, layout, theme) differs from JupyterLab's. Every other browser test
+    # checks the widget's own behaviour, which is the same code in both, and runs in Lab only.
+    if lab_only:
+        config.hook.pytest_deselected(items=lab_only)
+        items[:] = kept
+
+
+def _ui(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("jupyter") if callspec is not None else None
 
 
 @pytest.hookimpl(wrapper=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.harness.widgets import Stage, all_saved, cells, stored, widget
@@ -26,6 +27,7 @@ def box(class_id: int, a: tuple[int, int], b: tuple[int, int]) -> dict:
     }
 
 
+@pytest.mark.notebook7
 def test_draw_resize_move_and_zoom_store_exact_original_pixels(notebook, jupyter):
     refs = make_images(jupyter.root_dir / "scenes", 3)
     nb = notebook(cells(f"boxes-{jupyter.app}", refs, f"nl.BoundingBox({LABELS!r})"))

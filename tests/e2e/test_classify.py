@@ -189,6 +189,7 @@ def test_multi_label_toggles_and_submits_with_enter(notebook, jupyter):
     assert state["progress"]["labeled"] == 3
 
 
+@pytest.mark.notebook7
 def test_keys_outside_the_widget_are_not_taken(notebook, jupyter):
     nb = notebook(
         [
@@ -243,6 +244,7 @@ def test_huge_image_and_long_text_display(notebook, jupyter):
     assert text.evaluate("t => t.textContent.length") == 100_000
 
 
+@pytest.mark.notebook7
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_screenshots_for_the_docs(notebook, jupyter, theme, screenshot_path):
     """Label one item of each shipped sample and save the widgets' pictures for the README."""

@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
@@ -128,6 +129,7 @@ def saved(root) -> None:
     expect(root).to_have_attribute("data-unacked", "0")
 
 
+@pytest.mark.notebook7
 def test_form_elements_answered_by_keyboard_and_mouse(notebook, jupyter):
     nb, root = open_job(
         notebook, jupyter, "forms", FORM, "pd.DataFrame({'source': ['I <b>love</b> it', 'meh']})"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -54,6 +55,7 @@ def answers_of(root, row: int, keys: list[str]):
     return tile(root, row, keys).get_by_test_id("nbl-review-answer")
 
 
+@pytest.mark.notebook7
 def test_decide_disagreements_by_click_and_key_and_undo(notebook, jupyter):
     texts = [f"disputed text {i}" for i in range(8)]
     texts[4] = EVIL

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.harness.widgets import TEXT_POINT_JS
@@ -80,6 +81,7 @@ def entity(root, label: str, start: int, end: int):
     )
 
 
+@pytest.mark.notebook7
 def test_mouse_and_keyboard_selections_store_exact_unicode_offsets(notebook, jupyter, screenshot_path):
     nb = notebook(job_cells(f"ner-{jupyter.app}", [EMOJI, CRLF, "third text"]))
     nb.run_cell(0)

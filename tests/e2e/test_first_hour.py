@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+import pytest
 from playwright.sync_api import expect
 
 from tests.harness.page import NotebookPage
@@ -77,6 +78,7 @@ def test_an_item_answered_in_code_leaves_the_widget(notebook, jupyter):
     assert state["labels"] == {"0": "cat", "2": LABELS[1]}  # the code's answer was not replaced
 
 
+@pytest.mark.notebook7
 def test_escape_hands_the_keys_back_to_the_notebook(notebook, jupyter):
     nb = notebook(
         job_cells(
@@ -95,6 +97,7 @@ def test_escape_hands_the_keys_back_to_the_notebook(notebook, jupyter):
     assert state_of(nb)["progress"]["labeled"] == 0
 
 
+@pytest.mark.notebook7
 def test_the_stage_keeps_its_height_between_images(notebook, jupyter):
     wide = make_images(jupyter.root_dir / f"wide-{jupyter.app}", 2, size=(1200, 300))
     tall = make_images(jupyter.root_dir / f"tall-{jupyter.app}", 2, size=(300, 1200))

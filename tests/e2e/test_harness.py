@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 # Inline anywidget: proves the prebuilt anywidget front end loads ESM sent by the kernel,
@@ -25,6 +26,7 @@ Smoke()
 '''
 
 
+@pytest.mark.notebook7
 def test_run_restart_and_anywidget(notebook):
     nb = notebook(["print(6*7)", "before_restart = 1", SMOKE_WIDGET])
 

@@ -3,6 +3,7 @@ keyboard, with ties, undo and skip; the stored answers are what was pressed."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.harness.widgets import all_saved, focus, job_cells, kernel_json, widget
@@ -28,6 +29,7 @@ def frame(n: int, k: int) -> str:
     return f"pd.DataFrame({{'source': [f'prompt {{i}}' for i in range({n})], {columns}}})"
 
 
+@pytest.mark.notebook7
 def test_pairwise_by_keyboard_with_tie_undo_and_skip(notebook, jupyter):
     nb = notebook(job_cells(f"pairs-{jupyter.app}", frame(6, 2), "nl.Pairwise(responses=('r0', 'r1'))"))
     nb.run_cell(0)

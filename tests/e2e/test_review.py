@@ -3,6 +3,7 @@ auto-labels by keyboard and mouse, accept above a confidence with the slider."""
 
 from __future__ import annotations
 
+import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -63,6 +64,7 @@ def state_of(nb) -> dict:
     return kernel_json(nb, REPORT)
 
 
+@pytest.mark.notebook7
 def test_review_by_keys_clicks_and_the_slider(notebook, jupyter):
     texts = [f"review text {i}" for i in range(16)]
     texts[5] = EVIL

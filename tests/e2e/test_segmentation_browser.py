@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from playwright.sync_api import expect
 from scipy import ndimage
@@ -160,6 +161,7 @@ def painted(root) -> int:
 # -- the tests ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.notebook7
 def test_brush_polygon_zoom_flood_and_undo_store_the_exact_mask(notebook, jupyter, screenshot_path):
     refs = make_images(jupyter.root_dir / "scenes", 3)
     nb = notebook(cells(f"seg-{jupyter.app}", refs, f"nl.SemanticSegmentation({LABELS!r})"))

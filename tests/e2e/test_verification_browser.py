@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.harness.widgets import all_saved, cells, stored, widget
@@ -62,6 +63,7 @@ def test_verify_boxes_with_comments_writes_label_verification(notebook, jupyter,
     assert meta1["worker-feedback"] == [{"comment": "s1 z2 the person box is too tall"}]
 
 
+@pytest.mark.notebook7
 def test_verify_a_class_label_and_undo(notebook, jupyter):
     refs = make_images(jupyter.root_dir / "scenes", 2)
     setup = (
