@@ -30,6 +30,7 @@ function render({ model, el }) {
   const scale = model.get("scale");
   const choices = model.get("labels"); // pairwise: A, B (, tie)
   const freeText = model.get("free_text"); // "reason", "comment" or ""
+  const offersCorrection = model.get("correction"); // a corrected response: its own box, key e
   const frame = new Frame(model, { pace: true });
   const { session } = frame;
   let shownKey;
@@ -52,6 +53,17 @@ function render({ model, el }) {
     "aria-label": freeText || "comment",
     hidden: !freeText,
   });
+  // The corrected response: typed as plain text (a textarea's value, never parsed as HTML).
+  const correction = h("textarea", {
+    class: "nbl-comment nbl-correction",
+    "data-testid": "nbl-correction",
+    rows: "4",
+    maxlength: "100000",
+    placeholder: "Optional corrected response (e to edit, Esc to leave)",
+    "aria-label": "corrected response",
+    hidden: !offersCorrection,
+  });
+  let correctionBase = ""; // the response text the box was opened on: unchanged means no correction
   const choiceButtons = choices.map((choice) =>
     h("button", {
       class: "nbl-class",
@@ -103,6 +115,20 @@ function render({ model, el }) {
     if (kind === "ranking") draft = new RankingDraft(dimensions, k, value);
     else if (kind === "rating") draft = new RatingDraft(dimensions.map((d) => d.name), k, scale, value);
     text.value = value?.reason ?? value?.comment ?? "";
+    correction.value = value?.correction ?? "";
+    correctionBase = "";
+  }
+
+  /** Focus the correction box, opened on the response being corrected when it is empty: the
+   * chosen one (pairwise), the only one (rating). */
+  function editCorrection(item) {
+    if (!correction.value.trim()) {
+      const responses = item.responses ?? [];
+      const index = kind === "pairwise" ? LETTERS.indexOf(chosen ?? "") : responses.length === 1 ? 0 : -1;
+      correctionBase = index >= 0 ? responses[index] ?? "" : "";
+      correction.value = correctionBase;
+    }
+    correction.focus();
   }
 
   /** Each response's mark: its rank or score on the current dimension, or the pairwise choice. */
@@ -168,22 +194,32 @@ function render({ model, el }) {
     frame.record(session.answer(value, uid()));
   }
 
+  /** The answer with the free text typed: the reason or comment, and a correction that says
+   * something other than the response it was opened on. */
   function withText(value) {
     const typed = text.value.trim();
-    return typed && freeText ? { ...value, [freeText]: typed } : value;
+    const out = typed && freeText ? { ...value, [freeText]: typed } : { ...value };
+    const corrected = correction.value.trim();
+    if (offersCorrection && corrected && corrected !== correctionBase.trim()) out.correction = corrected;
+    return out;
+  }
+
+  /** Whether anything was typed in a text box of the item on screen. */
+  function typed() {
+    return Boolean(text.value.trim() || (correction.value.trim() && correction.value.trim() !== correctionBase.trim()));
   }
 
   /** Enter: the answer built, else accept the judge's proposal, else keep a revisited answer. */
   function onSubmit(item) {
     const untouched = kind === "pairwise" ? !picked : !draft.touched;
-    if (untouched && session.revisiting && !text.value.trim()) {
+    if (untouched && session.revisiting && !typed()) {
       if (session.forward()) show();
       return;
     }
     if (kind === "pairwise" && picked) return submit(withText({ choice: chosen }));
     if (kind !== "pairwise" && draft.touched) {
       if (!draft.complete) return frame.flash(`Give every response a ${kind === "ranking" ? "rank" : "score"} on every dimension first.`);
-      return submit(kind === "ranking" ? draft.value() : draft.value(text.value.trim()));
+      return submit(kind === "ranking" ? draft.value() : withText(draft.value()));
     }
     if (item.proposal) submit(item.proposal.value);
   }
@@ -191,7 +227,7 @@ function render({ model, el }) {
   function onIntent(intent) {
     const item = session.currentItem;
     const usable = item && !item.error;
-    const own = ["choose", "digit", "tie", "next-dimension", "prev-dimension", "submit", "comment"];
+    const own = ["choose", "digit", "tie", "next-dimension", "prev-dimension", "submit", "comment", "correct"];
     if (intent.type === "undo" && usable && draft?.undo()) {
       show();
       return true; // a placement on this item is taken back before any stored answer
@@ -204,7 +240,7 @@ function render({ model, el }) {
         if (!choices.includes(intent.choice)) return true;
         chosen = intent.choice;
         picked = true;
-        if (freeText) show(); // with a reason box, Enter records the choice
+        if (freeText || offersCorrection) show(); // with a text box, Enter records the choice
         else submit({ choice: chosen });
         return true;
       case "digit":
@@ -224,6 +260,9 @@ function render({ model, el }) {
       case "comment":
         if (freeText) text.focus();
         return true;
+      case "correct":
+        if (offersCorrection) editCorrection(item);
+        return true;
       default:
         onSubmit(item);
         return true;
@@ -231,7 +270,7 @@ function render({ model, el }) {
   }
 
   function keys(event) {
-    if (event.target === text) {
+    if (event.target === text || event.target === correction) {
       // Typing: every key is the box's; Escape hands the keys back, Enter (no Shift) submits.
       event.stopPropagation();
       if (event.key === "Escape") {
@@ -249,9 +288,9 @@ function render({ model, el }) {
   }
 
   const help = {
-    pairwise: `Keys: a / b better${choices.includes("tie") ? " · t tie" : ""}${freeText ? " · r reason · Enter submit" : ""} · s skip · z undo · ← → revisit · Esc leave`,
+    pairwise: `Keys: a / b better${choices.includes("tie") ? " · t tie" : ""}${freeText ? " · r reason" : ""}${offersCorrection ? " · e correct" : ""}${freeText || offersCorrection ? " · Enter submit" : ""} · s skip · z undo · ← → revisit · Esc leave`,
     ranking: "Keys: 1–9 give that response the next rank · = tie with the last · Tab / Shift+Tab dimension · Enter submit · z undo · s skip · Esc leave",
-    rating: `Keys: ${scale[0]}–${scale[1]} score the marked response · Tab / Shift+Tab dimension${freeText ? " · c comment" : ""} · Enter submit · z undo · s skip · Esc leave`,
+    rating: `Keys: ${scale[0]}–${scale[1]} score the marked response · Tab / Shift+Tab dimension${freeText ? " · c comment" : ""}${offersCorrection ? " · e correct" : ""} · Enter submit · z undo · s skip · Esc leave`,
   }[kind];
   frame.mount(el, {
     className: "nbl-preference",
@@ -262,9 +301,10 @@ function render({ model, el }) {
       h("div", { class: "nbl-stage" }, [blocks.shown, blocks.spare, problem, message]),
       suggestion,
       text,
+      correction,
       kind === "pairwise" ? h("div", { class: "nbl-classes" }, choiceButtons) : null,
     ],
-    actions: [...itemActions("item"), kind === "pairwise" && !freeText ? null : ["submit", "Submit ⏎", "Submit the answer (Enter)"]],
+    actions: [...itemActions("item"), kind === "pairwise" && !freeText && !offersCorrection ? null : ["submit", "Submit ⏎", "Submit the answer (Enter)"]],
     help,
     keys,
     onIntent,

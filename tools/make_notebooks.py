@@ -617,8 +617,11 @@ PREFERENCES = [
         "markdown",
         "## A judge, calibrated like the auto-labeler\n\n`job.autolabel(judge=...)` takes any callable "
         "`judge(prompt, responses) -> (answer, confidence)`: an LLM client, a reward model, a heuristic. "
-        "The people's answers measure it; items are auto-labeled only above the confidence where the lower "
-        "95% bound of its agreement with people reaches the target. This length judge is weak: it labels nothing.",
+        "The people's answers measure it with classification's bound: items are auto-labeled only above the "
+        "confidence where the lower 95% bound of its agreement with people reaches the target. The first round "
+        "(no answers yet) proposes every item and orders the people's queue: the judge's least sure items, "
+        "with random draws between them; the answers to those draws carry the bound (answers to items you "
+        "pick yourself count only as themselves). This length judge is weak: it labels nothing.",
     ),
     (
         "code",
@@ -626,10 +629,11 @@ PREFERENCES = [
         "    a, b = map(len, responses)\n"
         "    return ('A' if a >= b else 'B'), min(0.99, 0.5 + abs(a - b) / 200)\n\n"
         "judged = nl.Job('prefs-judged', df, nl.Pairwise(models=['model_a', 'model_b']), annotator='ann')\n"
-        "for i in range(30):\n"
+        "judged.autolabel(judge=longer_is_better, target_accuracy=0.9)  # proposals and the queue\n"
+        "for i in judged.pending(30).index:  # a person answering the queue, as in the widget\n"
         "    judged.label(i, job.answers(i)[0].value)\n"
         "print(judged.autolabel(judge=longer_is_better, target_accuracy=0.9))\n"
-        "judged.proposal(40)  # shown in the widget; Enter accepts",
+        "judged.proposal(judged.pending(1).index[0])  # shown in the widget; Enter accepts",
     ),
     (
         "markdown",
@@ -661,6 +665,24 @@ PREFERENCES = [
         "]})\n"
         "ranked",
     ),
+    (
+        "markdown",
+        "## Rating, with a corrected response\n\n`nl.Rating(scale, dimensions, correction=True)`: a score per "
+        "response and dimension, an optional comment (`c`), and an optional corrected response (`e` opens it on "
+        "the response's text; what you type there is text, never a key of the widget; Esc leaves, Enter "
+        "submits). The correction is stored beside the scores and, in preference pairs, chosen over the "
+        "response it corrects. `nl.Pairwise(correction=True)` offers it too.",
+    ),
+    (
+        "code",
+        "rating = nl.Rating((1, 5), ['Correctness', 'Clarity'], correction=True, responses=['response_a'])\n"
+        "rated = nl.Job('prefs-rated', df, rating)\n"
+        "rated.label(0, {'ratingDimensions': [{'name': 'Correctness', 'responseRatings': [3]},\n"
+        "                                    {'name': 'Clarity', 'responseRatings': [4]}],\n"
+        "                'correction': 'Use `reversed(items)` or `items[::-1]`.'})\n"
+        "rated.to_dataframe().nblabel.to_preference_pairs(responses=['response_a']).table[['chosen', 'rejected']]",
+    ),
+    ("code", "rated"),
 ]
 
 # 07: the labeling portal (#23).

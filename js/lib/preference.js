@@ -38,6 +38,8 @@ export function preferenceIntent(event, kind) {
     case "c":
     case "r":
       return { type: "comment" };
+    case "e":
+      return { type: "correct" };
     default:
       return null;
   }
@@ -189,9 +191,8 @@ export class RatingDraft {
     this.response = Math.max(0, this.scores[this.dim].indexOf(null));
   }
 
-  value(comment) {
-    const out = { ratingDimensions: this.dimensions.map((name, d) => ({ name, responseRatings: [...this.scores[d]] })) };
-    if (comment) out.comment = comment;
-    return out;
+  /** The ratings (the widget adds the comment and the correction typed). */
+  value() {
+    return { ratingDimensions: this.dimensions.map((name, d) => ({ name, responseRatings: [...this.scores[d]] })) };
   }
 }

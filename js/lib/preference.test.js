@@ -50,12 +50,11 @@ test("rating keys score each response in turn; Tab moves between dimensions", ()
   assert.equal(r.response, 0);
   r.rate(1);
   r.rate(3);
-  assert.deepEqual(r.value("long"), {
+  assert.deepEqual(r.value(), {
     ratingDimensions: [
       { name: "Help", responseRatings: [4, 2] },
       { name: "Harm", responseRatings: [1, 3] },
     ],
-    comment: "long",
   });
 });
 
@@ -66,6 +65,8 @@ test("keys map to intents per kind", () => {
   assert.deepEqual(preferenceIntent({ key: "Tab", shiftKey: true }, "rating"), { type: "prev-dimension" });
   assert.equal(preferenceIntent({ key: "Tab" }, "pairwise"), null);
   assert.equal(preferenceIntent({ key: "a", ctrlKey: true }, "pairwise"), null);
+  assert.deepEqual(preferenceIntent({ key: "e" }, "rating"), { type: "correct" });
+  assert.deepEqual(preferenceIntent({ key: "e" }, "pairwise"), { type: "correct" });
 });
 
 test("Markdown parses into text blocks; markup in the data stays text", () => {

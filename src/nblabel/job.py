@@ -19,7 +19,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -413,9 +412,9 @@ class Job:
         On a :class:`~nblabel.Pairwise`, :class:`~nblabel.Ranking` or :class:`~nblabel.Rating`
         job, ``judge(prompt, responses) -> (answer, confidence)`` proposes every item's answer
         (an LLM client, a reward model, a heuristic) and the people's answers measure it: items
-        are auto-labeled above the lowest confidence at which the Wilson lower bound of the
-        judge's agreement with people reaches ``target_accuracy``, nothing without that evidence
-        (see :mod:`nblabel.autolabel.judge`). The round runs now (``background`` plays no part),
+        are auto-labeled above the lowest confidence at which the design-based lower bound of the
+        judge's agreement with people (classification's) reaches ``target_accuracy``, nothing
+        without that evidence (see :mod:`nblabel.autolabel.judge`). The round runs now (``background`` plays no part),
         and a judge that fails names the item in a :class:`~nblabel.autolabel.judge.JudgeError`.
 
         Parameters
@@ -470,7 +469,9 @@ class Job:
                 prompts=items.sources,
                 rows=[items.row_inputs(p) for p in range(len(items))],
                 target=target_accuracy,
-                z=NormalDist().inv_cdf((1 + level) / 2),  # Wilson's z: 1.96 at level 0.95
+                level=level,
+                random_fraction=random_fraction,
+                seed=seed,
             )
             self.refresh()
             return report

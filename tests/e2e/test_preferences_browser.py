@@ -1,5 +1,7 @@
 """The preference widget in real JupyterLab 4 and Notebook 7: pairwise and ranking answers by
-keyboard, with ties, undo and skip; the stored answers are what was pressed."""
+keyboard, with ties, undo and skip; the stored answers are what was pressed. In JupyterLab only:
+a rating with a typed correction (the widget's keys typed in the box stay text) and Enter
+accepting the judge's proposal."""
 
 from __future__ import annotations
 
@@ -95,3 +97,61 @@ def test_ranking_by_keyboard_with_ties_dimensions_undo_and_skip(notebook, jupyte
             "ordinalRankingDimensions": [{"name": n, "responseRankings": r[row]} for n, *r in ranked]
         }
     assert len(state["answers"]) == 2 and state["progress"]["skipped"] == 1
+
+
+JUDGE = """
+def judge(prompt, responses):
+    return {'ratingDimensions': [{'name': 'Help', 'responseRatings': [3]},
+                                 {'name': 'Harm', 'responseRatings': [5]}]}, 0.6
+job.autolabel(judge=judge, random_fraction=0.0)  # proposals for all, the queue in row order"""
+
+
+@pytest.mark.parametrize("jupyter", ["lab"], indirect=True)
+def test_rating_with_a_correction_and_enter_accepting_the_judge(notebook, jupyter):
+    task = "nl.Rating((1, 5), ['Help', 'Harm'], correction=True, responses=('r0',))"
+    cells = job_cells("rated", frame(3, 1), task)
+    nb = notebook([cells[0] + JUDGE, cells[1]])
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = widget(nb)
+    position = root.get_by_test_id("nbl-position")
+    expect(shown(root, "nbl-response-0")).to_contain_text("response 0 to prompt 0")
+    expect(root.get_by_test_id("nbl-proposal")).to_contain_text(
+        "Judge suggests: Help: 3 · Harm: 5 (60%) · Enter accepts"
+    )
+    focus(root)
+    press = nb.page.keyboard.press
+    press("4")  # Help; the one response is rated, so the next dimension
+    expect(root).to_have_attribute("data-dimension", "Harm")
+    press("2")
+    press("e")  # the correction box opens on the response's text
+    box = root.get_by_test_id("nbl-correction")
+    expect(box).to_be_focused()
+    expect(box).to_have_value("response 0 to prompt 0")
+    press("Control+End")
+    nb.page.keyboard.type(" <b>fixed</b> a s z t 1")  # the widget's keys, typed: all the box's
+    expect(position).to_have_text("Item 1 of 3")
+    expect(shown(root, "nbl-response-0")).to_contain_text("2 / 5")  # no score was changed by typing
+    press("Enter")  # submits from the box
+    expect(position).to_have_text("Item 2 of 3")
+    expect(box).to_have_value("")
+    focus(root)
+    press("Enter")  # nothing rated: Enter accepts the judge's proposal
+    expect(position).to_have_text("Item 3 of 3")
+    all_saved(root)
+    state = answers(nb)
+    assert state["answers"] == {
+        "0": {
+            "ratingDimensions": [
+                {"name": "Help", "responseRatings": [4]},
+                {"name": "Harm", "responseRatings": [2]},
+            ],
+            "correction": "response 0 to prompt 0 <b>fixed</b> a s z t 1",
+        },
+        "1": {
+            "ratingDimensions": [
+                {"name": "Help", "responseRatings": [3]},
+                {"name": "Harm", "responseRatings": [5]},
+            ]
+        },
+    }

@@ -7,7 +7,10 @@ import gzip
 import json
 from pathlib import Path
 
-from benchmarks.preference import length_judge, load_pairs, main
+import numpy as np
+import pytest
+
+from benchmarks.preference import answer_strengths, length_judge, load_pairs, main
 
 
 def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
@@ -31,7 +34,19 @@ def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
     assert length_judge("", ["ab", "abcd"])[0] == "A"
     out = tmp_path / "BENCHMARKS.md"
     argv = ["--data", str(data), "--presses", "0", "--seeds", "1", "--answered", "60", "--noise", "0.2"]
-    assert main([*argv, "--targets", "0.6", "--sources", "3", "--out", str(out)]) == 0
+    argv += ["--recovery-seeds", "1", "--bootstrap", "20", "--targets", "0.6", "--sources", "3"]
+    assert main([*argv, "--out", str(out)]) == 0
     text = out.read_text()
     assert "<!-- preference:start -->" in text and "## Preference tasks" in text
     assert "| 0.20 |" in text and "| 0.60 |" in text
+
+
+def test_the_strengths_noisy_answers_carry() -> None:
+    planted = np.linspace(1.0, -1.0, 4)
+    assert answer_strengths(planted, 0.0) == pytest.approx(planted, abs=1e-6)
+    shrunk = answer_strengths(planted, 0.2)
+    assert (
+        list(np.argsort(-shrunk)) == [0, 1, 2, 3]
+        and abs(shrunk).max() < 0.7
+        and shrunk.sum() == pytest.approx(0)
+    )

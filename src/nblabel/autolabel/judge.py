@@ -3,11 +3,16 @@
 A *judge* is any callable ``judge(prompt, responses) -> (answer, confidence)``: a user's LLM
 client, a reward model, a heuristic. It proposes an answer for every item; the answers people
 gave measure it. The judge never learns from those answers, so every one of them is held out.
-The auto-labeling rule is classification's (:mod:`nblabel.autolabel.calibrate`): the threshold
-is the lowest confidence at which the Wilson lower bound of the judge's agreement with people
-(the share of exactly equal answers) reaches the target; without that evidence, nothing is
-auto-labeled. Every open item gets the judge's proposal, which the widget shows and Enter
-accepts, and the people's queue puts the judge's least confident items first.
+The auto-labeling rule is classification's, with the same functions: the threshold is the lowest
+confidence at which the design-based lower bound of the judge's agreement with people (the share
+of exactly equal answers) reaches the target
+(:func:`~nblabel.autolabel.design_bound.choose_design_threshold`: answers to the queue's random
+draws weighted by the inverse of their probability, every other answer counting as itself, a
+betting bound valid whatever cut the scan picks); without that evidence (no random draws, or too
+few), nothing is auto-labeled. Every open item gets the judge's proposal, which the widget shows
+and Enter accepts, and the people's queue puts the judge's least confident items first,
+interleaved with random draws (classification's ``_interleave``), each remembered in the round's
+report (:func:`~nblabel.autolabel.asked.queue_draws`) so the answers to them carry the bound.
 
 A judge that raises, or returns something that is not an ``(answer, confidence)`` pair with a
 valid answer and a confidence in [0, 1], stops the round with a :class:`JudgeError` naming the
@@ -22,9 +27,16 @@ from typing import Any
 
 import numpy as np
 
+from nblabel.autolabel.asked import queue_draws, was_drawn
 from nblabel.autolabel.auto_changes import auto_changes
-from nblabel.autolabel.calibrate import Threshold, answers_needed, choose_threshold
-from nblabel.autolabel.loop import RoundReport
+from nblabel.autolabel.loop import (
+    RoundReport,
+    _Evidence,
+    _interleave,
+    _lower_target,
+    _more_answers_needed,
+    default_random_fraction,
+)
 from nblabel.store import Store
 from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.store.ledger import Ledger
@@ -89,14 +101,19 @@ def run_judge_round(
     prompts: Sequence[Any],
     rows: Sequence[Mapping[str, Any]],
     target: float,
-    z: float = 1.96,
+    level: float = 0.95,
+    random_fraction: float | None = None,
+    seed: int = 0,
 ) -> RoundReport:
     """Judge every item, calibrate on the people's answers, save the round (all or nothing).
 
     ``prompts`` are the items' sources, ``rows`` their input columns (the responses). Items
-    with a person's answer are held out (their judge answer is compared with it);
-    skipped items are left alone; open items get a proposal, and an auto-label when their
-    confidence reaches the threshold (never those a person rejected an auto-label of).
+    with a person's answer are held out (their judge answer is compared with it, in answer
+    order; answers to the queue's random draws carry the bound, see the module); skipped items
+    are left alone; open items get a proposal, and an auto-label when their confidence reaches
+    the threshold (never those a person rejected an auto-label of). ``random_fraction`` is the
+    share of the people's queue drawn at random (None: classification's default for the number
+    of items); ``seed`` seeds the draws.
     """
     ledger.apply(store.annotations(attribute, after=ledger.last_seq))
     if not 0.5 <= target < 1:
@@ -107,52 +124,69 @@ def run_judge_round(
         )
     texts = [task.item_extras(row, None, {})["responses"] for row in rows]
     judged = judge_items(task, judge, keys, [response_text(p) for p in prompts], texts)
-    held_conf, held_correct, open_keys = [], [], []
+    held: list[tuple[int, float, bool, bool]] = []  # (log position, confidence, right, drawn)
+    open_keys: list[str] = []
     for key in keys:
         label = ledger.label(key)
         if label is not None and label.kind in HUMAN_KINDS:
-            held_conf.append(judged[key][1])
-            held_correct.append(judged[key][0] == task.validate(label.value, key))
+            right = judged[key][0] == task.validate(label.value, key)
+            held.append((label.seq or 0, judged[key][1], right, was_drawn(label.meta)))
         elif not ledger.is_skipped(key):
             open_keys.append(key)
+    held.sort(key=lambda h: h[0])  # answer order: the bound follows it
+    open_conf = np.array([judged[k][1] for k in open_keys])
+    evidence = _Evidence(
+        np.array([h[1] for h in held], dtype=float),
+        np.array([h[2] for h in held], dtype=bool),
+        np.array([h[3] for h in held], dtype=bool),
+        open_conf,
+    )
+    cut = evidence.threshold(target, level)
+    blocked = np.array([ledger.human_rejected(k) for k in open_keys], dtype=bool)
+    auto = (open_conf >= cut.threshold) & ~blocked
+    fresh = {open_keys[i]: judged[open_keys[i]] for i in np.flatnonzero(auto)}
+    # The people's queue, as classification's: least confident first, interleaved with random
+    # draws over every open item (auto-labeled ones included: a person's answer to one is the
+    # unbiased check of the region the threshold governs), each drawn with a known probability.
+    remaining = np.flatnonzero(~auto)
+    by_confidence = remaining[np.argsort(open_conf[remaining], kind="stable")]
+    permutation = np.random.default_rng(seed).permutation(len(open_keys))
+    if random_fraction is None:
+        random_fraction = default_random_fraction(len(keys))
+    queue, drawn = _interleave(by_confidence, permutation[~blocked[permutation]], random_fraction)
     previous = store.latest_round(attribute)
     report = RoundReport.maker(
         (previous[0] + 1) if previous else 1,
-        len(held_conf),
+        len(held),
         target,
-        0,
+        len(remaining),
         message="proposals and auto-labels from the judge",
     )
-    cut = choose_threshold(np.array(held_conf), np.array(held_correct), target, z)
-    fresh = {
-        key: judged[key]
-        for key in open_keys
-        if judged[key][1] >= cut.threshold and not ledger.human_rejected(key)
-    }
-    queue = sorted((k for k in open_keys if k not in fresh), key=lambda k: judged[k][1])
-    changes = auto_changes(ledger, attribute, "auto:judge", open_keys, fresh)
-    proposals = [(key, judged[key][0], round(judged[key][1], 4)) for key in open_keys]
-    needed = None if math.isfinite(cut.threshold) else _more_answers_needed(cut, target, z, len(held_conf))
+    needed = lower = lower_needed = None
+    if not math.isfinite(cut.threshold):
+        needed = _more_answers_needed(cut, target, level, random_fraction)
+        if needed is not None and needed > len(remaining):
+            lower, lower_needed = _lower_target(evidence, target, level, random_fraction, len(remaining))
     result = report(
-        held_out=cut.n_held_out,
+        held_out=len(held),
         threshold=cut.threshold,
         held_out_above=cut.n_above,
         estimated_accuracy=cut.accuracy,
         lower_bound=cut.lower_bound,
         auto_labeled=len(fresh),
-        queued=len(queue),
         more_answers_needed=needed,
+        lower_target=lower,
+        lower_target_needed=lower_needed,
+        held_out_random=cut.n_random,
     )
-    store.save_round(attribute, result.to_dict(), proposals, queue, changes)
+    changes = auto_changes(ledger, attribute, "auto:judge", open_keys, fresh)
+    proposals = [(key, judged[key][0], round(judged[key][1], 4)) for key in open_keys]
+    store.save_round(
+        attribute,
+        {**result.to_dict(), **queue_draws(queue, drawn)},
+        proposals,
+        [open_keys[i] for i in queue],
+        changes,
+    )
     ledger.apply(store.annotations(attribute, after=ledger.last_seq))
     return result
-
-
-def _more_answers_needed(cut: Threshold, target: float, z: float, answered: int) -> int | None:
-    """About how many more answers Wilson's bound needs to reach ``target``, from the best cut's
-    agreement and the share of held-out answers above it; None when no number would do."""
-    count = answers_needed(cut.accuracy, target, z) if cut.n_above else None
-    if count is None or not cut.n_held_out:
-        return None
-    share_above = cut.n_above / cut.n_held_out  # answers that land above the best cut
-    return max(1, math.ceil(count / max(share_above, 1e-9)) - answered)

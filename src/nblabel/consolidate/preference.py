@@ -12,7 +12,10 @@ maximum-likelihood fits (iterative Luce spectral ranking):
 Scores are log-strengths centred on 0 (a difference of 1 means ``e`` times the odds of being
 preferred). The 95% intervals come from a bootstrap over items (an item's answers stay
 together), so they widen where few items compare two systems. A small ridge (``alpha``) keeps
-a system that never lost finite.
+a system that never lost finite. The intervals are of the strengths the people's answers carry:
+label noise (answers that go against the better system) shrinks every score toward 0 and keeps
+the order, so with noisy answers they do not cover the strengths noise-free judgements would
+give (BENCHMARKS.md, preference section, measures both).
 
 *Ordinal agreement* adds to :func:`nblabel.consolidate.agreement_table`: Kendall's tau-b per
 pair of annotators, Krippendorff's alpha at the ordinal level, and each annotator's tie rate.

@@ -10,7 +10,9 @@ The rule, from an augmented manifest's labels (:meth:`nblabel.Job.to_dataframe`)
 - a ranking gives every pair of responses with different ranks on the dimension used (the first
   by default): ``k`` responses without ties give ``k (k - 1) / 2`` pairs, the better-ranked
   response chosen; tied responses give none;
-- a rating gives every pair with different scores on the dimension, the higher score chosen.
+- a rating gives every pair with different scores on the dimension, the higher score chosen;
+- a corrected response (``correction=True`` tasks) is chosen over every response of its item,
+  whatever the choice or scores (``chosen_rank`` 0 marks these pairs).
 
 Ties are left out and counted (:attr:`PreferencePairs.ties`). Each row also keeps ``item`` (the
 manifest row) and the ``chosen_rank`` / ``rejected_rank`` (or scores), so a trainer may weight
@@ -51,8 +53,6 @@ class PreferencePairs:
 
 def _orders(label: Any, dimension: str | None) -> list[int | float] | None:
     """Per response, a number where larger is better, from one label; None for an unknown shape."""
-    if isinstance(label, str):
-        label = json.loads(label)
     if not isinstance(label, dict):
         return None
     if "choice" in label:
@@ -98,6 +98,8 @@ def preference_pairs(
     for position, (label, text) in enumerate(zip(df[attribute], df[prompt], strict=True)):
         if not isinstance(label, (dict, str)) or is_missing(label):
             continue
+        if isinstance(label, str):
+            label = json.loads(label)
         order = _orders(label, dimension)
         if order is None:
             continue
@@ -115,6 +117,9 @@ def preference_pairs(
                 rows.append(
                     (text, texts[better], texts[worse], position, abs(order[better]), abs(order[worse]))
                 )
+        correction = label.get("correction") if isinstance(label, dict) else None
+        if correction:
+            rows.extend((text, correction, t, position, 0, abs(o)) for t, o in zip(texts, order, strict=True))
     return PreferencePairs(pd.DataFrame(rows, columns=COLUMNS), ties)
 
 

@@ -17,6 +17,12 @@ The answers (stored values, and the ``<attr>`` of GT's augmented manifest, whose
 - :class:`Rating`: ``{"ratingDimensions": [{"name": "Helpfulness", "responseRatings": [4, 2]}],
   "comment": "..."}``: per dimension, each response's score on the Likert ``scale``, in the
   ranking element's layout.
+
+A free-text answer: with ``correction=True`` (:class:`Pairwise` and :class:`Rating`) the person
+may also write a corrected response, better than every response shown, stored as
+``"correction": "..."`` beside the choice or the ratings (when given; in GT's output it sits in
+the same answer object, as the reason and the comment do). Preference pairs take it as chosen
+over every response of its item (:mod:`nblabel.formats.preference`).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ __all__ = [
 GT_TYPE = "groundtruth/custom"
 CHOICES = ("A", "B", "tie")
 MAX_TEXT = 10_000  # a reason, a comment: characters
+MAX_CORRECTION = 100_000  # a corrected response: characters (responses run to a few KB)
 
 
 def _where(item: str) -> str:
@@ -59,13 +66,21 @@ def _columns(names: Any, what: str, at_least: int) -> tuple[str, ...]:
     return names
 
 
-def _free_text(value: Any, name: str, where: str) -> str:
+def _free_text(value: Any, name: str, where: str, limit: int = MAX_TEXT) -> str:
     text = value if value is not None else ""
     if not isinstance(text, str):
         raise ValueError(f"{where}the {name} must be text, got {text!r}")
-    if len(text) > MAX_TEXT:
-        raise ValueError(f"{where}the {name} is {len(text)} characters; at most {MAX_TEXT}")
+    if len(text) > limit:
+        raise ValueError(f"{where}the {name} is {len(text)} characters; at most {limit}")
     return text.strip()
+
+
+def _correction(value: Mapping[str, Any], offered: bool, where: str) -> dict[str, str]:
+    """``{"correction": text}`` when the answer holds a non-empty one (and the task offers it)."""
+    text = _free_text(value.get("correction"), "correction", where, MAX_CORRECTION)
+    if text and not offered:
+        raise ValueError(f"{where}this task takes no correction (correction=False)")
+    return {"correction": text} if text else {}
 
 
 def ranking_dimensions(dimensions: Any, allow_ties: Any = True) -> list[dict[str, Any]]:
@@ -182,6 +197,7 @@ class PreferenceTask(Task):
     family: ClassVar[str] = "preference"
     kind: ClassVar[str]
     min_responses: ClassVar[int] = 2
+    correction: bool = False  # whether a corrected response is offered (Pairwise, Rating)
 
     def __init__(
         self,
@@ -210,6 +226,11 @@ class PreferenceTask(Task):
     ) -> dict[str, Any]:
         """The responses as text, in column order: ``{"responses": [...]}`` (models left out)."""
         return {"responses": [response_text(row.get(c)) for c in self.responses]}
+
+    def _offers(self) -> dict[str, Any]:
+        """``{"correction": True}`` when the task offers a correction (absent otherwise, so the
+        spec of a job made before corrections existed is unchanged)."""
+        return {"correction": True} if self.correction else {}
 
     def _spec(self, **more: Any) -> dict[str, Any]:
         return {"type": GT_TYPE, "kind": self.kind, "responses": list(self.responses), **more}
@@ -245,7 +266,8 @@ class Pairwise(PreferenceTask):
     """Which of two responses to a prompt is better: ``A``, ``B`` or a tie.
 
     Keys: ``a``, ``b``, ``t`` (tie); with ``reason=True`` the reason box takes the keys while it
-    has focus, and Enter there records the choice made.
+    has focus, and Enter there records the choice made; with ``correction=True``, ``e`` opens the
+    correction box on the chosen response's text (Escape leaves it, Enter submits).
 
     Parameters
     ----------
@@ -255,6 +277,9 @@ class Pairwise(PreferenceTask):
         Whether "tie" is an answer.
     reason
         Ask for a free-text reason (optional for the person).
+    correction
+        Offer a corrected response (optional for the person): better than both, stored as
+        ``correction``.
     responses, models
         See :class:`PreferenceTask`; default ``("response_a", "response_b")``.
     """
@@ -266,6 +291,7 @@ class Pairwise(PreferenceTask):
         criteria: str | None = None,
         allow_tie: bool = True,
         reason: bool = False,
+        correction: bool = False,
         *,
         responses: Sequence[str] = ("response_a", "response_b"),
         models: Sequence[str] | None = None,
@@ -275,9 +301,13 @@ class Pairwise(PreferenceTask):
             raise ValueError(f"a pairwise task compares two responses, got {self.responses!r}")
         self.allow_tie = bool(allow_tie)
         self.reason = bool(reason)
+        self.correction = bool(correction)
 
     def __repr__(self) -> str:
-        return f"Pairwise(criteria={self.criteria!r}, allow_tie={self.allow_tie}, reason={self.reason})"
+        return (
+            f"Pairwise(criteria={self.criteria!r}, allow_tie={self.allow_tie}, reason={self.reason}, "
+            f"correction={self.correction})"
+        )
 
     @property
     def labels(self) -> list[str]:
@@ -290,11 +320,11 @@ class Pairwise(PreferenceTask):
         return "crowd-classifier"
 
     def spec(self) -> dict[str, Any]:
-        return self._spec(allow_tie=self.allow_tie)
+        return self._spec(allow_tie=self.allow_tie, **self._offers())
 
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, str]:
-        """``{"choice": "A" | "B" | "tie", "reason": str}``; a bare choice is accepted, an empty
-        reason left out."""
+        """``{"choice": "A" | "B" | "tie", "reason": str, "correction": str}``; a bare choice is
+        accepted, an empty reason or correction left out."""
         where = _where(item)
         if isinstance(value, str):
             value = {"choice": value}
@@ -307,18 +337,24 @@ class Pairwise(PreferenceTask):
         reason = _free_text(value.get("reason"), "reason", where)
         if reason:
             out["reason"] = reason
-        return out
+        return {**out, **_correction(value, self.correction, where)}
 
     def answer_content(self, value: Any) -> dict[str, Any]:
-        """``{"crowd-classifier": {"label": choice}}``, the reason as ``reason``."""
+        """``{"crowd-classifier": {"label": choice}}``, the reason as ``reason`` and the
+        correction as ``correction`` (a template's free-text fields of those names)."""
         content: dict[str, Any] = {self.gt_element: {"label": value["choice"]}}
-        if value.get("reason"):
-            content["reason"] = value["reason"]
+        for name in ("reason", "correction"):
+            if value.get(name):
+                content[name] = value[name]
         return content
 
     def from_answer_content(self, content: Any) -> dict[str, str]:
         return self.validate(
-            {"choice": gt_answer(content, "label")["label"], "reason": content.get("reason")}
+            {
+                "choice": gt_answer(content, "label")["label"],
+                "reason": content.get("reason"),
+                "correction": content.get("correction"),
+            }
         )
 
 
@@ -379,7 +415,9 @@ class Rating(PreferenceTask):
     """Rate each response on a Likert scale per dimension, with an optional comment.
 
     Keys: the scale's digits rate the current response on the current dimension and move to the
-    next response; Tab / Shift+Tab move between dimensions; Enter submits once all are rated.
+    next response; Tab / Shift+Tab move between dimensions; ``c`` types the comment, ``e`` the
+    correction (opened on the response's text when there is one response); Escape leaves a text
+    box; Enter submits once all are rated.
 
     Parameters
     ----------
@@ -388,7 +426,9 @@ class Rating(PreferenceTask):
     dimensions
         The dimensions' names.
     comment
-        Offer a comment box (free text: a correction, what is wrong).
+        Offer a comment box (free text: what is wrong).
+    correction
+        Offer a corrected response (optional for the person), stored as ``correction``.
     responses, models, criteria
         See :class:`PreferenceTask`; a rating may have a single response.
     """
@@ -401,6 +441,7 @@ class Rating(PreferenceTask):
         scale: tuple[int, int] = (1, 5),
         dimensions: Sequence[str] = ("Overall",),
         comment: bool = True,
+        correction: bool = False,
         *,
         responses: Sequence[str] = ("response",),
         models: Sequence[str] | None = None,
@@ -415,9 +456,10 @@ class Rating(PreferenceTask):
         self.scale = (lo, hi)
         self.dimensions = [d["name"] for d in ranking_dimensions(dimensions)]
         self.comment = bool(comment)
+        self.correction = bool(correction)
 
     def __repr__(self) -> str:
-        return f"Rating(scale={self.scale}, dimensions={self.dimensions!r})"
+        return f"Rating(scale={self.scale}, dimensions={self.dimensions!r}, correction={self.correction})"
 
     @property
     def gt_element(self) -> str:
@@ -425,11 +467,12 @@ class Rating(PreferenceTask):
         return "ratings"
 
     def spec(self) -> dict[str, Any]:
-        return self._spec(scale=list(self.scale), dimensions=self.dimensions)
+        return self._spec(scale=list(self.scale), dimensions=self.dimensions, **self._offers())
 
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, Any]:
         """``{"ratingDimensions": [{"name", "responseRatings": [score per response]}],
-        "comment": str}`` in the task's dimension order; an empty comment left out."""
+        "comment": str, "correction": str}`` in the task's dimension order; an empty comment or
+        correction left out."""
         where = _where(item)
         dims = value.get("ratingDimensions") if isinstance(value, Mapping) else None
         if not isinstance(dims, list):
@@ -455,7 +498,7 @@ class Rating(PreferenceTask):
         comment = _free_text(value.get("comment"), "comment", where)
         if comment:
             out["comment"] = comment
-        return out
+        return {**out, **_correction(value, self.correction, where)}
 
     def answer_content(self, value: Any) -> dict[str, Any]:
         return {self.gt_element: dict(value)}

@@ -25,7 +25,8 @@ class PreferenceWidget(ItemWidget):
     ties are allowed); rating: a score key rates the marked response; ``Tab`` / ``Shift+Tab``
     change dimension; ``Enter`` submits (or accepts the judge's proposal); ``z`` undoes the last
     placement, then the last answer; ``s`` skips; ``←``/``→`` revisit; ``r`` / ``c`` type a
-    reason or comment (``Escape`` leaves it). Models behind the responses are never shown.
+    reason or comment, ``e`` a corrected response (``Escape`` leaves the box; keys typed there
+    are the box's). Models behind the responses are never shown.
 
     Parameters
     ----------
@@ -44,6 +45,7 @@ class PreferenceWidget(ItemWidget):
     dimensions = traitlets.List(help="[{name, allowTie}] of a ranking or rating.").tag(sync=True)
     scale = traitlets.List(traitlets.Int(), help="A rating's lowest and highest score.").tag(sync=True)
     free_text = traitlets.Unicode("", help="'reason', 'comment' or '' (no text box).").tag(sync=True)
+    correction = traitlets.Bool(False, help="Offer a corrected response (its own text box).").tag(sync=True)
 
     def __init__(self, feed: Feed, *, window: int | None = None, **kwargs: Any) -> None:
         task = feed.task
@@ -68,5 +70,6 @@ class PreferenceWidget(ItemWidget):
             dimensions=dimensions,
             scale=list(task.scale) if isinstance(task, Rating) else [],
             free_text=free_text,
+            correction=task.correction,
             **kwargs,
         )

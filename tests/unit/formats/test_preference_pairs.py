@@ -64,3 +64,19 @@ def test_rankings_expand_to_every_pair_of_different_ranks() -> None:
         out.nblabel.to_preference_pairs(responses=columns, dimension="Style")
     with pytest.raises(ValueError, match=r"lacks the column\(s\) \['response_a', 'response_b'\]"):
         out.nblabel.to_preference_pairs()
+
+
+def test_a_correction_is_chosen_over_every_response_of_its_item() -> None:
+    df = pd.DataFrame({"source": ["p0", "p1"], "response_a": ["a0", "a1"], "response_b": ["b0", "b1"]})
+    job = nl.Job("fixed", df, nl.Pairwise(correction=True))
+    job.label(0, {"choice": "tie", "correction": "c0"})
+    job.label(1, {"choice": "B", "correction": "c1"})
+    pairs = job.to_dataframe().nblabel.to_preference_pairs()
+    assert pairs.ties == 1  # the tie itself gives no pair; its correction does
+    assert pairs.table[["prompt", "chosen", "rejected", "chosen_rank"]].values.tolist() == [
+        ["p0", "c0", "a0", 0],
+        ["p0", "c0", "b0", 0],
+        ["p1", "b1", "a1", 1],
+        ["p1", "c1", "a1", 0],
+        ["p1", "c1", "b1", 0],
+    ]

@@ -127,6 +127,42 @@ def test_manifest_export_and_worker_responses(tmp_path: Path) -> None:
     assert again.answers(0)[0].value == GT_RANKING
 
 
+def test_a_corrected_response_is_stored_exported_and_offered_to_the_widget(tmp_path: Path) -> None:
+    rating = nl.Rating((1, 5), correction=True, responses=("r0",))
+    fixed = "Paris is the capital of France. <b>not markup</b>"
+    value = {"ratingDimensions": [{"name": "Overall", "responseRatings": [2]}], "correction": f" {fixed} "}
+    assert rating.validate(value)["correction"] == fixed
+    assert rating.spec()["correction"] is True and "correction" not in nl.Rating().spec()
+    with pytest.raises(ValueError, match="item k: this task takes no correction"):
+        nl.Rating().validate(value, "k")
+    with pytest.raises(ValueError, match="the correction must be text"):
+        rating.validate({**value, "correction": ["x"]})
+    pair = nl.Pairwise(correction=True, responses=("r0", "r1"))
+    assert pair.validate({"choice": "tie", "correction": ""}) == {"choice": "tie"}
+    content = pair.answer_content({"choice": "B", "correction": fixed})
+    assert content == {"crowd-classifier": {"label": "B"}, "correction": fixed}
+    assert pair.from_answer_content(json.loads(json.dumps(content))) == {"choice": "B", "correction": fixed}
+    # GT's manifest and worker responses carry it; it imports back as the same answer.
+    job = nl.Job("rated", frame(2, 1), rating)
+    job.label(0, value)
+    out = job.to_dataframe()
+    assert (
+        out.at[0, "rated"]["correction"] == fixed
+        and out.at[0, "rated-metadata"]["type"] == "groundtruth/custom"
+    )
+    result = job.export(tmp_path / "out")
+    assert json.loads(Path(result.manifest).read_text().splitlines()[0])["rated"]["correction"] == fixed
+    again = nl.Job("rated2", frame(2, 1), nl.Rating((1, 5), correction=True, responses=("r0",)))
+    assert again.import_answers(result.destination) == 1 and again.answers(0)[0].value["correction"] == fixed
+    # The widget offers the box (its text is a textarea's value in the browser, never HTML).
+    from nblabel.widgets.preference import PreferenceWidget
+
+    assert (
+        PreferenceWidget(job.feed()).correction
+        and not PreferenceWidget(nl.Job("p", frame(2), nl.Pairwise(responses=("r0", "r1"))).feed()).correction
+    )
+
+
 def test_items_carry_the_responses_and_never_the_models() -> None:
     df = frame(2).assign(m0=["model-p", "model-q"], m1=["model-q", "model-p"])
     job = nl.Job("pw", df, nl.Pairwise(responses=("r0", "r1"), models=("m0", "m1")))
