@@ -1,7 +1,8 @@
 """The auto-labeler: Ground Truth's active-learning loop, with an honest accuracy bound.
 
-See :mod:`nblabel.autolabel.loop` for one round, :mod:`nblabel.autolabel.calibrate` for the
-threshold, :mod:`nblabel.autolabel.features` for featurizers and
+See :mod:`nblabel.autolabel.loop` for one round, :mod:`nblabel.autolabel.design_bound` for the
+threshold (:mod:`nblabel.autolabel.calibrate` keeps Ground Truth's own point-estimate rule, which
+the benchmarks compare against), :mod:`nblabel.autolabel.features` for featurizers and
 :mod:`nblabel.autolabel.worker` for running rounds in the background. Named-entity jobs get
 proposals only, from :mod:`nblabel.autolabel.tagger` (a CRF) in :mod:`nblabel.autolabel.entity_loop`.
 """
