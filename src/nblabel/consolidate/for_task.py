@@ -6,17 +6,21 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nblabel.consolidate.attributes import majority_attributes
 from nblabel.consolidate.boxes import consolidate_boxes
 from nblabel.consolidate.dawid_skene import dawid_skene, dawid_skene_multilabel
 from nblabel.consolidate.masks import vote_masks
 from nblabel.consolidate.result import Answers, Consolidation
 from nblabel.consolidate.spans import consolidate_spans
 from nblabel.consolidate.vote import majority_vote, majority_vote_multilabel
+from nblabel.tasks.attributes import FRAME_KEY
+from nblabel.tasks.classification import classes_of
 
 if TYPE_CHECKING:
     from nblabel.tasks.base import Task
@@ -47,14 +51,27 @@ def consolidate_answers(task: Task, answers: Answers, method: str | None = None)
     if gt_type.endswith(("-classification", "-classification-multilabel")):
         labels = list(task.labels)  # type: ignore[attr-defined]
         multi = bool(getattr(task, "multi_label", False))
+        classes = {key: [(who, classes_of(v)) for who, v in pairs] for key, pairs in answers.items()}
         if method == "majority":
-            return (majority_vote_multilabel if multi else majority_vote)(answers, labels)
-        return (dawid_skene_multilabel if multi else dawid_skene)(answers, labels)
+            result = (majority_vote_multilabel if multi else majority_vote)(classes, labels)
+        else:
+            result = (dawid_skene_multilabel if multi else dawid_skene)(classes, labels)
+        return _with_frame_attributes(result, answers, "labels" if multi else "label")
     if method is not None:
         raise ValueError(f"method {method!r} is for classification; {task!r} has one consolidation")
     if gt_type not in BY_TYPE:
         raise TypeError(f"consolidating the answers of {task!r} in a job is not supported")
     return BY_TYPE[gt_type](task, answers)
+
+
+def _with_frame_attributes(result: Consolidation, answers: Answers, field: str) -> Consolidation:
+    """The consolidated classes with the majority value of each frame attribute the answers give
+    (GT's classifier answer shape, as :func:`~nblabel.tasks.classification.classes_of` reads)."""
+    for key, c in result.items.items():
+        frame = majority_attributes(v.get(FRAME_KEY) for _, v in answers[key] if isinstance(v, Mapping))
+        if frame:
+            result.items[key] = replace(c, value={field: c.value, FRAME_KEY: frame})
+    return result
 
 
 def _vote_masks(task: Task, answers: Answers) -> Consolidation:

@@ -27,6 +27,7 @@ import pandas as pd
 from nblabel.labeling.answers import AnswerLog
 from nblabel.manifest import is_missing
 from nblabel.store import Annotation
+from nblabel.tasks.attributes import FRAME_KEY
 
 __all__ = ["CHAINED", "carry_over", "earlier_value"]
 
@@ -49,8 +50,13 @@ def earlier_value(task: Any, label: Any, metadata: Mapping[str, Any], source: An
     if isinstance(task, (ImageClassification, TextClassification)):
         if task.multi_label:
             names = {str(k): v for k, v in (metadata.get("class-map") or {}).items()}
-            return [names[str(i)] for i in label] if isinstance(label, list) else None
-        return metadata.get("class-name")
+            classes = [names[str(i)] for i in label] if isinstance(label, list) else None
+        else:
+            classes = metadata.get("class-name")
+        frame = metadata.get(FRAME_KEY)
+        if classes is None or not isinstance(frame, Mapping) or not frame:
+            return classes
+        return {"labels" if task.multi_label else "label": classes, FRAME_KEY: dict(frame)}
     if isinstance(task, BoundingBox):
         return read_boxes(label, metadata, task.labels)
     if isinstance(task, NamedEntities):

@@ -23,7 +23,7 @@ from nblabel.labeling.feed import Feed
 from nblabel.masks import mask_overlay
 from nblabel.store import Annotation
 from nblabel.tasks.boxes import BoundingBox
-from nblabel.tasks.classification import Classification
+from nblabel.tasks.classification import Classification, classes_of
 from nblabel.tasks.segmentation import SemanticSegmentation
 
 __all__ = ["MODES", "ReviewFeed"]
@@ -405,6 +405,7 @@ def _involving(frame: pd.DataFrame, label: str, multi: bool) -> pd.Series:
         return pd.Series(True, index=frame.index)
 
     def involves(answers: dict[str, Any]) -> bool:
-        return any((label in value) if multi else value == label for value in answers.values())
+        classes = [classes_of(value) for value in answers.values()]  # without frame attributes
+        return any((label in value) if multi else value == label for value in classes)
 
     return frame["answers"].map(involves).astype(bool)

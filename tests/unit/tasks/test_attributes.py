@@ -167,3 +167,42 @@ def test_entity_attributes_go_to_gt_output_spacy_and_consolidation(tmp_path: Pat
     assert read_spacy_jsonl(tmp_path / "e.jsonl") == docs
     content = task.answer_content(entities)
     assert task.from_answer_content(content) == entities
+
+
+FRAME = {"frameAttributes": [{"name": "light", "enum": ["day", "night"], "isRequired": True}]}
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_classification_frame_attributes_go_to_gt_output_worker_responses_and_consolidation(
+    multi: bool,
+) -> None:
+    task = nl.ImageClassification.from_label_categories(
+        {"labels": [{"label": "cat"}, {"label": "dog"}], **FRAME}, multi_label=multi
+    )
+    field = "labels" if multi else "label"
+    cls = ["dog"] if multi else "dog"
+    job = nl.Job("pets", pd.DataFrame({"source-ref": ["a.jpg", "b.jpg"]}), task)
+    with pytest.raises(ValueError, match=r"item .*: frame the required attribute 'light' is not given"):
+        job.label(0, cls)
+    with pytest.raises(ValueError, match=r"attribute 'light' is one of \['day', 'night'\], got 'dusk'"):
+        job.label(0, {field: cls, "frame-attributes": {"light": "dusk"}})
+    for who, light in (("ana", "night"), ("bo", "day"), ("cy", "night")):
+        job.label(0, {field: cls, "frame-attributes": {"light": light}}, annotator=who)
+    stored = job.current(0).value
+    assert stored == {field: cls, "frame-attributes": {"light": "night"}}
+    label, meta = job.to_dataframe().loc[0, ["pets", "pets-metadata"]]
+    assert label == ([1] if multi else 1)
+    assert meta["frame-attributes"] == {"light": "night"}
+    content = task.answer_content(stored)
+    assert content == {task.gt_element: {field: cls, "frame-attributes": {"light": "night"}}}
+    assert task.from_answer_content(content) == stored
+    job.consolidate()
+    assert job.current(0).kind == "consolidated"
+    assert job.current(0).value == {field: cls, "frame-attributes": {"light": "night"}}
+    with pytest.raises(ValueError, match="its attributes are frame attributes"):
+        nl.TextClassification(["a"], attributes={"a": [{"name": "x"}]})
+    # Without frame attributes an answer stays the bare class; a dict is refused naming the shape.
+    plain = nl.TextClassification(["a", "b"])
+    assert plain.validate("a") == "a"
+    with pytest.raises(ValueError, match="an answer is a class name or list of names; got"):
+        plain.validate({"label": "a"})
