@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from nblabel.consolidate.masks import vote_masks
 from nblabel.consolidate.result import Answers, Consolidation
 from nblabel.consolidate.spans import consolidate_spans
 from nblabel.consolidate.vote import majority_vote, majority_vote_multilabel
-from nblabel.tasks.attributes import FRAME_KEY
+from nblabel.tasks.attributes import FRAME_KEY, OBJECT_KEY
 from nblabel.tasks.classification import classes_of
 
 if TYPE_CHECKING:
@@ -76,7 +76,26 @@ def _with_frame_attributes(result: Consolidation, answers: Answers, field: str) 
 
 def _vote_masks(task: Task, answers: Answers) -> Consolidation:
     arrays = {key: [(who, _mask_indices(task, v)) for who, v in pairs] for key, pairs in answers.items()}
-    return vote_masks(arrays)
+    result = vote_masks(arrays)
+    if getattr(task, "attributes", None) is None:
+        return result
+    # Attribute values by majority: a class's among the answers that painted it, kept for the
+    # classes the voted mask has; the image's among all.
+    labels = list(task.labels)  # type: ignore[attr-defined]
+    for key, c in result.items.items():
+        given = [v for _, v in answers[key] if isinstance(v, Mapping)]
+        classes = {}
+        for index in np.unique(c.value):
+            if index > 0:
+                name = labels[int(index) - 1]
+                chosen = majority_attributes((v.get(OBJECT_KEY) or {}).get(name) for v in given)
+                if chosen:
+                    classes[name] = chosen
+        values = {OBJECT_KEY: classes, FRAME_KEY: majority_attributes(v.get(FRAME_KEY) for v in given)}
+        values = {k: v for k, v in values.items() if v}
+        if values:
+            result.items[key] = replace(c, value={"indices": c.value, **values})
+    return result
 
 
 def _mask_indices(task: Task, value: Any) -> np.ndarray:
@@ -98,6 +117,8 @@ BY_TYPE: dict[str, Callable[[Task, Answers], Consolidation]] = {
 def mask_file_name(value: Any) -> str | None:
     """The file name of a consolidated mask: its pixels' digest, so that a rerun which finds the
     same mask writes the same file and sees the label unchanged. None for other values."""
+    if isinstance(value, Mapping) and isinstance(value.get("indices"), np.ndarray):  # with attributes
+        value = value["indices"]
     if isinstance(value, np.ndarray):
         return "consolidated-" + hashlib.sha1(value.tobytes()).hexdigest()[:16]
     return None

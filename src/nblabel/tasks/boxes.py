@@ -369,7 +369,9 @@ def read_boxes(label: Any, metadata: Any, labels: Sequence[str], attribute: str 
                 )
             box["class_id"] = index[name]
         boxes.append(box)
-    out = BoundingBox(labels).validate({"image_size": label.get("image_size"), "annotations": boxes}, attribute)
+    out = BoundingBox(labels).validate(
+        {"image_size": label.get("image_size"), "annotations": boxes}, attribute
+    )
     # Attributes ride along as written: the task that takes the label checks them (validate).
     for raw, kept in zip(boxes, out["annotations"], strict=True):
         if raw.get(OBJECT_KEY):

@@ -108,12 +108,11 @@ class Classification(Task):
         """
         where = f"item {item}: " if item else ""
         frame = None
-        if isinstance(value, Mapping):
-            if self.attributes is None or self._field not in value:
+        if isinstance(value, Mapping) and self.attributes is not None:  # else refused as no class
+            if self._field not in value:
                 raise ValueError(
-                    f"{where}an answer is a class name or list of names"
-                    + (f", or {{{self._field!r}: ..., {FRAME_KEY!r}: {{...}}}}" if self.attributes else "")
-                    + f"; got {value!r}"
+                    f"{where}an answer is a class name or {{{self._field!r}: ..., {FRAME_KEY!r}: {{...}}}}"
+                    f"; got {value!r}"
                 )
             frame, value = value.get(FRAME_KEY), value[self._field]
         if self.multi_label:

@@ -201,8 +201,38 @@ def test_classification_frame_attributes_go_to_gt_output_worker_responses_and_co
     assert job.current(0).value == {field: cls, "frame-attributes": {"light": "night"}}
     with pytest.raises(ValueError, match="its attributes are frame attributes"):
         nl.TextClassification(["a"], attributes={"a": [{"name": "x"}]})
-    # Without frame attributes an answer stays the bare class; a dict is refused naming the shape.
+    # An answer without the class is refused naming the shape; without attributes, a dict is no class.
+    with pytest.raises(
+        ValueError, match=f"an answer is a class name or {{'{field}': ..., 'frame-attributes'"
+    ):
+        task.validate({"frame-attributes": {"light": "day"}})
     plain = nl.TextClassification(["a", "b"])
     assert plain.validate("a") == "a"
-    with pytest.raises(ValueError, match="an answer is a class name or list of names; got"):
+    with pytest.raises(ValueError, match=r"\{'label': 'a'\} is not one of the labels"):
         plain.validate({"label": "a"})
+
+
+def test_attributes_read_back_from_coco_and_worker_responses_equal(tmp_path: Path) -> None:
+    from nblabel.formats.boxes import from_coco, to_coco
+
+    task = nl.BoundingBox.from_label_categories(CONFIG)
+    job = nl.Job("cars", pd.DataFrame({"source-ref": ["a.jpg"]}), task, store=tmp_path / "c.sqlite")
+    for who, color in (("ana", "red"), ("bo", "blue")):
+        value = {
+            "image_size": SIZE,
+            "annotations": [box(0, color=color, doors=3), box(1)],
+            "frame-attributes": {"weather": "sun"},
+        }
+        job.label(0, value, annotator=who)
+    written = job.to_dataframe()
+    df, labels = from_coco(to_coco(written, "cars"), "cars")
+    assert labels == task.labels
+    read = [b.get("label-category-attributes") for b in df.at[0, "cars"]["annotations"]]
+    assert read == [b.get("label-category-attributes") for b in written.at[0, "cars"]["annotations"]]
+    assert read == [{"color": "blue", "doors": 3}, None]
+    job.export(tmp_path / "out")
+    fresh = nl.Job(
+        "again", job.data, nl.BoundingBox.from_label_categories(CONFIG), store=tmp_path / "a.sqlite"
+    )
+    assert fresh.import_answers(tmp_path / "out" / "cars") == 2
+    assert {a.annotator: a.value for a in fresh.answers(0)} == {a.annotator: a.value for a in job.answers(0)}
