@@ -28,6 +28,14 @@ export function missing(list, values) {
   return list.filter((a) => a.isRequired && (values?.[a.name] === undefined || values[a.name] === "")).map((a) => a.name);
 }
 
+/**
+ * Per label in `present`, the required attributes `values[label]` leaves empty: [{label, names}],
+ * only the labels that miss some (a mask's classes, each with its own values).
+ */
+export function missingByLabel(config, present, values) {
+  return present.map((label) => ({ label, names: missing(attributesFor(config, label), values?.[label]) })).filter((m) => m.names.length);
+}
+
 /** A field's text as the attribute's value: a number for number attributes, "" for empty. */
 export function readValue(attr, text) {
   if (text === "") return "";
