@@ -8,7 +8,7 @@
 // restarts are lib/channel.js; the header, actions and shared commands lib/frame.js.
 // Frame attributes (GT's label category configuration) have a panel beside the item (t enters
 // it); a required one left empty keeps the answer back and says why.
-import { AttributePanel, FRAME_KEY, given, hasAttributes, missing } from "./lib/attributes.js";
+import { AttributePanel, classesOf, FRAME_KEY, given, hasAttributes, missing } from "./lib/attributes.js";
 import { classButton, h, idleOnce, itemNotes, setNote, setPressed, setText, showNote, TakingTurns } from "./lib/dom.js";
 import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
@@ -16,12 +16,6 @@ import { intentForKey } from "./lib/keys.js";
 import { Pixels, decodeImageElements } from "./lib/pixels.js";
 
 const KEEP_BEHIND = 30; // decoded images kept for going back
-
-/** The class (or classes) of an answer, stored bare or with its frame attributes. */
-function classesOf(value) {
-  if (value && typeof value === "object" && !Array.isArray(value)) return value.labels ?? value.label;
-  return value;
-}
 
 function render({ model, el }) {
   const labels = model.get("labels");

@@ -13,6 +13,13 @@ import { h } from "./dom.js";
 export const OBJECT_KEY = "label-category-attributes";
 export const FRAME_KEY = "frame-attributes";
 
+/** The class (or classes) of a classification answer, bare or given with its frame attributes
+ * (GT's classifier shape, {label} or {labels}); any other value as it is. */
+export function classesOf(value) {
+  if (value && typeof value === "object" && !Array.isArray(value) && ("label" in value || "labels" in value)) return value.labels ?? value.label;
+  return value;
+}
+
 /** True when the configuration declares any attribute. */
 export function hasAttributes(config) {
   return Boolean(config && (Object.keys(config.labels ?? {}).length || config.global?.length || config.frame?.length));

@@ -347,12 +347,12 @@ class ReviewFeed:
 
 def _classes(value: Any, labels: Sequence[str]) -> Any:
     """The classes of an answer: a box label's classes by name, a mask's classes present, else
-    the answer itself."""
+    the class or classes (:func:`classes_of`: without frame attributes)."""
     if isinstance(value, dict) and "annotations" in value:
         return {labels[b["class_id"]] for b in value["annotations"]}
     if isinstance(value, dict) and "labels_present" in value:
         return set(value["labels_present"])
-    return value
+    return classes_of(value)
 
 
 def _confidences(rows: pd.DataFrame) -> pd.Series:
