@@ -1,4 +1,5 @@
-"""Frame and class attributes in the classification and segmentation widgets (#21), in Lab.
+"""Frame and class attributes in the classification and segmentation widgets (#21), in Lab, and
+the crowd segmentation element opening on GT's ``initial-value``.
 
 The box and entity widgets' panels are covered with their widgets; this checks the two widgets
 that gained one: a required attribute left empty keeps the answer back, saying why; ``t`` enters
@@ -8,6 +9,7 @@ the fields and Esc gives the keys back; the values reach GT's output.
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.harness.widgets import Stage, all_saved, focus, kernel_json, make_images
@@ -17,22 +19,34 @@ CLASSES = {
     "road": [{"name": "wet", "enum": ["yes", "no"], "isRequired": True}],
     "frame": [{"name": "weather"}],
 }
+# A prior mask to adjust in a custom template: GT's initial-value names its colours and its file.
+PRIOR = """<crowd-form><crowd-semantic-segmentation name="seg" labels="['Road', 'Car']"
+  src="{{ task.input.taskObject | grant_read_access }}"
+  initial-value='{"labelMappings": {"Road": {"color": "#1f77b4"}}, "src": "{{ task.input.mask | grant_read_access }}"}'>
+</crowd-semantic-segmentation></crowd-form>"""
 
 
 @pytest.mark.parametrize("jupyter", ["lab"], indirect=True)
 def test_required_attributes_block_the_answer_and_reach_gt_output(notebook, jupyter):
     refs = make_images(jupyter.root_dir / "attrs", 2, size=(320, 240))
+    prior = Image.new("RGB", (320, 240), (255, 255, 255))
+    prior.paste((0x1F, 0x77, 0xB4), (0, 120, 320, 240))  # the lower half is road
+    prior.save(jupyter.root_dir / "attrs" / "prior.png")
+    (jupyter.root_dir / "prior.html").write_text(PRIOR)
     nb = notebook(
         [
             "import json\nimport pandas as pd\nimport nblabel as nl\n"
             f"df = pd.DataFrame({{'source-ref': {refs!r}}})\n"
             f"pets = nl.Job('pets-attrs', df, nl.ImageClassification(['cat', 'dog'], attributes={FRAME!r}))\n"
-            f"roads = nl.Job('roads-attrs', df[:1], nl.SemanticSegmentation(['road', 'car'], attributes={CLASSES!r}))",
+            f"roads = nl.Job('roads-attrs', df[:1], nl.SemanticSegmentation(['road', 'car'], attributes={CLASSES!r}))\n"
+            f"prior = nl.Job('prior', df[:1].assign(mask=[{str(jupyter.root_dir / 'attrs' / 'prior.png')!r}]),"
+            " nl.CustomTask('prior.html'))",
             "pets",
             "roads",
+            "prior",
         ]
     )
-    for cell in range(3):
+    for cell in range(4):
         nb.run_cell(cell)
     page = nb.page
 
@@ -90,3 +104,15 @@ def test_required_attributes_block_the_answer_and_reach_gt_output(notebook, jupy
     assert out["pet"][0] == 1 and out["pet"][1]["frame-attributes"] == {"light": "night"}
     assert out["road"]["label-category-attributes"] == {"wet": "yes"}
     assert out["frame"] == {"weather": "fog 2"}
+
+    # The crowd element opens on the prior mask, read by its colours, and says it was not changed.
+    seg = nb.cell(3).get_by_test_id("nbl-template").locator("crowd-semantic-segmentation")
+    seg.scroll_into_view_if_needed()
+    expect(seg).to_have_attribute("data-ready", "true")
+    expect(seg).to_have_attribute("data-painted", "1")
+    nb.cell(3).get_by_test_id("crowd-submit").click()
+    all_saved(nb.cell(3).get_by_test_id("nbl-root"))
+    answer = kernel_json(nb, "print('STATE' + json.dumps(prior.current(0).value['seg']))")
+    assert answer["initialValueModified"] is False
+    assert answer["labelMappings"] == {"Road": {"color": "#1f77b4"}}
+    assert answer["inputImageProperties"] == {"height": 240, "width": 320}
