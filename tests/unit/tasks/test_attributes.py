@@ -174,14 +174,14 @@ FRAME = {"frameAttributes": [{"name": "light", "enum": ["day", "night"], "isRequ
 
 @pytest.mark.parametrize("multi", [False, True])
 def test_classification_frame_attributes_go_to_gt_output_worker_responses_and_consolidation(
-    multi: bool,
+    multi: bool, tmp_path: Path
 ) -> None:
     task = nl.ImageClassification.from_label_categories(
         {"labels": [{"label": "cat"}, {"label": "dog"}], **FRAME}, multi_label=multi
     )
     field = "labels" if multi else "label"
     cls = ["dog"] if multi else "dog"
-    job = nl.Job("pets", pd.DataFrame({"source-ref": ["a.jpg", "b.jpg"]}), task)
+    job = nl.Job("pets", pd.DataFrame({"source-ref": ["a.jpg", "b.jpg"]}), task, store=tmp_path / "p.sqlite")
     with pytest.raises(ValueError, match=r"item .*: frame the required attribute 'light' is not given"):
         job.label(0, cls)
     with pytest.raises(ValueError, match=r"attribute 'light' is one of \['day', 'night'\], got 'dusk'"):
@@ -196,6 +196,10 @@ def test_classification_frame_attributes_go_to_gt_output_worker_responses_and_co
     content = task.answer_content(stored)
     assert content == {task.gt_element: {field: cls, "frame-attributes": {"light": "night"}}}
     assert task.from_answer_content(content) == stored
+    job.export(tmp_path / "out")  # GT's worker responses, read back as the same answers
+    fresh = nl.Job("again", job.data, task, store=tmp_path / "a.sqlite")
+    assert fresh.import_answers(tmp_path / "out" / "pets") == 3
+    assert {a.annotator: a.value for a in fresh.answers(0)} == {a.annotator: a.value for a in job.answers(0)}
     job.consolidate()
     assert job.current(0).kind == "consolidated"
     assert job.current(0).value == {field: cls, "frame-attributes": {"light": "night"}}
