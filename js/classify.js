@@ -6,6 +6,9 @@
 // `<img>` elements (lib/pixels.js), so drawing the next item only swaps one element for another.
 // Prefetching, acknowledgements and re-sending unsaved answers across reconnects and kernel
 // restarts are lib/channel.js; the header, actions and shared commands lib/frame.js.
+// Frame attributes (GT's label category configuration) have a panel beside the item (t enters
+// it); a required one left empty keeps the answer back and says why.
+import { AttributePanel, classesOf, FRAME_KEY, given, hasAttributes, missing } from "./lib/attributes.js";
 import { classButton, h, idleOnce, itemNotes, setNote, setPressed, setText, showNote, TakingTurns } from "./lib/dom.js";
 import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
@@ -25,6 +28,10 @@ function render({ model, el }) {
   let shownImage = null; // the <img> on the stage
   let textScrolled = false;
   const prepareSoon = idleOnce(prepareNext);
+  const config = hasAttributes(model.get("attributes")) ? model.get("attributes") : null;
+  const frameValues = new Map(); // key -> the item's frame attribute values being edited
+  const framePanel = new AttributePanel("nbl-attrs-frame", (values) => frameValues.set(shownKey, values));
+  const notice = h("div", { class: "nbl-notice", "data-testid": "nbl-notice", hidden: true }); // why not submitted
 
   // Texts take turns like the entity widget's documents: the next text is laid out ahead.
   const texts = new TakingTurns(() => h("div", { class: "nbl-text", hidden: true }), "nbl-text");
@@ -90,7 +97,7 @@ function render({ model, el }) {
 
   /** The model's proposal (for an item not answered yet) and the class buttons' states. */
   function showChoices(key, item) {
-    const value = key === null ? null : session.values.get(key);
+    const value = key === null ? null : classesOf(session.values.get(key));
     const proposal = item && !item.error && (value === null || value === undefined) ? item.proposal : null;
     const names = proposal && (multi ? proposal.value.join(", ") || "none" : proposal.value);
     setNote(suggestion, proposal ? `Model suggests: ${names} (${Math.round(proposal.confidence * 100)}%) · Enter accepts` : null);
@@ -109,13 +116,44 @@ function render({ model, el }) {
     if (key !== shownKey) {
       shownKey = key;
       // Multi-label: start from the answer given before, else from the model's proposal.
-      toggled = new Set(multi ? session.values.get(key) ?? item?.proposal?.value ?? [] : []);
+      toggled = new Set(multi ? classesOf(session.values.get(key)) ?? item?.proposal?.value ?? [] : []);
       pixels.release();
     }
+    if (config) showFrame(key, item);
     showContent(item);
     showChoices(key, item);
     frame.showHeader(item);
     prepareSoon();
+  }
+
+  /**
+   * The item's frame attributes in the panel: those being edited, else its answer's. Rebuilt only
+   * when another item (or its arrival) is shown, so a field being edited keeps the keyboard.
+   */
+  let frameShows = null;
+  function showFrame(key, item) {
+    const usable = key !== null && item && !item.error;
+    const shows = JSON.stringify([key, Boolean(usable)]);
+    if (shows === frameShows) return;
+    frameShows = shows;
+    notice.hidden = true; // another item: the last one's reason no longer applies
+    if (!frameValues.has(key)) frameValues.set(key, { ...(session.values.get(key)?.[FRAME_KEY] ?? {}) });
+    framePanel.show(item?.kind === "text" ? "Text attributes" : "Image attributes", usable ? config.frame ?? [] : [], frameValues.get(key));
+  }
+
+  /**
+   * Record `classes` as the answer, with the item's frame attributes when it has any; a required
+   * one left empty keeps it back, saying which (t reaches the panel).
+   */
+  function answer(classes) {
+    const values = config ? frameValues.get(session.current) : null;
+    const needed = config ? missing(config.frame ?? [], values) : [];
+    if (needed.length) {
+      showNote(notice, `Not submitted: the item needs ${needed.join(", ")} (t goes to the attributes).`);
+      return;
+    }
+    const attrs = given(values);
+    frame.record(session.answer(attrs ? { [multi ? "labels" : "label"]: classes, [FRAME_KEY]: attrs } : classes, uid()));
   }
 
   /** Class keys and Enter; skip, undo and revisiting are the frame's. */
@@ -125,7 +163,7 @@ function render({ model, el }) {
     if (intent.type === "class") {
       if (!usable) return true;
       const label = labels[intent.index];
-      if (!multi) frame.record(session.answer(label, uid()));
+      if (!multi) answer(label);
       else {
         if (toggled.has(label)) toggled.delete(label);
         else toggled.add(label);
@@ -135,10 +173,10 @@ function render({ model, el }) {
     }
     if (intent.type !== "submit") return false;
     if (!usable) return true;
-    if (multi) frame.record(session.answer(labels.filter((l) => toggled.has(l)), uid()));
+    if (multi) answer(labels.filter((l) => toggled.has(l)));
     else if (session.revisiting) {
       if (session.forward()) show(); // Enter on a revisited item keeps its answer
-    } else if (item.proposal) frame.record(session.answer(item.proposal.value, uid())); // accept
+    } else if (item.proposal) answer(item.proposal.value); // accept
     return true;
   }
 
@@ -148,15 +186,21 @@ function render({ model, el }) {
   frame.mount(el, {
     className: "nbl-classify",
     dataset: { media: model.get("media") },
-    body: [stage, suggestion, h("div", { class: "nbl-classes" }, classButtons)],
+    body: [stage, suggestion, h("div", { class: "nbl-classes" }, classButtons), notice, framePanel.el],
     actions: [
       ...itemActions("item"),
       multi ? ["submit", "Submit ⏎", "Submit the selected classes (Enter)"] : null,
     ],
-    help: multi
-      ? "Keys: 1–9, 0 toggle a class · Enter submit · s skip · z undo · ← → revisit · Esc leave"
-      : "Keys: 1–9, 0 label · Enter accept the suggestion · s skip · z undo · ← → revisit · Esc leave",
-    keys: (event) => intentForKey(event, labels.length),
+    help:
+      (multi
+        ? "Keys: 1–9, 0 toggle a class · Enter submit · s skip · z undo · ← → revisit · Esc leave"
+        : "Keys: 1–9, 0 label · Enter accept the suggestion · s skip · z undo · ← → revisit · Esc leave") +
+      (config ? " · t attributes (Esc back)" : ""),
+    keys: (event) => {
+      // t: into the item's attributes.
+      if (config && event.key === "t" && !event.ctrlKey && !event.metaKey && !event.altKey) return framePanel.focus() || null;
+      return intentForKey(event, labels.length);
+    },
     onIntent,
     show,
     flash: (text) => showNote(problem, text),

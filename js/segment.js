@@ -7,6 +7,7 @@
 // zlib-compressed, as a binary buffer through the same outbox as every widget (lib/channel.js);
 // the kernel writes the indexed PNG. The next image shows at once. The assisted tools (box or
 // extreme points → mask, superpixel brush, magic wand: lib/tools/assist.js) are edits like a stroke.
+import { AttributePanel, attributesFor, FRAME_KEY, given, hasAttributes, missing, missingByLabel, OBJECT_KEY } from "./lib/attributes.js";
 import { classButton, h, itemNotes, setPressed, setText, showNote } from "./lib/dom.js";
 import { Frame } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
@@ -263,6 +264,14 @@ function render({ model, el }) {
   const masks = new Map(); // key -> indices of an answer given (or taken back) here, to show again
   const mask = { editor: null, layer: null }; // the mask of the image on screen, and its colours
   let shownKey;
+  // Label category and frame attributes: a panel for the class being painted, one for the image;
+  // per image, {class: values} and the image's values being edited.
+  const config = hasAttributes(model.get("attributes")) ? model.get("attributes") : null;
+  const attrValues = new Map(); // key -> {classes: {label: values}, frame: values}
+  const classPanel = new AttributePanel("nbl-attrs-object", (values) => {
+    attributesOf(shownKey).classes[labels[view.currentClass - 1]] = values;
+  });
+  const framePanel = new AttributePanel("nbl-attrs-frame", (values) => (attributesOf(shownKey).frame = values));
 
   const stage = itemStage(channel, () => shownKey);
   const { problem, message } = itemNotes();
@@ -350,6 +359,7 @@ function render({ model, el }) {
     });
     if (!mask.editor) {
       setText(info, "");
+      if (config) showPanels();
       return;
     }
     if (count) {
@@ -363,13 +373,67 @@ function render({ model, el }) {
     const pct = ((100 * Number(root.dataset.painted || 0)) / mask.editor.data.length).toFixed(1);
     const corners = polygon.corners ? ` · polygon: ${polygon.corners.length} corners, Enter fills` : "";
     setText(info, `${what} · brush ${brush.size}px · ${pct}% painted${corners}${assist.status(view.tool)}`);
+    if (config) showPanels();
+  }
+
+  /** The attribute values being edited for an image: from its answer when it has one. */
+  function attributesOf(key) {
+    if (!attrValues.has(key)) {
+      const value = session.values.get(key);
+      attrValues.set(key, { classes: structuredClone(value?.[OBJECT_KEY] ?? {}), frame: { ...(value?.[FRAME_KEY] ?? {}) } });
+    }
+    return attrValues.get(key);
+  }
+
+  /** The panels for the image on screen and the class being painted, rebuilt only when either
+   * changes, so a field being edited keeps the keyboard. */
+  let panelShows = null;
+  function showPanels() {
+    const usable = Boolean(mask.editor);
+    const label = labels[view.currentClass - 1];
+    const shows = JSON.stringify([shownKey ?? null, usable, label]);
+    if (shows === panelShows) return;
+    panelShows = shows;
+    const values = attributesOf(shownKey);
+    classPanel.show(`Class: ${label}`, usable ? attributesFor(config, label) : [], values.classes[label]);
+    framePanel.show("Image attributes", usable ? config.frame ?? [] : [], values.frame);
+  }
+
+  /** Why the mask cannot be sent yet (required attributes of its classes or the image left
+   * empty), or null; the first class that needs some becomes the one painted, to show them. */
+  function unfinished(present) {
+    const values = attributesOf(shownKey);
+    const classes = missingByLabel(config, present, values.classes);
+    const parts = classes.map((m) => `${m.label} needs ${m.names.join(", ")}`);
+    const frameMissing = missing(config.frame ?? [], values.frame);
+    if (frameMissing.length) parts.push(`the image needs ${frameMissing.join(", ")}`);
+    if (!parts.length) return null;
+    if (classes.length) {
+      view.currentClass = labels.indexOf(classes[0].label) + 1;
+      edited(false);
+    }
+    return `Not submitted: ${parts.join("; ")} (t goes to the attributes).`;
   }
 
   // -- acting ---------------------------------------------------------------------------------
   function submit(item) {
+    const answer = { width: item.original_width, height: item.original_height };
+    if (config) {
+      const present = mask.editor.present().map((c) => labels[c - 1]);
+      const reason = unfinished(present);
+      if (reason) {
+        showNote(notice, reason);
+        return;
+      }
+      const values = attributesOf(shownKey);
+      const classes = Object.fromEntries(present.map((label) => [label, given(values.classes[label])]).filter(([, v]) => v));
+      if (Object.keys(classes).length) answer[OBJECT_KEY] = classes;
+      const frameGiven = given(values.frame);
+      if (frameGiven) answer[FRAME_KEY] = frameGiven;
+    }
     const pixelsOut = mask.editor.data.slice();
     keepMask(masks, session.current, pixelsOut);
-    const msg = session.answer({ width: item.original_width, height: item.original_height }, uid());
+    const msg = session.answer(answer, uid());
     // Compressing the mask is off the critical path: it is done once the next image is painted.
     frame.record(msg, async () => [await deflate(pixelsOut)]);
   }
@@ -419,12 +483,14 @@ function render({ model, el }) {
     if (event.target !== frame.root && (event.key === "Enter" || event.key === " ")) return null;
     if (event.target === opacityInput && event.key.startsWith("Arrow")) return null;
     if (stage.handleKey(event)) return true;
+    // t: into the attributes, the painted class's first, else the image's.
+    if (config && event.key === "t" && !event.ctrlKey && !event.metaKey && !event.altKey) return classPanel.focus() || framePanel.focus() || null;
     return segmentIntent(event, labels.length);
   }
 
   frame.mount(el, {
     className: "nbl-segment",
-    body: [h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]), notice, info, h("div", { class: "nbl-classes" }, classButtons), tools],
+    body: [h("div", { class: "nbl-stage nbl-viewport-wrap" }, [stage.el, problem, message]), notice, info, h("div", { class: "nbl-classes" }, classButtons), tools, classPanel.el, framePanel.el],
     actions: [
       ["submit", "Submit ⏎", "Submit this image's mask (Enter)"],
       ["skip", "Skip", "Skip this image (s)"],
@@ -437,7 +503,8 @@ function render({ model, el }) {
     help:
       "b brush · e eraser · p polygon (Enter closes) · g fill region · c box → mask · x extreme points → mask (click to add, " +
       "Shift-click to remove, Esc next object) · u superpixels · w wand · r fill rest · [ ] brush size / wand tolerance · 1–9, 0 class · " +
-      "o opacity · m hide mask · z undo · Shift+Z redo · Enter submit · s skip · wheel or +/- zoom · space-drag pan · f fit",
+      "o opacity · m hide mask · z undo · Shift+Z redo · Enter submit · s skip · wheel or +/- zoom · space-drag pan · f fit" +
+      (config ? " · t attributes (Esc back)" : ""),
     keys,
     keyup: (event) => {
       if (stage.handleKeyUp(event)) event.preventDefault();

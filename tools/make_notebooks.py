@@ -821,6 +821,18 @@ GT_FEATURES = [
     ),
     (
         "markdown",
+        "Classification takes frame attributes too (GT's `frameAttributes`, a panel beside the "
+        "item): the label stays GT's class index and the values go to its metadata.",
+    ),
+    (
+        "code",
+        'quality = {"frame": [{"name": "quality", "enum": ["sharp", "blurry"], "isRequired": True}]}\n'
+        'kinds = nl.Job("kinds", images, nl.ImageClassification(labels, attributes=quality))\n'
+        'kinds.label(0, {"label": images.at[0, "gold"], "frame-attributes": {"quality": "sharp"}})\n'
+        'kinds.to_dataframe().at[0, "kinds-metadata"]["frame-attributes"]',
+    ),
+    (
+        "markdown",
         "## Who labels how\n\n"
         "`job.stats()`: per annotator, items and answers, median and 90th percentile of active "
         "seconds per image, agreement with the consolidated label, and the share of proposals "

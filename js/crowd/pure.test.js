@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { mergeEntries } from "./answer.js";
 import { boxFrom, near, toImage } from "./geometry.js";
 import { qaProblem, rankingProblem, wordCount } from "./genai.js";
-import { instanceColor, SEGMENT_COLORS } from "./segment-colors.js";
+import { instanceColor, maskFromColors, SEGMENT_COLORS } from "./segment-colors.js";
 import { overlaps, segments } from "./spans.js";
 
 test("checkboxes sharing a name merge into one object, as GT documents", () => {
@@ -71,4 +71,11 @@ test("segmentation colours: GT's tab10 order, instances distinct and never white
   const colors = Array.from({ length: 255 }, (_, n) => instanceColor(n));
   assert.ok(colors.every((c) => /^#[0-9a-f]{6}$/.test(c) && c !== "#ffffff"));
   assert.ok(new Set(colors.slice(0, 40)).size === 40);
+});
+
+test("an initial-value overlay becomes mask values by its colours; white, clear and unknown are background", () => {
+  const px = (hex, alpha = 255) => [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16), alpha];
+  const rgba = Uint8ClampedArray.from([...px("#2ca02c"), ...px("#ffffff"), ...px("#1F77B4"), ...px("#1f77b4", 0), ...px("#123456")]);
+  assert.deepEqual([...maskFromColors(rgba, ["#1f77b4", "#2CA02C"])], [2, 0, 1, 0, 0]);
+  assert.deepEqual([...maskFromColors(rgba, [undefined, "#2ca02c"])], [2, 0, 0, 0, 0]);
 });

@@ -31,3 +31,23 @@ export function instanceColor(n) {
   };
   return `#${channel(0)}${channel(8)}${channel(4)}`;
 }
+
+/**
+ * The mask GT's `initial-value` overlay stands for: each pixel's value is 1 + the index of its
+ * colour in `colors` ("#rrggbb", exact RGB), 0 (BACKGROUND) for white, transparent or any colour
+ * not listed. `rgba` holds the overlay's pixels at the image's natural size (ImageData.data).
+ */
+export function maskFromColors(rgba, colors) {
+  const value = new Map();
+  colors.forEach((c, i) => {
+    if (typeof c === "string" && /^#[0-9a-f]{6}$/i.test(c) && !value.has(c.toLowerCase())) value.set(c.toLowerCase(), i + 1);
+  });
+  const byRgb = new Map([...value].map(([c, v]) => [parseInt(c.slice(1), 16), v]));
+  const out = new Uint8Array(rgba.length / 4);
+  for (let i = 0; i < out.length; i += 1) {
+    const o = i * 4;
+    if (rgba[o + 3] === 0) continue;
+    out[i] = byRgb.get((rgba[o] << 16) | (rgba[o + 1] << 8) | rgba[o + 2]) ?? 0;
+  }
+  return out;
+}

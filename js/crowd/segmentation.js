@@ -13,6 +13,10 @@
 // the labels present in the mask. Keys: 1-9, 0 pick the label (instance: start a new instance of
 // it), b brush, p polygon, e eraser, [ ] brush size, n a new instance of the same label, Enter
 // closes a polygon, Escape drops it, u undoes the last stroke.
+// `initial-value` (GT's, for adjusting a prior job's mask): {"labelMappings": {"<label>":
+// {"color"}}, "src": "<the prior mask's URL>"} (semantic) or {"instances": [{"color","label"}],
+// "src"} (instance); the element opens with that mask, read by colour, and the output gains
+// `initialValueModified`.
 import { MaskEditor } from "../lib/mask.js";
 import { colorTable, MaskLayer } from "../lib/mask_layer.js";
 import { Brush } from "../lib/tools/brush.js";
@@ -29,7 +33,7 @@ import {
   withLabelsProperty,
 } from "./base.js";
 import { toImage } from "./geometry.js";
-import { instanceColor, SEGMENT_COLORS } from "./segment-colors.js";
+import { instanceColor, maskFromColors, SEGMENT_COLORS } from "./segment-colors.js";
 
 const WHITE = 0xffffffff; // BACKGROUND in the output PNG: opaque white
 
@@ -48,6 +52,11 @@ const MaskTool = withLabelsProperty(
       this.polygon = new Polygon();
       this.instances = []; // instance tool: [{label, color}], the mask's value is index + 1
       this.current = 0; // the instance painted now (its mask value), 0 before the first stroke
+      this.initial = this.hasAttribute("initial-value") ? jsonAttr(this, "initial-value", {}) : null;
+      this.modified = false;
+      if (this.instance && Array.isArray(this.initial?.instances)) {
+        this.instances = this.initial.instances.map((i) => ({ label: String(i?.label ?? ""), color: String(i?.color ?? "") }));
+      }
       this.tabIndex = 0;
       this.image = h("img", {
         class: "crowd-tool-image",
@@ -100,11 +109,42 @@ const MaskTool = withLabelsProperty(
       if (this.image.complete && this.image.naturalWidth) loaded();
     }
 
+    /** The image is loaded: open the editor, on the initial mask when there is one. */
     start(width, height) {
-      if (this.editor) return;
+      if (this.editor || this.starting) return;
+      this.starting = true;
+      const src = this.initial?.src;
+      if (!src) {
+        this.open(width, height, null);
+        return;
+      }
+      this.readInitial(String(src), width, height).then(
+        (data) => this.open(width, height, data),
+        () => {
+          this.open(width, height, null);
+          this.status.textContent = "The initial mask could not be loaded: the image starts unlabeled.";
+        },
+      );
+    }
+
+    /** The initial mask's values from its overlay image, read by colour at the natural size. */
+    async readInitial(src, width, height) {
+      const img = new Image();
+      img.src = src;
+      await img.decode();
+      const canvas = h("canvas", { width: String(width), height: String(height) });
+      const ctx = canvas.getContext("2d");
+      ctx.imageSmoothingEnabled = false; // colours stay exact: they are the classes
+      ctx.drawImage(img, 0, 0, width, height);
+      const mappings = this.initial.labelMappings ?? {};
+      const colors = this.instance ? this.instances.map((i) => i.color) : this.labelList.map((label) => mappings[label]?.color);
+      return maskFromColors(ctx.getImageData(0, 0, width, height).data, colors);
+    }
+
+    open(width, height, data) {
       this.width = width;
       this.height = height;
-      this.editor = new MaskEditor(width, height);
+      this.editor = new MaskEditor(width, height, data);
       this.layer = new MaskLayer(width, height, this.colors());
       this.layer.canvas.className = "crowd-mask-layer";
       // The polygon's corners are drawn on their own canvas, in natural pixels like the mask.
@@ -114,6 +154,10 @@ const MaskTool = withLabelsProperty(
         this.preview.addEventListener(`pointer${phase}`, (event) => this.pointer(event, phase));
       }
       this.preview.addEventListener("dblclick", () => this.closePolygon());
+      if (data) {
+        this.layer.update(this.editor.data);
+        this.dataset.painted = String(this.editor.present().length);
+      }
       this.dataset.ready = "true";
     }
 
@@ -231,6 +275,7 @@ const MaskTool = withLabelsProperty(
     }
 
     changed() {
+      this.modified = true;
       this.layer.update(this.editor.data, this.editor.takeDirty());
       this.dataset.painted = String(this.editor.present().length);
     }
@@ -300,6 +345,7 @@ const MaskTool = withLabelsProperty(
         );
       }
       value.labeledImage = { pngImageData: this.png() };
+      if (this.initial !== null) value.initialValueModified = this.modified;
       return [this.crowdName, value];
     }
   },

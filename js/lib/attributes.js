@@ -13,6 +13,13 @@ import { h } from "./dom.js";
 export const OBJECT_KEY = "label-category-attributes";
 export const FRAME_KEY = "frame-attributes";
 
+/** The class (or classes) of a classification answer, bare or given with its frame attributes
+ * (GT's classifier shape, {label} or {labels}); any other value as it is. */
+export function classesOf(value) {
+  if (value && typeof value === "object" && !Array.isArray(value) && ("label" in value || "labels" in value)) return value.labels ?? value.label;
+  return value;
+}
+
 /** True when the configuration declares any attribute. */
 export function hasAttributes(config) {
   return Boolean(config && (Object.keys(config.labels ?? {}).length || config.global?.length || config.frame?.length));
@@ -26,6 +33,14 @@ export function attributesFor(config, label) {
 /** The names of the required attributes in `list` that `values` leaves empty. */
 export function missing(list, values) {
   return list.filter((a) => a.isRequired && (values?.[a.name] === undefined || values[a.name] === "")).map((a) => a.name);
+}
+
+/**
+ * Per label in `present`, the required attributes `values[label]` leaves empty: [{label, names}],
+ * only the labels that miss some (a mask's classes, each with its own values).
+ */
+export function missingByLabel(config, present, values) {
+  return present.map((label) => ({ label, names: missing(attributesFor(config, label), values?.[label]) })).filter((m) => m.names.length);
 }
 
 /** A field's text as the attribute's value: a number for number attributes, "" for empty. */

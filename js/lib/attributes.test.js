@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { attributesFor, given, hasAttributes, missing, readValue } from "./attributes.js";
+import { attributesFor, given, hasAttributes, missing, missingByLabel, readValue } from "./attributes.js";
 
 const CONFIG = {
   labels: { car: [{ name: "color", type: "string", enum: ["red", "blue"], isRequired: true }, { name: "doors", type: "number" }] },
@@ -27,4 +27,14 @@ test("the attributes of a label, the required ones missing, values read from fie
   assert.equal(readValue(CONFIG.labels.car[0], "red"), "red");
   assert.deepEqual(given({ color: "red", doors: "" }), { color: "red" });
   assert.equal(given({ doors: "" }), null);
+});
+
+test("a mask's classes each miss their own required attributes", () => {
+  const config = { ...CONFIG, global: [{ name: "occluded", type: "string", isRequired: true }] };
+  assert.deepEqual(missingByLabel(config, ["car", "bus"], { car: { color: "red" } }), [
+    { label: "car", names: ["occluded"] },
+    { label: "bus", names: ["occluded"] },
+  ]);
+  assert.deepEqual(missingByLabel(config, ["car"], { car: { color: "red", occluded: "no" } }), []);
+  assert.deepEqual(missingByLabel(config, [], {}), []);
 });

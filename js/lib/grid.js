@@ -7,6 +7,7 @@
 // contains the cursor after a plain move or click. Shift extends a range from the anchor (the
 // tile of the last plain move or click) in reading order, as file managers do.
 
+import { classesOf } from "./attributes.js";
 import { CLASS_KEYS } from "./keys.js";
 
 export class GridSelection {
@@ -198,6 +199,7 @@ export function formatConfidence(confidence) {
 
 /** A proposed answer as text: a class name, or a multi-label list joined ("(none)" if empty). */
 export function formatValue(value) {
+  value = classesOf(value); // a class given with frame attributes shows as its class
   if (Array.isArray(value)) return value.length ? value.join(", ") : "(none)";
   if (Array.isArray(value?.annotations)) return `${value.annotations.length} box${value.annotations.length === 1 ? "" : "es"}`;
   return value === null || value === undefined ? "" : String(value);
@@ -205,6 +207,8 @@ export function formatValue(value) {
 
 /** True when two answers are the same class, or the same set of classes (multi-label). */
 export function sameValue(a, b) {
+  a = classesOf(a);
+  b = classesOf(b);
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
     const set = new Set(a);

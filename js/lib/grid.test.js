@@ -178,6 +178,7 @@ test("sameValue compares class names and multi-label sets", () => {
   assert.ok(sameValue([], []));
   assert.ok(!sameValue(["cat"], "cat"));
   assert.ok(!sameValue(null, "cat"));
+  assert.ok(sameValue({ label: "cat", "frame-attributes": { light: "day" } }, "cat")); // its class is the answer
 });
 
 test("countAtLeast counts a sorted array from a threshold", () => {
@@ -210,6 +211,8 @@ test("confidences read two decimals rounded down, so the slider never disagrees"
 test("values and counts as text", () => {
   assert.equal(formatValue("cat"), "cat");
   assert.equal(formatValue(["bird", "cat"]), "bird, cat");
+  assert.equal(formatValue({ label: "cat", "frame-attributes": { light: "day" } }), "cat"); // with frame attributes
+  assert.equal(formatValue({ labels: ["bird"], "frame-attributes": { light: "day" } }), "bird");
   assert.equal(formatValue([]), "(none)");
   assert.equal(formatValue(null), "");
   assert.equal(items(1), "1 item");

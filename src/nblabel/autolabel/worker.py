@@ -44,6 +44,7 @@ from nblabel.autolabel.tagger import default_crf, document_features
 from nblabel.store import Store, open_store
 from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.store.ledger import Ledger
+from nblabel.tasks.classification import classes_of
 
 __all__ = ["Settings", "Worker", "check_picklable", "run_round", "status"]
 
@@ -166,6 +167,7 @@ class Settings:
 
 
 def _encode(value: Any, labels: list[str], multi: bool) -> Any:
+    value = classes_of(value)  # an answer with frame attributes trains on its classes
     return tuple(labels.index(v) for v in value) if multi else labels.index(value)
 
 

@@ -21,7 +21,8 @@ attribute, so COCO data can be adjusted (``BoundingBox(labels, adjust=attribute)
 and written back with :func:`to_coco` without losing a box. Category ids are kept when they are
 ``1..n`` (COCO's usual numbering); other ids are renumbered in id order, names kept. Image ids are
 kept (in the ``coco-image-id`` column, which :func:`to_coco` reads back), and so are the boxes'
-``segmentation`` polygons (or RLE), on each box of the label.
+``segmentation`` polygons (or RLE) and ``attributes`` (as the box's ``label-category-attributes``),
+on each box of the label.
 
 Folders are written whole or not at all (:func:`nblabel.io.folders.write_folder`). Images without
 a label are left out; images labeled "nothing here" get an empty file.
@@ -225,6 +226,8 @@ def from_coco(
         }
         if ann.get("segmentation"):
             box["segmentation"] = ann["segmentation"]
+        if isinstance(ann.get("attributes"), dict) and ann["attributes"]:  # as to_coco writes them
+            box[OBJECT_KEY] = dict(ann["attributes"])
         boxes[image_id].append(box)
     refs, values, metas = [], [], []
     for img in coco.get("images", []):

@@ -459,8 +459,9 @@ def response_annotations(
         # A mask is written as a PNG first, named by who drew what when: importing again writes
         # the same file and stores nothing twice.
         name = None
-        if isinstance(row.value, np.ndarray):
-            name = hashlib.sha1(f"{row.worker}\0{row.submitted}".encode() + row.value.tobytes()).hexdigest()
+        pixels = row.value.get("indices") if isinstance(row.value, Mapping) else row.value  # with attributes
+        if isinstance(pixels, np.ndarray):
+            name = hashlib.sha1(f"{row.worker}\0{row.submitted}".encode() + pixels.tobytes()).hexdigest()
         try:
             value = answer_value(key, row.value, name)
         except ValueError as exc:

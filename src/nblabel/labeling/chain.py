@@ -24,9 +24,11 @@ from typing import Any
 
 import pandas as pd
 
+from nblabel.io.guard import CHECKED, FileGuard
 from nblabel.labeling.answers import AnswerLog
 from nblabel.manifest import is_missing
 from nblabel.store import Annotation
+from nblabel.tasks.attributes import FRAME_KEY, OBJECT_KEY
 
 __all__ = ["CHAINED", "carry_over", "earlier_value"]
 
@@ -35,26 +37,59 @@ __all__ = ["CHAINED", "carry_over", "earlier_value"]
 CHAINED = "chain-"
 
 
-def earlier_value(task: Any, label: Any, metadata: Mapping[str, Any], source: Any) -> Any:
-    """An earlier job's GT label as ``task``'s answer, or None when the task cannot read it.
+def earlier_value(
+    task: Any, label: Any, metadata: Mapping[str, Any], source: Any, guard: FileGuard = CHECKED
+) -> Any:
+    """An earlier job's GT label as ``task``'s answer, or None when the task cannot read it;
+    a mask file is read under ``guard`` (the job's file rule).
 
     Classification reads ``class-name`` (single-label) or the label's indices through
-    ``class-map`` (multi-label); boxes read the GT box object (:func:`read_boxes`); entities
-    the text-span object (:meth:`NamedEntities.from_gt`); a custom task takes the label as it is.
-    Segmentation masks and verification verdicts are not carried (None).
+    ``class-map`` (multi-label), with the metadata's ``frame-attributes``; boxes read the GT box
+    object (:func:`read_boxes`); entities the text-span object (:meth:`NamedEntities.from_gt`);
+    a segmentation mask is read by its ``internal-color-map`` (:func:`~nblabel.masks.read_gt_mask`,
+    classes by name) with the attributes kept there; a verification verdict is its
+    ``class-name`` with the ``worker-feedback`` comments; a custom task takes the label as it is.
     """
-    from nblabel.tasks import BoundingBox, CustomTask, ImageClassification, NamedEntities, TextClassification
+    from nblabel.masks import read_gt_mask
+    from nblabel.tasks import (
+        BoundingBox,
+        CustomTask,
+        ImageClassification,
+        LabelVerification,
+        NamedEntities,
+        SemanticSegmentation,
+        TextClassification,
+    )
     from nblabel.tasks.boxes import read_boxes
 
     if isinstance(task, (ImageClassification, TextClassification)):
         if task.multi_label:
             names = {str(k): v for k, v in (metadata.get("class-map") or {}).items()}
-            return [names[str(i)] for i in label] if isinstance(label, list) else None
-        return metadata.get("class-name")
+            classes = [names[str(i)] for i in label] if isinstance(label, list) else None
+        else:
+            classes = metadata.get("class-name")
+        frame = metadata.get(FRAME_KEY)
+        if classes is None or not isinstance(frame, Mapping) or not frame:
+            return classes
+        return {"labels" if task.multi_label else "label": classes, FRAME_KEY: dict(frame)}
     if isinstance(task, BoundingBox):
         return read_boxes(label, metadata, task.labels)
     if isinstance(task, NamedEntities):
         return task.from_gt(label, source=source) or None
+    if isinstance(task, SemanticSegmentation):
+        indices, names = read_gt_mask(str(label), metadata, task.labels, guard=guard)
+        colors = metadata.get("internal-color-map") or {}
+        classes = {
+            entry["class-name"]: dict(entry[OBJECT_KEY])
+            for entry in colors.values()
+            if isinstance(entry, Mapping) and entry.get(OBJECT_KEY) and entry.get("class-name") in names
+        }
+        values = {k: v for k, v in ((OBJECT_KEY, classes), (FRAME_KEY, metadata.get(FRAME_KEY))) if v}
+        return {"indices": indices, **values}
+    if isinstance(task, LabelVerification):
+        feedback = metadata.get("worker-feedback") or []
+        comments = [f["comment"] for f in feedback if isinstance(f, Mapping) and f.get("comment")]
+        return {"verdict": metadata.get("class-name"), "comment": "\n".join(comments)}
     if isinstance(task, CustomTask):
         return label
     return None
@@ -86,10 +121,12 @@ def carry_over(log: AnswerLog, data: pd.DataFrame) -> int:
         if not isinstance(metadata, Mapping):
             continue
         try:
-            value = earlier_value(log.task, label, metadata, log.items.source_of(key))
+            value = earlier_value(log.task, label, metadata, log.items.source_of(key), log.items.files)
             if value is None:
                 continue
-            value = log.value(key, value)
+            # A mask is written as a file named after the row's label: the same on every opening.
+            name = hashlib.sha256(json.dumps([key, str(label)]).encode("utf-8")).hexdigest()[:32]
+            value = log.value(key, value, name)
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(
                 f"row {position}: its {attribute!r} label does not fit this task: {exc}"

@@ -23,7 +23,7 @@ from nblabel.labeling.feed import Feed
 from nblabel.masks import mask_overlay
 from nblabel.store import Annotation
 from nblabel.tasks.boxes import BoundingBox
-from nblabel.tasks.classification import Classification
+from nblabel.tasks.classification import Classification, classes_of
 from nblabel.tasks.segmentation import SemanticSegmentation
 
 __all__ = ["MODES", "ReviewFeed"]
@@ -347,12 +347,12 @@ class ReviewFeed:
 
 def _classes(value: Any, labels: Sequence[str]) -> Any:
     """The classes of an answer: a box label's classes by name, a mask's classes present, else
-    the answer itself."""
+    the class or classes (:func:`classes_of`: without frame attributes)."""
     if isinstance(value, dict) and "annotations" in value:
         return {labels[b["class_id"]] for b in value["annotations"]}
     if isinstance(value, dict) and "labels_present" in value:
         return set(value["labels_present"])
-    return value
+    return classes_of(value)
 
 
 def _confidences(rows: pd.DataFrame) -> pd.Series:
@@ -405,6 +405,7 @@ def _involving(frame: pd.DataFrame, label: str, multi: bool) -> pd.Series:
         return pd.Series(True, index=frame.index)
 
     def involves(answers: dict[str, Any]) -> bool:
-        return any((label in value) if multi else value == label for value in answers.values())
+        classes = [classes_of(value) for value in answers.values()]  # without frame attributes
+        return any((label in value) if multi else value == label for value in classes)
 
     return frame["answers"].map(involves).astype(bool)

@@ -61,7 +61,9 @@ class Task:
         ``labels``, their ``categoryAttributes``, ``categoryGlobalAttributes`` and
         ``frameAttributes``, and its ``instructions`` (``shortInstruction`` /
         ``fullInstruction``) unless ``instructions=`` is given. For the tasks that take
-        ``attributes=`` (:class:`~nblabel.BoundingBox`, :class:`~nblabel.NamedEntities`).
+        ``attributes=`` (:class:`~nblabel.BoundingBox`, :class:`~nblabel.NamedEntities`,
+        :class:`~nblabel.SemanticSegmentation`, and the classification tasks, which take frame
+        attributes only).
 
         Raises
         ------

@@ -341,7 +341,8 @@ def read_boxes(label: Any, metadata: Any, labels: Sequence[str], attribute: str 
 
     Class ids are mapped through the metadata's ``class-map`` by class name when the names are
     among ``labels``; otherwise they are kept as they are. Fractional coordinates (consolidated
-    boxes) are rounded.
+    boxes) are rounded. The boxes' ``label-category-attributes`` and the label's
+    ``frame-attributes`` are kept, unchecked (the task that takes the label checks them).
 
     Raises
     ------
@@ -368,8 +369,16 @@ def read_boxes(label: Any, metadata: Any, labels: Sequence[str], attribute: str 
                 )
             box["class_id"] = index[name]
         boxes.append(box)
-    task = BoundingBox(labels)
-    return task.validate({"image_size": label.get("image_size"), "annotations": boxes}, attribute)
+    out = BoundingBox(labels).validate(
+        {"image_size": label.get("image_size"), "annotations": boxes}, attribute
+    )
+    # Attributes ride along as written: the task that takes the label checks them (validate).
+    for raw, kept in zip(boxes, out["annotations"], strict=True):
+        if raw.get(OBJECT_KEY):
+            kept[OBJECT_KEY] = dict(raw[OBJECT_KEY])
+    if label.get(FRAME_KEY):
+        out[FRAME_KEY] = dict(label[FRAME_KEY])
+    return out
 
 
 #: What a person did to an image's proposed boxes before answering (recorded by the widget).

@@ -13,6 +13,12 @@ the mask's location at ``<attribute>`` (which must end in ``-ref``) and the clas
 ``<attribute>-metadata``'s ``internal-color-map``. Existing GT masks are decoded by colour and
 cross-checked against the palette index, as GT's own index-correction script does (the codec is
 :mod:`nblabel.masks`).
+
+With ``attributes=`` (GT's label category configuration) the answer also carries
+``label-category-attributes``, ``{class name: {attribute: value}}`` for classes in the mask, and
+``frame-attributes`` for the image. GT's output keeps each class's values in its
+``internal-color-map`` entry and the image's in ``<attr>-metadata``'s ``frame-attributes``; the
+worker response keeps them in ``labelMappings`` and beside it.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from nblabel.masks import (
     read_gt_mask,
 )
 from nblabel.media import image_size
+from nblabel.tasks.attributes import FRAME_KEY, OBJECT_KEY, LabelAttributes
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
 from nblabel.tasks.classification import check_labels
 from nblabel.tasks.instructions import Instructions
@@ -84,6 +91,13 @@ class SemanticSegmentation(Task):
         What the people labeling are told (:class:`~nblabel.tasks.instructions.Instructions`):
         Markdown whose first paragraph is shown beside the item and the whole, with good and bad
         example images, in the panel the ``i`` key opens.
+    attributes
+        GT's label category configuration (``labels[].categoryAttributes``,
+        ``categoryGlobalAttributes``, ``frameAttributes``; see :mod:`nblabel.tasks.attributes`),
+        or ``{label: [attribute, ...], "*": [...], "frame": [...]}``: each class painted in the
+        mask takes its attributes, the image its frame attributes. The widget shows a panel for
+        the class being painted and one for the image; a required one left empty (of a class in
+        the mask) blocks Enter.
 
     Examples
     --------
@@ -103,9 +117,11 @@ class SemanticSegmentation(Task):
         prompt_model: PromptModel | None = None,
         *,
         instructions: Any = None,
+        attributes: Any = None,
     ) -> None:
         self.labels = check_labels(labels)
         self.instructions = Instructions.of(instructions)
+        self.attributes = LabelAttributes.of(attributes, self.labels)
         if len(self.labels) > MAX_CLASSES:
             raise ValueError(
                 f"an indexed PNG mask holds at most {MAX_CLASSES} classes, got {len(self.labels)}"
@@ -173,8 +189,10 @@ class SemanticSegmentation(Task):
     def prepare(self, value: Any, item: str, folder: Path, name: str | None = None) -> Any:
         """Write a mask given as data and return the stored answer; other values pass through.
 
-        ``value`` is a 2-D integer array of class indices, or the widget's
-        ``{"width", "height", "data": zlib bytes}``. The PNG goes to ``folder`` as
+        ``value`` is a 2-D integer array of class indices, the widget's
+        ``{"width", "height", "data": zlib bytes}``, or ``{"indices": array}`` (an answer read
+        back, a consolidated mask); the last two may carry ``label-category-attributes`` and
+        ``frame-attributes``, kept in the stored answer. The PNG goes to ``folder`` as
         ``<item digest>-<name or a random id>.png``, written whole before this returns.
 
         Raises
@@ -183,6 +201,13 @@ class SemanticSegmentation(Task):
             Not a 2-D array, wrong size, or an index past the labels; names the item.
         """
         where = f"item {item}: " if item else ""
+        attributes = (
+            {k: value[k] for k in (OBJECT_KEY, FRAME_KEY) if value.get(k)}
+            if isinstance(value, Mapping)
+            else {}
+        )
+        if isinstance(value, Mapping) and "indices" in value and "mask" not in value:
+            value = np.asarray(value["indices"])
         if isinstance(value, Mapping) and "data" in value:
             width, height = value.get("width"), value.get("height")
             for v, what in ((width, "width"), (height, "height")):
@@ -220,7 +245,12 @@ class SemanticSegmentation(Task):
         with AtomicFile(path) as out:
             out.write(png)
         present = [self.labels[i - 1] for i in np.unique(indices) if i > 0]
-        return {"mask": str(path), "sha1": hashlib.sha1(png).hexdigest(), "labels_present": present}
+        return {
+            "mask": str(path),
+            "sha1": hashlib.sha1(png).hexdigest(),
+            "labels_present": present,
+            **attributes,
+        }
 
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, Any]:
         """The stored answer, checked: the mask file is an indexed PNG with the recorded sha1
@@ -269,7 +299,35 @@ class SemanticSegmentation(Task):
             ]
         if not isinstance(present, list) or any(name not in self.labels for name in present):
             raise ValueError(f"{where}labels_present {present!r} must list class names among {self.labels}")
-        return {"mask": path, "sha1": sha1, "labels_present": list(present)}
+        out: dict[str, Any] = {"mask": path, "sha1": sha1, "labels_present": list(present)}
+        if self.attributes is not None:
+            out.update(self._attribute_values(value, present, where))
+        return out
+
+    def _attribute_values(self, value: Mapping[str, Any], present: list[str], where: str) -> dict[str, Any]:
+        """The answer's class and frame attribute values, checked: a class's values only for a
+        class in the mask, and every class in the mask with its required ones."""
+        assert self.attributes is not None
+        given = value.get(OBJECT_KEY) or {}
+        if not isinstance(given, Mapping):
+            raise ValueError(f"{where}{OBJECT_KEY} is {{class name: {{attribute: value}}}}, got {given!r}")
+        absent = sorted(set(given) - set(present))
+        if absent:
+            raise ValueError(
+                f"{where}attributes of classes the mask does not have: {absent}; it has {present}"
+            )
+        out: dict[str, Any] = {}
+        classes = {}
+        for name in present:
+            checked = self.attributes.check_object(name, given.get(name), where)
+            if checked:
+                classes[name] = checked
+        if classes:
+            out[OBJECT_KEY] = classes
+        frame = self.attributes.check_frame(value.get(FRAME_KEY), where)
+        if frame:
+            out[FRAME_KEY] = frame
+        return out
 
     def to_gt(
         self,
@@ -282,13 +340,19 @@ class SemanticSegmentation(Task):
     ) -> tuple[Any, dict[str, Any]]:
         # GT: one confidence per image, the same for every class; one person's answer has 0.00.
         conf = round(float(confidence), 2) if confidence is not None else 0.0
-        return value["mask"], {
-            "internal-color-map": color_map(self.labels, conf),
+        colors = color_map(self.labels, conf)
+        for name, values in (value.get(OBJECT_KEY) or {}).items():  # a class's values in its entry
+            colors[str(self.labels.index(name) + 1)][OBJECT_KEY] = dict(values)
+        metadata = {
+            "internal-color-map": colors,
             "type": GT_TYPE,
             "human-annotated": "yes" if human else "no",
             "creation-date": created,
             "job-name": gt_job_name(job_name),
         }
+        if value.get(FRAME_KEY):
+            metadata[FRAME_KEY] = dict(value[FRAME_KEY])
+        return value["mask"], metadata
 
     def label_file(self, value: Any) -> Path:
         return Path(value["mask"])
@@ -297,25 +361,37 @@ class SemanticSegmentation(Task):
         """GT's ``crowd-semantic-segmentation`` answer: the mask PNG in base64 (its palette is
         the class colours, so GT reads it by colour) and each class's colour."""
         indices = self.indices(value)
-        return {
-            self.gt_element: {
-                "inputImageProperties": {"height": int(indices.shape[0]), "width": int(indices.shape[1])},
-                "labelMappings": {name: {"color": self.colors[i + 1]} for i, name in enumerate(self.labels)},
-                "labeledImage": {
-                    "pngImageData": base64.b64encode(CHECKED.read(value["mask"], MASK_BYTES)).decode()
-                },
-            }
+        classes = value.get(OBJECT_KEY) or {}
+        mappings: dict[str, Any] = {}
+        for i, name in enumerate(self.labels):
+            mappings[name] = {"color": self.colors[i + 1]}
+            if classes.get(name):
+                mappings[name][OBJECT_KEY] = dict(classes[name])
+        answer: dict[str, Any] = {
+            "inputImageProperties": {"height": int(indices.shape[0]), "width": int(indices.shape[1])},
+            "labelMappings": mappings,
+            "labeledImage": {
+                "pngImageData": base64.b64encode(CHECKED.read(value["mask"], MASK_BYTES)).decode()
+            },
         }
+        if value.get(FRAME_KEY):
+            answer[FRAME_KEY] = dict(value[FRAME_KEY])
+        return {self.gt_element: answer}
 
-    def from_answer_content(self, content: Any) -> np.ndarray:
+    def from_answer_content(self, content: Any) -> Any:
         """A ``crowd-semantic-segmentation`` answer as class indices (0 = background), by colour:
-        each class's colour is in ``labelMappings``; white and transparent pixels are background."""
+        each class's colour is in ``labelMappings``; white and transparent pixels are background.
+        With attribute values (a class's ``label-category-attributes`` in its ``labelMappings``
+        entry, ``frame-attributes`` beside them), ``{"indices": array, ...}`` with the values."""
         answer = gt_answer(content, "labeledImage")
         colors = {0: WHITE}
+        classes = {}
         for name, mapping in answer.get("labelMappings", {}).items():
             if name not in self.labels:
                 raise ValueError(f"the mask has class {name!r}, which is not among the labels {self.labels}")
             colors[self.labels.index(name) + 1] = mapping["color"]
+            if mapping.get(OBJECT_KEY):
+                classes[name] = dict(mapping[OBJECT_KEY])
         try:
             png = base64.b64decode(answer["labeledImage"]["pngImageData"], validate=True)
         except binascii.Error as exc:
@@ -327,7 +403,8 @@ class SemanticSegmentation(Task):
                 f"the mask is {indices.shape[1]}x{indices.shape[0]} pixels, the image "
                 f"{size.get('width')}x{size.get('height')}"
             )
-        return indices
+        attributes = {k: v for k, v in ((OBJECT_KEY, classes), (FRAME_KEY, answer.get(FRAME_KEY))) if v}
+        return {"indices": indices, **attributes} if attributes else indices
 
     # -- what the widget shows ----------------------------------------------------------------
 

@@ -156,3 +156,81 @@ def test_a_new_attribute_adds_a_second_label(tmp_path: Path) -> None:
             attribute="source-ref",
             store=tmp_path / "b.sqlite",
         )
+
+
+def test_a_chained_job_keeps_masks_verdicts_and_attributes(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from nblabel.formats.gt import MANIFEST
+    from nblabel.manifest import read_manifest
+
+    refs = []
+    for i in range(2):
+        Image.new("RGB", (8, 6)).save(tmp_path / f"{i}.png")
+        refs.append(str(tmp_path / f"{i}.png"))
+    images = pd.DataFrame({"source-ref": refs})
+
+    def chained(earlier: pd.DataFrame, task: nl.tasks.Task, name: str, attribute: str) -> nl.Job:
+        return nl.Job(name, earlier, task, attribute=attribute, store=tmp_path / f"{name}.sqlite")
+
+    # Masks, read back from the exported output manifest (the path GT's layout gives them).
+    attrs = {"road": [{"name": "wet", "enum": ["yes", "no"]}], "frame": [{"name": "light"}]}
+    mask = np.zeros((6, 8), np.uint8)
+    mask[3:, :] = 1
+    first = chained(images, nl.SemanticSegmentation(["road"], attributes=attrs), "first", "street-ref")
+    first.label(
+        0,
+        {
+            "indices": mask,
+            "label-category-attributes": {"road": {"wet": "no"}},
+            "frame-attributes": {"light": "dim"},
+        },
+    )
+    first.export(tmp_path / "out")
+    earlier = read_manifest(tmp_path / "out" / "first" / MANIFEST)
+    second = chained(earlier, nl.SemanticSegmentation(["road"], attributes=attrs), "second", "street-ref")
+    assert second.progress.labeled == 1 and second.progress.remaining == 1
+    kept = second.current(0)
+    assert (kept.kind, kept.annotator) == ("human", "first")
+    assert np.array_equal(second.task.indices(kept.value), mask)
+    assert kept.value["label-category-attributes"] == {"road": {"wet": "no"}}
+    assert kept.value["frame-attributes"] == {"light": "dim"}
+    assert (
+        second.to_dataframe().at[0, "street-ref"] == earlier.at[0, "street-ref"]
+    )  # as the earlier job wrote it
+    assert chained(earlier, nl.SemanticSegmentation(["road"]), "second", "street-ref").progress.labeled == 1
+
+    # Verification verdicts, with the comment GT keeps as worker-feedback.
+    verify = chained(images.assign(old=[{"annotations": []}] * 2), nl.LabelVerification("old"), "v1", "check")
+    verify.label(1, {"verdict": "incorrect", "comment": "a box is missing"})
+    again = chained(verify.to_dataframe(), nl.LabelVerification("old"), "v2", "check")
+    assert again.current(1).value == {"verdict": "incorrect", "comment": "a box is missing"}
+    assert again.progress.labeled == 1
+
+    # Boxes and classes keep their attributes through the output manifest.
+    boxes = nl.BoundingBox(["car"], attributes={"car": [{"name": "color"}], "frame": [{"name": "light"}]})
+    value = {
+        "image_size": [{"width": 8, "height": 6, "depth": 3}],
+        "annotations": [
+            {
+                "class_id": 0,
+                "left": 1,
+                "top": 1,
+                "width": 3,
+                "height": 3,
+                "label-category-attributes": {"color": "red"},
+            }
+        ],
+        "frame-attributes": {"light": "dim"},
+    }
+    b1 = chained(images, boxes, "b1", "cars")
+    b1.label(0, value)
+    assert chained(b1.to_dataframe(), boxes, "b2", "cars").current(0).value == b1.current(0).value
+    kinds = nl.ImageClassification(["cat", "dog"], attributes={"frame": [{"name": "light"}]})
+    c1 = chained(images, kinds, "c1", "kind")
+    c1.label(0, {"label": "dog", "frame-attributes": {"light": "dim"}})
+    assert chained(c1.to_dataframe(), kinds, "c2", "kind").current(0).value == {
+        "label": "dog",
+        "frame-attributes": {"light": "dim"},
+    }

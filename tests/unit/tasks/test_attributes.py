@@ -167,3 +167,76 @@ def test_entity_attributes_go_to_gt_output_spacy_and_consolidation(tmp_path: Pat
     assert read_spacy_jsonl(tmp_path / "e.jsonl") == docs
     content = task.answer_content(entities)
     assert task.from_answer_content(content) == entities
+
+
+FRAME = {"frameAttributes": [{"name": "light", "enum": ["day", "night"], "isRequired": True}]}
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_classification_frame_attributes_go_to_gt_output_worker_responses_and_consolidation(
+    multi: bool, tmp_path: Path
+) -> None:
+    task = nl.ImageClassification.from_label_categories(
+        {"labels": [{"label": "cat"}, {"label": "dog"}], **FRAME}, multi_label=multi
+    )
+    field = "labels" if multi else "label"
+    cls = ["dog"] if multi else "dog"
+    job = nl.Job("pets", pd.DataFrame({"source-ref": ["a.jpg", "b.jpg"]}), task, store=tmp_path / "p.sqlite")
+    with pytest.raises(ValueError, match=r"item .*: frame the required attribute 'light' is not given"):
+        job.label(0, cls)
+    with pytest.raises(ValueError, match=r"attribute 'light' is one of \['day', 'night'\], got 'dusk'"):
+        job.label(0, {field: cls, "frame-attributes": {"light": "dusk"}})
+    for who, light in (("ana", "night"), ("bo", "day"), ("cy", "night")):
+        job.label(0, {field: cls, "frame-attributes": {"light": light}}, annotator=who)
+    stored = job.current(0).value
+    assert stored == {field: cls, "frame-attributes": {"light": "night"}}
+    label, meta = job.to_dataframe().loc[0, ["pets", "pets-metadata"]]
+    assert label == ([1] if multi else 1)
+    assert meta["frame-attributes"] == {"light": "night"}
+    content = task.answer_content(stored)
+    assert content == {task.gt_element: {field: cls, "frame-attributes": {"light": "night"}}}
+    assert task.from_answer_content(content) == stored
+    job.export(tmp_path / "out")  # GT's worker responses, read back as the same answers
+    fresh = nl.Job("again", job.data, task, store=tmp_path / "a.sqlite")
+    assert fresh.import_answers(tmp_path / "out" / "pets") == 3
+    assert {a.annotator: a.value for a in fresh.answers(0)} == {a.annotator: a.value for a in job.answers(0)}
+    job.consolidate()
+    assert job.current(0).kind == "consolidated"
+    assert job.current(0).value == {field: cls, "frame-attributes": {"light": "night"}}
+    with pytest.raises(ValueError, match="its attributes are frame attributes"):
+        nl.TextClassification(["a"], attributes={"a": [{"name": "x"}]})
+    # An answer without the class is refused naming the shape; without attributes, a dict is no class.
+    with pytest.raises(
+        ValueError, match=f"an answer is a class name or {{'{field}': ..., 'frame-attributes'"
+    ):
+        task.validate({"frame-attributes": {"light": "day"}})
+    plain = nl.TextClassification(["a", "b"])
+    assert plain.validate("a") == "a"
+    with pytest.raises(ValueError, match=r"\{'label': 'a'\} is not one of the labels"):
+        plain.validate({"label": "a"})
+
+
+def test_attributes_read_back_from_coco_and_worker_responses_equal(tmp_path: Path) -> None:
+    from nblabel.formats.boxes import from_coco, to_coco
+
+    task = nl.BoundingBox.from_label_categories(CONFIG)
+    job = nl.Job("cars", pd.DataFrame({"source-ref": ["a.jpg"]}), task, store=tmp_path / "c.sqlite")
+    for who, color in (("ana", "red"), ("bo", "blue")):
+        value = {
+            "image_size": SIZE,
+            "annotations": [box(0, color=color, doors=3), box(1)],
+            "frame-attributes": {"weather": "sun"},
+        }
+        job.label(0, value, annotator=who)
+    written = job.to_dataframe()
+    df, labels = from_coco(to_coco(written, "cars"), "cars")
+    assert labels == task.labels
+    read = [b.get("label-category-attributes") for b in df.at[0, "cars"]["annotations"]]
+    assert read == [b.get("label-category-attributes") for b in written.at[0, "cars"]["annotations"]]
+    assert read == [{"color": "blue", "doors": 3}, None]
+    job.export(tmp_path / "out")
+    fresh = nl.Job(
+        "again", job.data, nl.BoundingBox.from_label_categories(CONFIG), store=tmp_path / "a.sqlite"
+    )
+    assert fresh.import_answers(tmp_path / "out" / "cars") == 2
+    assert {a.annotator: a.value for a in fresh.answers(0)} == {a.annotator: a.value for a in job.answers(0)}

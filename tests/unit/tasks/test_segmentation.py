@@ -426,3 +426,75 @@ def test_s3_export_names_the_masks_by_their_s3_uri(
     assert obj["Body"].read() == Path(a.value["mask"]).read_bytes()
     manifest = s3_direct.get_object(Bucket=bucket, Key=f"labeling/streets/{MANIFEST}")["Body"].read().decode()
     assert json.loads(manifest.splitlines()[0])["streets-ref"] == f"s3://{bucket}/{key}"
+
+
+# -- label category and frame attributes (#21) -----------------------------------------------------
+
+ATTRS = {
+    "labels": [
+        {"label": "road", "categoryAttributes": [{"name": "wet", "enum": ["yes", "no"], "isRequired": True}]},
+        {"label": "car"},
+        {"label": "sky"},
+    ],
+    "categoryGlobalAttributes": [{"name": "occluded", "type": "number", "minimum": 0, "maximum": 1}],
+    "frameAttributes": [{"name": "weather", "enum": ["sun", "rain"]}],
+}
+
+
+def test_class_and_frame_attributes_go_to_gt_output_worker_responses_consolidation_and_back(
+    tmp_path: Path, images
+) -> None:
+    task = nl.SemanticSegmentation.from_label_categories(ATTRS)
+    job = nl.Job("streets", pd.DataFrame({"source-ref": images}), task, store=tmp_path / "s.sqlite")
+    mask = sample_mask()
+    mask[0, 0] = 0  # road and car (the vote smooths a lone pixel away)
+    with pytest.raises(ValueError, match=r"road: the required attribute 'wet' is not given"):
+        job.label(0, mask)
+    with pytest.raises(ValueError, match=r"attributes of classes the mask does not have: \['road'\]"):
+        job.label(
+            0, {"indices": np.where(mask == 1, 0, mask), "label-category-attributes": {"road": {"wet": "no"}}}
+        )
+    for who, wet, weather in (("ana", "yes", "rain"), ("bo", "no", "sun"), ("cy", "yes", "rain")):
+        job.label(
+            0,
+            {
+                "indices": mask,
+                "label-category-attributes": {"road": {"wet": wet}, "car": {"occluded": 1}},
+                "frame-attributes": {"weather": weather},
+            },
+            annotator=who,
+        )
+    stored = job.current(0).value
+    assert stored["label-category-attributes"] == {"road": {"wet": "yes"}, "car": {"occluded": 1}}
+    assert stored["frame-attributes"] == {"weather": "rain"}
+    meta = job.to_dataframe().at[0, "streets-ref-metadata"]
+    assert meta["internal-color-map"]["1"]["label-category-attributes"] == {"wet": "yes"}
+    assert "label-category-attributes" not in meta["internal-color-map"]["3"]
+    assert meta["frame-attributes"] == {"weather": "rain"}
+    content = task.answer_content(stored)
+    answer = content["crowd-semantic-segmentation"]
+    assert answer["labelMappings"]["road"] == {
+        "color": "#1f77b4",
+        "label-category-attributes": {"wet": "yes"},
+    }
+    back = task.from_answer_content(content)
+    assert np.array_equal(back["indices"], mask)
+    assert {k: v for k, v in back.items() if k != "indices"} == {
+        "label-category-attributes": stored["label-category-attributes"],
+        "frame-attributes": {"weather": "rain"},
+    }
+    job.consolidate()
+    voted = job.current(0)
+    assert voted.kind == "consolidated" and voted.value["labels_present"] == ["road", "car"]
+    assert voted.value["label-category-attributes"] == {"road": {"wet": "yes"}, "car": {"occluded": 1}}
+    assert voted.value["frame-attributes"] == {"weather": "rain"}
+    # Written as GT's worker responses and read back: the same answers, attributes and all.
+    job.export(tmp_path / "out")
+    fresh = nl.Job(
+        "again", job.data, nl.SemanticSegmentation.from_label_categories(ATTRS), store=tmp_path / "a.sqlite"
+    )
+    assert fresh.import_answers(tmp_path / "out" / "streets") == 3
+    drop = ("mask", "sha1")
+    mine = {a.annotator: {k: v for k, v in a.value.items() if k not in drop} for a in job.answers(0)}
+    theirs = {a.annotator: {k: v for k, v in a.value.items() if k not in drop} for a in fresh.answers(0)}
+    assert theirs == mine
