@@ -9,8 +9,11 @@ The same text classification widget is timed in JupyterLab (one notebook) and th
 portal (``job.serve``, one Voilà page per annotator), in the same run, with the page hooks of
 ``benchmarks.ui_latency`` (key event to the frame showing the next item, painted). Concurrent
 annotators are headless Chromium browsers, one per annotator, each in its own thread, pressing
-keys paced like a fast person at the same time against one portal process. The section between
-``<!-- portal_latency:start -->`` and ``<!-- portal_latency:end -->`` in ``--out`` is replaced.
+keys paced like a fast person at the same time against one portal process. Every annotator makes
+the same number of presses, and every portal job holds enough items that no annotator's queue
+can run dry; a page that shows "All done" anyway fails the run (a press with no next item would
+time the end of the queue, not the portal). The section between ``<!-- portal_latency:start -->``
+and ``<!-- portal_latency:end -->`` in ``--out`` is replaced.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import random
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +37,16 @@ from benchmarks._lib.page import VIEWPORT, classification_cells, notebook_page, 
 from benchmarks._lib.report import REPO, command_line, write_section
 from benchmarks._lib.stats import fmt, median, p95
 from benchmarks.ui_latency.series import Series, press_series
+from nblabel.portal.app import WINDOW
 from tests.harness import JupyterServer, launch_browser
 from tests.harness.widgets import LABELS, all_saved, focus, wait_item
 
 TARGET = 1.2  # the portal's p95 within 1.2x of JupyterLab's
+# Asked after a press that showed no next item: "All done" means the queue ran dry, which
+# fails the run there and then (the presses left would time the queue's end, not the portal).
 READY = (
     "() => { const r = document.querySelector('[data-testid=nbl-root]');"
+    " if (r && r.dataset.state === 'done') throw new Error('the queue ran dry: All done on screen');"
     " return r && r.dataset.state !== 'loading'; }"
 )
 PAGE_MS = 180_000  # a Voilà page starts a kernel that imports nblabel before the widget shows
@@ -58,7 +66,25 @@ def _press(page: Any, root: Any, mode: str, args: argparse.Namespace, seed: int)
         is_ready=READY,
     )
     all_saved(root, timeout=PAGE_MS)
+    dry(series, root.get_attribute("data-state"))
     return series
+
+
+def dry(series: Series, state: str | None) -> None:
+    """Fail loudly when the queue ran dry: the page ends on "All done" instead of a next item
+    (a queue only shrinks, so a press that met its end leaves it there), and presses after that
+    would time the queue's end, not the portal."""
+    if state != "item":
+        raise RuntimeError(
+            f"{series.mode}: the queue ran dry (the page ends in state {state!r} after "
+            f"{len(series.records)} presses); the job needs more items"
+        )
+
+
+def items_needed(presses: int, annotators: int) -> int:
+    """Items for ``annotators`` people pressing ``presses`` keys each with none left waiting:
+    each needs an item per press, one shown after the last, and claims ``WINDOW`` ahead."""
+    return annotators * (presses + 1 + WINDOW)
 
 
 def lab_series(folder: Path, texts: list[str], args: argparse.Namespace) -> Series:
@@ -102,7 +128,7 @@ def portal_series(folder: Path, texts: list[str], count: int, args: argparse.Nam
     """``count`` annotators labeling at once through one portal process."""
     work = folder / f"portal-{count}"
     work.mkdir()
-    items = pd.DataFrame({"source": texts})
+    items = pd.DataFrame({"source": texts[: items_needed(args.presses, count)]})
     job = nl.Job(f"portal-{count}", items, nl.TextClassification(LABELS), store=work / "job.sqlite")
     names = [f"annotator-{i}" for i in range(count)]
     out: list[Series] = []
@@ -123,6 +149,15 @@ def portal_series(folder: Path, texts: list[str], count: int, args: argparse.Nam
 
 def _painted(series: list[Series]) -> list[float]:
     return [v for s in series for v in s.values("t_paint")]
+
+
+def _progress(part: str, series: list[Series], t0: float) -> None:
+    values = _painted(series)
+    print(
+        f"{part}: {len(values)} presses, median {fmt(median(values))} ms, p95 {fmt(p95(values))} ms, "
+        f"misses {sum(s.misses for s in series)} ({time.monotonic() - t0:.0f} s, load {load_average()})",
+        flush=True,
+    )
 
 
 def section(lab: Series, portal: dict[int, list[Series]], args: argparse.Namespace, loads: str) -> str:
@@ -183,17 +218,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown file to update")
     args = p.parse_args(argv)
     counts = [int(c) for c in args.annotators.split(",")]
-    # Enough items that no annotator's queue runs dry (a window of 10 each is claimed ahead).
-    texts = make_texts((args.presses + 20) * max(counts))
+    texts = make_texts(items_needed(args.presses, max(counts)))
     loads: list[str] = []
     with tempfile.TemporaryDirectory(prefix="nblabel-bench-portal-") as tmp:
         folder = Path(tmp)
+        t0 = time.monotonic()
         lab = lab_series(folder, texts, args)
         loads.append(f"Lab {load_average()}")
+        _progress("JupyterLab", [lab], t0)
         portal: dict[int, list[Series]] = {}
         for count in counts:
+            t0 = time.monotonic()
             portal[count] = portal_series(folder, texts, count, args)
             loads.append(f"{count} at once {load_average()}")
+            _progress(f"portal, {count} at once", portal[count], t0)
     text = section(lab, portal, args, "; ".join(loads))
     print(text)
     write_section(args.out, "portal_latency", text)
