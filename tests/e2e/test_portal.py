@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import signal
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -194,7 +195,11 @@ def test_image_boxes_and_named_entities_through_the_portal(browser: Any, in_tmp:
     portals: list[Any] = []
     context = browser.new_context()
     try:
-        portals += [boxes.serve(["ana"]), notes.serve(["ana"])]
+        with ThreadPoolExecutor(2) as pool:  # the two Voilà servers start side by side
+            started = [pool.submit(job.serve, ["ana"]) for job in (boxes, notes)]
+        portals += [f.result() for f in started if f.exception() is None]
+        for future in started:
+            future.result()  # a server that did not start fails the test; the others stop below
         pages = [context.new_page() for _ in portals]
         for page, portal in zip(pages, portals, strict=True):  # both kernels start at once
             page.goto(portal.link("ana"), wait_until="commit")

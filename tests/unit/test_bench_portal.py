@@ -28,7 +28,8 @@ def test_every_annotator_has_a_next_item_and_a_dry_queue_fails_the_run() -> None
 @pytest.mark.browser
 def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
-    argv = ["--presses", "4", "--warmup", "1", "--gap-ms", "150", "--annotators", "1", "--out", str(out)]
+    argv = ["--presses", "4", "--warmup", "1", "--gap-ms", "150", "--annotators", "1", "--lab-series", "1"]
+    argv += ["--out", str(out)]
     # Its own process: Playwright's sync API refuses to run beside pytest-playwright's event
     # loop, which another browser test in the same xdist worker leaves running.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), str(REPO)]))}
