@@ -2,7 +2,9 @@
 
 Three annotators label one PostgreSQL job concurrently in three browser contexts with
 ``answers_per_item=2``; a wrong link and a revoked one are refused. Then the portal's server is
-SIGKILLed mid-labeling: no acknowledged answer is lost and a restarted portal resumes.
+SIGKILLed mid-labeling: no acknowledged answer is lost and a restarted portal resumes. Other
+task types than text classification work through Voilà too: image boxes (the canvas, the image
+sent as bytes) and named entities, labeled by keyboard.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import re
 import signal
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -20,7 +24,7 @@ from playwright.sync_api import expect
 
 import nblabel as nl
 from tests.harness.postgres import PostgresServer, pg_bindir
-from tests.harness.widgets import all_saved, focus, wait_item
+from tests.harness.widgets import Stage, all_saved, focus, make_images, wait_item
 
 # A Voilà page starts its own kernel, which imports nblabel and pandas before the widget shows.
 PAGE_MS = 90_000
@@ -178,3 +182,61 @@ def test_portal_killed_mid_labeling_loses_no_acknowledged_answer(browser: Any, i
     finally:
         context.close()
         portal.stop()
+
+
+def test_image_boxes_and_named_entities_through_the_portal(browser: Any, in_tmp: Path) -> None:
+    refs = make_images(in_tmp / "images", 2, size=(640, 480))
+    boxes = nl.Job("scenes", pd.DataFrame({"source-ref": refs}), nl.BoundingBox(["car", "person"]))
+    notes = nl.Job(
+        "notes",
+        pd.DataFrame({"source": ["Ann met Bob in Bern", "no one"]}),
+        nl.NamedEntities(["Person", "Place"]),
+    )
+    portals: list[Any] = []
+    context = browser.new_context()
+    try:
+        with ThreadPoolExecutor(2) as pool:  # the two Voilà servers start side by side
+            started = [pool.submit(job.serve, ["ana"]) for job in (boxes, notes)]
+        portals += [f.result() for f in started if f.exception() is None]
+        for future in started:
+            future.result()  # a server that did not start fails the test; the others stop below
+        pages = [context.new_page() for _ in portals]
+        for page, portal in zip(pages, portals, strict=True):  # both kernels start at once
+            page.goto(portal.link("ana"), wait_until="commit")
+        box_root, note_root = (_root(page) for page in pages)
+
+        wait_item(box_root, timeout=PAGE_MS)
+        focus(box_root)
+        stage = Stage(SimpleNamespace(page=pages[0]), box_root)  # Stage drives the mouse of a page
+        stage.drag(stage.screen(100, 100), stage.screen(300, 200))
+        first = box_root.get_attribute("data-item-key")
+        for key in ("2", "Enter"):  # the drawn box becomes a person, then the answer goes
+            pages[0].keyboard.press(key)
+        expect(box_root).not_to_have_attribute("data-item-key", first)
+        all_saved(box_root)
+
+        wait_item(note_root, timeout=PAGE_MS)
+        focus(note_root)
+        for key in ("ArrowRight", "1", "ArrowRight", "ArrowRight", "ArrowRight", "ArrowRight", "2", "Enter"):
+            pages[1].keyboard.press(key)  # "Ann" a person, "Bern" a place
+        all_saved(note_root)
+    except BaseException:
+        for portal in portals:
+            print(f"--- the portal's Voilà log (tail) ---\n{portal.log_tail()}")
+        raise
+    finally:
+        context.close()
+        for portal in portals:
+            portal.stop()
+    boxes.refresh()
+    (answer,) = [a for k in boxes.keys for a in boxes.answers(k)]
+    assert answer.annotator == "ana"
+    (drawn,) = answer.value["annotations"]
+    assert drawn["class_id"] == 1 and abs(drawn["width"] - 200) <= 2 and abs(drawn["height"] - 100) <= 2
+    notes.refresh()
+    (answer,) = [a for k in notes.keys for a in notes.answers(k)]
+    assert answer.annotator == "ana"
+    assert answer.value == [
+        {"label": "Person", "startOffset": 0, "endOffset": 3},
+        {"label": "Place", "startOffset": 15, "endOffset": 19},
+    ]
