@@ -22,7 +22,6 @@ from typing import Any
 import krippendorff
 import numpy as np
 import pandas as pd
-from sklearn.metrics import cohen_kappa_score
 
 from nblabel.consolidate.result import Answers
 
@@ -57,6 +56,10 @@ def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
     # Checked here: scikit-learn would warn (UndefinedMetricWarning) on every unanimous pair.
     if len(codes) < 2:
         return float("nan")
+    # Imported here: scikit-learn takes seconds to import, and every kernel that opens a widget
+    # imports this module.
+    from sklearn.metrics import cohen_kappa_score
+
     return float(cohen_kappa_score(x, y))
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 __all__ = ["f1", "group_parts", "majority"]
 
@@ -44,6 +43,8 @@ def group_parts(
     threshold
         The least similarity for a part to join a group.
     """
+    from scipy.optimize import linear_sum_assignment  # here: SciPy's optimize takes seconds
+
     groups: list[list[tuple[str, P]]] = []
     centres: list[P] = []
     for who, parts in answers:

@@ -30,11 +30,9 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
-import choix
 import krippendorff
 import numpy as np
 import pandas as pd
-from scipy.stats import kendalltau
 
 from nblabel.consolidate.result import Answers
 from nblabel.tasks.preference import Pairwise, PreferenceTask, Ranking, Rating
@@ -133,6 +131,8 @@ def fit_scores(
     """Log-strengths of ``n`` systems, centred on 0: Bradley-Terry on ``pairs`` (winner,
     loser), Plackett-Luce on ``rankings`` (best first), both by choix's ILSR; the two kinds of
     data together are fitted as rankings (a pair is a ranking of two)."""
+    import choix  # here, not at the top: with SciPy it takes seconds, in every widget's kernel
+
     if rankings:
         params = choix.ilsr_rankings(n, [*rankings, *pairs], alpha=alpha)
     else:
@@ -294,6 +294,8 @@ def ordinal_agreement(task: Any, answers: Answers) -> pd.DataFrame:
         )
         shared_items = len({u[0] for u, ok in zip(units, coded, strict=True) if ok})
         rows.append(("krippendorff_alpha_ordinal", None, None, alpha, shared_items))
+    from scipy.stats import kendalltau  # here: scipy.stats takes seconds to import
+
     for first, second in itertools.combinations(annotators, 2):
         common = sorted(codes[first].keys() & codes[second].keys(), key=repr)
         if not common:
