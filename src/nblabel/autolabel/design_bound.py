@@ -38,7 +38,7 @@ The bound (betting, anytime valid)
       capped at ``1/(2m)``: safe when wrong answers show up (a few per hundred);
     * approximate-growth-rate bets ``(mean_j - m) / E_j[(Z - m)^2]`` capped at ``0.8/m``: they
       grow the wealth fast when nothing is wrong, where a binary proportion has most of its
-      information (all-correct held-out answers reach 0.95 after about 80 draws instead of 115).
+      information (all-correct held-out answers reach 0.95 after 85 draws instead of 115).
 
     Both rules use only values before each bet (no sample size fixed in advance), so the bound
     stays valid however many draws arrive, and it holds for any distribution on [0, 1], with no
@@ -74,6 +74,12 @@ MAX_CUTS = 256
 
 _GROWTH_CAP = 0.8  # growth-rate bets stay under 0.8/m: one wrong answer keeps a fifth of the wealth
 _GRID = np.linspace(0.0, 1.0, 1001)
+# Weight of the bets' prior, in values. Any predictable bet keeps the bound valid; a light prior
+# lets the growth bets start once the draws' own mean passes the candidate: with a prior worth one
+# value at 1/2 the first nine right draws bet nothing against 0.95. Measured on 0/1 values against
+# 0.95 (median over 30 placements of the wrong ones): all right 95 -> 85 draws to the bound, one
+# wrong 132 -> 123, two 170 -> 161, three 206 -> 200, Bernoulli(0.975) 375 -> 384.
+_PRIOR = 0.1
 
 
 def design_values(above: np.ndarray, correct: np.ndarray, random: np.ndarray, open_above: int) -> np.ndarray:
@@ -119,9 +125,10 @@ def betting_log_wealth(values: np.ndarray, m: np.ndarray | float, level: float =
         return np.zeros(ms.shape[0])
     alpha = 1.0 - level
     t = np.arange(1, n + 1)
-    # Running mean and variance before each value, from a prior of one value at mean 1/2, variance 1/4.
-    mean = (0.5 + np.cumsum(x)) / (t + 1)
-    var = (0.25 + np.cumsum((x - mean) ** 2)) / (t + 1)
+    # Running mean and variance before each value, from a prior worth _PRIOR values at mean 1/2,
+    # variance 1/4 (the first bet, before any value, uses the prior alone).
+    mean = (_PRIOR * 0.5 + np.cumsum(x)) / (t + _PRIOR)
+    var = (_PRIOR * 0.25 + np.cumsum((x - mean) ** 2)) / (t + _PRIOR)
     mean_before = np.r_[0.5, mean[:-1]]
     var_before = np.r_[0.25, var[:-1]]
     plug_in = np.sqrt(2 * math.log(1 / alpha) / (var_before * t * np.log1p(t)))

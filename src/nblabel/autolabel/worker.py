@@ -35,7 +35,7 @@ from nblabel.autolabel.distributed import (
     hashed_text_features,
 )
 from nblabel.autolabel.entity_loop import compute_entity_round
-from nblabel.autolabel.features import Featurizer, cached_features, image_features, text_features
+from nblabel.autolabel.features import Featurizer, cached_features, default_featurizer
 from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
 from nblabel.autolabel.mask_loop import default_pixel_estimator
 from nblabel.autolabel.mask_worker import MaskFeatures, mask_evidence, run_mask_round
@@ -113,7 +113,7 @@ class Settings:
         if self.featurizer is None and self.cluster and self.media == "text":
             self.featurizer = hashed_text_features  # TF-IDF's corpus-wide fit cannot be partitioned
         if self.featurizer is None:
-            self.featurizer = text_features if self.media == "text" else image_features
+            self.featurizer = default_featurizer(self.media)
         if not self.model_name:
             self.model_name = type(self.estimator).__name__
 
