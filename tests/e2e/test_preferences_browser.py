@@ -55,6 +55,7 @@ def test_pairwise_by_keyboard_with_tie_undo_and_skip(notebook, jupyter):
     assert state["progress"]["skipped"] == 1
 
 
+@pytest.mark.notebook7
 def test_ranking_by_keyboard_with_ties_dimensions_undo_and_skip(notebook, jupyter):
     task = (
         "nl.Ranking([{'name': 'Clarity', 'allowTie': True}, {'name': 'Correctness', 'allowTie': False}],"

@@ -24,15 +24,20 @@ import numpy as np
 import pandas as pd
 
 from nblabel.consolidate.result import Answers
+from nblabel.tasks.classification import plain_classes
 
 __all__ = ["agreement_table", "category", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"]
 
 
 def category(value: Any) -> Hashable:
     """An answer as a nominal category: a class name, a set of class names, a mask's pixels (the
-    sha1 of its PNG, the same for the same pixels whoever drew them), or canonical JSON."""
+    sha1 of its PNG, the same for the same pixels whoever drew them), or canonical JSON. A
+    classification answer with frame attributes counts as its classes: people who chose the same
+    class agree, whatever values they gave (consolidation keeps the majority value apart)."""
     if isinstance(value, Mapping) and isinstance(value.get("mask"), str) and "sha1" in value:
         return ("mask", value["sha1"])
+    if plain_classes(value) is not value:
+        return category(plain_classes(value))
     if isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
         return tuple(sorted(value))
     if isinstance(value, Hashable):

@@ -21,6 +21,7 @@ import pandas as pd
 from nblabel.labeling.answers import AnswerLog
 from nblabel.store import Annotation
 from nblabel.store.kinds import PERSON_KINDS
+from nblabel.tasks.classification import plain_classes
 
 __all__ = ["MAX_SECONDS", "check_timing", "stats", "worker_identity"]
 
@@ -149,7 +150,8 @@ def stats(log: AnswerLog) -> pd.DataFrame:
 
 def _same(a: Any, b: Any) -> bool:
     """Labels equal for agreement: box and entity values compared without the answer's own
-    bookkeeping (proposal actions, per-box scores)."""
+    bookkeeping (proposal actions, per-box scores), classes without their frame attributes."""
+    a, b = plain_classes(a), plain_classes(b)
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         skip = {"actions", "objects"}
         return {k: v for k, v in a.items() if k not in skip} == {k: v for k, v in b.items() if k not in skip}

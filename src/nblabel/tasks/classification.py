@@ -31,6 +31,21 @@ def classes_of(value: Any) -> Any:
     return value
 
 
+def plain_classes(value: Any) -> Any:
+    """A classifier answer with frame attributes as its classes alone (what agreement compares:
+    people who chose the same class agree, whatever values they gave); any other value as it is."""
+    if (
+        isinstance(value, Mapping)
+        and value.keys() & _CLASS_KEYS
+        and value.keys() <= {*_CLASS_KEYS, FRAME_KEY}
+    ):
+        return classes_of(value)
+    return value
+
+
+_CLASS_KEYS = {"label", "labels"}  # the keys of GT's classifier answer shape
+
+
 def check_labels(labels: Sequence[str]) -> list[str]:
     """Class names as a list: at least one, non-empty strings of at most 256 characters, unique.
 

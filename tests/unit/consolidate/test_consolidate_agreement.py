@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -145,3 +146,23 @@ def test_multilabel_answers_are_one_category_each() -> None:
     # Categories {cat, dog}, {cat}, {dog}: observed 2/3, chance 1/3·1/3 + 1/3·2/3 = 1/3.
     assert figures["cohen_kappa"] == pytest.approx(0.5)
     assert figures["krippendorff_alpha"] == pytest.approx(krippendorff_alpha([[0, 0], [1, 2], [2, 2]]))
+
+
+def test_classes_with_frame_attributes_agree_on_the_class_alone() -> None:
+    # GT's classifier answer with frame attributes: the class is what people agree on or not.
+    sunny = {"label": "dog", "frame-attributes": {"weather": "sunny"}}
+    rainy = {"label": "dog", "frame-attributes": {"weather": "rain"}}
+    assert category(sunny) == category(rainy) == "dog"
+    assert category({"labels": ["dog", "cat"], "frame-attributes": {}}) == ("cat", "dog")
+    assert category({"label": "dog", "other": 1}) == '{"label":"dog","other":1}'  # not that shape
+    answers = {
+        1: [("ana", sunny), ("bo", rainy)],
+        2: [("ana", "cat"), ("bo", {"label": "cat"})],
+        3: [("ana", "cat"), ("bo", rainy)],
+    }
+    plain = {
+        1: [("ana", "dog"), ("bo", "dog")],
+        2: [("ana", "cat"), ("bo", "cat")],
+        3: [("ana", "cat"), ("bo", "dog")],
+    }
+    pd.testing.assert_frame_equal(agreement_table(answers), agreement_table(plain))

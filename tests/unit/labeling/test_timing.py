@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import nblabel as nl
-from nblabel.labeling.timing import check_timing
+from nblabel.labeling.timing import _same, check_timing
 
 TIMING = {
     "acceptanceTime": "2026-12-06T21:00:00.000Z",
@@ -105,3 +105,9 @@ def test_stats_per_annotator(tmp_path: Path) -> None:
     assert out.loc["cy", "agreement"] == 1.0
     assert 0 < out.loc["bo", "agreement"] <= 1.0
     assert math.isnan(out.loc["ana", "accepted_unchanged"])
+
+
+def test_a_class_given_with_frame_attributes_agrees_with_the_same_class() -> None:
+    assert _same({"label": "dog", "frame-attributes": {"weather": "rain"}}, {"label": "dog"})
+    assert _same({"labels": ["a"], "frame-attributes": {}}, ["a"])
+    assert not _same({"label": "dog", "frame-attributes": {}}, "cat")
