@@ -47,15 +47,18 @@ class ManifestIndex:
         ``len(keys) + 1`` byte offsets (numpy ``int64``).
     may_climb
         False when no line holds ``..`` or ``%`` (so no reference can climb out of a folder).
+    metadata
+        False when no line holds ``-metadata"`` (so no line has a label an earlier job wrote).
     """
 
     def __init__(
-        self, source: str, keys: list[str], offsets: np.ndarray, may_climb: bool, client: Any
+        self, source: str, keys: list[str], offsets: np.ndarray, may_climb: bool, metadata: bool, client: Any
     ) -> None:
         self.source = source
         self.keys = keys
         self.offsets = offsets
         self.may_climb = may_climb
+        self.metadata = metadata
         self._client = client
 
     def __len__(self) -> int:
@@ -145,7 +148,7 @@ def open_manifest(path: str | os.PathLike[str], *, client: Any = None) -> Manife
     source = os.fspath(path)
     keys: list[str] = []
     offsets = [np.zeros(1, dtype=np.int64)]
-    base, rest, may_climb, base_read = 0, b"", False, 0
+    base, rest, may_climb, metadata, base_read = 0, b"", False, False, 0
     with _open(source, client) as fh:
         while True:
             data = fh.read(_BLOCK_BYTES)
@@ -162,13 +165,14 @@ def open_manifest(path: str | os.PathLike[str], *, client: Any = None) -> Manife
                 keys.extend(found[0])
                 offsets.append(found[1] + (base + 1))
                 may_climb = may_climb or b".." in block or b"%" in block
+                metadata = metadata or b'-metadata"' in block
                 base += len(block)
             if not data:
                 break
     ends = np.concatenate(offsets)
     if ends[-1] > base_read:  # the last line had no "\n": it ends with the file
         ends[-1] = base_read
-    return ManifestIndex(source, keys, ends, may_climb, client)
+    return ManifestIndex(source, keys, ends, may_climb, metadata, client)
 
 
 def _block_keys(block: bytes) -> tuple[list[str], np.ndarray] | None:
@@ -202,11 +206,13 @@ def _block_keys(block: bytes) -> tuple[list[str], np.ndarray] | None:
         and (np.searchsorted(backslashes, stops) != np.searchsorted(backslashes, starts)).any()
     ):
         return None  # an escape inside a key: the full reader decodes it
-    # The keys' bytes, one per line: a mask over the block, newlines kept as separators.
-    edges = np.zeros(len(raw) + 1, dtype=np.int8)
-    edges[starts] = 1
-    edges[stops] -= 1
-    inside = np.cumsum(edges[:-1], dtype=np.int8).view(bool)
+    # The keys' bytes, one per line: a mask over the block made of runs (outside, key, outside,
+    # key, ...), newlines kept as separators.
+    bounds = np.empty(2 * len(starts) + 2, dtype=np.int64)
+    bounds[0], bounds[1:-1:2], bounds[2:-1:2], bounds[-1] = 0, starts, stops, len(raw)
+    runs = np.zeros(len(bounds) - 1, dtype=bool)
+    runs[1::2] = True
+    inside = np.repeat(runs, np.diff(bounds))
     inside[ends] = True
     try:
         text = raw[inside].tobytes().decode("utf-8")

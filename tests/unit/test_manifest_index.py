@@ -15,7 +15,7 @@ import pytest
 
 from nblabel import ImageClassification, Job, TextClassification
 from nblabel import manifest_index as manifest_index_module
-from nblabel.manifest import ManifestError, read_manifest
+from nblabel.manifest import ManifestError, read_manifest, write_manifest
 from nblabel.manifest_index import ManifestIndex, open_manifest
 
 pytest_plugins = ["s3_fixtures"]
@@ -50,7 +50,7 @@ def test_keys_offsets_rows_and_chunks_match_the_full_reader(
     assert isinstance(index, ManifestIndex) and len(index) == len(whole) == 4
     assert index.keys == whole["source-ref"].tolist()
     assert index.offsets[0] == 0 and index.offsets[-1] == path.stat().st_size
-    assert index.may_climb is False
+    assert index.may_climb is False and index.metadata is False
     rows = index.rows([3, 1])
     assert rows.index.tolist() == [3, 1]
     assert rows.loc[1, "extra"] == {"nested": [1, 2]} and rows.loc[3, "source-ref"] == "/data/img 4.png"
@@ -89,6 +89,8 @@ def test_a_bad_line_is_named_when_its_row_is_read(tmp_path: Path) -> None:
 def test_a_path_that_may_climb_is_checked_like_a_dataframe(tmp_path: Path) -> None:
     path = write(tmp_path / "m.manifest", [LINES[0], '{"source-ref":"../etc/passwd"}'])
     assert open_manifest(path).may_climb
+    chained = write(tmp_path / "c.manifest", ['{"source-ref":"s3://b/a.jpg","x":1,"x-metadata":{}}'])
+    assert open_manifest(chained).metadata
     with pytest.raises(ValueError, match=r"row 1: source-ref"):
         Job("lazy", path, ImageClassification(["cat", "dog"]), store=tmp_path / "s.sqlite")
 
@@ -132,3 +134,15 @@ def test_an_s3_manifest_is_opened_lazily_and_its_rows_read_by_range(
     assert index.rows([1]).loc[1, "extra"] == {"nested": [1, 2]}
     job = Job("s3", uri, ImageClassification(["cat", "dog"]), store=tmp_path / "s.sqlite")
     assert job.pending(1).index.tolist() == [0] and job.items._data is None
+
+
+def test_an_earlier_jobs_labels_in_a_lazily_opened_file_are_carried_over(tmp_path: Path) -> None:
+    task = ImageClassification(["cat", "dog"])
+    first = Job(
+        "pets", read_manifest(write(tmp_path / "m.manifest", LINES)), task, store=tmp_path / "a.sqlite"
+    )
+    first.label(1, "dog")
+    write_manifest(first.to_dataframe(), tmp_path / "out.manifest")
+    again = Job("pets", tmp_path / "out.manifest", task, store=tmp_path / "b.sqlite")
+    assert again.current(1) is not None and again.current(1).value == "dog"
+    assert again.current(0) is None and again.progress.labeled == 1

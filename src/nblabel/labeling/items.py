@@ -281,9 +281,11 @@ class Items:
         manifest, False only when no line can hold the key (the file never spells it)."""
         if self._data is not None or self._index is None:
             return column in self.data.columns
-        return any(column in frame.columns for frame in self._added) or self._index.mentions(
-            json.dumps(column)
-        )
+        if any(column in frame.columns for frame in self._added):
+            return True
+        if column.endswith("-metadata") and not self._index.metadata:  # known from the scan
+            return False
+        return self._index.mentions(json.dumps(column))
 
     def rows(self, positions: list[int]) -> pd.DataFrame:
         """The manifest rows at ``positions``, indexed by position; read from the file when the
