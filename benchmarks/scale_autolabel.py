@@ -12,12 +12,22 @@ folds and the final fit, always in the kernel), ``predict`` (answer, confidence 
 every open item; the cluster returns only those), ``write`` (the round's proposals and queue in
 one SQLite transaction); peak memory of the kernel process and of each Dask worker. A line is
 fitted through each stage's seconds against the number of items: its slope is the per-item
-cost. Last, ``job.add`` of 10,000 rows to the largest job, until another kernel's queue has them.
+cost. Then ``job.add`` of 10,000 rows to the largest job, until another kernel's queue has them.
+
+The rest of a job at that scale, each in a fresh Python process (as a new kernel):
+
+* opening a ``--manifest-lines`` manifest (lines spelled as ``benchmarks.scale``'s,
+  ``{"source-ref":"s3://bucket/images/0000042.jpg","id":42}``) with ``Job(name, path, ...)``,
+  which opens it lazily (:mod:`nblabel.manifest_index`), until ``job.pending(1)``: wall and CPU
+  seconds, the process's growth in memory and its peak;
+* consolidating ``--consolidation-items`` items x 3 answers of ``benchmarks.consolidation``'s
+  simulated crowd, Dawid-Skene and majority vote: wall and CPU seconds, and the peak memory the
+  consolidation added to the process holding the answers.
 
 Usage::
 
     python -m benchmarks.scale_autolabel [--sizes 100000,300000,1000000] [--answers 2000]
-        [--out BENCHMARKS.md] [--no-write]
+        [--manifest-lines 10000000] [--consolidation-items 1000000] [--out BENCHMARKS.md] [--no-write]
 
 Replaces the section between ``<!-- scale-autolabel:start -->`` and ``<!-- scale-autolabel:end -->``.
 """
@@ -29,6 +39,8 @@ import gzip
 import json
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -41,6 +53,7 @@ import pandas as pd
 from benchmarks._lib.machine import cores, cpu_name, load_average
 from benchmarks._lib.report import REPO, command_line, write_section
 from benchmarks._lib.run import log
+from benchmarks.scale.cli import run_child
 from nblabel import Job, TextClassification
 from nblabel.autolabel.distributed import ClusterFeatures, hashed_text_features
 from nblabel.autolabel.loop import _Model, default_estimator
@@ -135,6 +148,71 @@ def add_latency(n: int, folder: Path) -> tuple[float, float]:
     return added, time.perf_counter() - start
 
 
+def plain_manifest(path: Path, lines: int) -> Path:
+    """A manifest of ``lines`` lines spelled as ``benchmarks.scale``'s (made once per size)."""
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("w") as fh:
+            for start in range(0, lines, 500_000):
+                stop = min(start + 500_000, lines)
+                fh.write(
+                    "".join(
+                        f'{{"source-ref":"s3://bucket/images/{i:07d}.jpg","id":{i}}}\n'
+                        for i in range(start, stop)
+                    )
+                )
+        tmp.replace(path)
+    return path
+
+
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (``VmRSS``, ``VmHWM``), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
+def consolidation_child(items: int, method: str) -> dict[str, float]:
+    """One consolidation of ``items`` x 3 simulated answers, in this (fresh) process.
+
+    Its memory is the peak during the consolidation above the process's size just before: the
+    peak (Linux's ``VmHWM``) is reset first, since making the crowd peaked higher than that.
+    """
+    import gc
+
+    from benchmarks.consolidation import CROWD, METHODS
+    from nblabel.datasets.crowd import simulate_crowd
+
+    crowd = simulate_crowd(items, 5, CROWD, 3, adversarial=["adversary"], seed=0)
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")  # the peak RSS starts again from the RSS
+    before = _status_mb("VmRSS")
+    wall, cpu = time.perf_counter(), time.process_time()
+    METHODS[method](crowd.answers, crowd.classes)
+    return {
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "added_mb": _status_mb("VmHWM") - before,
+        "answers_mb": before,
+    }
+
+
+def consolidation(items: int) -> dict[str, dict[str, float]]:
+    """Each consolidation method over ``items`` x 3 answers, each in a fresh process."""
+    out = {}
+    for method in ("Dawid-Skene", "majority vote"):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.scale_autolabel", "--consolidation-child", str(items), method],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        out[method] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,300000,1000000")
@@ -142,7 +220,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--manifest-lines", type=int, default=10_000_000)
+    parser.add_argument("--consolidation-items", type=int, default=1_000_000)
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "nblabel-bench" / "scale")
+    parser.add_argument("--consolidation-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.consolidation_child:
+        print(json.dumps(consolidation_child(int(args.consolidation_child[0]), args.consolidation_child[1])))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     from distributed import Client, LocalCluster
 
@@ -165,7 +250,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     log(", ".join(f"{k} {v:.2f}" for k, v in results[mode, n].items()))
                     loads.append(os.getloadavg())
         added, visible = add_latency(sizes[-1], Path(tmp))
-    section = report(results, sizes, args, added, visible, loads)
+        loads.append(os.getloadavg())
+        args.cache.mkdir(parents=True, exist_ok=True)
+        manifest = plain_manifest(args.cache / f"plain-{args.manifest_lines}.manifest", args.manifest_lines)
+        log(f"open a {args.manifest_lines:,}-line manifest")
+        opened = run_child(["open_lazy", str(manifest), str(Path(tmp) / "open.sqlite")])
+        loads.append(os.getloadavg())
+        log(f"consolidate {args.consolidation_items:,} items x 3")
+        consolidated = consolidation(args.consolidation_items)
+        loads.append(os.getloadavg())
+    section = (
+        report(results, sizes, args, added, visible, loads) + "\n\n" + rest_report(args, opened, consolidated)
+    )
     print(section)
     if not args.no_write:
         write_section(args.out, "scale-autolabel", section)
@@ -216,6 +312,39 @@ def report(
         "Kernel peak MB is the benchmark process's peak so far (it grows with the largest size run); "
         "worker peak MB the larger of the two Dask workers' peaks, bounded by a partition "
         "(5,000 items) and the model, not by the job. Extrapolation to 10M-100M items: docs/scale.md.",
+    ]
+    return "\n".join(lines)
+
+
+def rest_report(
+    args: argparse.Namespace, opened: dict[str, Any], consolidated: dict[str, dict[str, float]]
+) -> str:
+    """The manifest's opening and the consolidation, against issue #24's targets."""
+    wall, cpu = opened["open"]
+    lines = [
+        f"### The rest of the job: a {args.manifest_lines:,}-line manifest, {args.consolidation_items:,} items x 3 answers",
+        "",
+        f"Opening (`Job(name, path, ...)` + `job.pending(1)`, a fresh process; the manifest opened lazily, "
+        f"`nblabel.manifest_index`): **{wall:.1f} s wall, {cpu:.1f} s CPU** for {opened['items']:,} items "
+        f"(target ≤ 3 s: {'met' if wall <= 3 else 'not met'} on this machine); memory: the process grew "
+        f"{opened['rss'] / 1e6:.0f} MB, peak {opened['peak_rss'] / 1e6:.0f} MB above the start "
+        f"(target ≤ 2 GB: {'met' if opened['peak_rss'] <= 2e9 else 'not met'}).",
+        "",
+        "| consolidation | wall s | CPU s | peak memory added, MB | target ≤ 15 s, ≤ 1 GB |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for method, r in consolidated.items():
+        ok = r["wall"] <= 15 and r["added_mb"] <= 1024
+        lines.append(
+            f"| {method} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['added_mb']:.0f} | "
+            f"{'met' if ok else 'not met'} (wall) / {'met' if r['cpu'] <= 15 and r['added_mb'] <= 1024 else 'not met'} (CPU) |"
+        )
+    lines += [
+        "",
+        "Peak memory added: the process's peak during the consolidation (Linux `VmHWM`, reset just "
+        "before) minus its size just before, when it held the answers (a dict of per-item lists of "
+        "pairs, what `job.consolidate()` hands the function), numpy and nblabel: "
+        f"{max(r['answers_mb'] for r in consolidated.values()):.0f} MB.",
     ]
     return "\n".join(lines)
 

@@ -881,6 +881,89 @@ GT_FEATURES = [
     ),
 ]
 
+
+# #24: a job at scale (lazily opened manifest, job.add, Dask rounds, consolidation of many items).
+SCALE = [
+    (
+        "markdown",
+        "# Jobs at scale\n\n"
+        "A manifest of millions of lines opens lazily (item keys and line offsets first, each row "
+        "when it is needed), rows can be added to an open job (`job.add`, like Ground Truth's "
+        "streaming jobs), the auto-labeler can featurize and predict on a Dask cluster "
+        "(`cluster=`), and consolidation runs over arrays. See docs/scale.md; the figures at "
+        '10 million lines and a million items are in BENCHMARKS.md ("Auto-labeling at scale").',
+    ),
+    (
+        "code",
+        "import time\nfrom pathlib import Path\n\nimport pandas as pd\n\nimport nblabel as nl\n"
+        "from nblabel import datasets\nfrom nblabel.datasets.crowd import simulate_crowd",
+    ),
+    (
+        "markdown",
+        "## A large manifest, opened lazily\n\n"
+        "200,000 lines here (the benchmark opens ten million). `Job(name, path, ...)` reads only "
+        "each line's `source-ref` and where the line starts; `job.pending()` reads its rows from the file.",
+    ),
+    (
+        "code",
+        'Path("out").mkdir(exist_ok=True)\n'
+        'lines = (f\'{{"source-ref":"s3://bucket/images/{i:07d}.jpg","id":{i}}}\\n\' for i in range(200_000))\n'
+        'Path("out/big.manifest").write_text("".join(lines))\n'
+        "start = time.perf_counter()\n"
+        'big = nl.Job("big", "out/big.manifest", nl.ImageClassification(["cat", "dog"]))\n'
+        'print(f"{len(big.keys):,} items open in {time.perf_counter() - start:.2f} s")\n'
+        "big.pending(3)",
+    ),
+    (
+        "markdown",
+        "## Items added to an open job\n\n"
+        "`job.add` keeps the rows in the job's store: every kernel of the job sees them, and adding "
+        "the same item again is a no-op.",
+    ),
+    (
+        "code",
+        'more = pd.DataFrame({"source-ref": [f"s3://bucket/new/{i}.jpg" for i in range(3)]})\n'
+        "print(big.add(more), big.add(more))  # 3 new, then none\n"
+        "big.progress",
+    ),
+    (
+        "markdown",
+        "## An auto-labeling round on a Dask cluster\n\n"
+        "A two-worker `LocalCluster` stands in for a real one: the workers featurize every item "
+        "(partition files next to the store) and predict the open ones with the model fitted here "
+        "on the answers. The answers below are the gold labels of randomly drawn texts.",
+    ),
+    (
+        "code",
+        "from distributed import Client, LocalCluster\n\n"
+        "cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)\n"
+        "client = Client(cluster)\n"
+        "texts = datasets.definitions()\n"
+        'job = nl.Job("definitions-dask", texts, nl.TextClassification(datasets.text_labels()))\n'
+        "job.autolabel(background=False, cluster=client)  # a first round: a random queue\n"
+        "for position in job.queue.pending(300):  # a person answers the first 300 drawn texts\n"
+        '    job.label(position, texts.at[position, "gold"])\n'
+        "print(job.autolabel(background=False, cluster=client))\n"
+        "job",
+    ),
+    ("code", "client.close()\ncluster.close()"),
+    (
+        "markdown",
+        "## Consolidation of many items\n\n"
+        "A simulated crowd answers 100,000 items three times; Dawid-Skene and the majority vote run "
+        "over the answers as arrays.",
+    ),
+    (
+        "code",
+        'crowd = simulate_crowd(100_000, 5, {"good": 0.9, "fair": 0.7, "poor": 0.5, "bad": 0.3}, 3, seed=0)\n'
+        "for method in (nl.consolidate.dawid_skene, nl.consolidate.majority_vote):\n"
+        "    start = time.perf_counter()\n"
+        "    result = method(crowd.answers, crowd.classes)\n"
+        "    labels = {key: c.value for key, c in result.items.items()}\n"
+        '    print(f"{method.__name__}: {time.perf_counter() - start:.1f} s, accuracy {crowd.accuracy(labels):.3f}")',
+    ),
+]
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_boxes.ipynb": BOXES,
@@ -891,6 +974,7 @@ NOTEBOOKS = {
     "07_portal.ipynb": PORTAL,
     "08_preferences.ipynb": PREFERENCES,
     "09_gt_features.ipynb": GT_FEATURES,
+    "10_scale.ipynb": SCALE,
 }
 
 

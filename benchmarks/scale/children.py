@@ -95,6 +95,23 @@ def child_open(manifest: Path, store: Path, window: int, widget: bool) -> dict[s
     return result
 
 
+def child_open_lazy(manifest: Path, store: Path) -> dict[str, Any]:
+    """``Job(name, path, ...)`` (the manifest opened lazily) + ``job.pending(1)``, and memory."""
+    import nblabel as nl
+
+    before = memory()
+    clock = Clock()
+    job = nl.Job("scale", manifest, nl.ImageClassification(LABELS), store=store)
+    result: dict[str, Any] = {"job": clock.lap()}
+    assert len(job.pending(1)) == 1
+    result["first"] = clock.lap()
+    result["open"] = [sum(x) for x in zip(result["job"], result["first"], strict=True)]
+    result["items"] = len(job.keys)
+    result["rss"] = memory()["rss"] - before["rss"]
+    result["peak_rss"] = peak_rss() - before["rss"]
+    return result
+
+
 def child_pandas_read(manifest: Path) -> dict[str, Any]:
     import pandas as pd
 
@@ -159,6 +176,8 @@ def run(kind: str, args: list[str]) -> dict[str, Any]:
     """The measurement ``kind`` (open, pandas_read, label, output) with its command-line arguments."""
     if kind == "open":
         return child_open(Path(args[0]), Path(args[1]), int(args[2]), args[3] == "widget")
+    if kind == "open_lazy":
+        return child_open_lazy(Path(args[0]), Path(args[1]))
     if kind == "pandas_read":
         return child_pandas_read(Path(args[0]))
     if kind == "label":

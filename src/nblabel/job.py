@@ -31,6 +31,7 @@ from nblabel.labeling.feed import Feed
 from nblabel.labeling.items import Items
 from nblabel.labeling.queue import Queue
 from nblabel.manifest import read_manifest
+from nblabel.manifest_index import ManifestIndex, open_manifest
 from nblabel.store import Annotation, Store, open_store
 from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.store.ledger import Ledger
@@ -55,6 +56,16 @@ _NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ATTRIBUTE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}")
 
 
+def _open_manifest(path: str | os.PathLike[str], task: Task) -> pd.DataFrame | ManifestIndex:
+    """A manifest file for a job: opened lazily when it is in the plain form and the task labels
+    ``source-ref`` alone (see :mod:`nblabel.manifest_index`), else read whole."""
+    if task.media in ("image", "any") and not task.columns:
+        index = open_manifest(path)
+        if index is not None:
+            return index
+    return read_manifest(path)
+
+
 def default_annotator() -> str:
     """``NBLABEL_ANNOTATOR``, else the operating-system user."""
     name = os.environ.get("NBLABEL_ANNOTATOR", "").strip()
@@ -77,7 +88,11 @@ class Job:
         ``labeling-job/<name>``; the default store is ``.nblabel/<name>.sqlite``.
     data
         A manifest DataFrame with a ``source-ref`` (images) or ``source`` (texts) column, or the
-        path of a manifest file.
+        path (or ``s3://`` URI) of a manifest file. A file in the plain form (every line starts
+        with its ``source-ref``) of a task that reads no other column is opened lazily: item keys
+        and line offsets first, each row when it is needed, so ten million lines open in
+        seconds; its lines are checked as they are read, and :attr:`data` reads it whole (see
+        :mod:`nblabel.manifest_index`).
     task
         What to do with each item, e.g. ``ImageClassification(["cat", "dog"])``.
     attribute
@@ -136,8 +151,8 @@ class Job:
         _check_attribute(self.attribute)
         self.annotator = annotator or default_annotator()
         if isinstance(data, (str, os.PathLike)):
-            data = read_manifest(data)
-        if not isinstance(data, pd.DataFrame):
+            data = _open_manifest(data, task)
+        if not isinstance(data, (pd.DataFrame, ManifestIndex)):
             raise TypeError(f"data must be a DataFrame or a manifest path, got {type(data).__name__}")
         self.media_root = media_root
         #: The job's items: keys, positions, sources (:class:`~nblabel.labeling.items.Items`).
@@ -157,7 +172,8 @@ class Job:
         self._worker: Worker | None = None
         # #21 chaining: labels the input already has under this attribute (an earlier job's
         # output manifest) are kept as answers, so the job continues where that one stopped.
-        carry_over(self.log, self.data)
+        if self.items.may_have(f"{self.attribute}-metadata"):  # (a lazily opened manifest: rarely)
+            carry_over(self.log, self.data)
         self.refresh()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -239,7 +255,7 @@ class Job:
         Items whose free answers other people's kernels have claimed are left out; nothing is
         claimed.
         """
-        return self.data.iloc[self.queue.pending(n)]
+        return self.items.rows(self.queue.pending(n))
 
     @property
     def progress(self) -> Progress:

@@ -1,5 +1,6 @@
 """The scale benchmark (``python -m benchmarks.scale_autolabel``) run tiny: both modes, every
-stage, the per-item slopes and job.add's latency land in its section."""
+stage, the per-item slopes, job.add's latency, the lazily opened manifest and the consolidation
+land in its section."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ def test_the_items_are_the_real_texts_repeated() -> None:
 
 def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
-    assert main(["--sizes", "400,800", "--answers", "100", "--out", str(out)]) == 0
+    tiny = ["--manifest-lines", "3000", "--consolidation-items", "2000", "--cache", str(tmp_path / "cache")]
+    assert main(["--sizes", "400,800", "--answers", "100", "--out", str(out), *tiny]) == 0
     text = out.read_text()
     assert "<!-- scale-autolabel:start -->" in text and "## Auto-labeling at scale (Dask)" in text
     assert "| in-process | 800 |" in text and "| 2-worker LocalCluster | 800 |" in text
     assert "`job.add` of 10,000 rows to a 800-item job" in text
+    assert "a 3,000-line manifest, 2,000 items x 3 answers" in text and "for 3,000 items" in text
+    assert "| Dawid-Skene |" in text and "| majority vote |" in text

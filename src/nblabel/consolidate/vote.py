@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from nblabel.consolidate.flat import class_codes, flatten, not_a_class
 from nblabel.consolidate.result import Answers, Consolidated, Consolidation
 
 __all__ = ["agreement_shares", "majority_vote", "majority_vote_multilabel"]
@@ -59,20 +64,40 @@ def majority_vote(answers: Answers, classes: Sequence[str] | None = None) -> Con
         Per item the most frequent answer, with the share of votes as confidence; ``quality`` is
         each annotator's share of answers equal to the vote.
     """
-    allowed = None if classes is None else set(classes)
     result = Consolidation("majority", classes=list(classes or []))
-    for key, pairs in answers.items():
-        votes = list(_latest(pairs).values())
-        if not votes:
-            continue
-        if allowed is not None:
-            for v in votes:
-                if not isinstance(v, str) or v not in allowed:
-                    raise ValueError(f"item {key}: answer {v!r} is not one of the classes {classes}")
-        counts = Counter(votes)  # insertion order = first given, which breaks ties
-        value, n = max(counts.items(), key=lambda kv: kv[1])
-        result.items[key] = Consolidated(value, n / len(votes), None, len(votes))
-    result.quality = agreement_shares(result, answers)
+    flat = flatten(answers)
+    if not flat.items:
+        return result
+    if classes is not None:
+        codes = class_codes(flat, [c for c in classes if isinstance(c, str)], not_a_class(classes))
+    else:  # the answers' own values, equal as Python compares them (as a Counter would count)
+        seen: dict[Any, int] = {}
+        codes = np.fromiter((seen.setdefault(v, len(seen)) for v in flat.values), np.int64, len(flat.values))
+    # Votes per (item, value), the pairs numbered in the order each value was first given to
+    # its item (items in order): the first of an item's values with the most votes wins, as the
+    # Counter's insertion order made it.
+    pairs = flat.item * (int(codes.max()) + 1) + codes
+    pair, first = pd.factorize(pairs)[0], np.flatnonzero(~pd.Index(pairs).duplicated())
+    votes = np.bincount(pair)
+    pair_item = flat.item[first]
+    new_item = np.r_[True, pair_item[1:] != pair_item[:-1]]
+    group = np.cumsum(new_item) - 1  # the pair's item number
+    most = np.maximum.reduceat(votes, np.flatnonzero(new_item))
+    candidates = np.flatnonzero(votes == most[group])
+    winners = first[candidates[np.r_[True, group[candidates][1:] != group[candidates][:-1]]]]
+    given = flat.given()
+    shares = (most / given).tolist()
+    values = flat.values[winners].tolist()
+    result.items = dict(
+        zip(flat.items, map(Consolidated, values, shares, repeat(None), given.tolist()), strict=True)
+    )
+    agree = codes == codes[winners][flat.item]
+    right = np.bincount(flat.annotator, weights=agree, minlength=len(flat.annotators))
+    total = np.bincount(flat.annotator, minlength=len(flat.annotators))
+    result.quality = {
+        who: int(r) / int(n)
+        for who, r, n in zip(flat.annotators, right.tolist(), total.tolist(), strict=True)
+    }
     return result
 
 

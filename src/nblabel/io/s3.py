@@ -57,6 +57,7 @@ __all__ = [
     "presigned_url",
     "put_bytes",
     "read_bytes",
+    "read_range",
 ]
 
 log = logging.getLogger(__name__)
@@ -390,6 +391,26 @@ def read_bytes(uri: str, *, client: Any = None) -> bytes:
                 break
             done += n
         return bytes(out)
+
+
+def read_range(uri: str, start: int, stop: int, *, client: Any = None) -> bytes:
+    """Bytes ``start:stop`` of an S3 object (one ranged GET; a lazily opened manifest's rows).
+
+    Raises
+    ------
+    S3Error
+        The object cannot be read; the message names the URI and the cause.
+    """
+    if stop <= start:
+        return b""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, key = parse_s3_uri(uri)
+    try:
+        response = _client(client).get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{stop - 1}")
+        return response["Body"].read()
+    except (ClientError, BotoCoreError, *_stream_errors()) as exc:
+        raise _s3_error(uri, "read", exc) from exc
 
 
 def download(

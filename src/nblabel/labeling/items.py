@@ -9,6 +9,7 @@ answers under it. It is the ``source-ref`` string for binary objects, or a diges
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -19,9 +20,10 @@ import pandas as pd
 
 from nblabel.io.guard import FileGuard
 from nblabel.manifest import is_missing
+from nblabel.manifest_index import ManifestIndex
 from nblabel.tasks.base import Task
 
-__all__ = ["Items", "KeyPositions", "item_bases", "item_keys", "source_column"]
+__all__ = ["Items", "KeyPositions", "item_bases", "item_keys", "numbered", "source_column"]
 
 
 def source_column(df: pd.DataFrame) -> str:
@@ -53,6 +55,11 @@ def item_keys(df: pd.DataFrame) -> list[str]:
     bases = item_bases(df)
     if len(set(bases)) == len(bases):
         return bases  # no repeats: each key is its source
+    return numbered(bases)
+
+
+def numbered(bases: list[str]) -> list[str]:
+    """The item keys of rows with these bases: a repeated base gets ``#n`` from its second row."""
     seen: Counter[str] = Counter()
     used: set[str] = set()
     keys = []
@@ -140,6 +147,8 @@ class KeyPositions:
         # Keys added to the open job (Job.add): a small dict beside the index, which is not
         # rebuilt for a few added rows.
         self._added: dict[str, int] = {}
+        #: Whether no key is given twice (pandas learns it with the lookup structure).
+        self.unique = bool(self._index.is_unique)
         if keys:
             # Builds the lookup structure now: the first answer must not pay for it, and pandas
             # builds it lazily without a lock, while the widget looks keys up from two threads.
@@ -177,7 +186,10 @@ class Items:
     Parameters
     ----------
     data
-        The manifest DataFrame (its index is reset).
+        The manifest DataFrame (its index is reset), or a manifest opened lazily
+        (:class:`~nblabel.manifest_index.ManifestIndex`, for a task that labels ``source-ref``
+        and reads no other column): its rows are then read when asked for, and :attr:`data`
+        reads the whole file on first use.
     task
         The task: which column holds each item (``source-ref`` for images, ``source`` for
         texts) and which input attributes it reads.
@@ -202,9 +214,19 @@ class Items:
         name: str,
         media_root: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.data = data.reset_index(drop=True)
         self.task = task
         self.name = name
+        self.media_root = media_root
+        #: The job's file rule (:class:`~nblabel.io.guard.FileGuard`): what reads its files.
+        self.files = FileGuard(media_root)
+        # A lazily opened manifest, and the rows added to the job since (Job.add), until the
+        # whole DataFrame is asked for.
+        self._index = data if isinstance(data, ManifestIndex) else None
+        self._added: list[pd.DataFrame] = []
+        if self._index is not None:
+            self._open_lazily(self._index)
+            return
+        self._data: pd.DataFrame | None = data.reset_index(drop=True)
         wanted = "source-ref" if task.media == "image" else "source"
         if task.media == "any":  # a custom task shows whatever its template makes of a line
             wanted = source_column(self.data)
@@ -219,9 +241,6 @@ class Items:
                 f"{task!r} reads the manifest attribute(s) {missing}, which the manifest lacks; its "
                 f"columns are {list(map(str, self.data.columns))}"
             )
-        self.media_root = media_root
-        #: The job's file rule (:class:`~nblabel.io.guard.FileGuard`): what reads its files.
-        self.files = FileGuard(media_root)
         #: The column that holds each item (``source-ref`` or ``source``).
         self.column = wanted
         self.keys = item_keys(self.data)
@@ -231,6 +250,55 @@ class Items:
             self.files.check(self.sources)
         if task.columns:
             self._check_input_files()
+
+    def _open_lazily(self, index: ManifestIndex) -> None:
+        if self.task.media not in ("image", "any") or self.task.columns:
+            raise ValueError(f"{self.task!r} needs the manifest read whole: pass read_manifest(...) instead")
+        self._data = None
+        self.column = "source-ref"
+        self.sources = list(index.keys)
+        # The key lookup tells whether the references repeat (sorted keys: without a hash table).
+        self.positions = KeyPositions(self.sources)
+        self.keys = list(self.sources)
+        if not self.positions.unique:
+            self.keys = numbered(self.sources)
+            self.positions = KeyPositions(self.keys)
+        if index.may_climb or self.media_root is not None:
+            self.files.check(self.sources)
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The manifest DataFrame, one row per item (index reset); a lazily opened manifest is
+        read whole on first use."""
+        if self._data is None:
+            assert self._index is not None
+            self._data = pd.concat([self._index.to_dataframe(), *self._added], ignore_index=True)
+            self._added = []
+        return self._data
+
+    def may_have(self, column: str) -> bool:
+        """Whether the manifest may have ``column``: exact for a DataFrame; for a lazily opened
+        manifest, False only when no line can hold the key (the file never spells it)."""
+        if self._data is not None or self._index is None:
+            return column in self.data.columns
+        if any(column in frame.columns for frame in self._added):
+            return True
+        if column.endswith("-metadata") and not self._index.metadata:  # known from the scan
+            return False
+        return self._index.mentions(json.dumps(column))
+
+    def rows(self, positions: list[int]) -> pd.DataFrame:
+        """The manifest rows at ``positions``, indexed by position; read from the file when the
+        manifest was opened lazily (with the columns those rows have)."""
+        if self._data is not None or self._index is None:
+            return self.data.iloc[positions]
+        stored = len(self._index)
+        frames = [self._index.rows([p for p in positions if p < stored])]
+        if self._added and any(p >= stored for p in positions):
+            added = pd.concat(self._added, ignore_index=True)
+            added.index = pd.RangeIndex(stored, stored + len(added))
+            frames.append(added.loc[[p for p in positions if p >= stored]])
+        return pd.concat(frames).loc[positions] if len(frames) > 1 else frames[0]
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -244,7 +312,10 @@ class Items:
         """
         if not keys:
             return
-        self.data = pd.concat([self.data, rows.reset_index(drop=True)], ignore_index=True)
+        if self._data is None:
+            self._added.append(rows.reset_index(drop=True))
+        else:
+            self._data = pd.concat([self._data, rows.reset_index(drop=True)], ignore_index=True)
         self.sources.extend(rows[self.column].tolist())
         self.positions.extend(keys)
         self.keys.extend(keys)
@@ -306,23 +377,29 @@ class Items:
 
     def line(self, position: int) -> Mapping[str, Any]:
         """One manifest line, read lazily (pre-annotators rarely need it)."""
-        return _Line(self.data, position)
+        return _Line(self, position)
 
 
 class _Line(Mapping[str, Any]):
-    """One manifest line of a DataFrame, read lazily."""
+    """One manifest line, read when first looked at."""
 
-    def __init__(self, data: pd.DataFrame, position: int) -> None:
-        self._data = data
+    def __init__(self, items: Items, position: int) -> None:
+        self._items = items
         self._position = position
+        self._row: pd.DataFrame | None = None
+
+    def _frame(self) -> pd.DataFrame:
+        if self._row is None:
+            self._row = self._items.rows([self._position])
+        return self._row
 
     def __getitem__(self, key: str) -> Any:
-        if key not in self._data.columns:
+        if key not in self._frame().columns:
             raise KeyError(key)
-        return self._data[key].iat[self._position]
+        return self._frame()[key].iat[0]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(map(str, self._data.columns))
+        return iter(map(str, self._frame().columns))
 
     def __len__(self) -> int:
-        return len(self._data.columns)
+        return len(self._frame().columns)

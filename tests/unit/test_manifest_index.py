@@ -1,0 +1,148 @@
+"""A manifest opened lazily (``nblabel.manifest_index``) gives what reading it whole gives.
+
+Keys, rows and chunks are compared with :func:`nblabel.manifest.read_manifest` on the same file,
+with blocks made tiny so every line crosses a block boundary somewhere; manifests outside the
+plain form are left to the full reader; a Job over a path is the same job as over its DataFrame;
+an ``s3://`` manifest is opened through the S3 reader (moto's server) and its rows read by range.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nblabel import ImageClassification, Job, TextClassification
+from nblabel import manifest_index as manifest_index_module
+from nblabel.manifest import ManifestError, read_manifest, write_manifest
+from nblabel.manifest_index import ManifestIndex, open_manifest
+
+pytest_plugins = ["s3_fixtures"]
+
+LINES = [
+    '{"source-ref":"s3://b/a.jpg","id":1}',
+    '{"source-ref":"s3://b/é/ü.jpg","id":2,"extra":{"nested":[1,2]}}',
+    '{"source-ref":"s3://b/a.jpg","note":"a repeat, numbered #2"}',
+    '{"source-ref":"/data/img 4.png"}',
+]
+
+
+def write(path: Path, lines: list[str], end: str = "\n", last: bool = True) -> Path:
+    path.write_bytes((end.join(lines) + (end if last else "")).encode("utf-8"))
+    return path
+
+
+@pytest.fixture(params=[None, 7], ids=["blocks", "tiny-blocks"])
+def blocks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.param is not None:
+        monkeypatch.setattr(manifest_index_module, "_BLOCK_BYTES", request.param)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+@pytest.mark.parametrize("last", [True, False], ids=["newline-at-end", "no-newline-at-end"])
+def test_keys_offsets_rows_and_chunks_match_the_full_reader(
+    tmp_path: Path, blocks: None, end: str, last: bool
+) -> None:
+    path = write(tmp_path / "m.manifest", LINES, end, last)
+    index = open_manifest(path)
+    whole = read_manifest(path)
+    assert isinstance(index, ManifestIndex) and len(index) == len(whole) == 4
+    assert index.keys == whole["source-ref"].tolist()
+    assert index.offsets[0] == 0 and index.offsets[-1] == path.stat().st_size
+    assert index.may_climb is False and index.metadata is False
+    rows = index.rows([3, 1])
+    assert rows.index.tolist() == [3, 1]
+    assert rows.loc[1, "extra"] == {"nested": [1, 2]} and rows.loc[3, "source-ref"] == "/data/img 4.png"
+    chunks = list(index.chunks(rows=3))
+    assert [len(c) for c in chunks] == [3, 1] and chunks[1].index.tolist() == [3]
+    for chunk in chunks:  # each with the columns its lines have
+        pd.testing.assert_frame_equal(chunk, whole.loc[chunk.index, chunk.columns])
+    pd.testing.assert_frame_equal(index.to_dataframe(), whole)
+    assert index.mentions('"note"') and not index.mentions('"label-metadata"')
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"id":1,"source-ref":"s3://b/x.jpg"}',  # the key not first
+        '{ "source-ref":"s3://b/x.jpg"}',  # spaces
+        '{"source-ref":"s3://b/\\u00e9.jpg"}',  # an escape in the key
+        '{"source-ref":"s3://b/x.jpg","source-ref":"s3://b/y.jpg"}',  # JSON keeps the last
+        "",  # a blank line
+        '{"source-ref":"s3://b/x\x00.jpg"}',  # a NUL byte
+    ],
+)
+def test_any_other_form_is_left_to_the_full_reader(tmp_path: Path, line: str) -> None:
+    assert open_manifest(write(tmp_path / "m.manifest", [LINES[0], line, LINES[3]])) is None
+
+
+def test_a_bad_line_is_named_when_its_row_is_read(tmp_path: Path) -> None:
+    index = open_manifest(
+        write(tmp_path / "m.manifest", [LINES[0], '{"source-ref":"s3://b/x.jpg",}', LINES[3]])
+    )
+    assert index is not None
+    with pytest.raises(ManifestError, match=r"m\.manifest, line 2: invalid JSON"):
+        index.rows([0, 1])
+
+
+def test_a_path_that_may_climb_is_checked_like_a_dataframe(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.manifest", [LINES[0], '{"source-ref":"../etc/passwd"}'])
+    assert open_manifest(path).may_climb
+    chained = write(tmp_path / "c.manifest", ['{"source-ref":"s3://b/a.jpg","x":1,"x-metadata":{}}'])
+    assert open_manifest(chained).metadata
+    with pytest.raises(ValueError, match=r"row 1: source-ref"):
+        Job("lazy", path, ImageClassification(["cat", "dog"]), store=tmp_path / "s.sqlite")
+
+
+def test_a_job_over_a_path_is_the_job_over_its_dataframe(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.manifest", LINES)
+    task = ImageClassification(["cat", "dog"])
+    lazy = Job("lazy", path, task, store=tmp_path / "lazy.sqlite")
+    eager = Job("eager", read_manifest(path), task, store=tmp_path / "eager.sqlite", attribute="lazy")
+    assert lazy.items._data is None  # nothing but keys and offsets read yet
+    assert lazy.keys == eager.keys == ["s3://b/a.jpg", "s3://b/é/ü.jpg", "s3://b/a.jpg#2", "/data/img 4.png"]
+    for job in (lazy, eager):
+        job.label(0, "cat")
+    first = lazy.pending(2)
+    assert first.index.tolist() == [1, 2] and first.loc[2, "note"] == "a repeat, numbered #2"
+    assert lazy.items._data is None
+    assert lazy.add(pd.DataFrame({"source-ref": ["s3://b/new.jpg"]})) == 1
+    assert lazy.pending(4).index.tolist() == [1, 2, 3, 4] and lazy.items._data is None
+    assert lazy.items.line(4)["source-ref"] == "s3://b/new.jpg"
+    eager.add(pd.DataFrame({"source-ref": ["s3://b/new.jpg"]}))
+    out = lazy.to_dataframe()  # reads the file whole, added rows after it
+    expected = eager.to_dataframe()
+    meta = "lazy-metadata"
+    assert out.drop(columns=[meta]).equals(expected.drop(columns=[meta]))
+    assert out[meta].notna().tolist() == expected[meta].notna().tolist() == [True, False, False, False, False]
+
+
+def test_a_text_task_reads_the_file_whole(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.manifest", ['{"source":"a text"}', '{"source":"another"}'])
+    job = Job("texts", path, TextClassification(["a", "b"]), store=tmp_path / "s.sqlite")
+    assert job.items._data is not None and len(job.keys) == 2
+
+
+def test_an_s3_manifest_is_opened_lazily_and_its_rows_read_by_range(
+    tmp_path: Path, bucket: str, s3_direct
+) -> None:
+    s3_direct.put_object(Bucket=bucket, Key="m.manifest", Body=("\n".join(LINES) + "\n").encode("utf-8"))
+    uri = f"s3://{bucket}/m.manifest"
+    index = open_manifest(uri)
+    assert index is not None and index.keys == [ref for ref in read_manifest(uri)["source-ref"]]
+    assert index.rows([1]).loc[1, "extra"] == {"nested": [1, 2]}
+    job = Job("s3", uri, ImageClassification(["cat", "dog"]), store=tmp_path / "s.sqlite")
+    assert job.pending(1).index.tolist() == [0] and job.items._data is None
+
+
+def test_an_earlier_jobs_labels_in_a_lazily_opened_file_are_carried_over(tmp_path: Path) -> None:
+    task = ImageClassification(["cat", "dog"])
+    first = Job(
+        "pets", read_manifest(write(tmp_path / "m.manifest", LINES)), task, store=tmp_path / "a.sqlite"
+    )
+    first.label(1, "dog")
+    write_manifest(first.to_dataframe(), tmp_path / "out.manifest")
+    again = Job("pets", tmp_path / "out.manifest", task, store=tmp_path / "b.sqlite")
+    assert again.current(1) is not None and again.current(1).value == "dog"
+    assert again.current(0) is None and again.progress.labeled == 1
