@@ -132,19 +132,19 @@ def one_round(df: pd.DataFrame, answers: int, client: Any, folder: Path) -> dict
     }
 
 
-def add_latency(n: int, folder: Path) -> tuple[float, float]:
-    """Seconds for ``job.add`` of 10,000 rows to an ``n``-item job, and until another kernel's
+def add_latency(n: int, folder: Path, count: int = 10_000) -> tuple[float, float]:
+    """Seconds for ``job.add`` of ``count`` rows to an ``n``-item job, and until another kernel's
     queue holds them (its refresh and claim, without the widget's one-second poll)."""
     df = dialogues(n)[["source"]]
     spec = str(folder / "add.sqlite")
     adder = Job("scale", df, TextClassification(LABELS), store=spec)
     other = Job("scale", df, TextClassification(LABELS), store=spec, annotator="other")
-    rows = pd.DataFrame({"source": [f"added text {i}" for i in range(10_000)]})
+    rows = pd.DataFrame({"source": [f"added text {i}" for i in range(count)]})
     start = time.perf_counter()
     adder.add(rows)
     added = time.perf_counter() - start
     other.refresh()
-    assert other.items.has(adder.keys[-1]) and len(other.keys) == n + 10_000
+    assert other.items.has(adder.keys[-1]) and len(other.keys) == n + count
     return added, time.perf_counter() - start
 
 
@@ -222,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--manifest-lines", type=int, default=10_000_000)
     parser.add_argument("--consolidation-items", type=int, default=1_000_000)
+    parser.add_argument("--add-rows", type=int, default=10_000)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "nblabel-bench" / "scale")
     parser.add_argument("--consolidation-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -249,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     results[mode, n] = one_round(df, args.answers, c, folder)
                     log(", ".join(f"{k} {v:.2f}" for k, v in results[mode, n].items()))
                     loads.append(os.getloadavg())
-        added, visible = add_latency(sizes[-1], Path(tmp))
+        added, visible = add_latency(sizes[-1], Path(tmp), args.add_rows)
         loads.append(os.getloadavg())
         args.cache.mkdir(parents=True, exist_ok=True)
         manifest = plain_manifest(args.cache / f"plain-{args.manifest_lines}.manifest", args.manifest_lines)
@@ -306,7 +307,7 @@ def report(
         lines.append(f"| {mode} | " + " | ".join(slopes) + " |")
     lines += [
         "",
-        f"`job.add` of 10,000 rows to a {sizes[-1]:,}-item job: {added:.2f} s to store them, {visible:.2f} s "
+        f"`job.add` of {args.add_rows:,} rows to a {sizes[-1]:,}-item job: {added:.2f} s to store them, {visible:.2f} s "
         "until another kernel's items and queue hold them (a widget polls once a second on top).",
         "",
         "Kernel peak MB is the benchmark process's peak so far (it grows with the largest size run); "

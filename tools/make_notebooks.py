@@ -901,13 +901,13 @@ SCALE = [
     (
         "markdown",
         "## A large manifest, opened lazily\n\n"
-        "200,000 lines here (the benchmark opens ten million). `Job(name, path, ...)` reads only "
+        "100,000 lines here (the benchmark opens ten million). `Job(name, path, ...)` reads only "
         "each line's `source-ref` and where the line starts; `job.pending()` reads its rows from the file.",
     ),
     (
         "code",
         'Path("out").mkdir(exist_ok=True)\n'
-        'lines = (f\'{{"source-ref":"s3://bucket/images/{i:07d}.jpg","id":{i}}}\\n\' for i in range(200_000))\n'
+        'lines = (f\'{{"source-ref":"s3://bucket/images/{i:07d}.jpg","id":{i}}}\\n\' for i in range(100_000))\n'
         'Path("out/big.manifest").write_text("".join(lines))\n'
         "start = time.perf_counter()\n"
         'big = nl.Job("big", "out/big.manifest", nl.ImageClassification(["cat", "dog"]))\n'
@@ -950,12 +950,12 @@ SCALE = [
     (
         "markdown",
         "## Consolidation of many items\n\n"
-        "A simulated crowd answers 100,000 items three times; Dawid-Skene and the majority vote run "
+        "A simulated crowd answers 30,000 items three times (the benchmark: a million); Dawid-Skene and the majority vote run "
         "over the answers as arrays.",
     ),
     (
         "code",
-        'crowd = simulate_crowd(100_000, 5, {"good": 0.9, "fair": 0.7, "poor": 0.5, "bad": 0.3}, 3, seed=0)\n'
+        'crowd = simulate_crowd(30_000, 5, {"good": 0.9, "fair": 0.7, "poor": 0.5, "bad": 0.3}, 3, seed=0)\n'
         "for method in (nl.consolidate.dawid_skene, nl.consolidate.majority_vote):\n"
         "    start = time.perf_counter()\n"
         "    result = method(crowd.answers, crowd.classes)\n"

@@ -18,11 +18,12 @@ def test_the_items_are_the_real_texts_repeated() -> None:
 
 def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
-    tiny = ["--manifest-lines", "3000", "--consolidation-items", "2000", "--cache", str(tmp_path / "cache")]
+    tiny = ["--manifest-lines", "3000", "--consolidation-items", "2000", "--add-rows", "300"]
+    tiny += ["--cache", str(tmp_path / "cache")]
     assert main(["--sizes", "400,800", "--answers", "100", "--out", str(out), *tiny]) == 0
     text = out.read_text()
     assert "<!-- scale-autolabel:start -->" in text and "## Auto-labeling at scale (Dask)" in text
     assert "| in-process | 800 |" in text and "| 2-worker LocalCluster | 800 |" in text
-    assert "`job.add` of 10,000 rows to a 800-item job" in text
+    assert "`job.add` of 300 rows to a 800-item job" in text
     assert "a 3,000-line manifest, 2,000 items x 3 answers" in text and "for 3,000 items" in text
     assert "| Dawid-Skene |" in text and "| majority vote |" in text

@@ -62,7 +62,7 @@ class CustomWidget(ItemWidget):
             item = self.feed.item(position)
             key = item["key"]
             try:
-                data_object = next(row_objects(self.feed.items.data.iloc[[position]]))
+                data_object = next(row_objects(self.feed.items.rows([position])))
                 task_input, required = self.task.pre_annotate(data_object, key)
                 if not required:
                     with self._not_required_lock:
