@@ -7,6 +7,7 @@ that the literal text is shown, no element was created and no flag was set.
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.harness.widgets import all_saved, job_cells, review, saved, widget
@@ -81,6 +82,7 @@ def test_texts_proposals_and_annotator_names_in_the_review_grid_stay_text(notebo
     assert nb.page.evaluate(FLAGS)
 
 
+@pytest.mark.notebook7
 def test_markdown_and_script_in_model_responses_stay_text(notebook, jupyter):
     script = f"{PAYLOADS[1]}\n\n```html\n{PAYLOADS[0]}\n```"
     markdown = f"# Heading {PAYLOADS[2]}\n\n- **bold** and `{PAYLOADS[3]}`"
