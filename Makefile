@@ -77,7 +77,7 @@ e2e: install chromium
 # temporary folders); each process starts its own Jupyter, PostgreSQL and S3 servers. The 25
 # slowest tests are listed at the end: test time is CI's scarcest resource.
 test: install chromium postgresql lint jstest
-	$(PY) -m pytest -q -n 3 --durations=25 tests
+	$(PY) -m pytest -q -n 3 --dist worksteal --durations=25 tests
 
 # The browser tests save their pictures into the ignored test-screenshots/, so `make test`
 # changes no tracked file; this runs the ones that take a picture again, saving into docs/img.

@@ -18,3 +18,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where browser tests save their screenshots (default test-screenshots/, ignored by git; "
         "`make screenshots` passes docs/img)",
     )
+
+
+#: Tests that start browsers, kernels, servers or worker processes, or train models: they run
+#: first, so that under `pytest -n 3` the long ones overlap instead of trailing at the end.
+_LONG = ("e2e", "autolabel", "test_notebooks.py", "test_bench_", "test_team_load.py", "test_durability.py")
+
+
+@pytest.hookimpl(trylast=True)  # after tests/e2e's hook has dropped the Notebook 7 duplicates
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def long(item: pytest.Item) -> bool:
+        parts = Path(item.path).parts
+        return any(part.startswith(_LONG) for part in parts[-3:])
+
+    items.sort(key=lambda item: not long(item))  # stable: each group keeps its order
