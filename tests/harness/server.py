@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import http.client
 import json
 import os
 import secrets
@@ -243,7 +244,9 @@ class JupyterServer:
                 with urllib.request.urlopen(url, timeout=2) as resp:
                     if resp.status == 200:
                         return True
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError):
+                # HTTPException: another test's server (a Dask worker, say) took the free port
+                # first and answered in its own protocol; ours then exits and start() retries.
                 pass
             time.sleep(0.1)  # polling interval of a real readiness check
         return False
