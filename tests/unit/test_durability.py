@@ -6,7 +6,6 @@ each uid only after that, so every uid the test has read must be in the store af
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sqlite3
@@ -15,7 +14,6 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -198,29 +196,44 @@ def test_two_kernels_append_to_one_store_concurrently(
     assert {by_item[f"img{i}.jpg"].annotator for i in range(1, n, 2)} == {"bo"}
 
 
-def _open_when_released(path: str, release: Any, results: Any) -> None:
-    """Child process: wait for the release, open the fresh store, report the outcome."""
-    release.wait()
-    try:
-        SQLiteStore(path).close()
-        results.put("ok")
-    except OSError as exc:
-        results.put(str(exc))
+# Opens each store path read from stdin, printing "ok" or the error: six of these race per file.
+OPEN_EACH = textwrap.dedent(
+    """
+    import sys
+    from nblabel.store import SQLiteStore
+
+    print("ready", flush=True)
+    for line in sys.stdin:
+        try:
+            SQLiteStore(line.strip()).close()
+            print("ok", flush=True)
+        except Exception as exc:
+            print(repr(exc).replace("\\n", " "), flush=True)
+    """
+)
 
 
 def test_many_kernels_open_one_fresh_store_at_once(tmp_path: Path) -> None:
     # Switching a new file to WAL does not wait on SQLite's busy handler; opening must retry instead.
-    ctx = multiprocessing.get_context("fork")
+    # Fresh interpreters, not forks of this (threaded) test process: a fork can inherit a held lock.
+    procs = [_spawn(OPEN_EACH, cwd=tmp_path, stdin=subprocess.PIPE) for _ in range(6)]
+    timers = [_watchdog(p) for p in procs]
     outcomes: list[str] = []
-    for trial in range(15):
-        release, results = ctx.Event(), ctx.Queue()
-        path = str(tmp_path / f"fresh{trial}.sqlite")
-        procs = [ctx.Process(target=_open_when_released, args=(path, release, results)) for _ in range(6)]
+    try:
         for p in procs:
-            p.start()
-        release.set()
-        outcomes += [results.get(timeout=TIMEOUT) for _ in procs]
-        for p in procs:
-            p.join(TIMEOUT)
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready", p.stderr
+        for trial in range(15):
+            path = f"{tmp_path / f'fresh{trial}.sqlite'}\n"
+            for p in procs:  # all six are waiting on stdin: they open the new file together
+                assert p.stdin is not None
+                p.stdin.write(path)
+                p.stdin.flush()
+            outcomes += [p.stdout.readline().strip() for p in procs if p.stdout is not None]
+    finally:
+        for p, timer in zip(procs, timers, strict=True):
+            timer.cancel()
+            if p.stdin is not None:
+                p.stdin.close()
+            p.wait(TIMEOUT)
     assert [o for o in outcomes if o != "ok"] == []
     assert len(outcomes) == 90
