@@ -13,13 +13,16 @@ import re
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psutil
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 import nblabel as nl
@@ -184,42 +187,22 @@ def test_portal_killed_mid_labeling_loses_no_acknowledged_answer(browser: Any, i
         portal.stop()
 
 
-def test_image_boxes_and_named_entities_through_the_portal(browser: Any, in_tmp: Path) -> None:
-    refs = make_images(in_tmp / "images", 2, size=(640, 480))
-    boxes = nl.Job("scenes", pd.DataFrame({"source-ref": refs}), nl.BoundingBox(["car", "person"]))
-    notes = nl.Job(
-        "notes",
-        pd.DataFrame({"source": ["Ann met Bob in Bern", "no one"]}),
-        nl.NamedEntities(["Person", "Place"]),
-    )
+@contextmanager
+def _ana_pages(browser: Any, jobs: list[nl.Job]) -> Iterator[list[tuple[Any, Any]]]:
+    """Serve each job to "ana" (the Voilà servers start side by side) and open her page of each
+    in one browser context: ``(page, widget root)`` per job, every kernel starting at once."""
     portals: list[Any] = []
     context = browser.new_context()
     try:
-        with ThreadPoolExecutor(2) as pool:  # the two Voilà servers start side by side
-            started = [pool.submit(job.serve, ["ana"]) for job in (boxes, notes)]
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            started = [pool.submit(job.serve, ["ana"]) for job in jobs]
         portals += [f.result() for f in started if f.exception() is None]
         for future in started:
             future.result()  # a server that did not start fails the test; the others stop below
         pages = [context.new_page() for _ in portals]
-        for page, portal in zip(pages, portals, strict=True):  # both kernels start at once
+        for page, portal in zip(pages, portals, strict=True):
             page.goto(portal.link("ana"), wait_until="commit")
-        box_root, note_root = (_root(page) for page in pages)
-
-        wait_item(box_root, timeout=PAGE_MS)
-        focus(box_root)
-        stage = Stage(SimpleNamespace(page=pages[0]), box_root)  # Stage drives the mouse of a page
-        stage.drag(stage.screen(100, 100), stage.screen(300, 200))
-        first = box_root.get_attribute("data-item-key")
-        for key in ("2", "Enter"):  # the drawn box becomes a person, then the answer goes
-            pages[0].keyboard.press(key)
-        expect(box_root).not_to_have_attribute("data-item-key", first)
-        all_saved(box_root)
-
-        wait_item(note_root, timeout=PAGE_MS)
-        focus(note_root)
-        for key in ("ArrowRight", "1", "ArrowRight", "ArrowRight", "ArrowRight", "ArrowRight", "2", "Enter"):
-            pages[1].keyboard.press(key)  # "Ann" a person, "Bern" a place
-        all_saved(note_root)
+        yield [(page, _root(page)) for page in pages]
     except BaseException:
         for portal in portals:
             print(f"--- the portal's Voilà log (tail) ---\n{portal.log_tail()}")
@@ -228,15 +211,151 @@ def test_image_boxes_and_named_entities_through_the_portal(browser: Any, in_tmp:
         context.close()
         for portal in portals:
             portal.stop()
-    boxes.refresh()
-    (answer,) = [a for k in boxes.keys for a in boxes.answers(k)]
+
+
+def _only_answer(job: nl.Job) -> Any:
+    """The job's one stored answer, which must be ana's."""
+    job.refresh()
+    (answer,) = [a for k in job.keys for a in job.answers(k)]
     assert answer.annotator == "ana"
-    (drawn,) = answer.value["annotations"]
+    return answer
+
+
+def test_image_boxes_and_named_entities_through_the_portal(browser: Any, in_tmp: Path) -> None:
+    refs = make_images(in_tmp / "images", 2, size=(640, 480))
+    boxes = nl.Job("scenes", pd.DataFrame({"source-ref": refs}), nl.BoundingBox(["car", "person"]))
+    notes = nl.Job(
+        "notes",
+        pd.DataFrame({"source": ["Ann met Bob in Bern", "no one"]}),
+        nl.NamedEntities(["Person", "Place"]),
+    )
+    with _ana_pages(browser, [boxes, notes]) as [(box_page, box_root), (note_page, note_root)]:
+        wait_item(box_root, timeout=PAGE_MS)
+        focus(box_root)
+        stage = Stage(SimpleNamespace(page=box_page), box_root)  # Stage drives the mouse of a page
+        stage.drag(stage.screen(100, 100), stage.screen(300, 200))
+        first = box_root.get_attribute("data-item-key")
+        for key in ("2", "Enter"):  # the drawn box becomes a person, then the answer goes
+            box_page.keyboard.press(key)
+        expect(box_root).not_to_have_attribute("data-item-key", first)
+        all_saved(box_root)
+
+        wait_item(note_root, timeout=PAGE_MS)
+        focus(note_root)
+        for key in ("ArrowRight", "1", "ArrowRight", "ArrowRight", "ArrowRight", "ArrowRight", "2", "Enter"):
+            note_page.keyboard.press(key)  # "Ann" a person, "Bern" a place
+        all_saved(note_root)
+    (drawn,) = _only_answer(boxes).value["annotations"]
     assert drawn["class_id"] == 1 and abs(drawn["width"] - 200) <= 2 and abs(drawn["height"] - 100) <= 2
-    notes.refresh()
-    (answer,) = [a for k in notes.keys for a in notes.answers(k)]
-    assert answer.annotator == "ana"
-    assert answer.value == [
+    assert _only_answer(notes).value == [
         {"label": "Person", "startOffset": 0, "endOffset": 3},
         {"label": "Place", "startOffset": 15, "endOffset": 19},
     ]
+
+
+#: A worker template as GT publishes it (aws-samples/amazon-sagemaker-ground-truth-task-uis,
+#: images/image-classification.liquid.html, MIT-0), unchanged.
+IMAGE_CLASSIFICATION = """\
+<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+
+<crowd-form>
+  <crowd-image-classifier
+    name="crowd-image-classifier"
+    src="{{ task.input.taskObject | grant_read_access }}"
+    header="Please select the correct category for this image"
+    categories="['Cat', 'Dog', 'Bird', 'Other']"
+  >
+    <full-instructions header="Classification Instructions">
+      <p>Read the task carefully and inspect the image.</p>
+      <p>Choose the appropriate label that best suits the image.</p>
+    </full-instructions>
+
+    <short-instructions>
+      <p>Read the task carefully and inspect the image.</p>
+      <p>Choose the appropriate label that best suits the image.</p>
+    </short-instructions>
+  </crowd-image-classifier>
+</crowd-form>
+"""
+
+
+def test_segmentation_verification_and_a_gt_template_through_the_portal(browser: Any, in_tmp: Path) -> None:
+    refs = make_images(in_tmp / "images", 2, size=(320, 240))
+    masks = nl.Job("masks", pd.DataFrame({"source-ref": refs}), nl.SemanticSegmentation(["road", "sky"]))
+    checked = pd.DataFrame(
+        {
+            "source-ref": refs,
+            "species": [0, 1],
+            "species-metadata": [{"class-name": "cat"}, {"class-name": "dog"}],
+        }
+    )
+    verify = nl.Job("checks", checked, nl.LabelVerification("species"))
+    (in_tmp / "template.html").write_text(IMAGE_CLASSIFICATION)
+    custom = nl.Job("pets", pd.DataFrame({"source-ref": refs}), nl.CustomTask("template.html"))
+    with _ana_pages(browser, [masks, verify, custom]) as [
+        (p1, mask_root),
+        (p2, verify_root),
+        (p3, custom_root),
+    ]:
+        wait_item(mask_root, timeout=PAGE_MS)
+        focus(mask_root)
+        for key in ("2", "r"):  # every pixel sky
+            p1.keyboard.press(key)
+        expect(mask_root).to_have_attribute("data-painted", str(320 * 240))
+        p1.keyboard.press("Enter")
+        all_saved(mask_root)
+
+        wait_item(verify_root, timeout=PAGE_MS)
+        focus(verify_root)
+        p2.keyboard.press("2")  # the first label is incorrect
+        all_saved(verify_root)
+
+        wait_item(custom_root, timeout=PAGE_MS)
+        template = custom_root.get_by_test_id("nbl-template")
+        expect(template.locator("crowd-image-classifier img")).to_have_js_property("naturalWidth", 320)
+        focus(custom_root)
+        for key in ("2", "Control+Enter"):  # Dog, submitted
+            p3.keyboard.press(key)
+        all_saved(custom_root)
+    mask = _only_answer(masks)
+    assert mask.item == masks.keys[0]
+    with Image.open(mask.value["mask"]) as png:
+        assert png.size == (320, 240) and set(np.unique(np.asarray(png))) == {2}
+    verdict = _only_answer(verify)
+    assert (verdict.item, verdict.value) == (verify.keys[0], {"verdict": "incorrect", "comment": ""})
+    pet = _only_answer(custom)
+    assert (pet.item, pet.value) == (custom.keys[0], {"crowd-image-classifier": {"label": "Dog"}})
+
+
+def _responses(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": [f"prompt {i}" for i in range(n)],
+            "response_a": [f"first answer to prompt {i}" for i in range(n)],
+            "response_b": [f"second answer to prompt {i}" for i in range(n)],
+        }
+    )
+
+
+def test_pairwise_ranking_and_rating_through_the_portal(browser: Any, in_tmp: Path) -> None:
+    pairs = nl.Job("pairs", _responses(2), nl.Pairwise())
+    ranks = nl.Job("ranks", _responses(2), nl.Ranking())
+    rates = nl.Job(
+        "rates", _responses(2), nl.Rating((1, 5), comment=False, responses=("response_a", "response_b"))
+    )
+    jobs = [pairs, ranks, rates]
+    keys = [("b",), ("2", "1", "Enter"), ("4", "2", "Enter")]
+    with _ana_pages(browser, jobs) as opened:
+        for (page, root), pressed in zip(opened, keys, strict=True):
+            wait_item(root, timeout=PAGE_MS)
+            expect(root.get_by_test_id("nbl-pref-item")).to_contain_text("second answer to prompt 0")
+            focus(root)
+            for key in pressed:
+                page.keyboard.press(key)
+            expect(root.get_by_test_id("nbl-position")).to_have_text("Item 2 of 2")
+            all_saved(root)
+    assert _only_answer(pairs).value == {"choice": "B"}
+    assert _only_answer(ranks).value == {
+        "ordinalRankingDimensions": [{"name": "Overall", "responseRankings": [2, 1]}]
+    }
+    assert _only_answer(rates).value == {"ratingDimensions": [{"name": "Overall", "responseRatings": [4, 2]}]}
