@@ -253,30 +253,11 @@ def test_image_boxes_and_named_entities_through_the_portal(browser: Any, in_tmp:
     ]
 
 
-#: A worker template as GT publishes it (aws-samples/amazon-sagemaker-ground-truth-task-uis,
-#: images/image-classification.liquid.html, MIT-0), unchanged.
-IMAGE_CLASSIFICATION = """\
-<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
-
-<crowd-form>
-  <crowd-image-classifier
-    name="crowd-image-classifier"
-    src="{{ task.input.taskObject | grant_read_access }}"
-    header="Please select the correct category for this image"
-    categories="['Cat', 'Dog', 'Bird', 'Other']"
-  >
-    <full-instructions header="Classification Instructions">
-      <p>Read the task carefully and inspect the image.</p>
-      <p>Choose the appropriate label that best suits the image.</p>
-    </full-instructions>
-
-    <short-instructions>
-      <p>Read the task carefully and inspect the image.</p>
-      <p>Choose the appropriate label that best suits the image.</p>
-    </short-instructions>
-  </crowd-image-classifier>
-</crowd-form>
-"""
+#: A worker template as GT publishes it (tests/data/gt-templates: AWS's samples, MIT-0), unchanged.
+TEMPLATE = (
+    Path(__file__).resolve().parents[1]
+    / "data/gt-templates/task-uis__images__image-classification.liquid.html"
+)
 
 
 def test_segmentation_verification_and_a_gt_template_through_the_portal(browser: Any, in_tmp: Path) -> None:
@@ -290,8 +271,7 @@ def test_segmentation_verification_and_a_gt_template_through_the_portal(browser:
         }
     )
     verify = nl.Job("checks", checked, nl.LabelVerification("species"))
-    (in_tmp / "template.html").write_text(IMAGE_CLASSIFICATION)
-    custom = nl.Job("pets", pd.DataFrame({"source-ref": refs}), nl.CustomTask("template.html"))
+    custom = nl.Job("pets", pd.DataFrame({"source-ref": refs}), nl.CustomTask(TEMPLATE))
     with _ana_pages(browser, [masks, verify, custom]) as [
         (p1, mask_root),
         (p2, verify_root),
