@@ -2,7 +2,10 @@
 
 The widgets are anywidgets, which marimo shows through ``mo.ui.anywidget``: classification and
 boxes are answered by keyboard on the focused widget, the answers are in the store, and after a
-server restart the app resumes where the person stopped.
+server restart the app resumes where the person stopped. Then every other widget, each in its own
+cell of one app (image classes, segmentation, verification, entities, a Ground Truth worker
+template, pairwise, ranking, rating and the review grid): one item answered by keys on the
+focused widget while the others keep theirs, the stores checked, a restart resuming each.
 """
 
 from __future__ import annotations
@@ -125,7 +128,7 @@ def test_classify_and_boxes_by_keyboard_in_marimo_resume_after_a_restart(
         context.close()
 
 
-#: Every other widget's job, made the same way by the marimo app and by the test (which reads
+#: One job per widget, made the same way by the marimo app and by the test (which reads
 #: the stores): a module beside the app, which marimo's kernel imports from the app's folder.
 JOBS = '''
 """One job per nblabel widget, each in its own store beside this file."""
@@ -155,6 +158,7 @@ def make(name):
     """The job called ``name``."""
     images = pd.DataFrame({{"source-ref": IMAGES}})
     data, task = {{
+        "photos": (images, nl.ImageClassification(["car", "person"])),
         "masks": (images, nl.SemanticSegmentation(["road", "sky"])),
         "checks": (images.assign(species=[0, 1], **{{"species-metadata": SPECIES}}), nl.LabelVerification("species")),
         "notes": (pd.DataFrame({{"source": ["Ann met Bob in Bern", "no one"]}}), nl.NamedEntities(["Person", "Place"])),
@@ -169,6 +173,7 @@ def make(name):
 
 #: The keys that answer each item widget's first item, in page order; and what is stored.
 ANSWERED = {
+    "photos": ("2",),
     "masks": ("2", "r", "Enter"),  # every pixel sky
     "checks": ("2",),  # the label is incorrect
     "notes": ("ArrowRight", "1", "Enter"),  # "Ann" a person
@@ -178,6 +183,7 @@ ANSWERED = {
     "rates": ("4", "2", "Enter"),
 }
 STORED = {
+    "photos": "person",
     "checks": {"verdict": "incorrect", "comment": ""},
     "notes": [{"label": "Person", "startOffset": 0, "endOffset": 3}],
     "pets": {"crowd-image-classifier": {"label": "Dog"}},
@@ -210,9 +216,7 @@ def _widgets(page: Any) -> tuple[list[Any], Any]:
     return items, grid
 
 
-def test_every_other_widget_in_marimo_cells_by_keyboard_on_the_focused_one(
-    browser: Any, tmp_path: Path
-) -> None:
+def test_every_widget_in_its_own_marimo_cell_keys_on_the_focused_one(browser: Any, tmp_path: Path) -> None:
     refs = make_images(tmp_path / "images", 2, size=(320, 240))
     (tmp_path / "jobs.py").write_text(JOBS.format(images=refs, template=str(TEMPLATE)))
     notebook = tmp_path / "widgets.py"

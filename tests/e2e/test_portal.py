@@ -2,9 +2,11 @@
 
 Three annotators label one PostgreSQL job concurrently in three browser contexts with
 ``answers_per_item=2``; a wrong link and a revoked one are refused. Then the portal's server is
-SIGKILLed mid-labeling: no acknowledged answer is lost and a restarted portal resumes. Other
-task types than text classification work through Voilà too: image boxes (the canvas, the image
-sent as bytes) and named entities, labeled by keyboard.
+SIGKILLed mid-labeling: no acknowledged answer is lost and a restarted portal resumes. Every
+other task type works through Voilà too, one item answered by keyboard or pointer and the stored
+answer checked: image boxes (the canvas, the image sent as bytes), image classes, named entities,
+semantic segmentation, label verification, a Ground Truth worker template (custom task) and the
+preference tasks (pairwise, ranking, rating).
 """
 
 from __future__ import annotations
@@ -221,15 +223,20 @@ def _only_answer(job: nl.Job) -> Any:
     return answer
 
 
-def test_image_boxes_and_named_entities_through_the_portal(browser: Any, in_tmp: Path) -> None:
+def test_image_boxes_image_classes_and_named_entities_through_the_portal(browser: Any, in_tmp: Path) -> None:
     refs = make_images(in_tmp / "images", 2, size=(640, 480))
     boxes = nl.Job("scenes", pd.DataFrame({"source-ref": refs}), nl.BoundingBox(["car", "person"]))
+    classes = nl.Job("photos", pd.DataFrame({"source-ref": refs}), nl.ImageClassification(["car", "person"]))
     notes = nl.Job(
         "notes",
         pd.DataFrame({"source": ["Ann met Bob in Bern", "no one"]}),
         nl.NamedEntities(["Person", "Place"]),
     )
-    with _ana_pages(browser, [boxes, notes]) as [(box_page, box_root), (note_page, note_root)]:
+    with _ana_pages(browser, [boxes, notes, classes]) as [
+        (box_page, box_root),
+        (note_page, note_root),
+        (class_page, class_root),
+    ]:
         wait_item(box_root, timeout=PAGE_MS)
         focus(box_root)
         stage = Stage(SimpleNamespace(page=box_page), box_root)  # Stage drives the mouse of a page
@@ -245,12 +252,20 @@ def test_image_boxes_and_named_entities_through_the_portal(browser: Any, in_tmp:
         for key in ("ArrowRight", "1", "ArrowRight", "ArrowRight", "ArrowRight", "ArrowRight", "2", "Enter"):
             note_page.keyboard.press(key)  # "Ann" a person, "Bern" a place
         all_saved(note_root)
+
+        wait_item(class_root, timeout=PAGE_MS)
+        expect(class_root.get_by_test_id("nbl-image")).not_to_have_js_property("naturalWidth", 0)  # decoded
+        focus(class_root)
+        class_page.keyboard.press("2")
+        all_saved(class_root)
     (drawn,) = _only_answer(boxes).value["annotations"]
     assert drawn["class_id"] == 1 and abs(drawn["width"] - 200) <= 2 and abs(drawn["height"] - 100) <= 2
     assert _only_answer(notes).value == [
         {"label": "Person", "startOffset": 0, "endOffset": 3},
         {"label": "Place", "startOffset": 15, "endOffset": 19},
     ]
+    photo = _only_answer(classes)
+    assert (photo.item, photo.value) == (classes.keys[0], "person")
 
 
 #: A worker template as GT publishes it (tests/data/gt-templates: AWS's samples, MIT-0), unchanged.
