@@ -42,9 +42,7 @@ app = marimo.App()
 @app.cell
 def _():
     import marimo as mo
-    import numpy as np
-import pandas as pd
-from PIL import Image
+    import pandas as pd
 
     import nblabel as nl
 
