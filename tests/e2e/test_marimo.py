@@ -23,14 +23,17 @@ from playwright.sync_api import expect
 
 import nblabel as nl
 from tests.harness.marimo import MarimoServer
-from tests.harness.widgets import Stage, all_saved, focus, make_images, saved, wait_item
+from tests.harness.widgets import (
+    GT_IMAGE_CLASSIFICATION,
+    Stage,
+    all_saved,
+    focus,
+    make_images,
+    saved,
+    wait_item,
+)
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-#: A worker template as GT publishes it (tests/data/gt-templates: AWS's samples, MIT-0), unchanged.
-TEMPLATE = (
-    Path(__file__).resolve().parents[1]
-    / "data/gt-templates/task-uis__images__image-classification.liquid.html"
-)
 PAGE_MS = 90_000  # the app's kernel imports nblabel and pandas before the widgets show
 
 APP = """
@@ -216,7 +219,7 @@ def _widgets(page: Any) -> tuple[list[Any], Any]:
 
 def test_every_widget_in_its_own_marimo_cell_keys_on_the_focused_one(browser: Any, tmp_path: Path) -> None:
     refs = make_images(tmp_path / "images", 2, size=(320, 240))
-    (tmp_path / "jobs.py").write_text(JOBS.format(images=refs, template=str(TEMPLATE)))
+    (tmp_path / "jobs.py").write_text(JOBS.format(images=refs, template=str(GT_IMAGE_CLASSIFICATION)))
     notebook = tmp_path / "widgets.py"
     notebook.write_text(_cells())
     made = runpy.run_path(str(tmp_path / "jobs.py"))["make"]

@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 
 import nblabel as nl
 from tests.harness.postgres import PostgresServer, pg_bindir
-from tests.harness.widgets import Stage, all_saved, focus, make_images, wait_item
+from tests.harness.widgets import GT_IMAGE_CLASSIFICATION, Stage, all_saved, focus, make_images, wait_item
 
 # A Voilà page starts its own kernel, which imports nblabel and pandas before the widget shows.
 PAGE_MS = 90_000
@@ -268,13 +268,6 @@ def test_image_boxes_image_classes_and_named_entities_through_the_portal(browser
     assert (photo.item, photo.value) == (classes.keys[0], "person")
 
 
-#: A worker template as GT publishes it (tests/data/gt-templates: AWS's samples, MIT-0), unchanged.
-TEMPLATE = (
-    Path(__file__).resolve().parents[1]
-    / "data/gt-templates/task-uis__images__image-classification.liquid.html"
-)
-
-
 def test_segmentation_verification_and_a_gt_template_through_the_portal(browser: Any, in_tmp: Path) -> None:
     refs = make_images(in_tmp / "images", 2, size=(320, 240))
     masks = nl.Job("masks", pd.DataFrame({"source-ref": refs}), nl.SemanticSegmentation(["road", "sky"]))
@@ -286,7 +279,7 @@ def test_segmentation_verification_and_a_gt_template_through_the_portal(browser:
         }
     )
     verify = nl.Job("checks", checked, nl.LabelVerification("species"))
-    custom = nl.Job("pets", pd.DataFrame({"source-ref": refs}), nl.CustomTask(TEMPLATE))
+    custom = nl.Job("pets", pd.DataFrame({"source-ref": refs}), nl.CustomTask(GT_IMAGE_CLASSIFICATION))
     with _ana_pages(browser, [masks, verify, custom]) as [
         (p1, mask_root),
         (p2, verify_root),

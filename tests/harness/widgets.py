@@ -18,6 +18,7 @@ from tests.harness.page import NotebookPage
 
 __all__ = [
     "EVIL",
+    "GT_IMAGE_CLASSIFICATION",
     "LABELS",
     "Stage",
     "all_saved",
@@ -40,6 +41,11 @@ __all__ = [
 LABELS = ["cat", "dog", "bird"]
 # Shown as text, never run: the widgets must not turn data into HTML.
 EVIL = '<img src=x onerror="window.__nblabel_pwned = 1"><b>bold</b>'
+#: A worker template as Ground Truth publishes it (tests/data/gt-templates: AWS's samples, MIT-0).
+GT_IMAGE_CLASSIFICATION = (
+    Path(__file__).resolve().parents[1]
+    / "data/gt-templates/task-uis__images__image-classification.liquid.html"
+)
 
 
 # --------------------------------------------------------------------------- notebooks
