@@ -12,8 +12,6 @@ store under their name, with their own queue and claims, while the owner's noteb
 
 from __future__ import annotations
 
-import copyreg
-import io
 import json
 import os
 import pickle
@@ -25,7 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -33,7 +31,6 @@ import pandas as pd
 from nblabel.portal.tokens import Tokens, check_annotator
 from nblabel.store import Store
 from nblabel.store.postgres import is_postgres_url
-from nblabel.tasks.templating import WorkerTemplate
 
 if TYPE_CHECKING:
     from nblabel.job import Job
@@ -57,26 +54,6 @@ def _store_spec(store: Store) -> str:
     if isinstance(spec, str) and is_postgres_url(spec):
         return spec
     return str(Path(store.path).resolve())
-
-
-def _template(origin: str, source: str, s3_client: Any) -> WorkerTemplate:
-    """A custom task's worker template, parsed again from its source in the page's kernel."""
-    template = WorkerTemplate(source, s3_client=s3_client)
-    template.origin = origin  # the file it came from, for the kernel's error messages
-    return template
-
-
-def _pickled(spec: dict[str, Any]) -> bytes:
-    """The job's spec as the page's kernels load it: a worker template (its parsed Liquid holds
-    functions of its own) travels as its source."""
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out)
-    pickler.dispatch_table = {
-        **copyreg.dispatch_table,
-        WorkerTemplate: lambda t: (_template, (t.origin, t.source, t.s3_client)),
-    }
-    pickler.dump(spec)
-    return out.getvalue()
 
 
 def _notebook(spec_path: Path) -> str:
@@ -286,7 +263,7 @@ def serve(
         "instructions": instructions,
     }
     try:
-        pickled = _pickled(spec)
+        pickled = pickle.dumps(spec)
     except (pickle.PicklingError, AttributeError, TypeError) as exc:
         raise TypeError(
             f"the portal's kernels rebuild the job from a pickle of its task and data: {exc}; "

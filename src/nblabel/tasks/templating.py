@@ -175,6 +175,11 @@ class WorkerTemplate:
     def __repr__(self) -> str:
         return f"WorkerTemplate({self.origin!r})"
 
+    def __reduce__(self) -> tuple[Any, tuple[str, str, Any]]:
+        # The parsed Liquid holds functions of its own: a template travels (to the portal's
+        # kernels, to worker processes) as its source and is parsed again where it lands.
+        return _reparse, (self.origin, self.source, self.s3_client)
+
     def render(self, task_input: Any, *, media_root: str | os.PathLike[str] | None = None) -> str:
         """The template's HTML for one item, with ``task.input`` bound to ``task_input``.
 
@@ -305,3 +310,10 @@ def task_input_of(result: Any, where: str) -> tuple[Any, bool]:
     if isinstance(required, str):
         required = required.strip().lower() != "false"
     return result["taskInput"], bool(required)
+
+
+def _reparse(origin: str, source: str, s3_client: Any) -> WorkerTemplate:
+    """A template parsed again from its source (what unpickling a :class:`WorkerTemplate` calls)."""
+    template = WorkerTemplate(source, s3_client=s3_client)
+    template.origin = origin  # the file it came from, for error messages
+    return template

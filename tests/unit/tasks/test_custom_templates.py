@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import pickle
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -97,6 +98,17 @@ def test_every_aws_sample_template_loads_and_renders(path: Path, tmp_path: Path)
         isinstance(v, dict) and str(image) in v.values() for v in item.values()
     ):
         assert "data:image/png;base64," in shown
+
+
+def test_a_template_pickles_as_its_source_and_renders_alike_after() -> None:
+    # The portal's kernels and worker processes receive the task pickled.
+    sample = TEMPLATES / "task-uis__images__image-similarity.liquid.html"
+    task = nl.CustomTask(sample)
+    again = pickle.loads(pickle.dumps(task))
+    item = {"image1": "data:image/png;base64,AA==", "image2": "data:image/png;base64,AB=="}
+    assert again.template.origin == task.template.origin == str(sample)
+    assert again.template.elements == task.template.elements
+    assert again.render(item) == task.render(item)
 
 
 def test_a_missing_field_is_named_with_its_line() -> None:
