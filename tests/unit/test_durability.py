@@ -82,8 +82,8 @@ def _spawn(script: str, *args: str, cwd: Path, stdin: int | None = None) -> subp
     )
 
 
-def _watchdog(proc: subprocess.Popen[str]) -> threading.Timer:
-    timer = threading.Timer(TIMEOUT, proc.kill)
+def _watchdog(proc: subprocess.Popen[str], seconds: float = TIMEOUT) -> threading.Timer:
+    timer = threading.Timer(seconds, proc.kill)
     timer.daemon = True
     timer.start()
     return timer
@@ -217,7 +217,8 @@ def test_many_kernels_open_one_fresh_store_at_once(tmp_path: Path) -> None:
     # Switching a new file to WAL does not wait on SQLite's busy handler; opening must retry instead.
     # Fresh interpreters, not forks of this (threaded) test process: a fork can inherit a held lock.
     procs = [_spawn(OPEN_EACH, cwd=tmp_path, stdin=subprocess.PIPE) for _ in range(6)]
-    timers = [_watchdog(p) for p in procs]
+    # The children live through all 15 trials: their watchdog covers the whole run.
+    timers = [_watchdog(p, 15 * TIMEOUT) for p in procs]
     outcomes: list[str] = []
     try:
         for p in procs:
