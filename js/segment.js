@@ -288,6 +288,7 @@ function render({ model, el }) {
     mask,
     edited: (count) => edited(count),
     flash: (text) => showNote(notice, text),
+    size: () => brush.size,
   });
   const { brush, polygon, view, tools, opacityInput, showTools, setting, closePolygon } = paintingTools(frame, stage, colors, mask, (count) => edited(count), assist);
 
@@ -502,7 +503,7 @@ function render({ model, el }) {
     ],
     help:
       "b brush · e eraser · p polygon (Enter closes) · g fill region · c box → mask · x extreme points → mask (click to add, " +
-      "Shift-click to remove, Esc next object) · u superpixels · w wand · r fill rest · [ ] brush size / wand tolerance · 1–9, 0 class · " +
+      "Shift-click to remove, Alt-drag refines with a stroke, Alt+Shift-drag: not the object, Esc next object) · u superpixels · w wand · r fill rest · [ ] brush size / wand tolerance · 1–9, 0 class · " +
       "o opacity · m hide mask · z undo · Shift+Z redo · Enter submit · s skip · wheel or +/- zoom · space-drag pan · f fit" +
       (config ? " · t attributes (Esc back)" : ""),
     keys,

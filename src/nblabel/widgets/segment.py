@@ -12,7 +12,7 @@ import numpy as np
 import traitlets
 
 from nblabel.media import MediaError
-from nblabel.tasks.segment_prompts import extreme_points_prompt, superpixels
+from nblabel.tasks.segment_prompts import extreme_points_prompt, stroke_points, superpixels
 from nblabel.tasks.segmentation import SemanticSegmentation
 from nblabel.widgets.item_widget import STATIC, ItemWidget
 
@@ -41,8 +41,9 @@ class SegmentWidget(ItemWidget):
     Click-to-mask tools ask the kernel: ``c`` box (drag a box around an object; the task's prompt
     model, GrabCut by default, returns its mask in the current class) and ``x`` extreme points
     (click the object's leftmost, topmost, rightmost and bottommost points); after either, clicks
-    correct the mask (Shift-click: not the object), each answer one more undo step, and Escape
-    starts the next object. ``u`` is the superpixel brush (a stroke fills whole SLIC regions,
+    correct the mask (Shift-click: not the object), and so do strokes dragged with Alt (Alt+Shift:
+    not the object; GrabCut re-runs in its mask mode from the previous result with the strokes'
+    pixels sure), each answer one more undo step, and Escape starts the next object. ``u`` is the superpixel brush (a stroke fills whole SLIC regions,
     computed once per image in the kernel), ``w`` the magic wand (flood fill by colour, in the
     browser; ``[`` ``]`` change its tolerance). Every tool's result is an ordinary edit of the
     mask: undo, eraser, class and opacity act on it as on a brush stroke. The kernel's work runs
@@ -97,8 +98,11 @@ class SegmentWidget(ItemWidget):
         """The mask of a click-to-mask prompt: its bounding rectangle and the rectangle's pixels.
 
         The request: ``id``, ``key``, ``box`` (``[x0, y0, x1, y1]``, exclusive ends, or null),
-        ``points`` and ``labels`` (1 on the object, 0 not), and ``extreme`` (the 4 extreme
-        points, or null). The reply (``prompt-mask``) carries ``rect`` (null when the mask is
+        ``points`` and ``labels`` (1 on the object, 0 not), ``extreme`` (the 4 extreme
+        points, or null) and ``strokes`` (refining strokes, see
+        :data:`~nblabel.tasks.segment_prompts.Stroke`: a prompt model with a ``refine`` method,
+        as :class:`~nblabel.tasks.segment_prompts.GrabCut` has, takes them whole; any other
+        gets their points as clicks). The reply (``prompt-mask``) carries ``rect`` (null when the mask is
         empty) and one buffer: the rectangle's 0/1 bytes, row by row, zlib-compressed; or
         ``error``.
         """
@@ -114,7 +118,16 @@ class SegmentWidget(ItemWidget):
             if content.get("extreme"):
                 box, extreme, ones = extreme_points_prompt(content["extreme"], width, height)
                 points, labels = np.concatenate([extreme, points]), np.concatenate([ones, labels])
-            mask = np.asarray(self.feed.task.prompt_model(image, points, labels, box), dtype=bool)
+            model = self.feed.task.prompt_model
+            strokes = content.get("strokes") or []
+            if strokes and callable(getattr(model, "refine", None)):
+                mask = model.refine(image, points, labels, box, strokes)
+            else:
+                if strokes:
+                    more, more_labels = stroke_points(strokes)
+                    points, labels = np.concatenate([points, more]), np.concatenate([labels, more_labels])
+                mask = model(image, points, labels, box)
+            mask = np.asarray(mask, dtype=bool)
             if mask.shape != (height, width):
                 raise ValueError(
                     f"the prompt model returned a {mask.shape} mask for a {width} x {height} image"
