@@ -17,6 +17,7 @@ import { MaskLayer } from "./lib/mask_layer.js";
 import { Pixels } from "./lib/pixels.js";
 import { ASSIST_TOOLS, AssistTools } from "./lib/tools/assist.js";
 import { Brush, pixelAt } from "./lib/tools/brush.js";
+import { learnMessage } from "./lib/tools/strokes.js";
 import { Polygon } from "./lib/tools/polygon.js";
 import { itemStage } from "./lib/viewport.js";
 
@@ -29,6 +30,7 @@ const KEYS = {
   "[": { type: "size", step: -1 },
   "]": { type: "size", step: 1 },
   r: { type: "fill-rest" },
+  l: { type: "learn" },
   o: { type: "opacity" },
   m: { type: "toggle" },
   s: { type: "skip" },
@@ -131,6 +133,7 @@ function paintingTools(frame, stage, colors, mask, edited, assist) {
   const tools = h("div", { class: "nbl-actions nbl-seg-tools" }, [
     ...Object.values(toolButtons),
     frame.button("fill-rest", "Fill rest r", "Every unpainted pixel takes the current class (r)"),
+    frame.button("learn", "Learn l", "Teach the auto-labeler the strokes painted so far, without answering (l)"),
     frame.button("smaller", "[", "Smaller brush ([)", { type: "size", step: -1 }),
     frame.button("larger", "]", "Larger brush (])", { type: "size", step: 1 }),
     frame.button("toggle-mask", "Hide mask m", "Hide or show the mask (m)", { type: "toggle" }),
@@ -262,7 +265,9 @@ function render({ model, el }) {
     item.initialMask = null;
   });
   const masks = new Map(); // key -> indices of an answer given (or taken back) here, to show again
-  const mask = { editor: null, layer: null }; // the mask of the image on screen, and its colours
+  // The mask of the image on screen, its colours, and the indices it came on screen with (what
+  // "learn from strokes" compares with).
+  const mask = { editor: null, layer: null, start: null };
   let shownKey;
   // Label category and frame attributes: a panel for the class being painted, one for the image;
   // per image, {class: values} and the image's values being edited.
@@ -310,6 +315,7 @@ function render({ model, el }) {
           start = null;
         }
         mask.editor = new MaskEditor(w, hgt, start);
+        mask.start = mask.editor.data.slice();
         mask.layer?.destroy();
         mask.layer = new MaskLayer(w, hgt, colors);
         mask.layer.update(mask.editor.data);
@@ -318,6 +324,7 @@ function render({ model, el }) {
       stage.setImage({ bitmap: item.bitmap, width: item.original_width, height: item.original_height });
     } else {
       mask.editor = null;
+      mask.start = null;
       mask.layer?.destroy();
       mask.layer = null;
       stage.setImage(null);
@@ -439,6 +446,24 @@ function render({ model, el }) {
     frame.record(msg, async () => [await deflate(pixelsOut)]);
   }
 
+  /** Learn from strokes: the pixels painted so far (the others unknown) teach the auto-labeler;
+   * the image stays on screen, unanswered. */
+  function learn(item) {
+    const learning = learnMessage(shownKey, item.original_width, item.original_height, mask.editor.data, mask.start);
+    if (!learning) {
+      showNote(notice, "Nothing painted yet: paint a few strokes of each class, then press l.");
+      return;
+    }
+    frame.root.dataset.learn = JSON.stringify(learning.msg);
+    deflate(learning.pixels).then((bytes) => channel.trySend(learning.msg, [bytes]));
+  }
+
+  /** The kernel kept the strokes for the auto-labeler's next round. */
+  function learned(msg) {
+    frame.root.dataset.learned = JSON.stringify({ key: msg.key, painted: msg.painted });
+    if (msg.key === shownKey) showNote(notice, `The auto-labeler learns from these ${msg.painted} painted pixels in its next round; the image still waits for its answer.`);
+  }
+
   /** Tools, settings and mask edits; skip, answer undo and revisiting are the frame's. */
   function onIntent(intent) {
     const item = session.currentItem;
@@ -451,6 +476,9 @@ function render({ model, el }) {
         mask.editor.fillRest(view.currentClass);
         mask.editor.end();
         edited();
+        return true;
+      case "learn":
+        if (usable) learn(item);
         return true;
       case "enter":
         if (polygon.drawing) closePolygon();
@@ -503,7 +531,7 @@ function render({ model, el }) {
     ],
     help:
       "b brush · e eraser · p polygon (Enter closes) · g fill region · c box → mask · x extreme points → mask (click to add, " +
-      "Shift-click to remove, Alt-drag refines with a stroke, Alt+Shift-drag: not the object, Esc next object) · u superpixels · w wand · r fill rest · [ ] brush size / wand tolerance · 1–9, 0 class · " +
+      "Shift-click to remove, Alt-drag refines with a stroke, Alt+Shift-drag: not the object, Esc next object) · u superpixels · w wand · r fill rest · l learn from strokes (teach the auto-labeler, no answer) · [ ] brush size / wand tolerance · 1–9, 0 class · " +
       "o opacity · m hide mask · z undo · Shift+Z redo · Enter submit · s skip · wheel or +/- zoom · space-drag pan · f fit" +
       (config ? " · t attributes (Esc back)" : ""),
     keys,
@@ -524,7 +552,11 @@ function render({ model, el }) {
         if (item?.valueMask) keepMask(masks, key, item.valueMask);
         shownKey = undefined;
       },
-      other: (msg, buffers) => assist.receive(msg, buffers) || stage.receiveDetail(msg, buffers),
+      other: (msg, buffers) => {
+        if (msg.type !== "learned") return assist.receive(msg, buffers) || stage.receiveDetail(msg, buffers);
+        learned(msg);
+        return true;
+      },
       unpackProposals: async (msg, buffers) => {
         await Promise.all(Object.values(msg.proposals ?? {}).map((p) => unpackProposal(p, buffers).catch(() => delete p.value)));
         // The image on screen starts over from its new proposal, unless the person has touched it.
