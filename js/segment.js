@@ -17,6 +17,7 @@ import { MaskLayer } from "./lib/mask_layer.js";
 import { Pixels } from "./lib/pixels.js";
 import { ASSIST_TOOLS, AssistTools } from "./lib/tools/assist.js";
 import { Brush, pixelAt } from "./lib/tools/brush.js";
+import { ConfidenceView } from "./lib/tools/confidence.js";
 import { learnMessage } from "./lib/tools/strokes.js";
 import { Polygon } from "./lib/tools/polygon.js";
 import { itemStage } from "./lib/viewport.js";
@@ -31,6 +32,7 @@ const KEYS = {
   "]": { type: "size", step: 1 },
   r: { type: "fill-rest" },
   l: { type: "learn" },
+  v: { type: "confidence" },
   o: { type: "opacity" },
   m: { type: "toggle" },
   s: { type: "skip" },
@@ -52,12 +54,17 @@ function segmentIntent(event, nLabels) {
   return KEYS[key] ?? null;
 }
 
-/** A proposed mask's pixels (the auto-labeler's, with the kernel's buffers), unpacked as `proposal.mask`. */
+/** A proposed mask's pixels (the auto-labeler's, with the kernel's buffers), unpacked as
+ * `proposal.mask`, and its coarse per-pixel confidence as `proposal.confidenceMap`. */
 async function unpackProposal(proposal, buffers) {
   const m = proposal?.value;
   if (m?.data?.buffer === undefined) return;
   proposal.mask = await inflate(buffers[m.data.buffer], m.width, m.height);
   delete m.data;
+  const c = m.confidence;
+  if (c?.data?.buffer === undefined) return;
+  proposal.confidenceMap = { width: c.width, height: c.height, data: await inflate(buffers[c.data.buffer], c.width, c.height) };
+  delete c.data;
 }
 
 // The masks that came with items (an earlier answer, the label being adjusted, the model's
@@ -106,7 +113,7 @@ function keepMask(masks, key, pixels) {
  * paints with them on `mask.editor`, coloured by `mask.layer`. `edited(count)` is called after every
  * change (`count`: pixels were painted).
  */
-function paintingTools(frame, stage, colors, mask, edited, assist) {
+function paintingTools(frame, stage, colors, mask, edited, assist, confidence) {
   const brush = new Brush(20);
   const polygon = new Polygon();
   const view = { tool: "brush", currentClass: 1, opacity: 0.5, visible: true }; // class 0 is BACKGROUND (the eraser)
@@ -137,6 +144,7 @@ function paintingTools(frame, stage, colors, mask, edited, assist) {
     frame.button("smaller", "[", "Smaller brush ([)", { type: "size", step: -1 }),
     frame.button("larger", "]", "Larger brush (])", { type: "size", step: 1 }),
     frame.button("toggle-mask", "Hide mask m", "Hide or show the mask (m)", { type: "toggle" }),
+    frame.button("confidence", "Confidence v", "Dim the proposal's low-confidence pixels (v)"),
     h("label", { class: "nbl-opacity", title: "Mask opacity (o steps it)" }, [h("span", { text: "Opacity" }), opacityInput]),
   ]);
 
@@ -184,6 +192,7 @@ function paintingTools(frame, stage, colors, mask, edited, assist) {
     },
     draw(ctx, st) {
       if (!mask.editor || !mask.layer) return;
+      confidence.draw(ctx, st.viewport, mask.editor.width, mask.editor.height); // under the tools' marks
       const eraser = view.tool === "eraser";
       const color = colors[eraser ? 0 : view.currentClass] ?? "#000";
       polygon.draw(ctx, st.viewport, st.pointer, color);
@@ -215,6 +224,7 @@ function paintingTools(frame, stage, colors, mask, edited, assist) {
       class: String(currentClass),
       opacity: String(opacity),
       maskVisible: String(visible),
+      confidenceView: confidence.state,
       polygonCorners: String(polygon.corners?.length ?? 0),
     });
     setText(toolButtons.wand, `Wand ±${assist.tolerance} w`);
@@ -235,6 +245,9 @@ function paintingTools(frame, stage, colors, mask, edited, assist) {
     }
     else if (intent.type === "opacity") view.opacity = OPACITIES[(OPACITIES.indexOf(view.opacity) + 1) % OPACITIES.length] ?? 0.5;
     else if (intent.type === "toggle") view.visible = !view.visible;
+    else if (intent.type === "confidence") {
+      if (confidence.toggle() && !confidence.map) frame.flash("This image has no proposal, so no confidence to show.");
+    }
     else if (intent.type === "escape") {
       polygon.cancel();
       assist.reset(view.tool);
@@ -295,7 +308,8 @@ function render({ model, el }) {
     flash: (text) => showNote(notice, text),
     size: () => brush.size,
   });
-  const { brush, polygon, view, tools, opacityInput, showTools, setting, closePolygon } = paintingTools(frame, stage, colors, mask, (count) => edited(count), assist);
+  const confidence = new ConfidenceView();
+  const { brush, polygon, view, tools, opacityInput, showTools, setting, closePolygon } = paintingTools(frame, stage, colors, mask, (count) => edited(count), assist, confidence);
 
   // -- drawing --------------------------------------------------------------------------------
   /** A new item (or its pixels) on screen: its mask mask.editor, its mask.layer, its image on the stage. */
@@ -316,6 +330,8 @@ function render({ model, el }) {
         }
         mask.editor = new MaskEditor(w, hgt, start);
         mask.start = mask.editor.data.slice();
+        // The model's confidence goes with its proposal, shown only while the proposal is the start.
+        confidence.show(start && start === item.proposal?.mask ? item.proposal.confidenceMap : null);
         mask.layer?.destroy();
         mask.layer = new MaskLayer(w, hgt, colors);
         mask.layer.update(mask.editor.data);
@@ -325,6 +341,7 @@ function render({ model, el }) {
     } else {
       mask.editor = null;
       mask.start = null;
+      confidence.show(null);
       mask.layer?.destroy();
       mask.layer = null;
       stage.setImage(null);
@@ -344,7 +361,8 @@ function render({ model, el }) {
     if (item?.initialMask && !answered) {
       notes.push(adjusting ? "Starting from the mask being adjusted: Enter accepts it as it is; paint to change it." : "Starting from an earlier mask.");
     } else if (item?.proposal?.mask && !answered) {
-      notes.push(`Starting from the model's proposal (confidence ${Math.round(item.proposal.confidence * 100)}%): Enter accepts it as it is; paint to change it.`);
+      const unsure = item.proposal.confidenceMap ? " v dims where the model is unsure." : "";
+      notes.push(`Starting from the model's proposal (confidence ${Math.round(item.proposal.confidence * 100)}%): Enter accepts it as it is; paint to change it.${unsure}`);
     }
     frame.root.dataset.proposal = item?.proposal?.mask && !answered ? String(item.proposal.confidence) : "";
     notice.hidden = notes.length === 0;
@@ -532,7 +550,7 @@ function render({ model, el }) {
     help:
       "b brush · e eraser · p polygon (Enter closes) · g fill region · c box → mask · x extreme points → mask (click to add, " +
       "Shift-click to remove, Alt-drag refines with a stroke, Alt+Shift-drag: not the object, Esc next object) · u superpixels · w wand · r fill rest · l learn from strokes (teach the auto-labeler, no answer) · [ ] brush size / wand tolerance · 1–9, 0 class · " +
-      "o opacity · m hide mask · z undo · Shift+Z redo · Enter submit · s skip · wheel or +/- zoom · space-drag pan · f fit" +
+      "o opacity · m hide mask · v dim a proposal's low-confidence pixels · z undo · Shift+Z redo · Enter submit · s skip · wheel or +/- zoom · space-drag pan · f fit" +
       (config ? " · t attributes (Esc back)" : ""),
     keys,
     keyup: (event) => {

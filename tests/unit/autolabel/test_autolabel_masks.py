@@ -19,7 +19,7 @@ from nblabel import Job, SemanticSegmentation
 from nblabel.autolabel.mask_loop import UNKNOWN, image_miou
 from nblabel.autolabel.mask_worker import load_strokes, read_proposal
 from nblabel.autolabel.pixels import PixelFeatures, _bilinear, cached_pixel_features
-from nblabel.masks import decode_mask
+from nblabel.masks import decode_indices, decode_mask
 
 TINY = Path(__file__).resolve().parents[2] / "data" / "dubai-tiny"
 LABELS = ["Building", "Land", "Road", "Vegetation", "Water", "Unlabeled"]
@@ -115,6 +115,12 @@ def test_a_round_proposes_a_mask_for_every_open_image(job: Job) -> None:
     # Better than chance on a held-out tile: most land is land.
     assert image_miou(labels, tiles()[1][5]) > 0.2
     assert job.auto_labeled().empty  # five images cannot support mIoU 0.7 with 95% confidence
+    # The widget gets the proposal with its per-pixel confidence (small images: at full size).
+    [item], buffers = job.feed().payloads([5])
+    shown = item["proposal"]["value"]["confidence"]
+    assert (shown["width"], shown["height"]) == pixel_conf.shape[::-1]
+    data = buffers[shown["data"]["buffer"]]  # a binary buffer of the message, not JSON
+    np.testing.assert_array_equal(decode_indices(data, shown["width"], shown["height"]), pixel_conf)
 
 
 def test_old_rounds_files_are_removed(job: Job) -> None:
