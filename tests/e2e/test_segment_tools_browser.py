@@ -63,6 +63,11 @@ def test_box_and_extreme_points_store_grabcut_s_mask_and_undo_restores(notebook,
     stroke = stage.stroke([(100, 700), (400, 720)])
     paint_stroke(expected, stroke)
     stroke_only = expected.copy()
+    # l: the stroke teaches the auto-labeler (the kernel keeps it), and the image stays on screen.
+    nb.page.keyboard.press("l")
+    painted = int((stroke_only > 0).sum())
+    expect(root).to_have_attribute("data-learned", re.compile(f'"painted":{painted}}}$'))
+    expect(position).to_have_text("Image 1 of 2")
     nb.page.keyboard.press("c")
     expect(root).to_have_attribute("data-tool", "box")
     stage.drag(stage.screen(220, 480), stage.screen(520, 800))  # the lake
