@@ -20,11 +20,8 @@ real mouse input:
   probe). Target: within one 60 Hz frame, and the ratio to the brush.
 - **wand click** vs **brush click**: ``--clicks`` clicks of each, same probe.
 
-With ``--effort N`` (default 6; 0 skips it), a simulated person also outlines objects of N Dubai
-photos with their gold masks (an object: a 4-connected component of one class, Building, Road,
-Vegetation or Water, of 1,000 px up to a quarter of the image): actions until the object's IoU
-reaches 0.85 (NoC@85, capped at 20), (i) with the brush alone, (ii) with a box → GrabCut and
-then corrective clicks at the largest error region (see :func:`effort`).
+The effort of outlining objects with these tools (actions per object) is
+``benchmarks.segment_effort``'s.
 
 The section between ``<!-- segment_tools:start -->`` and ``<!-- segment_tools:end -->`` in
 ``--out`` is replaced.
@@ -40,10 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from benchmarks._lib.hooks import SEGMENT_TOOL_PROBE_JS
 from benchmarks._lib.machine import load_average, machine_info
@@ -51,7 +45,6 @@ from benchmarks._lib.page import big_image_stage, drag, pause
 from benchmarks._lib.report import REPO, command_line, write_section
 from benchmarks._lib.stats import median, p95
 from benchmarks._lib.trace import FRAME_MS
-from nblabel.tasks.segment_prompts import GrabCut
 
 DUBAI = Path("/work/shared/data/dubai-aerial-seg")
 SIZE = (1024, 768)
@@ -62,107 +55,6 @@ job = nl.Job('bench', pd.DataFrame({{'source-ref': [{ref!r}]}}), nl.SemanticSegm
 """
 READY = "() => document.querySelector('[data-testid=nbl-root]')?.dataset.painted === '0'"
 TARGET_MS = 300.0
-#: The Dubai set's class colours (its README), for the objects of the effort measure.
-OBJECT_CLASSES = {"Building": "#3C1098", "Road": "#6EC1E4", "Vegetation": "#FEDD3A", "Water": "#E2A929"}
-CAP = 20  # NoC@85's usual cap: an object not reached within 20 actions counts 20
-GOAL = 0.85
-
-
-def objects(mask_rgb: np.ndarray, rng: random.Random, most: int) -> list[tuple[str, np.ndarray]]:
-    """Up to ``most`` objects of a gold colour mask, sampled: (class, bool mask) pairs."""
-    found = []
-    area = mask_rgb.shape[0] * mask_rgb.shape[1]
-    for name, hex_colour in OBJECT_CLASSES.items():
-        rgb = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
-        pieces, n = ndimage.label((mask_rgb == rgb).all(axis=2))
-        sizes = np.bincount(pieces.ravel())
-        found += [(name, pieces == i) for i in range(1, n + 1) if 1000 <= sizes[i] <= area // 4]
-    rng.shuffle(found)
-    return found[:most]
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / max(1, (a | b).sum()))
-
-
-def largest_error(pred: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, tuple[int, int], float, bool]:
-    """The largest 4-connected error region: its pixels, its deepest pixel (x, y), its inscribed
-    radius there, and whether it is missed object (True) or extra (False)."""
-    errors = pred ^ gold
-    pieces, _ = ndimage.label(errors)
-    sizes = np.bincount(pieces.ravel())
-    sizes[0] = 0
-    region = pieces == int(sizes.argmax())
-    depth = ndimage.distance_transform_edt(np.pad(region, 1))[1:-1, 1:-1]
-    y, x = np.unravel_index(int(depth.argmax()), depth.shape)
-    return region, (int(x), int(y)), float(depth[y, x]), bool(gold[y, x])
-
-
-def brush_actions(gold: np.ndarray) -> int:
-    """Strokes of the brush (and eraser) alone until IoU 0.85: each stroke is straight, along the
-    largest error region's long axis through its deepest pixel and across its extent (its round
-    ends a radius short of the region's ends), with the brush as wide as the region is there
-    (radius: its inscribed radius, 2 to 20 px); the brush paints (or erases) wherever it
-    passes, in the region or not, as a real one does."""
-    pred = np.zeros_like(gold)
-    for action in range(1, CAP + 1):
-        region, (x, y), depth, missed = largest_error(pred, gold)
-        r = int(min(20, max(2, depth)))
-        ys, xs = np.nonzero(region)
-        coords = np.stack([xs - xs.mean(), ys - ys.mean()])
-        axis = np.linalg.eigh(np.cov(coords) if len(xs) > 1 else np.eye(2))[1][:, -1]
-        along = axis @ coords  # each pixel's place along the axis; the deepest pixel's:
-        here = axis @ np.array([x - xs.mean(), y - ys.mean()])
-        # The brush's round ends stop a radius short of the region's ends.
-        lo, hi = along.min() - here + r, along.max() - here - r
-        lo, hi = (lo, hi) if lo < hi else (0.0, 0.0)
-        a = (round(x + axis[0] * lo), round(y + axis[1] * lo))
-        b = (round(x + axis[0] * hi), round(y + axis[1] * hi))
-        swept = np.zeros(gold.shape, np.uint8)
-        cv2.line(swept, a, b, 1, 2 * r - 1)
-        pred = pred | swept.astype(bool) if missed else pred & ~swept.astype(bool)
-        if iou(pred, gold) >= GOAL:
-            return action
-    return CAP
-
-
-def grabcut_actions(image: np.ndarray, gold: np.ndarray, model: GrabCut) -> tuple[int, float]:
-    """A box around the object, then one click at the deepest pixel of the largest error region
-    (on the object: add; off it: remove) until IoU 0.85. Returns the actions and the box's IoU."""
-    ys, xs = np.nonzero(gold)
-    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    points: list[tuple[int, int]] = []
-    labels: list[int] = []
-    pred = model(image, points, labels, box)
-    first = iou(pred, gold)
-    for action in range(1, CAP + 1):
-        if iou(pred, gold) >= GOAL:
-            return action, first
-        _, point, _, missed = largest_error(pred, gold)
-        points.append(point)
-        labels.append(1 if missed else 0)
-        pred = model(image, points, labels, box)
-    return CAP, first
-
-
-def effort(n_images: int, per_image: int = 8, seed: int = 20261206) -> dict[str, Any]:
-    """NoC@85 per object on ``n_images`` Dubai photos (sampled, seeded), brush alone vs box → GrabCut."""
-    rng = random.Random(seed)
-    names = sorted(p.stem for p in (DUBAI / "images").glob("*.jpg"))
-    model = GrabCut()
-    out: dict[str, Any] = {"brush": [], "grabcut": [], "first_iou": [], "classes": [], "grabcut_s": []}
-    for name in rng.sample(names, min(n_images, len(names))):
-        image = np.asarray(Image.open(DUBAI / "images" / f"{name}.jpg").convert("RGB"))
-        gold_rgb = np.asarray(Image.open(DUBAI / "masks" / f"{name}.png").convert("RGB"))
-        for cls, gold in objects(gold_rgb, rng, per_image):
-            started = time.perf_counter()
-            actions, first = grabcut_actions(image, gold, model)
-            out["grabcut_s"].append((time.perf_counter() - started) / actions)
-            out["grabcut"].append(actions)
-            out["first_iou"].append(first)
-            out["brush"].append(brush_actions(gold))
-            out["classes"].append(cls)
-    return out
 
 
 def crop(patch: int):
@@ -293,41 +185,6 @@ def section(runs: list[dict[str, Any]], argv: list[str] | None) -> str:
     return "\n".join(lines)
 
 
-def effort_lines(e: dict[str, Any], n_images: int) -> list[str]:
-    brush, grab = np.array(e["brush"]), np.array(e["grabcut"])
-    lines = [
-        "",
-        "### Effort: actions per object to IoU 0.85 (NoC@85), issue 19 (i) brush alone vs (ii) box → GrabCut",
-        "",
-        f"{len(brush)} objects (4-connected components of Building, Road, Vegetation or Water, 1,000 px up to a "
-        f"quarter of the image) from {n_images} Dubai photos at full size, gold masks; a simulated person, "
-        f"capped at {CAP} actions (a miss counts {CAP}). (i) each brush or eraser stroke is one straight "
-        "stroke along the largest error region's long axis through its deepest pixel, across its extent, "
-        "with the brush as wide as the region there (radius 2-20 px; it paints wherever it passes). (ii) one box drag on the object's bounding box, then one click per action at "
-        "the deepest pixel of the largest error region (add where it is object, Shift-click where not).",
-        "",
-        "| class | objects | (i) brush: mean | median | reached | (ii) GrabCut: mean | median | reached | box alone IoU (median) |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    classes = np.array(e["classes"])
-    first = np.array(e["first_iou"])
-    for cls in [*OBJECT_CLASSES, "all"]:
-        sel = classes == cls if cls != "all" else np.ones(len(classes), bool)
-        if not sel.any():
-            continue
-        b, g = brush[sel], grab[sel]
-        lines.append(
-            f"| {cls} | {int(sel.sum())} | {b.mean():.1f} | {np.median(b):.0f} | {(b < CAP).mean():.0%} | "
-            f"{g.mean():.1f} | {np.median(g):.0f} | {(g < CAP).mean():.0%} | {np.median(first[sel]):.2f} |"
-        )
-    lines += [
-        "",
-        f"(ii) / (i): {grab.mean() / brush.mean():.2f}x the actions on average (target ≤ 0.5x). GrabCut per prompt "
-        f"in this loop: median {1000 * median(e['grabcut_s']):.0f} ms.",
-    ]
-    return lines
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.segment_tools", description=__doc__.split("\n\n")[0]
@@ -338,13 +195,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--strokes", type=int, default=4, help="strokes per tool per run (default 4)")
     p.add_argument("--clicks", type=int, default=20, help="wand and brush clicks per run (default 20)")
     p.add_argument("--runs", type=int, default=2, help="runs, each with a fresh server and page (default 2)")
-    p.add_argument("--effort", type=int, default=6, help="photos for the NoC@85 effort measure (0 skips it)")
     p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown file to update")
     args = p.parse_args(argv)
     runs = [run(i, args.boxes, args.strokes, args.clicks) for i in range(args.runs)]
     text = section(runs, argv)
-    if args.effort:
-        text += "\n" + "\n".join(effort_lines(effort(args.effort), args.effort))
     print(text)
     write_section(args.out, "segment_tools", text)
 

@@ -17,6 +17,8 @@ import { MaskLayer } from "./lib/mask_layer.js";
 import { Pixels } from "./lib/pixels.js";
 import { ASSIST_TOOLS, AssistTools } from "./lib/tools/assist.js";
 import { Brush, pixelAt } from "./lib/tools/brush.js";
+import { ConfidenceView } from "./lib/tools/confidence.js";
+import { learnMessage } from "./lib/tools/strokes.js";
 import { Polygon } from "./lib/tools/polygon.js";
 import { itemStage } from "./lib/viewport.js";
 
@@ -29,6 +31,8 @@ const KEYS = {
   "[": { type: "size", step: -1 },
   "]": { type: "size", step: 1 },
   r: { type: "fill-rest" },
+  l: { type: "learn" },
+  v: { type: "confidence" },
   o: { type: "opacity" },
   m: { type: "toggle" },
   s: { type: "skip" },
@@ -50,12 +54,17 @@ function segmentIntent(event, nLabels) {
   return KEYS[key] ?? null;
 }
 
-/** A proposed mask's pixels (the auto-labeler's, with the kernel's buffers), unpacked as `proposal.mask`. */
+/** A proposed mask's pixels (the auto-labeler's, with the kernel's buffers), unpacked as
+ * `proposal.mask`, and its coarse per-pixel confidence as `proposal.confidenceMap`. */
 async function unpackProposal(proposal, buffers) {
   const m = proposal?.value;
   if (m?.data?.buffer === undefined) return;
   proposal.mask = await inflate(buffers[m.data.buffer], m.width, m.height);
   delete m.data;
+  const c = m.confidence;
+  if (c?.data?.buffer === undefined) return;
+  proposal.confidenceMap = { width: c.width, height: c.height, data: await inflate(buffers[c.data.buffer], c.width, c.height) };
+  delete c.data;
 }
 
 // The masks that came with items (an earlier answer, the label being adjusted, the model's
@@ -104,7 +113,7 @@ function keepMask(masks, key, pixels) {
  * paints with them on `mask.editor`, coloured by `mask.layer`. `edited(count)` is called after every
  * change (`count`: pixels were painted).
  */
-function paintingTools(frame, stage, colors, mask, edited, assist) {
+function paintingTools(frame, stage, colors, mask, edited, assist, confidence) {
   const brush = new Brush(20);
   const polygon = new Polygon();
   const view = { tool: "brush", currentClass: 1, opacity: 0.5, visible: true }; // class 0 is BACKGROUND (the eraser)
@@ -131,9 +140,11 @@ function paintingTools(frame, stage, colors, mask, edited, assist) {
   const tools = h("div", { class: "nbl-actions nbl-seg-tools" }, [
     ...Object.values(toolButtons),
     frame.button("fill-rest", "Fill rest r", "Every unpainted pixel takes the current class (r)"),
+    frame.button("learn", "Learn l", "Teach the auto-labeler the strokes painted so far, without answering (l)"),
     frame.button("smaller", "[", "Smaller brush ([)", { type: "size", step: -1 }),
     frame.button("larger", "]", "Larger brush (])", { type: "size", step: 1 }),
     frame.button("toggle-mask", "Hide mask m", "Hide or show the mask (m)", { type: "toggle" }),
+    frame.button("confidence", "Confidence v", "Dim the proposal's low-confidence pixels (v)"),
     h("label", { class: "nbl-opacity", title: "Mask opacity (o steps it)" }, [h("span", { text: "Opacity" }), opacityInput]),
   ]);
 
@@ -181,6 +192,7 @@ function paintingTools(frame, stage, colors, mask, edited, assist) {
     },
     draw(ctx, st) {
       if (!mask.editor || !mask.layer) return;
+      confidence.draw(ctx, st.viewport, mask.editor.width, mask.editor.height); // under the tools' marks
       const eraser = view.tool === "eraser";
       const color = colors[eraser ? 0 : view.currentClass] ?? "#000";
       polygon.draw(ctx, st.viewport, st.pointer, color);
@@ -212,6 +224,7 @@ function paintingTools(frame, stage, colors, mask, edited, assist) {
       class: String(currentClass),
       opacity: String(opacity),
       maskVisible: String(visible),
+      confidenceView: confidence.state,
       polygonCorners: String(polygon.corners?.length ?? 0),
     });
     setText(toolButtons.wand, `Wand ±${assist.tolerance} w`);
@@ -232,6 +245,9 @@ function paintingTools(frame, stage, colors, mask, edited, assist) {
     }
     else if (intent.type === "opacity") view.opacity = OPACITIES[(OPACITIES.indexOf(view.opacity) + 1) % OPACITIES.length] ?? 0.5;
     else if (intent.type === "toggle") view.visible = !view.visible;
+    else if (intent.type === "confidence") {
+      if (confidence.toggle() && !confidence.map) frame.flash("This image has no proposal, so no confidence to show.");
+    }
     else if (intent.type === "escape") {
       polygon.cancel();
       assist.reset(view.tool);
@@ -262,7 +278,9 @@ function render({ model, el }) {
     item.initialMask = null;
   });
   const masks = new Map(); // key -> indices of an answer given (or taken back) here, to show again
-  const mask = { editor: null, layer: null }; // the mask of the image on screen, and its colours
+  // The mask of the image on screen, its colours, and the indices it came on screen with (what
+  // "learn from strokes" compares with).
+  const mask = { editor: null, layer: null, start: null };
   let shownKey;
   // Label category and frame attributes: a panel for the class being painted, one for the image;
   // per image, {class: values} and the image's values being edited.
@@ -288,8 +306,10 @@ function render({ model, el }) {
     mask,
     edited: (count) => edited(count),
     flash: (text) => showNote(notice, text),
+    size: () => brush.size,
   });
-  const { brush, polygon, view, tools, opacityInput, showTools, setting, closePolygon } = paintingTools(frame, stage, colors, mask, (count) => edited(count), assist);
+  const confidence = new ConfidenceView();
+  const { brush, polygon, view, tools, opacityInput, showTools, setting, closePolygon } = paintingTools(frame, stage, colors, mask, (count) => edited(count), assist, confidence);
 
   // -- drawing --------------------------------------------------------------------------------
   /** A new item (or its pixels) on screen: its mask mask.editor, its mask.layer, its image on the stage. */
@@ -309,6 +329,9 @@ function render({ model, el }) {
           start = null;
         }
         mask.editor = new MaskEditor(w, hgt, start);
+        mask.start = mask.editor.data.slice();
+        // The model's confidence goes with its proposal, shown only while the proposal is the start.
+        confidence.show(start && start === item.proposal?.mask ? item.proposal.confidenceMap : null);
         mask.layer?.destroy();
         mask.layer = new MaskLayer(w, hgt, colors);
         mask.layer.update(mask.editor.data);
@@ -317,6 +340,8 @@ function render({ model, el }) {
       stage.setImage({ bitmap: item.bitmap, width: item.original_width, height: item.original_height });
     } else {
       mask.editor = null;
+      mask.start = null;
+      confidence.show(null);
       mask.layer?.destroy();
       mask.layer = null;
       stage.setImage(null);
@@ -336,7 +361,8 @@ function render({ model, el }) {
     if (item?.initialMask && !answered) {
       notes.push(adjusting ? "Starting from the mask being adjusted: Enter accepts it as it is; paint to change it." : "Starting from an earlier mask.");
     } else if (item?.proposal?.mask && !answered) {
-      notes.push(`Starting from the model's proposal (confidence ${Math.round(item.proposal.confidence * 100)}%): Enter accepts it as it is; paint to change it.`);
+      const unsure = item.proposal.confidenceMap ? " v dims where the model is unsure." : "";
+      notes.push(`Starting from the model's proposal (confidence ${Math.round(item.proposal.confidence * 100)}%): Enter accepts it as it is; paint to change it.${unsure}`);
     }
     frame.root.dataset.proposal = item?.proposal?.mask && !answered ? String(item.proposal.confidence) : "";
     notice.hidden = notes.length === 0;
@@ -438,6 +464,24 @@ function render({ model, el }) {
     frame.record(msg, async () => [await deflate(pixelsOut)]);
   }
 
+  /** Learn from strokes: the pixels painted so far (the others unknown) teach the auto-labeler;
+   * the image stays on screen, unanswered. */
+  function learn(item) {
+    const learning = learnMessage(shownKey, item.original_width, item.original_height, mask.editor.data, mask.start);
+    if (!learning) {
+      showNote(notice, "Nothing painted yet: paint a few strokes of each class, then press l.");
+      return;
+    }
+    frame.root.dataset.learn = JSON.stringify(learning.msg);
+    deflate(learning.pixels).then((bytes) => channel.trySend(learning.msg, [bytes]));
+  }
+
+  /** The kernel kept the strokes for the auto-labeler's next round. */
+  function learned(msg) {
+    frame.root.dataset.learned = JSON.stringify({ key: msg.key, painted: msg.painted });
+    if (msg.key === shownKey) showNote(notice, `The auto-labeler learns from these ${msg.painted} painted pixels in its next round; the image still waits for its answer.`);
+  }
+
   /** Tools, settings and mask edits; skip, answer undo and revisiting are the frame's. */
   function onIntent(intent) {
     const item = session.currentItem;
@@ -450,6 +494,9 @@ function render({ model, el }) {
         mask.editor.fillRest(view.currentClass);
         mask.editor.end();
         edited();
+        return true;
+      case "learn":
+        if (usable) learn(item);
         return true;
       case "enter":
         if (polygon.drawing) closePolygon();
@@ -502,8 +549,8 @@ function render({ model, el }) {
     ],
     help:
       "b brush · e eraser · p polygon (Enter closes) · g fill region · c box → mask · x extreme points → mask (click to add, " +
-      "Shift-click to remove, Esc next object) · u superpixels · w wand · r fill rest · [ ] brush size / wand tolerance · 1–9, 0 class · " +
-      "o opacity · m hide mask · z undo · Shift+Z redo · Enter submit · s skip · wheel or +/- zoom · space-drag pan · f fit" +
+      "Shift-click to remove, Alt-drag refines with a stroke, Alt+Shift-drag: not the object, Esc next object) · u superpixels · w wand · r fill rest · l learn from strokes (teach the auto-labeler, no answer) · [ ] brush size / wand tolerance · 1–9, 0 class · " +
+      "o opacity · m hide mask · v dim a proposal's low-confidence pixels · z undo · Shift+Z redo · Enter submit · s skip · wheel or +/- zoom · space-drag pan · f fit" +
       (config ? " · t attributes (Esc back)" : ""),
     keys,
     keyup: (event) => {
@@ -523,7 +570,11 @@ function render({ model, el }) {
         if (item?.valueMask) keepMask(masks, key, item.valueMask);
         shownKey = undefined;
       },
-      other: (msg, buffers) => assist.receive(msg, buffers) || stage.receiveDetail(msg, buffers),
+      other: (msg, buffers) => {
+        if (msg.type !== "learned") return assist.receive(msg, buffers) || stage.receiveDetail(msg, buffers);
+        learned(msg);
+        return true;
+      },
       unpackProposals: async (msg, buffers) => {
         await Promise.all(Object.values(msg.proposals ?? {}).map((p) => unpackProposal(p, buffers).catch(() => delete p.value)));
         // The image on screen starts over from its new proposal, unless the person has touched it.

@@ -66,6 +66,12 @@ def test_a_proposed_mask_is_shown_and_enter_stores_it_exactly(notebook, jupyter)
     painted = re.search(r"PAINTED (\d+)", nb.cell_output_text(i)).group(1)
     expect(root).to_have_attribute("data-painted", painted)
     root.click(position={"x": 5, "y": 5})
+    # Its per-pixel confidence came with it: v dims the unsure pixels, and changes no pixel.
+    expect(notice).to_contain_text("v dims where the model is unsure")
+    expect(root).to_have_attribute("data-confidence-view", "off")
+    nb.page.keyboard.press("v")
+    expect(root).to_have_attribute("data-confidence-view", "on")
+    expect(root).to_have_attribute("data-painted", painted)
     nb.page.keyboard.press("Enter")
     all_saved(root)
     i = nb.add_cell(

@@ -1,26 +1,9 @@
-"""Smoke test of benchmarks.segment_tools, tiny: the effort measure on one object of one photo,
-and the report of a made-up latency run (the browser part runs in `python -m benchmarks.segment_tools`)."""
+"""Smoke test of benchmarks.segment_tools: the report of a made-up latency run (the browser part
+runs in `python -m benchmarks.segment_tools`; the effort measure is test_bench_segment_effort.py's)."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from benchmarks.segment_tools import CAP, brush_actions, effort, effort_lines, section
-
-
-def test_effort_counts_actions_per_object_within_the_cap() -> None:
-    e = effort(1, per_image=1)
-    assert len(e["brush"]) == len(e["grabcut"]) == len(e["classes"]) == 1
-    assert 1 <= e["brush"][0] <= CAP and 1 <= e["grabcut"][0] <= CAP
-    assert 0.0 <= e["first_iou"][0] <= 1.0
-    text = "\n".join(effort_lines(e, 1))
-    assert f"| {e['classes'][0]} | 1 |" in text and "| all | 1 |" in text
-
-
-def test_one_straight_stroke_paints_a_bar() -> None:
-    gold = np.zeros((100, 200), bool)
-    gold[40:60, 20:180] = True
-    assert brush_actions(gold) == 1
+from benchmarks.segment_tools import section
 
 
 def test_the_latency_section_reports_each_action_and_the_ratios() -> None:

@@ -13,7 +13,7 @@ import { TOLERANCES, paintRegion, rgbaOf, wandRegion } from "./wand.js";
 
 /** The assisted tools by key, and their buttons' labels and titles. */
 export const ASSIST_TOOLS = {
-  box: { key: "c", label: "Box → mask c", title: "Drag a box around an object: its mask (c); then click to add, Shift-click to remove, Escape for the next object" },
+  box: { key: "c", label: "Box → mask c", title: "Drag a box around an object: its mask (c); then click to add, Shift-click to remove, Alt-drag a stroke to refine (Alt+Shift: not the object), Escape for the next object" },
   extreme: { key: "x", label: "Extreme points x", title: "Click the object's 4 extreme points: its mask (x); then click to correct" },
   superpixel: { key: "u", label: "Superpixels u", title: "Paint whole superpixels (u)" },
   wand: { key: "w", label: "Wand w", title: "Fill the clicked colour region (w); [ ] change the tolerance" },
@@ -29,9 +29,10 @@ export class AssistTools {
    * @param {{editor: object | null}} o.mask  the mask of the image on screen
    * @param {(count?: boolean) => void} o.edited  redraw after an edit (or a setting)
    * @param {(text: string) => void} o.flash  tell the person something went wrong
+   * @param {() => number} o.size  the brush's diameter, in original pixels: a refining stroke's width
    */
-  constructor({ channel, root, key, item, mask, edited, flash }) {
-    Object.assign(this, { channel, root, key, item, mask, edited, flash });
+  constructor({ channel, root, key, item, mask, edited, flash, size }) {
+    Object.assign(this, { channel, root, key, item, mask, edited, flash, size });
     this.prompt = new PromptTool();
     this.brush = new SuperpixelBrush();
     this.tolerance = 24;
@@ -75,7 +76,7 @@ export class AssistTools {
   }
 
   /** Pointer down with `tool` at image point `p` in class `value`; true when the tool follows the drag. */
-  down(tool, p, value) {
+  down(tool, p, value, event = null) {
     const editor = this.mask.editor;
     if (!editor) return false;
     if (tool === "wand") {
@@ -93,7 +94,7 @@ export class AssistTools {
       this.edited();
       return true;
     }
-    return this.prompt.down(p);
+    return this.prompt.down(p, event, this.size());
   }
 
   move(tool, p) {
@@ -204,7 +205,7 @@ export class AssistTools {
   status(tool) {
     if (tool === "extreme" && !this.prompt.object) return ` · ${this.prompt.extreme.length}/4 extreme points`;
     if ((tool === "box" || tool === "extreme") && this.prompt.pending) return " · finding the mask…";
-    if ((tool === "box" || tool === "extreme") && this.prompt.object) return " · click to add, Shift-click to remove, Escape: next object";
+    if ((tool === "box" || tool === "extreme") && this.prompt.object) return " · click to add, Shift-click to remove, Alt-drag to refine (Alt+Shift: not it), Escape: next object";
     if (tool === "wand") return ` · tolerance ${this.tolerance}`;
     if (tool === "superpixel" && !this.superpixels.has(this.key())) return " · computing superpixels…";
     return "";

@@ -28,7 +28,7 @@ test("a drag is a box prompt; clicks then correct it; Shift-clicks are not the o
   tool.down({ x: 2.5, y: 1.5 });
   tool.move({ x: 10, y: 5 });
   const first = tool.up({ x: 12.5, y: 7.5 }, editor, 3, 1, false);
-  assert.deepEqual(first, { type: "prompt", id: 1, box: [2, 1, 13, 8], extreme: null, points: [], labels: [] });
+  assert.deepEqual(first, { type: "prompt", id: 1, box: [2, 1, 13, 8], extreme: null, points: [], labels: [], strokes: [] });
   tool.down({ x: 4.2, y: 4.2 });
   const add = tool.up({ x: 4.4, y: 4.3 }, editor, 3, 1, false); // moved less than a click's slack
   assert.deepEqual(add.points, [[4, 4]]);
@@ -39,6 +39,27 @@ test("a drag is a box prompt; clicks then correct it; Shift-clicks are not the o
   tool.finish();
   tool.down({ x: 9, y: 3 });
   assert.equal(tool.up({ x: 9, y: 3 }, editor, 3, 1, false), null, "a click without an object asks nothing");
+});
+
+test("an Alt-drag after the object's answer is a refining stroke; Alt+Shift is not the object", () => {
+  const editor = new MaskEditor(20, 10);
+  const tool = new PromptTool();
+  tool.down({ x: 2.5, y: 1.5 }, { altKey: true }, 5); // no object yet: Alt does not matter, a box
+  tool.up({ x: 12.5, y: 7.5 }, editor, 3, 1, false);
+  tool.down({ x: 3.2, y: 2.7 }, { altKey: true }, 5);
+  tool.move({ x: 3.9, y: 2.1 }); // the same pixel: not repeated
+  tool.move({ x: 6.5, y: 4.5 });
+  const add = tool.up({ x: 9.1, y: 4.8 }, editor, 3, 1, false);
+  assert.deepEqual(add.strokes, [{ points: [[3, 2], [6, 4], [9, 4]], size: 5, label: 1 }]);
+  assert.deepEqual([add.box, add.points], [[2, 1, 13, 8], []], "the box stays; a stroke is no click");
+  tool.down({ x: 11, y: 6 }, { altKey: true, shiftKey: true }, 3);
+  const remove = tool.up({ x: 11, y: 6 }, editor, 3, 1, false); // a one-pixel stroke is still a stroke
+  assert.deepEqual(remove.strokes.map((s) => [s.points, s.size, s.label]), [[[[3, 2], [6, 4], [9, 4]], 5, 1], [[[11, 6]], 3, 0]]);
+  remove.strokes[0].points.push([0, 0]);
+  assert.equal(tool.object.strokes[0].points.length, 3, "a request holds copies");
+  tool.finish();
+  tool.down({ x: 4, y: 4 }, { altKey: true }, 5);
+  assert.equal(tool.up({ x: 4, y: 4 }, editor, 3, 1, false), null, "after Escape, no object to refine");
 });
 
 test("the 4th extreme point sends the prompt; the earlier ones only draw", () => {

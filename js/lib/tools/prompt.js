@@ -1,7 +1,9 @@
 // The click-to-mask tools of the segmentation widget: drag a box around an object ("box") or click
 // its 4 extreme points ("extreme"); the kernel's prompt model (GrabCut by default) answers with the
 // object's mask, which paints the current class. Clicks after that correct it (Shift: not the
-// object): the prompt grows and the kernel answers again. Each answer is one ordinary edit of the
+// object): the prompt grows and the kernel answers again; so do strokes dragged with Alt (Alt+Shift:
+// not the object), which the kernel's GrabCut takes as sure pixels of a second run in its mask mode
+// from the previous result. Each answer is one ordinary edit of the
 // MaskEditor (lib/mask.js): pixels of the object take the class, the others of the touched
 // rectangle go back to what they were before the object's first answer, so a correction replaces
 // the previous answer and undo steps back through them. No DOM: the widget wires it to the stage
@@ -59,7 +61,7 @@ export function applyAnswer(editor, base, previous, rect, bits, value) {
 export class PromptTool {
   constructor() {
     this.mode = "box"; // "box" or "extreme"
-    this.drag = null; // the box being dragged: {from, to} image points
+    this.drag = null; // the box or refining stroke being dragged: {from, to, stroke?} image points
     this.extreme = []; // extreme points clicked so far, [x, y] pixels
     this.object = null; // the object being answered: its prompt, class, base mask and last answer
     this.pending = null; // the request waiting for its answer: {id, sentAt}
@@ -75,27 +77,46 @@ export class PromptTool {
   }
 
   /**
-   * Pointer down at image point `p` on `editor` with class `value`. Returns true when the tool
-   * follows the drag (a box may be starting).
+   * Pointer down at image point `p`. With an object answered and Alt held (`event.altKey`), a
+   * refining stroke `size` pixels wide starts (Shift: not the object); otherwise a box or a click
+   * may be starting. Returns true: the tool follows the drag.
    */
-  down(p) {
+  down(p, event = null, size = 1) {
     this.drag = { from: p, to: p };
+    if (this.object && event?.altKey) {
+      const q = pixelAt(p);
+      this.drag.stroke = { points: [[q.x, q.y]], size, label: event.shiftKey ? 0 : 1 };
+    }
     return true;
   }
 
   move(p) {
-    if (this.drag) this.drag.to = p;
+    if (!this.drag) return;
+    this.drag.to = p;
+    const line = this.drag.stroke?.points;
+    if (!line) return;
+    const q = pixelAt(p);
+    const [lx, ly] = line[line.length - 1];
+    if (q.x !== lx || q.y !== ly) line.push([q.x, q.y]);
   }
 
   /**
-   * Pointer up: the request to send to the kernel (without `key`), or null. A drag in box mode is
-   * a new object's box; a click corrects the object (`remove`: not the object), or in extreme mode
-   * adds an extreme point (the 4th sends the prompt). `scale` is the view's, to tell clicks from drags.
+   * Pointer up: the request to send to the kernel (without `key`), or null. A refining stroke
+   * joins the object's prompt; a drag in box mode is a new object's box; a click corrects the
+   * object (`remove`: not the object), or in extreme mode adds an extreme point (the 4th sends the
+   * prompt). `scale` is the view's, to tell clicks from drags.
    */
   up(p, editor, value, scale, remove) {
     const drag = this.drag;
     this.drag = null;
     if (!drag) return null;
+    if (drag.stroke && this.object) {
+      this.drag = drag; // move() adds the last point, with the same checks
+      this.move(p);
+      this.drag = null;
+      this.object.strokes.push(drag.stroke);
+      return this._request();
+    }
     const moved = Math.hypot(p.x - drag.from.x, p.y - drag.from.y) * scale;
     if (this.mode === "box" && moved >= CLICK_PX) {
       const box = boxBetween(drag.from, p, editor.width, editor.height);
@@ -120,7 +141,7 @@ export class PromptTool {
   }
 
   _start(editor, value, prompt) {
-    this.object = { ...prompt, points: [], labels: [], value, base: editor.data.slice(), rect: null, answered: 0 };
+    this.object = { ...prompt, points: [], labels: [], strokes: [], value, base: editor.data.slice(), rect: null, answered: 0 };
   }
 
   _request() {
@@ -128,7 +149,8 @@ export class PromptTool {
     const id = this.nextId;
     this.nextId += 1;
     this.pending = { id, sentAt: performance.now() };
-    return { type: "prompt", id, box: o.box, extreme: o.extreme, points: o.points.slice(), labels: o.labels.slice() };
+    const strokes = o.strokes.map((s) => ({ ...s, points: s.points.slice() }));
+    return { type: "prompt", id, box: o.box, extreme: o.extreme, points: o.points.slice(), labels: o.labels.slice(), strokes };
   }
 
   /**
@@ -148,9 +170,25 @@ export class PromptTool {
     return changed ? "painted" : "unchanged";
   }
 
-  /** Draw the box being dragged, the extreme points and the object's clicks (drawn at once). */
+  /** Draw the box being dragged, the extreme points, the object's clicks and strokes (drawn at once). */
   draw(ctx, vp, color) {
     ctx.save();
+    const strokes = [...(this.object?.strokes ?? []), ...(this.drag?.stroke ? [this.drag.stroke] : [])];
+    ctx.globalAlpha = 0.6;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    for (const { points, size, label } of strokes) {
+      ctx.beginPath();
+      points.forEach(([x, y], i) => {
+        const s = vp.toScreen(x + 0.5, y + 0.5);
+        if (i === 0) ctx.moveTo(s.x, s.y);
+        ctx.lineTo(s.x, s.y); // a one-point stroke still draws its round cap
+      });
+      ctx.lineWidth = Math.max(2, size * vp.scale);
+      ctx.strokeStyle = label ? color : "#fff";
+      ctx.stroke();
+    }
+    ctx.globalAlpha = 1;
     ctx.lineWidth = 2;
     if (this.drag && this.mode === "box" && !this.object) {
       const a = vp.toScreen(this.drag.from.x, this.drag.from.y);

@@ -300,6 +300,28 @@ class Feed:
             raise MediaError(str(ref), "the item has no source-ref")
         return self._original(ref)
 
+    def learn_from_strokes(self, key: str, strokes: np.ndarray) -> int:
+        """Keep an image's partial answer for the mask auto-labeler (``job.learn_from_strokes``):
+        ``strokes`` holds a class index where the person painted and 255 (unknown) elsewhere. It
+        trains the next rounds; it is not an answer. Returns the painted pixels.
+
+        Raises
+        ------
+        ValueError
+            An unknown item, another size than the image's, or nothing painted.
+        """
+        from nblabel.autolabel.mask_loop import UNKNOWN
+        from nblabel.autolabel.mask_worker import save_strokes
+
+        key = self.items.key(key)
+        height, width = np.shape(strokes)
+        self._check_image_size(key, {"width": width, "height": height, "data": None})
+        painted = int(np.count_nonzero(np.asarray(strokes) != UNKNOWN))
+        if not painted:
+            raise ValueError(f"item {key}: no painted pixel to learn from")
+        save_strokes(self.log.store, self.log.folder, self.log.attribute, key, strokes)
+        return painted
+
     def _read_original(self, ref: str) -> np.ndarray:
         return read_rgb(ref, guard=self.items.files)
 

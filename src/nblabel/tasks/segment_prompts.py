@@ -23,13 +23,21 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["GrabCut", "PromptModel", "SamOnnx", "extreme_points_prompt", "superpixels"]
+__all__ = [
+    "GrabCut",
+    "PromptModel",
+    "SamOnnx",
+    "Stroke",
+    "extreme_points_prompt",
+    "stroke_points",
+    "superpixels",
+]
 
 #: ``(image, points, point_labels, box) -> mask``: see the module docstring.
 PromptModel = Callable[[np.ndarray, np.ndarray, np.ndarray, "tuple[int, int, int, int] | None"], np.ndarray]
@@ -94,7 +102,8 @@ class GrabCut:
     points (clicks, or the pixels of a corrective stroke) are sure object (label 1) or sure
     background (label 0) around a small disc, and a sure-object point outside the box grows the
     box to hold it. A background point also drops the whole connected piece of the result it
-    falls on (GrabCut alone would keep the rest of a piece coloured like the object). With no box, the box is the positive points' bounding box grown by its size (at least
+    falls on (GrabCut alone would keep the rest of a piece coloured like the object). Strokes
+    refine a result in GrabCut's mask mode (:meth:`refine`). With no box, the box is the positive points' bounding box grown by its size (at least
     48 pixels) on each side. For speed
     GrabCut runs on the box's neighbourhood scaled to at most ``work_size`` pixels a side and the
     result is scaled back (nearest neighbour: one answer per original pixel). OpenCV's random
@@ -126,13 +135,44 @@ class GrabCut:
         box: Sequence[float] | None = None,
     ) -> np.ndarray:
         """The object's mask, an ``(H, W)`` bool array (see the class docstring)."""
+        return self._segment(image, points, point_labels, box, ())
+
+    def refine(
+        self,
+        image: np.ndarray,
+        points: Any,
+        point_labels: Any,
+        box: Sequence[float] | None,
+        strokes: Sequence[Stroke],
+    ) -> np.ndarray:
+        """The prompt's mask refined by strokes, in GrabCut's mask mode.
+
+        GrabCut first answers the prompt as :meth:`__call__` does; its result (sure and probable
+        object and background) is then the starting mask of a second run
+        (``cv2.GC_INIT_WITH_MASK``) in which every stroke's pixels are sure object (label 1) or
+        sure background (label 0), so the colour models are learnt again from the corrected
+        state, not from the box alone. A stroke is ``{"points": [[x, y], ...], "size": d,
+        "label": 1 or 0}``: a brush of diameter ``d`` original pixels along the points. A
+        sure-object stroke outside the box grows the box to hold it, as a click does.
+        """
+        return self._segment(image, points, point_labels, box, _strokes(strokes))
+
+    def _segment(
+        self,
+        image: np.ndarray,
+        points: Any,
+        point_labels: Any,
+        box: Sequence[float] | None,
+        strokes: Sequence[tuple[np.ndarray, float, int]],
+    ) -> np.ndarray:
         import cv2
 
         height, width = image.shape[:2]
         pts, lab = _points(points, point_labels)
         inside = (pts[:, 0] >= 0) & (pts[:, 1] >= 0) & (pts[:, 0] < width) & (pts[:, 1] < height)
         pts, lab = pts[inside], lab[inside]
-        positive = pts[lab == 1]
+        positive = np.concatenate([pts[lab == 1], *(line for line, _, label in strokes if label == 1)])
+        positive = positive.reshape(-1, 2)
         if box is None:
             if not len(positive):
                 raise ValueError("GrabCut needs a box or at least one point on the object")
@@ -141,7 +181,13 @@ class GrabCut:
             pad = np.maximum(48, hi - lo)
             box = (*(lo - pad), *(hi + pad))
         x0, y0, x1, y1 = _clip_box(box, width, height)
-        if len(positive):  # a click on the object outside the box widens the box
+        positive = positive[
+            (positive[:, 0] >= 0)
+            & (positive[:, 1] >= 0)
+            & (positive[:, 0] < width)
+            & (positive[:, 1] < height)
+        ]
+        if len(positive):  # a click (or stroke) on the object outside the box widens the box
             x0, y0 = min(x0, int(positive[:, 0].min())), min(y0, int(positive[:, 1].min()))
             x1, y1 = max(x1, int(positive[:, 0].max()) + 1), max(y1, int(positive[:, 1].max()) + 1)
         # The region GrabCut sees: the box and a margin of background to learn its colours from.
@@ -166,20 +212,18 @@ class GrabCut:
             init[:, [0, -1]] = cv2.GC_PR_BGD
         for (x, y), label in zip(pts, lab, strict=True):
             cv2.circle(init, work(x, y), self.point_radius, cv2.GC_FGD if label else cv2.GC_BGD, -1)
-        if not np.isin(init, (cv2.GC_FGD, cv2.GC_PR_FGD)).any():
-            return np.zeros((height, width), bool)
-        result = init.copy()
-        if np.isin(init, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():
-            cv2.setRNGSeed(0)  # GrabCut's k-means starts from OpenCV's (per-thread) random state
-            cv2.grabCut(
-                crop,
-                result,
-                None,
-                np.zeros((1, 65), np.float64),
-                np.zeros((1, 65), np.float64),
-                self.iterations,
-                cv2.GC_INIT_WITH_MASK,
-            )
+        result = _grabcut(crop, init, self.iterations)
+        painted = np.full((wh, ww), 255, np.uint8)  # the strokes' labels at working size
+        for line, size, label in strokes:
+            at = np.array([work(x, y) for x, y in line], np.int32)
+            thick = max(1, round(size * scale))
+            cv2.polylines(painted, [at.reshape(-1, 1, 2)], False, label, thick)
+            cv2.circle(painted, (int(at[0][0]), int(at[0][1])), (thick + 1) // 2, label, -1)
+        if strokes:
+            # Mask mode from the previous state: GrabCut's own answer, with the strokes sure.
+            result[painted == 1] = cv2.GC_FGD
+            result[painted == 0] = cv2.GC_BGD
+            result = _grabcut(crop, result, self.iterations)
         fg = np.isin(result, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
         if (lab == 0).any():
             # GrabCut models colours, so "not this" on a blob coloured like the object leaves the
@@ -191,11 +235,72 @@ class GrabCut:
             _, pieces = cv2.connectedComponents(joined, connectivity=4)
             hit = {int(pieces[work(x, y)[::-1]]) for x, y in pts[lab == 0]}
             fg[np.isin(pieces, list(hit))] = 0
+            fg[painted == 1] = 1  # a later stroke on the object is sure, whatever a click dropped
         if scale < 1:
             fg = cv2.resize(fg, (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_NEAREST)
         mask = np.zeros((height, width), bool)
         mask[ry0:ry1, rx0:rx1] = fg.astype(bool)
         return mask
+
+
+#: A corrective stroke as the widget sends it: ``{"points": [[x, y], ...], "size": d, "label": 1 or 0}``.
+Stroke = Mapping[str, Any]
+
+
+def _strokes(strokes: Sequence[Stroke]) -> list[tuple[np.ndarray, float, int]]:
+    """Strokes as ``(points (N, 2) int, diameter, label)``, checked."""
+    out = []
+    for stroke in strokes:
+        if not isinstance(stroke, Mapping):
+            raise ValueError(f"a stroke is a mapping with points, size and label, not {stroke!r}")
+        label = stroke.get("label")
+        if label not in (0, 1):
+            raise ValueError("a stroke's label is 1 (on the object) or 0 (not on it)")
+        line = np.floor(np.asarray(stroke.get("points") or [], dtype=float).reshape(-1, 2)).astype(int)
+        if not len(line):
+            raise ValueError("a stroke needs at least one point")
+        size = float(stroke.get("size") or 1)
+        if not 1 <= size <= 1024:
+            raise ValueError(f"a stroke is 1 to 1024 pixels wide, not {size}")
+        out.append((line, size, int(label)))
+    return out
+
+
+def stroke_points(strokes: Sequence[Stroke]) -> tuple[np.ndarray, np.ndarray]:
+    """The strokes' points and their labels, for a prompt model that takes clicks but no strokes.
+
+    Raises
+    ------
+    ValueError
+        A stroke without points, with a label other than 0 or 1, or wider than 1024 pixels.
+    """
+    checked = _strokes(strokes)
+    if not checked:
+        return np.zeros((0, 2), int), np.zeros(0, int)
+    points = np.concatenate([line for line, _, _ in checked])
+    labels = np.concatenate([np.full(len(line), label) for line, _, label in checked])
+    return points, labels
+
+
+def _grabcut(crop: np.ndarray, init: np.ndarray, iterations: int) -> np.ndarray:
+    """GrabCut in mask mode from ``init`` (OpenCV's GC_* values); ``init`` itself when it has no
+    object or no background to learn colours from."""
+    import cv2
+
+    result = init.copy()
+    has_fg = np.isin(init, (cv2.GC_FGD, cv2.GC_PR_FGD)).any()
+    if has_fg and np.isin(init, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():
+        cv2.setRNGSeed(0)  # GrabCut's k-means starts from OpenCV's (per-thread) random state
+        cv2.grabCut(
+            crop,
+            result,
+            None,
+            np.zeros((1, 65), np.float64),
+            np.zeros((1, 65), np.float64),
+            iterations,
+            cv2.GC_INIT_WITH_MASK,
+        )
+    return result
 
 
 def superpixels(

@@ -414,16 +414,21 @@ class SemanticSegmentation(Task):
 
     def widget_value(self, value: Any) -> Any:
         """A stored answer with its pixels, for the widget to show again: adds ``width``,
-        ``height`` and ``data`` (the indices, zlib-compressed)."""
+        ``height`` and ``data`` (the indices, zlib-compressed). A proposal's per-pixel confidence
+        map (``confidence_map``) comes along as ``confidence``: ``width``, ``height`` and ``data``
+        (0-255 per pixel, zlib-compressed), at most :data:`CONFIDENCE_SIDE` pixels a side."""
         if not isinstance(value, Mapping) or "mask" not in value:
             return value
         indices = decode_mask(value["mask"])
-        return {
+        shown = {
             **value,
             "width": indices.shape[1],
             "height": indices.shape[0],
             "data": encode_indices(indices),
         }
+        if value.get("confidence_map"):
+            shown["confidence"] = confidence_preview(str(value["confidence_map"]))
+        return shown
 
     def item_extras(
         self, row: Mapping[str, Any], source: Any, image_size: Mapping[str, int]
@@ -468,6 +473,25 @@ class SemanticSegmentation(Task):
         after = self.indices(value)
         same = (before is None and not after.any()) or (before is not None and np.array_equal(before, after))
         return {"adjustment-status": "unadjusted" if same else "adjusted"}
+
+
+#: The longest side of a proposal's confidence map as the widget gets it: the widget dims
+#: uncertain regions, so a coarse map does, and it stays a few kilobytes whatever the image.
+CONFIDENCE_SIDE = 256
+
+
+def confidence_preview(path: str) -> dict[str, Any]:
+    """A proposal's per-pixel confidence map (a greyscale PNG, 0-255, read through the guard)
+    shrunk to at most :data:`CONFIDENCE_SIDE` pixels a side by averaging: ``width``, ``height``
+    and ``data`` (the bytes, row by row, zlib-compressed)."""
+    with CHECKED.open(path, MASK_BYTES) as fh, Image.open(fh) as img:
+        grey = img.convert("L")
+        scale = min(1.0, CONFIDENCE_SIDE / max(grey.size))
+        if scale < 1:
+            size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
+            grey = grey.resize(size, Image.Resampling.BOX)
+        pixels = np.asarray(grey)
+    return {"width": pixels.shape[1], "height": pixels.shape[0], "data": encode_indices(pixels)}
 
 
 def _png_size(data: bytes, what: str) -> tuple[int, int]:

@@ -157,7 +157,7 @@ class ItemWidget(anywidget.AnyWidget):
                 self._answer(content, buffers)
             elif kind == "detail":
                 self._send_detail(content)
-            elif not self._on_request(kind, content):
+            elif not self._on_request(kind, content, buffers):
                 raise ValueError(f"unknown message type {_short(kind)}")
         except (ValueError, KeyError, TypeError, OverflowError) as exc:  # the message is invalid
             log.warning("nblabel widget: refused a %s message: %s", _short(kind), _sendable(str(exc), 300))
@@ -179,9 +179,9 @@ class ItemWidget(anywidget.AnyWidget):
             message["request"] = _sendable(request, 40) if isinstance(request, str) else None
         self._reply(message)
 
-    def _on_request(self, kind: Any, content: dict[str, Any]) -> bool:
-        """Handle a message of a task widget's own (a segmentation tool's), which then owes it
-        exactly one reply; False when the kind is unknown."""
+    def _on_request(self, kind: Any, content: dict[str, Any], buffers: list[Any]) -> bool:
+        """Handle a message of a task widget's own (a segmentation tool's, with its binary
+        ``buffers``), which then owes it exactly one reply; False when the kind is unknown."""
         return False
 
     def _answer(self, message: Any, buffers: list[Any] | None = None) -> None:

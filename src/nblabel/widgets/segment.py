@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import traitlets
 
+from nblabel.io.guard import MASK_BYTES
+from nblabel.masks import decode_indices
 from nblabel.media import MediaError
-from nblabel.tasks.segment_prompts import extreme_points_prompt, superpixels
+from nblabel.tasks.segment_prompts import extreme_points_prompt, stroke_points, superpixels
 from nblabel.tasks.segmentation import SemanticSegmentation
 from nblabel.widgets.item_widget import STATIC, ItemWidget
 
@@ -41,10 +43,14 @@ class SegmentWidget(ItemWidget):
     Click-to-mask tools ask the kernel: ``c`` box (drag a box around an object; the task's prompt
     model, GrabCut by default, returns its mask in the current class) and ``x`` extreme points
     (click the object's leftmost, topmost, rightmost and bottommost points); after either, clicks
-    correct the mask (Shift-click: not the object), each answer one more undo step, and Escape
-    starts the next object. ``u`` is the superpixel brush (a stroke fills whole SLIC regions,
+    correct the mask (Shift-click: not the object), and so do strokes dragged with Alt (Alt+Shift:
+    not the object; GrabCut re-runs in its mask mode from the previous result with the strokes'
+    pixels sure), each answer one more undo step, and Escape starts the next object. ``u`` is the superpixel brush (a stroke fills whole SLIC regions,
     computed once per image in the kernel), ``w`` the magic wand (flood fill by colour, in the
-    browser; ``[`` ``]`` change its tolerance). Every tool's result is an ordinary edit of the
+    browser; ``[`` ``]`` change its tolerance). ``l`` learns from strokes: the mask painted so far
+    (the pixels changed since the image came on screen; the others are unknown, not background)
+    trains the mask auto-labeler (``job.autolabel()``) without being stored as an answer, and the
+    image stays in the queue. Every tool's result is an ordinary edit of the
     mask: undo, eraser, class and opacity act on it as on a brush stroke. The kernel's work runs
     in worker threads, one reply per request.
 
@@ -84,8 +90,10 @@ class SegmentWidget(ItemWidget):
             self._tools.shutdown(wait=False, cancel_futures=True)
         super().close()
 
-    def _on_request(self, kind: Any, content: dict[str, Any]) -> bool:
-        if kind == "prompt":
+    def _on_request(self, kind: Any, content: dict[str, Any], buffers: list[Any]) -> bool:
+        if kind == "learn":
+            self._learn(content, buffers)
+        elif kind == "prompt":
             self._tools.submit(self._reply_prompt, content)
         elif kind == "superpixels":
             self._tools.submit(self._reply_superpixels, content)
@@ -93,12 +101,30 @@ class SegmentWidget(ItemWidget):
             return False
         return True
 
+    def _learn(self, content: dict[str, Any], buffers: list[Any]) -> None:
+        """Learn from strokes: the image's partial answer trains the mask auto-labeler, not stored
+        as an answer. The request: ``key``, ``width``, ``height`` and one buffer, the image's
+        pixels as class indices with 255 where nothing was painted, zlib-compressed; the reply
+        ``learned`` says how many pixels were painted (a malformed request is ``rejected``)."""
+        key = str(content.get("key") or "")
+        if len(buffers) != 1:
+            raise ValueError(f"the strokes come as one buffer, got {len(buffers)}")
+        width, height = int(content.get("width") or 0), int(content.get("height") or 0)
+        if not (width > 0 and height > 0 and width * height <= MASK_BYTES):  # before inflating
+            raise ValueError(f"the strokes cannot be {width} x {height} pixels")
+        strokes = decode_indices(bytes(buffers[0]), width, height, "the strokes: ")
+        painted = self.feed.learn_from_strokes(key, strokes)
+        self._reply({"type": "learned", "key": key, "painted": painted})
+
     def _reply_prompt(self, content: dict[str, Any]) -> None:
         """The mask of a click-to-mask prompt: its bounding rectangle and the rectangle's pixels.
 
         The request: ``id``, ``key``, ``box`` (``[x0, y0, x1, y1]``, exclusive ends, or null),
-        ``points`` and ``labels`` (1 on the object, 0 not), and ``extreme`` (the 4 extreme
-        points, or null). The reply (``prompt-mask``) carries ``rect`` (null when the mask is
+        ``points`` and ``labels`` (1 on the object, 0 not), ``extreme`` (the 4 extreme
+        points, or null) and ``strokes`` (refining strokes, see
+        :data:`~nblabel.tasks.segment_prompts.Stroke`: a prompt model with a ``refine`` method,
+        as :class:`~nblabel.tasks.segment_prompts.GrabCut` has, takes them whole; any other
+        gets their points as clicks). The reply (``prompt-mask``) carries ``rect`` (null when the mask is
         empty) and one buffer: the rectangle's 0/1 bytes, row by row, zlib-compressed; or
         ``error``.
         """
@@ -114,7 +140,16 @@ class SegmentWidget(ItemWidget):
             if content.get("extreme"):
                 box, extreme, ones = extreme_points_prompt(content["extreme"], width, height)
                 points, labels = np.concatenate([extreme, points]), np.concatenate([ones, labels])
-            mask = np.asarray(self.feed.task.prompt_model(image, points, labels, box), dtype=bool)
+            model = self.feed.task.prompt_model
+            strokes = content.get("strokes") or []
+            if strokes and callable(getattr(model, "refine", None)):
+                mask = model.refine(image, points, labels, box, strokes)
+            else:
+                if strokes:
+                    more, more_labels = stroke_points(strokes)
+                    points, labels = np.concatenate([points, more]), np.concatenate([labels, more_labels])
+                mask = model(image, points, labels, box)
+            mask = np.asarray(mask, dtype=bool)
             if mask.shape != (height, width):
                 raise ValueError(
                     f"the prompt model returned a {mask.shape} mask for a {width} x {height} image"

@@ -4,6 +4,7 @@ six real (downsampled) Dubai tiles, the proposal files, auto-labels and learning
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +12,14 @@ import pandas as pd
 import pytest
 from autolabel_helpers import wait_for
 from PIL import Image
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 
 from nblabel import Job, SemanticSegmentation
 from nblabel.autolabel.mask_loop import UNKNOWN, image_miou
 from nblabel.autolabel.mask_worker import load_strokes, read_proposal
 from nblabel.autolabel.pixels import PixelFeatures, _bilinear, cached_pixel_features
-from nblabel.masks import decode_mask
+from nblabel.masks import decode_indices, decode_mask
 
 TINY = Path(__file__).resolve().parents[2] / "data" / "dubai-tiny"
 LABELS = ["Building", "Land", "Road", "Vegetation", "Water", "Unlabeled"]
@@ -113,6 +115,12 @@ def test_a_round_proposes_a_mask_for_every_open_image(job: Job) -> None:
     # Better than chance on a held-out tile: most land is land.
     assert image_miou(labels, tiles()[1][5]) > 0.2
     assert job.auto_labeled().empty  # five images cannot support mIoU 0.7 with 95% confidence
+    # The widget gets the proposal with its per-pixel confidence (small images: at full size).
+    [item], buffers = job.feed().payloads([5])
+    shown = item["proposal"]["value"]["confidence"]
+    assert (shown["width"], shown["height"]) == pixel_conf.shape[::-1]
+    data = buffers[shown["data"]["buffer"]]  # a binary buffer of the message, not JSON
+    np.testing.assert_array_equal(decode_indices(data, shown["width"], shown["height"]), pixel_conf)
 
 
 def test_old_rounds_files_are_removed(job: Job) -> None:
@@ -173,6 +181,53 @@ def test_learning_from_strokes(job: Job) -> None:
     assert json.loads(job.store.get_meta(f"strokes:{job.attribute}"))["saved"] == 1
     with pytest.raises(ValueError, match="class indices"):
         job.learn_from_strokes(1, np.zeros((3, 3), dtype=float))
+
+
+class _Recording(ClassifierMixin, BaseEstimator):
+    """A classifier that keeps the labels of every fit (in ``FITS``: clones fit, not the original)."""
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> _Recording:
+        FITS.append(np.asarray(y).copy())
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+
+FITS: list[np.ndarray] = []
+
+
+def test_the_widget_s_learn_key_trains_on_the_painted_pixels_alone(job: Job) -> None:
+    from recorder import Recorder
+
+    from nblabel.widgets import widget_for
+
+    height, width = tiles()[1][1].shape
+    strokes = np.full((height, width), UNKNOWN, np.uint8)
+    strokes[2:6, 3:40] = 3  # a Road stroke
+    strokes[20:24, 3:30] = 0  # a BACKGROUND stroke: painted, so known
+    widget = widget_for(job.feed())
+    widget.send = rec = Recorder()
+    try:
+        request = {"type": "learn", "key": job.key(1), "width": width, "height": height}
+        widget._on_custom(widget, request, [zlib.compress(strokes.tobytes())])
+        [(reply, _)] = rec.wait_for("learned")
+        assert reply == {"type": "learned", "key": job.key(1), "painted": 4 * 37 + 4 * 27}
+        widget._on_custom(widget, {**request, "width": width - 1}, [zlib.compress(strokes.tobytes())])
+        [(refused, _)] = rec.wait_for("rejected")
+        assert "the strokes: " in refused["reason"]
+    finally:
+        widget.close()
+    np.testing.assert_array_equal(load_strokes(job.store, job.attribute)[job.key(1)], strokes)
+    assert job.log.current(job.key(1)) is None  # not an answer: the image waits in the queue
+    FITS.clear()
+    whole = PixelFeatures(side=max(width, height), deep=False, sigma_max=8.0)  # no resizing: exact counts
+    report = job.autolabel(background=False, featurizer=whole, estimator=_Recording())
+    assert report is not None and report.human_answers == 0
+    # The one fit saw the painted pixels and nothing else: unpainted pixels are unknown, not background.
+    [y] = FITS
+    assert dict(zip(*np.unique(y, return_counts=True), strict=True)) == {0: 4 * 27, 3: 4 * 37}
 
 
 def test_segmentation_needs_a_valid_target(job: Job) -> None:

@@ -72,6 +72,48 @@ def test_grabcut_corrective_clicks_add_and_remove() -> None:
     assert (clicked & right).sum() == 0
 
 
+def test_grabcut_strokes_refine_the_previous_result_in_mask_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cv2
+
+    image, left, right = scene()
+    both = (40, 60, 260, 180)
+    calls: list[tuple[int, np.ndarray, np.ndarray]] = []
+    grabcut = cv2.grabCut
+
+    def recording(img, mask, rect, bgd, fgd, iterations, mode):  # type: ignore[no-untyped-def]
+        before = mask.copy()
+        out = grabcut(img, mask, rect, bgd, fgd, iterations, mode)
+        calls.append((mode, before, mask.copy()))
+        return out
+
+    monkeypatch.setattr(cv2, "grabCut", recording)
+    # Work at full size (no scaling), so the strokes' pixels are the working pixels.
+    model = GrabCut(work_size=1000)
+    first = model(image, [], [], both)
+    assert iou(first, left | right) > 0.85 and len(calls) == 1
+    # A "not the object" stroke across the right disc, a "the object" stroke on the field.
+    off = {"points": [[190, 120], [240, 120]], "size": 9, "label": 0}
+    on = {"points": [[120, 70], [150, 70]], "size": 5, "label": 1}
+    refined = model.refine(image, [], [], both, [off, on])
+    assert [mode for mode, _, _ in calls[1:]] == [cv2.GC_INIT_WITH_MASK] * 2
+    (_, _, previous), (_, init, _) = calls[1], calls[2]
+    # The second run starts from the first one's state, with the strokes' pixels sure.
+    drawn = np.zeros(previous.shape, np.uint8)
+    ox, oy = 40 - 22, 60 - 22  # GrabCut's region: the box and a tenth of its longer side around
+    cv2.line(drawn, (190 - ox, 120 - oy), (240 - ox, 120 - oy), 1, 9)
+    assert (init[drawn == 1] == cv2.GC_BGD).all()
+    cv2.line(drawn, (120 - ox, 70 - oy), (150 - ox, 70 - oy), 2, 5)
+    assert (init[drawn == 2] == cv2.GC_FGD).all()
+    assert np.array_equal(init[drawn == 0], previous[drawn == 0])
+    # Sure pixels stay as the strokes say; the rest is GrabCut's answer again.
+    assert not refined[116:125, 190:241].any() and refined[68:73, 120:151].all()
+    assert np.array_equal(first, model(image, [], [], both))  # strokes change only the refined call
+    with pytest.raises(ValueError, match="label"):
+        model.refine(image, [], [], both, [{"points": [[1, 1]], "size": 3, "label": 2}])
+    with pytest.raises(ValueError, match="at least one point"):
+        model.refine(image, [], [], both, [{"points": [], "size": 3, "label": 1}])
+
+
 def test_grabcut_refuses_prompts_it_cannot_use() -> None:
     image, _, _ = scene()
     with pytest.raises(ValueError, match="box or at least one point"):

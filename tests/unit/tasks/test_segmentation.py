@@ -498,3 +498,18 @@ def test_class_and_frame_attributes_go_to_gt_output_worker_responses_consolidati
     mine = {a.annotator: {k: v for k, v in a.value.items() if k not in drop} for a in job.answers(0)}
     theirs = {a.annotator: {k: v for k, v in a.value.items() if k not in drop} for a in fresh.answers(0)}
     assert theirs == mine
+
+
+def test_a_proposal_s_confidence_map_reaches_the_widget_shrunk_by_averaging(tmp_path: Path) -> None:
+    from nblabel.masks import decode_indices
+    from nblabel.tasks.segmentation import CONFIDENCE_SIDE, confidence_preview
+
+    conf = np.zeros((300, 600), np.uint8)
+    conf[:, 300:] = 255
+    conf[:150, :300:2] = 100  # stripes one pixel wide: averaged, not sampled
+    Image.fromarray(conf).save(tmp_path / "c.png")
+    shown = confidence_preview(str(tmp_path / "c.png"))
+    assert (shown["width"], shown["height"]) == (CONFIDENCE_SIDE, CONFIDENCE_SIDE // 2)
+    small = decode_indices(shown["data"], shown["width"], shown["height"])
+    assert (small[:, 140:] == 255).all() and (small[70:, :120] == 0).all()
+    assert ((small[:60, :120] >= 33) & (small[:60, :120] <= 67)).all()  # 0 or 100 if sampled

@@ -95,6 +95,32 @@ def test_a_box_prompt_is_answered_with_grabcut_s_mask(open_widget, image) -> Non
     assert np.array_equal(unpack(reply, buffers), GrabCut()(image[1], [[90, 100]], [0], box))
 
 
+def test_refining_strokes_go_to_grabcut_s_mask_mode_or_as_clicks_to_other_models(open_widget, image) -> None:
+    w, rec, key = open_widget()
+    box = [60, 40, 200, 160]
+    strokes = [{"points": [[90, 70], [90, 130]], "size": 8, "label": 0}]
+    w._on_custom(w, {"type": "prompt", "id": 1, "key": key, "box": box, "strokes": strokes}, [])
+    [(reply, buffers)] = rec.wait_for("prompt-mask")
+    refined = GrabCut().refine(image[1], [], [], box, strokes)
+    assert np.array_equal(unpack(reply, buffers), refined)
+    assert not refined[70:131, 87:94].any() and refined[60:140, 100:180].mean() > 0.95
+
+    seen: list[tuple[list[list[int]], list[int]]] = []
+
+    def clicks_only(img: np.ndarray, points: Any, labels: Any, box: Any) -> np.ndarray:
+        seen.append((np.asarray(points).tolist(), np.asarray(labels).tolist()))
+        return np.zeros(img.shape[:2], bool)
+
+    w, rec, key = open_widget(prompt_model=clicks_only)
+    message = {"type": "prompt", "id": 2, "key": key, "box": box, "points": [[5, 5]], "labels": [1]}
+    w._on_custom(w, {**message, "strokes": strokes}, [])
+    [(reply, _)] = rec.wait_for("prompt-mask")
+    assert reply["rect"] is None and seen == [([[5, 5], [90, 70], [90, 130]], [1, 0, 0])]
+    w._on_custom(w, {**message, "id": 3, "strokes": [{"points": [], "size": 3, "label": 1}]}, [])
+    _, (bad, _) = rec.wait_for("prompt-mask", 2)
+    assert bad["id"] == 3 and "at least one point" in bad["error"]
+
+
 def test_extreme_points_are_the_grabcut_prompt_of_their_box(open_widget, image) -> None:
     w, rec, key = open_widget()
     extreme = [[80, 100], [130, 60], [179, 101], [128, 139]]
