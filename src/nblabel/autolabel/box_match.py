@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_array", "image_miou", "iou_matrix", "match_boxes"]
+__all__ = ["as_array", "correction_actions", "image_miou", "iou_matrix", "match_boxes", "rescale"]
 
 
 def as_array(boxes: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -67,3 +67,31 @@ def image_miou(predicted: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[st
     if n == 0:
         return 1.0
     return sum(iou for _, _, iou in match_boxes(predicted, gold)) / n
+
+
+def correction_actions(proposed: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[str, Any]]) -> int:
+    """A person's actions to turn ``proposed`` boxes into ``gold``, Enter included, in the
+    issue's model of the box widget: a proposal matching a gold box of its class at IoU >= 0.7
+    is accepted (no action), one at IoU 0.3-0.7 or of another class is adjusted (one action), a
+    proposal matching nothing is deleted (one) and a gold box left unmatched is drawn (one).
+    Boxes are paired one to one whatever their class (a box of the wrong class is adjusted,
+    not redrawn)."""
+    if not proposed:
+        return len(gold) + 1
+    same = as_array(proposed)[:, None, 0] == as_array(gold)[None, :, 0] if gold else None
+    kept, adjusted = 0, 0
+    for p, g, iou in match_boxes(
+        [{**b, "class_id": 0} for b in proposed], [{**b, "class_id": 0} for b in gold]
+    ):
+        if iou >= 0.3:
+            kept += 1
+            adjusted += not (iou >= 0.7 and same[p, g])
+    return 1 + adjusted + (len(proposed) - kept) + (len(gold) - kept)
+
+
+def rescale(score: np.ndarray, cut: np.ndarray, at: float) -> np.ndarray:
+    """Scores moved piecewise linearly so that ``cut`` lands on ``at``: 0 and 1 stay where they
+    are and the order of scores under one cut is kept."""
+    low = score * at / np.maximum(cut, 1e-9)
+    high = at + (score - cut) * (1 - at) / np.maximum(1 - cut, 1e-9)
+    return np.clip(np.where(score < cut, low, high), 0.0, 1.0)
