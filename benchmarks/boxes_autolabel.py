@@ -15,7 +15,7 @@ and presses Enter (one action). Without proposals the person draws every box and
 Matching pairs proposals and gold boxes one to one by IoU (Hungarian).
 
 At each budget: mAP@0.5 (VOC all-point AP, mean over the 3 classes) of the round's detector on
-the test set, and the mean best IoU of each gold test box with a proposed box of its class; the
+the test set, and the mean best IoU of each gold test box with a shown box of its class; the
 actions per image for the next 10 pool images the person answers, with this round's proposals vs
 drawing every box (the same images); the share of the open pool auto-labeled and the mIoU of
 those auto-labels against gold (GT's matching); the round's time; the process's peak memory.
@@ -217,11 +217,13 @@ def render(
         f"average {load}). BCCD: 292 photos, 3,943 boxes (RBC, WBC, Platelets); per seed {args.test} test "
         f"images set apart, the rest in the pool. A simulated person answers pool images with the gold "
         "boxes in the order of the latest round's queue; a round of the real loop "
-        "(`compute_box_round`, default `BoxDetector`, proposals at score >= 0.5, auto-labels where "
-        "the lower 95% betting bound of cross-fitted held-out mIoU reaches 0.6) runs at each budget. "
+        "(`compute_box_round`, default `BoxDetector`, proposals at score >= 0.5 once the loop has "
+        "moved each class's score cut that saves the most correction actions on cross-fitted "
+        "held-out images to 0.5, auto-labels where the lower 95% betting bound of cross-fitted "
+        "held-out mIoU reaches 0.6) runs at each budget. "
         "Mean ± standard deviation over seeds. *mAP@0.5*: VOC all-point AP on the test set, mean of "
-        "the 3 classes; *best IoU*: mean over gold test boxes of the best IoU with a proposed box of "
-        "its class; *actions/image*: the person's actions on the next 10 images answered after that "
+        "the 3 classes; *best IoU*: mean over gold test boxes of the best IoU with a shown box "
+        "(score >= 0.5) of its class; *actions/image*: the person's actions on the next 10 images answered after that "
         "round, with its proposals vs drawing every box (the same images; accept = 0, adjust, "
         "delete and draw = 1 each, Enter = 1); *auto*: share of the open pool auto-labeled, and the "
         "mIoU of those auto-labels against gold (GT's matching). The gold is incomplete (some red "

@@ -16,7 +16,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_array", "correction_actions", "image_miou", "iou_matrix", "match_boxes", "rescale"]
+__all__ = [
+    "actions_from_iou",
+    "as_array",
+    "correction_actions",
+    "image_miou",
+    "iou_matrix",
+    "match_boxes",
+    "rescale",
+]
 
 
 def as_array(boxes: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -75,18 +83,26 @@ def correction_actions(proposed: Sequence[Mapping[str, Any]], gold: Sequence[Map
     is accepted (no action), one at IoU 0.3-0.7 or of another class is adjusted (one action), a
     proposal matching nothing is deleted (one) and a gold box left unmatched is drawn (one).
     Boxes are paired one to one whatever their class (a box of the wrong class is adjusted,
-    not redrawn)."""
-    if not proposed:
-        return len(gold) + 1
-    same = as_array(proposed)[:, None, 0] == as_array(gold)[None, :, 0] if gold else None
+    not redrawn), by the largest summed IoU."""
+    p, g = as_array(proposed), as_array(gold)
+    return actions_from_iou(iou_matrix(p, g, same_class=False), p[:, None, 0] == g[None, :, 0])
+
+
+def actions_from_iou(iou: np.ndarray, same: np.ndarray) -> int:
+    """:func:`correction_actions` from the IoU of every proposed box with every gold box
+    (whatever their class) and whether their classes agree: ``(proposed, gold)`` arrays."""
+    n_proposed, n_gold = iou.shape
+    if not n_proposed or not n_gold:
+        return n_proposed + n_gold + 1
+    from scipy.optimize import linear_sum_assignment
+
+    rows, cols = linear_sum_assignment(iou, maximize=True)
     kept, adjusted = 0, 0
-    for p, g, iou in match_boxes(
-        [{**b, "class_id": 0} for b in proposed], [{**b, "class_id": 0} for b in gold]
-    ):
-        if iou >= 0.3:
+    for r, c in zip(rows, cols, strict=True):
+        if iou[r, c] >= 0.3:
             kept += 1
-            adjusted += not (iou >= 0.7 and same[p, g])
-    return 1 + adjusted + (len(proposed) - kept) + (len(gold) - kept)
+            adjusted += not (iou[r, c] >= 0.7 and same[r, c])
+    return 1 + adjusted + (n_proposed - kept) + (n_gold - kept)
 
 
 def rescale(score: np.ndarray, cut: np.ndarray, at: float) -> np.ndarray:
