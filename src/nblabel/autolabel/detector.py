@@ -18,7 +18,7 @@ learns the centre's offset from itself and the box's log width and height, and a
 box is the heat-weighted mean of what its 3 x 3 neighbours of the same class say. Compared
 with one cell per box and a one-hot centre class (session 8's head), this reads each box from up
 to nine cells and trains on every cell near a centre instead of leaving them out: on BCCD after
-50 images the simulated person's saving at the best threshold went from 25% to 29-36% (seeds 0-2,
+50 images the simulated person's saving at the best threshold went from 25-29% to 29-36% (seeds 0-2,
 mAP@0.5 0.66 -> 0.70 on seed 0); in the loop over 5 seeds the saving rose and mAP@0.5 fell a
 little (BENCHMARKS.md).
 
