@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.boxes_autolabel import actions, main
+from benchmarks.boxes_autolabel import main
+from nblabel.autolabel.box_match import correction_actions
 
 
 def box(c: int, left: int, top: int, width: int = 10, height: int = 10) -> dict:
@@ -20,9 +21,9 @@ def test_the_simulated_person_accepts_adjusts_deletes_and_draws() -> None:
         box(0, 104, 100),  # IoU 0.43: adjusted (a drag)
         box(2, 400, 400),  # nothing there: deleted
     ]  # the gold box at 200, 200 is missed: drawn
-    assert actions(proposed, gold) == 1 + 2 + 1 + 1  # Enter, two adjusts, a delete, a draw
-    assert actions([], gold) == len(gold) + 1  # drawing every box, then Enter
-    assert actions(gold, gold) == 1  # Enter accepts them all
+    assert correction_actions(proposed, gold) == 1 + 2 + 1 + 1  # Enter, two adjusts, a delete, a draw
+    assert correction_actions([], gold) == len(gold) + 1  # drawing every box, then Enter
+    assert correction_actions(gold, gold) == 1  # Enter accepts them all
 
 
 def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:

@@ -16,7 +16,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_array", "image_miou", "iou_matrix", "match_boxes"]
+__all__ = [
+    "actions_from_iou",
+    "as_array",
+    "correction_actions",
+    "image_miou",
+    "iou_matrix",
+    "match_boxes",
+    "rescale",
+]
 
 
 def as_array(boxes: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -67,3 +75,39 @@ def image_miou(predicted: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[st
     if n == 0:
         return 1.0
     return sum(iou for _, _, iou in match_boxes(predicted, gold)) / n
+
+
+def correction_actions(proposed: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[str, Any]]) -> int:
+    """A person's actions to turn ``proposed`` boxes into ``gold``, Enter included, in the
+    issue's model of the box widget: a proposal matching a gold box of its class at IoU >= 0.7
+    is accepted (no action), one at IoU 0.3-0.7 or of another class is adjusted (one action), a
+    proposal matching nothing is deleted (one) and a gold box left unmatched is drawn (one).
+    Boxes are paired one to one whatever their class (a box of the wrong class is adjusted,
+    not redrawn), by the largest summed IoU."""
+    p, g = as_array(proposed), as_array(gold)
+    return actions_from_iou(iou_matrix(p, g, same_class=False), p[:, None, 0] == g[None, :, 0])
+
+
+def actions_from_iou(iou: np.ndarray, same: np.ndarray) -> int:
+    """:func:`correction_actions` from the IoU of every proposed box with every gold box
+    (whatever their class) and whether their classes agree: ``(proposed, gold)`` arrays."""
+    n_proposed, n_gold = iou.shape
+    if not n_proposed or not n_gold:
+        return n_proposed + n_gold + 1
+    from scipy.optimize import linear_sum_assignment
+
+    rows, cols = linear_sum_assignment(iou, maximize=True)
+    kept, adjusted = 0, 0
+    for r, c in zip(rows, cols, strict=True):
+        if iou[r, c] >= 0.3:
+            kept += 1
+            adjusted += not (iou[r, c] >= 0.7 and same[r, c])
+    return 1 + adjusted + (n_proposed - kept) + (n_gold - kept)
+
+
+def rescale(score: np.ndarray, cut: np.ndarray, at: float) -> np.ndarray:
+    """Scores moved piecewise linearly so that ``cut`` lands on ``at``: 0 and 1 stay where they
+    are and the order of scores under one cut is kept."""
+    low = score * at / np.maximum(cut, 1e-9)
+    high = at + (score - cut) * (1 - at) / np.maximum(1 - cut, 1e-9)
+    return np.clip(np.where(score < cut, low, high), 0.0, 1.0)

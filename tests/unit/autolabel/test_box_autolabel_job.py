@@ -134,6 +134,25 @@ def test_a_detector_with_fit_is_cross_fitted_then_refitted_on_every_answer(tmp_p
     assert report.held_out == 20 and "cross-fitted" in str(report)
 
 
+class Rescored(Counting):
+    """The counting oracle that also takes the loop's score cuts."""
+
+    cuts: ClassVar[list[tuple[list[float], float]]] = []
+
+    def rescore(self, cuts, at: float) -> Rescored:
+        Rescored.cuts.append((list(cuts), at))
+        return self
+
+
+def test_a_trained_detector_with_rescore_gets_the_cuts_placed_on_held_out_images(tmp_path: Path) -> None:
+    job, gold = box_job(tmp_path, answered=20)
+    Rescored.cuts.clear()
+    job.autolabel(detector=Rescored(gold), background=False, folds=4)
+    # Once, on the detector refitted on every answer (not on the folds' copies); its boxes are
+    # all right, so no cut saves an action over the starting one and both stay at min_score.
+    assert Rescored.cuts == [([0.5, 0.5], 0.5)]
+
+
 def test_pre_detectors_are_calibrated_the_same_way(tmp_path: Path) -> None:
     refs = images(tmp_path / "img", 30)
     gold = {ref: gold_value(i) for i, ref in enumerate(refs)}

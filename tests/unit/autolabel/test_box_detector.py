@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.boxes_autolabel import load
 from nblabel.autolabel import detector as detector_module
+from nblabel.autolabel.box_loop import score_cuts
 from nblabel.autolabel.box_match import image_miou
 from nblabel.autolabel.detector import BoxDetector, FeatureMaps, backbone_available
 
@@ -30,6 +31,18 @@ def test_the_head_learns_cells_from_a_few_images(cells, backbone: str, tmp_path:
     )
     found = detector.predict([r for r, _ in cells])
     assert all(0 <= b["score"] <= 1 for boxes in found for b in boxes)
+    # Heats are no probabilities: as the loop does on held-out images, cuts that save the most
+    # correction actions (here on the training photos) are moved to 0.5.
+    cuts = score_cuts(found[:7], [v["annotations"] for _, v in train], 3, 0.5)
+    raw = found
+    found = detector.rescore(cuts, 0.5).predict([r for r, _ in cells])
+    for before, after in zip(raw, found, strict=True):  # the same boxes, each class's cut at 0.5
+        assert sorted((b["class_id"], b["left"], b["top"]) for b in before) == sorted(
+            (b["class_id"], b["left"], b["top"]) for b in after
+        )
+        for c in range(3):
+            shown_before = [b["left"] for b in before if b["class_id"] == c and b["score"] >= cuts[c]]
+            assert shown_before == [b["left"] for b in after if b["class_id"] == c and b["score"] >= 0.5]
     shown = [[b for b in boxes if b["score"] >= 0.5] for boxes in found]
     fitted = np.mean([image_miou(s, v["annotations"]) for s, (_, v) in zip(shown[:7], train, strict=True)])
     held = np.mean([image_miou(s, v["annotations"]) for s, (_, v) in zip(shown[7:], test, strict=True)])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from nblabel.autolabel.box_match import image_miou, match_boxes
+from nblabel.autolabel.box_loop import score_cuts
+from nblabel.autolabel.box_match import correction_actions, image_miou, match_boxes, rescale
 
 
 def box(c: int, left: float, top: float, width: float, height: float) -> dict:
@@ -37,3 +39,21 @@ def test_the_pairing_maximises_the_summed_iou_not_each_greedy_choice() -> None:
     assert pairs == {(0, 1), (1, 0)}
     half = 6 * 10 / (10 * 10 + 10 * 10 - 6 * 10)
     assert image_miou(predicted, gold) == pytest.approx((half + 0.9) / 2)
+
+
+def test_score_cuts_hide_the_boxes_that_cost_the_person_more_than_they_save() -> None:
+    gold = [box(0, 0, 0, 10, 10), box(1, 100, 100, 10, 10)]
+    found = [
+        {**box(0, 0, 0, 10, 10), "score": 0.9},  # right: accepted
+        {
+            **box(0, 300, 300, 10, 10),
+            "score": 0.3,
+        },  # nothing there: a delete, so class 0's cut rises above 0.3
+        {**box(1, 100, 100, 10, 10), "score": 0.2},  # right though low: class 1's cut falls to show it
+    ]
+    cuts = score_cuts([found] * 3, [gold] * 3, 2, 0.5)
+    assert 0.3 < cuts[0] <= 0.9 and cuts[1] <= 0.2
+    assert correction_actions([b for b in found if b["score"] >= cuts[b["class_id"]]], gold) == 1
+    # Moved to 0.5, each cut keeps the order of its class's scores and 0 and 1 stay put.
+    moved = rescale(np.array([0.0, cuts[1], 0.2, 0.9, 1.0]), np.full(5, cuts[1]), 0.5)
+    assert moved[1] == 0.5 and moved[0] == 0.0 and moved[-1] == 1.0 and np.all(np.diff(moved) >= 0)
