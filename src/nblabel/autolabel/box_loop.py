@@ -20,8 +20,9 @@ placed on the cross-fitted held-out images: per class, the score from which show
 leaves the person fewest correction actions
 (:func:`~nblabel.autolabel.box_match.correction_actions`) is moved to ``min_score``, so what is
 shown is what saves the most work, and one score means the same for every class. The cuts are
-chosen on the same held-out images the bound is then computed on (three numbers fitted on
-dozens of images: a small optimism the bound does not account for).
+chosen on all the held-out images for the waiting ones, and cross-fitted for the bound: each
+held-out image is measured with cuts chosen on the other folds, so the choice of cuts is
+measured on images it never saw, like the detector.
 
 An image's confidence is the smaller of the mean score of the boxes it proposes (those scoring at
 least ``min_score``) and one minus the best score it left out: an image is sure when what it
@@ -231,6 +232,36 @@ def score_cuts(
     return cuts
 
 
+def _place_cuts(
+    held: dict[int, list[dict[str, Any]]],
+    human: Mapping[int, Mapping[str, Any]],
+    n_classes: int,
+    min_score: float,
+    folds: int,
+    seed: int,
+) -> np.ndarray:
+    """The score cuts for the waiting images, chosen on every held-out image; each held-out
+    image's own scores are placed with cuts chosen on the other folds (rescaled in place), so
+    the bound measures the cut-choosing procedure on images it did not see, as it measures the
+    detector."""
+    keys = sorted(held)
+    found = [held[p] for p in keys]
+    gold = [human[p]["annotations"] for p in keys]
+    cuts = score_cuts(found, gold, n_classes, min_score)
+    everyone = np.arange(len(keys))
+    parts = np.array_split(np.random.default_rng(seed).permutation(len(keys)), max(2, min(folds, len(keys))))
+    placed = []
+    for part in parts:
+        rest = np.setdiff1d(everyone, part)
+        chosen = score_cuts([found[i] for i in rest], [gold[i] for i in rest], n_classes, min_score)
+        placed.append((part, chosen))
+    for part, chosen in placed:  # after every choice: rescaling changes the scores they read
+        for i in part:
+            for b in found[i]:
+                b["score"] = float(rescale(np.float64(b["score"]), chosen[b["class_id"]], min_score))
+    return cuts
+
+
 def image_confidence(boxes: Sequence[Mapping[str, Any]], min_score: float) -> float:
     """An image's confidence: the smaller of its shown boxes' mean score and one minus the best
     score it leaves out (1 when the detector found nothing at all)."""
@@ -321,16 +352,8 @@ def compute_box_round(
     if trains:
         _fit(detector, [refs[p] for p in positions], [human[p] for p in positions])
     if trains and held and callable(getattr(detector, "rescore", None)):
-        cuts = score_cuts(
-            [held[p] for p in sorted(held)],
-            [human[p]["annotations"] for p in sorted(held)],
-            len(labels),
-            min_score,
-        )
+        cuts = _place_cuts(held, human, len(labels), min_score, folds, seed)
         detector.rescore(cuts, min_score)
-        for boxes in held.values():
-            for b in boxes:
-                b["score"] = float(rescale(np.float64(b["score"]), cuts[b["class_id"]], min_score))
         log.info("score cuts on %d held-out images: %s", len(held), np.round(cuts, 2).tolist())
     found = _predict(detector, [refs[int(p)] for p in open_arr], labels)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nblabel.autolabel.box_loop import score_cuts
+from nblabel.autolabel.box_loop import _place_cuts, score_cuts
 from nblabel.autolabel.box_match import correction_actions, image_miou, match_boxes, rescale
 
 
@@ -57,3 +57,20 @@ def test_score_cuts_hide_the_boxes_that_cost_the_person_more_than_they_save() ->
     # Moved to 0.5, each cut keeps the order of its class's scores and 0 and 1 stay put.
     moved = rescale(np.array([0.0, cuts[1], 0.2, 0.9, 1.0]), np.full(5, cuts[1]), 0.5)
     assert moved[1] == 0.5 and moved[0] == 0.0 and moved[-1] == 1.0 and np.all(np.diff(moved) >= 0)
+
+
+def test_each_held_out_image_is_measured_with_cuts_chosen_on_the_others() -> None:
+    # Image A's low-scored box is right, image B's is wrong. Cuts chosen on A would show B's wrong
+    # box, and cuts chosen on B would hide A's right one: that is what the bound must see.
+    right = {**box(0, 0, 0, 10, 10), "score": 0.3}
+    wrong = {**box(0, 300, 300, 10, 10), "score": 0.3}
+    held = {0: [dict(right)], 1: [dict(wrong)]}
+    human = {0: {"annotations": [box(0, 0, 0, 10, 10)]}, 1: {"annotations": []}}
+    _place_cuts(held, human, 1, 0.5, folds=2, seed=0)
+    assert held[0][0]["score"] < 0.5 <= held[1][0]["score"]
+    # Fitted on both images, the cuts would have placed A's box as shown and B's as hidden.
+    alone = {
+        p: score_cuts([[dict(b) for b in held0]], [human[p]["annotations"]], 1, 0.5)[0]
+        for p, held0 in {0: [right], 1: [wrong]}.items()
+    }
+    assert alone[0] <= 0.3 < alone[1]
