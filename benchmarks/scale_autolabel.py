@@ -57,6 +57,7 @@ from benchmarks.scale.cli import run_child
 from nblabel import Job, TextClassification
 from nblabel.autolabel.distributed import ClusterFeatures, hashed_text_features
 from nblabel.autolabel.loop import _Model, default_estimator
+from nblabel.labeling.items import item_keys
 from nblabel.store import SQLiteStore
 
 DATA = Path("/work/shared/data/hh-rlhf-harmless-test/test.jsonl.gz")
@@ -112,7 +113,7 @@ def one_round(df: pd.DataFrame, answers: int, client: Any, folder: Path) -> dict
     else:
         (answer, confidence, _), predict = _timed(lambda: X.decide(fitted, open_positions))
     store = SQLiteStore(folder / "round.sqlite")
-    keys = list(df.source)
+    keys = item_keys(df)  # what a job files answers under: a digest of each text, not the text
     proposals = [
         (keys[p], LABELS[int(a)], round(float(c), 4))
         for p, a, c in zip(open_positions, answer, confidence, strict=True)
