@@ -319,6 +319,25 @@ class Items:
     def __len__(self) -> int:
         return len(self.keys)
 
+    @property
+    def lazy(self) -> bool:
+        """Whether the manifest is read from its file when needed (not yet read whole)."""
+        return self._data is None
+
+    def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
+        """The manifest rows as DataFrames of at most ``rows`` rows, in order, indexed by
+        position; a lazily opened manifest is read a chunk at a time (then the added rows)."""
+        if self._data is not None or self._index is None:
+            for start in range(0, len(self.data), rows):
+                yield self.data.iloc[start : start + rows]
+            return
+        yield from self._index.chunks(rows)
+        if self._added:
+            added = pd.concat(self._added, ignore_index=True)
+            added.index = pd.RangeIndex(len(self._index), len(self._index) + len(added))
+            for start in range(0, len(added), rows):
+                yield added.iloc[start : start + rows]
+
     def extend(self, keys: list[str], rows: pd.DataFrame) -> None:
         """Append rows added to the open job (see :mod:`nblabel.labeling.additions`), already
         checked, under the keys the store gave them.
