@@ -18,7 +18,7 @@ import getpass
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -216,8 +216,9 @@ class Job:
         return self.items.data
 
     @property
-    def keys(self) -> list[str]:
-        """The item keys, in row order (see :func:`nblabel.labeling.items.item_keys`)."""
+    def keys(self) -> Sequence[str]:
+        """The item keys, in row order (see :func:`nblabel.labeling.items.item_keys`): a list,
+        or for a manifest opened lazily a sequence read from its file."""
         return self.items.keys
 
     def __repr__(self) -> str:
