@@ -20,6 +20,8 @@ The rest of a job at that scale, each in a fresh Python process (as a new kernel
   ``{"source-ref":"s3://bucket/images/0000042.jpg","id":42}``) with ``Job(name, path, ...)``,
   which opens it lazily (:mod:`nblabel.manifest_index`), until ``job.pending(1)``: wall and CPU
   seconds, the process's growth in memory and its peak;
+* exporting that job (ten items labeled) with ``job.export``, its output manifest streamed a
+  chunk at a time: wall and CPU seconds, and the peak memory the export added;
 * consolidating ``--consolidation-items`` items x 3 answers of ``benchmarks.consolidation``'s
   simulated crowd, Dawid-Skene and majority vote: wall and CPU seconds, and the peak memory the
   consolidation added to the process holding the answers.
@@ -57,6 +59,7 @@ from benchmarks.scale.cli import run_child
 from nblabel import Job, TextClassification
 from nblabel.autolabel.distributed import ClusterFeatures, hashed_text_features
 from nblabel.autolabel.loop import _Model, default_estimator
+from nblabel.labeling.items import item_keys
 from nblabel.store import SQLiteStore
 
 DATA = Path("/work/shared/data/hh-rlhf-harmless-test/test.jsonl.gz")
@@ -112,7 +115,7 @@ def one_round(df: pd.DataFrame, answers: int, client: Any, folder: Path) -> dict
     else:
         (answer, confidence, _), predict = _timed(lambda: X.decide(fitted, open_positions))
     store = SQLiteStore(folder / "round.sqlite")
-    keys = list(df.source)
+    keys = item_keys(df)  # what a job files answers under: a digest of each text, not the text
     proposals = [
         (keys[p], LABELS[int(a)], round(float(c), 4))
         for p, a, c in zip(open_positions, answer, confidence, strict=True)
@@ -198,6 +201,27 @@ def consolidation_child(items: int, method: str) -> dict[str, float]:
     }
 
 
+def export_child(manifest: Path, store: Path, folder: Path) -> dict[str, float]:
+    """``job.export`` of a job over a lazily opened manifest (ten items labeled), in this
+    (fresh) process: wall and CPU seconds, lines written, the peak memory the export added."""
+    from nblabel import ImageClassification
+
+    job = Job("scale", manifest, ImageClassification(["a", "b", "c"]), store=store)
+    step = max(1, len(job.keys) // 10)
+    for position in range(0, len(job.keys), step):
+        job.label(position, "a")
+    Path("/proc/self/clear_refs").write_text("5")  # the peak RSS starts again from the RSS
+    before = _status_mb("VmRSS")
+    wall, cpu = time.perf_counter(), time.process_time()
+    done = job.export(folder)
+    return {
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "lines": done.items,
+        "added_mb": _status_mb("VmHWM") - before,
+    }
+
+
 def consolidation(items: int) -> dict[str, dict[str, float]]:
     """Each consolidation method over ``items`` x 3 answers, each in a fresh process."""
     out = {}
@@ -225,9 +249,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--add-rows", type=int, default=10_000)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "nblabel-bench" / "scale")
     parser.add_argument("--consolidation-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--export-child", nargs=3, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.consolidation_child:
         print(json.dumps(consolidation_child(int(args.consolidation_child[0]), args.consolidation_child[1])))
+        return 0
+    if args.export_child:
+        print(json.dumps(export_child(*args.export_child)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     from distributed import Client, LocalCluster
@@ -256,6 +284,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         manifest = plain_manifest(args.cache / f"plain-{args.manifest_lines}.manifest", args.manifest_lines)
         log(f"open a {args.manifest_lines:,}-line manifest")
         opened = run_child(["open_lazy", str(manifest), str(Path(tmp) / "open.sqlite")])
+        log("export it")
+        store, folder = Path(tmp) / "export.sqlite", Path(tmp) / "export"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.scale_autolabel",
+                "--export-child",
+                str(manifest),
+                str(store),
+                str(folder),
+            ],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        opened["export"] = json.loads(done.stdout.strip().splitlines()[-1])
         loads.append(os.getloadavg())
         log(f"consolidate {args.consolidation_items:,} items x 3")
         consolidated = consolidation(args.consolidation_items)
@@ -330,6 +376,11 @@ def rest_report(
         f"(target ≤ 3 s: {'met' if wall <= 3 else 'not met'} on this machine); memory: the process grew "
         f"{opened['rss'] / 1e6:.0f} MB, peak {opened['peak_rss'] / 1e6:.0f} MB above the start "
         f"(target ≤ 2 GB: {'met' if opened['peak_rss'] <= 2e9 else 'not met'}).",
+        "",
+        f"Exporting it (`job.export(folder)`, ten items labeled, a fresh process; the output manifest "
+        f"streamed from `job.to_dataframes` a chunk at a time): {opened['export']['lines']:,} lines in "
+        f"{opened['export']['wall']:.1f} s wall, {opened['export']['cpu']:.1f} s CPU; the export added "
+        f"{opened['export']['added_mb']:.0f} MB to the process's peak memory.",
         "",
         "| consolidation | wall s | CPU s | peak memory added, MB | target ≤ 15 s, ≤ 1 GB |",
         "|---|---:|---:|---:|---|",

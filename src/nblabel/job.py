@@ -18,7 +18,7 @@ import getpass
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -54,6 +54,7 @@ __all__ = ["Job", "Progress"]
 # trailing newline through).
 _NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ATTRIBUTE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}")
+_OUTPUT_ROWS = 1 << 20  # rows per chunk of a streamed output (Job.to_dataframes, export)
 
 
 def _open_manifest(path: str | os.PathLike[str], task: Task) -> pd.DataFrame | ManifestIndex:
@@ -215,8 +216,9 @@ class Job:
         return self.items.data
 
     @property
-    def keys(self) -> list[str]:
-        """The item keys, in row order (see :func:`nblabel.labeling.items.item_keys`)."""
+    def keys(self) -> Sequence[str]:
+        """The item keys, in row order (see :func:`nblabel.labeling.items.item_keys`): a list,
+        or for a manifest opened lazily a sequence read from its file."""
         return self.items.keys
 
     def __repr__(self) -> str:
@@ -775,13 +777,26 @@ class Job:
         task; unlabeled rows keep whatever the input had in those columns (``pd.NA`` if none).
         """
         self.refresh()
-        attr, meta = self.attribute, f"{self.attribute}-metadata"
-        out = self.data.copy()
-        labels = list(out[attr]) if attr in out else [pd.NA] * len(out)
-        metas = list(out[meta]) if meta in out else [pd.NA] * len(out)
+        return self._augmented(self.data, self._output_labels())
+
+    def to_dataframes(self, rows: int = _OUTPUT_ROWS) -> Iterator[pd.DataFrame]:
+        """The augmented manifest (:meth:`to_dataframe`) as DataFrames of at most ``rows`` rows,
+        in order, indexed by row position. A manifest opened lazily (``Job(name, path, ...)``)
+        is read a chunk at a time, so memory holds one chunk, not the whole manifest; each
+        chunk has the columns its lines have."""
+        self.refresh()
+        given = self._output_labels()
+        for chunk in self.items.chunks(rows):
+            yield self._augmented(chunk, given)
+
+    def _output_labels(self) -> dict[int, tuple[Any, Any] | None]:
+        """The label and metadata of each position this job labeled, as Ground Truth writes
+        them (None: a custom task's consolidation gave no label); positions whose label an
+        earlier job wrote (chained) are left as the input has them."""
         from nblabel.consolidate.gt import consolidated_parts, with_parts
         from nblabel.tasks.custom import CustomTask
 
+        attr = self.attribute
         parts = consolidated_parts(self.store, self.attribute)
         # A task-level consolidation (a custom task's post-annotation function) decides the
         # labels of the items people answered; None from it means "no label".
@@ -794,6 +809,7 @@ class Job:
             consolidated = self.task.consolidate(
                 answers, self.items.sources, refs, attribute=attr, job_name=self.name, created=created
             )
+        out: dict[int, tuple[Any, Any] | None] = {}
         ledger, positions = self.log.ledger, self.items.positions
         for key in ledger.items:  # the items with answers: a few, in a million-item job
             a = ledger.label(key)
@@ -803,11 +819,9 @@ class Job:
             if a.uid.startswith(CHAINED):  # #21: an earlier job's label stays as that job wrote it
                 continue
             if consolidated is not None and position in consolidated:
-                result = consolidated[position]
-                if result is not None:
-                    labels[position], metas[position] = result
+                out[position] = consolidated[position]
                 continue
-            labels[position], metas[position] = self.task.to_gt(
+            label, meta = self.task.to_gt(
                 a.value,
                 confidence=a.confidence,
                 human=a.kind in HUMAN_KINDS,
@@ -815,9 +829,22 @@ class Job:
                 created=a.created,
             )
             if a.uid in parts:  # GT's per-label / per-box / per-entity confidences of a consolidation
-                metas[position] = with_parts(metas[position], parts[a.uid])
+                meta = with_parts(meta, parts[a.uid])
             if self.task.columns:  # e.g. adjustment-status, against the label being adjusted
-                metas[position].update(self.task.row_metadata(a.value, self.items.row_inputs(position)))
+                meta.update(self.task.row_metadata(a.value, self.items.row_inputs(position)))
+            out[position] = (label, meta)
+        return out
+
+    def _augmented(self, frame: pd.DataFrame, given: dict[int, tuple[Any, Any] | None]) -> pd.DataFrame:
+        """Rows of the input manifest (indexed by position) with the labels of ``given``."""
+        attr, meta = self.attribute, f"{self.attribute}-metadata"
+        out = frame.copy()
+        labels = list(out[attr]) if attr in out else [pd.NA] * len(out)
+        metas = list(out[meta]) if meta in out else [pd.NA] * len(out)
+        rows = out.index.get_indexer(list(given))  # -1: not a row of this frame
+        for row, result in zip(rows.tolist(), given.values(), strict=True):
+            if row >= 0 and result is not None:
+                labels[row], metas[row] = result
         out[attr] = pd.Series(labels, dtype=object, index=out.index)
         out[meta] = pd.Series(metas, dtype=object, index=out.index)
         return out
@@ -863,7 +890,14 @@ class Job:
         """
         from nblabel.formats.gt import write_output
 
-        output = self.to_dataframe()
+        labels = self.log.labels_by_position()
+        chunks = None
+        if self.items.lazy:  # the manifest streamed from its file a chunk at a time
+            self.refresh()
+            output = self._augmented(self.items.rows(sorted(labels)), self._output_labels())
+            chunks = lambda: self.to_dataframes(_OUTPUT_ROWS)  # noqa: E731 (read when written)
+        else:
+            output = self.to_dataframe()
         return write_output(
             destination,
             name=self.name,
@@ -871,11 +905,12 @@ class Job:
             task=self.task,
             output=output,
             answers=self.log.by_position(),
-            labels=self.log.labels_by_position(),
+            labels=labels,
             overwrite=overwrite,
             labeled_only=labeled_only,
             client=client,
             progress=progress,
+            chunks=chunks,
         )
 
     # -- widget ---------------------------------------------------------------------------

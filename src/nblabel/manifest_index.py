@@ -1,22 +1,28 @@
-"""A manifest opened lazily: each line's item key and byte offset first, its row when needed.
+"""A manifest opened lazily: each line's byte offset and item key first, its row when needed.
 
 Reading a ten-million-line manifest into a DataFrame takes a Python object per cell and about
-ten seconds; a job needs, to open and show its first item, only the item keys and where each
-line starts. :func:`open_manifest` finds both with numpy over blocks of the raw bytes, for a
-manifest in the plain form Ground Truth and nblabel write (every line starts with
+ten seconds; a job needs, to open and show its first item, only where each line starts and a way
+to find an item by its key. :func:`open_manifest` finds both with numpy over blocks of the raw
+bytes, for a manifest in the plain form Ground Truth and nblabel write (every line starts with
 ``{"source-ref":"``, the reference holds no ``\\`` escape, the file holds no NUL byte and no
 blank line); for any other manifest it returns None and the caller reads the whole file with
-:func:`nblabel.manifest.read_manifest`, as before. The rest of each line is read, and checked,
-when its row is asked for (:meth:`ManifestIndex.rows`, :meth:`ManifestIndex.chunks`).
+:func:`nblabel.manifest.read_manifest`, as before. No Python object is made per line: the index
+keeps three numpy arrays (line offsets, key lengths, and the keys' 64-bit hashes sorted with
+their positions, the lookup), and reads a key's bytes from the file when it is asked for. The
+rest of each line is read, and checked, when its row is asked for (:meth:`ManifestIndex.rows`,
+:meth:`ManifestIndex.chunks`). An ``s3://`` manifest is copied to an unnamed temporary file as it
+is scanned (one GET), and read from there.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator, Sequence
+import tempfile
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 
 import numpy as np
 import pandas as pd
@@ -24,54 +30,128 @@ import pandas as pd
 from nblabel.io import is_s3_uri
 from nblabel.manifest import ManifestError, read_manifest
 
-__all__ = ["ManifestIndex", "open_manifest"]
+__all__ = ["ManifestIndex", "ManifestKeys", "open_manifest"]
 
 _PREFIX = b'{"source-ref":"'
 _BLOCK_BYTES = 1 << 25  # read and scanned a block at a time: memory stays at a few blocks
 _CHUNK_ROWS = 1 << 20  # rows per DataFrame of ManifestIndex.chunks
+_KEY_CHUNK = 1 << 16  # keys decoded per read when iterating over them
+
+_U64 = np.dtype("<u8")
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_QUOTES = np.uint64(0x2222222222222222)
+_DOTS = np.uint64(0x2E2E2E2E2E2E2E2E)
+_MUL = np.uint64(0x9E3779B97F4A7C15)
+_SEED = np.uint64(0x243F6A8885A308D3)
+_ONE, _SEVEN, _EIGHT, _FIFTY_SIX = np.uint64(1), np.uint64(7), np.uint64(8), np.uint64(56)
+_HEAD = np.frombuffer(_PREFIX[:8], dtype=_U64)[0], np.frombuffer(_PREFIX[7:15], dtype=_U64)[0]
 
 
 class ManifestIndex:
-    """A manifest's item keys (its ``source-ref`` values) and line offsets, rows read on demand.
+    """A manifest's line offsets and item keys (its ``source-ref`` values), rows read on demand.
 
-    Made by :func:`open_manifest`. ``keys[i]`` is line ``i``'s ``source-ref``; its bytes are
-    ``offsets[i]:offsets[i + 1]`` of the file.
+    Made by :func:`open_manifest`. Line ``i`` is bytes ``offsets[i]:offsets[i + 1]`` of the
+    file, its ``source-ref`` the ``lengths[i]`` bytes after the 15 of ``{"source-ref":"``.
 
     Attributes
     ----------
     source
         The path or ``s3://`` URI.
     keys
-        Each line's ``source-ref``, in file order.
+        Each line's ``source-ref``, in file order (a sequence read from the file on demand).
     offsets
         ``len(keys) + 1`` byte offsets (numpy ``int64``).
     may_climb
-        False when no line holds ``..`` or ``%`` (so no reference can climb out of a folder).
+        False when no ``source-ref`` holds ``..`` and no line holds ``%`` (so no reference can
+        climb out of a folder).
     metadata
         False when no line holds ``-metadata"`` (so no line has a label an earlier job wrote).
+    unique
+        Whether no ``source-ref`` is given twice.
     """
 
     def __init__(
-        self, source: str, keys: list[str], offsets: np.ndarray, may_climb: bool, metadata: bool, client: Any
+        self,
+        source: str,
+        file: IO[bytes],
+        offsets: np.ndarray,
+        lengths: np.ndarray,
+        hashes: np.ndarray,
+        may_climb: bool,
+        metadata: bool,
+        client: Any,
     ) -> None:
         self.source = source
-        self.keys = keys
         self.offsets = offsets
+        self.lengths = lengths
         self.may_climb = may_climb
         self.metadata = metadata
+        self._file = file
         self._client = client
+        weakref.finalize(self, file.close)
+        # The lookup: each key's hash, its low bits replaced by the key's position, sorted. Two
+        # keys whose hashes agree above those bits are told apart by their bytes.
+        self._shift = max(1, (len(lengths) - 1).bit_length())
+        self._low = np.uint64((1 << self._shift) - 1)
+        self._lookup = np.sort((hashes & ~self._low) | np.arange(len(lengths), dtype=np.uint64))
+        self.keys = ManifestKeys(self)
+        self.unique = self._unique()
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.lengths)
 
     def _read(self, start: int, stop: int) -> bytes:
-        if is_s3_uri(self.source):
-            from nblabel.io.s3 import read_range
+        return os.pread(self._file.fileno(), stop - start, start)
 
-            return read_range(self.source, start, stop, client=self._client)
-        with Path(self.source).open("rb") as fh:
-            fh.seek(start)
-            return fh.read(stop - start)
+    def key(self, position: int) -> str:
+        """The ``source-ref`` of line ``position`` (0-based)."""
+        start = int(self.offsets[position]) + len(_PREFIX)
+        return self._read(start, start + int(self.lengths[position])).decode("utf-8")
+
+    def key_range(self, start: int, stop: int) -> list[str]:
+        """The ``source-ref`` of lines ``start:stop``, read at once."""
+        if stop <= start:
+            return []
+        base = int(self.offsets[start])
+        data = self._read(base, int(self.offsets[stop]))
+        heads = (self.offsets[start:stop] - (base - len(_PREFIX))).tolist()
+        return [
+            data[head : head + length].decode("utf-8")
+            for head, length in zip(heads, self.lengths[start:stop].tolist(), strict=True)
+        ]
+
+    def position(self, key: str) -> int | None:
+        """The position of the line whose ``source-ref`` is ``key`` (the first, when it repeats),
+        or None."""
+        try:
+            data = key.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        if b'"' in data:
+            return None
+        words = _words(np.frombuffer(data + b'"' + bytes(16), dtype=np.uint8))
+        hashed = _keys(words[: len(data) + 9], np.zeros(1, dtype=np.int64), False)[1][0] & ~self._low
+        at = int(np.searchsorted(self._lookup, hashed))
+        found = []
+        while at < len(self._lookup) and self._lookup[at] & ~self._low == hashed:
+            position = int(self._lookup[at] & self._low)
+            if self.lengths[position] == len(data) and self.key(position) == key:
+                found.append(position)
+            at += 1
+        return min(found, default=None)
+
+    def _unique(self) -> bool:
+        heads = self._lookup & ~self._low
+        same = np.flatnonzero(heads[1:] == heads[:-1])
+        # Equal hash heads are rare (about n^2 / 2^(65 - shift) pairs): their keys are compared.
+        seen: dict[int, set[str]] = {}
+        for at in np.union1d(same, same + 1).tolist():
+            keys = seen.setdefault(int(heads[at]), set())
+            key = self.key(int(self._lookup[at] & self._low))
+            if key in keys:
+                return False
+            keys.add(key)
+        return True
 
     def rows(self, positions: Sequence[int]) -> pd.DataFrame:
         """The rows at ``positions`` as a manifest DataFrame indexed by position (the columns
@@ -93,12 +173,20 @@ class ManifestIndex:
         return frame
 
     def chunks(self, rows: int = _CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-        """The whole manifest as DataFrames of ``rows`` rows, in order (indexed by position)."""
-        for start in range(0, len(self.keys), rows):
-            stop = min(start + rows, len(self.keys))
-            frame = read_manifest(
-                _Named(self._read(int(self.offsets[start]), int(self.offsets[stop])), self.source)
-            )
+        """The whole manifest as DataFrames of ``rows`` rows, in order (indexed by position).
+
+        Raises
+        ------
+        nblabel.manifest.ManifestError
+            A line is not a valid manifest line (named by its line in the file).
+        """
+        for start in range(0, len(self), rows):
+            stop = min(start + rows, len(self))
+            data = self._read(int(self.offsets[start]), int(self.offsets[stop]))
+            try:
+                frame = read_manifest(_Named(data if data.endswith(b"\n") else data + b"\n", self.source))
+            except ManifestError as exc:
+                raise ManifestError(exc.source, start + exc.line, exc.reason) from None
             frame.index = pd.RangeIndex(start, stop)
             yield frame
 
@@ -110,13 +198,57 @@ class ManifestIndex:
         """Whether the file holds ``text`` (as UTF-8 bytes) anywhere: False proves no line has
         a key or value spelled so (without escapes)."""
         needle = text.encode("utf-8")
-        with _open(self.source, self._client) as fh:
-            tail = b""
-            while block := fh.read(_BLOCK_BYTES):
-                if needle in tail + block[: len(needle)] or needle in block:
-                    return True
-                tail = block[-len(needle) :]
+        tail, at, size = b"", 0, int(self.offsets[-1])
+        while at < size:
+            block = self._read(at, min(at + _BLOCK_BYTES, size))
+            if needle in tail + block[: len(needle)] or needle in block:
+                return True
+            tail, at = block[-len(needle) :], at + len(block)
         return False
+
+
+class ManifestKeys(Sequence[str]):
+    """The item keys of a lazily opened manifest, read from its file when asked for, then the
+    keys appended to them (rows added to the open job)."""
+
+    def __init__(self, index: ManifestIndex) -> None:
+        self._index = index
+        self._more: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._index) + len(self._more)
+
+    @overload
+    def __getitem__(self, item: int) -> str: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> list[str]: ...
+
+    def __getitem__(self, item: int | slice) -> str | list[str]:
+        if isinstance(item, slice):
+            return [self[i] for i in range(*item.indices(len(self)))]
+        stored = len(self._index)
+        position = item + len(self) if item < 0 else item
+        if not 0 <= position < len(self):
+            raise IndexError(f"key {item} of {len(self)}")
+        return self._index.key(position) if position < stored else self._more[position - stored]
+
+    def __iter__(self) -> Iterator[str]:
+        stored = len(self._index)
+        for start in range(0, stored, _KEY_CHUNK):
+            yield from self._index.key_range(start, min(start + _KEY_CHUNK, stored))
+        yield from list(self._more)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def extend(self, keys: Iterable[str]) -> None:
+        """Append keys after the file's."""
+        self._more.extend(keys)
 
 
 class _Named(io.BytesIO):
@@ -141,81 +273,152 @@ def open_manifest(path: str | os.PathLike[str], *, client: Any = None) -> Manife
     Parameters
     ----------
     path
-        A path or an ``s3://bucket/key`` URI (streamed through :mod:`nblabel.io.s3`).
+        A path or an ``s3://bucket/key`` URI (streamed through :mod:`nblabel.io.s3` into an
+        unnamed temporary file).
     client
         For ``s3://`` URIs: a boto3 S3 client; default from the standard AWS settings.
     """
     source = os.fspath(path)
-    keys: list[str] = []
-    offsets = [np.zeros(1, dtype=np.int64)]
-    base, rest, may_climb, metadata, base_read = 0, b"", False, False, 0
-    with _open(source, client) as fh:
-        while True:
-            data = fh.read(_BLOCK_BYTES)
-            base_read += len(data)
-            block = rest + data if data else rest + (b"\n" if rest else b"")  # the last line may lack "\n"
-            if not block:
-                break
-            cut = block.rfind(b"\n") + 1
-            rest, block = block[cut:], block[:cut]
-            if block:
-                found = _block_keys(block)
-                if found is None:
-                    return None
-                keys.extend(found[0])
-                offsets.append(found[1] + (base + 1))
-                may_climb = may_climb or b".." in block or b"%" in block
-                metadata = metadata or b'-metadata"' in block
-                base += len(block)
-            if not data:
-                break
-    ends = np.concatenate(offsets)
-    if ends[-1] > base_read:  # the last line had no "\n": it ends with the file
-        ends[-1] = base_read
-    return ManifestIndex(source, keys, ends, may_climb, metadata, client)
+    spool = tempfile.TemporaryFile() if is_s3_uri(source) else None  # noqa: SIM115 (kept by the index)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [
+        (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint64))
+    ]
+    base, rest, may_climb, metadata = 0, b"", False, False
+    try:
+        with _open(source, client) as fh:
+            while True:
+                data = fh.read(_BLOCK_BYTES)
+                if spool is not None:
+                    spool.write(data)
+                block = (
+                    rest + data if data else rest + (b"\n" if rest else b"")
+                )  # the last line may lack "\n"
+                if not block:
+                    break
+                cut = block.rfind(b"\n") + 1
+                rest = block[cut:]
+                if len(block) - cut < 16:  # words are read up to 16 bytes past the last line
+                    block += bytes(16)
+                if cut:
+                    scanned = _scan(block, cut)
+                    if scanned is None:
+                        if spool is not None:
+                            spool.close()
+                        return None
+                    ends, lengths, hashes, dots = scanned
+                    found.append((ends + (base + 1), lengths, hashes))
+                    may_climb = may_climb or dots or block.find(b"%", 0, cut) >= 0
+                    metadata = metadata or block.find(b'-metadata"', 0, cut) >= 0
+                    base += cut
+                if not data:
+                    break
+        file = spool if spool is not None else Path(source).open("rb")  # noqa: SIM115 (kept by the index)
+        if spool is not None:
+            spool.flush()
+        size = os.fstat(file.fileno()).st_size
+    except BaseException:
+        if spool is not None:
+            spool.close()
+        raise
+    offsets, lengths, hashes = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    offsets[-1] = min(int(offsets[-1]), size)  # the last line may have no "\n": it ends with the file
+    return ManifestIndex(source, file, offsets, lengths, hashes, may_climb, metadata, client)
 
 
-def _block_keys(block: bytes) -> tuple[list[str], np.ndarray] | None:
-    """The ``source-ref`` of each line of a block of whole lines and the lines' ends, or None
-    when a line is not in the plain form."""
-    lines = block.count(b"\n")
-    # Every line starts with the prefix, and holds "source-ref" once (JSON keeps a repeated
-    # key's last value: such a line needs the full reader).
-    if (
-        not block.startswith(_PREFIX)
-        or block.count(b"\n" + _PREFIX) != lines - 1
-        or block.count(b'"source-ref"') != lines
-        or b"\x00" in block
-    ):
-        return None
+def _zero_bytes(v: np.ndarray) -> np.ndarray:
+    """0x80 in each byte of ``v`` that is zero, 0 in the others (exact, no borrow between bytes)."""
+    return ~(((v & _LOW7) + _LOW7) | v | _LOW7)
+
+
+def _words(raw: np.ndarray) -> np.ndarray:
+    """Every 8 bytes of ``raw`` (padded with 8 zero bytes) as a little-endian uint64, one per
+    starting byte (an unaligned, overlapping view)."""
+    return np.ndarray((len(raw) - 7,), dtype=_U64, buffer=raw, strides=(1,))
+
+
+def _keys(words: np.ndarray, heads: np.ndarray, dots: bool) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Each key's length (to the first ``"`` at or after its head), its 64-bit hash, and, when
+    ``dots``, whether some key holds ``..``; read 8 bytes at a time, every key at once.
+
+    A key's hash mixes its words up to the one holding its closing quote, the bytes from the
+    quote on zeroed (so a key is hashed the same way wherever its bytes sit).
+    """
+    size = len(words) - 8  # the block's own bytes: a quote must come before them
+    lengths = np.zeros(len(heads), dtype=np.int64)
+    hashes = np.full(len(heads), _SEED, dtype=np.uint64)
+    # The rows still short of their quote: all of them (a slice, no gathers) until some finish.
+    rows: slice | np.ndarray = slice(None)
+    at, previous, doubled = heads, np.zeros(len(heads), dtype=np.uint64), False
+    while len(at):
+        if (at >= size).any():  # no closing quote before the block's end
+            rows = np.arange(len(heads))[rows]
+            lengths[rows[at >= size]] = size
+            keep = at < size
+            rows, at, previous = rows[keep], at[keep], previous[keep]
+            continue
+        word = words[at]
+        quotes = _zero_bytes(word ^ _QUOTES)
+        # The bytes before the first quote (all 8 when there is none): the lowest 0x80 flag,
+        # shifted down to a 1, minus 1 (0 - 1 wraps to all ones).
+        mask = ((quotes & (~quotes + _ONE)) >> _SEVEN) - _ONE
+        lengths[rows] += np.bitwise_count(mask) >> 3
+        hashes[rows] = _mix(hashes[rows] ^ (word & mask))
+        if dots:
+            found = _zero_bytes(word ^ _DOTS) & mask
+            doubled = doubled or bool((found & ((found >> _EIGHT) | (previous >> _FIFTY_SIX))).any())
+            previous = found
+        going = quotes == 0
+        if going.all():
+            at = at + 8
+            continue
+        rows = np.arange(len(heads))[rows][going]
+        at, previous = at[going] + 8, previous[going]
+    return lengths, _mix(hashes ^ lengths.astype(np.uint64)), doubled
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    h = h * _MUL  # wraps modulo 2**64
+    return h ^ (h >> np.uint64(29))
+
+
+def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None:
+    """For the whole lines ``block[:cut]`` (at least 16 bytes follow them): each line's end, its
+    ``source-ref``'s length and hash, and whether a reference holds ``..``; None when a line is
+    not in the plain form."""
     raw = np.frombuffer(block, dtype=np.uint8)
-    ends = np.flatnonzero(raw == ord("\n"))
+    words = _words(raw)
+    ends = np.flatnonzero(raw[:cut] == ord("\n"))
     starts = np.empty_like(ends)
     starts[0], starts[1:] = 0, ends[:-1] + 1
-    starts += len(_PREFIX)
-    quotes = np.flatnonzero(raw == ord('"'))
-    at = np.searchsorted(quotes, starts)
-    if at[-1] >= len(quotes):
+    # Every line starts with the prefix, and holds "source-ref" once (JSON keeps a repeated
+    # key's last value: such a line needs the full reader); no NUL byte anywhere.
+    if (
+        (ends - starts < len(_PREFIX) + 1).any()
+        or (words[starts] != _HEAD[0]).any()
+        or (words[starts + 7] != _HEAD[1]).any()
+        or block.count(b'"source-ref"', 0, cut) != len(ends)
+        or block.find(b"\x00", 0, cut) >= 0
+    ):
         return None
-    stops = quotes[at]  # the quote that closes each key
+    heads = starts + len(_PREFIX)
+    lengths, hashes, dots = _keys(words[: cut + 8], heads, block.find(b"..", 0, cut) >= 0)
+    stops = heads + lengths
     if (stops >= ends).any():
         return None
-    backslashes = np.flatnonzero(raw == ord("\\"))
-    if (
-        len(backslashes)
-        and (np.searchsorted(backslashes, stops) != np.searchsorted(backslashes, starts)).any()
-    ):
-        return None  # an escape inside a key: the full reader decodes it
-    # The keys' bytes, one per line: a mask over the block made of runs (outside, key, outside,
-    # key, ...), newlines kept as separators.
-    bounds = np.empty(2 * len(starts) + 2, dtype=np.int64)
-    bounds[0], bounds[1:-1:2], bounds[2:-1:2], bounds[-1] = 0, starts, stops, len(raw)
-    runs = np.zeros(len(bounds) - 1, dtype=bool)
-    runs[1::2] = True
-    inside = np.repeat(runs, np.diff(bounds))
-    inside[ends] = True
-    try:
-        text = raw[inside].tobytes().decode("utf-8")
-    except UnicodeDecodeError:
+    if block.find(b"\\", 0, cut) >= 0:
+        backslashes = np.flatnonzero(raw[:cut] == ord("\\"))
+        if (np.searchsorted(backslashes, stops) != np.searchsorted(backslashes, heads)).any():
+            return None  # an escape inside a key: the full reader decodes it
+    if not block.isascii() and not _utf8(block, heads, stops):
         return None
-    return text.split("\n")[:-1], ends
+    return ends, lengths.astype(np.int32), hashes, dots
+
+
+def _utf8(block: bytes, heads: np.ndarray, stops: np.ndarray) -> bool:
+    """Whether every key of a block with non-ASCII bytes is valid UTF-8."""
+    try:
+        for head, stop in zip(heads.tolist(), stops.tolist(), strict=True):
+            block[head:stop].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -26,4 +26,5 @@ def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
     assert "| in-process | 800 |" in text and "| 2-worker LocalCluster | 800 |" in text
     assert "`job.add` of 300 rows to a 800-item job" in text
     assert "a 3,000-line manifest, 2,000 items x 3 answers" in text and "for 3,000 items" in text
+    assert "Exporting it (`job.export(folder)`" in text and ": 3,000 lines in" in text
     assert "| Dawid-Skene |" in text and "| majority vote |" in text

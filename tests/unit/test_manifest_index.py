@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from nblabel import ImageClassification, Job, TextClassification
+from nblabel import job as job_module
 from nblabel import manifest_index as manifest_index_module
 from nblabel.manifest import ManifestError, read_manifest, write_manifest
 from nblabel.manifest_index import ManifestIndex, open_manifest
@@ -146,3 +147,70 @@ def test_an_earlier_jobs_labels_in_a_lazily_opened_file_are_carried_over(tmp_pat
     again = Job("pets", tmp_path / "out.manifest", task, store=tmp_path / "b.sqlite")
     assert again.current(1) is not None and again.current(1).value == "dog"
     assert again.current(0) is None and again.progress.labeled == 1
+
+
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 16, 23, 40])
+def test_keys_of_any_length_are_found_and_others_are_not(tmp_path: Path, length: int) -> None:
+    refs = [f"s3://b/{i:03d}".ljust(length + 10, "x")[: max(length, 10)] + f"{i}" for i in range(40)]
+    index = open_manifest(write(tmp_path / "m.manifest", [f'{{"source-ref":"{r}"}}' for r in refs]))
+    assert index is not None and index.unique and index.keys == refs
+    assert [index.position(r) for r in refs] == list(range(40))
+    assert index.position(refs[0] + "y") is None and index.position(refs[0][:-1]) is None
+    assert index.position('s3://b/"') is None and index.key_range(38, 40) == refs[38:]
+
+
+@pytest.mark.parametrize(
+    ("ref", "climbs"), [("/d/a..b.png", True), ("/d/1234567..x", True), ("/d/a.b.c", False)]
+)
+def test_two_dots_in_a_reference_are_seen_at_any_offset(tmp_path: Path, ref: str, climbs: bool) -> None:
+    lines = [LINES[0], f'{{"source-ref":"{ref}","note":"a value with .. is no path"}}']
+    assert open_manifest(write(tmp_path / "m.manifest", lines)).may_climb is climbs
+
+
+def test_keys_whose_hashes_collide_are_told_apart_by_their_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(manifest_index_module, "_mix", lambda h: h & 0)  # every hash the same
+    refs = [f"s3://b/{i}.jpg" for i in range(30)]
+    index = open_manifest(write(tmp_path / "m.manifest", [f'{{"source-ref":"{r}"}}' for r in refs]))
+    assert index.unique and [index.position(r) for r in refs] == list(range(30))
+    repeated = open_manifest(
+        write(tmp_path / "r.manifest", [f'{{"source-ref":"{r}"}}' for r in [*refs, refs[3]]])
+    )
+    assert not repeated.unique and repeated.position(refs[3]) == 3
+
+
+def test_output_and_export_stream_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    refs = [f"s3://b/{i}.jpg" for i in range(10)]
+    path = write(tmp_path / "m.manifest", [f'{{"source-ref":"{r}","id":{i}}}' for i, r in enumerate(refs)])
+    task = ImageClassification(["cat", "dog"])
+    lazy = Job("pets", path, task, store=tmp_path / "s.sqlite")
+    lazy.label(2, "cat")
+    lazy.label(7, "dog")
+    lazy.add(pd.DataFrame({"source-ref": ["s3://b/new.jpg"]}))
+    eager = Job("pets", read_manifest(path), task, store=tmp_path / "s.sqlite")  # the same store
+    read = []  # the sizes of the reads of the lazily opened file
+    chunks = manifest_index_module.ManifestIndex.chunks
+    monkeypatch.setattr(
+        manifest_index_module.ManifestIndex,
+        "chunks",
+        lambda self, rows: (read.append(len(c)) or c for c in chunks(self, rows)),
+    )
+    parts = list(lazy.to_dataframes(rows=3))
+    assert [len(p) for p in parts] == [3, 3, 3, 1, 1] and read == [3, 3, 3, 1]
+    whole = eager.to_dataframe()
+    for part in parts:
+        pd.testing.assert_frame_equal(part, whole.loc[part.index, part.columns], check_dtype=False)
+    monkeypatch.setattr(job_module, "_OUTPUT_ROWS", 4)
+    read.clear()
+    done = [job.export(tmp_path / name) for job, name in ((lazy, "lazy"), (eager, "eager"))]
+    assert read == [4, 4, 2] and lazy.items.lazy  # never read whole
+    assert (done[0].items, done[0].labeled) == (done[1].items, done[1].labeled) == (11, 2)
+    manifests = [
+        (tmp_path / name / "pets/manifests/output/output.manifest").read_bytes() for name in ("lazy", "eager")
+    ]
+    assert manifests[0] == manifests[1] and manifests[0].count(b"\n") == 11
+    consolidation = "pets/annotations/consolidated-annotation/consolidation-response/iteration-1"
+    assert [p.read_bytes() for p in (tmp_path / "lazy" / consolidation).iterdir()] == [
+        p.read_bytes() for p in (tmp_path / "eager" / consolidation).iterdir()
+    ]

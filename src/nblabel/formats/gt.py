@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,7 +41,7 @@ import pandas as pd
 from nblabel.io import is_s3_uri
 from nblabel.io.folders import AtomicFolder, ExportError
 from nblabel.io.guard import CHECKED, MASK_BYTES, FileGuard, MediaError
-from nblabel.manifest import is_missing, write_manifest
+from nblabel.manifest import is_missing, row_objects, write_manifest
 from nblabel.store import Annotation
 from nblabel.tasks.base import Task
 
@@ -193,6 +193,7 @@ def write_output(
     labeled_only: bool = False,
     client: Any = None,
     progress: bool | None = None,
+    chunks: Callable[[], Iterable[pd.DataFrame]] | None = None,
 ) -> ExportResult:
     """Write a job's result in Ground Truth's output layout (see the module docstring).
 
@@ -207,7 +208,8 @@ def write_output(
     task
         The job's task.
     output
-        The augmented manifest (``Job.to_dataframe()``), in row order; it is not changed.
+        The augmented manifest (``Job.to_dataframe()``), in row order; it is not changed. With
+        ``chunks``, only its rows at the positions of ``labels``.
     answers
         Per row position, each person's current answer (``Job.answers``), in the order given.
     labels
@@ -222,6 +224,9 @@ def write_output(
         A boto3 S3 client; default from the standard AWS settings.
     progress
         A progress bar over the files: None shows it for large exports, True always, False never.
+    chunks
+        The whole augmented manifest as DataFrames indexed by row position, in order
+        (``Job.to_dataframes``): the output manifest is written from them one at a time.
 
     Raises
     ------
@@ -235,10 +240,20 @@ def write_output(
     else:
         where = Path(os.fspath(destination)).expanduser() / name
     folder = AtomicFolder(where, overwrite=overwrite, owned=OWNED, client=client)
-    files, output = _label_files(task, attribute, output, labels, folder)
-    manifest = output
-    if labeled_only:
-        manifest = output[[not is_missing(v) for v in output[attribute]]]
+    files, located = _label_files(task, labels, folder)
+    output = _relocated(output, attribute, located)
+    counts = {"items": 0, "labeled": 0}
+
+    def manifest_rows() -> Iterator[dict[str, Any]]:
+        for chunk in chunks() if chunks is not None else [output]:
+            chunk = _relocated(chunk, attribute, located) if chunks is not None else chunk
+            labeled = [not is_missing(v) for v in chunk[attribute]]
+            counts["labeled"] += sum(labeled)
+            if labeled_only:
+                chunk = chunk[labeled]
+            counts["items"] += len(chunk)
+            yield from row_objects(chunk)
+
     responses = worker_responses(task, answers)
     files += [
         (
@@ -256,22 +271,24 @@ def write_output(
                 _dumps([entry for _, entry in consolidated]),
             )
         )
-    written = folder.write(files, last=(MANIFEST, lambda fh: write_manifest(manifest, fh)), progress=progress)
+    written = folder.write(
+        files, last=(MANIFEST, lambda fh: write_manifest(manifest_rows(), fh)), progress=progress
+    )
     return ExportResult(
         destination=folder.label,
         manifest=folder.location(MANIFEST),
-        items=len(manifest),
-        labeled=sum(1 for value in output[attribute] if not is_missing(value)),
+        items=counts["items"],
+        labeled=counts["labeled"],
         worker_responses=len(responses),
         files=written,
     )
 
 
 def _label_files(
-    task: Task, attribute: str, output: pd.DataFrame, labels: Mapping[int, Annotation], folder: AtomicFolder
-) -> tuple[list[tuple[str, bytes]], pd.DataFrame]:
-    """GT's label files (``<datasetObjectId>_<creation-date>.png``) and the output with
-    ``<attr>`` naming each file where the export puts it."""
+    task: Task, labels: Mapping[int, Annotation], folder: AtomicFolder
+) -> tuple[list[tuple[str, bytes]], dict[int, str]]:
+    """GT's label files (``<datasetObjectId>_<creation-date>.png``) and, per row position,
+    where the export puts its file (what ``<attr>`` then names)."""
     files = []
     located: dict[int, str] = {}
     for position, label in sorted(labels.items()):
@@ -286,12 +303,19 @@ def _label_files(
                 folder.label, key, f"cannot read the label file of row {position}: {exc.reason}"
             ) from exc
         located[position] = folder.location(key)
-    if not located:
-        return files, output
+    return files, located
+
+
+def _relocated(output: pd.DataFrame, attribute: str, located: Mapping[int, str]) -> pd.DataFrame:
+    """Rows of the output (indexed by position) with ``<attr>`` naming each label file where
+    the export puts it."""
+    here = {p: where for p, where in located.items() if p in output.index}
+    if not here:
+        return output
     column = output[attribute].copy()
-    for position, location in located.items():
-        column.iat[position] = location
-    return files, output.assign(**{attribute: column})
+    for position, location in here.items():
+        column.loc[position] = location
+    return output.assign(**{attribute: column})
 
 
 def _consolidation(
@@ -302,9 +326,9 @@ def _consolidation(
     entries = []
     for position, label in sorted(labels.items()):
         # An auto-label is no person's; missing: a custom task's post-annotation function gave no label.
-        if label.kind == "auto" or is_missing(output[attribute].iat[position]):
+        if label.kind == "auto" or is_missing(output[attribute].loc[position]):
             continue
-        content = {attribute: output[attribute].iat[position], meta: output[meta].iat[position]}
+        content = {attribute: output[attribute].loc[position], meta: output[meta].loc[position]}
         entries.append(
             (
                 label.created,

@@ -20,7 +20,7 @@ import pandas as pd
 
 from nblabel.io.guard import FileGuard
 from nblabel.manifest import is_missing
-from nblabel.manifest_index import ManifestIndex
+from nblabel.manifest_index import ManifestIndex, ManifestKeys
 from nblabel.tasks.base import Task
 
 __all__ = ["Items", "KeyPositions", "item_bases", "item_keys", "numbered", "source_column"]
@@ -140,13 +140,20 @@ class KeyPositions:
     A dict of a million keys also holds a million int objects (about 60 MB in all); a pandas
     Index holds the keys in one array plus its hash table (about 45 MB). From a million keys up,
     pandas needs no table at all when the keys are sorted, as manifests often are: it bisects.
+    The keys of a lazily opened manifest are not held at all: its index looks them up by hash
+    (:meth:`~nblabel.manifest_index.ManifestIndex.position`).
     """
 
-    def __init__(self, keys: list[str]) -> None:
-        self._index = pd.Index(np.array(keys, dtype=object), dtype=object, copy=False)
+    def __init__(self, keys: list[str] | ManifestIndex) -> None:
         # Keys added to the open job (Job.add): a small dict beside the index, which is not
         # rebuilt for a few added rows.
         self._added: dict[str, int] = {}
+        self._lazy = keys if isinstance(keys, ManifestIndex) else None
+        if isinstance(keys, ManifestIndex):
+            self._index = pd.Index([], dtype=object)
+            self.unique = keys.unique
+            return
+        self._index = pd.Index(np.array(keys, dtype=object), dtype=object, copy=False)
         #: Whether no key is given twice (pandas learns it with the lookup structure).
         self.unique = bool(self._index.is_unique)
         if keys:
@@ -155,9 +162,11 @@ class KeyPositions:
             self._index.get_loc(keys[0])
 
     def __len__(self) -> int:
-        return len(self._index) + len(self._added)
+        return (len(self._lazy) if self._lazy is not None else len(self._index)) + len(self._added)
 
     def __contains__(self, key: object) -> bool:
+        if self._lazy is not None:
+            return isinstance(key, str) and self.get(key) is not None
         return isinstance(key, str) and (key in self._added or key in self._index)
 
     def __getitem__(self, key: str) -> int:
@@ -165,6 +174,11 @@ class KeyPositions:
             raise KeyError(key)
         if key in self._added:
             return self._added[key]
+        if self._lazy is not None:
+            position = self._lazy.position(key)
+            if position is None:
+                raise KeyError(key)
+            return position
         return int(self._index.get_loc(key))
 
     def extend(self, keys: list[str]) -> None:
@@ -256,11 +270,13 @@ class Items:
             raise ValueError(f"{self.task!r} needs the manifest read whole: pass read_manifest(...) instead")
         self._data = None
         self.column = "source-ref"
-        self.sources = list(index.keys)
-        # The key lookup tells whether the references repeat (sorted keys: without a hash table).
-        self.positions = KeyPositions(self.sources)
-        self.keys = list(self.sources)
-        if not self.positions.unique:
+        # Unique references are the keys, read from the file when asked for (two sequences:
+        # rows added later extend each); repeated ones are numbered as a DataFrame's are.
+        self.sources = ManifestKeys(index)
+        self.keys = ManifestKeys(index)
+        self.positions = KeyPositions(index)
+        if not index.unique:
+            self.sources = list(index.keys)
             self.keys = numbered(self.sources)
             self.positions = KeyPositions(self.keys)
         if index.may_climb or self.media_root is not None:
@@ -302,6 +318,25 @@ class Items:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    @property
+    def lazy(self) -> bool:
+        """Whether the manifest is read from its file when needed (not yet read whole)."""
+        return self._data is None
+
+    def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
+        """The manifest rows as DataFrames of at most ``rows`` rows, in order, indexed by
+        position; a lazily opened manifest is read a chunk at a time (then the added rows)."""
+        if self._data is not None or self._index is None:
+            for start in range(0, len(self.data), rows):
+                yield self.data.iloc[start : start + rows]
+            return
+        yield from self._index.chunks(rows)
+        if self._added:
+            added = pd.concat(self._added, ignore_index=True)
+            added.index = pd.RangeIndex(len(self._index), len(self._index) + len(added))
+            for start in range(0, len(added), rows):
+                yield added.iloc[start : start + rows]
 
     def extend(self, keys: list[str], rows: pd.DataFrame) -> None:
         """Append rows added to the open job (see :mod:`nblabel.labeling.additions`), already
