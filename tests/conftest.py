@@ -6,6 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests share 2 cores with browsers and other test processes: slow example generation is
+# the machine's load, not a failure (a test's own settings list what it suppresses besides).
+settings.register_profile("nblabel", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("nblabel")
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-screenshots"
 

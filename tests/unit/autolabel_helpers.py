@@ -130,8 +130,9 @@ class GatedLogistic(ClassifierMixin, BaseEstimator):
         return self.model_.predict_proba(X)
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    """Poll ``condition`` until it is truthy; fail after ``timeout`` seconds."""
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 180.0) -> Any:
+    """Poll ``condition`` until it is truthy; fail after ``timeout`` seconds (a watchdog for a hang,
+    generous because CI shares 2 cores among 3 test processes)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()

@@ -143,7 +143,11 @@ messages = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(which=st.sampled_from(["single", "multi"]), message=messages)
 def test_hostile_messages_are_refused_and_store_nothing(
     feeds: dict[str, Feed], which: str, message: dict[str, Any]

@@ -172,7 +172,11 @@ def manifest_bytes(draw: st.DrawFn) -> bytes:
     return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + data
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=manifest_bytes())
 def test_any_manifest_reads_as_the_plain_reader_reads_it(data: bytes, batch_bytes: int | None) -> None:
     try:
@@ -305,7 +309,11 @@ def frames(draw: st.DrawFn) -> pd.DataFrame:
     return df
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(df=frames())
 def test_any_frame_gives_the_rows_and_lines_the_plain_writer_gave(
     df: pd.DataFrame, batch_bytes: int | None
