@@ -10,8 +10,10 @@ focused widget while the others keep theirs, the stores checked, a restart resum
 
 from __future__ import annotations
 
+import contextlib
 import os
 import runpy
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -82,17 +84,31 @@ def _roots(page: Any) -> tuple[Any, Any]:
     return text, box
 
 
+@contextlib.contextmanager
+def _page(browser: Any) -> Iterator[Any]:
+    """A page in a browser context of its own, closed afterwards."""
+    context = browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _marimo(notebook: Path) -> MarimoServer:
+    """``marimo run`` on ``notebook`` with this checkout's nblabel first on the path."""
+    return MarimoServer(
+        notebook, {"PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+    )
+
+
 def test_classify_and_boxes_by_keyboard_in_marimo_resume_after_a_restart(
     browser: Any, tmp_path: Path
 ) -> None:
     refs = make_images(tmp_path / "images", 2, size=(640, 480))
     notebook = tmp_path / "app.py"
     notebook.write_text(APP % refs)
-    pythonpath = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        with MarimoServer(notebook, {"PYTHONPATH": pythonpath}) as server:
+    with _page(browser) as page:
+        with _marimo(notebook) as server:
             page.goto(server.url)
             text, box = _roots(page)
             focus(text)
@@ -115,7 +131,7 @@ def test_classify_and_boxes_by_keyboard_in_marimo_resume_after_a_restart(
         (drawn,) = answer.value["annotations"]
         assert drawn["class_id"] == 1 and abs(drawn["width"] - 200) <= 2 and abs(drawn["height"] - 100) <= 2
 
-        with MarimoServer(notebook, {"PYTHONPATH": pythonpath}) as server:  # a restart resumes
+        with _marimo(notebook) as server:  # a restart resumes
             page.goto(server.url)
             text, box = _roots(page)
             assert text.get_attribute("data-item-key") == texts.keys[2]
@@ -125,8 +141,6 @@ def test_classify_and_boxes_by_keyboard_in_marimo_resume_after_a_restart(
             all_saved(text)
         texts.refresh()
         assert [a.value for k in texts.keys for a in texts.answers(k)] == ["a", "b", "a"]
-    finally:
-        context.close()
 
 
 #: One job per widget, made the same way by the marimo app and by the test (which reads
@@ -227,11 +241,8 @@ def test_every_widget_in_its_own_marimo_cell_keys_on_the_focused_one(browser: An
     for row, (bo, cy) in enumerate([("cat", "dog"), ("dog", "dog")]):
         team.label(row, bo, annotator="bo")
         team.label(row, cy, annotator="cy")
-    pythonpath = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        with MarimoServer(notebook, {"PYTHONPATH": pythonpath}) as server:
+    with _page(browser) as page:
+        with _marimo(notebook) as server:
             page.goto(server.url)
             items, grid = _widgets(page)
             shown = [root.get_attribute("data-item-key") for root in items]
@@ -262,7 +273,7 @@ def test_every_widget_in_its_own_marimo_cell_keys_on_the_focused_one(browser: An
         decided = team.current(0)
         assert (decided.kind, decided.annotator, decided.value) == ("consolidated", "ana", "dog")
 
-        with MarimoServer(notebook, {"PYTHONPATH": pythonpath}) as server:  # a restart resumes
+        with _marimo(notebook) as server:  # a restart resumes
             page.goto(server.url)
             items, _grid = _widgets(page)
             assert [root.get_attribute("data-item-key") for root in items] == [
@@ -274,5 +285,3 @@ def test_every_widget_in_its_own_marimo_cell_keys_on_the_focused_one(browser: An
             all_saved(pairs)
         jobs["pairs"].refresh()
         assert jobs["pairs"].answers(1)[0].value == {"choice": "A"}
-    finally:
-        context.close()
