@@ -87,7 +87,7 @@ def default_random_fraction(n_items: int) -> float:
 
     The design-based bound (:mod:`nblabel.autolabel.design_bound`) is no longer dragged down by
     the uncertainty picks, but its evidence about the items above a threshold still comes from
-    the random draws: it needs 67 right draws above the threshold for 95% (59 at the least). With a few
+    the random draws: it needs about 85 right draws above the threshold for 95%. With a few
     hundred answers every draw counts, so small jobs keep a high share; large jobs collect
     thousands of answers, enough draws at half the queue. BENCHMARKS.md (auto-labeling section)
     measures BBC news at two shares side by side.
