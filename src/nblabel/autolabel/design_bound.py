@@ -56,12 +56,12 @@ Why anytime valid, and what the bets leave on the table (issue #22, measured on 
     wealth all in would need 67 (one wrong: 142 instead of 123), and on BBC at 100 answers it
     auto-labeled 3 of 10 seeds with MiniLM features and TF-IDF seed 0, but that TF-IDF run was
     wrong: 89.4% of the rest auto-labeled at accuracy 0.932, where a perfect threshold would stop
-    at 83.2%. The 70 draws above its cut were all right; the open items above the same cut were
-    scored by the model trained on all 100 answers, more confident than the cross-fitted models
-    (80 answers) that scored the draws, so the cut let in more, and worse, open items than the
-    draws stood for. The bound is sound for the draws; the open items' scores are not on the
-    draws' scale. The hedged rules' margin absorbs that (every measured run honest), so they
-    stay until the open items are scored by the cross-fitted models too.
+    at 83.2%. The 70 draws above its cut were all right, which at an accuracy of 0.932 happens
+    once in 140 (``0.932 ** 70``). Scoring the open items with the cross-fitted models (the
+    draws' scale) instead of the model trained on every answer did not help (85.2% at 0.924), so
+    it is either that rare event or draws less uniform than the design assumes (every round
+    draws along a permutation from the same seed, over the open items); not settled. The hedged
+    rules' margin absorbs it (every measured run honest), so they stay.
 
 Uncertainty picks as evidence
     They cannot stand for other items: an uncertainty pick is the open item of least margin, not
