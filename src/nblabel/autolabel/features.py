@@ -115,8 +115,8 @@ def default_featurizer(media: str) -> Featurizer:
     The same whether or not the ``embeddings`` extra is installed: MiniLM embeddings did not
     auto-label more of BBC news at the same answers (BENCHMARKS.md, auto-labeling, issue #22: at
     100 answers neither can, as the bound needs more random draws than 100 answers hold; at 200,
-    MiniLM 76.3% of the rest on average over 10 seeds, one at 0%, against TF-IDF's 84.2% and
-    94.5% in the two seeds measured with the same bound), though their model is more accurate,
+    over 10 seeds, MiniLM 76.3% of the rest on average and TF-IDF 71.0%, both 6 seeds of 10 at
+    85% or more, TF-IDF ahead in 7 seeds of 10), though their model is more accurate,
     and they cost about 0.15 s of CPU per text where TF-IDF takes a second for all 2,225. Pass
     ``featurizer=minilm_features`` to use them.
     """
