@@ -6,12 +6,15 @@ on them, the accuracy bound, writing the round in one store transaction. The clu
 part that grows with the job:
 
 - **features**: the items are cut into partitions of consecutive positions; a Dask worker
-  featurizes each, reading the media where they live (a shared path), and writes the result as
-  one ``.npz`` file (``allow_pickle=False``: numbers and reason strings, never a pickle) in the
-  partition folder next to the store. A file is named by a fingerprint of the featurizer and
-  its partition's sources, so each item is featurized once: later rounds, other kernels and a
-  restarted worker find the files; rows added to the job (``Job.add``) change only the last
-  partition's name, and new partitions after it.
+  featurizes each, reading the media where they live (a shared path, or ``s3://`` through
+  nblabel's S3 reader with the AWS settings of the worker's own environment: the standard chain
+  of ``AWS_*`` variables, config files and instance roles, so a ``LocalCluster`` started in the
+  kernel reads S3 as the kernel does; no credentials travel with the tasks), and writes the
+  result as one ``.npz`` file (``allow_pickle=False``: numbers and reason strings, never a
+  pickle) in the partition folder next to the store. A file is named by a fingerprint of the
+  featurizer and its partition's sources, so each item is featurized once: later rounds, other
+  kernels and a restarted worker find the files; rows added to the job (``Job.add``) change only
+  the last partition's name, and new partitions after it.
 - **predictions**: each round's fitted model (:class:`~nblabel.autolabel.loop.Fitted`, small) is
   sent to the workers once, as a task the others depend on, and every partition with open items
   returns only their answer, confidence and margin, never feature rows. The rows of the answered

@@ -1,5 +1,6 @@
 """The auto-labeler on a real Dask cluster (``job.autolabel(cluster=...)``): the same round as in
-the kernel, a Dask worker killed mid-round, and a featurizer failing on a few items.
+the kernel (texts, and images in S3 on the moto server the S3 tests use), a Dask worker killed
+mid-round, and a featurizer failing on a few items.
 
 One ``LocalCluster`` with two worker processes serves the whole module (starting one is slow).
 The featurizers here are pickled by value, so the Dask workers need not import this module.
@@ -19,13 +20,16 @@ from typing import Any
 import cloudpickle
 import distributed as distributed_lib  # the dask extra is part of the test extra: never skipped
 import numpy as np
+import pandas as pd
 import pytest
 from autolabel_helpers import LABELS, answer_drawn, synthetic_texts, wait_for
 
-from nblabel import Job, TextClassification
+from nblabel import ImageClassification, Job, TextClassification, datasets
 from nblabel.autolabel import distributed
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+pytest_plugins = ["s3_fixtures"]
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +153,35 @@ def test_items_the_featurizer_fails_on_stay_with_people(client: Any) -> None:
     assert not failed & set(proposals)
     assert len(proposals) == 200 - 150 - len([k for k in failed if job.position(k) >= 150])
     assert failed - {job.key(i) for i in range(150)} <= {job.key(p) for p in job.pending(200).index}
+
+
+def test_images_in_s3_are_read_by_the_workers(
+    client: Any, bucket: str, s3_env: Any, s3_direct: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The workers read S3 as the kernel does: nblabel's reader, boto's chain of AWS settings in
+    # their own environment. Restarted now, they start from the kernel's environment (the moto
+    # server's endpoint and keys), as a LocalCluster started in a configured kernel does.
+    client.restart()
+    monkeypatch.setattr(distributed, "PARTITION_SIZE", 16)  # 8 partitions: both workers read
+    images = datasets.images()
+    refs = []
+    for path in images["source-ref"]:
+        s3_direct.put_object(Bucket=bucket, Key=Path(path).name, Body=Path(path).read_bytes())
+        refs.append(f"s3://{bucket}/{Path(path).name}")
+    # 60 drawings are too few for the bound: each is in the job twice
+    df = pd.DataFrame({"source-ref": refs * 2, "gold": list(images.gold) * 2})
+    task = ImageClassification(datasets.image_labels())
+    here, there = Job("here", df, task), Job("there", df, task)
+    for job in (here, there):
+        answer_drawn(job, df.gold, range(80))
+    there.autolabel(0.6, background=False, cluster=client)  # first: the workers fetch the images
+    fetched = {seen.path for seen in s3_env.requests("GET", rf"^/{bucket}/")}
+    assert fetched == {ref.replace("s3:/", "") for ref in refs}
+    files = sorted((there.store.local_dir / "features" / "partitions").glob("part-*.npz"))
+    assert len(files) == 8
+    for file in files:  # every image read: no row carries the "unreadable" flag
+        with np.load(file, allow_pickle=False) as archive:
+            assert not archive["dense"][:, -1].any()
+    report = here.autolabel(0.6, background=False)
+    assert report.auto_labeled > 0  # a round with something to compare
+    _same_round(here, there)
