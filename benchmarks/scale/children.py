@@ -42,9 +42,14 @@ def memory() -> dict[str, float]:
 
 
 def peak_rss() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    """This process's own peak resident memory, bytes: ``VmHWM``, which exec resets. Not
+    ``ru_maxrss``: Linux carries it across fork and exec, so a child would report its parent's
+    peak (the benchmark's, gigabytes after a large run) whenever that is the higher."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) * 1024  # kilobytes
+    raise RuntimeError("no VmHWM in /proc/self/status: the scale benchmark measures memory on Linux")
 
 
 class Clock:
