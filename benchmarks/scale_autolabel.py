@@ -55,6 +55,7 @@ import pandas as pd
 from benchmarks._lib.machine import cores, cpu_name, load_average
 from benchmarks._lib.report import REPO, command_line, write_section
 from benchmarks._lib.run import log
+from benchmarks.scale.children import status_bytes
 from benchmarks.scale.cli import run_child
 from nblabel import Job, TextClassification
 from nblabel.autolabel.distributed import ClusterFeatures, hashed_text_features
@@ -169,11 +170,8 @@ def plain_manifest(path: Path, lines: int) -> Path:
 
 
 def _status_mb(field: str) -> float:
-    """A memory figure of this process from /proc/self/status (``VmRSS``, ``VmHWM``), in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise KeyError(field)
+    """A memory figure of this process (``VmRSS``, ``VmHWM``), in MB."""
+    return status_bytes(field) / 2**20
 
 
 def consolidation_child(items: int, method: str) -> dict[str, float]:

@@ -41,15 +41,20 @@ def memory() -> dict[str, float]:
     return {"rss": info.rss, "pss": getattr(info, "pss", info.rss)}
 
 
+def status_bytes(field: str) -> float:
+    """A memory figure of this process from ``/proc/self/status`` (``VmRSS``, ``VmHWM``), bytes."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return float(line.split()[1]) * 1024  # kilobytes
+    raise RuntimeError(f"no {field} in /proc/self/status: the scale benchmarks measure memory on Linux")
+
+
 def peak_rss() -> float:
     """This process's own peak resident memory, bytes: ``VmHWM``, which exec resets. Not
     ``ru_maxrss``: Linux carries it across fork and exec, so a child would report its parent's
     peak (the benchmark's, gigabytes after a large run) whenever that is the higher."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return float(line.split()[1]) * 1024  # kilobytes
-    raise RuntimeError("no VmHWM in /proc/self/status: the scale benchmark measures memory on Linux")
+    return status_bytes("VmHWM")
 
 
 class Clock:
