@@ -2,8 +2,11 @@
 //   {"<name>": {"entities": [{"label", "startOffset", "endOffset"}]}}
 // with offsets in code points (Python's), end exclusive, sorted by start. Select text with the
 // mouse, then press a label's key (1-9, 0) or click the label; with a label chosen first, a
-// selection is labeled at once. Click a highlight to select it; Delete removes it. Spans may
-// not overlap in nblabel (GT allows it).
+// selection is labeled at once. Entities may overlap and nest, as in GT: stacked ones are marks
+// inside marks, each underlined a step lower than those it holds. Click a highlight to select
+// the innermost entity there; `e` selects the next one stacked there (or, with nothing clicked,
+// the next in the text), so every entity is reachable from the keyboard; a digit relabels the
+// selected entity, Delete removes it and Escape deselects it.
 import { OffsetIndex } from "../lib/offsets.js";
 import {
   classKey,
@@ -15,7 +18,7 @@ import {
   jsonAttr,
   takeRegions,
 } from "./base.js";
-import { overlaps, segments } from "./spans.js";
+import { byStart, layout, nextEntity, repeated } from "./spans.js";
 
 class CrowdEntityAnnotation extends CrowdElement {
   build() {
@@ -33,9 +36,11 @@ class CrowdEntityAnnotation extends CrowdElement {
     this.length = this.offsets.length;
     this.entities = jsonAttr(this, "initial-value", [])
       .filter((e) => e && this.labels.some((l) => l.label === e.label))
-      .map((e) => ({ label: e.label, startOffset: +e.startOffset, endOffset: +e.endOffset }));
+      .map((e) => ({ label: e.label, startOffset: +e.startOffset, endOffset: +e.endOffset }))
+      .sort(byStart);
     this.active = -1;
     this.selected = -1;
+    this.anchor = null; // {start, end}: where the person last clicked or selected (for `e`)
     this.labelButtons = this.labels.map((l, index) =>
       h(
         "button",
@@ -52,8 +57,11 @@ class CrowdEntityAnnotation extends CrowdElement {
     this.textBox = h("div", { class: "crowd-entity-text", "data-testid": "crowd-entity-text", tabindex: "0" });
     this.textBox.addEventListener("mouseup", () => this.fromSelection());
     this.textBox.addEventListener("click", (event) => {
-      const span = event.target.closest?.("[data-entity]");
-      if (span) this.select(Number(span.dataset.entity));
+      const mark = event.target.closest?.("[data-entity]");
+      // A drag that selected text (to nest an entity inside this one) is not a click on it.
+      if (!mark || this.selection()) return;
+      this.anchor = { start: Number(mark.dataset.start), end: Number(mark.dataset.end) };
+      this.select(Number(mark.dataset.entity));
     });
     this.status = h("div", { class: "crowd-tool-hint", text: "Select text, then press a label's key or click the label." });
     const header = this.getAttribute("header");
@@ -99,12 +107,14 @@ class CrowdEntityAnnotation extends CrowdElement {
   labelSelection(index) {
     const span = this.selection();
     if (!span) return false;
-    if (overlaps(this.entities, span.start, span.end)) {
-      this.status.textContent = "That text overlaps a labeled span: remove that one first.";
+    const entity = { label: this.labels[index].label, startOffset: span.start, endOffset: span.end };
+    if (repeated(this.entities, entity)) {
+      this.status.textContent = `That text is already labeled ${this.labels[index].full}.`;
       return true;
     }
-    this.entities.push({ label: this.labels[index].label, startOffset: span.start, endOffset: span.end });
-    this.entities.sort((a, b) => a.startOffset - b.startOffset);
+    this.entities.push(entity);
+    this.entities.sort(byStart);
+    this.anchor = span;
     globalThis.getSelection()?.removeAllRanges();
     this.selected = -1;
     this.status.textContent = `Labeled “${[...this.text].slice(span.start, span.end).join("")}” as ${this.labels[index].full}.`;
@@ -113,15 +123,16 @@ class CrowdEntityAnnotation extends CrowdElement {
   }
 
   useLabel(index) {
+    // Selected text is labeled first (inside a selected entity it nests a new one); else the
+    // selected entity is relabeled; else the label waits for the next selection.
+    if (this.labelSelection(index)) return;
     if (this.selected >= 0) {
       this.entities[this.selected].label = this.labels[index].label;
       this.draw();
       return;
     }
-    if (!this.labelSelection(index)) {
-      this.active = index;
-      this.labelButtons.forEach((b, i) => b.setAttribute("aria-pressed", i === index ? "true" : "false"));
-    }
+    this.active = index;
+    this.labelButtons.forEach((b, i) => b.setAttribute("aria-pressed", i === index ? "true" : "false"));
   }
 
   select(index) {
@@ -135,6 +146,20 @@ class CrowdEntityAnnotation extends CrowdElement {
       this.useLabel(index);
       return true;
     }
+    if (event.key === "e" && this.entities.length) {
+      const anchor = this.selection() ?? this.anchor;
+      const entity = nextEntity(this.entities, anchor, this.entities[this.selected]);
+      this.anchor = anchor;
+      this.selected = this.entities.indexOf(entity);
+      const label = this.labels.find((l) => l.label === entity.label)?.full ?? entity.label;
+      this.status.textContent = `Selected “${[...this.text].slice(entity.startOffset, entity.endOffset).join("")}” (${label}).`;
+      this.draw();
+      return true;
+    }
+    if (event.key === "Escape" && this.selected >= 0) {
+      this.select(this.selected); // deselect: digits label selections again
+      return true;
+    }
     if ((event.key === "Delete" || event.key === "Backspace") && this.selected >= 0) {
       this.entities.splice(this.selected, 1);
       this.selected = -1;
@@ -146,23 +171,34 @@ class CrowdEntityAnnotation extends CrowdElement {
 
   draw() {
     const chars = [...this.text];
+    const { pieces, inner } = layout(this.length, this.entities);
     this.textBox.replaceChildren(
-      ...segments(this.length, this.entities).map((seg) => {
-        const text = chars.slice(seg.start, seg.end).join("");
-        if (!seg.entity) return h("span", { "data-start": seg.start, text });
-        const index = this.entities.indexOf(seg.entity);
-        const label = this.labels.find((l) => l.label === seg.entity.label);
-        return h("mark", {
-          class: `crowd-entity${index === this.selected ? " crowd-selected" : ""}`,
-          "data-start": seg.start,
-          "data-entity": index,
-          "data-tag": label ? label.short : seg.entity.label,
-          title: label ? label.full : seg.entity.label,
-          text,
-        });
+      ...pieces.map((piece) => {
+        const text = chars.slice(piece.start, piece.end).join("");
+        if (!piece.covering.length) return h("span", { "data-start": piece.start, text });
+        // One mark per entity over the piece, outer first: the innermost one holds the text.
+        let child = document.createTextNode(text);
+        for (const entity of [...piece.covering].reverse()) {
+          const index = this.entities.indexOf(entity);
+          const label = this.labels.find((l) => l.label === entity.label);
+          const last = piece.end === entity.endOffset; // the piece that shows the entity's label
+          const mark = h("mark", {
+            class: `crowd-entity${index === this.selected ? " crowd-selected" : ""}${last ? "" : " crowd-cont"}`,
+            "data-start": piece.start,
+            "data-end": piece.end,
+            "data-entity": index,
+            "data-tag": label ? label.short : entity.label,
+            title: label ? label.full : entity.label,
+          });
+          mark.style.setProperty("--crowd-inner", String(inner.get(entity)));
+          mark.append(child);
+          child = mark;
+        }
+        return child;
       }),
     );
     this.dataset.count = String(this.entities.length);
+    this.dataset.selected = this.selected >= 0 ? String(this.selected) : "";
   }
 
   crowdEntry() {
@@ -171,7 +207,9 @@ class CrowdEntityAnnotation extends CrowdElement {
 
   crowdRestore(value) {
     if (Array.isArray(value?.entities)) {
-      this.entities = value.entities.map((e) => ({ label: e.label, startOffset: e.startOffset, endOffset: e.endOffset }));
+      this.entities = value.entities
+        .map((e) => ({ label: e.label, startOffset: e.startOffset, endOffset: e.endOffset }))
+        .sort(byStart);
       this.selected = -1;
       this.draw();
     }

@@ -134,9 +134,12 @@ class CrowdQuestionAnswerGeneration extends CrowdElement {
     });
     this.status = h("div", { class: "crowd-tool-hint" });
     const text = this.getAttribute("text");
+    // AWS's Q&A notebook gives the worker's instructions as an attribute, as for text ranking.
+    const instructions = this.getAttribute("instructions");
     this.append(
       h("div", { class: "crowd-task" }, [
         h("div", { class: "crowd-task-main" }, [
+          instructions ? h("div", { class: "crowd-header", text: instructions }) : null,
           text ? h("div", { class: "crowd-prompt", "data-testid": "crowd-prompt", text }) : null,
           this.list,
           this.addButton,

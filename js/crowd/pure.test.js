@@ -4,7 +4,7 @@ import { mergeEntries } from "./answer.js";
 import { boxFrom, near, toImage } from "./geometry.js";
 import { qaProblem, rankingProblem, wordCount } from "./genai.js";
 import { instanceColor, maskFromColors, SEGMENT_COLORS } from "./segment-colors.js";
-import { overlaps, segments } from "./spans.js";
+import { layout, nextEntity, repeated } from "./spans.js";
 
 test("checkboxes sharing a name merge into one object, as GT documents", () => {
   const answer = mergeEntries([
@@ -29,22 +29,42 @@ test("a box from two corners in any order, whole pixels", () => {
   assert.ok(!near({ x: 0, y: 0 }, { x: 3, y: 4 }, 4.9));
 });
 
-test("segments cover the text; overlaps are found", () => {
-  const entities = [
-    { label: "b", startOffset: 6, endOffset: 8 },
-    { label: "a", startOffset: 0, endOffset: 2 },
-  ];
+test("entity layout: pieces cut at every boundary, stacked entities outer first", () => {
+  const outer = { label: "org", startOffset: 0, endOffset: 8 };
+  const nested = { label: "person", startOffset: 4, endOffset: 8 };
+  const crossing = { label: "place", startOffset: 6, endOffset: 10 };
+  const { pieces, inner } = layout(12, [crossing, nested, outer]);
   assert.deepEqual(
-    segments(10, entities).map((s) => [s.start, s.end, s.entity?.label ?? null]),
+    pieces.map((p) => [p.start, p.end, p.covering.map((e) => e.label)]),
     [
-      [0, 2, "a"],
-      [2, 6, null],
-      [6, 8, "b"],
-      [8, 10, null],
+      [0, 4, ["org"]],
+      [4, 6, ["org", "person"]],
+      [6, 8, ["org", "person", "place"]],
+      [8, 10, ["place"]],
+      [10, 12, []],
     ],
   );
-  assert.ok(overlaps(entities, 1, 3));
-  assert.ok(!overlaps(entities, 2, 6));
+  // The outer one holds two at its deepest: its underline sits two steps lower.
+  assert.deepEqual([inner.get(outer), inner.get(nested), inner.get(crossing)], [2, 1, 0]);
+  // Only the same label on the same range is a repeat.
+  assert.equal(repeated([outer, nested], { label: "org", startOffset: 0, endOffset: 8 }), outer);
+  assert.equal(repeated([outer, nested], { label: "person", startOffset: 0, endOffset: 8 }), undefined);
+});
+
+test("e steps through the entities stacked where the person clicked, else through the text", () => {
+  const outer = { label: "org", startOffset: 0, endOffset: 8 };
+  const nested = { label: "person", startOffset: 4, endOffset: 8 };
+  const later = { label: "place", startOffset: 9, endOffset: 12 };
+  const all = [later, outer, nested];
+  const at = { start: 4, end: 6 }; // a click inside both: innermost first, then round
+  assert.equal(nextEntity(all, at, undefined), nested);
+  assert.equal(nextEntity(all, at, nested), outer);
+  assert.equal(nextEntity(all, at, outer), nested);
+  // No anchor (keyboard only): every entity in text order, the overlapped ones too.
+  assert.equal(nextEntity(all, null, undefined), outer);
+  assert.equal(nextEntity(all, null, outer), nested);
+  assert.equal(nextEntity(all, null, nested), later);
+  assert.equal(nextEntity([], null, undefined), null);
 });
 
 test("text rankings: every response ranked 1..n, ties only where allowed", () => {

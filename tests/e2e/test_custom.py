@@ -356,6 +356,8 @@ def select_text(page, text_box, start: int, end: int) -> None:
 
 
 def test_entity_annotation_spans_in_code_points(notebook, jupyter):
+    """Spans in code points; as in GT, one may nest inside another (marks stack visibly) and the
+    keyboard steps through the entities stacked at a place."""
     text = "😀 Ada Lovelace visited Paris in 1840."
     nb, root = open_job(notebook, jupyter, "entities", ENTITIES, f"pd.DataFrame({{'source': [{text!r}]}})")
     tpl = root.get_by_test_id("nbl-template")
@@ -367,25 +369,46 @@ def test_entity_annotation_spans_in_code_points(notebook, jupyter):
     select_text(page, text_box, start, start + len("Ada Lovelace"))
     page.keyboard.press("1")  # Person, from the keyboard
     expect(ent).to_have_attribute("data-count", "1")
+    # A selection inside that entity nests a second one (the drag selects no entity).
+    start = text.index("Lovelace")
+    select_text(page, text_box, start, start + len("Lovelace"))
+    page.keyboard.press("2")
+    expect(ent).to_have_attribute("data-count", "2")
+    expect(text_box).to_have_text(text)  # the text shown once, however the marks stack
+    # e: the innermost entity where the nested one was made, then the one holding it.
+    page.keyboard.press("e")
+    expect(ent).to_have_attribute("data-selected", "1")
+    expect(tpl.locator("mark.crowd-selected")).to_have_text(["Lovelace"])
+    page.keyboard.press("e")
+    expect(ent).to_have_attribute("data-selected", "0")
+    expect(tpl.locator("mark.crowd-selected")).to_have_text(["Ada ", "Lovelace"])
+    # Stacked: the outer entity's underline sits a step below the nested one's.
+    outer, inner = tpl.locator("mark.crowd-selected").nth(1), tpl.locator("mark.crowd-selected mark")
+    assert outer.evaluate("el => getComputedStyle(el).paddingBottom") == "5px"
+    assert inner.evaluate("el => getComputedStyle(el).paddingBottom") == "1px"
+    page.keyboard.press("Escape")
+    expect(ent).to_have_attribute("data-selected", "")
     ent.get_by_role("button", name="Place").click()  # choose the label first, then highlight
     start = text.index("Paris")
     select_text(page, text_box, start, start + len("Paris"))
-    expect(ent).to_have_attribute("data-count", "2")
+    expect(ent).to_have_attribute("data-count", "3")
     root.get_by_test_id("nbl-submit").click()  # no crowd-form: the widget's Submit
     expect(root).to_have_attribute("data-state", "done")
     saved(root)
 
     value = labels_of(nb)["labels"]["0"]
+    ada, paris = text.index("Ada"), text.index("Paris")
     assert value == {
         "crowd-entity-annotation": {
             "entities": [
-                {"label": "person", "startOffset": text.index("Ada"), "endOffset": text.index("Ada") + 12},
-                {"label": "place", "startOffset": text.index("Paris"), "endOffset": text.index("Paris") + 5},
+                {"label": "person", "startOffset": ada, "endOffset": ada + 12},
+                {"label": "place", "startOffset": ada + 4, "endOffset": ada + 12},
+                {"label": "place", "startOffset": paris, "endOffset": paris + 5},
             ]
         }
     }
     entities = value["crowd-entity-annotation"]["entities"]
-    assert [text[e["startOffset"] : e["endOffset"]] for e in entities] == ["Ada Lovelace", "Paris"]
+    assert [text[e["startOffset"] : e["endOffset"]] for e in entities] == ["Ada Lovelace", "Lovelace", "Paris"]
 
 
 def test_unknown_element_is_named_when_the_template_loads(notebook, jupyter):

@@ -3,8 +3,8 @@
 Each template is rendered for an item carrying every ``task.input`` field it reads (found in its
 source: plain fields get a text, ``grant_read_access`` fields an image file, fields a ``{% for %}``
 walks a list), then parsed as HTML: every value given shows in the page, every granted file is a
-``data:`` URL, and every crowd element in the page is one nblabel draws. The answers each element
-gives are checked in the browser (tests/e2e/test_templates_browser.py).
+``data:`` URL, and every crowd element in the page is one nblabel draws. The answers every element
+kind gives are checked against GT's shapes in the browser (tests/e2e/test_custom.py).
 """
 
 from __future__ import annotations
