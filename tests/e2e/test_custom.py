@@ -408,7 +408,11 @@ def test_entity_annotation_spans_in_code_points(notebook, jupyter):
         }
     }
     entities = value["crowd-entity-annotation"]["entities"]
-    assert [text[e["startOffset"] : e["endOffset"]] for e in entities] == ["Ada Lovelace", "Lovelace", "Paris"]
+    assert [text[e["startOffset"] : e["endOffset"]] for e in entities] == [
+        "Ada Lovelace",
+        "Lovelace",
+        "Paris",
+    ]
 
 
 def test_unknown_element_is_named_when_the_template_loads(notebook, jupyter):

@@ -41,6 +41,7 @@ from markupsafe import Markup
 from nblabel.tasks.preference import check_text_ranking
 
 __all__ = [
+    "A2I_ONLY_ELEMENTS",
     "SUPPORTED_ELEMENTS",
     "TemplateError",
     "WorkerTemplate",
@@ -88,6 +89,14 @@ SUPPORTED_ELEMENTS: tuple[str, ...] = (
     "crowd-text-ranking",
     "crowd-toast",
     "crowd-toggle-button",
+)
+
+#: Crowd elements AWS documents only for Amazon Augmented AI human review workflows (SMDG
+#: crowd-elements-a2i-list.md): not Ground Truth elements, and not drawn by nblabel. A template
+#: using one is refused saying so, never as an element AWS does not have.
+A2I_ONLY_ELEMENTS: tuple[str, ...] = (
+    "crowd-rekognition-detect-moderation-labels",
+    "crowd-textract-analyze-document",
 )
 
 _TAG = re.compile(r"<\s*(crowd-[A-Za-z0-9-]+)")
@@ -151,6 +160,14 @@ class WorkerTemplate:
         self.origin, source = _load(template)
         self.s3_client = s3_client
         self.elements = frozenset(m.group(1).lower() for m in _TAG.finditer(_COMMENT.sub("", source)))
+        a2i = sorted(self.elements & set(A2I_ONLY_ELEMENTS))
+        if a2i:
+            raise TemplateError(
+                f"{self.origin}: {', '.join(f'<{e}>' for e in a2i)}: AWS offers "
+                f"{'this element' if len(a2i) == 1 else 'these elements'} only in Amazon Augmented AI "
+                "human review workflows, not in Ground Truth templates; nblabel does not draw "
+                f"{'it' if len(a2i) == 1 else 'them'}"
+            )
         unknown = sorted(self.elements - set(SUPPORTED_ELEMENTS))
         if unknown:
             verb = (

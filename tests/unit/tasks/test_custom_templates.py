@@ -150,3 +150,17 @@ def test_crowd_answers_are_checked_against_gts_shapes() -> None:
     assert check_crowd_answer({"ordinalRankingDimensions": "clear", "labeledImage": "yes"}) == ""
     with pytest.raises(ValueError, match="item 3: ranking: dimension 'Clarity'"):
         nl.CustomTask("<crowd-form></crowd-form>").validate(bad, "3")
+
+
+def test_an_augmented_ai_element_is_refused_as_such_never_as_unknown_to_aws() -> None:
+    # AWS documents these two for A2I human review only: the refusal says so.
+    template = (
+        "<crowd-form><crowd-textract-analyze-document src='x'></crowd-textract-analyze-document></crowd-form>"
+    )
+    with pytest.raises(TemplateError, match="only in Amazon Augmented AI") as caught:
+        nl.CustomTask(template)
+    assert "<crowd-textract-analyze-document>" in str(caught.value)
+    assert "not a Ground Truth crowd element" not in str(caught.value)
+    # A misspelt element is still named as one GT does not have.
+    with pytest.raises(TemplateError, match=r"<crowd-sldier> is not a Ground Truth crowd element"):
+        nl.CustomTask("<crowd-form><crowd-sldier name='x'></crowd-sldier></crowd-form>")
