@@ -271,8 +271,9 @@ class NamedEntities(Task):
         """Proposals from the task's pre-annotators for one text: (entities, confidence) or None.
 
         Each entity keeps its own ``confidence`` (1.0 when the pre-annotator gave none); the
-        proposal's confidence is the lowest of them. Proposals of later pre-annotators that
-        overlap earlier ones are dropped.
+        proposal's confidence is the lowest of them. One pre-annotator's entities may overlap and
+        nest (an earlier GT job's output keeps its nesting); a later pre-annotator's entities that
+        overlap an earlier one's are dropped.
         """
         if not self.pre_annotators or not isinstance(source, str):
             return None
@@ -307,6 +308,7 @@ class NamedEntities(Task):
     def _pre_annotate(self, source: str, line: Mapping[str, Any], item: str) -> tuple[Any, float] | None:
         kept: list[Entity] = []
         for annotate in self.pre_annotators:
+            earlier = list(kept)  # what the earlier pre-annotators proposed: they win overlaps
             for raw in annotate(source, line) or []:
                 conf = raw.get("confidence", 1.0) if isinstance(raw, Mapping) else 1.0
                 try:
@@ -314,13 +316,13 @@ class NamedEntities(Task):
                 except ValueError as exc:
                     log.info("pre-annotation ignored: %s", exc)
                     continue
-                if any(_overlaps(k, one) for k in kept):
+                if any(_overlaps(k, one) for k in earlier) or any(_span(k) == _span(one) for k in kept):
                     continue
                 one["confidence"] = round(float(conf), 4)
                 kept.append(one)
         if not kept:
             return None
-        kept.sort(key=lambda e: e["startOffset"])
+        kept.sort(key=lambda e: (e["startOffset"], e["endOffset"]))
         return kept, min(e["confidence"] for e in kept)
 
 

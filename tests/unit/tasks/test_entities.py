@@ -234,15 +234,17 @@ def test_pre_annotations_from_an_attribute_a_dictionary_and_patterns() -> None:
     )
     job = nl.Job("pre", df, task, attribute="checked")
     value, confidence = job.proposal(0)
-    # the attribute's entities, overlaps resolved (earlier first), GT's 0 confidence read as 1
+    # the attribute's entities with GT's nesting kept ("SageMaker" inside "Amazon SageMaker"), the
+    # later pre-annotators' where they overlap none of them, GT's 0 confidence read as 1
     assert [(e["label"], e["startOffset"], e["endOffset"]) for e in value] == [
         ("Product", 0, 16),
+        ("Product", 7, 16),
         ("Verb", 21, 29),
         ("Date", 33, 46),
         ("Org", 50, 56),
     ]
-    assert [e["confidence"] for e in value] == [0.86, 0.77, 0.91, 1.0]
-    assert confidence == 0.77
+    assert [e["confidence"] for e in value] == [0.86, 0.5, 0.77, 0.91, 1.0]
+    assert confidence == 0.5
     value, _ = job.proposal(1)
     text = lines[1]["source"]
     assert [(e["label"], text[e["startOffset"] : e["endOffset"]]) for e in value] == [
@@ -269,10 +271,20 @@ def test_dictionary_matches_whole_words_only_and_prefers_longer_names() -> None:
 
 def test_pre_annotations_that_do_not_fit_are_dropped() -> None:
     def sloppy(text: str, line: object) -> list[dict]:
-        return [ent("Nope", 0, 2), ent("Place", 0, 999), ent("Place", 0, 3), ent("Person", 2, 5)]
+        return [
+            ent("Nope", 0, 2),
+            ent("Place", 0, 999),
+            ent("Place", 0, 3),
+            ent("Place", 0, 3),
+            ent("Person", 2, 5),
+        ]
 
     task = NamedEntities(LABELS, pre_annotate=sloppy)
-    assert task.pre_annotation("Olá Zoë", {}) == ([{**ent("Place", 0, 3), "confidence": 1.0}], 1.0)
+    # Unknown labels, offsets past the text and repeats go; one pre-annotator's overlaps stay (GT's).
+    assert task.pre_annotation("Olá Zoë", {}) == (
+        [{**ent("Place", 0, 3), "confidence": 1.0}, {**ent("Person", 2, 5), "confidence": 1.0}],
+        1.0,
+    )
     assert NamedEntities(LABELS).pre_annotation("Olá", {}) is None
 
 
