@@ -755,7 +755,8 @@ class Job:
         ``median_seconds`` and ``p90_seconds`` of active time per answer as the browser measured
         it (GT's ``timeSpentInSeconds``: pauses over 30 s and hidden tabs left out),
         ``agreement`` with the consolidated label (run :meth:`consolidate` first) and
-        ``accepted_unchanged``, the share of answers on proposed boxes that took them as they were.
+        ``accepted_unchanged``, the share of answers to items shown with a proposal that took it
+        as it was proposed (classes, entities, boxes; masks are not counted).
         See :mod:`nblabel.labeling.timing`.
         """
         from nblabel.labeling.timing import stats

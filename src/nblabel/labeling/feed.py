@@ -23,7 +23,7 @@ from nblabel.autolabel.asked import ASKED
 from nblabel.labeling.answers import AnswerLog
 from nblabel.labeling.items import Items
 from nblabel.labeling.queue import Queue
-from nblabel.labeling.timing import check_timing, worker_identity
+from nblabel.labeling.timing import PROPOSAL, check_timing, worker_identity
 from nblabel.media import MediaError, Preview, crop_image, preview_image, read_rgb
 from nblabel.store import Annotation
 
@@ -365,12 +365,14 @@ class Feed:
 
     # -- answers --------------------------------------------------------------------------
 
-    def _answer_meta(self, message: Mapping[str, Any], key: str) -> dict[str, Any]:
+    def _answer_meta(self, message: Mapping[str, Any], key: str, value: Any = None) -> dict[str, Any]:
         """An answer's ``meta``: why its item was asked, as the queue chose it (``asked``: the
         design-based bound weights random draws by it, see :mod:`nblabel.autolabel.asked`) and,
         when the browser measured it, GT's worker timing (``timing``: ``acceptanceTime``,
         ``submissionTime``, ``timeSpentInSeconds``) and who answered (``worker``: ``workerId``,
-        ``workerMetadata``).
+        ``workerMetadata``). An answer (``value``) to an item the widget showed with a proposal
+        records whether it took the proposal as it was (``proposal``: ``{"unchanged": bool}``,
+        see :meth:`nblabel.tasks.base.Task.took_proposal`; ``job.stats()`` counts it).
 
         Raises
         ------
@@ -378,6 +380,11 @@ class Feed:
             The timing is not two ISO times and a number of seconds in [0, one day].
         """
         meta: dict[str, Any] = {ASKED: self.queue.asked(key)}
+        proposal = self.queue.proposal(key) if message.get("type") == "answer" else None
+        if proposal is not None:
+            took = self.task.took_proposal(value, proposal[0])
+            if took is not None:
+                meta[PROPOSAL] = {"unchanged": took}
         timing = message.get("timing")
         if timing is not None:
             meta |= {"timing": check_timing(timing), "worker": worker_identity(self.log.annotator)}
@@ -419,7 +426,7 @@ class Feed:
                 value = {**value, "data": bytes(buffers[0])}
             value = self.task.widget_answer(value, key)  # pixels, never a path
             self._check_image_size(key, value)
-            answers.label(key, value, uid=uid, meta=self._answer_meta(message, key))
+            answers.label(key, value, uid=uid, meta=self._answer_meta(message, key, value))
         elif kind == "skip":
             key = self.items.key(message["key"])
             answers.skip(key, uid=uid, meta=self._answer_meta(message, key))

@@ -5,7 +5,8 @@ The browser measures each answer's ``acceptanceTime`` (the item was shown), ``su
 and ``timeSpentInSeconds`` (active time: pauses of more than 30 s with no input, and time in a
 hidden tab, do not count; js/lib/timing.js). The feed checks them (:func:`check_timing`) and
 stores them with who answered (:func:`worker_identity`) in the answer's ``meta`` (``"timing"``,
-``"worker"``); the GT export writes them into the worker-response files.
+``"worker"``); the GT export writes them into the worker-response files. An answer to an item
+shown with a proposal also records whether it took the proposal unchanged (``"proposal"``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from nblabel.store import Annotation
 from nblabel.store.kinds import PERSON_KINDS
 from nblabel.tasks.classification import plain_classes
 
-__all__ = ["MAX_SECONDS", "check_timing", "stats", "worker_identity"]
+__all__ = ["MAX_SECONDS", "PROPOSAL", "check_timing", "stats", "worker_identity"]
+
+#: The answer meta key saying whether a person took the item's proposal as it was proposed.
+PROPOSAL = "proposal"
 
 #: The longest time on one item a browser may report (a day); more is a forged or broken clock.
 MAX_SECONDS = 86_400.0
@@ -93,7 +97,9 @@ def stats(log: AnswerLog) -> pd.DataFrame:
     skips), ``median_seconds`` and ``p90_seconds`` of active time per answer (over the answers the
     browser timed), ``agreement`` (the share of their current labels equal to the item's
     consolidated label, over items that have one) and ``accepted_unchanged`` (the share of their
-    answers on proposed boxes that took every proposal as it was). NaN where nothing counts.
+    answers to items shown with a proposal that took it as it was proposed: the same class or
+    classes, the same entities, proposed boxes accepted with none adjusted, deleted or added;
+    masks are not counted). NaN where nothing counts.
     """
     log.refresh()
     by_person: dict[str, list[Annotation]] = {}
@@ -118,12 +124,10 @@ def stats(log: AnswerLog) -> pd.DataFrame:
                 current[a.item] = a.value
         shared = [k for k in current if k in consolidated]
         agree = sum(_same(current[k], consolidated[k]) for k in shared)
-        proposed = [
-            a.value["actions"] for a in given if isinstance(a.value, Mapping) and a.value.get("actions")
-        ]
         unchanged = [
-            not (act.get("adjusted") or act.get("deleted") or act.get("added")) and act.get("accepted", 0) > 0
-            for act in proposed
+            bool(a.meta[PROPOSAL]["unchanged"])
+            for a in given
+            if a.kind in PERSON_KINDS and a.meta and isinstance(a.meta.get(PROPOSAL), Mapping)
         ]
         rows.append(
             {

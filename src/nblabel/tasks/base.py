@@ -151,6 +151,12 @@ class Task:
         auto-labeler's when it has one."""
         return model if model is not None else pre
 
+    def took_proposal(self, value: Any, proposal: Any) -> bool | None:
+        """Whether a person's answer takes the item's proposal as it was proposed (for
+        ``job.stats()``'s ``accepted_unchanged``), or None when the task cannot tell. By default,
+        whether the answer equals the proposal."""
+        return bool(value == proposal)
+
     def to_gt(
         self,
         value: Any,

@@ -131,6 +131,16 @@ class BoundingBox(Task):
 
     # -- answers ----------------------------------------------------------------------------
 
+    def took_proposal(self, value: Any, proposal: Any) -> bool | None:
+        """Whether the person accepted proposed boxes and changed none (the answer's ``actions``:
+        nothing adjusted, deleted or added); None when the answer says nothing of them."""
+        acts = value.get("actions") if isinstance(value, Mapping) else None
+        if not isinstance(acts, Mapping):
+            return None
+        return not (acts.get("adjusted") or acts.get("deleted") or acts.get("added")) and bool(
+            acts.get("accepted")
+        )
+
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, Any]:
         """GT's box label object, checked and made canonical.
 

@@ -113,6 +113,14 @@ class Classification(Task):
     def spec(self) -> dict[str, Any]:
         return {"type": self.gt_type, "labels": self.labels}
 
+    def took_proposal(self, value: Any, proposal: Any) -> bool | None:
+        """Whether the answer gives the proposed class (or classes, in any order); frame
+        attributes given with it do not change the class."""
+        given, proposed = plain_classes(value), plain_classes(proposal)
+        if isinstance(given, list) and isinstance(proposed, list):
+            return sorted(map(str, given)) == sorted(map(str, proposed))
+        return bool(given == proposed)
+
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> Any:
         """A class name (single-label) or a list of class names (multi-label), checked.
 

@@ -265,6 +265,14 @@ class NamedEntities(Task):
 
     # -- proposals ----------------------------------------------------------------------------
 
+    def took_proposal(self, value: Any, proposal: Any) -> bool | None:
+        """Whether the answer has exactly the proposed entities (label and range; confidences
+        and attribute values aside)."""
+        if not isinstance(value, list) or not isinstance(proposal, list):
+            return None
+        spans = [sorted(_span(e) for e in given if isinstance(e, Mapping)) for given in (value, proposal)]
+        return spans[0] == spans[1]
+
     def pre_annotation(
         self, source: Any, line: Mapping[str, Any], item: str = ""
     ) -> tuple[Any, float] | None:

@@ -252,6 +252,11 @@ class SemanticSegmentation(Task):
             **attributes,
         }
 
+    def took_proposal(self, value: Any, proposal: Any) -> bool | None:
+        """None: the answer's pixels and the proposed mask are not compared when a person
+        answers (``job.stats()`` leaves masks out of ``accepted_unchanged``)."""
+        return None
+
     def validate(self, value: Any, item: str = "", *, source: Any = None) -> dict[str, Any]:
         """The stored answer, checked: the mask file is an indexed PNG with the recorded sha1
         and, given the item's ``source``, the size of its image (EXIF-oriented, read from the

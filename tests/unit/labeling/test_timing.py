@@ -111,3 +111,39 @@ def test_a_class_given_with_frame_attributes_agrees_with_the_same_class() -> Non
     assert _same({"label": "dog", "frame-attributes": {"weather": "rain"}}, {"label": "dog"})
     assert _same({"labels": ["a"], "frame-attributes": {}}, ["a"])
     assert not _same({"label": "dog", "frame-attributes": {}}, "cat")
+
+
+def test_accepted_unchanged_counts_answers_that_took_the_proposal_as_it_was(tmp_path: Path) -> None:
+    from nblabel.tasks.preannotate import from_dictionary
+
+    texts = ["Ada met Bob.", "Bob left.", "Cy stayed.", "Ada and Cy."]
+    task = nl.NamedEntities(["Person"], pre_annotate=from_dictionary({"Person": ["Ada", "Bob"]}))
+    job = nl.Job("took", pd.DataFrame({"source": texts}), task, store=tmp_path / "took.db", annotator="ana")
+    feed = job.feed()
+    ada, bob = (
+        {"label": "Person", "startOffset": 0, "endOffset": 3},
+        {"label": "Person", "startOffset": 8, "endOffset": 11},
+    )
+    given = [
+        [ada, bob],  # the proposal as it was
+        [{"label": "Person", "startOffset": 0, "endOffset": 8}],  # "Bob left" instead of "Bob"
+        [{"label": "Person", "startOffset": 0, "endOffset": 2}],  # no proposal for this text
+        [ada],  # the proposal: Ada (confidences aside)
+    ]
+    for n, value in enumerate(given):
+        feed.apply({"type": "answer", "uid": f"u{n}", "key": job.keys[n], "value": value, "timing": TIMING})
+    metas = [job.answers(n)[0].meta.get("proposal") for n in range(4)]
+    assert metas == [{"unchanged": True}, {"unchanged": False}, None, {"unchanged": True}]
+    assert job.stats().loc["ana", "accepted_unchanged"] == pytest.approx(2 / 3)
+
+
+def test_took_proposal_per_task() -> None:
+    cls = nl.TextClassification(["x", "y"], multi_label=True)
+    assert cls.took_proposal({"labels": ["y", "x"], "frame-attributes": {"tone": "dry"}}, ["x", "y"])
+    assert not cls.took_proposal(["x"], ["x", "y"])
+    assert nl.ImageClassification(["x", "y"]).took_proposal("x", "x")
+    boxes = nl.BoundingBox(["car"])
+    assert boxes.took_proposal({"annotations": [], "actions": {"accepted": 2}}, None)
+    assert not boxes.took_proposal({"annotations": [], "actions": {"accepted": 2, "adjusted": 1}}, None)
+    assert boxes.took_proposal({"annotations": []}, None) is None  # drawn from scratch: not counted
+    assert nl.SemanticSegmentation(["road"]).took_proposal({"mask": "m.png"}, {"mask": "m.png"}) is None
