@@ -5,7 +5,7 @@
 // through lib/tools/box.js) on the zoomable stage (lib/viewport.js); Enter sends the image's
 // boxes as GT's label object through the same outbox as every widget (lib/channel.js), and the
 // next image shows at once.
-import { AttributePanel, attributesFor, FRAME_KEY, given, hasAttributes, missing, OBJECT_KEY } from "./lib/attributes.js";
+import { AttributePanel, attributesFor, FRAME_KEY, fixedNames, given, hasAttributes, missing, OBJECT_KEY } from "./lib/attributes.js";
 import { BoxEditor, boxIntentForKey } from "./lib/box_editor.js";
 import { colorOf } from "./lib/box_paint.js";
 import { classButton, h, itemNotes, setPressed, setText, showNote } from "./lib/dom.js";
@@ -57,8 +57,11 @@ function render({ model, el }) {
   function startingBoxes(key, item) {
     const own = drafts.get(key) ?? session.values.get(key);
     if (config) {
-      frameValues.set(key, { ...(own?.[FRAME_KEY] ?? {}) });
-      framePanel.show("Image attributes", config.frame ?? [], frameValues.get(key));
+      // The image's attributes start from the label being adjusted (or pre-annotated), as GT's.
+      const earlier = item.initial?.[FRAME_KEY];
+      frameValues.set(key, { ...(own?.[FRAME_KEY] ?? earlier ?? {}) });
+      const fixed = adjusting ? fixedNames(config.frame ?? [], earlier) : [];
+      framePanel.show("Image attributes", config.frame ?? [], frameValues.get(key), fixed);
     }
     if (own) return { boxes: own.annotations ?? [], proposals: [] };
     return { boxes: [], proposals: proposedBoxes(item) };
@@ -162,7 +165,16 @@ function render({ model, el }) {
     // The field just edited made this change: the panel shows it already and keeps the keyboard.
     const typed = sel && objectPanel.el.contains(document.activeElement);
     if (typed && JSON.stringify(given(objectPanel.values)) === JSON.stringify(sel[OBJECT_KEY] ?? null)) return;
-    objectPanel.show(`Box ${editor.selected + 1}: ${label}`, sel ? attributesFor(config, label) : [], sel?.[OBJECT_KEY]);
+    const list = sel ? attributesFor(config, label) : [];
+    objectPanel.show(`Box ${editor.selected + 1}: ${label}`, list, sel?.[OBJECT_KEY], fixedFor(sel, list));
+  }
+
+  /** The selected box's attributes GT's editsAllowed "none" keeps: in an adjustment job, those
+   * the box being adjusted gave (its `origin` among the label's boxes). */
+  function fixedFor(sel, list) {
+    const item = session.currentItem;
+    if (!adjusting || !sel || sel.origin === undefined || item?.proposal?.value?.annotations) return [];
+    return fixedNames(list, item?.initial?.annotations?.[sel.origin]?.[OBJECT_KEY]);
   }
 
   /** Why the answer cannot be sent yet (required attributes left empty), or null. */

@@ -1,6 +1,7 @@
 // Label category and frame attributes (Ground Truth's label category configuration): the
 // attributes an object of a label takes, what a required one left empty says, and the panel
-// that edits them. `attributesFor`, `missing` and `readValue` are pure (tested with node --test);
+// that edits them. `attributesFor`, `missing`, `fixedNames` and `readValue` are pure (tested with
+// node --test);
 // the panel builds form fields from the configuration, values only ever set as field values.
 //
 // The configuration is the widget's `attributes` trait: {labels: {label: [attr]}, global: [attr],
@@ -43,6 +44,14 @@ export function missingByLabel(config, present, values) {
   return present.map((label) => ({ label, names: missing(attributesFor(config, label), values?.[label]) })).filter((m) => m.names.length);
 }
 
+/**
+ * The names in `list` that GT's `editsAllowed: "none"` keeps as an earlier job gave them in
+ * `earlier` (an adjustment job): those with a value there. Their fields are read-only.
+ */
+export function fixedNames(list, earlier) {
+  return list.filter((a) => a.editsAllowed === "none" && earlier?.[a.name] !== undefined && earlier[a.name] !== "").map((a) => a.name);
+}
+
 /** A field's text as the attribute's value: a number for number attributes, "" for empty. */
 export function readValue(attr, text) {
   if (text === "") return "";
@@ -70,10 +79,12 @@ export class AttributePanel {
     this.onChange = onChange;
     this.el = h("fieldset", { class: "nbl-attrs", "data-testid": testid, hidden: true });
     this.values = {};
+    this.fixed = [];
   }
 
-  show(title, list, values) {
+  show(title, list, values, fixed = []) {
     this.values = { ...(values ?? {}) };
+    this.fixed = fixed;
     if (!list.length) {
       this.el.hidden = true;
       this.el.replaceChildren();
@@ -94,6 +105,10 @@ export class AttributePanel {
       input = h("input", { type: attr.type === "number" ? "number" : "text", min: attr.minimum, max: attr.maximum });
     }
     input.value = String(current);
+    if (this.fixed.includes(attr.name)) {
+      input.disabled = true; // editsAllowed "none": the earlier job's value stays
+      input.title = "Given by the earlier job: this attribute's edits are not allowed";
+    }
     input.dataset.testid = id;
     input.setAttribute("aria-label", attr.name);
     input.addEventListener("change", () => {
@@ -106,7 +121,7 @@ export class AttributePanel {
 
   /** Put the keyboard in the first field; false when there is none. */
   focus() {
-    const first = this.el.hidden ? null : this.el.querySelector("select, input");
+    const first = this.el.hidden ? null : this.el.querySelector("select:enabled, input:enabled");
     first?.focus();
     return Boolean(first);
   }

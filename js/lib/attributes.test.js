@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { attributesFor, given, hasAttributes, missing, missingByLabel, readValue } from "./attributes.js";
+import { attributesFor, fixedNames, given, hasAttributes, missing, missingByLabel, readValue } from "./attributes.js";
 
 const CONFIG = {
   labels: { car: [{ name: "color", type: "string", enum: ["red", "blue"], isRequired: true }, { name: "doors", type: "number" }] },
@@ -37,4 +37,15 @@ test("a mask's classes each miss their own required attributes", () => {
   ]);
   assert.deepEqual(missingByLabel(config, ["car"], { car: { color: "red", occluded: "no" } }), []);
   assert.deepEqual(missingByLabel(config, [], {}), []);
+});
+
+test("editsAllowed none keeps the values an earlier job gave, and only those", () => {
+  const list = [
+    { name: "color", editsAllowed: "none" },
+    { name: "doors", editsAllowed: "none" },
+    { name: "occluded", editsAllowed: "any" },
+    { name: "note" },
+  ];
+  assert.deepEqual(fixedNames(list, { color: "red", doors: "", occluded: "yes", note: "x" }), ["color"]);
+  assert.deepEqual(fixedNames(list, undefined), []); // nothing given earlier: every field is open
 });

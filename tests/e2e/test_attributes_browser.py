@@ -3,7 +3,8 @@ the crowd segmentation element opening on GT's ``initial-value``.
 
 The box and entity widgets' panels are covered with their widgets; this checks the two widgets
 that gained one: a required attribute left empty keeps the answer back, saying why; ``t`` enters
-the fields and Esc gives the keys back; the values reach GT's output.
+the fields and Esc gives the keys back; the values reach GT's output. And GT's ``editsAllowed``:
+an adjustment job keeps the values marked ``none`` as the earlier job gave them.
 """
 
 from __future__ import annotations
@@ -116,3 +117,68 @@ def test_required_attributes_block_the_answer_and_reach_gt_output(notebook, jupy
     assert answer["initialValueModified"] is False
     assert answer["labelMappings"] == {"Road": {"color": "#1f77b4"}}
     assert answer["inputImageProperties"] == {"height": 240, "width": 320}
+
+
+@pytest.mark.parametrize("jupyter", ["lab"], indirect=True)
+def test_an_adjustment_keeps_the_values_edits_allowed_none_fixes(notebook, jupyter):
+    refs = make_images(jupyter.root_dir / "fixed", 1, size=(320, 240))
+    config = {
+        "labels": [
+            {
+                "label": "car",
+                "categoryAttributes": [
+                    {"name": "color", "enum": ["red", "blue"], "editsAllowed": "none"},
+                    {"name": "doors", "type": "number", "editsAllowed": "any"},
+                ],
+            }
+        ],
+        "frameAttributes": [{"name": "weather", "enum": ["sun", "rain"], "editsAllowed": "none"}],
+    }
+    earlier = {
+        "image_size": [{"width": 320, "height": 240, "depth": 3}],
+        "annotations": [
+            {
+                "class_id": 0,
+                **{"left": 40, "top": 30, "width": 100, "height": 80},
+                "label-category-attributes": {"color": "red", "doors": 2},
+            }
+        ],
+        "frame-attributes": {"weather": "rain"},
+    }
+    meta = {"class-map": {"0": "car"}, "type": "groundtruth/object-detection"}
+    nb = notebook(
+        [
+            "import json\nimport pandas as pd\nimport nblabel as nl\n"
+            f"df = pd.DataFrame({{'source-ref': {refs!r}, 'cars': [{earlier!r}], 'cars-metadata': [{meta!r}]}})\n"
+            f"job = nl.Job('fixed-attrs', df, nl.BoundingBox.from_label_categories({config!r}, adjust='cars'))",
+            "job",
+        ]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    root = nb.cell(1).get_by_test_id("nbl-root")
+    # The image's weather comes from the earlier label and stays: its edits are not allowed.
+    weather = root.get_by_test_id("nbl-attrs-frame").get_by_test_id("nbl-attr-weather")
+    expect(weather).to_have_value("rain")
+    expect(weather).to_be_disabled()
+    focus(root)
+    page = nb.page
+    page.keyboard.press("Tab")  # select the box being adjusted
+    panel = root.get_by_test_id("nbl-attrs-object")
+    expect(panel.locator("legend")).to_have_text("Box 1: car")
+    color, doors = panel.get_by_test_id("nbl-attr-color"), panel.get_by_test_id("nbl-attr-doors")
+    expect(color).to_have_value("red")
+    expect(color).to_be_disabled()
+    # t goes to the first field that may change; its value is the person's.
+    page.keyboard.press("t")
+    expect(doors).to_be_focused()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("4")
+    page.keyboard.press("Escape")  # the fields after it are read-only: Esc gives the keys back
+    expect(root).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(root).to_have_attribute("data-state", "done")
+    all_saved(root)
+    label = kernel_json(nb, "print('STATE' + json.dumps(job.to_dataframe().at[0, job.attribute]))")
+    assert label["annotations"][0]["label-category-attributes"] == {"color": "red", "doors": 4}
+    assert label["frame-attributes"] == {"weather": "rain"}

@@ -26,6 +26,9 @@ OBJECT_KEY = "label-category-attributes"
 FRAME_KEY = "frame-attributes"
 
 _TYPES = ("string", "number")
+# GT's editsAllowed values (SMDG sms-label-cat-config-attributes.md): whether a value an earlier
+# job gave may be changed in an adjustment job.
+_EDITS = ("any", "none")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class Attribute:
                 raise ValueError(f"attribute {name!r}: minimum and maximum are numbers, got {bound!r}")
         if low is not None and high is not None and low > high:
             raise ValueError(f"attribute {name!r}: minimum {low} is above maximum {high}")
+        edits = spec.get("editsAllowed", "any")
+        if edits not in _EDITS:
+            raise ValueError(f"attribute {name!r}: editsAllowed is one of {_EDITS}, got {edits!r}")
         return cls(
             name=name,
             type=kind,
@@ -76,7 +82,7 @@ class Attribute:
             minimum=low,
             maximum=high,
             required=bool(spec.get("isRequired", False)),
-            edits_allowed=str(spec.get("editsAllowed", "any")),
+            edits_allowed=edits,
             description=str(spec.get("description", "") or ""),
         )
 

@@ -58,6 +58,13 @@ def test_the_configuration_reads_from_gt_json_and_the_short_spelling(tmp_path: P
         nl.BoundingBox(
             ["car"], attributes={"car": [{"name": "n", "type": "number", "minimum": 5, "maximum": 2}]}
         )
+    # GT's editsAllowed is "any" (the default) or "none"; the widget gets it with the attribute.
+    fixed = nl.BoundingBox(["car"], attributes={"car": [{"name": "c", "editsAllowed": "none"}]})
+    assert fixed.attributes.spec()["labels"]["car"][0]["editsAllowed"] == "none"
+    with pytest.raises(
+        ValueError, match=r"attribute 'c': editsAllowed is one of \('any', 'none'\), got 'some'"
+    ):
+        nl.BoundingBox(["car"], attributes={"car": [{"name": "c", "editsAllowed": "some"}]})
 
 
 @pytest.mark.parametrize(
