@@ -234,3 +234,21 @@ def test_a_chained_job_keeps_masks_verdicts_and_attributes(tmp_path: Path) -> No
         "label": "dog",
         "frame-attributes": {"light": "dim"},
     }
+
+
+def test_a_chained_job_auto_labels_from_the_earlier_answers(tmp_path: Path) -> None:
+    from autolabel_helpers import LABELS, answer_drawn, synthetic_texts
+
+    df = synthetic_texts(300)
+    first = nl.Job("first", df, nl.TextClassification(LABELS), store=tmp_path / "first.db")
+    answer_drawn(first, df.gold, range(120))
+    earlier = first.to_dataframe()
+    second = nl.Job(
+        "second", earlier, nl.TextClassification(LABELS), attribute="first", store=tmp_path / "s.db"
+    )
+    report = second.autolabel(background=False)
+    # The round trains on the 120 labels the earlier job gave, and proposes for the rest.
+    assert report is not None and report.human_answers == 120
+    open_keys = [k for k in second.keys if second.current(k) is None]
+    assert len(open_keys) == 180 - report.auto_labeled
+    assert all(second.proposal(k) is not None for k in open_keys[:20])
