@@ -752,7 +752,7 @@ class Job:
 
     def stats(self) -> pd.DataFrame:
         """Per annotator (the index): ``items`` labeled, ``answers`` (skips included),
-        ``median_seconds`` and ``p90_seconds`` of active time per answer as the browser measured
+        ``median_seconds`` and ``p90_seconds`` of active time per item as the browser measured
         it (GT's ``timeSpentInSeconds``: pauses over 30 s and hidden tabs left out),
         ``agreement`` with the consolidated label (run :meth:`consolidate` first) and
         ``accepted_unchanged``, the share of answers to items shown with a proposal that took it

@@ -94,8 +94,8 @@ def worker_identity(annotator: str) -> dict[str, Any]:
 
 def stats(log: AnswerLog) -> pd.DataFrame:
     """Per annotator of a job's log: ``items`` answered, ``answers`` (their live answers and
-    skips), ``median_seconds`` and ``p90_seconds`` of active time per answer (over the answers the
-    browser timed), ``agreement`` (the share of their current labels equal to the item's
+    skips), ``median_seconds`` and ``p90_seconds`` of active time per item (the sum of the item's
+    answers and skips the browser timed), ``agreement`` (the share of their current labels equal to the item's
     consolidated label, over items that have one) and ``accepted_unchanged`` (the share of their
     answers to items shown with a proposal that took it as it was proposed: the same class or
     classes, the same entities, proposed boxes accepted with none adjusted, deleted or added;
@@ -113,11 +113,12 @@ def stats(log: AnswerLog) -> pd.DataFrame:
                 by_person.setdefault(a.annotator, []).append(a)
     rows = []
     for who, given in sorted(by_person.items()):
-        seconds = [
-            float(a.meta["timing"]["timeSpentInSeconds"])
-            for a in given
-            if a.meta and isinstance(a.meta.get("timing"), Mapping)
-        ]
+        # Seconds per item: an item answered again (or skipped, then answered) took the sum.
+        per_item: dict[str, float] = {}
+        for a in given:
+            if a.meta and isinstance(a.meta.get("timing"), Mapping):
+                per_item[a.item] = per_item.get(a.item, 0.0) + float(a.meta["timing"]["timeSpentInSeconds"])
+        seconds = list(per_item.values())
         current: dict[str, Any] = {}
         for a in sorted(given, key=lambda a: a.seq):
             if a.kind in PERSON_KINDS:

@@ -94,10 +94,14 @@ def test_stats_per_annotator(tmp_path: Path) -> None:
                 {"type": "answer", "uid": f"{who}{n}", "key": job.keys[n], "value": label, "timing": timing}
             )
     job.label(2, "y", annotator="cy")  # from code: no timing
+    # bo answers item 0 again after 5 more seconds: that item took bo 15 s in all.
+    again = {**TIMING, "timeSpentInSeconds": 5.0}
+    feed.apply({"type": "answer", "uid": "bo-again", "key": job.keys[0], "value": "x", "timing": again})
     job.consolidate()
     out = job.stats()
+    assert out.loc["bo", "median_seconds"] == 12.5  # per item: 15 and 10
     assert list(out.index) == ["ana", "bo", "cy"]
-    assert out.loc["ana", "items"] == 3 and out.loc["bo", "answers"] == 2
+    assert out.loc["ana", "items"] == 3 and out.loc["bo", "answers"] == 3 and out.loc["bo", "items"] == 2
     assert out.loc["ana", "median_seconds"] == 6.0
     assert out.loc["ana", "p90_seconds"] == pytest.approx(17.2)
     assert math.isnan(out.loc["cy", "median_seconds"])
