@@ -100,7 +100,7 @@ def test_ranking_by_keyboard_with_ties_dimensions_undo_and_skip(notebook, jupyte
         "nl.Ranking([{'name': 'Clarity', 'allowTie': True}, {'name': 'Correctness', 'allowTie': False}],"
         " responses=('r0', 'r1', 'r2'))"
     )
-    nb = notebook(job_cells(f"ranks-{jupyter.app}", frame(4, 3), task))
+    nb = notebook(job_cells(f"ranks-{jupyter.app}", long_first(frame(4, 3)), task))
     nb.run_cell(0)
     nb.run_cell(1)
     root = widget(nb)
@@ -110,12 +110,15 @@ def test_ranking_by_keyboard_with_ties_dimensions_undo_and_skip(notebook, jupyte
     assert len(set(layout["lefts"])) == 1 and layout["tops"] == sorted(layout["tops"])
     assert len(set(layout["tops"])) == 3
     focus(root)
+    block = root.get_by_test_id("nbl-pref-item")
+    block.evaluate("(b) => { b.scrollTop = 150; }")  # reading the long response A
     press = nb.page.keyboard.press
     for key in ("2", "=", "1", "3"):  # Clarity: r1 first, r0 tied with it, r2 third
         press(key)
     expect(root).to_have_attribute("data-dimension", "Correctness")  # a full dimension moves on
     for key in ("3", "1", "2"):
         press(key)
+    assert block.evaluate("(b) => b.scrollTop") == 150  # ranking keeps the place read
     press("Enter")
     expect(position).to_have_text("Item 2 of 4")
     for key in ("1", "2", "z", "3", "2"):  # the second placement is taken back before the third
