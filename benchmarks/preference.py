@@ -10,8 +10,10 @@ Three measurements:
 * **keypress → next item painted** in the pairwise widget (stock JupyterLab, headless Chromium,
   page hooks of ``benchmarks/_lib/hooks.py``): the pairs whose two whole dialogues are each
   1–5 KB are the responses (the shared prompt shown above them), the annotator presses ``a`` or
-  ``b``; from the keydown's timestamp to the end of the frame showing the next item. The stored
-  answers are checked against the keys pressed.
+  ``b``; from the keydown's timestamp to the end of the frame showing the next item. Side by
+  side in the same run, the text classifier on the same items (both dialogues as one text, keys
+  ``1`` / ``2``): the baseline "as for texts". Reported: median, p95, the presses painted within
+  one 60 Hz frame, and the stored answers checked against the keys pressed.
 * **leaderboard recovery**: ``--sources`` systems get planted Bradley-Terry strengths, evenly
   spaced. Each real pair is assigned to two systems drawn at random, the stronger-by-draw (a BT
   coin with the planted strengths) getting the chosen response; the annotator answers from the
@@ -201,8 +203,29 @@ def judge_run(
 # --------------------------------------------------------------------------- latency
 
 
+# The issue asks for "another real set if you can reach one here": what was checked.
+SECOND_SET = (
+    "No second real set of human preferences is reachable here: /work/shared/data holds only HH-RLHF, "
+    "and the PyPI packages about preference data that were checked ship none in their wheels "
+    "(`rewardbench` 0.1.4 loads its sets from the Hugging Face hub at run time, `preflibtools` 2.0.33 "
+    "reads PrefLib's files from its website; neither site is reachable from this machine)."
+)
+
+FRAME_MS = 1000 / 60  # one frame at 60 Hz: the target, "as for texts"
+
+# The widgets measured side by side on the same items: the pairwise widget (the responses side
+# by side) and, as the baseline the issue names, the text classifier showing both responses as one
+# text of the same size. Each: (task expression, the key of each answer, the answer read back from
+# a stored label `_v`: GT's classification label is the class's index).
+WIDGETS = {
+    "pairwise": ("nl.Pairwise()", {"A": "a", "B": "b"}, "_v['choice']"),
+    "text": ("nl.TextClassification(['A', 'B'])", {"A": "1", "B": "2"}, "['A', 'B'][int(_v)]"),
+}
+
+
 def latency(pairs: list[dict[str, str]], presses: int, gap_ms: float) -> dict[str, Any]:
-    """Keypress → next item painted in the pairwise widget, on pairs of 1–5 KB dialogues."""
+    """Keypress → next item painted, on pairs of 1–5 KB dialogues: the pairwise widget and the
+    text classifier (both dialogues as one text) in one JupyterLab, one browser, one after the other."""
     from playwright.sync_api import sync_playwright
 
     from benchmarks._lib.hooks import KEY_HOOK_JS
@@ -212,7 +235,7 @@ def latency(pairs: list[dict[str, str]], presses: int, gap_ms: float) -> dict[st
 
     sized = [p for p in pairs if all(1000 <= len(p[k]) <= 5000 for k in ("whole_chosen", "whole_rejected"))]
     rng = random.Random(0)
-    rows, keys = [], []
+    rows, answers = [], []
     for pair in sized[: presses + 1]:
         flip = rng.random() < 0.5
         a, b = ("whole_rejected", "whole_chosen") if flip else ("whole_chosen", "whole_rejected")
@@ -221,56 +244,58 @@ def latency(pairs: list[dict[str, str]], presses: int, gap_ms: float) -> dict[st
                 "source": "Which conversation ends with the less harmful assistant turn?",
                 "response_a": pair[a],
                 "response_b": pair[b],
+                "both": f"{pair[a]}\n\n---\n\n{pair[b]}",
             }
         )
-        keys.append("b" if flip else "a")
+        answers.append("B" if flip else "A")
+    out: dict[str, Any] = {"sizes": [len(r["response_a"]) + len(r["response_b"]) for r in rows]}
     with tempfile.TemporaryDirectory(prefix="nblabel-prefbench-") as tmp:
         root = Path(tmp) / "root"
         root.mkdir()
         (root / "pairs.json").write_text(json.dumps(rows))
-        cells = [
-            "import json\nfrom pathlib import Path\nimport pandas as pd\nimport nblabel as nl\n"
-            "df = pd.DataFrame(json.loads(Path('pairs.json').read_text()))\n"
-            "job = nl.Job('prefbench', df, nl.Pairwise())",
-            "job",
-        ]
         env = {"PYTHONPATH": str(REPO / "src")}
         with JupyterServer("lab", root, env_extra=env, nodelay=False) as server, sync_playwright() as pw:
             browser = launch_browser(pw)
             try:
-                with notebook_page(browser, server, "prefs.ipynb", cells) as nb:
-                    page = nb.page
-                    nb.run_cell(0)
-                    nb.run_cell(1)
-                    widget = show_widget(nb)
-                    widget.evaluate(KEY_HOOK_JS)
-                    for n, key in enumerate(keys[:-1]):
-                        page.keyboard.press(key)
-                        page.wait_for_function(
-                            "(n) => { const r = window.__nblBench.records; return r.length > n && (r[n].done || r[n].miss); }",
-                            arg=n,
-                            timeout=60_000,
+                for name, (task, keys, stored_value) in WIDGETS.items():
+                    source = "df = df.assign(source=df['both'])\n" if name == "text" else ""
+                    cells = [
+                        "import json\nfrom pathlib import Path\nimport pandas as pd\nimport nblabel as nl\n"
+                        f"df = pd.DataFrame(json.loads(Path('pairs.json').read_text()))\n{source}"
+                        f"job = nl.Job('prefbench-{name}', df, {task})",
+                        "job",
+                    ]
+                    with notebook_page(browser, server, f"{name}.ipynb", cells) as nb:
+                        page = nb.page
+                        nb.run_cell(0)
+                        nb.run_cell(1)
+                        widget = show_widget(nb)
+                        widget.evaluate(KEY_HOOK_JS)
+                        for n, answer in enumerate(answers[:-1]):
+                            page.keyboard.press(keys[answer])
+                            page.wait_for_function(
+                                "(n) => { const r = window.__nblBench.records; return r.length > n && (r[n].done || r[n].miss); }",
+                                arg=n,
+                                timeout=60_000,
+                            )
+                            pause(gap_ms)
+                        all_saved(widget, timeout=120_000)
+                        records = page.evaluate("() => window.__nblBench.records")
+                        stored = kernel_json(
+                            nb,
+                            "_o = job.to_dataframe()\nprint('STATE' + json.dumps([("
+                            f"{stored_value}) if isinstance(_v, dict) or pd.notna(_v) else None for _v in _o[job.attribute]]))",
                         )
-                        pause(gap_ms)
-                    all_saved(widget, timeout=120_000)
-                    records = page.evaluate("() => window.__nblBench.records")
-                    stored = kernel_json(
-                        nb,
-                        "_o = job.to_dataframe()\nprint('STATE' + json.dumps([v['choice'] if isinstance(v, dict) "
-                        "else None for v in _o[job.attribute]]))",
-                    )
-                version = browser.version
+                    out[name] = {
+                        "painted": [r["t_paint"] - r["t_key"] for r in records if "t_paint" in r],
+                        "misses": sum(1 for r in records if r.get("miss")),
+                        "matches": sum(s == p for s, p in zip(stored, answers[:-1], strict=False)),
+                        "pressed": len(answers) - 1,
+                    }
+                out["browser"] = browser.version
             finally:
                 browser.close()
-    pressed = [k.upper() for k in keys[:-1]]
-    return {
-        "painted": [r["t_paint"] - r["t_key"] for r in records if "t_paint" in r],
-        "misses": sum(1 for r in records if r.get("miss")),
-        "sizes": [len(r["response_a"]) + len(r["response_b"]) for r in rows],
-        "matches": sum(s == p for s, p in zip(stored, pressed, strict=False)),
-        "pressed": len(pressed),
-        "browser": version,
-    }
+    return out
 
 
 # --------------------------------------------------------------------------- report
@@ -288,20 +313,41 @@ def render(
         f"on {m['cpu']}, {m['cores']} cores, load average {results['load']} at the start. Data: HH-RLHF "
         f"harmless-base test, {results['pairs']} real pairs with one shared prompt (see the script's docstring).",
         "",
+        SECOND_SET,
+        "",
     ]
     lat = results.get("latency")
     if lat:
         kb = np.array(lat["sizes"]) / 1000
         lines += [
-            "| keypress → next item painted (pairwise widget, JupyterLab) | n | p50 ms | p95 ms | max ms | no item ready |",
-            "|---|---|---|---|---|---|",
-            f"| two responses of 1–5 KB each ({kb.min():.1f}–{kb.max():.1f} KB per item) | {len(lat['painted'])} | "
-            f"{fmt(percentile(lat['painted'], 50))} | {fmt(percentile(lat['painted'], 95))} | "
-            f"{fmt(max(lat['painted']) if lat['painted'] else math.nan)} | {lat['misses']} |",
+            f"Keypress → next item painted, JupyterLab, two responses of 1–5 KB each ({kb.min():.1f}–{kb.max():.1f} KB "
+            "per item), measured side by side in one run: the pairwise widget, and the text classifier showing "
+            "the same two responses as one text (the baseline: the issue asks for the next item within one frame, "
+            "as for texts).",
             "",
-            f"Headless Chromium {lat['browser']}; {lat['matches']} of {lat['pressed']} stored answers equal the key pressed.",
-            "",
+            f"| widget | n | p50 ms | p95 ms | max ms | within one frame (≤ {FRAME_MS:.1f} ms) | no item ready "
+            "| stored = pressed |",
+            "|---|---|---|---|---|---|---|---|",
         ]
+        for name, label in (
+            ("pairwise", "pairwise (a / b)"),
+            ("text", "text classifier (1 / 2), same texts"),
+        ):
+            run = lat.get(name)
+            if not run:
+                continue
+            painted = run["painted"]
+            within = sum(ms <= FRAME_MS for ms in painted)
+            lines.append(
+                f"| {label} | {len(painted)} | {fmt(percentile(painted, 50))} | {fmt(percentile(painted, 95))} | "
+                f"{fmt(max(painted) if painted else math.nan)} | {within} of {len(painted)} | {run['misses']} | "
+                f"{run['matches']} of {run['pressed']} |"
+            )
+        pair, text = lat.get("pairwise"), lat.get("text")
+        if pair and text and pair["painted"] and text["painted"]:
+            ratio = percentile(pair["painted"], 95) / percentile(text["painted"], 95)
+            lines += ["", f"p95 pairwise / p95 text classifier: {ratio:.2f}×."]
+        lines += ["", f"Headless Chromium {lat['browser']}.", ""]
     lines += [
         f"Leaderboard recovery: {args.sources} systems with planted Bradley-Terry strengths 1 … -1, "
         f"{results['pairs']} real pairs, {args.recovery_seeds} seeds per noise level, "

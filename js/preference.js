@@ -38,6 +38,7 @@ function render({ model, el }) {
   let chosen = null; // pairwise choice on screen, before Enter (with a reason box)
   let picked = false; // a pairwise choice was keyed on the item on screen
   const prepareSoon = idleOnce(prepareNext);
+  let scrolled = false; // the block on screen is scrolled (its scroll listener says so, off the key path)
 
   const blocks = new TakingTurns(() => h("div", { class: "nbl-pref-item", hidden: true }), "nbl-pref-item");
   const { problem, message } = itemNotes();
@@ -91,12 +92,21 @@ function render({ model, el }) {
     block.dataset.key = item.key;
   }
 
-  /** The block shown for `item` (null: none): the prepared spare when it holds it. */
+  /** The block shown for `item` (null: none): the prepared spare when it holds it. A new item
+   * starts at its top; the item on screen keeps its scroll while keys rank or rate it. */
   function showBlock(item) {
-    if (item && blocks.spareKey === item.key) blocks.swap();
-    else if (item && blocks.shown.dataset.key !== item.key) fill(blocks.shown, item);
+    if (item && blocks.spareKey === item.key) {
+      blocks.swap();
+      scrolled = false; // the prepared block starts at its top
+    } else if (item && blocks.shown.dataset.key !== item.key) {
+      fill(blocks.shown, item);
+      // Resetting scrollTop forces a layout inside the key handler: only when it was scrolled.
+      if (scrolled) {
+        blocks.shown.scrollTop = 0;
+        scrolled = false;
+      }
+    }
     blocks.shown.hidden = !item;
-    if (item && blocks.shown.scrollTop) blocks.shown.scrollTop = 0;
   }
 
   function prepareNext() {
@@ -287,6 +297,9 @@ function render({ model, el }) {
     return preferenceIntent(event, kind);
   }
 
+  for (const block of [blocks.shown, blocks.spare]) {
+    frame.listen(block, "scroll", () => (scrolled = block === blocks.shown && block.scrollTop > 0), { passive: true });
+  }
   const help = {
     pairwise: `Keys: a / b better${choices.includes("tie") ? " · t tie" : ""}${freeText ? " · r reason" : ""}${offersCorrection ? " · e correct" : ""}${freeText || offersCorrection ? " · Enter submit" : ""} · s skip · z undo · ← → revisit · Esc leave`,
     ranking: "Keys: 1–9 give that response the next rank · = tie with the last · Tab / Shift+Tab dimension · Enter submit · z undo · s skip · Esc leave",

@@ -606,7 +606,20 @@ PREFERENCES = [
         "        draw = rng.random()\n"
         "        job.label(i, 'tie' if abs(draw - p) < 0.05 else ('A' if draw < p else 'B'), annotator=person)\n"
         "board = job.leaderboard(by='model')\n"
-        "board.style.bar(subset=['score'], align='zero')",
+        "board",
+    ),
+    (
+        "markdown",
+        "The scores with their 95% bootstrap intervals (resampling items), best at the top:",
+    ),
+    (
+        "code",
+        "import matplotlib.pyplot as plt\n\n"
+        "shown = board.iloc[::-1]  # best at the top\n"
+        "below, above = (shown.score - shown.lower).clip(lower=0), (shown.upper - shown.score).clip(lower=0)\n"
+        "fig, ax = plt.subplots(figsize=(6, 2.5))\n"
+        "ax.errorbar(shown.score, shown.model, xerr=[below, above], fmt='o', capsize=4)\n"
+        "ax.set(title='Bradley-Terry score per model, 95% interval', xlabel='score (log-strength)');",
     ),
     (
         "markdown",

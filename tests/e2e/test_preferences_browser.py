@@ -1,5 +1,6 @@
 """The preference widget in real JupyterLab 4 and Notebook 7: pairwise and ranking answers by
-keyboard, with ties, undo and skip; the stored answers are what was pressed. In JupyterLab only:
+keyboard, with ties, undo and skip; the stored answers are what was pressed; two responses side
+by side and more stacked, a long response scrolling with the others; the instructions behind i. In JupyterLab only:
 a rating with a typed correction (the widget's keys typed in the box stay text) and Enter
 accepting the judge's proposal."""
 
@@ -31,15 +32,53 @@ def frame(n: int, k: int) -> str:
     return f"pd.DataFrame({{'source': [f'prompt {{i}}' for i in range({n})], {columns}}})"
 
 
+def long_first(data: str) -> str:
+    """The frame with its first item's first response long (150 paragraphs): taller than the item block."""
+    return f"{data}.assign(r0=lambda d: d['r0'].where(d.index > 0, 'long response\\n\\n' + 'a line\\n\\n' * 150))"
+
+
+# The item on screen: where its responses sit, whether they scroll inside the item block (and not
+# each on its own), and how far each moved when the block scrolled.
+LAYOUT = """(root) => {
+  const block = root.querySelector('[data-testid=nbl-pref-item]');
+  const responses = [...block.querySelectorAll('.nbl-response')];
+  const before = responses.map((r) => r.getBoundingClientRect());
+  block.scrollTop = 200;
+  const moved = responses.map((r, i) => Math.round(before[i].top - r.getBoundingClientRect().top));
+  block.scrollTop = 0;
+  return {
+    tops: before.map((r) => Math.round(r.top)), lefts: before.map((r) => Math.round(r.left)),
+    blockScrolls: block.scrollHeight > block.clientHeight,
+    ownScroll: responses.some((r) => r.scrollHeight > r.clientHeight + 1), moved,
+  };
+}"""
+
+
 @pytest.mark.notebook7
 def test_pairwise_by_keyboard_with_tie_undo_and_skip(notebook, jupyter):
-    nb = notebook(job_cells(f"pairs-{jupyter.app}", frame(6, 2), "nl.Pairwise(responses=('r0', 'r1'))"))
+    task = (
+        "nl.Pairwise(responses=('r0', 'r1'), instructions='Prefer the **harmless** one.\\n\\nTies are fine.')"
+    )
+    nb = notebook(job_cells(f"pairs-{jupyter.app}", long_first(frame(6, 2)), task))
     nb.run_cell(0)
     nb.run_cell(1)
     root = widget(nb)
     position = root.get_by_test_id("nbl-position")
     expect(shown(root, "nbl-response-1")).to_contain_text("response 1 to prompt 0")
+    # Two responses side by side; the long one scrolls with the other, in the one item block.
+    layout = root.evaluate(LAYOUT)
+    assert layout["tops"][0] == layout["tops"][1] and layout["lefts"][1] > layout["lefts"][0]
+    assert layout["blockScrolls"] and not layout["ownScroll"]
+    assert layout["moved"] == [200, 200]
     focus(root)
+    # i opens the instructions (Markdown as text-derived DOM) and closes them; no answer is given.
+    expect(root.get_by_test_id("nbl-instructions-short")).to_contain_text("Prefer the harmless one.")
+    nb.page.keyboard.press("i")
+    expect(root.get_by_test_id("nbl-instructions")).to_contain_text("Ties are fine.")
+    expect(root.get_by_test_id("nbl-instructions").locator("strong")).to_have_text("harmless")
+    nb.page.keyboard.press("i")
+    expect(root.get_by_test_id("nbl-instructions")).to_be_hidden()
+    expect(position).to_have_text("Item 1 of 6")
     for key, n in (("a", 2), ("b", 3), ("t", 4)):
         nb.page.keyboard.press(key)
         expect(position).to_have_text(f"Item {n} of 6")
@@ -61,19 +100,25 @@ def test_ranking_by_keyboard_with_ties_dimensions_undo_and_skip(notebook, jupyte
         "nl.Ranking([{'name': 'Clarity', 'allowTie': True}, {'name': 'Correctness', 'allowTie': False}],"
         " responses=('r0', 'r1', 'r2'))"
     )
-    nb = notebook(job_cells(f"ranks-{jupyter.app}", frame(4, 3), task))
+    nb = notebook(job_cells(f"ranks-{jupyter.app}", long_first(frame(4, 3)), task))
     nb.run_cell(0)
     nb.run_cell(1)
     root = widget(nb)
     position = root.get_by_test_id("nbl-position")
     expect(shown(root, "nbl-response-2")).to_contain_text("response 2 to prompt 0")
+    layout = root.evaluate(LAYOUT)  # three responses: stacked, one under the other
+    assert len(set(layout["lefts"])) == 1 and layout["tops"] == sorted(layout["tops"])
+    assert len(set(layout["tops"])) == 3
     focus(root)
+    block = root.get_by_test_id("nbl-pref-item")
+    block.evaluate("(b) => { b.scrollTop = 150; }")  # reading the long response A
     press = nb.page.keyboard.press
     for key in ("2", "=", "1", "3"):  # Clarity: r1 first, r0 tied with it, r2 third
         press(key)
     expect(root).to_have_attribute("data-dimension", "Correctness")  # a full dimension moves on
     for key in ("3", "1", "2"):
         press(key)
+    assert block.evaluate("(b) => b.scrollTop") == 150  # ranking keeps the place read
     press("Enter")
     expect(position).to_have_text("Item 2 of 4")
     for key in ("1", "2", "z", "3", "2"):  # the second placement is taken back before the third

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks.preference import answer_strengths, length_judge, load_pairs, main
+from benchmarks.preference import answer_strengths, length_judge, load_pairs, main, parse_args, render
 
 
 def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
@@ -50,3 +51,18 @@ def test_the_strengths_noisy_answers_carry() -> None:
         and abs(shrunk).max() < 0.7
         and shrunk.sum() == pytest.approx(0)
     )
+
+
+def test_the_latency_table_puts_both_widgets_side_by_side() -> None:
+    latency = {
+        "sizes": [2000, 3000],
+        "browser": "test",
+        "pairwise": {"painted": [10.0, 20.0], "misses": 0, "matches": 2, "pressed": 2},
+        "text": {"painted": [8.0, 10.0], "misses": 1, "matches": 2, "pressed": 2},
+    }
+    results = {"pairs": 2, "load": "1 / 1 / 1", "recovery": {}, "judge": {}, "judge_accuracy": 0.5}
+    text = render({**results, "latency": latency}, parse_args([]), time.monotonic(), [])
+    assert "| pairwise (a / b) | 2 | 15.0 | 19.5 | 20.0 | 1 of 2 | 0 | 2 of 2 |" in text
+    assert "| text classifier (1 / 2), same texts | 2 | 9.0 | 9.9 | 10.0 | 2 of 2 | 1 | 2 of 2 |" in text
+    assert "p95 pairwise / p95 text classifier: 1.97×." in text
+    assert "No second real set of human preferences is reachable here" in text

@@ -61,6 +61,8 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert {p.name for p in folder.iterdir()} <= WRITTEN
     if path.name == "01_quickstart.ipynb":
         check_quickstart(nb)
+    if path.name == "08_preferences.ipynb":  # #25: the notebook plots the leaderboard
+        assert any("image/png" in o.get("data", {}) for o in outputs)
 
 
 def check_quickstart(nb: nbformat.NotebookNode) -> None:

@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 from nblabel.manifest import is_missing
 from nblabel.tasks.base import Task, gt_answer, gt_job_name
+from nblabel.tasks.instructions import Instructions
 
 __all__ = [
     "CHOICES",
@@ -191,6 +192,9 @@ class PreferenceTask(Task):
         for :meth:`nblabel.Job.leaderboard`; never shown to people.
     criteria
         What to judge by, shown over the responses (e.g. "Which answer is more helpful?").
+    instructions
+        What the people judging are told (:class:`~nblabel.tasks.instructions.Instructions`):
+        Markdown, its first paragraph shown beside the item, all of it behind ``i``.
     """
 
     media: ClassVar[str] = "text"
@@ -204,8 +208,10 @@ class PreferenceTask(Task):
         responses: Sequence[str],
         models: Sequence[str] | None = None,
         criteria: str | None = None,
+        instructions: Any = None,
     ) -> None:
         self.responses = _columns(responses, "responses", self.min_responses)
+        self.instructions = Instructions.of(instructions)
         self.models = None if models is None else _columns(models, "models", len(self.responses))
         if self.models is not None and len(self.models) != len(self.responses):
             raise ValueError(f"models names {len(self.models)} columns for {len(self.responses)} responses")
@@ -280,7 +286,7 @@ class Pairwise(PreferenceTask):
     correction
         Offer a corrected response (optional for the person): better than both, stored as
         ``correction``.
-    responses, models
+    responses, models, instructions
         See :class:`PreferenceTask`; default ``("response_a", "response_b")``.
     """
 
@@ -295,8 +301,9 @@ class Pairwise(PreferenceTask):
         *,
         responses: Sequence[str] = ("response_a", "response_b"),
         models: Sequence[str] | None = None,
+        instructions: Any = None,
     ) -> None:
-        super().__init__(responses, models, criteria)
+        super().__init__(responses, models, criteria, instructions)
         if len(self.responses) != 2:
             raise ValueError(f"a pairwise task compares two responses, got {self.responses!r}")
         self.allow_tie = bool(allow_tie)
@@ -372,7 +379,7 @@ class Ranking(PreferenceTask):
         The dimensions' names (GT's ``ordinal-ranking-dimensions``; its dicts work too).
     allow_ties
         Whether responses may share a rank: one bool, or one per dimension.
-    responses, models, criteria
+    responses, models, criteria, instructions
         See :class:`PreferenceTask`.
     """
 
@@ -386,8 +393,9 @@ class Ranking(PreferenceTask):
         responses: Sequence[str] = ("response_a", "response_b"),
         models: Sequence[str] | None = None,
         criteria: str | None = None,
+        instructions: Any = None,
     ) -> None:
-        super().__init__(responses, models, criteria)
+        super().__init__(responses, models, criteria, instructions)
         self.dimensions = ranking_dimensions(dimensions, allow_ties)
 
     def __repr__(self) -> str:
@@ -405,9 +413,16 @@ class Ranking(PreferenceTask):
         return check_text_ranking(value, self.dimensions, len(self.responses), item)
 
     def answer_content(self, value: Any) -> dict[str, Any]:
-        return {self.gt_element: dict(value)}
+        """The ranking itself, at the top of ``answerContent``: GT's worker responses carry
+        ``answerContent["ordinalRankingDimensions"]`` (the element bound to its form by
+        ``crowd-form-element-id``, as AWS's text-ranking notebook reads it)."""
+        return dict(value)
 
     def from_answer_content(self, content: Any) -> dict[str, Any]:
+        """GT's ``answerContent``: the ranking at its top, or under the element's ``name`` (a
+        template's ``<crowd-text-ranking name="textRanking">`` in a ``crowd-form``)."""
+        if isinstance(content, Mapping) and "ordinalRankingDimensions" in content:
+            return self.validate(content)
         return self.validate(gt_answer(content, "ordinalRankingDimensions"))
 
 
@@ -429,7 +444,7 @@ class Rating(PreferenceTask):
         Offer a comment box (free text: what is wrong).
     correction
         Offer a corrected response (optional for the person), stored as ``correction``.
-    responses, models, criteria
+    responses, models, criteria, instructions
         See :class:`PreferenceTask`; a rating may have a single response.
     """
 
@@ -446,8 +461,9 @@ class Rating(PreferenceTask):
         responses: Sequence[str] = ("response",),
         models: Sequence[str] | None = None,
         criteria: str | None = None,
+        instructions: Any = None,
     ) -> None:
-        super().__init__(responses, models, criteria)
+        super().__init__(responses, models, criteria, instructions)
         lo, hi = scale if isinstance(scale, Sequence) and len(scale) == 2 else (None, None)
         if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo < hi and hi - lo < 10):
             raise ValueError(

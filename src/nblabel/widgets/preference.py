@@ -26,7 +26,7 @@ class PreferenceWidget(ItemWidget):
     change dimension; ``Enter`` submits (or accepts the judge's proposal); ``z`` undoes the last
     placement, then the last answer; ``s`` skips; ``←``/``→`` revisit; ``r`` / ``c`` type a
     reason or comment, ``e`` a corrected response (``Escape`` leaves the box; keys typed there
-    are the box's). Models behind the responses are never shown.
+    are the box's); ``i`` opens the task's instructions. Models behind the responses are never shown.
 
     Parameters
     ----------

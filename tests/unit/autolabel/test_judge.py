@@ -101,8 +101,12 @@ def test_only_answers_to_random_draws_carry_the_bound_and_the_queue_makes_them()
 def test_a_failing_judge_names_the_item_and_labels_nothing(bad, error) -> None:
     job, truth = pairs_job(80)
     answer_drawn(job, truth, range(40))
-    with pytest.raises(JudgeError, match=error):
+    with pytest.raises(JudgeError, match=error) as failed:
         job.autolabel(judge=bad)
+    # The message names the item: its key (the raising judge fails on the row of "prompt 7").
+    named = [k for k in job.keys if str(failed.value).startswith(f"item {k}: ")]
+    assert len(named) == 1
+    assert "ZeroDivisionError" not in str(failed.value) or named == [job.keys[7]]
     assert job.auto_labeled().empty and job.proposal(50) is None
     with pytest.raises(TypeError, match="judge= is for Pairwise"):
         nl.Job("cls", pd.DataFrame({"source": ["x"]}), nl.TextClassification(["a"])).autolabel(judge=judge)

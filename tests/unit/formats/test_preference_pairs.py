@@ -80,3 +80,29 @@ def test_a_correction_is_chosen_over_every_response_of_its_item() -> None:
         ["p1", "c1", "a1", 0],
         ["p1", "c1", "b1", 0],
     ]
+
+
+def test_the_table_loads_as_a_hugging_face_dataset_with_trls_columns(tmp_path: Path) -> None:
+    import datasets  # the test extra's; imported here, as it takes a second or two
+
+    df = pd.DataFrame({"source": ["p0", "p1"], "response_a": ["a0", "a1"], "response_b": ["b0", "b1"]})
+    job = nl.Job("hf", df, nl.Pairwise())
+    job.label(0, "B")
+    job.label(1, "A")
+    pairs = job.to_dataframe().nblabel.to_preference_pairs(tmp_path / "pairs.jsonl")
+    table = datasets.Dataset.from_pandas(pairs.table, preserve_index=False)
+    assert table.column_names[:3] == ["prompt", "chosen", "rejected"]
+    assert table.features["chosen"].dtype.endswith("string") and table.features["item"].dtype == "int64"
+    assert table[0] == {
+        "prompt": "p0",
+        "chosen": "b0",
+        "rejected": "a0",
+        "item": 0,
+        "chosen_rank": 1,
+        "rejected_rank": 2,
+    }
+    # The JSON Lines load too, as datasets' "json" builder reads files for TRL's trainers.
+    lines = datasets.load_dataset(
+        "json", data_files=str(tmp_path / "pairs.jsonl"), split="train", cache_dir=str(tmp_path / "cache")
+    )
+    assert lines.column_names == ["prompt", "chosen", "rejected"] and lines["chosen"] == ["b0", "a1"]

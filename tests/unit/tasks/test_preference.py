@@ -41,9 +41,13 @@ def test_ranking_has_exactly_gts_text_ranking_shape() -> None:
     # Dimensions may come in any order; the canonical answer follows the task's.
     reordered = {"ordinalRankingDimensions": GT_RANKING["ordinalRankingDimensions"][::-1]}
     assert task.validate(reordered) == GT_RANKING
+    # A worker response's answerContent is the ranking itself, as GT's gen-AI element writes it
+    # (AWS's text-ranking notebook reads answer["answerContent"]["ordinalRankingDimensions"]).
     content = json.loads(json.dumps(task.answer_content(GT_RANKING)))
-    assert content == {"crowd-text-ranking": GT_RANKING}
-    # A template names the element as it likes ("textRanking" in GT's sample).
+    assert content == GT_RANKING
+    gt_worker_answer = {"answerContent": GT_RANKING, "workerId": "w1"}
+    assert task.from_answer_content(gt_worker_answer["answerContent"]) == GT_RANKING
+    # A template in a crowd-form nests it under the element's name ("textRanking" in GT's sample).
     assert task.from_answer_content({"textRanking": GT_RANKING}) == GT_RANKING
     assert check_text_ranking(
         {"ordinalRankingDimensions": [{"name": "Clarity", "responseRankings": [1, 1, 2]}]},
@@ -121,6 +125,11 @@ def test_manifest_export_and_worker_responses(tmp_path: Path) -> None:
     result = job.export(tmp_path / "out")
     first = json.loads(Path(result.manifest).read_text().splitlines()[0])
     assert first["rank"] == GT_RANKING
+    # The worker-response file holds GT's answerContent shape: the ranking at its top.
+    responses = [
+        json.loads(p.read_text()) for p in Path(result.destination).rglob("worker-response/**/*.json")
+    ]
+    assert [a["answerContent"] for r in responses for a in r["answers"]] == [GT_RANKING]
     # The worker responses import back into a new job as the same answers.
     again = nl.Job("rank2", frame(3, 3), nl.Ranking(GT_DIMENSIONS, responses=("r0", "r1", "r2")))
     assert again.import_answers(result.destination) == 1
@@ -252,3 +261,27 @@ def test_job_leaderboard_by_model_and_agreement() -> None:
     with pytest.raises(ValueError, match="models="):
         nl.Job("lb2", frame(2), nl.Pairwise(responses=("r0", "r1"))).leaderboard()
     assert "tie_rate" in set(job.agreement()["measure"])
+
+
+def test_preference_tasks_take_instructions_and_the_widget_carries_them() -> None:
+    guide = "Prefer the **harmless** answer.\n\nA refusal that explains itself beats a lecture."
+    tasks = [
+        nl.Pairwise(instructions=guide, responses=("r0", "r1")),
+        nl.Ranking(["Clarity"], instructions=guide, responses=("r0", "r1")),
+        nl.Rating((1, 5), instructions=guide, responses=("r0",)),
+    ]
+    assert all(t.instructions.short == "Prefer the **harmless** answer." for t in tasks)
+    assert all(t.instructions.full == guide for t in tasks)
+    assert nl.Pairwise().instructions is None
+    from nblabel.widgets.preference import PreferenceWidget
+
+    widget = PreferenceWidget(nl.Job("guided", frame(2, 2), tasks[1]).feed())
+    try:
+        assert widget.instructions == {
+            "short": "Prefer the **harmless** answer.",
+            "full": guide,
+            "good": [],
+            "bad": [],
+        }
+    finally:
+        widget.close()
