@@ -12,6 +12,7 @@ from PIL import Image
 import nblabel as nl
 from nblabel.io.guard import FileGuard
 from nblabel.media import MediaError
+from nblabel.tasks import Task
 from nblabel.tasks.instructions import Example, Instructions
 
 
@@ -41,8 +42,14 @@ def test_every_built_in_task_takes_instructions() -> None:
         nl.NamedEntities(["a"], instructions="x"),
         nl.LabelVerification("boxes", instructions="x"),
         nl.CustomTask("<crowd-form><crowd-input name='a'></crowd-input></crowd-form>", instructions="x"),
+        nl.Pairwise(instructions="x"),
+        nl.Ranking(["clarity"], instructions="x"),
+        nl.Rating(instructions="x"),
     ]
     assert all(t.instructions == Instructions(short="x", full="x") for t in tasks)
+    # every task class nblabel exports is above: a new task cannot be left without instructions
+    exported = {v for v in vars(nl).values() if isinstance(v, type) and issubclass(v, Task) and v is not Task}
+    assert exported <= {type(t) for t in tasks}
     assert nl.BoundingBox(["a"]).instructions is None
 
 
