@@ -308,10 +308,11 @@ def _check_readable(
         return
     s3 = any(isinstance(s, str) and s[:5].lower() == "s3://" for s in settings.sources)
     where = "the Dask workers" if settings.cluster else "the auto-labeler's process"
+    hint = ""  # a text job's featurizer reported them: it knows why
     if s3:
         hint = f"; do {where} have the S3 settings (AWS_* variables, a config file or a role)?"
-    else:
-        hint = f"; can {where} read these paths?"
+    elif settings.media == "image":
+        hint = f"; can {where} read these files?"
     raise UnreadableError(f"{settings.sources[first]}: {unfeaturized[first]}; {what}{hint}")
 
 

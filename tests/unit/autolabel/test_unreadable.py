@@ -81,7 +81,7 @@ def test_a_round_with_nothing_readable_fails_and_says_why(drawings: pd.DataFrame
     assert str(caught.value).startswith(f"{missing[0]}: MediaError: ")
     assert "file not found" in str(caught.value)
     assert str(caught.value).endswith(
-        "; 4 of 4 images unreadable; can the auto-labeler's process read these paths?"
+        "; 4 of 4 images unreadable; can the auto-labeler's process read these files?"
     )
     assert job.store.latest_round(job.attribute) is None  # no round, not half of one
 
