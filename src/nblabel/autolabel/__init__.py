@@ -10,13 +10,14 @@ proposals only, from :mod:`nblabel.autolabel.tagger` (a CRF) in :mod:`nblabel.au
 from __future__ import annotations
 
 from nblabel.autolabel.calibrate import answers_needed, choose_threshold, wilson_lower
-from nblabel.autolabel.features import image_features, text_features
+from nblabel.autolabel.features import UnreadableError, image_features, text_features
 from nblabel.autolabel.loop import RoundReport, compute_round, default_estimator
 from nblabel.autolabel.tagger import EntityTagger
 
 __all__ = [
     "EntityTagger",
     "RoundReport",
+    "UnreadableError",
     "answers_needed",
     "choose_threshold",
     "compute_round",

@@ -25,8 +25,12 @@ including the model's, can be run again from its inputs, and a partition file is
 and renamed), so the round completes with the same result. A scheduler that cannot be reached,
 or goes away mid-round, raises :class:`ClusterError` before anything is written: the job goes
 on, and the background worker tries again at its next round. A featurizer failing on a
-partition is run again item by item; the items it still fails on are left out of the round
-(their reasons in the report's ``unfeaturized``) instead of failing it.
+partition is run again item by item; the items it still fails on, and those it reports
+unreadable (:func:`~nblabel.autolabel.features.report_unreadable`: the default image featurizers
+do, for an image a worker cannot fetch), are left out of the round (their reasons in the report's
+``unfeaturized``) and tried again when the partition is next needed. When every item is
+unreadable (say, Dask workers without the S3 settings), the round fails with
+:class:`~nblabel.autolabel.features.UnreadableError` naming one and why.
 
 The featurizer must make each item's row from that item alone (the image default does): a
 partition never sees the others. Text jobs on a cluster default to :func:`hashed_text_features`
@@ -36,7 +40,6 @@ instead of TF-IDF fitted on every text. Needs the ``dask`` extra: ``pip install 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -44,7 +47,17 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from nblabel.autolabel.features import Featurizer, _fingerprint, checked_features
+from nblabel.autolabel.features import (
+    Featurizer,
+    _fingerprint,
+    failure_arrays,
+    failures_of,
+    featurize,
+    load_feature_file,
+    save_feature_file,
+    stack_rows,
+    unreadable_reason,
+)
 from nblabel.autolabel.loop import Fitted
 
 __all__ = [
@@ -62,7 +75,6 @@ log = logging.getLogger(__name__)
 PARTITION_SIZE = 5000
 #: Seconds to reach the scheduler before the round fails.
 CONNECT_TIMEOUT = 10.0
-_REASON_CHARS = 300
 
 
 class ClusterError(RuntimeError):
@@ -117,34 +129,53 @@ def hashed_text_features(texts: Sequence[Any]) -> Any:
 
 def _featurize_partition(sources: list[Any], featurizer: Featurizer, path: str) -> tuple[int, dict[int, str]]:
     """Write a partition's feature file unless it is there: the width, and the items (by place
-    in the partition) the featurizer failed on, with the reason."""
+    in the partition) the featurizer could not read, with the reason. Items a file lists as
+    unreadable are tried again (a missing file may be back, a worker may have its S3 settings
+    now), and the file is rewritten when some of them could be read."""
     target = Path(path)
     if target.exists():
         try:
-            features, _, failed = _load(target)
-            return features.shape[1], failed
+            features, rows, failed = _load(target)
         except (OSError, ValueError, KeyError) as exc:
             log.warning("computing again the broken partition file %s: %s", target, exc)
-    failed: dict[int, str] = {}
-    try:
-        features = checked_features(featurizer(list(sources)), len(sources))
-        rows = list(range(len(sources)))
-    except Exception:  # one bad item should not cost the others: try them one by one
-        parts, rows = [], []
-        for i, source in enumerate(sources):
-            try:
-                parts.append(checked_features(featurizer([source]), 1))
-                rows.append(i)
-            except Exception as exc:
-                failed[i] = f"{type(exc).__name__}: {exc}"[:_REASON_CHARS]
-        if not parts:
-            features = np.zeros((0, 0))
-        elif any(sparse.issparse(p) for p in parts):
-            features = sparse.vstack(parts, format="csr")
         else:
-            features = np.vstack(parts)
+            if failed:
+                places = sorted(failed)
+                again, found, still = _featurize([sources[p] for p in places], featurizer)
+                failed = {places[i]: why for i, why in still.items()}
+                if found:
+                    rows = np.concatenate([rows, np.asarray(places)[found]])
+                    order = np.argsort(rows, kind="stable")
+                    features, rows = stack_rows([features, again])[order], rows[order]
+                    _save(target, features, rows.tolist(), failed)
+            return features.shape[1], failed
+    features, rows, failed = _featurize(sources, featurizer)
     _save(target, features, rows, failed)
     return features.shape[1], failed
+
+
+def _featurize(sources: list[Any], featurizer: Featurizer) -> tuple[Any, list[int], dict[int, str]]:
+    """The rows of the items the featurizer can read, their places, and the others' reasons:
+    those it reported (:func:`~nblabel.autolabel.features.report_unreadable`) and those it
+    raised on."""
+    try:
+        features, failed = featurize(sources, featurizer)
+    except Exception:  # one bad item should not cost the others: try them one by one
+        parts, failed = [], {}
+        for i, source in enumerate(sources):
+            try:
+                row, reported = featurize([source], featurizer)
+            except Exception as exc:
+                failed[i] = unreadable_reason(exc, source)
+                continue
+            if reported:
+                failed[i] = reported[0]
+            else:
+                parts.append(row)
+        rows = [i for i in range(len(sources)) if i not in failed]
+        return (stack_rows(parts) if parts else np.zeros((0, 0))), rows, failed
+    rows = [i for i in range(len(sources)) if i not in failed]
+    return (features[rows] if failed else features), rows, failed
 
 
 def _rows(path: str, local: np.ndarray) -> Any:
@@ -166,37 +197,14 @@ def _decide(path: str, fitted: Fitted, local: np.ndarray) -> tuple[np.ndarray, n
 
 
 def _save(path: Path, features: Any, rows: list[int], failed: dict[int, str]) -> None:
-    """One partition file, written aside and renamed (a killed worker leaves no broken file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrays: dict[str, Any] = {
-        "rows": np.asarray(rows, dtype=np.int64),
-        "failed": np.asarray(list(failed), dtype=np.int64),
-        "reasons": np.asarray(list(failed.values()), dtype=str),
-    }
-    if sparse.issparse(features):
-        csr = features.tocsr()
-        arrays.update(data=csr.data, indices=csr.indices, indptr=csr.indptr, shape=np.asarray(csr.shape))
-    else:
-        arrays["dense"] = np.asarray(features)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        np.savez(fh, **arrays)
-    tmp.replace(path)
+    """One partition file: the rows of the items read, their places, the unreadable items."""
+    save_feature_file(path, features, rows=np.asarray(rows, dtype=np.int64), **failure_arrays(failed))
 
 
 def _load(path: Path) -> tuple[Any, np.ndarray, dict[int, str]]:
-    """A partition file: its feature rows, the places they are for, and the failed items."""
-    with np.load(path, allow_pickle=False) as archive:
-        if "dense" in archive.files:
-            features: Any = archive["dense"]
-        else:
-            shape = tuple(int(v) for v in archive["shape"])
-            features = sparse.csr_matrix(
-                (archive["data"], archive["indices"], archive["indptr"]), shape=shape
-            )
-        rows = archive["rows"]
-        failed = dict(zip(archive["failed"].tolist(), archive["reasons"].tolist(), strict=True))
-    return features, rows, failed
+    """A partition file: its feature rows, the places they are for, and the unreadable items."""
+    features, arrays = load_feature_file(path)
+    return features, arrays["rows"], failures_of(arrays)
 
 
 # -- the job's side --------------------------------------------------------------------------
@@ -290,8 +298,7 @@ class ClusterFeatures:
         if not blocks:
             return np.zeros((0, self.shape[1]))
         order = np.concatenate([where for _, _, where in groups])
-        stacked = sparse.vstack(blocks, format="csr") if sparse.issparse(blocks[0]) else np.vstack(blocks)
-        return stacked[np.argsort(order, kind="stable")]
+        return stack_rows(blocks)[np.argsort(order, kind="stable")]
 
     def decide(self, fitted: Fitted, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The answer, confidence and margin of each item at ``positions``, predicted on the

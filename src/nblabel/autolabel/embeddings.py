@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -35,11 +34,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from nblabel.autolabel.features import report_unreadable
 from nblabel.io.guard import CHECKED
 
 __all__ = ["efficientnet_features", "efficientnet_pixel_maps", "minilm_features"]
-
-log = logging.getLogger(__name__)
 
 TEXT_DIM = 384
 IMAGE_DIM = 1280
@@ -142,8 +140,8 @@ def _load_rgb(ref: Any, side: int) -> np.ndarray | None:
                 img = Image.new("RGB", rgba.size, (255, 255, 255))
                 img.paste(rgba, mask=rgba.getchannel("A"))  # transparency onto white
             small = img.convert("RGB").resize((side, side), Image.Resampling.BILINEAR)
-    except Exception as exc:  # unreadable images get a zero vector plus a flag, never an error
-        log.info("no features for %s: %s", ref, exc)
+    except Exception as exc:  # unreadable: a zero vector plus a flag, and the reason told
+        report_unreadable(ref, exc)
         return None
     return np.asarray(small, dtype=np.float32)
 
@@ -174,7 +172,8 @@ def efficientnet_features(refs: Sequence[Any], side: int = IMAGE_SIDE) -> np.nda
     Columns 0-1279 are the global average of the network's last feature map (ImageNet weights),
     L2-normalised; images are made RGB (transparency onto white, EXIF orientation applied) and
     resized to ``side`` x ``side`` (224 by default; see :data:`IMAGE_SIDE`). The last column flags an image that could not be
-    read (its other columns are 0), as :func:`~nblabel.autolabel.features.image_features` does.
+    read (its other columns are 0), as :func:`~nblabel.autolabel.features.image_features` does,
+    and tells why through :func:`~nblabel.autolabel.features.report_unreadable`.
     ``refs`` are local paths, ``file://`` or ``s3://`` URIs.
 
     Raises

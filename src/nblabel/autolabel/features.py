@@ -9,6 +9,13 @@ a 2-D array (dense or scipy sparse), one row per source. Defaults (:func:`defaul
   a few milliseconds per image.
 
 Features are computed once per job and cached next to the store (see :func:`cached_features`).
+
+An image the default featurizers cannot read (missing, corrupt, S3 refusing the request) still
+gets a row, all zeros but a last "unreadable" flag column, so the output keeps one row per
+source; the featurizer also tells the auto-labeler why through :func:`report_unreadable`, a side
+channel that :func:`featurize` collects. A round leaves such items to people (no training, no
+proposal, no auto-label) and lists them in its report; a round whose items, or answered items,
+are all unreadable fails with :class:`UnreadableError` instead of learning from zero rows.
 """
 
 from __future__ import annotations
@@ -17,9 +24,11 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import types
 import zipfile
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +39,82 @@ from scipy import sparse
 from nblabel.io.guard import CHECKED
 
 __all__ = [
+    "Features",
     "Featurizer",
+    "UnreadableError",
     "cached_features",
     "checked_features",
     "default_featurizer",
+    "failure_arrays",
+    "failures_of",
+    "featurize",
     "image_features",
+    "item_features",
+    "load_feature_file",
+    "report_unreadable",
+    "save_feature_file",
+    "stack_rows",
     "text_features",
+    "unreadable_reason",
 ]
 
 log = logging.getLogger(__name__)
 
 Featurizer = Callable[[Sequence[Any]], Any]
+
+#: Characters of an unreadable item's reason that are kept (a stack of S3 errors can be long).
+REASON_CHARS = 300
+
+# The reasons of the featurizer call :func:`featurize` is running, by source. A context variable,
+# not a return value: the featurizer contract (sources in, one row each out) stays what user
+# featurizers implement, and nothing but plain dicts ever crosses a process (Dask) boundary.
+_reported: ContextVar[dict[str, str] | None] = ContextVar("nblabel_unreadable", default=None)
+
+
+class UnreadableError(RuntimeError):
+    """A round found nothing to learn from: every item, or every answered item, is unreadable.
+
+    The message names one of them and why it could not be read; no round was written.
+    """
+
+
+def unreadable_reason(exc: BaseException, source: Any = None) -> str:
+    """An exception as an unreadable item's reason: its type and message (without the
+    ``source: `` it may start with, as the item is named anyway), cut to a few lines."""
+    message = str(exc)
+    if source is not None:
+        message = message.removeprefix(f"{source}: ")
+    return f"{type(exc).__name__}: {message}"[:REASON_CHARS]
+
+
+def report_unreadable(source: Any, exc: BaseException) -> None:
+    """Tell the auto-labeler that a featurizer could not read ``source``, and why.
+
+    Call it from a featurizer that still returns a row for the source (the default image
+    featurizers return zeros and a flag): the round then leaves the item to people and lists
+    ``exc`` in its report. A featurizer calling it must make each item's row from that item
+    alone (it reads media per item): the unreadable items are tried again, by themselves, the
+    next time the features are loaded. Outside :func:`featurize` it only logs.
+    """
+    log.info("no features for %s: %s", source, exc)
+    reported = _reported.get()
+    if reported is not None:
+        reported[str(source)] = unreadable_reason(exc, source)
+
+
+def featurize(sources: Sequence[Any], featurizer: Featurizer) -> tuple[Any, dict[int, str]]:
+    """A featurizer's checked output for ``sources`` (see :func:`checked_features`), and the
+    items it reported unreadable (:func:`report_unreadable`): position -> the reason."""
+    sources = list(sources)
+    reported: dict[str, str] = {}
+    token = _reported.set(reported)
+    try:
+        features = checked_features(featurizer(sources), len(sources))
+    finally:
+        _reported.reset(token)
+    if not reported:
+        return features, {}
+    return features, {i: reported[str(s)] for i, s in enumerate(sources) if str(s) in reported}
 
 
 def text_features(texts: Sequence[Any]) -> Any:
@@ -91,8 +165,8 @@ def _one_image(ref: Any) -> np.ndarray:
             img.draft("RGB", (_SIDE * 2, _SIDE * 2))
             img = ImageOps.exif_transpose(img).convert("RGB")
             small = img.resize((_SIDE, _SIDE), Image.Resampling.BILINEAR)
-    except Exception as exc:  # unreadable images get a zero vector plus a flag, never an error
-        log.info("no features for %s: %s", ref, exc)
+    except Exception as exc:  # unreadable: a zero vector plus a flag, and the reason told
+        report_unreadable(ref, exc)
         out = np.zeros(_LENGTH)
         out[-1] = 1.0
         return out
@@ -163,9 +237,11 @@ def cached_features(
     The cache file is named by a fingerprint of the featurizer and the sources, so a changed
     dataset or featurizer computes afresh. It is written aside and renamed: a crash mid-write
     leaves no broken cache. It holds data only, never a pickle, so a file planted in a shared
-    project folder cannot run code: numbers as ``.npz`` read with ``allow_pickle=False``
-    (scipy's ``save_npz`` for sparse features); with ``documents``, each text's tokens and token
-    features (:func:`nblabel.autolabel.tagger.document_features`, entity jobs) as JSON.
+    project folder cannot run code: numbers as ``.npz`` read with ``allow_pickle=False``, with
+    the items the featurizer reported unreadable and why (:func:`report_unreadable`; they are
+    featurized again at each load, see :func:`item_features`); with ``documents``, each text's
+    tokens and token features (:func:`nblabel.autolabel.tagger.document_features`, entity
+    jobs) as JSON.
 
     Raises
     ------
@@ -173,32 +249,147 @@ def cached_features(
         The featurizer's output does not have one row per source, or (without ``documents``)
         is not a 2-D numeric array.
     """
+    if not documents:
+        return _cached(sources, featurizer, folder)[0]
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"features-{_fingerprint(sources, featurizer)}.{'json' if documents else 'npz'}"
+    path = folder / f"features-{_fingerprint(sources, featurizer)}.json"
     if path.exists():
         try:
-            return _load(path, len(sources))
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+            return _checked_documents(json.loads(path.read_text(encoding="utf-8")), len(sources))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring a broken feature cache %s: %s", path, exc)
-    features = featurizer(list(sources))
+    features = _checked_documents(featurizer(list(sources)), len(sources))
+    try:
+        text = json.dumps(features, allow_nan=False)
+    except (TypeError, ValueError) as exc:  # a custom featurizer's values JSON cannot hold
+        log.warning("not caching features that are not JSON data: %s", exc)
+        return features
     tmp = path.with_name(path.name + ".tmp")
-    if documents:
-        features = _checked_documents(features, len(sources))
-        try:
-            text = json.dumps(features, allow_nan=False)
-        except (TypeError, ValueError) as exc:  # a custom featurizer's values JSON cannot hold
-            log.warning("not caching features that are not JSON data: %s", exc)
-            return features
-        tmp.write_text(text, encoding="utf-8")
-    else:
-        features = checked_features(features, len(sources))
-        with tmp.open("wb") as fh:
-            if sparse.issparse(features):
-                sparse.save_npz(fh, features.tocsr())
-            else:
-                np.savez(fh, dense=features)
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return features
+
+
+class Features:
+    """A job's feature matrix and the items the featurizer could not read.
+
+    It stands where the matrix stands in a round (:func:`~nblabel.autolabel.loop.compute_round`):
+    ``shape`` and rows by position (``X[positions]``). ``failures`` maps the positions of the
+    unreadable items to the reason, as :class:`~nblabel.autolabel.distributed.ClusterFeatures`
+    does for a Dask cluster's.
+    """
+
+    def __init__(self, matrix: Any, failures: dict[int, str]) -> None:
+        self.matrix = matrix
+        self.failures = failures
+        self.shape = matrix.shape
+
+    def __getitem__(self, positions: Any) -> Any:
+        """The rows of the items at ``positions``."""
+        return self.matrix[positions]
+
+
+def item_features(sources: Sequence[Any], featurizer: Featurizer, folder: Path) -> Features:
+    """The features of :func:`cached_features` with the items the featurizer reported
+    unreadable (:func:`report_unreadable`), the reason of each.
+
+    Unreadable items are not remembered as such: each call featurizes them again (a missing file
+    may be back, a process may have its S3 settings now) and rewrites the cache when some of
+    them could be read.
+    """
+    return Features(*_cached(sources, featurizer, folder))
+
+
+def _cached(sources: Sequence[Any], featurizer: Featurizer, folder: Path) -> tuple[Any, dict[int, str]]:
+    """The cached features of ``sources`` and their unreadable items (see :func:`item_features`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"features-{_fingerprint(sources, featurizer)}.npz"
+    if path.exists():
+        try:
+            features, arrays = load_feature_file(path)
+            features = checked_features(features, len(sources))
+            failed = failures_of(arrays)
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+            log.warning("ignoring a broken feature cache %s: %s", path, exc)
+        else:
+            return _read_again(sources, featurizer, path, features, failed) if failed else (features, {})
+    features, failed = featurize(sources, featurizer)
+    save_feature_file(path, features, **failure_arrays(failed))
+    return features, failed
+
+
+def _read_again(
+    sources: Sequence[Any], featurizer: Featurizer, path: Path, features: Any, failed: dict[int, str]
+) -> tuple[Any, dict[int, str]]:
+    """The cached features with the unreadable items featurized again: the rows of those that
+    can be read now replaced (and the cache rewritten), the reasons of the others renewed."""
+    places = sorted(failed)
+    again, still = featurize([sources[p] for p in places], featurizer)
+    failed = {places[i]: why for i, why in still.items()}
+    if len(still) < len(places):
+        n = features.shape[0]
+        order = np.arange(n)
+        order[places] = n + np.arange(len(places))  # each re-read row from the stacked block
+        features = stack_rows([features, again])[order]
+        save_feature_file(path, features, **failure_arrays(failed))
+    return features, failed
+
+
+def stack_rows(blocks: Sequence[Any]) -> Any:
+    """Feature blocks one above the other (sparse if any is); blocks without rows are left out,
+    so an empty block of another width does not stand in the way."""
+    blocks = [b for b in blocks if b.shape[0]] or list(blocks[:1])
+    if any(sparse.issparse(b) for b in blocks):
+        return sparse.vstack(blocks, format="csr")
+    return np.vstack(blocks)
+
+
+def failure_arrays(failed: dict[int, str]) -> dict[str, np.ndarray]:
+    """Unreadable items (position -> reason) as the arrays a feature file keeps them in."""
+    return {
+        "failed": np.asarray(list(failed), dtype=np.int64),
+        "reasons": np.asarray(list(failed.values()), dtype=str),
+    }
+
+
+def failures_of(arrays: dict[str, np.ndarray]) -> dict[int, str]:
+    """Inverse of :func:`failure_arrays`; none in a file written before they were kept."""
+    if "failed" not in arrays:
+        return {}
+    return dict(zip(arrays["failed"].tolist(), arrays["reasons"].tolist(), strict=True))
+
+
+_MATRIX_KEYS = frozenset({"dense", "data", "indices", "indptr", "shape", "format"})
+
+
+def save_feature_file(path: Path, features: Any, **arrays: np.ndarray) -> None:
+    """Features (dense, or scipy sparse as CSR parts) and other ``arrays`` in one ``.npz``,
+    written aside and renamed, so a killed process never leaves a broken file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if sparse.issparse(features):
+        csr = features.tocsr()
+        arrays.update(data=csr.data, indices=csr.indices, indptr=csr.indptr, shape=np.asarray(csr.shape))
+    else:
+        arrays["dense"] = np.asarray(features)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # processes sharing the folder
+    with tmp.open("wb") as fh:
+        np.savez(fh, **arrays)
+    tmp.replace(path)
+
+
+def load_feature_file(path: Path) -> tuple[Any, dict[str, np.ndarray]]:
+    """A file of :func:`save_feature_file` (or scipy's ``save_npz`` of a CSR matrix): the
+    features and the other arrays. Read with ``allow_pickle=False``: numbers and strings only."""
+    with np.load(path, allow_pickle=False) as archive:
+        if "dense" in archive.files:
+            features: Any = archive["dense"]
+        else:
+            shape = tuple(int(v) for v in archive["shape"])
+            features = sparse.csr_matrix(
+                (archive["data"], archive["indices"], archive["indptr"]), shape=shape
+            )
+        arrays = {name: archive[name] for name in archive.files if name not in _MATRIX_KEYS}
+    return features, arrays
 
 
 def checked_features(features: Any, count: int) -> Any:
@@ -231,12 +422,3 @@ def _checked_documents(features: Any, count: int) -> list[Any]:
     if len(features) != count:
         raise ValueError(f"the featurizer returned {len(features)} documents for {count} texts")
     return [(list(map(tuple, spans)), tokens) for spans, tokens in features]
-
-
-def _load(path: Path, count: int) -> Any:
-    if path.suffix == ".json":
-        return _checked_documents(json.loads(path.read_text(encoding="utf-8")), count)
-    with np.load(path, allow_pickle=False) as archive:
-        if "dense" in archive.files:
-            return checked_features(archive["dense"], count)
-    return checked_features(sparse.load_npz(path), count)

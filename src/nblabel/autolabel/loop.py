@@ -121,9 +121,11 @@ class RoundReport:
     # left could reach, and about how many more answers it needs (0: it would auto-label now).
     lower_target: float | None = None
     lower_target_needed: int | None = None
-    # Items the featurizer failed on (on a Dask cluster): key -> the reason, the first 1,000.
-    # They stay with people: the model neither trains on them nor proposes for them.
+    # Items the featurizer could not read or failed on: key -> the reason, the first 1,000, and
+    # how many in all. They stay with people: the model neither trains on them, nor proposes or
+    # auto-labels for them.
     unfeaturized: dict[str, str] = field(default_factory=dict)
+    unfeaturized_count: int = 0
     # Classification rounds: how many held-out answers were random draws (the ones that carry
     # the design-based bound; ``held_out_above`` counts those above the threshold).
     held_out_random: int | None = None
@@ -186,6 +188,7 @@ class RoundReport:
         d["threshold"] = math.inf if d.get("threshold") is None else d["threshold"]
         d["estimated_accuracy"] = math.nan if d.get("estimated_accuracy") is None else d["estimated_accuracy"]
         d["lower_bound"] = 0.0 if d.get("lower_bound") is None else d["lower_bound"]
+        d.setdefault("unfeaturized_count", len(d.get("unfeaturized") or {}))  # rounds stored before it
         return cls(**d)
 
     def __str__(self) -> str:
@@ -229,7 +232,15 @@ class RoundReport:
             f"round {self.round}: {self.human_answers} human answers, {self.held_out} held out; "
             f"{claim}; {self.queued} queued for people ({self.seconds:.1f} s)"
             + (f". {self.message}" if self.message else "")
+            + self._unreadable()
         )
+
+    def _unreadable(self) -> str:
+        """The items left out as unreadable, with the first one's reason."""
+        if not (self.unfeaturized_count and self.unfeaturized):
+            return ""
+        key, why = next(iter(self.unfeaturized.items()))
+        return f". {self.unfeaturized_count} unreadable items left for people (first: {key}: {why})"
 
     def _what_would_work(self) -> str:
         more_items = "more items (the same accuracy needs that many answers in all)"

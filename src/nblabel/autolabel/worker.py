@@ -35,7 +35,13 @@ from nblabel.autolabel.distributed import (
     hashed_text_features,
 )
 from nblabel.autolabel.entity_loop import compute_entity_round
-from nblabel.autolabel.features import Featurizer, cached_features, default_featurizer
+from nblabel.autolabel.features import (
+    Featurizer,
+    UnreadableError,
+    cached_features,
+    default_featurizer,
+    item_features,
+)
 from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round, default_estimator
 from nblabel.autolabel.mask_loop import default_pixel_estimator
 from nblabel.autolabel.mask_worker import MaskFeatures, mask_evidence, run_mask_round
@@ -132,9 +138,10 @@ class Settings:
 
     def features(self, client: Any = None) -> Any:
         """The job's features, from the cache next to the store when they were computed before
-        (none for a box job: its detector keeps its own). With a cluster, computed and kept
-        there (:class:`~nblabel.autolabel.distributed.ClusterFeatures`), through ``client`` or
-        a new client of the scheduler.
+        (none for a box job: its detector keeps its own); for classification with the items the
+        featurizer could not read (:class:`~nblabel.autolabel.features.Features`). With a
+        cluster, computed and kept there (:class:`~nblabel.autolabel.distributed.ClusterFeatures`),
+        through ``client`` or a new client of the scheduler.
 
         Raises
         ------
@@ -163,7 +170,9 @@ class Settings:
             return None
         if self.masks:
             return MaskFeatures(self.sources, self.featurizer, Path(self.cache_dir)).compute_all()
-        return cached_features(self.sources, self.featurizer, Path(self.cache_dir), documents=self.entities)
+        if self.entities:
+            return cached_features(self.sources, self.featurizer, Path(self.cache_dir), documents=True)
+        return item_features(self.sources, self.featurizer, Path(self.cache_dir))
 
 
 def _encode(value: Any, labels: list[str], multi: bool) -> Any:
@@ -192,12 +201,19 @@ def run_round(
     random_draws: set[int] = set()
     open_positions: list[int] = []
     no_auto: set[int] = set()
-    unfeaturized = getattr(X, "failures", {})  # a cluster's featurizer failed on these items
+    unfeaturized: dict[int, str] = getattr(X, "failures", {})  # unreadable: left to people
+    answered_unreadable: list[int] = []
+    unread_open: list[str] = []  # their stale auto-labels are retracted
     for position, key in enumerate(settings.keys):
-        if position in unfeaturized:
-            continue
         label = ledger.label(key)
-        if label is not None and label.kind in HUMAN_KINDS:
+        human = label is not None and label.kind in HUMAN_KINDS
+        if position in unfeaturized:
+            if human:
+                answered_unreadable.append(position)
+            elif not ledger.is_skipped(key):
+                unread_open.append(key)
+            continue
+        if human:
             try:
                 answered.append((label.seq or 0, position, _encode(label.value, labels, multi)))
             except ValueError:
@@ -212,6 +228,8 @@ def run_round(
         if ledger.human_rejected(key):
             no_auto.add(position)
     human = {position: value for _, position, value in sorted(answered, key=lambda a: a[0])}  # answer order
+    if unfeaturized:
+        _check_readable(settings, unfeaturized, answered_unreadable, len(answered))
     zero_shot = None
     if settings.label_prompts and len(human) < 8:  # the loop trains from 8 answers on
         zero_shot = _zero_shot_embeddings(settings, X)
@@ -237,10 +255,23 @@ def run_round(
     )
     if unfeaturized:
         first = sorted(unfeaturized.items())[:1000]
-        result.report = replace(result.report, unfeaturized={keys[p]: why for p, why in first})
+        result.report = replace(
+            result.report,
+            unfeaturized={keys[p]: why for p, why in first},
+            unfeaturized_count=len(unfeaturized),
+        )
+        log.warning(
+            "%d of %d items unreadable, left for people; the first: %s: %s",
+            len(unfeaturized),
+            len(keys),
+            settings.sources[first[0][0]],
+            first[0][1],
+        )
     annotator = f"auto:{settings.model_name}"
     fresh = {keys[p]: (_decode(v, labels, multi), c) for p, v, c in result.auto}
-    changes = auto_changes(ledger, settings.attribute, annotator, [keys[p] for p in open_positions], fresh)
+    changes = auto_changes(
+        ledger, settings.attribute, annotator, [*(keys[p] for p in open_positions), *unread_open], fresh
+    )
     proposals = [(keys[p], _decode(v, labels, multi), round(c, 4)) for p, (v, c) in result.proposals.items()]
     store.save_round(
         settings.attribute,
@@ -252,6 +283,37 @@ def run_round(
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
     log.info("%s", result.report)
     return result.report
+
+
+def _check_readable(
+    settings: Settings, unfeaturized: dict[int, str], answered_unreadable: list[int], answered: int
+) -> None:
+    """Refuse a round with nothing to learn from: every item unreadable, or every answered one.
+
+    Raises
+    ------
+    UnreadableError
+        Naming the first such item, why it could not be read, how many are, and where to look.
+    """
+    n = len(settings.keys)
+    noun = "images" if settings.media == "image" else "items"
+    if len(unfeaturized) == n:
+        first, what = min(unfeaturized), f"{n} of {n} {noun} unreadable"
+    elif answered_unreadable and not answered:
+        first = answered_unreadable[0]
+        what = (
+            f"all {len(answered_unreadable)} answered {noun} unreadable ({len(unfeaturized)} of {n} in all)"
+        )
+    else:
+        return
+    s3 = any(isinstance(s, str) and s[:5].lower() == "s3://" for s in settings.sources)
+    where = "the Dask workers" if settings.cluster else "the auto-labeler's process"
+    hint = ""  # a text job's featurizer reported them: it knows why
+    if s3:
+        hint = f"; do {where} have the S3 settings (AWS_* variables, a config file or a role)?"
+    elif settings.media == "image":
+        hint = f"; can {where} read these files?"
+    raise UnreadableError(f"{settings.sources[first]}: {unfeaturized[first]}; {what}{hint}")
 
 
 def _zero_shot_embeddings(settings: Settings, X: Any) -> tuple[Any, Any]:
@@ -472,6 +534,8 @@ def status(store: Store, attribute: str, worker: Worker | None) -> dict[str, Any
     ``state`` is the worker's own while it runs; without a running worker it is ``"error"`` (the
     worker failed), ``"stopped"`` (a worker ran), ``"idle"`` (rounds ran, in the foreground or in
     a worker stopped before it said anything) or ``"not started"`` (no round yet).
+    ``unreadable`` (when the latest round left items out) holds their ``count`` and the ``first``
+    five keys with the reason each could not be read.
     """
     raw = store.get_meta(_status_key(attribute))
     state = json.loads(raw) if raw else {"state": "not started"}
@@ -486,6 +550,9 @@ def status(store: Store, attribute: str, worker: Worker | None) -> dict[str, Any
         report = RoundReport.from_dict(latest[1])
         state["round"] = report.round
         state["report"] = str(report)
+        if report.unfeaturized_count:  # left to people: how many, and the first few with why
+            first = dict(list(report.unfeaturized.items())[:5])
+            state["unreadable"] = {"count": report.unfeaturized_count, "first": first}
         state["threshold"] = report.threshold if math.isfinite(report.threshold) else None
     return state
 

@@ -1,6 +1,6 @@
 """The auto-labeler on a real Dask cluster (``job.autolabel(cluster=...)``): the same round as in
 the kernel (texts, and images in S3 on the moto server the S3 tests use), a Dask worker killed
-mid-round, and a featurizer failing on a few items.
+mid-round, a featurizer failing on a few items, and workers without the S3 settings.
 
 One ``LocalCluster`` with two worker processes serves the whole module (starting one is slow).
 The featurizers here are pickled by value, so the Dask workers need not import this module.
@@ -26,6 +26,7 @@ from autolabel_helpers import LABELS, answer_drawn, synthetic_texts, wait_for
 
 from nblabel import ImageClassification, Job, TextClassification, datasets
 from nblabel.autolabel import distributed
+from nblabel.autolabel.features import UnreadableError
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
@@ -185,3 +186,48 @@ def test_images_in_s3_are_read_by_the_workers(
     report = here.autolabel(0.6, background=False)
     assert report.auto_labeled > 0  # a round with something to compare
     _same_round(here, there)
+
+
+def _configure_s3(values: dict[str, str | None]) -> None:
+    """Set (or, for None, remove) environment variables in a Dask worker, its media cache
+    following ``NBLABEL_CACHE_DIR`` again (as the test process's does, see ``s3_env``)."""
+    import nblabel.io.s3
+
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    nblabel.io.s3._media_cache = None
+
+
+def test_workers_without_the_s3_settings_fail_the_round_and_say_why(
+    client: Any, bucket: str, s3_env: Any, s3_direct: Any
+) -> None:
+    # The workers get the moto server's settings but no credentials (set in place: a restart is
+    # slow); the round fails and says so, instead of learning from zero rows.
+    images = datasets.images()["source-ref"][:8]
+    refs = []
+    for path in images:
+        s3_direct.put_object(Bucket=bucket, Key=Path(path).name, Body=Path(path).read_bytes())
+        refs.append(f"s3://{bucket}/{Path(path).name}")
+    settings = {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith("AWS_") or name in ("NO_PROXY", "NBLABEL_CACHE_DIR")
+    }
+    credentials = {name: settings.pop(name) for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    client.run(_configure_s3, {**settings, **dict.fromkeys(credentials)})
+    job = Job("lost", pd.DataFrame({"source-ref": refs}), ImageClassification(datasets.image_labels()))
+    with pytest.raises(UnreadableError) as caught:
+        job.autolabel(background=False, cluster=client)
+    assert str(caught.value).startswith(f"{refs[0]}: MediaError: cannot fetch from S3: no AWS credentials")
+    assert str(caught.value).endswith(
+        "; 8 of 8 images unreadable; do the Dask workers have the S3 settings (AWS_* variables, a "
+        "config file or a role)?"
+    )
+    assert job.store.latest_round(job.attribute) is None
+    # Given the credentials, the next round reads them: the partition file kept no verdict.
+    client.run(_configure_s3, credentials)
+    report = job.autolabel(background=False, cluster=client)
+    assert report is not None and report.unfeaturized_count == 0

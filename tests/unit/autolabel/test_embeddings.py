@@ -19,6 +19,7 @@ from PIL import Image
 
 from nblabel import Job, TextClassification, datasets
 from nblabel.autolabel.embeddings import IMAGE_DIM, TEXT_DIM, efficientnet_features, minilm_features
+from nblabel.autolabel.features import featurize
 from nblabel.autolabel.worker import check_picklable
 
 pytest.importorskip("torch", reason="needs the embeddings extra: pip install 'nblabel[embeddings]'")
@@ -103,11 +104,16 @@ def test_text_embeddings_in_an_auto_labeling_round(texts: Callable) -> None:
 # -- images -----------------------------------------------------------------------------------
 
 
-def test_image_embeddings_are_unit_rows_with_a_flag(images: Callable, tmp_path: Path) -> None:
+def test_image_embeddings_are_unit_rows_with_a_flag_and_a_reason(images: Callable, tmp_path: Path) -> None:
     refs = list(datasets.images()["source-ref"][:3])
     (tmp_path / "not-an-image.jpg").write_text("hello")
-    out = images([*refs, str(tmp_path / "missing.jpg"), str(tmp_path / "not-an-image.jpg")])
+    out, unreadable = featurize(
+        [*refs, str(tmp_path / "missing.jpg"), str(tmp_path / "not-an-image.jpg")], images
+    )
     assert out.shape == (5, IMAGE_DIM + 1) and out.dtype == np.float32
+    assert list(unreadable) == [3, 4]  # and why, for the round's report
+    assert unreadable[3].startswith("MediaError: file not found")
+    assert unreadable[4].startswith("UnidentifiedImageError: cannot identify image file")
     np.testing.assert_allclose(np.linalg.norm(out[:3, :IMAGE_DIM], axis=1), 1.0, atol=1e-5)
     assert (out[:3, -1] == 0).all()
     assert (out[3:, :IMAGE_DIM] == 0).all() and (out[3:, -1] == 1).all()  # unreadable: zeros + flag
