@@ -34,7 +34,6 @@ The results replace the section between ``<!-- entities_latency:start -->`` and
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import random
 import re
@@ -46,9 +45,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._lib.hooks import ENTITY_HOOK_JS
-from benchmarks._lib.machine import machine_info
-from benchmarks._lib.page import notebook_page, pause, show_widget
-from benchmarks._lib.report import REPO, command_line, write_section
+from benchmarks._lib.machine import run_header
+from benchmarks._lib.page import notebook_page, pause, press_until_painted, show_widget
+from benchmarks._lib.report import REPO, write_section
 from benchmarks._lib.stats import fmt, percentile
 from benchmarks._lib.trace import FRAME_MS, tracing
 from tests.harness import JupyterServer, launch_browser
@@ -186,14 +185,7 @@ def run_size(browser: Any, server: JupyterServer, size: int, args: argparse.Name
                 pause(args.gap_ms)
             if number == len(docs) - 1:
                 break  # the last Enter shows "all done", not a document
-            count = page.evaluate("() => window.__nblEnt.keys.length")
-            page.keyboard.press("Enter")
-            page.wait_for_function(
-                "(n) => { const k = window.__nblEnt.keys; return k.length > n && "
-                "(k[n].t_paint !== undefined || k[n].miss); }",
-                arg=count,
-                timeout=60_000,
-            )
+            press_until_painted(page, "Enter", "window.__nblEnt.keys")
             pause(args.gap_ms)
         all_saved(root, timeout=120_000)
         records = page.evaluate("() => window.__nblEnt")
@@ -223,14 +215,10 @@ def render(
     argv: Sequence[str] | None = None,
 ) -> str:
     """The entities_latency section: a row per document size and action."""
-    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    m = machine_info()
     lines = [
         "## Entity widget latency: selection end → entity painted, Enter → next document painted",
         "",
-        f"Measured {when} by `{command_line('entities_latency', argv)}` "
-        f"(run time {(time.monotonic() - started) / 60:.1f} min) on {m['cpu']}, {m['cores']} cores, "
-        f"stock JupyterLab, headless Chromium {browser_version}. Target: p95 within one frame ({FRAME_MS:.1f} ms). "
+        f"{run_header('entities_latency', argv, started)}, stock JupyterLab, headless Chromium {browser_version}. Target: p95 within one frame ({FRAME_MS:.1f} ms). "
         "“Painted” is the end of the frame that shows the change on the main thread (rAF + setTimeout 0); "
         "see the script's docstring.",
         "",

@@ -82,6 +82,8 @@ KEY_HOOK_JS = (
         }
         r.t_dom = now;
         r.to = key;
+        // the box widget: proposals shown (dashed) on the new image
+        if (root.dataset.proposed !== undefined) r.proposed = Number(root.dataset.proposed);
         const canvas = root.querySelector('[data-testid=nbl-image]');
         if (canvas && !canvas.hidden) r.canvas = [canvas.width, canvas.height];
         painted(r);

@@ -7,18 +7,19 @@ at the start and end, and over a series the share of all cores that other proces
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import platform
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 
 import psutil
 
-from benchmarks._lib.report import REPO
+from benchmarks._lib.report import REPO, command_line
 from tests.harness import JupyterServer
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "kernel_procs",
     "load_average",
     "machine_info",
+    "reap",
+    "run_header",
     "tree_cpu",
     "versions",
 ]
@@ -149,6 +152,27 @@ def kernel_procs(server: JupyterServer) -> list[psutil.Process]:
     with contextlib.suppress(psutil.Error):
         return psutil.Process(server.proc.pid).children(recursive=True)
     return []
+
+
+def reap(procs: list[psutil.Process], timeout: float = 60) -> None:
+    """Wait for processes told to stop (an auto-labeler's worker ends its round on SIGTERM);
+    kill those still running after ``timeout`` seconds."""
+    if not procs:
+        return
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    for p in alive:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+
+
+def run_header(module: str, argv: Sequence[str] | None, started: float) -> str:
+    """A section's first words: when, by which command (``python -m benchmarks.<module> ...``),
+    how long since ``started`` (``time.monotonic()``) and on which CPU."""
+    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"Measured {when} by `{command_line(module, argv)}` (run time "
+        f"{(time.monotonic() - started) / 60:.1f} min) on {cpu_name()}, {cores()} cores"
+    )
 
 
 class OtherLoad:

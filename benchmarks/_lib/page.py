@@ -27,6 +27,7 @@ __all__ = [
     "drag_table",
     "notebook_page",
     "pause",
+    "press_until_painted",
     "show_widget",
 ]
 
@@ -88,6 +89,21 @@ def pause(gap_ms: float, jitter: float = 0.0, rng: random.Random | None = None) 
     """Pacing, a fast human (not synchronisation): ``gap_ms`` ± ``jitter`` × ``gap_ms``, uniform."""
     spread = rng.uniform(-jitter, jitter) if rng is not None and jitter else 0.0
     time.sleep(gap_ms * (1 + spread) / 1000)
+
+
+def press_until_painted(page: Any, key: str, records: str, timeout_ms: float = 60_000) -> None:
+    """Press ``key`` once and wait until the hook's record of it is painted or marked a miss.
+
+    ``records`` is the page expression of the hook's array of key records (``KEY_HOOK_JS``'s
+    ``window.__nblBench.records``, ``ENTITY_HOOK_JS``'s ``window.__nblEnt.keys``): the press's
+    record is the one past its length before the press."""
+    count = page.evaluate(f"() => {records}.length")
+    page.keyboard.press(key)
+    page.wait_for_function(
+        f"(n) => {{ const k = {records}; return k.length > n && (k[n].t_paint !== undefined || k[n].miss); }}",
+        arg=count,
+        timeout=timeout_ms,
+    )
 
 
 def drag(page: Any, a: tuple[float, float], b: tuple[float, float], moves: int) -> list[float]:

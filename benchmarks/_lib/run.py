@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["ensure_pip", "log", "stop_on_sigterm"]
+from benchmarks._lib.report import REPO
+
+__all__ = ["ensure_pip", "log", "run_module", "stop_on_sigterm"]
 
 
 def log(msg: str) -> None:
@@ -45,3 +49,19 @@ def ensure_pip(module: str, requirement: str, *options: str) -> None:
     importlib.invalidate_caches()
     if importlib.util.find_spec(module) is None:
         raise SystemExit(f"{requirement} was installed but {module} is not found")
+
+
+def run_module(module: str, argv: Sequence[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m benchmarks.<module> argv...`` in its own process, with the repository's src
+    and root on the path, its output captured (a smoke test runs a benchmark tiny this way:
+    Playwright's sync API refuses to run beside pytest-playwright's event loop, which another
+    browser test in the same xdist worker leaves running)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
+    return subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", *argv],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -14,7 +14,7 @@ from typing import Any
 import psutil
 
 from benchmarks._lib.hooks import CONTROL_JS, KEY_HOOK_JS
-from benchmarks._lib.machine import OtherLoad, bundle_digest, chromium_procs, kernel_procs, tree_cpu
+from benchmarks._lib.machine import OtherLoad, bundle_digest, chromium_procs, kernel_procs, reap, tree_cpu
 from benchmarks._lib.page import classification_cells, notebook_page, pause, show_widget
 from benchmarks._lib.stats import fmt, summary
 from benchmarks._lib.trace import analyze_trace, tracing
@@ -273,11 +273,7 @@ def run_widget_series(
             if nb.page_errors:
                 print(f"  page errors: {nb.page_errors[:3]}", flush=True)
     finally:
-        if workers:  # the kernel is gone: its worker gets SIGTERM and ends its round
-            _, alive = psutil.wait_procs(workers, timeout=60)
-            for p in alive:
-                with contextlib.suppress(psutil.Error):
-                    p.kill()
+        reap(workers)  # the kernel is gone: its worker got SIGTERM and ends its round
     if training:
         series.rounds_total = latest_round(store_path, name)
     return series, control

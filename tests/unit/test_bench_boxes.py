@@ -1,10 +1,14 @@
-"""The box auto-labeling benchmark (``python -m benchmarks.boxes_autolabel``) run tiny on the
-nine BCCD photos in tests/data, and the simulated person's action count."""
+"""The box benchmarks run tiny on the nine BCCD photos in tests/data: auto-labeling
+(``python -m benchmarks.boxes_autolabel``) and the simulated person's action count, and
+Enter → next image with its proposals, idle and training (``benchmarks.boxes_latency --part next``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from benchmarks._lib.run import run_module
 from benchmarks.boxes_autolabel import main
 from nblabel.autolabel.box_match import correction_actions
 
@@ -34,3 +38,18 @@ def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
     text = out.read_text()
     assert "<!-- boxes-autolabel:start -->" in text and "## Box auto-labeling" in text
     assert "| 3 |" in text and "| 6 |" in text
+
+
+@pytest.mark.browser
+def test_the_next_image_latency_runs_tiny_idle_and_training(tmp_path: Path) -> None:
+    out = tmp_path / "BENCHMARKS.md"
+    data = Path(__file__).parents[1] / "data" / "bccd"
+    argv = ["--part", "next", "--data", str(data), "--answered", "5", "--presses", "1", "--warmup", "0"]
+    argv += ["--runs", "1", "--backbone", "pixels", "--gap-ms", "100", "--out", str(out)]
+    run = run_module("boxes_latency", argv)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    text = out.read_text()
+    assert "<!-- boxes_next_latency:start -->" in text and "detector idle vs training" in text
+    assert "| idle | 1 |" in text  # the idle press was measured
+    rows = [line for line in text.splitlines() if line.startswith("| 0 | ")]
+    assert [row.split(" | ")[1] for row in rows] == ["idle", "training"]  # both phases, in one page

@@ -4,18 +4,14 @@ fails the run."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from benchmarks._lib.run import run_module
 from benchmarks.portal_latency import dry, items_needed
 from benchmarks.ui_latency.series import Series
 from nblabel.portal.app import WINDOW
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_annotator_has_a_next_item_and_a_dry_queue_fails_the_run() -> None:
@@ -30,17 +26,7 @@ def test_a_tiny_run_writes_its_section(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     argv = ["--presses", "4", "--warmup", "1", "--gap-ms", "150", "--annotators", "1", "--lab-series", "1"]
     argv += ["--out", str(out)]
-    # Its own process: Playwright's sync API refuses to run beside pytest-playwright's event
-    # loop, which another browser test in the same xdist worker leaves running.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), str(REPO)]))}
-    run = subprocess.run(
-        [sys.executable, "-m", "benchmarks.portal_latency", *argv],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = run_module("portal_latency", argv)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
     text = out.read_text()
     assert "<!-- portal_latency:start -->" in text and "| JupyterLab 4 | 1 | 3 |" in text
