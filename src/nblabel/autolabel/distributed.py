@@ -40,6 +40,7 @@ instead of TF-IDF fitted on every text. Needs the ``dask`` extra: ``pip install 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,11 @@ log = logging.getLogger(__name__)
 PARTITION_SIZE = 5000
 #: Seconds to reach the scheduler before the round fails.
 CONNECT_TIMEOUT = 10.0
+#: Seconds a round waits on a cluster with no worker at all (all died, none started yet) before
+#: it fails: Dask itself would hold the tasks until a worker joins, and the round would hang.
+NO_WORKERS_GRACE = 120.0
+#: How often, in seconds, a waiting round asks the scheduler whether it still has workers.
+_POLL = 2.0
 
 
 class ClusterError(RuntimeError):
@@ -266,6 +272,7 @@ class ClusterFeatures:
         """The futures' results, or ``ClusterError`` when the cluster is unreachable or lost."""
         distributed = _distributed()
         try:
+            self._wait_with_workers(futures, what)
             return self.client.gather(futures)
         except (OSError, TimeoutError, distributed.client.FutureCancelledError) as exc:
             address = getattr(self.client.scheduler, "address", "?")
@@ -277,6 +284,31 @@ class ClusterFeatures:
             if type(exc).__name__ in ("CancelledError", "CommClosedError"):
                 raise ClusterError(f"the Dask cluster was lost while it would {what}: {exc}") from exc
             raise
+
+    def _wait_with_workers(self, futures: list[Any], what: str) -> None:
+        """Wait for ``futures`` while the cluster has workers; ``ClusterError`` once it has had
+        none for ``NO_WORKERS_GRACE`` seconds (a slow round on live workers waits as long as it
+        takes)."""
+        distributed = _distributed()
+        idle_since: float | None = None
+        while True:
+            try:
+                distributed.wait(futures, timeout=_POLL)
+                return
+            except TimeoutError:
+                pass
+            workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
+            if workers:
+                idle_since = None
+                continue
+            now = time.monotonic()
+            idle_since = now if idle_since is None else idle_since
+            if now - idle_since >= NO_WORKERS_GRACE:
+                address = getattr(self.client.scheduler, "address", "?")
+                raise ClusterError(
+                    f"the Dask cluster at {address} has had no workers for {NO_WORKERS_GRACE:.0f} s "
+                    f"while it would {what}; no round was written"
+                )
 
     def _by_partition(self, positions: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
         """(partition, places in it, places in ``positions``) of each partition some are in."""

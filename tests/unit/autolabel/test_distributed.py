@@ -160,9 +160,9 @@ def test_images_in_s3_are_read_by_the_workers(
     client: Any, bucket: str, s3_env: Any, s3_direct: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The workers read S3 as the kernel does: nblabel's reader, boto's chain of AWS settings in
-    # their own environment. Restarted now, they start from the kernel's environment (the moto
-    # server's endpoint and keys), as a LocalCluster started in a configured kernel does.
-    client.restart()
+    # their own environment, here the kernel's (the moto server's endpoint and keys), as a
+    # LocalCluster started in a configured kernel has (set in place: a restart is slow).
+    client.run(_configure_s3, _s3_settings())
     monkeypatch.setattr(distributed, "PARTITION_SIZE", 16)  # 8 partitions: both workers read
     images = datasets.images()
     refs = []
@@ -188,6 +188,15 @@ def test_images_in_s3_are_read_by_the_workers(
     _same_round(here, there)
 
 
+def _s3_settings() -> dict[str, str | None]:
+    """The test process's S3 settings (``s3_env``'s), as environment variables."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith("AWS_") or name in ("NO_PROXY", "NBLABEL_CACHE_DIR")
+    }
+
+
 def _configure_s3(values: dict[str, str | None]) -> None:
     """Set (or, for None, remove) environment variables in a Dask worker, its media cache
     following ``NBLABEL_CACHE_DIR`` again (as the test process's does, see ``s3_env``)."""
@@ -211,11 +220,7 @@ def test_workers_without_the_s3_settings_fail_the_round_and_say_why(
     for path in images:
         s3_direct.put_object(Bucket=bucket, Key=Path(path).name, Body=Path(path).read_bytes())
         refs.append(f"s3://{bucket}/{Path(path).name}")
-    settings = {
-        name: value
-        for name, value in os.environ.items()
-        if name.startswith("AWS_") or name in ("NO_PROXY", "NBLABEL_CACHE_DIR")
-    }
+    settings = _s3_settings()
     credentials = {name: settings.pop(name) for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     client.run(_configure_s3, {**settings, **dict.fromkeys(credentials)})
     job = Job("lost", pd.DataFrame({"source-ref": refs}), ImageClassification(datasets.image_labels()))

@@ -17,6 +17,7 @@ from autolabel_helpers import LABELS, synthetic_texts, wait_for
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from nblabel import Job, TextClassification
+from nblabel.autolabel import distributed
 from nblabel.autolabel.distributed import ClusterError
 
 HERE = Path(__file__).resolve().parents[1]  # tests/unit: autolabel_helpers, for the worker process
@@ -76,3 +77,19 @@ def test_rounds_wait_for_the_scheduler_and_never_write_half(job: Job) -> None:
     wait_for(lambda: job.autolabel_status["state"] == "cluster unavailable", "the next round to fail", 120)
     assert job.autolabel_status["running"]
     assert job.store.latest_round(job.attribute)[1]["human_answers"] == 100
+
+
+def test_a_cluster_without_workers_fails_the_round_instead_of_hanging(
+    job: Job, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A scheduler whose workers all died (or never started): Dask would hold the round's tasks
+    # until a worker joins. The round waits NO_WORKERS_GRACE seconds, then fails and writes nothing.
+    monkeypatch.setattr(distributed, "NO_WORKERS_GRACE", 1.0)
+    monkeypatch.setattr(distributed, "_POLL", 0.2)
+    with (
+        distributed_lib.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster,
+        distributed_lib.Client(cluster) as client,
+    ):
+        with pytest.raises(ClusterError, match="has had no workers for 1 s while it would featurize the items"):
+            job.autolabel(featurizer=words, background=False, cluster=client)
+    assert job.store.latest_round(job.attribute) is None
