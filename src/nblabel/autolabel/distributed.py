@@ -289,12 +289,11 @@ class ClusterFeatures:
         """Wait for ``futures`` while the cluster has workers; ``ClusterError`` once it has had
         none for ``NO_WORKERS_GRACE`` seconds (a slow round on live workers waits as long as it
         takes)."""
-        distributed = _distributed()
         idle_since: float | None = None
-        while True:
-            try:
-                distributed.wait(futures, timeout=_POLL)
-                return
+        while not all(future.done() for future in futures):
+            try:  # the future's own client: the worker's is not the default one
+                next(future for future in futures if not future.done()).result(timeout=_POLL)
+                continue
             except TimeoutError:
                 pass
             workers = self.client.scheduler_info(n_workers=-1).get("workers", {})

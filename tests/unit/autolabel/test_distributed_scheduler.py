@@ -89,7 +89,7 @@ def test_a_cluster_without_workers_fails_the_round_instead_of_hanging(
     with (
         distributed_lib.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster,
         distributed_lib.Client(cluster) as client,
+        pytest.raises(ClusterError, match="has had no workers for 1 s while it would featurize the items"),
     ):
-        with pytest.raises(ClusterError, match="has had no workers for 1 s while it would featurize the items"):
-            job.autolabel(featurizer=words, background=False, cluster=client)
+        job.autolabel(featurizer=words, background=False, cluster=client)
     assert job.store.latest_round(job.attribute) is None
