@@ -29,10 +29,10 @@ pytest_plugins = ["pg_fixtures"]
 SRC = Path(__file__).resolve().parents[3] / "src"
 LABELS = ["cat", "dog", "bird"]
 KERNELS = 4
-ANSWERS = 1000  # per kernel
-ITEMS = 2500  # 5,000 slots for 4,000 answers: nobody runs dry before their share
+ANSWERS = 400  # per kernel
+ITEMS = 1000  # 2,000 slots for 1,600 answers: nobody runs dry before their share
 PER_ITEM = 2
-KILL_AFTER = 300  # the last kernel is SIGKILLed once this many of its answers were acknowledged
+KILL_AFTER = 120  # the last kernel is SIGKILLed once this many of its answers were acknowledged
 TIMEOUT = 600  # seconds: a watchdog for a hung kernel (generous: CI machines are slow), not a synchronisation
 
 KERNEL = textwrap.dedent(
