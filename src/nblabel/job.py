@@ -378,6 +378,7 @@ class Job:
         min_score: float = 0.5,
         judge: Callable[[str, list[str]], Any] | None = None,
         cluster: Any = None,
+        cluster_cache: str | os.PathLike[str] | None = None,
     ) -> RoundReport | None:
         """Start Ground Truth's active-learning loop, with an honest accuracy guarantee.
 
@@ -459,6 +460,9 @@ class Job:
             next to the store; fitting and writing the round stay here (see
             :mod:`nblabel.autolabel.distributed`; needs ``nblabel[dask]``). If the cluster is gone,
             the round fails without writing anything and the background worker tries again.
+        cluster_cache
+            With ``cluster``: where the partition files go instead, an ``s3://`` prefix (the
+            workers write and read it with their own AWS settings) or a folder every worker shares.
         background
             Run rounds in a worker process, each time ``every`` new answers arrived or
             ``interval`` seconds passed with new answers, until :meth:`stop_autolabel`. With
@@ -567,6 +571,7 @@ class Job:
             min_score=min_score,
             masks=masks,
             cluster=None if cluster is None else cluster_address(cluster),
+            cluster_cache=_cluster_cache(cluster, cluster_cache),
         )
         if not background:
             if cluster is None:
@@ -975,6 +980,24 @@ class Job:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.annotate()._repr_mimebundle_(**kwargs)
+
+
+def _cluster_cache(cluster: Any, cache: str | os.PathLike[str] | None) -> str | None:
+    """``autolabel``'s ``cluster_cache``, checked: an ``s3://`` prefix, or a folder made absolute
+    (the Dask workers have another working directory)."""
+    if cache is None:
+        return None
+    if cluster is None:
+        raise ValueError(
+            "cluster_cache= is where a Dask cluster keeps its partition files: pass cluster= too"
+        )
+    text = os.fspath(cache)
+    if text.startswith("s3://"):
+        from nblabel.io.s3 import parse_s3_uri
+
+        parse_s3_uri(text)  # names a bucket, or ValueError
+        return text
+    return os.path.abspath(text)
 
 
 def _cluster_round(settings: Any, cluster: Any, store: Store, ledger: Ledger) -> RoundReport:

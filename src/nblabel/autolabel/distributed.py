@@ -11,8 +11,9 @@ part that grows with the job:
   of ``AWS_*`` variables, config files and instance roles, so a ``LocalCluster`` started in the
   kernel reads S3 as the kernel does; no credentials travel with the tasks), and writes the
   result as one ``.npz`` file (``allow_pickle=False``: numbers and reason strings, never a
-  pickle) in the partition folder next to the store. A file is named by a fingerprint of the
-  featurizer and its partition's sources, so each item is featurized once: later rounds, other
+  pickle) in the partition folder next to the store, or under the ``s3://`` prefix the user
+  names (``job.autolabel(cluster=..., cluster_cache="s3://bucket/prefix")``). A file is named
+  by a fingerprint of the featurizer and its partition's sources, so each item is featurized once: later rounds, other
   kernels and a restarted worker find the files; rows added to the job (``Job.add``) change only
   the last partition's name, and new partitions after it.
 - **predictions**: each round's fitted model (:class:`~nblabel.autolabel.loop.Fitted`, small) is
@@ -39,6 +40,7 @@ instead of TF-IDF fitted on every text. Needs the ``dask`` extra: ``pip install 
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Sequence
@@ -58,6 +60,7 @@ from nblabel.autolabel.features import (
     save_feature_file,
     stack_rows,
     unreadable_reason,
+    write_features,
 )
 from nblabel.autolabel.loop import Fitted
 
@@ -138,12 +141,11 @@ def _featurize_partition(sources: list[Any], featurizer: Featurizer, path: str) 
     in the partition) the featurizer could not read, with the reason. Items a file lists as
     unreadable are tried again (a missing file may be back, a worker may have its S3 settings
     now), and the file is rewritten when some of them could be read."""
-    target = Path(path)
-    if target.exists():
+    if _exists(path):
         try:
-            features, rows, failed = _load(target)
+            features, rows, failed = _load(path)
         except (OSError, ValueError, KeyError) as exc:
-            log.warning("computing again the broken partition file %s: %s", target, exc)
+            log.warning("computing again the broken partition file %s: %s", path, exc)
         else:
             if failed:
                 places = sorted(failed)
@@ -153,10 +155,10 @@ def _featurize_partition(sources: list[Any], featurizer: Featurizer, path: str) 
                     rows = np.concatenate([rows, np.asarray(places)[found]])
                     order = np.argsort(rows, kind="stable")
                     features, rows = stack_rows([features, again])[order], rows[order]
-                    _save(target, features, rows.tolist(), failed)
+                    _save(path, features, rows.tolist(), failed)
             return features.shape[1], failed
     features, rows, failed = _featurize(sources, featurizer)
-    _save(target, features, rows, failed)
+    _save(path, features, rows, failed)
     return features.shape[1], failed
 
 
@@ -186,7 +188,7 @@ def _featurize(sources: list[Any], featurizer: Featurizer) -> tuple[Any, list[in
 
 def _rows(path: str, local: np.ndarray) -> Any:
     """Feature rows of some items of a partition (their places in it; none of them failed)."""
-    features, rows, _ = _load(Path(path))
+    features, rows, _ = _load(path)
     where = np.searchsorted(rows, local)
     return features[where]
 
@@ -202,14 +204,37 @@ def _decide(path: str, fitted: Fitted, local: np.ndarray) -> tuple[np.ndarray, n
     return fitted.decide(_rows(path, local))
 
 
-def _save(path: Path, features: Any, rows: list[int], failed: dict[int, str]) -> None:
-    """One partition file: the rows of the items read, their places, the unreadable items."""
-    save_feature_file(path, features, rows=np.asarray(rows, dtype=np.int64), **failure_arrays(failed))
+def _exists(path: str) -> bool:
+    """Whether a partition file is there (a HEAD request under an ``s3://`` prefix)."""
+    if path.startswith("s3://"):
+        from nblabel.io.s3 import object_exists
+
+        return object_exists(path)
+    return Path(path).exists()
 
 
-def _load(path: Path) -> tuple[Any, np.ndarray, dict[int, str]]:
+def _save(path: str, features: Any, rows: list[int], failed: dict[int, str]) -> None:
+    """One partition file: the rows of the items read, their places, the unreadable items. An
+    ``s3://`` object is written in one PUT: readers see all of it or none."""
+    arrays = {"rows": np.asarray(rows, dtype=np.int64), **failure_arrays(failed)}
+    if path.startswith("s3://"):
+        from nblabel.io.s3 import put_bytes
+
+        buffer = io.BytesIO()
+        write_features(buffer, features, **arrays)
+        put_bytes(path, buffer.getvalue())
+    else:
+        save_feature_file(Path(path), features, **arrays)
+
+
+def _load(path: str) -> tuple[Any, np.ndarray, dict[int, str]]:
     """A partition file: its feature rows, the places they are for, and the unreadable items."""
-    features, arrays = load_feature_file(path)
+    if path.startswith("s3://"):
+        from nblabel.io.s3 import read_bytes
+
+        features, arrays = load_feature_file(io.BytesIO(read_bytes(path)))
+    else:
+        features, arrays = load_feature_file(Path(path))
     return features, arrays["rows"], failures_of(arrays)
 
 
@@ -232,7 +257,9 @@ class ClusterFeatures:
     featurizer
         A per-item featurizer (see the module).
     folder
-        Where the partition files go: a folder every Dask worker can write and read.
+        Where the partition files go: a folder every Dask worker can write and read, or an
+        ``s3://`` prefix (each file one object, read and written with the workers' own AWS
+        settings).
     partition_size
         Items per partition.
 
@@ -247,14 +274,15 @@ class ClusterFeatures:
         client: Any,
         sources: Sequence[Any],
         featurizer: Featurizer,
-        folder: Path,
+        folder: Path | str,
         partition_size: int = PARTITION_SIZE,
     ) -> None:
         self.client = client
         self.size = partition_size
         n = len(sources)
         bounds = [(start, min(start + partition_size, n)) for start in range(0, n, partition_size)]
-        self.paths = [str(folder / f"part-{_fingerprint(sources[a:b], featurizer)}.npz") for a, b in bounds]
+        where = str(folder).rstrip("/") if str(folder).startswith("s3://") else str(Path(folder).resolve())
+        self.paths = [f"{where}/part-{_fingerprint(sources[a:b], featurizer)}.npz" for a, b in bounds]
         futures = [
             client.submit(_featurize_partition, list(sources[a:b]), featurizer, path, pure=False)
             for (a, b), path in zip(bounds, self.paths, strict=True)

@@ -30,7 +30,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -56,6 +56,7 @@ __all__ = [
     "stack_rows",
     "text_features",
     "unreadable_reason",
+    "write_features",
 ]
 
 log = logging.getLogger(__name__)
@@ -362,24 +363,31 @@ def failures_of(arrays: dict[str, np.ndarray]) -> dict[int, str]:
 _MATRIX_KEYS = frozenset({"dense", "data", "indices", "indptr", "shape", "format"})
 
 
-def save_feature_file(path: Path, features: Any, **arrays: np.ndarray) -> None:
-    """Features (dense, or scipy sparse as CSR parts) and other ``arrays`` in one ``.npz``,
-    written aside and renamed, so a killed process never leaves a broken file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_features(fh: BinaryIO, features: Any, **arrays: np.ndarray) -> None:
+    """Features (dense, or scipy sparse as CSR parts) and other ``arrays`` as one ``.npz``
+    written to ``fh``."""
     if sparse.issparse(features):
         csr = features.tocsr()
         arrays.update(data=csr.data, indices=csr.indices, indptr=csr.indptr, shape=np.asarray(csr.shape))
     else:
         arrays["dense"] = np.asarray(features)
+    np.savez(fh, **arrays)
+
+
+def save_feature_file(path: Path, features: Any, **arrays: np.ndarray) -> None:
+    """:func:`write_features` to a file, written aside and renamed, so a killed process never
+    leaves a broken file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # processes sharing the folder
     with tmp.open("wb") as fh:
-        np.savez(fh, **arrays)
+        write_features(fh, features, **arrays)
     tmp.replace(path)
 
 
-def load_feature_file(path: Path) -> tuple[Any, dict[str, np.ndarray]]:
-    """A file of :func:`save_feature_file` (or scipy's ``save_npz`` of a CSR matrix): the
-    features and the other arrays. Read with ``allow_pickle=False``: numbers and strings only."""
+def load_feature_file(path: Path | BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
+    """A file (or open binary file) of :func:`save_feature_file` (or scipy's ``save_npz`` of a
+    CSR matrix): the features and the other arrays. Read with ``allow_pickle=False``: numbers
+    and strings only."""
     with np.load(path, allow_pickle=False) as archive:
         if "dense" in archive.files:
             features: Any = archive["dense"]

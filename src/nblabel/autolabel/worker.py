@@ -93,6 +93,9 @@ class Settings:
     source_column: str = "source-ref"
     # A Dask scheduler's address: features and predictions on its cluster (distributed.py).
     cluster: str | None = None
+    # Where the cluster's partition files go: an s3:// prefix or a folder every Dask worker
+    # shares; None: "partitions" beside the job's feature cache.
+    cluster_cache: str | None = None
     partition_size: int = 0  # 0: distributed.PARTITION_SIZE
     # Text jobs: the labels' prompts for zero-shot proposals before the first answers (zero_shot.py);
     # None for none.
@@ -159,7 +162,7 @@ class Settings:
                     client,
                     self.sources,
                     self.featurizer,
-                    Path(self.cache_dir).resolve() / "partitions",  # the Dask workers have another cwd
+                    self.cluster_cache or Path(self.cache_dir).resolve() / "partitions",
                     self.partition_size or distributed.PARTITION_SIZE,
                 )
             except BaseException:

@@ -210,6 +210,28 @@ def _configure_s3(values: dict[str, str | None]) -> None:
     nblabel.io.s3._media_cache = None
 
 
+def test_partition_files_under_an_s3_prefix_the_user_names(
+    client: Any, bucket: str, s3_env: Any, s3_direct: Any
+) -> None:
+    client.run(_configure_s3, _s3_settings())
+    here, there = _jobs()
+    here.autolabel(0.9, featurizer=words, background=False)
+    prefix = f"s3://{bucket}/features/texts/"
+    there.autolabel(0.9, featurizer=words, background=False, cluster=client, cluster_cache=prefix)
+    _same_round(here, there)
+    listed = s3_direct.list_objects_v2(Bucket=bucket, Prefix="features/texts/")["Contents"]
+    assert sorted(o["Key"].rsplit("-", 1)[0] for o in listed) == ["features/texts/part"] * 5
+    assert not (there.store.local_dir / "features" / "partitions").exists()
+    # the next round (through the scheduler's address) reads the objects and writes none
+    puts = len(s3_env.requests("PUT", rf"^/{bucket}/features/"))
+    there.autolabel(
+        0.9, featurizer=words, background=False, cluster=client.scheduler.address, cluster_cache=prefix
+    )
+    assert puts == 5 and len(s3_env.requests("PUT", rf"^/{bucket}/features/")) == puts
+    with pytest.raises(ValueError, match="pass cluster= too"):
+        there.autolabel(featurizer=words, background=False, cluster_cache=prefix)
+
+
 def test_workers_without_the_s3_settings_fail_the_round_and_say_why(
     client: Any, bucket: str, s3_env: Any, s3_direct: Any
 ) -> None:
