@@ -40,10 +40,11 @@ instead of TF-IDF fitted on every text. Needs the ``dask`` extra: ``pip install 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -297,9 +298,10 @@ class ClusterFeatures:
                 (i, client.submit(_featurize_partition, list(sources[a:b]), featurizer, path, pure=False))
             )
             if len(running) >= window or i == len(bounds) - 1:
-                self._wait_with_workers(
-                    [f for _, f in running], "featurize the items", any_done=i < len(bounds) - 1
-                )
+                with self._cluster_errors("featurize the items"):
+                    self._wait_with_workers(
+                        [f for _, f in running], "featurize the items", any_done=i < len(bounds) - 1
+                    )
                 finished = [f.done() for _, f in running]  # once: a future may finish meanwhile
                 done = [pair for pair, over in zip(running, finished, strict=True) if over]
                 for (j, _), value in zip(
@@ -317,10 +319,16 @@ class ClusterFeatures:
 
     def _gather(self, futures: list[Any], what: str) -> list[Any]:
         """The futures' results, or ``ClusterError`` when the cluster is unreachable or lost."""
+        with self._cluster_errors(what):
+            self._wait_with_workers(futures, what)
+            return list(self.client.gather(futures))
+
+    @contextlib.contextmanager
+    def _cluster_errors(self, what: str) -> Iterator[None]:
+        """Dask's errors for an unreachable or lost cluster, raised as ``ClusterError``."""
         distributed = _distributed()
         try:
-            self._wait_with_workers(futures, what)
-            return self.client.gather(futures)
+            yield
         except (OSError, TimeoutError, distributed.client.FutureCancelledError) as exc:
             address = getattr(self.client.scheduler, "address", "?")
             raise ClusterError(
