@@ -92,7 +92,7 @@ class MaskFeatures:
         for position in range(len(self.sources)) if positions is None else positions:
             try:
                 self(position)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:  # MediaError is a ValueError: left to people
                 log.warning("no pixel features for %s: %s", self.sources[position], exc)
         return self
 
