@@ -461,15 +461,15 @@ class Job:
             :mod:`nblabel.autolabel.distributed`; needs ``nblabel[dask]``). Classification: the
             features of every item, cached as ``.npz`` partition files next to the store, and the
             open items' predictions. Entities, boxes and masks: the open items' proposals, each
-            item featurized on the worker that predicts it (box feature maps and pixel features
-            into their cache next to the store, or the ``cluster_cache`` folder). If the cluster
-            is gone, the round fails without writing anything and the background worker tries
-            again.
+            item featurized on the worker that predicts it (texts' tokens are not kept; box
+            feature maps and pixel features go to their cache next to the store, or to
+            ``cluster_cache``). If the cluster is gone, the round fails without writing anything
+            and the background worker tries again.
         cluster_cache
-            With ``cluster``: where the workers' caches go instead, an ``s3://`` prefix (for
-            classification's partition files, which the workers write and read with their own AWS
-            settings; box maps and pixel features are then not cached by the workers) or a folder
-            every worker shares.
+            With ``cluster``: where the workers' caches (classification's partition files, box
+            feature maps, pixel features) go instead: an ``s3://`` prefix, which the workers and
+            this process write and read with their own AWS settings, or a folder every worker
+            shares.
         background
             Run rounds in a worker process, each time ``every`` new answers arrived or
             ``interval`` seconds passed with new answers, until :meth:`stop_autolabel`. With

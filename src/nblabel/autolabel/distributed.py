@@ -67,7 +67,6 @@ from nblabel.autolabel.features import (
     failures_of,
     featurize,
     load_feature_file,
-    save_feature_file,
     stack_rows,
     unreadable_reason,
     write_features,
@@ -75,14 +74,18 @@ from nblabel.autolabel.features import (
 from nblabel.autolabel.loop import Fitted
 
 __all__ = [
+    "IMAGE_PARTITION_SIZE",
     "PARTITION_SIZE",
     "ClusterError",
     "ClusterFeatures",
     "ClusterItems",
+    "cache_path",
     "cluster_address",
     "cluster_map",
     "connect",
     "hashed_text_features",
+    "read_cache",
+    "write_cache",
 ]
 
 log = logging.getLogger(__name__)
@@ -160,22 +163,23 @@ def _featurize_partition(
     be back, a worker may have its S3 settings now), and the file is rewritten when some of them
     could be read."""
     sources, path = partition
-    if _exists(path):
-        try:
-            features, rows, failed = _load(path)
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("computing again the broken partition file %s: %s", path, exc)
-        else:
-            if failed:
-                places = sorted(failed)
-                again, found, still = _featurize([sources[p] for p in places], featurizer)
-                failed = {places[i]: why for i, why in still.items()}
-                if found:
-                    rows = np.concatenate([rows, np.asarray(places)[found]])
-                    order = np.argsort(rows, kind="stable")
-                    features, rows = stack_rows([features, again])[order], rows[order]
-                    _save(path, features, rows.tolist(), failed)
-            return features.shape[1], failed
+    try:
+        kept = _load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("computing again the broken partition file %s: %s", path, exc)
+        kept = None
+    if kept is not None:
+        features, rows, failed = kept
+        if failed:
+            places = sorted(failed)
+            again, found, still = _featurize([sources[p] for p in places], featurizer)
+            failed = {places[i]: why for i, why in still.items()}
+            if found:
+                rows = np.concatenate([rows, np.asarray(places)[found]])
+                order = np.argsort(rows, kind="stable")
+                features, rows = stack_rows([features, again])[order], rows[order]
+                _save(path, features, rows.tolist(), failed)
+        return features.shape[1], failed
     features, rows, failed = _featurize(sources, featurizer)
     _save(path, features, rows, failed)
     return features.shape[1], failed
@@ -207,7 +211,10 @@ def _featurize(sources: list[Any], featurizer: Featurizer) -> tuple[Any, list[in
 
 def _rows(path: str, local: np.ndarray) -> Any:
     """Feature rows of some items of a partition (their places in it; none of them failed)."""
-    features, rows, _ = _load(path)
+    found = _load(path)
+    if found is None:
+        raise FileNotFoundError(f"the partition file {path} is gone")
+    features, rows, _ = found
     where = np.searchsorted(rows, local)
     return features[where]
 
@@ -226,37 +233,55 @@ def _decide(fitted: Fitted, partition: tuple[str, np.ndarray]) -> tuple[np.ndarr
     return fitted.decide(_rows(path, local))
 
 
-def _exists(path: str) -> bool:
-    """Whether a partition file is there (a HEAD request under an ``s3://`` prefix)."""
+def read_cache(path: str) -> bytes | None:
+    """A cache file's bytes, in a folder or under an ``s3://`` prefix (a HEAD, then a GET, with
+    the process's own AWS settings); None when it is not there."""
     if path.startswith("s3://"):
-        from nblabel.io.s3 import object_exists
+        from nblabel.io.s3 import object_exists, read_bytes
 
-        return object_exists(path)
-    return Path(path).exists()
+        return read_bytes(path) if object_exists(path) else None
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
 
 
-def _save(path: str, features: Any, rows: list[int], failed: dict[int, str]) -> None:
-    """One partition file: the rows of the items read, their places, the unreadable items. An
-    ``s3://`` object is written in one PUT: readers see all of it or none."""
-    arrays = {"rows": np.asarray(rows, dtype=np.int64), **failure_arrays(failed)}
+def write_cache(path: str, data: bytes) -> None:
+    """Write a cache file whole, in a folder (written aside and renamed: processes sharing the
+    folder never read half a file) or under an ``s3://`` prefix (one PUT: readers see all of it
+    or none)."""
     if path.startswith("s3://"):
         from nblabel.io.s3 import put_bytes
 
-        buffer = io.BytesIO()
-        write_features(buffer, features, **arrays)
-        put_bytes(path, buffer.getvalue())
-    else:
-        save_feature_file(Path(path), features, **arrays)
+        put_bytes(path, data)
+        return
+    from nblabel.io import AtomicFile
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with AtomicFile(path) as out:
+        out.write(data)
 
 
-def _load(path: str) -> tuple[Any, np.ndarray, dict[int, str]]:
-    """A partition file: its feature rows, the places they are for, and the unreadable items."""
-    if path.startswith("s3://"):
-        from nblabel.io.s3 import read_bytes
+def cache_path(folder: str | Path, *parts: str) -> str:
+    """``parts`` joined under a cache folder or ``s3://`` prefix (a folder made absolute)."""
+    root = str(folder).rstrip("/") if str(folder).startswith("s3://") else str(Path(folder).resolve())
+    return "/".join([root, *parts])
 
-        features, arrays = load_feature_file(io.BytesIO(read_bytes(path)))
-    else:
-        features, arrays = load_feature_file(Path(path))
+
+def _save(path: str, features: Any, rows: list[int], failed: dict[int, str]) -> None:
+    """One partition file: the rows of the items read, their places, the unreadable items."""
+    buffer = io.BytesIO()
+    write_features(buffer, features, rows=np.asarray(rows, dtype=np.int64), **failure_arrays(failed))
+    write_cache(path, buffer.getvalue())
+
+
+def _load(path: str) -> tuple[Any, np.ndarray, dict[int, str]] | None:
+    """A partition file: its feature rows, the places they are for, and the unreadable items;
+    None when it is not there."""
+    data = read_cache(path)
+    if data is None:
+        return None
+    features, arrays = load_feature_file(io.BytesIO(data))
     return features, arrays["rows"], failures_of(arrays)
 
 
@@ -393,8 +418,9 @@ class ClusterFeatures:
         self.size = partition_size
         n = len(sources)
         bounds = [(start, min(start + partition_size, n)) for start in range(0, n, partition_size)]
-        where = str(folder).rstrip("/") if str(folder).startswith("s3://") else str(Path(folder).resolve())
-        self.paths = [f"{where}/part-{_fingerprint(sources[a:b], featurizer)}.npz" for a, b in bounds]
+        self.paths = [
+            cache_path(folder, f"part-{_fingerprint(sources[a:b], featurizer)}.npz") for a, b in bounds
+        ]
         partitions = ((list(sources[a:b]), path) for (a, b), path in zip(bounds, self.paths, strict=True))
         results = list(
             cluster_map(client, _featurize_partition, featurizer, partitions, "featurize the items")

@@ -40,7 +40,6 @@ import math
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -242,20 +241,17 @@ def predict_or_reason(
     return predict_image(model, featurizer, data, n_classes)
 
 
-def predict_masks(shared: tuple[Any, PixelFeatures, int, str | None], refs: Sequence[Any]) -> list[Predicted]:
+def predict_masks(shared: tuple[Any, PixelFeatures, int, str], refs: Sequence[Any]) -> list[Predicted]:
     """:func:`predict_or_reason` of each image, its features read from (or written to) the
-    cache folder, or computed without one (None); ``shared`` is the fitted model, the
-    featurizer, the number of classes and the folder. The heavy part of a round on a Dask
-    worker."""
+    cache folder or ``s3://`` prefix; ``shared`` is the fitted model, the featurizer, the number
+    of classes and the cache. The heavy part of a round, on a Dask worker."""
     model, featurizer, n_classes, folder = shared
-    out: list[Predicted] = []
-    for ref in refs:
-        if folder is None:
-            load = functools.partial(featurizer.compute, ref)
-        else:
-            load = functools.partial(cached_pixel_features, ref, featurizer, Path(folder))
-        out.append(predict_or_reason(model, featurizer, n_classes, load))
-    return out
+    return [
+        predict_or_reason(
+            model, featurizer, n_classes, functools.partial(cached_pixel_features, ref, featurizer, folder)
+        )
+        for ref in refs
+    ]
 
 
 def _image_folds(positions: list[int], folds: int, seed: int) -> list[list[int]]:

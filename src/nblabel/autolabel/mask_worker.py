@@ -72,13 +72,14 @@ def _png_bytes(array: np.ndarray) -> bytes:
 
 
 class MaskFeatures:
-    """The pixel features of a job's images, by row position, from the ``.npz`` cache.
+    """The pixel features of a job's images, by row position, from the ``.npz`` cache (a folder,
+    or an ``s3://`` prefix).
 
     Computing them (:meth:`compute_all`) reads each image once; afterwards a round reads each
     image's file when it needs it, so memory holds one image's features at a time.
     """
 
-    def __init__(self, sources: list[Any], featurizer: PixelFeatures, folder: Path) -> None:
+    def __init__(self, sources: list[Any], featurizer: PixelFeatures, folder: Path | str) -> None:
         self.sources = sources
         self.featurizer = featurizer
         self.folder = folder
@@ -171,7 +172,7 @@ def run_mask_round(settings: Any, features: Any, store: Store, ledger: Ledger) -
     predict = None
     if not isinstance(features, MaskFeatures):
         cluster, folder = features, settings.item_cache
-        features = MaskFeatures(settings.sources, settings.featurizer, Path(folder or settings.cache_dir))
+        features = MaskFeatures(settings.sources, settings.featurizer, folder)
         n_classes = len(settings.labels) + 1
 
         def predict(model: Any, positions: list[int]) -> Iterator[Any]:

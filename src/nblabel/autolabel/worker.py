@@ -128,13 +128,11 @@ class Settings:
             self.model_name = type(self.estimator).__name__
 
     @property
-    def item_cache(self) -> str | None:
-        """Where box feature maps and pixel features are cached: next to the store, or in the
-        folder ``cluster_cache`` names, which the Dask workers write too; None (not kept on
-        disk) under an ``s3://`` ``cluster_cache``, whose workers may share no folder with us."""
-        if self.cluster_cache is None:
-            return self.cache_dir
-        return None if self.cluster_cache.startswith("s3://") else self.cluster_cache
+    def item_cache(self) -> str:
+        """Where box feature maps and pixel features are cached: next to the store, or where
+        ``cluster_cache`` says (a folder, or an ``s3://`` prefix for workers that share no
+        folder with the job), which the Dask workers write too."""
+        return self.cluster_cache or self.cache_dir
 
     def follow_additions(self, store: Store) -> bool:
         """Take in the rows added to the job since the last look (``Job.add``); True if any."""

@@ -366,8 +366,16 @@ def test_a_box_round_on_the_cluster_equals_the_kernels(
 
 
 def test_a_mask_round_on_the_cluster_equals_the_kernels(
-    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    bucket: str,
+    s3_env: Any,
+    s3_direct: Any,
 ) -> None:
+    # The pixel features go under the s3:// prefix cluster_cache= names: the workers write the
+    # open images', the kernel the answered images' (with the settings of their own environment).
+    client.run(_configure_s3, _s3_settings())
     from PIL import Image
     from sklearn.ensemble import RandomForestClassifier
 
@@ -383,23 +391,32 @@ def test_a_mask_round_on_the_cluster_equals_the_kernels(
     refs = [*tiles, *tiles[:4], str(broken), *tiles[4:]]
     fast = PixelFeatures(side=64, deep=False, sigma_max=4.0)
     task = SemanticSegmentation(["Building", "Land", "Road", "Vegetation", "Water", "Unlabeled"])
-    reports = []
-    for name, cluster in (("here", None), ("there", client)):
-        job = Job(name, pd.DataFrame({"source-ref": refs}), task, store=tmp_path / f"{name}.db")
+    jobs, reports = [], []
+    prefix = f"s3://{bucket}/cache/"
+    for name, cluster, cache in (("here", None, None), ("there", client, prefix)):
+        (tmp_path / name).mkdir()
+        job = Job(name, pd.DataFrame({"source-ref": refs}), task, store=tmp_path / name / "s.db")
         for p in range(5):
             mask = np.asarray(Image.open(Path(refs[p]).with_suffix(".mask.png")))
             job.label(p, np.where(mask == UNKNOWN, 0, mask))
         forest = RandomForestClassifier(n_estimators=5, max_depth=6, random_state=0)
+        jobs.append(job)
         reports.append(
             job.autolabel(
-                featurizer=fast, estimator=forest, background=False, cluster=cluster, target_miou=0.3
+                featurizer=fast,
+                estimator=forest,
+                background=False,
+                cluster=cluster,
+                cluster_cache=cache,
+                target_miou=0.3,
             )
         )
-    here, there = (
-        Job(name, pd.DataFrame({"source-ref": refs}), task, store=tmp_path / f"{name}.db")
-        for name in ("here", "there")
-    )
+    here, there = jobs
     assert reports[0].held_out == 5 and reports[0].queued + reports[0].auto_labeled == len(refs) - 5
-    assert set(reports[1].unfeaturized) == {here.key(10)}
+    assert set(reports[1].unfeaturized) == {here.key(10)}  # the broken file
     _same_proposals(here, there)
     assert here.key(10) not in there.store.proposals(there.attribute)
+    listed = s3_direct.list_objects_v2(Bucket=bucket, Prefix="cache/")["Contents"]
+    assert len({o["Key"] for o in listed if o["Key"].startswith("cache/pixels-")}) == 6  # the tiles
+    assert list((here.store.local_dir / "features").glob("pixels-*"))
+    assert not list((there.store.local_dir / "features").glob("pixels-*"))
