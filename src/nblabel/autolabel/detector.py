@@ -63,6 +63,16 @@ _MIN_SCORE = 0.05  # cells scoring below this are never reported
 #: Feature maps computed or read in this process, by (backbone, side, ref), shared by the
 #: detector and its cross-fitting copies (292 EfficientNet maps of 512 x 512 images: 67 MB).
 _MEMORY: dict[tuple[str, int, str], tuple[np.ndarray, tuple[int, int]]] = {}
+#: Maps kept in memory at most (the least recently used go; the cache file stays): about 470 MB
+#: of EfficientNet maps, so a Dask worker predicting partition after partition of a large job
+#: holds a bounded set, not every image it has seen.
+_MEMORY_LIMIT = 2048
+
+
+def _remember(slot: tuple[str, int, str], found: tuple[np.ndarray, tuple[int, int]]) -> None:
+    _MEMORY[slot] = found
+    while len(_MEMORY) > _MEMORY_LIMIT:
+        del _MEMORY[next(iter(_MEMORY))]  # the oldest: dicts keep insertion order
 
 
 def backbone_available() -> bool:
@@ -163,6 +173,7 @@ class FeatureMaps:
         ref = str(ref)
         slot = (self.backbone, self.side, ref)
         if slot in _MEMORY:
+            _MEMORY[slot] = _MEMORY.pop(slot)  # used again: the most recent
             return _MEMORY[slot][0].astype(np.float32), _MEMORY[slot][1]
         from nblabel.autolabel.distributed import read_cache, write_cache
 
@@ -172,7 +183,7 @@ class FeatureMaps:
             if cached is not None:
                 with np.load(io.BytesIO(cached), allow_pickle=False) as data:
                     found = (data["maps"], (int(data["size"][0]), int(data["size"][1])))
-                _MEMORY[slot] = found
+                _remember(slot, found)
                 return found[0].astype(np.float32), found[1]
         except (OSError, ValueError, KeyError) as exc:
             log.warning("ignoring a broken or unreadable feature map %s: %s", path, exc)
@@ -189,8 +200,9 @@ class FeatureMaps:
             np.savez(buffer, maps=maps.astype(np.float16), size=np.asarray(size))
             write_cache(path, buffer.getvalue())
         # Kept as float16, as in the file: the same values whether read now or later.
-        _MEMORY[slot] = (maps.astype(np.float16), size)
-        return _MEMORY[slot][0].astype(np.float32), size
+        kept = maps.astype(np.float16)
+        _remember(slot, (kept, size))
+        return kept.astype(np.float32), size
 
 
 def _neighbourhood(maps: np.ndarray) -> np.ndarray:
