@@ -34,7 +34,8 @@ fitted, rescored detector is sent to the workers once and they predict the waiti
 partitions (``predict``, see :class:`~nblabel.autolabel.distributed.ClusterItems`), returning
 only boxes and sizes; fitting, cross-fitting, the cuts and the bound stay where the round runs.
 The default detector's feature maps of the waiting images are then made on the workers, into its
-cache folder (next to the store, or the ``cluster_cache=`` folder: one the workers share).
+cache (next to the store, or where ``cluster_cache=`` says: a folder the workers share or an
+``s3://`` prefix).
 
 The detector protocol (scikit-learn-like): ``predict(images) -> one list of boxes per image``,
 each box ``{"class_id": int or "label": name, "left", "top", "width", "height", "score"}`` in
