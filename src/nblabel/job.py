@@ -455,14 +455,21 @@ class Job:
             Box and segmentation jobs: the held-out mIoU the auto-labels must reach with the bound
             (default: Ground Truth's 0.6 for boxes, 0.7 for semantic segmentation).
         cluster
-            Classification jobs: a ``dask.distributed.Client`` or a scheduler address. Features
-            and predictions then run on that Dask cluster in partitions, cached as ``.npz`` files
-            next to the store; fitting and writing the round stay here (see
-            :mod:`nblabel.autolabel.distributed`; needs ``nblabel[dask]``). If the cluster is gone,
-            the round fails without writing anything and the background worker tries again.
+            A ``dask.distributed.Client`` or a scheduler address: the part of each round that
+            grows with the job runs on that Dask cluster, in partitions; fitting on the answers
+            (with cross-fitting), the bound and writing the round stay here (see
+            :mod:`nblabel.autolabel.distributed`; needs ``nblabel[dask]``). Classification: the
+            features of every item, cached as ``.npz`` partition files next to the store, and the
+            open items' predictions. Entities, boxes and masks: the open items' proposals, each
+            item featurized on the worker that predicts it (texts' tokens are not kept; box
+            feature maps and pixel features go to their cache next to the store, or to
+            ``cluster_cache``). If the cluster is gone, the round fails without writing anything
+            and the background worker tries again.
         cluster_cache
-            With ``cluster``: where the partition files go instead, an ``s3://`` prefix (the
-            workers write and read it with their own AWS settings) or a folder every worker shares.
+            With ``cluster``: where the workers' caches (classification's partition files, box
+            feature maps, pixel features) go instead: an ``s3://`` prefix, which the workers and
+            this process write and read with their own AWS settings, or a folder every worker
+            shares.
         background
             Run rounds in a worker process, each time ``every`` new answers arrived or
             ``interval`` seconds passed with new answers, until :meth:`stop_autolabel`. With
@@ -536,8 +543,6 @@ class Job:
                 "auto-labeling works on classification, named-entity, box and segmentation tasks, "
                 f"not {self.task!r}"
             )
-        if cluster is not None and (entities or boxes or masks):
-            raise TypeError(f"cluster= runs classification rounds on Dask; this job's task is {self.task!r}")
         labels = self.task.labels
         if random_fraction is None:
             # Entities are proposals only: random draws feed no bound there, so half the queue.

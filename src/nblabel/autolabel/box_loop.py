@@ -28,6 +28,15 @@ An image's confidence is the smaller of the mean score of the boxes it proposes 
 least ``min_score``) and one minus the best score it left out: an image is sure when what it
 shows is sure and nothing it hides was close.
 
+Predicting the waiting images is the part that grows with the job (:func:`predict_boxes`: each
+image's boxes and its size as shown). On a Dask cluster (``job.autolabel(cluster=...)``) the
+fitted, rescored detector is sent to the workers once and they predict the waiting images in
+partitions (``predict``, see :class:`~nblabel.autolabel.distributed.ClusterItems`), returning
+only boxes and sizes; fitting, cross-fitting, the cuts and the bound stay where the round runs.
+The default detector's feature maps of the waiting images are then made on the workers, into its
+cache (next to the store, or where ``cluster_cache=`` says: a folder the workers share or an
+``s3://`` prefix).
+
 The detector protocol (scikit-learn-like): ``predict(images) -> one list of boxes per image``,
 each box ``{"class_id": int or "label": name, "left", "top", "width", "height", "score"}`` in
 original pixels (a GT label object with ``annotations`` is accepted too); optionally
@@ -64,6 +73,7 @@ __all__ = [
     "check_detector",
     "compute_box_round",
     "image_confidence",
+    "predict_boxes",
     "run_box_round",
     "score_cuts",
 ]
@@ -182,6 +192,23 @@ def _fit(detector: Any, refs: Sequence[str], values: Sequence[Any]) -> Any:
     except Exception as exc:
         raise DetectorError(f"the detector's fit failed: {type(exc).__name__}: {exc}") from exc
     return detector
+
+
+def predict_boxes(
+    shared: tuple[Any, Sequence[str]], refs: Sequence[str]
+) -> list[tuple[list[dict[str, Any]], tuple[int, int]]]:
+    """Each image's checked boxes by the detector and its size as shown ((0, 0): unreadable, no
+    proposal); ``shared`` is the detector and the labels. A round's heavy part: run where the
+    round runs, or on the Dask workers.
+
+    Raises
+    ------
+    DetectorError
+        The detector failed or returned something that is not boxes.
+    """
+    detector, labels = shared
+    found = _predict(detector, refs, labels)
+    return [(boxes, _shown_size(ref)) for boxes, ref in zip(found, refs, strict=True)]
 
 
 _CUTS = np.round(np.arange(0.05, 1.0, 0.05), 2)
@@ -310,9 +337,12 @@ def compute_box_round(
     no_auto: frozenset[int] = frozenset(),
     seed: int = 0,
     round_number: int = 1,
+    predict: Callable[[Any, list[str]], Sequence[tuple[list[dict[str, Any]], tuple[int, int]]]] | None = None,
 ) -> Round:
     """Run one box round; see the module. ``human`` maps row positions to people's box answers,
     ``open_positions`` are the images waiting for people, ``no_auto`` those never to auto-label.
+    ``predict(detector, refs)`` gives :func:`predict_boxes` of the waiting images made elsewhere
+    (on a Dask cluster); by default they are predicted here.
 
     Raises
     ------
@@ -355,7 +385,8 @@ def compute_box_round(
         cuts = _place_cuts(held, human, len(labels), min_score, folds, seed)
         detector.rescore(cuts, min_score)
         log.info("score cuts on %d held-out images: %s", len(held), np.round(cuts, 2).tolist())
-    found = _predict(detector, [refs[int(p)] for p in open_arr], labels)
+    waiting = [refs[int(p)] for p in open_arr]
+    found = predict_boxes((detector, labels), waiting) if predict is None else predict(detector, waiting)
 
     held_pos = sorted(held)
     held_conf = np.asarray([image_confidence(held[p], min_score) for p in held_pos])
@@ -370,8 +401,7 @@ def compute_box_round(
     proposals: dict[int, tuple[Any, float]] = {}
     auto: list[tuple[int, Any, float]] = []
     confidence = np.zeros(len(open_arr))
-    for n, (position, boxes) in enumerate(zip(open_arr, found, strict=True)):
-        size = _shown_size(refs[int(position)])
+    for n, (position, (boxes, size)) in enumerate(zip(open_arr, found, strict=True)):
         conf = image_confidence(boxes, min_score)
         confidence[n] = conf
         if not size[0]:
@@ -419,11 +449,20 @@ def compute_box_round(
     )
 
 
-def run_box_round(settings: Any, store: Store, ledger: Ledger) -> RoundReport:
+def run_box_round(settings: Any, store: Store, ledger: Ledger, cluster: Any = None) -> RoundReport:
     """A box round from the store's answers, saved in one transaction (see ``worker.run_round``).
 
-    ``settings`` is the worker's :class:`~nblabel.autolabel.worker.Settings` (``boxes=True``).
+    ``settings`` is the worker's :class:`~nblabel.autolabel.worker.Settings` (``boxes=True``);
+    ``cluster`` a :class:`~nblabel.autolabel.distributed.ClusterItems` predicting the waiting
+    images on Dask (None: here).
     """
+    predict = None
+    if cluster is not None:
+        labels = settings.labels
+
+        def predict(detector: Any, refs: list[str]) -> list[Any]:
+            return list(cluster.map(predict_boxes, (detector, labels), refs))
+
     human: dict[int, dict[str, Any]] = {}
     open_positions: list[int] = []
     no_auto: set[int] = set()
@@ -450,6 +489,7 @@ def run_box_round(settings: Any, store: Store, ledger: Ledger) -> RoundReport:
         no_auto=frozenset(no_auto),
         seed=settings.seed,
         round_number=(previous[0] + 1) if previous else 1,
+        predict=predict,
     )
     keys = settings.keys
     fresh = {keys[p]: (value, conf) for p, value, conf in result.auto}

@@ -1,7 +1,8 @@
 """The default box detector: frozen backbone feature maps and a light anchor-free head.
 
 Each image is resized to ``side`` x ``side`` (512) and turned once into a feature map on a grid of
-16-pixel cells (32 x 32), cached next to the store as ``.npz`` (no pickles):
+16-pixel cells (32 x 32), cached next to the store as ``.npz`` (no pickles; on a Dask cluster, in
+the folder or under the ``s3://`` prefix ``cluster_cache=`` names, written by the workers):
 
 * ``efficientnet``: the 112-channel output of EfficientNet-Lite0's stride-16 stage (ImageNet
   weights from the ``nblabel[embeddings]`` extra, frozen; blocks past it are never run);
@@ -36,10 +37,10 @@ Scores are heats, not probabilities: the loop rescales them on cross-fitted held
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,16 @@ _MIN_SCORE = 0.05  # cells scoring below this are never reported
 #: Feature maps computed or read in this process, by (backbone, side, ref), shared by the
 #: detector and its cross-fitting copies (292 EfficientNet maps of 512 x 512 images: 67 MB).
 _MEMORY: dict[tuple[str, int, str], tuple[np.ndarray, tuple[int, int]]] = {}
+#: Maps kept in memory at most (the least recently used go; the cache file stays): about 470 MB
+#: of EfficientNet maps, so a Dask worker predicting partition after partition of a large job
+#: holds a bounded set, not every image it has seen.
+_MEMORY_LIMIT = 2048
+
+
+def _remember(slot: tuple[str, int, str], found: tuple[np.ndarray, tuple[int, int]]) -> None:
+    _MEMORY[slot] = found
+    while len(_MEMORY) > _MEMORY_LIMIT:
+        del _MEMORY[next(iter(_MEMORY))]  # the oldest: dicts keep insertion order
 
 
 def backbone_available() -> bool:
@@ -125,7 +136,9 @@ class FeatureMaps:
     backbone
         ``"efficientnet"``, ``"pixels"``, or ``"auto"`` (EfficientNet when the extra is installed).
     cache_dir
-        Where the ``.npz`` maps are kept (None: memory only).
+        Where the ``.npz`` maps are kept (None: memory only): a folder, or an ``s3://`` prefix
+        (read and written with the process's own AWS settings, for Dask workers that share no
+        folder with the job).
     side
         Side of the square the images are resized to (a multiple of 16).
     """
@@ -139,17 +152,20 @@ class FeatureMaps:
             raise ValueError(f"backbone is 'efficientnet', 'pixels' or 'auto', got {backbone!r}")
         self.backbone = backbone
         self.side = int(side)
-        self.cache_dir = None if cache_dir is None else Path(cache_dir) / f"boxmaps-{backbone}-{self.side}"
+        self.cache_dir = None if cache_dir is None else os.fspath(cache_dir)
 
-    def _path(self, ref: str) -> Path | None:
+    def _path(self, ref: str) -> str | None:
         if self.cache_dir is None:
             return None
+        from nblabel.autolabel.distributed import cache_path
+
         try:
             stat = os.stat(local_path(ref)) if "://" not in ref or ref.startswith("file:") else None
         except OSError:
             stat = None
         stamp = f"{ref}|{stat.st_mtime_ns if stat else ''}|{stat.st_size if stat else ''}"
-        return self.cache_dir / f"{hashlib.sha1(stamp.encode()).hexdigest()}.npz"
+        name = f"{hashlib.sha1(stamp.encode()).hexdigest()}.npz"
+        return cache_path(self.cache_dir, f"boxmaps-{self.backbone}-{self.side}", name)
 
     def get(self, ref: str) -> tuple[np.ndarray, tuple[int, int]]:
         """The map of one image (``(g, g, channels)`` float32) and its original size; an
@@ -157,16 +173,20 @@ class FeatureMaps:
         ref = str(ref)
         slot = (self.backbone, self.side, ref)
         if slot in _MEMORY:
+            _MEMORY[slot] = _MEMORY.pop(slot)  # used again: the most recent
             return _MEMORY[slot][0].astype(np.float32), _MEMORY[slot][1]
+        from nblabel.autolabel.distributed import read_cache, write_cache
+
         path = self._path(ref)
-        if path is not None and path.exists():
-            try:
-                with np.load(path, allow_pickle=False) as data:
+        try:
+            cached = None if path is None else read_cache(path)
+            if cached is not None:
+                with np.load(io.BytesIO(cached), allow_pickle=False) as data:
                     found = (data["maps"], (int(data["size"][0]), int(data["size"][1])))
-                _MEMORY[slot] = found
+                _remember(slot, found)
                 return found[0].astype(np.float32), found[1]
-            except (OSError, ValueError, KeyError) as exc:
-                log.warning("ignoring a broken feature map %s: %s", path, exc)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring a broken or unreadable feature map %s: %s", path, exc)
         pixels, size = _read(ref, self.side)
         g = self.side // STRIDE
         if pixels is None:
@@ -175,14 +195,14 @@ class FeatureMaps:
             maps = (_efficientnet_map if self.backbone == "efficientnet" else _pixel_map)(pixels).astype(
                 np.float32
             )
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, maps=maps.astype(np.float16), size=np.asarray(size))
-            tmp.replace(path)  # a crash mid-write leaves no broken map
+        if path is not None:  # written whole: a crash mid-write leaves no broken map
+            buffer = io.BytesIO()
+            np.savez(buffer, maps=maps.astype(np.float16), size=np.asarray(size))
+            write_cache(path, buffer.getvalue())
         # Kept as float16, as in the file: the same values whether read now or later.
-        _MEMORY[slot] = (maps.astype(np.float16), size)
-        return _MEMORY[slot][0].astype(np.float32), size
+        kept = maps.astype(np.float16)
+        _remember(slot, (kept, size))
+        return kept.astype(np.float32), size
 
 
 def _neighbourhood(maps: np.ndarray) -> np.ndarray:

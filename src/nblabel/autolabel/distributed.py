@@ -33,6 +33,14 @@ do, for an image a worker cannot fetch), are left out of the round (their reason
 unreadable (say, Dask workers without the S3 settings), the round fails with
 :class:`~nblabel.autolabel.features.UnreadableError` naming one and why.
 
+The entity, box and mask auto-labelers run on a cluster too (:class:`ClusterItems`): their
+fits are over the answered items and stay in the job's worker, while predicting every open item,
+the part that grows with the job, is mapped over the workers with :func:`cluster_map`. Their
+per-item features are made on the workers: a text's tokens are computed there and not kept (as
+cheap to make as to read back); box feature maps and pixel features go to the detector's and the
+pixel featurizer's own ``.npz`` caches, in the folder ``cluster_cache=`` names or next to the store
+(a ``LocalCluster`` or a shared path), or under its ``s3://`` prefix.
+
 The featurizer must make each item's row from that item alone (the image default does): a
 partition never sees the others. Text jobs on a cluster default to :func:`hashed_text_features`
 instead of TF-IDF fitted on every text. Needs the ``dask`` extra: ``pip install 'nblabel[dask]'``.
@@ -40,11 +48,12 @@ instead of TF-IDF fitted on every text. Needs the ``dask`` extra: ``pip install 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +67,6 @@ from nblabel.autolabel.features import (
     failures_of,
     featurize,
     load_feature_file,
-    save_feature_file,
     stack_rows,
     unreadable_reason,
     write_features,
@@ -66,18 +74,27 @@ from nblabel.autolabel.features import (
 from nblabel.autolabel.loop import Fitted
 
 __all__ = [
+    "IMAGE_PARTITION_SIZE",
     "PARTITION_SIZE",
     "ClusterError",
     "ClusterFeatures",
+    "ClusterItems",
+    "cache_path",
     "cluster_address",
+    "cluster_map",
     "connect",
     "hashed_text_features",
+    "read_cache",
+    "write_cache",
 ]
 
 log = logging.getLogger(__name__)
 
 #: Items per partition: a Dask worker holds one partition's features at a time.
 PARTITION_SIZE = 5000
+#: Images per partition of a box or mask round: each takes a feature map and a prediction
+#: (tens of milliseconds to a second), and a mask round's result holds two bytes per pixel.
+IMAGE_PARTITION_SIZE = 16
 #: Seconds to reach the scheduler before the round fails.
 CONNECT_TIMEOUT = 10.0
 #: Seconds a round waits on a cluster with no worker at all (all died, none started yet) before
@@ -137,27 +154,32 @@ def hashed_text_features(texts: Sequence[Any]) -> Any:
 # -- tasks, run on the Dask workers ------------------------------------------------------------
 
 
-def _featurize_partition(sources: list[Any], featurizer: Featurizer, path: str) -> tuple[int, dict[int, str]]:
-    """Write a partition's feature file unless it is there: the width, and the items (by place
-    in the partition) the featurizer could not read, with the reason. Items a file lists as
-    unreadable are tried again (a missing file may be back, a worker may have its S3 settings
-    now), and the file is rewritten when some of them could be read."""
-    if _exists(path):
-        try:
-            features, rows, failed = _load(path)
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("computing again the broken partition file %s: %s", path, exc)
-        else:
-            if failed:
-                places = sorted(failed)
-                again, found, still = _featurize([sources[p] for p in places], featurizer)
-                failed = {places[i]: why for i, why in still.items()}
-                if found:
-                    rows = np.concatenate([rows, np.asarray(places)[found]])
-                    order = np.argsort(rows, kind="stable")
-                    features, rows = stack_rows([features, again])[order], rows[order]
-                    _save(path, features, rows.tolist(), failed)
-            return features.shape[1], failed
+def _featurize_partition(
+    featurizer: Featurizer, partition: tuple[list[Any], str]
+) -> tuple[int, dict[int, str]]:
+    """Write a partition's feature file (``partition``: its sources and the file's path) unless
+    it is there: the width, and the items (by place in the partition) the featurizer could not
+    read, with the reason. Items a file lists as unreadable are tried again (a missing file may
+    be back, a worker may have its S3 settings now), and the file is rewritten when some of them
+    could be read."""
+    sources, path = partition
+    try:
+        kept = _load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("computing again the broken partition file %s: %s", path, exc)
+        kept = None
+    if kept is not None:
+        features, rows, failed = kept
+        if failed:
+            places = sorted(failed)
+            again, found, still = _featurize([sources[p] for p in places], featurizer)
+            failed = {places[i]: why for i, why in still.items()}
+            if found:
+                rows = np.concatenate([rows, np.asarray(places)[found]])
+                order = np.argsort(rows, kind="stable")
+                features, rows = stack_rows([features, again])[order], rows[order]
+                _save(path, features, rows.tolist(), failed)
+        return features.shape[1], failed
     features, rows, failed = _featurize(sources, featurizer)
     _save(path, features, rows, failed)
     return features.shape[1], failed
@@ -189,57 +211,171 @@ def _featurize(sources: list[Any], featurizer: Featurizer) -> tuple[Any, list[in
 
 def _rows(path: str, local: np.ndarray) -> Any:
     """Feature rows of some items of a partition (their places in it; none of them failed)."""
-    features, rows, _ = _load(path)
+    found = _load(path)
+    if found is None:
+        raise FileNotFoundError(f"the partition file {path} is gone")
+    features, rows, _ = found
     where = np.searchsorted(rows, local)
     return features[where]
 
 
-def _model(fitted: Fitted) -> Fitted:
-    """The round's model as a task of its own: the partitions' predictions depend on it, so it
-    travels to each worker once, and Dask can make it again if its worker dies."""
-    return fitted
+def _shared(value: Any) -> Any:
+    """What a map shares with every partition (a featurizer, the round's model) as a task of its
+    own: the partitions' tasks depend on it, so it travels to each worker once, and Dask can make
+    it again if its worker dies."""
+    return value
 
 
-def _decide(path: str, fitted: Fitted, local: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The answer, confidence and margin of some items of a partition: all a round needs."""
+def _decide(fitted: Fitted, partition: tuple[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The answer, confidence and margin of some items of a partition (its file's path and
+    their places in it): all a round needs."""
+    path, local = partition
     return fitted.decide(_rows(path, local))
 
 
-def _exists(path: str) -> bool:
-    """Whether a partition file is there (a HEAD request under an ``s3://`` prefix)."""
+def read_cache(path: str) -> bytes | None:
+    """A cache file's bytes, in a folder or under an ``s3://`` prefix (a HEAD, then a GET, with
+    the process's own AWS settings); None when it is not there."""
     if path.startswith("s3://"):
-        from nblabel.io.s3 import object_exists
+        from nblabel.io.s3 import object_exists, read_bytes
 
-        return object_exists(path)
-    return Path(path).exists()
+        return read_bytes(path) if object_exists(path) else None
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
 
 
-def _save(path: str, features: Any, rows: list[int], failed: dict[int, str]) -> None:
-    """One partition file: the rows of the items read, their places, the unreadable items. An
-    ``s3://`` object is written in one PUT: readers see all of it or none."""
-    arrays = {"rows": np.asarray(rows, dtype=np.int64), **failure_arrays(failed)}
+def write_cache(path: str, data: bytes) -> None:
+    """Write a cache file whole, in a folder (written aside and renamed: processes sharing the
+    folder never read half a file) or under an ``s3://`` prefix (one PUT: readers see all of it
+    or none)."""
     if path.startswith("s3://"):
         from nblabel.io.s3 import put_bytes
 
-        buffer = io.BytesIO()
-        write_features(buffer, features, **arrays)
-        put_bytes(path, buffer.getvalue())
-    else:
-        save_feature_file(Path(path), features, **arrays)
+        put_bytes(path, data)
+        return
+    from nblabel.io import AtomicFile
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with AtomicFile(path) as out:
+        out.write(data)
 
 
-def _load(path: str) -> tuple[Any, np.ndarray, dict[int, str]]:
-    """A partition file: its feature rows, the places they are for, and the unreadable items."""
-    if path.startswith("s3://"):
-        from nblabel.io.s3 import read_bytes
+def cache_path(folder: str | Path, *parts: str) -> str:
+    """``parts`` joined under a cache folder or ``s3://`` prefix (a folder made absolute)."""
+    root = str(folder).rstrip("/") if str(folder).startswith("s3://") else str(Path(folder).resolve())
+    return "/".join([root, *parts])
 
-        features, arrays = load_feature_file(io.BytesIO(read_bytes(path)))
-    else:
-        features, arrays = load_feature_file(Path(path))
+
+def _save(path: str, features: Any, rows: list[int], failed: dict[int, str]) -> None:
+    """One partition file: the rows of the items read, their places, the unreadable items."""
+    buffer = io.BytesIO()
+    write_features(buffer, features, rows=np.asarray(rows, dtype=np.int64), **failure_arrays(failed))
+    write_cache(path, buffer.getvalue())
+
+
+def _load(path: str) -> tuple[Any, np.ndarray, dict[int, str]] | None:
+    """A partition file: its feature rows, the places they are for, and the unreadable items;
+    None when it is not there."""
+    data = read_cache(path)
+    if data is None:
+        return None
+    features, arrays = load_feature_file(io.BytesIO(data))
     return features, arrays["rows"], failures_of(arrays)
 
 
 # -- the job's side --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _cluster_errors(client: Any, what: str) -> Iterator[None]:
+    """Dask's errors for an unreachable or lost cluster, raised as ``ClusterError``."""
+    distributed = _distributed()
+    try:
+        yield
+    except (OSError, TimeoutError, distributed.client.FutureCancelledError) as exc:
+        address = getattr(client.scheduler, "address", "?")
+        raise ClusterError(
+            f"the Dask cluster at {address} could not {what} ({type(exc).__name__}: {exc}); "
+            "no round was written"
+        ) from exc
+    except Exception as exc:
+        if type(exc).__name__ in ("CancelledError", "CommClosedError"):
+            raise ClusterError(f"the Dask cluster was lost while it would {what}: {exc}") from exc
+        raise
+
+
+def _wait_with_workers(client: Any, futures: list[Any], what: str) -> None:
+    """Wait for ``futures`` while the cluster has workers; ``ClusterError`` once it has had none
+    for ``NO_WORKERS_GRACE`` seconds (a slow round on live workers waits as long as it takes)."""
+    idle_since: float | None = None
+    while not all(future.done() for future in futures):
+        try:  # the future's own client: the worker's is not the default one
+            next(future for future in futures if not future.done()).result(timeout=_POLL)
+            continue
+        except TimeoutError:
+            pass
+        workers = client.scheduler_info(n_workers=-1).get("workers", {})
+        if workers:
+            idle_since = None
+            continue
+        now = time.monotonic()
+        idle_since = now if idle_since is None else idle_since
+        if now - idle_since >= NO_WORKERS_GRACE:
+            address = getattr(client.scheduler, "address", "?")
+            raise ClusterError(
+                f"the Dask cluster at {address} has had no workers for {NO_WORKERS_GRACE:.0f} s "
+                f"while it would {what}; no round was written"
+            )
+
+
+def _gather(client: Any, futures: list[Any], what: str) -> list[Any]:
+    """The futures' results, or ``ClusterError`` when the cluster is unreachable or lost."""
+    with _cluster_errors(client, what):
+        _wait_with_workers(client, futures, what)
+        return list(client.gather(futures))
+
+
+def cluster_map(
+    client: Any,
+    function: Callable[[Any, Any], Any],
+    shared: Any,
+    partitions: Iterable[Any],
+    what: str = "predict the open items",
+) -> Iterator[Any]:
+    """``function(shared, partition)`` of each partition, run on the Dask workers and yielded in
+    the partitions' order.
+
+    ``shared`` (a featurizer, the round's fitted model or detector) is sent once, as a task the
+    partitions' tasks depend on (see :func:`_shared`). A window of partitions is in flight, not
+    all of them: three per worker thread (at least four). Each task carries its partition, and a
+    worker handed every task at once held them all (its memory grew with the job: 354, 502 and
+    955 MB at 100k, 300k and 1M texts); ``partitions`` is read only as the window moves, and a
+    result is yielded as soon as it and those before it are done, so the caller holds a window's
+    results at most when it consumes them as they come (the mask round writes each proposal
+    out). ``what`` names the work in errors.
+
+    Raises
+    ------
+    ClusterError
+        The cluster could not be reached, was lost, or has had no workers for
+        ``NO_WORKERS_GRACE`` seconds.
+    """
+    with _cluster_errors(client, what):
+        threads = sum(
+            w.get("nthreads", 1) for w in client.scheduler_info(n_workers=-1).get("workers", {}).values()
+        )
+        model = client.submit(_shared, shared, pure=False)
+    window = max(4, 3 * threads)
+    running: collections.deque[Any] = collections.deque()
+    for partition in partitions:
+        with _cluster_errors(client, what):
+            running.append(client.submit(function, model, partition, pure=False))
+        if len(running) >= window:
+            yield _gather(client, [running.popleft()], what)[0]
+    while running:
+        yield _gather(client, [running.popleft()], what)[0]
 
 
 class ClusterFeatures:
@@ -282,33 +418,13 @@ class ClusterFeatures:
         self.size = partition_size
         n = len(sources)
         bounds = [(start, min(start + partition_size, n)) for start in range(0, n, partition_size)]
-        where = str(folder).rstrip("/") if str(folder).startswith("s3://") else str(Path(folder).resolve())
-        self.paths = [f"{where}/part-{_fingerprint(sources[a:b], featurizer)}.npz" for a, b in bounds]
-        # A window of partitions in flight, not all of them: each task carries its partition's
-        # sources, and a worker handed every task at once held them all (its memory grew with
-        # the job: 354, 502 and 955 MB at 100k, 300k and 1M texts).
-        threads = sum(
-            w.get("nthreads", 1) for w in client.scheduler_info(n_workers=-1).get("workers", {}).values()
+        self.paths = [
+            cache_path(folder, f"part-{_fingerprint(sources[a:b], featurizer)}.npz") for a, b in bounds
+        ]
+        partitions = ((list(sources[a:b]), path) for (a, b), path in zip(bounds, self.paths, strict=True))
+        results = list(
+            cluster_map(client, _featurize_partition, featurizer, partitions, "featurize the items")
         )
-        window = max(4, 3 * threads)
-        results: list[Any] = [None] * len(bounds)
-        running: list[tuple[int, Any]] = []
-        for i, ((a, b), path) in enumerate(zip(bounds, self.paths, strict=True)):
-            running.append(
-                (i, client.submit(_featurize_partition, list(sources[a:b]), featurizer, path, pure=False))
-            )
-            if len(running) >= window or i == len(bounds) - 1:
-                with self._cluster_errors("featurize the items"):
-                    self._wait_with_workers(
-                        [f for _, f in running], "featurize the items", any_done=i < len(bounds) - 1
-                    )
-                finished = [f.done() for _, f in running]  # once: a future may finish meanwhile
-                done = [pair for pair, over in zip(running, finished, strict=True) if over]
-                for (j, _), value in zip(
-                    done, self._gather([f for _, f in done], "featurize the items"), strict=True
-                ):
-                    results[j] = value
-                running = [pair for pair, over in zip(running, finished, strict=True) if not over]
         #: Items the featurizer failed on: position -> the reason.
         self.failures = {
             a + i: why
@@ -316,54 +432,6 @@ class ClusterFeatures:
             for i, why in failed.items()
         }
         self.shape = (n, max((width for width, _ in results), default=0))
-
-    def _gather(self, futures: list[Any], what: str) -> list[Any]:
-        """The futures' results, or ``ClusterError`` when the cluster is unreachable or lost."""
-        with self._cluster_errors(what):
-            self._wait_with_workers(futures, what)
-            return list(self.client.gather(futures))
-
-    @contextlib.contextmanager
-    def _cluster_errors(self, what: str) -> Iterator[None]:
-        """Dask's errors for an unreachable or lost cluster, raised as ``ClusterError``."""
-        distributed = _distributed()
-        try:
-            yield
-        except (OSError, TimeoutError, distributed.client.FutureCancelledError) as exc:
-            address = getattr(self.client.scheduler, "address", "?")
-            raise ClusterError(
-                f"the Dask cluster at {address} could not {what} ({type(exc).__name__}: {exc}); "
-                "no round was written"
-            ) from exc
-        except Exception as exc:
-            if type(exc).__name__ in ("CancelledError", "CommClosedError"):
-                raise ClusterError(f"the Dask cluster was lost while it would {what}: {exc}") from exc
-            raise
-
-    def _wait_with_workers(self, futures: list[Any], what: str, any_done: bool = False) -> None:
-        """Wait for ``futures`` (with ``any_done``, for one of them) while the cluster has
-        workers; ``ClusterError`` once it has had none for ``NO_WORKERS_GRACE`` seconds (a slow
-        round on live workers waits as long as it takes)."""
-        idle_since: float | None = None
-        enough = any if any_done else all
-        while not enough(future.done() for future in futures):
-            try:  # the future's own client: the worker's is not the default one
-                next(future for future in futures if not future.done()).result(timeout=_POLL)
-                continue
-            except TimeoutError:
-                pass
-            workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
-            if workers:
-                idle_since = None
-                continue
-            now = time.monotonic()
-            idle_since = now if idle_since is None else idle_since
-            if now - idle_since >= NO_WORKERS_GRACE:
-                address = getattr(self.client.scheduler, "address", "?")
-                raise ClusterError(
-                    f"the Dask cluster at {address} has had no workers for {NO_WORKERS_GRACE:.0f} s "
-                    f"while it would {what}; no round was written"
-                )
 
     def _by_partition(self, positions: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
         """(partition, places in it, places in ``positions``) of each partition some are in."""
@@ -381,7 +449,7 @@ class ClusterFeatures:
         futures = [
             self.client.submit(_rows, self.paths[part], local, pure=False) for part, local, _ in groups
         ]
-        blocks = self._gather(futures, "read feature rows")
+        blocks = _gather(self.client, futures, "read feature rows")
         if not blocks:
             return np.zeros((0, self.shape[1]))
         order = np.concatenate([where for _, _, where in groups])
@@ -391,13 +459,46 @@ class ClusterFeatures:
         """The answer, confidence and margin of each item at ``positions``, predicted on the
         workers by the round's model."""
         positions = np.asarray(positions, dtype=int)
-        model = self.client.submit(_model, fitted, pure=False)
         groups = self._by_partition(positions)
-        futures = [
-            self.client.submit(_decide, self.paths[part], model, local, pure=False)
-            for part, local, _ in groups
-        ]
-        results = self._gather(futures, "predict the open items")
+        partitions = [(self.paths[part], local) for part, local, _ in groups]
+        results = list(cluster_map(self.client, _decide, fitted, partitions, "predict the open items"))
         order = np.argsort(np.concatenate([where for _, _, where in groups]), kind="stable")
         answer, confidence, margin = (np.concatenate(column)[order] for column in zip(*results, strict=True))
         return answer, confidence, margin
+
+
+class ClusterItems:
+    """The open items of an entity, box or mask round, predicted on a Dask cluster.
+
+    These auto-labelers fit on the answered items in the job's worker (a few hundred texts or
+    images, with cross-fitting) and hand their fitted model here: :meth:`map` cuts the open
+    items into partitions of consecutive items and runs a function of the model and a partition
+    on the workers (:func:`cluster_map`), which make each item's features where they predict it.
+
+    Parameters
+    ----------
+    client
+        A ``dask.distributed.Client``.
+    partition_size
+        Items per partition.
+    """
+
+    def __init__(self, client: Any, partition_size: int) -> None:
+        self.client = client
+        self.size = partition_size
+
+    def map(
+        self, function: Callable[[Any, list[Any]], Sequence[Any]], shared: Any, items: Sequence[Any]
+    ) -> Iterator[Any]:
+        """``function(shared, partition)`` over ``items`` in partitions, on the workers: one
+        result per item (``function`` returns one per item of its partition), in ``items``'
+        order, each yielded once its partition is back.
+
+        Raises
+        ------
+        ClusterError
+            The cluster could not be reached or was lost; nothing of the round was written.
+        """
+        partitions = (list(items[a : a + self.size]) for a in range(0, len(items), self.size))
+        for results in cluster_map(self.client, function, shared, partitions):
+            yield from results

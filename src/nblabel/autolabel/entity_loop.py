@@ -10,6 +10,11 @@ A round:
 3. proposes spans, each with its confidence, for every open text;
 4. orders the people's queue: least confident texts first, interleaved with random draws.
 
+Step 3 is the part that grows with the job: on a Dask cluster (``job.autolabel(cluster=...)``)
+the fitted tagger is sent to the workers, which tokenize and tag the open texts in partitions
+and return only their spans and confidences (``predict``, see
+:class:`~nblabel.autolabel.distributed.ClusterItems`); steps 1, 2 and 4 stay where the round runs.
+
 Ground Truth does not auto-label entities, and neither does nblabel: an entity proposal becomes
 a label only when a person accepts it (Enter stores it as that person's answer).
 """
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,7 +39,7 @@ MIN_ANSWERS = 5
 
 def compute_entity_round(
     texts: Sequence[str],
-    features: Sequence[DocumentFeatures],
+    features: Sequence[DocumentFeatures] | Mapping[int, DocumentFeatures],
     human: dict[int, list[dict[str, Any]]],
     open_positions: Sequence[int],
     *,
@@ -43,6 +48,7 @@ def compute_entity_round(
     random_fraction: float = 0.5,
     seed: int = 0,
     round_number: int = 1,
+    predict: Callable[[EntityTagger, list[int]], Sequence[tuple[list[dict[str, Any]], float]]] | None = None,
 ) -> Round:
     """Run one entity round.
 
@@ -50,7 +56,7 @@ def compute_entity_round(
     ----------
     texts, features
         Every text of the job and its :func:`~nblabel.autolabel.tagger.document_features`,
-        by row position.
+        by row position (with ``predict``, the answered texts' features are enough).
     human
         People's answers by position (lists of entities).
     open_positions
@@ -63,6 +69,9 @@ def compute_entity_round(
         Share of the people's queue drawn at random rather than ranked by confidence.
     seed
         Seeds the folds and the random draws.
+    predict
+        ``predict(tagger, positions)``: the fitted tagger's proposals for the open texts at
+        ``positions``, made elsewhere (on a Dask cluster); default ``tagger.predict`` here.
     """
     positions = sorted(human)
     open_arr = np.asarray(list(open_positions), dtype=int)
@@ -104,7 +113,10 @@ def compute_entity_round(
             if gold:
                 held = {"n": len(gold), **span_scores(gold, guessed)}
         tagger = fit(positions)
-        tagged = tagger.predict([texts[p] for p in open_arr], [features[p] for p in open_arr])
+        if predict is None:
+            tagged = tagger.predict([texts[p] for p in open_arr], [features[p] for p in open_arr])
+        else:
+            tagged = list(predict(tagger, [int(p) for p in open_arr]))
     proposals = {int(p): (entities, conf) for p, (entities, conf) in zip(open_arr, tagged, strict=True)}
     confidence = np.asarray([conf for _, conf in tagged], dtype=float)
     ranked = open_arr[np.argsort(confidence, kind="stable")]

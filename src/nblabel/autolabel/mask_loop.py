@@ -19,6 +19,15 @@ A round:
    images at or above the threshold are auto-labeled;
 5. orders the people's queue: least confident images first, interleaved with random draws.
 
+Step 4's predictions are the part that grows with the job. On a Dask cluster
+(``job.autolabel(cluster=...)``) the fitted classifier is sent to the workers once and they
+predict the open images in partitions (:func:`predict_masks`, through ``predict``; see
+:class:`~nblabel.autolabel.distributed.ClusterItems`): each image's pixel features are made (or
+read from the cache folder they share with the round) where it is predicted, and only the
+proposal comes back (a class and a confidence byte per pixel, and the image's confidence). An
+image whose pixels cannot be read, here or on a worker, gets no proposal and stays with people,
+first in the queue, its reason in the round's report.
+
 Pixels are predicted at the featurizer's working size and the class probabilities scaled back
 to the original size (bilinear) before the arg-max, so a proposal has one class per original
 pixel. Any scikit-learn classifier with ``predict_proba`` plugs in.
@@ -26,18 +35,20 @@ pixel. Any scikit-learn classifier with ``predict_proba`` plugs in.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from nblabel.autolabel.features import unreadable_reason
 from nblabel.autolabel.loop import RoundReport, _interleave
 from nblabel.autolabel.mean_bound import choose_miou_threshold, images_needed
-from nblabel.autolabel.pixels import PixelFeatures
+from nblabel.autolabel.pixels import PixelFeatures, cached_pixel_features
 
 __all__ = [
     "MIN_IMAGES",
@@ -47,6 +58,8 @@ __all__ = [
     "compute_mask_round",
     "default_pixel_estimator",
     "image_miou",
+    "predict_masks",
+    "predict_or_reason",
 ]
 
 UNKNOWN = 255
@@ -97,12 +110,15 @@ class Prediction:
 
 @dataclass
 class MaskRound:
-    """A round's report, the people's queue and the positions auto-labeled (by row position)."""
+    """A round's report, the people's queue, the positions auto-labeled and those unreadable
+    (by row position)."""
 
     report: RoundReport
     queue: list[int] = field(default_factory=list)
     auto: list[int] = field(default_factory=list)
     confidence: dict[int, float] = field(default_factory=dict)
+    #: Open images whose pixels could not be read (no proposal): position -> the reason.
+    unreadable: dict[int, str] = field(default_factory=dict)
 
 
 def _small(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -208,6 +224,36 @@ def predict_image(
     return labels, pixel_conf, confidence
 
 
+#: One image's proposal (class per pixel, confidence per pixel, the image's confidence), or why
+#: its pixels could not be read.
+Predicted = tuple[np.ndarray, np.ndarray, float] | str
+
+
+def predict_or_reason(
+    model: Any, featurizer: PixelFeatures, n_classes: int, load: Callable[[], dict[str, np.ndarray]]
+) -> Predicted:
+    """:func:`predict_image` of the image whose features ``load`` gives, or the reason they
+    could not be read (the image is then left to people, not the round failed)."""
+    try:
+        data = load()
+    except (OSError, ValueError) as exc:  # MediaError is a ValueError
+        return unreadable_reason(exc)
+    return predict_image(model, featurizer, data, n_classes)
+
+
+def predict_masks(shared: tuple[Any, PixelFeatures, int, str], refs: Sequence[Any]) -> list[Predicted]:
+    """:func:`predict_or_reason` of each image, its features read from (or written to) the
+    cache folder or ``s3://`` prefix; ``shared`` is the fitted model, the featurizer, the number
+    of classes and the cache. The heavy part of a round, on a Dask worker."""
+    model, featurizer, n_classes, folder = shared
+    return [
+        predict_or_reason(
+            model, featurizer, n_classes, functools.partial(cached_pixel_features, ref, featurizer, folder)
+        )
+        for ref in refs
+    ]
+
+
 def _image_folds(positions: list[int], folds: int, seed: int) -> list[list[int]]:
     rng = np.random.default_rng(seed)
     order = [positions[i] for i in rng.permutation(len(positions))]
@@ -234,6 +280,7 @@ def compute_mask_round(
     seed: int = 0,
     round_number: int = 1,
     total_items: int | None = None,
+    predict: Callable[[Any, list[int]], Iterable[Predicted]] | None = None,
 ) -> MaskRound:
     """Run one round of the mask auto-labeler.
 
@@ -271,6 +318,10 @@ def compute_mask_round(
         Seeds the sampling, the folds and the random draws.
     total_items
         The job's size, for the report's "too small" remark (default: answered + open).
+    predict
+        ``predict(model, positions)``: :func:`predict_or_reason` of each open image at
+        ``positions``, in order, made elsewhere (on a Dask cluster); default here, through
+        ``arrays``.
     """
     estimator = default_pixel_estimator() if estimator is None else estimator
     strokes = strokes or {}
@@ -316,13 +367,24 @@ def compute_mask_round(
         model = pixels.fit(estimator, list(pixels.y))
         confidence: dict[int, float] = {}
         auto: list[int] = []
-        for p in open_arr:
-            labels, pixel_conf, conf = predict_image(model, featurizer, arrays(int(p)), n_classes)
-            is_auto = conf >= threshold and int(p) not in no_auto
-            confidence[int(p)] = conf
+        unreadable: dict[int, str] = {}
+        waiting = [int(p) for p in open_arr]
+        if predict is None:
+            results: Iterable[Predicted] = (
+                predict_or_reason(model, featurizer, n_classes, functools.partial(arrays, p)) for p in waiting
+            )
+        else:
+            results = predict(model, waiting)
+        for p, result in zip(waiting, results, strict=True):
+            if isinstance(result, str):  # left to people, first in the queue
+                unreadable[p], confidence[p] = result, 0.0
+                continue
+            labels, pixel_conf, conf = result
+            is_auto = conf >= threshold and p not in no_auto
+            confidence[p] = conf
             if is_auto:
-                auto.append(int(p))
-            on_prediction(int(p), Prediction(labels, pixel_conf, conf, is_auto))
+                auto.append(p)
+            on_prediction(p, Prediction(labels, pixel_conf, conf, is_auto))
 
     auto_set = set(auto)
     remaining = np.asarray([p for p in open_arr if int(p) not in auto_set], dtype=int)
@@ -363,4 +425,5 @@ def compute_mask_round(
         queue=queue,
         auto=auto,
         confidence=confidence,
+        unreadable=unreadable,
     )

@@ -26,13 +26,15 @@ import json
 import logging
 import re
 import shutil
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from nblabel.autolabel.mask_loop import UNKNOWN, Prediction, compute_mask_round
+from nblabel.autolabel.mask_loop import UNKNOWN, Prediction, compute_mask_round, predict_masks
 from nblabel.autolabel.pixels import PixelFeatures, cached_pixel_features
 from nblabel.io import AtomicFile
 from nblabel.io.guard import CHECKED, MASK_BYTES
@@ -70,13 +72,14 @@ def _png_bytes(array: np.ndarray) -> bytes:
 
 
 class MaskFeatures:
-    """The pixel features of a job's images, by row position, from the ``.npz`` cache.
+    """The pixel features of a job's images, by row position, from the ``.npz`` cache (a folder,
+    or an ``s3://`` prefix).
 
     Computing them (:meth:`compute_all`) reads each image once; afterwards a round reads each
     image's file when it needs it, so memory holds one image's features at a time.
     """
 
-    def __init__(self, sources: list[Any], featurizer: PixelFeatures, folder: Path) -> None:
+    def __init__(self, sources: list[Any], featurizer: PixelFeatures, folder: Path | str) -> None:
         self.sources = sources
         self.featurizer = featurizer
         self.folder = folder
@@ -90,7 +93,7 @@ class MaskFeatures:
         for position in range(len(self.sources)) if positions is None else positions:
             try:
                 self(position)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:  # MediaError is a ValueError: left to people
                 log.warning("no pixel features for %s: %s", self.sources[position], exc)
         return self
 
@@ -157,11 +160,25 @@ def _changed(current: dict[str, Any], labels: np.ndarray) -> bool:
     return before.shape != labels.shape or float(np.mean(before != labels)) > CHANGED
 
 
-def run_mask_round(settings: Any, features: MaskFeatures, store: Store, ledger: Ledger) -> Any:
+def run_mask_round(settings: Any, features: Any, store: Store, ledger: Ledger) -> Any:
     """One mask round from the store's answers, saved in one transaction (see the module).
 
-    ``settings`` is the worker's :class:`~nblabel.autolabel.worker.Settings` of a segmentation job.
+    ``settings`` is the worker's :class:`~nblabel.autolabel.worker.Settings` of a segmentation
+    job; ``features`` the images' :class:`MaskFeatures`, or a
+    :class:`~nblabel.autolabel.distributed.ClusterItems` predicting the open images on Dask (the
+    answered ones are then featurized here, on demand, for the fit). The proposals come back from
+    the workers one partition at a time and are written out as they come.
     """
+    predict = None
+    if not isinstance(features, MaskFeatures):
+        cluster, folder = features, settings.item_cache
+        features = MaskFeatures(settings.sources, settings.featurizer, folder)
+        n_classes = len(settings.labels) + 1
+
+        def predict(model: Any, positions: list[int]) -> Iterator[Any]:
+            shared = (model, settings.featurizer, n_classes, folder)
+            return cluster.map(predict_masks, shared, [settings.sources[p] for p in positions])
+
     task = SemanticSegmentation(settings.labels)
     job_folder = Path(settings.cache_dir).resolve().parent / settings.job_name
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", settings.attribute)
@@ -239,14 +256,27 @@ def run_mask_round(settings: Any, features: MaskFeatures, store: Store, ledger: 
         seed=settings.seed,
         round_number=number,
         total_items=len(keys),
+        predict=predict,
     )
+    report = result.report
+    if result.unreadable:
+        first = sorted(result.unreadable.items())[:1000]
+        report = replace(
+            report, unfeaturized={keys[p]: why for p, why in first}, unfeaturized_count=len(result.unreadable)
+        )
+        log.warning(
+            "%d open images unreadable, left for people; the first: %s: %s",
+            len(result.unreadable),
+            settings.sources[first[0][0]],
+            first[0][1],
+        )
     store.save_round(
-        settings.attribute, result.report.to_dict(), proposals, [keys[p] for p in result.queue], changes
+        settings.attribute, report.to_dict(), proposals, [keys[p] for p in result.queue], changes
     )
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
     for old in round_folder.parent.glob("round-*"):
         suffix = old.name.removeprefix("round-")
         if suffix.isdigit() and int(suffix) < number - 1:
             shutil.rmtree(old, ignore_errors=True)
-    log.info("%s", result.report)
-    return result.report
+    log.info("%s", report)
+    return report

@@ -14,14 +14,15 @@ features describe each pixel:
   the cache and upsampled when read, so a cached image takes a few MB, not hundreds.
 
 The cache is one ``.npz`` per image (``numpy.load(allow_pickle=False)`` reads it: no pickles),
-named by the image's source and the featurizer's settings, written aside and renamed.
+named by the image's source and the featurizer's settings, written aside and renamed (or in one
+PUT under an ``s3://`` prefix, when Dask workers make it: see :mod:`nblabel.autolabel.distributed`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -147,20 +148,23 @@ class PixelFeatures:
         return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
-def cached_pixel_features(ref: Any, featurizer: PixelFeatures, folder: Path) -> dict[str, np.ndarray]:
+def cached_pixel_features(ref: Any, featurizer: PixelFeatures, folder: Path | str) -> dict[str, np.ndarray]:
     """The arrays of :meth:`PixelFeatures.compute` for one image, computed once and kept in
-    ``folder`` as ``.npz`` (read back without pickles; a broken file is computed again)."""
+    ``folder`` (or under an ``s3://`` prefix, for Dask workers that share no folder with the
+    job) as ``.npz`` (read back without pickles; a broken file is computed again)."""
+    from nblabel.autolabel.distributed import cache_path, read_cache, write_cache
+
     digest = hashlib.sha1(str(ref).encode("utf-8", "surrogatepass")).hexdigest()[:20]
-    path = folder / f"pixels-{featurizer.key()}" / f"{digest}.npz"
-    if path.exists():
+    path = cache_path(folder, f"pixels-{featurizer.key()}", f"{digest}.npz")
+    cached = read_cache(path)
+    if cached is not None:
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with np.load(io.BytesIO(cached), allow_pickle=False) as data:
                 return {name: data[name] for name in data.files}
         except (OSError, ValueError, EOFError) as exc:
             log.warning("ignoring a broken pixel-feature cache %s: %s", path, exc)
     arrays = featurizer.compute(ref)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_cache(path, buffer.getvalue())  # written whole: a reader never sees half a file
     return arrays

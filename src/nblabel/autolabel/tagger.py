@@ -28,7 +28,7 @@ Spans come back as code-point offsets (Python ``str`` indices), end exclusive.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from nblabel.tasks.entities import outermost
@@ -40,6 +40,7 @@ __all__ = [
     "default_crf",
     "document_features",
     "span_scores",
+    "tag_texts",
     "tagger_tokens",
 ]
 
@@ -219,6 +220,18 @@ class EntityTagger:
         tags = self._fitted.predict(X) if docs else []
         marginals = self._fitted.predict_marginals(X) if docs else []
         return [_decode(d[0], t, m) for d, t, m in zip(docs, tags, marginals, strict=True)]
+
+
+def tag_texts(
+    shared: tuple[EntityTagger, Callable[[Sequence[Any]], Sequence[DocumentFeatures]]], sources: Sequence[Any]
+) -> list[tuple[list[dict[str, Any]], float]]:
+    """What :meth:`EntityTagger.predict` proposes for some texts, featurized here by the round's
+    featurizer (``shared``: the fitted tagger and the featurizer): a Dask worker's part of an
+    entity round on a cluster. The features are not kept: tokenizing a text costs about what
+    reading its tokens back would."""
+    tagger, featurizer = shared
+    texts = [s if isinstance(s, str) else "" for s in sources]
+    return tagger.predict(texts, featurizer(list(sources)))
 
 
 def _decode(

@@ -31,6 +31,7 @@ from nblabel.autolabel.detector import BoxDetector
 from nblabel.autolabel.distributed import (
     ClusterError,
     ClusterFeatures,
+    ClusterItems,
     connect,
     hashed_text_features,
 )
@@ -46,7 +47,7 @@ from nblabel.autolabel.loop import Round, RoundReport, WarmStart, compute_round,
 from nblabel.autolabel.mask_loop import default_pixel_estimator
 from nblabel.autolabel.mask_worker import MaskFeatures, mask_evidence, run_mask_round
 from nblabel.autolabel.pixels import PixelFeatures
-from nblabel.autolabel.tagger import default_crf, document_features
+from nblabel.autolabel.tagger import default_crf, document_features, tag_texts
 from nblabel.store import Store, open_store
 from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.store.ledger import Ledger
@@ -104,7 +105,7 @@ class Settings:
     def __post_init__(self) -> None:
         if self.boxes:
             if self.detector is None:
-                self.detector = BoxDetector(cache_dir=self.cache_dir)
+                self.detector = BoxDetector(cache_dir=self.item_cache)
             self.model_name = self.model_name or type(self.detector).__name__
             return
         if self.masks:
@@ -126,6 +127,13 @@ class Settings:
         if not self.model_name:
             self.model_name = type(self.estimator).__name__
 
+    @property
+    def item_cache(self) -> str:
+        """Where box feature maps and pixel features are cached: next to the store, or where
+        ``cluster_cache`` says (a folder, or an ``s3://`` prefix for workers that share no
+        folder with the job), which the Dask workers write too."""
+        return self.cluster_cache or self.cache_dir
+
     def follow_additions(self, store: Store) -> bool:
         """Take in the rows added to the job since the last look (``Job.add``); True if any."""
         added = store.added_items(self.attribute, after=self.added_seq)
@@ -144,7 +152,9 @@ class Settings:
         (none for a box job: its detector keeps its own); for classification with the items the
         featurizer could not read (:class:`~nblabel.autolabel.features.Features`). With a
         cluster, computed and kept there (:class:`~nblabel.autolabel.distributed.ClusterFeatures`),
-        through ``client`` or a new client of the scheduler.
+        through ``client`` or a new client of the scheduler; for entity, box and mask jobs the
+        cluster that predicts their open items (:class:`~nblabel.autolabel.distributed.ClusterItems`),
+        which makes their features as it predicts them.
 
         Raises
         ------
@@ -156,6 +166,9 @@ class Settings:
 
             own = client is None
             client = connect(self.cluster) if own else client
+            if self.entities or self.boxes or self.masks:
+                images = distributed.IMAGE_PARTITION_SIZE if self.boxes or self.masks else 0
+                return ClusterItems(client, self.partition_size or images or distributed.PARTITION_SIZE)
             assert self.featurizer is not None  # set in __post_init__
             try:
                 return ClusterFeatures(
@@ -196,7 +209,7 @@ def run_round(
     if settings.entities:
         return _run_entity_round(settings, X, store, ledger)
     if settings.boxes:
-        return run_box_round(settings, store, ledger)
+        return run_box_round(settings, store, ledger, X)
     if settings.masks:
         return run_mask_round(settings, X, store, ledger)
     labels, multi, keys = settings.labels, settings.multi_label, settings.keys
@@ -332,7 +345,9 @@ def _zero_shot_embeddings(settings: Settings, X: Any) -> tuple[Any, Any]:
 
 
 def _run_entity_round(settings: Settings, X: Any, store: Store, ledger: Ledger) -> RoundReport:
-    """An entity round: proposals and the queue, no auto-labels (see entity_loop.py)."""
+    """An entity round: proposals and the queue, no auto-labels (see entity_loop.py). ``X`` is
+    the texts' features, or the cluster that tags the open texts (the answered ones are
+    featurized here, for the fit)."""
     human: dict[int, Any] = {}
     open_positions: list[int] = []
     for position, key in enumerate(settings.keys):
@@ -343,6 +358,17 @@ def _run_entity_round(settings: Settings, X: Any, store: Store, ledger: Ledger) 
             open_positions.append(position)
     previous = store.latest_round(settings.attribute)
     texts = [s if isinstance(s, str) else "" for s in settings.sources]
+    predict = None
+    if isinstance(X, ClusterItems):
+        cluster, featurizer = X, settings.featurizer
+        answered = sorted(human)
+        X = dict(zip(answered, featurizer([settings.sources[p] for p in answered]), strict=True))
+
+        def predict(tagger: Any, positions: list[int]) -> list[Any]:
+            return list(
+                cluster.map(tag_texts, (tagger, featurizer), [settings.sources[p] for p in positions])
+            )
+
     result = compute_entity_round(
         texts,
         X,
@@ -353,6 +379,7 @@ def _run_entity_round(settings: Settings, X: Any, store: Store, ledger: Ledger) 
         random_fraction=settings.random_fraction,
         seed=settings.seed,
         round_number=(previous[0] + 1) if previous else 1,
+        predict=predict,
     )
     keys = settings.keys
     proposals = [(keys[p], value, round(c, 4)) for p, (value, c) in result.proposals.items()]

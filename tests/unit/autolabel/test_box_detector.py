@@ -72,6 +72,23 @@ def test_feature_maps_are_cached_as_npz_and_read_back_the_same(cells, tmp_path: 
     assert size_again == size and np.array_equal(again, maps)
 
 
+def test_the_maps_kept_in_memory_are_bounded(cells, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Dask worker predicts partition after partition of a large job: it keeps the most
+    # recently used maps, not every image's (the cache files stay).
+    monkeypatch.setattr(detector_module, "_MEMORY", {})
+    monkeypatch.setattr(detector_module, "_MEMORY_LIMIT", 2)
+    maps = FeatureMaps("pixels", tmp_path)
+    refs = [ref for ref, _ in cells[:3]]
+    first = maps.get(refs[0])[0]
+    maps.get(refs[1])
+    maps.get(refs[0])  # used again: now the most recent
+    maps.get(refs[2])
+    assert [slot[2] for slot in detector_module._MEMORY] == [refs[0], refs[2]]
+    assert np.array_equal(maps.get(refs[1])[0], FeatureMaps("pixels", tmp_path).get(refs[1])[0])
+    assert np.array_equal(maps.get(refs[0])[0], first)
+    assert len(list(tmp_path.rglob("*.npz"))) == 3
+
+
 def test_an_unreadable_image_gets_no_boxes(tmp_path: Path, cells) -> None:
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not an image")

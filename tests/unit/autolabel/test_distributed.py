@@ -258,3 +258,165 @@ def test_workers_without_the_s3_settings_fail_the_round_and_say_why(
     client.run(_configure_s3, credentials)
     report = job.autolabel(background=False, cluster=client)
     assert report is not None and report.unfeaturized_count == 0
+
+
+# -- entity, box and mask rounds: fitted here, their open items predicted on the workers --------
+
+
+def _same_proposals(here: Job, there: Job) -> None:
+    """Both jobs' latest rounds: the same report, queue and auto-labels, and the same proposals
+    (confidences within float tolerance)."""
+    ours, theirs = here.store.latest_round(here.attribute)[1], there.store.latest_round(there.attribute)[1]
+    for field in ("human_answers", "held_out", "threshold", "auto_labeled", "queued", "unfeaturized"):
+        assert ours.get(field) == theirs.get(field), field
+    assert ours["estimated_accuracy"] == pytest.approx(theirs["estimated_accuracy"], nan_ok=True)
+    assert here.store.queue(here.attribute) == there.store.queue(there.attribute)
+    assert list(here.auto_labeled().key) == list(there.auto_labeled().key)
+    mine, other = here.store.proposals(here.attribute), there.store.proposals(there.attribute)
+    assert mine.keys() == other.keys() and mine
+    for key, (value, confidence) in mine.items():
+        assert other[key][1] == pytest.approx(confidence, abs=1e-4), key
+        if isinstance(value, dict) and "confidence_map" in value:  # a mask: compare the pixels
+            from nblabel.autolabel.mask_worker import read_proposal
+
+            for a, b in zip(read_proposal(value), read_proposal(other[key][0]), strict=True):
+                np.testing.assert_array_equal(a, b)
+            assert value["sha1"] == other[key][0]["sha1"]
+        else:
+            assert other[key][0] == value, key
+
+
+def test_an_entity_round_on_the_cluster_in_the_background_equals_the_kernels(client: Any) -> None:
+    from entity_helpers import LABELS as ENTITY_LABELS
+    from entity_helpers import synthetic_docs
+
+    from nblabel import NamedEntities
+
+    df = synthetic_docs(150, seed=5)
+    here, there = (Job(name, df, NamedEntities(ENTITY_LABELS), attribute="ner") for name in ("here", "there"))
+    for job in (here, there):
+        for i in range(20):
+            job.label(i, df.gold[i])
+    assert here.autolabel(background=False).held_out == 20
+    # The background worker (its own process) reaches the cluster by the scheduler's address;
+    # 130 open texts in partitions of 64: three partitions.
+    there.autolabel(cluster=client.scheduler.address, every=1, interval=0.5)
+    try:
+        wait_for(
+            lambda: there.store.latest_round("ner") is not None or there.autolabel_status["state"] == "error",
+            "the worker's round on the cluster",
+            120,
+        )
+    finally:
+        there.stop_autolabel()
+    assert there.store.latest_round("ner") is not None, there.autolabel_status
+    _same_proposals(here, there)
+
+
+def _box_images(folder: Path, n: int) -> tuple[list[str], list[dict[str, Any]]]:
+    """Images with a bright box (and every third a small dark one) where their answers say."""
+    from PIL import Image, ImageDraw
+
+    folder.mkdir()
+    refs, answers = [], []
+    for i in range(n):
+        boxes = [{"class_id": 0, "left": 8 + i % 7 * 3, "top": 6 + i % 5 * 2, "width": 24, "height": 18}]
+        if i % 3 == 0:
+            boxes.append({"class_id": 1, "left": 44, "top": 30, "width": 8, "height": 8})
+        image = Image.new("RGB", (64, 48), (60, 80, 60))
+        draw = ImageDraw.Draw(image)
+        for b, colour in zip(boxes, [(240, 220, 40), (10, 10, 90)], strict=False):
+            draw.rectangle([b["left"], b["top"], b["left"] + b["width"], b["top"] + b["height"]], fill=colour)
+        path = folder / f"box{i:02d}.png"
+        image.save(path)
+        refs.append(str(path))
+        answers.append({"image_size": [{"width": 64, "height": 48, "depth": 3}], "annotations": boxes})
+    return refs, answers
+
+
+def test_a_box_round_on_the_cluster_equals_the_kernels(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nblabel import BoundingBox
+    from nblabel.autolabel.detector import BoxDetector
+
+    monkeypatch.setattr(distributed, "IMAGE_PARTITION_SIZE", 4)  # 5 partitions of waiting images
+    refs, answers = _box_images(tmp_path / "img", 32)
+    df = pd.DataFrame({"source-ref": refs})
+    jobs = [
+        Job(name, df, BoundingBox(["box", "dot"]), store=tmp_path / f"{name}.db")
+        for name in ("here", "there")
+    ]
+    for job in jobs:
+        for i in range(12):
+            job.label(i, answers[i])
+    here, there = jobs
+    report = here.autolabel(
+        detector=BoxDetector("pixels", cache_dir=str(tmp_path / "here-maps")), background=False
+    )
+    assert report.held_out == 12 and any(
+        value["annotations"] for value, _ in here.store.proposals(here.attribute).values()
+    )
+    maps = tmp_path / "there-maps"
+    there.autolabel(detector=BoxDetector("pixels", cache_dir=str(maps)), background=False, cluster=client)
+    _same_proposals(here, there)
+    # The workers wrote the 20 waiting images' maps into the detector's cache (the kernel had
+    # the answered ones' in memory from the first job's round)
+    assert len(list(maps.glob("boxmaps-*/*.npz"))) == 20
+
+
+def test_a_mask_round_on_the_cluster_equals_the_kernels(
+    client: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    bucket: str,
+    s3_env: Any,
+    s3_direct: Any,
+) -> None:
+    # The pixel features go under the s3:// prefix cluster_cache= names: the workers write the
+    # open images', the kernel the answered images' (with the settings of their own environment).
+    client.run(_configure_s3, _s3_settings())
+    from PIL import Image
+    from sklearn.ensemble import RandomForestClassifier
+
+    from nblabel import SemanticSegmentation
+    from nblabel.autolabel.mask_loop import UNKNOWN
+    from nblabel.autolabel.pixels import PixelFeatures
+
+    monkeypatch.setattr(distributed, "IMAGE_PARTITION_SIZE", 2)
+    tiny = Path(__file__).resolve().parents[2] / "data" / "dubai-tiny"
+    tiles = sorted(str(p) for p in tiny.glob("*.png") if not p.name.endswith(".mask.png"))
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a PNG")  # unreadable: no proposal, left to people, in the report
+    refs = [*tiles, *tiles[:4], str(broken), *tiles[4:]]
+    fast = PixelFeatures(side=64, deep=False, sigma_max=4.0)
+    task = SemanticSegmentation(["Building", "Land", "Road", "Vegetation", "Water", "Unlabeled"])
+    jobs, reports = [], []
+    prefix = f"s3://{bucket}/cache/"
+    for name, cluster, cache in (("here", None, None), ("there", client, prefix)):
+        (tmp_path / name).mkdir()
+        job = Job(name, pd.DataFrame({"source-ref": refs}), task, store=tmp_path / name / "s.db")
+        for p in range(5):
+            mask = np.asarray(Image.open(Path(refs[p]).with_suffix(".mask.png")))
+            job.label(p, np.where(mask == UNKNOWN, 0, mask))
+        forest = RandomForestClassifier(n_estimators=5, max_depth=6, random_state=0)
+        jobs.append(job)
+        reports.append(
+            job.autolabel(
+                featurizer=fast,
+                estimator=forest,
+                background=False,
+                cluster=cluster,
+                cluster_cache=cache,
+                target_miou=0.3,
+            )
+        )
+    here, there = jobs
+    assert reports[0].held_out == 5 and reports[0].queued + reports[0].auto_labeled == len(refs) - 5
+    assert set(reports[1].unfeaturized) == {here.key(10)}  # the broken file
+    _same_proposals(here, there)
+    assert here.key(10) not in there.store.proposals(there.attribute)
+    listed = s3_direct.list_objects_v2(Bucket=bucket, Prefix="cache/")["Contents"]
+    assert len({o["Key"] for o in listed if o["Key"].startswith("cache/pixels-")}) == 6  # the tiles
+    assert list((here.store.local_dir / "features").glob("pixels-*"))
+    assert not list((there.store.local_dir / "features").glob("pixels-*"))
