@@ -10,17 +10,26 @@ blank line); for any other manifest it returns None and the caller reads the who
 keeps three numpy arrays (line offsets, key lengths, and the keys' 64-bit hashes sorted with
 their positions, the lookup), and reads a key's bytes from the file when it is asked for. The
 rest of each line is read, and checked, when its row is asked for (:meth:`ManifestIndex.rows`,
-:meth:`ManifestIndex.chunks`). An ``s3://`` manifest is copied to an unnamed temporary file as it
-is scanned (one GET), and read from there.
+:meth:`ManifestIndex.chunks`). An ``s3://`` manifest is copied to an unnamed temporary file (one
+GET), then scanned and read from there.
+
+Ten million lines open in about a second and a half of CPU: the file is scanned in a few
+ranges at once, one thread each (numpy releases the GIL in its passes over the bytes), each
+block read in place with ``os.pread`` (no block is joined to the carried partial line), and the
+byte searches that hold the GIL are kept to the few that are cheap (see :func:`_scan`).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
 from typing import IO, Any, overload
 
@@ -33,7 +42,12 @@ from nblabel.manifest import ManifestError, read_manifest
 __all__ = ["ManifestIndex", "ManifestKeys", "open_manifest"]
 
 _PREFIX = b'{"source-ref":"'
-_BLOCK_BYTES = 1 << 25  # read and scanned a block at a time: memory stays at a few blocks
+# Read and scanned a block at a time: memory stays at a few blocks per thread, and the per-line
+# arrays of a 4 MB block (about 70,000 lines) stay in the CPU's caches between numpy's passes
+# (32 MB blocks took a third more CPU).
+_BLOCK_BYTES = 1 << 22
+_THREADS = max(1, min(4, os.cpu_count() or 1))  # ranges of a file scanned at once
+_SHORTEST_ATTRIBUTE = len(b'","source-ref":0}')  # the fewest bytes a second attribute adds
 _CHUNK_ROWS = 1 << 20  # rows per DataFrame of ManifestIndex.chunks
 _KEY_CHUNK = 1 << 16  # keys decoded per read when iterating over them
 
@@ -76,9 +90,11 @@ class ManifestIndex:
         file: IO[bytes],
         offsets: np.ndarray,
         lengths: np.ndarray,
-        hashes: np.ndarray,
+        lookup: np.ndarray,
+        shift: int,
         may_climb: bool,
         metadata: bool,
+        *,
         client: Any,
     ) -> None:
         self.source = source
@@ -89,11 +105,10 @@ class ManifestIndex:
         self._file = file
         self._client = client
         weakref.finalize(self, file.close)
-        # The lookup: each key's hash, its low bits replaced by the key's position, sorted. Two
-        # keys whose hashes agree above those bits are told apart by their bytes.
-        self._shift = max(1, (len(lengths) - 1).bit_length())
-        self._low = np.uint64((1 << self._shift) - 1)
-        self._lookup = np.sort((hashes & ~self._low) | np.arange(len(lengths), dtype=np.uint64))
+        # The lookup: each key's hash, its low ``shift`` bits replaced by the key's position,
+        # sorted. Two keys whose hashes agree above those bits are told apart by their bytes.
+        self._lookup = lookup
+        self._low = np.uint64((1 << shift) - 1)
         self.keys = ManifestKeys(self)
         self.unique = self._unique()
 
@@ -259,70 +274,153 @@ class _Named(io.BytesIO):
         self.name = name
 
 
-def _open(source: str, client: Any) -> IO[bytes]:
-    if is_s3_uri(source):
-        from nblabel.io.s3 import open_reader
-
-        return open_reader(source, client=client)
-    return Path(source).open("rb")
-
-
 def open_manifest(path: str | os.PathLike[str], *, client: Any = None) -> ManifestIndex | None:
     """Open a manifest lazily (see the module docstring), or None when it is not in the plain form.
 
     Parameters
     ----------
     path
-        A path or an ``s3://bucket/key`` URI (streamed through :mod:`nblabel.io.s3` into an
-        unnamed temporary file).
+        A path or an ``s3://bucket/key`` URI (copied through :mod:`nblabel.io.s3` into an
+        unnamed temporary file, then scanned there).
     client
         For ``s3://`` URIs: a boto3 S3 client; default from the standard AWS settings.
     """
     source = os.fspath(path)
-    spool = tempfile.TemporaryFile() if is_s3_uri(source) else None  # noqa: SIM115 (kept by the index)
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [
-        (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint64))
-    ]
-    base, rest, may_climb, metadata = 0, b"", False, False
+    file = _download(source, client) if is_s3_uri(source) else Path(source).open("rb")  # noqa: SIM115 (kept by the index)
+    if file is None:
+        return None
     try:
-        with _open(source, client) as fh:
-            while True:
-                data = fh.read(_BLOCK_BYTES)
-                if spool is not None:
-                    spool.write(data)
-                block = (
-                    rest + data if data else rest + (b"\n" if rest else b"")
-                )  # the last line may lack "\n"
-                if not block:
-                    break
-                cut = block.rfind(b"\n") + 1
-                rest = block[cut:]
-                if len(block) - cut < 16:  # words are read up to 16 bytes past the last line
-                    block += bytes(16)
-                if cut:
-                    scanned = _scan(block, cut)
-                    if scanned is None:
-                        if spool is not None:
-                            spool.close()
-                        return None
-                    ends, lengths, hashes, dots = scanned
-                    found.append((ends + (base + 1), lengths, hashes))
-                    may_climb = may_climb or dots or block.find(b"%", 0, cut) >= 0
-                    metadata = metadata or block.find(b'-metadata"', 0, cut) >= 0
-                    base += cut
-                if not data:
-                    break
-        file = spool if spool is not None else Path(source).open("rb")  # noqa: SIM115 (kept by the index)
-        if spool is not None:
-            spool.flush()
-        size = os.fstat(file.fileno()).st_size
+        scanned = _scan_file(file.fileno())
     except BaseException:
-        if spool is not None:
-            spool.close()
+        file.close()
         raise
-    offsets, lengths, hashes = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    if scanned is None:
+        file.close()
+        return None
+    return ManifestIndex(source, file, *scanned, client=client)
+
+
+def _download(source: str, client: Any) -> IO[bytes] | None:
+    """An ``s3://`` manifest copied to an unnamed temporary file (one GET), or None when its
+    first bytes already show that it is not in the plain form (the full reader gets it then)."""
+    from nblabel.io.s3 import open_reader
+
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (kept by the index)
+    try:
+        with open_reader(source, client=client) as fh:
+            head = fh.read(len(_PREFIX))
+            if head and head != _PREFIX:
+                spool.close()
+                return None
+            spool.write(head)
+            shutil.copyfileobj(fh, spool, _BLOCK_BYTES)
+        spool.flush()
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+def _scan_file(fd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool, bool] | None:
+    """The line offsets, key lengths, sorted lookup and its shift, and the ``may_climb`` and
+    ``metadata`` flags of the manifest open as ``fd``; None when a line is not in the plain form.
+
+    The file is cut at line ends into up to :data:`_THREADS` ranges scanned at once, one thread
+    each: numpy releases the GIL in its array passes, which are most of the work, so the threads
+    run on separate cores (the byte searches of ``bytes`` hold the GIL; they are the small part).
+    A range that finds a line outside the plain form stops the others.
+    """
+    size = os.fstat(fd).st_size
+    # A line holds at least 16 bytes and its "\n", so every position is below size / 16: the
+    # lookup's low bits (the position) are fixed before the lines are counted, and each range
+    # puts its own positions in them.
+    shift = max(1, (size // 16).bit_length())
+    bounds = _bounds(fd, size, min(_THREADS, -(-size // _BLOCK_BYTES)))
+    ranges = list(pairwise(bounds))
+    failed = threading.Event()
+    if len(ranges) > 1:
+        with ThreadPoolExecutor(len(ranges)) as pool:
+            found = list(pool.map(lambda r: _scan_range(fd, *r, shift, failed), ranges))
+    else:
+        found = [_scan_range(fd, *r, shift, failed) for r in ranges]
+    if failed.is_set():
+        return None
+    blocks = [block for part in found if part is not None for block in part]
+    offsets = np.concatenate([np.zeros(1, dtype=np.int64), *(block[0] for block in blocks)])
     offsets[-1] = min(int(offsets[-1]), size)  # the last line may have no "\n": it ends with the file
-    return ManifestIndex(source, file, offsets, lengths, hashes, may_climb, metadata, client)
+    lengths = np.concatenate([np.zeros(0, dtype=np.int32), *(block[1] for block in blocks)])
+    lookup = np.concatenate([np.zeros(0, dtype=np.uint64), *(block[2] for block in blocks)])
+    start = 0
+    for part in found:  # each range numbered its lines from 0: from here on, the file's numbers
+        assert part is not None
+        lines = sum(len(block[1]) for block in part)
+        lookup[start : start + lines] += np.uint64(start)
+        start += lines
+    lookup.sort()
+    may_climb = any(block[3] for block in blocks)
+    metadata = any(block[4] for block in blocks)
+    return offsets, lengths, lookup, shift, may_climb, metadata
+
+
+def _bounds(fd: int, size: int, ranges: int) -> list[int]:
+    """``0``, the starts of the lines nearest each ``size * k / ranges``, and ``size``."""
+    bounds = [0]
+    for k in range(1, ranges):
+        at = max(bounds[-1], size * k // ranges)
+        while at < size:
+            chunk = os.pread(fd, 1 << 16, at)
+            found = chunk.find(b"\n")
+            if found >= 0:
+                at += found + 1
+                break
+            at += len(chunk)
+        if bounds[-1] < at < size:
+            bounds.append(at)
+    return [*bounds, size] if size else bounds
+
+
+def _scan_range(
+    fd: int, start: int, stop: int, shift: int, failed: threading.Event
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool]] | None:
+    """Bytes ``start:stop`` of the file (whole lines), a block at a time; per block, each line's
+    end offset (in the file, past its "\n"), key length and lookup entry (the key's hash, its
+    low ``shift`` bits replaced by the line's number in the range), and the block's
+    ``may_climb`` and ``metadata`` flags. None when a line is not in the plain form (then
+    ``failed`` is set), or as soon as another range has set it.
+
+    Each block is read with ``os.pread`` at its own offset together with the 16 bytes after it,
+    which the 8-byte word loads may touch: the partial line at a block's end is read again as the
+    next block's start, instead of being carried over and joined to it (a copy of the block).
+    """
+    low = np.uint64((1 << shift) - 1)
+    found = []
+    at, want, lines = start, _BLOCK_BYTES, 0
+    while at < stop:
+        if failed.is_set():
+            return None
+        end = min(want, stop - at)  # the block's own bytes
+        block = os.pread(fd, end + 16, at)
+        if len(block) <= end:  # the block reaches the end of the file
+            end = len(block)
+            if not block.endswith(b"\n"):  # the last line may lack "\n"
+                block += b"\n"
+                end += 1
+        cut = block.rfind(b"\n", 0, end) + 1
+        if not cut:  # a line longer than the block: read it whole
+            want *= 2
+            continue
+        if len(block) < cut + 16:  # words are read up to 16 bytes past the last line
+            block += bytes(cut + 16 - len(block))
+        scanned = _scan(block, cut)
+        if scanned is None:
+            failed.set()
+            return None
+        ends, lengths, hashes, may_climb, metadata = scanned
+        hashes &= ~low
+        hashes |= np.arange(lines, lines + len(ends), dtype=np.uint64)
+        found.append((ends + (at + 1), lengths, hashes, may_climb, metadata))
+        at, want, lines = at + cut, _BLOCK_BYTES, lines + len(ends)
+    return found
 
 
 def _zero_bytes(v: np.ndarray) -> np.ndarray:
@@ -381,29 +479,40 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(29))
 
 
-def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None:
+def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool] | None:
     """For the whole lines ``block[:cut]`` (at least 16 bytes follow them): each line's end, its
-    ``source-ref``'s length and hash, and whether a reference holds ``..``; None when a line is
-    not in the plain form."""
+    ``source-ref``'s length and hash, whether a reference may climb (holds ``..``, or the block
+    holds ``%``) and whether a line may have a ``-metadata`` attribute; None when a line is not
+    in the plain form."""
     raw = np.frombuffer(block, dtype=np.uint8)
     words = _words(raw)
     ends = np.flatnonzero(raw[:cut] == ord("\n"))
     starts = np.empty_like(ends)
     starts[0], starts[1:] = 0, ends[:-1] + 1
-    # Every line starts with the prefix, and holds "source-ref" once (JSON keeps a repeated
-    # key's last value: such a line needs the full reader); no NUL byte anywhere.
+    # Every line starts with the prefix; no NUL byte anywhere.
     if (
         (ends - starts < len(_PREFIX) + 1).any()
         or (words[starts] != _HEAD[0]).any()
         or (words[starts + 7] != _HEAD[1]).any()
-        or block.count(b'"source-ref"', 0, cut) != len(ends)
         or block.find(b"\x00", 0, cut) >= 0
     ):
         return None
     heads = starts + len(_PREFIX)
-    lengths, hashes, dots = _keys(words[: cut + 8], heads, block.find(b"..", 0, cut) >= 0)
+    # ``..`` in a key is looked for in the key's own words (a search of the block for ``..``
+    # costs more: every line has dots, and bytes.find holds the GIL the other ranges need).
+    lengths, hashes, dots = _keys(words[: cut + 8], heads, True)
     stops = heads + lengths
-    if (stops >= ends).any():
+    rests = ends - stops  # from each key's closing quote to its line's end
+    if (rests <= 0).any():
+        return None
+    # A line holds "source-ref" once (JSON keeps a repeated key's last value: such a line needs
+    # the full reader), and ``-metadata"`` marks a label an earlier job wrote. A valid line
+    # with either has at least ``","source-ref":0}`` from its key's closing quote on: a block of
+    # shorter lines (references alone, or with an id) holds neither, and the two searches, the
+    # slowest part of the scan that holds the GIL, are skipped. (A shorter line that spells
+    # ``"source-ref"`` again is not valid JSON: reading its row reports it.)
+    long = bool((rests >= _SHORTEST_ATTRIBUTE).any())
+    if long and block.count(b'"source-ref"', 0, cut) != len(ends):
         return None
     if block.find(b"\\", 0, cut) >= 0:
         backslashes = np.flatnonzero(raw[:cut] == ord("\\"))
@@ -411,7 +520,9 @@ def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, b
             return None  # an escape inside a key: the full reader decodes it
     if not block.isascii() and not _utf8(block, heads, stops):
         return None
-    return ends, lengths.astype(np.int32), hashes, dots
+    may_climb = dots or block.find(b"%", 0, cut) >= 0
+    metadata = long and block.find(b'-metadata"', 0, cut) >= 0
+    return ends, lengths.astype(np.int32), hashes, may_climb, metadata
 
 
 def _utf8(block: bytes, heads: np.ndarray, stops: np.ndarray) -> bool:
