@@ -156,12 +156,12 @@ class ManifestIndex:
         return min(found, default=None)
 
     def _unique(self) -> bool:
-        heads = self._lookup & ~self._low
-        same = np.flatnonzero(heads[1:] == heads[:-1])
+        # Neighbours whose hashes agree above the low bits differ only in those: XOR <= low.
+        same = np.flatnonzero((self._lookup[1:] ^ self._lookup[:-1]) <= self._low)
         # Equal hash heads are rare (about n^2 / 2^(65 - shift) pairs): their keys are compared.
         seen: dict[int, set[str]] = {}
         for at in np.union1d(same, same + 1).tolist():
-            keys = seen.setdefault(int(heads[at]), set())
+            keys = seen.setdefault(int(self._lookup[at] & ~self._low), set())
             key = self.key(int(self._lookup[at] & self._low))
             if key in keys:
                 return False
@@ -338,28 +338,27 @@ def _scan_file(fd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool, 
     bounds = _bounds(fd, size, min(_THREADS, -(-size // _BLOCK_BYTES)))
     ranges = list(pairwise(bounds))
     failed = threading.Event()
-    if len(ranges) > 1:
-        with ThreadPoolExecutor(len(ranges)) as pool:
-            found = list(pool.map(lambda r: _scan_range(fd, *r, shift, failed), ranges))
-    else:
-        found = [_scan_range(fd, *r, shift, failed) for r in ranges]
-    if failed.is_set():
-        return None
-    blocks = [block for part in found if part is not None for block in part]
-    offsets = np.concatenate([np.zeros(1, dtype=np.int64), *(block[0] for block in blocks)])
+    with ThreadPoolExecutor(_THREADS) as pool:
+        found = list(pool.map(lambda r: _scan_range(fd, *r, shift, failed), ranges))
+        if failed.is_set():
+            return None
+        blocks = [block for part in found if part is not None for block in part]
+        # The three arrays are joined at once (numpy releases the GIL while it copies).
+        offsets = pool.submit(np.concatenate, [np.zeros(1, dtype=np.int64), *(block[0] for block in blocks)])
+        lengths = pool.submit(np.concatenate, [np.zeros(0, dtype=np.int32), *(block[1] for block in blocks)])
+        lookup = np.concatenate([np.zeros(0, dtype=np.uint64), *(block[2] for block in blocks)])
+        start = 0
+        for part in found:  # each range numbered its lines from 0: from here on, the file's numbers
+            assert part is not None
+            lines = sum(len(block[1]) for block in part)
+            lookup[start : start + lines] += np.uint64(start)
+            start += lines
+        lookup.sort()
+        offsets = offsets.result()
     offsets[-1] = min(int(offsets[-1]), size)  # the last line may have no "\n": it ends with the file
-    lengths = np.concatenate([np.zeros(0, dtype=np.int32), *(block[1] for block in blocks)])
-    lookup = np.concatenate([np.zeros(0, dtype=np.uint64), *(block[2] for block in blocks)])
-    start = 0
-    for part in found:  # each range numbered its lines from 0: from here on, the file's numbers
-        assert part is not None
-        lines = sum(len(block[1]) for block in part)
-        lookup[start : start + lines] += np.uint64(start)
-        start += lines
-    lookup.sort()
     may_climb = any(block[3] for block in blocks)
     metadata = any(block[4] for block in blocks)
-    return offsets, lengths, lookup, shift, may_climb, metadata
+    return offsets, lengths.result(), lookup, shift, may_climb, metadata
 
 
 def _bounds(fd: int, size: int, ranges: int) -> list[int]:

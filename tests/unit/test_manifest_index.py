@@ -1,8 +1,9 @@
 """A manifest opened lazily (``nblabel.manifest_index``) gives what reading it whole gives.
 
 Keys, rows and chunks are compared with :func:`nblabel.manifest.read_manifest` on the same file,
-with blocks made tiny so every line crosses a block boundary somewhere; manifests outside the
-plain form are left to the full reader; a Job over a path is the same job as over its DataFrame;
+with blocks made tiny so every line crosses a block boundary somewhere and the file cut into
+three ranges scanned by three threads; manifests outside the plain form are left to the full
+reader; a Job over a path is the same job as over its DataFrame;
 an ``s3://`` manifest is opened through the S3 reader (moto's server) and its rows read by range.
 """
 
@@ -36,8 +37,9 @@ def write(path: Path, lines: list[str], end: str = "\n", last: bool = True) -> P
 
 @pytest.fixture(params=[None, 7], ids=["blocks", "tiny-blocks"])
 def blocks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    if request.param is not None:
+    if request.param is not None:  # tiny blocks, and the file scanned in three ranges at once
         monkeypatch.setattr(manifest_index_module, "_BLOCK_BYTES", request.param)
+        monkeypatch.setattr(manifest_index_module, "_THREADS", 3)
 
 
 @pytest.mark.parametrize("end", ["\n", "\r\n"])
@@ -74,8 +76,44 @@ def test_keys_offsets_rows_and_chunks_match_the_full_reader(
         '{"source-ref":"s3://b/x\x00.jpg"}',  # a NUL byte
     ],
 )
-def test_any_other_form_is_left_to_the_full_reader(tmp_path: Path, line: str) -> None:
+def test_any_other_form_is_left_to_the_full_reader(tmp_path: Path, blocks: None, line: str) -> None:
     assert open_manifest(write(tmp_path / "m.manifest", [LINES[0], line, LINES[3]])) is None
+
+
+def test_ranges_scanned_at_once_give_the_whole_files_positions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 300 lines of varied lengths in 64-byte blocks, cut into four ranges; a repeat spans ranges.
+    monkeypatch.setattr(manifest_index_module, "_BLOCK_BYTES", 64)
+    monkeypatch.setattr(manifest_index_module, "_THREADS", 4)
+    refs = [f"s3://b/{'d/' * (i % 7)}{i}.jpg" for i in range(300)]
+    lines = [f'{{"source-ref":"{r}"' + (',"id":' + str(i) if i % 3 else "") + "}" for i, r in enumerate(refs)]
+    index = open_manifest(write(tmp_path / "m.manifest", lines))
+    assert index is not None and index.unique and index.keys == refs
+    assert index.offsets.tolist() == [0, *(pd.Series(lines).str.len() + 1).cumsum().tolist()]
+    assert [index.position(r) for r in refs] == list(range(300))
+    repeated = open_manifest(write(tmp_path / "r.manifest", [*lines, lines[5], *lines[:2]]))
+    assert not repeated.unique and repeated.position(refs[5]) == 5 and len(repeated) == 303
+
+
+def test_only_lines_long_enough_for_a_second_attribute_are_searched_for_one(tmp_path: Path) -> None:
+    short = [f'{{"source-ref":"s3://b/{i}.jpg","id":{i}}}' for i in range(5)]
+    plain = open_manifest(write(tmp_path / "m.manifest", short))
+    assert plain is not None and not plain.metadata
+    # The shortest valid line with "source-ref" twice is searched for, and left to the full reader.
+    assert (
+        open_manifest(write(tmp_path / "r.manifest", [*short, '{"source-ref":"s3://b/x","source-ref":0}']))
+        is None
+    )
+    labeled = open_manifest(
+        write(tmp_path / "l.manifest", [*short, '{"source-ref":"s3://b/x","a-metadata":0}'])
+    )
+    assert labeled is not None and labeled.metadata
+    # A shorter line that spells "source-ref" again is no valid JSON: its row says so when read.
+    broken = open_manifest(write(tmp_path / "b.manifest", [*short, '{"source-ref":"s3://b/x","source-ref"}']))
+    assert broken is not None and broken.keys[5] == "s3://b/x"
+    with pytest.raises(ManifestError, match=r"b\.manifest, line 6: invalid JSON"):
+        broken.rows([5])
 
 
 def test_a_bad_line_is_named_when_its_row_is_read(tmp_path: Path) -> None:
