@@ -441,7 +441,7 @@ def _keys(words: np.ndarray, heads: np.ndarray, dots: bool) -> tuple[np.ndarray,
     quote on zeroed (so a key is hashed the same way wherever its bytes sit).
     """
     size = len(words) - 8  # the block's own bytes: a quote must come before them
-    lengths = np.zeros(len(heads), dtype=np.int64)
+    bits = np.zeros(len(heads), dtype=np.int64)  # each key's length so far, 8 per byte
     hashes = np.full(len(heads), _SEED, dtype=np.uint64)
     # The rows still short of their quote: all of them (a slice, no gathers) until some finish.
     rows: slice | np.ndarray = slice(None)
@@ -449,7 +449,7 @@ def _keys(words: np.ndarray, heads: np.ndarray, dots: bool) -> tuple[np.ndarray,
     while len(at):
         if (at >= size).any():  # no closing quote before the block's end
             rows = np.arange(len(heads))[rows]
-            lengths[rows[at >= size]] = size
+            bits[rows[at >= size]] = size * 8
             keep = at < size
             rows, at, previous = rows[keep], at[keep], previous[keep]
             continue
@@ -457,19 +457,20 @@ def _keys(words: np.ndarray, heads: np.ndarray, dots: bool) -> tuple[np.ndarray,
         quotes = _zero_bytes(word ^ _QUOTES)
         # The bytes before the first quote (all 8 when there is none): the lowest 0x80 flag,
         # shifted down to a 1, minus 1 (0 - 1 wraps to all ones).
-        mask = ((quotes & (~quotes + _ONE)) >> _SEVEN) - _ONE
-        lengths[rows] += np.bitwise_count(mask) >> 3
+        mask = ((quotes & -quotes) >> _SEVEN) - _ONE
+        bits[rows] += np.bitwise_count(mask)
         hashes[rows] = _mix(hashes[rows] ^ (word & mask))
         if dots:
             found = _zero_bytes(word ^ _DOTS) & mask
             doubled = doubled or bool((found & ((found >> _EIGHT) | (previous >> _FIFTY_SIX))).any())
             previous = found
-        going = quotes == 0
-        if going.all():
+        if not quotes.any():  # no key ends in this word
             at = at + 8
             continue
+        going = quotes == 0
         rows = np.arange(len(heads))[rows][going]
         at, previous = at[going] + 8, previous[going]
+    lengths = bits >> 3
     return lengths, _mix(hashes ^ lengths.astype(np.uint64)), doubled
 
 
