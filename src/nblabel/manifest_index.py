@@ -43,21 +43,19 @@ __all__ = ["ManifestIndex", "ManifestKeys", "open_manifest"]
 
 _PREFIX = b'{"source-ref":"'
 # Read and scanned a block at a time: memory stays at a few blocks per thread, and the per-line
-# arrays of a 4 MB block (about 70,000 lines) stay in the CPU's caches between numpy's passes
-# (32 MB blocks took a third more CPU).
-_BLOCK_BYTES = 1 << 22
+# arrays of a 1 MB block (about 17,000 lines, 140 kB each) are reused by malloc from block to
+# block and stay in the CPU's caches between numpy's passes (4 MB blocks took a third more CPU,
+# much of it page faults of fresh arrays; 512 kB blocks a tenth more, in Python's overhead).
+_BLOCK_BYTES = 1 << 20
 _THREADS = max(1, min(4, os.cpu_count() or 1))  # ranges of a file scanned at once
 _SHORTEST_ATTRIBUTE = len(b'","source-ref":0}')  # the fewest bytes a second attribute adds
 _CHUNK_ROWS = 1 << 20  # rows per DataFrame of ManifestIndex.chunks
 _KEY_CHUNK = 1 << 16  # keys decoded per read when iterating over them
 
 _U64 = np.dtype("<u8")
-_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_QUOTES = np.uint64(0x2222222222222222)
-_DOTS = np.uint64(0x2E2E2E2E2E2E2E2E)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _SEED = np.uint64(0x243F6A8885A308D3)
-_ONE, _SEVEN, _EIGHT, _FIFTY_SIX = np.uint64(1), np.uint64(7), np.uint64(8), np.uint64(56)
+_ONE, _EIGHT, _SIXTY_THREE, _SIXTY_FOUR = np.uint64(1), np.uint64(8), np.uint64(63), np.uint64(64)
 _HEAD = np.frombuffer(_PREFIX[:8], dtype=_U64)[0], np.frombuffer(_PREFIX[7:15], dtype=_U64)[0]
 
 
@@ -144,8 +142,8 @@ class ManifestIndex:
             return None
         if b'"' in data:
             return None
-        words = _words(np.frombuffer(data + b'"' + bytes(16), dtype=np.uint8))
-        hashed = _keys(words[: len(data) + 9], np.zeros(1, dtype=np.int64), False)[1][0] & ~self._low
+        words = _words(np.frombuffer(data + bytes(16), dtype=np.uint8))
+        hashed = _hashes(words, np.zeros(1, dtype=np.int64), np.array([len(data)]))[0] & ~self._low
         at = int(np.searchsorted(self._lookup, hashed))
         found = []
         while at < len(self._lookup) and self._lookup[at] & ~self._low == hashed:
@@ -422,56 +420,77 @@ def _scan_range(
     return found
 
 
-def _zero_bytes(v: np.ndarray) -> np.ndarray:
-    """0x80 in each byte of ``v`` that is zero, 0 in the others (exact, no borrow between bytes)."""
-    return ~(((v & _LOW7) + _LOW7) | v | _LOW7)
-
-
 def _words(raw: np.ndarray) -> np.ndarray:
     """Every 8 bytes of ``raw`` (padded with 8 zero bytes) as a little-endian uint64, one per
     starting byte (an unaligned, overlapping view)."""
     return np.ndarray((len(raw) - 7,), dtype=_U64, buffer=raw, strides=(1,))
 
 
-def _keys(words: np.ndarray, heads: np.ndarray, dots: bool) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Each key's length (to the first ``"`` at or after its head), its 64-bit hash, and, when
-    ``dots``, whether some key holds ``..``; read 8 bytes at a time, every key at once.
+def _bitmap(flags: np.ndarray) -> np.ndarray:
+    """One bool per byte packed into little-endian uint64s (byte ``i`` is bit ``i % 64`` of word
+    ``i // 64``), with a zero word after the last: a 64-bit window may start at any bit."""
+    packed = np.packbits(flags, bitorder="little")
+    bitmap = np.zeros(len(packed) // 8 + 2, dtype=_U64)
+    bitmap.view(np.uint8)[: len(packed)] = packed
+    return bitmap
 
-    A key's hash mixes its words up to the one holding its closing quote, the bytes from the
-    quote on zeroed (so a key is hashed the same way wherever its bytes sit).
+
+def _window(bitmap: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The 64 bits of ``bitmap`` from bit ``at`` on, for each ``at`` (bit 0 is byte ``at``)."""
+    word, bit = at >> 6, (at & 63).astype(np.uint64)
+    return (bitmap[word] >> bit) | (bitmap[word + 1] << (_SIXTY_FOUR - bit))  # << 64 gives 0
+
+
+def _lengths(raw: np.ndarray, heads: np.ndarray, size: int) -> np.ndarray:
+    """Each key's length: from its head to the first ``"`` after it in ``raw[:size]`` (past
+    ``size`` when there is none).
+
+    The quotes of the block are one bitmap (a byte comparison and ``np.packbits``); each key
+    reads the 64 bits from its head and counts the zeros below the lowest set one, so a key of
+    up to 63 bytes takes one step, whatever its length.
     """
-    size = len(words) - 8  # the block's own bytes: a quote must come before them
-    bits = np.zeros(len(heads), dtype=np.int64)  # each key's length so far, 8 per byte
+    quotes = _bitmap(raw[:size] == ord('"'))
+    found = _window(quotes, heads)
+    # The zeros below the lowest set bit: 64 when none is set (0 - 1 wraps to all ones).
+    lengths = np.bitwise_count((found & -found) - _ONE).astype(np.int64)
+    rows = np.flatnonzero((found == 0) & (heads + 64 < size))  # keys of 64 bytes and more
+    while len(rows):
+        at = heads[rows] + lengths[rows]
+        found = _window(quotes, at)
+        lengths[rows] += np.bitwise_count((found & -found) - _ONE)
+        rows = rows[(found == 0) & (at + 64 < size)]
+    return lengths
+
+
+def _hashes(words: np.ndarray, heads: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Each key's 64-bit hash: its words mixed one after the other, the bytes of the last from
+    the key's end on zeroed (so a key is hashed the same way wherever its bytes sit), then its
+    length. ``words`` reaches 8 bytes past every key's end."""
     hashes = np.full(len(heads), _SEED, dtype=np.uint64)
-    # The rows still short of their quote: all of them (a slice, no gathers) until some finish.
-    rows: slice | np.ndarray = slice(None)
-    at, previous, doubled = heads, np.zeros(len(heads), dtype=np.uint64), False
-    while len(at):
-        if (at >= size).any():  # no closing quote before the block's end
-            rows = np.arange(len(heads))[rows]
-            bits[rows[at >= size]] = size * 8
-            keep = at < size
-            rows, at, previous = rows[keep], at[keep], previous[keep]
-            continue
-        word = words[at]
-        quotes = _zero_bytes(word ^ _QUOTES)
-        # The bytes before the first quote (all 8 when there is none): the lowest 0x80 flag,
-        # shifted down to a 1, minus 1 (0 - 1 wraps to all ones).
-        mask = ((quotes & -quotes) >> _SEVEN) - _ONE
-        bits[rows] += np.bitwise_count(mask)
-        hashes[rows] = _mix(hashes[rows] ^ (word & mask))
-        if dots:
-            found = _zero_bytes(word ^ _DOTS) & mask
-            doubled = doubled or bool((found & ((found >> _EIGHT) | (previous >> _FIFTY_SIX))).any())
-            previous = found
-        if not quotes.any():  # no key ends in this word
-            at = at + 8
-            continue
-        going = quotes == 0
-        rows = np.arange(len(heads))[rows][going]
-        at, previous = at[going] + 8, previous[going]
-    lengths = bits >> 3
-    return lengths, _mix(hashes ^ lengths.astype(np.uint64)), doubled
+    whole = lengths >> 3  # the words before the one a key ends in
+    shortest = int(whole.min())
+    for i in range(int(whole.max()) + 1):
+        # The keys with a word here: all of them (a slice, no gathers) until the shortest ends.
+        rows: slice | np.ndarray = slice(None) if i <= shortest else np.flatnonzero(whole >= i)
+        word = words[heads[rows] + 8 * i]
+        if i >= shortest:  # some key ends in this word: keep only its bytes before the end
+            kept = np.minimum(lengths[rows] - 8 * i, 8).astype(np.uint64)
+            word &= (_ONE << (kept * _EIGHT)) - _ONE  # 1 << 64 gives 0: all ones
+        hashes[rows] = _mix(hashes[rows] ^ word)
+    return _mix(hashes ^ lengths.astype(np.uint64))
+
+
+def _climbs(raw: np.ndarray, heads: np.ndarray, stops: np.ndarray, size: int) -> bool:
+    """Whether some key ``raw[heads[i]:stops[i]]`` holds ``..``: pairs of dots found in a
+    bitmap of the block's dots (rare), then placed in their lines."""
+    dots = _bitmap(raw[:size] == ord("."))
+    pairs = dots[:-1] & ((dots[:-1] >> _ONE) | (dots[1:] << _SIXTY_THREE))
+    if not pairs.any():
+        return False
+    at = np.flatnonzero(np.unpackbits(pairs.view(np.uint8), bitorder="little"))
+    line = np.searchsorted(heads, at, side="right") - 1
+    inside = line >= 0
+    return bool((at[inside] + 1 < stops[line[inside]]).any())
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -498,10 +517,7 @@ def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, b
     ):
         return None
     heads = starts + len(_PREFIX)
-    # ``..`` in a key is looked for in the key's own words (a search of the block for ``..``
-    # costs more: every line has dots, and bytes.find holds the GIL the other ranges need).
-    lengths, hashes, dots = _keys(words[: cut + 8], heads, True)
-    stops = heads + lengths
+    stops = heads + _lengths(raw, heads, cut)
     rests = ends - stops  # from each key's closing quote to its line's end
     if (rests <= 0).any():
         return None
@@ -520,7 +536,9 @@ def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, b
             return None  # an escape inside a key: the full reader decodes it
     if not block.isascii() and not _utf8(block, heads, stops):
         return None
-    may_climb = dots or block.find(b"%", 0, cut) >= 0
+    lengths = stops - heads
+    hashes = _hashes(words, heads, lengths)
+    may_climb = block.find(b"%", 0, cut) >= 0 or _climbs(raw, heads, stops, cut)
     metadata = long and block.find(b'-metadata"', 0, cut) >= 0
     return ends, lengths.astype(np.int32), hashes, may_climb, metadata
 
