@@ -187,7 +187,7 @@ def test_an_earlier_jobs_labels_in_a_lazily_opened_file_are_carried_over(tmp_pat
     assert again.current(0) is None and again.progress.labeled == 1
 
 
-@pytest.mark.parametrize("length", [1, 7, 8, 9, 16, 23, 40])
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 16, 23, 40, 63, 64, 65, 130])
 def test_keys_of_any_length_are_found_and_others_are_not(tmp_path: Path, length: int) -> None:
     refs = [f"s3://b/{i:03d}".ljust(length + 10, "x")[: max(length, 10)] + f"{i}" for i in range(40)]
     index = open_manifest(write(tmp_path / "m.manifest", [f'{{"source-ref":"{r}"}}' for r in refs]))
@@ -203,6 +203,10 @@ def test_keys_of_any_length_are_found_and_others_are_not(tmp_path: Path, length:
 def test_two_dots_in_a_reference_are_seen_at_any_offset(tmp_path: Path, ref: str, climbs: bool) -> None:
     lines = [LINES[0], f'{{"source-ref":"{ref}","note":"a value with .. is no path"}}']
     assert open_manifest(write(tmp_path / "m.manifest", lines)).may_climb is climbs
+    # Wherever the pair sits in the block's 64-bit words of flags, and only inside a key.
+    for pad in range(66):
+        lines = [LINES[0], f'{{"source-ref":"/d/{"a" * pad}{ref}","x":"."}}']
+        assert open_manifest(write(tmp_path / f"{pad}.manifest", lines)).may_climb is climbs
 
 
 def test_keys_whose_hashes_collide_are_told_apart_by_their_bytes(
