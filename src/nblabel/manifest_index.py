@@ -476,7 +476,8 @@ def _hashes(words: np.ndarray, heads: np.ndarray, lengths: np.ndarray) -> np.nda
         if i >= shortest:  # some key ends in this word: keep only its bytes before the end
             kept = np.minimum(lengths[rows] - 8 * i, 8).astype(np.uint64)
             word &= (_ONE << (kept * _EIGHT)) - _ONE  # 1 << 64 gives 0: all ones
-        hashes[rows] = _mix(hashes[rows] ^ word)
+        word ^= hashes[rows]
+        hashes[rows] = _mix(word)
     return _mix(hashes ^ lengths.astype(np.uint64))
 
 
@@ -495,7 +496,8 @@ def _climbs(raw: np.ndarray, heads: np.ndarray, stops: np.ndarray, size: int) ->
 
 def _mix(h: np.ndarray) -> np.ndarray:
     h = h * _MUL  # wraps modulo 2**64
-    return h ^ (h >> np.uint64(29))
+    h ^= h >> np.uint64(29)
+    return h
 
 
 def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool] | None:
@@ -508,18 +510,19 @@ def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, b
     ends = np.flatnonzero(raw[:cut] == ord("\n"))
     starts = np.empty_like(ends)
     starts[0], starts[1:] = 0, ends[:-1] + 1
-    # Every line starts with the prefix; no NUL byte anywhere.
+    # Every line starts with the prefix (a shorter line cannot: its "\n" would be in it), and
+    # its key's closing quote comes before its end; no NUL byte anywhere.
     if (
-        (ends - starts < len(_PREFIX) + 1).any()
-        or (words[starts] != _HEAD[0]).any()
+        (words[starts] != _HEAD[0]).any()
         or (words[starts + 7] != _HEAD[1]).any()
         or block.find(b"\x00", 0, cut) >= 0
     ):
         return None
     heads = starts + len(_PREFIX)
-    stops = heads + _lengths(raw, heads, cut)
+    lengths = _lengths(raw, heads, cut)
+    stops = heads + lengths
     rests = ends - stops  # from each key's closing quote to its line's end
-    if (rests <= 0).any():
+    if rests.min() <= 0:
         return None
     # A line holds "source-ref" once (JSON keeps a repeated key's last value: such a line needs
     # the full reader), and ``-metadata"`` marks a label an earlier job wrote. A valid line
@@ -527,7 +530,7 @@ def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, b
     # shorter lines (references alone, or with an id) holds neither, and the two searches, the
     # slowest part of the scan that holds the GIL, are skipped. (A shorter line that spells
     # ``"source-ref"`` again is not valid JSON: reading its row reports it.)
-    long = bool((rests >= _SHORTEST_ATTRIBUTE).any())
+    long = bool(rests.max() >= _SHORTEST_ATTRIBUTE)
     if long and block.count(b'"source-ref"', 0, cut) != len(ends):
         return None
     if block.find(b"\\", 0, cut) >= 0:
@@ -536,7 +539,6 @@ def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, b
             return None  # an escape inside a key: the full reader decodes it
     if not block.isascii() and not _utf8(block, heads, stops):
         return None
-    lengths = stops - heads
     hashes = _hashes(words, heads, lengths)
     may_climb = block.find(b"%", 0, cut) >= 0 or _climbs(raw, heads, stops, cut)
     metadata = long and block.find(b'-metadata"', 0, cut) >= 0
