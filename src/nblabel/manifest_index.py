@@ -93,6 +93,7 @@ class ManifestIndex:
         lengths: np.ndarray,
         lookup: np.ndarray,
         shift: int,
+        same: np.ndarray,
         may_climb: bool,
         metadata: bool,
         *,
@@ -111,7 +112,7 @@ class ManifestIndex:
         self._lookup = lookup
         self._low = np.uint64((1 << shift) - 1)
         self.keys = ManifestKeys(self)
-        self.unique = self._unique()
+        self.unique = self._unique(same)
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -156,9 +157,9 @@ class ManifestIndex:
             at += 1
         return min(found, default=None)
 
-    def _unique(self) -> bool:
-        # Neighbours whose hashes agree above the low bits differ only in those: XOR <= low.
-        same = np.flatnonzero((self._lookup[1:] ^ self._lookup[:-1]) <= self._low)
+    def _unique(self, same: np.ndarray) -> bool:
+        """Whether no key is given twice, ``same`` being where an entry of the lookup has the
+        hash head of the next."""
         # Equal hash heads are rare (about n^2 / 2^(65 - shift) pairs): their keys are compared.
         seen: dict[int, set[str]] = {}
         for at in np.union1d(same, same + 1).tolist():
@@ -322,9 +323,10 @@ def _download(source: str, client: Any) -> IO[bytes] | None:
     return spool
 
 
-def _scan_file(fd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool, bool] | None:
-    """The line offsets, key lengths, sorted lookup and its shift, and the ``may_climb`` and
-    ``metadata`` flags of the manifest open as ``fd``; None when a line is not in the plain form.
+def _scan_file(fd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, bool, bool] | None:
+    """The line offsets, key lengths, sorted lookup, its shift and where neighbours in it may
+    hold the same key (see :func:`_sort_bucket`), and the ``may_climb`` and ``metadata`` flags
+    of the manifest open as ``fd``; None when a line is not in the plain form.
 
     The file is cut at line ends into up to :data:`_THREADS` ranges scanned at once, one thread
     each: numpy releases the GIL in its array passes, which are most of the work, so the threads
@@ -357,25 +359,26 @@ def _scan_file(fd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool, 
         lookup = np.empty(base, dtype=np.uint64)
         sizes = np.sum([block[3] for block in blocks], axis=0, dtype=np.int64)
         sorted_parts = [
-            pool.submit(_sort_bucket, lookup, int(start), pieces, bucket)
+            pool.submit(_sort_bucket, lookup, int(start), pieces, bucket, shift)
             for bucket, start in enumerate(np.cumsum(sizes) - sizes)
         ]
         offsets = np.concatenate([np.zeros(1, dtype=np.int64), *(block[0] for block in blocks)])
         lengths = np.concatenate([np.zeros(0, dtype=np.int32), *(block[1] for block in blocks)])
-        for done in sorted_parts:
-            done.result()
+        same = np.concatenate([done.result() for done in sorted_parts])
     offsets[-1] = min(int(offsets[-1]), size)  # the last line may have no "\n": it ends with the file
     may_climb = any(block[4] for block in blocks)
     metadata = any(block[5] for block in blocks)
-    return offsets, lengths, lookup, shift, may_climb, metadata
+    return offsets, lengths, lookup, shift, same, may_climb, metadata
 
 
 def _sort_bucket(
-    lookup: np.ndarray, start: int, pieces: list[tuple[np.ndarray, np.ndarray, int]], bucket: int
-) -> None:
+    lookup: np.ndarray, start: int, pieces: list[tuple[np.ndarray, np.ndarray, int]], bucket: int, shift: int
+) -> np.ndarray:
     """Gather into ``lookup[start:]`` the entries of ``pieces`` (each a block's entries, its
     count per bucket, and the number of its range's first line) in ``bucket`` (their top
-    :data:`_BUCKET_BITS` bits), the line numbers made the file's, and sort them there."""
+    :data:`_BUCKET_BITS` bits), the line numbers made the file's, and sort them there; return
+    where an entry's hash agrees with the next one's above the low ``shift`` bits (indices in
+    ``lookup``), looked for a million entries at a time (no array as long as the lookup)."""
     at = start
     for entries, counts, base in pieces:
         part = lookup[at : at + int(counts[bucket])]
@@ -384,6 +387,13 @@ def _sort_bucket(
             part += np.uint64(base)
         at += len(part)
     lookup[start:at].sort()
+    low = np.uint64((1 << shift) - 1)
+    same = [np.zeros(0, dtype=np.int64)]
+    for first in range(start, at - 1, 1 << 20):
+        chunk = lookup[first : min(first + (1 << 20) + 1, at)]
+        # Neighbours whose hashes agree above the low bits differ only in those: XOR <= low.
+        same.append(np.flatnonzero((chunk[1:] ^ chunk[:-1]) <= low) + first)
+    return np.concatenate(same)
 
 
 def _bounds(fd: int, size: int, ranges: int) -> list[int]:
