@@ -60,6 +60,7 @@ _MUL = np.uint64(0x9E3779B97F4A7C15)
 _SEED = np.uint64(0x243F6A8885A308D3)
 _ONE, _EIGHT, _SIXTY_THREE, _SIXTY_FOUR = np.uint64(1), np.uint64(8), np.uint64(63), np.uint64(64)
 _HEAD = np.frombuffer(_PREFIX[:8], dtype=_U64)[0], np.frombuffer(_PREFIX[7:15], dtype=_U64)[0]
+_S3, _FIVE_BYTES = np.frombuffer(b"s3://\0\0\0", dtype=_U64)[0], np.uint64(0xFF_FFFF_FFFF)
 
 
 class ManifestIndex:
@@ -77,10 +78,11 @@ class ManifestIndex:
     offsets
         ``len(keys) + 1`` byte offsets (numpy ``int64``).
     may_climb
-        False when no ``source-ref`` holds ``..`` and no line holds ``%`` (so no reference can
-        climb out of a folder).
+        False when no ``source-ref`` but ``s3://`` URIs (which never climb) holds ``..``, and
+        none is near a ``%`` (a block of lines that holds one), so no reference can climb out
+        of a folder.
     metadata
-        False when no line holds ``-metadata"`` (so no line has a label an earlier job wrote).
+        False when no line has a ``...-metadata`` attribute (a label an earlier job wrote).
     unique
         Whether no ``source-ref`` is given twice.
     """
@@ -521,8 +523,9 @@ def _hashes(words: np.ndarray, heads: np.ndarray, lengths: np.ndarray) -> np.nda
 
 
 def _climbs(raw: np.ndarray, heads: np.ndarray, stops: np.ndarray, size: int) -> bool:
-    """Whether some key ``raw[heads[i]:stops[i]]`` holds ``..``: pairs of dots found in a
-    bitmap of the block's dots (rare), then placed in their lines."""
+    """Whether some key ``raw[heads[i]:stops[i]]`` holds ``..`` (the keys in order, not
+    overlapping, not necessarily all the block's): pairs of dots found in a bitmap of the
+    block's dots (rare), then placed in the keys."""
     dots = _bitmap(raw[:size] == ord("."))
     pairs = dots[:-1] & ((dots[:-1] >> _ONE) | (dots[1:] << _SIXTY_THREE))
     if not pairs.any():
@@ -579,7 +582,12 @@ def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, b
     if not block.isascii() and not _utf8(block, heads, stops):
         return None
     hashes = _hashes(words, heads, lengths)
-    may_climb = block.find(b"%", 0, cut) >= 0 or _climbs(raw, heads, stops, cut)
+    # An s3:// reference never climbs out of a folder (nblabel.io.guard passes it): a block
+    # whose references all are such URIs needs no search for ".." or "%" in them.
+    local = (words[heads] & _FIVE_BYTES) != _S3
+    may_climb = bool(local.any()) and (
+        block.find(b"%", 0, cut) >= 0 or _climbs(raw, heads[local], stops[local], cut)
+    )
     metadata = long and block.find(b'-metadata"', 0, cut) >= 0
     return ends, lengths.astype(np.int32), hashes, may_climb, metadata
 

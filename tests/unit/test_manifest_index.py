@@ -198,14 +198,18 @@ def test_keys_of_any_length_are_found_and_others_are_not(tmp_path: Path, length:
 
 
 @pytest.mark.parametrize(
-    ("ref", "climbs"), [("/d/a..b.png", True), ("/d/1234567..x", True), ("/d/a.b.c", False)]
+    ("ref", "climbs"),
+    [("/d/a..b.png", True), ("/d/1234567..x", True), ("/d/a.b.c", False), ("s3://b/a..b", False)],
 )
 def test_two_dots_in_a_reference_are_seen_at_any_offset(tmp_path: Path, ref: str, climbs: bool) -> None:
     lines = [LINES[0], f'{{"source-ref":"{ref}","note":"a value with .. is no path"}}']
     assert open_manifest(write(tmp_path / "m.manifest", lines)).may_climb is climbs
-    # Wherever the pair sits in the block's 64-bit words of flags, and only inside a key.
+    # Wherever the pair sits in the block's 64-bit words of flags, and only inside a key (an
+    # s3:// URI never climbs, nor makes the local path before it climb).
+    folder = ref.rindex("/") + 1
     for pad in range(66):
-        lines = [LINES[0], f'{{"source-ref":"/d/{"a" * pad}{ref}","x":"."}}']
+        padded = ref[:folder] + "a" * pad + ref[folder:]
+        lines = [LINES[3], f'{{"source-ref":"{padded}","x":"."}}', LINES[0]]
         assert open_manifest(write(tmp_path / f"{pad}.manifest", lines)).may_climb is climbs
 
 
