@@ -50,7 +50,7 @@ _BLOCK_BYTES = 1 << 20
 _THREADS = max(1, min(4, os.cpu_count() or 1))  # ranges of a file scanned at once
 # The lookup is sorted in 2 ** _BUCKET_BITS parts at once, by the top bits of its hashes.
 _BUCKET_BITS = (_THREADS - 1).bit_length()
-_BUCKET_SHIFT = np.uint64(64 - _BUCKET_BITS)  # numpy gives 0 for a shift by 64: one part
+_BUCKET_SHIFT = np.uint64(64 - _BUCKET_BITS)
 _SHORTEST_ATTRIBUTE = len(b'","source-ref":0}')  # the fewest bytes a second attribute adds
 _CHUNK_ROWS = 1 << 20  # rows per DataFrame of ManifestIndex.chunks
 _KEY_CHUNK = 1 << 16  # keys decoded per read when iterating over them
@@ -348,43 +348,44 @@ def _scan_file(fd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.nda
         if failed.is_set():
             return None
         blocks = [block for part in found if part is not None for block in part]
-        # The lookup is sorted in as many parts as there are threads, each part the entries
-        # whose hashes start with its top bits (so the parts follow each other in order), each
-        # gathered and sorted in place by one thread; the offsets and lengths are joined here
-        # meanwhile. Each range numbered its lines from 0: its lines' entries get its first
+        # The lookup is sorted in parts at once, each part the entries whose hashes start with
+        # its top bits (so the parts follow each other in order; each block split its entries
+        # so), each joined and sorted in place by one thread; the offsets and lengths are joined
+        # here meanwhile. Each range numbered its lines from 0: its entries get its first
         # line's number added (the low bits only: the top bits stay).
-        pieces, base = [], 0
+        ranges_parts, base = [], 0
         for part in found:
             assert part is not None
-            pieces += [(block[2], block[3], base) for block in part]
+            ranges_parts.append(([block[2] for block in part], base))
             base += sum(len(block[1]) for block in part)
         lookup = np.empty(base, dtype=np.uint64)
-        sizes = np.sum([block[3] for block in blocks], axis=0, dtype=np.int64)
+        sizes = [sum(len(block[2][bucket]) for block in blocks) for bucket in range(1 << _BUCKET_BITS)]
         sorted_parts = [
-            pool.submit(_sort_bucket, lookup, int(start), pieces, bucket, shift)
-            for bucket, start in enumerate(np.cumsum(sizes) - sizes)
+            pool.submit(_sort_bucket, lookup, start, ranges_parts, bucket, shift)
+            for bucket, start in enumerate(np.cumsum([0, *sizes[:-1]]).tolist())
         ]
         offsets = np.concatenate([np.zeros(1, dtype=np.int64), *(block[0] for block in blocks)])
         lengths = np.concatenate([np.zeros(0, dtype=np.int32), *(block[1] for block in blocks)])
         same = np.concatenate([done.result() for done in sorted_parts])
     offsets[-1] = min(int(offsets[-1]), size)  # the last line may have no "\n": it ends with the file
-    may_climb = any(block[4] for block in blocks)
-    metadata = any(block[5] for block in blocks)
+    may_climb = any(block[3] for block in blocks)
+    metadata = any(block[4] for block in blocks)
     return offsets, lengths, lookup, shift, same, may_climb, metadata
 
 
 def _sort_bucket(
-    lookup: np.ndarray, start: int, pieces: list[tuple[np.ndarray, np.ndarray, int]], bucket: int, shift: int
+    lookup: np.ndarray, start: int, ranges: list[tuple[list[list[np.ndarray]], int]], bucket: int, shift: int
 ) -> np.ndarray:
-    """Gather into ``lookup[start:]`` the entries of ``pieces`` (each a block's entries, its
-    count per bucket, and the number of its range's first line) in ``bucket`` (their top
-    :data:`_BUCKET_BITS` bits), the line numbers made the file's, and sort them there; return
-    where an entry's hash agrees with the next one's above the low ``shift`` bits (indices in
-    ``lookup``), looked for a million entries at a time (no array as long as the lookup)."""
+    """Join into ``lookup[start:]`` the entries in ``bucket`` (their top :data:`_BUCKET_BITS`
+    bits) of every range (its blocks' entries per bucket, and its first line's number, added
+    to make their line numbers the file's), sort them there, and return where an entry's hash
+    agrees with the next one's above the low ``shift`` bits (indices in ``lookup``), looked for
+    a million entries at a time (no array as long as the lookup)."""
     at = start
-    for entries, counts, base in pieces:
-        part = lookup[at : at + int(counts[bucket])]
-        np.compress(entries >> _BUCKET_SHIFT == bucket, entries, out=part)
+    for blocks, base in ranges:
+        entries = [block[bucket] for block in blocks]
+        part = lookup[at : at + sum(len(e) for e in entries)]
+        np.concatenate(entries, out=part)
         if base:
             part += np.uint64(base)
         at += len(part)
@@ -417,11 +418,11 @@ def _bounds(fd: int, size: int, ranges: int) -> list[int]:
 
 def _scan_range(
     fd: int, start: int, stop: int, shift: int, failed: threading.Event
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool, bool]] | None:
+) -> list[tuple[np.ndarray, np.ndarray, list[np.ndarray], bool, bool]] | None:
     """Bytes ``start:stop`` of the file (whole lines), a block at a time; per block, each line's
     end offset (in the file, past its "\\n"), key length and lookup entry (the key's hash, its
-    low ``shift`` bits replaced by the line's number in the range), how many entries fall in
-    each bucket of :func:`_sort_bucket`, and the block's ``may_climb`` and ``metadata`` flags.
+    low ``shift`` bits replaced by the line's number in the range; the entries split by bucket,
+    see :func:`_sort_bucket`), and the block's ``may_climb`` and ``metadata`` flags.
     None when a line is not in the plain form (then ``failed`` is set), or as soon as another
     range has set it.
 
@@ -455,8 +456,12 @@ def _scan_range(
         ends, lengths, hashes, may_climb, metadata = scanned
         hashes &= ~low
         hashes |= np.arange(lines, lines + len(ends), dtype=np.uint64)
-        buckets = np.bincount((hashes >> _BUCKET_SHIFT).astype(np.intp), minlength=1 << _BUCKET_BITS)
-        found.append((ends + (at + 1), lengths, hashes, buckets, may_climb, metadata))
+        if _BUCKET_BITS:  # the entries split by their top bits (see _sort_bucket)
+            top = hashes >> _BUCKET_SHIFT
+            buckets = [hashes[top == bucket] for bucket in range(1 << _BUCKET_BITS)]
+        else:
+            buckets = [hashes]
+        found.append((ends + (at + 1), lengths, buckets, may_climb, metadata))
         at, want, lines = at + cut, _BLOCK_BYTES, lines + len(ends)
     return found
 
