@@ -78,9 +78,9 @@ class ManifestIndex:
     offsets
         ``len(keys) + 1`` byte offsets (numpy ``int64``).
     may_climb
-        False when no ``source-ref`` but ``s3://`` URIs (which never climb) holds ``..``, and
-        none is near a ``%`` (a block of lines that holds one), so no reference can climb out
-        of a folder.
+        False when no ``source-ref`` other than an ``s3://`` URI (those never climb) holds
+        ``..``, and no block of lines with such a reference holds ``%``: no reference can climb
+        out of a folder.
     metadata
         False when no line has a ``...-metadata`` attribute (a label an earlier job wrote).
     unique

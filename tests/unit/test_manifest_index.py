@@ -94,6 +94,8 @@ def test_ranges_scanned_at_once_give_the_whole_files_positions(
     assert [index.position(r) for r in refs] == list(range(300))
     repeated = open_manifest(write(tmp_path / "r.manifest", [*lines, lines[5], *lines[:2]]))
     assert not repeated.unique and repeated.position(refs[5]) == 5 and len(repeated) == 303
+    empty = open_manifest(write(tmp_path / "e.manifest", [], last=False))
+    assert empty is not None and len(empty) == 0 and empty.unique and empty.offsets.tolist() == [0]
 
 
 def test_only_lines_long_enough_for_a_second_attribute_are_searched_for_one(tmp_path: Path) -> None:
