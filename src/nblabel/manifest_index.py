@@ -13,7 +13,7 @@ rest of each line is read, and checked, when its row is asked for (:meth:`Manife
 :meth:`ManifestIndex.chunks`). An ``s3://`` manifest is copied to an unnamed temporary file (one
 GET), then scanned and read from there.
 
-Ten million lines open in about a second and a half of CPU: the file is scanned in a few
+Ten million lines open in about two seconds of CPU: the file is scanned in a few
 ranges at once, one thread each (numpy releases the GIL in its passes over the bytes), each
 block read in place with ``os.pread`` (no block is joined to the carried partial line), and the
 byte searches that hold the GIL are kept to the few that are cheap (see :func:`_scan`).
