@@ -48,9 +48,6 @@ _PREFIX = b'{"source-ref":"'
 # much of it page faults of fresh arrays; 512 kB blocks a tenth more, in Python's overhead).
 _BLOCK_BYTES = 1 << 20
 _THREADS = max(1, min(4, os.cpu_count() or 1))  # ranges of a file scanned at once
-# The lookup is sorted in 2 ** _BUCKET_BITS parts at once, by the top bits of its hashes.
-_BUCKET_BITS = (_THREADS - 1).bit_length()
-_BUCKET_SHIFT = np.uint64(64 - _BUCKET_BITS)
 _SHORTEST_ATTRIBUTE = len(b'","source-ref":0}')  # the fewest bytes a second attribute adds
 _CHUNK_ROWS = 1 << 20  # rows per DataFrame of ManifestIndex.chunks
 _KEY_CHUNK = 1 << 16  # keys decoded per read when iterating over them
@@ -327,7 +324,7 @@ def _download(source: str, client: Any) -> IO[bytes] | None:
 
 def _scan_file(fd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, bool, bool] | None:
     """The line offsets, key lengths, sorted lookup, its shift and where neighbours in it may
-    hold the same key (see :func:`_sort_bucket`), and the ``may_climb`` and ``metadata`` flags
+    hold the same key (see :func:`_sort_lookup`), and the ``may_climb`` and ``metadata`` flags
     of the manifest open as ``fd``; None when a line is not in the plain form.
 
     The file is cut at line ends into up to :data:`_THREADS` ranges scanned at once, one thread
@@ -348,55 +345,47 @@ def _scan_file(fd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.nda
         if failed.is_set():
             return None
         blocks = [block for part in found if part is not None for block in part]
-        # The lookup is sorted in parts at once, each part the entries whose hashes start with
-        # its top bits (so the parts follow each other in order; each block split its entries
-        # so), each joined and sorted in place by one thread; the offsets and lengths are joined
-        # here meanwhile. Each range numbered its lines from 0: its entries get its first
-        # line's number added (the low bits only: the top bits stay).
-        ranges_parts, base = [], 0
+        # One thread joins and sorts the lookup while this one joins the offsets and lengths.
+        # (Sorting it in two halves at once, split by the hashes' top bit, took more CPU to
+        # split than it saved, and more time on a loaded machine.)
+        ranges_entries, base = [], 0
         for part in found:
             assert part is not None
-            ranges_parts.append(([block[2] for block in part], base))
+            ranges_entries.append(([block[2] for block in part], base))
             base += sum(len(block[1]) for block in part)
-        lookup = np.empty(base, dtype=np.uint64)
-        sizes = [sum(len(block[2][bucket]) for block in blocks) for bucket in range(1 << _BUCKET_BITS)]
-        sorted_parts = [
-            pool.submit(_sort_bucket, lookup, start, ranges_parts, bucket, shift)
-            for bucket, start in enumerate(np.cumsum([0, *sizes[:-1]]).tolist())
-        ]
+        lookup = pool.submit(_sort_lookup, ranges_entries, base, shift)
         offsets = np.concatenate([np.zeros(1, dtype=np.int64), *(block[0] for block in blocks)])
         lengths = np.concatenate([np.zeros(0, dtype=np.int32), *(block[1] for block in blocks)])
-        same = np.concatenate([done.result() for done in sorted_parts])
+        lookup, same = lookup.result()
     offsets[-1] = min(int(offsets[-1]), size)  # the last line may have no "\n": it ends with the file
     may_climb = any(block[3] for block in blocks)
     metadata = any(block[4] for block in blocks)
     return offsets, lengths, lookup, shift, same, may_climb, metadata
 
 
-def _sort_bucket(
-    lookup: np.ndarray, start: int, ranges: list[tuple[list[list[np.ndarray]], int]], bucket: int, shift: int
-) -> np.ndarray:
-    """Join into ``lookup[start:]`` the entries in ``bucket`` (their top :data:`_BUCKET_BITS`
-    bits) of every range (its blocks' entries per bucket, and its first line's number, added
-    to make their line numbers the file's), sort them there, and return where an entry's hash
-    agrees with the next one's above the low ``shift`` bits (indices in ``lookup``), looked for
-    a million entries at a time (no array as long as the lookup)."""
-    at = start
-    for blocks, base in ranges:
-        entries = [block[bucket] for block in blocks]
+def _sort_lookup(
+    ranges: list[tuple[list[np.ndarray], int]], lines: int, shift: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The lookup of every range (its blocks' entries, and its first line's number, added to
+    make their line numbers the file's: the low bits only), sorted, and where an entry's hash
+    agrees with the next one's above the low ``shift`` bits, looked for a million entries at a
+    time (no array as long as the lookup)."""
+    lookup = np.empty(lines, dtype=np.uint64)
+    at = 0
+    for entries, base in ranges:
         part = lookup[at : at + sum(len(e) for e in entries)]
         np.concatenate(entries, out=part)
         if base:
             part += np.uint64(base)
         at += len(part)
-    lookup[start:at].sort()
+    lookup.sort()
     low = np.uint64((1 << shift) - 1)
     same = [np.zeros(0, dtype=np.int64)]
-    for first in range(start, at - 1, 1 << 20):
-        chunk = lookup[first : min(first + (1 << 20) + 1, at)]
+    for first in range(0, lines - 1, 1 << 20):
+        chunk = lookup[first : first + (1 << 20) + 1]
         # Neighbours whose hashes agree above the low bits differ only in those: XOR <= low.
         same.append(np.flatnonzero((chunk[1:] ^ chunk[:-1]) <= low) + first)
-    return np.concatenate(same)
+    return lookup, np.concatenate(same)
 
 
 def _bounds(fd: int, size: int, ranges: int) -> list[int]:
@@ -418,11 +407,11 @@ def _bounds(fd: int, size: int, ranges: int) -> list[int]:
 
 def _scan_range(
     fd: int, start: int, stop: int, shift: int, failed: threading.Event
-) -> list[tuple[np.ndarray, np.ndarray, list[np.ndarray], bool, bool]] | None:
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool]] | None:
     """Bytes ``start:stop`` of the file (whole lines), a block at a time; per block, each line's
     end offset (in the file, past its "\\n"), key length and lookup entry (the key's hash, its
-    low ``shift`` bits replaced by the line's number in the range; the entries split by bucket,
-    see :func:`_sort_bucket`), and the block's ``may_climb`` and ``metadata`` flags.
+    low ``shift`` bits replaced by the line's number in the range), and the block's
+    ``may_climb`` and ``metadata`` flags.
     None when a line is not in the plain form (then ``failed`` is set), or as soon as another
     range has set it.
 
@@ -456,12 +445,7 @@ def _scan_range(
         ends, lengths, hashes, may_climb, metadata = scanned
         hashes &= ~low
         hashes |= np.arange(lines, lines + len(ends), dtype=np.uint64)
-        if _BUCKET_BITS:  # the entries split by their top bits (see _sort_bucket)
-            top = hashes >> _BUCKET_SHIFT
-            buckets = [hashes[top == bucket] for bucket in range(1 << _BUCKET_BITS)]
-        else:
-            buckets = [hashes]
-        found.append((ends + (at + 1), lengths, buckets, may_climb, metadata))
+        found.append((ends + (at + 1), lengths, hashes, may_climb, metadata))
         at, want, lines = at + cut, _BLOCK_BYTES, lines + len(ends)
     return found
 
