@@ -111,6 +111,8 @@ class ManifestIndex:
         self._lookup = lookup
         self._low = np.uint64((1 << shift) - 1)
         self.keys = ManifestKeys(self)
+        # Known before the index is handed out: Items numbers repeated keys, as a DataFrame's
+        # are, when it is False.
         self.unique = self._unique(same)
 
     def __len__(self) -> int:
@@ -418,6 +420,8 @@ def _scan_range(
     Each block is read with ``os.pread`` at its own offset together with the 16 bytes after it,
     which the 8-byte word loads may touch: the partial line at a block's end is read again as the
     next block's start, instead of being carried over and joined to it (a copy of the block).
+    Not an ``mmap`` of the file: the byte searches need a ``bytes`` object (an mmap has no
+    ``count`` or ``isascii``), and a file cut short under a map kills the process (SIGBUS).
     """
     low = np.uint64((1 << shift) - 1)
     found = []
