@@ -503,15 +503,20 @@ def _hashes(words: np.ndarray, heads: np.ndarray, lengths: np.ndarray) -> np.nda
     hashes = np.full(len(heads), _SEED, dtype=np.uint64)
     whole = lengths >> 3  # the words before the one a key ends in
     shortest = int(whole.min())
+    at = heads.copy()  # each key's next word
     for i in range(int(whole.max()) + 1):
         # The keys with a word here: all of them (a slice, no gathers) until the shortest ends.
         rows: slice | np.ndarray = slice(None) if i <= shortest else np.flatnonzero(whole >= i)
-        word = words[heads[rows] + 8 * i]
+        word = words[at[rows]]
         if i >= shortest:  # some key ends in this word: keep only its bytes before the end
             kept = np.minimum(lengths[rows] - 8 * i, 8).astype(np.uint64)
             word &= (_ONE << (kept * _EIGHT)) - _ONE  # 1 << 64 gives 0: all ones
         word ^= hashes[rows]
-        hashes[rows] = _mix(word)
+        if i <= shortest:
+            hashes = _mix(word)
+        else:
+            hashes[rows] = _mix(word)
+        at += 8
     return _mix(hashes ^ lengths.astype(np.uint64))
 
 
@@ -530,7 +535,8 @@ def _climbs(raw: np.ndarray, heads: np.ndarray, stops: np.ndarray, size: int) ->
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
-    h = h * _MUL  # wraps modulo 2**64
+    """``h`` mixed, in place (its callers hand it arrays of their own)."""
+    h *= _MUL  # wraps modulo 2**64
     h ^= h >> np.uint64(29)
     return h
 
