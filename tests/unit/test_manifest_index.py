@@ -2,21 +2,27 @@
 
 Keys, rows and chunks are compared with :func:`nblabel.manifest.read_manifest` on the same file,
 with blocks made tiny so every line crosses a block boundary somewhere and the file cut into
-three ranges scanned by three threads; manifests outside the plain form are left to the full
-reader; a Job over a path is the same job as over its DataFrame;
-an ``s3://`` manifest is opened through the S3 reader (moto's server) and its rows read by range.
+three ranges scanned by three threads, and on random plain manifests (hypothesis) with any block
+size and number of ranges; manifests outside the plain form are left to the full reader; a Job
+over a path is the same job as over its DataFrame; an ``s3://`` manifest is opened through the
+S3 reader (moto's server) and its rows read by range.
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nblabel import ImageClassification, Job, TextClassification
 from nblabel import job as job_module
 from nblabel import manifest_index as manifest_index_module
+from nblabel.io.guard import FileGuard
 from nblabel.manifest import ManifestError, read_manifest, write_manifest
 from nblabel.manifest_index import ManifestIndex, open_manifest
 
@@ -262,3 +268,42 @@ def test_output_and_export_stream_in_chunks(tmp_path: Path, monkeypatch: pytest.
     assert [p.read_bytes() for p in (tmp_path / "lazy" / consolidation).iterdir()] == [
         p.read_bytes() for p in (tmp_path / "eager" / consolidation).iterdir()
     ]
+
+
+_REFS = st.builds(
+    str.__add__,
+    st.sampled_from(["s3://b/", "/d/", ""]),
+    st.text(alphabet="ab09/._-é %", max_size=140).filter(lambda r: r.strip()),
+)
+_TAILS = st.sampled_from(
+    ["", ',"id":123456789', ',"job-metadata":{"class-name":"cat"},"job":0', ',"note":"a .."']
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(_REFS, _TAILS), max_size=30),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+    st.sampled_from([7, 64, 1 << 20]),
+    st.integers(1, 4),
+)
+def test_any_plain_manifest_opens_as_the_full_reader_reads_it(
+    lines: list[tuple[str, str]], end: str, last: bool, block: int, threads: int
+) -> None:
+    # Any block size and number of ranges: the keys, offsets, positions and repeats of the
+    # full reader, and the flags never False where a reference climbs or a label is there.
+    text = end.join('{"source-ref":' + json.dumps(r, ensure_ascii=False) + t + "}" for r, t in lines)
+    text += end if last and lines else ""
+    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
+        patch.setattr(manifest_index_module, "_BLOCK_BYTES", block)
+        patch.setattr(manifest_index_module, "_THREADS", threads)
+        path = Path(folder) / "m.manifest"
+        path.write_bytes(text.encode("utf-8"))
+        index = open_manifest(path)
+        assert index is not None and index.offsets[-1] == len(text.encode("utf-8"))
+        refs = read_manifest(path)["source-ref"].tolist() if lines else []
+        assert index.keys == refs and index.unique is (len(set(refs)) == len(refs))
+        assert [index.position(r) for r in refs] == [refs.index(r) for r in refs]
+        assert index.may_climb or not any(FileGuard(None).refusal(r) for r in refs)
+        assert index.metadata is any("-metadata" in t for _, t in lines)
