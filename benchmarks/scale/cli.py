@@ -65,13 +65,15 @@ def build_data(cache: Path, lines: int, window: int) -> dict[str, Path]:
     return paths
 
 
-def run_child(args: list[str]) -> dict[str, Any]:
+def run_child(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """One measurement in a fresh Python process (``env``: its environment, default this one's)."""
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.scale", "--child", *args],
         cwd=REPO,  # where the benchmarks package imports from
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -10,17 +10,26 @@ blank line); for any other manifest it returns None and the caller reads the who
 keeps three numpy arrays (line offsets, key lengths, and the keys' 64-bit hashes sorted with
 their positions, the lookup), and reads a key's bytes from the file when it is asked for. The
 rest of each line is read, and checked, when its row is asked for (:meth:`ManifestIndex.rows`,
-:meth:`ManifestIndex.chunks`). An ``s3://`` manifest is copied to an unnamed temporary file as it
-is scanned (one GET), and read from there.
+:meth:`ManifestIndex.chunks`). An ``s3://`` manifest is copied to an unnamed temporary file (one
+GET), then scanned and read from there.
+
+Ten million lines open in about two seconds of CPU: the file is scanned in a few
+ranges at once, one thread each (numpy releases the GIL in its passes over the bytes), each
+block read in place with ``os.pread`` (no block is joined to the carried partial line), and the
+byte searches that hold the GIL are kept to the few that are cheap (see :func:`_scan`).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
 from typing import IO, Any, overload
 
@@ -33,18 +42,22 @@ from nblabel.manifest import ManifestError, read_manifest
 __all__ = ["ManifestIndex", "ManifestKeys", "open_manifest"]
 
 _PREFIX = b'{"source-ref":"'
-_BLOCK_BYTES = 1 << 25  # read and scanned a block at a time: memory stays at a few blocks
+# Read and scanned a block at a time: memory stays at a few blocks per thread, and the per-line
+# arrays of a 1 MB block (about 17,000 lines, 140 kB each) are reused by malloc from block to
+# block and stay in the CPU's caches between numpy's passes (4 MB blocks took a third more CPU,
+# much of it page faults of fresh arrays; 512 kB blocks a tenth more, in Python's overhead).
+_BLOCK_BYTES = 1 << 20
+_THREADS = max(1, min(4, os.cpu_count() or 1))  # ranges of a file scanned at once
+_SHORTEST_ATTRIBUTE = len(b'","source-ref":0}')  # the fewest bytes a second attribute adds
 _CHUNK_ROWS = 1 << 20  # rows per DataFrame of ManifestIndex.chunks
 _KEY_CHUNK = 1 << 16  # keys decoded per read when iterating over them
 
 _U64 = np.dtype("<u8")
-_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_QUOTES = np.uint64(0x2222222222222222)
-_DOTS = np.uint64(0x2E2E2E2E2E2E2E2E)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _SEED = np.uint64(0x243F6A8885A308D3)
-_ONE, _SEVEN, _EIGHT, _FIFTY_SIX = np.uint64(1), np.uint64(7), np.uint64(8), np.uint64(56)
+_ONE, _EIGHT, _SIXTY_THREE, _SIXTY_FOUR = np.uint64(1), np.uint64(8), np.uint64(63), np.uint64(64)
 _HEAD = np.frombuffer(_PREFIX[:8], dtype=_U64)[0], np.frombuffer(_PREFIX[7:15], dtype=_U64)[0]
+_S3, _FIVE_BYTES = np.frombuffer(b"s3://\0\0\0", dtype=_U64)[0], np.uint64(0xFF_FFFF_FFFF)
 
 
 class ManifestIndex:
@@ -62,10 +75,11 @@ class ManifestIndex:
     offsets
         ``len(keys) + 1`` byte offsets (numpy ``int64``).
     may_climb
-        False when no ``source-ref`` holds ``..`` and no line holds ``%`` (so no reference can
-        climb out of a folder).
+        False when no ``source-ref`` other than an ``s3://`` URI (those never climb) holds
+        ``..``, and no block of lines with such a reference holds ``%``: no reference can climb
+        out of a folder.
     metadata
-        False when no line holds ``-metadata"`` (so no line has a label an earlier job wrote).
+        False when no line has a ``...-metadata`` attribute (a label an earlier job wrote).
     unique
         Whether no ``source-ref`` is given twice.
     """
@@ -76,9 +90,12 @@ class ManifestIndex:
         file: IO[bytes],
         offsets: np.ndarray,
         lengths: np.ndarray,
-        hashes: np.ndarray,
+        lookup: np.ndarray,
+        shift: int,
+        same: np.ndarray,
         may_climb: bool,
         metadata: bool,
+        *,
         client: Any,
     ) -> None:
         self.source = source
@@ -89,13 +106,14 @@ class ManifestIndex:
         self._file = file
         self._client = client
         weakref.finalize(self, file.close)
-        # The lookup: each key's hash, its low bits replaced by the key's position, sorted. Two
-        # keys whose hashes agree above those bits are told apart by their bytes.
-        self._shift = max(1, (len(lengths) - 1).bit_length())
-        self._low = np.uint64((1 << self._shift) - 1)
-        self._lookup = np.sort((hashes & ~self._low) | np.arange(len(lengths), dtype=np.uint64))
+        # The lookup: each key's hash, its low ``shift`` bits replaced by the key's position,
+        # sorted. Two keys whose hashes agree above those bits are told apart by their bytes.
+        self._lookup = lookup
+        self._low = np.uint64((1 << shift) - 1)
         self.keys = ManifestKeys(self)
-        self.unique = self._unique()
+        # Known before the index is handed out: Items numbers repeated keys, as a DataFrame's
+        # are, when it is False.
+        self.unique = self._unique(same)
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -129,8 +147,8 @@ class ManifestIndex:
             return None
         if b'"' in data:
             return None
-        words = _words(np.frombuffer(data + b'"' + bytes(16), dtype=np.uint8))
-        hashed = _keys(words[: len(data) + 9], np.zeros(1, dtype=np.int64), False)[1][0] & ~self._low
+        words = _words(np.frombuffer(data + bytes(16), dtype=np.uint8))
+        hashed = _hashes(words, np.zeros(1, dtype=np.int64), np.array([len(data)]))[0] & ~self._low
         at = int(np.searchsorted(self._lookup, hashed))
         found = []
         while at < len(self._lookup) and self._lookup[at] & ~self._low == hashed:
@@ -140,13 +158,13 @@ class ManifestIndex:
             at += 1
         return min(found, default=None)
 
-    def _unique(self) -> bool:
-        heads = self._lookup & ~self._low
-        same = np.flatnonzero(heads[1:] == heads[:-1])
+    def _unique(self, same: np.ndarray) -> bool:
+        """Whether no key is given twice, ``same`` being where an entry of the lookup has the
+        hash head of the next."""
         # Equal hash heads are rare (about n^2 / 2^(65 - shift) pairs): their keys are compared.
         seen: dict[int, set[str]] = {}
         for at in np.union1d(same, same + 1).tolist():
-            keys = seen.setdefault(int(heads[at]), set())
+            keys = seen.setdefault(int(self._lookup[at] & ~self._low), set())
             key = self.key(int(self._lookup[at] & self._low))
             if key in keys:
                 return False
@@ -259,75 +277,181 @@ class _Named(io.BytesIO):
         self.name = name
 
 
-def _open(source: str, client: Any) -> IO[bytes]:
-    if is_s3_uri(source):
-        from nblabel.io.s3 import open_reader
-
-        return open_reader(source, client=client)
-    return Path(source).open("rb")
-
-
 def open_manifest(path: str | os.PathLike[str], *, client: Any = None) -> ManifestIndex | None:
     """Open a manifest lazily (see the module docstring), or None when it is not in the plain form.
 
     Parameters
     ----------
     path
-        A path or an ``s3://bucket/key`` URI (streamed through :mod:`nblabel.io.s3` into an
-        unnamed temporary file).
+        A path or an ``s3://bucket/key`` URI (copied through :mod:`nblabel.io.s3` into an
+        unnamed temporary file, then scanned there).
     client
         For ``s3://`` URIs: a boto3 S3 client; default from the standard AWS settings.
     """
     source = os.fspath(path)
-    spool = tempfile.TemporaryFile() if is_s3_uri(source) else None  # noqa: SIM115 (kept by the index)
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [
-        (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint64))
-    ]
-    base, rest, may_climb, metadata = 0, b"", False, False
+    file = _download(source, client) if is_s3_uri(source) else Path(source).open("rb")  # noqa: SIM115 (kept by the index)
+    if file is None:
+        return None
     try:
-        with _open(source, client) as fh:
-            while True:
-                data = fh.read(_BLOCK_BYTES)
-                if spool is not None:
-                    spool.write(data)
-                block = (
-                    rest + data if data else rest + (b"\n" if rest else b"")
-                )  # the last line may lack "\n"
-                if not block:
-                    break
-                cut = block.rfind(b"\n") + 1
-                rest = block[cut:]
-                if len(block) - cut < 16:  # words are read up to 16 bytes past the last line
-                    block += bytes(16)
-                if cut:
-                    scanned = _scan(block, cut)
-                    if scanned is None:
-                        if spool is not None:
-                            spool.close()
-                        return None
-                    ends, lengths, hashes, dots = scanned
-                    found.append((ends + (base + 1), lengths, hashes))
-                    may_climb = may_climb or dots or block.find(b"%", 0, cut) >= 0
-                    metadata = metadata or block.find(b'-metadata"', 0, cut) >= 0
-                    base += cut
-                if not data:
-                    break
-        file = spool if spool is not None else Path(source).open("rb")  # noqa: SIM115 (kept by the index)
-        if spool is not None:
-            spool.flush()
-        size = os.fstat(file.fileno()).st_size
+        scanned = _scan_file(file.fileno())
     except BaseException:
-        if spool is not None:
-            spool.close()
+        file.close()
         raise
-    offsets, lengths, hashes = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    if scanned is None:
+        file.close()
+        return None
+    return ManifestIndex(source, file, *scanned, client=client)
+
+
+def _download(source: str, client: Any) -> IO[bytes] | None:
+    """An ``s3://`` manifest copied to an unnamed temporary file (one GET), or None when its
+    first bytes already show that it is not in the plain form (the full reader gets it then)."""
+    from nblabel.io.s3 import open_reader
+
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (kept by the index)
+    try:
+        with open_reader(source, client=client) as fh:
+            head = fh.read(len(_PREFIX))
+            if head and head != _PREFIX:
+                spool.close()
+                return None
+            spool.write(head)
+            shutil.copyfileobj(fh, spool, _BLOCK_BYTES)
+        spool.flush()
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+def _scan_file(fd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, bool, bool] | None:
+    """The line offsets, key lengths, sorted lookup, its shift and where neighbours in it may
+    hold the same key (see :func:`_sort_lookup`), and the ``may_climb`` and ``metadata`` flags
+    of the manifest open as ``fd``; None when a line is not in the plain form.
+
+    The file is cut at line ends into up to :data:`_THREADS` ranges scanned at once, one thread
+    each: numpy releases the GIL in its array passes, which are most of the work, so the threads
+    run on separate cores (the byte searches of ``bytes`` hold the GIL; they are the small part).
+    A range that finds a line outside the plain form stops the others.
+    """
+    size = os.fstat(fd).st_size
+    # A line holds at least 16 bytes and its "\n", so every position is below size / 16: the
+    # lookup's low bits (the position) are fixed before the lines are counted, and each range
+    # puts its own positions in them.
+    shift = max(1, (size // 16).bit_length())
+    bounds = _bounds(fd, size, min(_THREADS, -(-size // _BLOCK_BYTES)))
+    ranges = list(pairwise(bounds))
+    failed = threading.Event()
+    with ThreadPoolExecutor(_THREADS) as pool:
+        found = list(pool.map(lambda r: _scan_range(fd, *r, shift, failed), ranges))
+        if failed.is_set():
+            return None
+        blocks = [block for part in found if part is not None for block in part]
+        # One thread joins and sorts the lookup while this one joins the offsets and lengths.
+        # (Sorting it in two halves at once, split by the hashes' top bit, took more CPU to
+        # split than it saved, and more time on a loaded machine.)
+        ranges_entries, base = [], 0
+        for part in found:
+            assert part is not None
+            ranges_entries.append(([block[2] for block in part], base))
+            base += sum(len(block[1]) for block in part)
+        lookup = pool.submit(_sort_lookup, ranges_entries, base, shift)
+        offsets = np.concatenate([np.zeros(1, dtype=np.int64), *(block[0] for block in blocks)])
+        lengths = np.concatenate([np.zeros(0, dtype=np.int32), *(block[1] for block in blocks)])
+        lookup, same = lookup.result()
     offsets[-1] = min(int(offsets[-1]), size)  # the last line may have no "\n": it ends with the file
-    return ManifestIndex(source, file, offsets, lengths, hashes, may_climb, metadata, client)
+    may_climb = any(block[3] for block in blocks)
+    metadata = any(block[4] for block in blocks)
+    return offsets, lengths, lookup, shift, same, may_climb, metadata
 
 
-def _zero_bytes(v: np.ndarray) -> np.ndarray:
-    """0x80 in each byte of ``v`` that is zero, 0 in the others (exact, no borrow between bytes)."""
-    return ~(((v & _LOW7) + _LOW7) | v | _LOW7)
+def _sort_lookup(
+    ranges: list[tuple[list[np.ndarray], int]], lines: int, shift: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The lookup of every range (its blocks' entries, and its first line's number, added to
+    make their line numbers the file's: the low bits only), sorted, and where an entry's hash
+    agrees with the next one's above the low ``shift`` bits, looked for a million entries at a
+    time (no array as long as the lookup)."""
+    lookup = np.empty(lines, dtype=np.uint64)
+    at = 0
+    for entries, base in ranges:
+        part = lookup[at : at + sum(len(e) for e in entries)]
+        np.concatenate(entries, out=part)
+        if base:
+            part += np.uint64(base)
+        at += len(part)
+    lookup.sort()
+    low = np.uint64((1 << shift) - 1)
+    same = [np.zeros(0, dtype=np.int64)]
+    for first in range(0, lines - 1, 1 << 20):
+        chunk = lookup[first : first + (1 << 20) + 1]
+        # Neighbours whose hashes agree above the low bits differ only in those: XOR <= low.
+        same.append(np.flatnonzero((chunk[1:] ^ chunk[:-1]) <= low) + first)
+    return lookup, np.concatenate(same)
+
+
+def _bounds(fd: int, size: int, ranges: int) -> list[int]:
+    """``0``, the starts of the lines nearest each ``size * k / ranges``, and ``size``."""
+    bounds = [0]
+    for k in range(1, ranges):
+        at = max(bounds[-1], size * k // ranges)
+        while at < size:
+            chunk = os.pread(fd, 1 << 16, at)
+            found = chunk.find(b"\n")
+            if found >= 0:
+                at += found + 1
+                break
+            at += len(chunk)
+        if bounds[-1] < at < size:
+            bounds.append(at)
+    return [*bounds, size] if size else bounds
+
+
+def _scan_range(
+    fd: int, start: int, stop: int, shift: int, failed: threading.Event
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool]] | None:
+    """Bytes ``start:stop`` of the file (whole lines), a block at a time; per block, each line's
+    end offset (in the file, past its "\\n"), key length and lookup entry (the key's hash, its
+    low ``shift`` bits replaced by the line's number in the range), and the block's
+    ``may_climb`` and ``metadata`` flags.
+    None when a line is not in the plain form (then ``failed`` is set), or as soon as another
+    range has set it.
+
+    Each block is read with ``os.pread`` at its own offset together with the 16 bytes after it,
+    which the 8-byte word loads may touch: the partial line at a block's end is read again as the
+    next block's start, instead of being carried over and joined to it (a copy of the block).
+    Not an ``mmap`` of the file: the byte searches need a ``bytes`` object (an mmap has no
+    ``count`` or ``isascii``), and a file cut short under a map kills the process (SIGBUS).
+    """
+    low = np.uint64((1 << shift) - 1)
+    found = []
+    at, want, lines = start, _BLOCK_BYTES, 0
+    while at < stop:
+        if failed.is_set():
+            return None
+        end = min(want, stop - at)  # the block's own bytes
+        block = os.pread(fd, end + 16, at)
+        if len(block) <= end:  # the block reaches the end of the file
+            end = len(block)
+            if not block.endswith(b"\n"):  # the last line may lack "\n"
+                block += b"\n"
+                end += 1
+        cut = block.rfind(b"\n", 0, end) + 1
+        if not cut:  # a line longer than the block: read it whole
+            want *= 2
+            continue
+        if len(block) < cut + 16:  # words are read up to 16 bytes past the last line
+            block += bytes(cut + 16 - len(block))
+        scanned = _scan(block, cut)
+        if scanned is None:
+            failed.set()
+            return None
+        ends, lengths, hashes, may_climb, metadata = scanned
+        hashes &= ~low
+        hashes |= np.arange(lines, lines + len(ends), dtype=np.uint64)
+        found.append((ends + (at + 1), lengths, hashes, may_climb, metadata))
+        at, want, lines = at + cut, _BLOCK_BYTES, lines + len(ends)
+    return found
 
 
 def _words(raw: np.ndarray) -> np.ndarray:
@@ -336,74 +460,119 @@ def _words(raw: np.ndarray) -> np.ndarray:
     return np.ndarray((len(raw) - 7,), dtype=_U64, buffer=raw, strides=(1,))
 
 
-def _keys(words: np.ndarray, heads: np.ndarray, dots: bool) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Each key's length (to the first ``"`` at or after its head), its 64-bit hash, and, when
-    ``dots``, whether some key holds ``..``; read 8 bytes at a time, every key at once.
+def _bitmap(flags: np.ndarray) -> np.ndarray:
+    """One bool per byte packed into little-endian uint64s (byte ``i`` is bit ``i % 64`` of word
+    ``i // 64``), with a zero word after the last: a 64-bit window may start at any bit."""
+    packed = np.packbits(flags, bitorder="little")
+    bitmap = np.zeros(len(packed) // 8 + 2, dtype=_U64)
+    bitmap.view(np.uint8)[: len(packed)] = packed
+    return bitmap
 
-    A key's hash mixes its words up to the one holding its closing quote, the bytes from the
-    quote on zeroed (so a key is hashed the same way wherever its bytes sit).
+
+def _window(bitmap: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The 64 bits of ``bitmap`` from bit ``at`` on, for each ``at`` (bit 0 is byte ``at``)."""
+    word, bit = at >> 6, (at & 63).astype(np.uint64)
+    return (bitmap[word] >> bit) | (bitmap[word + 1] << (_SIXTY_FOUR - bit))  # << 64 gives 0
+
+
+def _lengths(raw: np.ndarray, heads: np.ndarray, size: int) -> np.ndarray:
+    """Each key's length: from its head to the first ``"`` after it in ``raw[:size]`` (past
+    ``size`` when there is none).
+
+    The quotes of the block are one bitmap (a byte comparison and ``np.packbits``); each key
+    reads the 64 bits from its head and counts the zeros below the lowest set one, so a key of
+    up to 63 bytes takes one step, whatever its length.
     """
-    size = len(words) - 8  # the block's own bytes: a quote must come before them
-    lengths = np.zeros(len(heads), dtype=np.int64)
+    quotes = _bitmap(raw[:size] == ord('"'))
+    found = _window(quotes, heads)
+    # The zeros below the lowest set bit: 64 when none is set (0 - 1 wraps to all ones).
+    lengths = np.bitwise_count((found & -found) - _ONE).astype(np.int64)
+    rows = np.flatnonzero((found == 0) & (heads + 64 < size))  # keys of 64 bytes and more
+    while len(rows):
+        at = heads[rows] + lengths[rows]
+        found = _window(quotes, at)
+        lengths[rows] += np.bitwise_count((found & -found) - _ONE)
+        rows = rows[(found == 0) & (at + 64 < size)]
+    return lengths
+
+
+def _hashes(words: np.ndarray, heads: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Each key's 64-bit hash: its words mixed one after the other, the bytes of the last from
+    the key's end on zeroed (so a key is hashed the same way wherever its bytes sit), then its
+    length. ``words`` reaches 8 bytes past every key's end."""
     hashes = np.full(len(heads), _SEED, dtype=np.uint64)
-    # The rows still short of their quote: all of them (a slice, no gathers) until some finish.
-    rows: slice | np.ndarray = slice(None)
-    at, previous, doubled = heads, np.zeros(len(heads), dtype=np.uint64), False
-    while len(at):
-        if (at >= size).any():  # no closing quote before the block's end
-            rows = np.arange(len(heads))[rows]
-            lengths[rows[at >= size]] = size
-            keep = at < size
-            rows, at, previous = rows[keep], at[keep], previous[keep]
-            continue
-        word = words[at]
-        quotes = _zero_bytes(word ^ _QUOTES)
-        # The bytes before the first quote (all 8 when there is none): the lowest 0x80 flag,
-        # shifted down to a 1, minus 1 (0 - 1 wraps to all ones).
-        mask = ((quotes & (~quotes + _ONE)) >> _SEVEN) - _ONE
-        lengths[rows] += np.bitwise_count(mask) >> 3
-        hashes[rows] = _mix(hashes[rows] ^ (word & mask))
-        if dots:
-            found = _zero_bytes(word ^ _DOTS) & mask
-            doubled = doubled or bool((found & ((found >> _EIGHT) | (previous >> _FIFTY_SIX))).any())
-            previous = found
-        going = quotes == 0
-        if going.all():
-            at = at + 8
-            continue
-        rows = np.arange(len(heads))[rows][going]
-        at, previous = at[going] + 8, previous[going]
-    return lengths, _mix(hashes ^ lengths.astype(np.uint64)), doubled
+    whole = lengths >> 3  # the words before the one a key ends in
+    shortest = int(whole.min())
+    at = heads.copy()  # each key's next word
+    for i in range(int(whole.max()) + 1):
+        # The keys with a word here: all of them (a slice, no gathers) until the shortest ends.
+        rows: slice | np.ndarray = slice(None) if i <= shortest else np.flatnonzero(whole >= i)
+        word = words[at[rows]]
+        if i >= shortest:  # some key ends in this word: keep only its bytes before the end
+            kept = np.minimum(lengths[rows] - 8 * i, 8).astype(np.uint64)
+            word &= (_ONE << (kept * _EIGHT)) - _ONE  # 1 << 64 gives 0: all ones
+        word ^= hashes[rows]
+        if i <= shortest:
+            hashes = _mix(word)
+        else:
+            hashes[rows] = _mix(word)
+        at += 8
+    return _mix(hashes ^ lengths.astype(np.uint64))
+
+
+def _climbs(raw: np.ndarray, heads: np.ndarray, stops: np.ndarray, size: int) -> bool:
+    """Whether some key ``raw[heads[i]:stops[i]]`` holds ``..`` (the keys in order, not
+    overlapping, not necessarily all the block's): pairs of dots found in a bitmap of the
+    block's dots (rare), then placed in the keys."""
+    dots = _bitmap(raw[:size] == ord("."))
+    pairs = dots[:-1] & ((dots[:-1] >> _ONE) | (dots[1:] << _SIXTY_THREE))
+    if not pairs.any():
+        return False
+    at = np.flatnonzero(np.unpackbits(pairs.view(np.uint8), bitorder="little"))
+    line = np.searchsorted(heads, at, side="right") - 1
+    inside = line >= 0
+    return bool((at[inside] + 1 < stops[line[inside]]).any())
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
-    h = h * _MUL  # wraps modulo 2**64
-    return h ^ (h >> np.uint64(29))
+    """``h`` mixed, in place (its callers hand it arrays of their own)."""
+    h *= _MUL  # wraps modulo 2**64
+    h ^= h >> np.uint64(29)
+    return h
 
 
-def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None:
+def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool] | None:
     """For the whole lines ``block[:cut]`` (at least 16 bytes follow them): each line's end, its
-    ``source-ref``'s length and hash, and whether a reference holds ``..``; None when a line is
-    not in the plain form."""
+    ``source-ref``'s length and hash, whether a reference may climb (holds ``..``, or the block
+    holds ``%``) and whether a line may have a ``-metadata`` attribute; None when a line is not
+    in the plain form."""
     raw = np.frombuffer(block, dtype=np.uint8)
     words = _words(raw)
     ends = np.flatnonzero(raw[:cut] == ord("\n"))
     starts = np.empty_like(ends)
     starts[0], starts[1:] = 0, ends[:-1] + 1
-    # Every line starts with the prefix, and holds "source-ref" once (JSON keeps a repeated
-    # key's last value: such a line needs the full reader); no NUL byte anywhere.
+    # Every line starts with the prefix (a shorter line cannot: its "\n" would be in it), and
+    # its key's closing quote comes before its end; no NUL byte anywhere.
     if (
-        (ends - starts < len(_PREFIX) + 1).any()
-        or (words[starts] != _HEAD[0]).any()
+        (words[starts] != _HEAD[0]).any()
         or (words[starts + 7] != _HEAD[1]).any()
-        or block.count(b'"source-ref"', 0, cut) != len(ends)
         or block.find(b"\x00", 0, cut) >= 0
     ):
         return None
     heads = starts + len(_PREFIX)
-    lengths, hashes, dots = _keys(words[: cut + 8], heads, block.find(b"..", 0, cut) >= 0)
+    lengths = _lengths(raw, heads, cut)
     stops = heads + lengths
-    if (stops >= ends).any():
+    rests = ends - stops  # from each key's closing quote to its line's end
+    if rests.min() <= 0:
+        return None
+    # A line holds "source-ref" once (JSON keeps a repeated key's last value: such a line needs
+    # the full reader), and ``-metadata"`` marks a label an earlier job wrote. A valid line
+    # with either has at least ``","source-ref":0}`` from its key's closing quote on: a block of
+    # shorter lines (references alone, or with an id) holds neither, and the two searches, the
+    # slowest part of the scan that holds the GIL, are skipped. (A shorter line that spells
+    # ``"source-ref"`` again is not valid JSON: reading its row reports it.)
+    long = bool(rests.max() >= _SHORTEST_ATTRIBUTE)
+    if long and block.count(b'"source-ref"', 0, cut) != len(ends):
         return None
     if block.find(b"\\", 0, cut) >= 0:
         backslashes = np.flatnonzero(raw[:cut] == ord("\\"))
@@ -411,7 +580,15 @@ def _scan(block: bytes, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, b
             return None  # an escape inside a key: the full reader decodes it
     if not block.isascii() and not _utf8(block, heads, stops):
         return None
-    return ends, lengths.astype(np.int32), hashes, dots
+    hashes = _hashes(words, heads, lengths)
+    # An s3:// reference never climbs out of a folder (nblabel.io.guard passes it): a block
+    # whose references all are such URIs needs no search for ".." or "%" in them.
+    local = (words[heads] & _FIVE_BYTES) != _S3
+    may_climb = bool(local.any()) and (
+        block.find(b"%", 0, cut) >= 0 or _climbs(raw, heads[local], stops[local], cut)
+    )
+    metadata = long and block.find(b'-metadata"', 0, cut) >= 0
+    return ends, lengths.astype(np.int32), hashes, may_climb, metadata
 
 
 def _utf8(block: bytes, heads: np.ndarray, stops: np.ndarray) -> bool:

@@ -1,21 +1,28 @@
 """A manifest opened lazily (``nblabel.manifest_index``) gives what reading it whole gives.
 
 Keys, rows and chunks are compared with :func:`nblabel.manifest.read_manifest` on the same file,
-with blocks made tiny so every line crosses a block boundary somewhere; manifests outside the
-plain form are left to the full reader; a Job over a path is the same job as over its DataFrame;
-an ``s3://`` manifest is opened through the S3 reader (moto's server) and its rows read by range.
+with blocks made tiny so every line crosses a block boundary somewhere and the file cut into
+three ranges scanned by three threads, and on random plain manifests (hypothesis) with any block
+size and number of ranges; manifests outside the plain form are left to the full reader; a Job
+over a path is the same job as over its DataFrame; an ``s3://`` manifest is opened through the
+S3 reader (moto's server) and its rows read by range.
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nblabel import ImageClassification, Job, TextClassification
 from nblabel import job as job_module
 from nblabel import manifest_index as manifest_index_module
+from nblabel.io.guard import FileGuard
 from nblabel.manifest import ManifestError, read_manifest, write_manifest
 from nblabel.manifest_index import ManifestIndex, open_manifest
 
@@ -36,8 +43,9 @@ def write(path: Path, lines: list[str], end: str = "\n", last: bool = True) -> P
 
 @pytest.fixture(params=[None, 7], ids=["blocks", "tiny-blocks"])
 def blocks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    if request.param is not None:
+    if request.param is not None:  # tiny blocks, and the file scanned in three ranges at once
         monkeypatch.setattr(manifest_index_module, "_BLOCK_BYTES", request.param)
+        monkeypatch.setattr(manifest_index_module, "_THREADS", 3)
 
 
 @pytest.mark.parametrize("end", ["\n", "\r\n"])
@@ -74,8 +82,46 @@ def test_keys_offsets_rows_and_chunks_match_the_full_reader(
         '{"source-ref":"s3://b/x\x00.jpg"}',  # a NUL byte
     ],
 )
-def test_any_other_form_is_left_to_the_full_reader(tmp_path: Path, line: str) -> None:
+def test_any_other_form_is_left_to_the_full_reader(tmp_path: Path, blocks: None, line: str) -> None:
     assert open_manifest(write(tmp_path / "m.manifest", [LINES[0], line, LINES[3]])) is None
+
+
+def test_ranges_scanned_at_once_give_the_whole_files_positions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 300 lines of varied lengths in 64-byte blocks, cut into four ranges; a repeat spans ranges.
+    monkeypatch.setattr(manifest_index_module, "_BLOCK_BYTES", 64)
+    monkeypatch.setattr(manifest_index_module, "_THREADS", 4)
+    refs = [f"s3://b/{'d/' * (i % 7)}{i}.jpg" for i in range(300)]
+    lines = [f'{{"source-ref":"{r}"' + (',"id":' + str(i) if i % 3 else "") + "}" for i, r in enumerate(refs)]
+    index = open_manifest(write(tmp_path / "m.manifest", lines))
+    assert index is not None and index.unique and index.keys == refs
+    assert index.offsets.tolist() == [0, *(pd.Series(lines).str.len() + 1).cumsum().tolist()]
+    assert [index.position(r) for r in refs] == list(range(300))
+    repeated = open_manifest(write(tmp_path / "r.manifest", [*lines, lines[5], *lines[:2]]))
+    assert not repeated.unique and repeated.position(refs[5]) == 5 and len(repeated) == 303
+    empty = open_manifest(write(tmp_path / "e.manifest", [], last=False))
+    assert empty is not None and len(empty) == 0 and empty.unique and empty.offsets.tolist() == [0]
+
+
+def test_only_lines_long_enough_for_a_second_attribute_are_searched_for_one(tmp_path: Path) -> None:
+    short = [f'{{"source-ref":"s3://b/{i}.jpg","id":{i}}}' for i in range(5)]
+    plain = open_manifest(write(tmp_path / "m.manifest", short))
+    assert plain is not None and not plain.metadata
+    # The shortest valid line with "source-ref" twice is searched for, and left to the full reader.
+    assert (
+        open_manifest(write(tmp_path / "r.manifest", [*short, '{"source-ref":"s3://b/x","source-ref":0}']))
+        is None
+    )
+    labeled = open_manifest(
+        write(tmp_path / "l.manifest", [*short, '{"source-ref":"s3://b/x","a-metadata":0}'])
+    )
+    assert labeled is not None and labeled.metadata
+    # A shorter line that spells "source-ref" again is no valid JSON: its row says so when read.
+    broken = open_manifest(write(tmp_path / "b.manifest", [*short, '{"source-ref":"s3://b/x","source-ref"}']))
+    assert broken is not None and broken.keys[5] == "s3://b/x"
+    with pytest.raises(ManifestError, match=r"b\.manifest, line 6: invalid JSON"):
+        broken.rows([5])
 
 
 def test_a_bad_line_is_named_when_its_row_is_read(tmp_path: Path) -> None:
@@ -149,7 +195,7 @@ def test_an_earlier_jobs_labels_in_a_lazily_opened_file_are_carried_over(tmp_pat
     assert again.current(0) is None and again.progress.labeled == 1
 
 
-@pytest.mark.parametrize("length", [1, 7, 8, 9, 16, 23, 40])
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 16, 23, 40, 63, 64, 65, 130])
 def test_keys_of_any_length_are_found_and_others_are_not(tmp_path: Path, length: int) -> None:
     refs = [f"s3://b/{i:03d}".ljust(length + 10, "x")[: max(length, 10)] + f"{i}" for i in range(40)]
     index = open_manifest(write(tmp_path / "m.manifest", [f'{{"source-ref":"{r}"}}' for r in refs]))
@@ -160,11 +206,19 @@ def test_keys_of_any_length_are_found_and_others_are_not(tmp_path: Path, length:
 
 
 @pytest.mark.parametrize(
-    ("ref", "climbs"), [("/d/a..b.png", True), ("/d/1234567..x", True), ("/d/a.b.c", False)]
+    ("ref", "climbs"),
+    [("/d/a..b.png", True), ("/d/1234567..x", True), ("/d/a.b.c", False), ("s3://b/a..b", False)],
 )
 def test_two_dots_in_a_reference_are_seen_at_any_offset(tmp_path: Path, ref: str, climbs: bool) -> None:
     lines = [LINES[0], f'{{"source-ref":"{ref}","note":"a value with .. is no path"}}']
     assert open_manifest(write(tmp_path / "m.manifest", lines)).may_climb is climbs
+    # Wherever the pair sits in the block's 64-bit words of flags, and only inside a key (an
+    # s3:// URI never climbs, nor makes the local path before it climb).
+    folder = ref.rindex("/") + 1
+    for pad in range(66):
+        padded = ref[:folder] + "a" * pad + ref[folder:]
+        lines = [LINES[3], f'{{"source-ref":"{padded}","x":"."}}', LINES[0]]
+        assert open_manifest(write(tmp_path / f"{pad}.manifest", lines)).may_climb is climbs
 
 
 def test_keys_whose_hashes_collide_are_told_apart_by_their_bytes(
@@ -214,3 +268,42 @@ def test_output_and_export_stream_in_chunks(tmp_path: Path, monkeypatch: pytest.
     assert [p.read_bytes() for p in (tmp_path / "lazy" / consolidation).iterdir()] == [
         p.read_bytes() for p in (tmp_path / "eager" / consolidation).iterdir()
     ]
+
+
+_REFS = st.builds(
+    str.__add__,
+    st.sampled_from(["s3://b/", "/d/", ""]),
+    st.text(alphabet="ab09/._-é %", max_size=140).filter(lambda r: r.strip()),
+)
+_TAILS = st.sampled_from(
+    ["", ',"id":123456789', ',"job-metadata":{"class-name":"cat"},"job":0', ',"note":"a .."']
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(_REFS, _TAILS), max_size=30),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+    st.sampled_from([7, 64, 1 << 20]),
+    st.integers(1, 4),
+)
+def test_any_plain_manifest_opens_as_the_full_reader_reads_it(
+    lines: list[tuple[str, str]], end: str, last: bool, block: int, threads: int
+) -> None:
+    # Any block size and number of ranges: the keys, offsets, positions and repeats of the
+    # full reader, and the flags never False where a reference climbs or a label is there.
+    text = end.join('{"source-ref":' + json.dumps(r, ensure_ascii=False) + t + "}" for r, t in lines)
+    text += end if last and lines else ""
+    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
+        patch.setattr(manifest_index_module, "_BLOCK_BYTES", block)
+        patch.setattr(manifest_index_module, "_THREADS", threads)
+        path = Path(folder) / "m.manifest"
+        path.write_bytes(text.encode("utf-8"))
+        index = open_manifest(path)
+        assert index is not None and index.offsets[-1] == len(text.encode("utf-8"))
+        refs = read_manifest(path)["source-ref"].tolist() if lines else []
+        assert index.keys == refs and index.unique is (len(set(refs)) == len(refs))
+        assert [index.position(r) for r in refs] == [refs.index(r) for r in refs]
+        assert index.may_climb or not any(FileGuard(None).refusal(r) for r in refs)
+        assert index.metadata is any("-metadata" in t for _, t in lines)
