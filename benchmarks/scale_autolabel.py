@@ -329,6 +329,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results: dict[tuple[str, int], dict[str, Any]] = {}
     loads = [os.getloadavg()]
+    # LocalCluster writes its workers' settings into this process's environment
+    # (MALLOC_TRIM_THRESHOLD_=65536, OMP_NUM_THREADS=1, ...) and leaves them there; the children
+    # below (a new kernel opening the manifest, exporting, consolidating) must not inherit them:
+    # the malloc setting alone makes the manifest's open 3.6x slower.
+    environ = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="nblabel-scale-") as tmp:
         with (
             LocalCluster(
@@ -345,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     results[mode, n] = one_round(df, args.answers, c, folder)
                     log(", ".join(f"{k} {v:.2f}" for k, v in results[mode, n].items()))
                     loads.append(os.getloadavg())
+        os.environ.clear()
+        os.environ.update(environ)
         added, visible = add_latency(sizes[-1], Path(tmp), args.add_rows)
         loads.append(os.getloadavg())
         args.cache.mkdir(parents=True, exist_ok=True)
