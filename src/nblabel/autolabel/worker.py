@@ -53,7 +53,7 @@ from nblabel.store.kinds import HUMAN_KINDS
 from nblabel.store.ledger import Ledger
 from nblabel.tasks.classification import classes_of
 
-__all__ = ["Settings", "Worker", "check_picklable", "run_round", "status"]
+__all__ = ["Settings", "Worker", "check_picklable", "run_round", "status", "worker_environment"]
 
 log = logging.getLogger(__name__)
 
@@ -476,6 +476,29 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec (Linu
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def worker_environment() -> dict[str, str]:
+    """The environment the auto-labeler's process starts with: this process's, without what a
+    Dask ``LocalCluster`` started here left in it.
+
+    A Dask nanny copies its workers' settings (``distributed.nanny.pre-spawn-environ``:
+    ``MALLOC_TRIM_THRESHOLD_=65536``, ``OMP_NUM_THREADS=1``, ...) into the environment of the
+    process that runs it, to pass them to the workers it spawns, and leaves them there, marked
+    by ``__DASK_PARENT_PID``. They were meant for Dask's workers: inherited by nblabel's worker,
+    the malloc setting makes image features about 3.4 times slower (docs/scale.md). A variable is
+    dropped only when that marker names this process and the variable still holds Dask's value.
+    """
+    env = dict(os.environ)
+    if env.get("__DASK_PARENT_PID") != str(os.getpid()):
+        return env
+    import dask.config
+
+    del env["__DASK_PARENT_PID"]
+    for key, value in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items():
+        if env.get(key) == str(value):
+            del env[key]
+    return env
+
+
 class Worker:
     """Handle on a background auto-labeling process.
 
@@ -497,6 +520,7 @@ class Worker:
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
+                env=worker_environment(),
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
 

@@ -207,3 +207,36 @@ def test_worker_exits_when_its_parent_dies(tmp_path: Path) -> None:
         parent.wait()
     wait_for(lambda: gone(worker), "the orphaned worker to exit", timeout=30)
     assert worker_meta(watcher)["state"] == "stopped"  # it noticed and stopped cleanly
+
+
+def test_the_worker_does_not_inherit_what_a_local_dask_cluster_left_behind() -> None:
+    # A real LocalCluster in a fresh interpreter (so this test process keeps its environment):
+    # its nanny leaves its workers' settings in os.environ; nblabel's worker must not get them,
+    # while the user's own variables still pass.
+    script = """
+import json, os
+from distributed import LocalCluster
+from nblabel.autolabel.worker import worker_environment
+os.environ["NBLABEL_TEST_OWN"] = "kept"
+with LocalCluster(processes=True, n_workers=1, threads_per_worker=1, dashboard_address=None):
+    pass
+env = worker_environment()
+print(json.dumps({"left": os.environ.get("MALLOC_TRIM_THRESHOLD_"), "env": env}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True, env=env
+    )
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["left"] == "65536"  # what Dask does: if it stops, the guard is no longer needed
+    assert "MALLOC_TRIM_THRESHOLD_" not in out["env"]
+    assert "__DASK_PARENT_PID" not in out["env"]
+    assert out["env"]["NBLABEL_TEST_OWN"] == "kept"
+
+
+def test_a_dask_marker_of_another_process_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nblabel.autolabel.worker import worker_environment
+
+    monkeypatch.setenv("__DASK_PARENT_PID", str(os.getpid() + 1))  # a parent's nanny, not ours
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    assert worker_environment() == dict(os.environ)
