@@ -63,6 +63,12 @@ PREDICT_STRIDE = 4
 probabilities are scaled up from that grid. On the Dubai aerial tiles (256 px, 10 answered images,
 3 splits) every 4th pixel scored the same mIoU as every pixel (0.278 both) and predicted 17x faster."""
 
+MIN_CLASS_SHARE = 0.02
+"""A class the model puts first on fewer than this share of an image's predicted points is dropped
+from its proposal (those points go to their next likely class): scattered specks of a class the
+image does not have cost a whole class's IoU. On the Dubai tiles (same set-up as above) it raised
+mIoU from 0.279 to 0.294, in each of the 3 splits; 5% gave 0.283 and 10% 0.255."""
+
 
 def default_pixel_estimator() -> Any:
     """Extremely randomized trees on the pixel features (one thread: the worker leaves a core to the
@@ -187,8 +193,9 @@ def predict_image(
     """The class per original pixel, the per-pixel confidence (uint8, 0-255) and the image's
     confidence (mean top probability over the predicted points).
 
-    The model predicts every :data:`PREDICT_STRIDE`-th working pixel in each direction and the class
-    probabilities are scaled (bilinear) from that grid to the original size before the arg-max.
+    The model predicts every :data:`PREDICT_STRIDE`-th working pixel in each direction, classes
+    below :data:`MIN_CLASS_SHARE` of those points are dropped, and the class probabilities are
+    scaled (bilinear) from that grid to the original size before the arg-max.
     """
     h, w = data["hand"].shape[:2]
     width, height = (int(v) for v in data["size"])
@@ -203,6 +210,10 @@ def predict_image(
         stop = min(start + chunk, gh * gw)
         r, c = np.divmod(np.arange(start, stop), gw)
         proba[start:stop][:, classes] = model.predict_proba(featurizer.at(data, grid_rows[r], grid_cols[c]))
+    share = np.bincount(proba.argmax(axis=1), minlength=n_classes) / proba.shape[0]
+    drop = share < MIN_CLASS_SHARE
+    drop[share.argmax()] = False  # with many classes all may be below the share: keep the first
+    proba[:, drop] = 0.0
     confidence = float(proba.max(axis=1).mean())
     full = np.stack(
         [
