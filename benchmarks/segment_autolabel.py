@@ -155,7 +155,7 @@ def render(
         "",
         "| answered images | " + " | ".join(str(b) for b in budgets) + " |",
         "|---|" + "---|" * len(budgets),
-        "| proposal mIoU, nblabel (hand + EfficientNet-Lite0 features, RF) | "
+        "| proposal mIoU, nblabel (hand + EfficientNet-Lite0 features, extra trees) | "
         + " | ".join(cell("miou", i) for i in range(len(budgets)))
         + " |",
     ]

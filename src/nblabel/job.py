@@ -418,7 +418,7 @@ class Job:
         scores and, optionally, ``fit(images, boxes)`` (see :mod:`nblabel.autolabel.box_loop`);
         without it, a ``pre=`` detector of the task is calibrated the same way.
 
-        On a :class:`~nblabel.SemanticSegmentation` job a pixel classifier (a random forest by
+        On a :class:`~nblabel.SemanticSegmentation` job a pixel classifier (extremely randomized trees by
         default) learns from the people's masks and their strokes (:meth:`learn_from_strokes`) on
         per-pixel features (:class:`~nblabel.autolabel.pixels.PixelFeatures`: scikit-image's
         multiscale features, plus EfficientNet-Lite0's feature maps with ``nblabel[embeddings]``),

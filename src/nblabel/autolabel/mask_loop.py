@@ -28,9 +28,9 @@ proposal comes back (a class and a confidence byte per pixel, and the image's co
 image whose pixels cannot be read, here or on a worker, gets no proposal and stays with people,
 first in the queue, its reason in the round's report.
 
-Pixels are predicted at the featurizer's working size and the class probabilities scaled back
-to the original size (bilinear) before the arg-max, so a proposal has one class per original
-pixel. Any scikit-learn classifier with ``predict_proba`` plugs in.
+Pixels are predicted on a grid of the featurizer's working size (every :data:`PREDICT_STRIDE`-th
+pixel) and the class probabilities scaled to the original size (bilinear) before the arg-max, so a
+proposal has one class per original pixel. Any scikit-learn classifier with ``predict_proba`` plugs in.
 """
 
 from __future__ import annotations
@@ -71,13 +71,31 @@ MIN_IMAGES = 1
 MIN_HELD_OUT = 5
 """Answered images below which a round makes proposals but no held-out figures."""
 
+PREDICT_STRIDE = 4
+"""Working pixels between the points a proposal is predicted at (in each direction); the class
+probabilities are scaled up from that grid. On the Dubai aerial tiles (256 px, 10 answered images,
+3 splits) every 4th pixel scored the same mIoU as every pixel (0.278 both) and predicted 17x faster."""
+
+MIN_CLASS_SHARE = 0.02
+"""A class the model puts first on fewer than this share of an image's predicted points is dropped
+from its proposal (those points go to their next likely class): scattered specks of a class the
+image does not have cost a whole class's IoU. On the Dubai tiles (same set-up as above) it raised
+mIoU from 0.279 to 0.294, in each of the 3 splits; 5% gave 0.283 and 10% 0.255."""
+
 
 def default_pixel_estimator() -> Any:
-    """A random forest on the pixel features (one thread: the worker leaves a core to the person)."""
-    from sklearn.ensemble import RandomForestClassifier
+    """Extremely randomized trees on the pixel features (one thread: the worker leaves a core to the
+    person).
 
-    return RandomForestClassifier(
-        n_estimators=60, min_samples_leaf=2, max_features="sqrt", n_jobs=1, random_state=0
+    Measured on the Dubai aerial tiles (10 answered images, 16 other images scored, 3 splits, 256 px):
+    100 extra trees on 2,000 pixels per image score the same mIoU as the 60-tree random forest on
+    4,000 (0.279 vs 0.278) and fit about 5x faster (12 s vs 60 s of CPU on a loaded machine);
+    linear discriminant analysis on the same features scored lower (0.225).
+    """
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    return ExtraTreesClassifier(
+        n_estimators=100, min_samples_leaf=2, max_features="sqrt", n_jobs=1, random_state=0
     )
 
 
@@ -189,36 +207,41 @@ def predict_image(
     model: Any, featurizer: PixelFeatures, data: dict[str, np.ndarray], n_classes: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """The class per original pixel, the per-pixel confidence (uint8, 0-255) and the image's
-    confidence (mean top probability at the working size)."""
+    confidence (mean top probability over the predicted points).
+
+    The model predicts every :data:`PREDICT_STRIDE`-th working pixel in each direction, classes
+    below :data:`MIN_CLASS_SHARE` of those points are dropped, and the class probabilities are
+    scaled (bilinear) from that grid to the original size before the arg-max.
+    """
     h, w = data["hand"].shape[:2]
     width, height = (int(v) for v in data["size"])
-    proba = np.zeros((h * w, n_classes), dtype=np.float32)
+    # Grid points near the centre of each stride x stride cell, clipped into the image.
+    grid_rows = np.minimum(np.arange(0, h, PREDICT_STRIDE) + PREDICT_STRIDE // 2, h - 1)
+    grid_cols = np.minimum(np.arange(0, w, PREDICT_STRIDE) + PREDICT_STRIDE // 2, w - 1)
+    gh, gw = grid_rows.size, grid_cols.size
+    proba = np.zeros((gh * gw, n_classes), dtype=np.float32)
     chunk = 32768  # bounds the float32 feature rows held at once
-    dense = featurizer.dense(data) if h * w <= chunk else None
     classes = np.asarray(model.classes_, dtype=int)
-    for start in range(0, h * w, chunk):
-        stop = min(start + chunk, h * w)
-        if dense is not None:
-            rows = dense[start:stop]
-        else:
-            r, c = np.divmod(np.arange(start, stop), w)
-            rows = featurizer.at(data, r, c)
-        proba[start:stop][:, classes] = model.predict_proba(rows)
+    for start in range(0, gh * gw, chunk):
+        stop = min(start + chunk, gh * gw)
+        r, c = np.divmod(np.arange(start, stop), gw)
+        proba[start:stop][:, classes] = model.predict_proba(featurizer.at(data, grid_rows[r], grid_cols[c]))
+    share = np.bincount(proba.argmax(axis=1), minlength=n_classes) / proba.shape[0]
+    drop = share < MIN_CLASS_SHARE
+    drop[share.argmax()] = False  # with many classes all may be below the share: keep the first
+    proba[:, drop] = 0.0
     confidence = float(proba.max(axis=1).mean())
-    if (h, w) == (height, width):
-        full = proba.reshape(h, w, n_classes)
-    else:
-        full = np.stack(
-            [
-                np.asarray(
-                    Image.fromarray(proba[:, k].reshape(h, w)).resize(
-                        (width, height), Image.Resampling.BILINEAR
-                    )
+    full = np.stack(
+        [
+            np.asarray(
+                Image.fromarray(proba[:, k].reshape(gh, gw)).resize(
+                    (width, height), Image.Resampling.BILINEAR
                 )
-                for k in range(n_classes)
-            ],
-            axis=-1,
-        )
+            )
+            for k in range(n_classes)
+        ],
+        axis=-1,
+    )
     labels = full.argmax(axis=-1).astype(np.uint8)
     pixel_conf = np.clip(full.max(axis=-1) * 255 + 0.5, 0, 255).astype(np.uint8)
     return labels, pixel_conf, confidence
@@ -274,7 +297,7 @@ def compute_mask_round(
     target: float = 0.7,
     level: float = 0.95,
     folds: int = 5,
-    samples: int = 4000,
+    samples: int = 2000,
     random_fraction: float = 0.5,
     no_auto: frozenset[int] = frozenset(),
     seed: int = 0,

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 
 from nblabel import Job, SemanticSegmentation
-from nblabel.autolabel.mask_loop import UNKNOWN, image_miou
+from nblabel.autolabel.mask_loop import UNKNOWN, image_miou, predict_image
 from nblabel.autolabel.mask_worker import load_strokes, read_proposal
 from nblabel.autolabel.pixels import PixelFeatures, _bilinear, cached_pixel_features
 from nblabel.masks import decode_indices, decode_mask
@@ -96,6 +96,31 @@ def test_image_miou() -> None:
     assert image_miou(np.array([[1, 1, 2, 0]]), truth) == 1.0  # the unknown pixel does not count
     assert image_miou(np.array([[1, 2, 2, 0]]), truth) == pytest.approx((0.5 + 0.5) / 2)
     assert image_miou(np.array([[3, 3, 3, 3]]), truth) == 0.0
+
+
+class _ByFeature(ClassifierMixin, BaseEstimator):
+    """Puts first class 2 where the pixel's one feature is 1, class 3 where it is 2, else class 1."""
+
+    classes_ = np.array([1, 2, 3])
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        out = np.tile([0.8, 0.1, 0.1], (len(X), 1))
+        for value, column in ((1, 1), (2, 2)):
+            out[X[:, 0] == value] = np.roll([0.8, 0.1, 0.1], column)
+        return out
+
+
+def test_a_class_on_a_few_predicted_points_is_dropped_from_the_proposal() -> None:
+    # 40 x 40 working pixels: the grid of every 4th pixel has 100 points (rows and columns 2, 6, ...).
+    hand = np.zeros((40, 40, 1), np.float16)
+    hand[20:, 20:] = 2  # class 3 on a quarter of the points
+    hand[:4, :4] = 1  # class 2 on one point of 100: below the 2% share
+    data = {"hand": hand, "size": np.array([40, 40])}
+    labels, _, _ = predict_image(_ByFeature(), PixelFeatures(deep=False), data, 4)
+    assert set(np.unique(labels)) == {1, 3}
+    hand[:12, :4] = 1  # class 2 on three points: kept
+    labels, _, _ = predict_image(_ByFeature(), PixelFeatures(deep=False), data, 4)
+    assert set(np.unique(labels)) == {1, 2, 3} and labels[22:, 22:].min() == 3
 
 
 # -- rounds on real tiles ------------------------------------------------------------------------
