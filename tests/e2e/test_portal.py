@@ -1,7 +1,8 @@
 """The labeling portal (#23) in headless chromium: Voilà pages, one per annotator, on one job.
 
 Three annotators label one PostgreSQL job concurrently in three browser contexts with
-``answers_per_item=2``; a wrong link and a revoked one are refused. Then the portal's server is
+``answers_per_item=2``; a row added in the notebook's kernel reaches an open page; a wrong link
+and a revoked one are refused. Then the portal's server is
 SIGKILLed mid-labeling: no acknowledged answer is lost and a restarted portal resumes. Every
 other task type works through Voilà too, one item answered by keyboard or pointer and the stored
 answer checked: image boxes (the canvas, the image sent as bytes), image classes, named entities,
@@ -111,6 +112,12 @@ def test_three_annotators_label_one_postgres_job(
         for name in ("ana", "cy"):  # the other two label until their queues run dry
             while _answer(roots[name], KEYS[name]):
                 given[name] += 1
+        # A row added in this kernel reaches the open portal pages (Voilà kernels elsewhere)
+        # through the store, without a reload (Job.add, GT's streaming jobs).
+        added = "note 15: added while the portal is open"
+        assert job.add(pd.DataFrame({"source": [added]})) == 1
+        expect(roots["ana"].get_by_test_id("nbl-text")).to_have_text(added, timeout=PAGE_MS)
+        given["ana"] += _answer(roots["ana"], KEYS["ana"])
         for root in roots.values():
             all_saved(root)
         expect(pages["ana"].locator(".nbl-portal-mine")).to_have_text(f"ana: {given['ana']} answered")

@@ -48,18 +48,24 @@ class GuardedFeed(Feed):
     """A :class:`~nblabel.labeling.feed.Feed` that asks ``allowed()`` before serving items or
     storing an answer, so a revoked annotator's next message is refused."""
 
-    def __init__(self, job: Job, allowed: Callable[[], bool]) -> None:
+    def __init__(
+        self, job: Job, allowed: Callable[[], bool], on_answer: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(job.items, job.queue, job.log)
         self._allowed = allowed
+        self._on_answer = on_answer
 
     def _check(self) -> None:
         if not self._allowed():
             raise AccessRevoked("your access to this job has ended; ask the job's owner for a new link")
 
     def apply(self, message: dict[str, Any], buffers: Sequence[Any] = ()) -> Annotation | None:
-        """Check access, then :meth:`Feed.apply`."""
+        """Check access, then :meth:`Feed.apply`, then tell ``on_answer``."""
         self._check()
-        return super().apply(message, buffers)
+        stored = super().apply(message, buffers)
+        if self._on_answer is not None:
+            self._on_answer()
+        return stored
 
     def next_positions(
         self, count: int, exclude: Collection[str] = (), skip: Collection[str] = ()
@@ -123,14 +129,16 @@ def _own_progress(job: Job, who: str) -> str:
 
 def page(job: Job, who: str, allowed: Callable[[], bool], instructions: str) -> w.Widget:
     """The annotator's page: title, instructions, the task's widget, their own progress."""
-    widget = widget_for(GuardedFeed(job, allowed), window=WINDOW)
     mine = _text(_own_progress(job, who), "p", margin="0")
     mine.add_class("nbl-portal-mine")
 
-    def update(_change: Any) -> None:
+    def update(_change: Any = None) -> None:
         mine.value = _text(_own_progress(job, who), "p", margin="0").value
 
-    widget.observe(update, names=["progress"])
+    # After each of this annotator's answers: with several answers per item, an answer to an
+    # item that still waits for someone else leaves the job's progress as it was.
+    widget = widget_for(GuardedFeed(job, allowed, on_answer=update), window=WINDOW)
+    widget.observe(update, names=["progress"])  # and as others' answers and added rows arrive
     parts: list[w.Widget] = [_text(job.name, "h2", margin="0 0 4px 0"), mine]
     if instructions.strip():
         short = instructions.strip().split("\n\n", 1)[0]
