@@ -157,7 +157,7 @@ class FeatureMaps:
     def _path(self, ref: str) -> str | None:
         if self.cache_dir is None:
             return None
-        from nblabel.autolabel.distributed import cache_path
+        from nblabel.autolabel.cache_files import cache_path
 
         try:
             stat = os.stat(local_path(ref)) if "://" not in ref or ref.startswith("file:") else None
@@ -175,7 +175,7 @@ class FeatureMaps:
         if slot in _MEMORY:
             _MEMORY[slot] = _MEMORY.pop(slot)  # used again: the most recent
             return _MEMORY[slot][0].astype(np.float32), _MEMORY[slot][1]
-        from nblabel.autolabel.distributed import read_cache, write_cache
+        from nblabel.autolabel.cache_files import read_cache, write_cache
 
         path = self._path(ref)
         try:

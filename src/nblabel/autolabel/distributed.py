@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from nblabel.autolabel.cache_files import cache_path, read_cache, write_cache
 from nblabel.autolabel.features import (
     Featurizer,
     _fingerprint,
@@ -79,13 +80,10 @@ __all__ = [
     "ClusterError",
     "ClusterFeatures",
     "ClusterItems",
-    "cache_path",
     "cluster_address",
     "cluster_map",
     "connect",
     "hashed_text_features",
-    "read_cache",
-    "write_cache",
 ]
 
 log = logging.getLogger(__name__)
@@ -231,41 +229,6 @@ def _decide(fitted: Fitted, partition: tuple[str, np.ndarray]) -> tuple[np.ndarr
     their places in it): all a round needs."""
     path, local = partition
     return fitted.decide(_rows(path, local))
-
-
-def read_cache(path: str) -> bytes | None:
-    """A cache file's bytes, in a folder or under an ``s3://`` prefix (a HEAD, then a GET, with
-    the process's own AWS settings); None when it is not there."""
-    if path.startswith("s3://"):
-        from nblabel.io.s3 import object_exists, read_bytes
-
-        return read_bytes(path) if object_exists(path) else None
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def write_cache(path: str, data: bytes) -> None:
-    """Write a cache file whole, in a folder (written aside and renamed: processes sharing the
-    folder never read half a file) or under an ``s3://`` prefix (one PUT: readers see all of it
-    or none)."""
-    if path.startswith("s3://"):
-        from nblabel.io.s3 import put_bytes
-
-        put_bytes(path, data)
-        return
-    from nblabel.io import AtomicFile
-
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with AtomicFile(path) as out:
-        out.write(data)
-
-
-def cache_path(folder: str | Path, *parts: str) -> str:
-    """``parts`` joined under a cache folder or ``s3://`` prefix (a folder made absolute)."""
-    root = str(folder).rstrip("/") if str(folder).startswith("s3://") else str(Path(folder).resolve())
-    return "/".join([root, *parts])
 
 
 def _save(path: str, features: Any, rows: list[int], failed: dict[int, str]) -> None:

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import logging
-import os
 import types
 import zipfile
 from collections.abc import Callable, Sequence
@@ -36,6 +36,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from scipy import sparse
 
+from nblabel.autolabel.cache_files import write_cache
 from nblabel.io.guard import CHECKED
 
 __all__ = [
@@ -377,11 +378,9 @@ def write_features(fh: BinaryIO, features: Any, **arrays: np.ndarray) -> None:
 def save_feature_file(path: Path, features: Any, **arrays: np.ndarray) -> None:
     """:func:`write_features` to a file, written aside and renamed, so a killed process never
     leaves a broken file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # processes sharing the folder
-    with tmp.open("wb") as fh:
-        write_features(fh, features, **arrays)
-    tmp.replace(path)
+    buffer = io.BytesIO()
+    write_features(buffer, features, **arrays)
+    write_cache(str(path), buffer.getvalue())
 
 
 def load_feature_file(path: Path | BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:

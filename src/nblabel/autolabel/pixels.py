@@ -152,7 +152,7 @@ def cached_pixel_features(ref: Any, featurizer: PixelFeatures, folder: Path | st
     """The arrays of :meth:`PixelFeatures.compute` for one image, computed once and kept in
     ``folder`` (or under an ``s3://`` prefix, for Dask workers that share no folder with the
     job) as ``.npz`` (read back without pickles; a broken file is computed again)."""
-    from nblabel.autolabel.distributed import cache_path, read_cache, write_cache
+    from nblabel.autolabel.cache_files import cache_path, read_cache, write_cache
 
     digest = hashlib.sha1(str(ref).encode("utf-8", "surrogatepass")).hexdigest()[:20]
     path = cache_path(folder, f"pixels-{featurizer.key()}", f"{digest}.npz")
