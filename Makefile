@@ -75,9 +75,12 @@ e2e: install chromium
 # Three pytest processes on two cores: most of a browser test's time is waiting on a kernel, a
 # page or a server, so a third process fills the gaps. Every test is xdist-safe (free ports,
 # temporary folders); each process starts its own Jupyter, PostgreSQL and S3 servers. The 25
-# slowest tests are listed at the end: test time is CI's scarcest resource.
+# slowest tests are listed at the end: test time is CI's scarcest resource. One OpenBLAS thread
+# per process (the servers and kernels the tests start inherit it): three processes on two
+# cores keep both busy, and OpenBLAS's threads, waiting on each other on a busy machine, made
+# small fits up to 100x slower (see nblabel.autolabel.worker.run_round).
 test: install chromium postgresql lint jstest
-	$(PY) -m pytest -q -n 3 --dist worksteal --durations=25 tests
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 3 --dist worksteal --durations=25 tests
 
 # The browser tests save their pictures into the ignored test-screenshots/, so `make test`
 # changes no tracked file; this runs the ones that take a picture again, saving into docs/img.

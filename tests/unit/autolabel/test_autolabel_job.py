@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -15,17 +15,11 @@ from autolabel_helpers import LABELS, answer_drawn, synthetic_texts
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from nblabel import ImageClassification, Job, TextClassification, datasets
 from nblabel.autolabel.features import cached_features
 from nblabel.store import Annotation
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread() -> Iterator[None]:
-    with threadpool_limits(limits=1):  # tiny fits: BLAS threads only add overhead
-        yield
 
 
 def text_job(n: int = 300, answered: int = 120, name: str = "topics", **kw) -> tuple[Job, pd.DataFrame]:
@@ -207,6 +201,30 @@ def test_custom_estimator_and_featurizer_cached_next_to_the_store() -> None:
     job.autolabel(background=False)  # the default featurizer has its own cache file
     assert len(list(cache.glob("features-*.npz"))) == 2
     assert not list(cache.glob("*.tmp*"))
+
+
+def _blas_threads() -> int:
+    return max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+
+
+class ThreadsSeen(MultinomialNB):
+    """Notes the BLAS threads it is fitted with."""
+
+    seen: ClassVar[list[int]] = []
+
+    def fit(self, X: Any, y: Any) -> ThreadsSeen:
+        ThreadsSeen.seen.append(_blas_threads())
+        return super().fit(X, y)
+
+
+def test_a_round_in_the_kernel_fits_with_one_blas_thread() -> None:
+    job, _ = text_job()
+    ThreadsSeen.seen.clear()
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _blas_threads() == 2
+        job.autolabel(estimator=ThreadsSeen(), featurizer=hashed_words, background=False)
+        assert _blas_threads() == 2  # the kernel's own setting is back after the round
+    assert ThreadsSeen.seen and set(ThreadsSeen.seen) == {1}  # cross-fitting and the final fit
 
 
 def test_cache_tells_featurizers_apart(tmp_path: Path) -> None:
