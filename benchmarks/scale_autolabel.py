@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from benchmarks._lib.machine import cores, cpu_name, load_average
 from benchmarks._lib.report import REPO, command_line, write_section
@@ -117,11 +118,12 @@ def one_round(df: pd.DataFrame, answers: int, client: Any, folder: Path) -> dict
             model.fit(X_answered[train], y[train]).decide(X_answered[test])
         return model.fit(X_answered, y)
 
-    fitted, fit_s = _timed(fit)
-    if client is None:
-        (answer, confidence, _), predict = _timed(lambda: fitted.decide(X[open_positions]))
-    else:
-        (answer, confidence, _), predict = _timed(lambda: X.decide(fitted, open_positions))
+    with threadpool_limits(limits=1, user_api="blas"):  # as a round does (worker.run_round)
+        fitted, fit_s = _timed(fit)
+        if client is None:
+            (answer, confidence, _), predict = _timed(lambda: fitted.decide(X[open_positions]))
+        else:
+            (answer, confidence, _), predict = _timed(lambda: X.decide(fitted, open_positions))
     store = SQLiteStore(folder / "round.sqlite")
     keys = item_keys(df)  # what a job files answers under: a digest of each text, not the text
     proposals = [
