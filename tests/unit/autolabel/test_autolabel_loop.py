@@ -382,3 +382,43 @@ def test_warm_starts_leave_other_estimators_alone() -> None:
         run(X, 3, human, open_, estimator=forest, warm=warm)
     # warm_start on a forest would grow the ensemble instead of refitting it: always fresh fits.
     assert warm.fits == 2 and warm.warm_fits == 0 and not warm.models
+
+
+def sparse_texts(n: int = 240) -> tuple[object, np.ndarray]:
+    """Hashed words of short texts, three topics: most of the 2**14 columns unused by any text."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    rng = np.random.default_rng(0)
+    topics = [[f"{t}{w}" for w in range(40)] for t in ("sport", "food", "money")]
+    y = rng.integers(0, 3, n)
+    texts = [" ".join(rng.choice(topics[c], 6)) + f" extra{i}" for i, c in enumerate(y)]
+    return HashingVectorizer(n_features=2**14, alternate_sign=False).transform(texts), y
+
+
+def test_a_sparse_logistic_fit_on_the_used_columns_is_the_fit_on_all_of_them() -> None:
+    X, y = sparse_texts()
+    estimator = LogisticRegression(C=20.0, max_iter=2000)
+    result = run(X, 3, dict(enumerate(y[:120])), list(range(120, 240)), estimator=estimator)
+    whole = clone(estimator).fit(X[:120], y[:120])  # every one of the 2**14 columns
+    proba = whole.predict_proba(X[120:])
+    assert sorted(result.proposals) == list(range(120, 240))
+    for position, (label, confidence) in result.proposals.items():
+        assert label == proba[position - 120].argmax()
+        assert confidence == pytest.approx(proba[position - 120].max(), abs=1e-6)
+
+
+def test_warm_starts_carry_coefficients_onto_columns_new_answers_use() -> None:
+    X, y = sparse_texts()
+    estimator = LogisticRegression(C=20.0, max_iter=2000)
+    warm = WarmStart()
+    for answered in (60, 120, 180):  # each batch of answers brings words no earlier one had
+        run(X, 3, dict(enumerate(y[:answered])), list(range(answered, 240)), estimator=estimator, warm=warm)
+    assert warm.warm_fits == 2
+    cold = clone(estimator).fit(X[:180], y[:180])
+    carried = warm.models["all", -1][0]
+    used = np.flatnonzero(X[:180].getnnz(axis=0))
+    assert carried.coef_.shape == (3, len(used))  # the fit saw only the columns answers use
+    # The same optimum, up to the solver's tolerance (the problem is flat near it at C=20).
+    carried_proba = carried.predict_proba(X[180:][:, used])
+    np.testing.assert_allclose(carried_proba, cold.predict_proba(X[180:]), atol=0.02)
+    assert not np.any(np.delete(cold.coef_, used, axis=1))  # the others are zero in a full fit too
