@@ -206,14 +206,14 @@ def run_round(
     """Compute one round from the store's answers and save it (all or nothing). ``warm`` carries
     the models from round to round in a running worker (incremental fits, see ``WarmStart``).
 
-    The round uses one BLAS thread, in the kernel too (the worker process has one throughout):
-    on a busy machine OpenBLAS's threads wait on each other. Measured at load 4.6 on 2 cores,
-    a logistic regression on 300 TF-IDF answers took 7.9 s with OpenBLAS's 2 threads and
+    The round uses one BLAS and one OpenMP thread, in the kernel too (the worker process has
+    one throughout): on a busy machine their threads wait on each other. Measured at load 4.6 on
+    2 cores, a logistic regression on 300 TF-IDF answers took 7.9 s with OpenBLAS's 2 threads and
     0.05 s with one; the models a round fits are too small to gain from more.
     """
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1):
         return _round(settings, X, store, ledger, warm)
 
 
