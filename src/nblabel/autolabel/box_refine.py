@@ -63,20 +63,25 @@ def edge_features(pixels: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     x = np.where(vertical, across_grid, along_grid)
     y = np.where(vertical, along_grid, across_grid)
     centre = np.median(pixels.reshape(-1, 3), axis=0)
-    profiles = np.stack(
-        [
-            map_coordinates(pixels[..., k] - centre[k], [y.ravel(), x.ravel()], order=1, mode="nearest")
-            .reshape(n, 4, STEPS, ALONG)
-            .mean(axis=3)
-            for k in range(3)
-        ],
-        axis=-1,
-    ) / 255.0  # (n, 4, S, 3)
+    profiles = (
+        np.stack(
+            [
+                map_coordinates(pixels[..., k] - centre[k], [y.ravel(), x.ravel()], order=1, mode="nearest")
+                .reshape(n, 4, STEPS, ALONG)
+                .mean(axis=3)
+                for k in range(3)
+            ],
+            axis=-1,
+        )
+        / 255.0
+    )  # (n, 4, S, 3)
     gradient = np.diff(profiles.mean(axis=-1), axis=2)  # (n, 4, S - 1)
     extra = np.stack(
         [np.log(size), np.log(length), np.broadcast_to(vertical[..., 0, 0].astype(float), (n, 4))], axis=-1
     )
-    return np.concatenate([profiles.reshape(n, 4, STEPS * 3), gradient * 10, extra], axis=-1).reshape(n * 4, -1)
+    return np.concatenate([profiles.reshape(n, 4, STEPS * 3), gradient * 10, extra], axis=-1).reshape(
+        n * 4, -1
+    )
 
 
 def side_offsets(proposed: np.ndarray, true: np.ndarray) -> np.ndarray:
@@ -85,7 +90,9 @@ def side_offsets(proposed: np.ndarray, true: np.ndarray) -> np.ndarray:
     return ((true - proposed) * _OUTWARD[None, :] / _sizes(proposed)).reshape(-1)
 
 
-def jitter(boxes: np.ndarray, rng: np.random.Generator, copies: int, shift: float, scale: float) -> np.ndarray:
+def jitter(
+    boxes: np.ndarray, rng: np.random.Generator, copies: int, shift: float, scale: float
+) -> np.ndarray:
     """``copies`` jittered copies of each box, as proposals are off: the centre moved by a
     normal share ``shift`` of the size, the width and height scaled by ``exp(normal * scale)``."""
     b = np.repeat(boxes, copies, axis=0)
@@ -105,14 +112,19 @@ class EdgeRefiner:
         Jittered copies of each training box.
     shift, scale
         Spread of the jitter: of the centre, as a share of the size, and of the log size.
+    passes
+        Times the edges are moved, each pass starting from the last one's boxes.
     seed
         Seeds the jitter.
     """
 
-    def __init__(self, copies: int = 4, shift: float = 0.06, scale: float = 0.1, seed: int = 0) -> None:
+    def __init__(
+        self, copies: int = 4, shift: float = 0.08, scale: float = 0.12, passes: int = 2, seed: int = 0
+    ) -> None:
         self.copies = copies
         self.shift = shift
         self.scale = scale
+        self.passes = passes
         self.seed = seed
 
     def fit(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray]) -> EdgeRefiner:
@@ -140,9 +152,11 @@ class EdgeRefiner:
         unchanged when nothing was learned."""
         if getattr(self, "model_", None) is None or not len(boxes):
             return boxes
-        offset = np.clip(self.model_.predict(edge_features(pixels, boxes)), -SPAN, SPAN).reshape(-1, 4)
-        moved = boxes + offset * _OUTWARD[None, :] * _sizes(boxes)
-        # A box never turns inside out: the sides keep at least a pixel apart.
-        moved[:, 2] = np.maximum(moved[:, 2], moved[:, 0] + 1)
-        moved[:, 3] = np.maximum(moved[:, 3], moved[:, 1] + 1)
+        moved = np.asarray(boxes, dtype=float)
+        for _ in range(self.passes):
+            offset = np.clip(self.model_.predict(edge_features(pixels, moved)), -SPAN, SPAN).reshape(-1, 4)
+            moved = moved + offset * _OUTWARD[None, :] * _sizes(moved)
+            # A box never turns inside out: the sides keep at least a pixel apart.
+            moved[:, 2] = np.maximum(moved[:, 2], moved[:, 0] + 1)
+            moved[:, 3] = np.maximum(moved[:, 3], moved[:, 1] + 1)
         return moved
