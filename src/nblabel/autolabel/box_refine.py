@@ -6,7 +6,9 @@ drawing it. This stage looks at the image itself around each edge: across the ed
 of the box's size inside it to 30 % outside, the colour of the image is sampled (averaged along
 the middle 60 % of the edge) and a gradient-boosted regressor says how far, as a share of the
 box's size, the person's edge lies outward of the proposed one. The four sides are mirrored so
-that "outward" is one direction, and one regressor learns them all.
+that "outward" is one direction, and one regressor learns them all. It runs twice, the second
+pass from the first one's boxes (on BCCD after 50 images a little better than once: 40-41 % fewer
+actions vs 39-40 %, seeds 0 and 1).
 
 It is trained on the person's own boxes, jittered the way proposals are off (a shifted centre,
 a scaled width and height): no held-out predictions are needed, and every answered box gives
