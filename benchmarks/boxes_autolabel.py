@@ -217,7 +217,7 @@ def render(
         f"average {load}). BCCD: 292 photos, 3,943 boxes (RBC, WBC, Platelets); per seed {args.test} test "
         f"images set apart, the rest in the pool. A simulated person answers pool images with the gold "
         "boxes in the order of the latest round's queue; a round of the real loop "
-        "(`compute_box_round`, default `BoxDetector`, proposals at score >= 0.5 once the loop has "
+        "(`compute_box_round`, default `BoxDetector` with its edge refiner, proposals at score >= 0.5 once the loop has "
         "moved each class's score cut that saves the most correction actions on cross-fitted "
         "held-out images to 0.5, auto-labels where the lower 95% betting bound of cross-fitted "
         "held-out mIoU reaches 0.6) runs at each budget. "
