@@ -64,7 +64,7 @@ def edge_features(pixels: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     vertical = np.array([True, False, True, False])[None, :, None, None]
     x = np.where(vertical, across_grid, along_grid)
     y = np.where(vertical, along_grid, across_grid)
-    centre = np.median(pixels.reshape(-1, 3), axis=0)
+    centre = np.median(pixels[::4, ::4].reshape(-1, 3), axis=0)  # every 16th pixel: as good, far quicker
     profiles = (
         np.stack(
             [
