@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from benchmarks._lib.machine import cpu_name, load_average
 from benchmarks._lib.report import REPO, command_line, write_section
@@ -284,10 +285,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     images = load(args.data)
     started = time.perf_counter()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    results = {
-        backbone: [run(images, budgets, seed, backbone, args.cache, args.test) for seed in range(args.seeds)]
-        for backbone in args.backbones.split(",")
-    }
+    # One thread per pool, as the background worker runs its rounds (worker._quiet_process).
+    with threadpool_limits(limits=1):
+        results = {
+            backbone: [
+                run(images, budgets, seed, backbone, args.cache, args.test) for seed in range(args.seeds)
+            ]
+            for backbone in args.backbones.split(",")
+        }
     section = render(results, args, time.perf_counter() - started, load_average())
     print(section)
     if not args.no_write:
