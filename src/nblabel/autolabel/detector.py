@@ -37,8 +37,8 @@ and a gradient-boosted regressor, trained on the person's boxes jittered, says w
 belongs. On BCCD after 50 answered images the proposals paired with a person's box at IoU >= 0.7
 went from 73-75 % to 82-86 % and, as better boxes moved the score cuts, the simulated person's
 saving from 28-29 % to 40-41 % (seeds 0 and 1, one round, 60 test images; BENCHMARKS.md has the
-loop's figures). It reads each image again (at the maps' size) when fitting and predicting, and
-keeps no cache of its own.
+loop's figures: 32 -> 46 % over 5 seeds). It reads each image again (at the maps' size) when
+fitting and predicting, and keeps no cache of its own.
 
 Scores are heats, not probabilities: the loop rescales them on cross-fitted held-out images
 (:meth:`BoxDetector.rescore`, see :mod:`nblabel.autolabel.box_loop`).
