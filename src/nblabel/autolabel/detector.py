@@ -30,6 +30,16 @@ better held-out figures. Background cells far from every centre are sampled (thr
 many images stay quick to fit. Retraining as boxes arrive is therefore cheap: feature maps are
 computed once per image, and a round refits the head on the cached maps in 1-3 s.
 
+A second stage then moves each box's edges (:class:`~nblabel.autolabel.box_refine.EdgeRefiner`,
+``refine=True``): the head reads boxes off a 16-pixel grid, and a box a few pixels off the edges
+the person draws costs them an adjust. The refiner samples the image's colour across each edge
+and a gradient-boosted regressor, trained on the person's boxes jittered, says where the edge
+belongs. On BCCD after 50 answered images the proposals paired with a person's box at IoU >= 0.7
+went from 73-75 % to 82-86 % and, as better boxes moved the score cuts, the simulated person's
+saving from 28-29 % to 40-41 % (seeds 0 and 1, one round, 60 test images; BENCHMARKS.md has the
+loop's figures: 32 -> 46 % over 5 seeds). It reads each image again (at the maps' size) when
+fitting and predicting, and keeps no cache of its own.
+
 Scores are heats, not probabilities: the loop rescales them on cross-fitted held-out images
 (:meth:`BoxDetector.rescore`, see :mod:`nblabel.autolabel.box_loop`).
 """
@@ -48,6 +58,7 @@ from PIL import Image, ImageOps
 from sklearn.base import BaseEstimator
 
 from nblabel.autolabel.box_match import as_array, iou_matrix, rescale
+from nblabel.autolabel.box_refine import EdgeRefiner
 from nblabel.io.guard import CHECKED, local_path
 
 __all__ = ["BoxDetector", "FeatureMaps", "backbone_available"]
@@ -260,16 +271,25 @@ class BoxDetector(BaseEstimator):
     alpha
         Ridge penalty of the heat regression.
     seed
-        Seeds the sampling of background cells.
+        Seeds the sampling of background cells and the refiner's jitter.
+    refine
+        Move each box's edges onto the image's own edges with an
+        :class:`~nblabel.autolabel.box_refine.EdgeRefiner` learned from the same boxes.
     """
 
     def __init__(
-        self, backbone: str = "auto", cache_dir: str | None = None, alpha: float = 300.0, seed: int = 0
+        self,
+        backbone: str = "auto",
+        cache_dir: str | None = None,
+        alpha: float = 300.0,
+        seed: int = 0,
+        refine: bool = True,
     ) -> None:
         self.backbone = backbone
         self.cache_dir = cache_dir
         self.alpha = alpha
         self.seed = seed
+        self.refine = refine
 
     @property
     def maps(self) -> FeatureMaps:
@@ -317,7 +337,22 @@ class BoxDetector(BaseEstimator):
         self.regressor_ = Ridge(alpha=10.0).fit(
             np.c_[Xs[learns], np.eye(n_classes)[owner[learns] - 1]], G[learns]
         )
+        self.refiner_ = self._fit_refiner(images, boxes) if self.refine else None
         return self
+
+    def _fit_refiner(self, images: Sequence[str], boxes: Sequence[Mapping[str, Any]]) -> EdgeRefiner:
+        pictures, truths = [], []
+        for ref, value in zip(images, boxes, strict=True):
+            pixels, size = _read(ref, self.maps.side)
+            if pixels is not None and value.get("annotations"):
+                pictures.append(pixels)
+                truths.append(as_array(value["annotations"])[:, 1:] * self._to_side(size))
+        return EdgeRefiner(seed=self.seed).fit(pictures, truths)
+
+    def _to_side(self, size: tuple[int, int]) -> np.ndarray:
+        """Factors from original pixels to the resized image's, for ``x0, y0, x1, y1`` rows."""
+        sx, sy = self.maps.side / size[0], self.maps.side / size[1]
+        return np.array([sx, sy, sx, sy])
 
     def rescore(self, cuts: Sequence[float], at: float) -> BoxDetector:
         """From now on report scores moved so that class ``c``'s ``cuts[c]`` is ``at`` (the loop
@@ -367,13 +402,19 @@ class BoxDetector(BaseEstimator):
         width, height = size
         cx, cy = cx / g * width, cy / g * height
         w, h = np.exp(logw) / g * width, np.exp(logh) / g * height
+        corners = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+        if getattr(self, "refiner_", None) is not None:
+            pixels, _ = _read(ref, self.maps.side)
+            if pixels is not None:
+                scale = self._to_side(size)
+                corners = self.refiner_.refine(pixels, corners * scale) / scale
         scores = score[peaks]
         if self.cuts_ is not None:
             scores = rescale(scores, self.cuts_[0][cls], self.cuts_[1])
         found = []
         for k in np.argsort(-scores, kind="stable"):
-            x0, y0 = max(0, round(cx[k] - w[k] / 2)), max(0, round(cy[k] - h[k] / 2))
-            x1, y1 = min(width, round(cx[k] + w[k] / 2)), min(height, round(cy[k] + h[k] / 2))
+            x0, y0 = max(0, round(corners[k, 0])), max(0, round(corners[k, 1]))
+            x1, y1 = min(width, round(corners[k, 2])), min(height, round(corners[k, 3]))
             if x1 - x0 < 1 or y1 - y0 < 1:
                 continue
             found.append(
