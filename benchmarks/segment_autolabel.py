@@ -10,6 +10,10 @@ answered images, the issue's baseline: scikit-image multiscale features only and
 forest on 20,000 sampled pixels per image. Auto-labels are scored against gold as well: every
 run that auto-labels must stay at or above the target (0.7).
 
+With ``--round-size 1024x768`` the section also times the real round (``job.autolabel``, as the
+worker runs it) on 10 answered images and ``--round-open`` open ones, copies of the tiles resized
+to that size: once with the pixel features still to compute, once with them cached.
+
     python -m benchmarks.segment_autolabel [--images 72] [--seeds 5] [--budgets 1,2,5,10,20,50]
 """
 
@@ -19,6 +23,7 @@ import argparse
 import logging
 import resource
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +35,7 @@ from PIL import Image
 from benchmarks._lib.machine import cores, load_average
 from benchmarks._lib.report import REPO, command_line, write_section
 from nblabel.autolabel.mask_loop import UNKNOWN, Prediction, compute_mask_round, image_miou, predict_image
-from nblabel.autolabel.pixels import PixelFeatures, cached_pixel_features
+from nblabel.autolabel.pixels import WORK_SIDE, PixelFeatures, cached_pixel_features
 
 DATA = REPO.parent / "shared" / "data" / "dubai-aerial-seg"
 COLOURS = {
@@ -135,8 +140,60 @@ def run_seed(
     return rows
 
 
+def time_round(
+    refs: list[str], gold: list[np.ndarray], size: tuple[int, int], n_open: int, featurizer: PixelFeatures
+) -> dict[str, Any]:
+    """Wall seconds of ``job.autolabel(background=False)`` on 10 answered and ``n_open`` open
+    copies of the tiles resized to ``size``: first with no cached features, then with them."""
+    import pandas as pd
+
+    from nblabel import Job, SemanticSegmentation
+
+    perm = np.random.default_rng(7).permutation(len(refs))
+    order = [int(perm[k % len(refs)]) for k in range(10 + n_open)]  # a small set repeats
+    labels = ["Building", "Land", "Road", "Vegetation", "Water", "Unlabeled"]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        copies, masks = [], []
+        for k, i in enumerate(order):
+            copy = folder / f"{k:03d}-{Path(refs[i]).stem}.jpg"
+            Image.open(refs[i]).convert("RGB").resize(size, Image.Resampling.BILINEAR).save(copy, quality=92)
+            copies.append(str(copy))
+            masks.append(np.asarray(Image.fromarray(gold[i]).resize(size, Image.Resampling.NEAREST)))
+        job = Job(
+            "dubai",
+            pd.DataFrame({"source-ref": copies}),
+            SemanticSegmentation(labels),
+            store=folder / "s.sqlite",
+        )
+        for p in range(10):
+            job.label(p, np.where(masks[p] == UNKNOWN, 0, masks[p]))
+        out: dict[str, Any] = {"load_before": load_average()}
+        for name in ("first", "cached"):
+            started, cpu = time.perf_counter(), time.process_time()
+            job.autolabel(background=False, featurizer=featurizer)
+            out[name] = time.perf_counter() - started
+            out[f"{name}_cpu"] = time.process_time() - cpu  # the round runs in this process
+        out["load_after"] = load_average()
+        cache = [f.stat().st_size for f in folder.rglob("pixels-*/*.npz")]
+        out["cache_mb"] = max(cache) / 1e6 if cache else 0.0
+    log.info("round at %s: %s", size, out)
+    return out
+
+
+def describe(featurizer: PixelFeatures) -> str:
+    """The features of a featurizer, for the table's row name."""
+    deep = " + EfficientNet-Lite0" if featurizer.use_deep() else ""
+    return f"scikit-image sigmas 1-{featurizer.sigma_max:g}{deep} at {featurizer.side} px"
+
+
 def render(
-    results: list[list[dict[str, Any]]], args: argparse.Namespace, seconds: float, peak_mb: float
+    results: list[list[dict[str, Any]]],
+    args: argparse.Namespace,
+    seconds: float,
+    peak_mb: float,
+    ours: PixelFeatures,
+    timed: dict[str, Any] | None,
 ) -> str:
     budgets = [r["budget"] for r in results[0]]
 
@@ -155,7 +212,7 @@ def render(
         "",
         "| answered images | " + " | ".join(str(b) for b in budgets) + " |",
         "|---|" + "---|" * len(budgets),
-        "| proposal mIoU, nblabel (hand + EfficientNet-Lite0 features, extra trees) | "
+        f"| proposal mIoU, nblabel ({describe(ours)}, extra trees) | "
         + " | ".join(cell("miou", i) for i in range(len(budgets)))
         + " |",
     ]
@@ -176,6 +233,15 @@ def render(
         + " |",
         "",
     ]
+    if timed is not None:
+        lines += [
+            f"A real round (`job.autolabel(background=False)`) on 10 answered and {args.round_open} open images "
+            f"of {args.round_size}: {timed['first']:.1f} s ({timed['first_cpu']:.1f} s of CPU) with every image's "
+            f"features still to compute, {timed['cached']:.1f} s ({timed['cached_cpu']:.1f} s of CPU) with them "
+            f"cached (load {timed['load_before']} before, "
+            f"{timed['load_after']} after); the largest cache file {timed['cache_mb']:.1f} MB.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -185,12 +251,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--data", type=Path, default=DATA)
     p.add_argument("--images", type=int, default=0, help="use the first N images (0: all 72)")
-    p.add_argument("--side", type=int, default=320, help="working size: longer side in pixels")
+    p.add_argument("--side", type=int, default=WORK_SIDE, help="working size: longer side in pixels")
+    p.add_argument("--sigma-max", type=float, default=PixelFeatures.sigma_max, help="largest feature scale")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--budgets", default="1,2,5,10,20,50")
     p.add_argument("--evaluate", type=int, default=0, help="score N random open images per budget (0: all)")
     p.add_argument("--no-baseline", action="store_true")
-    p.add_argument("--no-deep", action="store_true", help="scikit-image features only")
+    p.add_argument("--deep", action="store_true", help="add EfficientNet-Lite0's feature maps")
+    p.add_argument("--round-size", default="", help="also time a real round at WIDTHxHEIGHT, e.g. 1024x768")
+    p.add_argument("--round-open", type=int, default=10, help="open images of that round")
     p.add_argument("--cache", type=Path, default=Path(".nblabel") / "bench-pixels")
     p.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     p.add_argument("--no-write", action="store_true")
@@ -198,15 +267,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     refs, gold = load(args.data, args.images)
     budgets = [b for b in (int(x) for x in args.budgets.split(",")) if b < len(refs)]
-    ours = PixelFeatures(side=args.side, deep=False if args.no_deep else None)
-    base = PixelFeatures(side=args.side, deep=False)
+    ours = PixelFeatures(side=args.side, deep=args.deep, sigma_max=args.sigma_max)
+    base = PixelFeatures(side=args.side, deep=False, sigma_max=16.0)  # the issue's baseline features
     started = time.perf_counter()
     results = [
         run_seed(refs, gold, budgets, seed, ours, base, args.cache, args.evaluate, not args.no_baseline)
         for seed in range(args.seeds)
     ]
+    timed = None
+    if args.round_size:
+        width, height = (int(v) for v in args.round_size.split("x"))
+        timed = time_round(refs, gold, (width, height), args.round_open, ours)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    section = render(results, args, time.perf_counter() - started, peak)
+    section = render(results, args, time.perf_counter() - started, peak, ours, timed)
     if args.no_write:
         print(section)
     else:

@@ -421,7 +421,7 @@ class Job:
         On a :class:`~nblabel.SemanticSegmentation` job a pixel classifier (extremely randomized trees by
         default) learns from the people's masks and their strokes (:meth:`learn_from_strokes`) on
         per-pixel features (:class:`~nblabel.autolabel.pixels.PixelFeatures`: scikit-image's
-        multiscale features, plus EfficientNet-Lite0's feature maps with ``nblabel[embeddings]``),
+        multiscale features at 512 px; EfficientNet-Lite0's feature maps with ``deep=True``),
         cached as ``.npz`` next to the store. Every open image gets a proposed mask, which the
         widget shows as the starting mask and Enter accepts. Images are auto-labeled above the
         lowest confidence at which the lower 95% bound of the cross-fitted per-image mIoU

@@ -28,7 +28,16 @@ def test_tiny_run_writes_its_section(tmp_path: Path) -> None:
         Image.fromarray(rgb).save(tmp_path / "data" / "masks" / f"{image.stem}.png")
     out = tmp_path / "BENCHMARKS.md"
     args = ["--data", str(tmp_path / "data"), "--side", "48", "--seeds", "1", "--budgets", "1,2"]
-    args += ["--no-deep", "--cache", str(tmp_path / "cache"), "--out", str(out)]
+    args += [
+        "--cache",
+        str(tmp_path / "cache"),
+        "--out",
+        str(out),
+        "--round-size",
+        "64x48",
+        "--round-open",
+        "2",
+    ]
     assert segment_autolabel.main(args) == 0
     text = out.read_text()
     assert "<!-- segment-autolabel:start -->" in text
@@ -36,3 +45,6 @@ def test_tiny_run_writes_its_section(tmp_path: Path) -> None:
     values = [float(v) for v in row.split("|")[2:-1]]
     assert len(values) == 2 and all(0 < v <= 1 for v in values)
     assert any(line.startswith("| proposal mIoU, baseline") for line in text.splitlines())
+    assert (
+        "A real round (`job.autolabel(background=False)`) on 10 answered and 2 open images of 64x48" in text
+    )

@@ -52,6 +52,7 @@ from nblabel.autolabel.pixels import PixelFeatures, cached_pixel_features
 
 __all__ = [
     "MIN_IMAGES",
+    "SAMPLES",
     "UNKNOWN",
     "MaskRound",
     "Prediction",
@@ -76,6 +77,9 @@ PREDICT_STRIDE = 4
 probabilities are scaled up from that grid. On the Dubai aerial tiles (256 px, 10 answered images,
 3 splits) every 4th pixel scored the same mIoU as every pixel (0.278 both) and predicted 17x faster."""
 
+SAMPLES = 4000
+"""Training pixels sampled per answered image (class-balanced; see :func:`default_pixel_estimator`)."""
+
 MIN_CLASS_SHARE = 0.02
 """A class the model puts first on fewer than this share of an image's predicted points is dropped
 from its proposal (those points go to their next likely class): scattered specks of a class the
@@ -84,18 +88,20 @@ mIoU from 0.279 to 0.294, in each of the 3 splits; 5% gave 0.283 and 10% 0.255."
 
 
 def default_pixel_estimator() -> Any:
-    """Extremely randomized trees on the pixel features (one thread: the worker leaves a core to the
-    person).
+    """50 extremely randomized trees on the pixel features (one thread: the worker leaves a core to
+    the person), fitted on :data:`SAMPLES` pixels per image.
 
-    Measured on the Dubai aerial tiles (10 answered images, 16 other images scored, 3 splits, 256 px):
-    100 extra trees on 2,000 pixels per image score the same mIoU as the 60-tree random forest on
-    4,000 (0.279 vs 0.278) and fit about 5x faster (12 s vs 60 s of CPU on a loaded machine);
-    linear discriminant analysis on the same features scored lower (0.225).
+    Measured on the Dubai aerial tiles (10 answered images, 16 other images scored, 3 splits): at
+    256 px with the CNN maps, 100 extra trees on 2,000 pixels per image scored the same mIoU as a
+    60-tree random forest on 4,000 (0.279 vs 0.278) and fit about 5x faster; linear discriminant
+    analysis scored lower (0.225). At 512 px on the scikit-image features, 50 trees on 4,000
+    pixels per image scored 0.329, 100 trees on 2,000 0.324 (higher in each split), in the same
+    fit time (2.3 s of CPU) and predicting a third faster.
     """
     from sklearn.ensemble import ExtraTreesClassifier
 
     return ExtraTreesClassifier(
-        n_estimators=100, min_samples_leaf=2, max_features="sqrt", n_jobs=1, random_state=0
+        n_estimators=50, min_samples_leaf=2, max_features="sqrt", n_jobs=1, random_state=0
     )
 
 
@@ -297,7 +303,7 @@ def compute_mask_round(
     target: float = 0.7,
     level: float = 0.95,
     folds: int = 5,
-    samples: int = 2000,
+    samples: int = SAMPLES,
     random_fraction: float = 0.5,
     no_auto: frozenset[int] = frozenset(),
     seed: int = 0,

@@ -71,6 +71,26 @@ def test_features_are_per_pixel_and_cached_as_npz_without_pickles(tmp_path: Path
     np.testing.assert_array_equal(cached_pixel_features(refs[0], FAST, tmp_path)["hand"], arrays["hand"])
 
 
+def test_the_default_features_are_scikit_image_s_at_512_px_kept_as_float16(tmp_path: Path) -> None:
+    # The EfficientNet maps are opt-in (deep=True) even with the embeddings extra installed.
+    refs, _ = tiles()
+    default = PixelFeatures()
+    assert (default.side, default.use_deep(), default.sigma_max) == (512, False, 16.0)
+    assert PixelFeatures(deep=True).key() != default.key()  # never read from each other's cache
+    small = PixelFeatures(side=64)
+    arrays = cached_pixel_features(refs[0], small, tmp_path)
+    assert sorted(arrays) == ["hand", "size"]
+    # 3 colour channels x 5 scales (1-16) x (intensity, gradient, 2 Hessian eigenvalues).
+    assert arrays["hand"].shape[2] == 60 and max(arrays["hand"].shape[:2]) == 64
+    again = cached_pixel_features(refs[0], small, tmp_path)  # read back from the cache file
+    assert again["hand"].dtype == np.float16
+    np.testing.assert_array_equal(again["hand"], arrays["hand"])
+    rows, cols = np.array([0, 5]), np.array([3, 7])
+    features = small.at(again, rows, cols)
+    assert features.dtype == np.float32
+    np.testing.assert_array_equal(features, again["hand"][rows, cols].astype(np.float32))
+
+
 def test_bilinear_upsampling_matches_pytorch() -> None:
     torch = pytest.importorskip("torch")  # the embeddings extra is part of the test environment
     maps = np.random.default_rng(0).normal(size=(3, 5, 7)).astype(np.float32)
