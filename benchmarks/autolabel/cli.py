@@ -103,6 +103,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="BBC texts (drawn at random) to measure the zero-shot first proposals on; 0: skip (default: all 2,225)",
     )
+    p.add_argument(
+        "--only-nblabel",
+        action="store_true",
+        help="run nblabel's loop alone, not the GT-style and uncertainty-only baselines (their columns show —)",
+    )
     p.add_argument("--no-write", action="store_true", help="print the section instead of writing --out")
     return p.parse_args(argv)
 
@@ -164,19 +169,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs.append(run)
             log(f"{key} seed {run['seed']}: reused from an earlier run")
         todo = [s for s in seeds if s not in reused]
+        seed_args = (args.threads, not args.cold, args.growth, not args.only_nblabel)
         if args.jobs > 1 and len(todo) > 1:
             import multiprocessing as mp
 
             with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("fork")) as pool:
-                futures = [
-                    pool.submit(run_seed, key, budgets, s, args.threads, not args.cold, args.growth)
-                    for s in todo
-                ]
+                futures = [pool.submit(run_seed, key, budgets, s, *seed_args) for s in todo]
                 for f in futures:
                     done(f.result())
         else:
             for s in todo:
-                done(run_seed(key, budgets, s, args.threads, not args.cold, args.growth))
+                done(run_seed(key, budgets, s, *seed_args))
         runs.sort(key=lambda r: r["seed"])
         wall = time.perf_counter() - t0
         if key.startswith("bbc") and args.zero_shot:

@@ -26,8 +26,9 @@ def summarise(runs: list[dict[str, Any]], budgets: list[int]) -> list[dict[str, 
     rows = []
     for b in budgets:
         nb = [at_budget(r["nblabel"], b) for r in runs]
-        gt = [at_budget(r["gt_style"], b) for r in runs]
-        un = [at_budget(r["uncertainty"], b) for r in runs]
+        # Runs with --only-nblabel have no baseline records: their figures are then None.
+        gt = [at_budget(r["gt_style"], b) for r in runs if r["gt_style"]]
+        un = [at_budget(r["uncertainty"], b) for r in runs if r["uncertainty"]]
         labelled = [x for x in nb if x["auto"]]
         gt_labelled = [x for x in gt if x["auto"]]
         secs = [rec["seconds"] for r in runs for rec in r["nblabel"] if rec["answers"] <= b]
@@ -48,15 +49,16 @@ def summarise(runs: list[dict[str, Any]], budgets: list[int]) -> list[dict[str, 
                 "oracle": float(np.mean([x.get("oracle_coverage", 0) for x in nb])),
                 "sec_mean": float(np.mean(secs)) if secs else 0.0,
                 "sec_last": float(np.mean(last)) if last else 0.0,
-                "gt_cov_mean": float(np.mean([x["coverage"] for x in gt])),
-                "gt_cov_min": float(np.min([x["coverage"] for x in gt])),
+                "gt_runs": len(gt),
+                "gt_cov_mean": float(np.mean([x["coverage"] for x in gt])) if gt else None,
+                "gt_cov_min": float(np.min([x["coverage"] for x in gt])) if gt else None,
                 "gt_labelled": len(gt_labelled),
                 "gt_honest": sum(x["auto_acc"] >= TARGET for x in gt_labelled),
                 "gt_acc_mean": float(np.mean([x["auto_acc"] for x in gt_labelled])) if gt_labelled else None,
                 "gt_acc_worst": float(np.min([x["auto_acc"] for x in gt_labelled])) if gt_labelled else None,
-                "unc_model_acc": float(np.mean([x["model_acc"] for x in un])),
-                "unc_model_acc_min": float(np.min([x["model_acc"] for x in un])),
-                "unc_oracle": float(np.mean([x["oracle_coverage"] for x in un])),
+                "unc_model_acc": float(np.mean([x["model_acc"] for x in un])) if un else None,
+                "unc_model_acc_min": float(np.min([x["model_acc"] for x in un])) if un else None,
+                "unc_oracle": float(np.mean([x["oracle_coverage"] for x in un])) if un else None,
             }
         )
     return rows
@@ -88,6 +90,8 @@ def plot(key: str, runs: list[dict[str, Any]], budgets: list[int], n: int, path:
         "gt_style": ("C3", "GT-style (random order, point estimate)"),
     }
     for method, (colour, label) in styles.items():
+        if not all(r[method] for r in runs):  # a baseline skipped (--only-nblabel)
+            continue
         xs, cov = _series(runs, method, "coverage")
         ax1.plot(xs, np.nanmean(cov, 0), color=colour, label=f"{label}: mean")
         ax1.fill_between(xs, np.nanmin(cov, 0), np.nanmax(cov, 0), color=colour, alpha=0.15, lw=0)
@@ -101,8 +105,11 @@ def plot(key: str, runs: list[dict[str, Any]], budgets: list[int], n: int, path:
     ax1.plot(
         xs, np.nanmean(ora, 0), color="C0", ls="--", lw=1, label="nblabel model, perfect threshold (ceiling)"
     )
-    xs, acc = _series(runs, "uncertainty", "model_acc")
-    ax2.plot(xs, np.nanmean(acc, 0), color="C2", label="uncertainty only (superintendent): model on the rest")
+    if all(r["uncertainty"] for r in runs):
+        xs, acc = _series(runs, "uncertainty", "model_acc")
+        ax2.plot(
+            xs, np.nanmean(acc, 0), color="C2", label="uncertainty only (superintendent): model on the rest"
+        )
     ax2.axhline(TARGET, color="k", lw=0.8, ls="--")
     for ax in (ax1, ax2):
         for b in budgets:
@@ -178,11 +185,14 @@ def render(results: dict[str, Any]) -> str:
         ghon = sum(r["gt_honest"] for r in rows)
         gworst = min((r["gt_acc_worst"] for r in rows if r["gt_acc_worst"] is not None), default=None)
         gfail = glab and ghon / glab < HONESTY_SHARE
-        add(
-            f"| {NAMES[key]}: the GT-style baseline fails the honesty bar | {ghon}/{glab} runs "
-            f"({fmt_share(ghon / glab if glab else None)}), worst {fmt_accuracy(gworst)} | "
-            f"{'**yes, it fails**' if gfail else '**no, it passes**'} |"
-        )
+        if not any(r["gt_runs"] for r in rows):
+            add(f"| {NAMES[key]}: the GT-style baseline fails the honesty bar | not run | — |")
+        else:
+            add(
+                f"| {NAMES[key]}: the GT-style baseline fails the honesty bar | {ghon}/{glab} runs "
+                f"({fmt_share(ghon / glab if glab else None)}), worst {fmt_accuracy(gworst)} | "
+                f"{'**yes, it fails**' if gfail else '**no, it passes**'} |"
+            )
         for spec, need, how in COVERAGE_TARGETS.get(key, []):
             b = parse_budgets([spec], ds["n"])[0]
             row = next((r for r in rows if r["budget"] == b), None)
@@ -209,9 +219,9 @@ def render(results: dict[str, Any]) -> str:
         add(f"### {NAMES[key]} ({ds['n']:,} items, {len(ds['classes'])} classes, {len(ds['seeds'])} seeds)")
         add("")
         per_seed = float(np.mean([sum(r["wall"].values()) for r in ds["runs"]]))
+        what = "nblabel and both baselines" if any(r["gt_runs"] for r in ds["summary"]) else "nblabel alone"
         add(
-            f"Features: {ds['note']}. Seeds: {', '.join(str(s) for s in ds['seeds'])}. One seed (nblabel "
-            f"and both baselines) takes {per_seed / 60:.1f} min of one process on average, so 10 seeds "
+            f"Features: {ds['note']}. Seeds: {', '.join(str(s) for s in ds['seeds'])}. One seed ({what}) takes {per_seed / 60:.1f} min of one process on average, so 10 seeds "
             f"take ~{10 * per_seed / 60:.0f} process-minutes."
         )
         add("")
@@ -227,7 +237,7 @@ def render(results: dict[str, Any]) -> str:
                 f"{fmt_accuracy(r['acc_mean'])} ({fmt_accuracy(r['acc_worst'])}) | {r['honest_runs']}/{r['labelled_runs']} | "
                 f"{fmt_accuracy(r['lb_mean'])} | {fmt_share(r['oracle'])} | {r['sec_mean']:.2f} ({r['sec_last']:.2f}) | "
                 f"{fmt_share(r['gt_cov_mean'])} ({fmt_share(r['gt_cov_min'])}) | {fmt_accuracy(r['gt_acc_mean'])} "
-                f"({fmt_accuracy(r['gt_acc_worst'])}) | {r['gt_honest']}/{r['gt_labelled']} | "
+                f"({fmt_accuracy(r['gt_acc_worst'])}) | {r['gt_honest']}/{r['gt_labelled'] if r['gt_runs'] else '—'} | "
                 f"{fmt_accuracy(r['unc_model_acc'])} ({fmt_accuracy(r['unc_model_acc_min'])}) |"
             )
         add("")
