@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python -m benchmarks.segment_effort [--photos 6] [--per-photo 8] [--answered 10]
-        [--side 320] [--no-deep] [--out BENCHMARKS.md]
+        [--side 512] [--deep] [--out BENCHMARKS.md]
 
 A simulated person outlines objects of ``--photos`` Dubai aerial photos (CC0,
 /work/shared/data/dubai-aerial-seg) at full size with their gold masks; an object is a
@@ -45,7 +45,7 @@ from benchmarks._lib.report import REPO, command_line, write_section
 from benchmarks._lib.stats import median
 from benchmarks.segment_autolabel import COLOURS, N_CLASSES, gold_mask
 from nblabel.autolabel.mask_loop import UNKNOWN, Prediction, compute_mask_round
-from nblabel.autolabel.pixels import PixelFeatures, cached_pixel_features
+from nblabel.autolabel.pixels import WORK_SIDE, PixelFeatures, cached_pixel_features
 from nblabel.tasks.segment_prompts import GrabCut
 
 DUBAI = Path("/work/shared/data/dubai-aerial-seg")
@@ -214,7 +214,7 @@ def effort(
         "round_s": None,
     }
     if train:
-        featurizer = featurizer or PixelFeatures(side=320)
+        featurizer = featurizer or PixelFeatures()
         proposed, out["round_s"] = proposals(chosen, train, featurizer, cache, data)
         out["deep"] = featurizer.use_deep()
     for name in chosen:
@@ -309,8 +309,10 @@ def main(argv: list[str] | None = None) -> None:
         default=10,
         help="photos answered before the model proposes (default 10; 0: no (iii))",
     )
-    p.add_argument("--side", type=int, default=320, help="the auto-labeler's working size (default 320)")
-    p.add_argument("--no-deep", action="store_true", help="scikit-image features only (no EfficientNet maps)")
+    p.add_argument(
+        "--side", type=int, default=WORK_SIDE, help=f"the auto-labeler's working size (default {WORK_SIDE})"
+    )
+    p.add_argument("--deep", action="store_true", help="add the EfficientNet-Lite0 maps (the extra's)")
     p.add_argument(
         "--cache", type=Path, default=Path(".nblabel") / "bench-pixels", help="pixel feature cache"
     )
@@ -322,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
         args.photos,
         args.per_photo,
         args.answered,
-        PixelFeatures(side=args.side, deep=False if args.no_deep else None),
+        PixelFeatures(side=args.side, deep=args.deep),
         args.cache,
         data=args.data,
     )
