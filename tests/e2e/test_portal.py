@@ -104,6 +104,7 @@ def test_three_annotators_label_one_postgres_job(
         for _turn in range(2):
             for name, root in roots.items():
                 given[name] += _answer(root, KEYS[name])
+        all_saved(roots["bob"])  # both of bob's answers stored before his access ends
         portal.revoke("bob")  # bob's next message is refused, his answers stay
         roots["bob"].press(KEYS["bob"])
         # Refused, answer and request alike (the page flashes the last refusal): nothing is stored.
