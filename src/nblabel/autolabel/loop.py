@@ -348,7 +348,7 @@ class WarmStart:
     """
 
     def __init__(self) -> None:
-        self.models: dict[tuple[str, int], tuple[Any, np.ndarray | None, int]] = {}
+        self.models: dict[tuple[str, int], tuple[Any, _Columns, int]] = {}
         self.fits = 0
         self.warm_fits = 0
 
