@@ -2,9 +2,16 @@
 //
 // `Viewport` is the pure geometry: where the original image lies on the screen, and the
 // transforms between screen (CSS pixels of the stage) and original image pixels. It has no DOM,
-// so it is tested with `node --test`. `Stage` is the DOM half: two canvases (the image, and an
-// overlay the tool draws on), a zoom indicator, wheel and key zoom around the pointer, pan with
-// space-drag or the middle button, `f` to fit. Tools only ever see original image pixels.
+// so it is tested with `node --test`. `Stage` is the DOM half: canvases (the image, a sharper
+// crop of it, and an overlay the tool draws on), a zoom indicator, wheel and key zoom around the
+// pointer, pan with space-drag or the middle button, `f` to fit. Tools only ever see original
+// image pixels.
+//
+// The image and the crop are drawn into their canvases once, and zoom and pan only move and scale
+// those canvases (a CSS transform the compositor applies): a changed canvas costs the browser in
+// proportion to its area at every frame it changes (without a GPU, several milliseconds for a
+// stage-sized one), so the image canvas holds no more pixels than the fitted view shows until the
+// zoom needs the preview's own.
 //
 // Large images: the stage first draws the downscaled preview the kernel sent, then, when the
 // zoom shows more screen pixels than the preview has, asks for a sharper crop of the visible
@@ -188,6 +195,8 @@ export class Stage {
     this.viewport = null;
     this.image = null; // {bitmap, width, height}: preview bitmap + original size
     this.detail = null; // {bitmap, rect}
+    this._drawnImage = null; // the bitmap the image canvas holds, and the crop's
+    this._drawnDetail = null;
     this.layerCanvas = null; // made on the first paint of a tool with drawLayer
     this.pointer = null; // last pointer position over the stage, original pixels
     this.spaceDown = false;
@@ -198,11 +207,13 @@ export class Stage {
     this._detailTimer = 0;
     this._detailAsked = "";
 
-    this.imageCanvas = h("canvas", { class: "nbl-vp-image", "data-testid": "nbl-vp-image" });
+    this.imageCanvas = h("canvas", { class: "nbl-vp-image nbl-vp-placed", "data-testid": "nbl-vp-image" });
+    this.detailCanvas = h("canvas", { class: "nbl-vp-detail nbl-vp-placed", "data-testid": "nbl-vp-detail", hidden: true });
     this.overlay = h("canvas", { class: "nbl-vp-overlay", "data-testid": "nbl-vp-overlay" });
     this.indicator = h("div", { class: "nbl-vp-zoom", "data-testid": "nbl-zoom", "aria-live": "polite" });
     this.el = h("div", { class: "nbl-viewport", "data-testid": "nbl-viewport" }, [
       this.imageCanvas,
+      this.detailCanvas,
       this.overlay,
       this.indicator,
     ]);
@@ -261,7 +272,7 @@ export class Stage {
     );
     if (this.el.style.height !== `${height}px`) this.el.style.height = `${height}px`;
     const dpr = globalThis.devicePixelRatio || 1;
-    for (const canvas of [this.imageCanvas, this.layerCanvas, this.overlay]) {
+    for (const canvas of [this.layerCanvas, this.overlay]) {
       if (!canvas) continue;
       const w = Math.round(width * dpr);
       const hh = Math.round(height * dpr);
@@ -361,20 +372,8 @@ export class Stage {
     const vp = this.viewport;
     if (this._imageDirty) {
       this._imageDirty = false;
-      const ctx = this.imageCanvas.getContext("2d");
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.clearRect(0, 0, vp.viewWidth, vp.viewHeight);
-      ctx.imageSmoothingEnabled = vp.scale < 4; // past 400% show the pixels as they are
-      const { bitmap, width, height } = this.image;
-      if (bitmap) ctx.drawImage(bitmap, vp.x, vp.y, width * vp.scale, height * vp.scale);
-      if (this.detail) {
-        const { rect } = this.detail;
-        const p = vp.toScreen(rect.left, rect.top);
-        ctx.drawImage(this.detail.bitmap, p.x, p.y, rect.width * vp.scale, rect.height * vp.scale);
-        const { width: w, height: hh } = this.detail.bitmap;
-        const drawn = JSON.stringify({ rect, width: w, height: hh });
-        if (this.el.dataset.detail !== drawn) this.el.dataset.detail = drawn;
-      }
+      this._paintImage(vp, dpr);
+      this._paintDetail(vp);
       setText(this.indicator, `${vp.percent}%`);
       this.indicator.title = "Zoom: wheel or +/- · pan: space-drag or middle button · f fits";
     }
@@ -383,6 +382,35 @@ export class Stage {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, vp.viewWidth, vp.viewHeight);
     this.tool?.draw?.(ctx, this);
+  }
+
+  // The preview on the image canvas: drawn for a new image at the fitted view's resolution (at
+  // most the preview's), redrawn with every preview pixel the first time a zoom shows more.
+  _paintImage(vp, dpr) {
+    const canvas = this.imageCanvas;
+    const { bitmap, width, height } = this.image;
+    canvas.hidden = !bitmap;
+    if (!bitmap) return;
+    const w = previewWidth(this.image, vp, dpr);
+    if (this._drawnImage !== bitmap || w > canvas.width) {
+      this._drawnImage = bitmap;
+      drawInto(canvas, bitmap, w);
+    }
+    place(canvas, vp, { left: 0, top: 0, width, height });
+  }
+
+  // The sharper crop on its own canvas over the preview, drawn once, kept where it belongs.
+  _paintDetail(vp) {
+    const canvas = this.detailCanvas;
+    canvas.hidden = !this.detail;
+    if (!this.detail) return;
+    const { rect, bitmap } = this.detail;
+    if (this._drawnDetail !== bitmap) {
+      this._drawnDetail = bitmap;
+      drawInto(canvas, bitmap, bitmap.width);
+      this.el.dataset.detail = JSON.stringify({ rect, width: bitmap.width, height: bitmap.height });
+    }
+    place(canvas, vp, rect);
   }
 
   // The tool's own layer canvas, sized like the overlay; it keeps its pixels between frames.
@@ -485,6 +513,37 @@ export class Stage {
     const s = this.screenPoint(event);
     this.zoomBy(WHEEL_STEP ** -clamp(delta, -300, 300), s.x, s.y);
   }
+}
+
+/**
+ * The width (pixels) the image canvas needs to show `image`'s preview at view `vp`: the fitted
+ * view's resolution (at most the preview's), or every preview pixel once the zoom shows more.
+ */
+export function previewWidth({ bitmap, width }, vp, dpr = 1) {
+  const fitted = Math.min(bitmap.width, Math.round(width * vp.fitScale * dpr));
+  return Math.round(width * vp.scale * dpr) > fitted ? bitmap.width : fitted;
+}
+
+/** Size `canvas` `width` pixels wide (the bitmap's aspect) and draw `bitmap` over all of it. */
+function drawInto(canvas, bitmap, width) {
+  const height = Math.max(1, Math.round((width * bitmap.height) / bitmap.width));
+  canvas.width = width; // also clears it
+  canvas.height = height;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, width, height);
+}
+
+/**
+ * Show a placed canvas (CSS pixels as large as its own) over `rect` of the image (original
+ * pixels) at view `vp`: a transform only, which the compositor applies without repainting.
+ */
+function place(canvas, vp, rect) {
+  const p = vp.toScreen(rect.left, rect.top);
+  const sx = (rect.width * vp.scale) / canvas.width;
+  const sy = (rect.height * vp.scale) / canvas.height;
+  canvas.style.transform = `matrix(${sx}, 0, 0, ${sy}, ${p.x}, ${p.y})`;
+  canvas.style.imageRendering = vp.scale < 4 ? "" : "pixelated"; // past 400% show the pixels as they are
 }
 
 function rectKey(rect) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Viewport } from "./viewport.js";
+import { previewWidth, Viewport } from "./viewport.js";
 
 const close = (a, b, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 
@@ -112,4 +112,20 @@ test("percent reads original pixels per CSS pixel", () => {
   assert.equal(vp.percent, 200);
   const clamped = vp.clampToImage({ x: -5, y: 500 });
   assert.deepEqual(clamped, { x: 0, y: 300 });
+});
+
+test("the image canvas holds the fitted view's pixels until a zoom shows more", () => {
+  // A 4000x3000 image, its 2048-pixel preview, fitted at 800 CSS pixels wide.
+  const image = { bitmap: { width: 2048, height: 1536 }, width: 4000, height: 3000 };
+  const vp = new Viewport(4000, 3000, 1000, 600);
+  assert.equal(previewWidth(image, vp), 800);
+  assert.equal(previewWidth(image, vp, 2), 1600); // device pixels
+  vp.zoomAt(0.5, 500, 300);
+  assert.equal(previewWidth(image, vp), 800, "zoomed out: the fitted resolution is enough");
+  vp.fit();
+  vp.zoomAt(1.1, 500, 300);
+  assert.equal(previewWidth(image, vp), 2048, "zoomed in: every preview pixel");
+  // A preview smaller than the screen is never upscaled on the canvas.
+  const small = { bitmap: { width: 640, height: 480 }, width: 640, height: 480 };
+  assert.equal(previewWidth(small, new Viewport(640, 480, 1100, 600)), 640);
 });

@@ -27,6 +27,24 @@ def box(class_id: int, a: tuple[int, int], b: tuple[int, int]) -> dict:
     }
 
 
+def assert_image_where_the_view_puts_it(root, stage: Stage, size: tuple[int, int]) -> None:
+    """The image canvas (moved and scaled by a transform, not redrawn) covers the rectangle the
+    view transform maps the original image to, within a pixel."""
+    # The stage places it in its next animation frame: measure after that frame.
+    stage.nb.page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    shown = root.get_by_test_id("nbl-vp-image").bounding_box()
+    v, r = stage.view(), stage.rect()
+    expected = {
+        "x": r["x"] + v["x"],
+        "y": r["y"] + v["y"],
+        "width": size[0] * v["scale"],
+        "height": size[1] * v["scale"],
+    }
+    assert all(abs(shown[k] - expected[k]) <= 1 for k in expected), (shown, expected)
+
+
 @pytest.mark.notebook7
 def test_draw_resize_move_and_zoom_store_exact_original_pixels(notebook, jupyter):
     refs = make_images(jupyter.root_dir / "scenes", 3)
@@ -39,6 +57,8 @@ def test_draw_resize_move_and_zoom_store_exact_original_pixels(notebook, jupyter
     stage = Stage(nb, root)
     root.click(position={"x": 5, "y": 5})
     assert stage.view()["scale"] < 1, "a 1200 px image is fitted, so shown downscaled"
+    assert_image_where_the_view_puts_it(root, stage, (1200, 900))
+    stage_size = (stage.rect()["width"], stage.rect()["height"])
 
     # Image 1: two boxes, the second of class "person" (key 2).
     a, b = stage.screen(100.3, 150.2), stage.screen(400.7, 380.1)
@@ -53,6 +73,8 @@ def test_draw_resize_move_and_zoom_store_exact_original_pixels(notebook, jupyter
     assert stage.boxes() == [first, second]
     nb.page.keyboard.press("Enter")
     expect(position).to_have_text("Image 2 of 3")
+    assert (stage.rect()["width"], stage.rect()["height"]) == stage_size, "the stage keeps its size"
+    assert_image_where_the_view_puts_it(root, stage, (1200, 900))
 
     # Image 2: draw, then resize by the south-east corner, then move by dragging the inside.
     stage.drag(stage.screen(200, 200), stage.screen(500, 400))
@@ -97,6 +119,7 @@ def test_draw_resize_move_and_zoom_store_exact_original_pixels(notebook, jupyter
     zoomed = box(1, stage.pixel(*e), stage.pixel(*f))
     assert stage.boxes() == [zoomed]
     assert zoomed["width"] >= 79  # a precise small box, drawn at more than 100%
+    assert_image_where_the_view_puts_it(root, stage, (1200, 900))
     nb.page.keyboard.press("f")
     expect(root).to_have_attribute("data-zoom", str(round(stage.view()["scale"] * 100)))
     assert stage.view()["scale"] < 1

@@ -4,7 +4,7 @@ when zoomed in.
 The 8000x6000 image is made of 4-pixel black and white stripes: the preview the kernel sends
 first (about 1000 pixels wide) cannot show them, so the stage shows grey; zoomed in past the
 preview's resolution the widget asks the kernel for a ``detail`` crop of the visible rectangle
-and draws it, and the stripes appear on the image canvas.
+and draws it on its own canvas over the preview, and the stripes appear there.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.harness.widgets import cells, widget
 SIZE = (8000, 6000)
 STRIPE = 4  # pixels per stripe: far below one preview pixel (about 8 original pixels)
 
-# The grey levels along the middle row of the image canvas (device pixels), min and max.
+# The grey levels along the middle row of a canvas (its own pixels), min and max.
 ROW_RANGE = """
 (c) => {
   const y = Math.floor(c.height / 2);
@@ -84,7 +84,7 @@ def test_zooming_in_draws_a_sharper_crop_of_the_visible_rect(notebook, jupyter):
     detail = json.loads(stage.get_attribute("data-detail"))
     rect = detail["rect"]
     view = json.loads(root.get_attribute("data-view"))
-    box = image.bounding_box()
+    box = stage.bounding_box()
     # The crop is the visible rectangle of the image...
     left, top = -view["x"] / view["scale"], -view["y"] / view["scale"]
     assert abs(rect["left"] - left) <= 1 and abs(rect["top"] - top) <= 1, (rect, view)
@@ -94,6 +94,10 @@ def test_zooming_in_draws_a_sharper_crop_of_the_visible_rect(notebook, jupyter):
     assert detail["width"] >= 4 * preview_px, (detail, preview_px)
     assert detail["width"] <= rect["width"], detail
 
-    # And it is what the image canvas shows: the stripes, black and white.
-    low, high, n = image.evaluate(ROW_RANGE)
+    # And it is what the crop's canvas shows over the preview: the stripes, black and white.
+    crop = root.get_by_test_id("nbl-vp-detail")
+    expect(crop).to_be_visible()
+    shown = crop.bounding_box()  # moved and scaled over the visible rectangle
+    assert all(abs(shown[k] - box[k]) <= 2 for k in ("x", "y", "width", "height")), (shown, box)
+    low, high, n = crop.evaluate(ROW_RANGE)
     assert n > 100 and low < 40 and high > 215, (low, high, n)
