@@ -3,15 +3,18 @@
 // `Viewport` is the pure geometry: where the original image lies on the screen, and the
 // transforms between screen (CSS pixels of the stage) and original image pixels. It has no DOM,
 // so it is tested with `node --test`. `Stage` is the DOM half: canvases (the image, a sharper
-// crop of it, and an overlay the tool draws on), a zoom indicator, wheel and key zoom around the
-// pointer, pan with space-drag or the middle button, `f` to fit. Tools only ever see original
-// image pixels.
+// crop of it, and the marks the tool draws), a transparent overlay on top that takes the pointer
+// and shows the tool's cursor, a zoom indicator, wheel and key zoom around the pointer, pan with
+// space-drag or the middle button, `f` to fit. Tools only ever see original image pixels.
 //
 // The image and the crop are drawn into their canvases once, and zoom and pan only move and scale
 // those canvases (a CSS transform the compositor applies): a changed canvas costs the browser in
 // proportion to its area at every frame it changes (without a GPU, several milliseconds for a
 // stage-sized one), so the image canvas holds no more pixels than the fitted view shows until the
-// zoom needs the preview's own.
+// zoom needs the preview's own. For the same reason the marks canvas, which the tool repaints
+// whole at every change (a new image's boxes), covers only the image's rectangle on the stage and
+// a margin around it (`Viewport.marksRect`), not the whole stage: what a tool draws further out
+// (a crosshair's ends over an empty letterbox) is cut there.
 //
 // Large images: the stage first draws the downscaled preview the kernel sent, then, when the
 // zoom shows more screen pixels than the preview has, asks for a sharper crop of the visible
@@ -29,6 +32,9 @@ const MAX_ZOOM = 32; // original pixels are at most this many CSS pixels wide
 const DETAIL_MARGIN = 1.25; // ask for detail when the preview is this much coarser than the screen
 const DETAIL_DELAY_MS = 120; // wait for wheel/pan to settle before asking for detail
 const WHEEL_STEP = 1.0015; // zoom factor per wheel delta pixel
+// CSS pixels the marks canvas reaches past the image: a box's name tag (14 px above the box) and
+// its resize handles (4 px past its edges) stay whole at the image's edges.
+export const MARKS_MARGIN = 16;
 
 export class Viewport {
   /**
@@ -146,6 +152,20 @@ export class Viewport {
     return { left, top, width: Math.ceil(b.x) - left, height: Math.ceil(b.y) - top };
   }
 
+  /**
+   * The image's rectangle on the stage grown by `margin` CSS pixels on every side and cut to the
+   * stage, in whole CSS pixels: where the marks canvas lies.
+   */
+  marksRect(margin = MARKS_MARGIN) {
+    const a = this.toScreen(0, 0);
+    const b = this.toScreen(this.imageWidth, this.imageHeight);
+    const left = Math.max(0, Math.floor(a.x - margin));
+    const top = Math.max(0, Math.floor(a.y - margin));
+    const right = Math.min(Math.ceil(this.viewWidth), Math.ceil(b.x + margin));
+    const bottom = Math.min(Math.ceil(this.viewHeight), Math.ceil(b.y + margin));
+    return { left, top, width: Math.max(1, right - left), height: Math.max(1, bottom - top) };
+  }
+
   /** Zoom in percent of original pixels (100: one image pixel per CSS pixel). */
   get percent() {
     return Math.round(this.scale * 100);
@@ -176,9 +196,11 @@ export function clamp(v, lo, hi) {
  * The DOM stage. A tool is an object with any of:
  *   cursor: CSS cursor over the image;
  *   down(point, event) -> true when the tool takes the drag; move(point, event); up(point, event);
- *   draw(ctx, stage): paint the overlay (ctx is in CSS pixels of the stage; use stage.viewport).
- *   drawLayer(ctx, stage): keep the layer canvas under the overlay up to date (ctx untransformed,
+ *   draw(ctx, stage): paint the marks (ctx is in CSS pixels of the stage; use stage.viewport;
+ *   only what lies within `MARKS_MARGIN` of the image shows).
+ *   drawLayer(ctx, stage): keep the layer canvas under the marks up to date (ctx untransformed,
  *   device pixels; the canvas is not cleared between frames, nor when the view moves).
+ * A tool sets its cursor on `stage.overlay`, the element that takes the pointer.
  * `point` is in original image pixels (fractional, not clamped).
  */
 export class Stage {
@@ -198,6 +220,7 @@ export class Stage {
     this._drawnImage = null; // the bitmap the image canvas holds, and the crop's
     this._drawnDetail = null;
     this.layerCanvas = null; // made on the first paint of a tool with drawLayer
+    this._size = { width: 1, height: 1 }; // the stage's canvas size, device pixels
     this.pointer = null; // last pointer position over the stage, original pixels
     this.spaceDown = false;
     this.panning = null; // {x, y, id} during a pan drag
@@ -209,11 +232,13 @@ export class Stage {
 
     this.imageCanvas = h("canvas", { class: "nbl-vp-image nbl-vp-placed", "data-testid": "nbl-vp-image" });
     this.detailCanvas = h("canvas", { class: "nbl-vp-detail nbl-vp-placed", "data-testid": "nbl-vp-detail", hidden: true });
-    this.overlay = h("canvas", { class: "nbl-vp-overlay", "data-testid": "nbl-vp-overlay" });
+    this.marks = h("canvas", { class: "nbl-vp-marks nbl-vp-placed", "data-testid": "nbl-vp-marks" });
+    this.overlay = h("div", { class: "nbl-vp-overlay", "data-testid": "nbl-vp-overlay" });
     this.indicator = h("div", { class: "nbl-vp-zoom", "data-testid": "nbl-zoom", "aria-live": "polite" });
     this.el = h("div", { class: "nbl-viewport", "data-testid": "nbl-viewport" }, [
       this.imageCanvas,
       this.detailCanvas,
+      this.marks,
       this.overlay,
       this.indicator,
     ]);
@@ -235,7 +260,8 @@ export class Stage {
     this.overlay.addEventListener("pointerleave", this._onLeave);
     this.overlay.addEventListener("wheel", this._onWheel, { passive: false });
     this.overlay.addEventListener("auxclick", (e) => e.preventDefault());
-    this._resizeObserver = globalThis.ResizeObserver ? new ResizeObserver(() => this.layout()) : null;
+    this._width = 0; // the stage's width (CSS pixels) as last observed; 0 before that
+    this._resizeObserver = globalThis.ResizeObserver ? new ResizeObserver((entries) => this._resized(entries)) : null;
     this._resizeObserver?.observe(this.el);
   }
 
@@ -266,19 +292,16 @@ export class Stage {
   /** Size the stage to its container width and the image's aspect ratio, and redraw. */
   layout() {
     if (!this.image) return;
-    const width = Math.max(1, this.el.clientWidth || 800);
+    // The width the resize observer saw, once it has: reading `clientWidth` after the key handler
+    // changed the page would make the browser lay it out there and then, for every new image.
+    const width = Math.max(1, this._width || this.el.clientWidth || 800);
     const height = Math.round(
       Math.max(200, Math.min(this.maxHeight(), (width * this.image.height) / this.image.width)),
     );
     if (this.el.style.height !== `${height}px`) this.el.style.height = `${height}px`;
     const dpr = globalThis.devicePixelRatio || 1;
-    for (const canvas of [this.layerCanvas, this.overlay]) {
-      if (!canvas) continue;
-      const w = Math.round(width * dpr);
-      const hh = Math.round(height * dpr);
-      if (canvas.width !== w) canvas.width = w;
-      if (canvas.height !== hh) canvas.height = hh;
-    }
+    this._size = { width: Math.round(width * dpr), height: Math.round(height * dpr) };
+    if (this.layerCanvas) sizeCanvas(this.layerCanvas, this._size.width, this._size.height);
     if (!this.viewport) this.viewport = new Viewport(this.image.width, this.image.height, width, height);
     else this.viewport.resize(width, height);
     this._changed();
@@ -350,6 +373,14 @@ export class Stage {
   }
 
   // -- internals ------------------------------------------------------------------------------
+  // The stage's width changed (a hidden stage, 0 wide, keeps the width it had).
+  _resized(entries) {
+    const width = Math.round(entries[entries.length - 1].contentRect.width);
+    if (width <= 0 || width === this._width) return;
+    this._width = width;
+    this.layout();
+  }
+
   _changed() {
     this._imageDirty = true;
     this._schedule();
@@ -378,10 +409,23 @@ export class Stage {
       this.indicator.title = "Zoom: wheel or +/- · pan: space-drag or middle button · f fits";
     }
     if (this.tool?.drawLayer) this.tool.drawLayer(this._layer().getContext("2d"), this);
-    const ctx = this.overlay.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, vp.viewWidth, vp.viewHeight);
+    const ctx = this._marksContext(vp, dpr);
     this.tool?.draw?.(ctx, this);
+  }
+
+  // The marks canvas cleared, over the image's rectangle (and margin) at view `vp`, its context
+  // in the stage's CSS pixels like a stage-sized canvas's.
+  _marksContext(vp, dpr) {
+    const canvas = this.marks;
+    const r = vp.marksRect();
+    sizeCanvas(canvas, Math.round(r.width * dpr), Math.round(r.height * dpr));
+    const shown = { width: `${r.width}px`, height: `${r.height}px`, transform: `translate(${r.left}px, ${r.top}px)` };
+    for (const [key, value] of Object.entries(shown)) if (canvas.style[key] !== value) canvas.style[key] = value;
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(dpr, 0, 0, dpr, -r.left * dpr, -r.top * dpr);
+    return ctx;
   }
 
   // The preview on the image canvas: drawn for a new image at the fitted view's resolution (at
@@ -413,13 +457,12 @@ export class Stage {
     place(canvas, vp, rect);
   }
 
-  // The tool's own layer canvas, sized like the overlay; it keeps its pixels between frames.
+  // The tool's own layer canvas, as large as the stage; it keeps its pixels between frames.
   _layer() {
     if (!this.layerCanvas) {
       this.layerCanvas = h("canvas", { class: "nbl-vp-layer", "data-testid": "nbl-vp-layer" });
-      this.layerCanvas.width = this.overlay.width;
-      this.layerCanvas.height = this.overlay.height;
-      this.el.insertBefore(this.layerCanvas, this.overlay);
+      sizeCanvas(this.layerCanvas, this._size.width, this._size.height);
+      this.el.insertBefore(this.layerCanvas, this.marks);
     }
     return this.layerCanvas;
   }
@@ -522,6 +565,12 @@ export class Stage {
 export function previewWidth({ bitmap, width }, vp, dpr = 1) {
   const fitted = Math.min(bitmap.width, Math.round(width * vp.fitScale * dpr));
   return Math.round(width * vp.scale * dpr) > fitted ? bitmap.width : fitted;
+}
+
+/** Give `canvas` `width` x `height` pixels, touching it only if that changes (a resize clears it). */
+function sizeCanvas(canvas, width, height) {
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
 }
 
 /** Size `canvas` `width` pixels wide (the bitmap's aspect) and draw `bitmap` over all of it. */

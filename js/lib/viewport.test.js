@@ -129,3 +129,18 @@ test("the image canvas holds the fitted view's pixels until a zoom shows more", 
   const small = { bitmap: { width: 640, height: 480 }, width: 640, height: 480 };
   assert.equal(previewWidth(small, new Viewport(640, 480, 1100, 600)), 640);
 });
+
+test("the marks canvas covers the image on the stage and a margin, cut to the stage", () => {
+  // 640x480 on a 1100x600 stage: fitted at 125%, 800x600 from x = 150.
+  const vp = new Viewport(640, 480, 1100, 600);
+  assert.deepEqual(vp.marksRect(16), { left: 134, top: 0, width: 832, height: 600 });
+  vp.zoomAt(2, 550, 300); // larger than the stage: the stage
+  assert.deepEqual(vp.marksRect(16), { left: 0, top: 0, width: 1100, height: 600 });
+  vp.fit();
+  vp.zoomAt(0.5, 550, 300); // smaller than the stage on both sides: whole pixels around it
+  const a = vp.toScreen(0, 0);
+  const r = vp.marksRect(16);
+  assert.equal(r.left, Math.floor(a.x - 16));
+  assert.equal(r.top, Math.floor(a.y - 16));
+  assert.ok(r.left + r.width >= vp.toScreen(640, 480).x + 16 && r.top + r.height >= vp.toScreen(640, 480).y + 16);
+});

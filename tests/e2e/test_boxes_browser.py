@@ -15,6 +15,7 @@ from tests.harness.widgets import Stage, all_saved, cells, stored, widget
 from tests.harness.widgets import make_scenes as make_images
 
 LABELS = ["car", "person", "sign"]
+PERSON = (0x3C, 0xB4, 0x4B)  # the second class's colour (js/lib/box_paint.js)
 
 
 def box(class_id: int, a: tuple[int, int], b: tuple[int, int]) -> dict:
@@ -43,6 +44,34 @@ def assert_image_where_the_view_puts_it(root, stage: Stage, size: tuple[int, int
         "height": size[1] * v["scale"],
     }
     assert all(abs(shown[k] - expected[k]) <= 1 for k in expected), (shown, expected)
+    # The marks canvas (boxes, handles) covers that rectangle grown by 16 CSS px, cut to the
+    # stage: not the whole stage, which a new image's boxes would repaint whole.
+    left, top = max(r["x"], expected["x"] - 16), max(r["y"], expected["y"] - 16)
+    right = min(r["x"] + r["width"], expected["x"] + expected["width"] + 16)
+    bottom = min(r["y"] + r["height"], expected["y"] + expected["height"] + 16)
+    marks = root.get_by_test_id("nbl-vp-marks").bounding_box()
+    placed = {"x": left, "y": top, "width": right - left, "height": bottom - top}
+    assert all(abs(marks[k] - placed[k]) <= 1 for k in placed), (marks, placed)
+
+
+# The marks canvas's pixel (RGBA) under a page point.
+MARK_AT = """
+(c, p) => {
+  const r = c.getBoundingClientRect();
+  const d = devicePixelRatio || 1;
+  const x = Math.floor((p[0] - r.left) * d);
+  const y = Math.floor((p[1] - r.top) * d);
+  return [...c.getContext("2d").getImageData(x, y, 1, 1).data];
+}
+"""
+
+
+def assert_edge_drawn(root, stage: Stage, b: dict, color: tuple[int, int, int]) -> None:
+    """Box ``b``'s left edge shows in its class colour where the view puts that original pixel
+    column, a quarter of the way down (clear of its handles and of the crosshair at the pointer)."""
+    point = stage.screen(b["left"], b["top"] + b["height"] / 4)
+    rgba = root.get_by_test_id("nbl-vp-marks").evaluate(MARK_AT, list(point))
+    assert rgba[3] > 200 and all(abs(rgba[i] - color[i]) < 40 for i in range(3)), (rgba, color)
 
 
 @pytest.mark.notebook7
@@ -71,6 +100,8 @@ def test_draw_resize_move_and_zoom_store_exact_original_pixels(notebook, jupyter
     second = box(1, stage.pixel(*c), stage.pixel(*d))
     expect(root.get_by_test_id("nbl-box-info")).to_contain_text("2 boxes · selected: person")
     assert stage.boxes() == [first, second]
+    assert_image_where_the_view_puts_it(root, stage, (1200, 900))
+    assert_edge_drawn(root, stage, second, PERSON)
     nb.page.keyboard.press("Enter")
     expect(position).to_have_text("Image 2 of 3")
     assert (stage.rect()["width"], stage.rect()["height"]) == stage_size, "the stage keeps its size"
@@ -120,6 +151,7 @@ def test_draw_resize_move_and_zoom_store_exact_original_pixels(notebook, jupyter
     assert stage.boxes() == [zoomed]
     assert zoomed["width"] >= 79  # a precise small box, drawn at more than 100%
     assert_image_where_the_view_puts_it(root, stage, (1200, 900))
+    assert_edge_drawn(root, stage, zoomed, PERSON)
     nb.page.keyboard.press("f")
     expect(root).to_have_attribute("data-zoom", str(round(stage.view()["scale"] * 100)))
     assert stage.view()["scale"] < 1

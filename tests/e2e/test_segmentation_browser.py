@@ -333,7 +333,7 @@ def test_adjust_writes_adjustment_status_and_verification_shows_the_mask(noteboo
     vroot = widget(nb, i)
     expect(vroot.get_by_test_id("nbl-under-review")).to_have_text("Mask to verify: road, car")
     vstage = Stage(nb, vroot)
-    overlay = vroot.get_by_test_id("nbl-vp-overlay")
+    overlay = vroot.get_by_test_id("nbl-vp-marks")  # the canvas the mask is painted on
 
     def overlay_rgba(ix: float, iy: float) -> list[int]:
         x, y = vstage.screen(ix, iy)
