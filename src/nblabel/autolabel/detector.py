@@ -30,6 +30,15 @@ better held-out figures. Background cells far from every centre are sampled (thr
 many images stay quick to fit. Retraining as boxes arrive is therefore cheap: feature maps are
 computed once per image, and a round refits the head on the cached maps in 1-3 s.
 
+Each answered image trains the head four times (``flips=4``): as it is, mirrored left-right,
+upside down and both, its boxes flipped with it. A cell in a smear has no up or down, and the
+backbone's filters are not mirror-symmetric, so a flipped image's map (computed once, cached
+beside the image's own) is new data rather than the same cells reordered. On BCCD after 50
+random answered images (one round, 60 test images, seeds 0-3) the simulated person's saving went
+from 42.6 % to 43.2 % (each seed by 0.4-1.0 points), for about twice the head's fit time and
+training cells; averaging the four views' heat when predicting as well scored 42.7 %, so
+prediction reads the image as it is.
+
 A second stage then moves each box's edges (:class:`~nblabel.autolabel.box_refine.EdgeRefiner`,
 ``refine=True``): the head reads boxes off a 16-pixel grid, and a box a few pixels off the edges
 the person draws costs them an adjust. The refiner samples the image's colour across each edge
@@ -284,6 +293,33 @@ def _targets(
     return heat.reshape(g * g, n_classes), geometry.reshape(g * g, 4), owner.reshape(-1)
 
 
+def _stack(parts: list[np.ndarray]) -> np.ndarray:
+    """The rows of ``parts`` in one float32 array, each part let go once copied (``parts`` ends
+    empty), so the rows are never held twice."""
+    out = np.empty((sum(len(p) for p in parts), parts[0].shape[1]), dtype=np.float32)
+    at = 0
+    while parts:
+        part = parts.pop(0)
+        out[at : at + len(part)] = part
+        at += len(part)
+    return out
+
+
+def _standardize(X: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Standardize the columns of ``X`` in place, as scikit-learn's ``StandardScaler`` would
+    (constant columns keep scale 1), summing in float64 a chunk of rows at a time; returns the
+    columns' means and scales."""
+    mean = X.mean(axis=0, dtype=np.float64)
+    square = np.zeros(X.shape[1])
+    for start in range(0, len(X), chunk):
+        square += ((X[start : start + chunk] - mean) ** 2).sum(axis=0)
+    scale = np.sqrt(square / max(len(X), 1))
+    scale[scale < 10 * np.finfo(np.float32).eps] = 1.0
+    X -= mean.astype(np.float32)
+    X /= scale.astype(np.float32)
+    return mean, scale
+
+
 class BoxDetector(BaseEstimator):
     """The default detector of :meth:`Job.autolabel <nblabel.Job.autolabel>` on box jobs.
 
@@ -305,6 +341,10 @@ class BoxDetector(BaseEstimator):
     refine
         Move each box's edges onto the image's own edges with an
         :class:`~nblabel.autolabel.box_refine.EdgeRefiner` learned from the same boxes.
+    flips
+        Views of each answered image the head trains on: 1 the image as it is, 2 also mirrored
+        left-right, 4 also upside down and both (each view's map computed by the backbone and
+        cached like the image's own); see the module.
     """
 
     def __init__(
@@ -336,7 +376,6 @@ class BoxDetector(BaseEstimator):
         """Train the head on some images and their GT box label objects; returns self (with raw
         scores: a previous :meth:`rescore` is forgotten)."""
         from sklearn.linear_model import Ridge
-        from sklearn.preprocessing import StandardScaler
 
         rng = np.random.default_rng(self.seed)
         n_classes = 1 + max(
@@ -358,20 +397,21 @@ class BoxDetector(BaseEstimator):
                 owners.append(owner[cells])
         if not xs:
             raise ValueError("no readable image to train the box detector on")
-        X, Y, G, owner = (np.concatenate(a) for a in (xs, heats, geos, owners))
-        # In place, and the ridge centres in place too: with the flipped views the cells of 100
-        # images take about 270 MB, and each copy as much again.
-        self.scaler_ = StandardScaler(copy=False).fit(X)
-        Xs = self.scaler_.transform(X)
+        Y, G, owner = (np.concatenate(a) for a in (heats, geos, owners))
+        # With the flipped views the cells of 100 answered images take about 270 MB as float32:
+        # they are standardized and centred in place, never copied whole (StandardScaler and the
+        # ridge's own centring each made a float64 copy, doubling the process's peak memory).
+        Xs = _stack(xs)
+        self.mean_, self.scale_ = _standardize(Xs)
         self.n_classes_ = n_classes
         self.cuts_ = None
         if not n_classes:
             return self
         # Least squares, solved in closed form: a fit after new answers takes a second or two.
-        self.heat_ = Ridge(alpha=self.alpha, copy_X=False).fit(Xs, Y)
+        self.heat_ = Ridge(alpha=self.alpha, copy_X=False).fit(Xs, Y.astype(np.float32))
         learns = owner > 0
         self.regressor_ = Ridge(alpha=10.0).fit(
-            np.c_[Xs[learns], np.eye(n_classes)[owner[learns] - 1]], G[learns]
+            np.c_[Xs[learns], np.eye(n_classes, dtype=np.float32)[owner[learns] - 1]], G[learns]
         )
         self.refiner_ = self._fit_refiner(images, boxes) if self.refine else None
         return self
@@ -399,7 +439,7 @@ class BoxDetector(BaseEstimator):
     def predict(self, images: Sequence[str]) -> list[list[dict[str, Any]]]:
         """Boxes for each image: ``{"class_id", "left", "top", "width", "height", "score"}`` in
         original pixels, best first, every local maximum with heat at least 0.05."""
-        if not hasattr(self, "scaler_"):
+        if not hasattr(self, "scale_"):
             raise RuntimeError("the box detector is not fitted yet")
         return [self._predict_one(ref) for ref in images]
 
@@ -410,7 +450,7 @@ class BoxDetector(BaseEstimator):
         if not size[0] or not self.n_classes_:
             return []
         g = maps.shape[0]
-        X = self.scaler_.transform(_neighbourhood(maps))
+        X = (_neighbourhood(maps) - self.mean_) / self.scale_
         heat = np.clip(self.heat_.predict(X).reshape(len(X), -1), 0.0, 1.0)
         best = np.argmax(heat, axis=1)
         score = heat[np.arange(len(heat)), best]

@@ -11,7 +11,14 @@ from benchmarks.boxes_autolabel import load
 from nblabel.autolabel import detector as detector_module
 from nblabel.autolabel.box_loop import score_cuts
 from nblabel.autolabel.box_match import image_miou
-from nblabel.autolabel.detector import BoxDetector, FeatureMaps, _flip, _flip_boxes, _targets, backbone_available
+from nblabel.autolabel.detector import (
+    BoxDetector,
+    FeatureMaps,
+    _flip,
+    _flip_boxes,
+    _targets,
+    backbone_available,
+)
 
 BCCD = Path(__file__).parents[2] / "data" / "bccd"
 
