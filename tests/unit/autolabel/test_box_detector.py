@@ -16,6 +16,8 @@ from nblabel.autolabel.detector import (
     FeatureMaps,
     _flip,
     _flip_boxes,
+    _stack,
+    _standardize,
     _targets,
     backbone_available,
 )
@@ -123,6 +125,21 @@ def test_the_head_trains_on_flipped_maps_of_each_image(cells, tmp_path: Path) ->
     detector_module._MEMORY.clear()
     BoxDetector("pixels", cache_dir=str(tmp_path / "plain"), refine=False, flips=1).fit([ref], [cells[0][1]])
     assert len(list((tmp_path / "plain").rglob("*.npz"))) == 1
+
+
+def test_the_cells_are_standardized_in_place_as_scikit_learn_would() -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(5.0, 3.0, (n, 4)).astype(np.float32) for n in (7, 20_000, 3)]
+    for part in parts:
+        part[:, 2] = 1.5  # a constant column keeps scale 1, as in StandardScaler
+    expected = StandardScaler().fit_transform(np.concatenate(parts).astype(np.float64))
+    X = _stack(parts)
+    assert parts == [] and X.dtype == np.float32
+    mean, scale = _standardize(X, chunk=1000)
+    assert np.allclose(X, expected, atol=1e-5)
+    assert scale[2] == 1.0 and np.isclose(mean[2], 1.5)
 
 
 def test_an_unreadable_image_gets_no_boxes(tmp_path: Path, cells) -> None:
