@@ -28,16 +28,19 @@ Both regressions are ridge regressions (least squares, solved in closed form; he
 busy, and a small neural network (scikit-learn's MLP, 64-128 hidden units) 15-45 s, for no
 better held-out figures. Background cells far from every centre are sampled (three in ten) so
 many images stay quick to fit. Retraining as boxes arrive is therefore cheap: feature maps are
-computed once per image, and a round refits the head on the cached maps in 1-3 s.
+computed once per image, and the head refits on the cached maps in seconds (30 images, their
+four views: 2.4 s, 0.5 s on one view; the edge refiner below adds about 2 s on 50 images).
 
 Each answered image trains the head four times (``flips=4``): as it is, mirrored left-right,
 upside down and both, its boxes flipped with it. A cell in a smear has no up or down, and the
 backbone's filters are not mirror-symmetric, so a flipped image's map (computed once, cached
 beside the image's own) is new data rather than the same cells reordered. On BCCD after 50
 random answered images (one round, 60 test images, seeds 0-3) the simulated person's saving went
-from 42.6 % to 43.2 % (each seed by 0.4-1.0 points), for about twice the head's fit time and
-training cells; averaging the four views' heat when predicting as well scored 42.7 %, so
-prediction reads the image as it is.
+from 42.6 % to 43.2 % (each seed by 0.4-1.0 points); in the loop (5 seeds, each seed's 60 test
+images) from 35.5 % to 39.9 % after 10 answered images and level after 50 (44.3 vs 44.2 %), with
+mAP@0.5 0.683 -> 0.726 and 0.808 -> 0.815. It costs about twice the head's fit time and four times
+its training cells (BENCHMARKS.md). Averaging the four views' heat when predicting as well scored
+42.7 % offline, so prediction reads the image as it is.
 
 A second stage then moves each box's edges (:class:`~nblabel.autolabel.box_refine.EdgeRefiner`,
 ``refine=True``): the head reads boxes off a 16-pixel grid, and a box a few pixels off the edges
