@@ -11,7 +11,16 @@ from benchmarks.boxes_autolabel import load
 from nblabel.autolabel import detector as detector_module
 from nblabel.autolabel.box_loop import score_cuts
 from nblabel.autolabel.box_match import image_miou
-from nblabel.autolabel.detector import BoxDetector, FeatureMaps, backbone_available
+from nblabel.autolabel.detector import (
+    BoxDetector,
+    FeatureMaps,
+    _flip,
+    _flip_boxes,
+    _stack,
+    _standardize,
+    _targets,
+    backbone_available,
+)
 
 BCCD = Path(__file__).parents[2] / "data" / "bccd"
 
@@ -87,6 +96,50 @@ def test_the_maps_kept_in_memory_are_bounded(cells, tmp_path: Path, monkeypatch:
     assert np.array_equal(maps.get(refs[1])[0], FeatureMaps("pixels", tmp_path).get(refs[1])[0])
     assert np.array_equal(maps.get(refs[0])[0], first)
     assert len(list(tmp_path.rglob("*.npz"))) == 3
+
+
+@pytest.mark.parametrize("flip", [1, 2, 3])
+def test_flipped_boxes_teach_the_flipped_heat(cells, flip: int) -> None:
+    # The flipped views train the head: their boxes must land where the flipped image has them.
+    boxes = cells[0][1]["annotations"]
+    heat, _, owner = _targets(boxes, (640, 480), 32, 3)
+    flipped_heat, _, flipped_owner = _targets(_flip_boxes(boxes, (640, 480), flip), (640, 480), 32, 3)
+    assert np.allclose(flipped_heat.reshape(32, 32, 3), _flip(heat.reshape(32, 32, 3), flip))
+    # The cells that learn each box's geometry too, but for cells exactly on a box's quarter line,
+    # which rounding puts on either side.
+    assert (flipped_owner.reshape(32, 32) != _flip(owner.reshape(32, 32), flip)).mean() < 0.01
+    assert not np.allclose(flipped_heat, heat)
+    assert _flip_boxes(_flip_boxes(boxes, (640, 480), flip), (640, 480), flip) == boxes
+
+
+def test_the_head_trains_on_flipped_maps_of_each_image(cells, tmp_path: Path) -> None:
+    detector_module._MEMORY.clear()
+    ref = cells[0][0]
+    BoxDetector("pixels", cache_dir=str(tmp_path), refine=False).fit([ref], [cells[0][1]])
+    assert len(list(tmp_path.rglob("*.npz"))) == 4  # the image as it is, mirrored, upside down, both
+    maps = FeatureMaps("pixels", tmp_path)
+    plain = maps.get(ref)[0]
+    for flip in (1, 2, 3):
+        # The cells' mean colours (the first three channels) are the plain map's, flipped.
+        assert np.allclose(maps.get(ref, flip)[0][..., :3], _flip(plain, flip)[..., :3], atol=2e-3)
+    detector_module._MEMORY.clear()
+    BoxDetector("pixels", cache_dir=str(tmp_path / "plain"), refine=False, flips=1).fit([ref], [cells[0][1]])
+    assert len(list((tmp_path / "plain").rglob("*.npz"))) == 1
+
+
+def test_the_cells_are_standardized_in_place_as_scikit_learn_would() -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(5.0, 3.0, (n, 4)).astype(np.float32) for n in (7, 20_000, 3)]
+    for part in parts:
+        part[:, 2] = 1.5  # a constant column keeps scale 1, as in StandardScaler
+    expected = StandardScaler().fit_transform(np.concatenate(parts).astype(np.float64))
+    X = _stack(parts)
+    assert parts == [] and X.dtype == np.float32
+    mean, scale = _standardize(X, chunk=1000)
+    assert np.allclose(X, expected, atol=1e-5)
+    assert scale[2] == 1.0 and np.isclose(mean[2], 1.5)
 
 
 def test_an_unreadable_image_gets_no_boxes(tmp_path: Path, cells) -> None:
