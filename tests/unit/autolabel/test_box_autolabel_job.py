@@ -258,4 +258,7 @@ def test_the_background_worker_trains_the_default_detector_and_caches_npz_maps(t
         value["annotations"] and len(value["objects"]) == len(value["annotations"]) and 0 <= confidence <= 1
     )
     maps = list(tmp_path.rglob("*.npz"))
-    assert len(maps) == len(cells)  # every image's feature map, next to the store
+    # Every image's feature map, next to the store, and the three flipped views of each of the 6
+    # answered images the head trains on.
+    assert len(maps) == len(cells) + 3 * 6
+    assert sum("-flip" in m.name for m in maps) == 3 * 6
