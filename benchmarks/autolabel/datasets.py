@@ -198,10 +198,12 @@ FASHION_CLASSES += ["Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
 def fashion_default() -> str:
-    """The key of :data:`FASHION_FEATURES` that the package's default image featurizer is."""
+    """The features (see :func:`fashion_matrix`) the package's default image featurizer makes:
+    the histograms, beside EfficientNet-Lite0 embeddings when the ``embeddings`` extra is
+    installed."""
     from nblabel.autolabel.features import default_featurizer, image_features
 
-    return "hist" if default_featurizer("image") is image_features else "efficientnet"
+    return "hist" if default_featurizer("image") is image_features else "hist+efficientnet"
 
 
 def fashion10k_rows() -> np.ndarray:
