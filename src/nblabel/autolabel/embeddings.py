@@ -206,10 +206,11 @@ def efficientnet_histogram_features(refs: Sequence[Any], side: int = IMAGE_SIDE)
     columns) beside :func:`efficientnet_features` (1,281): a dense ``(n, 3070)`` array.
 
     The default image featurizer with the ``embeddings`` extra. On Fashion-MNIST (BENCHMARKS.md,
-    auto-labeling, issue #22, branch h22g) the two side by side let the default image estimator
-    auto-label more than either alone: the network knows shapes and textures of photographs, the
-    histograms the exact strokes of small grey pictures. It costs the network's time, about 50 ms
-    of a core per image at 224 px (the histograms: 2 ms).
+    auto-labeling, issue #22, branch h22g) the two side by side made a more accurate model than
+    either alone, and let the loop auto-label 67.5% of the rest at 1,400 answers where the
+    histograms alone reached 39.2%: the network describes shapes and textures, the histograms
+    the strokes of small grey pictures. It costs the network's time, about 46 ms of a core per
+    image at 224 px (the histograms: 2 ms).
 
     Raises
     ------

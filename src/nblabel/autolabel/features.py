@@ -199,8 +199,11 @@ def default_featurizer(media: str) -> Featurizer:
     - Images: with the extra installed, gradient and colour histograms beside EfficientNet-Lite0
       embeddings (:func:`~nblabel.autolabel.embeddings.efficientnet_histogram_features`); without
       it, the histograms alone (:func:`image_features`). On Fashion-MNIST (same section, branch
-      h22g) the pair auto-labeled more at the same answers than the histograms alone, and than
-      the embeddings alone, at about 25 times the histograms' featurizing time.
+      h22g; 10 seeds, the network at 128 px) the pair auto-labeled 67.5% of the rest at 1,400
+      answers where the histograms alone did 39.2%, more in every seed, every run at >= 0.95
+      against gold; the embeddings alone barely beat the histograms' model (coverage at 0.95
+      on 10,000 images, 74.8% against 73.1%). The price is the network's time: about 25 times
+      the histograms' per image, cached once per job.
     """
     if media == "text":
         return text_features
