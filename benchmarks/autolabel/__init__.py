@@ -1,8 +1,9 @@
 """Auto-labeling benchmark: nblabel's loop against a simulated annotator who answers from gold labels.
 
 The simulation is the real loop. Each round calls :func:`nblabel.autolabel.loop.compute_round`
-with the package's default featurizer (``text_features`` for texts; ``image_features`` on PNG
-files for images) and ``default_estimator(media)``, then the simulated person answers the first
+with the package's default featurizer (``text_features`` for texts; on PNG files for images,
+``image_features`` beside ``efficientnet_features`` with the ``embeddings`` extra, else alone;
+``--datasets fashion-hist`` and the like choose Fashion-MNIST's) and ``default_estimator(media)``, then the simulated person answers the first
 items of the queue that round returned, in order, with their gold labels. Batches between rounds
 are 10 answers while there are fewer than 200, then ``--growth`` (default 5%) of the answers so
 far (rounded), cut short so that every reported budget is hit exactly. Every round's auto-labels are checked against gold;

@@ -40,6 +40,10 @@ DEFAULT_BUDGETS = {
     "bbc-minilm": ["100", "150", "200", "300"],
     "fashion": ["1%", "2%", "5%", "10%"],
     "fashion10k": ["1%", "2%", "5%", "10%"],
+    **{
+        f"fashion-{f}": ["1%", "2%", "5%", "10%"]
+        for f in ("hist", "efficientnet", "efficientnet128", "hist+efficientnet", "hist+efficientnet128")
+    },
     "digits": ["100", "200", "300", "500"],
 }
 
@@ -54,7 +58,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--datasets",
         default="bbc,fashion",
         help="comma list of bbc, fashion (the issue's two; the default), fashion10k, digits; bbc-tfidf and "
-        "bbc-minilm force BBC's featurizer (bbc takes the package's default)",
+        "bbc-minilm force BBC's featurizer (bbc takes the package's default), fashion-hist, "
+        "fashion-efficientnet, fashion-efficientnet128 (128 px) and fashion-hist+efficientnet[128] "
+        "(both side by side) Fashion-MNIST's (features cached in --cache, resumed if killed)",
     )
     p.add_argument(
         "--seeds",

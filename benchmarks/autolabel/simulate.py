@@ -32,7 +32,7 @@ def fmt_share(x: float | None) -> str:
 # --------------------------------------------------------------------------- measures
 
 
-def _oracle_coverage(confidence: np.ndarray, correct: np.ndarray) -> float:
+def oracle_coverage(confidence: np.ndarray, correct: np.ndarray) -> float:
     """Largest confidence-ordered share of these items whose accuracy is >= TARGET (a perfect threshold)."""
     if not len(confidence):
         return 0.0
@@ -112,7 +112,7 @@ def run_nblabel(
             val = np.fromiter((v[0] for v in rd.proposals.values()), int, len(pos))
             conf = np.fromiter((v[1] for v in rd.proposals.values()), float, len(pos))
             rec["model_acc"] = float(np.mean(y[pos] == val))
-            rec["oracle_coverage"] = _oracle_coverage(conf, y[pos] == val) * len(pos) / max(remaining, 1)
+            rec["oracle_coverage"] = oracle_coverage(conf, y[pos] == val) * len(pos) / max(remaining, 1)
         records.append(rec)
         if progress and len(human) in budgets:
             log(
@@ -212,7 +212,7 @@ def run_uncertainty(
             queue = list(open_arr[np.argsort(top2[:, 1] - top2[:, 0], kind="stable")])
             right = proba.argmax(1) == y[open_arr]
             rec = {"answers": len(answered), "model_acc": float(right.mean())}
-            rec["oracle_coverage"] = _oracle_coverage(proba.max(1), right)
+            rec["oracle_coverage"] = oracle_coverage(proba.max(1), right)
         else:
             rec = {"answers": len(answered), "model_acc": None, "oracle_coverage": 0.0}
             queue = [p for p in queue if is_open[p]]

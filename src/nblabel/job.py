@@ -446,8 +446,10 @@ class Job:
             Any scikit-learn classifier with ``predict_proba``; default logistic regression.
         featurizer
             A callable mapping a list of sources (texts or image paths) to a feature matrix;
-            default TF-IDF for texts and gradient + colour histograms for images. Features are
-            cached in ``.nblabel/features`` next to the store.
+            default TF-IDF for texts and gradient + colour histograms for images (beside
+            EfficientNet-Lite0 embeddings with the ``embeddings`` extra; see
+            :func:`nblabel.autolabel.features.default_featurizer`). Features are cached in
+            ``.nblabel/features`` next to the store.
         detector, min_score
             Box jobs only: the detector (see above) and the score under which a box is not
             proposed.

@@ -1,9 +1,13 @@
-"""Smoke test of benchmarks/autolabel: a tiny run on scikit-learn's digits (no download)."""
+"""Smoke test of benchmarks/autolabel: a tiny run on scikit-learn's digits (no download), and the
+Fashion-MNIST feature cache on made-up features."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 from benchmarks.autolabel.cli import main
 
@@ -43,3 +47,31 @@ def test_only_nblabel_skips_the_baselines(tmp_path: Path) -> None:
     # The baseline columns of the summary rows are empty; nblabel's are filled.
     rows = [line.split("|") for line in text.splitlines() if line.startswith(("| 20 |", "| 40 |"))]
     assert len(rows) == 2 and all(row[8].strip() == "— (—)" and row[2].strip() != "— (—)" for row in rows)
+
+
+def test_fashion_features_featurize_each_image_once_across_subsets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An EfficientNet pass over Fashion-MNIST takes most of an hour: a subset's rows are kept for
+    # the whole set, and a killed run resumes from the chunks it stored.
+    from benchmarks.autolabel import datasets
+
+    seen: list[str] = []
+
+    def fake(paths: list[str]) -> np.ndarray:
+        seen.extend(paths)
+        return np.array([[float(Path(p).stem), 1.0] for p in paths])
+
+    datasets._fashion_featurizers()
+    monkeypatch.setitem(datasets.FASHION_FEATURES, "fake", ("fake_features", fake))
+    monkeypatch.setattr(datasets, "_CHUNK", 3)
+    paths = [f"/images/{i}.png" for i in range(10)]
+    X, info = datasets.fashion_features(paths, "fake", tmp_path, np.array([7, 2, 5, 9]))
+    assert X[:, 0].tolist() == [7, 2, 5, 9] and info["images"] == 4
+    assert (tmp_path / "fake_features.partial.npz").exists()
+    X, info = datasets.fashion_features(paths, "fake", tmp_path)
+    assert X[:, 0].tolist() == list(range(10)) and info["images"] == 10
+    assert sorted(seen) == sorted(paths)  # every image featurized exactly once
+    assert not (tmp_path / "fake_features.partial.npz").exists()
+    X, _ = datasets.fashion_features(paths, "fake", tmp_path, np.array([3]))
+    assert X.tolist() == [[3.0, 1.0]] and len(seen) == 10  # from the finished file

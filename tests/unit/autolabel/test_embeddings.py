@@ -18,8 +18,14 @@ from autolabel_helpers import answer_drawn
 from PIL import Image
 
 from nblabel import Job, TextClassification, datasets
-from nblabel.autolabel.embeddings import IMAGE_DIM, TEXT_DIM, efficientnet_features, minilm_features
-from nblabel.autolabel.features import featurize
+from nblabel.autolabel.embeddings import (
+    IMAGE_DIM,
+    TEXT_DIM,
+    efficientnet_features,
+    efficientnet_histogram_features,
+    minilm_features,
+)
+from nblabel.autolabel.features import featurize, image_features
 from nblabel.autolabel.worker import check_picklable
 
 pytest.importorskip("torch", reason="needs the embeddings extra: pip install 'nblabel[embeddings]'")
@@ -118,6 +124,19 @@ def test_image_embeddings_are_unit_rows_with_a_flag_and_a_reason(images: Callabl
     assert (out[:3, -1] == 0).all()
     assert (out[3:, :IMAGE_DIM] == 0).all() and (out[3:, -1] == 1).all()  # unreadable: zeros + flag
     assert images([]).shape == (0, IMAGE_DIM + 1)
+
+
+def test_the_default_image_featurizer_puts_histograms_beside_embeddings(
+    images: Callable, tmp_path: Path
+) -> None:
+    refs = [*datasets.images()["source-ref"][:2], str(tmp_path / "missing.jpg")]
+    out, unreadable = featurize(refs, efficientnet_histogram_features)
+    hist = image_features(refs)
+    assert out.shape == (3, hist.shape[1] + IMAGE_DIM + 1)
+    np.testing.assert_allclose(out[:, : hist.shape[1]], hist)
+    np.testing.assert_allclose(out[:, hist.shape[1] :], images(refs), atol=1e-6)
+    assert list(unreadable) == [2]  # both halves flag it, and the round hears it once
+    assert out[2, hist.shape[1] - 1] == 1 and out[2, -1] == 1
 
 
 def test_same_picture_at_other_sizes_is_closer_than_other_pictures(images: Callable, tmp_path: Path) -> None:
