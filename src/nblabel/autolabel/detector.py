@@ -377,8 +377,17 @@ class BoxDetector(BaseEstimator):
 
     def fit(self, images: Sequence[str], boxes: Sequence[Mapping[str, Any]]) -> BoxDetector:
         """Train the head on some images and their GT box label objects; returns self (with raw
-        scores: a previous :meth:`rescore` is forgotten)."""
+        scores: a previous :meth:`rescore` is forgotten).
+
+        Raises
+        ------
+        ValueError
+            ``flips`` is not 1, 2 or 4.
+        """
         from sklearn.linear_model import Ridge
+
+        if self.flips not in (1, 2, 4):
+            raise ValueError(f"BoxDetector(flips=...) is 1, 2 or 4 views of each image, got {self.flips!r}")
 
         rng = np.random.default_rng(self.seed)
         n_classes = 1 + max(

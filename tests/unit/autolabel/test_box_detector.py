@@ -149,3 +149,9 @@ def test_an_unreadable_image_gets_no_boxes(tmp_path: Path, cells) -> None:
     assert detector.predict([str(bad)]) == [[]]
     with pytest.raises(RuntimeError, match="not fitted"):
         BoxDetector("pixels").predict([cells[0][0]])
+
+
+@pytest.mark.parametrize("flips", [0, 3, 5])
+def test_flips_other_than_one_two_or_four_are_refused(flips: int) -> None:
+    with pytest.raises(ValueError, match=f"1, 2 or 4 views of each image, got {flips}"):
+        BoxDetector(flips=flips).fit([], [])
