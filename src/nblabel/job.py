@@ -582,7 +582,9 @@ class Job:
         )
         if not background:
             if cluster is None:
-                report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))
+                report = run_round(
+                    settings, _features_shown(settings), self.store, Ledger(self.answers_per_item)
+                )
             else:
                 report = _cluster_round(settings, cluster, self.store, Ledger(self.answers_per_item))
             self.refresh()
@@ -1005,6 +1007,19 @@ def _cluster_cache(cluster: Any, cache: str | os.PathLike[str] | None) -> str | 
         parse_s3_uri(text)  # names a bucket, or ValueError
         return text
     return os.path.abspath(text)
+
+
+def _features_shown(settings: Any) -> Any:
+    """The round's features, with a progress bar in the cell while they are computed (the first
+    round of an image job with the ``embeddings`` extra runs a network over every image: minutes
+    for a few thousand); none when they come from the cache or take a moment."""
+    from nblabel.autolabel.features import PROGRESS_CHUNK
+    from nblabel.io.progress import Progress
+
+    noun = "images" if settings.media == "image" else "texts"
+    # Shown from the second part on: a job of one part is over before a bar would help.
+    with Progress(f"auto-labeler features of the {noun}", unit=noun, threshold=PROGRESS_CHUNK + 1) as bar:
+        return settings.features(progress=bar.report)
 
 
 def _cluster_round(settings: Any, cluster: Any, store: Store, ledger: Ledger) -> RoundReport:

@@ -38,6 +38,7 @@ from nblabel.autolabel.distributed import (
 from nblabel.autolabel.entity_loop import compute_entity_round
 from nblabel.autolabel.features import (
     Featurizer,
+    Progress,
     UnreadableError,
     cached_features,
     default_featurizer,
@@ -147,14 +148,15 @@ class Settings:
                 self.sources.append(json.loads(line).get(self.source_column))
         return True
 
-    def features(self, client: Any = None) -> Any:
+    def features(self, client: Any = None, progress: Progress | None = None) -> Any:
         """The job's features, from the cache next to the store when they were computed before
         (none for a box job: its detector keeps its own); for classification with the items the
         featurizer could not read (:class:`~nblabel.autolabel.features.Features`). With a
         cluster, computed and kept there (:class:`~nblabel.autolabel.distributed.ClusterFeatures`),
         through ``client`` or a new client of the scheduler; for entity, box and mask jobs the
         cluster that predicts their open items (:class:`~nblabel.autolabel.distributed.ClusterItems`),
-        which makes their features as it predicts them.
+        which makes their features as it predicts them. ``progress`` hears how many items'
+        features were computed so far, of how many (not with a cluster: its workers make them).
 
         Raises
         ------
@@ -185,10 +187,12 @@ class Settings:
         if self.boxes:
             return None
         if self.masks:
-            return MaskFeatures(self.sources, self.featurizer, Path(self.cache_dir)).compute_all()
+            return MaskFeatures(self.sources, self.featurizer, Path(self.cache_dir)).compute_all(
+                progress=progress
+            )
         if self.entities:
             return cached_features(self.sources, self.featurizer, Path(self.cache_dir), documents=True)
-        return item_features(self.sources, self.featurizer, Path(self.cache_dir))
+        return item_features(self.sources, self.featurizer, Path(self.cache_dir), progress)
 
 
 def _encode(value: Any, labels: list[str], multi: bool) -> Any:
@@ -415,12 +419,20 @@ def _main(settings: Settings, stop: Any) -> None:
     def say(state: str, **extra: Any) -> None:
         store.set_meta(status, json.dumps({"state": state, "pid": os.getpid(), "time": time.time(), **extra}))
 
+    said = 0.0
+
+    def computed(done: int, total: int) -> None:  # at most once a second: each is a store write
+        nonlocal said
+        if done == total or time.monotonic() - said >= 1.0:
+            said = time.monotonic()
+            say("computing features", done=done, total=total)
+
     try:
         with _quiet_process():
             X = None
             if not settings.cluster:  # a cluster's features are made with the first round
                 say("computing features")
-                X = settings.features()
+                X = settings.features(progress=computed)
             ledger = Ledger(settings.answers_per_item)
             warm = WarmStart()
             counted, last_time = -1, 0.0
@@ -445,7 +457,7 @@ def _main(settings: Settings, stop: Any) -> None:
                     try:
                         if X is None:
                             say("computing features")
-                            X = settings.features()
+                            X = settings.features(progress=computed)
                         say("training", answers=answered)
                         report = run_round(settings, X, store, ledger, warm)
                     except ClusterError as exc:  # nothing was written: say so, try again later
