@@ -205,10 +205,18 @@ def _decode(value: Any, labels: list[str], multi: bool) -> Any:
 
 
 def run_round(
-    settings: Settings, X: Any, store: Store, ledger: Ledger, warm: WarmStart | None = None
+    settings: Settings,
+    X: Any,
+    store: Store,
+    ledger: Ledger,
+    warm: WarmStart | None = None,
+    progress: Progress | None = None,
 ) -> RoundReport:
     """Compute one round from the store's answers and save it (all or nothing). ``warm`` carries
     the models from round to round in a running worker (incremental fits, see ``WarmStart``).
+    ``progress`` hears how far a box round's proposals got (the images it predicted, of how
+    many: a detector's first pass over a large job takes minutes); other rounds' long part is the
+    features (:meth:`Settings.features`).
 
     The round uses one BLAS and one OpenMP thread, in the kernel too (the worker process has
     one throughout): on a busy machine their threads wait on each other. Measured at load 4.6 on
@@ -218,15 +226,22 @@ def run_round(
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        return _round(settings, X, store, ledger, warm)
+        return _round(settings, X, store, ledger, warm, progress)
 
 
-def _round(settings: Settings, X: Any, store: Store, ledger: Ledger, warm: WarmStart | None) -> RoundReport:
+def _round(
+    settings: Settings,
+    X: Any,
+    store: Store,
+    ledger: Ledger,
+    warm: WarmStart | None,
+    progress: Progress | None,
+) -> RoundReport:
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
     if settings.entities:
         return _run_entity_round(settings, X, store, ledger)
     if settings.boxes:
-        return run_box_round(settings, store, ledger, X)
+        return run_box_round(settings, store, ledger, X, progress)
     if settings.masks:
         return run_mask_round(settings, X, store, ledger)
     labels, multi, keys = settings.labels, settings.multi_label, settings.keys
@@ -421,18 +436,21 @@ def _main(settings: Settings, stop: Any) -> None:
 
     said = 0.0
 
-    def computed(done: int, total: int) -> None:  # at most once a second: each is a store write
-        nonlocal said
-        if done == total or time.monotonic() - said >= 1.0:
-            said = time.monotonic()
-            say("computing features", done=done, total=total)
+    def telling(state: str, **extra: Any) -> Progress:
+        def told(done: int, total: int) -> None:  # at most once a second: each is a store write
+            nonlocal said
+            if done == total or time.monotonic() - said >= 1.0:
+                said = time.monotonic()
+                say(state, done=done, total=total, **extra)
+
+        return told
 
     try:
         with _quiet_process():
             X = None
             if not settings.cluster:  # a cluster's features are made with the first round
                 say("computing features")
-                X = settings.features(progress=computed)
+                X = settings.features(progress=telling("computing features"))
             ledger = Ledger(settings.answers_per_item)
             warm = WarmStart()
             counted, last_time = -1, 0.0
@@ -457,9 +475,11 @@ def _main(settings: Settings, stop: Any) -> None:
                     try:
                         if X is None:
                             say("computing features")
-                            X = settings.features(progress=computed)
+                            X = settings.features(progress=telling("computing features"))
                         say("training", answers=answered)
-                        report = run_round(settings, X, store, ledger, warm)
+                        report = run_round(
+                            settings, X, store, ledger, warm, telling("proposing", answers=answered)
+                        )
                     except ClusterError as exc:  # nothing was written: say so, try again later
                         log.warning("%s", exc)
                         say("cluster unavailable", error=str(exc))
