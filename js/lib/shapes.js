@@ -2,11 +2,12 @@
 // data, groups of shapes, and a `ShapeLayer` keeps one <svg> in step with the latest description,
 // touching only the elements, attributes and texts that changed.
 //
-// Why not the marks canvas: without a GPU, Chromium spends about 2 ms of the main thread in every
+// Why not the marks canvas: without a GPU, Chromium spends 2-4 ms of the main thread in every
 // frame in which a canvas changed (copying its pixels to the compositor), whatever was drawn on
-// it, while SVG is recorded as paint operations and rasterized off the main thread. So a new
-// image's boxes, a hover or a drag cost the few attributes they change. Text goes in with
-// `textContent` only, never parsed as markup.
+// it, while SVG is recorded as paint operations and rasterized off the main thread; a drag among
+// 200 boxes changes one box's attributes (its frame about 2 ms cheaper, BENCHMARKS.md). A new
+// image's few dozen boxes cost about what the canvas did: the SVG's style, layout and layer update
+// take the upload's place. Text goes in with `textContent` only, never parsed as markup.
 
 export const SVG_NS = "http://www.w3.org/2000/svg";
 
