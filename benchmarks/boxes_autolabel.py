@@ -26,7 +26,7 @@ boxes; the two zero-size boxes are skipped). Its labels are incomplete (some red
 box), so precision, and with it mIoU and mAP, measured against them look worse than they are.
 ``--dataset deepforest``: the four annotated photos that ``deepforest==2.1.0`` ships (installed
 with ``--no-deps`` for its data, never imported), 951 tree crowns, cut into tiles of at most 400 px
-(:func:`tile_voc`, written once as PNG under ``--cache``).
+(:func:`tile_voc`, written once as PNG under ``--cache``; ``--tile`` sets another size).
 
 Usage::
 
@@ -182,10 +182,10 @@ def bccd(folder: Path, test_images: int) -> Dataset:
     return Dataset(LABELS, images, "boxes-autolabel", title, about)
 
 
-def deepforest(folder: Path, cache: Path) -> Dataset:
-    """DeepForest's tree crowns, cut into tiles (:func:`tile_voc`); the tiles of ``TEST_PHOTO`` are
-    the test set."""
-    images, dropped = tile_voc(folder, cache / "deepforest-tiles")
+def deepforest(folder: Path, cache: Path, tile: int = TILE) -> Dataset:
+    """DeepForest's tree crowns, cut into tiles of at most ``tile`` px (:func:`tile_voc`); the
+    tiles of ``TEST_PHOTO`` are the test set."""
+    images, dropped = tile_voc(folder, cache / f"deepforest-tiles-{tile}", tile)
     photos = sorted({Path(ref).name.rsplit("-r", 1)[0] for ref, _ in images})
     test = [v for ref, v in images if Path(ref).name.startswith(TEST_PHOTO)]
     count = sum(len(v["annotations"]) for _, v in images)
@@ -195,7 +195,7 @@ def deepforest(folder: Path, cache: Path) -> Dataset:
     about = (
         f"DeepForest 2.1.0's example data (MIT, `pip install --no-deps deepforest==2.1.0`): {len(photos)} "
         f"airborne RGB photos with hand-drawn tree crowns (Alive and Dead taken as one class, Tree), cut "
-        f"into {len(images)} tiles of at most {TILE} px a side; a box goes to the tile holding its centre, "
+        f"into {len(images)} tiles of at most {tile} px a side; a box goes to the tile holding its centre, "
         f"clipped to it; {count} boxes kept, {dropped} dropped as under {MIN_SIDE} px once clipped. Test "
         f"set, the same for every seed: the {len(test)} tiles ({test_count} boxes) of one whole photo "
         f"(`{TEST_PHOTO}`), so that no test tile has a neighbour from its photo in the pool; the pool: "
@@ -349,6 +349,7 @@ def render(
     """The benchmark's section of BENCHMARKS.md: a paragraph on the set and the run, a table per backbone."""
     argv = ["--seeds", str(args.seeds), "--budgets", args.budgets, "--backbones", args.backbones]
     argv += [] if args.dataset == "bccd" else ["--dataset", args.dataset]
+    argv += [] if args.tile == TILE else ["--tile", str(args.tile)]
     classes = f", mean of the {len(data.labels)} classes" if len(data.labels) > 1 else ""
     lines = [
         data.title,
@@ -414,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--budgets", default="5,10,25,50,100")
     parser.add_argument("--backbones", default="efficientnet,pixels")
     parser.add_argument("--dataset", choices=["bccd", "deepforest"], default="bccd")
+    parser.add_argument("--tile", type=int, default=TILE, help="deepforest: the tiles' longest side (px)")
     parser.add_argument("--data", type=Path, help=f"the set's folder (bccd: {DATA}; deepforest: installed)")
     parser.add_argument("--test", type=int, default=60, help="images set apart as the test set")
     parser.add_argument("--cache", type=Path, default=REPO / ".nblabel" / "bench-boxes")
@@ -424,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dataset == "bccd":
         data = bccd(args.data or DATA, args.test)
     else:
-        data = deepforest(args.data or deepforest_data(), args.cache)
+        data = deepforest(args.data or deepforest_data(), args.cache, args.tile)
     started = time.perf_counter()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     # One thread per pool, as the background worker runs its rounds (worker._quiet_process).
