@@ -43,7 +43,9 @@ QUICKSTART = [
         "**This cell stands in for you.** The auto-labeler only acts once held-out answers to "
         "randomly drawn items can vouch for it (about 80 right answers above its threshold for 95%, "
         "see the README), which takes a few hundred answers here. The cell runs a first round (with "
-        "nothing to train on yet, it draws the queue at random) and answers the next "
+        "nothing to train on yet, it draws the queue at random; it also describes every image for "
+        "the model once, a couple of minutes with the `embeddings` extra, with a bar to say how far) "
+        "and answers the next "
         f"{FAST_FORWARD} items of the queue from the gold labels, as a person in the widget would "
         "(about 20 minutes of keypresses); each answer records that its item was a random draw. "
         "The widget above drops them from its queue and its counts follow.",

@@ -66,9 +66,7 @@ export class Link {
 
   /** Call `fn(msg, buffers)` for every custom message from the kernel. */
   listen(fn) {
-    this._onMsg = (msg, buffers) => {
-      fn(msg, buffers);
-    };
+    this._onMsg = (msg, buffers) => fn(msg, buffers); // its promise: a test can wait for it
     this.model.on("msg:custom", this._onMsg);
   }
 
@@ -93,6 +91,11 @@ export class Channel extends Link {
     this.session = null;
     this.hooks = {};
     this._requesting = false; // a `hello` or `more` is waiting for its items
+    // New rounds (the queue changed: a round, rows added) seen so far, and how many had been seen
+    // when the waiting request went out: a reply computed before the latest round may say
+    // "nothing left" of a queue that has grown since.
+    this._rounds = 0;
+    this._requestedAt = 0;
     // Answers left unsaved by an earlier widget of this job (kernel died, page reloaded) go first.
     this.leftover = this.outbox.due(performance.now(), -1);
     this._helloSent = false;
@@ -154,6 +157,7 @@ export class Channel extends Link {
     const session = this.session;
     if (this._requesting || session.exhausted || session.ahead >= this.windowSize) return;
     this._requesting = true;
+    this._requestedAt = this._rounds;
     this.trySend({
       type: "more",
       count: this.windowSize - session.ahead,
@@ -165,8 +169,10 @@ export class Channel extends Link {
     const { session, hooks, model } = this;
     if (msg.type === "items") {
       await Promise.all([this.decode(msg.items, buffers), hooks.received?.(msg.items, buffers)]);
+      // "Nothing left" from before a round that came in meanwhile is out of date: ask again.
+      const stale = msg.reply && this._requestedAt !== this._rounds;
       if (msg.reply) this._requesting = false;
-      session.add(msg.items, { exhausted: Boolean(msg.exhausted) });
+      session.add(msg.items, { exhausted: Boolean(msg.exhausted) && !stale });
       if (msg.progress) model.set("progress", msg.progress);
       hooks.show();
       this.requestMore();
@@ -174,6 +180,7 @@ export class Channel extends Link {
       if (msg.progress) model.set("progress", msg.progress);
       this.ack(msg.uids);
     } else if (msg.type === "proposals") {
+      this._rounds += 1;
       await hooks.unpackProposals?.(msg, buffers);
       session.newRound(msg, KEEP_AHEAD);
       hooks.proposals?.(msg.proposals ?? {});
@@ -236,6 +243,7 @@ export class Channel extends Link {
    */
   hello(width) {
     this._requesting = true;
+    this._requestedAt = this._rounds;
     const go = () => {
       if (this._helloSent) return;
       this._helloSent = true;

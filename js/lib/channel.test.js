@@ -73,3 +73,25 @@ test("a refused request stops being waited for; a refused sharper view is quiet"
   assert.equal(flashed.length, 1);
   channel.destroy();
 });
+
+test("a 'nothing left' computed before a new round came in does not stop the widget asking", async () => {
+  // The race the portal met: the last answer's `more` is out when rows are added; the kernel's
+  // watcher pushes the new round (its queue holds the added row) before the reply computed
+  // without it, which says "nothing left".
+  const { LabelSession } = await import("./session.js");
+  const model = new FakeModel();
+  const channel = new Channel(model, () => {}, { decode: async () => {} });
+  const session = new LabelSession();
+  channel.follow(session, { show: () => {}, flash: () => {} });
+  channel.requestMore();
+  assert.equal(model.sent.filter((m) => m.type === "more").length, 1);
+  await model.deliver({ type: "proposals", proposals: {}, order: ["added"], auto: [] });
+  await model.deliver({ type: "items", items: [], exhausted: true, reply: true });
+  assert.equal(session.exhausted, false);
+  const asked = model.sent.filter((m) => m.type === "more");
+  assert.equal(asked.length, 2, "asked again after the out-of-date reply");
+  await model.deliver({ type: "items", items: [{ key: "added" }], exhausted: true, reply: true });
+  assert.deepEqual(session.queue.concat(session.trail), ["added"]);
+  assert.equal(session.exhausted, true); // a reply asked for after the round is believed
+  channel.destroy();
+});

@@ -509,7 +509,7 @@ class Job:
         from nblabel.autolabel.box_loop import PreDetector, check_detector
         from nblabel.autolabel.distributed import cluster_address
         from nblabel.autolabel.loop import default_random_fraction
-        from nblabel.autolabel.worker import Settings, Worker, check_picklable, run_round
+        from nblabel.autolabel.worker import Settings, Worker, check_picklable
         from nblabel.autolabel.zero_shot import task_prompts
         from nblabel.tasks.boxes import BoundingBox
         from nblabel.tasks.classification import Classification
@@ -582,7 +582,7 @@ class Job:
         )
         if not background:
             if cluster is None:
-                report = run_round(settings, settings.features(), self.store, Ledger(self.answers_per_item))
+                report = _round_shown(settings, self.store, Ledger(self.answers_per_item))
             else:
                 report = _cluster_round(settings, cluster, self.store, Ledger(self.answers_per_item))
             self.refresh()
@@ -1005,6 +1005,24 @@ def _cluster_cache(cluster: Any, cache: str | os.PathLike[str] | None) -> str | 
         parse_s3_uri(text)  # names a bucket, or ValueError
         return text
     return os.path.abspath(text)
+
+
+def _round_shown(settings: Any, store: Store, ledger: Ledger) -> RoundReport:
+    """One round now, with a bar in the cell while its long parts run: the features' first pass
+    (an image job with the ``embeddings`` extra runs a network over every image: minutes for a
+    few thousand) and a box round's proposals for the waiting images (the detector's pass). No
+    bar for what comes from the cache or takes a moment."""
+    from nblabel.autolabel.features import PROGRESS_CHUNK
+    from nblabel.autolabel.worker import run_round
+    from nblabel.io.progress import Progress
+
+    noun = "images" if settings.media == "image" else "texts"
+    # Shown from the second part on: a job of one part is over before a bar would help.
+    shown = PROGRESS_CHUNK + 1
+    with Progress(f"auto-labeler features of the {noun}", unit=noun, threshold=shown) as bar:
+        features = settings.features(progress=bar.report)
+    with Progress("auto-labeler boxes for the waiting images", unit=noun, threshold=shown) as bar:
+        return run_round(settings, features, store, ledger, progress=bar.report)
 
 
 def _cluster_round(settings: Any, cluster: Any, store: Store, ledger: Ledger) -> RoundReport:

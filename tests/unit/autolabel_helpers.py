@@ -141,3 +141,22 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 180.0) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.05)
+
+
+class GatedFeaturizer:
+    """A row-wise featurizer (word counts over :data:`VOCABULARY`) that, from its second call on,
+    waits inside the call until the file ``<gate>/release`` appears: a worker held after the first
+    part of its features, for a test to read the progress it reported."""
+
+    nblabel_row_wise = True  # what nblabel.autolabel.features.row_wise marks
+
+    def __init__(self, gate: str) -> None:
+        self.gate = gate
+        self.calls = 0
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        while self.calls > 1 and not (Path(self.gate) / "release").exists():
+            time.sleep(0.05)
+        words = [w for vocabulary in VOCABULARY.values() for w in vocabulary]
+        return np.array([[text.split().count(w) for w in words] for text in texts], dtype=float)

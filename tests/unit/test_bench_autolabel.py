@@ -77,3 +77,19 @@ def test_fashion_features_featurize_each_image_once_across_subsets(
     assert not (tmp_path / "fake_features.partial.npz").exists()
     X, _ = datasets.fashion_features(paths, "fake", tmp_path, np.array([3]))
     assert X.tolist() == [[3.0, 1.0]] and len(seen) == 10  # from the finished file
+
+
+def test_the_features_probe_scores_a_given_estimator_on_the_rows_it_did_not_train_on() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from benchmarks.autolabel.features_probe import score
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.array([3, 7]), 50)  # labels that are not 0..n-1
+    X = np.column_stack([y + rng.normal(0, 0.1, 100), rng.normal(0, 1, 100)])
+    accuracy, coverage = score(X, y, 20, seed=1, estimator=LogisticRegression())
+    assert (accuracy, coverage) == (1.0, 1.0)
+    y_noisy = y.copy()
+    y_noisy[::2] = 10 - y_noisy[::2]  # half the labels flipped: no model can be right on them
+    accuracy, coverage = score(X, y_noisy, 20, seed=1, estimator=LogisticRegression())
+    assert accuracy < 0.7 and coverage < 0.5

@@ -83,6 +83,15 @@ def check_quickstart(nb: nbformat.NotebookNode) -> None:
         for o in cell.get("outputs", [])
     )
     assert "'human-annotated': 'no'" in shown
+    bars = [
+        o["data"]["text/html"]
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for o in cell.get("outputs", [])
+        if "nblabel-progress" in o.get("data", {}).get("text/html", "")
+    ]
+    # The first round computes the images' features: its bar ends full, at the job's size.
+    assert any("auto-labeler features of the images: 100% 1,500/1,500 images" in bar for bar in bars), bars
 
 
 def test_notebooks_match_their_source(tmp_path: Path) -> None:

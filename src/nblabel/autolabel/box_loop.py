@@ -57,6 +57,7 @@ import numpy as np
 
 from nblabel.autolabel.auto_changes import auto_changes
 from nblabel.autolabel.box_match import actions_from_iou, as_array, image_miou, iou_matrix, rescale
+from nblabel.autolabel.features import PROGRESS_CHUNK, Progress
 from nblabel.autolabel.loop import Round, RoundReport, _interleave
 from nblabel.autolabel.mean_bound import MIN_HELD_OUT, choose_miou_threshold, images_needed
 from nblabel.io.guard import CHECKED
@@ -449,19 +450,31 @@ def compute_box_round(
     )
 
 
-def run_box_round(settings: Any, store: Store, ledger: Ledger, cluster: Any = None) -> RoundReport:
+def run_box_round(
+    settings: Any, store: Store, ledger: Ledger, cluster: Any = None, progress: Progress | None = None
+) -> RoundReport:
     """A box round from the store's answers, saved in one transaction (see ``worker.run_round``).
 
     ``settings`` is the worker's :class:`~nblabel.autolabel.worker.Settings` (``boxes=True``);
     ``cluster`` a :class:`~nblabel.autolabel.distributed.ClusterItems` predicting the waiting
-    images on Dask (None: here).
+    images on Dask (None: here). Predicting here, ``progress`` hears how many waiting images have
+    their boxes, of how many: the detector is given :data:`PROGRESS_CHUNK` of them at a time.
     """
     predict = None
+    labels = settings.labels
     if cluster is not None:
-        labels = settings.labels
 
         def predict(detector: Any, refs: list[str]) -> list[Any]:
             return list(cluster.map(predict_boxes, (detector, labels), refs))
+
+    elif progress is not None:
+
+        def predict(detector: Any, refs: list[str]) -> list[Any]:
+            found: list[Any] = []
+            for start in range(0, len(refs), PROGRESS_CHUNK):
+                found += predict_boxes((detector, labels), refs[start : start + PROGRESS_CHUNK])
+                progress(len(found), len(refs))
+            return found
 
     human: dict[int, dict[str, Any]] = {}
     open_positions: list[int] = []

@@ -68,6 +68,7 @@ from nblabel.autolabel.features import (
     failures_of,
     featurize,
     load_feature_file,
+    row_wise,
     stack_rows,
     unreadable_reason,
     write_features,
@@ -133,6 +134,7 @@ def connect(address: str) -> Any:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
 
 
+@row_wise
 def hashed_text_features(texts: Sequence[Any]) -> Any:
     """Words and word pairs hashed into 2**16 columns, sublinear counts, rows of unit length
     (a scipy sparse matrix): TF-IDF without the corpus-wide fit, so each text's row depends on

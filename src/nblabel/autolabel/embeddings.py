@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from nblabel.autolabel.features import image_features, report_unreadable
+from nblabel.autolabel.features import image_features, report_unreadable, row_wise
 from nblabel.io.guard import CHECKED
 
 __all__ = [
@@ -121,6 +121,7 @@ def _threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)  # the caller's own torch work keeps its setting
 
 
+@row_wise
 def minilm_features(texts: Sequence[Any]) -> np.ndarray:
     """all-MiniLM-L6-v2 embedding of each text: a dense ``(n, 384)`` float32 array, rows of norm 1.
 
@@ -183,6 +184,7 @@ def _efficientnet(refs: Sequence[Any], side: int) -> np.ndarray:
     return out
 
 
+@row_wise
 def efficientnet_features(refs: Sequence[Any], side: int = IMAGE_SIDE) -> np.ndarray:
     """EfficientNet-Lite0 embedding of each image: a dense ``(n, 1281)`` float32 array.
 
@@ -201,6 +203,7 @@ def efficientnet_features(refs: Sequence[Any], side: int = IMAGE_SIDE) -> np.nda
     return _efficientnet(list(refs), int(side))
 
 
+@row_wise
 def efficientnet_histogram_features(refs: Sequence[Any], side: int = IMAGE_SIDE) -> np.ndarray:
     """:func:`~nblabel.autolabel.features.image_features` (gradient and colour histograms, 1,789
     columns) beside :func:`efficientnet_features` (1,281): a dense ``(n, 3070)`` array.

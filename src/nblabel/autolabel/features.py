@@ -11,6 +11,9 @@ a 2-D array (dense or scipy sparse), one row per source. Defaults (:func:`defaul
   (:func:`~nblabel.autolabel.embeddings.efficientnet_histogram_features`).
 
 Features are computed once per job and cached next to the store (see :func:`cached_features`).
+A featurizer marked :func:`row_wise` (each row made from its own item: every default but TF-IDF)
+is given the items a part at a time when someone waits for progress (:data:`Progress`), so a
+long first pass (an hour of EfficientNet on 70,000 images) says how far it got.
 
 An image the default featurizers cannot read (missing, corrupt, S3 refusing the request) still
 gets a row, all zeros but a last "unreadable" flag column, so the output keeps one row per
@@ -32,7 +35,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -44,6 +47,7 @@ from nblabel.io.guard import CHECKED
 __all__ = [
     "Features",
     "Featurizer",
+    "Progress",
     "UnreadableError",
     "cached_features",
     "checked_features",
@@ -55,6 +59,7 @@ __all__ = [
     "item_features",
     "load_feature_file",
     "report_unreadable",
+    "row_wise",
     "save_feature_file",
     "stack_rows",
     "text_features",
@@ -65,6 +70,15 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Featurizer = Callable[[Sequence[Any]], Any]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: Told ``(done, total)`` as long work goes on: items featurized so far, and of how many.
+Progress = Callable[[int, int], None]
+
+#: Items a row-wise featurizer is given at a time while progress is reported: about 3 s of
+#: EfficientNet-Lite0 at 224 px on a core, a fraction of a second of the histograms.
+PROGRESS_CHUNK = 64
 
 #: Characters of an unreadable item's reason that are kept (a stack of S3 errors can be long).
 REASON_CHARS = 300
@@ -106,16 +120,49 @@ def report_unreadable(source: Any, exc: BaseException) -> None:
         reported[str(source)] = unreadable_reason(exc, source)
 
 
-def featurize(sources: Sequence[Any], featurizer: Featurizer) -> tuple[Any, dict[int, str]]:
+def row_wise(featurizer: _F) -> _F:
+    """Mark ``featurizer`` as making each item's row from that item alone (it reads images one by
+    one, embeds texts one by one): :func:`featurize` may then give it the items a part at a time,
+    to report progress between the parts. TF-IDF, fitted on all the texts together, is not.
+    Returns the featurizer itself (use it as a decorator)."""
+    featurizer.nblabel_row_wise = True  # type: ignore[attr-defined]
+    return featurizer
+
+
+def _is_row_wise(featurizer: Any) -> bool:
+    while isinstance(featurizer, functools.partial):  # partial(efficientnet_features, side=128)
+        featurizer = featurizer.func
+    return bool(getattr(featurizer, "nblabel_row_wise", False))
+
+
+def featurize(
+    sources: Sequence[Any], featurizer: Featurizer, progress: Progress | None = None
+) -> tuple[Any, dict[int, str]]:
     """A featurizer's checked output for ``sources`` (see :func:`checked_features`), and the
-    items it reported unreadable (:func:`report_unreadable`): position -> the reason."""
+    items it reported unreadable (:func:`report_unreadable`): position -> the reason.
+
+    With ``progress``, a :func:`row_wise` featurizer is called on :data:`PROGRESS_CHUNK` items at
+    a time and ``progress(done, total)`` told after each part; any other featurizer is called
+    once (so are a few items), and ``progress`` told when it returns.
+    """
     sources = list(sources)
     reported: dict[str, str] = {}
     token = _reported.set(reported)
+    in_parts = _is_row_wise(featurizer) and len(sources) > PROGRESS_CHUNK
     try:
-        features = checked_features(featurizer(sources), len(sources))
+        if progress is None or not in_parts:
+            features = checked_features(featurizer(sources), len(sources))
+        else:
+            blocks = []
+            for start in range(0, len(sources), PROGRESS_CHUNK):
+                part = sources[start : start + PROGRESS_CHUNK]
+                blocks.append(checked_features(featurizer(part), len(part)))
+                progress(start + len(part), len(sources))
+            features = stack_rows(blocks)
     finally:
         _reported.reset(token)
+    if progress is not None and not in_parts:  # else told with the last part
+        progress(len(sources), len(sources))
     if not reported:
         return features, {}
     return features, {i: reported[str(s)] for i, s in enumerate(sources) if str(s) in reported}
@@ -181,6 +228,7 @@ def _one_image(ref: Any) -> np.ndarray:
     return np.concatenate([_hog(grey), colour, [0.0]])
 
 
+@row_wise
 def image_features(refs: Sequence[Any]) -> np.ndarray:
     """HOG-like gradient histograms plus colour histograms of each image (dense array)."""
     return np.vstack([_one_image(ref) for ref in refs]) if len(refs) else np.zeros((0, 1))
@@ -304,18 +352,23 @@ class Features:
         return self.matrix[positions]
 
 
-def item_features(sources: Sequence[Any], featurizer: Featurizer, folder: Path) -> Features:
+def item_features(
+    sources: Sequence[Any], featurizer: Featurizer, folder: Path, progress: Progress | None = None
+) -> Features:
     """The features of :func:`cached_features` with the items the featurizer reported
     unreadable (:func:`report_unreadable`), the reason of each.
 
     Unreadable items are not remembered as such: each call featurizes them again (a missing file
     may be back, a process may have its S3 settings now) and rewrites the cache when some of
-    them could be read.
+    them could be read. ``progress`` hears how far the featurizer got when the features are not
+    cached yet (see :func:`featurize`).
     """
-    return Features(*_cached(sources, featurizer, folder))
+    return Features(*_cached(sources, featurizer, folder, progress))
 
 
-def _cached(sources: Sequence[Any], featurizer: Featurizer, folder: Path) -> tuple[Any, dict[int, str]]:
+def _cached(
+    sources: Sequence[Any], featurizer: Featurizer, folder: Path, progress: Progress | None = None
+) -> tuple[Any, dict[int, str]]:
     """The cached features of ``sources`` and their unreadable items (see :func:`item_features`)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"features-{_fingerprint(sources, featurizer)}.npz"
@@ -328,7 +381,7 @@ def _cached(sources: Sequence[Any], featurizer: Featurizer, folder: Path) -> tup
             log.warning("ignoring a broken feature cache %s: %s", path, exc)
         else:
             return _read_again(sources, featurizer, path, features, failed) if failed else (features, {})
-    features, failed = featurize(sources, featurizer)
+    features, failed = featurize(sources, featurizer, progress)
     save_feature_file(path, features, **failure_arrays(failed))
     return features, failed
 

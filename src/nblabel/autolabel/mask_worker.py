@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from nblabel.autolabel.features import Progress
 from nblabel.autolabel.mask_loop import UNKNOWN, Prediction, compute_mask_round, predict_masks
 from nblabel.autolabel.pixels import PixelFeatures, cached_pixel_features
 from nblabel.io import AtomicFile
@@ -88,13 +89,19 @@ class MaskFeatures:
         """The cached arrays of the image at ``position`` (computed now if they are missing)."""
         return cached_pixel_features(self.sources[position], self.featurizer, self.folder)
 
-    def compute_all(self, positions: list[int] | None = None) -> MaskFeatures:
-        """Compute and cache every image's features (unreadable images are logged and left out)."""
-        for position in range(len(self.sources)) if positions is None else positions:
+    def compute_all(
+        self, positions: list[int] | None = None, progress: Progress | None = None
+    ) -> MaskFeatures:
+        """Compute and cache every image's features (unreadable images are logged and left out);
+        ``progress`` hears how many images are done, of how many, after each."""
+        todo = range(len(self.sources)) if positions is None else positions
+        for done, position in enumerate(todo, 1):
             try:
                 self(position)
             except (OSError, ValueError) as exc:  # MediaError is a ValueError: left to people
                 log.warning("no pixel features for %s: %s", self.sources[position], exc)
+            if progress is not None:
+                progress(done, len(todo))
         return self
 
 

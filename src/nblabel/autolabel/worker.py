@@ -38,6 +38,7 @@ from nblabel.autolabel.distributed import (
 from nblabel.autolabel.entity_loop import compute_entity_round
 from nblabel.autolabel.features import (
     Featurizer,
+    Progress,
     UnreadableError,
     cached_features,
     default_featurizer,
@@ -147,14 +148,15 @@ class Settings:
                 self.sources.append(json.loads(line).get(self.source_column))
         return True
 
-    def features(self, client: Any = None) -> Any:
+    def features(self, client: Any = None, progress: Progress | None = None) -> Any:
         """The job's features, from the cache next to the store when they were computed before
         (none for a box job: its detector keeps its own); for classification with the items the
         featurizer could not read (:class:`~nblabel.autolabel.features.Features`). With a
         cluster, computed and kept there (:class:`~nblabel.autolabel.distributed.ClusterFeatures`),
         through ``client`` or a new client of the scheduler; for entity, box and mask jobs the
         cluster that predicts their open items (:class:`~nblabel.autolabel.distributed.ClusterItems`),
-        which makes their features as it predicts them.
+        which makes their features as it predicts them. ``progress`` hears how many items'
+        features were computed so far, of how many (not with a cluster: its workers make them).
 
         Raises
         ------
@@ -185,10 +187,12 @@ class Settings:
         if self.boxes:
             return None
         if self.masks:
-            return MaskFeatures(self.sources, self.featurizer, Path(self.cache_dir)).compute_all()
+            return MaskFeatures(self.sources, self.featurizer, Path(self.cache_dir)).compute_all(
+                progress=progress
+            )
         if self.entities:
             return cached_features(self.sources, self.featurizer, Path(self.cache_dir), documents=True)
-        return item_features(self.sources, self.featurizer, Path(self.cache_dir))
+        return item_features(self.sources, self.featurizer, Path(self.cache_dir), progress)
 
 
 def _encode(value: Any, labels: list[str], multi: bool) -> Any:
@@ -201,10 +205,18 @@ def _decode(value: Any, labels: list[str], multi: bool) -> Any:
 
 
 def run_round(
-    settings: Settings, X: Any, store: Store, ledger: Ledger, warm: WarmStart | None = None
+    settings: Settings,
+    X: Any,
+    store: Store,
+    ledger: Ledger,
+    warm: WarmStart | None = None,
+    progress: Progress | None = None,
 ) -> RoundReport:
     """Compute one round from the store's answers and save it (all or nothing). ``warm`` carries
     the models from round to round in a running worker (incremental fits, see ``WarmStart``).
+    ``progress`` hears how far a box round's proposals got (the images it predicted, of how
+    many: a detector's first pass over a large job takes minutes); other rounds' long part is the
+    features (:meth:`Settings.features`).
 
     The round uses one BLAS and one OpenMP thread, in the kernel too (the worker process has
     one throughout): on a busy machine their threads wait on each other. Measured at load 4.6 on
@@ -214,15 +226,22 @@ def run_round(
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        return _round(settings, X, store, ledger, warm)
+        return _round(settings, X, store, ledger, warm, progress)
 
 
-def _round(settings: Settings, X: Any, store: Store, ledger: Ledger, warm: WarmStart | None) -> RoundReport:
+def _round(
+    settings: Settings,
+    X: Any,
+    store: Store,
+    ledger: Ledger,
+    warm: WarmStart | None,
+    progress: Progress | None,
+) -> RoundReport:
     ledger.apply(store.annotations(settings.attribute, after=ledger.last_seq))
     if settings.entities:
         return _run_entity_round(settings, X, store, ledger)
     if settings.boxes:
-        return run_box_round(settings, store, ledger, X)
+        return run_box_round(settings, store, ledger, X, progress)
     if settings.masks:
         return run_mask_round(settings, X, store, ledger)
     labels, multi, keys = settings.labels, settings.multi_label, settings.keys
@@ -415,12 +434,23 @@ def _main(settings: Settings, stop: Any) -> None:
     def say(state: str, **extra: Any) -> None:
         store.set_meta(status, json.dumps({"state": state, "pid": os.getpid(), "time": time.time(), **extra}))
 
+    said = 0.0
+
+    def telling(state: str, **extra: Any) -> Progress:
+        def told(done: int, total: int) -> None:  # at most once a second: each is a store write
+            nonlocal said
+            if done == total or time.monotonic() - said >= 1.0:
+                said = time.monotonic()
+                say(state, done=done, total=total, **extra)
+
+        return told
+
     try:
         with _quiet_process():
             X = None
             if not settings.cluster:  # a cluster's features are made with the first round
                 say("computing features")
-                X = settings.features()
+                X = settings.features(progress=telling("computing features"))
             ledger = Ledger(settings.answers_per_item)
             warm = WarmStart()
             counted, last_time = -1, 0.0
@@ -445,9 +475,11 @@ def _main(settings: Settings, stop: Any) -> None:
                     try:
                         if X is None:
                             say("computing features")
-                            X = settings.features()
+                            X = settings.features(progress=telling("computing features"))
                         say("training", answers=answered)
-                        report = run_round(settings, X, store, ledger, warm)
+                        report = run_round(
+                            settings, X, store, ledger, warm, telling("proposing", answers=answered)
+                        )
                     except ClusterError as exc:  # nothing was written: say so, try again later
                         log.warning("%s", exc)
                         say("cluster unavailable", error=str(exc))

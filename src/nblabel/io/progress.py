@@ -47,6 +47,13 @@ def _size(n: float) -> str:
     raise AssertionError("unreachable")
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 90:  # "1 min" would hide a half
+        return f"{max(seconds, 1):.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
 class Progress:
     """A progress bar that appears only for long transfers.
 
@@ -122,6 +129,12 @@ class Progress:
                 self._last_draw = now
                 self._view.draw(self._state(now), final=False)
 
+    def report(self, done: int, total: int) -> None:
+        """Set the count to ``done`` of ``total`` (and redraw if it is time): a callback for work
+        that tells how far it got (:data:`nblabel.autolabel.features.Progress`)."""
+        self.total = total
+        self.update(done - self.count)
+
     def close(self) -> None:
         """Draw the final state and end the bar's line."""
         with self._lock:
@@ -142,6 +155,8 @@ class Progress:
             amount += f" {self.unit}"
             rate = f"{done / elapsed:,.1f} {self.unit}/s"
         fraction = None if not self.total else min(done / self.total, 1.0)
+        if fraction is not None and 0 < fraction < 1:  # at the pace so far
+            rate += f", about {_duration(elapsed / fraction - elapsed)} left"
         return {"description": self.description, "fraction": fraction, "amount": amount, "rate": rate}
 
     def __enter__(self) -> Progress:

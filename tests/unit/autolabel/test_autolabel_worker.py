@@ -240,3 +240,22 @@ def test_a_dask_marker_of_another_process_changes_nothing(monkeypatch: pytest.Mo
     monkeypatch.setenv("__DASK_PARENT_PID", str(os.getpid() + 1))  # a parent's nanny, not ours
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
     assert worker_environment() == dict(os.environ)
+
+
+def test_the_worker_says_how_far_its_features_got(jobs: list[Job], tmp_path: Path) -> None:
+    from autolabel_helpers import GatedFeaturizer
+
+    from nblabel.autolabel.features import PROGRESS_CHUNK
+
+    job, _ = make_job(jobs, n=200)
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    job.autolabel(featurizer=GatedFeaturizer(str(gate)), every=1)
+    held = wait_for(
+        lambda: (s := job.autolabel_status)["state"] == "computing features" and "done" in s and s,
+        "the worker to report the first part of its features",
+    )
+    assert (held["done"], held["total"]) == (PROGRESS_CHUNK, 200)
+    (gate / "release").touch()
+    wait_for(lambda: job.autolabel_status["state"] == "waiting for answers", "the features to be done")
+    assert "done" not in job.autolabel_status  # a new state says nothing of the features

@@ -262,3 +262,33 @@ def test_the_background_worker_trains_the_default_detector_and_caches_npz_maps(t
     # answered images the head trains on.
     assert len(maps) == len(cells) + 3 * 6
     assert sum("-flip" in m.name for m in maps) == 3 * 6
+
+
+class Parts(Oracle):
+    """The oracle, remembering how many images each predict call was given."""
+
+    def __init__(self, gold: dict[str, dict]) -> None:
+        super().__init__(gold)
+        self.calls: list[int] = []
+
+    def predict(self, images: list[str]) -> list[list[dict]]:
+        self.calls.append(len(images))
+        return super().predict(images)
+
+
+def test_a_round_run_now_shows_how_far_the_waiting_images_proposals_got(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nblabel.autolabel.features import PROGRESS_CHUNK
+
+    monkeypatch.setenv("NBLABEL_PROGRESS", "1")  # the bar even though stderr is no terminal
+    waiting = 2 * PROGRESS_CHUNK + 3
+    job, gold = box_job(tmp_path, n=15 + waiting)
+    detector = Parts(gold)
+    report = job.autolabel(detector=detector, background=False)
+    assert report is not None and report.auto_labeled == waiting  # parts change nothing of the round
+    # The held-out answered images first, then the waiting ones in parts of PROGRESS_CHUNK.
+    assert detector.calls == [15, PROGRESS_CHUNK, PROGRESS_CHUNK, 3]
+    assert f"auto-labeler boxes for the waiting images: 100% [{'#' * 30}] {waiting}/{waiting} images" in (
+        capsys.readouterr().err
+    )

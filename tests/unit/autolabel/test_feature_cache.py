@@ -111,3 +111,42 @@ def test_the_default_image_featurizer_adds_embeddings_only_with_the_extra(
     assert default_featurizer("text") is text_features
     expected = efficientnet_histogram_features if extra_installed else image_features
     assert default_featurizer("image") is expected
+
+
+def test_a_row_wise_featurizer_is_given_parts_and_progress_is_told(tmp_path: Path) -> None:
+    import functools
+
+    from nblabel.autolabel.features import PROGRESS_CHUNK, featurize, row_wise
+
+    calls: list[int] = []
+
+    @row_wise
+    def counted(sources: list[str], scale: float = 1.0) -> np.ndarray:
+        calls.append(len(sources))
+        return np.array([[float(s) * scale] for s in sources])
+
+    sources = [str(i) for i in range(2 * PROGRESS_CHUNK + 5)]
+    told: list[tuple[int, int]] = []
+    features, failed = featurize(
+        sources, functools.partial(counted, scale=2.0), lambda d, t: told.append((d, t))
+    )
+    n = len(sources)
+    assert calls == [PROGRESS_CHUNK, PROGRESS_CHUNK, 5]
+    assert told == [(PROGRESS_CHUNK, n), (2 * PROGRESS_CHUNK, n), (n, n)]
+    assert np.array_equal(features[:, 0], 2.0 * np.arange(n)) and failed == {}
+    calls.clear()
+    assert np.array_equal(featurize(sources, counted)[0], features / 2)  # nobody waits: one call
+    assert calls == [n]
+
+
+def test_a_featurizer_of_all_items_at_once_is_called_once_and_told_at_the_end(tmp_path: Path) -> None:
+    from nblabel.autolabel.features import PROGRESS_CHUNK, item_features, text_features
+
+    texts = [f"text number {i}" for i in range(3 * PROGRESS_CHUNK)]
+    told: list[tuple[int, int]] = []
+    features = item_features(texts, text_features, tmp_path, lambda d, t: told.append((d, t)))
+    assert told == [(len(texts), len(texts))]  # TF-IDF is fitted on all the texts together
+    assert features.shape[0] == len(texts)
+    told.clear()
+    item_features(texts, text_features, tmp_path, lambda d, t: told.append((d, t)))
+    assert told == []  # from the cache: nothing computed, nothing told

@@ -128,3 +128,23 @@ def test_an_html_bar_in_a_notebook_kernel(s3_server, bucket: str, tmp_path: Path
     streams = [o for o in outputs if o.output_type == "stream"]
     assert all(o.name == "stdout" for o in streams)  # no text bar on stderr in a notebook
     assert "IPython imported: True" in "".join(o.text for o in streams)
+
+
+def test_a_bar_told_done_and_total_opens_only_past_its_threshold() -> None:
+    stream = io.StringIO()
+    bar = Progress("features", unit="images", enabled=None, threshold=100, stream=stream)
+    bar.report(64, 300)  # below the threshold: not shown yet
+    assert (bar.count, bar.total, stream.getvalue()) == (64, 300, "")
+    with Progress("features", unit="images", enabled=True, threshold=100, stream=stream) as shown:
+        shown.report(128, 300)
+        shown.report(300, 300)
+    assert re.search(r"features: 100% \[#+\] 300/300 images", stream.getvalue())
+
+
+def test_a_bar_with_a_total_says_about_how_long_is_left(monkeypatch) -> None:
+    clock = iter([0.0, 20.0])  # opened at 0 s; a quarter done at 20 s
+    monkeypatch.setattr("nblabel.io.progress.time.monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    bar = Progress("features", total=400, unit="images", enabled=True, stream=stream)
+    bar.report(100, 400)
+    assert "100/400 images 5.0 images/s, about 60 s left" in stream.getvalue()
