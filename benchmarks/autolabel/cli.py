@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{b}: cov {fmt_share(x['coverage'])} acc {fmt_accuracy(x['auto_acc'])}"
                     for b, x in last.items()
                 )
-                + f" | nblabel {w['nblabel']:.0f} s, GT-style {w['gt_style']:.0f} s, uncertainty {w['uncertainty']:.0f} s"
+                + f" | nblabel {w['nblabel']:.0f} s (CPU {run.get('cpu', {}).get('nblabel', 0):.0f} s), GT-style {w['gt_style']:.0f} s, uncertainty {w['uncertainty']:.0f} s"
             )
 
         reused = {r["seed"]: r for r in load_runs(args.reuse, key, budgets) if r["seed"] in seeds}

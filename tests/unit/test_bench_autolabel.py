@@ -39,6 +39,8 @@ def test_only_nblabel_skips_the_baselines(tmp_path: Path) -> None:
     (run,) = [json.loads(line) for line in runs.with_suffix(".runs.jsonl").read_text().splitlines()]
     assert run["gt_style"] == [] and run["uncertainty"] == [] and run["nblabel"]
     assert run["wall"]["gt_style"] == run["wall"]["uncertainty"] == 0
+    # CPU time beside wall time (a paused run shows in the wall time only); none for a skipped baseline.
+    assert run["cpu"]["nblabel"] > 0 and run["cpu"]["gt_style"] == run["cpu"]["uncertainty"] == 0
     # Every round records the bound at its best cut, auto-labeling or not.
     assert all("best_bound" in rec for rec in run["nblabel"])
     text = out.read_text()
