@@ -125,7 +125,7 @@ def section(all_runs: list[dict[str, list[float]]], moves: int) -> str:
         f"Zoomed: {zoom:.0f}% (original pixels per CSS pixel x 100). Machine: {platform.machine()}, "
         f"Python {platform.python_version()}; 2 cores shared with other jobs (1-minute load average at "
         f"the end of each run: {loads}), so the tail includes preemption. The measured span ends when the frame's JavaScript is done; compositing the "
-        "boxes (an SVG) to the screen follows in the same frame.",
+        "canvas to the screen follows in the same frame.",
     ]
     return "\n".join(lines)
 

@@ -1,10 +1,10 @@
 // nblabel label-verification widget: an earlier label shown over its image, a verdict per key.
 //
-// Boxes under review are shown on the zoomable stage (lib/viewport.js) as vector shapes
-// (lib/box_paint.js), a mask as a coloured overlay on its marks canvas (lib/mask_layer.js); a class label is shown by name. Keys 1, 2, ... record
+// Boxes under review are drawn on the zoomable stage (lib/viewport.js, lib/box_paint.js), a mask
+// as a coloured overlay (lib/mask_layer.js); a class label is shown by name. Keys 1, 2, ... record
 // a verdict with the comment typed so far and show the next image at once; the comment box keeps
 // its keys to itself while it has focus.
-import { boxShapes } from "./lib/box_paint.js";
+import { paintBoxes } from "./lib/box_paint.js";
 import { classButton, h, itemNotes, setPressed, setText, showNote } from "./lib/dom.js";
 import { Frame, itemActions } from "./lib/frame.js";
 import { uid } from "./lib/ids.js";
@@ -51,11 +51,9 @@ function render({ model, el }) {
   const stage = itemStage(channel, () => shownKey);
   stage.tool = {
     cursor: "default",
-    shapes(st) {
-      const shown = session.currentItem?.shown;
-      return shown?.boxes ? boxShapes(st.viewport, shown.boxes, shown.classes ?? {}) : [];
-    },
     draw(ctx, st) {
+      const shown = session.currentItem?.shown;
+      if (shown?.boxes) paintBoxes(ctx, st.viewport, shown.boxes, shown.classes ?? {});
       layer?.draw(ctx, st.viewport, 0.5);
     },
   };

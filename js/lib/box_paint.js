@@ -1,7 +1,4 @@
-// Boxes on the stage (lib/viewport.js) as vector shapes (lib/shapes.js), shared by the box and
-// verification widgets: outlines in their class colour (proposals dashed), name tags, the
-// selected box's tint and handles. Pure functions of the view and the boxes, so what is drawn
-// where is tested with `node --test`.
+// Painting boxes on a stage overlay (lib/viewport.js), shared by the box and verification widgets.
 import { handlePoints } from "./box_editor.js";
 
 export const COLORS = [
@@ -17,85 +14,61 @@ export const COLORS = [
   "#469990",
 ];
 const LABELLED_UP_TO = 60; // class names are drawn on boxes up to this many boxes
-const TAG_HEIGHT = 14; // CSS pixels of a name tag, above its box (inside it at the stage's top)
-const TAG_FONT = { size: 11, family: "sans-serif" };
-const HANDLE = 8; // CSS pixels of a resize handle's side
 
 export function colorOf(classId) {
   return COLORS[classId % COLORS.length];
 }
 
 /**
- * The shapes of `boxes` (original pixels) at view `vp`, in CSS pixels of the stage: three groups
- * (outlines, name tags, the selected box's tint and handles) for a `ShapeLayer`. `names` maps
- * class ids to the names shown on the boxes (array or object); proposed boxes (`proposed: true`)
- * or all of them (`dashed`) are dashed; `measure(text, font)` gives a text's width (CSS pixels).
+ * Paint boxes (original pixels) with viewport `vp`, one path per class colour so hundreds of boxes
+ * fit in a frame. `names` maps class ids to the names drawn on the boxes (array or object).
  */
-export function boxShapes(vp, boxes, names, { selected = -1, dashed = false, measure = textWidth } = {}) {
-  const screen = boxes.map((b) => ({
-    x: vp.x + b.left * vp.scale,
-    y: vp.y + b.top * vp.scale,
-    width: b.width * vp.scale,
-    height: b.height * vp.scale,
-    color: colorOf(b.class_id),
-  }));
-  const outlines = screen.map((s, i) => ({
-    tag: "rect",
-    attrs: {
-      "data-box": i,
-      x: s.x,
-      y: s.y,
-      width: s.width,
-      height: s.height,
-      fill: "none",
-      stroke: s.color,
-      "stroke-width": 2,
-      "stroke-dasharray": dashed || boxes[i].proposed ? "6 4" : "none",
-    },
-  }));
-  const tags = [];
-  if (boxes.length <= LABELLED_UP_TO) {
-    boxes.forEach((b, i) => {
-      const { x, y, color } = screen[i];
-      const name = String(names[b.class_id] ?? b.class_id);
-      const top = y - TAG_HEIGHT < 0 ? y : y - TAG_HEIGHT;
-      // A group moved by a transform: a new position lays out no text again.
-      tags.push({
-        tag: "g",
-        attrs: { transform: `translate(${x} ${top})` },
-        children: [
-          { tag: "rect", attrs: { width: measure(name, `${TAG_FONT.size}px ${TAG_FONT.family}`) + 6, height: TAG_HEIGHT, fill: color } },
-          {
-            tag: "text",
-            attrs: { x: 3, y: 1, fill: "#fff", "font-size": TAG_FONT.size, "font-family": TAG_FONT.family, "dominant-baseline": "text-before-edge" },
-            text: name,
-          },
-        ],
-      });
-    });
+export function paintBoxes(ctx, vp, boxes, names, { selected = -1, dashed = false } = {}) {
+  // One path per colour and line style: proposed boxes (`proposed: true`) are dashed.
+  const byColor = new Map();
+  boxes.forEach((b, i) => {
+    const key = `${colorOf(b.class_id)}|${dashed || b.proposed ? "dashed" : "solid"}`;
+    if (!byColor.has(key)) byColor.set(key, []);
+    byColor.get(key).push(i);
+  });
+  ctx.lineWidth = 2;
+  for (const [key, indices] of byColor) {
+    const [color, style] = key.split("|");
+    ctx.setLineDash(style === "dashed" ? [6, 4] : []);
+    ctx.strokeStyle = color;
+    ctx.beginPath();
+    for (const i of indices) {
+      const b = boxes[i];
+      ctx.rect(vp.x + b.left * vp.scale, vp.y + b.top * vp.scale, b.width * vp.scale, b.height * vp.scale);
+    }
+    ctx.stroke();
   }
-  const selection = [];
-  const s = screen[selected];
-  if (s) {
-    selection.push({ tag: "rect", attrs: { x: s.x, y: s.y, width: s.width, height: s.height, fill: s.color, "fill-opacity": 0.2 } });
-    for (const [x, y] of handlePoints(boxes[selected], (ix, iy) => vp.toScreen(ix, iy))) {
-      const at = { x: x - HANDLE / 2, y: y - HANDLE / 2, width: HANDLE, height: HANDLE };
-      selection.push({ tag: "rect", attrs: { "data-handle": "", ...at, fill: "#fff", stroke: s.color, "stroke-width": 1.5 } });
+  ctx.setLineDash([]);
+  if (boxes.length <= LABELLED_UP_TO) {
+    ctx.font = "11px sans-serif";
+    ctx.textBaseline = "top";
+    for (const b of boxes) {
+      const name = names[b.class_id] ?? String(b.class_id);
+      const x = vp.x + b.left * vp.scale;
+      const y = vp.y + b.top * vp.scale;
+      const w = ctx.measureText(name).width + 6;
+      ctx.fillStyle = colorOf(b.class_id);
+      ctx.fillRect(x, y - 14 < 0 ? y : y - 14, w, 14);
+      ctx.fillStyle = "#fff";
+      ctx.fillText(name, x + 3, (y - 14 < 0 ? y : y - 14) + 1);
     }
   }
-  return [outlines, tags, selection];
-}
-
-const widths = new Map(); // `${font}|${text}` -> CSS pixels
-let measurer = null; // a 2D context no one sees: measuring draws nothing
-
-/** The width (CSS pixels) of `text` in `font`, as the browser lays it out. */
-export function textWidth(text, font) {
-  const key = `${font}|${text}`;
-  if (!widths.has(key)) {
-    measurer ??= document.createElement("canvas").getContext("2d");
-    measurer.font = font;
-    widths.set(key, measurer.measureText(text).width);
+  const s = boxes[selected];
+  if (s) {
+    const toScreen = (ix, iy) => vp.toScreen(ix, iy);
+    ctx.fillStyle = `${colorOf(s.class_id)}33`;
+    ctx.fillRect(vp.x + s.left * vp.scale, vp.y + s.top * vp.scale, s.width * vp.scale, s.height * vp.scale);
+    ctx.fillStyle = "#fff";
+    ctx.strokeStyle = colorOf(s.class_id);
+    ctx.lineWidth = 1.5;
+    for (const [x, y] of handlePoints(s, toScreen)) {
+      ctx.fillRect(x - 4, y - 4, 8, 8);
+      ctx.strokeRect(x - 4, y - 4, 8, 8);
+    }
   }
-  return widths.get(key);
 }

@@ -3,21 +3,18 @@
 // `Viewport` is the pure geometry: where the original image lies on the screen, and the
 // transforms between screen (CSS pixels of the stage) and original image pixels. It has no DOM,
 // so it is tested with `node --test`. `Stage` is the DOM half: canvases (the image, a sharper
-// crop of it, and what a tool paints), an SVG of the tool's vector marks, a transparent overlay
-// on top that takes the pointer and shows the tool's cursor, a zoom indicator, wheel and key zoom
-// around the pointer, pan with space-drag or the middle button, `f` to fit. Tools only ever see
-// original image pixels.
+// crop of it, and the marks the tool draws), a transparent overlay on top that takes the pointer
+// and shows the tool's cursor, a zoom indicator, wheel and key zoom around the pointer, pan with
+// space-drag or the middle button, `f` to fit. Tools only ever see original image pixels.
 //
 // The image and the crop are drawn into their canvases once, and zoom and pan only move and scale
 // those canvases (a CSS transform the compositor applies): a changed canvas costs the browser in
 // proportion to its area at every frame it changes (without a GPU, several milliseconds for a
 // stage-sized one), so the image canvas holds no more pixels than the fitted view shows until the
-// zoom needs the preview's own. For the same reason a tool whose marks are shapes (boxes, handles,
-// guides: `shapes`) has them in an SVG updated by diffing (lib/shapes.js), so a new image's boxes
-// change no canvas at all; a tool that paints (`draw`: a polygon, a mask under review) gets a
-// marks canvas, made when first needed, repainted whole at every change, and covering only the
-// image's rectangle on the stage and a margin around it (`Viewport.marksRect`), not the whole
-// stage: what such a tool draws further out is cut there.
+// zoom needs the preview's own. For the same reason the marks canvas, which the tool repaints
+// whole at every change (a new image's boxes), covers only the image's rectangle on the stage and
+// a margin around it (`Viewport.marksRect`), not the whole stage: what a tool draws further out
+// (a crosshair's ends over an empty letterbox) is cut there.
 //
 // Large images: the stage first draws the downscaled preview the kernel sent, then, when the
 // zoom shows more screen pixels than the preview has, asks for a sharper crop of the visible
@@ -30,14 +27,13 @@
 // only what changed, while the overlay (cursor, handles) is repainted whole.
 import { decodeBuffer } from "./channel.js";
 import { h, setText } from "./dom.js";
-import { ShapeLayer, SVG_NS } from "./shapes.js";
 
 const MAX_ZOOM = 32; // original pixels are at most this many CSS pixels wide
 const DETAIL_MARGIN = 1.25; // ask for detail when the preview is this much coarser than the screen
 const DETAIL_DELAY_MS = 120; // wait for wheel/pan to settle before asking for detail
 const WHEEL_STEP = 1.0015; // zoom factor per wheel delta pixel
-// CSS pixels the marks canvas reaches past the image: what a tool paints at the image's edges
-// (a polygon's vertex handles) stays whole.
+// CSS pixels the marks canvas reaches past the image: a box's name tag (14 px above the box) and
+// its resize handles (4 px past its edges) stay whole at the image's edges.
 export const MARKS_MARGIN = 16;
 
 export class Viewport {
@@ -200,10 +196,8 @@ export function clamp(v, lo, hi) {
  * The DOM stage. A tool is an object with any of:
  *   cursor: CSS cursor over the image;
  *   down(point, event) -> true when the tool takes the drag; move(point, event); up(point, event);
- *   shapes(stage) -> groups of shapes (lib/shapes.js) in CSS pixels of the stage: the vector
- *   marks, shown in the stage's SVG over the whole stage (use stage.viewport);
- *   draw(ctx, stage): paint marks on the marks canvas (ctx is in CSS pixels of the stage; only
- *   what lies within `MARKS_MARGIN` of the image shows).
+ *   draw(ctx, stage): paint the marks (ctx is in CSS pixels of the stage; use stage.viewport;
+ *   only what lies within `MARKS_MARGIN` of the image shows).
  *   drawLayer(ctx, stage): keep the layer canvas under the marks up to date (ctx untransformed,
  *   device pixels; the canvas is not cleared between frames, nor when the view moves).
  * A tool sets its cursor on `stage.overlay`, the element that takes the pointer.
@@ -226,7 +220,6 @@ export class Stage {
     this._drawnImage = null; // the bitmap the image canvas holds, and the crop's
     this._drawnDetail = null;
     this.layerCanvas = null; // made on the first paint of a tool with drawLayer
-    this.marks = null; // made on the first paint of a tool with draw
     this._size = { width: 1, height: 1 }; // the stage's canvas size, device pixels
     this.pointer = null; // last pointer position over the stage, original pixels
     this.spaceDown = false;
@@ -239,17 +232,13 @@ export class Stage {
 
     this.imageCanvas = h("canvas", { class: "nbl-vp-image nbl-vp-placed", "data-testid": "nbl-vp-image" });
     this.detailCanvas = h("canvas", { class: "nbl-vp-detail nbl-vp-placed", "data-testid": "nbl-vp-detail", hidden: true });
-    this.vector = document.createElementNS(SVG_NS, "svg");
-    this.vector.setAttribute("class", "nbl-vp-vector");
-    this.vector.setAttribute("data-testid", "nbl-vp-vector");
-    this.vector.setAttribute("aria-hidden", "true");
-    this._shapes = new ShapeLayer(this.vector);
+    this.marks = h("canvas", { class: "nbl-vp-marks nbl-vp-placed", "data-testid": "nbl-vp-marks" });
     this.overlay = h("div", { class: "nbl-vp-overlay", "data-testid": "nbl-vp-overlay" });
     this.indicator = h("div", { class: "nbl-vp-zoom", "data-testid": "nbl-zoom", "aria-live": "polite" });
     this.el = h("div", { class: "nbl-viewport", "data-testid": "nbl-viewport" }, [
       this.imageCanvas,
       this.detailCanvas,
-      this.vector,
+      this.marks,
       this.overlay,
       this.indicator,
     ]);
@@ -420,17 +409,13 @@ export class Stage {
       this.indicator.title = "Zoom: wheel or +/- · pan: space-drag or middle button · f fits";
     }
     if (this.tool?.drawLayer) this.tool.drawLayer(this._layer().getContext("2d"), this);
-    if (this.tool?.draw) this.tool.draw(this._marksContext(vp, dpr), this);
-    this._shapes.update(this.tool?.shapes?.(this) ?? []);
+    const ctx = this._marksContext(vp, dpr);
+    this.tool?.draw?.(ctx, this);
   }
 
   // The marks canvas cleared, over the image's rectangle (and margin) at view `vp`, its context
   // in the stage's CSS pixels like a stage-sized canvas's.
   _marksContext(vp, dpr) {
-    if (!this.marks) {
-      this.marks = h("canvas", { class: "nbl-vp-marks nbl-vp-placed", "data-testid": "nbl-vp-marks" });
-      this.el.insertBefore(this.marks, this.vector);
-    }
     const canvas = this.marks;
     const r = vp.marksRect();
     sizeCanvas(canvas, Math.round(r.width * dpr), Math.round(r.height * dpr));
@@ -472,13 +457,12 @@ export class Stage {
     place(canvas, vp, rect);
   }
 
-  // The tool's own layer canvas, as large as the stage, under its marks; it keeps its pixels
-  // between frames.
+  // The tool's own layer canvas, as large as the stage; it keeps its pixels between frames.
   _layer() {
     if (!this.layerCanvas) {
       this.layerCanvas = h("canvas", { class: "nbl-vp-layer", "data-testid": "nbl-vp-layer" });
       sizeCanvas(this.layerCanvas, this._size.width, this._size.height);
-      this.el.insertBefore(this.layerCanvas, this.marks ?? this.vector);
+      this.el.insertBefore(this.layerCanvas, this.marks);
     }
     return this.layerCanvas;
   }

@@ -173,16 +173,6 @@ def tile(root: Any, row: int, job_keys: list[str]) -> Any:
     return root.locator(f'[data-testid="nbl-review-tile"][data-key="{job_keys[row]}"]')
 
 
-# The outlines of the stage's boxes (lib/box_paint.js): SVG rectangles marked with their index.
-OUTLINES_JS = """
-svg => [...svg.querySelectorAll('rect[data-box]')].map((r) => {
-  const b = r.getBoundingClientRect();
-  return {x: b.x, y: b.y, width: b.width, height: b.height,
-          stroke: r.getAttribute('stroke'), dash: r.getAttribute('stroke-dasharray')};
-})
-"""
-
-
 class Stage:
     """An image widget's stage (boxes, masks) as a test drives it: screen points <-> original pixels."""
 
@@ -218,26 +208,6 @@ class Stage:
 
     def boxes(self) -> list[dict]:
         return json.loads(self.root.get_attribute("data-boxes"))
-
-    def outlines(self) -> list[dict]:
-        """The boxes' outlines as shown, in order (the rectangles of the stage's SVG, as laid out
-        on the page): ``x``, ``y``, ``width``, ``height``, ``stroke`` and ``dash``."""
-        return self.root.get_by_test_id("nbl-vp-vector").evaluate(OUTLINES_JS)
-
-    def assert_outlines_on(self, boxes: list[dict]) -> None:
-        """The outlines shown are ``boxes``'s, each lying where the view puts its original pixels
-        (within a CSS pixel), dashed when the box is proposed. Measured after the stage's next
-        frame, in which it draws."""
-        self.nb.page.evaluate(
-            "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
-        )
-        shown, scale = self.outlines(), self.view()["scale"]
-        assert len(shown) == len(boxes), (shown, boxes)
-        for b, o in zip(boxes, shown, strict=True):
-            x, y = self.screen(b["left"], b["top"])
-            expected = {"x": x, "y": y, "width": b["width"] * scale, "height": b["height"] * scale}
-            assert all(abs(o[k] - expected[k]) <= 1 for k in expected), (o, expected)
-            assert o["dash"] == ("6 4" if b.get("proposed") else "none"), (o, b)
 
 
 # --------------------------------------------------------------------------- media

@@ -1,9 +1,8 @@
 // The box tool of the zoomable stage (lib/viewport.js): drag to draw a box, click to select one,
 // drag a box or one of its handles to move or resize it; boxes are edited by a BoxEditor
 // (lib/box_editor.js), in original image pixels. No DOM of its own: it is driven by the stage's
-// pointer calls and describes its marks as shapes the stage shows in its SVG (lib/shapes.js), so
-// it is tested with `node --test`.
-import { boxShapes } from "../box_paint.js";
+// pointer calls and paints on the stage's overlay, so it is tested with `node --test`.
+import { paintBoxes } from "../box_paint.js";
 
 const GRAB_PX = 6; // how close (CSS pixels) a handle or edge must be to grab it
 const MIN_BOX_PX = 3; // a drag shorter than this (CSS pixels) is a click, not a box
@@ -75,30 +74,32 @@ export class BoxTool {
     this.stage.overlay.style.cursor = hit ? CURSORS[hit.handle] : "crosshair";
   }
 
-  /** The marks: the boxes, the one being drawn, and guides through the pointer (lib/shapes.js). */
-  shapes(st) {
+  draw(ctx, st) {
     const { editor } = this;
-    if (!editor) return [];
+    if (!editor) return;
     const vp = st.viewport;
+    paintBoxes(ctx, vp, editor.boxes, this.labels, { selected: editor.selected });
     const pending = editor.pending;
+    if (pending) paintBoxes(ctx, vp, [pending], this.labels, { dashed: true });
     const moving = editor.drag && editor.drag.kind !== "draw";
-    const guides = st.pointer && !moving && !st.panning ? crosshair(vp, vp.toScreen(st.pointer.x, st.pointer.y)) : [];
-    return [
-      ...boxShapes(vp, editor.boxes, this.labels, { selected: editor.selected }),
-      ...boxShapes(vp, pending ? [pending] : [], this.labels, { dashed: true }),
-      guides,
-    ];
+    if (st.pointer && !moving && !st.panning) crosshair(ctx, vp, vp.toScreen(st.pointer.x, st.pointer.y));
   }
 }
 
-/** Guides across the stage through screen point `s` while drawing or about to draw: white dashes
- * over black, so they show on any image. */
-function crosshair(vp, s) {
-  const x = Math.round(s.x) + 0.5;
-  const y = Math.round(s.y) + 0.5;
-  const line = { d: `M0 ${y}H${vp.viewWidth}M${x} 0V${vp.viewHeight}`, fill: "none", "stroke-width": 1, "stroke-dasharray": "4 4" };
-  return [
-    { tag: "path", attrs: { ...line, stroke: "rgba(255,255,255,0.9)" } },
-    { tag: "path", attrs: { ...line, stroke: "rgba(0,0,0,0.6)", "stroke-dashoffset": 4 } },
-  ];
+/** Guides through screen point `s` while drawing or about to draw: white dashes over black. */
+function crosshair(ctx, vp, s) {
+  ctx.strokeStyle = "rgba(255,255,255,0.9)";
+  ctx.lineWidth = 1;
+  ctx.setLineDash([4, 4]);
+  ctx.beginPath();
+  ctx.moveTo(0, Math.round(s.y) + 0.5);
+  ctx.lineTo(vp.viewWidth, Math.round(s.y) + 0.5);
+  ctx.moveTo(Math.round(s.x) + 0.5, 0);
+  ctx.lineTo(Math.round(s.x) + 0.5, vp.viewHeight);
+  ctx.stroke();
+  ctx.strokeStyle = "rgba(0,0,0,0.6)";
+  ctx.lineDashOffset = 4;
+  ctx.stroke();
+  ctx.lineDashOffset = 0;
+  ctx.setLineDash([]);
 }

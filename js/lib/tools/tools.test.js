@@ -5,7 +5,6 @@ import { BoxEditor } from "../box_editor.js";
 import { MAX_BRUSH, MaskEditor } from "../mask.js";
 import { BoxTool } from "./box.js";
 import { Brush, pixelAt } from "./brush.js";
-import { Viewport } from "../viewport.js";
 import { Polygon } from "./polygon.js";
 
 const box = (class_id, left, top, width, height) => ({ class_id, left, top, width, height });
@@ -127,26 +126,4 @@ test("polygon: undo takes back corners one by one, then there is nothing to take
   assert.equal(poly.pop(), true);
   assert.equal(poly.drawing, false);
   assert.equal(poly.pop(), false);
-});
-
-test("box tool: its marks are the boxes, the box being drawn dashed, and guides through the pointer", () => {
-  // The name tags' widths come from a canvas context's measureText: a fixed-pitch stand-in.
-  globalThis.document ??= { createElement: () => ({ getContext: () => ({ measureText: (t) => ({ width: 6 * t.length }) }) }) };
-  const viewport = new Viewport(200, 100, 400, 200); // two CSS pixels per image pixel
-  const stage = { viewport, overlay: { style: {} }, spaceDown: false, pointer: null, panning: null };
-  const tool = new BoxTool(stage, ["cat", "dog"]);
-  assert.deepEqual(tool.shapes(stage), [], "no image: no marks");
-  tool.editor = new BoxEditor(200, 100, [box(1, 10, 20, 30, 40)]);
-  tool.down({ x: 50, y: 50 });
-  tool.move({ x: 70, y: 60 });
-  stage.pointer = { x: 70, y: 60 };
-  const groups = tool.shapes(stage);
-  assert.equal(groups.length, 7, "outlines, tags, selection of the boxes and of the box drawn; guides");
-  const [outlines, , , drawing, , , guides] = groups;
-  assert.deepEqual([outlines[0].attrs.x, outlines[0].attrs.y, outlines[0].attrs["stroke-dasharray"]], [20, 40, "none"]);
-  assert.deepEqual([drawing[0].attrs.x, drawing[0].attrs.width, drawing[0].attrs["stroke-dasharray"]], [100, 40, "6 4"]);
-  assert.equal(guides.length, 2);
-  assert.equal(guides[0].attrs.d, "M0 120.5H400M140.5 0V200");
-  tool.up({ x: 70, y: 60 });
-  assert.equal(tool.shapes(stage)[3].length, 0, "drawn: no box being drawn");
 });
