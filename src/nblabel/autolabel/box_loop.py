@@ -57,7 +57,7 @@ import numpy as np
 
 from nblabel.autolabel.auto_changes import auto_changes
 from nblabel.autolabel.box_match import actions_from_iou, as_array, image_miou, iou_matrix, rescale
-from nblabel.autolabel.features import PROGRESS_CHUNK, Progress
+from nblabel.autolabel.features import Progress, in_parts
 from nblabel.autolabel.loop import Round, RoundReport, _interleave
 from nblabel.autolabel.mean_bound import MIN_HELD_OUT, choose_miou_threshold, images_needed
 from nblabel.io.guard import CHECKED
@@ -458,7 +458,7 @@ def run_box_round(
     ``settings`` is the worker's :class:`~nblabel.autolabel.worker.Settings` (``boxes=True``);
     ``cluster`` a :class:`~nblabel.autolabel.distributed.ClusterItems` predicting the waiting
     images on Dask (None: here). Predicting here, ``progress`` hears how many waiting images have
-    their boxes, of how many: the detector is given :data:`PROGRESS_CHUNK` of them at a time.
+    their boxes, of how many: the detector is given :data:`~nblabel.autolabel.features.PROGRESS_CHUNK` of them at a time.
     """
     predict = None
     labels = settings.labels
@@ -470,11 +470,8 @@ def run_box_round(
     elif progress is not None:
 
         def predict(detector: Any, refs: list[str]) -> list[Any]:
-            found: list[Any] = []
-            for start in range(0, len(refs), PROGRESS_CHUNK):
-                found += predict_boxes((detector, labels), refs[start : start + PROGRESS_CHUNK])
-                progress(len(found), len(refs))
-            return found
+            parts = in_parts(refs, lambda part: predict_boxes((detector, labels), part), progress)
+            return [found for part in parts for found in part]
 
     human: dict[int, dict[str, Any]] = {}
     open_positions: list[int] = []

@@ -56,6 +56,7 @@ __all__ = [
     "failures_of",
     "featurize",
     "image_features",
+    "in_parts",
     "item_features",
     "load_feature_file",
     "report_unreadable",
@@ -72,6 +73,7 @@ log = logging.getLogger(__name__)
 Featurizer = Callable[[Sequence[Any]], Any]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_R = TypeVar("_R")
 
 #: Told ``(done, total)`` as long work goes on: items featurized so far, and of how many.
 Progress = Callable[[int, int], None]
@@ -135,6 +137,17 @@ def _is_row_wise(featurizer: Any) -> bool:
     return bool(getattr(featurizer, "nblabel_row_wise", False))
 
 
+def in_parts(items: Sequence[Any], work: Callable[[Sequence[Any]], _R], progress: Progress) -> list[_R]:
+    """``work`` done on :data:`PROGRESS_CHUNK` of ``items`` at a time, ``progress(done, total)``
+    told after each part: the parts' results, in order."""
+    results = []
+    for start in range(0, len(items), PROGRESS_CHUNK):
+        part = items[start : start + PROGRESS_CHUNK]
+        results.append(work(part))
+        progress(start + len(part), len(items))
+    return results
+
+
 def featurize(
     sources: Sequence[Any], featurizer: Featurizer, progress: Progress | None = None
 ) -> tuple[Any, dict[int, str]]:
@@ -148,20 +161,17 @@ def featurize(
     sources = list(sources)
     reported: dict[str, str] = {}
     token = _reported.set(reported)
-    in_parts = _is_row_wise(featurizer) and len(sources) > PROGRESS_CHUNK
+    parted = _is_row_wise(featurizer) and len(sources) > PROGRESS_CHUNK
     try:
-        if progress is None or not in_parts:
+        if progress is None or not parted:
             features = checked_features(featurizer(sources), len(sources))
         else:
-            blocks = []
-            for start in range(0, len(sources), PROGRESS_CHUNK):
-                part = sources[start : start + PROGRESS_CHUNK]
-                blocks.append(checked_features(featurizer(part), len(part)))
-                progress(start + len(part), len(sources))
-            features = stack_rows(blocks)
+            features = stack_rows(
+                in_parts(sources, lambda part: checked_features(featurizer(part), len(part)), progress)
+            )
     finally:
         _reported.reset(token)
-    if progress is not None and not in_parts:  # else told with the last part
+    if progress is not None and not parted:  # else told with the last part
         progress(len(sources), len(sources))
     if not reported:
         return features, {}
