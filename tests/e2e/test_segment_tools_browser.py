@@ -84,6 +84,14 @@ def test_box_and_extreme_points_store_grabcut_s_mask_and_undo_restores(notebook,
     expect(root).to_have_attribute("data-painted", str(int((expected > 0).sum())))
     nb.page.keyboard.press("z")
     expect(root).to_have_attribute("data-painted", str(int((stroke_only > 0).sum())))
+    # A box on a building whose roof is coloured like its street: GrabCut finds nothing, the mask
+    # stays as it was and the person is told what to do instead.
+    nb.page.keyboard.press("Escape")
+    stage.drag(stage.screen(972, 483), stage.screen(1095, 628))
+    empty = prompt_answer(root, "empty")
+    assert not GrabCut()(images[0], [], [], empty["box"]).any()
+    expect(root.get_by_test_id("nbl-notice")).to_contain_text("No object found there")
+    expect(root).to_have_attribute("data-painted", str(int((stroke_only > 0).sum())))
     nb.page.keyboard.press("Enter")
     expect(position).to_have_text("Image 2 of 2")
 

@@ -19,6 +19,10 @@ export const ASSIST_TOOLS = {
   wand: { key: "w", label: "Wand w", title: "Fill the clicked colour region (w); [ ] change the tolerance" },
 };
 
+/** What the person reads when a prompt finds no object. */
+export const EMPTY_ANSWER =
+  "No object found there: its colours match its surroundings. Click on it to add it, or paint it (superpixels u, brush b).";
+
 export class AssistTools {
   /**
    * @param {object} o
@@ -172,6 +176,8 @@ export class AssistTools {
     const outcome = this.prompt.answer(msg, bits, editor);
     if (outcome === "stale") return;
     if (outcome === "error") this.flash(`No mask: ${msg.error}`);
+    // GrabCut separates by colour: an object coloured like what surrounds it comes back empty.
+    if (outcome === "empty") this.flash(EMPTY_ANSWER);
     this.edited();
     this.root().dataset.prompt = JSON.stringify({ ...this.request, state: outcome, rect: msg.rect, kernelMs: msg.ms ?? null });
     // Painted: the overlay shows it at the next frame, which the benchmark waits for.

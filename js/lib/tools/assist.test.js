@@ -121,6 +121,24 @@ test("an empty answer takes the object back to the mask before it; an error chan
   const req = tool.up({ x: 3, y: 3 }, editor, 1, 1, false);
   assert.equal(tool.answer({ id: req.id, rect: null, error: "no" }, null, editor), "error");
   assert.deepEqual(editor.data, base);
+  // A box in which the model finds nothing, and a click on the object after which it still finds
+  // nothing: "empty", the person is told.
+  const other = new PromptTool();
+  other.down({ x: 0, y: 0 });
+  const box = other.up({ x: 3, y: 3 }, editor, 1, 1, false);
+  assert.equal(other.answer({ id: box.id, rect: null }, null, editor), "empty");
+  other.down({ x: 1, y: 1 });
+  const click = other.up({ x: 1, y: 1 }, editor, 1, 1, false);
+  assert.equal(other.answer({ id: click.id, rect: null }, null, editor), "empty");
+  assert.deepEqual(editor.data, base);
+  // Found, then emptied by the person's "not it" click: that is a change, not a failure.
+  other.down({ x: 1, y: 1 });
+  const more = other.up({ x: 1, y: 1 }, editor, 1, 1, false);
+  assert.equal(other.answer({ id: more.id, rect: [0, 0, 2, 2] }, bits(["11", "11"]), editor), "painted");
+  other.down({ x: 1, y: 1 });
+  const notIt = other.up({ x: 1, y: 1 }, editor, 1, 1, true);
+  assert.equal(other.answer({ id: notIt.id, rect: null }, null, editor), "painted");
+  assert.deepEqual(editor.data, base);
 });
 
 test("superpixels index each label's pixels as runs; a stroke fills every superpixel it crosses, whole", () => {
