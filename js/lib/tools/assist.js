@@ -20,7 +20,7 @@ export const ASSIST_TOOLS = {
 };
 
 /** What the person reads when a prompt finds no object. */
-export const EMPTY_ANSWER =
+const EMPTY_ANSWER =
   "No object found there: its colours match its surroundings. Click on it to add it, or paint it (superpixels u, brush b).";
 
 export class AssistTools {

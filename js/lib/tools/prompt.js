@@ -141,7 +141,7 @@ export class PromptTool {
   }
 
   _start(editor, value, prompt) {
-    this.object = { ...prompt, points: [], labels: [], strokes: [], value, base: editor.data.slice(), rect: null, answered: 0, found: false };
+    this.object = { ...prompt, points: [], labels: [], strokes: [], value, base: editor.data.slice(), rect: null, answered: 0 };
   }
 
   _request() {
@@ -167,10 +167,9 @@ export class PromptTool {
     const changed = applyAnswer(editor, o.base, o.rect, rect, bits, o.value);
     o.rect = unionRect(o.rect, rect);
     o.answered += 1;
-    o.found ||= Boolean(rect);
-    // The model has found nothing for this object yet (a correction that empties a found object
-    // is the person's doing): the mask is back to what it was before.
-    if (!o.found) return "empty";
+    // No answer for this object has had a rectangle: the model has found nothing yet (a correction
+    // that empties a found object is the person's doing). The mask is back to what it was before.
+    if (!o.rect) return "empty";
     return changed ? "painted" : "unchanged";
   }
 
