@@ -23,6 +23,7 @@ __all__ = [
     "image_miou",
     "iou_matrix",
     "match_boxes",
+    "pair_rows",
     "rescale",
 ]
 
@@ -54,18 +55,25 @@ def iou_matrix(a: np.ndarray, b: np.ndarray, *, same_class: bool = True) -> np.n
     return iou
 
 
+def pair_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The one-to-one pairing of the boxes of ``a`` and ``b`` (rows of :func:`as_array`) with the
+    largest summed IoU (same class only): the paired rows of each and their IoU."""
+    if not len(a) or not len(b):
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0)
+    from scipy.optimize import linear_sum_assignment
+
+    iou = iou_matrix(a, b)
+    rows, cols = linear_sum_assignment(iou, maximize=True)
+    return rows, cols, iou[rows, cols]
+
+
 def match_boxes(
     predicted: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[str, Any]]
 ) -> list[tuple[int, int, float]]:
     """The one-to-one pairing of ``predicted`` and ``gold`` boxes with the largest summed IoU:
     ``(predicted index, gold index, IoU)`` for each pair with IoU > 0 (same class only)."""
-    if not len(predicted) or not len(gold):
-        return []
-    from scipy.optimize import linear_sum_assignment
-
-    iou = iou_matrix(as_array(predicted), as_array(gold))
-    rows, cols = linear_sum_assignment(iou, maximize=True)
-    return [(int(r), int(c), float(iou[r, c])) for r, c in zip(rows, cols, strict=True) if iou[r, c] > 0]
+    rows, cols, iou = pair_rows(as_array(predicted), as_array(gold))
+    return [(int(r), int(c), float(v)) for r, c, v in zip(rows, cols, iou, strict=True) if v > 0]
 
 
 def image_miou(predicted: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[str, Any]]) -> float:

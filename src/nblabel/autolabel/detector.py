@@ -45,8 +45,9 @@ its training cells (BENCHMARKS.md). Averaging the four views' heat when predicti
 A second stage then moves each box's edges (:class:`~nblabel.autolabel.box_refine.EdgeRefiner`,
 ``refine=True``): the head reads boxes off a 16-pixel grid, and a box a few pixels off the edges
 the person draws costs them an adjust. The refiner samples the image's colour across each edge
-and a gradient-boosted regressor, trained on the person's boxes jittered, says where the edge
-belongs. On BCCD after 50 answered images the proposals paired with a person's box at IoU >= 0.7
+and a gradient-boosted regressor, trained on the person's boxes jittered and on the head's own
+boxes on the answered images, says where the edge belongs; each side also sees the nearest box
+across it, since where cells touch the colour alone does not say whose edge it is. On BCCD after 50 answered images the proposals paired with a person's box at IoU >= 0.7
 went from 73-75 % to 82-86 % and, as better boxes moved the score cuts, the simulated person's
 saving from 28-29 % to 40-41 % (seeds 0 and 1, one round, 60 test images; BENCHMARKS.md has the
 loop's figures: 32 -> 46 % over 5 seeds). It reads each image again (at the maps' size) when
@@ -83,6 +84,7 @@ _STAGE_END = 10  # EfficientNet-Lite0 block whose output has stride 16 (112 chan
 _BACKGROUND_SHARE = 0.3  # of the cells far from every centre, sampled for training
 _FAR = 0.05  # heat below which a cell counts as background
 _MIN_SCORE = 0.05  # cells scoring below this are never reported
+_NEIGHBOUR_SCORE = 0.25  # boxes scoring this much count as their neighbours' neighbours in the refiner
 #: Feature maps computed or read in this process, by (backbone, side, ref, flip), shared by the
 #: detector and its cross-fitting copies (292 EfficientNet maps of 512 x 512 images: 67 MB).
 _MEMORY: dict[tuple[str, int, str, int], tuple[np.ndarray, tuple[int, int]]] = {}
@@ -429,13 +431,19 @@ class BoxDetector(BaseEstimator):
         return self
 
     def _fit_refiner(self, images: Sequence[str], boxes: Sequence[Mapping[str, Any]]) -> EdgeRefiner:
-        pictures, truths = [], []
+        """The refiner, learned from the person's boxes and the freshly fitted head's own boxes on
+        the same images (those scoring at least ``_NEIGHBOUR_SCORE``, the ones shown and their
+        neighbours)."""
+        pictures, truths, own = [], [], []
         for ref, value in zip(images, boxes, strict=True):
             pixels, size = _read(ref, self.maps.side)
             if pixels is not None and value.get("annotations"):
+                scale = self._to_side(size)
                 pictures.append(pixels)
-                truths.append(as_array(value["annotations"])[:, 1:] * self._to_side(size))
-        return EdgeRefiner(seed=self.seed).fit(pictures, truths)
+                truths.append(as_array(value["annotations"])[:, 1:] * scale)
+                corners, _, scores, _ = self._head_boxes(ref)
+                own.append(corners[scores >= _NEIGHBOUR_SCORE] * scale)
+        return EdgeRefiner(seed=self.seed).fit(pictures, truths, own)
 
     def _to_side(self, size: tuple[int, int]) -> np.ndarray:
         """Factors from original pixels to the resized image's, for ``x0, y0, x1, y1`` rows."""
@@ -455,12 +463,14 @@ class BoxDetector(BaseEstimator):
             raise RuntimeError("the box detector is not fitted yet")
         return [self._predict_one(ref) for ref in images]
 
-    def _predict_one(self, ref: str) -> list[dict[str, Any]]:
+    def _head_boxes(self, ref: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
+        """The head's boxes before the refiner: corners ``(n, 4)`` in original pixels, class and
+        score of each, and the image's size."""
         from scipy.ndimage import maximum_filter
 
         maps, size = self.maps.get(ref)
         if not size[0] or not self.n_classes_:
-            return []
+            return np.zeros((0, 4)), np.zeros(0, dtype=int), np.zeros(0), size
         g = maps.shape[0]
         X = (_neighbourhood(maps) - self.mean_) / self.scale_
         heat = np.clip(self.heat_.predict(X).reshape(len(X), -1), 0.0, 1.0)
@@ -469,7 +479,7 @@ class BoxDetector(BaseEstimator):
         grid = score.reshape(g, g)
         peaks = np.flatnonzero(((grid >= maximum_filter(grid, size=3)) & (grid >= _MIN_SCORE)).reshape(-1))
         if not peaks.size:
-            return []
+            return np.zeros((0, 4)), np.zeros(0, dtype=int), np.zeros(0), size
         # Every cell's box under each class: the class enters the regression as a one-hot column.
         d = X.shape[1]
         shared = X @ self.regressor_.coef_[:, :d].T + self.regressor_.intercept_
@@ -490,15 +500,20 @@ class BoxDetector(BaseEstimator):
         width, height = size
         cx, cy = cx / g * width, cy / g * height
         w, h = np.exp(logw) / g * width, np.exp(logh) / g * height
-        corners = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+        return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1), cls, score[peaks], size
+
+    def _predict_one(self, ref: str) -> list[dict[str, Any]]:
+        corners, cls, scores, size = self._head_boxes(ref)
+        if not len(corners):
+            return []
         if getattr(self, "refiner_", None) is not None:
             pixels, _ = _read(ref, self.maps.side)
             if pixels is not None:
                 scale = self._to_side(size)
-                corners = self.refiner_.refine(pixels, corners * scale) / scale
-        scores = score[peaks]
+                corners = self.refiner_.refine(pixels, corners * scale, scores >= _NEIGHBOUR_SCORE) / scale
         if self.cuts_ is not None:
             scores = rescale(scores, self.cuts_[0][cls], self.cuts_[1])
+        width, height = size
         found = []
         for k in np.argsort(-scores, kind="stable"):
             x0, y0 = max(0, round(corners[k, 0])), max(0, round(corners[k, 1]))

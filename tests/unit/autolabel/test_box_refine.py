@@ -12,7 +12,7 @@ from sklearn.base import clone
 from benchmarks.boxes_autolabel import LABELS, load
 from nblabel.autolabel.box_loop import compute_box_round, predict_boxes
 from nblabel.autolabel.box_match import as_array, iou_matrix
-from nblabel.autolabel.box_refine import EdgeRefiner, edge_features, jitter, side_offsets
+from nblabel.autolabel.box_refine import EdgeRefiner, edge_features, jitter, neighbour_gaps, side_offsets
 from nblabel.autolabel.detector import SIDE, BoxDetector, _read
 
 BCCD = Path(__file__).parents[2] / "data" / "bccd"
@@ -83,6 +83,45 @@ def test_on_real_cells_jittered_boxes_get_closer_to_the_persons() -> None:
     # the person's more (0.77 -> 0.80 mean IoU when written).
     assert after.mean() > before.mean() + 0.015, (before.mean(), after.mean())
     assert (after >= 0.7).mean() > (before >= 0.7).mean()
+
+
+def test_a_side_sees_the_nearest_box_across_it() -> None:
+    a = [0.0, 0.0, 10.0, 10.0]
+    touching = [8.0, 0.0, 18.0, 10.0]  # overlaps a's right side by 2 px
+    beyond = [30.0, 0.0, 40.0, 10.0]  # further right: not the nearest
+    askew = [0.0, 8.0, 10.0, 18.0]  # below a, overlapping it along the bottom side whole
+    boxes = np.array([a, touching, beyond, askew])
+    gaps = neighbour_gaps(boxes, boxes).reshape(4, 4, 2)  # box, side (left, top, right, bottom), feature
+    assert np.allclose(gaps[0, 2], [-0.2, 0.3])  # right: gap 8 - 10, centre 13 - 10, of a width of 10
+    assert np.allclose(gaps[0, 3], [-0.2, 0.3])
+    assert np.allclose(gaps[1, 0], [-0.2, 0.3])  # touching's left: a's right edge 10 is 2 px inside it
+    assert np.allclose(gaps[1, 2], [1.0, 1.5])  # beyond is 12 px away: capped at a gap of one width
+    assert np.allclose(gaps[0, :2], [[1.0, 1.5], [1.0, 1.5]])  # nothing to the left or above
+    # A box overlapping along the side by less than a third is no neighbour across it.
+    low = np.array([a, [11.0, 8.0, 21.0, 18.0]])
+    assert np.allclose(neighbour_gaps(low, low).reshape(2, 4, 2)[0, 2], [1.0, 1.5])
+    # Neighbours come from ``others``; the box itself is never its own.
+    assert np.allclose(neighbour_gaps(boxes[:1], boxes[:1]), [[1.0, 1.5]] * 4)
+    assert edge_features(np.zeros((64, 64, 3)), boxes, boxes[:1]).shape == (
+        16,
+        edge_features(np.zeros((64, 64, 3)), boxes).shape[1],
+    )
+
+
+def test_the_detectors_own_boxes_teach_the_refiner() -> None:
+    train = [_discs(seed) for seed in range(6)]
+    offset = np.array([-7.0, 0.0, 0.0, 5.0])  # the detector's boxes: left and bottom sides out
+    # No jittered copies: all it learns comes from the detector's boxes paired with the true ones.
+    refiner = EdgeRefiner(copies=0, seed=0).fit(
+        [p for p, _ in train], [b for _, b in train], [b + offset for _, b in train]
+    )
+    pixels, true = _discs(99)
+    moved = refiner.refine(pixels, true + offset)
+    assert _iou(true + offset, true).max() < 0.8 and _iou(moved, true).min() > 0.9
+    # Boxes that pair with no true box (IoU under 0.3) teach nothing.
+    far = EdgeRefiner(copies=0).fit([p for p, _ in train], [b for _, b in train], [b + 300 for _, b in train])
+    assert far.model_ is None
+    assert np.array_equal(far.refine(pixels, true + offset), true + offset)
 
 
 def test_without_boxes_to_learn_from_nothing_moves() -> None:
