@@ -25,7 +25,7 @@ boxes of the same jitter; on the detector's boxes, and when refining, the detect
 score at least a little (the detector says which). On BCCD after 50 answered images (one round,
 60 test images, seeds 0-3) the two together cut the adjusts the simulated person makes from 260 to
 226 and lift its saving from 42.7 % to 43.3 %. In the probe before (not committed) the detector's
-boxes alone gave 230 adjusts and 43.4 %, the neighbours alone 259 and 42.5 %, and both 219 and
+boxes alone gave 230 adjusts and 43.4 %, the neighbours alone 257 and 42.5 %, and both 219 and
 43.5 %: the detector's boxes do most of it, the neighbours take a few more adjusts off.
 """
 
